@@ -1,0 +1,8 @@
+/**
+ * @forge/agent (being built).
+ *
+ * @module
+ */
+
+/** The member's name. */
+export const MEMBER = "@forge/agent";

@@ -1,0 +1,8 @@
+/**
+ * @forge/attractor (being built).
+ *
+ * @module
+ */
+
+/** The member's name. */
+export const MEMBER = "@forge/attractor";

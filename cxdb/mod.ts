@@ -1,0 +1,8 @@
+/**
+ * @forge/cxdb (being built).
+ *
+ * @module
+ */
+
+/** The member's name. */
+export const MEMBER = "@forge/cxdb";

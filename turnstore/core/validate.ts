@@ -1,0 +1,152 @@
+/**
+ * Argument checks shared by every backend, so that bad input gets the same
+ * InvalidInput error, with the same wording, whatever the store.
+ *
+ * @module
+ */
+import { InvalidInputError } from "./errors.ts";
+import { describe, hasControlChars, requireId } from "./ids.ts";
+import { requireHash } from "./hash.ts";
+import {
+  type AppendTurnInput,
+  DEFAULT_LIST_LIMIT,
+  type ListTurnsOptions,
+  MAX_BLOB_BYTES,
+  MAX_LIST_LIMIT,
+  MAX_PAYLOAD_BYTES,
+} from "./types.ts";
+
+const U32_MAX = 0xffff_ffff;
+/** Longest type id, in UTF-8 bytes. */
+export const MAX_TYPE_ID_BYTES = 256;
+/** Longest idempotency key, in UTF-8 bytes. */
+export const MAX_IDEMPOTENCY_KEY_BYTES = 1024;
+
+const encoder = new TextEncoder();
+
+/** An append request whose every field has been checked. */
+export interface ValidAppend {
+  /** The context. */
+  readonly contextId: string;
+  /** The expected head, when the caller gave one. */
+  readonly parentTurnId?: string;
+  /** Record type id. */
+  readonly typeId: string;
+  /** Record type version. */
+  readonly typeVersion: number;
+  /** Payload bytes. */
+  readonly payload: Uint8Array;
+  /** Idempotency key, when given. */
+  readonly idempotencyKey?: string;
+  /** Tree root to attach, when given. */
+  readonly fsRootHash?: string;
+}
+
+/** Checks an append request and returns its fields; throws InvalidInput naming the bad field. */
+export function validateAppend(input: AppendTurnInput): ValidAppend {
+  if (input === null || typeof input !== "object") {
+    throw new InvalidInputError(`appendTurn needs an object, got ${describe(input)}`);
+  }
+  const contextId = requireId("contextId", input.contextId);
+  const parentTurnId = input.parentTurnId === undefined
+    ? undefined
+    : requireId("parentTurnId", input.parentTurnId);
+  const { typeId, typeVersion, payload, idempotencyKey, fsRootHash } = input;
+  if (typeof typeId !== "string" || typeId.length === 0) {
+    throw new InvalidInputError(
+      `typeId must be a non-empty string (context ${contextId}), got ${describe(typeId)}`,
+    );
+  }
+  if (encoder.encode(typeId).length > MAX_TYPE_ID_BYTES || hasControlChars(typeId)) {
+    throw new InvalidInputError(
+      `typeId ${
+        describe(typeId)
+      } is longer than ${MAX_TYPE_ID_BYTES} bytes or has control characters (context ${contextId})`,
+    );
+  }
+  if (!Number.isInteger(typeVersion) || typeVersion < 1 || typeVersion > U32_MAX) {
+    throw new InvalidInputError(
+      `typeVersion must be an integer from 1 to ${U32_MAX} (context ${contextId}, type ${typeId}), got ${
+        describe(typeVersion)
+      }`,
+    );
+  }
+  if (!(payload instanceof Uint8Array)) {
+    throw new InvalidInputError(
+      `payload must be a Uint8Array (context ${contextId}, type ${typeId}), got ${
+        describe(payload)
+      }`,
+    );
+  }
+  if (payload.length > MAX_PAYLOAD_BYTES) {
+    throw new InvalidInputError(
+      `payload of ${payload.length} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte limit (context ${contextId}, type ${typeId})`,
+    );
+  }
+  if (idempotencyKey !== undefined) {
+    if (typeof idempotencyKey !== "string" || idempotencyKey.length === 0) {
+      throw new InvalidInputError(
+        `idempotencyKey must be a non-empty string (context ${contextId}), got ${
+          describe(idempotencyKey)
+        }`,
+      );
+    }
+    if (encoder.encode(idempotencyKey).length > MAX_IDEMPOTENCY_KEY_BYTES) {
+      throw new InvalidInputError(
+        `idempotencyKey is longer than ${MAX_IDEMPOTENCY_KEY_BYTES} bytes (context ${contextId})`,
+      );
+    }
+  }
+  return {
+    contextId,
+    parentTurnId,
+    typeId,
+    typeVersion,
+    payload,
+    idempotencyKey,
+    fsRootHash: fsRootHash === undefined ? undefined : requireHash("fsRootHash", fsRootHash),
+  };
+}
+
+/** Checks listTurns options and returns the limit and cursor. */
+export function validateList(
+  contextId: unknown,
+  options: ListTurnsOptions | undefined,
+): { contextId: string; beforeTurnId?: string; limit: number } {
+  const ctx = requireId("contextId", contextId);
+  const limit = options?.limit ?? DEFAULT_LIST_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new InvalidInputError(
+      `limit must be an integer from 1 to ${MAX_LIST_LIMIT} (context ${ctx}), got ${
+        describe(limit)
+      }`,
+    );
+  }
+  const beforeTurnId = options?.beforeTurnId === undefined
+    ? undefined
+    : requireId("beforeTurnId", options.beforeTurnId);
+  return { contextId: ctx, beforeTurnId, limit };
+}
+
+/** Checks a blob's bytes. */
+export function validateBlob(bytes: unknown): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new InvalidInputError(`blob must be a Uint8Array, got ${describe(bytes)}`);
+  }
+  if (bytes.length > MAX_BLOB_BYTES) {
+    throw new InvalidInputError(
+      `blob of ${bytes.length} bytes exceeds the ${MAX_BLOB_BYTES}-byte limit`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * The fingerprint an idempotency key is bound to: the same key may only ever
+ * name the same type, version, bytes and tree root.
+ */
+export function appendFingerprint(
+  a: { typeId: string; typeVersion: number; contentHash: string; fsRootHash?: string },
+): string {
+  return `${a.typeVersion}|${a.contentHash}|${a.fsRootHash ?? ""}|${a.typeId}`;
+}

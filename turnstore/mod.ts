@@ -1,0 +1,35 @@
+/**
+ * The turn store: a DAG of typed turns grouped into contexts, with forks that
+ * share history, idempotent appends, content-addressed blobs and registry
+ * bundles, over interchangeable backends (memory, Deno KV, filesystem log).
+ *
+ * ```ts
+ * import { openTurnStore } from "@forge/turnstore";
+ * await using store = await openTurnStore("memory:");
+ * const ctx = await store.createContext();
+ * await store.appendTurn({
+ *   contextId: ctx.contextId,
+ *   typeId: "example.note",
+ *   typeVersion: 1,
+ *   payload: new Uint8Array([0x80]),
+ * });
+ * ```
+ *
+ * @module
+ */
+export * from "./core/errors.ts";
+export * from "./core/ids.ts";
+export * from "./core/types.ts";
+export { blake3Bytes, blake3Hex, fromHex, requireHash, toHex } from "./core/hash.ts";
+export * from "./registry/bundle.ts";
+export * from "./records/mod.ts";
+export { MemoryStore } from "./memory/store.ts";
+export { openKvStore } from "./kv/mod.ts";
+export { openFsStore } from "./fs/mod.ts";
+export {
+  BUILT_IN_SCHEMES,
+  openTurnStore,
+  type OpenTurnStoreOptions,
+  type StoreOpener,
+} from "./open.ts";
+export { walkHistory, type WalkHistoryOptions } from "./walk.ts";

@@ -1,0 +1,251 @@
+/**
+ * Field builders for typed records. Each builder returns a zod 4 schema that
+ * carries, in the {@link fieldMeta} registry, the field's numeric tag, its
+ * wire type and its semantic hint. A record definition is a plain object of
+ * these, and everything else (TypeScript types, validation, msgpack encoding,
+ * decoding, registry bundles) is derived from it.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Wire types a field can have; the names CXDB's registry understands. */
+export type WireType =
+  | "u8"
+  | "u32"
+  | "u64"
+  | "int32"
+  | "int64"
+  | "string"
+  | "bool"
+  | "bytes"
+  | "unix_ms"
+  | "array"
+  | "ref";
+
+/** Primitive wire types that may be the items of an array. */
+export type ItemWire = Exclude<WireType, "array" | "ref">;
+
+/** An enum: labels in TypeScript, integers on the wire. */
+export interface EnumType<L extends string = string> {
+  /** Registry name of the enum, e.g. "forge.agent.LifecycleKind". */
+  readonly name: string;
+  /** Label → wire value. */
+  readonly values: Readonly<Record<L, number>>;
+  /** Wire value → label. */
+  readonly labels: ReadonlyMap<number, L>;
+}
+
+/** Defines an enum from label → integer value (0 to 2^32-1). */
+export function defineEnum<const L extends string>(
+  name: string,
+  values: Record<L, number>,
+): EnumType<L> {
+  const labels = new Map<number, L>();
+  for (const [label, value] of Object.entries(values) as [L, number][]) {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
+      throw new TypeError(`enum ${name}: ${label} = ${value} is not a u32`);
+    }
+    if (labels.has(value)) throw new TypeError(`enum ${name}: value ${value} is used twice`);
+    labels.set(value, label);
+  }
+  return { name, values, labels };
+}
+
+/** Anything with fields that encodes as a tagged map: a record or a nested struct. */
+export interface StructLike {
+  /** Registry type id. */
+  readonly typeId: string;
+  /** Registry version of this shape. */
+  readonly version: number;
+  /** Field schemas by TypeScript name. */
+  readonly shape: Readonly<z.ZodRawShape>;
+  /** A fresh strict zod object of the shape (fresh so that each use can carry its own tag). */
+  objectSchema(): z.ZodType;
+}
+
+/** What the registry knows of one field. */
+export interface FieldMeta {
+  /** Numeric tag, the map key on the wire. */
+  readonly tag: number;
+  /** Wire type. */
+  readonly wire: WireType;
+  /** Meaning beyond the wire type: "unix_ms", "duration_ms", "id", "json", "hash", ... */
+  readonly semantic?: string;
+  /** Enum of an integer field. */
+  readonly enumType?: EnumType;
+  /** Nested struct of a ref field, or of an array's items. */
+  readonly struct?: StructLike;
+  /** Primitive item type of an array field. */
+  readonly items?: ItemWire;
+  /** Item semantic of an array of primitives. */
+  readonly itemSemantic?: string;
+  /** A short description, carried into the registry bundle. */
+  readonly doc?: string;
+}
+
+const metas = new WeakMap<z.ZodType, FieldMeta>();
+
+/**
+ * The registry that attaches {@link FieldMeta} to field schemas. It is keyed
+ * by schema instance, like a zod registry, and holds values zod's registry
+ * types cannot (enum maps, struct definitions).
+ */
+export const fieldMeta: { get(schema: z.ZodType): FieldMeta | undefined } = {
+  get: (schema) => metas.get(schema),
+};
+
+/** Optional extras of a field. */
+export interface FieldOptions {
+  /** A short description, carried into the registry bundle. */
+  readonly doc?: string;
+  /** A semantic hint beyond the wire type. */
+  readonly semantic?: string;
+}
+
+const U64_DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
+
+function tagged<S extends z.ZodType>(schema: S, meta: FieldMeta): S {
+  if (!Number.isInteger(meta.tag) || meta.tag < 1 || meta.tag > 0xffff_ffff) {
+    throw new TypeError(`field tag ${meta.tag} must be an integer from 1 to 2^32-1`);
+  }
+  metas.set(schema, meta);
+  return schema;
+}
+
+function itemSchema(wire: ItemWire): z.ZodType {
+  return primitive(wire, undefined);
+}
+
+function primitive(wire: ItemWire, semantic: string | undefined): z.ZodType {
+  switch (wire) {
+    case "u8":
+      return z.number().int().min(0).max(0xff);
+    case "u32":
+      return z.number().int().min(0).max(0xffff_ffff);
+    case "int32":
+      return z.number().int().min(-0x8000_0000).max(0x7fff_ffff);
+    case "u64":
+      return semantic === "id"
+        ? z.string().regex(U64_DECIMAL, "expected a decimal u64 string")
+        : z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+    case "int64":
+      return z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+    case "unix_ms":
+      return z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+    case "string":
+      return z.string();
+    case "bool":
+      return z.boolean();
+    case "bytes":
+      return z.instanceof(Uint8Array);
+  }
+}
+
+/**
+ * The field builders. Each takes the field's tag first; `.optional()` on the
+ * result makes the field optional.
+ */
+export const f = {
+  /** UTF-8 string. */
+  string: (tag: number, o: FieldOptions = {}) =>
+    tagged(z.string(), { tag, wire: "string", ...o }) as z.ZodString,
+  /** A string holding JSON text (tool arguments, structured output). */
+  json: (tag: number, o: FieldOptions = {}) =>
+    tagged(z.string(), { tag, wire: "string", semantic: "json", ...o }) as z.ZodString,
+  /** Boolean. */
+  bool: (tag: number, o: FieldOptions = {}) =>
+    tagged(z.boolean(), { tag, wire: "bool", ...o }) as z.ZodBoolean,
+  /** Unsigned 8-bit integer. */
+  u8: (tag: number, o: FieldOptions = {}) =>
+    tagged(primitive("u8", undefined), { tag, wire: "u8", ...o }) as z.ZodNumber,
+  /** Unsigned 32-bit integer. */
+  u32: (tag: number, o: FieldOptions = {}) =>
+    tagged(primitive("u32", undefined), { tag, wire: "u32", ...o }) as z.ZodNumber,
+  /** Signed 32-bit integer. */
+  int32: (tag: number, o: FieldOptions = {}) =>
+    tagged(primitive("int32", undefined), { tag, wire: "int32", ...o }) as z.ZodNumber,
+  /** Unsigned 64-bit integer held as a safe JavaScript integer (counts, sizes). */
+  u64: (tag: number, o: FieldOptions = {}) =>
+    tagged(primitive("u64", undefined), { tag, wire: "u64", ...o }) as z.ZodNumber,
+  /** Signed 64-bit integer held as a safe JavaScript integer. */
+  int64: (tag: number, o: FieldOptions = {}) =>
+    tagged(primitive("int64", undefined), { tag, wire: "int64", ...o }) as z.ZodNumber,
+  /** A store id (context or turn): a decimal string in TypeScript, a u64 on the wire. */
+  id: (tag: number, o: FieldOptions = {}) =>
+    tagged(primitive("u64", "id"), { tag, wire: "u64", semantic: "id", ...o }) as z.ZodString,
+  /** Milliseconds since the Unix epoch; readers render it as a time. */
+  unixMs: (tag: number, o: FieldOptions = {}) =>
+    tagged(primitive("unix_ms", undefined), {
+      tag,
+      wire: "unix_ms",
+      semantic: "unix_ms",
+      ...o,
+    }) as z.ZodNumber,
+  /** A duration in milliseconds. */
+  durationMs: (tag: number, o: FieldOptions = {}) =>
+    tagged(primitive("u64", undefined), {
+      tag,
+      wire: "u64",
+      semantic: "duration_ms",
+      ...o,
+    }) as z.ZodNumber,
+  /** Raw bytes. */
+  bytes: (tag: number, o: FieldOptions = {}) =>
+    tagged(z.instanceof(Uint8Array), { tag, wire: "bytes", ...o }) as z.ZodType<Uint8Array>,
+  /** A BLAKE3-256 hash as 64 lowercase hex characters, 32 bytes on the wire. */
+  hash: (tag: number, o: FieldOptions = {}) =>
+    tagged(z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters"), {
+      tag,
+      wire: "bytes",
+      semantic: "blake3",
+      ...o,
+    }) as z.ZodString,
+  /** An enum: a label in TypeScript, an integer (u8 when it fits) on the wire. */
+  enum: <L extends string>(
+    tag: number,
+    type: EnumType<L>,
+    o: FieldOptions = {},
+  ): z.ZodEnum<{ [K in L]: K }> => {
+    const labels = Object.keys(type.values) as [L, ...L[]];
+    const wire: WireType = Math.max(...Object.values<number>(type.values)) <= 0xff ? "u8" : "u32";
+    return tagged(z.enum(labels), { tag, wire, enumType: type as EnumType, ...o });
+  },
+  /** A nested struct (a map with its own tags). */
+  struct: <S extends StructLike>(tag: number, type: S, o: FieldOptions = {}) =>
+    tagged(type.objectSchema(), { tag, wire: "ref", struct: type, ...o }) as ReturnType<
+      S["objectSchema"]
+    >,
+  /** An array of nested structs. */
+  structs: <S extends StructLike>(tag: number, type: S, o: FieldOptions = {}) =>
+    tagged(z.array(type.objectSchema()), { tag, wire: "array", struct: type, ...o }) as z.ZodArray<
+      ReturnType<S["objectSchema"]>
+    >,
+  /** An array of primitives of one wire type. */
+  array: <W extends ItemWire>(tag: number, items: W, o: FieldOptions = {}) =>
+    tagged(z.array(itemSchema(items)), {
+      tag,
+      wire: "array",
+      items,
+      itemSemantic: undefined,
+      ...o,
+    }) as z.ZodArray<z.ZodType<ItemValue<W>>>,
+} as const;
+
+/** TypeScript type of an array item of wire type `W`. */
+export type ItemValue<W extends ItemWire> = W extends "string" ? string
+  : W extends "bool" ? boolean
+  : W extends "bytes" ? Uint8Array
+  : number;
+
+/** The {@link FieldMeta} of a field schema (looking through `.optional()`). */
+export function metaOf(schema: z.ZodType): { meta: FieldMeta; optional: boolean } | undefined {
+  let optional = false;
+  let s: z.ZodType = schema;
+  if (s instanceof z.ZodOptional) {
+    optional = true;
+    s = s.unwrap() as z.ZodType;
+  }
+  const meta = fieldMeta.get(s);
+  return meta ? { meta, optional } : undefined;
+}

@@ -1,0 +1,265 @@
+/**
+ * Records and structs: a shape of tagged fields with an id and a version.
+ * A record is a struct that is appended as a turn; a struct may also be
+ * nested inside records. Both encode to msgpack maps keyed by numeric tags.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { InvalidInputError } from "../core/errors.ts";
+import { type FieldMeta, metaOf, type StructLike } from "./fields.ts";
+import { decodeMsgpack, TaggedWriter } from "./msgpack.ts";
+
+/** A compiled field: its TypeScript name, schema and registry facts. */
+export interface FieldEntry {
+  /** TypeScript property name. */
+  readonly name: string;
+  /** Name shown in the registry bundle (snake_case of the property name). */
+  readonly wireName: string;
+  /** The field's registry facts. */
+  readonly meta: FieldMeta;
+  /** True when the field may be absent. */
+  readonly optional: boolean;
+}
+
+/** Definition of a struct or record. */
+export interface StructDefinition<Shape extends z.ZodRawShape> {
+  /** Registry type id, e.g. "forge.agent.user_turn". */
+  readonly typeId: string;
+  /** Version of this shape, 1 or more (default 1). */
+  readonly version?: number;
+  /** Fields by TypeScript name, each built with `f`. */
+  readonly fields: Shape;
+  /** A short description. */
+  readonly doc?: string;
+}
+
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** A tagged shape that encodes to and decodes from msgpack. */
+export class StructType<Shape extends z.ZodRawShape> implements StructLike {
+  /** Registry type id. */
+  readonly typeId: string;
+  /** Version of this shape. */
+  readonly version: number;
+  /** Field schemas by TypeScript name. */
+  readonly shape: Shape;
+  /** The strict zod object that validates a value. */
+  readonly schema: z.ZodObject<Shape, z.core.$strict>;
+  /** Compiled fields in tag order. */
+  readonly fields: readonly FieldEntry[];
+  /** Description. */
+  readonly doc?: string;
+
+  /** Compiles a definition; throws TypeError for untagged fields or a tag used twice. */
+  constructor(def: StructDefinition<Shape>) {
+    this.typeId = def.typeId;
+    this.version = def.version ?? 1;
+    this.shape = def.fields;
+    this.doc = def.doc;
+    if (!Number.isInteger(this.version) || this.version < 1) {
+      throw new TypeError(`${def.typeId}: version must be an integer of 1 or more`);
+    }
+    this.schema = z.strictObject(def.fields);
+    const seen = new Map<number, string>();
+    const fields: FieldEntry[] = [];
+    for (const [name, schema] of Object.entries(def.fields)) {
+      const found = metaOf(schema as z.ZodType);
+      if (!found) throw new TypeError(`${def.typeId}.${name} has no tag: build it with f.*`);
+      const prior = seen.get(found.meta.tag);
+      if (prior) {
+        throw new TypeError(`${def.typeId}: tag ${found.meta.tag} used by ${prior} and ${name}`);
+      }
+      seen.set(found.meta.tag, name);
+      fields.push({ name, wireName: snake(name), meta: found.meta, optional: found.optional });
+    }
+    this.fields = fields.sort((a, b) => a.meta.tag - b.meta.tag);
+  }
+
+  /** A fresh strict zod object of this shape. */
+  objectSchema(): z.ZodObject<Shape, z.core.$strict> {
+    return z.strictObject(this.shape);
+  }
+
+  /** Checks `value` against the shape; throws InvalidInput naming the field. */
+  validate(value: unknown): z.infer<z.ZodObject<Shape, z.core.$strict>> {
+    const result = this.schema.safeParse(value);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const path = issue.path.length ? issue.path.join(".") : "(record)";
+      throw new InvalidInputError(`${this.typeId} v${this.version}: ${path}: ${issue.message}`);
+    }
+    return result.data;
+  }
+
+  /** Validates and encodes `value` as a msgpack map keyed by field tags. */
+  encode(value: z.input<z.ZodObject<Shape, z.core.$strict>>): Uint8Array {
+    const valid = this.validate(value) as Record<string, unknown>;
+    const writer = new TaggedWriter();
+    writeStruct(writer, this, valid);
+    return writer.finish();
+  }
+
+  /** Decodes msgpack bytes (integer or digit-string keys) and validates the result. */
+  decode(bytes: Uint8Array): z.infer<z.ZodObject<Shape, z.core.$strict>> {
+    let raw: unknown;
+    try {
+      raw = decodeMsgpack(bytes);
+    } catch (error) {
+      throw new InvalidInputError(
+        `${this.typeId} v${this.version}: payload is not msgpack (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+    return this.validate(readStruct(this, raw, this.typeId));
+  }
+}
+
+/** Defines a nested struct. */
+export function defineStruct<Shape extends z.ZodRawShape>(
+  def: StructDefinition<Shape>,
+): StructType<Shape> {
+  return new StructType(def);
+}
+
+/** A record type: a struct that is appended as a turn of `typeId` at `version`. */
+export type RecordType<Shape extends z.ZodRawShape = z.ZodRawShape> = StructType<Shape>;
+
+/** Defines a record type. */
+export function defineRecord<Shape extends z.ZodRawShape>(
+  def: StructDefinition<Shape>,
+): RecordType<Shape> {
+  return new StructType(def);
+}
+
+/** The TypeScript value type of a record or struct. */
+export type RecordValue<T> = T extends StructType<infer S> ? z.infer<z.ZodObject<S, z.core.$strict>>
+  : never;
+
+function compiled(type: StructLike): readonly FieldEntry[] {
+  if (type instanceof StructType) return type.fields;
+  throw new TypeError(`${type.typeId} is not a StructType`);
+}
+
+function writeStruct(w: TaggedWriter, type: StructLike, value: Record<string, unknown>): void {
+  const present = compiled(type).filter((field) => value[field.name] !== undefined);
+  w.mapHeader(present.length);
+  for (const field of present) {
+    w.value(field.meta.tag);
+    writeField(w, field.meta, value[field.name]);
+  }
+}
+
+function writeField(w: TaggedWriter, meta: FieldMeta, value: unknown): void {
+  switch (meta.wire) {
+    case "ref":
+      return writeStruct(w, meta.struct!, value as Record<string, unknown>);
+    case "array": {
+      const items = value as unknown[];
+      w.arrayHeader(items.length);
+      for (const item of items) {
+        if (meta.struct) writeStruct(w, meta.struct, item as Record<string, unknown>);
+        else w.value(item);
+      }
+      return;
+    }
+    case "u8":
+    case "u32":
+      return w.value(meta.enumType ? meta.enumType.values[value as string] : value);
+    case "u64":
+      return w.value(meta.semantic === "id" ? idToWire(value as string) : value);
+    case "bytes":
+      return w.value(meta.semantic === "blake3" ? hexToBytes(value as string) : value);
+    default:
+      return w.value(value);
+  }
+}
+
+function idToWire(id: string): number | bigint {
+  const n = BigInt(id);
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+function bytesToHex(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
+function bad(where: string, message: string): never {
+  throw new InvalidInputError(`${where}: ${message}`);
+}
+
+function readStruct(type: StructLike, raw: unknown, where: string): Record<string, unknown> {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || raw instanceof Uint8Array) {
+    bad(where, `expected a map, got ${Array.isArray(raw) ? "an array" : typeof raw}`);
+  }
+  const map = raw as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const field of compiled(type)) {
+    const v = map[String(field.meta.tag)];
+    if (v === undefined || v === null) continue; // missing required fields fail validation
+    out[field.name] = readField(field.meta, v, `${where}.${field.name}`);
+  }
+  return out;
+}
+
+function toSafeNumber(v: unknown, where: string): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") {
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+      bad(where, `integer ${v} is outside the safe range`);
+    }
+    return Number(v);
+  }
+  return bad(where, `expected an integer, got ${typeof v}`);
+}
+
+function readField(meta: FieldMeta, v: unknown, where: string): unknown {
+  switch (meta.wire) {
+    case "ref":
+      return readStruct(meta.struct!, v, where);
+    case "array":
+      if (!Array.isArray(v)) bad(where, `expected an array, got ${typeof v}`);
+      return (v as unknown[]).map((item, i) =>
+        meta.struct
+          ? readStruct(meta.struct, item, `${where}[${i}]`)
+          : readPrimitive(meta.items!, undefined, item, `${where}[${i}]`)
+      );
+    default:
+      if (meta.enumType) {
+        const label = meta.enumType.labels.get(toSafeNumber(v, where));
+        return label ?? bad(where, `${String(v)} is not a value of enum ${meta.enumType.name}`);
+      }
+      return readPrimitive(meta.wire, meta.semantic, v, where);
+  }
+}
+
+function readPrimitive(wire: string, semantic: string | undefined, v: unknown, where: string) {
+  switch (wire) {
+    case "u64":
+      if (semantic === "id") {
+        if (typeof v === "string") return v;
+        if (typeof v === "number" || typeof v === "bigint") return BigInt(v).toString();
+        return bad(where, `expected an id, got ${typeof v}`);
+      }
+      return toSafeNumber(v, where);
+    case "u8":
+    case "u32":
+    case "int32":
+    case "int64":
+    case "unix_ms":
+      return toSafeNumber(v, where);
+    case "bytes":
+      if (!(v instanceof Uint8Array)) return bad(where, `expected bytes, got ${typeof v}`);
+      return semantic === "blake3" ? bytesToHex(v) : v;
+    default:
+      return v;
+  }
+}
