@@ -1,8 +1,9 @@
 /**
- * @forge/attractor (being built).
+ * The DOT pipeline runner's persistence model: typed record families for
+ * runs, stages, parallel branches, interviews, checkpoints, routing and links
+ * to agent sessions. (The runner itself is not built yet; these records are
+ * the contract it will write.)
  *
  * @module
  */
-
-/** The member's name. */
-export const MEMBER = "@forge/attractor";
+export * from "./records.ts";

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { BundleField, RegistryBundle } from "../registry/bundle.ts";
+import { type BundleField, canonicalBundleJson, type RegistryBundle } from "../registry/bundle.ts";
+import { blake3Hex } from "../core/hash.ts";
 import type { EnumType, StructLike } from "./fields.ts";
 import { type FieldEntry, StructType } from "./record.ts";
 
@@ -125,4 +126,20 @@ export class RecordCatalog {
   bundle(bundleId: string): RegistryBundle {
     return buildBundle(bundleId, this.types);
   }
+}
+
+/**
+ * Builds a bundle whose id ends with a hash of its content
+ * (`<prefix>.<12 hex>`), so that changing any definition yields a new,
+ * never-before-published bundle id (bundle ids are immutable on a server).
+ */
+export function contentAddressedBundle(
+  prefix: string,
+  types: readonly StructLike[],
+): RegistryBundle {
+  const draft = buildBundle(prefix, types);
+  const digest = blake3Hex(
+    new TextEncoder().encode(canonicalBundleJson({ ...draft, bundle_id: "" })),
+  );
+  return { ...draft, bundle_id: `${prefix}.${digest.slice(0, 12)}` };
 }

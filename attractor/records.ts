@@ -1,0 +1,253 @@
+/**
+ * The pipeline record families: what a DOT pipeline run writes to the turn
+ * store, one context per run attempt (parallel branches and stage retries in
+ * contexts forked from it). Type ids match the Rust Forge so either project
+ * can read the other's traces through a CXDB server; versions are new, and no
+ * tag the Rust Forge registered changes its wire type, so both bundles can
+ * live on one server.
+ *
+ * What this version adds over the Rust Forge: timestamps are `unix_ms`, kinds
+ * and statuses are enums, hashes are 32 raw bytes, context and turn ids are
+ * u64, a checkpoint carries the whole state (so a run resumes from the store
+ * alone), and forked branch/retry contexts are named in the records that
+ * start them.
+ *
+ * @module
+ */
+import {
+  contentAddressedBundle,
+  defineEnum,
+  defineRecord,
+  f,
+  RecordCatalog,
+  type RegistryBundle,
+} from "@forge/turnstore";
+
+/** Run lifecycle kinds. */
+export const RunLifecycleKind = defineEnum("forge.attractor.RunLifecycleKind", {
+  initialized: 1,
+  resumed: 2,
+  finalized: 3,
+});
+
+/** Stage lifecycle kinds. */
+export const StageLifecycleKind = defineEnum("forge.attractor.StageLifecycleKind", {
+  started: 1,
+  completed: 2,
+  failed: 3,
+  retrying: 4,
+});
+
+/** Parallel fan-out lifecycle kinds. */
+export const ParallelLifecycleKind = defineEnum("forge.attractor.ParallelLifecycleKind", {
+  started: 1,
+  branch_started: 2,
+  branch_completed: 3,
+  completed: 4,
+});
+
+/** Human-in-the-loop interview lifecycle kinds. */
+export const InterviewLifecycleKind = defineEnum("forge.attractor.InterviewLifecycleKind", {
+  started: 1,
+  completed: 2,
+  timeout: 3,
+});
+
+/** Outcome statuses of a stage or run (the attractor spec's outcome set). */
+export const OutcomeStatus = defineEnum("forge.attractor.OutcomeStatus", {
+  success: 1,
+  partial_success: 2,
+  retry: 3,
+  fail: 4,
+  skipped: 5,
+  cancelled: 6,
+});
+
+/** A run attempt was initialized, resumed or finalized. */
+export const RunLifecycle = defineRecord({
+  typeId: "forge.attractor.run_lifecycle",
+  version: 2,
+  fields: {
+    runId: f.string(3),
+    graphId: f.string(4),
+    lineageRootRunId: f.string(5).optional(),
+    lineageAttempt: f.u32(6),
+    reason: f.string(8).optional(),
+    restartTarget: f.string(9).optional(),
+    kind: f.enum(20, RunLifecycleKind),
+    at: f.unixMs(21),
+    status: f.enum(22, OutcomeStatus).optional(),
+    dotSourceHash: f.hash(23).optional(),
+    graphSnapshotHash: f.hash(24).optional(),
+    resumedFromCheckpointId: f.string(25, { doc: "checkpoint a resumed run continues from" })
+      .optional(),
+  },
+});
+
+/** A stage (node attempt) started, completed, failed or is being retried. */
+export const StageLifecycle = defineRecord({
+  typeId: "forge.attractor.stage_lifecycle",
+  version: 2,
+  fields: {
+    runId: f.string(3),
+    nodeId: f.string(4),
+    stageAttemptId: f.string(5),
+    attempt: f.u32(6),
+    notes: f.string(8).optional(),
+    willRetry: f.bool(9).optional(),
+    nextAttempt: f.u32(10).optional(),
+    delayMs: f.durationMs(11, { doc: "backoff before the next attempt" }).optional(),
+    kind: f.enum(20, StageLifecycleKind),
+    at: f.unixMs(21),
+    status: f.enum(22, OutcomeStatus).optional(),
+    attemptContextId: f.id(23, { doc: "context forked for this attempt, when retried" })
+      .optional(),
+    failureReason: f.string(24).optional(),
+  },
+});
+
+/** A parallel fan-out and its branches; each branch runs in a forked context. */
+export const ParallelLifecycle = defineRecord({
+  typeId: "forge.attractor.parallel_lifecycle",
+  version: 2,
+  fields: {
+    runId: f.string(3),
+    nodeId: f.string(4),
+    branchCount: f.u32(5).optional(),
+    branchId: f.string(6).optional(),
+    branchIndex: f.u32(7).optional(),
+    targetNode: f.string(8).optional(),
+    notes: f.string(10).optional(),
+    successCount: f.u32(11).optional(),
+    failureCount: f.u32(12).optional(),
+    kind: f.enum(20, ParallelLifecycleKind),
+    at: f.unixMs(21),
+    status: f.enum(22, OutcomeStatus).optional(),
+    branchContextId: f.id(23, { doc: "context forked for the branch" }).optional(),
+  },
+});
+
+/** A human-in-the-loop question asked and answered (or timed out). */
+export const InterviewLifecycle = defineRecord({
+  typeId: "forge.attractor.interview_lifecycle",
+  version: 2,
+  fields: {
+    runId: f.string(3),
+    nodeId: f.string(4),
+    selected: f.string(5).optional(),
+    defaultSelected: f.string(6).optional(),
+    kind: f.enum(20, InterviewLifecycleKind),
+    at: f.unixMs(21),
+    question: f.string(22).optional(),
+    options: f.array(23, "string").optional(),
+  },
+});
+
+/**
+ * A checkpoint, whole: the state a resumed run starts from. Small states are
+ * inline JSON; large ones are a blob named by hash.
+ */
+export const CheckpointSaved = defineRecord({
+  typeId: "forge.attractor.checkpoint_saved",
+  version: 2,
+  fields: {
+    runId: f.string(2),
+    nodeId: f.string(3),
+    stageAttemptId: f.string(4),
+    checkpointId: f.string(5),
+    at: f.unixMs(20),
+    state: f.json(21, { doc: "the checkpoint itself, as JSON" }).optional(),
+    stateBlobHash: f.hash(22, { doc: "blob holding the checkpoint JSON when large" })
+      .optional(),
+    stateHash: f.hash(23, { doc: "BLAKE3 of the checkpoint JSON" }),
+    completedNodes: f.array(24, "string"),
+    nextNodeId: f.string(25).optional(),
+  },
+});
+
+/** Which edge the runner took after a stage, and why. */
+export const RouteDecision = defineRecord({
+  typeId: "forge.attractor.route_decision",
+  version: 2,
+  fields: {
+    runId: f.string(2),
+    nodeId: f.string(3),
+    stageAttemptId: f.string(4),
+    selectedEdge: f.string(5).optional(),
+    loopRestart: f.bool(6),
+    terminatedReason: f.string(8).optional(),
+    at: f.unixMs(20),
+    terminatedStatus: f.enum(21, OutcomeStatus).optional(),
+    targetNode: f.string(22).optional(),
+    condition: f.string(23, { doc: "the edge condition that matched" }).optional(),
+  },
+});
+
+/** Links a pipeline stage to the agent session that ran it (a join across contexts). */
+export const StageToAgentLink = defineRecord({
+  typeId: "forge.link.stage_to_agent",
+  version: 2,
+  fields: {
+    runId: f.string(2),
+    nodeId: f.string(4),
+    stageAttemptId: f.string(5),
+    agentSessionId: f.string(6),
+    threadKey: f.string(11).optional(),
+    at: f.unixMs(20),
+    pipelineContextId: f.id(21),
+    agentContextId: f.id(22),
+    agentHeadTurnId: f.id(23).optional(),
+    agentBaseTurnId: f.id(24, { doc: "pipeline turn the agent context was forked from" })
+      .optional(),
+  },
+});
+
+/** The DOT source a run was started from. */
+export const DotSource = defineRecord({
+  typeId: "forge.attractor.dot_source",
+  version: 2,
+  fields: {
+    runId: f.string(2),
+    dotSource: f.string(3).optional(),
+    sizeBytes: f.u64(6),
+    at: f.unixMs(20),
+    contentHash: f.hash(21),
+    blobHash: f.hash(22, { doc: "blob holding the source when large" }).optional(),
+  },
+});
+
+/** The parsed, transformed graph a run executes. */
+export const GraphSnapshot = defineRecord({
+  typeId: "forge.attractor.graph_snapshot",
+  version: 2,
+  fields: {
+    runId: f.string(2),
+    sizeBytes: f.u64(6),
+    at: f.unixMs(20),
+    graph: f.json(21).optional(),
+    contentHash: f.hash(22),
+    blobHash: f.hash(23).optional(),
+  },
+});
+
+/** Every pipeline record type. */
+export const ATTRACTOR_RECORDS = [
+  RunLifecycle,
+  StageLifecycle,
+  ParallelLifecycle,
+  InterviewLifecycle,
+  CheckpointSaved,
+  RouteDecision,
+  StageToAgentLink,
+  DotSource,
+  GraphSnapshot,
+] as const;
+
+/** A catalog that decodes pipeline turns. */
+export const attractorCatalog: RecordCatalog = new RecordCatalog(ATTRACTOR_RECORDS);
+
+/** The registry bundle of the pipeline records; its id changes whenever they do. */
+export const attractorBundle: RegistryBundle = contentAddressedBundle(
+  "forge.attractor.deno",
+  ATTRACTOR_RECORDS,
+);
