@@ -17,29 +17,38 @@
 import {
   contentAddressedBundle,
   defineEnum,
-  defineRecord,
+  type EnumType,
   f,
   RecordCatalog,
+  type RecordCodec,
   type RegistryBundle,
+  type StructLike,
+  typedRecord,
 } from "@forge/turnstore";
 
 /** Run lifecycle kinds. */
-export const RunLifecycleKind = defineEnum("forge.attractor.RunLifecycleKind", {
-  initialized: 1,
-  resumed: 2,
-  finalized: 3,
-});
+export const RunLifecycleKind: EnumType<"initialized" | "resumed" | "finalized"> = defineEnum(
+  "forge.attractor.RunLifecycleKind",
+  {
+    initialized: 1,
+    resumed: 2,
+    finalized: 3,
+  },
+);
 
 /** Stage lifecycle kinds. */
-export const StageLifecycleKind = defineEnum("forge.attractor.StageLifecycleKind", {
-  started: 1,
-  completed: 2,
-  failed: 3,
-  retrying: 4,
-});
+export const StageLifecycleKind: EnumType<"started" | "completed" | "failed" | "retrying"> =
+  defineEnum("forge.attractor.StageLifecycleKind", {
+    started: 1,
+    completed: 2,
+    failed: 3,
+    retrying: 4,
+  });
 
 /** Parallel fan-out lifecycle kinds. */
-export const ParallelLifecycleKind = defineEnum("forge.attractor.ParallelLifecycleKind", {
+export const ParallelLifecycleKind: EnumType<
+  "started" | "branch_started" | "branch_completed" | "completed"
+> = defineEnum("forge.attractor.ParallelLifecycleKind", {
   started: 1,
   branch_started: 2,
   branch_completed: 3,
@@ -47,14 +56,19 @@ export const ParallelLifecycleKind = defineEnum("forge.attractor.ParallelLifecyc
 });
 
 /** Human-in-the-loop interview lifecycle kinds. */
-export const InterviewLifecycleKind = defineEnum("forge.attractor.InterviewLifecycleKind", {
-  started: 1,
-  completed: 2,
-  timeout: 3,
-});
+export const InterviewLifecycleKind: EnumType<"started" | "completed" | "timeout"> = defineEnum(
+  "forge.attractor.InterviewLifecycleKind",
+  {
+    started: 1,
+    completed: 2,
+    timeout: 3,
+  },
+);
 
 /** Outcome statuses of a stage or run (the attractor spec's outcome set). */
-export const OutcomeStatus = defineEnum("forge.attractor.OutcomeStatus", {
+export const OutcomeStatus: EnumType<
+  "success" | "partial_success" | "retry" | "fail" | "skipped" | "cancelled"
+> = defineEnum("forge.attractor.OutcomeStatus", {
   success: 1,
   partial_success: 2,
   retry: 3,
@@ -63,8 +77,25 @@ export const OutcomeStatus = defineEnum("forge.attractor.OutcomeStatus", {
   cancelled: 6,
 });
 
+/** The value of a `RunLifecycle` record. */
+export interface RunLifecycleRecord {
+  runId: string;
+  graphId: string;
+  lineageRootRunId?: string;
+  lineageAttempt: number;
+  reason?: string;
+  restartTarget?: string;
+  kind: "initialized" | "resumed" | "finalized";
+  at: number;
+  status?: "success" | "partial_success" | "retry" | "fail" | "skipped" | "cancelled";
+  dotSourceHash?: string;
+  graphSnapshotHash?: string;
+  /** Checkpoint a resumed run continues from. */
+  resumedFromCheckpointId?: string;
+}
+
 /** A run attempt was initialized, resumed or finalized. */
-export const RunLifecycle = defineRecord({
+export const RunLifecycle: RecordCodec<RunLifecycleRecord> = typedRecord<RunLifecycleRecord>()({
   typeId: "forge.attractor.run_lifecycle",
   version: 2,
   fields: {
@@ -84,8 +115,29 @@ export const RunLifecycle = defineRecord({
   },
 });
 
+/** The value of a `StageLifecycle` record. */
+export interface StageLifecycleRecord {
+  runId: string;
+  nodeId: string;
+  stageAttemptId: string;
+  attempt: number;
+  notes?: string;
+  willRetry?: boolean;
+  nextAttempt?: number;
+  /** Backoff before the next attempt. */
+  delayMs?: number;
+  kind: "started" | "completed" | "failed" | "retrying";
+  at: number;
+  status?: "success" | "partial_success" | "retry" | "fail" | "skipped" | "cancelled";
+  /** Context forked for this attempt, when retried. */
+  attemptContextId?: string;
+  failureReason?: string;
+}
+
 /** A stage (node attempt) started, completed, failed or is being retried. */
-export const StageLifecycle = defineRecord({
+export const StageLifecycle: RecordCodec<StageLifecycleRecord> = typedRecord<
+  StageLifecycleRecord
+>()({
   typeId: "forge.attractor.stage_lifecycle",
   version: 2,
   fields: {
@@ -106,8 +158,28 @@ export const StageLifecycle = defineRecord({
   },
 });
 
+/** The value of a `ParallelLifecycle` record. */
+export interface ParallelLifecycleRecord {
+  runId: string;
+  nodeId: string;
+  branchCount?: number;
+  branchId?: string;
+  branchIndex?: number;
+  targetNode?: string;
+  notes?: string;
+  successCount?: number;
+  failureCount?: number;
+  kind: "started" | "branch_started" | "branch_completed" | "completed";
+  at: number;
+  status?: "success" | "partial_success" | "retry" | "fail" | "skipped" | "cancelled";
+  /** Context forked for the branch. */
+  branchContextId?: string;
+}
+
 /** A parallel fan-out and its branches; each branch runs in a forked context. */
-export const ParallelLifecycle = defineRecord({
+export const ParallelLifecycle: RecordCodec<ParallelLifecycleRecord> = typedRecord<
+  ParallelLifecycleRecord
+>()({
   typeId: "forge.attractor.parallel_lifecycle",
   version: 2,
   fields: {
@@ -127,8 +199,22 @@ export const ParallelLifecycle = defineRecord({
   },
 });
 
+/** The value of a `InterviewLifecycle` record. */
+export interface InterviewLifecycleRecord {
+  runId: string;
+  nodeId: string;
+  selected?: string;
+  defaultSelected?: string;
+  kind: "started" | "completed" | "timeout";
+  at: number;
+  question?: string;
+  options?: string[];
+}
+
 /** A human-in-the-loop question asked and answered (or timed out). */
-export const InterviewLifecycle = defineRecord({
+export const InterviewLifecycle: RecordCodec<InterviewLifecycleRecord> = typedRecord<
+  InterviewLifecycleRecord
+>()({
   typeId: "forge.attractor.interview_lifecycle",
   version: 2,
   fields: {
@@ -143,11 +229,30 @@ export const InterviewLifecycle = defineRecord({
   },
 });
 
+/** The value of a `CheckpointSaved` record. */
+export interface CheckpointSavedRecord {
+  runId: string;
+  nodeId: string;
+  stageAttemptId: string;
+  checkpointId: string;
+  at: number;
+  /** The checkpoint itself, as JSON. */
+  state?: string;
+  /** Blob holding the checkpoint JSON when large. */
+  stateBlobHash?: string;
+  /** BLAKE3 of the checkpoint JSON. */
+  stateHash: string;
+  completedNodes: string[];
+  nextNodeId?: string;
+}
+
 /**
  * A checkpoint, whole: the state a resumed run starts from. Small states are
  * inline JSON; large ones are a blob named by hash.
  */
-export const CheckpointSaved = defineRecord({
+export const CheckpointSaved: RecordCodec<CheckpointSavedRecord> = typedRecord<
+  CheckpointSavedRecord
+>()({
   typeId: "forge.attractor.checkpoint_saved",
   version: 2,
   fields: {
@@ -165,8 +270,23 @@ export const CheckpointSaved = defineRecord({
   },
 });
 
+/** The value of a `RouteDecision` record. */
+export interface RouteDecisionRecord {
+  runId: string;
+  nodeId: string;
+  stageAttemptId: string;
+  selectedEdge?: string;
+  loopRestart: boolean;
+  terminatedReason?: string;
+  at: number;
+  terminatedStatus?: "success" | "partial_success" | "retry" | "fail" | "skipped" | "cancelled";
+  targetNode?: string;
+  /** The edge condition that matched. */
+  condition?: string;
+}
+
 /** Which edge the runner took after a stage, and why. */
-export const RouteDecision = defineRecord({
+export const RouteDecision: RecordCodec<RouteDecisionRecord> = typedRecord<RouteDecisionRecord>()({
   typeId: "forge.attractor.route_decision",
   version: 2,
   fields: {
@@ -183,8 +303,25 @@ export const RouteDecision = defineRecord({
   },
 });
 
+/** The value of a `StageToAgentLink` record. */
+export interface StageToAgentLinkRecord {
+  runId: string;
+  nodeId: string;
+  stageAttemptId: string;
+  agentSessionId: string;
+  threadKey?: string;
+  at: number;
+  pipelineContextId: string;
+  agentContextId: string;
+  agentHeadTurnId?: string;
+  /** Pipeline turn the agent context was forked from. */
+  agentBaseTurnId?: string;
+}
+
 /** Links a pipeline stage to the agent session that ran it (a join across contexts). */
-export const StageToAgentLink = defineRecord({
+export const StageToAgentLink: RecordCodec<StageToAgentLinkRecord> = typedRecord<
+  StageToAgentLinkRecord
+>()({
   typeId: "forge.link.stage_to_agent",
   version: 2,
   fields: {
@@ -202,8 +339,19 @@ export const StageToAgentLink = defineRecord({
   },
 });
 
+/** The value of a `DotSource` record. */
+export interface DotSourceRecord {
+  runId: string;
+  dotSource?: string;
+  sizeBytes: number;
+  at: number;
+  contentHash: string;
+  /** Blob holding the source when large. */
+  blobHash?: string;
+}
+
 /** The DOT source a run was started from. */
-export const DotSource = defineRecord({
+export const DotSource: RecordCodec<DotSourceRecord> = typedRecord<DotSourceRecord>()({
   typeId: "forge.attractor.dot_source",
   version: 2,
   fields: {
@@ -216,8 +364,18 @@ export const DotSource = defineRecord({
   },
 });
 
+/** The value of a `GraphSnapshot` record. */
+export interface GraphSnapshotRecord {
+  runId: string;
+  sizeBytes: number;
+  at: number;
+  graph?: string;
+  contentHash: string;
+  blobHash?: string;
+}
+
 /** The parsed, transformed graph a run executes. */
-export const GraphSnapshot = defineRecord({
+export const GraphSnapshot: RecordCodec<GraphSnapshotRecord> = typedRecord<GraphSnapshotRecord>()({
   typeId: "forge.attractor.graph_snapshot",
   version: 2,
   fields: {
@@ -231,7 +389,7 @@ export const GraphSnapshot = defineRecord({
 });
 
 /** Every pipeline record type. */
-export const ATTRACTOR_RECORDS = [
+export const ATTRACTOR_RECORDS: readonly StructLike[] = [
   RunLifecycle,
   StageLifecycle,
   ParallelLifecycle,
@@ -241,7 +399,7 @@ export const ATTRACTOR_RECORDS = [
   StageToAgentLink,
   DotSource,
   GraphSnapshot,
-] as const;
+];
 
 /** A catalog that decodes pipeline turns. */
 export const attractorCatalog: RecordCatalog = new RecordCatalog(ATTRACTOR_RECORDS);

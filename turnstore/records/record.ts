@@ -263,3 +263,49 @@ function readPrimitive(wire: string, semantic: string | undefined, v: unknown, w
       return v;
   }
 }
+
+/**
+ * A record or struct seen through its value type `V`: what an exported record
+ * constant is declared as, so its public type is explicit (JSR's fast-check
+ * needs that) while the zod definition stays the one source of tags, wire
+ * types, validation and bundles.
+ */
+export interface RecordCodec<V> extends StructLike {
+  /** Compiled fields in tag order. */
+  readonly fields: readonly FieldEntry[];
+  /** Description. */
+  readonly doc?: string;
+  /** Checks a value; throws InvalidInput naming the field. */
+  validate(value: unknown): V;
+  /** Validates and encodes a value as a msgpack map keyed by tags. */
+  encode(value: V): Uint8Array;
+  /** Decodes and validates msgpack bytes. */
+  decode(bytes: Uint8Array): V;
+}
+
+/** True when A and B are mutually assignable. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/** What a definition must be for {@link typedRecord}: its inferred value must equal `V`. */
+export type DefinitionOf<V, Shape extends z.ZodRawShape> =
+  & StructDefinition<Shape>
+  & (Same<z.infer<z.ZodObject<Shape, z.core.$strict>>, V> extends true ? unknown
+    : { "the fields do not match the declared value type": z.infer<z.ZodObject<Shape>> });
+
+/**
+ * Defines a record whose value type is declared as an interface `V`; the
+ * compiler rejects the definition unless its fields infer exactly `V`.
+ *
+ * ```ts
+ * interface Note { text: string; at: number }
+ * export const Note: RecordCodec<Note> = typedRecord<Note>()({
+ *   typeId: "example.note",
+ *   fields: { text: f.string(1), at: f.unixMs(2) },
+ * });
+ * ```
+ */
+export function typedRecord<V>(): <Shape extends z.ZodRawShape>(
+  def: DefinitionOf<V, Shape>,
+) => RecordCodec<V> {
+  return (def) => new StructType(def) as unknown as RecordCodec<V>;
+}
