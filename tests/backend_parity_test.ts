@@ -1,0 +1,140 @@
+/**
+ * All backends give the same results and the same errors for the same calls.
+ * One script of operations — successes and failures — runs against each
+ * backend; ids are renamed in order of first appearance so that stores with
+ * different id counters still compare equal, and every outcome (value or
+ * error code and message) must match the memory backend's exactly.
+ */
+import assert from "node:assert/strict";
+import { type ForgeStore, isTurnStoreError, openTurnStore } from "../turnstore/mod.ts";
+
+const te = new TextEncoder();
+type Outcome = { ok: unknown } | { error: string; message: string };
+
+async function script(store: ForgeStore): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  const run = async (fn: () => Promise<unknown>) => {
+    try {
+      out.push({ ok: await fn() });
+    } catch (error) {
+      if (!isTurnStoreError(error)) throw error;
+      out.push({ error: error.code, message: error.message });
+    }
+  };
+  const item = (contextId: string, text: string, extra: Record<string, unknown> = {}) =>
+    store.appendTurn({
+      contextId,
+      typeId: "parity.item",
+      typeVersion: 1,
+      payload: te.encode(text),
+      ...extra,
+    });
+
+  const a = await store.createContext();
+  await run(async () => a);
+  const t1 = await item(a.contextId, "one");
+  const t2 = await item(a.contextId, "two", { idempotencyKey: "k2" });
+  await run(async () => [t1, t2]);
+  await run(() => item(a.contextId, "two", { idempotencyKey: "k2" }));
+  await run(() => item(a.contextId, "TWO", { idempotencyKey: "k2" }));
+  await run(() => item(a.contextId, "stale", { parentTurnId: t1.turnId }));
+  await run(() => item(a.contextId, "cas", { parentTurnId: t2.turnId }));
+  const fork = await store.forkContext(t1.turnId);
+  await run(async () => fork);
+  await run(() => item(fork.contextId, "foreign", { parentTurnId: t2.turnId }));
+  await run(() => item(fork.contextId, "in fork"));
+  await run(() => store.listTurns(fork.contextId));
+  await run(() => store.listTurns(a.contextId, { limit: 2 }));
+  await run(() => store.listTurns(a.contextId, { beforeTurnId: t2.turnId }));
+  await run(() => store.listTurns(fork.contextId, { beforeTurnId: t2.turnId }));
+  await run(() => store.listTurns(a.contextId, { limit: 0 }));
+  await run(() => store.getHead("424242424242"));
+  await run(() => store.getTurn("0"));
+  await run(() => store.getTurn("x"));
+  await run(() => store.forkContext("424242424242"));
+  await run(() =>
+    store.appendTurn({
+      contextId: a.contextId,
+      typeId: "",
+      typeVersion: 1,
+      payload: new Uint8Array(),
+    })
+  );
+  await run(() =>
+    store.appendTurn({
+      contextId: a.contextId,
+      typeId: "t",
+      typeVersion: 0,
+      payload: new Uint8Array(),
+    })
+  );
+  const blob = await store.putBlob(te.encode("tree"));
+  await run(async () => blob);
+  await run(() => store.putBlob(te.encode("tree")));
+  await run(() => store.attachFs(t2.turnId, blob.hash));
+  await run(() => store.getFsRoot(t2.turnId));
+  await run(() => store.getFsRoot(t1.turnId));
+  await run(() => store.attachFs(t2.turnId, "a".repeat(64)));
+  await run(() => store.getBlob("b".repeat(64)));
+  const bundle = {
+    registry_version: 1,
+    bundle_id: "parity.v1",
+    types: {
+      "parity.item": { versions: { "1": { fields: { "1": { name: "text", type: "string" } } } } },
+    },
+  };
+  await run(() => store.publishRegistryBundle(bundle));
+  await run(() => store.publishRegistryBundle(bundle));
+  await run(() => store.publishRegistryBundle({ ...bundle, types: {} }));
+  await run(() => store.getRegistryBundle("absent"));
+  await run(() => store.getHead(a.contextId));
+  return out;
+}
+
+/** Renames every decimal id (as a whole word) in order of first appearance. */
+function normalize(outcomes: Outcome[]): string {
+  const names = new Map<string, string>();
+  const text = JSON.stringify(
+    outcomes,
+    (_k, v) => (v instanceof Uint8Array ? `bytes:${[...v].join(",")}` : v),
+  );
+  return text.replace(/(?<=["\s(])([1-9][0-9]{0,19})(?=["\s),;:]|$)/g, (id) => {
+    if (!names.has(id)) names.set(id, `#${names.size + 1}`);
+    return names.get(id)!;
+  });
+}
+
+const dir = await Deno.makeTempDir({ prefix: "forge-parity-" });
+const backends: Record<string, () => Promise<ForgeStore>> = {
+  "kv (file)": () => openTurnStore(`kv:${dir}/parity.kv`),
+  "kv (:memory:)": () => openTurnStore("kv::memory:"),
+  "fs (fsync)": () => openTurnStore(`fs:${dir}/fs-fsync?durability=fsync`),
+  "fs (group)": () => openTurnStore(`fs:${dir}/fs-group?durability=group`),
+};
+
+const reference = await (async () => {
+  await using memory = await openTurnStore("memory:");
+  return normalize(await script(memory));
+})();
+
+for (const [name, open] of Object.entries(backends)) {
+  Deno.test(`${name} gives the memory backend's results and errors, call for call`, async () => {
+    await using store = await open();
+    const got = normalize(await script(store));
+    const expected = JSON.parse(reference) as Outcome[];
+    const actual = JSON.parse(got) as Outcome[];
+    for (let i = 0; i < expected.length; i++) {
+      assert.deepEqual(actual[i], expected[i], `call ${i + 1} differs`);
+    }
+    assert.equal(actual.length, expected.length);
+  });
+}
+
+Deno.test("the parity script exercises both successes and every error code it names", () => {
+  const outcomes = JSON.parse(reference) as Outcome[];
+  const codes = new Set(outcomes.flatMap((o) => ("error" in o ? [o.error] : [])));
+  assert.deepEqual([...codes].sort(), ["Conflict", "InvalidInput", "NotFound"]);
+  assert.ok(outcomes.filter((o) => "ok" in o).length >= 15);
+});
+
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
