@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { MemoryStore } from "@forge/turnstore";
+import { PersistenceError, SessionRecorder } from "./persistence.ts";
+import { AGENT_BUNDLE_ID, agentCatalog, SystemTurn, UserTurn } from "../records.ts";
+import { FlakyStore, throwingStore } from "../testing/stores.ts";
+
+const fast = { attempts: 3, backoffMs: 0 };
+
+Deno.test("mode off never calls the store", async () => {
+  const store = throwingStore();
+  const rec = new SessionRecorder({ store, mode: "off", sessionId: "s" });
+  await rec.open();
+  assert.equal(await rec.append(UserTurn, "user", { at: 1, content: "hi" }), undefined);
+  await rec.flush();
+  assert.deepEqual(store.touched, []);
+  assert.equal(rec.contextId, undefined);
+});
+
+Deno.test("modes other than off need a store, and unknown modes are refused", () => {
+  assert.throws(() => new SessionRecorder({ mode: "required", sessionId: "s" }), /needs a store/);
+  assert.throws(
+    () => new SessionRecorder({ mode: "sometimes" as never, sessionId: "s" }),
+    /persistence mode must be one of off, best_effort, required, got "sometimes"/,
+  );
+});
+
+Deno.test("open publishes the agent bundle and appends chain with deterministic keys", async () => {
+  const store = new FlakyStore();
+  const rec = new SessionRecorder({ store, mode: "required", sessionId: "s-1" });
+  await rec.open();
+  assert.ok(await store.getRegistryBundle(AGENT_BUNDLE_ID));
+  const a = await rec.append(UserTurn, "user", { at: 5, content: "one" });
+  const b = await rec.append(SystemTurn, "system", { at: 6, content: "two" });
+  assert.equal(a?.depth, 1);
+  assert.equal(b?.parentTurnId, a?.turnId);
+  assert.deepEqual(store.keys, [
+    "forge-agent:v1|3:s-1|1|4:user",
+    "forge-agent:v1|3:s-1|2|6:system",
+  ]);
+  const decoded = agentCatalog.decode(b!);
+  assert.deepEqual(decoded?.value, { sessionId: "s-1", sequenceNo: 2, at: 6, content: "two" });
+});
+
+Deno.test("required: a write that keeps failing fails with a PersistenceError naming it", async () => {
+  const store = new FlakyStore();
+  const rec = new SessionRecorder({ store, mode: "required", sessionId: "s", retry: fast });
+  await rec.open();
+  store.failAll = true;
+  const error = await rec.append(UserTurn, "user", { at: 1, content: "x" }).catch((e) => e);
+  assert.ok(error instanceof PersistenceError);
+  assert.equal(error.code, "Persistence");
+  assert.equal(error.event, "user");
+  assert.match(error.message, /persisting user of session s failed: injected failure/);
+  assert.equal(store.appendCalls, 3, "tried three times");
+  assert.equal((await store.getHead(rec.contextId!)).headDepth, 0, "nothing was written");
+});
+
+Deno.test("best_effort: a failed write warns, and later writes go on from the last stored turn", async () => {
+  const store = new FlakyStore();
+  const warnings: string[] = [];
+  const rec = new SessionRecorder({
+    store,
+    mode: "best_effort",
+    sessionId: "s",
+    retry: fast,
+    onWarning: (m) => warnings.push(m),
+  });
+  await rec.open();
+  const first = await rec.append(UserTurn, "user", { at: 1, content: "a" });
+  store.failCalls.add(2).add(3).add(4);
+  assert.equal(await rec.append(UserTurn, "user", { at: 2, content: "lost" }), undefined);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /persisting user of session s failed/);
+  const third = await rec.append(UserTurn, "user", { at: 3, content: "c" });
+  assert.equal(third?.parentTurnId, first?.turnId);
+  const turns = await store.listTurns(rec.contextId!);
+  assert.deepEqual(turns.map((t) => agentCatalog.decode(t)?.value.content), ["a", "c"]);
+});
+
+Deno.test("a retried write whose acknowledgement was lost is not duplicated", async () => {
+  const store = new FlakyStore();
+  store.failureKind = "after_write";
+  const rec = new SessionRecorder({ store, mode: "required", sessionId: "s", retry: fast });
+  await rec.open();
+  store.failCalls.add(1);
+  const turn = await rec.append(UserTurn, "user", { at: 1, content: "once" });
+  assert.equal(turn?.deduplicated, true, "the retry found the first write");
+  assert.equal(store.appendCalls, 2);
+  assert.equal(store.keys[0], store.keys[1], "same idempotency key on retry");
+  assert.equal((await store.getHead(rec.contextId!)).headDepth, 1, "one turn stored");
+});
+
+Deno.test("concurrent appends are serialized into one chain", async () => {
+  const store = new MemoryStore();
+  const rec = new SessionRecorder({ store, mode: "required", sessionId: "s" });
+  await rec.open();
+  const turns = await Promise.all(
+    Array.from({ length: 5 }, (_, i) => rec.append(UserTurn, "user", { at: i, content: `${i}` })),
+  );
+  for (let i = 1; i < turns.length; i++) assert.equal(turns[i]?.parentTurnId, turns[i - 1]?.turnId);
+  assert.equal(rec.headTurnId, turns[4]?.turnId);
+});
+
+Deno.test("a bad record value fails at once, before anything is written", async () => {
+  const store = new MemoryStore();
+  const rec = new SessionRecorder({ store, mode: "best_effort", sessionId: "s" });
+  await rec.open();
+  assert.throws(
+    () => rec.append(UserTurn, "user", { at: -1, content: "x" }),
+    /forge\.agent\.user_turn v3: at/,
+  );
+  assert.equal((await store.getHead(rec.contextId!)).headDepth, 0);
+});
+
+Deno.test("a recorder opened with forkFrom starts its context at that turn", async () => {
+  const store = new MemoryStore();
+  const parent = new SessionRecorder({ store, mode: "required", sessionId: "p" });
+  await parent.open();
+  const t = await parent.append(UserTurn, "user", { at: 1, content: "p" });
+  const child = new SessionRecorder({ store, mode: "required", sessionId: "c" });
+  await child.open({ forkFrom: t!.turnId });
+  const c = await child.append(UserTurn, "user", { at: 2, content: "c" });
+  assert.equal(c?.parentTurnId, t?.turnId);
+  assert.notEqual(child.contextId, parent.contextId);
+  assert.equal((await store.getHead(parent.contextId!)).headTurnId, t?.turnId, "parent unchanged");
+});
