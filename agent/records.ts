@@ -13,19 +13,23 @@
  * @module
  */
 import {
-  buildBundle,
+  contentAddressedBundle,
   defineEnum,
-  defineRecord,
   defineStruct,
+  type EnumType,
   f,
   RecordCatalog,
-  type RecordValue,
+  type RecordCodec,
   type RegistryBundle,
   type StructLike,
+  typedRecord,
 } from "@forge/turnstore";
 
-/** Id of the registry bundle that describes every record below. */
-export const AGENT_BUNDLE_ID = "forge.agent.runtime.deno.v3";
+/**
+ * Prefix of the registry bundle id; the id ends with a digest of the content,
+ * so a changed record set never collides with a published bundle.
+ */
+export const AGENT_BUNDLE_PREFIX = "forge.agent.runtime.deno";
 
 /** Version of the transcript turn types (the Rust Forge registered 2). */
 export const TRANSCRIPT_VERSION = 3;
@@ -34,26 +38,49 @@ export const LIFECYCLE_VERSION = 2;
 /** Version of forge.link.subagent_spawn (the Rust Forge wrote 1 without registering it). */
 export const SUBAGENT_SPAWN_VERSION = 2;
 
+/** Fields of every transcript turn. */
+export interface TranscriptFields {
+  /** The session that wrote the turn (a fork's history holds other sessions' turns too). */
+  sessionId: string;
+  /** Position of the write in its session; part of the idempotency key. */
+  sequenceNo: number;
+  /** When the session produced the turn, ms since the epoch. */
+  at: number;
+}
+
 // Tags shared with the Rust Forge's transcript v2 (same name, same wire type):
 // 1 session_id string, 4 sequence_no u64. Every typed field of ours starts at
 // tag 10, above the tags the Rust Forge gave other wire types.
 const common = {
   sessionId: f.string(1, { doc: "the session that wrote this turn" }),
-  sequenceNo: f.u64(4, {
-    doc: "position of the write in its session; part of the idempotency key",
-  }),
+  sequenceNo: f.u64(4, { doc: "position of the write in its session" }),
   at: f.unixMs(10, { doc: "when the session produced the turn" }),
 };
 
+/** A user turn. */
+export interface UserTurnValue extends TranscriptFields {
+  /** The input. */
+  content: string;
+}
+
 /** The user's input to a session. */
-export const UserTurn = defineRecord({
+export const UserTurn: RecordCodec<UserTurnValue> = typedRecord<UserTurnValue>()({
   typeId: "forge.agent.user_turn",
   version: TRANSCRIPT_VERSION,
   fields: { ...common, content: f.string(11) },
 });
 
 /** A tool call the model asked for. */
-export const ToolCallEntry = defineStruct({
+export interface ToolCallEntryValue {
+  /** The model's id for the call. */
+  callId: string;
+  /** The tool. */
+  name: string;
+  /** The arguments as JSON text. */
+  arguments: string;
+}
+
+const ToolCallEntry = defineStruct({
   typeId: "forge.agent.ToolCall",
   fields: {
     callId: f.string(1),
@@ -63,7 +90,22 @@ export const ToolCallEntry = defineStruct({
 });
 
 /** Token counts of one model call. */
-export const UsageEntry = defineStruct({
+export interface UsageValue {
+  /** Prompt tokens. */
+  inputTokens: number;
+  /** Generated tokens. */
+  outputTokens: number;
+  /** Both. */
+  totalTokens: number;
+  /** Reasoning tokens, when reported. */
+  reasoningTokens?: number;
+  /** Prompt tokens read from the cache. */
+  cacheReadTokens?: number;
+  /** Prompt tokens written to the cache. */
+  cacheWriteTokens?: number;
+}
+
+const UsageEntry = defineStruct({
   typeId: "forge.agent.Usage",
   fields: {
     inputTokens: f.u64(1),
@@ -75,8 +117,26 @@ export const UsageEntry = defineStruct({
   },
 });
 
+/** An assistant turn. */
+export interface AssistantTurnValue extends TranscriptFields {
+  /** The text the model produced. */
+  text: string;
+  /** The tool calls it asked for. */
+  toolCalls: ToolCallEntryValue[];
+  /** Its reasoning summary, when the provider gave one. */
+  reasoning?: string;
+  /** Token counts. */
+  usage?: UsageValue;
+  /** The provider's response id. */
+  responseId?: string;
+  /** The model that answered. */
+  model?: string;
+  /** Why generation stopped. */
+  finishReason?: string;
+}
+
 /** One model response: text, tool calls, reasoning summary and usage. */
-export const AssistantTurn = defineRecord({
+export const AssistantTurn: RecordCodec<AssistantTurnValue> = typedRecord<AssistantTurnValue>()({
   typeId: "forge.agent.assistant_turn",
   version: TRANSCRIPT_VERSION,
   fields: {
@@ -91,8 +151,19 @@ export const AssistantTurn = defineRecord({
   },
 });
 
-/** The result of one tool call, as the model saw it (truncated). */
-export const ToolResultEntry = defineStruct({
+/** The result of one tool call, as the model saw it. */
+export interface ToolResultEntryValue {
+  /** The call it answers. */
+  callId: string;
+  /** The tool. */
+  toolName: string;
+  /** What the model received, after truncation. */
+  content: string;
+  /** Whether the call failed. */
+  isError: boolean;
+}
+
+const ToolResultEntry = defineStruct({
   typeId: "forge.agent.ToolResult",
   fields: {
     callId: f.string(1),
@@ -102,51 +173,106 @@ export const ToolResultEntry = defineStruct({
   },
 });
 
+/** A tool results turn. */
+export interface ToolResultsTurnValue extends TranscriptFields {
+  /** One result per call, in call order. */
+  results: ToolResultEntryValue[];
+}
+
 /** The results of one round of tool calls. */
-export const ToolResultsTurn = defineRecord({
+export const ToolResultsTurn: RecordCodec<ToolResultsTurnValue> = typedRecord<
+  ToolResultsTurnValue
+>()({
   typeId: "forge.agent.tool_results_turn",
   version: TRANSCRIPT_VERSION,
   fields: { ...common, results: f.structs(11, ToolResultEntry) },
 });
 
-/** A notice the session itself adds to the history (a limit was hit, the input was aborted). */
-export const SystemTurn = defineRecord({
+/** A system turn. */
+export interface SystemTurnValue extends TranscriptFields {
+  /** The notice. */
+  content: string;
+}
+
+/** A notice the session itself adds to the history (a limit was hit, an input was aborted). */
+export const SystemTurn: RecordCodec<SystemTurnValue> = typedRecord<SystemTurnValue>()({
   typeId: "forge.agent.system_turn",
   version: TRANSCRIPT_VERSION,
   fields: { ...common, content: f.string(11) },
 });
 
 /** Where a steering message came from. */
-export const SteeringSource = defineEnum("forge.agent.SteeringSource", {
-  host: 1,
-  loop_detection: 2,
-});
+export type SteeringSourceLabel = "host" | "loop_detection";
+
+/** Where a steering message came from, on the wire. */
+export const SteeringSource: EnumType<SteeringSourceLabel> = defineEnum(
+  "forge.agent.SteeringSource",
+  { host: 1, loop_detection: 2 },
+);
+
+/** A steering turn. */
+export interface SteeringTurnValue extends TranscriptFields {
+  /** The message. */
+  content: string;
+  /** Who injected it. */
+  source: SteeringSourceLabel;
+}
 
 /** A message injected between tool rounds. */
-export const SteeringTurn = defineRecord({
+export const SteeringTurn: RecordCodec<SteeringTurnValue> = typedRecord<SteeringTurnValue>()({
   typeId: "forge.agent.steering_turn",
   version: TRANSCRIPT_VERSION,
   fields: { ...common, content: f.string(11), source: f.enum(12, SteeringSource) },
 });
 
 /** Session lifecycle kinds. */
-export const SessionLifecycleKind = defineEnum("forge.agent.SessionLifecycleKind", {
-  started: 1,
-  ended: 2,
-});
+export const SessionLifecycleKind: EnumType<"started" | "ended"> = defineEnum(
+  "forge.agent.SessionLifecycleKind",
+  { started: 1, ended: 2 },
+);
 
 /** The state a session ended in. */
-export const SessionFinalState = defineEnum("forge.agent.SessionFinalState", {
-  closed: 1,
-  aborted: 2,
-  failed: 3,
-});
+export type SessionFinalStateLabel = "closed" | "aborted" | "failed";
+
+/** The state a session ended in, on the wire. */
+export const SessionFinalState: EnumType<SessionFinalStateLabel> = defineEnum(
+  "forge.agent.SessionFinalState",
+  { closed: 1, aborted: 2, failed: 3 },
+);
+
+/** A session lifecycle record. */
+export interface SessionLifecycleValue {
+  /** The session. */
+  sessionId: string;
+  /** Position of the write in its session. */
+  sequenceNo: number;
+  /** Started or ended. */
+  kind: "started" | "ended";
+  /** When, ms since the epoch. */
+  at: number;
+  /** How it ended (ended only). */
+  finalState?: SessionFinalStateLabel;
+  /** Provider profile id (started only). */
+  profileId?: string;
+  /** Model (started only). */
+  model?: string;
+  /** Working directory (started only). */
+  workingDir?: string;
+  /** Nesting depth, 0 for a top-level session (started only). */
+  subagentDepth?: number;
+  /** The parent session, for a subagent (started only). */
+  parentSessionId?: string;
+  /** Why it failed (ended only). */
+  error?: string;
+}
 
 // Rust v1: 1 session_id string, 2 kind string, 3 timestamp string, 4 final_state
 // string, 5 sequence_no u64, 6..9 thread key and fs snapshot. Ours keeps 1 and 5
 // and starts its typed fields at 10.
 /** A session started or ended. */
-export const SessionLifecycle = defineRecord({
+export const SessionLifecycle: RecordCodec<SessionLifecycleValue> = typedRecord<
+  SessionLifecycleValue
+>()({
   typeId: "forge.agent.session_lifecycle",
   version: LIFECYCLE_VERSION,
   fields: {
@@ -165,17 +291,43 @@ export const SessionLifecycle = defineRecord({
 });
 
 /** Tool call lifecycle kinds. */
-export const ToolCallLifecycleKind = defineEnum("forge.agent.ToolCallLifecycleKind", {
-  started: 1,
-  ended: 2,
-});
+export const ToolCallLifecycleKind: EnumType<"started" | "ended"> = defineEnum(
+  "forge.agent.ToolCallLifecycleKind",
+  { started: 1, ended: 2 },
+);
+
+/** A tool call lifecycle record. */
+export interface ToolCallLifecycleValue {
+  /** The session. */
+  sessionId: string;
+  /** The model's id for the call. */
+  callId: string;
+  /** The tool. */
+  toolName: string;
+  /** Whether it failed (ended only). */
+  isError?: boolean;
+  /** Position of the write in its session. */
+  sequenceNo: number;
+  /** Started or ended. */
+  kind: "started" | "ended";
+  /** When, ms since the epoch. */
+  at: number;
+  /** Arguments as JSON text (started only). */
+  arguments?: string;
+  /** The full, untruncated output (ended only). */
+  output?: string;
+  /** Wall-clock duration (ended only). */
+  durationMs?: number;
+}
 
 // Rust v1: 1 session_id, 2 kind string, 3 timestamp string, 4 call_id string,
 // 5 tool_name string, 6 arguments any, 7 output any, 8 is_error bool,
 // 9 sequence_no u64, 10..13 thread key and fs snapshot. Ours keeps 1, 4, 5, 8
 // and 9 and starts its typed fields at 14.
 /** A tool call started (with its arguments) or ended (with its full output). */
-export const ToolCallLifecycle = defineRecord({
+export const ToolCallLifecycle: RecordCodec<ToolCallLifecycleValue> = typedRecord<
+  ToolCallLifecycleValue
+>()({
   typeId: "forge.agent.tool_call_lifecycle",
   version: LIFECYCLE_VERSION,
   fields: {
@@ -192,8 +344,34 @@ export const ToolCallLifecycle = defineRecord({
   },
 });
 
+/** A subagent spawn link. */
+export interface SubagentSpawnValue {
+  /** The parent session. */
+  sessionId: string;
+  /** Position of the write in the parent session. */
+  sequenceNo: number;
+  /** When, ms since the epoch. */
+  at: number;
+  /** The parent's turn the child context forks from. */
+  parentTurnId: string;
+  /** The child's context. */
+  childContextId: string;
+  /** The child's session. */
+  childSessionId: string;
+  /** The id the parent's tools use for the child. */
+  subagentId: string;
+  /** Nesting depth, 1 for a child of a top-level session. */
+  depth: number;
+  /** The task given to the child. */
+  task: string;
+  /** Its working directory, when scoped. */
+  workingDir?: string;
+  /** Its model, when overridden. */
+  model?: string;
+}
+
 /** Written on the parent's context when a subagent is spawned. */
-export const SubagentSpawn = defineRecord({
+export const SubagentSpawn: RecordCodec<SubagentSpawnValue> = typedRecord<SubagentSpawnValue>()({
   typeId: "forge.link.subagent_spawn",
   version: SUBAGENT_SPAWN_VERSION,
   fields: {
@@ -212,14 +390,40 @@ export const SubagentSpawn = defineRecord({
 });
 
 /** How a subagent ended. */
-export const SubagentStatus = defineEnum("forge.link.SubagentStatus", {
-  completed: 1,
-  failed: 2,
-  closed: 3,
-});
+export type SubagentStatusLabel = "completed" | "failed" | "closed";
+
+/** How a subagent ended, on the wire. */
+export const SubagentStatus: EnumType<SubagentStatusLabel> = defineEnum(
+  "forge.link.SubagentStatus",
+  { completed: 1, failed: 2, closed: 3 },
+);
+
+/** A subagent close link. */
+export interface SubagentCloseValue {
+  /** The parent session. */
+  sessionId: string;
+  /** Position of the write in the parent session. */
+  sequenceNo: number;
+  /** When, ms since the epoch. */
+  at: number;
+  /** The id the parent's tools used. */
+  subagentId: string;
+  /** The child's context. */
+  childContextId: string;
+  /** The child's session. */
+  childSessionId: string;
+  /** How it ended. */
+  status: SubagentStatusLabel;
+  /** The child's last stored turn at close. */
+  childHeadTurnId?: string;
+  /** Its last output. */
+  output?: string;
+  /** Model calls it made. */
+  turnsUsed: number;
+}
 
 /** Written on the parent's context when a subagent is closed. */
-export const SubagentClose = defineRecord({
+export const SubagentClose: RecordCodec<SubagentCloseValue> = typedRecord<SubagentCloseValue>()({
   typeId: "forge.link.subagent_close",
   version: 1,
   fields: {
@@ -253,9 +457,10 @@ export const AGENT_RECORD_TYPES: readonly StructLike[] = [
 export const agentCatalog: RecordCatalog = new RecordCatalog(AGENT_RECORD_TYPES);
 
 /** The registry bundle of every agent record, published when persistence is on. */
-export function agentRegistryBundle(): RegistryBundle {
-  return buildBundle(AGENT_BUNDLE_ID, AGENT_RECORD_TYPES);
-}
+export const agentBundle: RegistryBundle = contentAddressedBundle(
+  AGENT_BUNDLE_PREFIX,
+  AGENT_RECORD_TYPES,
+);
 
 /**
  * The tag table of the Rust Forge's agent bundle (`forge.agent.runtime.v2`):
@@ -315,22 +520,3 @@ export const RUST_FORGE_AGENT_TAGS: Readonly<
     },
   };
 })();
-
-/** The value type of a user turn. */
-export type UserTurnValue = RecordValue<typeof UserTurn>;
-/** The value type of an assistant turn. */
-export type AssistantTurnValue = RecordValue<typeof AssistantTurn>;
-/** The value type of a tool results turn. */
-export type ToolResultsTurnValue = RecordValue<typeof ToolResultsTurn>;
-/** The value type of a system turn. */
-export type SystemTurnValue = RecordValue<typeof SystemTurn>;
-/** The value type of a steering turn. */
-export type SteeringTurnValue = RecordValue<typeof SteeringTurn>;
-/** The value type of a session lifecycle record. */
-export type SessionLifecycleValue = RecordValue<typeof SessionLifecycle>;
-/** The value type of a tool call lifecycle record. */
-export type ToolCallLifecycleValue = RecordValue<typeof ToolCallLifecycle>;
-/** The value type of a subagent spawn link. */
-export type SubagentSpawnValue = RecordValue<typeof SubagentSpawn>;
-/** The value type of a subagent close link. */
-export type SubagentCloseValue = RecordValue<typeof SubagentClose>;

@@ -7,10 +7,10 @@ import {
   RegistryIndex,
 } from "@forge/turnstore";
 import {
-  AGENT_BUNDLE_ID,
+  AGENT_BUNDLE_PREFIX,
   AGENT_RECORD_TYPES,
+  agentBundle,
   agentCatalog,
-  agentRegistryBundle,
   AssistantTurn,
   RUST_FORGE_AGENT_TAGS,
   SubagentSpawn,
@@ -33,8 +33,8 @@ Deno.test("our agent bundle is accepted by a registry that already holds the Rus
   const theirs = rustBundle();
   assert.equal(index.check(theirs), "new");
   index.admit(theirs);
-  const ours = agentRegistryBundle();
-  assert.equal(ours.bundle_id, AGENT_BUNDLE_ID);
+  const ours = agentBundle;
+  assert.ok(ours.bundle_id.startsWith(`${AGENT_BUNDLE_PREFIX}.`));
   assert.equal(index.check(ours), "new");
   index.admit(ours);
   assert.equal(index.check(ours), "identical");
@@ -84,7 +84,7 @@ Deno.test("every agent record keeps the Rust type ids at a newer version", () =>
 });
 
 Deno.test("timestamps are unix_ms and kinds are enums in the bundle", () => {
-  const bundle = agentRegistryBundle();
+  const bundle = agentBundle;
   const lifecycle = bundle.types["forge.agent.tool_call_lifecycle"].versions["2"].fields;
   assert.equal(lifecycle["15"].type, "unix_ms");
   assert.equal(lifecycle["14"].enum, "forge.agent.ToolCallLifecycleKind");

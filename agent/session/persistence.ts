@@ -26,12 +26,11 @@ import {
   type AppendedTurn,
   type ForgeStore,
   isTurnStoreError,
-  type RecordType,
-  type RecordValue,
+  type RecordCodec,
   ROOT_TURN_ID,
   type TurnId,
 } from "@forge/turnstore";
-import { agentRegistryBundle } from "../records.ts";
+import { agentBundle } from "../records.ts";
 
 /** How a session uses its turn store. */
 export type PersistenceMode = "off" | "best_effort" | "required";
@@ -86,7 +85,7 @@ export interface OpenOptions {
 }
 
 /** The fields a caller gives; the recorder adds `sessionId` and `sequenceNo`. */
-export type RecordFields<T> = Omit<RecordValue<T>, "sessionId" | "sequenceNo">;
+export type RecordFields<V> = Omit<V, "sessionId" | "sequenceNo">;
 
 /** Appends a session's typed records to its own context. */
 export class SessionRecorder {
@@ -162,7 +161,7 @@ export class SessionRecorder {
     this.#pendingFork = options.forkFrom;
     return this.#enqueue(async () => {
       await this.#withPolicy("registry_bundle", async () => {
-        await this.#store!.publishRegistryBundle(agentRegistryBundle());
+        await this.#store!.publishRegistryBundle(agentBundle);
       });
       await this.#ensureContext();
     });
@@ -173,15 +172,15 @@ export class SessionRecorder {
    * idempotency key. Resolves with the stored turn, or undefined when
    * persistence is off or the write failed in mode `best_effort`.
    */
-  append<T extends RecordType>(
-    type: T,
+  append<V extends { sessionId: string; sequenceNo: number }>(
+    type: RecordCodec<V>,
     event: string,
-    fields: RecordFields<T>,
+    fields: RecordFields<V>,
   ): Promise<AppendedTurn | undefined> {
     if (!this.#store) return Promise.resolve(undefined);
     const sequenceNo = ++this.#sequence;
     // Encode now: a bad value is the caller's bug and fails at once, in every mode.
-    const payload = type.encode({ ...fields, sessionId: this.#sessionId, sequenceNo } as never);
+    const payload = type.encode({ ...fields, sessionId: this.#sessionId, sequenceNo } as V);
     const idempotencyKey = agentIdempotencyKey(this.#sessionId, sequenceNo, event);
     return this.#enqueue(async () => {
       const contextId = await this.#ensureContext();

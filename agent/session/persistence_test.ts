@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { MemoryStore } from "@forge/turnstore";
 import { PersistenceError, SessionRecorder } from "./persistence.ts";
-import { AGENT_BUNDLE_ID, agentCatalog, SystemTurn, UserTurn } from "../records.ts";
+import { agentBundle, agentCatalog, SystemTurn, UserTurn } from "../records.ts";
 import { FlakyStore, throwingStore } from "../testing/stores.ts";
 
 const fast = { attempts: 3, backoffMs: 0 };
@@ -28,7 +28,7 @@ Deno.test("open publishes the agent bundle and appends chain with deterministic 
   const store = new FlakyStore();
   const rec = new SessionRecorder({ store, mode: "required", sessionId: "s-1" });
   await rec.open();
-  assert.ok(await store.getRegistryBundle(AGENT_BUNDLE_ID));
+  assert.ok(await store.getRegistryBundle(agentBundle.bundle_id));
   const a = await rec.append(UserTurn, "user", { at: 5, content: "one" });
   const b = await rec.append(SystemTurn, "system", { at: 6, content: "two" });
   assert.equal(a?.depth, 1);
