@@ -246,7 +246,7 @@ export async function readSession(
     const pos = { turnId: turn.turnId, sequenceNo: v.sequenceNo as number, at: v.at as number };
     switch (record.typeId) {
       case SessionLifecycle.typeId: {
-        const life = v as SessionLifecycleValue;
+        const life = v as unknown as SessionLifecycleValue;
         if (life.kind === "started") {
           view.startedAt = life.at;
           view.profileId = life.profileId;
@@ -265,12 +265,12 @@ export async function readSession(
         view.transcript.push({ ...pos, kind: "system", content: v.content as string });
         break;
       case SteeringTurn.typeId: {
-        const s = v as SteeringTurnValue;
+        const s = v as unknown as SteeringTurnValue;
         view.transcript.push({ ...pos, kind: "steering", content: s.content, source: s.source });
         break;
       }
       case AssistantTurn.typeId: {
-        const a = v as AssistantTurnValue;
+        const a = v as unknown as AssistantTurnValue;
         view.transcript.push({
           ...pos,
           kind: "assistant",
@@ -288,11 +288,11 @@ export async function readSession(
         view.transcript.push({
           ...pos,
           kind: "tool_results",
-          results: (v as ToolResultsTurnValue).results,
+          results: (v as unknown as ToolResultsTurnValue).results,
         });
         break;
       case ToolCallLifecycle.typeId: {
-        const t = v as ToolCallLifecycleValue;
+        const t = v as unknown as ToolCallLifecycleValue;
         const prior = calls.get(t.callId);
         if (t.kind === "started") {
           const call: ToolCallView = {
@@ -319,7 +319,7 @@ export async function readSession(
         break;
       }
       case SubagentSpawn.typeId: {
-        const s = v as SubagentSpawnValue;
+        const s = v as unknown as SubagentSpawnValue;
         spawns.set(s.subagentId, {
           agentId: s.subagentId,
           childSessionId: s.childSessionId,
@@ -332,7 +332,7 @@ export async function readSession(
         break;
       }
       case SubagentClose.typeId: {
-        const c = v as SubagentCloseValue;
+        const c = v as unknown as SubagentCloseValue;
         const prior = spawns.get(c.subagentId);
         if (prior) {
           spawns.set(c.subagentId, {
