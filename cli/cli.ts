@@ -1,0 +1,147 @@
+/**
+ * The `forge` command line: inspect what agents and pipelines wrote to a
+ * store. `runCli` is the whole program minus process exit, so tests drive it
+ * with an in-memory output.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  type ForgeStore,
+  isTurnStoreError,
+  type RecordCatalog,
+  walkHistory,
+} from "@forge/turnstore";
+import { attractorBundle, attractorCatalog } from "@forge/attractor";
+import { jsonSafe, renderTurn, turnToJson } from "./render.ts";
+
+/** Where the CLI writes. */
+export interface CliIo {
+  /** Standard output, one call per line or block. */
+  out(text: string): void;
+  /** Standard error. */
+  err(text: string): void;
+}
+
+/** What the CLI needs from its host: a store opener and the record catalogs it decodes with. */
+export interface CliContext {
+  /** Opens a store URL (the root `openTurnStore`, with every scheme). */
+  openStore(url: string): Promise<ForgeStore>;
+  /** Catalogs tried in order to decode payloads. */
+  catalogs: readonly RecordCatalog[];
+  /** Registry bundles the project publishes, for `forge bundles`. */
+  bundles: readonly { bundle_id: string }[];
+}
+
+/** The default store URL: a Deno KV file under ./.forge. */
+export const DEFAULT_STORE = "kv:.forge/forge.kv";
+
+const USAGE = `forge — inspect what agents and pipelines persisted
+
+usage:
+  forge head <contextId>               the context's head turn and depth
+  forge log <contextId> [--limit N]    the newest N turns (default 20), decoded
+  forge log <contextId> --all          the whole history, newest first, streamed
+  forge show <turnId>                  one turn, decoded
+  forge bundles                        the registry bundles this project publishes
+
+options:
+  --store URL   memory:, kv:<path>, kv::memory:, kv:https://…, fs:<dir>, cxdb://host:port?http=…
+                (default ${DEFAULT_STORE}, or FORGE_STORE)
+  --json        print JSON lines instead of text
+  -h, --help    this help
+`;
+
+/** Runs the CLI with `args`; returns the exit code (0 ok, 1 failure, 2 usage). */
+export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        store: { type: "string" },
+        limit: { type: "string" },
+        all: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    io.err(`forge: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, target] = positionals;
+  if (values.help || !command) {
+    (command || values.help ? io.out : io.err)(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const usage = (message: string) => {
+    io.err(`forge ${command}: ${message}\n\n${USAGE}`);
+    return 2;
+  };
+  if (command === "bundles") {
+    for (const bundle of ctx.bundles) io.out(JSON.stringify(bundle, null, values.json ? 0 : 2));
+    return 0;
+  }
+  if (!["head", "log", "show"].includes(command)) return usage(`unknown command ${command}`);
+  if (!target) return usage(`needs a ${command === "show" ? "turn" : "context"} id`);
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+    return usage(`--limit must be a whole number from 1 to 10000, got ${values.limit}`);
+  }
+  const url = values.store ?? Deno.env.get("FORGE_STORE") ?? DEFAULT_STORE;
+  let store: ForgeStore | undefined;
+  try {
+    store = await ctx.openStore(url);
+    if (command === "head") {
+      const head = await store.getHead(target);
+      io.out(
+        values.json
+          ? JSON.stringify(head)
+          : `context ${head.contextId}: head ${head.headTurnId} at depth ${head.headDepth}`,
+      );
+    } else if (command === "show") {
+      const turn = await store.getTurn(target);
+      io.out(
+        values.json
+          ? JSON.stringify(turnToJson(turn, ctx.catalogs), jsonSafe)
+          : renderTurn(turn, ctx.catalogs),
+      );
+    } else if (values.all) {
+      // Streamed from the head back, page by page, so any depth fits in memory.
+      for await (const page of walkHistory(store, target)) {
+        for (const t of page.reverse()) {
+          io.out(
+            values.json
+              ? JSON.stringify(turnToJson(t, ctx.catalogs), jsonSafe)
+              : renderTurn(t, ctx.catalogs),
+          );
+        }
+      }
+    } else {
+      for (const turn of await store.listTurns(target, { limit })) {
+        io.out(
+          values.json
+            ? JSON.stringify(turnToJson(turn, ctx.catalogs), jsonSafe)
+            : renderTurn(turn, ctx.catalogs),
+        );
+      }
+    }
+    return 0;
+  } catch (error) {
+    if (isTurnStoreError(error)) {
+      io.err(`forge ${command}: ${error.code}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await store?.close();
+  }
+}
+
+/** The catalogs and bundles of the pipeline records (the agent's are added by main.ts). */
+export const PIPELINE_CATALOGS: readonly RecordCatalog[] = [attractorCatalog];
+/** The pipeline bundle. */
+export const PIPELINE_BUNDLES: readonly { bundle_id: string }[] = [attractorBundle];
