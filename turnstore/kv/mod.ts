@@ -1,12 +1,70 @@
 /**
- * The Deno KV backend (being built).
+ * The Deno KV backend of the turn store: one local file, memory, or a remote
+ * `denokv` over KV Connect. See README.md for the key layout, guarantees and
+ * limits.
  *
  * @module
  */
-import { UnsupportedError } from "../core/errors.ts";
+import { BackendError, InvalidInputError } from "../core/errors.ts";
 import type { ForgeStore } from "../core/types.ts";
+import { checkTarget, KvStore, type KvStoreOptions } from "./store.ts";
 
-/** Opens a Deno KV store: a file path, ":memory:", or an http(s) KV Connect URL. */
-export function openKvStore(target: string): Promise<ForgeStore> {
-  return Promise.reject(new UnsupportedError(`kv backend is not built yet (${target})`));
+export { KvStore, type KvStoreOptions } from "./store.ts";
+export type { CommitObserver, CommitStats } from "./budget.ts";
+// The contract types KvStore's signatures use, so this module documents on its own.
+export type {
+  AppendedTurn,
+  AppendTurnInput,
+  BlobStore,
+  ContextHead,
+  CreateContextOptions,
+  ForgeStore,
+  ListTurnsOptions,
+  PublishBundleResult,
+  PutBlobResult,
+  StoredTurn,
+  TurnStore,
+  TypedTurnStore,
+} from "../core/types.ts";
+export type { BundleField, BundleTypeVersion, RegistryBundle } from "../registry/bundle.ts";
+export type { ContextId, TurnId } from "../core/ids.ts";
+
+/**
+ * Opens a Deno KV store: a file path (its directory is created), ":memory:",
+ * or an http(s) KV Connect URL (Deno.openKv reads the token from
+ * DENO_KV_ACCESS_TOKEN).
+ */
+export async function openKvStore(
+  target: string,
+  options: KvStoreOptions = {},
+): Promise<ForgeStore> {
+  const where = checkTarget(target);
+  const remote = /^https?:\/\//i.test(where);
+  if (!remote && where !== ":memory:") {
+    const slash = where.lastIndexOf("/");
+    if (where.endsWith("/")) {
+      throw new InvalidInputError(
+        `kv target ${JSON.stringify(where)} names a directory, not a file`,
+      );
+    }
+    if (slash > 0) {
+      try {
+        await Deno.mkdir(where.slice(0, slash), { recursive: true });
+      } catch (error) {
+        throw new BackendError(
+          `cannot create the directory of kv file ${where}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+  let kv: Deno.Kv;
+  try {
+    kv = await Deno.openKv(where);
+  } catch (error) {
+    throw new BackendError(`cannot open Deno KV at ${where}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return new KvStore(kv, { label: `kv store ${where}`, ...options });
 }

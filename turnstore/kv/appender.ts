@@ -1,0 +1,410 @@
+/**
+ * Group commit. Appends queue up while a commit is in flight; each round
+ * takes the queue, plans the turns of up to ten contexts against their
+ * heads, and writes them in ONE atomic commit whose only checks are one per
+ * context head. A head check also proves that no idempotency key of the
+ * context appeared since it was read, because every write to a context's
+ * keys moves its head. A failed check means another writer moved a head:
+ * the round's appends are re-planned from fresh reads.
+ *
+ * @module
+ */
+import { BackendError, NotFoundError, TurnStoreError } from "../core/errors.ts";
+import type { AppendedTurn } from "../core/types.ts";
+import type { ValidAppend } from "../core/validate.ts";
+import { foreignParent, replayIdempotent, staleParent } from "../core/rules.ts";
+import { BudgetedAtomic, type CommitObserver, setBytes } from "./budget.ts";
+import type { IdBlocks } from "./id_blocks.ts";
+import type { ContextState, History } from "./history.ts";
+import {
+  contextKey,
+  type ContextValue,
+  fsKey,
+  idemKey,
+  type StoredBytes,
+  turnAtKey,
+  turnKey,
+  type TurnValue,
+} from "./keys.ts";
+import { LruMap } from "./lru.ts";
+import { MAX_CHECKS, MAX_GET_MANY } from "./limits.ts";
+
+/** One append waiting for its commit. */
+export interface PendingAppend {
+  /** The checked request; its payload is the store's own copy. */
+  readonly req: ValidAppend;
+  /** The context as a key part. */
+  readonly ctx: bigint;
+  /** BLAKE3 of the payload. */
+  readonly contentHash: string;
+  /** The payload as the record stores it (chunks already written). */
+  readonly bytes: StoredBytes;
+  /** True when `req.fsRootHash` names no stored blob. */
+  readonly fsRootMissing: boolean;
+  /** Settles the caller's promise. */
+  readonly resolve: (turn: AppendedTurn) => void;
+  /** Settles the caller's promise. */
+  readonly reject: (error: unknown) => void;
+}
+
+interface Queued extends PendingAppend {
+  readonly seq: number;
+  attempts: number;
+}
+
+interface PlannedTurn {
+  readonly item: Queued;
+  readonly turn: AppendedTurn;
+}
+
+const MAX_ATTEMPTS = 10_000;
+
+/** Batches concurrent appends into atomic commits. */
+export class GroupCommitAppender {
+  readonly #kv: Deno.Kv;
+  readonly #history: History;
+  readonly #ids: IdBlocks;
+  readonly #observer?: CommitObserver;
+  /** Heads as of our last read or commit; a commit's check catches a stale one. */
+  readonly #heads = new LruMap<bigint, ContextState>(4096);
+  #queue: Queued[] = [];
+  #seq = 0;
+  #running?: Promise<void>;
+
+  /** Appends to `kv`, allocating turn ids from `ids`. */
+  constructor(kv: Deno.Kv, history: History, ids: IdBlocks, observer?: CommitObserver) {
+    this.#kv = kv;
+    this.#history = history;
+    this.#ids = ids;
+    this.#observer = observer;
+  }
+
+  /** Records a head we just read or wrote, so the next append needs no read. */
+  noteHead(ctx: bigint, state: ContextState): void {
+    this.#heads.set(ctx, state);
+  }
+
+  /** Queues an append; its promise settles when its round commits. */
+  submit(append: PendingAppend): void {
+    this.#queue.push({ ...append, seq: this.#seq++, attempts: 0 });
+    this.#kick();
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  #kick(): void {
+    if (this.#running) return;
+    this.#running = this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    // Let appends issued in the same tick join the first round.
+    await Promise.resolve();
+    try {
+      while (this.#queue.length > 0) await this.#round();
+    } finally {
+      this.#running = undefined;
+      if (this.#queue.length > 0) this.#kick();
+    }
+  }
+
+  async #round(): Promise<void> {
+    const taken = this.#queue;
+    this.#queue = [];
+    const groups = new Map<bigint, Queued[]>();
+    const later: Queued[] = [];
+    for (const item of taken) {
+      const group = groups.get(item.ctx);
+      if (group) group.push(item);
+      else if (groups.size < MAX_CHECKS) groups.set(item.ctx, [item]);
+      else later.push(item);
+    }
+    try {
+      later.push(...await this.#commitGroups(groups));
+    } catch (error) {
+      // Something failed outside the planned flow (a KV error): fail the round.
+      const failure = error instanceof TurnStoreError
+        ? error
+        : new BackendError(`kv append failed: ${(error as Error)?.message}`, { cause: error });
+      for (const group of groups.values()) for (const item of group) item.reject(failure);
+      for (const ctx of groups.keys()) this.#heads.delete(ctx);
+    }
+    this.#requeue(later);
+  }
+
+  #requeue(items: Queued[]): void {
+    if (items.length === 0) return;
+    const retry: Queued[] = [];
+    for (const item of items) {
+      if (++item.attempts > MAX_ATTEMPTS) {
+        item.reject(new BackendError(`append to context ${item.req.contextId} kept conflicting`));
+      } else retry.push(item);
+    }
+    retry.sort((a, b) => a.seq - b.seq);
+    this.#queue = [...retry, ...this.#queue];
+  }
+
+  /** Plans and commits one round; returns the appends to try again later. */
+  async #commitGroups(groups: Map<bigint, Queued[]>): Promise<Queued[]> {
+    const states = await this.#states([...groups.keys()]);
+    const existingKeys = await this.#existingKeys(groups, states);
+    const op = new BudgetedAtomic(this.#kv);
+    const planned: PlannedTurn[] = [];
+    const afterCommit: { item: Queued; settle: () => void }[] = [];
+    const retry: Queued[] = [];
+    const newHeads = new Map<bigint, ContextValue>();
+
+    for (const [ctx, items] of groups) {
+      const state = states.get(ctx);
+      if (!state) {
+        for (const item of items) item.reject(new NotFoundError("context", item.req.contextId));
+        continue;
+      }
+      const original = state.value;
+      let head = original.head;
+      let depth = original.depth;
+      const pendingKeys = new Map<string, PlannedTurn>();
+      const plannedIds = new Set<bigint>([original.head]);
+      let full = false;
+      for (const item of items) {
+        if (full) {
+          retry.push(item);
+          continue;
+        }
+        const { req } = item;
+        const key = req.idempotencyKey;
+        if (key !== undefined) {
+          const sibling = pendingKeys.get(key);
+          if (sibling) {
+            afterCommit.push({
+              item,
+              settle: () => {
+                try {
+                  item.resolve(
+                    replayIdempotent(
+                      req,
+                      item.contentHash,
+                      sibling.turn,
+                      sibling.item.req.fsRootHash,
+                    ),
+                  );
+                } catch (error) {
+                  item.reject(error);
+                }
+              },
+            });
+            continue;
+          }
+          const prior = existingKeys.get(`${ctx}\u0000${key}`);
+          if (prior !== undefined) {
+            await this.#replayStored(item, prior);
+            continue;
+          }
+        }
+        if (req.parentTurnId !== undefined && BigInt(req.parentTurnId) !== head) {
+          const parent = BigInt(req.parentTurnId);
+          if (plannedIds.has(parent)) {
+            const headNow = String(head);
+            afterCommit.push({
+              item,
+              settle: () => item.reject(staleParent(req.contextId, req.parentTurnId!, headNow)),
+            });
+          } else if (await this.#rejectForeignParent(item)) {
+            continue;
+          } else {
+            retry.push(item); // the parent is the real head: our view was stale
+            full = true; // keep the order of this context's appends
+          }
+          continue;
+        }
+        if (item.fsRootMissing) {
+          item.reject(
+            new NotFoundError(
+              "blob",
+              req.fsRootHash!,
+              `fs root for a turn of context ${req.contextId}`,
+            ),
+          );
+          continue;
+        }
+        const depthNext = depth + 1;
+        const id = await this.#ids.next(head);
+        const value: TurnValue = {
+          id,
+          parent: head,
+          type: req.typeId,
+          version: req.typeVersion,
+          hash: item.contentHash,
+          ...item.bytes,
+        };
+        let mutations = 2;
+        let bytes = setBytes(turnKey(ctx, depthNext), value) +
+          setBytes(turnAtKey(id), { ctx, depth: depthNext });
+        if (key !== undefined) (mutations++, bytes += setBytes(idemKey(ctx, key), id));
+        if (req.fsRootHash) (mutations++, bytes += setBytes(fsKey(ctx, depthNext), req.fsRootHash));
+        if (!newHeads.has(ctx)) (mutations++, bytes += 2 * setBytes(contextKey(ctx), original));
+        if (!op.fits(mutations, bytes)) {
+          full = true;
+          retry.push(item);
+          continue;
+        }
+        op.set(turnKey(ctx, depthNext), value);
+        op.set(turnAtKey(id), { ctx, depth: depthNext });
+        if (key !== undefined) op.set(idemKey(ctx, key), id);
+        if (req.fsRootHash) op.set(fsKey(ctx, depthNext), req.fsRootHash);
+        const turn: AppendedTurn = {
+          turnId: String(id),
+          parentTurnId: String(head),
+          depth: depthNext,
+          typeId: req.typeId,
+          typeVersion: req.typeVersion,
+          payload: req.payload,
+          contentHash: item.contentHash,
+          contextId: req.contextId,
+          deduplicated: false,
+        };
+        const plannedTurn = { item, turn };
+        planned.push(plannedTurn);
+        if (key !== undefined) pendingKeys.set(key, plannedTurn);
+        plannedIds.add(id);
+        head = id;
+        depth = depthNext;
+        newHeads.set(ctx, { ...original, head, depth });
+      }
+    }
+
+    if (planned.length === 0) {
+      for (const { settle } of afterCommit) settle();
+      return retry;
+    }
+    for (const [ctx, value] of newHeads) {
+      op.check(contextKey(ctx), states.get(ctx)!.versionstamp);
+      op.set(contextKey(ctx), value);
+    }
+    const result = await op.commit(this.#observer);
+    if (!result.ok) {
+      // Another writer moved a head: forget what we knew and plan again.
+      for (const ctx of newHeads.keys()) this.#heads.delete(ctx);
+      return [...retry, ...planned.map((p) => p.item), ...afterCommit.map((a) => a.item)];
+    }
+    for (const [ctx, value] of newHeads) {
+      this.#heads.set(ctx, { value, versionstamp: result.versionstamp });
+    }
+    for (const { item, turn } of planned) item.resolve(turn);
+    for (const { settle } of afterCommit) settle();
+    return retry;
+  }
+
+  /** Heads of `ctxs`, from the cache when known, otherwise read. */
+  async #states(ctxs: bigint[]): Promise<Map<bigint, ContextState>> {
+    const out = new Map<bigint, ContextState>();
+    const missing: bigint[] = [];
+    for (const ctx of ctxs) {
+      const cached = this.#heads.get(ctx);
+      if (cached) out.set(ctx, cached);
+      else missing.push(ctx);
+    }
+    if (missing.length > 0) {
+      for (const [ctx, state] of await this.#history.contexts(missing)) {
+        this.#heads.set(ctx, state);
+        out.set(ctx, state);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The idempotency keys of this round that already name a turn. Read after
+   * the heads were observed, so a passing head check proves the absent ones
+   * are still absent at commit.
+   */
+  async #existingKeys(
+    groups: Map<bigint, Queued[]>,
+    states: Map<bigint, ContextState>,
+  ): Promise<Map<string, bigint>> {
+    const keys: Deno.KvKey[] = [];
+    const seen = new Set<string>();
+    for (const [ctx, items] of groups) {
+      if (!states.has(ctx)) continue;
+      for (const { req } of items) {
+        const k = req.idempotencyKey;
+        if (k === undefined || seen.has(`${ctx}\u0000${k}`)) continue;
+        seen.add(`${ctx}\u0000${k}`);
+        keys.push(idemKey(ctx, k));
+      }
+    }
+    const found = new Map<string, bigint>();
+    const reads: Promise<void>[] = [];
+    for (let i = 0; i < keys.length; i += MAX_GET_MANY) {
+      reads.push(
+        this.#kv.getMany<bigint[]>(keys.slice(i, i + MAX_GET_MANY)).then((entries) => {
+          for (const e of entries) {
+            if (e.versionstamp !== null) {
+              found.set(`${String(e.key[1])}\u0000${String(e.key[2])}`, e.value);
+            }
+          }
+        }),
+      );
+    }
+    await Promise.all(reads);
+    return found;
+  }
+
+  /** Settles an append whose key already names a stored turn. */
+  async #replayStored(item: Queued, turnId: bigint): Promise<void> {
+    const loc = await this.#history.locate(turnId);
+    if (!loc) {
+      item.reject(new BackendError(`idempotency key names turn ${turnId}, which is missing`));
+      return;
+    }
+    const located = await this.#history.turnAt(loc);
+    const [stored, fsRoot] = await Promise.all([
+      this.#history.toStored(located),
+      this.#history.ownFsRoot(loc),
+    ]);
+    try {
+      item.resolve(replayIdempotent(item.req, item.contentHash, stored, fsRoot));
+    } catch (error) {
+      item.reject(error);
+    }
+  }
+
+  /**
+   * Rejects an append whose explicit parent is not the head, judged from a
+   * fresh read. Returns false when the parent IS the fresh head (our cached
+   * head was stale), so the append should be planned again.
+   */
+  async #rejectForeignParent(item: Queued): Promise<boolean> {
+    const { req, ctx } = item;
+    const fresh = await this.#history.context(ctx);
+    if (!fresh) {
+      item.reject(new NotFoundError("context", req.contextId));
+      return true;
+    }
+    const parentId = req.parentTurnId!;
+    if (fresh.value.head === BigInt(parentId)) {
+      this.#heads.set(ctx, fresh);
+      return false;
+    }
+    const headId = String(fresh.value.head);
+    if (parentId === "0") {
+      item.reject(staleParent(req.contextId, parentId, headId));
+      return true;
+    }
+    const loc = await this.#history.locate(BigInt(parentId));
+    if (!loc) {
+      item.reject(new NotFoundError("turn", parentId));
+      return true;
+    }
+    const info = this.#history.remember(ctx, fresh.value);
+    item.reject(
+      await this.#history.inHistory(info, fresh.value.depth, loc)
+        ? staleParent(req.contextId, parentId, headId)
+        : foreignParent(req.contextId, parentId),
+    );
+    return true;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Accounting for one atomic commit, so a batch never exceeds the KV Connect
+ * limits (checks, mutations, bytes). Sizes are estimates from above.
+ *
+ * @module
+ */
+import { keyBytes } from "./keys.ts";
+import {
+  COMMIT_BYTE_BUDGET,
+  MAX_CHECKS,
+  MAX_COMMIT_KEY_BYTES,
+  MAX_KEY_BYTES,
+  MAX_MUTATIONS,
+  MAX_VALUE_BYTES,
+} from "./limits.ts";
+import { BackendError } from "../core/errors.ts";
+
+/** What one commit carried; reported to a {@link CommitObserver}. */
+export interface CommitStats {
+  /** Checks in the commit. */
+  readonly checks: number;
+  /** Mutations in the commit. */
+  readonly mutations: number;
+  /** Estimated bytes of keys and values. */
+  readonly bytes: number;
+  /** Estimated bytes of keys. */
+  readonly keyBytes: number;
+  /** Largest estimated value. */
+  readonly largestValue: number;
+}
+
+/** Called after every atomic commit the store makes (tests use it to verify limits). */
+export type CommitObserver = (stats: CommitStats) => void;
+
+/** An upper bound of the serialized size of a value we store. */
+export function valueBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.length + 8;
+  if (typeof value === "string") return value.length * 3 + 8;
+  if (typeof value === "bigint") return 16;
+  if (typeof value === "number" || typeof value === "boolean" || value == null) return 10;
+  if (value instanceof Deno.KvU64) return 16;
+  let n = 8;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    n += k.length + 4 + valueBytes(v);
+  }
+  return n;
+}
+
+/** An atomic operation that counts what goes into it. */
+export class BudgetedAtomic {
+  readonly op: Deno.AtomicOperation;
+  #checks = 0;
+  #mutations = 0;
+  #bytes = 0;
+  #keyBytes = 0;
+  #largest = 0;
+
+  /** Starts an empty operation on `kv`. */
+  constructor(kv: Deno.Kv) {
+    this.op = kv.atomic();
+  }
+
+  /** Checks left. */
+  get checksLeft(): number {
+    return MAX_CHECKS - this.#checks;
+  }
+
+  /** Mutations so far. */
+  get mutations(): number {
+    return this.#mutations;
+  }
+
+  /** True when `mutations` more mutations of `bytes` (keys and values) still fit. */
+  fits(mutations: number, bytes: number, keys = 0): boolean {
+    return this.#mutations + mutations <= MAX_MUTATIONS &&
+      this.#bytes + bytes <= COMMIT_BYTE_BUDGET &&
+      this.#keyBytes + keys <= MAX_COMMIT_KEY_BYTES;
+  }
+
+  /** Adds a versionstamp check. */
+  check(key: Deno.KvKey, versionstamp: string | null): this {
+    if (this.#checks >= MAX_CHECKS) {
+      throw new BackendError(`internal: more than ${MAX_CHECKS} checks in one commit`);
+    }
+    this.#checks++;
+    const kb = keyBytes(key);
+    this.#bytes += kb;
+    this.#keyBytes += kb;
+    this.op.check({ key, versionstamp });
+    return this;
+  }
+
+  /** Adds a set. */
+  set(key: Deno.KvKey, value: unknown): this {
+    const kb = keyBytes(key);
+    const vb = valueBytes(value);
+    if (kb > MAX_KEY_BYTES || vb > MAX_VALUE_BYTES) {
+      throw new BackendError(
+        `internal: key ${
+          JSON.stringify(String(key[0]))
+        } of ${kb} bytes or value of ${vb} bytes exceeds the KV limits`,
+      );
+    }
+    this.#mutations++;
+    this.#bytes += kb + vb;
+    this.#keyBytes += kb;
+    this.#largest = Math.max(this.#largest, vb);
+    this.op.set(key, value);
+    return this;
+  }
+
+  /** What the commit carries. */
+  stats(): CommitStats {
+    return {
+      checks: this.#checks,
+      mutations: this.#mutations,
+      bytes: this.#bytes,
+      keyBytes: this.#keyBytes,
+      largestValue: this.#largest,
+    };
+  }
+
+  /** Commits, reporting the stats to `observer`. */
+  async commit(observer?: CommitObserver): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+    const result = await this.op.commit();
+    observer?.(this.stats());
+    return result;
+  }
+}
+
+/** Estimated bytes of one set of `key` to `value`. */
+export function setBytes(key: Deno.KvKey, value: unknown): number {
+  return keyBytes(key) + valueBytes(value);
+}

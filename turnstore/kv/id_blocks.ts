@@ -1,0 +1,80 @@
+/**
+ * Id allocation without a shared hot key: each handle reserves a block of
+ * ids with one compare-and-set commit on a counter and hands them out
+ * locally. Blocks of different handles never overlap, and the counter is
+ * durable, so ids never collide across handles or reopen. A fresh block
+ * starts above every id handed out before it, which is how a child can
+ * always get an id greater than its parent's (see {@link IdBlocks.next}).
+ *
+ * @module
+ */
+import { BackendError } from "../core/errors.ts";
+import { BudgetedAtomic, type CommitObserver } from "./budget.ts";
+import { seqKey } from "./keys.ts";
+
+const MAX_RESERVE_ATTEMPTS = 1000;
+
+/** Hands out ids of one kind ("turn" or "context") from reserved blocks. */
+export class IdBlocks {
+  readonly #kv: Deno.Kv;
+  readonly #kind: "turn" | "context";
+  readonly #blockSize: bigint;
+  readonly #observer?: CommitObserver;
+  #next = 0n;
+  #end = 0n;
+  #reserving?: Promise<void>;
+
+  /** Allocates ids of `kind` from `kv` in blocks of `blockSize`. */
+  constructor(
+    kv: Deno.Kv,
+    kind: "turn" | "context",
+    blockSize: number,
+    observer?: CommitObserver,
+  ) {
+    this.#kv = kv;
+    this.#kind = kind;
+    this.#blockSize = BigInt(blockSize);
+    this.#observer = observer;
+  }
+
+  /**
+   * A new id greater than `above`. When the local block is used up, or its
+   * next id is not above `above` (another handle's block is higher), a new
+   * block is reserved; it starts above every id any handle was given.
+   */
+  async next(above = 0n): Promise<bigint> {
+    for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
+      if (this.#next < this.#end && this.#next > above) return this.#next++;
+      if (this.#next <= above) this.#next = this.#end; // the block is below the parent: skip it
+      this.#reserving ??= this.#reserve().finally(() => (this.#reserving = undefined));
+      await this.#reserving;
+      if (this.#end - 1n <= above) {
+        throw new BackendError(
+          `${this.#kind} id counter (${this.#end}) is not above existing id ${above}; the store is damaged`,
+        );
+      }
+    }
+    throw new BackendError(`could not allocate a ${this.#kind} id`);
+  }
+
+  async #reserve(): Promise<void> {
+    const key = seqKey(this.#kind);
+    for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
+      const current = await this.#kv.get<bigint>(key);
+      const start = current.value ?? 1n;
+      if (typeof start !== "bigint" || start < 1n) {
+        throw new BackendError(`id counter ${JSON.stringify(key)} holds ${String(start)}`);
+      }
+      const end = start + this.#blockSize;
+      const op = new BudgetedAtomic(this.#kv).check(key, current.versionstamp).set(key, end);
+      if ((await op.commit(this.#observer)).ok) {
+        this.#next = start;
+        this.#end = end;
+        return;
+      }
+    }
+    throw new BackendError(
+      `could not reserve ${this.#kind} ids after ${MAX_RESERVE_ATTEMPTS} attempts`,
+    );
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The key layout of the KV backend, in one place. Ids are stored as bigint
+ * key parts (decimal u64 strings at the API) and depths as numbers, so that
+ * Deno KV orders them numerically and a depth range is one range read.
+ *
+ * | key | value |
+ * | --- | --- |
+ * | `["ctx", ctx]` | {@link ContextValue}: base turn, base context, head and depth |
+ * | `["turn", ctx, depth]` | {@link TurnValue}: a turn appended to `ctx` at `depth` |
+ * | `["turn_at", turn]` | `{ ctx, depth }`: where a turn's record lives |
+ * | `["idem", ctx, key]` | the turn id an idempotency key created |
+ * | `["fs", ctx, depth]` | the tree root attached to the turn at `depth` of `ctx` |
+ * | `["chunk", hash]` | up to 60 KiB of a larger payload, blob or bundle |
+ * | `["blob", hash]` | {@link StoredBytes} of a blob |
+ * | `["bundle", id]` | {@link StoredBytes} of a registry bundle's canonical JSON |
+ * | `["registry"]` | a counter bumped by every publication (serializes publishers) |
+ * | `["seq", "turn" or "context"]` | the next unreserved id of each kind |
+ *
+ * @module
+ */
+
+/** A context record: immutable base plus the moving head. */
+export interface ContextValue {
+  /** Base turn of a fork; 0n for an empty start. */
+  readonly base: bigint;
+  /** Depth of the base turn. */
+  readonly baseDepth: number;
+  /** Context the base turn was appended to; 0n when there is no base. */
+  readonly baseCtx: bigint;
+  /** Head turn; equals `base` until the first append. */
+  readonly head: bigint;
+  /** Depth of the head. */
+  readonly depth: number;
+}
+
+/** Bytes stored inline or as a list of content-addressed chunks. */
+export interface StoredBytes {
+  /** Total length. */
+  readonly size: number;
+  /** The bytes, when they fit in the record. */
+  readonly inline?: Uint8Array;
+  /** BLAKE3-256 of each chunk, 32 bytes each, concatenated. */
+  readonly chunks?: Uint8Array;
+}
+
+/** A turn record. Its context and depth are in its key. */
+export interface TurnValue extends StoredBytes {
+  /** Turn id. */
+  readonly id: bigint;
+  /** Parent turn id; 0n for a first turn. */
+  readonly parent: bigint;
+  /** Record type id. */
+  readonly type: string;
+  /** Record type version. */
+  readonly version: number;
+  /** BLAKE3-256 of the payload, hex. */
+  readonly hash: string;
+}
+
+/** Where a turn record lives. */
+export interface TurnLocation {
+  /** The context it was appended to. */
+  readonly ctx: bigint;
+  /** Its depth. */
+  readonly depth: number;
+}
+
+/** Key of a context record. */
+export const contextKey = (ctx: bigint): Deno.KvKey => ["ctx", ctx];
+/** Key of the turn at `depth` of `ctx`'s own segment. */
+export const turnKey = (ctx: bigint, depth: number): Deno.KvKey => ["turn", ctx, depth];
+/** Key of a turn's location. */
+export const turnAtKey = (turn: bigint): Deno.KvKey => ["turn_at", turn];
+/** Key of an idempotency entry. */
+export const idemKey = (ctx: bigint, key: string): Deno.KvKey => ["idem", ctx, key];
+/** Key of a tree-root attachment. */
+export const fsKey = (ctx: bigint, depth: number): Deno.KvKey => ["fs", ctx, depth];
+/** Key of a chunk. */
+export const chunkKey = (hash: string): Deno.KvKey => ["chunk", hash];
+/** Key of a blob record. */
+export const blobKey = (hash: string): Deno.KvKey => ["blob", hash];
+/** Key of a bundle record. */
+export const bundleKey = (id: string): Deno.KvKey => ["bundle", id];
+/** Prefix of every bundle record. */
+export const BUNDLE_PREFIX: Deno.KvKey = ["bundle"];
+/** Key bumped by every bundle publication. */
+export const REGISTRY_KEY: Deno.KvKey = ["registry"];
+/** Key of an id counter. */
+export const seqKey = (kind: "turn" | "context"): Deno.KvKey => ["seq", kind];
+
+const encoder = new TextEncoder();
+
+/** An upper bound of the encoded size of a key, for commit budgets. */
+export function keyBytes(key: Deno.KvKey): number {
+  let n = 0;
+  for (const part of key) {
+    n += typeof part === "string" ? encoder.encode(part).length * 2 + 2 : 12;
+  }
+  return n;
+}

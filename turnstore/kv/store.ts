@@ -1,0 +1,307 @@
+/**
+ * The Deno KV backend of the turn store. Appends go through group commit
+ * (appender.ts), reads through the context chain (history.ts); this module
+ * ties them to the {@link ForgeStore} contract, its argument checks and its
+ * errors.
+ *
+ * @module
+ */
+import {
+  BackendError,
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  TurnStoreError,
+} from "../core/errors.ts";
+import { requireId, ROOT_TURN_ID } from "../core/ids.ts";
+import { blake3Hex, requireHash } from "../core/hash.ts";
+import type {
+  AppendedTurn,
+  AppendTurnInput,
+  ContextHead,
+  CreateContextOptions,
+  ForgeStore,
+  ListTurnsOptions,
+  PublishBundleResult,
+  PutBlobResult,
+  StoredTurn,
+} from "../core/types.ts";
+import { validateAppend, validateBlob, validateList } from "../core/validate.ts";
+import { foreignCursor } from "../core/rules.ts";
+import type { RegistryBundle } from "../registry/bundle.ts";
+import { BudgetedAtomic, type CommitObserver } from "./budget.ts";
+import { loadBytes, storeBytes } from "./chunks.ts";
+import { GroupCommitAppender } from "./appender.ts";
+import { type ContextState, History } from "./history.ts";
+import { IdBlocks } from "./id_blocks.ts";
+import { blobKey, contextKey, type ContextValue, fsKey, type StoredBytes } from "./keys.ts";
+import { BundleShelf } from "./bundles.ts";
+
+/** Options of {@link KvStore}. */
+export interface KvStoreOptions {
+  /** Called after every atomic commit with what it carried (for tests and tuning). */
+  readonly onCommit?: CommitObserver;
+  /** Turn ids reserved per counter commit; default 1024. */
+  readonly turnIdBlock?: number;
+  /** Context ids reserved per counter commit; default 64. */
+  readonly contextIdBlock?: number;
+  /** What to call the store in error messages (its target). */
+  readonly label?: string;
+}
+
+/** A {@link ForgeStore} over one Deno KV database. */
+export class KvStore implements ForgeStore {
+  /** Always "kv". */
+  readonly backend = "kv";
+  readonly #kv: Deno.Kv;
+  readonly #label: string;
+  readonly #observer?: CommitObserver;
+  readonly #history: History;
+  readonly #appender: GroupCommitAppender;
+  readonly #contextIds: IdBlocks;
+  readonly #bundles: BundleShelf;
+  #closed = false;
+
+  /** Wraps an open Deno KV; {@link close} closes it. */
+  constructor(kv: Deno.Kv, options: KvStoreOptions = {}) {
+    this.#kv = kv;
+    this.#label = options.label ?? "kv store";
+    this.#observer = options.onCommit;
+    this.#history = new History(kv);
+    const turnIds = new IdBlocks(kv, "turn", options.turnIdBlock ?? 1024, this.#observer);
+    this.#contextIds = new IdBlocks(kv, "context", options.contextIdBlock ?? 64, this.#observer);
+    this.#appender = new GroupCommitAppender(kv, this.#history, turnIds, this.#observer);
+    this.#bundles = new BundleShelf(kv, this.#observer);
+  }
+
+  /** Runs `fn`, turning anything that is not a contract error into a Backend error. */
+  async #guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new BackendError(`${this.#label} is closed (${what})`);
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof TurnStoreError) throw error;
+      throw new BackendError(
+        `${this.#label}: ${what} failed: ${(error as Error)?.message ?? String(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  async #requireContext(contextId: string): Promise<ContextState> {
+    const state = await this.#history.context(BigInt(contextId));
+    if (!state) throw new NotFoundError("context", contextId);
+    this.#appender.noteHead(BigInt(contextId), state);
+    return state;
+  }
+
+  async #newContext(baseTurnId: string, label: string): Promise<ContextHead> {
+    let value: ContextValue = { base: 0n, baseDepth: 0, baseCtx: 0n, head: 0n, depth: 0 };
+    if (baseTurnId !== ROOT_TURN_ID) {
+      const base = BigInt(baseTurnId);
+      const loc = await this.#history.locate(base);
+      if (!loc) throw new NotFoundError("turn", baseTurnId, `${label} of a new context`);
+      value = { base, baseDepth: loc.depth, baseCtx: loc.ctx, head: base, depth: loc.depth };
+    }
+    for (;;) {
+      const id = await this.#contextIds.next();
+      const key = contextKey(id);
+      const result = await new BudgetedAtomic(this.#kv).check(key, null).set(key, value)
+        .commit(this.#observer);
+      if (!result.ok) continue; // only a damaged counter could hand out a used id
+      this.#history.remember(id, value);
+      this.#appender.noteHead(id, { value, versionstamp: result.versionstamp });
+      return { contextId: String(id), headTurnId: baseTurnId, headDepth: value.depth };
+    }
+  }
+
+  /** Creates an empty context, or a fork when `baseTurnId` is given. */
+  createContext(options: CreateContextOptions = {}): Promise<ContextHead> {
+    return this.#guard("createContext", () => {
+      const base = options?.baseTurnId === undefined
+        ? ROOT_TURN_ID
+        : requireId("baseTurnId", options.baseTurnId);
+      return this.#newContext(base, "baseTurnId");
+    });
+  }
+
+  /** Creates a context whose head is `turnId`: one commit, nothing copied. */
+  forkContext(turnId: string): Promise<ContextHead> {
+    return this.#guard(
+      "forkContext",
+      () => this.#newContext(requireId("turnId", turnId), "turnId"),
+    );
+  }
+
+  /** Appends one turn at the head of a context, in one atomic commit (shared with concurrent appends). */
+  appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
+    return this.#guard("appendTurn", async () => {
+      const req = validateAppend(input);
+      const payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
+      const contentHash = blake3Hex(payload);
+      const fsRootMissing = req.fsRootHash !== undefined &&
+        (await this.#kv.get(blobKey(req.fsRootHash))).versionstamp === null;
+      // Large payloads: chunks go in first, in their own commits; the turn
+      // commit then only references them.
+      const bytes = await storeBytes(this.#kv, payload, this.#observer);
+      return await new Promise<AppendedTurn>((resolve, reject) =>
+        this.#appender.submit({
+          req: { ...req, payload },
+          ctx: BigInt(req.contextId),
+          contentHash,
+          bytes,
+          fsRootMissing,
+          resolve,
+          reject,
+        })
+      );
+    });
+  }
+
+  /** The context's head, read now. */
+  getHead(contextId: string): Promise<ContextHead> {
+    return this.#guard("getHead", async () => {
+      const id = requireId("contextId", contextId);
+      const { value } = await this.#requireContext(id);
+      return { contextId: id, headTurnId: String(value.head), headDepth: value.depth };
+    });
+  }
+
+  /** A page of the context's history, oldest → newest: range reads over the depth index. */
+  listTurns(contextId: string, options?: ListTurnsOptions): Promise<StoredTurn[]> {
+    return this.#guard("listTurns", async () => {
+      const { contextId: id, beforeTurnId, limit } = validateList(contextId, options);
+      const { value } = await this.#requireContext(id);
+      const info = this.#history.remember(BigInt(id), value);
+      let end = value.depth;
+      if (beforeTurnId !== undefined) {
+        if (beforeTurnId === ROOT_TURN_ID) return [];
+        const loc = await this.#history.locate(BigInt(beforeTurnId));
+        if (!loc) throw new NotFoundError("turn", beforeTurnId);
+        if (!(await this.#history.inHistory(info, value.depth, loc))) {
+          throw foreignCursor(id, beforeTurnId);
+        }
+        end = loc.depth - 1;
+      }
+      const lo = Math.max(1, end - limit + 1);
+      if (end < lo) return [];
+      const turns = await this.#history.range(info, lo, end);
+      return await Promise.all(turns.map((t) => this.#history.toStored(t)));
+    });
+  }
+
+  /** One turn by id: two key reads. */
+  getTurn(turnId: string): Promise<StoredTurn> {
+    return this.#guard("getTurn", async () => {
+      requireId("turnId", turnId);
+      const loc = await this.#history.locate(BigInt(turnId));
+      if (!loc) throw new NotFoundError("turn", turnId);
+      return await this.#history.toStored(await this.#history.turnAt(loc));
+    });
+  }
+
+  /** Stores a blob under its BLAKE3 hash. */
+  putBlob(bytes: Uint8Array): Promise<PutBlobResult> {
+    return this.#guard("putBlob", async () => {
+      const data = validateBlob(bytes).slice();
+      const hash = blake3Hex(data);
+      const key = blobKey(hash);
+      if ((await this.#kv.get(key)).versionstamp !== null) return { hash, wasNew: false };
+      const stored = await storeBytes(this.#kv, data, this.#observer);
+      const result = await new BudgetedAtomic(this.#kv).check(key, null).set(key, stored)
+        .commit(this.#observer);
+      return { hash, wasNew: result.ok };
+    });
+  }
+
+  /** The blob stored under `hash`. */
+  getBlob(hash: string): Promise<Uint8Array> {
+    return this.#guard("getBlob", async () => {
+      const entry = await this.#kv.get<StoredBytes>(blobKey(requireHash("hash", hash)));
+      if (entry.versionstamp === null) throw new NotFoundError("blob", hash);
+      return await loadBytes(this.#kv, entry.value, `blob ${hash}`);
+    });
+  }
+
+  /** True when the blob is stored. */
+  hasBlob(hash: string): Promise<boolean> {
+    return this.#guard("hasBlob", async () => {
+      const entry = await this.#kv.get(blobKey(requireHash("hash", hash)));
+      return entry.versionstamp !== null;
+    });
+  }
+
+  /** Attaches a stored tree root to a turn; a different root for the same turn is a Conflict. */
+  attachFs(turnId: string, rootHash: string): Promise<void> {
+    return this.#guard("attachFs", async () => {
+      requireId("turnId", turnId);
+      const loc = await this.#history.locate(BigInt(turnId));
+      if (!loc) throw new NotFoundError("turn", turnId);
+      requireHash("rootHash", rootHash);
+      if ((await this.#kv.get(blobKey(rootHash))).versionstamp === null) {
+        throw new NotFoundError("blob", rootHash, `fs root for turn ${turnId}`);
+      }
+      const key = fsKey(loc.ctx, loc.depth);
+      for (;;) {
+        const current = await this.#kv.get<string>(key);
+        if (current.versionstamp !== null) {
+          if (current.value === rootHash) return;
+          throw new ConflictError(
+            `turn ${turnId} already has fs root ${current.value}; a turn's snapshot cannot change`,
+          );
+        }
+        const op = new BudgetedAtomic(this.#kv).check(key, null).set(key, rootHash);
+        if ((await op.commit(this.#observer)).ok) return;
+      }
+    });
+  }
+
+  /** The turn's own tree root or its nearest ancestor's: one range read per context of the chain. */
+  getFsRoot(turnId: string): Promise<string | undefined> {
+    return this.#guard("getFsRoot", async () => {
+      requireId("turnId", turnId);
+      const loc = await this.#history.locate(BigInt(turnId));
+      if (!loc) throw new NotFoundError("turn", turnId);
+      return await this.#history.nearestFsRoot(loc);
+    });
+  }
+
+  /** Publishes a registry bundle (any size: large ones are chunked). */
+  publishRegistryBundle(bundle: RegistryBundle): Promise<PublishBundleResult> {
+    return this.#guard("publishRegistryBundle", () => this.#bundles.publish(bundle));
+  }
+
+  /** A published bundle, or undefined. */
+  getRegistryBundle(bundleId: string): Promise<RegistryBundle | undefined> {
+    return this.#guard("getRegistryBundle", () => this.#bundles.get(bundleId));
+  }
+
+  /** Waits for queued appends to commit, then closes the database; later calls fail. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#appender.idle();
+    try {
+      this.#kv.close();
+    } catch {
+      // already closed by its owner
+    }
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Rejects a target that cannot name a KV database. */
+export function checkTarget(target: unknown): string {
+  if (typeof target !== "string" || target.trim() === "") {
+    throw new InvalidInputError(
+      `a kv target must be a file path, ":memory:" or an http(s) URL, got ${
+        JSON.stringify(target)
+      }`,
+    );
+  }
+  return target;
+}
