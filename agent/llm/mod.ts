@@ -1,10 +1,56 @@
 /**
  * The model layer of the Forge coding agent: unified LLM types, typed errors,
  * provider adapters (OpenAI Responses, Anthropic Messages, OpenAI-compatible
- * Chat Completions) and a deterministic scripted provider.
+ * Chat Completions) over `fetch` and our own SSE parser, retries, and a
+ * deterministic scripted provider for tests and keyless demos.
  *
  * @module
  */
 
 export * from "./types.ts";
 export * from "./errors.ts";
+export * from "./messages.ts";
+export * from "./accumulate.ts";
+export * from "./sse.ts";
+export * from "./retry.ts";
+export {
+  errorFromHttp,
+  errorFromProviderCode,
+  type FetchLike,
+  parseRetryAfter,
+  readRateLimit,
+} from "./http.ts";
+export {
+  type FinishSignal,
+  HttpLlmProvider,
+  type HttpProviderOptions,
+  type StreamTranslator,
+  type TranslatedEvent,
+  type WireFormat,
+} from "./http_provider.ts";
+export {
+  buildResponsesBody,
+  createOpenAiResponsesProvider,
+  type OpenAiResponsesOptions,
+  openAiResponsesWire,
+  parseResponsesResponse,
+} from "./openai_responses.ts";
+export {
+  ANTHROPIC_DEFAULT_MAX_TOKENS,
+  ANTHROPIC_THINKING_BUDGETS,
+  ANTHROPIC_VERSION,
+  type AnthropicOptions,
+  anthropicWire,
+  buildMessagesBody,
+  createAnthropicProvider,
+  parseMessagesResponse,
+} from "./anthropic.ts";
+export {
+  buildChatCompletionsBody,
+  chatCompletionsWire,
+  createOpenAiCompatibleProvider,
+  OPENAI_COMPAT_PROVIDER,
+  type OpenAiCompatibleOptions,
+  parseChatCompletionsResponse,
+} from "./openai_compat.ts";
+export * from "./scripted.ts";

@@ -1,0 +1,465 @@
+/**
+ * Adapter for the Anthropic Messages API (`POST /v1/messages`): system and
+ * developer text go to `system`, tool results travel as `tool_result` blocks
+ * in user messages, consecutive same-role messages are merged (the API wants
+ * strict alternation), and thinking blocks round-trip with their signatures.
+ *
+ * @module
+ */
+
+import { ConfigurationError, InvalidResponseError } from "./errors.ts";
+import {
+  errorFromProviderCode,
+  normalizeBaseUrl,
+  readEnv,
+  readRateLimit,
+  requireApiKey,
+} from "./http.ts";
+import {
+  HttpLlmProvider,
+  type HttpProviderOptions,
+  type StreamTranslator,
+  type TranslatedEvent,
+  type WireFormat,
+} from "./http_provider.ts";
+import { makeUsage, toolCallFromObject, toolCallFromRaw } from "./messages.ts";
+import type { SseEvent } from "./sse.ts";
+import type {
+  ContentPart,
+  FinishReason,
+  JsonObject,
+  JsonValue,
+  LlmRequest,
+  LlmResponse,
+  ReasoningEffort,
+  Thinking,
+  Usage,
+} from "./types.ts";
+import {
+  type Loose,
+  num,
+  obj,
+  providerOptionsFor,
+  responseObject,
+  sseJson,
+  str,
+  systemText,
+} from "./wire_util.ts";
+
+const PROVIDER = "anthropic";
+
+/** The `anthropic-version` header value this adapter speaks. */
+export const ANTHROPIC_VERSION = "2023-06-01";
+
+/** max_tokens when the request sets none (the API requires one). */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+
+/** Thinking budgets used when a request sets `reasoningEffort`. */
+export const ANTHROPIC_THINKING_BUDGETS: Readonly<Record<ReasoningEffort, number>> = {
+  low: 2048,
+  medium: 8192,
+  high: 24576,
+};
+
+/** Options of the Anthropic adapter. */
+export interface AnthropicOptions extends HttpProviderOptions {
+  /** API key; defaults to the ANTHROPIC_API_KEY environment variable. */
+  readonly apiKey?: string;
+  /** Base URL up to and including `/v1`; defaults to ANTHROPIC_BASE_URL or https://api.anthropic.com/v1. */
+  readonly baseUrl?: string;
+}
+
+/**
+ * Creates a provider for the Anthropic Messages API. Throws a
+ * ConfigurationError naming ANTHROPIC_API_KEY when no key is available.
+ */
+export function createAnthropicProvider(options: AnthropicOptions = {}): HttpLlmProvider {
+  const apiKey = requireApiKey(options.apiKey, "ANTHROPIC_API_KEY", PROVIDER);
+  const explicit = options.baseUrl ?? readEnv("ANTHROPIC_BASE_URL");
+  const baseUrl = normalizeBaseUrl(
+    explicit ?? "https://api.anthropic.com/v1",
+    PROVIDER,
+    options.baseUrl ? "baseUrl" : "ANTHROPIC_BASE_URL",
+  );
+  return new HttpLlmProvider(anthropicWire(`${baseUrl}/messages`, apiKey), options);
+}
+
+/** The Messages wire format, for a given URL and key. */
+export function anthropicWire(url: string, apiKey: string): WireFormat {
+  return {
+    provider: PROVIDER,
+    url,
+    headers: (request) => {
+      const headers: Record<string, string> = {
+        "x-api-key": apiKey,
+        "anthropic-version": ANTHROPIC_VERSION,
+      };
+      const betas = request.providerOptions?.[PROVIDER]?.beta_headers;
+      if (Array.isArray(betas) && betas.length > 0) headers["anthropic-beta"] = betas.join(",");
+      return headers;
+    },
+    body: buildMessagesBody,
+    parseResponse: (json, responseHeaders) => {
+      const response = parseMessagesResponse(json);
+      const rateLimit = readRateLimit(responseHeaders);
+      return rateLimit ? { ...response, rateLimit } : response;
+    },
+    translator: () => new MessagesStreamTranslator(),
+  };
+}
+
+function partToBlock(part: ContentPart): JsonValue | undefined {
+  switch (part.kind) {
+    case "text":
+      return part.text === "" ? undefined : { type: "text", text: part.text };
+    case "tool_call":
+      return {
+        type: "tool_use",
+        id: part.toolCall.id,
+        name: part.toolCall.name,
+        input: part.toolCall.arguments,
+      };
+    case "tool_result":
+      return {
+        type: "tool_result",
+        tool_use_id: part.toolResult.toolCallId,
+        content: part.toolResult.content,
+        ...(part.toolResult.isError ? { is_error: true } : {}),
+      };
+    case "thinking":
+      return thinkingBlock(part.thinking);
+  }
+}
+
+/** Thinking goes back verbatim only when it is Anthropic's own and signed; else it is dropped. */
+function thinkingBlock(thinking: Thinking): JsonValue | undefined {
+  if (thinking.provider !== undefined && thinking.provider !== PROVIDER) return undefined;
+  if (thinking.redacted) return { type: "redacted_thinking", data: thinking.text };
+  if (thinking.signature === undefined) return undefined;
+  return { type: "thinking", thinking: thinking.text, signature: thinking.signature };
+}
+
+/** Builds the JSON body of a Messages API request. */
+export function buildMessagesBody(request: LlmRequest, stream: boolean): JsonObject {
+  const messages: { role: "user" | "assistant"; content: JsonValue[] }[] = [];
+  for (const message of request.messages) {
+    if (message.role === "system" || message.role === "developer") continue;
+    const role = message.role === "assistant" ? "assistant" : "user";
+    const blocks: JsonValue[] = [];
+    for (const part of message.content) {
+      const block = partToBlock(part);
+      if (block !== undefined) blocks.push(block);
+    }
+    if (blocks.length === 0) continue; // the API rejects empty messages
+    const last = messages.at(-1);
+    if (last && last.role === role) last.content.push(...blocks);
+    else messages.push({ role, content: blocks });
+  }
+  const body: JsonObject = { model: request.model };
+  const system = systemText(request);
+  if (system !== undefined) body.system = system;
+  body.messages = messages;
+  const choice = request.toolChoice ?? { mode: "auto" };
+  // Anthropic has no "none" choice: the tools are left out instead.
+  if (request.tools && request.tools.length > 0 && choice.mode !== "none") {
+    body.tools = request.tools.map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      input_schema: tool.parameters,
+    }));
+    body.tool_choice = choice.mode === "named"
+      ? { type: "tool", name: choice.toolName }
+      : { type: choice.mode === "required" ? "any" : "auto" };
+  }
+  const options = providerOptionsFor(request, PROVIDER, ["beta_headers"]);
+  let maxTokens = request.maxTokens;
+  if (request.reasoningEffort && options.thinking === undefined) {
+    const budget = ANTHROPIC_THINKING_BUDGETS[request.reasoningEffort];
+    if (maxTokens !== undefined && maxTokens <= budget) {
+      throw new ConfigurationError(
+        `anthropic: reasoningEffort "${request.reasoningEffort}" needs a thinking budget of ${budget} tokens, so maxTokens must exceed ${budget} (got ${maxTokens})`,
+        { provider: PROVIDER },
+      );
+    }
+    body.thinking = { type: "enabled", budget_tokens: budget };
+    maxTokens ??= budget + ANTHROPIC_DEFAULT_MAX_TOKENS;
+  }
+  body.max_tokens = maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.topP !== undefined) body.top_p = request.topP;
+  if (request.stopSequences && request.stopSequences.length > 0) {
+    body.stop_sequences = [...request.stopSequences];
+  }
+  if (request.metadata?.user_id) body.metadata = { user_id: request.metadata.user_id };
+  if (stream) body.stream = true;
+  return { ...body, ...options };
+}
+
+const STOP_REASONS: Record<string, FinishReason["reason"]> = {
+  end_turn: "stop",
+  stop_sequence: "stop",
+  pause_turn: "stop",
+  max_tokens: "length",
+  tool_use: "tool_calls",
+  refusal: "content_filter",
+};
+
+function finishReasonOf(stopReason: string | undefined): FinishReason {
+  if (stopReason === undefined) return { reason: "other" };
+  return { reason: STOP_REASONS[stopReason] ?? "other", raw: stopReason };
+}
+
+/** Reasoning tokens are not reported; the spec asks for an estimate (about 4 characters a token). */
+function estimateReasoningTokens(content: readonly ContentPart[]): number | undefined {
+  let chars = 0;
+  let seen = false;
+  for (const part of content) {
+    if (part.kind === "thinking" && !part.thinking.redacted) {
+      seen = true;
+      chars += part.thinking.text.length;
+    }
+  }
+  return seen ? Math.ceil(chars / 4) : undefined;
+}
+
+/**
+ * Anthropic's `input_tokens` leaves out cached prompt tokens; we add them
+ * back so `inputTokens` is the whole prompt, as with the other providers.
+ */
+function readUsage(raw: Loose, content: readonly ContentPart[]): Usage {
+  const cacheRead = num(raw.cache_read_input_tokens);
+  const cacheWrite = num(raw.cache_creation_input_tokens);
+  const input = (num(raw.input_tokens) ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0);
+  return makeUsage(input, num(raw.output_tokens) ?? 0, {
+    reasoningTokens: estimateReasoningTokens(content),
+    cacheReadTokens: cacheRead,
+    cacheWriteTokens: cacheWrite,
+  });
+}
+
+function blockToPart(block: Loose): ContentPart | undefined {
+  switch (block.type) {
+    case "text":
+      return str(block.text) ? { kind: "text", text: str(block.text)! } : undefined;
+    case "tool_use":
+      return {
+        kind: "tool_call",
+        toolCall: toolCallFromObject(
+          str(block.id) ?? "",
+          str(block.name) ?? "",
+          obj(block.input) as JsonObject,
+        ),
+      };
+    case "thinking":
+      return {
+        kind: "thinking",
+        thinking: {
+          text: str(block.thinking) ?? "",
+          ...(str(block.signature) === undefined ? {} : { signature: str(block.signature) }),
+          provider: PROVIDER,
+        },
+      };
+    case "redacted_thinking":
+      return {
+        kind: "thinking",
+        thinking: { text: str(block.data) ?? "", redacted: true, provider: PROVIDER },
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** Reads a Messages API response into the unified response. */
+export function parseMessagesResponse(json: unknown): LlmResponse {
+  const response = responseObject(PROVIDER, json);
+  if (response.type === "error") {
+    const error = obj(response.error);
+    throw errorFromProviderCode(PROVIDER, str(error.type), str(error.message) ?? "error", json);
+  }
+  if (!Array.isArray(response.content)) {
+    throw new InvalidResponseError("anthropic: response has no content array", {
+      provider: PROVIDER,
+      raw: json,
+    });
+  }
+  const content: ContentPart[] = [];
+  for (const block of response.content) {
+    const part = blockToPart(obj(block));
+    if (part) content.push(part);
+  }
+  return {
+    id: str(response.id) ?? "",
+    model: str(response.model) ?? "",
+    provider: PROVIDER,
+    message: { role: "assistant", content },
+    finishReason: finishReasonOf(str(response.stop_reason)),
+    usage: readUsage(obj(response.usage), content),
+    warnings: [],
+  };
+}
+
+type OpenBlock =
+  | { kind: "text"; id: string; text: string }
+  | { kind: "tool"; id: string; name: string; json: string }
+  | { kind: "thinking"; id: string; text: string; signature?: string; redacted: boolean };
+
+/** Translates Messages API stream events into unified events. */
+class MessagesStreamTranslator implements StreamTranslator {
+  readonly #blocks = new Map<number, OpenBlock>();
+  readonly #thinkingChars = { seen: false, count: 0 };
+  #usage: Loose = {};
+  #stopReason: string | undefined;
+  #messageId = "";
+
+  push(event: SseEvent): TranslatedEvent[] {
+    const data = sseJson(PROVIDER, event);
+    const type = str(data.type) ?? event.event;
+    switch (type) {
+      case "message_start": {
+        const message = obj(data.message);
+        this.#messageId = str(message.id) ?? "";
+        this.#usage = { ...obj(message.usage) };
+        return [{ type: "stream_start", id: str(message.id), model: str(message.model) }];
+      }
+      case "content_block_start":
+        return this.#blockStart(num(data.index) ?? 0, obj(data.content_block));
+      case "content_block_delta":
+        return this.#blockDelta(num(data.index) ?? 0, obj(data.delta));
+      case "content_block_stop":
+        return this.#blockStop(num(data.index) ?? 0);
+      case "message_delta": {
+        const stop = str(obj(data.delta).stop_reason);
+        if (stop !== undefined) this.#stopReason = stop;
+        // message_delta usage counts are cumulative: they replace earlier ones.
+        for (const [key, value] of Object.entries(obj(data.usage))) {
+          if (typeof value === "number") this.#usage[key] = value;
+        }
+        return [];
+      }
+      case "message_stop": {
+        const usage = readUsage(this.#usage, []);
+        const reasoningTokens = this.#thinkingChars.seen
+          ? Math.ceil(this.#thinkingChars.count / 4)
+          : undefined;
+        return [{
+          type: "finish_signal",
+          finishReason: finishReasonOf(this.#stopReason),
+          usage: reasoningTokens === undefined
+            ? usage
+            : makeUsage(usage.inputTokens, usage.outputTokens, {
+              reasoningTokens,
+              cacheReadTokens: usage.cacheReadTokens,
+              cacheWriteTokens: usage.cacheWriteTokens,
+            }),
+          id: this.#messageId,
+        }];
+      }
+      case "error": {
+        const error = obj(data.error);
+        throw errorFromProviderCode(PROVIDER, str(error.type), str(error.message) ?? "error", data);
+      }
+      case "ping":
+        return [];
+      default:
+        return [{ type: "provider_event", name: type, raw: data }];
+    }
+  }
+
+  end(): TranslatedEvent[] {
+    return [];
+  }
+
+  #blockStart(index: number, block: Loose): TranslatedEvent[] {
+    const id = `${this.#messageId}:${index}`;
+    switch (block.type) {
+      case "text": {
+        const text = str(block.text) ?? "";
+        this.#blocks.set(index, { kind: "text", id, text });
+        const out: TranslatedEvent[] = [{ type: "text_start", textId: id }];
+        if (text !== "") out.push({ type: "text_delta", textId: id, delta: text });
+        return out;
+      }
+      case "tool_use": {
+        const toolId = str(block.id) ?? id;
+        this.#blocks.set(index, {
+          kind: "tool",
+          id: toolId,
+          name: str(block.name) ?? "",
+          json: "",
+        });
+        return [{ type: "tool_call_start", toolCallId: toolId, name: str(block.name) ?? "" }];
+      }
+      case "thinking": {
+        const text = str(block.thinking) ?? "";
+        this.#blocks.set(index, { kind: "thinking", id, text, redacted: false });
+        const out: TranslatedEvent[] = [{ type: "reasoning_start", reasoningId: id }];
+        if (text !== "") out.push({ type: "reasoning_delta", reasoningId: id, delta: text });
+        return out;
+      }
+      case "redacted_thinking":
+        this.#blocks.set(index, {
+          kind: "thinking",
+          id,
+          text: str(block.data) ?? "",
+          redacted: true,
+        });
+        return [{ type: "reasoning_start", reasoningId: id }];
+      default:
+        return [{ type: "provider_event", name: "content_block_start", raw: block }];
+    }
+  }
+
+  #blockDelta(index: number, delta: Loose): TranslatedEvent[] {
+    const block = this.#blocks.get(index);
+    if (!block) {
+      throw new InvalidResponseError(`anthropic: delta for unknown content block ${index}`, {
+        provider: PROVIDER,
+      });
+    }
+    if (delta.type === "text_delta" && block.kind === "text") {
+      const text = str(delta.text) ?? "";
+      block.text += text;
+      return [{ type: "text_delta", textId: block.id, delta: text }];
+    }
+    if (delta.type === "input_json_delta" && block.kind === "tool") {
+      const fragment = str(delta.partial_json) ?? "";
+      block.json += fragment;
+      return [{ type: "tool_call_delta", toolCallId: block.id, argumentsDelta: fragment }];
+    }
+    if (delta.type === "thinking_delta" && block.kind === "thinking") {
+      const text = str(delta.thinking) ?? "";
+      block.text += text;
+      return [{ type: "reasoning_delta", reasoningId: block.id, delta: text }];
+    }
+    if (delta.type === "signature_delta" && block.kind === "thinking") {
+      block.signature = (block.signature ?? "") + (str(delta.signature) ?? "");
+      return [];
+    }
+    return [{ type: "provider_event", name: "content_block_delta", raw: delta }];
+  }
+
+  #blockStop(index: number): TranslatedEvent[] {
+    const block = this.#blocks.get(index);
+    if (!block) return [];
+    this.#blocks.delete(index);
+    if (block.kind === "text") return [{ type: "text_end", textId: block.id, text: block.text }];
+    if (block.kind === "tool") {
+      return [{
+        type: "tool_call_end",
+        toolCall: toolCallFromRaw(block.id, block.name, block.json),
+      }];
+    }
+    if (!block.redacted) {
+      this.#thinkingChars.seen = true;
+      this.#thinkingChars.count += block.text.length;
+    }
+    const thinking: Thinking = block.redacted
+      ? { text: block.text, redacted: true, provider: PROVIDER }
+      : {
+        text: block.text,
+        ...(block.signature === undefined ? {} : { signature: block.signature }),
+        provider: PROVIDER,
+      };
+    return [{ type: "reasoning_end", reasoningId: block.id, thinking }];
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The HTTP seam shared by the adapters: reading keys from the environment,
+ * POSTing JSON with fetch, and turning HTTP failures into typed errors.
+ *
+ * @module
+ */
+
+import {
+  AccessDeniedError,
+  AuthenticationError,
+  ConfigurationError,
+  ContentFilterError,
+  ContextLengthError,
+  InvalidRequestError,
+  InvalidResponseError,
+  LlmError,
+  type LlmErrorDetails,
+  ModelNotFoundError,
+  NetworkError,
+  RateLimitError,
+  RequestTimeoutError,
+  ServerError,
+} from "./errors.ts";
+import { abortedError } from "./retry.ts";
+import type { RateLimitInfo } from "./types.ts";
+
+/** The `fetch` signature adapters call; injectable for tests and proxies. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Reads an environment variable; a denied permission is a ConfigurationError naming it. */
+export function readEnv(name: string): string | undefined {
+  try {
+    const value = Deno.env.get(name);
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  } catch (error) {
+    throw new ConfigurationError(
+      `cannot read environment variable ${name}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** An explicit key, else the named variable, else a ConfigurationError naming the variable. */
+export function requireApiKey(
+  explicit: string | undefined,
+  variable: string,
+  provider: string,
+): string {
+  const key = explicit ?? readEnv(variable);
+  if (key === undefined) {
+    throw new ConfigurationError(
+      `${provider}: no API key: set the ${variable} environment variable or pass apiKey`,
+      { provider },
+    );
+  }
+  return key;
+}
+
+/** Validates a base URL and strips trailing slashes, so paths can be appended. */
+export function normalizeBaseUrl(baseUrl: string, provider: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new ConfigurationError(`${provider}: ${source} is not a valid URL: ${baseUrl}`, {
+      provider,
+    });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigurationError(`${provider}: ${source} must be http(s): ${baseUrl}`, {
+      provider,
+    });
+  }
+  return baseUrl.replace(/\/+$/, "");
+}
+
+/** Seconds to wait, from `retry-after-ms` or `retry-after` (seconds or an HTTP date). */
+export function parseRetryAfter(headers: Headers, now: number = Date.now()): number | undefined {
+  const ms = headers.get("retry-after-ms");
+  if (ms !== null && /^\d+(\.\d+)?$/.test(ms.trim())) return Number(ms) / 1000;
+  const value = headers.get("retry-after");
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, (date - now) / 1000);
+}
+
+/** Rate-limit figures from `x-ratelimit-*` (OpenAI) or `anthropic-ratelimit-*` headers. */
+export function readRateLimit(headers: Headers): RateLimitInfo | undefined {
+  const num = (...names: string[]) => {
+    for (const name of names) {
+      const value = headers.get(name);
+      if (value !== null && /^\d+$/.test(value.trim())) return Number(value);
+    }
+    return undefined;
+  };
+  const info: Record<string, number> = {};
+  const set = (key: string, value: number | undefined) => {
+    if (value !== undefined) info[key] = value;
+  };
+  set(
+    "requestsRemaining",
+    num("x-ratelimit-remaining-requests", "anthropic-ratelimit-requests-remaining"),
+  );
+  set("requestsLimit", num("x-ratelimit-limit-requests", "anthropic-ratelimit-requests-limit"));
+  set(
+    "tokensRemaining",
+    num("x-ratelimit-remaining-tokens", "anthropic-ratelimit-tokens-remaining"),
+  );
+  set("tokensLimit", num("x-ratelimit-limit-tokens", "anthropic-ratelimit-tokens-limit"));
+  return Object.keys(info).length === 0 ? undefined : info as RateLimitInfo;
+}
+
+const CONTEXT_LENGTH_HINTS = [
+  "context length",
+  "context_length",
+  "context window",
+  "maximum context",
+  "too many tokens",
+  "prompt is too long",
+];
+
+/** Maps a provider error code or message to an error class, when the words are decisive. */
+function classifyByWords(
+  providerCode: string | undefined,
+  message: string,
+): ((message: string, details: LlmErrorDetails) => LlmError) | undefined {
+  const text = `${providerCode ?? ""} ${message}`.toLowerCase();
+  if (CONTEXT_LENGTH_HINTS.some((hint) => text.includes(hint))) {
+    return (m, d) => new ContextLengthError(m, d);
+  }
+  if (text.includes("content_filter") || text.includes("content filter")) {
+    return (m, d) => new ContentFilterError(m, d);
+  }
+  return undefined;
+}
+
+/** Builds the typed error for an error `code`/`message` a provider sent inside a stream. */
+export function errorFromProviderCode(
+  provider: string,
+  providerCode: string | undefined,
+  message: string,
+  raw?: unknown,
+): LlmError {
+  const details: LlmErrorDetails = { provider, providerCode, raw };
+  const text = `${provider}: ${message}`;
+  const byWords = classifyByWords(providerCode, message);
+  if (byWords) return byWords(text, details);
+  const code = (providerCode ?? "").toLowerCase();
+  if (code.includes("rate_limit")) return new RateLimitError(text, details);
+  if (code.includes("overloaded") || code.includes("server") || code.includes("api_error")) {
+    return new ServerError(text, details);
+  }
+  if (code.includes("auth")) return new AuthenticationError(text, details);
+  if (code.includes("permission")) return new AccessDeniedError(text, details);
+  if (code.includes("not_found")) return new ModelNotFoundError(text, details);
+  if (code.includes("invalid")) return new InvalidRequestError(text, details);
+  // Unknown in-stream failures are treated as transient, as the spec advises.
+  return new ServerError(text, details);
+}
+
+/** Builds the typed error for a non-2xx HTTP response. */
+export function errorFromHttp(
+  provider: string,
+  status: number,
+  headers: Headers,
+  bodyText: string,
+): LlmError {
+  let raw: unknown = bodyText;
+  let message = bodyText.trim().slice(0, 500) || `HTTP ${status}`;
+  let providerCode: string | undefined;
+  try {
+    raw = JSON.parse(bodyText);
+    // OpenAI: {error:{message,type,code}}; Anthropic: {type:"error",error:{type,message}}.
+    const error = (raw as { error?: unknown })?.error;
+    if (error && typeof error === "object") {
+      const e = error as { message?: unknown; code?: unknown; type?: unknown };
+      if (typeof e.message === "string") message = e.message;
+      if (typeof e.code === "string") providerCode = e.code;
+      else if (typeof e.type === "string") providerCode = e.type;
+    } else if (typeof error === "string") {
+      message = error; // some OpenAI-compatible servers (Ollama) send {error:"..."}
+    }
+  } catch {
+    // not JSON: keep the text
+  }
+  const details: LlmErrorDetails = {
+    provider,
+    status,
+    providerCode,
+    raw,
+    retryAfterSeconds: parseRetryAfter(headers),
+  };
+  const text = `${provider}: HTTP ${status}: ${message}`;
+  if (status === 401) return new AuthenticationError(text, details);
+  if (status === 403) return new AccessDeniedError(text, details);
+  if (status === 404) return new ModelNotFoundError(text, details);
+  if (status === 408) return new RequestTimeoutError(text, details);
+  if (status === 413) return new ContextLengthError(text, details);
+  if (status === 429) {
+    // A spent quota is not transient; waiting will not help.
+    if (providerCode === "insufficient_quota") {
+      return new RateLimitError(text, { ...details, retryable: false });
+    }
+    return new RateLimitError(text, details);
+  }
+  if (status >= 500) return new ServerError(text, details);
+  const byWords = classifyByWords(providerCode, message);
+  if (byWords) return byWords(text, details);
+  if (status === 400 || status === 422) return new InvalidRequestError(text, details);
+  return new InvalidRequestError(text, details);
+}
+
+/** Turns whatever a fetch or body read threw into a typed error. */
+export function errorFromFailure(error: unknown, provider: string, signal?: AbortSignal): LlmError {
+  if (error instanceof LlmError) return error;
+  if (signal?.aborted) return abortedError(signal, provider);
+  return new NetworkError(
+    `${provider}: connection failed: ${(error as Error)?.message ?? String(error)}`,
+    { provider, cause: error },
+  );
+}
+
+/**
+ * POSTs `body` as JSON and resolves with the response when it is 2xx; any
+ * other status becomes a typed error (its body read for the message).
+ */
+export async function postJson(
+  fetchImpl: FetchLike,
+  provider: string,
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+  signal?: AbortSignal,
+): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+      signal,
+    });
+  } catch (error) {
+    throw errorFromFailure(error, provider, signal);
+  }
+  if (response.ok) return response;
+  let text = "";
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw errorFromFailure(error, provider, signal);
+  }
+  throw errorFromHttp(provider, response.status, response.headers, text);
+}
+
+/** Reads a response body as JSON; unreadable JSON is an InvalidResponseError. */
+export async function readJsonBody(
+  response: Response,
+  provider: string,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw errorFromFailure(error, provider, signal);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidResponseError(
+      `${provider}: response body is not JSON: ${text.slice(0, 200)}`,
+      { provider, cause: error },
+    );
+  }
+}

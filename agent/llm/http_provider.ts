@@ -1,0 +1,190 @@
+/**
+ * The provider skeleton every HTTP adapter shares: retries, cancellation,
+ * SSE reading and stream accumulation. An adapter only supplies the wire
+ * format (a `WireFormat`): how to build the body, read a response, and
+ * translate stream events.
+ *
+ * @module
+ */
+
+import { type FinishDetails, StreamAccumulator } from "./accumulate.ts";
+import { InvalidResponseError, LlmError, NetworkError } from "./errors.ts";
+import { errorFromFailure, type FetchLike, postJson, readJsonBody, readRateLimit } from "./http.ts";
+import { abortedError, DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.ts";
+import { parseSse, type SseEvent } from "./sse.ts";
+import type {
+  FinishEvent,
+  JsonObject,
+  LlmProvider,
+  LlmRequest,
+  LlmResponse,
+  LlmStreamEvent,
+} from "./types.ts";
+
+/** The end of a translated stream: the finish facts, before the response is assembled. */
+export interface FinishSignal extends FinishDetails {
+  /** Discriminator. */
+  readonly type: "finish_signal";
+}
+
+/** What a stream translator emits: unified events (except finish) or the finish signal. */
+export type TranslatedEvent = Exclude<LlmStreamEvent, FinishEvent> | FinishSignal;
+
+/** Translates one provider's SSE events into unified events; one per stream. */
+export interface StreamTranslator {
+  /** Translates one SSE event; throws an LlmError for an in-stream provider error. */
+  push(event: SseEvent): TranslatedEvent[];
+  /** Called when the byte stream ends without a finish signal; may emit one. */
+  end(): TranslatedEvent[];
+}
+
+/** One provider's wire format. */
+export interface WireFormat {
+  /** Provider name. */
+  readonly provider: string;
+  /** Full URL of the endpoint. */
+  readonly url: string;
+  /** Request headers (auth, versions); content-type is added for you. */
+  headers(request: LlmRequest): Record<string, string>;
+  /** The JSON body for `request`; `stream` says whether SSE is wanted. */
+  body(request: LlmRequest, stream: boolean): JsonObject;
+  /** Reads a non-streamed JSON response. */
+  parseResponse(json: unknown, headers: Headers): LlmResponse;
+  /** A fresh translator for one stream. */
+  translator(): StreamTranslator;
+}
+
+/** Options every HTTP adapter accepts. */
+export interface HttpProviderOptions {
+  /** Retry policy for 429, 5xx and connection failures; merged over the defaults. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Custom fetch (defaults to the global one). */
+  readonly fetch?: FetchLike;
+  /** Random source for jitter (tests pass a fixed one). */
+  readonly random?: () => number;
+}
+
+/** An LlmProvider over HTTP + SSE for a given wire format. */
+export class HttpLlmProvider implements LlmProvider {
+  /** Provider name. */
+  readonly name: string;
+  readonly #wire: WireFormat;
+  readonly #retry: RetryPolicy;
+  readonly #fetch: FetchLike;
+  readonly #random: () => number;
+
+  /** Creates a provider speaking `wire`. */
+  constructor(wire: WireFormat, options: HttpProviderOptions = {}) {
+    this.name = wire.provider;
+    this.#wire = wire;
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Sends the request (retrying transient failures) and resolves with the whole response. */
+  complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {
+    const body = this.#wire.body(request, false);
+    return withRetry(
+      async () => {
+        const response = await postJson(
+          this.#fetch,
+          this.name,
+          this.#wire.url,
+          this.#wire.headers(request),
+          body,
+          signal,
+        );
+        const json = await readJsonBody(response, this.name, signal);
+        try {
+          return this.#wire.parseResponse(json, response.headers);
+        } catch (error) {
+          if (error instanceof LlmError) throw error;
+          throw new InvalidResponseError(
+            `${this.name}: unexpected response shape: ${(error as Error).message}`,
+            { provider: this.name, cause: error, raw: json },
+          );
+        }
+      },
+      this.#retry,
+      signal,
+      this.#random,
+    );
+  }
+
+  /**
+   * Streams the request. Only connecting is retried: once events have been
+   * delivered a failure ends the stream with an `error` event instead.
+   */
+  async *stream(request: LlmRequest, signal?: AbortSignal): AsyncGenerator<LlmStreamEvent> {
+    let response: Response;
+    try {
+      const body = this.#wire.body(request, true);
+      response = await withRetry(
+        () =>
+          postJson(
+            this.#fetch,
+            this.name,
+            this.#wire.url,
+            this.#wire.headers(request),
+            body,
+            signal,
+          ),
+        this.#retry,
+        signal,
+        this.#random,
+      );
+    } catch (error) {
+      yield { type: "error", error: errorFromFailure(error, this.name, signal) };
+      return;
+    }
+    if (!response.body) {
+      yield {
+        type: "error",
+        error: new InvalidResponseError(`${this.name}: stream response has no body`, {
+          provider: this.name,
+        }),
+      };
+      return;
+    }
+    yield* this.#translate(response, signal);
+  }
+
+  async *#translate(response: Response, signal?: AbortSignal): AsyncGenerator<LlmStreamEvent> {
+    const accumulator = new StreamAccumulator(this.name);
+    const translator = this.#wire.translator();
+    const rateLimit = readRateLimit(response.headers);
+    const finishWith = (signalEvent: FinishSignal): FinishEvent =>
+      accumulator.finish(rateLimit ? { ...signalEvent, rateLimit } : signalEvent);
+    const sse = parseSse(response.body!);
+    try {
+      for await (const event of sse) {
+        if (signal?.aborted) throw abortedError(signal, this.name);
+        for (const out of translator.push(event)) {
+          if (out.type === "finish_signal") {
+            yield finishWith(out);
+            return;
+          }
+          accumulator.add(out);
+          yield out;
+        }
+      }
+      if (signal?.aborted) throw abortedError(signal, this.name);
+      for (const out of translator.end()) {
+        if (out.type === "finish_signal") {
+          yield finishWith(out);
+          return;
+        }
+        accumulator.add(out);
+        yield out;
+      }
+      throw new NetworkError(`${this.name}: stream ended before the response was complete`, {
+        provider: this.name,
+      });
+    } catch (error) {
+      yield { type: "error", error: errorFromFailure(error, this.name, signal) };
+    } finally {
+      await sse.return(undefined);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Small helpers the wire formats share: reading untyped JSON safely and
+ * merging provider options.
+ *
+ * @module
+ */
+
+import { InvalidResponseError } from "./errors.ts";
+import type { SseEvent } from "./sse.ts";
+import type { JsonObject, LlmRequest } from "./types.ts";
+
+/** An untyped JSON object, for reading provider payloads. */
+export type Loose = Record<string, unknown>;
+
+/** The value as an object, or an empty one. */
+export function obj(value: unknown): Loose {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? value as Loose : {};
+}
+
+/** The value as an array, or an empty one. */
+export function arr(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** The value as a string, or undefined. */
+export function str(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** The value as a finite number, or undefined. */
+export function num(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** Parses an SSE event's data as a JSON object; bad data is an InvalidResponseError. */
+export function sseJson(provider: string, event: SseEvent): Loose {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(event.data);
+  } catch (error) {
+    throw new InvalidResponseError(
+      `${provider}: stream event "${event.event}" is not JSON: ${event.data.slice(0, 200)}`,
+      { provider, cause: error },
+    );
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new InvalidResponseError(
+      `${provider}: stream event "${event.event}" is not a JSON object`,
+      { provider },
+    );
+  }
+  return parsed as Loose;
+}
+
+/** Requires the response JSON to be an object. */
+export function responseObject(provider: string, json: unknown): Loose {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+    throw new InvalidResponseError(`${provider}: response is not a JSON object`, {
+      provider,
+      raw: json,
+    });
+  }
+  return json as Loose;
+}
+
+/** The request's provider options for `provider`, without the keys the adapter handles itself. */
+export function providerOptionsFor(
+  request: LlmRequest,
+  provider: string,
+  handled: readonly string[] = [],
+): JsonObject {
+  const options = { ...(request.providerOptions?.[provider] ?? {}) };
+  for (const key of handled) delete options[key];
+  return options;
+}
+
+/** The system and developer messages' text, joined by blank lines. */
+export function systemText(request: LlmRequest): string | undefined {
+  const texts: string[] = [];
+  for (const message of request.messages) {
+    if (message.role !== "system" && message.role !== "developer") continue;
+    for (const part of message.content) if (part.kind === "text") texts.push(part.text);
+  }
+  return texts.length === 0 ? undefined : texts.join("\n\n");
+}
