@@ -1,0 +1,162 @@
+/**
+ * Byte layouts of the record bodies in the turn log. Fixed-width fields
+ * first, then length-prefixed strings and the payload; integers are
+ * little-endian. Ids are stored as u64 but stay below 2^53 because this
+ * backend assigns them from 1 upwards.
+ *
+ * @module
+ */
+import { fromHex, toHex } from "../core/hash.ts";
+import { getU64, setU64 } from "./io.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** A context creation: `contextId` starts with head `baseTurnId` at `baseDepth`. */
+export interface ContextRecordData {
+  /** New context's id. */
+  readonly contextId: number;
+  /** Its first head; 0 for an empty context. */
+  readonly baseTurnId: number;
+  /** Depth of that head. */
+  readonly baseDepth: number;
+}
+
+/** A turn as the log stores it. */
+export interface TurnRecordData {
+  /** The turn's id. */
+  readonly turnId: number;
+  /** The context it was appended to. */
+  readonly contextId: number;
+  /** Its parent, 0 for a first turn. */
+  readonly parentTurnId: number;
+  /** Its depth. */
+  readonly depth: number;
+  /** Record type id. */
+  readonly typeId: string;
+  /** Record type version. */
+  readonly typeVersion: number;
+  /** BLAKE3-256 of the payload, hex. */
+  readonly contentHash: string;
+  /** Tree root attached at append time. */
+  readonly fsRootHash?: string;
+  /** Idempotency key, when the append had one. */
+  readonly idempotencyKey?: string;
+  /** The payload. */
+  readonly payload: Uint8Array;
+}
+
+/** A filesystem root attached to an existing turn. */
+export interface AttachRecordData {
+  /** The turn. */
+  readonly turnId: number;
+  /** BLAKE3-256 of the tree root blob, hex. */
+  readonly rootHash: string;
+}
+
+/** Encodes a context creation. */
+export function encodeContext(c: ContextRecordData): Uint8Array {
+  const out = new Uint8Array(20);
+  const view = new DataView(out.buffer);
+  setU64(view, 0, c.contextId);
+  setU64(view, 8, c.baseTurnId);
+  view.setUint32(16, c.baseDepth, true);
+  return out;
+}
+
+/** Decodes a context creation. */
+export function decodeContext(body: Uint8Array): ContextRecordData {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return {
+    contextId: getU64(view, 0),
+    baseTurnId: getU64(view, 8),
+    baseDepth: view.getUint32(16, true),
+  };
+}
+
+const FLAG_FS_ROOT = 1;
+const FLAG_KEY = 2;
+
+/** Encodes a turn. */
+export function encodeTurn(t: TurnRecordData): Uint8Array {
+  const typeId = encoder.encode(t.typeId);
+  const key = t.idempotencyKey === undefined ? undefined : encoder.encode(t.idempotencyKey);
+  const size = 32 + 32 + 1 + (t.fsRootHash ? 32 : 0) + 2 + typeId.length +
+    (key ? 2 + key.length : 0) + 4 + t.payload.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  setU64(view, 0, t.turnId);
+  setU64(view, 8, t.contextId);
+  setU64(view, 16, t.parentTurnId);
+  view.setUint32(24, t.depth, true);
+  view.setUint32(28, t.typeVersion, true);
+  out.set(fromHex(t.contentHash), 32);
+  let at = 64;
+  out[at++] = (t.fsRootHash ? FLAG_FS_ROOT : 0) | (key ? FLAG_KEY : 0);
+  if (t.fsRootHash) {
+    out.set(fromHex(t.fsRootHash), at);
+    at += 32;
+  }
+  view.setUint16(at, typeId.length, true);
+  out.set(typeId, at + 2);
+  at += 2 + typeId.length;
+  if (key) {
+    view.setUint16(at, key.length, true);
+    out.set(key, at + 2);
+    at += 2 + key.length;
+  }
+  view.setUint32(at, t.payload.length, true);
+  out.set(t.payload, at + 4);
+  return out;
+}
+
+/** Decodes a turn; the payload is a copy the caller owns. */
+export function decodeTurn(body: Uint8Array): TurnRecordData {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const flags = body[64];
+  let at = 65;
+  let fsRootHash: string | undefined;
+  if (flags & FLAG_FS_ROOT) {
+    fsRootHash = toHex(body.subarray(at, at + 32));
+    at += 32;
+  }
+  const typeLength = view.getUint16(at, true);
+  const typeId = decoder.decode(body.subarray(at + 2, at + 2 + typeLength));
+  at += 2 + typeLength;
+  let idempotencyKey: string | undefined;
+  if (flags & FLAG_KEY) {
+    const keyLength = view.getUint16(at, true);
+    idempotencyKey = decoder.decode(body.subarray(at + 2, at + 2 + keyLength));
+    at += 2 + keyLength;
+  }
+  const payloadLength = view.getUint32(at, true);
+  if (at + 4 + payloadLength !== body.length) {
+    throw new RangeError(`turn body is ${body.length} bytes, fields say ${at + 4 + payloadLength}`);
+  }
+  return {
+    turnId: getU64(view, 0),
+    contextId: getU64(view, 8),
+    parentTurnId: getU64(view, 16),
+    depth: view.getUint32(24, true),
+    typeVersion: view.getUint32(28, true),
+    contentHash: toHex(body.subarray(32, 64)),
+    fsRootHash,
+    typeId,
+    idempotencyKey,
+    payload: body.slice(at + 4, at + 4 + payloadLength),
+  };
+}
+
+/** Encodes an fs attachment. */
+export function encodeAttach(a: AttachRecordData): Uint8Array {
+  const out = new Uint8Array(40);
+  setU64(new DataView(out.buffer), 0, a.turnId);
+  out.set(fromHex(a.rootHash), 8);
+  return out;
+}
+
+/** Decodes an fs attachment. */
+export function decodeAttach(body: Uint8Array): AttachRecordData {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { turnId: getU64(view, 0), rootHash: toHex(body.subarray(8, 40)) };
+}

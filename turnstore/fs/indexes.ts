@@ -1,0 +1,330 @@
+/**
+ * The on-disk indexes, all derived from the log and all made of fixed-size
+ * slots at computable offsets, so a lookup is one positioned read whatever
+ * the store's size:
+ *
+ * - `turns.idx`: slot `id - 1` (48 bytes) → where the turn's record is, its
+ *   parent, depth, origin context and a skew-binary jump pointer, which finds
+ *   the ancestor at any depth in O(log depth) reads.
+ * - `contexts.idx`: slot `id - 1` (32 bytes) → base turn, head turn, head depth.
+ * - `roots.idx`: slot `id - 1` (32 bytes, a sparse file) → attached tree root.
+ * - `keys.idx`: an open-addressing hash table (16-byte slots) from a hash of
+ *   (context, idempotency key) to a turn id; candidates are confirmed against
+ *   the turn's own record, so hash collisions are harmless.
+ *
+ * @module
+ */
+import { blake3Bytes, fromHex, toHex } from "../core/hash.ts";
+import { getU64, readAt, setU64, writeAt } from "./io.ts";
+
+const TURN_SLOT = 48;
+const TURN_PRESENT = 0x4e525554; // "TURN"
+
+/** The index entry of a turn: everything ancestry needs, without the payload. */
+export interface TurnMeta {
+  /** The turn's id; 0 is the empty root. */
+  readonly turnId: number;
+  /** Offset of its record in the log. */
+  readonly offset: number;
+  /** Length of its record (header and body). */
+  readonly length: number;
+  /** Parent id, 0 for a first turn. */
+  readonly parentTurnId: number;
+  /** Depth, 1 for a first turn. */
+  readonly depth: number;
+  /** Skew-binary jump pointer: an ancestor id. */
+  readonly jumpTurnId: number;
+  /** Depth of the jump target. */
+  readonly jumpDepth: number;
+  /** The context the turn was appended to. */
+  readonly originContextId: number;
+}
+
+/** The empty root every context starts from. */
+export const ROOT_META: TurnMeta = {
+  turnId: 0,
+  offset: 0,
+  length: 0,
+  parentTurnId: 0,
+  depth: 0,
+  jumpTurnId: 0,
+  jumpDepth: 0,
+  originContextId: 0,
+};
+
+/** `turns.idx`. */
+export class TurnIndex {
+  constructor(readonly file: Deno.FsFile) {}
+
+  /** The entry of `turnId`, or undefined when its slot is empty. */
+  get(turnId: number): TurnMeta | undefined {
+    if (turnId === 0) return ROOT_META;
+    const bytes = readAt(this.file, (turnId - 1) * TURN_SLOT, TURN_SLOT);
+    if (bytes.length < TURN_SLOT) return undefined;
+    const view = new DataView(bytes.buffer);
+    if (view.getUint32(44, true) !== TURN_PRESENT) return undefined;
+    return {
+      turnId,
+      offset: getU64(view, 0),
+      parentTurnId: getU64(view, 8),
+      jumpTurnId: getU64(view, 16),
+      originContextId: getU64(view, 24),
+      depth: view.getUint32(32, true),
+      jumpDepth: view.getUint32(36, true),
+      length: view.getUint32(40, true),
+    };
+  }
+
+  /** Writes the entry of `meta.turnId`. */
+  put(meta: TurnMeta): void {
+    const bytes = new Uint8Array(TURN_SLOT);
+    const view = new DataView(bytes.buffer);
+    setU64(view, 0, meta.offset);
+    setU64(view, 8, meta.parentTurnId);
+    setU64(view, 16, meta.jumpTurnId);
+    setU64(view, 24, meta.originContextId);
+    view.setUint32(32, meta.depth, true);
+    view.setUint32(36, meta.jumpDepth, true);
+    view.setUint32(40, meta.length, true);
+    view.setUint32(44, TURN_PRESENT, true);
+    writeAt(this.file, (meta.turnId - 1) * TURN_SLOT, bytes);
+  }
+}
+
+/**
+ * The jump pointer of a new child of `parent` (Myers' skew-binary scheme):
+ * jumps span 1, 3, 7, 15 … turns, so an ancestor search takes O(log depth).
+ */
+export function jumpFor(
+  parent: TurnMeta,
+  lookup: (id: number) => TurnMeta,
+): { jumpTurnId: number; jumpDepth: number } {
+  if (parent.turnId === 0) return { jumpTurnId: 0, jumpDepth: 0 };
+  const jump = lookup(parent.jumpTurnId);
+  if (parent.depth - parent.jumpDepth === parent.jumpDepth - jump.jumpDepth) {
+    return { jumpTurnId: jump.jumpTurnId, jumpDepth: jump.jumpDepth };
+  }
+  return { jumpTurnId: parent.turnId, jumpDepth: parent.depth };
+}
+
+/** The ancestor of `from` (or `from` itself) at `depth` ≤ from.depth. */
+export function ancestorAt(
+  from: TurnMeta,
+  depth: number,
+  lookup: (id: number) => TurnMeta,
+): TurnMeta {
+  let at = from;
+  while (at.depth > depth) {
+    at = lookup(at.jumpDepth >= depth ? at.jumpTurnId : at.parentTurnId);
+  }
+  return at;
+}
+
+const CONTEXT_SLOT = 32;
+const CONTEXT_PRESENT = 0x58544e43; // "CNTX"
+
+/** A context's index entry. */
+export interface ContextSlot {
+  /** The context's id. */
+  readonly contextId: number;
+  /** The turn it was created at (0 for an empty context). */
+  readonly baseTurnId: number;
+  /** Depth of the base. */
+  readonly baseDepth: number;
+  /** Current head. */
+  readonly headTurnId: number;
+  /** Depth of the head. */
+  readonly headDepth: number;
+}
+
+/** `contexts.idx`. */
+export class ContextIndex {
+  constructor(readonly file: Deno.FsFile) {}
+
+  /** The entry of `contextId`, or undefined. */
+  get(contextId: number): ContextSlot | undefined {
+    const bytes = readAt(this.file, (contextId - 1) * CONTEXT_SLOT, CONTEXT_SLOT);
+    if (bytes.length < CONTEXT_SLOT) return undefined;
+    const view = new DataView(bytes.buffer);
+    if (view.getUint32(28, true) !== CONTEXT_PRESENT) return undefined;
+    return {
+      contextId,
+      baseTurnId: getU64(view, 0),
+      headTurnId: getU64(view, 8),
+      headDepth: view.getUint32(16, true),
+      baseDepth: view.getUint32(20, true),
+    };
+  }
+
+  /** Writes the entry of `slot.contextId`. */
+  put(slot: ContextSlot): void {
+    const bytes = new Uint8Array(CONTEXT_SLOT);
+    const view = new DataView(bytes.buffer);
+    setU64(view, 0, slot.baseTurnId);
+    setU64(view, 8, slot.headTurnId);
+    view.setUint32(16, slot.headDepth, true);
+    view.setUint32(20, slot.baseDepth, true);
+    view.setUint32(28, CONTEXT_PRESENT, true);
+    writeAt(this.file, (slot.contextId - 1) * CONTEXT_SLOT, bytes);
+  }
+}
+
+/** `roots.idx`: a sparse file of 32-byte tree roots, zero meaning none. */
+export class RootIndex {
+  constructor(readonly file: Deno.FsFile) {}
+
+  /** The tree root attached to `turnId` itself, or undefined. */
+  get(turnId: number): string | undefined {
+    const bytes = readAt(this.file, (turnId - 1) * 32, 32);
+    if (bytes.length < 32 || bytes.every((b) => b === 0)) return undefined;
+    return toHex(bytes);
+  }
+
+  /** Records the tree root of `turnId`. */
+  put(turnId: number, rootHash: string): void {
+    writeAt(this.file, (turnId - 1) * 32, fromHex(rootHash));
+  }
+}
+
+const KEY_HEADER = 32;
+const KEY_SLOT = 16;
+const KEY_MAGIC = 0x5359454b; // "KEYS"
+const INITIAL_KEY_SLOTS = 1024;
+
+/** The 64-bit fingerprint of an idempotency key in a context, never zero. */
+export function keyFingerprint(contextId: number, key: string): [number, number] {
+  const digest = blake3Bytes(new TextEncoder().encode(`${contextId}\n${key}`));
+  const view = new DataView(digest.buffer, digest.byteOffset, 8);
+  const lo = view.getUint32(0, true);
+  const hi = view.getUint32(4, true);
+  return lo === 0 && hi === 0 ? [1, 0] : [lo, hi];
+}
+
+/**
+ * `keys.idx`: linear probing, at most half full; when it would pass half,
+ * the table is rebuilt at twice the size into a temp file that replaces the
+ * old one by rename (amortized O(1) per insert; the rebuild holds the new
+ * table in memory, 32 bytes per key).
+ */
+export class KeyIndex {
+  #file: Deno.FsFile;
+  #capacity: number;
+  #count: number;
+
+  private constructor(readonly path: string, file: Deno.FsFile, capacity: number, count: number) {
+    this.#file = file;
+    this.#capacity = capacity;
+    this.#count = count;
+  }
+
+  /** Opens `path`; an absent or unreadable table comes back empty with `fresh` set. */
+  static open(path: string): { index: KeyIndex; fresh: boolean } {
+    const file = Deno.openSync(path, { read: true, write: true, create: true });
+    const header = readAt(file, 0, KEY_HEADER);
+    if (header.length === KEY_HEADER) {
+      const view = new DataView(header.buffer);
+      const capacity = view.getUint32(4, true);
+      const count = view.getUint32(8, true);
+      const valid = view.getUint32(0, true) === KEY_MAGIC && capacity >= INITIAL_KEY_SLOTS &&
+        (capacity & (capacity - 1)) === 0 && count <= capacity / 2 &&
+        file.statSync().size === KEY_HEADER + capacity * KEY_SLOT;
+      if (valid) return { index: new KeyIndex(path, file, capacity, count), fresh: false };
+    }
+    file.truncateSync(0);
+    writeAt(file, 0, tableBytes(INITIAL_KEY_SLOTS, 0));
+    return { index: new KeyIndex(path, file, INITIAL_KEY_SLOTS, 0), fresh: true };
+  }
+
+  /** The open file (for syncing). */
+  get file(): Deno.FsFile {
+    return this.#file;
+  }
+
+  /** Turn ids filed under this fingerprint, nearest first; the caller confirms each. */
+  *candidates(fp: [number, number]): Generator<number> {
+    const mask = this.#capacity - 1;
+    for (let i = fp[0] & mask, n = 0; n < this.#capacity; i = (i + 1) & mask, n++) {
+      const slot = readAt(this.#file, KEY_HEADER + i * KEY_SLOT, KEY_SLOT);
+      const view = new DataView(slot.buffer);
+      const lo = view.getUint32(0, true);
+      const hi = view.getUint32(4, true);
+      if (lo === 0 && hi === 0) return;
+      if (lo === fp[0] && hi === fp[1]) yield getU64(view, 8);
+    }
+  }
+
+  /** Files `turnId` under `fp`; filing the same pair twice is harmless. */
+  insert(fp: [number, number], turnId: number): void {
+    const mask = this.#capacity - 1;
+    for (let i = fp[0] & mask;; i = (i + 1) & mask) {
+      const at = KEY_HEADER + i * KEY_SLOT;
+      const view = new DataView(readAt(this.#file, at, KEY_SLOT).buffer);
+      const lo = view.getUint32(0, true);
+      const hi = view.getUint32(4, true);
+      if (lo === fp[0] && hi === fp[1] && getU64(view, 8) === turnId) return;
+      if (lo === 0 && hi === 0) {
+        writeAt(this.#file, at, slotBytes(fp, turnId));
+        this.#count++;
+        const header = new Uint8Array(4);
+        new DataView(header.buffer).setUint32(0, this.#count, true);
+        writeAt(this.#file, 8, header);
+        if (this.#count > this.#capacity / 2) this.#grow();
+        return;
+      }
+    }
+  }
+
+  #grow(): void {
+    const capacity = this.#capacity * 2;
+    const table = tableBytes(capacity, this.#count);
+    const view = new DataView(table.buffer);
+    const old = readAt(this.#file, KEY_HEADER, this.#capacity * KEY_SLOT);
+    const oldView = new DataView(old.buffer);
+    const mask = capacity - 1;
+    for (let i = 0; i < this.#capacity; i++) {
+      const lo = oldView.getUint32(i * KEY_SLOT, true);
+      const hi = oldView.getUint32(i * KEY_SLOT + 4, true);
+      if (lo === 0 && hi === 0) continue;
+      let j = lo & mask;
+      while (
+        view.getUint32(KEY_HEADER + j * KEY_SLOT, true) !== 0 ||
+        view.getUint32(KEY_HEADER + j * KEY_SLOT + 4, true) !== 0
+      ) {
+        j = (j + 1) & mask;
+      }
+      table.set(old.subarray(i * KEY_SLOT, (i + 1) * KEY_SLOT), KEY_HEADER + j * KEY_SLOT);
+    }
+    // Temp file + rename: a crash leaves the old table or the new one.
+    const temp = `${this.path}.tmp`;
+    const file = Deno.openSync(temp, { read: true, write: true, create: true, truncate: true });
+    writeAt(file, 0, table);
+    file.syncDataSync();
+    Deno.renameSync(temp, this.path);
+    this.#file.close();
+    this.#file = file;
+    this.#capacity = capacity;
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.#file.close();
+  }
+}
+
+function tableBytes(capacity: number, count: number): Uint8Array {
+  const out = new Uint8Array(KEY_HEADER + capacity * KEY_SLOT);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, KEY_MAGIC, true);
+  view.setUint32(4, capacity, true);
+  view.setUint32(8, count, true);
+  return out;
+}
+
+function slotBytes(fp: [number, number], turnId: number): Uint8Array {
+  const out = new Uint8Array(KEY_SLOT);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, fp[0], true);
+  view.setUint32(4, fp[1], true);
+  setU64(view, 8, turnId);
+  return out;
+}

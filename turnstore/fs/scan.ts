@@ -1,0 +1,112 @@
+/**
+ * Sequential reading of a log file for recovery: yields every intact record
+ * from an offset, and decides what a bad record means. A bad record with no
+ * intact record after it is a torn tail (an append that never finished); a
+ * bad record followed by an intact one is damage to acknowledged data and
+ * stops recovery with a BackendError naming the file and the offset.
+ *
+ * @module
+ */
+import { BackendError } from "../core/errors.ts";
+import { checksum, decodeHeader, FRAME_HEADER_BYTES, FRAME_MAGIC } from "./frame.ts";
+import { readAt } from "./io.ts";
+
+const CHUNK = 4 * 1024 * 1024;
+
+/** One intact record found by {@link scanLog}. */
+export interface ScannedRecord {
+  /** Record kind. */
+  readonly kind: number;
+  /** Record body (valid until the next record is read). */
+  readonly body: Uint8Array;
+  /** Offset of the record's header in the file. */
+  readonly offset: number;
+  /** Header plus body, in bytes. */
+  readonly length: number;
+}
+
+/** Where the intact part of a log ends. */
+export interface ScanEnd {
+  /** Offset just past the last intact record. */
+  readonly validEnd: number;
+  /** File size; larger than validEnd when a torn tail was found. */
+  readonly fileSize: number;
+  /** Why the tail was rejected, when it was. */
+  readonly tornReason?: string;
+}
+
+/** Reads windows of a file, refilling when a read falls outside the window. */
+class WindowReader {
+  #start = 0;
+  #bytes: Uint8Array = new Uint8Array(0);
+  constructor(readonly file: Deno.FsFile, readonly size: number) {}
+
+  read(offset: number, length: number): Uint8Array {
+    const end = offset + length;
+    if (offset < this.#start || end > this.#start + this.#bytes.length) {
+      const want = Math.min(Math.max(length, CHUNK), this.size - offset);
+      this.#bytes = readAt(this.file, offset, Math.max(0, want));
+      this.#start = offset;
+    }
+    const from = offset - this.#start;
+    return this.#bytes.subarray(from, Math.min(from + length, this.#bytes.length));
+  }
+}
+
+/**
+ * Yields the intact records of `file` from `from`, then returns where they
+ * end. Throws BackendError when a bad record is followed by an intact one.
+ */
+export function* scanLog(
+  file: Deno.FsFile,
+  path: string,
+  from: number,
+): Generator<ScannedRecord, ScanEnd> {
+  const size = file.statSync().size;
+  const reader = new WindowReader(file, size);
+  let at = from;
+  while (at < size) {
+    const verdict = readRecord(reader, at, size);
+    if (typeof verdict === "string") {
+      // Where could a later intact record start? Past this record when its
+      // header is trustworthy (its length is right), else anywhere after.
+      const header = decodeHeader(reader.read(at, FRAME_HEADER_BYTES));
+      const searchFrom = header ? at + FRAME_HEADER_BYTES + header.bodyLength : at + 1;
+      const later = findIntactRecord(reader, searchFrom, size);
+      if (later !== undefined) {
+        throw new BackendError(
+          `fs store log ${path} is corrupt at offset ${at} (${verdict}), yet an intact record ` +
+            `follows at offset ${later}: acknowledged data is damaged, refusing to drop it`,
+        );
+      }
+      return { validEnd: at, fileSize: size, tornReason: `${verdict} at offset ${at}` };
+    }
+    yield verdict;
+    at += verdict.length;
+  }
+  return { validEnd: at, fileSize: size };
+}
+
+function readRecord(reader: WindowReader, at: number, size: number): ScannedRecord | string {
+  if (size - at < FRAME_HEADER_BYTES) return "incomplete record header";
+  const header = decodeHeader(reader.read(at, FRAME_HEADER_BYTES));
+  if (!header) return "bad magic or header checksum";
+  const length = FRAME_HEADER_BYTES + header.bodyLength;
+  if (at + length > size) return `record of ${length} bytes runs past the end of the file`;
+  const body = reader.read(at + FRAME_HEADER_BYTES, header.bodyLength);
+  if (checksum(body) !== header.bodyChecksum) return "body checksum mismatch";
+  return { kind: header.kind, body, offset: at, length };
+}
+
+function findIntactRecord(reader: WindowReader, from: number, size: number): number | undefined {
+  const m0 = FRAME_MAGIC & 0xff;
+  for (let at = from; at + FRAME_HEADER_BYTES <= size; at++) {
+    const probe = reader.read(at, 4);
+    if (probe[0] !== m0) continue;
+    if (new DataView(probe.buffer, probe.byteOffset, 4).getUint32(0, true) !== FRAME_MAGIC) {
+      continue;
+    }
+    if (typeof readRecord(reader, at, size) !== "string") return at;
+  }
+  return undefined;
+}
