@@ -95,7 +95,11 @@ export interface TextFileContent {
   readonly kind: "text";
   /** Absolute path that was read. */
   readonly path: string;
-  /** The selected lines joined by "\n" (no trailing newline added or removed inside). */
+  /**
+   * Without offset and limit: the whole file verbatim (line endings and the
+   * final newline kept, so it can be edited and written back). With a
+   * window: the selected lines joined by "\n", carriage returns removed.
+   */
   readonly text: string;
   /** 1-based number of the first returned line. */
   readonly startLine: number;

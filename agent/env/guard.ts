@@ -1,0 +1,152 @@
+/**
+ * Path guards: how an environment turns a path the model gave into the path
+ * it touches. The open guard only resolves; the workspace guard also
+ * resolves symbolic links and refuses anything whose real path leaves the
+ * workspace, because Deno's permission check looks at the path as written
+ * and would let a link inside the workspace reach outside.
+ *
+ * @module
+ */
+
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { EnvNotFoundError, PermissionDeniedError } from "./types.ts";
+import { toEnvError } from "./errors.ts";
+
+/** Resolves paths for file operations; throws an EnvError when a path is refused. */
+export interface PathGuard {
+  /** The directory relative paths resolve against. */
+  readonly cwd: string;
+  /** The path to use for reading an existing entry. */
+  forRead(path: string): Promise<string>;
+  /** The path to use for creating or replacing a file that may not exist yet (links followed). */
+  forWrite(path: string): Promise<string>;
+  /** The path of the entry itself, its final link not followed (for delete and move). */
+  forEntry(path: string): Promise<string>;
+}
+
+/** A guard that only resolves relative paths (the trusted local environment). */
+export class OpenPathGuard implements PathGuard {
+  /** Creates a guard resolving against `cwd`. */
+  constructor(readonly cwd: string) {}
+
+  /** Resolves `path` against the working directory. */
+  forRead(path: string): Promise<string> {
+    return Promise.resolve(resolve(this.cwd, path));
+  }
+
+  /** Resolves `path` against the working directory. */
+  forWrite(path: string): Promise<string> {
+    return Promise.resolve(resolve(this.cwd, path));
+  }
+
+  /** Resolves `path` against the working directory. */
+  forEntry(path: string): Promise<string> {
+    return Promise.resolve(resolve(this.cwd, path));
+  }
+}
+
+/** Whether `child` is `root` or lies under it (both absolute and normalised). */
+export function isWithin(root: string, child: string): boolean {
+  const rel = relative(root, child);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/**
+ * A guard that confines every access to one workspace directory, by real
+ * path. `root` must be the workspace's real path (no symlinks in it).
+ */
+export class WorkspacePathGuard implements PathGuard {
+  /** Creates a guard for the workspace at real path `root`; `cwd` must lie inside it. */
+  constructor(readonly root: string, readonly cwd: string = root) {
+    if (!isWithin(root, cwd)) {
+      throw new PermissionDeniedError(cwd, `working directory is outside the workspace ${root}`);
+    }
+  }
+
+  #lexical(path: string): string {
+    if (path.includes("\0")) throw new PermissionDeniedError(path, "path contains a NUL byte");
+    const abs = resolve(this.cwd, path);
+    if (!isWithin(this.root, abs)) {
+      throw new PermissionDeniedError(path, `outside the workspace ${this.root}`);
+    }
+    return abs;
+  }
+
+  async #real(path: string, abs: string): Promise<string> {
+    let real: string;
+    try {
+      real = await Deno.realPath(abs);
+    } catch (error) {
+      throw toEnvError(error, path);
+    }
+    if (!isWithin(this.root, real)) {
+      throw new PermissionDeniedError(
+        path,
+        `resolves through a symbolic link to ${real}, outside the workspace ${this.root}`,
+      );
+    }
+    return real;
+  }
+
+  /** Resolves links and refuses a path whose real location leaves the workspace. */
+  async forRead(path: string): Promise<string> {
+    return await this.#real(path, this.#lexical(path));
+  }
+
+  /**
+   * Resolves the deepest existing ancestor by real path (the entry itself
+   * may not exist yet) and refuses when it, or an existing link at the
+   * path, leads outside the workspace.
+   */
+  async forWrite(path: string): Promise<string> {
+    const abs = this.#lexical(path);
+    const missing: string[] = [];
+    let current = abs;
+    for (;;) {
+      let info: Deno.FileInfo | undefined;
+      try {
+        info = await Deno.lstat(current);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw toEnvError(error, path);
+      }
+      if (info) {
+        // An existing entry (link or not) is resolved as a whole: writing
+        // through a link writes its target, so the target must be inside.
+        if (info.isSymlink) await this.#refuseDangling(path, current);
+        const real = await this.#real(path, current);
+        return missing.length ? join(real, ...missing.reverse()) : real;
+      }
+      const parent = dirname(current);
+      if (parent === current) throw new EnvNotFoundError(path, "no existing ancestor");
+      missing.push(current.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
+      current = parent;
+    }
+  }
+
+  /**
+   * The entry itself: its parent resolved by real path, its final component
+   * kept as is, so deleting or moving a link touches the link, not its target.
+   */
+  async forEntry(path: string): Promise<string> {
+    const abs = this.#lexical(path);
+    if (abs === this.root) throw new PermissionDeniedError(path, "is the workspace root itself");
+    const parent = await this.forWrite(dirname(abs));
+    return join(parent, basename(abs));
+  }
+
+  async #refuseDangling(path: string, link: string): Promise<void> {
+    try {
+      await Deno.stat(link);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw toEnvError(error, path);
+      let target = "?";
+      try {
+        target = await Deno.readLink(link);
+      } catch { /* the reason below is enough */ }
+      throw new PermissionDeniedError(
+        path,
+        `is a dangling symbolic link (to ${target}); writing through it is refused`,
+      );
+    }
+  }
+}
