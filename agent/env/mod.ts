@@ -1,7 +1,18 @@
 /**
- * Execution environments for the coding agent's tools.
+ * Execution environments for the coding agent's tools (coding-agent-loop
+ * spec §4): the interface, the unconfined {@linkcode LocalExecutionEnvironment}
+ * for trusted use, and helpers shared by environments.
  *
  * @module
  */
 
 export * from "./types.ts";
+export { type LocalEnvironmentOptions, LocalExecutionEnvironment } from "./local.ts";
+export {
+  CORE_VARS,
+  currentEnvVars,
+  type EnvVarPolicy,
+  filterEnvVars,
+  SECRET_VAR_PATTERN,
+} from "./env_vars.ts";
+export { hasProcessGroups, MAX_CAPTURE_BYTES, type ProcessSpec, runProcess } from "./process.ts";

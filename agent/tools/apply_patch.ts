@@ -12,8 +12,8 @@ import type { RegisteredTool } from "./types.ts";
 import { defineTool, fail, ok } from "./define.ts";
 import { applyHunks, parsePatch, PatchError } from "./v4a.ts";
 
-/** One verified change, ready to write. */
-type PlannedChange =
+/** One verified change of a patch, ready to write. */
+export type PlannedChange =
   | {
     readonly kind: "write";
     readonly path: string;

@@ -57,7 +57,7 @@ function jsonSchemaParser(tool: RegisteredTool): (args: unknown) => Record<strin
   return (args) => {
     const result = schema.safeParse(args);
     if (!result.success) {
-      throw new ToolArgumentError(tool.definition.name, describeIssues(result.error));
+      throw new ToolArgumentError(tool.definition.name, describeIssues(result.error.issues));
     }
     return result.data as Record<string, unknown>;
   };
