@@ -83,9 +83,9 @@ export class HttpLlmProvider implements LlmProvider {
   }
 
   /** Sends the request (retrying transient failures) and resolves with the whole response. */
-  complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {
+  async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {
     const body = this.#wire.body(request, false);
-    return withRetry(
+    return await withRetry(
       async () => {
         const response = await postJson(
           this.#fetch,
