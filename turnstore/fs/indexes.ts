@@ -156,6 +156,21 @@ export class ContextIndex {
     };
   }
 
+  /** True when some context below `nextContextId` has a head at or past `nextTurnId`. */
+  hasHeadBeyond(nextContextId: number, nextTurnId: number): boolean {
+    const perChunk = 32_768;
+    for (let first = 1; first < nextContextId; first += perChunk) {
+      const count = Math.min(perChunk, nextContextId - first);
+      const bytes = readAt(this.file, (first - 1) * CONTEXT_SLOT, count * CONTEXT_SLOT);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let at = 0; at + CONTEXT_SLOT <= bytes.length; at += CONTEXT_SLOT) {
+        if (view.getUint32(at + 28, true) !== CONTEXT_PRESENT) continue;
+        if (getU64(view, at + 8) >= nextTurnId) return true;
+      }
+    }
+    return false;
+  }
+
   /** Writes the entry of `slot.contextId`. */
   put(slot: ContextSlot): void {
     const bytes = new Uint8Array(CONTEXT_SLOT);

@@ -15,7 +15,9 @@
 import type { ForgeStore } from "../core/types.ts";
 import { FsStore } from "./store.ts";
 
-export type { ForgeStore } from "../core/types.ts";
+export type * from "../core/types.ts";
+export type { BundleField, BundleTypeVersion, RegistryBundle } from "../registry/bundle.ts";
+export type { ContextId, TurnId } from "../core/ids.ts";
 export {
   type Durability,
   DURABILITY_MODES,

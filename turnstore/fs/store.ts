@@ -259,6 +259,11 @@ export class FsStore implements ForgeStore {
       return this.#rebuild(size);
     }
     this.#replay(checkpoint.logLength);
+    // Whole records lost under index writes that survived (a disk that lost
+    // synced data, or a copied directory): heads would point past the log.
+    if (this.#contexts.hasHeadBeyond(this.#nextContextId, this.#nextTurnId)) {
+      return this.#rebuild(size);
+    }
     return { mode: "replay", droppedTailBytes: 0 };
   }
 
