@@ -1,0 +1,746 @@
+/**
+ * The CXDB binary client: one TCP (or TLS) connection carrying many requests
+ * at once, matched by `req_id`, with timeouts, AbortSignal, a bounded queue,
+ * and reconnection with backoff.
+ *
+ * When the server closes the connection (it does that instead of answering
+ * most bad requests) the oldest unanswered request is the suspect: it is sent
+ * again alone on a new connection, and fails with a clear error only if the
+ * server drops it again. Every other unanswered request is replayed. An append
+ * is never simply re-sent: the client first looks at the context's newest
+ * turns for a turn it cannot otherwise account for with the same type,
+ * version, BLAKE3 hash (and parent), created after the append was sent; if
+ * there is one the append did happen and its lost answer is rebuilt.
+ *
+ * @module
+ */
+import { blake3Bytes, toHex } from "@forge/turnstore";
+import {
+  type AppendRequest,
+  decodeAppended,
+  decodeAttachFs,
+  decodeBlob,
+  decodeError,
+  decodeHead,
+  decodeHello,
+  decodePutBlob,
+  decodeTurns,
+  encodeAppend,
+  encodeAttachFs,
+  encodeCtxCreate,
+  encodeCtxFork,
+  encodeFrame,
+  encodeGetBlob,
+  encodeGetHead,
+  encodeGetLast,
+  encodeHello,
+  encodePutBlob,
+  encodeResponse,
+  ENCODING_MSGPACK,
+  FrameParser,
+  MsgType,
+  type WireAppended,
+  type WireHead,
+  type WirePutBlob,
+  type WireTurn,
+} from "../protocol/wire.ts";
+import { compressForWire, decompressFromWire } from "../protocol/compress.ts";
+import { ConnectionDroppedError, CxdbError, ServerError } from "./errors.ts";
+
+/** TLS settings of a connection. */
+export interface CxdbTlsOptions {
+  /** PEM CA certificates to trust besides the system's. */
+  readonly caCerts?: string[];
+}
+
+/** Reconnection policy. */
+export interface ReconnectOptions {
+  /** Connection attempts before queued requests fail; default 8. */
+  readonly attempts?: number;
+  /** First backoff delay in ms; default 10. Doubles per attempt. */
+  readonly initialDelayMs?: number;
+  /** Largest backoff delay in ms; default 2000. */
+  readonly maxDelayMs?: number;
+}
+
+/** Options of {@link CxdbClient}. */
+export interface CxdbClientOptions {
+  /** Server host; default 127.0.0.1. */
+  readonly hostname?: string;
+  /** Binary protocol port; default 9009. */
+  readonly port?: number;
+  /** Connect with TLS (true, or settings). */
+  readonly tls?: boolean | CxdbTlsOptions;
+  /** Client tag sent in HELLO; default "forge-deno". */
+  readonly clientTag?: string;
+  /** Per-request timeout in ms; default 30000. */
+  readonly timeoutMs?: number;
+  /** Most requests sent and unanswered at once; default 512. */
+  readonly maxInFlight?: number;
+  /** Most requests waiting to be sent; more fail with QueueFull. Default 100000. */
+  readonly maxQueued?: number;
+  /** Reconnection policy. */
+  readonly reconnect?: ReconnectOptions;
+  /** Payloads of at least this many bytes are sent zstd-compressed; default 64 KiB. */
+  readonly compressThreshold?: number;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Cancels the call. An append already sent may still happen. */
+  readonly signal?: AbortSignal;
+  /** Overrides the client's timeout for this call. */
+  readonly timeoutMs?: number;
+}
+
+/** An append as the client takes it. */
+export interface ClientAppend {
+  /** Context to extend. */
+  readonly contextId: string;
+  /** Parent turn; absent or "0" = the server's current head. */
+  readonly parentTurnId?: string;
+  /** Declared type id. */
+  readonly typeId: string;
+  /** Declared type version. */
+  readonly typeVersion: number;
+  /** Payload (uncompressed). */
+  readonly payload: Uint8Array;
+  /** Encoding code; default 1 (msgpack). */
+  readonly encoding?: number;
+  /** Sent to the server, which ignores it (see the turn store for exactly-once). */
+  readonly idempotencyKey?: string;
+  /** Tree root to attach (flags bit0). */
+  readonly fsRootHash?: string;
+}
+
+/** Counters a caller can watch. */
+export interface ClientStats {
+  /** Connections opened. */
+  connects: number;
+  /** Connections lost while requests were unanswered. */
+  drops: number;
+  /** Appends whose lost answer was recovered from the context's turns. */
+  recoveredAppends: number;
+  /** Appends sent again after a drop because the server had not stored them. */
+  resentAppends: number;
+}
+
+interface AppendIdentity {
+  readonly contextId: string;
+  readonly parentTurnId: string;
+  readonly typeId: string;
+  readonly typeVersion: number;
+  readonly contentHash: string;
+}
+
+interface Pending {
+  readonly id: bigint;
+  readonly msgType: number;
+  readonly flags: number;
+  readonly payload: Uint8Array;
+  readonly op: string;
+  readonly append?: AppendIdentity;
+  /** Send only with nothing else in flight. */
+  isolated: boolean;
+  sent: boolean;
+  settled: boolean;
+  /** Highest turn id this client had seen when the request was sent. */
+  watermark: bigint;
+  resolve(payload: Uint8Array): void;
+  reject(error: Error): void;
+}
+
+const U32_MAX = 0xffff_ffff;
+const CLAIMED_LIMIT = 200_000;
+
+/** A pipelined, reconnecting CXDB binary-protocol client. */
+export class CxdbClient {
+  readonly #hostname: string;
+  readonly #port: number;
+  readonly #tls?: CxdbTlsOptions;
+  readonly #clientTag: string;
+  readonly #timeoutMs: number;
+  readonly #maxInFlight: number;
+  readonly #maxQueued: number;
+  readonly #attempts: number;
+  readonly #initialDelay: number;
+  readonly #maxDelay: number;
+  readonly #compressThreshold: number;
+
+  #conn: Deno.Conn | undefined;
+  #connecting: Promise<void> | undefined;
+  #readLoops = new Set<Promise<void>>();
+  #writeChain: Promise<void> = Promise.resolve();
+  #queue: Pending[] = [];
+  #inflight = new Map<bigint, Pending>();
+  #isolating = false;
+  #nextId = 1n;
+  #closed = false;
+  #backoffTimer: ReturnType<typeof setTimeout> | undefined;
+  #backoffWake: (() => void) | undefined;
+  #maxTurnSeen = 0n;
+  #claimed = new Set<string>();
+  #recoveries = new Set<Promise<void>>();
+
+  /** Counters: connections, drops, recovered and resent appends. */
+  readonly stats: ClientStats = { connects: 0, drops: 0, recoveredAppends: 0, resentAppends: 0 };
+
+  /** Creates a client; it connects on the first request. */
+  constructor(options: CxdbClientOptions = {}) {
+    this.#hostname = options.hostname ?? "127.0.0.1";
+    this.#port = options.port ?? 9009;
+    this.#tls = options.tls === true ? {} : options.tls || undefined;
+    this.#clientTag = options.clientTag ?? "forge-deno";
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#maxInFlight = options.maxInFlight ?? 512;
+    this.#maxQueued = options.maxQueued ?? 100_000;
+    this.#attempts = options.reconnect?.attempts ?? 8;
+    this.#initialDelay = options.reconnect?.initialDelayMs ?? 10;
+    this.#maxDelay = options.reconnect?.maxDelayMs ?? 2000;
+    this.#compressThreshold = options.compressThreshold ?? 64 * 1024;
+  }
+
+  /** "host:port" of the server. */
+  get address(): string {
+    return `${this.#hostname}:${this.#port}`;
+  }
+
+  /** The highest turn id any answer has shown this client. */
+  get maxTurnIdSeen(): string {
+    return this.#maxTurnSeen.toString();
+  }
+
+  /** Opens the connection now instead of on the first request. */
+  async connect(): Promise<void> {
+    if (this.#closed) {
+      throw new CxdbError("Closed", "connect", `CXDB client for ${this.address} is closed`);
+    }
+    if (!this.#conn) await this.#ensureConnected();
+    if (!this.#conn) {
+      throw new CxdbError("Unavailable", "connect", `cannot connect to CXDB at ${this.address}`);
+    }
+  }
+
+  // ------------------------------------------------------------ operations
+
+  /** CTX_CREATE: an empty context, or one headed at `baseTurnId`. */
+  async createContext(baseTurnId = "0", options?: CallOptions): Promise<WireHead> {
+    const op = `CTX_CREATE (base turn ${baseTurnId})`;
+    return decodeHead(
+      await this.request(MsgType.CTX_CREATE, 0, encodeCtxCreate(baseTurnId), op, options),
+      op,
+    );
+  }
+
+  /** CTX_FORK: a new context headed at `baseTurnId`. */
+  async forkContext(baseTurnId: string, options?: CallOptions): Promise<WireHead> {
+    const op = `CTX_FORK (base turn ${baseTurnId})`;
+    return decodeHead(
+      await this.request(MsgType.CTX_FORK, 0, encodeCtxFork(baseTurnId), op, options),
+      op,
+    );
+  }
+
+  /** GET_HEAD of a context. */
+  async getHead(contextId: string, options?: CallOptions): Promise<WireHead> {
+    const op = `GET_HEAD (context ${contextId})`;
+    return decodeHead(
+      await this.request(MsgType.GET_HEAD, 0, encodeGetHead(contextId), op, options),
+      op,
+    );
+  }
+
+  /** APPEND_TURN; hashes with BLAKE3 and compresses large payloads with zstd. */
+  async appendTurn(input: ClientAppend, options?: CallOptions): Promise<WireAppended> {
+    const hash = blake3Bytes(input.payload);
+    const wire = compressForWire(input.payload, this.#compressThreshold);
+    const parent = input.parentTurnId ?? "0";
+    const req: AppendRequest = {
+      contextId: input.contextId,
+      parentTurnId: parent,
+      typeId: input.typeId,
+      typeVersion: input.typeVersion,
+      encoding: input.encoding ?? ENCODING_MSGPACK,
+      compression: wire.compression,
+      uncompressedLength: input.payload.length,
+      contentHash: hash,
+      payload: wire.bytes,
+      idempotencyKey: input.idempotencyKey,
+      fsRootHash: input.fsRootHash,
+    };
+    const { flags, payload } = encodeAppend(req);
+    const op =
+      `APPEND_TURN (context ${input.contextId}, parent ${parent}, type ${input.typeId} v${input.typeVersion}${
+        input.fsRootHash ? `, fs root ${input.fsRootHash}` : ""
+      })`;
+    const identity: AppendIdentity = {
+      contextId: input.contextId,
+      parentTurnId: parent,
+      typeId: input.typeId,
+      typeVersion: input.typeVersion,
+      contentHash: toHex(hash),
+    };
+    const answer = decodeAppended(
+      await this.#submit(MsgType.APPEND_TURN, flags, payload, op, options, identity),
+    );
+    this.#claim(answer.turnId);
+    return answer;
+  }
+
+  /** GET_LAST: up to `limit` newest turns of a context, oldest → newest. */
+  async getLast(
+    contextId: string,
+    limit: number,
+    includePayload: boolean,
+    options?: CallOptions,
+  ): Promise<WireTurn[]> {
+    const op = `GET_LAST (context ${contextId}, limit ${limit})`;
+    const turns = decodeTurns(
+      await this.request(
+        MsgType.GET_LAST,
+        0,
+        encodeGetLast(contextId, Math.min(limit, U32_MAX), includePayload),
+        op,
+        options,
+      ),
+      includePayload,
+    );
+    for (const t of turns) this.#see(t.turnId);
+    if (!includePayload) return turns;
+    // The server sends payloads decompressed; undo zstd only if one was not.
+    return turns.map((t) =>
+      t.payload && t.payload.length !== t.uncompressedLength
+        ? { ...t, payload: decompressFromWire(t.compression, t.payload, t.uncompressedLength) }
+        : t
+    );
+  }
+
+  /** GET_BLOB by hash. */
+  async getBlob(hash: string, options?: CallOptions): Promise<Uint8Array> {
+    const op = `GET_BLOB (hash ${hash})`;
+    return decodeBlob(await this.request(MsgType.GET_BLOB, 0, encodeGetBlob(hash), op, options));
+  }
+
+  /** PUT_BLOB: stores `bytes` under their BLAKE3 hash. */
+  async putBlob(bytes: Uint8Array, options?: CallOptions): Promise<WirePutBlob> {
+    const hash = toHex(blake3Bytes(bytes));
+    const op = `PUT_BLOB (hash ${hash}, ${bytes.length} bytes)`;
+    return decodePutBlob(
+      await this.request(MsgType.PUT_BLOB, 0, encodePutBlob(hash, bytes), op, options),
+    );
+  }
+
+  /** ATTACH_FS: attaches a stored tree root to a turn. */
+  async attachFs(turnId: string, rootHash: string, options?: CallOptions): Promise<void> {
+    const op = `ATTACH_FS (turn ${turnId}, root ${rootHash})`;
+    decodeAttachFs(
+      await this.request(MsgType.ATTACH_FS, 0, encodeAttachFs(turnId, rootHash), op, options),
+    );
+  }
+
+  /**
+   * Sends one raw request and resolves with the answer's payload. ERROR frames
+   * reject with {@link ServerError}. `op` names the request in errors.
+   */
+  request(
+    msgType: number,
+    flags: number,
+    payload: Uint8Array,
+    op: string,
+    options: CallOptions = {},
+  ): Promise<Uint8Array> {
+    return this.#submit(msgType, flags, payload, op, options);
+  }
+
+  #submit(
+    msgType: number,
+    flags: number,
+    payload: Uint8Array,
+    op: string,
+    options: CallOptions = {},
+    append?: AppendIdentity,
+    placement: { isolated?: boolean; front?: boolean } = {},
+  ): Promise<Uint8Array> {
+    if (this.#closed) {
+      return Promise.reject(
+        new CxdbError("Closed", op, `${op}: the CXDB client for ${this.address} is closed`),
+      );
+    }
+    if (this.#queue.length >= this.#maxQueued) {
+      return Promise.reject(
+        new CxdbError(
+          "QueueFull",
+          op,
+          `${op}: ${this.#queue.length} requests are already waiting to be sent to ${this.address} (maxQueued)`,
+        ),
+      );
+    }
+    const signal = options.signal;
+    if (signal?.aborted) {
+      return Promise.reject(
+        new CxdbError("Aborted", op, `${op}: aborted before it was sent`, { cause: signal.reason }),
+      );
+    }
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () =>
+        fail(
+          new CxdbError(
+            "Aborted",
+            op,
+            `${op}: aborted${
+              p.sent && append ? " after it was sent; the append may still have happened" : ""
+            }`,
+            { cause: signal?.reason },
+          ),
+        );
+      const cleanup = () => {
+        p.settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const fail = (error: Error) => {
+        if (p.settled) return;
+        cleanup();
+        this.#forget(p);
+        reject(error);
+      };
+      const p: Pending = {
+        id: this.#nextId++,
+        msgType,
+        flags,
+        payload,
+        op,
+        append,
+        isolated: placement.isolated ?? false,
+        sent: false,
+        settled: false,
+        watermark: 0n,
+        resolve: (answer) => {
+          if (p.settled) return;
+          cleanup();
+          resolve(answer);
+        },
+        reject: fail,
+      };
+      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+        timer = setTimeout(
+          () =>
+            fail(
+              new CxdbError(
+                "Timeout",
+                op,
+                `${op}: no answer from ${this.address} within ${timeoutMs} ms${
+                  p.sent && append ? "; the append may still have happened" : ""
+                }`,
+              ),
+            ),
+          timeoutMs,
+        );
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (placement.front) this.#queue.unshift(p);
+      else this.#queue.push(p);
+      this.#pump();
+    });
+  }
+
+  /** Closes the connection; pending requests fail with Closed. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#backoffTimer !== undefined) clearTimeout(this.#backoffTimer);
+    this.#backoffWake?.();
+    const closedError = (p: Pending) =>
+      new CxdbError("Closed", p.op, `${p.op}: the CXDB client for ${this.address} was closed`);
+    for (const p of [...this.#queue, ...this.#inflight.values()]) p.reject(closedError(p));
+    this.#queue = [];
+    this.#inflight.clear();
+    const conn = this.#conn;
+    this.#conn = undefined;
+    try {
+      conn?.close();
+    } catch { /* already closed */ }
+    await this.#connecting?.catch(() => {});
+    await Promise.allSettled([...this.#readLoops, ...this.#recoveries, this.#writeChain]);
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // -------------------------------------------------------------- internals
+
+  #see(turnId: string): void {
+    const id = BigInt(turnId);
+    if (id > this.#maxTurnSeen) this.#maxTurnSeen = id;
+  }
+
+  #claim(turnId: string): void {
+    this.#see(turnId);
+    this.#claimed.add(turnId);
+    if (this.#claimed.size > CLAIMED_LIMIT) {
+      // Sets iterate in insertion order: drop the oldest claims.
+      let n = this.#claimed.size - CLAIMED_LIMIT;
+      for (const id of this.#claimed) {
+        if (n-- <= 0) break;
+        this.#claimed.delete(id);
+      }
+    }
+  }
+
+  #forget(p: Pending): void {
+    const i = this.#queue.indexOf(p);
+    if (i >= 0) this.#queue.splice(i, 1);
+    if (this.#inflight.delete(p.id) && p.isolated) this.#isolating = false;
+    queueMicrotask(() => this.#pump());
+  }
+
+  #pump(): void {
+    if (this.#closed || this.#queue.length === 0) return;
+    const conn = this.#conn;
+    if (!conn) {
+      void this.#ensureConnected();
+      return;
+    }
+    if (this.#isolating) return;
+    const frames: Uint8Array[] = [];
+    let total = 0;
+    let sent = 0;
+    while (sent < this.#queue.length && this.#inflight.size < this.#maxInFlight) {
+      const p = this.#queue[sent];
+      if (p.isolated && (this.#inflight.size > 0 || frames.length > 0)) break;
+      sent++;
+      p.sent = true;
+      p.watermark = this.#maxTurnSeen;
+      this.#inflight.set(p.id, p);
+      const frame = encodeFrame(p.msgType, p.flags, p.id, p.payload);
+      frames.push(frame);
+      total += frame.length;
+      if (p.isolated) {
+        this.#isolating = true;
+        break;
+      }
+    }
+    if (sent === 0) return;
+    this.#queue.splice(0, sent);
+    let buf: Uint8Array;
+    if (frames.length === 1) buf = frames[0];
+    else {
+      buf = new Uint8Array(total);
+      let o = 0;
+      for (const f of frames) {
+        buf.set(f, o);
+        o += f.length;
+      }
+    }
+    this.#writeChain = this.#writeChain.then(() => writeAll(conn, buf)).catch((error) =>
+      this.#lost(conn, error)
+    );
+  }
+
+  #ensureConnected(): Promise<void> {
+    if (this.#connecting) return this.#connecting;
+    this.#connecting = (async () => {
+      let lastError: unknown;
+      for (let attempt = 0; attempt < this.#attempts && !this.#closed; attempt++) {
+        if (attempt > 0) {
+          await this.#sleep(Math.min(this.#maxDelay, this.#initialDelay * 2 ** (attempt - 1)));
+          if (this.#closed) return;
+        }
+        try {
+          const conn = this.#tls
+            ? await Deno.connectTls({
+              hostname: this.#hostname,
+              port: this.#port,
+              caCerts: this.#tls.caCerts,
+            })
+            : await Deno.connect({ hostname: this.#hostname, port: this.#port });
+          if (this.#closed) {
+            conn.close();
+            return;
+          }
+          // The server leaves Nagle on; at least our side sends at once.
+          if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+          this.#conn = conn;
+          this.stats.connects++;
+          const loop = this.#readLoop(conn);
+          this.#readLoops.add(loop);
+          loop.finally(() => this.#readLoops.delete(loop));
+          this.#sendHello();
+          return;
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      if (this.#closed) return;
+      const queued = this.#queue.splice(0);
+      for (const p of queued) {
+        p.reject(
+          new CxdbError(
+            "Unavailable",
+            p.op,
+            `${p.op}: cannot connect to CXDB at ${this.address} after ${this.#attempts} attempts: ${
+              (lastError as Error)?.message
+            }`,
+            { cause: lastError },
+          ),
+        );
+      }
+    })().finally(() => {
+      this.#connecting = undefined;
+      this.#pump();
+    });
+    return this.#connecting;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#backoffWake = resolve;
+      this.#backoffTimer = setTimeout(() => {
+        this.#backoffTimer = undefined;
+        resolve();
+      }, ms);
+    });
+  }
+
+  #sendHello(): void {
+    const op = `HELLO (tag ${this.#clientTag})`;
+    // HELLO goes first on every connection; nobody waits for its answer.
+    this.#submit(MsgType.HELLO, 0, encodeHello(this.#clientTag), op, { timeoutMs: 0 }, undefined, {
+      front: true,
+    }).then(decodeHello, () => {});
+  }
+
+  async #readLoop(conn: Deno.Conn): Promise<void> {
+    const parser = new FrameParser();
+    const buf = new Uint8Array(256 * 1024);
+    let cause: unknown;
+    try {
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        parser.push(buf.subarray(0, n));
+        for (let f = parser.next(); f; f = parser.next()) {
+          const p = this.#inflight.get(f.header.reqId);
+          if (!p) continue; // timed out or aborted: the answer is no longer wanted
+          this.#inflight.delete(f.header.reqId);
+          if (p.isolated) this.#isolating = false;
+          if (f.header.msgType === MsgType.ERROR) {
+            const e = decodeError(f.payload);
+            p.reject(new ServerError(p.op, e.code, e.detail));
+          } else {
+            p.resolve(f.payload);
+          }
+        }
+        this.#pump();
+      }
+    } catch (error) {
+      cause = error;
+    }
+    this.#lost(conn, cause);
+  }
+
+  #lost(conn: Deno.Conn, cause: unknown): void {
+    if (conn !== this.#conn) return;
+    this.#conn = undefined;
+    this.#isolating = false;
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+    if (this.#closed) return;
+    const unanswered = [...this.#inflight.values()].filter((p) => !p.settled);
+    this.#inflight.clear();
+    if (unanswered.length === 0) {
+      this.#pump();
+      return;
+    }
+    this.stats.drops++;
+    const [suspect, ...others] = unanswered;
+    const retry: Pending[] = [];
+    if (suspect.isolated) {
+      // It was alone on a fresh connection and the server dropped it again.
+      suspect.reject(new ConnectionDroppedError(suspect.op, { cause }));
+    } else {
+      suspect.isolated = true;
+      retry.push(suspect);
+    }
+    retry.push(...others);
+    for (const p of retry) p.sent = false;
+    this.#queue.unshift(...retry.filter((p) => !p.append));
+    // Started after the plain requests are queued, so that a suspect append's
+    // check goes first, alone.
+    for (const p of retry) if (p.append) this.#track(this.#recover(p));
+    this.#pump();
+  }
+
+  #track(recovery: Promise<void>): void {
+    this.#recoveries.add(recovery);
+    recovery.finally(() => this.#recoveries.delete(recovery));
+  }
+
+  /**
+   * Decides whether an unanswered append happened: looks for a turn it can
+   * account for among the context's newest turns, and re-sends it only when
+   * there is none.
+   */
+  async #recover(p: Pending): Promise<void> {
+    const a = p.append!;
+    try {
+      let limit = 64;
+      for (;;) {
+        const op = `GET_LAST (context ${a.contextId}, checking whether ${p.op} was stored)`;
+        const answer = await this.#submit(
+          MsgType.GET_LAST,
+          0,
+          encodeGetLast(a.contextId, limit, false),
+          op,
+          {},
+          undefined,
+          { isolated: p.isolated, front: p.isolated },
+        ).catch((error) => {
+          throw error instanceof ConnectionDroppedError
+            ? new ConnectionDroppedError(p.op, { cause: error })
+            : error;
+        });
+        if (p.settled) return;
+        const turns = decodeTurns(answer, false);
+        const match = turns.find((t) =>
+          BigInt(t.turnId) > p.watermark && !this.#claimed.has(t.turnId) &&
+          t.typeId === a.typeId && t.typeVersion === a.typeVersion &&
+          t.contentHash === a.contentHash &&
+          (a.parentTurnId === "0" || t.parentTurnId === a.parentTurnId)
+        );
+        if (match) {
+          this.#claim(match.turnId);
+          this.stats.recoveredAppends++;
+          p.resolve(encodeResponse.appended({
+            contextId: a.contextId,
+            turnId: match.turnId,
+            depth: match.depth,
+            contentHash: match.contentHash,
+          }));
+          return;
+        }
+        const reachedWatermark = turns.length < limit ||
+          (turns.length > 0 && BigInt(turns[0].turnId) <= p.watermark);
+        if (reachedWatermark || limit >= 65_536) break;
+        limit *= 4;
+      }
+      if (p.settled) return;
+      this.stats.resentAppends++;
+      if (p.isolated) this.#queue.unshift(p);
+      else this.#queue.push(p);
+      this.#pump();
+    } catch (error) {
+      p.reject(error as Error);
+    }
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}

@@ -1,0 +1,292 @@
+/**
+ * The CXDB HTTP read API: contexts, turn pages (typed and raw) with cursor
+ * paging, registry bundles with ETag, filesystem browsing, and the event
+ * stream. The server has no HTTP write routes besides registry bundles.
+ *
+ * @module
+ */
+import type { RegistryBundle } from "@forge/turnstore";
+import { HttpError } from "../client/errors.ts";
+import { parseSse, type SseEvent } from "./sse.ts";
+
+/** A context in the contexts list. */
+export interface HttpContext {
+  /** Context id. */
+  readonly context_id: string;
+  /** Head turn id. */
+  readonly head_turn_id: string;
+  /** Server depth of the head. */
+  readonly head_depth: number;
+  /** Anything else the server sends (client_tag, is_live, ...). */
+  readonly [key: string]: unknown;
+}
+
+/** One turn of a page. */
+export interface HttpTurn {
+  /** Turn id. */
+  readonly turn_id: string;
+  /** Parent turn id. */
+  readonly parent_turn_id: string;
+  /** Server depth (a first turn is 0). */
+  readonly depth: number;
+  /** The type the turn was appended with. */
+  readonly declared_type: { readonly type_id: string; readonly type_version: number };
+  /** Typed view: fields by name. */
+  readonly data?: Record<string, unknown>;
+  /** Raw view: BLAKE3 of the payload. */
+  readonly content_hash_b3?: string;
+  /** Raw view, bytes_render=base64. */
+  readonly bytes_b64?: string;
+  /** Raw view, bytes_render=hex. */
+  readonly bytes_hex?: string;
+  /** Raw view, bytes_render=len_only. */
+  readonly bytes_len?: number;
+  /** Anything else. */
+  readonly [key: string]: unknown;
+}
+
+/** A page of turns. */
+export interface HttpTurnPage {
+  /** The context's head and the registry bundle in use. */
+  readonly meta: {
+    readonly context_id: string;
+    readonly head_turn_id: string;
+    readonly head_depth: number;
+    readonly registry_bundle_id: string | null;
+  };
+  /** Turns oldest → newest. */
+  readonly turns: HttpTurn[];
+  /** Cursor for the next older page; null when the page is empty. */
+  readonly next_before_turn_id: string | null;
+}
+
+/** Query options of {@link CxdbHttpClient.turns}. */
+export interface TurnPageOptions {
+  /** Most turns; server default 64. */
+  readonly limit?: number;
+  /** Page before this turn. */
+  readonly beforeTurnId?: string;
+  /** typed (needs registered types), raw, or both. */
+  readonly view?: "typed" | "raw" | "both";
+  /** How raw bytes are rendered. */
+  readonly bytesRender?: "base64" | "hex" | "len_only";
+  /** u64 as string (default) or number. */
+  readonly u64Format?: "string" | "number";
+  /** Times as ISO text (default) or unix ms. */
+  readonly timeRender?: "iso" | "unix_ms";
+  /** Include tags the type does not declare. */
+  readonly includeUnknown?: boolean;
+  /** Cancels the request. */
+  readonly signal?: AbortSignal;
+}
+
+/** A directory listing of an attached tree. */
+export interface HttpFsListing {
+  /** The turn asked about. */
+  readonly turn_id: string;
+  /** The path listed. */
+  readonly path: string;
+  /** The tree root in effect for the turn (its own or inherited). */
+  readonly fs_root_hash: string;
+  /** Entries sorted by name. */
+  readonly entries: {
+    readonly name: string;
+    readonly kind: "file" | "dir" | "symlink";
+    readonly mode: string;
+    readonly size: number;
+    readonly hash: string;
+  }[];
+}
+
+/** Result of {@link CxdbHttpClient.putBundle}. */
+export interface PutBundleResult {
+  /** 201 created, 204 identical. */
+  readonly status: 201 | 204;
+}
+
+/** Result of {@link CxdbHttpClient.getBundle}. */
+export type GetBundleResult =
+  | { readonly status: 200; readonly bundle: RegistryBundle; readonly etag: string | null }
+  | { readonly status: 304 }
+  | { readonly status: 404 };
+
+/** Client of the HTTP read API. */
+export class CxdbHttpClient {
+  /** Base URL, without a trailing slash. */
+  readonly baseUrl: string;
+  readonly #timeoutMs: number;
+
+  /** Creates a client for `baseUrl` (e.g. http://127.0.0.1:9010). */
+  constructor(baseUrl: string, options: { timeoutMs?: number } = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  async #fetch(op: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    try {
+      return await fetch(`${this.baseUrl}${path}`, { ...init, signal });
+    } catch (error) {
+      throw new HttpError(
+        op,
+        0,
+        `request to ${this.baseUrl}${path} failed: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  async #json<T>(op: string, path: string, signal?: AbortSignal): Promise<T> {
+    const res = await this.#fetch(op, path, { signal });
+    const text = await res.text();
+    if (!res.ok) throw new HttpError(op, res.status, text);
+    return JSON.parse(text) as T;
+  }
+
+  /** GET /healthz: true when the server answers "ok". */
+  async health(): Promise<boolean> {
+    try {
+      const res = await this.#fetch("GET /healthz", "/healthz");
+      return res.ok && (await res.text()).trim() === "ok";
+    } catch {
+      return false;
+    }
+  }
+
+  /** GET /v1/contexts: the most recent contexts. */
+  async contexts(
+    options: { limit?: number; tag?: string; signal?: AbortSignal } = {},
+  ): Promise<HttpContext[]> {
+    const q = new URLSearchParams();
+    if (options.limit !== undefined) q.set("limit", String(options.limit));
+    if (options.tag !== undefined) q.set("tag", options.tag);
+    const body = await this.#json<{ contexts: HttpContext[] }>(
+      "GET /v1/contexts",
+      `/v1/contexts?${q}`,
+      options.signal,
+    );
+    return body.contexts;
+  }
+
+  /**
+   * GET /v1/contexts/{id}/turns: one page. Throws HttpError 404 for an
+   * unknown context or cursor, 424 when a typed page meets an unregistered type.
+   */
+  turns(contextId: string, options: TurnPageOptions = {}): Promise<HttpTurnPage> {
+    const q = new URLSearchParams();
+    if (options.limit !== undefined) q.set("limit", String(options.limit));
+    if (options.beforeTurnId !== undefined) q.set("before_turn_id", options.beforeTurnId);
+    q.set("view", options.view ?? "typed");
+    if (options.bytesRender) q.set("bytes_render", options.bytesRender);
+    if (options.u64Format) q.set("u64_format", options.u64Format);
+    if (options.timeRender) q.set("time_render", options.timeRender);
+    if (options.includeUnknown) q.set("include_unknown", "1");
+    return this.#json<HttpTurnPage>(
+      `GET turns of context ${contextId}${
+        options.beforeTurnId ? ` before turn ${options.beforeTurnId}` : ""
+      }`,
+      `/v1/contexts/${encodeURIComponent(contextId)}/turns?${q}`,
+      options.signal,
+    );
+  }
+
+  /** Every page of a context, newest page first, following `next_before_turn_id`. */
+  async *pages(
+    contextId: string,
+    options: TurnPageOptions = {},
+  ): AsyncGenerator<HttpTurnPage, void, undefined> {
+    let before = options.beforeTurnId;
+    for (;;) {
+      const page = await this.turns(contextId, { ...options, beforeTurnId: before });
+      if (page.turns.length === 0) return;
+      yield page;
+      if (!page.next_before_turn_id || page.turns[0].parent_turn_id === "0") return;
+      before = page.next_before_turn_id;
+    }
+  }
+
+  /** PUT /v1/registry/bundles/{id}; 422 (rule broken) throws HttpError. */
+  async putBundle(bundle: RegistryBundle): Promise<PutBundleResult> {
+    const op = `PUT registry bundle ${bundle.bundle_id}`;
+    const res = await this.#fetch(
+      op,
+      `/v1/registry/bundles/${encodeURIComponent(bundle.bundle_id)}`,
+      {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(bundle),
+      },
+    );
+    const text = await res.text();
+    if (res.status === 201 || res.status === 204) return { status: res.status };
+    throw new HttpError(op, res.status, text);
+  }
+
+  /** GET /v1/registry/bundles/{id}, with If-None-Match when `etag` is given. */
+  async getBundle(bundleId: string, etag?: string): Promise<GetBundleResult> {
+    const op = `GET registry bundle ${bundleId}`;
+    const res = await this.#fetch(op, `/v1/registry/bundles/${encodeURIComponent(bundleId)}`, {
+      headers: etag ? { "if-none-match": etag } : {},
+    });
+    const text = await res.text();
+    if (res.status === 304) return { status: 304 };
+    if (res.status === 404) return { status: 404 };
+    if (!res.ok) throw new HttpError(op, res.status, text);
+    return { status: 200, bundle: JSON.parse(text), etag: res.headers.get("etag") };
+  }
+
+  /** GET /v1/turns/{id}/fs?path=: a directory of the tree in effect for a turn; undefined when none. */
+  async listFs(turnId: string, path = ""): Promise<HttpFsListing | undefined> {
+    const op = `GET fs of turn ${turnId} at ${JSON.stringify(path)}`;
+    const res = await this.#fetch(
+      op,
+      `/v1/turns/${encodeURIComponent(turnId)}/fs?path=${encodeURIComponent(path)}`,
+    );
+    const text = await res.text();
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new HttpError(op, res.status, text);
+    return JSON.parse(text);
+  }
+
+  /** GET /v1/turns/{id}/fs/<path>: a file's bytes; undefined when absent. */
+  async readFsFile(turnId: string, path: string): Promise<Uint8Array | undefined> {
+    const op = `GET file ${path} of turn ${turnId}`;
+    const encoded = path.split("/").map(encodeURIComponent).join("/");
+    const res = await this.#fetch(op, `/v1/turns/${encodeURIComponent(turnId)}/fs/${encoded}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new HttpError(op, res.status, new TextDecoder().decode(bytes));
+    return bytes;
+  }
+
+  /**
+   * GET /v1/events as an async iterable of parsed events (data is JSON).
+   * Stop it with `signal` or by breaking out of the loop.
+   */
+  async *events(
+    signal?: AbortSignal,
+  ): AsyncGenerator<SseEvent & { readonly json: unknown }, void, undefined> {
+    const op = "GET /v1/events";
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/v1/events`, {
+        headers: { accept: "text/event-stream" },
+        signal,
+      });
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw new HttpError(op, 0, (error as Error).message);
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      throw new HttpError(op, res.status, text);
+    }
+    for await (const e of parseSse(res.body, signal)) {
+      let parsed: unknown = e.data;
+      try {
+        parsed = JSON.parse(e.data);
+      } catch { /* not JSON: keep the text */ }
+      yield { ...e, json: parsed };
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Parses the URL that configures a CXDB-backed store:
+ * `cxdb://host:9009?http=http://host:9010&tls=1&ca=/path/ca.pem&tag=name&timeoutMs=30000`.
+ *
+ * @module
+ */
+import { InvalidInputError } from "@forge/turnstore";
+
+/** What a cxdb: URL says. */
+export interface CxdbStoreConfig {
+  /** Binary protocol host. */
+  readonly hostname: string;
+  /** Binary protocol port (default 9009). */
+  readonly port: number;
+  /** HTTP read API base URL, when given. */
+  readonly httpUrl?: string;
+  /** Use TLS for the binary protocol. */
+  readonly tls: boolean;
+  /** Path of a PEM CA file to trust (TLS). */
+  readonly caFile?: string;
+  /** Client tag sent in HELLO. */
+  readonly clientTag?: string;
+  /** Per-request timeout in ms. */
+  readonly timeoutMs?: number;
+}
+
+const KNOWN = new Set(["http", "tls", "ca", "tag", "timeoutMs"]);
+
+/** Parses a `cxdb://` (or `cxdbs://`, TLS) URL; InvalidInput names what is wrong. */
+export function parseCxdbUrl(url: string): CxdbStoreConfig {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidInputError(`not a valid cxdb URL: ${JSON.stringify(url)}`);
+  }
+  const scheme = parsed.protocol;
+  if (scheme !== "cxdb:" && scheme !== "cxdbs:") {
+    throw new InvalidInputError(
+      `a CXDB store URL starts with cxdb:// or cxdbs://, got ${JSON.stringify(url)}`,
+    );
+  }
+  if (!parsed.hostname) {
+    throw new InvalidInputError(
+      `cxdb URL ${JSON.stringify(url)} has no host; try cxdb://127.0.0.1:9009`,
+    );
+  }
+  for (const key of parsed.searchParams.keys()) {
+    if (!KNOWN.has(key)) {
+      throw new InvalidInputError(
+        `cxdb URL parameter ${JSON.stringify(key)} is not known (known: ${[...KNOWN].join(", ")})`,
+      );
+    }
+  }
+  const port = parsed.port === "" ? 9009 : Number(parsed.port);
+  const q = parsed.searchParams;
+  const httpUrl = q.get("http") ?? undefined;
+  if (httpUrl !== undefined && !/^https?:\/\/[^/]+/.test(httpUrl)) {
+    throw new InvalidInputError(
+      `cxdb URL parameter http must be an http(s) URL, got ${JSON.stringify(httpUrl)}`,
+    );
+  }
+  const timeout = q.get("timeoutMs");
+  if (timeout !== null && !(Number(timeout) > 0)) {
+    throw new InvalidInputError(
+      `cxdb URL parameter timeoutMs must be a positive number, got ${JSON.stringify(timeout)}`,
+    );
+  }
+  const tlsParam = q.get("tls");
+  return {
+    hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
+    port,
+    httpUrl: httpUrl?.replace(/\/+$/, ""),
+    tls: scheme === "cxdbs:" || tlsParam === "1" || tlsParam === "true",
+    caFile: q.get("ca") ?? undefined,
+    clientTag: q.get("tag") ?? undefined,
+    timeoutMs: timeout === null ? undefined : Number(timeout),
+  };
+}

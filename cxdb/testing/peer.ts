@@ -1,0 +1,794 @@
+/**
+ * A test-only CXDB protocol peer: a real TCP server on 127.0.0.1 speaking the
+ * binary protocol, plus the HTTP read API (Deno.serve on 127.0.0.1). It
+ * follows the measured behaviour of the real server (see
+ * shared/reference/cxdb-server.md), quirks included: idempotency keys are
+ * ignored, almost every failure closes the connection without an ERROR frame,
+ * a first turn has depth 0, an explicit parent may be any turn and moves the
+ * head, an fs attach that fails leaves the turn stored.
+ *
+ * Faults are injected with {@link CxdbPeer.fault}; the sequential-latency
+ * quirk (no TCP_NODELAY on the server) can be simulated with `latencyMs`.
+ *
+ * @module
+ */
+import { blake3Hex, toHex } from "@forge/turnstore";
+import { decodeMsgpack } from "@forge/turnstore";
+import {
+  canonicalBundleJson,
+  type RegistryBundle,
+  RegistryIndex,
+  validateBundleShape,
+} from "@forge/turnstore";
+import { isTurnStoreError } from "@forge/turnstore";
+import {
+  encodeError,
+  encodeFrame,
+  encodeResponse,
+  encodeTurns,
+  FrameParser,
+  MsgType,
+  Reader,
+  type WireTurn,
+} from "../protocol/wire.ts";
+import { decompressFromWire } from "../protocol/compress.ts";
+
+interface PeerTurn {
+  readonly turnId: bigint;
+  readonly parentTurnId: bigint;
+  readonly depth: number;
+  readonly typeId: string;
+  readonly typeVersion: number;
+  readonly encoding: number;
+  readonly contentHash: string;
+  readonly payload: Uint8Array;
+}
+
+interface PeerContext {
+  readonly contextId: bigint;
+  headTurnId: bigint;
+  headDepth: number;
+  readonly createdAt: number;
+}
+
+/** What a fault hook sees of a request. */
+export interface PeerRequest {
+  /** Message type. */
+  readonly msgType: number;
+  /** Which connection (1, 2, ... in accept order). */
+  readonly connection: number;
+  /** For APPEND_TURN: the context, type and idempotency key. */
+  readonly append?: { contextId: string; typeId: string; idempotencyKey: string };
+}
+
+/**
+ * A fault: "drop-before" closes the connection instead of handling the
+ * request; "drop-after" handles it (an append is stored) and then closes the
+ * connection without answering: a lost acknowledgment.
+ */
+export type PeerFault = "drop-before" | "drop-after" | undefined;
+
+/** Options of {@link startPeer}. */
+export interface PeerOptions {
+  /** Delay in ms before each batch of answers, to mimic Nagle + delayed ACK; default 0. */
+  readonly latencyMs?: number;
+  /** Serve the binary protocol over TLS with this PEM certificate and key. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
+/** A running peer. */
+export interface CxdbPeer extends AsyncDisposable {
+  /** Binary protocol port on 127.0.0.1. */
+  readonly port: number;
+  /** HTTP base URL, e.g. http://127.0.0.1:34567. */
+  readonly httpUrl: string;
+  /** "cxdb://127.0.0.1:<port>?http=<httpUrl>". */
+  readonly url: string;
+  /** Decides a fault per request; set to undefined for none. */
+  fault: ((req: PeerRequest) => PeerFault) | undefined;
+  /** Counters for tests. */
+  readonly counts: { appends: number; connections: number; drops: number };
+  /** Closes a live connection from the server side (all of them when no id). */
+  dropConnections(): void;
+  /** Stops both servers. */
+  close(): Promise<void>;
+}
+
+const te = new TextEncoder();
+
+class Drop extends Error {}
+
+/** Starts a peer on ephemeral loopback ports. */
+export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
+  const turns = new Map<bigint, PeerTurn>();
+  const contexts = new Map<bigint, PeerContext>();
+  const blobs = new Map<string, Uint8Array>();
+  const fsRoots = new Map<bigint, string>();
+  const registry = new RegistryIndex();
+  const bundleBytes = new Map<string, Uint8Array>();
+  const subscribers = new Set<(event: string, data: unknown) => void>();
+  let lastBundleId: string | null = null;
+  let nextTurn = 1n;
+  let nextContext = 1n;
+  let nextSession = 1n;
+  let connectionSeq = 0;
+  const live = new Set<Deno.Conn>();
+  const handlers = new Set<Promise<void>>();
+  const latency = options.latencyMs ?? 0;
+  const counts = { appends: 0, connections: 0, drops: 0 };
+
+  const emit = (event: string, data: unknown) => {
+    for (const s of subscribers) s(event, data);
+  };
+
+  const listener: Deno.Listener = options.tls
+    ? Deno.listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: options.tls.cert,
+      key: options.tls.key,
+    })
+    : Deno.listen({ hostname: "127.0.0.1", port: 0 });
+
+  const fsRootOf = (turnId: bigint): string | undefined => {
+    for (let t = turns.get(turnId); t; t = turns.get(t.parentTurnId)) {
+      const root = fsRoots.get(t.turnId);
+      if (root) return root;
+    }
+    return undefined;
+  };
+
+  const lastTurns = (head: bigint, limit: number): PeerTurn[] => {
+    const out: PeerTurn[] = [];
+    for (let id = head; id !== 0n && out.length < limit;) {
+      const t = turns.get(id);
+      if (!t) throw new Drop();
+      out.push(t);
+      id = t.parentTurnId;
+    }
+    return out.reverse();
+  };
+
+  const wireTurn = (t: PeerTurn): WireTurn => ({
+    turnId: t.turnId.toString(),
+    parentTurnId: t.parentTurnId.toString(),
+    depth: t.depth,
+    typeId: t.typeId,
+    typeVersion: t.typeVersion,
+    encoding: t.encoding,
+    compression: 0,
+    uncompressedLength: t.payload.length,
+    contentHash: t.contentHash,
+    payload: t.payload,
+  });
+
+  const newContext = (base: bigint): Uint8Array => {
+    let depth = 0;
+    if (base !== 0n) {
+      const t = turns.get(base);
+      if (!t) throw new Drop();
+      depth = t.depth;
+    }
+    const ctx: PeerContext = {
+      contextId: nextContext++,
+      headTurnId: base,
+      headDepth: depth,
+      createdAt: Date.now(),
+    };
+    contexts.set(ctx.contextId, ctx);
+    emit("context_created", {
+      context_id: Number(ctx.contextId),
+      session_id: 0,
+      client_tag: "",
+      created_at: ctx.createdAt,
+    });
+    return encodeResponse.head({
+      contextId: ctx.contextId.toString(),
+      headTurnId: base.toString(),
+      headDepth: depth,
+    });
+  };
+
+  /** Handles one request; throws Drop to close the connection silently. */
+  const handle = (msgType: number, flags: number, payload: Uint8Array): Uint8Array => {
+    const r = new Reader(payload, "request");
+    try {
+      switch (msgType) {
+        case MsgType.HELLO:
+          return encodeResponse.hello((nextSession++).toString());
+        case MsgType.CTX_CREATE:
+        case MsgType.CTX_FORK:
+          return newContext(BigInt(r.u64()));
+        case MsgType.GET_HEAD: {
+          const ctx = contexts.get(BigInt(r.u64()));
+          if (!ctx) throw new Drop();
+          return encodeResponse.head({
+            contextId: ctx.contextId.toString(),
+            headTurnId: ctx.headTurnId.toString(),
+            headDepth: ctx.headDepth,
+          });
+        }
+        case MsgType.APPEND_TURN: {
+          const ctx = contexts.get(BigInt(r.u64()));
+          const parentArg = BigInt(r.u64());
+          const typeId = new TextDecoder().decode(r.bytes(r.u32()));
+          const typeVersion = r.u32();
+          const encoding = r.u32();
+          const compression = r.u32();
+          const uncompressedLength = r.u32();
+          const declared = r.hash();
+          const body = r.bytes(r.u32());
+          r.bytes(r.u32()); // the idempotency key: parsed and ignored, as the real server does
+          const fsRoot = flags & 1 ? r.hash() : undefined;
+          if (!ctx) throw new Drop();
+          const parentId = parentArg === 0n ? ctx.headTurnId : parentArg;
+          const parent = parentId === 0n ? undefined : turns.get(parentId);
+          if (parentId !== 0n && !parent) throw new Drop();
+          const bytes = decompressFromWire(compression, body, uncompressedLength).slice();
+          if (bytes.length !== uncompressedLength || blake3Hex(bytes) !== declared) {
+            throw new Drop();
+          }
+          const turn: PeerTurn = {
+            turnId: nextTurn++,
+            parentTurnId: parentId,
+            depth: parent ? parent.depth + 1 : 0,
+            typeId,
+            typeVersion,
+            encoding,
+            contentHash: declared,
+            payload: bytes,
+          };
+          turns.set(turn.turnId, turn);
+          ctx.headTurnId = turn.turnId;
+          ctx.headDepth = turn.depth;
+          counts.appends++;
+          emit("turn_appended", {
+            context_id: Number(ctx.contextId),
+            turn_id: Number(turn.turnId),
+            parent_turn_id: Number(turn.parentTurnId),
+            depth: turn.depth,
+            declared_type_id: typeId,
+            declared_type_version: typeVersion,
+          });
+          // The turn is stored before the attach; a failed attach leaves it.
+          if (fsRoot !== undefined) {
+            if (!blobs.has(fsRoot)) throw new Drop();
+            fsRoots.set(turn.turnId, fsRoot);
+          }
+          return encodeResponse.appended({
+            contextId: ctx.contextId.toString(),
+            turnId: turn.turnId.toString(),
+            depth: turn.depth,
+            contentHash: declared,
+          });
+        }
+        case MsgType.GET_LAST: {
+          const ctx = contexts.get(BigInt(r.u64()));
+          const limit = r.u32();
+          const withPayload = r.u32() !== 0;
+          if (!ctx) throw new Drop();
+          return encodeTurns(lastTurns(ctx.headTurnId, limit).map(wireTurn), withPayload);
+        }
+        case MsgType.GET_BLOB: {
+          const bytes = blobs.get(r.hash());
+          if (!bytes) throw new Drop();
+          return encodeResponse.blob(bytes);
+        }
+        case MsgType.PUT_BLOB: {
+          const hash = r.hash();
+          const bytes = r.bytes(r.u32());
+          if (blake3Hex(bytes) !== hash) throw new Drop();
+          const wasNew = !blobs.has(hash);
+          if (wasNew) blobs.set(hash, bytes.slice());
+          return encodeResponse.putBlob(hash, wasNew);
+        }
+        case MsgType.ATTACH_FS: {
+          const turnId = BigInt(r.u64());
+          const root = r.hash();
+          if (!turns.has(turnId) || !blobs.has(root)) throw new Drop();
+          fsRoots.set(turnId, root);
+          return encodeResponse.attachFs(turnId.toString(), root);
+        }
+        default:
+          throw new Error("unreachable");
+      }
+    } catch (error) {
+      if (error instanceof Drop) throw error;
+      throw new Drop(String(error)); // short payloads and the like: the server just closes
+    }
+  };
+
+  const serveConnection = async (conn: Deno.Conn, id: number) => {
+    const parser = new FrameParser();
+    const buf = new Uint8Array(256 * 1024);
+    try {
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        parser.push(buf.subarray(0, n));
+        const out: Uint8Array[] = [];
+        let drop = false;
+        for (let f = parser.next(); f && !drop; f = parser.next()) {
+          const { msgType, flags, reqId } = f.header;
+          if (msgType === MsgType.GET_BEFORE || msgType === MsgType.GET_RANGE_BY_DEPTH) {
+            out.push(encodeFrame(MsgType.ERROR, 0, reqId, encodeError(422, "not implemented")));
+            continue;
+          }
+          if (!(msgType in handledTypes)) {
+            out.push(
+              encodeFrame(MsgType.ERROR, 0, reqId, encodeError(400, `unknown msg_type ${msgType}`)),
+            );
+            continue;
+          }
+          const fault = peer.fault?.({
+            msgType,
+            connection: id,
+            append: msgType === MsgType.APPEND_TURN ? appendInfo(f.payload) : undefined,
+          });
+          if (fault === "drop-before") {
+            drop = true;
+            break;
+          }
+          try {
+            const answer = handle(msgType, flags, f.payload);
+            if (fault === "drop-after") {
+              drop = true;
+              break;
+            }
+            out.push(encodeFrame(msgType, 0, reqId, answer));
+          } catch {
+            drop = true;
+          }
+        }
+        if (out.length > 0) {
+          if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+          const total = out.reduce((s, b) => s + b.length, 0);
+          const all = new Uint8Array(total);
+          let o = 0;
+          for (const b of out) {
+            all.set(b, o);
+            o += b.length;
+          }
+          for (let off = 0; off < all.length;) off += await conn.write(all.subarray(off));
+        }
+        if (drop) {
+          counts.drops++;
+          break;
+        }
+      }
+    } catch {
+      // the client went away
+    } finally {
+      live.delete(conn);
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+  };
+
+  const acceptLoop = (async () => {
+    try {
+      for await (const conn of listener) {
+        const id = ++connectionSeq;
+        counts.connections++;
+        live.add(conn);
+        const h = serveConnection(conn, id);
+        handlers.add(h);
+        h.finally(() => handlers.delete(h));
+      }
+    } catch {
+      // listener closed
+    }
+  })();
+
+  // ------------------------------------------------------------------ HTTP
+
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { "content-type": "application/json", ...headers },
+    });
+  const fail = (status: number, message: string) =>
+    json(status, { error: { code: status, message } });
+
+  const render = (
+    value: unknown,
+    type: string,
+    opts: URLSearchParams,
+    bundle: BundleLookup,
+    field?: FieldLike,
+  ): unknown => {
+    if (value === null || value === undefined) return value ?? null;
+    switch (type) {
+      case "u64":
+      case "int64":
+        return opts.get("u64_format") === "number" ? Number(value) : String(value);
+      case "u8":
+      case "u32":
+      case "int32":
+        if (field?.enum && opts.get("enum_render") !== "number") {
+          const label = bundle.enums[field.enum]?.[String(value)];
+          if (label !== undefined) return label;
+        }
+        return Number(value);
+      case "unix_ms":
+      case "time_ms":
+      case "timestamp_ms":
+        return opts.get("time_render") === "unix_ms"
+          ? Number(value)
+          : new Date(Number(value)).toISOString();
+      case "bytes":
+        return value instanceof Uint8Array ? renderBytes(value, opts) : value;
+      case "ref":
+        return field?.ref ? project(value, field.ref, undefined, opts, bundle) : value;
+      case "array": {
+        if (!Array.isArray(value)) return value;
+        const items = field?.items;
+        if (typeof items === "object" && items.type === "ref" && items.ref) {
+          return value.map((v) => project(v, items.ref!, undefined, opts, bundle));
+        }
+        return value.map((v) => render(v, typeof items === "string" ? items : "any", opts, bundle));
+      }
+      default:
+        return typeof value === "bigint"
+          ? value.toString()
+          : value instanceof Uint8Array
+          ? renderBytes(value, opts)
+          : value;
+    }
+  };
+
+  function project(
+    value: unknown,
+    typeId: string,
+    version: number | undefined,
+    opts: URLSearchParams,
+    bundle: BundleLookup,
+  ): unknown {
+    const versions = bundle.types[typeId];
+    if (!versions) throw new TypeDescriptorMissing(typeId);
+    const v = version ?? Math.max(...Object.keys(versions).map(Number));
+    const fields = versions[String(v)];
+    if (!fields) throw new TypeDescriptorMissing(`${typeId} v${v}`);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+    const data: Record<string, unknown> = {};
+    for (const [tag, raw] of Object.entries(value as Record<string, unknown>)) {
+      const field = fields[tag];
+      if (field) data[field.name] = render(raw, field.type, opts, bundle, field);
+    }
+    return data;
+  }
+
+  const mergedBundle = (): BundleLookup => {
+    const out: BundleLookup = { types: {}, enums: {} };
+    for (const bytes of bundleBytes.values()) {
+      const b = JSON.parse(new TextDecoder().decode(bytes)) as RegistryBundle;
+      for (const [typeId, entry] of Object.entries(b.types)) {
+        for (const [ver, def] of Object.entries(entry.versions)) {
+          (out.types[typeId] ??= {})[ver] = def.fields;
+        }
+      }
+      Object.assign(out.enums, b.enums ?? {});
+    }
+    return out;
+  };
+
+  const turnsPage = (ctxId: string, q: URLSearchParams): Response => {
+    const ctx = /^[0-9]+$/.test(ctxId) ? contexts.get(BigInt(ctxId)) : undefined;
+    if (!/^[0-9]+$/.test(ctxId)) return fail(422, "invalid context_id");
+    if (!ctx) return fail(404, "context");
+    const limit = Number(q.get("limit") ?? 64) || 64;
+    const before = BigInt(
+      /^[0-9]+$/.test(q.get("before_turn_id") ?? "") ? q.get("before_turn_id")! : "0",
+    );
+    let page: PeerTurn[];
+    try {
+      if (before === 0n || ctx.headTurnId === 0n) page = lastTurns(ctx.headTurnId, limit);
+      else {
+        const b = turns.get(before);
+        if (!b) return fail(404, "before turn");
+        page = lastTurns(b.parentTurnId, limit);
+      }
+    } catch {
+      return fail(404, "turn");
+    }
+    const view = q.get("view") ?? "typed";
+    const bundle = mergedBundle();
+    const out: Record<string, unknown>[] = [];
+    try {
+      for (const t of page) {
+        const o: Record<string, unknown> = {
+          turn_id: t.turnId.toString(),
+          parent_turn_id: t.parentTurnId.toString(),
+          depth: t.depth,
+          declared_type: { type_id: t.typeId, type_version: t.typeVersion },
+        };
+        if (view === "typed" || view === "both") {
+          o.decoded_as = { type_id: t.typeId, type_version: t.typeVersion };
+          o.data = project(decodeMsgpack(t.payload), t.typeId, t.typeVersion, q, bundle);
+        }
+        if (view === "raw" || view === "both") {
+          o.content_hash_b3 = t.contentHash;
+          o.encoding = t.encoding;
+          o.compression = 0;
+          o.uncompressed_len = t.payload.length;
+          const mode = q.get("bytes_render");
+          if (mode === "hex") o.bytes_hex = toHex(t.payload);
+          else if (mode === "len_only") o.bytes_len = t.payload.length;
+          else o.bytes_b64 = b64(t.payload);
+        }
+        out.push(o);
+      }
+    } catch (error) {
+      if (error instanceof TypeDescriptorMissing) {
+        return fail(424, `type descriptor ${error.message}`);
+      }
+      return fail(422, String(error));
+    }
+    return json(200, {
+      meta: {
+        context_id: ctx.contextId.toString(),
+        head_turn_id: ctx.headTurnId.toString(),
+        head_depth: ctx.headDepth,
+        registry_bundle_id: lastBundleId,
+      },
+      turns: out,
+      next_before_turn_id: page.length ? page[0].turnId.toString() : null,
+    });
+  };
+
+  const fsRoute = (turnIdText: string, path: string, q: URLSearchParams): Response => {
+    if (!/^[0-9]+$/.test(turnIdText)) return fail(422, "invalid turn_id");
+    const turnId = BigInt(turnIdText);
+    const root = fsRootOf(turnId);
+    if (!root) return fail(404, "no fs snapshot for turn");
+    let hash = root;
+    let entry: TreeEntryJson | undefined;
+    const parts = path.split("/").filter((p) => p !== "");
+    try {
+      for (const part of parts) {
+        const entries = loadTree(blobs, hash);
+        const found = entries.find((e) => e.name === part);
+        if (!found) return fail(404, `path ${path}`);
+        entry = found;
+        hash = found.hash;
+        if (found.kind !== "dir") break;
+      }
+      if (entry && entry.kind !== "dir") {
+        const content = blobs.get(entry.hash) ?? new Uint8Array();
+        if (q.get("format") === "json") {
+          return json(200, {
+            turn_id: turnIdText,
+            path,
+            ...entry,
+            content_base64: b64(content),
+          });
+        }
+        return new Response(content.slice() as Uint8Array<ArrayBuffer>, {
+          headers: { "x-fs-hash": entry.hash, "x-fs-mode": entry.mode },
+        });
+      }
+      return json(200, {
+        turn_id: turnIdText,
+        path,
+        fs_root_hash: root,
+        entries: loadTree(blobs, hash),
+      });
+    } catch (error) {
+      return fail(422, `tree ${hash} cannot be read: ${(error as Error).message}`);
+    }
+  };
+
+  const sse = (): Response => {
+    let send: ((event: string, data: unknown) => void) | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        send = (event, data) => {
+          try {
+            controller.enqueue(te.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+          } catch {
+            subscribers.delete(send!);
+          }
+        };
+        subscribers.add(send);
+        send("connected", {});
+      },
+      cancel() {
+        if (send) subscribers.delete(send);
+      },
+    });
+    return new Response(body, {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+    });
+  };
+
+  const httpAbort = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: httpAbort.signal, onListen: () => {} },
+    async (req) => {
+      const url = new URL(req.url);
+      const seg = url.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
+      const q = url.searchParams;
+      if (req.method === "GET" && seg.length === 1 && seg[0] === "healthz") {
+        return new Response("ok");
+      }
+      if (seg[0] !== "v1") return fail(404, "route");
+      if (req.method === "GET" && seg[1] === "events" && seg.length === 2) return sse();
+      if (seg[1] === "registry" && seg[2] === "bundles" && seg.length === 4) {
+        if (req.method === "PUT") {
+          const bytes = new Uint8Array(await req.arrayBuffer());
+          let bundle: RegistryBundle;
+          try {
+            bundle = validateBundleShape(JSON.parse(new TextDecoder().decode(bytes)));
+          } catch (error) {
+            return fail(422, `invalid json: ${(error as Error).message}`);
+          }
+          try {
+            if (registry.check(bundle) === "identical") return new Response(null, { status: 204 });
+            registry.admit(JSON.parse(canonicalBundleJson(bundle)));
+          } catch (error) {
+            if (isTurnStoreError(error)) return fail(422, error.message);
+            throw error;
+          }
+          bundleBytes.set(bundle.bundle_id, bytes);
+          lastBundleId = bundle.bundle_id;
+          return json(201, { bundle_id: bundle.bundle_id });
+        }
+        if (req.method === "GET") {
+          const bytes = bundleBytes.get(seg[3]);
+          if (!bytes) return fail(404, "bundle");
+          const etag = `"${blake3Hex(bytes)}"`;
+          if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304 });
+          return new Response(bytes.slice() as Uint8Array<ArrayBuffer>, {
+            headers: { "content-type": "application/json", etag },
+          });
+        }
+      }
+      if (req.method === "GET" && seg[1] === "contexts" && seg.length === 2) {
+        const limit = Number(q.get("limit") ?? 20) || 20;
+        const list = [...contexts.values()].reverse().slice(0, limit).map((c) => ({
+          context_id: c.contextId.toString(),
+          head_turn_id: c.headTurnId.toString(),
+          head_depth: c.headDepth,
+          created_at_unix_ms: c.createdAt,
+          is_live: false,
+        }));
+        return json(200, {
+          contexts: list,
+          count: list.length,
+          active_sessions: [],
+          active_tags: [],
+        });
+      }
+      if (req.method === "GET" && seg[1] === "contexts" && seg[3] === "turns" && seg.length === 4) {
+        return turnsPage(seg[2], q);
+      }
+      if (req.method === "GET" && seg[1] === "turns" && seg[3] === "fs") {
+        const path = seg.length > 4 ? seg.slice(4).join("/") : (q.get("path") ?? "");
+        return fsRoute(seg[2], path, q);
+      }
+      return fail(404, "route");
+    },
+  );
+  const addr = server.addr as Deno.NetAddr;
+  const port = (listener.addr as Deno.NetAddr).port;
+  const httpUrl = `http://127.0.0.1:${addr.port}`;
+
+  const peer: CxdbPeer = {
+    port,
+    httpUrl,
+    url: `cxdb://127.0.0.1:${port}?http=${httpUrl}`,
+    fault: undefined,
+    counts,
+    dropConnections() {
+      for (const c of live) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    },
+    async close() {
+      for (const s of subscribers) subscribers.delete(s);
+      listener.close();
+      peer.dropConnections();
+      httpAbort.abort();
+      await acceptLoop;
+      await Promise.allSettled([...handlers]);
+      await server.finished;
+    },
+    [Symbol.asyncDispose]() {
+      return peer.close();
+    },
+  };
+  return peer;
+}
+
+const handledTypes: Record<number, true> = {
+  [MsgType.HELLO]: true,
+  [MsgType.CTX_CREATE]: true,
+  [MsgType.CTX_FORK]: true,
+  [MsgType.GET_HEAD]: true,
+  [MsgType.APPEND_TURN]: true,
+  [MsgType.GET_LAST]: true,
+  [MsgType.GET_BLOB]: true,
+  [MsgType.PUT_BLOB]: true,
+  [MsgType.ATTACH_FS]: true,
+};
+
+function appendInfo(payload: Uint8Array): PeerRequest["append"] {
+  try {
+    const r = new Reader(payload, "append");
+    const contextId = r.u64();
+    r.u64();
+    const typeId = new TextDecoder().decode(r.bytes(r.u32()));
+    r.u32();
+    r.u32();
+    r.u32();
+    r.u32();
+    r.hash();
+    r.bytes(r.u32());
+    const idempotencyKey = new TextDecoder().decode(r.bytes(r.u32()));
+    return { contextId, typeId, idempotencyKey };
+  } catch {
+    return undefined;
+  }
+}
+
+interface FieldLike {
+  name: string;
+  type: string;
+  enum?: string;
+  ref?: string;
+  items?: string | { type: string; ref?: string };
+}
+
+interface BundleLookup {
+  types: Record<string, Record<string, Record<string, FieldLike>>>;
+  enums: Record<string, Record<string, string>>;
+}
+
+class TypeDescriptorMissing extends Error {}
+
+interface TreeEntryJson {
+  name: string;
+  kind: "file" | "dir" | "symlink";
+  mode: string;
+  size: number;
+  hash: string;
+}
+
+function loadTree(blobs: Map<string, Uint8Array>, hash: string): TreeEntryJson[] {
+  const bytes = blobs.get(hash);
+  if (!bytes) throw new Error(`tree blob ${hash} is missing`);
+  const raw = decodeMsgpack(bytes);
+  if (!Array.isArray(raw)) throw new Error("a tree is a msgpack array");
+  return raw.map((e: Record<string, unknown>) => {
+    const kind = Number(e["2"]);
+    const h = e["5"];
+    if (typeof e["1"] !== "string" || !(h instanceof Uint8Array) || h.length !== 32) {
+      throw new Error("malformed tree entry");
+    }
+    return {
+      name: e["1"],
+      kind: kind === 1 ? "dir" : kind === 2 ? "symlink" : "file",
+      mode: Number(e["3"]).toString(8),
+      size: Number(e["4"]),
+      hash: toHex(h),
+    };
+  });
+}
+
+function renderBytes(bytes: Uint8Array, opts: URLSearchParams): unknown {
+  const mode = opts.get("bytes_render");
+  if (mode === "hex") return toHex(bytes);
+  if (mode === "len_only") return bytes.length;
+  return b64(bytes);
+}
+
+function b64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
