@@ -1,0 +1,758 @@
+/**
+ * The session: the agentic loop of the coding-agent-loop spec (§2). One
+ * `submit(input)` runs model call → tool calls → results until the model
+ * answers with text only or a limit stops it, with steering between rounds,
+ * follow-ups after the input, loop detection, a typed event stream, and the
+ * typed records of every step written to a turn store when persistence is on.
+ *
+ * @module
+ */
+import type { AppendedTurn } from "@forge/turnstore";
+import type {
+  JsonObject,
+  LlmMessage,
+  LlmRequest,
+  LlmResponse,
+  ReasoningEffort,
+  ToolCall,
+  ToolResult,
+  Usage,
+} from "../llm/types.ts";
+import {
+  assistantMessage,
+  responseReasoning,
+  responseText,
+  responseToolCalls,
+  systemMessage,
+  toolResultsMessage,
+  userMessage,
+} from "../llm/messages.ts";
+import type { ToolRegistry } from "../tools/types.ts";
+import { DefaultToolRegistry } from "../tools/registry.ts";
+import type { ProviderProfile } from "../profiles/types.ts";
+import {
+  AssistantTurn,
+  type SessionFinalStateLabel,
+  SessionLifecycle,
+  type SteeringSourceLabel,
+  SteeringTurn,
+  SystemTurn,
+  ToolCallLifecycle,
+  ToolResultsTurn,
+  UserTurn,
+} from "../records.ts";
+import { type EnvironmentContext, gatherEnvironmentContext } from "../prompt/environment.ts";
+import { discoverProjectDocs, type ProjectDoc } from "../prompt/project_docs.ts";
+import { buildSystemPrompt } from "../prompt/system_prompt.ts";
+import { type SessionConfig, SessionError, validateConfig } from "./config.ts";
+import {
+  EventHub,
+  type SessionEvent,
+  type SessionEventData,
+  type StopReason,
+  type WarningSource,
+} from "./events.ts";
+import { detectLoop, toolCallSignature } from "./loop_detection.ts";
+import { SessionRecorder } from "./persistence.ts";
+import { SubagentManager } from "./subagents.ts";
+
+/** Where a session is in its lifecycle (spec §2.3). */
+export type SessionState = "idle" | "processing" | "closed";
+
+/** One entry of the in-memory history (spec §2.4). */
+export type HistoryTurn =
+  | { readonly kind: "user"; readonly content: string; readonly at: number }
+  | {
+    readonly kind: "assistant";
+    readonly text: string;
+    readonly toolCalls: readonly ToolCall[];
+    readonly reasoning?: string;
+    readonly usage: Usage;
+    readonly responseId: string;
+    /** The provider's message, kept whole so thinking signatures round-trip. */
+    readonly message: LlmMessage;
+    readonly at: number;
+  }
+  | { readonly kind: "tool_results"; readonly results: readonly ToolResult[]; readonly at: number }
+  | { readonly kind: "system"; readonly content: string; readonly at: number }
+  | {
+    readonly kind: "steering";
+    readonly content: string;
+    readonly source: SteeringSourceLabel;
+    readonly at: number;
+  };
+
+/** What {@link Session.submit} resolves with. */
+export interface SubmitResult {
+  /** Why the loop stopped for the last input processed (follow-ups included). */
+  readonly stopReason: StopReason;
+  /** The text of the last assistant response. */
+  readonly text: string;
+  /** Tool rounds run for the last input. */
+  readonly rounds: number;
+  /** Inputs processed: 1 plus the follow-ups that ran. */
+  readonly inputs: number;
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_COMMAND_TIMEOUT_MS = 600_000;
+
+/** A coding agent session. Create it, subscribe to {@link events}, then {@link submit}. */
+export class Session implements AsyncDisposable {
+  /** The session id. */
+  readonly id: string;
+  /** Nesting depth: 0 for a top-level session, 1 for its subagents. */
+  readonly depth: number;
+  readonly #config: SessionConfig;
+  readonly #profile: ProviderProfile;
+  readonly #registry: ToolRegistry;
+  readonly #hub = new EventHub();
+  readonly #recorder: SessionRecorder;
+  readonly #subagents: SubagentManager;
+  readonly #history: HistoryTurn[] = [];
+  readonly #steering: string[] = [];
+  readonly #followUps: string[] = [];
+  readonly #signatures: string[] = [];
+  readonly #abort = new AbortController();
+  #state: SessionState = "idle";
+  #started?: Promise<void>;
+  #closing?: Promise<void>;
+  #environment?: EnvironmentContext;
+  #projectDocs: ProjectDoc[] = [];
+  #projectDocsTruncated = false;
+  #reasoningEffort: ReasoningEffort | null;
+  #turnCount = 0;
+  #historyChars = 0;
+  #lastLoopWarningAt = -Infinity;
+  #lastText = "";
+  #finalState?: SessionFinalStateLabel;
+
+  /** Creates a session; throws SessionError("InvalidConfig") naming a bad setting. */
+  constructor(config: SessionConfig) {
+    validateConfig(config);
+    this.#config = config;
+    this.#profile = config.profile;
+    this.id = config.sessionId ?? crypto.randomUUID();
+    this.depth = config.origin?.depth ?? 0;
+    this.#reasoningEffort = config.reasoningEffort ?? null;
+    this.#recorder = new SessionRecorder({
+      store: config.store,
+      mode: config.persistence ?? "off",
+      sessionId: this.id,
+      retry: config.retry,
+      onWarning: (message) => this.#warn(message, "persistence"),
+    });
+    this.#registry = new DefaultToolRegistry([], {
+      outputLimits: config.toolOutputLimits,
+      lineLimits: config.toolLineLimits,
+      timeoutsMs: config.toolTimeoutsMs,
+    });
+    for (const name of this.#profile.toolRegistry.names()) {
+      this.#registry.register(this.#profile.toolRegistry.get(name)!);
+    }
+    this.#subagents = new SubagentManager(this, {
+      config,
+      recorder: this.#recorder,
+      emit: (data) => this.#emit(data),
+      maxDepth: config.maxSubagentDepth ?? 1,
+    });
+    this.#subagents.setSessionFactory((child) => new Session(child));
+    for (const tool of this.#subagents.tools()) this.#registry.register(tool);
+    if (config.signal) {
+      if (config.signal.aborted) this.#abort.abort(config.signal.reason);
+      else {
+        config.signal.addEventListener("abort", () => this.abort(config.signal!.reason), {
+          once: true,
+        });
+      }
+    }
+  }
+
+  /** The session's state. */
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** The profile in use. */
+  get profile(): ProviderProfile {
+    return this.#profile;
+  }
+
+  /** The tools the model is offered (profile tools, custom tools, subagent tools). */
+  get toolRegistry(): ToolRegistry {
+    return this.#registry;
+  }
+
+  /** A copy of the conversation history. */
+  get history(): readonly HistoryTurn[] {
+    return [...this.#history];
+  }
+
+  /** Model calls made so far, over all inputs. */
+  get turnCount(): number {
+    return this.#turnCount;
+  }
+
+  /** The session's context in the store; undefined when persistence is off. */
+  get contextId(): string | undefined {
+    return this.#recorder.contextId;
+  }
+
+  /** The last turn the session stored ("0" before the first, or with persistence off). */
+  get headTurnId(): string {
+    return this.#recorder.headTurnId;
+  }
+
+  /** The text of the last assistant response. */
+  get lastText(): string {
+    return this.#lastText;
+  }
+
+  /** The reasoning effort sent with the next request. */
+  get reasoningEffort(): ReasoningEffort | null {
+    return this.#reasoningEffort;
+  }
+
+  /** Changes the reasoning effort; it applies from the next model call. */
+  setReasoningEffort(effort: ReasoningEffort | null): void {
+    if (effort !== null && !["low", "medium", "high"].includes(effort)) {
+      throw new SessionError(
+        "InvalidConfig",
+        `reasoningEffort must be "low", "medium", "high" or null, got ${JSON.stringify(effort)}`,
+      );
+    }
+    this.#reasoningEffort = effort;
+  }
+
+  /**
+   * The event stream, from the moment of the call until the session closes.
+   * Subscribe before {@link start} or {@link submit} to see `session_start`.
+   */
+  events(signal?: AbortSignal): AsyncIterableIterator<SessionEvent> {
+    return this.#hub.subscribe(signal);
+  }
+
+  /**
+   * Starts the session (idempotent; {@link submit} calls it): snapshots the
+   * environment and project documents, opens the store context (a fork of the
+   * parent's turn for a subagent) and records `session_started`.
+   */
+  start(): Promise<void> {
+    this.#started ??= this.#doStart();
+    return this.#started;
+  }
+
+  async #doStart(): Promise<void> {
+    const signal = this.#abort.signal;
+    const env = this.#config.env;
+    this.#environment = await gatherEnvironmentContext(env, this.#profile.model, {
+      knowledgeCutoff: this.#profile.knowledgeCutoff,
+      signal,
+    });
+    const docs = await discoverProjectDocs(env, this.#profile.projectDocFiles, {
+      root: this.#environment.git?.root,
+      signal,
+    });
+    this.#projectDocs = docs.docs;
+    this.#projectDocsTruncated = docs.truncated;
+    try {
+      await this.#recorder.open({ forkFrom: this.#config.origin?.forkFromTurnId });
+      await this.#recorder.append(SessionLifecycle, "session_started", {
+        kind: "started",
+        at: Date.now(),
+        profileId: this.#profile.id,
+        model: this.#profile.model,
+        workingDir: env.workingDirectory(),
+        subagentDepth: this.depth,
+        parentSessionId: this.#config.origin?.parentSessionId,
+      });
+    } catch (error) {
+      this.#emit({ kind: "error", message: (error as Error).message, code: codeOf(error) });
+      await this.#shutdown("failed", error);
+      throw error;
+    }
+    this.#emit({
+      kind: "session_start",
+      profileId: this.#profile.id,
+      model: this.#profile.model,
+      depth: this.depth,
+      contextId: this.contextId,
+    });
+  }
+
+  /** Queues a message injected after the current tool round (or at the next submit when idle). */
+  steer(message: string): void {
+    this.#requireOpen();
+    this.#steering.push(String(message));
+  }
+
+  /** Queues an input processed after the current one completes. */
+  followUp(message: string): void {
+    this.#requireOpen();
+    this.#followUps.push(String(message));
+  }
+
+  /**
+   * Runs the loop for `input`, then for each queued follow-up. Resolves when
+   * the model stops, a limit is hit or the session is aborted; rejects with
+   * the model's error or a PersistenceError (mode "required"), after which the
+   * session is closed.
+   */
+  async submit(input: string): Promise<SubmitResult> {
+    this.#requireOpen();
+    if (this.#state === "processing") {
+      throw new SessionError("Busy", `session ${this.id} is already processing an input`);
+    }
+    if (typeof input !== "string") {
+      throw new SessionError("InvalidConfig", `submit takes a string, got ${typeof input}`);
+    }
+    this.#state = "processing";
+    try {
+      await this.start();
+      let result = await this.#processInput(input);
+      let inputs = 1;
+      while (result.stopReason !== "aborted" && this.#followUps.length > 0) {
+        result = await this.#processInput(this.#followUps.shift()!);
+        inputs++;
+      }
+      if (result.stopReason === "aborted") {
+        await this.#shutdown("aborted");
+      } else {
+        this.#state = "idle";
+        this.#emit({
+          kind: "processing_end",
+          stopReason: result.stopReason,
+          rounds: result.rounds,
+        });
+      }
+      return { ...result, inputs };
+    } catch (error) {
+      if ((this.#state as SessionState) !== "closed") {
+        this.#emit({ kind: "error", message: (error as Error).message, code: codeOf(error) });
+        await this.#shutdown(this.#abort.signal.aborted ? "aborted" : "failed", error);
+      }
+      throw error;
+    }
+  }
+
+  /** Aborts the current input (model call and tools) and closes the session. */
+  abort(reason?: unknown): void {
+    if (this.#abort.signal.aborted) return;
+    this.#abort.abort(reason ?? new DOMException("session aborted", "AbortError"));
+    // An idle session closes now; a processing one closes when its loop notices.
+    if (this.#state === "idle") void this.#shutdown("aborted").catch(() => {});
+  }
+
+  /** Closes subagents, records `session_ended` and ends the event stream. */
+  async close(): Promise<void> {
+    if (this.#state === "processing") {
+      this.abort();
+      // The loop sees the abort and shuts down; wait for that.
+      while (this.#state === "processing") await new Promise((r) => setTimeout(r, 1));
+    }
+    await this.#shutdown(this.#abort.signal.aborted ? "aborted" : "closed");
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** The final state, once closed. */
+  get finalState(): SessionFinalStateLabel | undefined {
+    return this.#finalState;
+  }
+
+  /** Resolves when every record asked for so far has been written. */
+  flush(): Promise<void> {
+    return this.#recorder.flush();
+  }
+
+  // ---- the loop -----------------------------------------------------------
+
+  async #processInput(input: string): Promise<SubmitResult & { inputs: 1 }> {
+    const signal = this.#abort.signal;
+    await this.#pushHistory({ kind: "user", content: input, at: Date.now() });
+    this.#emit({ kind: "user_input", content: input });
+    await this.#drainSteering();
+    let rounds = 0;
+    let stopReason: StopReason = "completed";
+    let text = "";
+    let contextWarned = false;
+    const maxRounds = this.#config.maxToolRoundsPerInput ?? 0;
+    const maxTurns = this.#config.maxTurns ?? 0;
+    for (;;) {
+      if (signal.aborted) {
+        stopReason = "aborted";
+        break;
+      }
+      if (maxRounds > 0 && rounds >= maxRounds) {
+        this.#emit({ kind: "turn_limit", limit: "max_tool_rounds_per_input", value: maxRounds });
+        await this.#pushHistory({
+          kind: "system",
+          content: `Tool round limit reached (${maxRounds} rounds for this input); stopped.`,
+          at: Date.now(),
+        });
+        stopReason = "round_limit";
+        break;
+      }
+      if (maxTurns > 0 && this.#turnCount >= maxTurns) {
+        this.#emit({ kind: "turn_limit", limit: "max_turns", value: maxTurns });
+        await this.#pushHistory({
+          kind: "system",
+          content: `Session turn limit reached (${maxTurns} model calls); stopped.`,
+          at: Date.now(),
+        });
+        stopReason = "turn_limit";
+        break;
+      }
+      let response: LlmResponse;
+      try {
+        response = await this.#callModel(this.#buildRequest(), signal);
+      } catch (error) {
+        if (signal.aborted) {
+          stopReason = "aborted";
+          break;
+        }
+        throw error;
+      }
+      this.#turnCount++;
+      const toolCalls = responseToolCalls(response);
+      text = responseText(response);
+      this.#lastText = text;
+      const reasoning = responseReasoning(response);
+      await this.#pushHistory({
+        kind: "assistant",
+        text,
+        toolCalls,
+        reasoning,
+        usage: response.usage,
+        responseId: response.id,
+        message: response.message,
+        at: Date.now(),
+      }, response);
+      this.#emit({
+        kind: "assistant_text_end",
+        text,
+        reasoning,
+        toolCallCount: toolCalls.length,
+      });
+      if (!contextWarned) contextWarned = this.#checkContextUsage();
+      if (toolCalls.length === 0) break;
+      rounds++;
+      const results = await this.#executeToolCalls(toolCalls, signal);
+      await this.#pushHistory({ kind: "tool_results", results, at: Date.now() });
+      if (signal.aborted) {
+        stopReason = "aborted";
+        break;
+      }
+      await this.#drainSteering();
+      await this.#detectLoop();
+    }
+    if (stopReason === "aborted") {
+      await this.#pushHistory({
+        kind: "system",
+        content: "The input was aborted by the host.",
+        at: Date.now(),
+      }).catch(() => {});
+    }
+    return { stopReason, text, rounds, inputs: 1 };
+  }
+
+  #buildRequest(): LlmRequest {
+    const tools = this.#registry.definitions();
+    const system = buildSystemPrompt({
+      baseInstructions: this.#profile.baseInstructions(),
+      environment: this.#environment!,
+      tools,
+      projectDocs: this.#projectDocs,
+      projectDocsTruncated: this.#projectDocsTruncated,
+      userInstructions: this.#config.userInstructions,
+    });
+    const messages: LlmMessage[] = [systemMessage(system)];
+    for (const turn of this.#history) messages.push(...toMessages(turn));
+    const providerOptions = this.#profile.providerOptions();
+    return {
+      model: this.#profile.model,
+      messages,
+      tools: tools.map((t) => ({ ...t, parameters: t.parameters as JsonObject })),
+      toolChoice: tools.length ? { mode: "auto" } : undefined,
+      ...(this.#reasoningEffort ? { reasoningEffort: this.#reasoningEffort } : {}),
+      ...(providerOptions ? { providerOptions } : {}),
+    };
+  }
+
+  async #callModel(request: LlmRequest, signal: AbortSignal): Promise<LlmResponse> {
+    const provider = this.#config.provider;
+    const streaming = this.#config.streaming ?? this.#profile.supportsStreaming;
+    if (!streaming) return await provider.complete(request, signal);
+    let started = false;
+    for await (const event of provider.stream(request, signal)) {
+      if (event.type === "text_delta") {
+        if (!started) {
+          started = true;
+          this.#emit({ kind: "assistant_text_start" });
+        }
+        this.#emit({ kind: "assistant_text_delta", delta: event.delta });
+      } else if (event.type === "finish") {
+        return event.response;
+      } else if (event.type === "error") {
+        throw event.error;
+      }
+    }
+    throw new SessionError("Closed", `the ${provider.name} stream ended without a finish event`);
+  }
+
+  async #executeToolCalls(calls: readonly ToolCall[], signal: AbortSignal): Promise<ToolResult[]> {
+    for (const call of calls) this.#signatures.push(toolCallSignature(call.name, call.arguments));
+    if (this.#profile.supportsParallelToolCalls && calls.length > 1) {
+      return await Promise.all(calls.map((call) => this.#executeTool(call, signal)));
+    }
+    const results: ToolResult[] = [];
+    for (const call of calls) results.push(await this.#executeTool(call, signal));
+    return results;
+  }
+
+  async #executeTool(call: ToolCall, signal: AbortSignal): Promise<ToolResult> {
+    const argumentsText = call.rawArguments || JSON.stringify(call.arguments);
+    this.#emit({
+      kind: "tool_call_start",
+      callId: call.id,
+      toolName: call.name,
+      arguments: argumentsText,
+    });
+    await this.#recorder.append(ToolCallLifecycle, "tool_call_started", {
+      kind: "started",
+      at: Date.now(),
+      callId: call.id,
+      toolName: call.name,
+      arguments: argumentsText,
+    });
+    const result = await this.#registry.execute(
+      {
+        name: call.name,
+        // Arguments that did not parse go to the registry as text, so it names the problem.
+        arguments: call.argumentsError ? call.rawArguments : call.arguments,
+        callId: call.id,
+      },
+      {
+        env: this.#config.env,
+        signal,
+        settings: {
+          defaultCommandTimeoutMs: this.#config.defaultCommandTimeoutMs ??
+            this.#profile.defaultCommandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+          maxCommandTimeoutMs: this.#config.maxCommandTimeoutMs ?? DEFAULT_MAX_COMMAND_TIMEOUT_MS,
+        },
+      },
+    );
+    this.#emit({
+      kind: "tool_call_end",
+      callId: call.id,
+      toolName: call.name,
+      output: result.fullContent,
+      isError: result.isError,
+      truncated: result.truncated,
+      durationMs: result.durationMs,
+    });
+    await this.#recorder.append(ToolCallLifecycle, "tool_call_ended", {
+      kind: "ended",
+      at: Date.now(),
+      callId: call.id,
+      toolName: call.name,
+      output: result.fullContent,
+      isError: result.isError,
+      durationMs: Math.max(0, Math.round(result.durationMs)),
+    });
+    return {
+      toolCallId: call.id,
+      toolName: call.name,
+      content: result.content,
+      isError: result.isError,
+    };
+  }
+
+  async #drainSteering(): Promise<void> {
+    while (this.#steering.length > 0) {
+      const content = this.#steering.shift()!;
+      await this.#pushHistory({ kind: "steering", content, source: "host", at: Date.now() });
+      this.#emit({ kind: "steering_injected", content });
+    }
+  }
+
+  async #detectLoop(): Promise<void> {
+    if (this.#config.enableLoopDetection === false) return;
+    const window = this.#config.loopDetectionWindow ?? 10;
+    // Warn again only after a whole new window of calls.
+    if (this.#signatures.length - this.#lastLoopWarningAt < window) return;
+    if (!detectLoop(this.#signatures, window)) return;
+    this.#lastLoopWarningAt = this.#signatures.length;
+    const message = `Loop detected: the last ${window} tool calls follow a repeating pattern. ` +
+      "Try a different approach.";
+    await this.#pushHistory({
+      kind: "steering",
+      content: message,
+      source: "loop_detection",
+      at: Date.now(),
+    });
+    this.#emit({ kind: "loop_detection", message });
+  }
+
+  #checkContextUsage(): boolean {
+    const window = this.#profile.contextWindowSize;
+    if (!(window > 0)) return false;
+    const approxTokens = this.#historyChars / 4;
+    if (approxTokens <= window * 0.8) return false;
+    this.#warn(
+      `Context usage at ~${Math.round((approxTokens / window) * 100)}% of context window`,
+      "context_window",
+    );
+    return true;
+  }
+
+  /** Adds a turn to the history and writes its record. */
+  async #pushHistory(turn: HistoryTurn, response?: LlmResponse): Promise<void> {
+    this.#history.push(turn);
+    this.#historyChars += turnChars(turn);
+    await this.#persistTurn(turn, response);
+  }
+
+  #persistTurn(turn: HistoryTurn, response?: LlmResponse): Promise<AppendedTurn | undefined> {
+    const r = this.#recorder;
+    switch (turn.kind) {
+      case "user":
+        return r.append(UserTurn, "user_turn", { at: turn.at, content: turn.content });
+      case "system":
+        return r.append(SystemTurn, "system_turn", { at: turn.at, content: turn.content });
+      case "steering":
+        return r.append(SteeringTurn, "steering_turn", {
+          at: turn.at,
+          content: turn.content,
+          source: turn.source,
+        });
+      case "tool_results":
+        return r.append(ToolResultsTurn, "tool_results_turn", {
+          at: turn.at,
+          results: turn.results.map((res) => ({
+            callId: res.toolCallId,
+            toolName: res.toolName ?? "",
+            content: res.content,
+            isError: res.isError,
+          })),
+        });
+      case "assistant":
+        return r.append(AssistantTurn, "assistant_turn", {
+          at: turn.at,
+          text: turn.text,
+          toolCalls: turn.toolCalls.map((c) => ({
+            callId: c.id,
+            name: c.name,
+            arguments: c.rawArguments || JSON.stringify(c.arguments),
+          })),
+          reasoning: turn.reasoning,
+          usage: usageRecord(turn.usage),
+          responseId: turn.responseId || undefined,
+          model: response?.model,
+          finishReason: response?.finishReason.raw ?? response?.finishReason.reason,
+        });
+    }
+  }
+
+  // ---- shutdown -----------------------------------------------------------
+
+  #shutdown(finalState: SessionFinalStateLabel, error?: unknown): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#state = "closed";
+      this.#finalState = finalState;
+      if (!this.#abort.signal.aborted) this.#abort.abort(new DOMException("closed", "AbortError"));
+      await this.#subagents.closeAll().catch(() => {});
+      if (this.#started) {
+        try {
+          await this.#recorder.append(SessionLifecycle, "session_ended", {
+            kind: "ended",
+            at: Date.now(),
+            finalState,
+            error: error === undefined ? undefined : String((error as Error)?.message ?? error),
+          });
+        } catch (writeError) {
+          // The session is ending anyway; say so on the stream rather than hide it.
+          if (error === undefined) {
+            this.#emit({
+              kind: "error",
+              message: (writeError as Error).message,
+              code: codeOf(writeError),
+            });
+          }
+        }
+        await this.#recorder.flush();
+      }
+      this.#emit({ kind: "session_end", finalState, contextId: this.contextId });
+      this.#hub.close();
+    })();
+    return this.#closing;
+  }
+
+  #requireOpen(): void {
+    if (this.#state === "closed" || this.#closing) {
+      throw new SessionError("Closed", `session ${this.id} is closed`);
+    }
+  }
+
+  #warn(message: string, source: WarningSource): void {
+    this.#emit({ kind: "warning", message, source });
+  }
+
+  #emit(data: SessionEventData): void {
+    this.#hub.emit({ ...data, timestamp: Date.now(), sessionId: this.id } as SessionEvent);
+  }
+
+  /** @internal The abort signal of the session, for its subagent manager. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+}
+
+function toMessages(turn: HistoryTurn): LlmMessage[] {
+  switch (turn.kind) {
+    case "user":
+      return [userMessage(turn.content)];
+    case "steering":
+      return [userMessage(turn.content)];
+    case "system":
+      // Providers accept one system prompt; a mid-conversation notice goes as user text.
+      return [userMessage(`[system notice] ${turn.content}`)];
+    case "assistant":
+      return [turn.message.content.length ? turn.message : assistantMessage(turn.text)];
+    case "tool_results":
+      return [toolResultsMessage(turn.results)];
+  }
+}
+
+function turnChars(turn: HistoryTurn): number {
+  switch (turn.kind) {
+    case "assistant":
+      return turn.text.length + (turn.reasoning?.length ?? 0) +
+        turn.toolCalls.reduce((n, c) => n + c.rawArguments.length, 0);
+    case "tool_results":
+      return turn.results.reduce((n, r) => n + r.content.length, 0);
+    default:
+      return turn.content.length;
+  }
+}
+
+function usageRecord(u: Usage) {
+  const int = (n: number | undefined) =>
+    n === undefined || !Number.isFinite(n) ? undefined : Math.max(0, Math.round(n));
+  return {
+    inputTokens: int(u.inputTokens) ?? 0,
+    outputTokens: int(u.outputTokens) ?? 0,
+    totalTokens: int(u.totalTokens) ?? 0,
+    reasoningTokens: int(u.reasoningTokens),
+    cacheReadTokens: int(u.cacheReadTokens),
+    cacheWriteTokens: int(u.cacheWriteTokens),
+  };
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" ? code : undefined;
+}
