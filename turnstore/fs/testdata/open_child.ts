@@ -6,8 +6,9 @@ const [target, hold] = Deno.args;
 try {
   const store = await openFsStore(target);
   console.log(JSON.stringify({ opened: true }));
-  if (hold === "hold") await new Promise(() => {}); // killed by the parent
-  await store.close();
+  // A pending timer keeps the process (and its lock) alive until the parent kills it.
+  if (hold === "hold") setInterval(() => {}, 60_000);
+  else await store.close();
 } catch (error) {
   const e = error as { code?: string; message?: string };
   console.log(JSON.stringify({ opened: false, code: e.code, message: e.message }));

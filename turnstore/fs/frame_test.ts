@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { checkFrame, decodeHeader, encodeFrame, FRAME_HEADER_BYTES, RecordKind } from "./frame.ts";
+import { decodeTurn, encodeTurn, type TurnRecordData } from "./codec.ts";
+import { parseFsTarget } from "./options.ts";
+import { isTurnStoreError } from "../core/errors.ts";
+
+Deno.test("a frame round-trips, and any flipped byte is caught by a checksum", () => {
+  const body = new Uint8Array(64).map((_, i) => i * 3);
+  const frame = encodeFrame(RecordKind.turn, body);
+  assert.equal(frame.length, FRAME_HEADER_BYTES + 64);
+  const ok = checkFrame(frame);
+  assert.ok(typeof ok !== "string");
+  assert.equal(ok.kind, RecordKind.turn);
+  assert.deepEqual(ok.body, body);
+  for (let i = 0; i < frame.length; i++) {
+    const bad = frame.slice();
+    bad[i] ^= 0x01;
+    assert.equal(typeof checkFrame(bad), "string", `byte ${i} flipped`);
+  }
+  assert.equal(decodeHeader(frame.subarray(0, 10)), undefined, "a short header is no header");
+  assert.match(checkFrame(frame.subarray(0, 30)) as string, /cut short/);
+});
+
+Deno.test("a turn body round-trips every optional field", () => {
+  const turn: TurnRecordData = {
+    turnId: 2 ** 40,
+    contextId: 7,
+    parentTurnId: 2 ** 40 - 1,
+    depth: 123_456,
+    typeId: "forge.agent.user_turn ✓",
+    typeVersion: 4_000_000_000,
+    contentHash: "ab".repeat(32),
+    fsRootHash: "cd".repeat(32),
+    idempotencyKey: "key é",
+    payload: new Uint8Array([0, 1, 255]),
+  };
+  assert.deepEqual(decodeTurn(encodeTurn(turn)), turn);
+  const bare = { ...turn, fsRootHash: undefined, idempotencyKey: undefined };
+  assert.deepEqual(decodeTurn(encodeTurn(bare)), bare);
+});
+
+Deno.test("an fs target names a directory and an optional durability; anything else is InvalidInput", () => {
+  assert.deepEqual(parseFsTarget("./data"), { dir: "./data", durability: "group" });
+  assert.deepEqual(parseFsTarget("/x/y?durability=fsync"), { dir: "/x/y", durability: "fsync" });
+  assert.deepEqual(parseFsTarget("d?durability=none"), { dir: "d", durability: "none" });
+  for (
+    const [bad, mention] of [
+      ["", "directory"],
+      ["?durability=fsync", "directory"],
+      ["d?durability=sometimes", "sometimes"],
+      ["d?speed=fast", "speed"],
+    ]
+  ) {
+    assert.throws(() => parseFsTarget(bad), (e: Error) => {
+      assert.ok(isTurnStoreError(e, "InvalidInput"), String(e));
+      assert.ok(e.message.includes(mention), e.message);
+      return true;
+    });
+  }
+});
