@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { foldStream, responseToEvents, StreamAccumulator } from "./accumulate.ts";
+import { ServerError } from "./errors.ts";
+import { makeUsage, toolCallFromObject } from "./messages.ts";
+import type { LlmResponse, LlmStreamEvent } from "./types.ts";
+
+async function* from(events: LlmStreamEvent[]): AsyncGenerator<LlmStreamEvent> {
+  for (const event of events) yield event;
+}
+
+const response: LlmResponse = {
+  id: "r1",
+  model: "m",
+  provider: "p",
+  message: {
+    role: "assistant",
+    content: [
+      { kind: "thinking", thinking: { text: "think", signature: "s", provider: "p" } },
+      { kind: "text", text: "hello world" },
+      { kind: "tool_call", toolCall: toolCallFromObject("c1", "t", { a: 1 }) },
+    ],
+  },
+  finishReason: { reason: "tool_calls" },
+  usage: makeUsage(3, 4),
+  warnings: [],
+};
+
+Deno.test("accumulate: a response turned into events folds back into the same response", async () => {
+  const events = responseToEvents(response, 4);
+  assert.deepEqual(await foldStream(from(events)), response);
+  const accumulator = new StreamAccumulator("p");
+  for (const event of events) accumulator.add(event);
+  assert.deepEqual(
+    accumulator.response({ finishReason: response.finishReason, usage: response.usage }),
+    response,
+  );
+});
+
+Deno.test("accumulate: parts keep the order their segments started, even when interleaved", () => {
+  const accumulator = new StreamAccumulator("p");
+  const events: LlmStreamEvent[] = [
+    { type: "stream_start", id: "x", model: "m" },
+    { type: "text_start", textId: "t1" },
+    { type: "tool_call_start", toolCallId: "c1", name: "read" },
+    { type: "text_delta", textId: "t1", delta: "hi " },
+    { type: "tool_call_delta", toolCallId: "c1", argumentsDelta: '{"p":' },
+    { type: "text_delta", textId: "t1", delta: "there" },
+    { type: "tool_call_delta", toolCallId: "c1", argumentsDelta: "1}" },
+  ];
+  for (const event of events) accumulator.add(event);
+  assert.deepEqual(accumulator.content(), [
+    { kind: "text", text: "hi there" },
+    {
+      kind: "tool_call",
+      toolCall: { id: "c1", name: "read", arguments: { p: 1 }, rawArguments: '{"p":1}' },
+    },
+  ]);
+  assert.equal(accumulator.hasToolCalls(), true);
+});
+
+Deno.test("accumulate: foldStream throws the stream's error event", async () => {
+  const error = new ServerError("overloaded");
+  await assert.rejects(
+    foldStream(from([{ type: "stream_start" }, { type: "error", error }])),
+    (thrown) => thrown === error,
+  );
+});
+
+Deno.test("accumulate: a stream with neither finish nor error is an invalid_response", async () => {
+  await assert.rejects(foldStream(from([{ type: "stream_start" }])), { code: "invalid_response" });
+});
+
+Deno.test("accumulate: an iterator that throws a plain error becomes a network error", async () => {
+  async function* broken(): AsyncGenerator<LlmStreamEvent> {
+    yield { type: "stream_start" };
+    throw new TypeError("socket closed");
+  }
+  await assert.rejects(
+    foldStream(broken()),
+    (e: ServerError) => e.code === "network" && /socket closed/.test(e.message),
+  );
+});
