@@ -60,6 +60,8 @@ export * from "./http/client.ts";
 export { parseSse, type SseEvent } from "./http/sse.ts";
 export * from "./protocol/wire.ts";
 export * from "./protocol/compress.ts";
+export * from "./fstree/tree.ts";
+export * from "./fstree/snapshot.ts";
 
 /** The opener of "cxdb:" (and "cxdbs:") URLs for `openTurnStore`'s `schemes` option. */
 export const cxdbScheme: StoreOpener = (_rest: string, url: string): Promise<ForgeStore> =>

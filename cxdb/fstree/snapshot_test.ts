@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { blake3Hex, toHex } from "@forge/turnstore";
+import { captureSnapshot, diffSnapshots, FsTreeError, uploadSnapshot } from "./snapshot.ts";
+import { decodeTree, encodeTree } from "./tree.ts";
+import { startPeer } from "../testing/peer.ts";
+import { openCxdbStore } from "../store/store.ts";
+
+const fixture = JSON.parse(
+  Deno.readTextFileSync(
+    new URL("../../../shared/cxdb-fixtures/fstree/fstree_basic.json", import.meta.url),
+  ),
+);
+
+/** The fixture's workspace: the four files its README names, with their modes. */
+async function fixtureWorkspace(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "fstree-" });
+  await Deno.mkdir(`${dir}/src`);
+  const files: [string, string, number][] = [
+    ["README.md", "# Test", 0o644],
+    ["script.sh", "#!/bin/bash\necho hi", 0o755],
+    ["src/main.go", "package main", 0o644],
+    ["src/lib.go", "package main\n\nfunc foo() {}", 0o644],
+  ];
+  for (const [path, text, mode] of files) {
+    await Deno.writeTextFile(`${dir}/${path}`, text);
+    await Deno.chmod(`${dir}/${path}`, mode);
+  }
+  await Deno.chmod(`${dir}/src`, 0o755);
+  return dir;
+}
+
+const te = new TextEncoder();
+
+Deno.test("BLAKE3 of '' and 'hello' match the fstree fixture", () => {
+  assert.equal(blake3Hex(new Uint8Array()), fixture.blake3.empty);
+  assert.equal(blake3Hex(te.encode("hello")), fixture.blake3.hello);
+});
+
+Deno.test("capturing the fixture workspace reproduces its root hash and every tree byte for byte", async () => {
+  const dir = await fixtureWorkspace();
+  try {
+    const snap = await captureSnapshot(dir);
+    assert.equal(snap.rootHash, fixture.root_hash_hex);
+    assert.deepEqual(
+      Object.fromEntries([...snap.trees].map(([h, b]) => [h, toHex(b)])),
+      fixture.trees,
+    );
+    for (const [path, hash] of Object.entries(fixture.files)) {
+      assert.equal(snap.entries.get(path)?.hash, hash, path);
+    }
+    assert.deepEqual(snap.stats, { files: 4, dirs: 1, symlinks: 0, bytes: 64 });
+    assert.equal([...snap.trees.keys()].at(-1), snap.rootHash, "the root tree comes last");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a tree decodes back to its entries, and re-encodes to the same bytes", () => {
+  for (const hex of Object.values(fixture.trees) as string[]) {
+    const bytes = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+    const entries = decodeTree(bytes);
+    assert.equal(toHex(encodeTree(entries)), hex);
+  }
+  assert.throws(() => decodeTree(Uint8Array.of(0x81, 0x01, 0x02)), TypeError);
+});
+
+Deno.test("symlinks are kept as links (hash of the target), excludes and caps apply", async () => {
+  const dir = await fixtureWorkspace();
+  try {
+    await Deno.symlink("src/main.go", `${dir}/link`);
+    await Deno.mkdir(`${dir}/node_modules/x`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/node_modules/x/big.js`, "x".repeat(10));
+    await Deno.writeTextFile(`${dir}/debug.log`, "log");
+    const snap = await captureSnapshot(dir, { exclude: ["node_modules", "*.log"] });
+    const link = snap.entries.get("link")!;
+    assert.equal(link.kind, 2);
+    assert.equal(link.hash, blake3Hex(te.encode("src/main.go")));
+    assert.equal(link.size, "src/main.go".length);
+    assert.equal(snap.entries.has("node_modules"), false);
+    assert.equal(snap.entries.has("debug.log"), false);
+    await assert.rejects(
+      captureSnapshot(dir, { exclude: ["node_modules"], maxFileSize: 10 }),
+      (e: unknown) =>
+        e instanceof FsTreeError && e.code === "TooLarge" && e.message.includes("script.sh is") &&
+        e.message.includes("10-byte cap"),
+    );
+    await assert.rejects(
+      captureSnapshot(dir, { maxFiles: 2 }),
+      (e: unknown) => e instanceof FsTreeError && e.code === "TooMany",
+    );
+    await assert.rejects(
+      captureSnapshot(`${dir}/README.md`),
+      (e: unknown) => e instanceof FsTreeError && e.code === "NotADirectory",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a snapshot uploads, attaches to a turn, browses over HTTP, and a second one uploads only what changed", async () => {
+  const dir = await fixtureWorkspace();
+  await using peer = await startPeer();
+  await using store = await openCxdbStore(peer.url);
+  try {
+    const first = await captureSnapshot(dir);
+    const up1 = await uploadSnapshot(store, first);
+    assert.equal(up1.uploaded, 6, "4 files + 2 trees");
+    assert.equal(up1.newOnServer, 6);
+    const ctx = await store.createContext();
+    const turn = await store.appendTurn({
+      contextId: ctx.contextId,
+      typeId: "test.item",
+      typeVersion: 1,
+      payload: te.encode("with fs"),
+      fsRootHash: first.rootHash,
+    });
+    const later = await store.appendTurn({
+      contextId: ctx.contextId,
+      typeId: "test.item",
+      typeVersion: 1,
+      payload: te.encode("inherits"),
+    });
+    assert.equal(await store.getFsRoot(later.turnId), first.rootHash);
+    const listing = await store.http!.listFs(later.turnId, "src");
+    assert.deepEqual(listing?.entries.map((e) => e.name), ["lib.go", "main.go"]);
+    assert.equal(listing?.fs_root_hash, first.rootHash);
+    assert.deepEqual(
+      await store.http!.readFsFile(turn.turnId, "src/main.go"),
+      te.encode("package main"),
+    );
+    assert.equal(await store.http!.readFsFile(turn.turnId, "nope.txt"), undefined);
+
+    await Deno.writeTextFile(`${dir}/src/main.go`, "package main // changed");
+    await Deno.writeTextFile(`${dir}/NEW.md`, "new");
+    await Deno.remove(`${dir}/script.sh`);
+    const second = await captureSnapshot(dir);
+    assert.deepEqual(diffSnapshots(first, second), {
+      added: ["NEW.md"],
+      removed: ["script.sh"],
+      modified: ["src/main.go"],
+    });
+    assert.deepEqual(diffSnapshots(second, second), { added: [], removed: [], modified: [] });
+    const up2 = await uploadSnapshot(store, second, { previous: first });
+    assert.equal(up2.uploaded, 4, "NEW.md, main.go, src tree, root tree");
+    assert.equal(up2.skipped, 2, "README.md and lib.go were already there");
+    const t3 = await store.appendTurn({
+      contextId: ctx.contextId,
+      typeId: "test.item",
+      typeVersion: 1,
+      payload: te.encode("second"),
+    });
+    await store.attachFs(t3.turnId, second.rootHash);
+    assert.equal(await store.getFsRoot(t3.turnId), second.rootHash);
+    assert.deepEqual(await store.http!.readFsFile(t3.turnId, "NEW.md"), te.encode("new"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
