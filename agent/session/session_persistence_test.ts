@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { MemoryStore } from "@forge/turnstore";
+import { agentBundle, agentCatalog } from "../records.ts";
+import { makeWorkspace, scriptedSession } from "../testing/harness.ts";
+import { FlakyStore, throwingStore } from "../testing/stores.ts";
+import type { ScriptedReply } from "../llm/scripted.ts";
+import type { SessionEvent } from "./events.ts";
+import { PersistenceError } from "./persistence.ts";
+
+const script = (dir: string): ScriptedReply[] => [
+  { toolCalls: [{ name: "read_file", arguments: { file_path: `${dir}/a.txt` } }] },
+  {
+    text: "writing",
+    toolCalls: [{
+      name: "write_file",
+      arguments: { file_path: `${dir}/b.txt`, content: "b\n" },
+    }],
+  },
+  { text: "all done" },
+];
+
+/** Events without what legitimately differs between runs (times, store ids, durations). */
+function comparable(events: readonly SessionEvent[]) {
+  return events.map((e) => {
+    const {
+      timestamp: _t,
+      contextId: _c,
+      durationMs: _d,
+      ...rest
+    } = e as SessionEvent & { contextId?: string; durationMs?: number };
+    return rest;
+  });
+}
+
+Deno.test("persistence off never touches the store", async () => {
+  await using ws = await makeWorkspace({ "a.txt": "a\n" });
+  const store = throwingStore();
+  const t = scriptedSession(ws, script(ws.dir), { store, persistence: "off" });
+  const result = await t.session.submit("go");
+  assert.equal(result.text, "all done");
+  await t.session.close();
+  assert.deepEqual(store.touched, []);
+  assert.equal(t.session.contextId, undefined);
+});
+
+Deno.test("with persistence off the session behaves exactly as with required: same events, same requests", async () => {
+  await using ws = await makeWorkspace({ "a.txt": "a\n" });
+  const off = scriptedSession(ws, script(ws.dir), { sessionId: "same", persistence: "off" });
+  await off.session.submit("go");
+  await off.session.close();
+  await off.ended;
+  await Deno.remove(`${ws.dir}/b.txt`);
+  const store = new MemoryStore();
+  const on = scriptedSession(ws, script(ws.dir), {
+    sessionId: "same",
+    persistence: "required",
+    store,
+  });
+  await on.session.submit("go");
+  await on.session.close();
+  await on.ended;
+  assert.deepEqual(comparable(on.events), comparable(off.events));
+  assert.deepEqual(on.provider.requests, off.provider.requests);
+  assert.ok(on.session.contextId, "the required session did write");
+});
+
+Deno.test("required mode writes one typed record per step, with deterministic keys, and publishes the bundle", async () => {
+  await using ws = await makeWorkspace({ "a.txt": "a\n" });
+  const store = new FlakyStore();
+  const t = scriptedSession(ws, script(ws.dir), {
+    sessionId: "s-1",
+    persistence: "required",
+    store,
+  });
+  await t.session.submit("go");
+  await t.session.close();
+  assert.ok(await store.getRegistryBundle(agentBundle.bundle_id));
+  const turns = await store.listTurns(t.session.contextId!);
+  const described = turns.map((turn) => {
+    const v = agentCatalog.decode(turn)!.value;
+    return v.kind ? `${turn.typeId}:${v.kind}` : turn.typeId;
+  });
+  assert.deepEqual(described, [
+    "forge.agent.session_lifecycle:started",
+    "forge.agent.user_turn",
+    "forge.agent.assistant_turn",
+    "forge.agent.tool_call_lifecycle:started",
+    "forge.agent.tool_call_lifecycle:ended",
+    "forge.agent.tool_results_turn",
+    "forge.agent.assistant_turn",
+    "forge.agent.tool_call_lifecycle:started",
+    "forge.agent.tool_call_lifecycle:ended",
+    "forge.agent.tool_results_turn",
+    "forge.agent.assistant_turn",
+    "forge.agent.session_lifecycle:ended",
+  ]);
+  assert.deepEqual(turns.map((turn) => turn.depth), turns.map((_, i) => i + 1), "one chain");
+  assert.equal(store.keys[0], "forge-agent:v1|3:s-1|1|15:session_started");
+  assert.equal(store.keys[2], "forge-agent:v1|3:s-1|3|14:assistant_turn");
+  const ended = agentCatalog.decode(turns[4])!.value;
+  assert.equal(ended.toolName, "read_file");
+  assert.equal(ended.isError, false);
+  assert.match(String(ended.output), /1.*a/, "the ended record holds the tool's output");
+  assert.equal(t.session.headTurnId, turns.at(-1)!.turnId);
+});
+
+Deno.test("required mode: a failing store fails the input with a PersistenceError and closes the session", async () => {
+  await using ws = await makeWorkspace({ "a.txt": "a\n" });
+  const store = new FlakyStore();
+  const t = scriptedSession(ws, script(ws.dir), {
+    persistence: "required",
+    store,
+    retry: { attempts: 2, backoffMs: 0 },
+  });
+  await t.session.start();
+  store.failAll = true;
+  const error = await t.session.submit("go").catch((e) => e);
+  assert.ok(error instanceof PersistenceError, String(error));
+  assert.equal(error.event, "user_turn");
+  assert.equal(t.provider.requests.length, 0, "the model was not called after the failed write");
+  assert.equal(t.session.state, "closed");
+  await t.ended;
+  const reported = t.events.find((e) => e.kind === "error");
+  assert.ok(reported?.kind === "error" && reported.code === "Persistence");
+  assert.equal(t.session.finalState, "failed");
+});
+
+Deno.test("best_effort mode: failed writes become warnings and the session goes on", async () => {
+  await using ws = await makeWorkspace({ "a.txt": "a\n" });
+  const store = new FlakyStore();
+  const t = scriptedSession(ws, script(ws.dir), {
+    persistence: "best_effort",
+    store,
+    retry: { attempts: 2, backoffMs: 0 },
+  });
+  await t.session.start();
+  // Fail every try of the 3rd and 4th writes after the start (user turn's retry included).
+  const base = store.appendCalls;
+  for (let i = 1; i <= 4; i++) store.failCalls.add(base + i);
+  const result = await t.session.submit("go");
+  assert.equal(result.text, "all done");
+  assert.equal(await Deno.readTextFile(`${ws.dir}/b.txt`), "b\n");
+  const warnings = t.events.filter((e) => e.kind === "warning");
+  assert.equal(warnings.length, 2);
+  assert.ok(warnings.every((w) => w.kind === "warning" && w.source === "persistence"));
+  await t.session.close();
+  const turns = await store.listTurns(t.session.contextId!);
+  assert.equal(turns.length, 12 - 2, "all but the two lost records, in one chain");
+});
+
+Deno.test("a write whose acknowledgement is lost is retried with the same key and stored once", async () => {
+  await using ws = await makeWorkspace({ "a.txt": "a\n" });
+  const store = new FlakyStore();
+  store.failureKind = "after_write";
+  const t = scriptedSession(ws, script(ws.dir), {
+    persistence: "required",
+    store,
+    retry: { attempts: 3, backoffMs: 0 },
+  });
+  await t.session.start();
+  store.failCalls.add(store.appendCalls + 2); // the assistant turn's first try
+  await t.session.submit("go");
+  await t.session.close();
+  const turns = await store.listTurns(t.session.contextId!);
+  assert.equal(turns.length, 12, "no duplicate turn");
+  assert.equal(store.appendCalls, 13, "one retry");
+  const keys = store.keys.filter((k) => k?.includes("assistant_turn"));
+  assert.equal(new Set(keys).size, keys.length - 1, "the retry reused its key");
+});
