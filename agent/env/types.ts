@@ -212,6 +212,34 @@ export interface GlobOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A network request through {@linkcode ExecutionEnvironment.fetchUrl}. */
+export interface FetchRequest {
+  /** An http or https URL. */
+  readonly url: string;
+  /** HTTP method (default GET). */
+  readonly method?: string;
+  /** Request headers. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Request body, as text. */
+  readonly body?: string;
+  /** Most response bytes kept (default 1 MiB). */
+  readonly maxBytes?: number;
+  /** Cancels the request. */
+  readonly signal?: AbortSignal;
+}
+
+/** The response of {@linkcode ExecutionEnvironment.fetchUrl}. Redirects are not followed. */
+export interface FetchResult {
+  /** HTTP status. */
+  readonly status: number;
+  /** Response headers (lower-case names). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body decoded as UTF-8, cut at `maxBytes`. */
+  readonly body: string;
+  /** Whether the body was cut. */
+  readonly truncated: boolean;
+}
+
 /**
  * Where the coding agent's tools run (spec §4.1). Paths may be absolute or
  * relative to {@linkcode ExecutionEnvironment.workingDirectory}. Every
@@ -236,6 +264,11 @@ export interface ExecutionEnvironment extends AsyncDisposable {
   grep(pattern: string, path?: string, options?: GrepOptions): Promise<GrepResult>;
   /** Finds files matching a glob under `path`; absolute paths, newest modification first. */
   glob(pattern: string, path?: string, options?: GlobOptions): Promise<string[]>;
+  /**
+   * Fetches a URL, when the environment offers network access at all (a
+   * confined environment only to the hosts it allows).
+   */
+  fetchUrl?(request: FetchRequest): Promise<FetchResult>;
   /** Prepares the environment (idempotent). */
   initialize(): Promise<void>;
   /** Releases everything the environment holds (idempotent). */
