@@ -8,7 +8,7 @@ import type { ForgeStore } from "@forge/turnstore";
 import type { ExecutionEnvironment } from "../env/types.ts";
 import type { LlmProvider, ReasoningEffort } from "../llm/types.ts";
 import type { ProviderProfile } from "../profiles/types.ts";
-import type { PersistenceMode, RetryPolicy } from "./persistence.ts";
+import type { PersistenceMode, PersistenceRetryPolicy } from "./persistence.ts";
 
 /** Everything a session needs; only `provider`, `profile` and `env` are required. */
 export interface SessionConfig {
@@ -51,7 +51,7 @@ export interface SessionConfig {
   /** How the store is used; default "off". */
   readonly persistence?: PersistenceMode;
   /** Retry policy of failed writes (see persistence.ts). */
-  readonly retry?: RetryPolicy;
+  readonly retry?: PersistenceRetryPolicy;
   /** Aborts the session: the current input stops and the session closes. */
   readonly signal?: AbortSignal;
   /** Set by the parent session on a subagent; not for hosts. */

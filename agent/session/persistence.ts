@@ -39,7 +39,7 @@ export type PersistenceMode = "off" | "best_effort" | "required";
 export const PERSISTENCE_MODES: readonly PersistenceMode[] = ["off", "best_effort", "required"];
 
 /** How failed writes are retried. */
-export interface RetryPolicy {
+export interface PersistenceRetryPolicy {
   /** Tries per write, 1 or more (1 = no retry). Default 3. */
   readonly attempts: number;
   /** Wait before the first retry, doubled for each later one. Default 10 ms. */
@@ -47,7 +47,7 @@ export interface RetryPolicy {
 }
 
 /** The default retry policy: 3 tries, 10 ms then 20 ms apart. */
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffMs: 10 };
+export const DEFAULT_RETRY: PersistenceRetryPolicy = { attempts: 3, backoffMs: 10 };
 
 /** A write the session needed could not be stored (mode `required`). */
 export class PersistenceError extends Error {
@@ -75,7 +75,7 @@ export interface SessionRecorderOptions {
   /** Receives a failed write in mode `best_effort`. */
   readonly onWarning?: (message: string, error: unknown) => void;
   /** Retry policy; default {@link DEFAULT_RETRY}. */
-  readonly retry?: RetryPolicy;
+  readonly retry?: PersistenceRetryPolicy;
 }
 
 /** Where a recorder starts its context. */
@@ -93,7 +93,7 @@ export class SessionRecorder {
   readonly #mode: PersistenceMode;
   readonly #sessionId: string;
   readonly #onWarning: (message: string, error: unknown) => void;
-  readonly #retry: RetryPolicy;
+  readonly #retry: PersistenceRetryPolicy;
   #contextId?: string;
   #head: TurnId = ROOT_TURN_ID;
   #sequence = 0;
