@@ -53,6 +53,7 @@ export class StreamAccumulator {
   #model = "";
   readonly #slots: Slot[] = [];
   readonly #byKey = new Map<string, Slot>();
+  #last: Slot | undefined;
 
   /** Creates an accumulator for responses of `provider`. */
   constructor(provider: string) {
@@ -154,6 +155,11 @@ export class StreamAccumulator {
   }
 
   #slot<K extends Slot["kind"]>(kind: K, key: string): Extract<Slot, { kind: K }> {
+    // Deltas come in runs for one segment; skip the map for the common case.
+    const last = this.#last;
+    if (last !== undefined && last.kind === kind && last.key === key) {
+      return last as Extract<Slot, { kind: K }>;
+    }
     const mapKey = `${kind}\u0000${key}`;
     let slot = this.#byKey.get(mapKey);
     if (!slot) {
@@ -165,6 +171,7 @@ export class StreamAccumulator {
       this.#byKey.set(mapKey, slot);
       this.#slots.push(slot);
     }
+    this.#last = slot;
     return slot as Extract<Slot, { kind: K }>;
   }
 }

@@ -11,7 +11,7 @@ import { type FinishDetails, StreamAccumulator } from "./accumulate.ts";
 import { InvalidResponseError, LlmError, NetworkError } from "./errors.ts";
 import { errorFromFailure, type FetchLike, postJson, readJsonBody, readRateLimit } from "./http.ts";
 import { abortedError, DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.ts";
-import { parseSse, type SseEvent } from "./sse.ts";
+import { parseSseBatches, type SseEvent } from "./sse.ts";
 import type {
   FinishEvent,
   JsonObject,
@@ -147,26 +147,26 @@ export class HttpLlmProvider implements LlmProvider {
       };
       return;
     }
-    yield* this.#translate(response, signal);
-  }
-
-  async *#translate(response: Response, signal?: AbortSignal): AsyncGenerator<LlmStreamEvent> {
+    // Translation is inline rather than a delegated generator: one less await per event.
     const accumulator = new StreamAccumulator(this.name);
     const translator = this.#wire.translator();
     const rateLimit = readRateLimit(response.headers);
     const finishWith = (signalEvent: FinishSignal): FinishEvent =>
       accumulator.finish(rateLimit ? { ...signalEvent, rateLimit } : signalEvent);
-    const sse = parseSse(response.body!);
+    const sse = parseSseBatches(response.body);
     try {
-      for await (const event of sse) {
-        if (signal?.aborted) throw abortedError(signal, this.name);
-        for (const out of translator.push(event)) {
-          if (out.type === "finish_signal") {
-            yield finishWith(out);
-            return;
+      for await (const batch of sse) {
+        for (const event of batch) {
+          // Checked per event: a consumer may abort between two events of one chunk.
+          if (signal?.aborted) throw abortedError(signal, this.name);
+          for (const out of translator.push(event)) {
+            if (out.type === "finish_signal") {
+              yield finishWith(out);
+              return;
+            }
+            accumulator.add(out);
+            yield out;
           }
-          accumulator.add(out);
-          yield out;
         }
       }
       if (signal?.aborted) throw abortedError(signal, this.name);

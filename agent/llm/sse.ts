@@ -45,61 +45,66 @@ export class SseParser {
     if (this.#pendingCr && input.startsWith("\n")) input = input.slice(1);
     this.#pendingCr = false;
     let start = 0;
-    for (let i = 0; i < input.length; i++) {
-      const char = input.charCodeAt(i);
-      if (char !== 0x0a && char !== 0x0d) continue;
-      this.#line(input.slice(start, i), events);
-      if (char === 0x0d) {
-        if (i + 1 < input.length) {
-          if (input.charCodeAt(i + 1) === 0x0a) i++;
+    // indexOf scans natively; each position is searched for at most once per kind.
+    let lf = input.indexOf("\n");
+    let cr = input.indexOf("\r");
+    while (true) {
+      if (lf !== -1 && lf < start) lf = input.indexOf("\n", start);
+      if (cr !== -1 && cr < start) cr = input.indexOf("\r", start);
+      const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (end === -1) break;
+      this.#line(input.slice(start, end), events);
+      start = end + 1;
+      if (end === cr) {
+        if (end + 1 < input.length) {
+          if (input.charCodeAt(end + 1) === 0x0a) start = end + 2;
         } else {
           this.#pendingCr = true;
         }
       }
-      start = i + 1;
     }
     this.#buffer = input.slice(start);
     return events;
   }
 
   #line(line: string, events: SseEvent[]): void {
-    if (line === "") {
+    if (line.length === 0) {
       this.#dispatch(events);
       return;
     }
-    if (line.startsWith(":")) return; // comment, often a keep-alive
     const colon = line.indexOf(":");
+    if (colon === 0) return; // comment, often a keep-alive
     const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    switch (field) {
-      case "event":
-        this.#eventName = value;
-        break;
-      case "data":
-        this.#data.push(value);
-        this.#hasData = true;
-        break;
-      case "id":
-        if (!value.includes("\u0000")) this.#lastId = value;
-        break;
-      case "retry":
-        if (/^\d+$/.test(value)) this.#retry = Number(value);
-        break;
-      default:
-        break; // unknown fields are ignored by the standard
+    // One optional space after the colon belongs to the syntax, not the value.
+    const valueStart = colon === -1
+      ? line.length
+      : line.charCodeAt(colon + 1) === 0x20
+      ? colon + 2
+      : colon + 1;
+    if (field === "data") {
+      this.#data.push(line.slice(valueStart));
+      this.#hasData = true;
+    } else if (field === "event") {
+      this.#eventName = line.slice(valueStart);
+    } else if (field === "id") {
+      const value = line.slice(valueStart);
+      if (!value.includes("\u0000")) this.#lastId = value;
+    } else if (field === "retry") {
+      const value = line.slice(valueStart);
+      if (/^\d+$/.test(value)) this.#retry = Number(value);
     }
+    // Unknown fields are ignored by the standard.
   }
 
   #dispatch(events: SseEvent[]): void {
     if (this.#hasData) {
-      const event: SseEvent = {
-        event: this.#eventName === "" ? "message" : this.#eventName,
-        data: this.#data.join("\n"),
-        id: this.#lastId,
-        ...(this.#retry === undefined ? {} : { retry: this.#retry }),
-      };
-      events.push(event);
+      const data = this.#data.length === 1 ? this.#data[0] : this.#data.join("\n");
+      const event = this.#eventName === "" ? "message" : this.#eventName;
+      events.push(
+        this.#retry === undefined
+          ? { event, data, id: this.#lastId }
+          : { event, data, id: this.#lastId, retry: this.#retry },
+      );
     }
     this.#eventName = "";
     this.#data = [];
@@ -108,10 +113,13 @@ export class SseParser {
 }
 
 /**
- * Parses a byte stream as server-sent events. Stopping the iteration early
- * cancels the underlying stream, releasing the connection.
+ * Parses a byte stream as server-sent events, yielding the events completed
+ * by each chunk together: one await per chunk rather than per event.
+ * Stopping the iteration early cancels the underlying stream.
  */
-export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+export async function* parseSseBatches(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<SseEvent[]> {
   const parser = new SseParser();
   const decoder = new TextDecoder("utf-8");
   const reader = body.getReader();
@@ -121,13 +129,23 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
       const { done, value } = await reader.read();
       if (done) {
         finished = true;
-        yield* parser.push(decoder.decode());
+        const last = parser.push(decoder.decode());
+        if (last.length > 0) yield last;
         return;
       }
-      yield* parser.push(decoder.decode(value, { stream: true }));
+      const events = parser.push(decoder.decode(value, { stream: true }));
+      if (events.length > 0) yield events;
     }
   } finally {
     if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
+}
+
+/**
+ * Parses a byte stream as server-sent events. Stopping the iteration early
+ * cancels the underlying stream, releasing the connection.
+ */
+export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+  for await (const batch of parseSseBatches(body)) yield* batch;
 }
