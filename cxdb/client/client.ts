@@ -181,6 +181,8 @@ export class CxdbClient {
   #maxTurnSeen = 0n;
   #claimed = new Set<string>();
   #recoveries = new Set<Promise<void>>();
+  /** Connections in a row that closed before answering anything. */
+  #fruitless = 0;
 
   /** Counters: connections, drops, recovered and resent appends. */
   readonly stats: ClientStats = { connects: 0, drops: 0, recoveredAppends: 0, resentAppends: 0 };
@@ -546,18 +548,30 @@ export class CxdbClient {
     this.#connecting = (async () => {
       let lastError: unknown;
       for (let attempt = 0; attempt < this.#attempts && !this.#closed; attempt++) {
-        if (attempt > 0) {
-          await this.#sleep(Math.min(this.#maxDelay, this.#initialDelay * 2 ** (attempt - 1)));
+        const step = attempt + this.#fruitless;
+        if (step > 0) {
+          await this.#sleep(Math.min(this.#maxDelay, this.#initialDelay * 2 ** (step - 1)));
           if (this.#closed) return;
         }
         try {
-          const conn = this.#tls
-            ? await Deno.connectTls({
+          let conn: Deno.Conn;
+          if (this.#tls) {
+            const tls = await Deno.connectTls({
               hostname: this.#hostname,
               port: this.#port,
               caCerts: this.#tls.caCerts,
-            })
-            : await Deno.connect({ hostname: this.#hostname, port: this.#port });
+            });
+            try {
+              // Fail here, as a connect error, rather than on the first read.
+              await tls.handshake();
+            } catch (error) {
+              tls.close();
+              throw error;
+            }
+            conn = tls;
+          } else {
+            conn = await Deno.connect({ hostname: this.#hostname, port: this.#port });
+          }
           if (this.#closed) {
             conn.close();
             return;
@@ -618,12 +632,15 @@ export class CxdbClient {
     const parser = new FrameParser();
     const buf = new Uint8Array(256 * 1024);
     let cause: unknown;
+    let answered = false;
     try {
       for (;;) {
         const n = await conn.read(buf);
         if (n === null) break;
         parser.push(buf.subarray(0, n));
         for (let f = parser.next(); f; f = parser.next()) {
+          answered = true;
+          this.#fruitless = 0;
           const p = this.#inflight.get(f.header.reqId);
           if (!p) continue; // timed out or aborted: the answer is no longer wanted
           this.#inflight.delete(f.header.reqId);
@@ -640,10 +657,10 @@ export class CxdbClient {
     } catch (error) {
       cause = error;
     }
-    this.#lost(conn, cause);
+    this.#lost(conn, cause, answered);
   }
 
-  #lost(conn: Deno.Conn, cause: unknown): void {
+  #lost(conn: Deno.Conn, cause: unknown, answered = true): void {
     if (conn !== this.#conn) return;
     this.#conn = undefined;
     this.#isolating = false;
@@ -651,8 +668,28 @@ export class CxdbClient {
       conn.close();
     } catch { /* already closed */ }
     if (this.#closed) return;
-    const unanswered = [...this.#inflight.values()].filter((p) => !p.settled);
+    // Each connection sends its own HELLO: an unanswered one is not retried.
+    const unanswered = [...this.#inflight.values()].filter((p) => {
+      if (p.msgType !== MsgType.HELLO) return !p.settled;
+      p.reject(new CxdbError("ConnectionDropped", p.op, `${p.op}: connection closed`));
+      return false;
+    });
     this.#inflight.clear();
+    if (!answered && ++this.#fruitless >= this.#attempts) {
+      // The server accepts and closes without answering anything: give up.
+      this.#fruitless = 0;
+      for (const p of [...unanswered, ...this.#queue.splice(0)]) {
+        p.reject(
+          new CxdbError(
+            "Unavailable",
+            p.op,
+            `${p.op}: CXDB at ${this.address} closed ${this.#attempts} connections in a row without answering`,
+            { cause },
+          ),
+        );
+      }
+      return;
+    }
     if (unanswered.length === 0) {
       this.#pump();
       return;

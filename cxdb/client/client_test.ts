@@ -1,0 +1,314 @@
+import assert from "node:assert/strict";
+import { CxdbClient } from "./client.ts";
+import { CxdbError, ServerError } from "./errors.ts";
+import { encodeFrame, encodeResponse, FrameParser, MsgType } from "../protocol/wire.ts";
+import { startPeer } from "../testing/peer.ts";
+
+const te = new TextEncoder();
+
+/** A raw loopback server whose behaviour a test scripts frame by frame. */
+function rawServer(
+  onFrames: (frames: { msgType: number; reqId: bigint }[], conn: Deno.Conn) => Promise<void> | void,
+) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const loop = (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      (async () => {
+        const parser = new FrameParser();
+        const buf = new Uint8Array(65536);
+        try {
+          for (;;) {
+            const n = await conn.read(buf);
+            if (n === null) break;
+            parser.push(buf.subarray(0, n));
+            const frames = [];
+            for (let f = parser.next(); f; f = parser.next()) frames.push(f.header);
+            if (frames.length) await onFrames(frames, conn);
+          }
+        } catch { /* closed */ }
+      })();
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+      await loop;
+    },
+  };
+}
+
+Deno.test("answers are matched to requests by req_id, even out of order", async () => {
+  const held: { msgType: number; reqId: bigint }[] = [];
+  const server = rawServer(async (frames, conn) => {
+    for (const f of frames) if (f.msgType === MsgType.GET_HEAD) held.push(f);
+    if (held.length === 3) {
+      // Answer the three GET_HEADs newest first, each naming its own context.
+      for (const [i, f] of [...held.entries()].reverse()) {
+        await conn.write(encodeFrame(
+          MsgType.GET_HEAD,
+          0,
+          f.reqId,
+          encodeResponse.head({ contextId: String(i + 1), headTurnId: "0", headDepth: 0 }),
+        ));
+      }
+    }
+  });
+  const client = new CxdbClient({ port: server.port });
+  try {
+    const heads = await Promise.all(["1", "2", "3"].map((c) => client.getHead(c)));
+    assert.deepEqual(heads.map((h) => h.contextId), ["1", "2", "3"]);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("many requests are in flight at once on one connection", async () => {
+  let maxBatch = 0;
+  const server = rawServer(async (frames, conn) => {
+    const heads = frames.filter((f) => f.msgType === MsgType.GET_HEAD);
+    maxBatch = Math.max(maxBatch, heads.length);
+    for (const f of heads) {
+      await conn.write(
+        encodeFrame(
+          f.msgType,
+          0,
+          f.reqId,
+          encodeResponse.head({ contextId: "1", headTurnId: "0", headDepth: 0 }),
+        ),
+      );
+    }
+  });
+  const client = new CxdbClient({ port: server.port });
+  try {
+    await client.connect();
+    await Promise.all(Array.from({ length: 64 }, () => client.getHead("1")));
+    assert.ok(
+      maxBatch > 1,
+      `requests were pipelined (largest batch read by the server: ${maxBatch})`,
+    );
+    assert.equal(client.stats.connects, 1);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("an ERROR frame rejects only its request, naming the operation; the connection stays usable", async () => {
+  await using peer = await startPeer();
+  const client = new CxdbClient({ port: peer.port });
+  try {
+    const ctx = await client.createContext();
+    const bad = client.request(99, 0, new Uint8Array(), "MSG 99 (test)");
+    const before = client.request(
+      MsgType.GET_BEFORE,
+      0,
+      new Uint8Array(20),
+      "GET_BEFORE (context 1)",
+    );
+    await assert.rejects(
+      bad,
+      (e: unknown) =>
+        e instanceof ServerError && e.serverCode === 400 && e.message.includes("MSG 99 (test)"),
+    );
+    await assert.rejects(before, (e: unknown) => e instanceof ServerError && e.serverCode === 422);
+    assert.equal((await client.getHead(ctx.contextId)).contextId, ctx.contextId);
+    assert.equal(client.stats.connects, 1, "no reconnect was needed");
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("a request the server drops twice fails with ConnectionDropped naming it; the others are retried and succeed", async () => {
+  await using peer = await startPeer();
+  const client = new CxdbClient({ port: peer.port });
+  try {
+    const ctx = await client.createContext();
+    const results = await Promise.allSettled([
+      client.getHead(ctx.contextId),
+      client.getHead("424242"),
+      client.getHead(ctx.contextId),
+      client.appendTurn({
+        contextId: ctx.contextId,
+        typeId: "t",
+        typeVersion: 1,
+        payload: te.encode("a"),
+      }),
+    ]);
+    assert.equal(results[0].status, "fulfilled");
+    assert.equal(results[2].status, "fulfilled");
+    assert.equal(results[3].status, "fulfilled");
+    const failed = results[1] as PromiseRejectedResult;
+    assert.ok(
+      failed.reason instanceof CxdbError && failed.reason.code === "ConnectionDropped",
+      String(failed.reason),
+    );
+    assert.match(failed.reason.message, /GET_HEAD \(context 424242\)/);
+    assert.equal(peer.counts.appends, 1, "the append happened once");
+    assert.ok(client.stats.drops >= 2, "dropped, then dropped again when retried alone");
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("a timeout rejects with Timeout naming the operation; AbortSignal cancels", async () => {
+  const server = rawServer(() => {}); // never answers
+  const client = new CxdbClient({ port: server.port, timeoutMs: 50 });
+  try {
+    await assert.rejects(
+      client.getHead("7"),
+      (e: unknown) =>
+        e instanceof CxdbError && e.code === "Timeout" &&
+        e.message.includes("GET_HEAD (context 7)"),
+    );
+    const ac = new AbortController();
+    const pending = client.getHead("8", { signal: ac.signal, timeoutMs: 10_000 });
+    ac.abort();
+    await assert.rejects(pending, (e: unknown) => e instanceof CxdbError && e.code === "Aborted");
+    await assert.rejects(
+      client.getHead("9", { signal: AbortSignal.abort() }),
+      (e: unknown) => e instanceof CxdbError && e.code === "Aborted",
+    );
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("the queue is bounded: past maxQueued a request fails with QueueFull at once", async () => {
+  const server = rawServer(() => {});
+  const client = new CxdbClient({ port: server.port, maxInFlight: 1, maxQueued: 2, timeoutMs: 0 });
+  try {
+    await client.connect(); // the unanswered HELLO holds the one in-flight slot
+    const a = client.getHead("1");
+    const b = client.getHead("2");
+    await assert.rejects(
+      client.getHead("3"),
+      (e: unknown) =>
+        e instanceof CxdbError && e.code === "QueueFull" &&
+        e.message.includes("GET_HEAD (context 3)"),
+    );
+    const settled = Promise.allSettled([a, b]);
+    await client.close();
+    for (const r of await settled) {
+      assert.ok(
+        r.status === "rejected" && r.reason instanceof CxdbError && r.reason.code === "Closed",
+      );
+    }
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("an unreachable server fails queued requests with Unavailable after the backoff attempts", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const client = new CxdbClient({
+    port,
+    reconnect: { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
+  });
+  try {
+    await assert.rejects(
+      client.getHead("1"),
+      (e: unknown) =>
+        e instanceof CxdbError && e.code === "Unavailable" && e.message.includes("3 attempts"),
+    );
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("a connection closed by the server while idle is reopened on the next request", async () => {
+  await using peer = await startPeer();
+  const client = new CxdbClient({ port: peer.port });
+  try {
+    const ctx = await client.createContext();
+    peer.dropConnections();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await client.getHead(ctx.contextId)).contextId, ctx.contextId);
+    assert.equal(client.stats.connects, 2);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("large payloads travel zstd-compressed and come back intact", async () => {
+  await using peer = await startPeer();
+  const client = new CxdbClient({ port: peer.port, compressThreshold: 1024 });
+  try {
+    const ctx = await client.createContext();
+    const payload = te.encode("abc".repeat(100_000));
+    const appended = await client.appendTurn({
+      contextId: ctx.contextId,
+      typeId: "t",
+      typeVersion: 1,
+      payload,
+    });
+    assert.equal(appended.depth, 0, "CXDB's first turn has depth 0");
+    const [turn] = await client.getLast(ctx.contextId, 1, true);
+    assert.deepEqual(turn.payload, payload);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("TLS connections work with a trusted CA", async () => {
+  const dir = new URL("../testing/tls/", import.meta.url);
+  const cert = Deno.readTextFileSync(new URL("cert.pem", dir));
+  const key = Deno.readTextFileSync(new URL("key.pem", dir));
+  await using peer = await startPeer({ tls: { cert, key } });
+  const client = new CxdbClient({
+    hostname: "localhost",
+    port: peer.port,
+    tls: { caCerts: [cert] },
+  });
+  try {
+    const ctx = await client.createContext();
+    assert.match(ctx.contextId, /^[1-9]/);
+  } finally {
+    await client.close();
+  }
+  const untrusted = new CxdbClient({
+    hostname: "localhost",
+    port: peer.port,
+    tls: true,
+    reconnect: { attempts: 1 },
+  });
+  try {
+    await assert.rejects(
+      untrusted.getHead("1"),
+      (e: unknown) => e instanceof CxdbError && e.code === "Unavailable",
+    );
+  } finally {
+    await untrusted.close();
+  }
+});
+
+Deno.test("a server that keeps closing connections without answering makes requests fail with Unavailable, not hang", async () => {
+  const server = rawServer((_frames, conn) => conn.close());
+  const client = new CxdbClient({
+    port: server.port,
+    reconnect: { attempts: 3, initialDelayMs: 1 },
+  });
+  try {
+    await assert.rejects(
+      client.getHead("5"),
+      (e: unknown) =>
+        e instanceof CxdbError && e.code === "Unavailable" &&
+        e.message.includes("GET_HEAD (context 5)"),
+    );
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
