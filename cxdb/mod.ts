@@ -40,6 +40,7 @@ export type {
 } from "@forge/turnstore";
 export { CxdbStore, type CxdbStoreOptions, openCxdbStore } from "./store/store.ts";
 export { type CxdbStoreConfig, parseCxdbUrl } from "./store/url.ts";
+export { publishBundles, type PublishedBundle } from "./store/bundles.ts";
 export {
   type CallOptions,
   type ClientAppend,

@@ -696,6 +696,7 @@ export async function openCxdbStore(url: string): Promise<CxdbStore> {
       tls: config.tls ? { caCerts } : false,
       clientTag: config.clientTag,
       timeoutMs: config.timeoutMs,
+      reconnect: config.attempts ? { attempts: config.attempts } : undefined,
     },
   });
   try {

@@ -1,6 +1,6 @@
 /**
  * Parses the URL that configures a CXDB-backed store:
- * `cxdb://host:9009?http=http://host:9010&tls=1&ca=/path/ca.pem&tag=name&timeoutMs=30000`.
+ * `cxdb://host:9009?http=http://host:9010&tls=1&ca=/path/ca.pem&tag=name&timeoutMs=30000&attempts=8`.
  *
  * @module
  */
@@ -22,9 +22,11 @@ export interface CxdbStoreConfig {
   readonly clientTag?: string;
   /** Per-request timeout in ms. */
   readonly timeoutMs?: number;
+  /** Connection attempts before requests fail (backoff in between). */
+  readonly attempts?: number;
 }
 
-const KNOWN = new Set(["http", "tls", "ca", "tag", "timeoutMs"]);
+const KNOWN = new Set(["http", "tls", "ca", "tag", "timeoutMs", "attempts"]);
 
 /** Parses a `cxdb://` (or `cxdbs://`, TLS) URL; InvalidInput names what is wrong. */
 export function parseCxdbUrl(url: string): CxdbStoreConfig {
@@ -66,6 +68,12 @@ export function parseCxdbUrl(url: string): CxdbStoreConfig {
       `cxdb URL parameter timeoutMs must be a positive number, got ${JSON.stringify(timeout)}`,
     );
   }
+  const attempts = q.get("attempts");
+  if (attempts !== null && !(Number.isInteger(Number(attempts)) && Number(attempts) > 0)) {
+    throw new InvalidInputError(
+      `cxdb URL parameter attempts must be a positive integer, got ${JSON.stringify(attempts)}`,
+    );
+  }
   const tlsParam = q.get("tls");
   return {
     hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
@@ -75,5 +83,6 @@ export function parseCxdbUrl(url: string): CxdbStoreConfig {
     caFile: q.get("ca") ?? undefined,
     clientTag: q.get("tag") ?? undefined,
     timeoutMs: timeout === null ? undefined : Number(timeout),
+    attempts: attempts === null ? undefined : Number(attempts),
   };
 }
