@@ -152,9 +152,11 @@ export class FileOps {
   async fileExists(path: string, signal?: AbortSignal): Promise<boolean> {
     checkAborted(signal, `stat ${path}`);
     try {
-      await this.guard.forRead(path);
+      const real = await this.guard.forRead(path);
+      await Deno.lstat(real);
       return true;
     } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
       if (error instanceof EnvError && error.code === "NotFound") return false;
       throw error;
     }

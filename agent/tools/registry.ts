@@ -170,8 +170,8 @@ export class DefaultToolRegistry implements ToolRegistry {
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const error = new ToolTimeoutError(call.name, timeoutMs);
+          reject(error); // settle first, so an answer the abort provokes cannot win the race
           timeout.abort(error);
-          reject(error);
         }, timeoutMs);
       });
       run.catch(() => {}); // its late failure, if any, is not the caller's concern
