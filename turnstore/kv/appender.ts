@@ -2,10 +2,11 @@
  * Group commit. Appends queue up while a commit is in flight; each round
  * takes the queue, plans the turns of up to ten contexts against their
  * heads, and writes them in ONE atomic commit whose only checks are one per
- * context head. A head check also proves that no idempotency key of the
- * context appeared since it was read, because every write to a context's
- * keys moves its head. A failed check means another writer moved a head:
- * the round's appends are re-planned from fresh reads.
+ * context: "the slot above the head is still empty". That check also proves
+ * that no idempotency key of the context appeared since the head was
+ * observed, because every write to a context's keys fills that slot. A failed
+ * check means another writer moved a head: the round's appends are
+ * re-planned from fresh reads.
  *
  * @module
  */
@@ -15,17 +16,8 @@ import type { ValidAppend } from "../core/validate.ts";
 import { foreignParent, replayIdempotent, staleParent } from "../core/rules.ts";
 import { BudgetedAtomic, type CommitObserver, setBytes } from "./budget.ts";
 import type { IdBlocks } from "./id_blocks.ts";
-import type { ContextState, History } from "./history.ts";
-import {
-  contextKey,
-  type ContextValue,
-  fsKey,
-  idemKey,
-  type StoredBytes,
-  turnAtKey,
-  turnKey,
-  type TurnValue,
-} from "./keys.ts";
+import type { HeadState, History } from "./history.ts";
+import { fsKey, idemKey, type StoredBytes, turnAtKey, turnKey, type TurnValue } from "./keys.ts";
 import { LruMap } from "./lru.ts";
 import { MAX_CHECKS, MAX_GET_MANY } from "./limits.ts";
 
@@ -66,7 +58,7 @@ export class GroupCommitAppender {
   readonly #ids: IdBlocks;
   readonly #observer?: CommitObserver;
   /** Heads as of our last read or commit; a commit's check catches a stale one. */
-  readonly #heads = new LruMap<bigint, ContextState>(4096);
+  readonly #heads = new LruMap<bigint, HeadState>(4096);
   #queue: Queued[] = [];
   #seq = 0;
   #running?: Promise<void>;
@@ -80,7 +72,7 @@ export class GroupCommitAppender {
   }
 
   /** Records a head we just read or wrote, so the next append needs no read. */
-  noteHead(ctx: bigint, state: ContextState): void {
+  noteHead(ctx: bigint, state: HeadState): void {
     this.#heads.set(ctx, state);
   }
 
@@ -149,13 +141,16 @@ export class GroupCommitAppender {
 
   /** Plans and commits one round; returns the appends to try again later. */
   async #commitGroups(groups: Map<bigint, Queued[]>): Promise<Queued[]> {
-    const states = await this.#states([...groups.keys()]);
-    const existingKeys = await this.#existingKeys(groups, states);
+    // The common case needs no read at all: every head is cached, no keys.
+    const states = this.#cachedStates(groups) ?? await this.#states([...groups.keys()]);
+    const existingKeys = hasKeys(groups)
+      ? await this.#existingKeys(groups, states)
+      : new Map<string, bigint>();
     const op = new BudgetedAtomic(this.#kv);
     const planned: PlannedTurn[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
     const retry: Queued[] = [];
-    const newHeads = new Map<bigint, ContextValue>();
+    const newHeads = new Map<bigint, HeadState>();
 
     for (const [ctx, items] of groups) {
       const state = states.get(ctx);
@@ -163,7 +158,7 @@ export class GroupCommitAppender {
         for (const item of items) item.reject(new NotFoundError("context", item.req.contextId));
         continue;
       }
-      const original = state.value;
+      const original = state;
       let head = original.head;
       let depth = original.depth;
       const pendingKeys = new Map<string, PlannedTurn>();
@@ -231,7 +226,7 @@ export class GroupCommitAppender {
           continue;
         }
         const depthNext = depth + 1;
-        const id = await this.#ids.next(head);
+        const id = this.#ids.tryNext(head) ?? await this.#ids.next(head);
         const value: TurnValue = {
           id,
           parent: head,
@@ -245,7 +240,6 @@ export class GroupCommitAppender {
           setBytes(turnAtKey(id), { ctx, depth: depthNext });
         if (key !== undefined) (mutations++, bytes += setBytes(idemKey(ctx, key), id));
         if (req.fsRootHash) (mutations++, bytes += setBytes(fsKey(ctx, depthNext), req.fsRootHash));
-        if (!newHeads.has(ctx)) (mutations++, bytes += 2 * setBytes(contextKey(ctx), original));
         if (!op.fits(mutations, bytes)) {
           full = true;
           retry.push(item);
@@ -272,7 +266,7 @@ export class GroupCommitAppender {
         plannedIds.add(id);
         head = id;
         depth = depthNext;
-        newHeads.set(ctx, { ...original, head, depth });
+        newHeads.set(ctx, { head, depth });
       }
     }
 
@@ -280,9 +274,12 @@ export class GroupCommitAppender {
       for (const { settle } of afterCommit) settle();
       return retry;
     }
-    for (const [ctx, value] of newHeads) {
-      op.check(contextKey(ctx), states.get(ctx)!.versionstamp);
-      op.set(contextKey(ctx), value);
+    // The compare-and-set of each context: the slot just above the head we
+    // planned from must still be empty. Turns are never removed and a writer
+    // fills slot d + 1 only after seeing slot d, so an empty slot proves that
+    // nothing was appended (and no idempotency key written) in between.
+    for (const ctx of newHeads.keys()) {
+      op.check(turnKey(ctx, states.get(ctx)!.depth + 1), null);
     }
     const result = await op.commit(this.#observer);
     if (!result.ok) {
@@ -290,29 +287,39 @@ export class GroupCommitAppender {
       for (const ctx of newHeads.keys()) this.#heads.delete(ctx);
       return [...retry, ...planned.map((p) => p.item), ...afterCommit.map((a) => a.item)];
     }
-    for (const [ctx, value] of newHeads) {
-      this.#heads.set(ctx, { value, versionstamp: result.versionstamp });
-    }
+    for (const [ctx, state] of newHeads) this.#heads.set(ctx, state);
     for (const { item, turn } of planned) item.resolve(turn);
     for (const { settle } of afterCommit) settle();
     return retry;
   }
 
-  /** Heads of `ctxs`, from the cache when known, otherwise read. */
-  async #states(ctxs: bigint[]): Promise<Map<bigint, ContextState>> {
-    const out = new Map<bigint, ContextState>();
+  /** Heads of every context of the round when all are cached. */
+  #cachedStates(groups: Map<bigint, Queued[]>): Map<bigint, HeadState> | undefined {
+    const out = new Map<bigint, HeadState>();
+    for (const ctx of groups.keys()) {
+      const cached = this.#heads.get(ctx);
+      if (!cached) return undefined;
+      out.set(ctx, cached);
+    }
+    return out;
+  }
+
+  /** Heads of `ctxs`, from the cache when known, otherwise read; absent for unknown contexts. */
+  async #states(ctxs: bigint[]): Promise<Map<bigint, HeadState>> {
+    const out = new Map<bigint, HeadState>();
     const missing: bigint[] = [];
     for (const ctx of ctxs) {
       const cached = this.#heads.get(ctx);
       if (cached) out.set(ctx, cached);
       else missing.push(ctx);
     }
-    if (missing.length > 0) {
-      for (const [ctx, state] of await this.#history.contexts(missing)) {
-        this.#heads.set(ctx, state);
-        out.set(ctx, state);
-      }
-    }
+    await Promise.all(missing.map(async (ctx) => {
+      const info = await this.#history.context(ctx);
+      if (!info) return;
+      const state = await this.#history.head(info);
+      this.#heads.set(ctx, state);
+      out.set(ctx, state);
+    }));
     return out;
   }
 
@@ -323,7 +330,7 @@ export class GroupCommitAppender {
    */
   async #existingKeys(
     groups: Map<bigint, Queued[]>,
-    states: Map<bigint, ContextState>,
+    states: Map<bigint, HeadState>,
   ): Promise<Map<string, bigint>> {
     const keys: Deno.KvKey[] = [];
     const seen = new Set<string>();
@@ -337,6 +344,7 @@ export class GroupCommitAppender {
       }
     }
     const found = new Map<string, bigint>();
+    if (keys.length === 0) return found;
     const reads: Promise<void>[] = [];
     for (let i = 0; i < keys.length; i += MAX_GET_MANY) {
       reads.push(
@@ -379,17 +387,18 @@ export class GroupCommitAppender {
    */
   async #rejectForeignParent(item: Queued): Promise<boolean> {
     const { req, ctx } = item;
-    const fresh = await this.#history.context(ctx);
-    if (!fresh) {
+    const info = await this.#history.context(ctx);
+    if (!info) {
       item.reject(new NotFoundError("context", req.contextId));
       return true;
     }
+    const fresh = await this.#history.head(info);
     const parentId = req.parentTurnId!;
-    if (fresh.value.head === BigInt(parentId)) {
+    if (fresh.head === BigInt(parentId)) {
       this.#heads.set(ctx, fresh);
       return false;
     }
-    const headId = String(fresh.value.head);
+    const headId = String(fresh.head);
     if (parentId === "0") {
       item.reject(staleParent(req.contextId, parentId, headId));
       return true;
@@ -399,12 +408,18 @@ export class GroupCommitAppender {
       item.reject(new NotFoundError("turn", parentId));
       return true;
     }
-    const info = this.#history.remember(ctx, fresh.value);
     item.reject(
-      await this.#history.inHistory(info, fresh.value.depth, loc)
+      await this.#history.inHistory(info, fresh.depth, loc)
         ? staleParent(req.contextId, parentId, headId)
         : foreignParent(req.contextId, parentId),
     );
     return true;
   }
+}
+
+function hasKeys(groups: Map<bigint, Queued[]>): boolean {
+  for (const items of groups.values()) {
+    for (const item of items) if (item.req.idempotencyKey !== undefined) return true;
+  }
+  return false;
 }

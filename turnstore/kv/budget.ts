@@ -14,6 +14,7 @@ import {
   MAX_VALUE_BYTES,
 } from "./limits.ts";
 import { BackendError } from "../core/errors.ts";
+import { retryBusy } from "./busy.ts";
 
 /** What one commit carried; reported to a {@link CommitObserver}. */
 export interface CommitStats {
@@ -122,7 +123,7 @@ export class BudgetedAtomic {
 
   /** Commits, reporting the stats to `observer`. */
   async commit(observer?: CommitObserver): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
-    const result = await this.op.commit();
+    const result = await retryBusy(() => this.op.commit(), "kv commit");
     observer?.(this.stats());
     return result;
   }

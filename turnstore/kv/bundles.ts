@@ -17,6 +17,7 @@ import {
 import type { PublishBundleResult } from "../core/types.ts";
 import { BudgetedAtomic, type CommitObserver } from "./budget.ts";
 import { loadBytes, storeBytes } from "./chunks.ts";
+import { retryBusy } from "./busy.ts";
 import { BUNDLE_PREFIX, bundleKey, REGISTRY_KEY, type StoredBytes } from "./keys.ts";
 
 const MAX_PUBLISH_ATTEMPTS = 100;
@@ -81,11 +82,14 @@ export class BundleShelf {
     // Read the bundles and the counter together until they agree, so the
     // view matches the versionstamp the publication will check.
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
-      const index = new RegistryIndex();
-      for await (const entry of this.#kv.list<StoredBytes>({ prefix: BUNDLE_PREFIX })) {
-        const id = String(entry.key[1]);
-        index.admit(JSON.parse(await this.#json(id, entry.value)));
-      }
+      const index = await retryBusy(async () => {
+        const index = new RegistryIndex();
+        for await (const entry of this.#kv.list<StoredBytes>({ prefix: BUNDLE_PREFIX })) {
+          const id = String(entry.key[1]);
+          index.admit(JSON.parse(await this.#json(id, entry.value)));
+        }
+        return index;
+      }, "reading the registry");
       const after = await this.#kv.get(REGISTRY_KEY);
       if (after.versionstamp === versionstamp) {
         this.#index = { versionstamp, index };

@@ -12,15 +12,25 @@ import { chunkKey, type StoredBytes } from "./keys.ts";
 import { CHUNK_BYTES, CHUNKS_PER_COMMIT, INLINE_BYTES, MAX_GET_MANY } from "./limits.ts";
 
 /**
- * Stores `bytes` for a record: inline when small, otherwise as chunks
- * committed now (several per commit). Returns what the record should hold.
+ * Stores `bytes` for a record: inline when small (not copied: pass the
+ * store's own copy), otherwise as chunks committed now (several per commit).
+ * Returns what the record should hold.
  */
-export async function storeBytes(
+export function storeBytes(
+  kv: Deno.Kv,
+  bytes: Uint8Array,
+  observer?: CommitObserver,
+): StoredBytes | Promise<StoredBytes> {
+  // Synchronous when inline: an append of a small payload should not pay a hop.
+  if (bytes.length <= INLINE_BYTES) return { size: bytes.length, inline: bytes };
+  return storeChunks(kv, bytes, observer);
+}
+
+async function storeChunks(
   kv: Deno.Kv,
   bytes: Uint8Array,
   observer?: CommitObserver,
 ): Promise<StoredBytes> {
-  if (bytes.length <= INLINE_BYTES) return { size: bytes.length, inline: bytes.slice() };
   const count = Math.ceil(bytes.length / CHUNK_BYTES);
   const hashes = new Uint8Array(count * 32);
   for (let first = 0; first < count; first += CHUNKS_PER_COMMIT) {

@@ -17,10 +17,12 @@ import {
   turnAtKey,
   turnKey,
   type TurnLocation,
+  turnPrefix,
   type TurnValue,
 } from "./keys.ts";
 import { LruMap } from "./lru.ts";
-import { MAX_READ_ENTRIES } from "./limits.ts";
+import { retryBusy } from "./busy.ts";
+import { LIST_BATCH } from "./limits.ts";
 
 /** The immutable part of a context: where its own segment starts. */
 export interface ContextInfo {
@@ -34,12 +36,12 @@ export interface ContextInfo {
   readonly baseCtx: bigint;
 }
 
-/** A context record as read, with its versionstamp. */
-export interface ContextState {
-  /** The record. */
-  readonly value: ContextValue;
-  /** Its versionstamp when read (or written by us). */
-  readonly versionstamp: string;
+/** Where a context's head stands. */
+export interface HeadState {
+  /** The head turn; the base (or 0n) while the context has no own turn. */
+  readonly head: bigint;
+  /** Its depth. */
+  readonly depth: number;
 }
 
 /** A turn record with its place in the store. */
@@ -59,48 +61,40 @@ export class History {
     this.#infos = new LruMap(cacheSize);
   }
 
-  /** Remembers the immutable part of a context record. */
+  /** Remembers a context record (it never changes, so caching it is safe). */
   remember(id: bigint, value: ContextValue): ContextInfo {
     const info = { id, base: value.base, baseDepth: value.baseDepth, baseCtx: value.baseCtx };
     this.#infos.set(id, info);
     return info;
   }
 
-  /** The context record, read now; undefined when it does not exist. */
-  async context(id: bigint): Promise<ContextState | undefined> {
+  /** The context's record; undefined when it does not exist. */
+  async context(id: bigint): Promise<ContextInfo | undefined> {
+    const cached = this.#infos.get(id);
+    if (cached) return cached;
     const entry = await this.#kv.get<ContextValue>(contextKey(id));
-    if (entry.versionstamp === null) return undefined;
-    this.remember(id, entry.value);
-    return { value: entry.value, versionstamp: entry.versionstamp };
-  }
-
-  /** Several context records in one read each group of ten. */
-  async contexts(ids: readonly bigint[]): Promise<Map<bigint, ContextState>> {
-    const out = new Map<bigint, ContextState>();
-    const reads: Promise<void>[] = [];
-    for (let i = 0; i < ids.length; i += 10) {
-      const slice = ids.slice(i, i + 10);
-      reads.push(
-        this.#kv.getMany<ContextValue[]>(slice.map(contextKey)).then((entries) =>
-          entries.forEach((e, j) => {
-            if (e.versionstamp === null) return;
-            this.remember(slice[j], e.value);
-            out.set(slice[j], { value: e.value, versionstamp: e.versionstamp });
-          })
-        ),
-      );
-    }
-    await Promise.all(reads);
-    return out;
+    return entry.versionstamp === null ? undefined : this.remember(id, entry.value);
   }
 
   /** The immutable part of a context that must exist (a chain link). */
   async info(id: bigint): Promise<ContextInfo> {
-    const cached = this.#infos.get(id);
-    if (cached) return cached;
-    const state = await this.context(id);
-    if (!state) throw new BackendError(`context ${id} is referenced as a fork base but is missing`);
-    return this.remember(id, state.value);
+    const info = await this.context(id);
+    if (!info) throw new BackendError(`context ${id} is referenced as a fork base but is missing`);
+    return info;
+  }
+
+  /** The context's head, read now: its deepest own turn, or its base. */
+  head(info: ContextInfo): Promise<HeadState> {
+    return retryBusy(async () => {
+      const iter = this.#kv.list<TurnValue>({ prefix: turnPrefix(info.id) }, {
+        reverse: true,
+        limit: 1,
+      });
+      for await (const entry of iter) {
+        return { head: entry.value.id, depth: entry.key[2] as number };
+      }
+      return { head: info.base, depth: info.baseDepth };
+    }, `reading the head of context ${info.id}`);
   }
 
   /** Where a turn lives; undefined for an unknown turn. */
@@ -139,15 +133,8 @@ export class History {
     while (hi >= lo) {
       cur = await this.segmentAt(cur, hi);
       const segLo = Math.max(lo, cur.baseDepth + 1);
-      const part: LocatedTurn[] = [];
       const want = hi - segLo + 1;
-      const iter = this.#kv.list<TurnValue>(
-        { start: turnKey(cur.id, segLo), end: turnKey(cur.id, hi + 1) },
-        { batchSize: Math.min(want, MAX_READ_ENTRIES) },
-      );
-      for await (const entry of iter) {
-        part.push({ ctx: cur.id, depth: entry.key[2] as number, value: entry.value });
-      }
+      const part = await retryBusy(() => this.#segment(cur.id, segLo, hi), "reading turns");
       if (part.length !== want) {
         throw new BackendError(
           `context ${cur.id} should hold ${want} turns at depths ${segLo}..${hi}, found ${part.length}`,
@@ -157,6 +144,20 @@ export class History {
       hi = segLo - 1;
     }
     return parts.reverse().flat();
+  }
+
+  /** The own turns of `ctx` at depths lo..hi, in one range read. */
+  async #segment(ctx: bigint, lo: number, hi: number): Promise<LocatedTurn[]> {
+    const part: LocatedTurn[] = [];
+    const iter = this.#kv.list<TurnValue>(
+      { start: turnKey(ctx, lo), end: turnKey(ctx, hi + 1) },
+      // Small batches: big ones make V8 keep a much larger heap while paging.
+      { batchSize: Math.min(hi - lo + 1, LIST_BATCH) },
+    );
+    for await (const entry of iter) {
+      part.push({ ctx, depth: entry.key[2] as number, value: entry.value });
+    }
+    return part;
   }
 
   /** The tree root attached to the turn at `loc` itself. */
@@ -173,11 +174,16 @@ export class History {
     let ctx = loc.ctx;
     let depth = loc.depth;
     for (;;) {
-      const iter = this.#kv.list<string>(
-        { start: ["fs", ctx], end: fsKey(ctx, depth + 1) },
-        { reverse: true, limit: 1 },
-      );
-      for await (const entry of iter) return entry.value;
+      const [c, d] = [ctx, depth];
+      const found = await retryBusy(async () => {
+        const iter = this.#kv.list<string>(
+          { start: ["fs", c], end: fsKey(c, d + 1) },
+          { reverse: true, limit: 1 },
+        );
+        for await (const entry of iter) return entry.value;
+        return undefined;
+      }, "reading fs roots");
+      if (found !== undefined) return found;
       const info = await this.info(ctx);
       if (info.baseCtx === 0n) return undefined;
       ctx = info.baseCtx;

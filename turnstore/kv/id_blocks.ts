@@ -37,6 +37,11 @@ export class IdBlocks {
     this.#observer = observer;
   }
 
+  /** A new id greater than `above` from the current block, or undefined when it needs a new one. */
+  tryNext(above = 0n): bigint | undefined {
+    return this.#next < this.#end && this.#next > above ? this.#next++ : undefined;
+  }
+
   /**
    * A new id greater than `above`. When the local block is used up, or its
    * next id is not above `above` (another handle's block is higher), a new

@@ -5,7 +5,7 @@
  *
  * | key | value |
  * | --- | --- |
- * | `["ctx", ctx]` | {@link ContextValue}: base turn, base context, head and depth |
+ * | `["ctx", ctx]` | {@link ContextValue}: base turn, its depth and context (immutable) |
  * | `["turn", ctx, depth]` | {@link TurnValue}: a turn appended to `ctx` at `depth` |
  * | `["turn_at", turn]` | `{ ctx, depth }`: where a turn's record lives |
  * | `["idem", ctx, key]` | the turn id an idempotency key created |
@@ -19,7 +19,10 @@
  * @module
  */
 
-/** A context record: immutable base plus the moving head. */
+/**
+ * A context record. It never changes: a context's head is its deepest own
+ * turn (one reverse range read), or its base while it has none.
+ */
 export interface ContextValue {
   /** Base turn of a fork; 0n for an empty start. */
   readonly base: bigint;
@@ -27,10 +30,6 @@ export interface ContextValue {
   readonly baseDepth: number;
   /** Context the base turn was appended to; 0n when there is no base. */
   readonly baseCtx: bigint;
-  /** Head turn; equals `base` until the first append. */
-  readonly head: bigint;
-  /** Depth of the head. */
-  readonly depth: number;
 }
 
 /** Bytes stored inline or as a list of content-addressed chunks. */
@@ -67,6 +66,8 @@ export interface TurnLocation {
 
 /** Key of a context record. */
 export const contextKey = (ctx: bigint): Deno.KvKey => ["ctx", ctx];
+/** Prefix of `ctx`'s own turns. */
+export const turnPrefix = (ctx: bigint): Deno.KvKey => ["turn", ctx];
 /** Key of the turn at `depth` of `ctx`'s own segment. */
 export const turnKey = (ctx: bigint, depth: number): Deno.KvKey => ["turn", ctx, depth];
 /** Key of a turn's location. */
@@ -88,13 +89,12 @@ export const REGISTRY_KEY: Deno.KvKey = ["registry"];
 /** Key of an id counter. */
 export const seqKey = (kind: "turn" | "context"): Deno.KvKey => ["seq", kind];
 
-const encoder = new TextEncoder();
-
 /** An upper bound of the encoded size of a key, for commit budgets. */
 export function keyBytes(key: Deno.KvKey): number {
   let n = 0;
   for (const part of key) {
-    n += typeof part === "string" ? encoder.encode(part).length * 2 + 2 : 12;
+    // A UTF-16 unit is at most 3 UTF-8 bytes; 0x00 bytes are escaped (×2).
+    n += typeof part === "string" ? part.length * 6 + 2 : 12;
   }
   return n;
 }

@@ -34,3 +34,8 @@ export const INLINE_BYTES = 48 * 1024;
 export const CHUNK_BYTES = 60 * 1024;
 /** Chunks written per commit: 10 × 60 KiB stays under the commit budget. */
 export const CHUNKS_PER_COMMIT = 10;
+/**
+ * Entries per round trip of our range reads (at most 1000 are allowed).
+ * Larger batches make paging through a long history hold far more memory.
+ */
+export const LIST_BATCH = 100;

@@ -32,10 +32,11 @@ import type { RegistryBundle } from "../registry/bundle.ts";
 import { BudgetedAtomic, type CommitObserver } from "./budget.ts";
 import { loadBytes, storeBytes } from "./chunks.ts";
 import { GroupCommitAppender } from "./appender.ts";
-import { type ContextState, History } from "./history.ts";
+import { type ContextInfo, type HeadState, History } from "./history.ts";
 import { IdBlocks } from "./id_blocks.ts";
 import { blobKey, contextKey, type ContextValue, fsKey, type StoredBytes } from "./keys.ts";
 import { BundleShelf } from "./bundles.ts";
+import { withBusyRetry } from "./busy.ts";
 
 /** Options of {@link KvStore}. */
 export interface KvStoreOptions {
@@ -64,6 +65,7 @@ export class KvStore implements ForgeStore {
 
   /** Wraps an open Deno KV; {@link close} closes it. */
   constructor(kv: Deno.Kv, options: KvStoreOptions = {}) {
+    kv = withBusyRetry(kv);
     this.#kv = kv;
     this.#label = options.label ?? "kv store";
     this.#observer = options.onCommit;
@@ -88,20 +90,22 @@ export class KvStore implements ForgeStore {
     }
   }
 
-  async #requireContext(contextId: string): Promise<ContextState> {
-    const state = await this.#history.context(BigInt(contextId));
-    if (!state) throw new NotFoundError("context", contextId);
-    this.#appender.noteHead(BigInt(contextId), state);
-    return state;
+  /** The context and its head, read now; NotFound when it does not exist. */
+  async #requireContext(contextId: string): Promise<{ info: ContextInfo; head: HeadState }> {
+    const info = await this.#history.context(BigInt(contextId));
+    if (!info) throw new NotFoundError("context", contextId);
+    const head = await this.#history.head(info);
+    this.#appender.noteHead(info.id, head);
+    return { info, head };
   }
 
   async #newContext(baseTurnId: string, label: string): Promise<ContextHead> {
-    let value: ContextValue = { base: 0n, baseDepth: 0, baseCtx: 0n, head: 0n, depth: 0 };
+    let value: ContextValue = { base: 0n, baseDepth: 0, baseCtx: 0n };
     if (baseTurnId !== ROOT_TURN_ID) {
       const base = BigInt(baseTurnId);
       const loc = await this.#history.locate(base);
       if (!loc) throw new NotFoundError("turn", baseTurnId, `${label} of a new context`);
-      value = { base, baseDepth: loc.depth, baseCtx: loc.ctx, head: base, depth: loc.depth };
+      value = { base, baseDepth: loc.depth, baseCtx: loc.ctx };
     }
     for (;;) {
       const id = await this.#contextIds.next();
@@ -110,8 +114,8 @@ export class KvStore implements ForgeStore {
         .commit(this.#observer);
       if (!result.ok) continue; // only a damaged counter could hand out a used id
       this.#history.remember(id, value);
-      this.#appender.noteHead(id, { value, versionstamp: result.versionstamp });
-      return { contextId: String(id), headTurnId: baseTurnId, headDepth: value.depth };
+      this.#appender.noteHead(id, { head: value.base, depth: value.baseDepth });
+      return { contextId: String(id), headTurnId: baseTurnId, headDepth: value.baseDepth };
     }
   }
 
@@ -134,36 +138,50 @@ export class KvStore implements ForgeStore {
   }
 
   /** Appends one turn at the head of a context, in one atomic commit (shared with concurrent appends). */
-  appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
-    return this.#guard("appendTurn", async () => {
-      const req = validateAppend(input);
-      const payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
-      const contentHash = blake3Hex(payload);
-      const fsRootMissing = req.fsRootHash !== undefined &&
-        (await this.#kv.get(blobKey(req.fsRootHash))).versionstamp === null;
+  async appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
+    // Not through #guard: this is the hot path, and the appender already
+    // turns KV failures into Backend errors.
+    if (this.#closed) throw new BackendError(`${this.#label} is closed (appendTurn)`);
+    const req = validateAppend(input);
+    const payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
+    const contentHash = blake3Hex(payload);
+    let fsRootMissing = false;
+    let bytes: StoredBytes;
+    try {
+      if (req.fsRootHash !== undefined) {
+        fsRootMissing = (await this.#kv.get(blobKey(req.fsRootHash))).versionstamp === null;
+      }
       // Large payloads: chunks go in first, in their own commits; the turn
       // commit then only references them.
-      const bytes = await storeBytes(this.#kv, payload, this.#observer);
-      return await new Promise<AppendedTurn>((resolve, reject) =>
-        this.#appender.submit({
-          req: { ...req, payload },
-          ctx: BigInt(req.contextId),
-          contentHash,
-          bytes,
-          fsRootMissing,
-          resolve,
-          reject,
-        })
+      const stored = storeBytes(this.#kv, payload, this.#observer);
+      bytes = stored instanceof Promise ? await stored : stored;
+    } catch (error) {
+      throw new BackendError(
+        `${this.#label}: appendTurn to context ${req.contextId} failed: ${
+          (error as Error)?.message
+        }`,
+        { cause: error },
       );
-    });
+    }
+    return await new Promise<AppendedTurn>((resolve, reject) =>
+      this.#appender.submit({
+        req: { ...req, payload },
+        ctx: BigInt(req.contextId),
+        contentHash,
+        bytes,
+        fsRootMissing,
+        resolve,
+        reject,
+      })
+    );
   }
 
   /** The context's head, read now. */
   getHead(contextId: string): Promise<ContextHead> {
     return this.#guard("getHead", async () => {
       const id = requireId("contextId", contextId);
-      const { value } = await this.#requireContext(id);
-      return { contextId: id, headTurnId: String(value.head), headDepth: value.depth };
+      const { head } = await this.#requireContext(id);
+      return { contextId: id, headTurnId: String(head.head), headDepth: head.depth };
     });
   }
 
@@ -171,14 +189,13 @@ export class KvStore implements ForgeStore {
   listTurns(contextId: string, options?: ListTurnsOptions): Promise<StoredTurn[]> {
     return this.#guard("listTurns", async () => {
       const { contextId: id, beforeTurnId, limit } = validateList(contextId, options);
-      const { value } = await this.#requireContext(id);
-      const info = this.#history.remember(BigInt(id), value);
-      let end = value.depth;
+      const { info, head } = await this.#requireContext(id);
+      let end = head.depth;
       if (beforeTurnId !== undefined) {
         if (beforeTurnId === ROOT_TURN_ID) return [];
         const loc = await this.#history.locate(BigInt(beforeTurnId));
         if (!loc) throw new NotFoundError("turn", beforeTurnId);
-        if (!(await this.#history.inHistory(info, value.depth, loc))) {
+        if (!(await this.#history.inHistory(info, head.depth, loc))) {
           throw foreignCursor(id, beforeTurnId);
         }
         end = loc.depth - 1;
