@@ -8,6 +8,7 @@
  */
 
 import { type FinishDetails, StreamAccumulator } from "./accumulate.ts";
+import { Deadline } from "./deadline.ts";
 import { InvalidResponseError, LlmError, NetworkError } from "./errors.ts";
 import { errorFromFailure, type FetchLike, postJson, readJsonBody, readRateLimit } from "./http.ts";
 import { abortedError, DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.ts";
@@ -62,6 +63,13 @@ export interface HttpProviderOptions {
   readonly fetch?: FetchLike;
   /** Random source for jitter (tests pass a fixed one). */
   readonly random?: () => number;
+  /**
+   * Per attempt: how long to wait for a whole response (`complete`) or for
+   * the response headers (`stream`). Unset: no limit. Ends with code "timeout".
+   */
+  readonly timeoutMs?: number;
+  /** Longest silence allowed between two chunks of a stream. Unset: no limit. */
+  readonly streamIdleTimeoutMs?: number;
 }
 
 /** An LlmProvider over HTTP + SSE for a given wire format. */
@@ -72,6 +80,8 @@ export class HttpLlmProvider implements LlmProvider {
   readonly #retry: RetryPolicy;
   readonly #fetch: FetchLike;
   readonly #random: () => number;
+  readonly #timeoutMs: number | undefined;
+  readonly #idleTimeoutMs: number | undefined;
 
   /** Creates a provider speaking `wire`. */
   constructor(wire: WireFormat, options: HttpProviderOptions = {}) {
@@ -80,6 +90,8 @@ export class HttpLlmProvider implements LlmProvider {
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#random = options.random ?? Math.random;
+    this.#timeoutMs = options.timeoutMs;
+    this.#idleTimeoutMs = options.streamIdleTimeoutMs;
   }
 
   /** Sends the request (retrying transient failures) and resolves with the whole response. */
@@ -87,15 +99,23 @@ export class HttpLlmProvider implements LlmProvider {
     const body = this.#wire.body(request, false);
     return await withRetry(
       async () => {
-        const response = await postJson(
-          this.#fetch,
-          this.name,
-          this.#wire.url,
-          this.#wire.headers(request),
-          body,
-          signal,
-        );
-        const json = await readJsonBody(response, this.name, signal);
+        using deadline = new Deadline(this.name, signal);
+        deadline.arm(this.#timeoutMs, "the response");
+        let response: Response;
+        let json: unknown;
+        try {
+          response = await postJson(
+            this.#fetch,
+            this.name,
+            this.#wire.url,
+            this.#wire.headers(request),
+            body,
+            deadline.signal,
+          );
+          json = await readJsonBody(response, this.name, deadline.signal);
+        } catch (error) {
+          throw deadline.timeoutError ?? error;
+        }
         try {
           return this.#wire.parseResponse(json, response.headers);
         } catch (error) {
@@ -118,18 +138,28 @@ export class HttpLlmProvider implements LlmProvider {
    */
   async *stream(request: LlmRequest, signal?: AbortSignal): AsyncGenerator<LlmStreamEvent> {
     let response: Response;
+    let deadline: Deadline;
     try {
       const body = this.#wire.body(request, true);
-      response = await withRetry(
-        () =>
-          postJson(
-            this.#fetch,
-            this.name,
-            this.#wire.url,
-            this.#wire.headers(request),
-            body,
-            signal,
-          ),
+      [response, deadline] = await withRetry(
+        async (): Promise<[Response, Deadline]> => {
+          const attempt = new Deadline(this.name, signal);
+          attempt.arm(this.#timeoutMs, "the response headers");
+          try {
+            const response = await postJson(
+              this.#fetch,
+              this.name,
+              this.#wire.url,
+              this.#wire.headers(request),
+              body,
+              attempt.signal,
+            );
+            return [response, attempt];
+          } catch (error) {
+            attempt.clear();
+            throw attempt.timeoutError ?? error;
+          }
+        },
         this.#retry,
         signal,
         this.#random,
@@ -139,6 +169,7 @@ export class HttpLlmProvider implements LlmProvider {
       return;
     }
     if (!response.body) {
+      deadline.clear();
       yield {
         type: "error",
         error: new InvalidResponseError(`${this.name}: stream response has no body`, {
@@ -155,8 +186,14 @@ export class HttpLlmProvider implements LlmProvider {
       accumulator.finish(rateLimit ? { ...signalEvent, rateLimit } : signalEvent);
     const sse = parseSseBatches(response.body);
     try {
-      for await (const batch of sse) {
-        for (const event of batch) {
+      while (true) {
+        // The idle timer only runs while we wait on the network, not while a
+        // slow consumer holds an event.
+        deadline.arm(this.#idleTimeoutMs, "waiting for the next stream chunk");
+        const next = await sse.next();
+        deadline.clear();
+        if (next.done) break;
+        for (const event of next.value) {
           // Checked per event: a consumer may abort between two events of one chunk.
           if (signal?.aborted) throw abortedError(signal, this.name);
           for (const out of translator.push(event)) {
@@ -182,8 +219,12 @@ export class HttpLlmProvider implements LlmProvider {
         provider: this.name,
       });
     } catch (error) {
-      yield { type: "error", error: errorFromFailure(error, this.name, signal) };
+      yield {
+        type: "error",
+        error: deadline.timeoutError ?? errorFromFailure(error, this.name, signal),
+      };
     } finally {
+      deadline.clear();
       await sse.return(undefined);
     }
   }

@@ -253,3 +253,82 @@ Deno.test("openai-compatible: a connection refused is a network error after the 
       error.code === "network" && error.retryable && /connection failed/.test(error.message),
   );
 });
+
+Deno.test("openai-compatible: a response slower than timeoutMs ends with code 'timeout', not retried", async () => {
+  await using server = LoopbackServer.start({ file: "chat_text.json", hangAfterBytes: 20 });
+  const p = createOpenAiCompatibleProvider({
+    baseUrl: server.baseUrl,
+    timeoutMs: 50,
+    retry: fastRetry,
+  });
+  await assert.rejects(
+    p.complete({ model: "m", messages: [userMessage("x")] }),
+    (error: LlmError) => error.code === "timeout" && /took longer than 50 ms/.test(error.message),
+  );
+  assert.equal(server.received.length, 1);
+  await server.clientGone.promise;
+});
+
+Deno.test("openai-compatible: a stream silent for longer than streamIdleTimeoutMs ends with a timeout error", async () => {
+  await using server = LoopbackServer.start({ file: "chat_text.sse", hangAfterBytes: 400 });
+  const p = createOpenAiCompatibleProvider({
+    baseUrl: server.baseUrl,
+    streamIdleTimeoutMs: 50,
+    retry: fastRetry,
+  });
+  const events: LlmStreamEvent[] = [];
+  for await (const event of p.stream({ model: "m", messages: [userMessage("x")] })) {
+    events.push(event);
+  }
+  // Everything before the silence (two deltas fit in 400 bytes) is delivered, then the timeout.
+  assert.deepEqual(events.map((e) => e.type), [
+    "stream_start",
+    "text_start",
+    "text_delta",
+    "text_delta",
+    "error",
+  ]);
+  const last = events.at(-1)!;
+  assert.equal(last.type === "error" && last.error.code, "timeout");
+  await server.clientGone.promise;
+});
+
+Deno.test("openai-compatible: a slow consumer does not trip the idle timeout", async () => {
+  await using server = LoopbackServer.start({ file: "chat_text.sse", chunkBytes: 200 });
+  const p = createOpenAiCompatibleProvider({
+    baseUrl: server.baseUrl,
+    streamIdleTimeoutMs: 30,
+    retry: fastRetry,
+  });
+  const response = await foldStream(
+    p.stream({ model: "m", messages: [userMessage("x")] }),
+    () => {},
+  );
+  assert.equal(responseText(response), "One two three four.");
+  // Now with pauses longer than the idle limit between events.
+  await using again = LoopbackServer.start({ file: "chat_text.sse", chunkBytes: 200 });
+  const slow = createOpenAiCompatibleProvider({
+    baseUrl: again.baseUrl,
+    streamIdleTimeoutMs: 30,
+    retry: fastRetry,
+  });
+  let finished = false;
+  for await (const event of slow.stream({ model: "m", messages: [userMessage("x")] })) {
+    assert.notEqual(event.type, "error");
+    if (event.type === "finish") finished = true;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  assert.equal(finished, true);
+});
+
+Deno.test("openai-compatible: aborting complete() while the body is arriving rejects with 'aborted'", async () => {
+  await using server = LoopbackServer.start({ file: "chat_text.json", hangAfterBytes: 20 });
+  const controller = new AbortController();
+  const pending = provider(server).complete(
+    { model: "m", messages: [userMessage("x")] },
+    controller.signal,
+  );
+  setTimeout(() => controller.abort(), 20);
+  await assert.rejects(pending, { code: "aborted" });
+  assert.equal(server.received.length, 1);
+});
