@@ -54,3 +54,4 @@ export {
   parseChatCompletionsResponse,
 } from "./openai_compat.ts";
 export * from "./scripted.ts";
+export * from "./providers.ts";
