@@ -185,6 +185,10 @@ async function handle(request: WorkerRequest): Promise<unknown> {
   }
 }
 
+// A stray rejection must not kill the worker (and every pending call with it);
+// each request already answers for its own errors.
+self.addEventListener("unhandledrejection", (event) => event.preventDefault());
+
 self.onmessage = async (event: MessageEvent<WorkerInit | WorkerRequest>) => {
   const message = event.data;
   if (message.op === "init") {

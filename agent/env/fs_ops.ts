@@ -6,7 +6,9 @@
  * @module
  */
 
-import { basename, dirname, join, matchesGlob, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
+// @ts-types="@types/picomatch"
+import picomatch from "picomatch";
 import type {
   DirEntry,
   FileContent,
@@ -213,8 +215,9 @@ export class FileOps {
       throw new InvalidArgumentError(`max_results must be an integer >= 1`, "max_results");
     }
     const matches: GrepMatch[] = [];
+    const filter = options.globFilter ? globMatcher(options.globFilter) : undefined;
     for await (const file of this.#files(path, options.signal)) {
-      if (options.globFilter && !globMatches(options.globFilter, file.rel)) continue;
+      if (filter && !filter(file.rel)) continue;
       let bytes: Uint8Array;
       try {
         const info = await Deno.stat(file.path);
@@ -241,9 +244,10 @@ export class FileOps {
     if (pattern.trim() === "") throw new InvalidArgumentError("glob pattern is empty", "pattern");
     const maxResults = options.maxResults ?? 1000;
     const found: { path: string; mtime: number }[] = [];
+    const matches = globMatcher(pattern);
     for await (const file of this.#files(path, options.signal)) {
       const subject = pattern.startsWith("/") ? file.path : file.rel;
-      if (!globMatches(pattern, subject)) continue;
+      if (!matches(subject)) continue;
       let mtime = 0;
       try {
         mtime = (await Deno.stat(file.path)).mtime?.getTime() ?? 0;
@@ -297,14 +301,31 @@ export class FileOps {
 }
 
 /**
- * Matches a glob the way the tools document it: a pattern without "/"
+ * A glob matcher the way the tools document it: a pattern without "/"
  * matches the file name at any depth ("*.ts"), one with "/" matches the
- * path relative to the search root ("src/**\/*.ts").
+ * path relative to the search root ("src/**\/*.ts"). Dot files match too.
+ * picomatch is used rather than node:path's matchesGlob because the latter
+ * reads an environment variable, which the confined worker may not.
  */
+export function globMatcher(pattern: string): (relPath: string) => boolean {
+  let match: (path: string) => boolean;
+  try {
+    match = picomatch(pattern.startsWith("./") ? pattern.slice(2) : pattern, {
+      dot: true,
+      basename: !pattern.includes("/"),
+    });
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `invalid glob pattern ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+      "pattern",
+    );
+  }
+  return (relPath) => match(relPath.split("\\").join("/"));
+}
+
+/** Whether `relPath` matches `pattern` (see {@linkcode globMatcher}). */
 export function globMatches(pattern: string, relPath: string): boolean {
-  const subject = relPath.split("\\").join("/");
-  if (!pattern.includes("/")) return matchesGlob(basename(subject), pattern);
-  return matchesGlob(subject, pattern.startsWith("./") ? pattern.slice(2) : pattern);
+  return globMatcher(pattern)(relPath);
 }
 
 /** Makes a rename or unlink durable (best effort: not every platform can fsync a directory). */

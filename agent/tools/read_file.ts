@@ -8,14 +8,20 @@
 import { z } from "zod";
 import type { RegisteredTool } from "./types.ts";
 import { defineTool, fail, ok } from "./define.ts";
+import { splitLines } from "../env/text.ts";
 
 /** Lines returned when the call gives no limit (spec: 2000). */
 export const DEFAULT_READ_LIMIT = 2000;
 
-/** Formats lines as "NNN | text", numbers right-aligned to the widest. */
-export function numberLines(text: string, firstLine: number): string {
-  if (text === "") return "";
-  const lines = text.split("\n");
+/**
+ * Formats lines as "NNN | text", numbers right-aligned to the widest. A
+ * final newline does not make an extra empty line; carriage returns go.
+ * Pass `lineCount` for a window from `readFile`, whose last line may be empty.
+ */
+export function numberLines(text: string, firstLine: number, lineCount?: number): string {
+  // With a known count the text is exactly that many lines joined by "\n" (a window).
+  const lines = lineCount === undefined ? splitLines(text) : text.split("\n").slice(0, lineCount);
+  if (lines.length === 0) return "";
   const width = String(firstLine + lines.length - 1).length;
   return lines.map((line, i) => `${String(firstLine + i).padStart(width)} | ${line}`).join("\n");
 }
@@ -65,7 +71,7 @@ export function readFileTool(): RegisteredTool {
         );
       }
       const last = file.startLine + file.lineCount - 1;
-      const body = numberLines(file.text, file.startLine);
+      const body = numberLines(file.text, file.startLine, file.lineCount);
       const more = last < file.totalLines
         ? `\n[Showing lines ${file.startLine}-${last} of ${file.totalLines}. Use offset=${
           last + 1

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readFileTool } from "./read_file.ts";
+import { numberLines, readFileTool } from "./read_file.ts";
 import { writeFileTool } from "./write_file.ts";
 import { call, tempWorkspace } from "./test_util.ts";
 
@@ -93,4 +93,23 @@ Deno.test("write_file onto a directory is an IsDirectory error and changes nothi
   assert.ok(r.isError);
   assert.match(r.content, /^IsDirectory: d is a directory/);
   assert.ok((await Deno.stat(join(ws.dir, "d"))).isDirectory);
+});
+
+Deno.test("numberLines ignores a final newline and strips carriage returns", () => {
+  assert.equal(numberLines("a\r\nb\n", 9), " 9 | a\n10 | b");
+  assert.equal(numberLines("", 1), "");
+});
+
+Deno.test("read_file keeps an empty line inside a window", async () => {
+  await using ws = await tempWorkspace();
+  await Deno.writeTextFile(join(ws.dir, "a.txt"), "a\n\nc\n");
+  const r = await call(readFileTool(), ws.env, { file_path: "a.txt" });
+  assert.equal(r.content, "1 | a\n2 | \n3 | c");
+});
+
+Deno.test("read_file shows an empty last line of a window", async () => {
+  await using ws = await tempWorkspace();
+  await Deno.writeTextFile(join(ws.dir, "a.txt"), "a\n\nc\n");
+  const r = await call(readFileTool(), ws.env, { file_path: "a.txt", limit: 2 });
+  assert.equal(r.content, "1 | a\n2 | \n[Showing lines 1-2 of 3. Use offset=3 to read more.]");
 });

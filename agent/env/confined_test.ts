@@ -1,0 +1,104 @@
+// The confined environment behaves like the local one inside the workspace.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ConfinedEnvironment } from "./confined.ts";
+import { EnvError } from "./types.ts";
+import { DefaultToolRegistry } from "../tools/registry.ts";
+import { coreTools } from "../tools/core.ts";
+
+async function workspace() {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "forge-confined-" }));
+  const env = new ConfinedEnvironment({ workspace: dir, sandbox: "none" });
+  await env.initialize();
+  return {
+    dir,
+    env,
+    async [Symbol.asyncDispose]() {
+      await env.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("confined tools: write, read, edit, patch, grep, glob and shell work inside the workspace", async () => {
+  await using ws = await workspace();
+  const registry = new DefaultToolRegistry(coreTools({ applyPatch: true }));
+  const ctx = { env: ws.env, signal: new AbortController().signal };
+  const run = async (name: string, args: Record<string, unknown>) => {
+    const r = await registry.execute({ name, arguments: args }, ctx);
+    assert.equal(r.isError, false, `${name}: ${r.content}`);
+    return r.content;
+  };
+  await run("write_file", { file_path: "src/a.ts", content: "const a = 1;\n" });
+  await run("edit_file", { file_path: "src/a.ts", old_string: "1", new_string: "2" });
+  await run("apply_patch", {
+    patch:
+      "*** Begin Patch\n*** Update File: src/a.ts\n@@\n-const a = 2;\n+const a = 3;\n*** End Patch",
+  });
+  assert.equal(await run("read_file", { file_path: "src/a.ts" }), "1 | const a = 3;");
+  assert.equal(await run("grep", { pattern: "a = 3" }), "src/a.ts:1:const a = 3;");
+  assert.equal(await run("glob", { pattern: "**/*.ts" }), "src/a.ts");
+  assert.match(await run("shell", { command: "cat src/a.ts" }), /^const a = 3;\n\[exit code 0/);
+  assert.equal(await Deno.readTextFile(join(ws.dir, "src/a.ts")), "const a = 3;\n");
+});
+
+Deno.test("confined: a working directory inside the workspace is honoured", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "forge-confined-" }));
+  await Deno.mkdir(join(dir, "sub"));
+  await using env = new ConfinedEnvironment({
+    workspace: dir,
+    workingDirectory: "sub",
+    sandbox: "none",
+  });
+  try {
+    await env.initialize();
+    assert.equal(env.workingDirectory(), join(dir, "sub"));
+    await env.writeFile("x.txt", "x");
+    assert.equal(await Deno.readTextFile(join(dir, "sub/x.txt")), "x");
+    assert.equal(
+      (await env.execCommand({ command: "pwd", timeoutMs: 5000 })).stdout,
+      `${join(dir, "sub")}\n`,
+    );
+    // ".." from sub is still inside the workspace.
+    assert.equal(await env.fileExists("../sub/x.txt"), true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("confined: calls after close fail with code Closed", async () => {
+  await using ws = await workspace();
+  await ws.env.close();
+  const error = await ws.env.readFile("x").catch((e) => e);
+  assert.ok(error instanceof EnvError);
+  assert.equal(error.code, "Closed");
+});
+
+Deno.test("confined: a call cancelled through its signal rejects with Aborted", async () => {
+  await using ws = await workspace();
+  const controller = new AbortController();
+  controller.abort();
+  const error = await ws.env.readFile("x", { signal: controller.signal }).catch((e) => e);
+  assert.ok(error instanceof EnvError);
+  assert.equal(error.code, "Aborted");
+});
+
+Deno.test("confined: a missing workspace is a NotFound error at initialize", async () => {
+  const env = new ConfinedEnvironment({ workspace: "/nonexistent/forge-ws", sandbox: "none" });
+  const error = await env.initialize().catch((e) => e);
+  assert.ok(error instanceof EnvError);
+  assert.equal(error.code, "NotFound");
+  await env.close();
+});
+
+Deno.test("confined: concurrent calls are answered independently", async () => {
+  await using ws = await workspace();
+  await Promise.all(Array.from({ length: 20 }, (_, i) => ws.env.writeFile(`f${i}.txt`, String(i))));
+  const reads = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => ws.env.readFile(`f${i}.txt`)),
+  );
+  assert.deepEqual(
+    reads.map((r) => r.kind === "text" ? r.text : ""),
+    Array.from({ length: 20 }, (_, i) => String(i)),
+  );
+});
