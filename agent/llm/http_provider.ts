@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type FinishDetails, StreamAccumulator } from "./accumulate.ts";
+import { type FinishDetails, responseToEvents, StreamAccumulator } from "./accumulate.ts";
 import { Deadline } from "./deadline.ts";
 import { InvalidResponseError, LlmError, NetworkError } from "./errors.ts";
 import { errorFromFailure, type FetchLike, postJson, readJsonBody, readRateLimit } from "./http.ts";
@@ -116,20 +116,24 @@ export class HttpLlmProvider implements LlmProvider {
         } catch (error) {
           throw deadline.timeoutError ?? error;
         }
-        try {
-          return this.#wire.parseResponse(json, response.headers);
-        } catch (error) {
-          if (error instanceof LlmError) throw error;
-          throw new InvalidResponseError(
-            `${this.name}: unexpected response shape: ${(error as Error).message}`,
-            { provider: this.name, cause: error, raw: json },
-          );
-        }
+        return this.#parse(json, response.headers);
       },
       this.#retry,
       signal,
       this.#random,
     );
+  }
+
+  #parse(json: unknown, headers: Headers): LlmResponse {
+    try {
+      return this.#wire.parseResponse(json, headers);
+    } catch (error) {
+      if (error instanceof LlmError) throw error;
+      throw new InvalidResponseError(
+        `${this.name}: unexpected response shape: ${(error as Error).message}`,
+        { provider: this.name, cause: error, raw: json },
+      );
+    }
   }
 
   /**
@@ -176,6 +180,27 @@ export class HttpLlmProvider implements LlmProvider {
           provider: this.name,
         }),
       };
+      return;
+    }
+    // Some compatible servers ignore `stream: true` (e.g. with tools) and answer
+    // with plain JSON; that is still a complete answer, so stream it as events.
+    if ((response.headers.get("content-type") ?? "").includes("application/json")) {
+      deadline.arm(this.#timeoutMs, "the response body");
+      try {
+        const json = await readJsonBody(response, this.name, deadline.signal);
+        const parsed = this.#parse(json, response.headers);
+        deadline.clear();
+        for (const event of responseToEvents(parsed)) {
+          if (signal?.aborted) throw abortedError(signal, this.name);
+          yield event;
+        }
+      } catch (error) {
+        deadline.clear();
+        yield {
+          type: "error",
+          error: deadline.timeoutError ?? errorFromFailure(error, this.name, signal),
+        };
+      }
       return;
     }
     // Translation is inline rather than a delegated generator: one less await per event.

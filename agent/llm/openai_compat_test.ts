@@ -332,3 +332,17 @@ Deno.test("openai-compatible: aborting complete() while the body is arriving rej
   await assert.rejects(pending, { code: "aborted" });
   assert.equal(server.received.length, 1);
 });
+
+Deno.test("openai-compatible: a server that ignores stream:true and sends JSON is still streamed as events", async () => {
+  await using server = LoopbackServer.start({ file: "chat_text.json" });
+  const events: LlmStreamEvent[] = [];
+  const response = await foldStream(
+    provider(server).stream({ model: "m", messages: [userMessage("x")] }),
+    (event) => events.push(event),
+  );
+  assert.equal(server.received[0].body.stream, true);
+  assert.equal(responseText(response), "All tests pass.");
+  assert.equal(events[0].type, "stream_start");
+  assert.equal(events.some((e) => e.type === "text_delta"), true);
+  assert.equal(events.some((e) => e.type === "reasoning_end"), true);
+});
