@@ -317,6 +317,8 @@ class ChatStreamTranslator implements StreamTranslator {
     if (data.usage && typeof data.usage === "object") this.#usage = readUsage(data.usage);
     for (const rawChoice of arr(data.choices)) {
       const choice = obj(rawChoice);
+      // We never ask for n > 1; a stray second choice must not mix into the first.
+      if ((num(choice.index) ?? 0) !== 0) continue;
       const delta = obj(choice.delta);
       const reasoning = reasoningOf(delta);
       if (reasoning) {
