@@ -123,9 +123,12 @@ for (const [name, open] of Object.entries(backends)) {
     const got = normalize(await script(store));
     const expected = JSON.parse(reference) as Outcome[];
     const actual = JSON.parse(got) as Outcome[];
-    for (let i = 0; i < expected.length; i++) {
-      assert.deepEqual(actual[i], expected[i], `call ${i + 1} differs`);
-    }
+    const differences = expected.flatMap((e, i) =>
+      JSON.stringify(actual[i]) === JSON.stringify(e) ? [] : [
+        `call ${i + 1}:\n  ${name}: ${JSON.stringify(actual[i])}\n  memory: ${JSON.stringify(e)}`,
+      ]
+    );
+    assert.deepEqual(differences, [], differences.join("\n"));
     assert.equal(actual.length, expected.length);
   });
 }

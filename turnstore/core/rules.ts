@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConflictError, InvalidInputError } from "./errors.ts";
+import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { AppendedTurn, StoredTurn } from "./types.ts";
 import type { ValidAppend } from "./validate.ts";
 
@@ -69,4 +69,9 @@ export function foreignCursor(contextId: string, before: string): InvalidInputEr
   return new InvalidInputError(
     `beforeTurnId ${before} is not in the history of context ${contextId}`,
   );
+}
+
+/** The NotFound thrown when a context would be forked from a turn that does not exist. */
+export function unknownBase(turnId: string): NotFoundError {
+  return new NotFoundError("turn", turnId, "it cannot be the base of a new context");
 }

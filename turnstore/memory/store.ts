@@ -20,7 +20,13 @@ import type {
   StoredTurn,
 } from "../core/types.ts";
 import { validateAppend, validateBlob, validateList } from "../core/validate.ts";
-import { foreignCursor, foreignParent, replayIdempotent, staleParent } from "../core/rules.ts";
+import {
+  foreignCursor,
+  foreignParent,
+  replayIdempotent,
+  staleParent,
+  unknownBase,
+} from "../core/rules.ts";
 import {
   canonicalBundleJson,
   type RegistryBundle,
@@ -97,7 +103,8 @@ export class MemoryStore implements ForgeStore {
   }
 
   #newContext(baseTurnId: string): ContextHead {
-    const base = baseTurnId === ROOT_TURN_ID ? undefined : this.#turn(baseTurnId, "baseTurnId");
+    const base = baseTurnId === ROOT_TURN_ID ? undefined : this.#turns.get(baseTurnId);
+    if (baseTurnId !== ROOT_TURN_ID && !base) throw unknownBase(baseTurnId);
     const ctx: ContextRecord = {
       id: String(this.#nextContext++),
       baseTurnId,
@@ -134,7 +141,7 @@ export class MemoryStore implements ForgeStore {
       const prior = ctx.keys.get(req.idempotencyKey);
       if (prior !== undefined) {
         const turn = this.#turns.get(prior)!;
-        return replayIdempotent(req, contentHash, turn, turn.fsRoot);
+        return replayIdempotent(req, contentHash, publicTurn(turn), turn.fsRoot);
       }
     }
     const head = this.#head(ctx);
