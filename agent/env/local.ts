@@ -83,51 +83,51 @@ export class LocalExecutionEnvironment implements ExecutionEnvironment {
   }
 
   /** {@inheritDoc ExecutionEnvironment.readFile} */
-  readFile(path: string, options: ReadFileOptions = {}): Promise<FileContent> {
+  async readFile(path: string, options: ReadFileOptions = {}): Promise<FileContent> {
     this.#open();
-    return this.#ops.readFile(path, options.offset, options.limit, options.signal);
+    return await this.#ops.readFile(path, options.offset, options.limit, options.signal);
   }
 
   /** {@inheritDoc ExecutionEnvironment.writeFile} */
-  writeFile(path: string, content: string, signal?: AbortSignal): Promise<WriteResult> {
+  async writeFile(path: string, content: string, signal?: AbortSignal): Promise<WriteResult> {
     this.#open();
-    return this.#ops.writeFile(path, content, signal);
+    return await this.#ops.writeFile(path, content, signal);
   }
 
   /** {@inheritDoc ExecutionEnvironment.deleteFile} */
-  deleteFile(path: string, signal?: AbortSignal): Promise<void> {
+  async deleteFile(path: string, signal?: AbortSignal): Promise<void> {
     this.#open();
-    return this.#ops.deleteFile(path, signal);
+    return await this.#ops.deleteFile(path, signal);
   }
 
   /** {@inheritDoc ExecutionEnvironment.moveFile} */
-  moveFile(from: string, to: string, signal?: AbortSignal): Promise<void> {
+  async moveFile(from: string, to: string, signal?: AbortSignal): Promise<void> {
     this.#open();
-    return this.#ops.moveFile(from, to, signal);
+    return await this.#ops.moveFile(from, to, signal);
   }
 
   /** {@inheritDoc ExecutionEnvironment.fileExists} */
-  fileExists(path: string, signal?: AbortSignal): Promise<boolean> {
+  async fileExists(path: string, signal?: AbortSignal): Promise<boolean> {
     this.#open();
-    return this.#ops.fileExists(path, signal);
+    return await this.#ops.fileExists(path, signal);
   }
 
   /** {@inheritDoc ExecutionEnvironment.listDirectory} */
-  listDirectory(path: string, depth?: number, signal?: AbortSignal): Promise<DirEntry[]> {
+  async listDirectory(path: string, depth?: number, signal?: AbortSignal): Promise<DirEntry[]> {
     this.#open();
-    return this.#ops.listDirectory(path, depth, signal);
+    return await this.#ops.listDirectory(path, depth, signal);
   }
 
   /** {@inheritDoc ExecutionEnvironment.grep} */
-  grep(pattern: string, path?: string, options?: GrepOptions): Promise<GrepResult> {
+  async grep(pattern: string, path?: string, options?: GrepOptions): Promise<GrepResult> {
     this.#open();
-    return this.#ops.grep(pattern, path, options);
+    return await this.#ops.grep(pattern, path, options);
   }
 
   /** {@inheritDoc ExecutionEnvironment.glob} */
-  glob(pattern: string, path?: string, options?: GlobOptions): Promise<string[]> {
+  async glob(pattern: string, path?: string, options?: GlobOptions): Promise<string[]> {
     this.#open();
-    return this.#ops.glob(pattern, path, options);
+    return await this.#ops.glob(pattern, path, options);
   }
 
   /** Runs `request.command` with `bash -c` in a new process group. */
