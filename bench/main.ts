@@ -8,6 +8,11 @@ import { type Bench, Reporter } from "./harness.ts";
 
 const all: Record<string, () => Promise<{ run: Bench }>> = {
   memory: () => import("./memory.bench.ts"),
+  kv: () => import("./kv.bench.ts"),
+  fs: () => import("./fs.bench.ts"),
+  cxdb: () => import("./cxdb.bench.ts"),
+  llm: () => import("./llm.bench.ts"),
+  agent: () => import("./agent.bench.ts"),
 };
 
 const chosen = Deno.args.length ? Deno.args : Object.keys(all);
