@@ -307,3 +307,52 @@ Deno.test("anthropic: a missing key names ANTHROPIC_API_KEY", async () => {
     );
   });
 });
+
+Deno.test("anthropic: redacted thinking streams through opaque and a max_tokens stop is 'length'", async () => {
+  const body = [
+    ["message_start", {
+      type: "message_start",
+      message: { id: "m1", model: "claude", usage: { input_tokens: 3, output_tokens: 1 } },
+    }],
+    ["content_block_start", {
+      type: "content_block_start",
+      index: 0,
+      content_block: { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix" },
+    }],
+    ["content_block_stop", { type: "content_block_stop", index: 0 }],
+    ["content_block_start", {
+      type: "content_block_start",
+      index: 1,
+      content_block: { type: "text", text: "" },
+    }],
+    ["content_block_delta", {
+      type: "content_block_delta",
+      index: 1,
+      delta: { type: "text_delta", text: "cut" },
+    }],
+    ["content_block_stop", { type: "content_block_stop", index: 1 }],
+    ["message_delta", {
+      type: "message_delta",
+      delta: { stop_reason: "max_tokens" },
+      usage: { output_tokens: 10 },
+    }],
+    ["message_stop", { type: "message_stop" }],
+  ].map(([name, data]) => `event: ${name}\r\ndata: ${JSON.stringify(data)}\r\n\r\n`).join("");
+  await using server = LoopbackServer.start({
+    body,
+    headers: { "content-type": "text/event-stream" },
+    chunkBytes: 13,
+  });
+  const response = await foldStream(
+    provider(server).stream({ model: "claude", messages: [userMessage("x")] }),
+  );
+  assert.deepEqual(response.message.content, [
+    {
+      kind: "thinking",
+      thinking: { text: "EmwKAhgBEgy3va3pzix", redacted: true, provider: "anthropic" },
+    },
+    { kind: "text", text: "cut" },
+  ]);
+  assert.deepEqual(response.finishReason, { reason: "length", raw: "max_tokens" });
+  assert.equal(response.usage.reasoningTokens, undefined);
+});

@@ -346,3 +346,28 @@ Deno.test("openai-compatible: a server that ignores stream:true and sends JSON i
   assert.equal(events.some((e) => e.type === "text_delta"), true);
   assert.equal(events.some((e) => e.type === "reasoning_end"), true);
 });
+
+Deno.test("openai-compatible: a streamed call with broken argument JSON keeps the raw text and flags it", async () => {
+  const chunk = (delta: unknown, finish: string | null = null) =>
+    `data: ${
+      JSON.stringify({ id: "c", model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })
+    }\n\n`;
+  await using server = LoopbackServer.start({
+    headers: { "content-type": "text/event-stream" },
+    body: chunk({
+      tool_calls: [{
+        index: 0,
+        id: "call_x",
+        function: { name: "shell", arguments: '{"cmd": "ls' },
+      }],
+    }) +
+      chunk({}, "tool_calls") + "data: [DONE]\n\n",
+  });
+  const response = await foldStream(
+    provider(server).stream({ model: "m", messages: [userMessage("x")] }),
+  );
+  const [call] = responseToolCalls(response);
+  assert.equal(call.rawArguments, '{"cmd": "ls');
+  assert.deepEqual(call.arguments, {});
+  assert.match(call.argumentsError!, /not valid JSON/);
+});

@@ -308,3 +308,96 @@ Deno.test("openai responses: stop sequences are refused, not silently dropped", 
     { code: "configuration" },
   );
 });
+
+function sse(...events: [string, unknown][]): string {
+  return events.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`).join("");
+}
+
+Deno.test("openai responses: response.failed inside a stream becomes a typed error event", async () => {
+  await using server = LoopbackServer.start({
+    headers: { "content-type": "text/event-stream" },
+    body: sse(
+      ["response.created", {
+        type: "response.created",
+        response: { id: "resp_f", model: "gpt-5" },
+      }],
+      ["response.failed", {
+        type: "response.failed",
+        response: {
+          id: "resp_f",
+          status: "failed",
+          error: { code: "server_error", message: "The model failed to generate a response." },
+        },
+      }],
+    ),
+  });
+  const events: LlmStreamEvent[] = [];
+  for await (const e of provider(server).stream({ model: "gpt-5", messages: [userMessage("x")] })) {
+    events.push(e);
+  }
+  assert.deepEqual(events.map((e) => e.type), ["stream_start", "error"]);
+  const last = events[1];
+  assert.equal(last.type === "error" && last.error.code, "server");
+  assert.match(last.type === "error" ? last.error.message : "", /failed to generate/);
+});
+
+Deno.test("openai responses: an incomplete response (max_output_tokens) finishes with reason 'length'", async () => {
+  await using server = LoopbackServer.start({
+    headers: { "content-type": "text/event-stream" },
+    body: sse(
+      ["response.created", { type: "response.created", response: { id: "r", model: "gpt-5" } }],
+      ["response.output_text.delta", {
+        type: "response.output_text.delta",
+        item_id: "msg_1",
+        content_index: 0,
+        delta: "Trunc",
+      }],
+      ["response.incomplete", {
+        type: "response.incomplete",
+        response: {
+          id: "r",
+          model: "gpt-5",
+          status: "incomplete",
+          incomplete_details: { reason: "max_output_tokens" },
+          usage: { input_tokens: 5, output_tokens: 16 },
+        },
+      }],
+    ),
+  });
+  const response = await foldStream(
+    provider(server).stream({ model: "gpt-5", messages: [userMessage("x")] }),
+  );
+  assert.deepEqual(response.finishReason, { reason: "length", raw: "max_output_tokens" });
+  assert.equal(responseText(response), "Trunc");
+});
+
+Deno.test("openai responses: complete() reads function_call items; bad argument JSON is flagged, not thrown", async () => {
+  await using server = LoopbackServer.start({
+    body: JSON.stringify({
+      id: "resp_t",
+      model: "gpt-5",
+      status: "completed",
+      output: [
+        {
+          type: "function_call",
+          id: "fc_1",
+          call_id: "call_1",
+          name: "grep",
+          arguments: '{"q":"x"}',
+        },
+        { type: "function_call", id: "fc_2", call_id: "call_2", name: "grep", arguments: '{"q":' },
+      ],
+      usage: { input_tokens: 1, output_tokens: 2 },
+    }),
+  });
+  const response = await provider(server).complete({
+    model: "gpt-5",
+    messages: [userMessage("x")],
+  });
+  const calls = responseToolCalls(response);
+  assert.deepEqual(calls[0].arguments, { q: "x" });
+  assert.equal(calls[0].argumentsError, undefined);
+  assert.deepEqual(calls[1].arguments, {});
+  assert.match(calls[1].argumentsError!, /not valid JSON/);
+  assert.deepEqual(response.finishReason, { reason: "tool_calls", raw: "completed" });
+});
