@@ -50,6 +50,17 @@ export interface SessionConfig {
   readonly store?: ForgeStore;
   /** How the store is used; default "off". */
   readonly persistence?: PersistenceMode;
+  /**
+   * Wait for each record to be stored before the loop goes on (default false:
+   * records are queued in order and the loop waits for them at the end of
+   * each input, so a successful submit means everything it did is stored).
+   */
+  readonly awaitEachWrite?: boolean;
+  /**
+   * Most record writes in flight at once (see persistence.ts); default 64 on
+   * the memory, kv and fs backends, 1 on others.
+   */
+  readonly pipelineWindow?: number;
   /** Retry policy of failed writes (see persistence.ts). */
   readonly retry?: PersistenceRetryPolicy;
   /** Aborts the session: the current input stops and the session closes. */

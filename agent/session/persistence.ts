@@ -17,7 +17,12 @@
  * the request cannot change the answer.
  *
  * Writes are serialized in call order, so parallel tool calls still produce
- * one linear chain.
+ * one linear chain. {@link SessionRecorder.append} resolves when its record is
+ * stored; {@link SessionRecorder.enqueue} queues a record without waiting
+ * (write-behind), and {@link SessionRecorder.settle} waits for the queue and
+ * throws the first failure (mode `required`). Once a write has failed in mode
+ * `required`, later writes are refused with the same error rather than stored
+ * after a gap.
  *
  * @module
  */
@@ -76,6 +81,34 @@ export interface SessionRecorderOptions {
   readonly onWarning?: (message: string, error: unknown) => void;
   /** Retry policy; default {@link DEFAULT_RETRY}. */
   readonly retry?: PersistenceRetryPolicy;
+  /**
+   * Most writes in flight at once. 1 writes one record at a time, each naming
+   * its parent (compare-and-set). More lets the backend batch them (group
+   * commit); each stored turn is then checked to be the child of the one
+   * before. Default: {@link DEFAULT_PIPELINE_WINDOW} for the in-process
+   * backends whose appends keep call order ("memory", "kv", "fs"), 1 for others.
+   */
+  readonly pipelineWindow?: number;
+}
+
+/** Default in-flight writes on backends that keep call order. */
+export const DEFAULT_PIPELINE_WINDOW = 64;
+
+/** Backends whose appendTurn queues a small append synchronously, in call order. */
+const ORDERED_BACKENDS: ReadonlySet<string> = new Set(["memory", "kv", "fs"]);
+
+/** Payloads at least this big are written alone (a backend may store them in steps). */
+const PIPELINE_MAX_PAYLOAD = 32 * 1024;
+
+interface PipelinedWrite {
+  readonly event: string;
+  readonly typeId: string;
+  readonly typeVersion: number;
+  readonly payload: Uint8Array;
+  readonly idempotencyKey: string;
+  attempt?: Promise<AppendedTurn>;
+  readonly resolve: (turn: AppendedTurn | undefined) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /** Where a recorder starts its context. */
@@ -100,6 +133,12 @@ export class SessionRecorder {
   #tail: Promise<unknown> = Promise.resolve();
   #pendingFork?: TurnId;
   #opened = false;
+  #failure?: PersistenceError;
+  readonly #window: number;
+  readonly #pending: PipelinedWrite[] = [];
+  readonly #inflight: PipelinedWrite[] = [];
+  #driving?: Promise<void>;
+  #ready = false;
 
   /** Creates a recorder; throws TypeError for a bad mode or a missing store. */
   constructor(options: SessionRecorderOptions) {
@@ -124,6 +163,18 @@ export class SessionRecorder {
     this.#sessionId = options.sessionId;
     this.#onWarning = options.onWarning ?? (() => {});
     this.#retry = retry;
+    // In mode off the store is not even looked at.
+    const window = options.pipelineWindow ??
+      (this.#store && ORDERED_BACKENDS.has(this.#store.backend) ? DEFAULT_PIPELINE_WINDOW : 1);
+    if (!Number.isInteger(window) || window < 1) {
+      throw new TypeError(`pipelineWindow must be an integer of 1 or more, got ${window}`);
+    }
+    this.#window = window;
+  }
+
+  /** Most writes in flight at once (1: strictly one at a time). */
+  get pipelineWindow(): number {
+    return this.#window;
   }
 
   /** The mode. */
@@ -164,6 +215,7 @@ export class SessionRecorder {
         await this.#store!.publishRegistryBundle(agentBundle);
       });
       await this.#ensureContext();
+      this.#ready = true;
     });
   }
 
@@ -182,7 +234,23 @@ export class SessionRecorder {
     // Encode now: a bad value is the caller's bug and fails at once, in every mode.
     const payload = type.encode({ ...fields, sessionId: this.#sessionId, sequenceNo } as V);
     const idempotencyKey = agentIdempotencyKey(this.#sessionId, sequenceNo, event);
+    if (this.#window > 1) {
+      return new Promise((resolve, reject) => {
+        this.#pending.push({
+          event,
+          typeId: type.typeId,
+          typeVersion: type.version,
+          payload,
+          idempotencyKey,
+          resolve,
+          reject,
+        });
+        this.#issue();
+        this.#driving ??= this.#drive();
+      });
+    }
     return this.#enqueue(async () => {
+      if (this.#failure) throw this.#failure;
       const contextId = await this.#ensureContext();
       if (contextId === undefined) return undefined;
       const parentTurnId = this.#head;
@@ -200,9 +268,159 @@ export class SessionRecorder {
     });
   }
 
-  /** Resolves when every write asked for so far has finished. */
+  /**
+   * Queues a record without waiting for it (write-behind). A failure in mode
+   * `required` is kept and thrown by {@link throwIfFailed} and {@link settle}.
+   */
+  enqueue<V extends { sessionId: string; sequenceNo: number }>(
+    type: RecordCodec<V>,
+    event: string,
+    fields: RecordFields<V>,
+  ): void {
+    if (!this.#store) return;
+    this.append(type, event, fields).catch((error) => {
+      this.#failure ??= error instanceof PersistenceError
+        ? error
+        : new PersistenceError(event, String((error as Error)?.message ?? error), {
+          cause: error,
+        });
+    });
+  }
+
+  /** The first failed write in mode `required`, if any. */
+  get failure(): PersistenceError | undefined {
+    return this.#failure;
+  }
+
+  /** Throws the first failed write in mode `required`, if any. */
+  throwIfFailed(): void {
+    if (this.#failure) throw this.#failure;
+  }
+
+  /** Waits for every queued write, then throws the first failure (mode `required`). */
+  async settle(): Promise<void> {
+    await this.flush();
+    this.throwIfFailed();
+  }
+
+  /** Resolves when every write asked for so far has finished (failed or not). */
   async flush(): Promise<void> {
     await this.#tail.catch(() => {});
+    while (this.#driving) await this.#driving;
+  }
+
+  // ---- pipelined writes ---------------------------------------------------
+
+  /** Sends pending writes to the store, in order, while the window has room. */
+  #issue(): void {
+    const contextId = this.#contextId;
+    if (!this.#ready || contextId === undefined) return;
+    while (this.#pending.length > 0 && this.#inflight.length < this.#window) {
+      const next = this.#pending[0];
+      const alone = next.payload.length >= PIPELINE_MAX_PAYLOAD;
+      // A big payload waits for the writes before it, and the writes after it wait for it.
+      if (this.#inflight.some((w) => w.payload.length >= PIPELINE_MAX_PAYLOAD)) return;
+      if (alone && this.#inflight.length > 0) return;
+      this.#pending.shift();
+      if (this.#failure) {
+        next.reject(this.#failure);
+        continue;
+      }
+      next.attempt = this.#store!.appendTurn({
+        contextId,
+        typeId: next.typeId,
+        typeVersion: next.typeVersion,
+        payload: next.payload,
+        idempotencyKey: next.idempotencyKey,
+      });
+      next.attempt.catch(() => {}); // settled in #drive, in order
+      this.#inflight.push(next);
+    }
+  }
+
+  /** Confirms in-flight writes oldest first, checking that each extends the chain. */
+  async #drive(): Promise<void> {
+    try {
+      await this.#tail.catch(() => {}); // open() first
+      if (!this.#ready) {
+        this.#ready = true;
+        if (this.#contextId === undefined) await this.#ensureContext().catch(() => {});
+      }
+      for (;;) {
+        if (this.#contextId === undefined) {
+          // best_effort without a context: nothing can be stored; each write was warned.
+          for (const w of this.#pending.splice(0)) {
+            if (this.#failure) w.reject(this.#failure);
+            else w.resolve(undefined);
+          }
+          return;
+        }
+        this.#issue();
+        const oldest = this.#inflight[0];
+        if (!oldest) return;
+        let turn: AppendedTurn | undefined | null;
+        try {
+          turn = await oldest.attempt!;
+        } catch (error) {
+          turn = await this.#recover(oldest, error).catch((error) => {
+            this.#inflight.shift();
+            oldest.reject(error);
+            return null;
+          });
+          if (turn === null) continue;
+        }
+        this.#inflight.shift();
+        if (turn && turn.parentTurnId !== this.#head) {
+          const error = new PersistenceError(
+            oldest.event,
+            `persisting ${oldest.event} of session ${this.#sessionId}: turn ${turn.turnId} ` +
+              `landed under ${turn.parentTurnId}, not under ${this.#head}; the backend ` +
+              `reordered concurrent appends (set pipelineWindow to 1 for this store)`,
+          );
+          if (this.#mode === "required") {
+            this.#failure ??= error;
+            oldest.reject(error);
+            continue;
+          }
+          this.#onWarning(error.message, error);
+        }
+        if (turn) this.#head = turn.turnId;
+        oldest.resolve(turn);
+      }
+    } finally {
+      this.#driving = undefined;
+    }
+  }
+
+  /**
+   * The oldest in-flight write failed. Once the writes after it have
+   * settled, retry it with its key: as the next link of the chain when none
+   * of them landed, and otherwise only to find it if it landed after all
+   * (a lost acknowledgement); a genuinely missing write cannot be put back
+   * in order then, and is reported.
+   */
+  async #recover(write: PipelinedWrite, error: unknown): Promise<AppendedTurn | undefined> {
+    const later = this.#inflight.slice(1);
+    const settled = await Promise.allSettled(later.map((w) => w.attempt!));
+    const laterLanded = settled.some((r) => r.status === "fulfilled");
+    const contextId = this.#contextId!;
+    const turn = await this.#withPolicy(write.event, () =>
+      this.#store!.appendTurn({
+        contextId,
+        parentTurnId: laterLanded ? undefined : this.#head,
+        typeId: write.typeId,
+        typeVersion: write.typeVersion,
+        payload: write.payload,
+        idempotencyKey: write.idempotencyKey,
+      }), { error });
+    // Later writes that failed are retried in their turn, in order.
+    later.forEach((w, i) => {
+      if (settled[i].status === "rejected") {
+        w.attempt = Promise.reject(settled[i].reason);
+        w.attempt.catch(() => {});
+      }
+    });
+    return turn;
   }
 
   async #ensureContext(): Promise<string | undefined> {
@@ -227,21 +445,32 @@ export class SessionRecorder {
     return run;
   }
 
-  async #withPolicy<R>(event: string, write: () => Promise<R>): Promise<R | undefined> {
-    let last: unknown;
-    for (let attempt = 1; attempt <= this.#retry.attempts; attempt++) {
+  async #withPolicy<R>(
+    event: string,
+    write: () => Promise<R>,
+    firstFailure?: { error: unknown },
+  ): Promise<R | undefined> {
+    let last: unknown = firstFailure?.error;
+    // A pipelined write arrives here after its first try already failed.
+    let attempt = firstFailure ? 1 : 0;
+    if (firstFailure && (!retryable(last) || this.#retry.attempts === 1)) attempt = Infinity;
+    while (attempt < this.#retry.attempts) {
+      if (attempt > 0) await delay(this.#retry.backoffMs * 2 ** (attempt - 1));
+      attempt++;
       try {
         return await write();
       } catch (error) {
         last = error;
-        if (!retryable(error) || attempt === this.#retry.attempts) break;
-        await delay(this.#retry.backoffMs * 2 ** (attempt - 1));
+        if (!retryable(error)) break;
       }
     }
     const message = `persisting ${event} of session ${this.#sessionId} failed: ${
       (last as Error)?.message ?? String(last)
     }`;
-    if (this.#mode === "required") throw new PersistenceError(event, message, { cause: last });
+    if (this.#mode === "required") {
+      this.#failure ??= new PersistenceError(event, message, { cause: last });
+      throw this.#failure;
+    }
     this.#onWarning(message, last);
     return undefined;
   }

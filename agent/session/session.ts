@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { AppendedTurn } from "@forge/turnstore";
+import type { RecordCodec } from "@forge/turnstore";
 import type {
   JsonObject,
   LlmMessage,
@@ -53,7 +53,7 @@ import {
   type WarningSource,
 } from "./events.ts";
 import { detectLoop, toolCallSignature } from "./loop_detection.ts";
-import { SessionRecorder } from "./persistence.ts";
+import { type RecordFields, SessionRecorder } from "./persistence.ts";
 import { SubagentManager } from "./subagents.ts";
 
 /** Where a session is in its lifecycle (spec §2.3). */
@@ -140,6 +140,7 @@ export class Session implements AsyncDisposable {
       mode: config.persistence ?? "off",
       sessionId: this.id,
       retry: config.retry,
+      pipelineWindow: config.pipelineWindow,
       onWarning: (message) => this.#warn(message, "persistence"),
     });
     this.#registry = new DefaultToolRegistry([], {
@@ -406,6 +407,8 @@ export class Session implements AsyncDisposable {
         stopReason = "turn_limit";
         break;
       }
+      // A write that failed in mode "required" fails the input before the next step.
+      this.#recorder.throwIfFailed();
       let response: LlmResponse;
       try {
         response = await this.#callModel(this.#buildRequest(), signal);
@@ -440,6 +443,7 @@ export class Session implements AsyncDisposable {
       if (!contextWarned) contextWarned = this.#checkContextUsage();
       if (toolCalls.length === 0) break;
       rounds++;
+      this.#recorder.throwIfFailed();
       const results = await this.#executeToolCalls(toolCalls, signal);
       await this.#pushHistory({ kind: "tool_results", results, at: Date.now() });
       if (signal.aborted) {
@@ -455,6 +459,9 @@ export class Session implements AsyncDisposable {
         content: "The input was aborted by the host.",
         at: Date.now(),
       }).catch(() => {});
+    } else {
+      // The input succeeds only once its records are stored (mode "required").
+      await this.#recorder.settle();
     }
     return { stopReason, text, rounds, inputs: 1 };
   }
@@ -521,7 +528,7 @@ export class Session implements AsyncDisposable {
       toolName: call.name,
       arguments: argumentsText,
     });
-    await this.#recorder.append(ToolCallLifecycle, "tool_call_started", {
+    await this.#write(ToolCallLifecycle, "tool_call_started", {
       kind: "started",
       at: Date.now(),
       callId: call.id,
@@ -554,7 +561,7 @@ export class Session implements AsyncDisposable {
       truncated: result.truncated,
       durationMs: result.durationMs,
     });
-    await this.#recorder.append(ToolCallLifecycle, "tool_call_ended", {
+    await this.#write(ToolCallLifecycle, "tool_call_ended", {
       kind: "ended",
       at: Date.now(),
       callId: call.id,
@@ -616,8 +623,22 @@ export class Session implements AsyncDisposable {
     await this.#persistTurn(turn, response);
   }
 
-  #persistTurn(turn: HistoryTurn, response?: LlmResponse): Promise<AppendedTurn | undefined> {
-    const r = this.#recorder;
+  /**
+   * Writes one record: awaited when `awaitEachWrite` is set, otherwise queued
+   * (write-behind) and settled at the end of the input.
+   */
+  #write<V extends { sessionId: string; sequenceNo: number }>(
+    type: RecordCodec<V>,
+    event: string,
+    fields: RecordFields<V>,
+  ): Promise<unknown> {
+    if (this.#config.awaitEachWrite) return this.#recorder.append(type, event, fields);
+    this.#recorder.enqueue(type, event, fields);
+    return Promise.resolve();
+  }
+
+  #persistTurn(turn: HistoryTurn, response?: LlmResponse): Promise<unknown> {
+    const r = { append: this.#write.bind(this) };
     switch (turn.kind) {
       case "user":
         return r.append(UserTurn, "user_turn", { at: turn.at, content: turn.content });

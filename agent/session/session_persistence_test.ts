@@ -104,25 +104,50 @@ Deno.test("required mode writes one typed record per step, with deterministic ke
   assert.equal(t.session.headTurnId, turns.at(-1)!.turnId);
 });
 
-Deno.test("required mode: a failing store fails the input with a PersistenceError and closes the session", async () => {
-  await using ws = await makeWorkspace({ "a.txt": "a\n" });
-  const store = new FlakyStore();
-  const t = scriptedSession(ws, script(ws.dir), {
-    persistence: "required",
-    store,
-    retry: { attempts: 2, backoffMs: 0 },
+for (const awaitEachWrite of [true, false]) {
+  Deno.test(`required mode: a failing store fails the input with a PersistenceError and closes the session (awaitEachWrite ${awaitEachWrite})`, async () => {
+    await using ws = await makeWorkspace({ "a.txt": "a\n" });
+    const store = new FlakyStore();
+    const t = scriptedSession(ws, script(ws.dir), {
+      persistence: "required",
+      store,
+      retry: { attempts: 2, backoffMs: 0 },
+      awaitEachWrite,
+    });
+    await t.session.start();
+    const before = store.appendCalls;
+    store.failAll = true;
+    const error = await t.session.submit("go").catch((e) => e);
+    assert.ok(error instanceof PersistenceError, String(error));
+    assert.equal(error.event, "user_turn");
+    if (awaitEachWrite) {
+      assert.equal(
+        t.provider.requests.length,
+        0,
+        "the model was not called after the failed write",
+      );
+    } else {
+      // Write-behind: the failure stops the loop at its next step, before any tool runs.
+      assert.ok(t.provider.requests.length <= 1);
+    }
+    assert.ok(!(await Deno.stat(`${ws.dir}/b.txt`).catch(() => null)), "no later tool ran");
+    assert.equal(store.appendCalls - before, 2, "two tries of the user turn, then nothing more");
+    assert.equal(t.session.state, "closed");
+    await t.ended;
+    const reported = t.events.find((e) => e.kind === "error");
+    assert.ok(reported?.kind === "error" && reported.code === "Persistence");
+    assert.equal(t.session.finalState, "failed");
   });
-  await t.session.start();
-  store.failAll = true;
-  const error = await t.session.submit("go").catch((e) => e);
-  assert.ok(error instanceof PersistenceError, String(error));
-  assert.equal(error.event, "user_turn");
-  assert.equal(t.provider.requests.length, 0, "the model was not called after the failed write");
-  assert.equal(t.session.state, "closed");
-  await t.ended;
-  const reported = t.events.find((e) => e.kind === "error");
-  assert.ok(reported?.kind === "error" && reported.code === "Persistence");
-  assert.equal(t.session.finalState, "failed");
+}
+
+Deno.test("write-behind: a successful submit means every record of the input is stored", async () => {
+  await using ws = await makeWorkspace({ "a.txt": "a\n" });
+  const store = new MemoryStore();
+  const t = scriptedSession(ws, script(ws.dir), { persistence: "required", store });
+  await t.session.submit("go");
+  const depth = (await store.getHead(t.session.contextId!)).headDepth;
+  assert.equal(depth, 11, "started + 10 records of the input, before close");
+  await t.session.close();
 });
 
 Deno.test("best_effort mode: failed writes become warnings and the session goes on", async () => {
@@ -134,9 +159,8 @@ Deno.test("best_effort mode: failed writes become warnings and the session goes 
     retry: { attempts: 2, backoffMs: 0 },
   });
   await t.session.start();
-  // Fail every try of the 3rd and 4th writes after the start (user turn's retry included).
-  const base = store.appendCalls;
-  for (let i = 1; i <= 4; i++) store.failCalls.add(base + i);
+  // Every try of the session's 3rd write (first assistant turn) and 6th (first tool results).
+  store.failKeysContaining.push("|3|14:assistant_turn", "|6|17:tool_results_turn");
   const result = await t.session.submit("go");
   assert.equal(result.text, "all done");
   assert.equal(await Deno.readTextFile(`${ws.dir}/b.txt`), "b\n");
@@ -145,7 +169,10 @@ Deno.test("best_effort mode: failed writes become warnings and the session goes 
   assert.ok(warnings.every((w) => w.kind === "warning" && w.source === "persistence"));
   await t.session.close();
   const turns = await store.listTurns(t.session.contextId!);
-  assert.equal(turns.length, 12 - 2, "all but the two lost records, in one chain");
+  assert.equal(turns.length, 12 - 2, "all but the two lost records");
+  assert.deepEqual(turns.map((x) => x.depth), turns.map((_, i) => i + 1), "in one chain");
+  const sequence = turns.map((x) => agentCatalog.decode(x)!.value.sequenceNo);
+  assert.deepEqual(sequence, [1, 2, 4, 5, 7, 8, 9, 10, 11, 12], "in call order");
 });
 
 Deno.test("a write whose acknowledgement is lost is retried with the same key and stored once", async () => {

@@ -39,6 +39,8 @@ export class FlakyStore extends MemoryStore {
   readonly failCalls = new Set<number>();
   /** When true, every append fails. */
   failAll = false;
+  /** Fail every append whose idempotency key contains one of these strings. */
+  readonly failKeysContaining: string[] = [];
   /** Whether a failure happens before the write or after it (a lost acknowledgement). */
   failureKind: FailureKind = "before_write";
 
@@ -46,7 +48,8 @@ export class FlakyStore extends MemoryStore {
   override async appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
     const n = ++this.appendCalls;
     this.keys.push(input.idempotencyKey);
-    const fail = this.failAll || this.failCalls.has(n);
+    const fail = this.failAll || this.failCalls.has(n) ||
+      this.failKeysContaining.some((part) => input.idempotencyKey?.includes(part));
     if (fail && this.failureKind === "before_write") {
       throw new BackendError(`injected failure of append #${n}`);
     }
