@@ -67,6 +67,12 @@ export interface AnthropicOptions extends HttpProviderOptions {
   readonly apiKey?: string;
   /** Base URL up to and including `/v1`; defaults to ANTHROPIC_BASE_URL or https://api.anthropic.com/v1. */
   readonly baseUrl?: string;
+  /**
+   * Mark the tools, the system prompt and the end of the conversation as
+   * prompt-cache breakpoints (default true), so each turn of an agent loop
+   * re-reads the previous turn's prefix from Anthropic's cache.
+   */
+  readonly promptCaching?: boolean;
 }
 
 /**
@@ -81,11 +87,24 @@ export function createAnthropicProvider(options: AnthropicOptions = {}): HttpLlm
     PROVIDER,
     options.baseUrl ? "baseUrl" : "ANTHROPIC_BASE_URL",
   );
-  return new HttpLlmProvider(anthropicWire(`${baseUrl}/messages`, apiKey), options);
+  return new HttpLlmProvider(
+    anthropicWire(`${baseUrl}/messages`, apiKey, { promptCaching: options.promptCaching ?? true }),
+    options,
+  );
+}
+
+/** How the Messages body is built. */
+export interface MessagesBodyOptions {
+  /** Add prompt-cache breakpoints (tools, system, end of conversation). */
+  readonly promptCaching?: boolean;
 }
 
 /** The Messages wire format, for a given URL and key. */
-export function anthropicWire(url: string, apiKey: string): WireFormat {
+export function anthropicWire(
+  url: string,
+  apiKey: string,
+  bodyOptions: MessagesBodyOptions = {},
+): WireFormat {
   return {
     provider: PROVIDER,
     url,
@@ -98,7 +117,7 @@ export function anthropicWire(url: string, apiKey: string): WireFormat {
       if (Array.isArray(betas) && betas.length > 0) headers["anthropic-beta"] = betas.join(",");
       return headers;
     },
-    body: buildMessagesBody,
+    body: (request, stream) => buildMessagesBody(request, stream, bodyOptions),
     parseResponse: (json, responseHeaders) => {
       const response = parseMessagesResponse(json);
       const rateLimit = readRateLimit(responseHeaders);
@@ -139,8 +158,30 @@ function thinkingBlock(thinking: Thinking): JsonValue | undefined {
   return { type: "thinking", thinking: thinking.text, signature: thinking.signature };
 }
 
+const EPHEMERAL: JsonObject = { type: "ephemeral" };
+
+/**
+ * Puts a cache breakpoint on the conversation's last block that may carry
+ * one (thinking blocks may not), so the next turn reads this prefix from cache.
+ */
+function markLastCacheable(messages: { content: JsonValue[] }[]): void {
+  for (let m = messages.length - 1; m >= 0; m--) {
+    const content = messages[m].content;
+    for (let b = content.length - 1; b >= 0; b--) {
+      const block = content[b] as JsonObject;
+      if (block.type === "thinking" || block.type === "redacted_thinking") continue;
+      content[b] = { ...block, cache_control: EPHEMERAL };
+      return;
+    }
+  }
+}
+
 /** Builds the JSON body of a Messages API request. */
-export function buildMessagesBody(request: LlmRequest, stream: boolean): JsonObject {
+export function buildMessagesBody(
+  request: LlmRequest,
+  stream: boolean,
+  bodyOptions: MessagesBodyOptions = {},
+): JsonObject {
   const messages: { role: "user" | "assistant"; content: JsonValue[] }[] = [];
   for (const message of request.messages) {
     if (message.role === "system" || message.role === "developer") continue;
@@ -155,18 +196,24 @@ export function buildMessagesBody(request: LlmRequest, stream: boolean): JsonObj
     if (last && last.role === role) last.content.push(...blocks);
     else messages.push({ role, content: blocks });
   }
+  const caching = bodyOptions.promptCaching ?? false;
   const body: JsonObject = { model: request.model };
   const system = systemText(request);
-  if (system !== undefined) body.system = system;
+  if (system !== undefined) {
+    body.system = caching ? [{ type: "text", text: system, cache_control: EPHEMERAL }] : system;
+  }
+  if (caching) markLastCacheable(messages);
   body.messages = messages;
   const choice = request.toolChoice ?? { mode: "auto" };
   // Anthropic has no "none" choice: the tools are left out instead.
   if (request.tools && request.tools.length > 0 && choice.mode !== "none") {
-    body.tools = request.tools.map((tool) => ({
+    const tools: JsonObject[] = request.tools.map((tool) => ({
       name: tool.name,
       description: tool.description,
       input_schema: tool.parameters,
     }));
+    if (caching) tools[tools.length - 1] = { ...tools.at(-1)!, cache_control: EPHEMERAL };
+    body.tools = tools;
     body.tool_choice = choice.mode === "named"
       ? { type: "tool", name: choice.toolName }
       : { type: choice.mode === "required" ? "any" : "auto" };

@@ -72,7 +72,7 @@ const conversation: LlmRequest = {
   providerOptions: { anthropic: { beta_headers: ["interleaved-thinking-2025-05-14"], top_k: 5 } },
 };
 
-Deno.test("anthropic: system text is a parameter, tool results merge into one user turn, signed thinking round-trips", async () => {
+Deno.test("anthropic: system text is a parameter, tool results merge into one user turn, signed thinking round-trips, cache breakpoints on tools, system and the last block", async () => {
   await using server = LoopbackServer.start({ file: "anthropic_tool_use.json" });
   await provider(server).complete(conversation);
   const [received] = server.received;
@@ -83,7 +83,11 @@ Deno.test("anthropic: system text is a parameter, tool results merge into one us
   assert.equal(received.headers.authorization, undefined);
   assert.deepEqual(received.body, {
     model: "claude-sonnet-4-5",
-    system: "You are a coding agent.\n\nNever push.",
+    system: [{
+      type: "text",
+      text: "You are a coding agent.\n\nNever push.",
+      cache_control: { type: "ephemeral" },
+    }],
     messages: [
       { role: "user", content: [{ type: "text", text: "Run the tests and list src." }] },
       {
@@ -105,7 +109,7 @@ Deno.test("anthropic: system text is a parameter, tool results merge into one us
             is_error: true,
           },
           { type: "tool_result", tool_use_id: "toolu_2", content: "main.ts" },
-          { type: "text", text: "Go on." },
+          { type: "text", text: "Go on.", cache_control: { type: "ephemeral" } },
         ],
       },
     ],
@@ -113,6 +117,7 @@ Deno.test("anthropic: system text is a parameter, tool results merge into one us
       name: "shell",
       description: "Run a shell command.",
       input_schema: shellTool.parameters,
+      cache_control: { type: "ephemeral" },
     }],
     tool_choice: { type: "any" },
     max_tokens: 4096,
@@ -355,4 +360,37 @@ Deno.test("anthropic: redacted thinking streams through opaque and a max_tokens 
   ]);
   assert.deepEqual(response.finishReason, { reason: "length", raw: "max_tokens" });
   assert.equal(response.usage.reasoningTokens, undefined);
+});
+
+Deno.test("anthropic: with promptCaching off the body carries no cache_control and system is a string", async () => {
+  await using server = LoopbackServer.start({ file: "anthropic_tool_use.json" });
+  const p = createAnthropicProvider({
+    apiKey: "k",
+    baseUrl: server.baseUrl,
+    promptCaching: false,
+  });
+  await p.complete(conversation);
+  const body = server.received[0].body;
+  assert.equal(body.system, "You are a coding agent.\n\nNever push.");
+  assert.equal(JSON.stringify(body).includes("cache_control"), false);
+});
+
+Deno.test("anthropic: the end-of-conversation breakpoint skips thinking blocks, which cannot carry one", async () => {
+  await using server = LoopbackServer.start({ file: "anthropic_tool_use.json" });
+  await provider(server).complete({
+    model: "m",
+    messages: [
+      userMessage("q"),
+      assistantMessage([
+        { kind: "text", text: "partial" },
+        { kind: "thinking", thinking: { text: "t", signature: "s", provider: "anthropic" } },
+      ]),
+    ],
+  });
+  const messages = server.received[0].body.messages as { content: Record<string, unknown>[] }[];
+  assert.deepEqual(messages[1].content, [
+    { type: "text", text: "partial", cache_control: { type: "ephemeral" } },
+    { type: "thinking", thinking: "t", signature: "s" },
+  ]);
+  assert.equal("cache_control" in messages[0].content[0], false);
 });

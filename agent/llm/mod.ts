@@ -43,6 +43,7 @@ export {
   anthropicWire,
   buildMessagesBody,
   createAnthropicProvider,
+  type MessagesBodyOptions,
   parseMessagesResponse,
 } from "./anthropic.ts";
 export {
