@@ -397,3 +397,49 @@ Deno.test("each profile offers its aligned tools, and custom tools override by n
   assert.equal(profile.toolRegistry.get("read_file"), mine, "latest registration wins");
   assert.equal(anthropicProfile().defaultCommandTimeoutMs, 120_000);
 });
+
+Deno.test("a per-tool timeout cancels a slow tool and the model gets an error result", async () => {
+  await using ws = await makeWorkspace();
+  const slow = defineTool({
+    name: "slow",
+    description: "waits for its signal",
+    schema: z.object({}),
+    execute: (_args, ctx) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(ok("finished")), 5_000);
+        ctx.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve(ok("cancelled"));
+        });
+      }),
+  });
+  const t = scriptedSession(ws, [{ toolCalls: [{ name: "slow" }] }, { text: "ok" }], {
+    profile: anthropicProfile({ model: "m", extraTools: [slow] }),
+    toolTimeoutsMs: { slow: 50 },
+  });
+  const started = Date.now();
+  await t.session.submit("go");
+  assert.ok(Date.now() - started < 4_000);
+  const results = t.session.history.find((h) => h.kind === "tool_results");
+  assert.ok(results?.kind === "tool_results");
+  assert.equal(results.results[0].isError, true);
+  assert.match(results.results[0].content, /50 ms/);
+  await t.session.close();
+});
+
+Deno.test("a history beyond 80% of the context window emits a context warning", async () => {
+  await using ws = await makeWorkspace();
+  const profile = createProfile({
+    id: "tiny",
+    model: "m",
+    tools: [],
+    baseInstructions: "test",
+    contextWindowSize: 100,
+  });
+  const t = scriptedSession(ws, [{ text: "y".repeat(400) }], { profile });
+  await t.session.submit("x".repeat(100));
+  const warning = t.events.find((e) => e.kind === "warning");
+  assert.ok(warning?.kind === "warning" && warning.source === "context_window");
+  assert.match(warning.message, /Context usage at ~\d+% of context window/);
+  await t.session.close();
+});

@@ -248,3 +248,33 @@ Deno.test("in a git repository the environment block carries the branch and a st
   assert.ok(text.includes("sub-agents"), "AGENTS.md between the git root and cwd is loaded");
   await t.session.close();
 });
+
+Deno.test("send_input gives an idle subagent a new input, and wait returns its new result", async () => {
+  await using ws = await makeWorkspace();
+  const parent = new ScriptedProvider([
+    { toolCalls: [{ name: "spawn_agent", arguments: { task: CHILD_TASK } }] },
+    { toolCalls: [{ name: "wait", arguments: { agent_id: "agent-1" } }] },
+    { toolCalls: [{ name: "send_input", arguments: { agent_id: "agent-1", message: "and b?" } }] },
+    { toolCalls: [{ name: "wait", arguments: { agent_id: "agent-1" } }] },
+    { toolCalls: [{ name: "wait", arguments: { agent_id: "agent-9" } }] },
+    { text: "parent done" },
+  ]);
+  const child = new ScriptedProvider([{ text: "first answer" }, { text: "second answer" }]);
+  const t = scriptedSession(ws, [], {
+    provider: new RoutingProvider({ [PARENT_TASK]: parent, [CHILD_TASK]: child }),
+  });
+  await t.session.submit(PARENT_TASK);
+  const results = t.session.history.filter((h) => h.kind === "tool_results").map((h) =>
+    h.kind === "tool_results" ? h.results[0] : undefined
+  );
+  assert.equal(JSON.parse(results[1]!.content).output, "first answer");
+  assert.match(results[2]!.content, /message sent to agent-1/);
+  assert.equal(JSON.parse(results[3]!.content).output, "second answer");
+  assert.equal(results[4]!.isError, true);
+  assert.match(results[4]!.content, /no subagent "agent-9" \(known: agent-1\)/);
+  const childUsers = child.requests[1].messages.filter((m) => m.role === "user");
+  assert.equal(childUsers.length, 2, "the child kept its own history across inputs");
+  await t.session.close();
+  await t.ended;
+  assert.ok(t.events.some((e) => e.kind === "subagent_closed" && e.status === "completed"));
+});
