@@ -195,7 +195,7 @@ self.onmessage = async (event: MessageEvent<WorkerInit | WorkerRequest>) => {
     const init = message as WorkerInit;
     workspace = init.root;
     hosts = init.allowedHosts;
-    ops = new FileOps(new WorkspacePathGuard(init.root, init.cwd));
+    ops = new FileOps(new WorkspacePathGuard(init.root, init.cwd), { syncReads: true });
     self.postMessage({ id: 0, ok: true, value: "ready" });
     return;
   }

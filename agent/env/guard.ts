@@ -75,7 +75,7 @@ export class WorkspacePathGuard implements PathGuard {
   async #real(path: string, abs: string): Promise<string> {
     let real: string;
     try {
-      real = await Deno.realPath(abs);
+      real = Deno.realPathSync(abs);
     } catch (error) {
       throw toEnvError(error, path);
     }
@@ -105,7 +105,7 @@ export class WorkspacePathGuard implements PathGuard {
     for (;;) {
       let info: Deno.FileInfo | undefined;
       try {
-        info = await Deno.lstat(current);
+        info = Deno.lstatSync(current);
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw toEnvError(error, path);
       }
@@ -136,7 +136,7 @@ export class WorkspacePathGuard implements PathGuard {
 
   async #refuseDangling(path: string, link: string): Promise<void> {
     try {
-      await Deno.stat(link);
+      Deno.statSync(link);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw toEnvError(error, path);
       let target = "?";

@@ -1,6 +1,6 @@
 /**
- * Running a program in its own process group (a new session via
- * `setsid`), so a timeout or cancellation can kill the program and
+ * Running a program in its own process group (a new session, via
+ * `detached`), so a timeout or cancellation can kill the program and
  * everything it started: SIGTERM to the group, a grace period, then SIGKILL.
  *
  * @module
@@ -30,16 +30,12 @@ export interface ProcessSpec {
   readonly killGraceMs?: number;
 }
 
-const SETSID = ["/usr/bin/setsid", "/bin/setsid"].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
-
-/** Whether programs get their own process group here (needs `setsid`, i.e. Linux). */
-export const hasProcessGroups: boolean = SETSID !== undefined;
+/**
+ * Whether programs get their own process group here. `detached: true` makes
+ * Deno call setsid() in the child on Unix, so the child leads a new session
+ * and process group whose id is its pid.
+ */
+export const hasProcessGroups: boolean = Deno.build.os !== "windows";
 
 class Capture {
   readonly #chunks: Uint8Array[] = [];
@@ -113,13 +109,11 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   }
   if (spec.signal?.aborted) throw new EnvError("Aborted", `${spec.program} was cancelled`);
   const started = performance.now();
-  const [program, args] = SETSID
-    ? [SETSID, [spec.program, ...spec.args]]
-    : [spec.program, [...spec.args]];
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(program, {
-      args,
+    child = new Deno.Command(spec.program, {
+      args: [...spec.args],
+      detached: hasProcessGroups,
       cwd: spec.cwd,
       env: { ...spec.env },
       clearEnv: true,
