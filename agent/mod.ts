@@ -87,6 +87,7 @@ export {
   type SubagentResult,
 } from "./session/subagents.ts";
 export { canonicalJson, detectLoop, toolCallSignature } from "./session/loop_detection.ts";
+export { resolveIn, ScopedEnvironment } from "./session/scoped_env.ts";
 export type { ProviderProfile } from "./profiles/types.ts";
 export { createProfile, type ProfileSpec } from "./profiles/profile.ts";
 export {

@@ -15,6 +15,7 @@ import { SubagentClose, SubagentSpawn, type SubagentStatusLabel } from "../recor
 import type { SessionConfig } from "./config.ts";
 import type { SessionEvent, SessionEventData } from "./events.ts";
 import type { SessionRecorder } from "./persistence.ts";
+import { resolveIn, ScopedEnvironment } from "./scoped_env.ts";
 
 /** What the manager needs of a child session (a {@link Session}). */
 export interface ChildSession {
@@ -133,18 +134,24 @@ export class SubagentManager {
     // The fork point is the parent's latest stored turn (the call that spawns).
     await recorder.flush();
     const forkFromTurnId = recorder.headTurnId;
+    let env = config.env;
+    if (args.working_dir) {
+      const dir = resolveIn(env, args.working_dir);
+      await env.listDirectory(dir, 1, this.#parent.signal).catch((error) => {
+        throw new Error(
+          `working_dir ${args.working_dir} is not a usable directory: ${error.message}`,
+        );
+      });
+      env = new ScopedEnvironment(env, dir);
+    }
     const agentId = `agent-${++this.#next}`;
-    const instructions = args.working_dir
-      ? `${config.userInstructions ? `${config.userInstructions}\n\n` : ""}` +
-        `Work inside the directory ${args.working_dir}.`
-      : config.userInstructions;
     const child = this.#createSession({
       ...config,
+      env,
       sessionId: undefined,
       signal: undefined,
       profile: args.model ? config.profile.withModel(args.model) : config.profile,
       maxTurns: args.max_turns ?? 0,
-      userInstructions: instructions,
       origin: { depth, parentSessionId: this.#parent.id, forkFromTurnId },
     });
     this.#forward(agentId, child);

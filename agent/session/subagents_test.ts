@@ -278,3 +278,32 @@ Deno.test("send_input gives an idle subagent a new input, and wait returns its n
   await t.ended;
   assert.ok(t.events.some((e) => e.kind === "subagent_closed" && e.status === "completed"));
 });
+
+Deno.test("a subagent spawned with working_dir works in that directory of the shared workspace", async () => {
+  await using ws = await makeWorkspace({ "sub/a.txt": "inside\n", "a.txt": "outside\n" });
+  const parent = new ScriptedProvider([
+    { toolCalls: [{ name: "spawn_agent", arguments: { task: CHILD_TASK, working_dir: "sub" } }] },
+    { toolCalls: [{ name: "wait", arguments: { agent_id: "agent-1" } }] },
+    { toolCalls: [{ name: "spawn_agent", arguments: { task: CHILD_TASK, working_dir: "nope" } }] },
+    { text: "parent done" },
+  ]);
+  const child = new ScriptedProvider([
+    { toolCalls: [{ name: "read_file", arguments: { file_path: "a.txt" } }] },
+    { toolCalls: [{ name: "write_file", arguments: { file_path: "out.txt", content: "x" } }] },
+    { text: "read it" },
+  ]);
+  const t = scriptedSession(ws, [], {
+    provider: new RoutingProvider({ [PARENT_TASK]: parent, [CHILD_TASK]: child }),
+  });
+  await t.session.submit(PARENT_TASK);
+  const read = child.requests[1].messages.at(-1)!.content[0];
+  assert.ok(read.kind === "tool_result" && read.toolResult.content.includes("inside"));
+  assert.equal(await Deno.readTextFile(`${ws.dir}/sub/out.txt`), "x");
+  const system = JSON.stringify(child.requests[0].messages[0]);
+  assert.ok(system.includes(`Working directory: ${ws.dir}/sub`));
+  const results = t.session.history.filter((h) => h.kind === "tool_results");
+  const refused = results[2];
+  assert.ok(refused.kind === "tool_results" && refused.results[0].isError);
+  assert.match(refused.results[0].content, /working_dir nope is not a usable directory/);
+  await t.session.close();
+});
