@@ -305,6 +305,10 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
    * available, with a clean environment (PATH, HOME = workspace, LANG, TERM).
    */
   async execCommand(request: ExecRequest): Promise<ExecResult> {
+    if (this.#closed || this.#broken || !this.#worker || !this.#cwd) {
+      throw this.#broken ??
+        new EnvError("Closed", "the confined environment is closed or not initialised");
+    }
     const cwd = request.workingDir === undefined
       ? this.#cwd
       : await this.#call<string>("resolveDir", [request.workingDir], request.signal);

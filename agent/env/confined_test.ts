@@ -102,3 +102,18 @@ Deno.test("confined: concurrent calls are answered independently", async () => {
     Array.from({ length: 20 }, (_, i) => String(i)),
   );
 });
+
+Deno.test("confined: execCommand before initialize or after close fails with code Closed", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    const env = new ConfinedEnvironment({ workspace: dir, sandbox: "none" });
+    const before = await env.execCommand({ command: "ls", timeoutMs: 1000 }).catch((e) => e);
+    assert.ok(before instanceof EnvError && before.code === "Closed", String(before));
+    await env.initialize();
+    await env.close();
+    const after = await env.execCommand({ command: "ls", timeoutMs: 1000 }).catch((e) => e);
+    assert.ok(after instanceof EnvError && after.code === "Closed", String(after));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

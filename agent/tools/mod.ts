@@ -45,6 +45,7 @@ export {
 } from "./shell.ts";
 export { grepTool } from "./grep.ts";
 export { globTool } from "./glob.ts";
+export { webFetchTool } from "./web_fetch.ts";
 export { applyPatchTool, type PlannedChange, planPatch } from "./apply_patch.ts";
 export { applyHunks, type Hunk, parsePatch, PatchError, type PatchOperation } from "./v4a.ts";
 export { findLineSequence, MATCH_LEVELS, type MatchLevel, normaliseLine } from "./matching.ts";
