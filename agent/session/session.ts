@@ -110,6 +110,8 @@ export class Session implements AsyncDisposable {
   readonly #recorder: SessionRecorder;
   readonly #subagents: SubagentManager;
   readonly #history: HistoryTurn[] = [];
+  /** The history as model messages, built once per turn. */
+  readonly #messages: LlmMessage[] = [];
   readonly #steering: string[] = [];
   readonly #followUps: string[] = [];
   readonly #signatures: string[] = [];
@@ -476,8 +478,7 @@ export class Session implements AsyncDisposable {
       projectDocsTruncated: this.#projectDocsTruncated,
       userInstructions: this.#config.userInstructions,
     });
-    const messages: LlmMessage[] = [systemMessage(system)];
-    for (const turn of this.#history) messages.push(...toMessages(turn));
+    const messages: LlmMessage[] = [systemMessage(system), ...this.#messages];
     const providerOptions = this.#profile.providerOptions();
     return {
       model: this.#profile.model,
@@ -619,6 +620,7 @@ export class Session implements AsyncDisposable {
   /** Adds a turn to the history and writes its record. */
   async #pushHistory(turn: HistoryTurn, response?: LlmResponse): Promise<void> {
     this.#history.push(turn);
+    this.#messages.push(...toMessages(turn));
     this.#historyChars += turnChars(turn);
     await this.#persistTurn(turn, response);
   }
