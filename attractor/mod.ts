@@ -7,3 +7,5 @@
  * @module
  */
 export * from "./records.ts";
+/** The turn store types the records API refers to. */
+export type * from "@forge/turnstore";

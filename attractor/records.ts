@@ -79,16 +79,27 @@ export const OutcomeStatus: EnumType<
 
 /** The value of a `RunLifecycle` record. */
 export interface RunLifecycleRecord {
+  /** The run this record belongs to. */
   runId: string;
+  /** The pipeline graph being run. */
   graphId: string;
+  /** The first run of a chain of restarts. */
   lineageRootRunId?: string;
+  /** Which attempt of the lineage this run is (1 for the first). */
   lineageAttempt: number;
+  /** Why the run ended or restarted. */
   reason?: string;
+  /** The node a restart goes back to. */
   restartTarget?: string;
+  /** Which lifecycle event this is. */
   kind: "initialized" | "resumed" | "finalized";
+  /** When it happened. */
   at: number;
+  /** The outcome. */
   status?: "success" | "partial_success" | "retry" | "fail" | "skipped" | "cancelled";
+  /** BLAKE3 of the DOT source. */
   dotSourceHash?: string;
+  /** BLAKE3 of the graph snapshot. */
   graphSnapshotHash?: string;
   /** Checkpoint a resumed run continues from. */
   resumedFromCheckpointId?: string;
@@ -117,20 +128,31 @@ export const RunLifecycle: RecordCodec<RunLifecycleRecord> = typedRecord<RunLife
 
 /** The value of a `StageLifecycle` record. */
 export interface StageLifecycleRecord {
+  /** The run this record belongs to. */
   runId: string;
+  /** The graph node. */
   nodeId: string;
+  /** The stage attempt, unique within the run. */
   stageAttemptId: string;
+  /** Attempt number, from 1. */
   attempt: number;
+  /** Free-form notes from the handler. */
   notes?: string;
+  /** Whether another attempt follows. */
   willRetry?: boolean;
+  /** Number of the next attempt. */
   nextAttempt?: number;
   /** Backoff before the next attempt. */
   delayMs?: number;
+  /** Which lifecycle event this is. */
   kind: "started" | "completed" | "failed" | "retrying";
+  /** When it happened. */
   at: number;
+  /** The outcome. */
   status?: "success" | "partial_success" | "retry" | "fail" | "skipped" | "cancelled";
   /** Context forked for this attempt, when retried. */
   attemptContextId?: string;
+  /** Why the stage failed. */
   failureReason?: string;
 }
 
@@ -160,17 +182,29 @@ export const StageLifecycle: RecordCodec<StageLifecycleRecord> = typedRecord<
 
 /** The value of a `ParallelLifecycle` record. */
 export interface ParallelLifecycleRecord {
+  /** The run this record belongs to. */
   runId: string;
+  /** The graph node. */
   nodeId: string;
+  /** How many branches the fan-out starts. */
   branchCount?: number;
+  /** The branch. */
   branchId?: string;
+  /** Position of the branch, from 0. */
   branchIndex?: number;
+  /** The node the branch or route goes to. */
   targetNode?: string;
+  /** Free-form notes from the handler. */
   notes?: string;
+  /** Branches that succeeded. */
   successCount?: number;
+  /** Branches that failed. */
   failureCount?: number;
+  /** Which lifecycle event this is. */
   kind: "started" | "branch_started" | "branch_completed" | "completed";
+  /** When it happened. */
   at: number;
+  /** The outcome. */
   status?: "success" | "partial_success" | "retry" | "fail" | "skipped" | "cancelled";
   /** Context forked for the branch. */
   branchContextId?: string;
@@ -201,13 +235,21 @@ export const ParallelLifecycle: RecordCodec<ParallelLifecycleRecord> = typedReco
 
 /** The value of a `InterviewLifecycle` record. */
 export interface InterviewLifecycleRecord {
+  /** The run this record belongs to. */
   runId: string;
+  /** The graph node. */
   nodeId: string;
+  /** The answer chosen. */
   selected?: string;
+  /** The answer taken when nobody answered. */
   defaultSelected?: string;
+  /** Which lifecycle event this is. */
   kind: "started" | "completed" | "timeout";
+  /** When it happened. */
   at: number;
+  /** The question asked. */
   question?: string;
+  /** The answers offered. */
   options?: string[];
 }
 
@@ -231,10 +273,15 @@ export const InterviewLifecycle: RecordCodec<InterviewLifecycleRecord> = typedRe
 
 /** The value of a `CheckpointSaved` record. */
 export interface CheckpointSavedRecord {
+  /** The run this record belongs to. */
   runId: string;
+  /** The graph node. */
   nodeId: string;
+  /** The stage attempt, unique within the run. */
   stageAttemptId: string;
+  /** The checkpoint, as named in checkpoint files. */
   checkpointId: string;
+  /** When it happened. */
   at: number;
   /** The checkpoint itself, as JSON. */
   state?: string;
@@ -242,7 +289,9 @@ export interface CheckpointSavedRecord {
   stateBlobHash?: string;
   /** BLAKE3 of the checkpoint JSON. */
   stateHash: string;
+  /** Nodes completed when the checkpoint was taken. */
   completedNodes: string[];
+  /** The node a resumed run starts at. */
   nextNodeId?: string;
 }
 
@@ -272,14 +321,23 @@ export const CheckpointSaved: RecordCodec<CheckpointSavedRecord> = typedRecord<
 
 /** The value of a `RouteDecision` record. */
 export interface RouteDecisionRecord {
+  /** The run this record belongs to. */
   runId: string;
+  /** The graph node. */
   nodeId: string;
+  /** The stage attempt, unique within the run. */
   stageAttemptId: string;
+  /** The edge taken. */
   selectedEdge?: string;
+  /** Whether the route restarts a loop. */
   loopRestart: boolean;
+  /** Why the run terminated here, when it did. */
   terminatedReason?: string;
+  /** When it happened. */
   at: number;
+  /** Outcome of the run when it terminated here. */
   terminatedStatus?: "success" | "partial_success" | "retry" | "fail" | "skipped" | "cancelled";
+  /** The node the branch or route goes to. */
   targetNode?: string;
   /** The edge condition that matched. */
   condition?: string;
@@ -305,14 +363,23 @@ export const RouteDecision: RecordCodec<RouteDecisionRecord> = typedRecord<Route
 
 /** The value of a `StageToAgentLink` record. */
 export interface StageToAgentLinkRecord {
+  /** The run this record belongs to. */
   runId: string;
+  /** The graph node. */
   nodeId: string;
+  /** The stage attempt, unique within the run. */
   stageAttemptId: string;
+  /** The agent session that ran the stage. */
   agentSessionId: string;
+  /** The conversation thread the agent continued, when shared. */
   threadKey?: string;
+  /** When it happened. */
   at: number;
+  /** The pipeline run's context. */
   pipelineContextId: string;
+  /** The agent session's context. */
   agentContextId: string;
+  /** The agent context's head when the stage ended. */
   agentHeadTurnId?: string;
   /** Pipeline turn the agent context was forked from. */
   agentBaseTurnId?: string;
@@ -341,10 +408,15 @@ export const StageToAgentLink: RecordCodec<StageToAgentLinkRecord> = typedRecord
 
 /** The value of a `DotSource` record. */
 export interface DotSourceRecord {
+  /** The run this record belongs to. */
   runId: string;
+  /** The DOT source, inline when small. */
   dotSource?: string;
+  /** Size in bytes. */
   sizeBytes: number;
+  /** When it happened. */
   at: number;
+  /** BLAKE3 of the content. */
   contentHash: string;
   /** Blob holding the source when large. */
   blobHash?: string;
@@ -366,11 +438,17 @@ export const DotSource: RecordCodec<DotSourceRecord> = typedRecord<DotSourceReco
 
 /** The value of a `GraphSnapshot` record. */
 export interface GraphSnapshotRecord {
+  /** The run this record belongs to. */
   runId: string;
+  /** Size in bytes. */
   sizeBytes: number;
+  /** When it happened. */
   at: number;
+  /** The graph as JSON, inline when small. */
   graph?: string;
+  /** BLAKE3 of the content. */
   contentHash: string;
+  /** blobHash */
   blobHash?: string;
 }
 

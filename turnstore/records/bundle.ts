@@ -81,7 +81,7 @@ function addEnum(bundle: RegistryBundle, type: EnumType): void {
 /** A decoded turn: which record type it is and its typed value. */
 export interface DecodedRecord {
   /** The record type that decoded it. */
-  readonly type: StructType<Record<string, never>> | StructLike;
+  readonly type: StructLike;
   /** The typed value. */
   readonly value: Record<string, unknown>;
 }

@@ -52,16 +52,30 @@ export function defineEnum<const L extends string>(
   return { name, values, labels };
 }
 
-/** Anything with fields that encodes as a tagged map: a record or a nested struct. */
-export interface StructLike {
+/**
+ * Anything with fields that encodes as a tagged map: a record or a nested
+ * struct. `V` is its value type (carried for inference only).
+ */
+export interface StructLike<V = unknown> {
   /** Registry type id. */
   readonly typeId: string;
   /** Registry version of this shape. */
   readonly version: number;
-  /** Field schemas by TypeScript name. */
-  readonly shape: Readonly<z.ZodRawShape>;
-  /** A fresh strict zod object of the shape (fresh so that each use can carry its own tag). */
-  objectSchema(): z.ZodType;
+  /** Never set: carries the value type for inference. */
+  readonly valueType?: V;
+}
+
+const structSchemas = new WeakMap<StructLike, () => unknown>();
+
+/** Lets a struct be nested by `f.struct`: registers how to build a fresh schema of it. */
+export function registerStructSchema(type: StructLike, factory: () => unknown): void {
+  structSchemas.set(type, factory);
+}
+
+function schemaOf(type: StructLike): z.ZodType {
+  const make = structSchemas.get(type);
+  if (!make) throw new TypeError(`${type.typeId} is not a struct built with defineStruct`);
+  return make() as z.ZodType; // fresh, so each use can carry its own tag
 }
 
 /** What the registry knows of one field. */
@@ -91,8 +105,8 @@ const metas = new WeakMap<z.ZodType, FieldMeta>();
  * by schema instance, like a zod registry, and holds values zod's registry
  * types cannot (enum maps, struct definitions).
  */
-export const fieldMeta: { get(schema: z.ZodType): FieldMeta | undefined } = {
-  get: (schema) => metas.get(schema),
+export const fieldMeta: { get(schema: unknown): FieldMeta | undefined } = {
+  get: (schema) => metas.get(schema as z.ZodType),
 };
 
 /** Optional extras of a field. */
@@ -102,6 +116,36 @@ export interface FieldOptions {
   /** A semantic hint beyond the wire type. */
   readonly semantic?: string;
 }
+
+/**
+ * A field built with `f`: a zod 4 schema carrying a tag. Only its value type
+ * `T` is part of the public API (through the Standard Schema marker every
+ * zod 4 schema has), so users never depend on zod's internal types.
+ */
+export interface Field<T> {
+  /** The Standard Schema marker; its `types.output` is the field's value type. */
+  readonly "~standard": {
+    readonly types?: { readonly input: unknown; readonly output: T } | undefined;
+  };
+  /** The same field, optional: absent from the map when undefined. */
+  optional(): Field<T | undefined>;
+}
+
+/** The fields of a record or struct, by TypeScript property name. */
+export type Fields = { readonly [name: string]: Field<unknown> };
+
+/** The value type of a field. */
+export type FieldValue<F> = F extends Field<infer T> ? T : never;
+
+/** The names of the optional fields of `S`. */
+export type OptionalKeys<S extends Fields> = {
+  [K in keyof S]: undefined extends FieldValue<S[K]> ? K : never;
+}[keyof S];
+
+/** The value type of a record or struct with fields `S` (optional fields become `?:`). */
+export type ValueOf<S extends Fields> =
+  & { [K in Exclude<keyof S, OptionalKeys<S>>]: FieldValue<S[K]> }
+  & { [K in OptionalKeys<S>]?: Exclude<FieldValue<S[K]>, undefined> };
 
 const U64_DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
 
@@ -149,31 +193,33 @@ function primitive(wire: ItemWire, semantic: string | undefined): z.ZodType {
 export const f = {
   /** UTF-8 string. */
   string: (tag: number, o: FieldOptions = {}) =>
-    tagged(z.string(), { tag, wire: "string", ...o }) as z.ZodString,
+    tagged(z.string(), { tag, wire: "string", ...o }) as unknown as Field<string>,
   /** A string holding JSON text (tool arguments, structured output). */
   json: (tag: number, o: FieldOptions = {}) =>
-    tagged(z.string(), { tag, wire: "string", semantic: "json", ...o }) as z.ZodString,
+    tagged(z.string(), { tag, wire: "string", semantic: "json", ...o }) as unknown as Field<string>,
   /** Boolean. */
   bool: (tag: number, o: FieldOptions = {}) =>
-    tagged(z.boolean(), { tag, wire: "bool", ...o }) as z.ZodBoolean,
+    tagged(z.boolean(), { tag, wire: "bool", ...o }) as unknown as Field<boolean>,
   /** Unsigned 8-bit integer. */
   u8: (tag: number, o: FieldOptions = {}) =>
-    tagged(primitive("u8", undefined), { tag, wire: "u8", ...o }) as z.ZodNumber,
+    tagged(primitive("u8", undefined), { tag, wire: "u8", ...o }) as unknown as Field<number>,
   /** Unsigned 32-bit integer. */
   u32: (tag: number, o: FieldOptions = {}) =>
-    tagged(primitive("u32", undefined), { tag, wire: "u32", ...o }) as z.ZodNumber,
+    tagged(primitive("u32", undefined), { tag, wire: "u32", ...o }) as unknown as Field<number>,
   /** Signed 32-bit integer. */
   int32: (tag: number, o: FieldOptions = {}) =>
-    tagged(primitive("int32", undefined), { tag, wire: "int32", ...o }) as z.ZodNumber,
+    tagged(primitive("int32", undefined), { tag, wire: "int32", ...o }) as unknown as Field<number>,
   /** Unsigned 64-bit integer held as a safe JavaScript integer (counts, sizes). */
   u64: (tag: number, o: FieldOptions = {}) =>
-    tagged(primitive("u64", undefined), { tag, wire: "u64", ...o }) as z.ZodNumber,
+    tagged(primitive("u64", undefined), { tag, wire: "u64", ...o }) as unknown as Field<number>,
   /** Signed 64-bit integer held as a safe JavaScript integer. */
   int64: (tag: number, o: FieldOptions = {}) =>
-    tagged(primitive("int64", undefined), { tag, wire: "int64", ...o }) as z.ZodNumber,
+    tagged(primitive("int64", undefined), { tag, wire: "int64", ...o }) as unknown as Field<number>,
   /** A store id (context or turn): a decimal string in TypeScript, a u64 on the wire. */
   id: (tag: number, o: FieldOptions = {}) =>
-    tagged(primitive("u64", "id"), { tag, wire: "u64", semantic: "id", ...o }) as z.ZodString,
+    tagged(primitive("u64", "id"), { tag, wire: "u64", semantic: "id", ...o }) as unknown as Field<
+      string
+    >,
   /** Milliseconds since the Unix epoch; readers render it as a time. */
   unixMs: (tag: number, o: FieldOptions = {}) =>
     tagged(primitive("unix_ms", undefined), {
@@ -181,7 +227,7 @@ export const f = {
       wire: "unix_ms",
       semantic: "unix_ms",
       ...o,
-    }) as z.ZodNumber,
+    }) as unknown as Field<number>,
   /** A duration in milliseconds. */
   durationMs: (tag: number, o: FieldOptions = {}) =>
     tagged(primitive("u64", undefined), {
@@ -189,10 +235,10 @@ export const f = {
       wire: "u64",
       semantic: "duration_ms",
       ...o,
-    }) as z.ZodNumber,
+    }) as unknown as Field<number>,
   /** Raw bytes. */
   bytes: (tag: number, o: FieldOptions = {}) =>
-    tagged(z.instanceof(Uint8Array), { tag, wire: "bytes", ...o }) as z.ZodType<Uint8Array>,
+    tagged(z.instanceof(Uint8Array), { tag, wire: "bytes", ...o }) as unknown as Field<Uint8Array>,
   /** A BLAKE3-256 hash as 64 lowercase hex characters, 32 bytes on the wire. */
   hash: (tag: number, o: FieldOptions = {}) =>
     tagged(z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters"), {
@@ -200,36 +246,41 @@ export const f = {
       wire: "bytes",
       semantic: "blake3",
       ...o,
-    }) as z.ZodString,
+    }) as unknown as Field<string>,
   /** An enum: a label in TypeScript, an integer (u8 when it fits) on the wire. */
   enum: <L extends string>(
     tag: number,
     type: EnumType<L>,
     o: FieldOptions = {},
-  ): z.ZodEnum<{ [K in L]: K }> => {
+  ): Field<L> => {
     const labels = Object.keys(type.values) as [L, ...L[]];
     const wire: WireType = Math.max(...Object.values<number>(type.values)) <= 0xff ? "u8" : "u32";
-    return tagged(z.enum(labels), { tag, wire, enumType: type as EnumType, ...o });
+    return tagged(z.enum(labels), {
+      tag,
+      wire,
+      enumType: type as EnumType,
+      ...o,
+    }) as unknown as Field<
+      L
+    >;
   },
   /** A nested struct (a map with its own tags). */
-  struct: <S extends StructLike>(tag: number, type: S, o: FieldOptions = {}) =>
-    tagged(type.objectSchema(), { tag, wire: "ref", struct: type, ...o }) as ReturnType<
-      S["objectSchema"]
-    >,
+  struct: <V>(tag: number, type: StructLike<V>, o: FieldOptions = {}): Field<V> =>
+    tagged(schemaOf(type), { tag, wire: "ref", struct: type, ...o }) as unknown as Field<V>,
   /** An array of nested structs. */
-  structs: <S extends StructLike>(tag: number, type: S, o: FieldOptions = {}) =>
-    tagged(z.array(type.objectSchema()), { tag, wire: "array", struct: type, ...o }) as z.ZodArray<
-      ReturnType<S["objectSchema"]>
+  structs: <V>(tag: number, type: StructLike<V>, o: FieldOptions = {}): Field<V[]> =>
+    tagged(z.array(schemaOf(type)), { tag, wire: "array", struct: type, ...o }) as unknown as Field<
+      V[]
     >,
   /** An array of primitives of one wire type. */
-  array: <W extends ItemWire>(tag: number, items: W, o: FieldOptions = {}) =>
+  array: <W extends ItemWire>(tag: number, items: W, o: FieldOptions = {}): Field<ItemValue<W>[]> =>
     tagged(z.array(itemSchema(items)), {
       tag,
       wire: "array",
       items,
       itemSemantic: undefined,
       ...o,
-    }) as z.ZodArray<z.ZodType<ItemValue<W>>>,
+    }) as unknown as Field<ItemValue<W>[]>,
 } as const;
 
 /** TypeScript type of an array item of wire type `W`. */
@@ -239,9 +290,9 @@ export type ItemValue<W extends ItemWire> = W extends "string" ? string
   : number;
 
 /** The {@link FieldMeta} of a field schema (looking through `.optional()`). */
-export function metaOf(schema: z.ZodType): { meta: FieldMeta; optional: boolean } | undefined {
+export function metaOf(schema: unknown): { meta: FieldMeta; optional: boolean } | undefined {
   let optional = false;
-  let s: z.ZodType = schema;
+  let s = schema as z.ZodType;
   if (s instanceof z.ZodOptional) {
     optional = true;
     s = s.unwrap() as z.ZodType;

@@ -15,8 +15,40 @@
  *
  * @module
  */
-export * from "./fields.ts";
-export * from "./record.ts";
-export * from "./bundle.ts";
+export {
+  defineEnum,
+  type EnumType,
+  f,
+  type Field,
+  type FieldMeta,
+  type FieldOptions,
+  type Fields,
+  type FieldValue,
+  type ItemValue,
+  type ItemWire,
+  type OptionalKeys,
+  type StructLike,
+  type ValueOf,
+  type WireType,
+} from "./fields.ts";
+export {
+  defineRecord,
+  defineStruct,
+  type DefinitionOf,
+  type FieldEntry,
+  type RecordCodec,
+  type RecordType,
+  type RecordValue,
+  type Same,
+  type StructDefinition,
+  StructType,
+  typedRecord,
+} from "./record.ts";
+export {
+  buildBundle,
+  contentAddressedBundle,
+  type DecodedRecord,
+  RecordCatalog,
+} from "./bundle.ts";
 export * from "./idempotency.ts";
 export { decodeMsgpack } from "./msgpack.ts";

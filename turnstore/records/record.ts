@@ -7,7 +7,14 @@
  */
 import { z } from "zod";
 import { InvalidInputError } from "../core/errors.ts";
-import { type FieldMeta, metaOf, type StructLike } from "./fields.ts";
+import {
+  type FieldMeta,
+  type Fields,
+  metaOf,
+  registerStructSchema,
+  type StructLike,
+  type ValueOf,
+} from "./fields.ts";
 import { decodeMsgpack, TaggedWriter } from "./msgpack.ts";
 
 /** A compiled field: its TypeScript name, schema and registry facts. */
@@ -23,7 +30,7 @@ export interface FieldEntry {
 }
 
 /** Definition of a struct or record. */
-export interface StructDefinition<Shape extends z.ZodRawShape> {
+export interface StructDefinition<Shape extends Fields> {
   /** Registry type id, e.g. "forge.agent.user_turn". */
   readonly typeId: string;
   /** Version of this shape, 1 or more (default 1). */
@@ -37,34 +44,34 @@ export interface StructDefinition<Shape extends z.ZodRawShape> {
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** A tagged shape that encodes to and decodes from msgpack. */
-export class StructType<Shape extends z.ZodRawShape> implements StructLike {
+export class StructType<Shape extends Fields> implements StructLike<ValueOf<Shape>> {
   /** Registry type id. */
   readonly typeId: string;
   /** Version of this shape. */
   readonly version: number;
-  /** Field schemas by TypeScript name. */
-  readonly shape: Shape;
-  /** The strict zod object that validates a value. */
-  readonly schema: z.ZodObject<Shape, z.core.$strict>;
   /** Compiled fields in tag order. */
   readonly fields: readonly FieldEntry[];
   /** Description. */
   readonly doc?: string;
+  /** Never set: carries the value type for inference. */
+  declare readonly valueType?: ValueOf<Shape>;
+  readonly #shape: z.ZodRawShape;
+  readonly #schema: z.ZodType;
 
   /** Compiles a definition; throws TypeError for untagged fields or a tag used twice. */
   constructor(def: StructDefinition<Shape>) {
     this.typeId = def.typeId;
     this.version = def.version ?? 1;
-    this.shape = def.fields;
     this.doc = def.doc;
     if (!Number.isInteger(this.version) || this.version < 1) {
       throw new TypeError(`${def.typeId}: version must be an integer of 1 or more`);
     }
-    this.schema = z.strictObject(def.fields);
+    this.#shape = def.fields as unknown as z.ZodRawShape;
+    this.#schema = z.strictObject(this.#shape);
     const seen = new Map<number, string>();
     const fields: FieldEntry[] = [];
     for (const [name, schema] of Object.entries(def.fields)) {
-      const found = metaOf(schema as z.ZodType);
+      const found = metaOf(schema);
       if (!found) throw new TypeError(`${def.typeId}.${name} has no tag: build it with f.*`);
       const prior = seen.get(found.meta.tag);
       if (prior) {
@@ -74,26 +81,23 @@ export class StructType<Shape extends z.ZodRawShape> implements StructLike {
       fields.push({ name, wireName: snake(name), meta: found.meta, optional: found.optional });
     }
     this.fields = fields.sort((a, b) => a.meta.tag - b.meta.tag);
-  }
-
-  /** A fresh strict zod object of this shape. */
-  objectSchema(): z.ZodObject<Shape, z.core.$strict> {
-    return z.strictObject(this.shape);
+    // Nesting builds a fresh object schema, so each use can carry its own tag.
+    registerStructSchema(this, () => z.strictObject(this.#shape));
   }
 
   /** Checks `value` against the shape; throws InvalidInput naming the field. */
-  validate(value: unknown): z.infer<z.ZodObject<Shape, z.core.$strict>> {
-    const result = this.schema.safeParse(value);
+  validate(value: unknown): ValueOf<Shape> {
+    const result = this.#schema.safeParse(value);
     if (!result.success) {
       const issue = result.error.issues[0];
       const path = issue.path.length ? issue.path.join(".") : "(record)";
       throw new InvalidInputError(`${this.typeId} v${this.version}: ${path}: ${issue.message}`);
     }
-    return result.data;
+    return result.data as ValueOf<Shape>;
   }
 
   /** Validates and encodes `value` as a msgpack map keyed by field tags. */
-  encode(value: z.input<z.ZodObject<Shape, z.core.$strict>>): Uint8Array {
+  encode(value: ValueOf<Shape>): Uint8Array {
     const valid = this.validate(value) as Record<string, unknown>;
     const writer = new TaggedWriter();
     writeStruct(writer, this, valid);
@@ -101,7 +105,7 @@ export class StructType<Shape extends z.ZodRawShape> implements StructLike {
   }
 
   /** Decodes msgpack bytes (integer or digit-string keys) and validates the result. */
-  decode(bytes: Uint8Array): z.infer<z.ZodObject<Shape, z.core.$strict>> {
+  decode(bytes: Uint8Array): ValueOf<Shape> {
     let raw: unknown;
     try {
       raw = decodeMsgpack(bytes);
@@ -116,25 +120,24 @@ export class StructType<Shape extends z.ZodRawShape> implements StructLike {
 }
 
 /** Defines a nested struct. */
-export function defineStruct<Shape extends z.ZodRawShape>(
+export function defineStruct<Shape extends Fields>(
   def: StructDefinition<Shape>,
 ): StructType<Shape> {
   return new StructType(def);
 }
 
 /** A record type: a struct that is appended as a turn of `typeId` at `version`. */
-export type RecordType<Shape extends z.ZodRawShape = z.ZodRawShape> = StructType<Shape>;
+export type RecordType<Shape extends Fields = Fields> = StructType<Shape>;
 
 /** Defines a record type. */
-export function defineRecord<Shape extends z.ZodRawShape>(
+export function defineRecord<Shape extends Fields>(
   def: StructDefinition<Shape>,
 ): RecordType<Shape> {
   return new StructType(def);
 }
 
 /** The TypeScript value type of a record or struct. */
-export type RecordValue<T> = T extends StructType<infer S> ? z.infer<z.ZodObject<S, z.core.$strict>>
-  : never;
+export type RecordValue<T> = T extends StructLike<infer V> ? V : never;
 
 function compiled(type: StructLike): readonly FieldEntry[] {
   if (type instanceof StructType) return type.fields;
@@ -270,7 +273,7 @@ function readPrimitive(wire: string, semantic: string | undefined, v: unknown, w
  * needs that) while the zod definition stays the one source of tags, wire
  * types, validation and bundles.
  */
-export interface RecordCodec<V> extends StructLike {
+export interface RecordCodec<V> extends StructLike<V> {
   /** Compiled fields in tag order. */
   readonly fields: readonly FieldEntry[];
   /** Description. */
@@ -284,13 +287,13 @@ export interface RecordCodec<V> extends StructLike {
 }
 
 /** True when A and B are mutually assignable. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 /** What a definition must be for {@link typedRecord}: its inferred value must equal `V`. */
-export type DefinitionOf<V, Shape extends z.ZodRawShape> =
+export type DefinitionOf<V, Shape extends Fields> =
   & StructDefinition<Shape>
-  & (Same<z.infer<z.ZodObject<Shape, z.core.$strict>>, V> extends true ? unknown
-    : { "the fields do not match the declared value type": z.infer<z.ZodObject<Shape>> });
+  & (Same<ValueOf<Shape>, V> extends true ? unknown
+    : { "the fields do not match the declared value type": ValueOf<Shape> });
 
 /**
  * Defines a record whose value type is declared as an interface `V`; the
@@ -304,7 +307,7 @@ export type DefinitionOf<V, Shape extends z.ZodRawShape> =
  * });
  * ```
  */
-export function typedRecord<V>(): <Shape extends z.ZodRawShape>(
+export function typedRecord<V>(): <Shape extends Fields>(
   def: DefinitionOf<V, Shape>,
 ) => RecordCodec<V> {
   return (def) => new StructType(def) as unknown as RecordCodec<V>;
