@@ -52,13 +52,50 @@ export const ROOT_META: TurnMeta = {
   originContextId: 0,
 };
 
+/** Entries kept in memory by a write-through cache: the newest, which appends read back. */
+const RECENT_ENTRIES = 1024;
+/** turns.idx grows in steps of this many bytes, so most appends do not change its size. */
+const TURN_INDEX_GROWTH = 1024 * 1024;
+
+/** A small write-through cache of the most recently written entries. */
+class RecentEntries<T> {
+  #entries = new Map<number, T>();
+  get(key: number): T | undefined {
+    return this.#entries.get(key);
+  }
+  set(key: number, value: T): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    if (this.#entries.size > RECENT_ENTRIES) {
+      this.#entries.delete(this.#entries.keys().next().value!);
+    }
+  }
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
 /** `turns.idx`. */
 export class TurnIndex {
-  constructor(readonly file: Deno.FsFile) {}
+  #recent = new RecentEntries<TurnMeta>();
+  #allocated: number;
+
+  constructor(readonly file: Deno.FsFile) {
+    this.#allocated = file.statSync().size;
+  }
+
+  /** Empties the index (before a rebuild). */
+  clear(): void {
+    this.file.truncateSync(0);
+    this.#allocated = 0;
+    this.#recent.clear();
+  }
 
   /** The entry of `turnId`, or undefined when its slot is empty. */
   get(turnId: number): TurnMeta | undefined {
     if (turnId === 0) return ROOT_META;
+    const cached = this.#recent.get(turnId);
+    if (cached) return cached;
     const bytes = readAt(this.file, (turnId - 1) * TURN_SLOT, TURN_SLOT);
     if (bytes.length < TURN_SLOT) return undefined;
     const view = new DataView(bytes.buffer);
@@ -87,7 +124,14 @@ export class TurnIndex {
     view.setUint32(36, meta.jumpDepth, true);
     view.setUint32(40, meta.length, true);
     view.setUint32(44, TURN_PRESENT, true);
-    writeAt(this.file, (meta.turnId - 1) * TURN_SLOT, bytes);
+    const at = (meta.turnId - 1) * TURN_SLOT;
+    if (at + TURN_SLOT > this.#allocated) {
+      // Zero-filled space past the last entry reads as "no turn".
+      this.#allocated = Math.max(at + TURN_SLOT, this.#allocated + TURN_INDEX_GROWTH);
+      this.file.truncateSync(this.#allocated);
+    }
+    writeAt(this.file, at, bytes);
+    this.#recent.set(meta.turnId, meta);
   }
 }
 
@@ -139,10 +183,20 @@ export interface ContextSlot {
 
 /** `contexts.idx`. */
 export class ContextIndex {
+  #recent = new RecentEntries<ContextSlot>();
+
   constructor(readonly file: Deno.FsFile) {}
+
+  /** Empties the index (before a rebuild). */
+  clear(): void {
+    this.file.truncateSync(0);
+    this.#recent.clear();
+  }
 
   /** The entry of `contextId`, or undefined. */
   get(contextId: number): ContextSlot | undefined {
+    const cached = this.#recent.get(contextId);
+    if (cached) return cached;
     const bytes = readAt(this.file, (contextId - 1) * CONTEXT_SLOT, CONTEXT_SLOT);
     if (bytes.length < CONTEXT_SLOT) return undefined;
     const view = new DataView(bytes.buffer);
@@ -181,6 +235,7 @@ export class ContextIndex {
     view.setUint32(20, slot.baseDepth, true);
     view.setUint32(28, CONTEXT_PRESENT, true);
     writeAt(this.file, (slot.contextId - 1) * CONTEXT_SLOT, bytes);
+    this.#recent.set(slot.contextId, slot);
   }
 }
 

@@ -268,9 +268,9 @@ export class FsStore implements ForgeStore {
   }
 
   #rebuild(size: number): RecoveryReport {
-    for (const file of [this.#turns.file, this.#contexts.file, this.#roots.file]) {
-      file.truncateSync(0);
-    }
+    this.#turns.clear();
+    this.#contexts.clear();
+    this.#roots.file.truncateSync(0);
     this.#keys.close();
     Deno.removeSync(`${this.dir}/keys.idx`);
     this.#keys = KeyIndex.open(`${this.dir}/keys.idx`).index;
