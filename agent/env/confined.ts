@@ -63,6 +63,12 @@ export interface ConfinedEnvironmentOptions {
   readonly path?: string;
   /** Time between SIGTERM and SIGKILL on timeout (default 2000 ms). */
   readonly killGraceMs?: number;
+  /**
+   * Limit of one file operation in the worker (default 60 000 ms). An
+   * operation that overruns it, or is cancelled and does not stop within a
+   * second, gets the worker replaced.
+   */
+  readonly operationTimeoutMs?: number;
 }
 
 /** Variables a command may not set: they change what runs or how the shell parses. */
@@ -80,12 +86,16 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   #root = "";
   #cwd = "";
   #worker: Worker | undefined;
-  #broken: EnvError | undefined;
+  /** Resolves when the current worker is ready; rejects if it could not start. */
+  #workerReady: Promise<void> | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
+  /** Requests given up on (cancelled or timed out) that the worker has not answered yet. */
+  readonly #abandoned = new Set<number>();
   #bwrap: string | undefined;
   #starting: Promise<void> | undefined;
   #closed = false;
+  #restarts = 0;
 
   /** Creates the environment; call {@linkcode ConfinedEnvironment.initialize} before use. */
   constructor(options: ConfinedEnvironmentOptions) {
@@ -100,6 +110,11 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   /** Programs the shell may run. */
   get allowedPrograms(): readonly string[] {
     return this.#options.allowedPrograms ?? DEFAULT_ALLOWED_PROGRAMS;
+  }
+
+  /** How often the worker was replaced because an operation hung. */
+  get restarts(): number {
+    return this.#restarts;
   }
 
   /**
@@ -127,9 +142,31 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     } catch (error) {
       throw toEnvError(error, this.#options.workspace);
     }
-    const cwdRequested = resolve(this.#root, this.#options.workingDirectory ?? ".");
+    await this.#spawn(this.#root);
+    // Resolve the working directory on the confined side: it must really be inside.
+    const cwd = await this.#call<string>("resolveDir", [
+      resolve(this.#root, this.#options.workingDirectory ?? "."),
+    ]);
+    if (cwd !== this.#root) await this.#spawn(cwd);
+    this.#cwd = cwd;
+    const mode = this.#options.sandbox ?? "auto";
+    if (mode !== "none") {
+      this.#bwrap = await usableBwrap();
+      if (!this.#bwrap && mode === "bwrap") {
+        await this.close();
+        throw new EnvError(
+          "Unsupported",
+          'sandbox "bwrap" was required but bubblewrap is not usable here',
+        );
+      }
+    }
+  }
+
+  /** Starts a fresh worker rooted at the workspace with working directory `cwd`, and checks it. */
+  #spawn(cwd: string): Promise<void> {
+    this.#worker?.terminate();
     const hosts = this.#options.allowedHosts ?? [];
-    this.#worker = new Worker(new URL("./confined_worker.ts", import.meta.url), {
+    const worker = new Worker(new URL("./confined_worker.ts", import.meta.url), {
       type: "module",
       deno: {
         permissions: {
@@ -144,46 +181,48 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
         },
       },
     });
-    this.#worker.onmessage = (event: MessageEvent<WorkerResponse>) => this.#answer(event.data);
-    this.#worker.onerror = (event) => {
-      event.preventDefault();
-      this.#fail(new EnvError("Io", `the confined worker failed: ${event.message}`));
+    this.#worker = worker;
+    worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
+      if (worker === this.#worker) this.#answer(event.data);
     };
-    const ready = new Promise<unknown>((resolve, reject) =>
-      this.#pending.set(0, { resolve, reject })
-    );
-    this.#worker.postMessage(
-      { op: "init", root: this.#root, cwd: this.#root, allowedHosts: hosts } satisfies WorkerInit,
-    );
-    await ready;
-    // Resolve the working directory on the confined side: it must really be inside.
-    this.#cwd = await this.#call<string>("resolveDir", [cwdRequested]);
-    if (this.#cwd !== this.#root) {
-      this.#worker.postMessage(
-        { op: "init", root: this.#root, cwd: this.#cwd, allowedHosts: hosts } satisfies WorkerInit,
-      );
-      await new Promise<unknown>((resolve, reject) => this.#pending.set(0, { resolve, reject }));
-    }
-    const check = await this.selfCheck();
-    const leaks = Object.entries(check).filter(([, denied]) => !denied).map(([name]) => name);
-    if (leaks.length) {
-      await this.close();
-      throw new EnvError(
-        "Unsupported",
-        `the confined worker is not confined: ${leaks.join(", ")} allowed`,
-      );
-    }
-    const mode = this.#options.sandbox ?? "auto";
-    if (mode !== "none") {
-      this.#bwrap = await usableBwrap();
-      if (!this.#bwrap && mode === "bwrap") {
+    worker.onerror = (event) => {
+      event.preventDefault();
+      if (worker === this.#worker) {
+        this.#rejectAll(new EnvError("Io", `the confined worker failed: ${event.message}`));
+        this.#worker = undefined;
+        worker.terminate();
+      }
+    };
+    this.#workerReady = (async () => {
+      await new Promise<unknown>((resolve, reject) => {
+        this.#pending.set(0, { resolve, reject });
+        worker.postMessage(
+          { op: "init", root: this.#root, cwd, allowedHosts: hosts } satisfies WorkerInit,
+        );
+      });
+      const check = await this.#post<SelfCheck>(worker, "selfCheck", []);
+      const leaks = Object.entries(check).filter(([, denied]) => !denied).map(([name]) => name);
+      if (leaks.length) {
         await this.close();
         throw new EnvError(
           "Unsupported",
-          'sandbox "bwrap" was required but bubblewrap is not usable here',
+          `the confined worker is not confined: ${leaks.join(", ")} allowed`,
         );
       }
-    }
+    })();
+    return this.#workerReady;
+  }
+
+  /**
+   * Replaces a worker that did not answer a request it was asked to drop:
+   * it may be stuck (say, in a pathological regular expression) and would
+   * hold every later request hostage.
+   */
+  #restart(reason: string): void {
+    if (this.#closed || !this.#worker) return;
+    this.#restarts++;
+    this.#rejectAll(new EnvError("Aborted", `the confined worker was restarted: ${reason}`));
+    this.#spawn(this.#cwd || this.#root).catch(() => {});
   }
 
   /** Asks the worker which forbidden capabilities it lacks (all should be `true`). */
@@ -192,6 +231,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   }
 
   #answer(response: WorkerResponse): void {
+    this.#abandoned.delete(response.id);
     const pending = this.#pending.get(response.id);
     if (!pending) return; // cancelled meanwhile
     this.#pending.delete(response.id);
@@ -202,48 +242,72 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     }
   }
 
-  #fail(error: EnvError): void {
-    this.#broken = error;
+  #rejectAll(error: EnvError): void {
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
-    this.#worker?.terminate();
-    this.#worker = undefined;
+    this.#abandoned.clear();
   }
 
-  #call<T>(op: string, args: unknown[], signal?: AbortSignal): Promise<T> {
-    if (this.#closed) {
-      return Promise.reject(new EnvError("Closed", "the confined environment is closed"));
-    }
-    if (this.#broken) return Promise.reject(this.#broken);
-    if (!this.#worker) {
-      return Promise.reject(new EnvError("Closed", "the confined environment is not initialised"));
-    }
-    if (signal?.aborted) return Promise.reject(new EnvError("Aborted", `${op} was cancelled`));
+  /** Sends one request to `worker` and waits for its answer, a cancellation or the time limit. */
+  #post<T>(worker: Worker, op: string, args: unknown[], signal?: AbortSignal): Promise<T> {
     const id = this.#nextId++;
+    const limit = this.#options.operationTimeoutMs ?? 60_000;
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        this.#pending.delete(id);
-        reject(new EnvError("Aborted", `${op} was cancelled`));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
       };
+      const giveUp = (error: EnvError) => {
+        settle();
+        this.#pending.delete(id);
+        this.#abandoned.add(id);
+        reject(error);
+        // A healthy worker answers the dropped request soon; a stuck one is replaced.
+        setTimeout(() => {
+          if (this.#abandoned.has(id) && worker === this.#worker) {
+            this.#restart(`${op} did not finish after it was dropped`);
+          }
+        }, 1000);
+      };
+      const onAbort = () => giveUp(new EnvError("Aborted", `${op} was cancelled`));
       signal?.addEventListener("abort", onAbort, { once: true });
+      timer = setTimeout(
+        () => giveUp(new EnvError("Timeout", `${op} timed out after ${limit} ms`, op)),
+        limit,
+      );
       this.#pending.set(id, {
         resolve: (value) => {
-          signal?.removeEventListener("abort", onAbort);
+          settle();
           resolve(value as T);
         },
         reject: (error) => {
-          signal?.removeEventListener("abort", onAbort);
+          settle();
           reject(error);
         },
       });
-      this.#worker!.postMessage({ id, op, args });
+      worker.postMessage({ id, op, args });
     });
+  }
+
+  async #call<T>(op: string, args: unknown[], signal?: AbortSignal): Promise<T> {
+    if (this.#closed) throw new EnvError("Closed", "the confined environment is closed");
+    if (!this.#workerReady) {
+      throw new EnvError("Closed", "the confined environment is not initialised");
+    }
+    if (signal?.aborted) throw new EnvError("Aborted", `${op} was cancelled`);
+    await this.#workerReady;
+    if (this.#closed) throw new EnvError("Closed", "the confined environment is closed");
+    if (!this.#worker) throw new EnvError("Io", "the confined worker is not running");
+    return await this.#post<T>(this.#worker, op, args, signal);
   }
 
   /** Stops the worker; later calls fail with code "Closed". */
   close(): Promise<void> {
     this.#closed = true;
-    this.#fail(new EnvError("Closed", "the confined environment is closed"));
+    this.#rejectAll(new EnvError("Closed", "the confined environment is closed"));
+    this.#worker?.terminate();
+    this.#worker = undefined;
     return Promise.resolve();
   }
 
@@ -305,9 +369,8 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
    * available, with a clean environment (PATH, HOME = workspace, LANG, TERM).
    */
   async execCommand(request: ExecRequest): Promise<ExecResult> {
-    if (this.#closed || this.#broken || !this.#worker || !this.#cwd) {
-      throw this.#broken ??
-        new EnvError("Closed", "the confined environment is closed or not initialised");
+    if (this.#closed || !this.#cwd) {
+      throw new EnvError("Closed", "the confined environment is closed or not initialised");
     }
     const cwd = request.workingDir === undefined
       ? this.#cwd

@@ -117,3 +117,27 @@ Deno.test("confined: execCommand before initialize or after close fails with cod
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("confined: a hung operation times out and the worker is replaced, later calls work", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  await Deno.writeTextFile(join(dir, "evil.txt"), "a".repeat(40) + "!\n");
+  await using env = new ConfinedEnvironment({
+    workspace: dir,
+    sandbox: "none",
+    operationTimeoutMs: 300,
+  });
+  try {
+    await env.initialize();
+    // Catastrophic backtracking: the worker's thread is stuck in the regex engine.
+    const hung = await env.grep("^(a+)+$", ".").catch((e) => e);
+    assert.ok(hung instanceof EnvError, String(hung));
+    assert.equal(hung.code, "Timeout");
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal(env.restarts, 1);
+    const file = await env.readFile("evil.txt", { offset: 1, limit: 1 });
+    assert.equal(file.kind === "text" && file.text, "a".repeat(40) + "!");
+    assert.deepEqual(Object.values(await env.selfCheck()), [true, true, true, true, true, true]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -11,7 +11,9 @@
  * @module
  */
 
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
+// @ts-types="@types/picomatch"
+import picomatch from "picomatch";
 import { isWithin } from "./guard.ts";
 
 /** Programs the confined shell may run when the caller lists none. */
@@ -22,7 +24,6 @@ export const DEFAULT_ALLOWED_PROGRAMS: readonly string[] = [
   "cd",
   "cp",
   "cut",
-  "date",
   "diff",
   "dirname",
   "du",
@@ -96,8 +97,19 @@ const KEYWORDS = new Set([
 
 /** Arguments that make an otherwise harmless program run other programs or write anywhere. */
 const DANGEROUS_ARGUMENTS: Readonly<Record<string, readonly RegExp[]>> = {
-  find: [/^-(exec|execdir|ok|okdir|fprint|fprint0|fprintf|fls)$/],
+  find: [/^-(exec|execdir|ok|okdir|fprint|fprint0|fprintf|fls|L|H|follow)$/],
+  // Following links during a walk would read through links that lead out.
+  grep: [/^-[A-Za-z]*R/, /^--dereference-recursive$/],
+  cp: [/^-[A-Za-z]*[LH]/, /^--dereference$/],
+  du: [/^-[A-Za-z]*[LH]/, /^--dereference/],
+  diff: [/^-[A-Za-z]*r/, /^--recursive$/],
 };
+
+/** Arguments refused for every program: they name files to read inside another file. */
+const FILE_LIST_ARGUMENTS = /^--files0-from(=|$)/;
+
+/** A glob argument expanding to more entries than this is refused as too broad to check. */
+export const MAX_GLOB_CHECK = 10_000;
 
 /** Why a command line was refused. */
 export class ShellPolicyError extends Error {
@@ -275,13 +287,54 @@ function looksLikePath(value: string): boolean {
     value.endsWith("/..") || value.includes("/");
 }
 
+/**
+ * Expands a relative glob the way bash would (segment by segment, a leading
+ * dot only matched explicitly) and refuses it if any match really lies
+ * outside the workspace, e.g. a link inside it that points out.
+ */
+function checkGlobExpansion(policy: ShellPolicy, pattern: string): void {
+  let current = [policy.cwd];
+  for (const segment of pattern.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    const next: string[] = [];
+    if (/[*?[]/.test(segment)) {
+      const matches = picomatch(segment, { dot: false });
+      for (const dir of current) {
+        let names: string[];
+        try {
+          names = [...Deno.readDirSync(dir)].map((e) => e.name);
+        } catch {
+          continue; // not a directory, or unreadable: bash would not expand into it either
+        }
+        for (const name of names) if (matches(name)) next.push(join(dir, name));
+        if (next.length > MAX_GLOB_CHECK) {
+          throw new ShellPolicyError(
+            pattern,
+            `the pattern ${pattern} matches too many entries to check`,
+          );
+        }
+      }
+    } else {
+      for (const dir of current) next.push(join(dir, segment));
+    }
+    current = next;
+  }
+  for (const match of current) checkPath(policy, match, `pattern ${pattern} matches`);
+}
+
 function checkArgument(policy: ShellPolicy, program: string, word: Word): void {
+  if (FILE_LIST_ARGUMENTS.test(word.value)) {
+    throw new ShellPolicyError(
+      word.value,
+      `${word.value} reads file names the policy cannot check`,
+    );
+  }
   for (const pattern of DANGEROUS_ARGUMENTS[program] ?? []) {
     if (pattern.test(word.value)) {
       throw new ShellPolicyError(
         word.value,
-        `argument ${JSON.stringify(word.value)} would let ${program} run programs or write files ` +
-          `the policy cannot check`,
+        `argument ${JSON.stringify(word.value)} would let ${program} run programs, follow links ` +
+          `or write files the policy cannot check`,
       );
     }
   }
@@ -293,8 +346,13 @@ function checkArgument(policy: ShellPolicy, program: string, word: Word): void {
     }
   }
   const candidates = [word.value];
-  const eq = word.value.indexOf("=");
-  if (word.value.startsWith("-") && eq > 0) candidates.push(word.value.slice(eq + 1));
+  if (word.value.startsWith("-")) {
+    // An option can carry a path: --file=/x, or attached as in -f/x or -f../x.
+    const eq = word.value.indexOf("=");
+    if (eq > 0) candidates.push(word.value.slice(eq + 1));
+    const attached = word.value.search(/\/|\.\./);
+    if (attached > 0) candidates.push(word.value.slice(attached));
+  }
   for (const candidate of candidates) {
     if (candidate === "" || candidate.startsWith("-") && candidate === word.value) continue;
     if (looksLikePath(candidate)) checkPath(policy, candidate, "path");
@@ -303,6 +361,7 @@ function checkArgument(policy: ShellPolicy, program: string, word: Word): void {
       checkPath(policy, candidate, "path");
     }
   }
+  if (word.globs.length && !word.value.startsWith("-")) checkGlobExpansion(policy, word.value);
 }
 
 /**

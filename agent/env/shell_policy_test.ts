@@ -105,3 +105,38 @@ Deno.test("shell policy never allows eval-like builtins, even when listed", asyn
   assert.throws(() => checkCommand(listed, "eval ls"), /never allowed/);
   assert.throws(() => checkCommand(listed, "source x"), /never allowed/);
 });
+
+Deno.test("shell policy expands globs and refuses one that reaches a link leading out", async () => {
+  await using p = await policy();
+  await Deno.writeTextFile(join(p.workspace, "src/a.ts"), "");
+  assert.deepEqual(checkCommand(p.policy, "cat src/*.ts */a.ts"), ["cat"]);
+  await Deno.writeTextFile(join(p.parent, "secret.txt"), "s");
+  await Deno.symlink(p.parent, join(p.workspace, "up"));
+  assert.throws(
+    () => checkCommand(p.policy, "cat */secret.txt"),
+    /up\/secret\.txt leads through a symbolic link/,
+  );
+  await Deno.symlink(join(p.parent, "secret.txt"), join(p.workspace, "src/leak.ts"));
+  assert.throws(
+    () => checkCommand(p.policy, "cat src/*.ts"),
+    /pattern src\/\*\.ts matches .*leak\.ts/,
+  );
+});
+
+Deno.test("shell policy refuses link-following and file-list options and paths attached to options", async () => {
+  await using p = await policy();
+  const cases: [string, RegExp][] = [
+    ["grep -R x .", /would let grep run programs, follow links/],
+    ["grep -rRn x .", /would let grep/],
+    ["cp -L a b", /would let cp/],
+    ["find -L . -name x", /would let find/],
+    ["du -L .", /would let du/],
+    ["sort --files0-from=list", /reads file names/],
+    ["grep -f/etc/passwd x", /\/etc\/passwd is outside/],
+    ["sort -o../out x", /\.\.\/out is outside/],
+  ];
+  for (const [command, pattern] of cases) {
+    assert.throws(() => checkCommand(p.policy, command), pattern, command);
+  }
+  assert.deepEqual(checkCommand(p.policy, "grep -rn x ."), ["grep"]);
+});
