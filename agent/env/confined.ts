@@ -253,7 +253,6 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     const id = this.#nextId++;
     const limit = this.#options.operationTimeoutMs ?? 60_000;
     return new Promise<T>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const settle = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
@@ -272,7 +271,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
       };
       const onAbort = () => giveUp(new EnvError("Aborted", `${op} was cancelled`));
       signal?.addEventListener("abort", onAbort, { once: true });
-      timer = setTimeout(
+      const timer = setTimeout(
         () => giveUp(new EnvError("Timeout", `${op} timed out after ${limit} ms`, op)),
         limit,
       );
