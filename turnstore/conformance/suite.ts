@@ -500,6 +500,28 @@ export function defineConformanceSuite(
     assert.equal(head.headDepth, n);
   });
 
+  test("appends issued without waiting are applied in call order, whatever their size", async ({ store }) => {
+    const ctx = await store.createContext();
+    // Writers pipeline their appends (an agent records several turns per
+    // step); the chain must follow the order of the calls, even when a large
+    // payload that a backend stores differently sits between small ones.
+    const sizes = [10, 200_000, 10, 10, 70_000, 10, 1, 300_000, 10, 10];
+    const pending = sizes.map((size, i) => {
+      const payload = new Uint8Array(size).fill(i + 1);
+      return store.appendTurn({
+        contextId: ctx.contextId,
+        typeId: "test.order",
+        typeVersion: 1,
+        payload,
+      });
+    });
+    const appended = await Promise.all(pending);
+    const listed = await store.listTurns(ctx.contextId);
+    assert.deepEqual(ids(listed), ids(appended), "stored in call order");
+    checkChain(listed);
+    assert.deepEqual(listed.map((t) => t.payload[0]), sizes.map((_, i) => i + 1));
+  });
+
   test("concurrent appends with one idempotency key create exactly one turn", async ({ store }) => {
     const ctx = await store.createContext();
     const key = unique("race");
