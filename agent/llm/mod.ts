@@ -56,3 +56,4 @@ export {
 } from "./openai_compat.ts";
 export * from "./scripted.ts";
 export * from "./providers.ts";
+export { RoutingProvider } from "./routing.ts";

@@ -6,8 +6,6 @@
  */
 import { LocalExecutionEnvironment } from "../env/local.ts";
 import { ScriptedProvider, type ScriptedReply } from "../llm/scripted.ts";
-import { messageText } from "../llm/messages.ts";
-import type { LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent } from "../llm/types.ts";
 import { anthropicProfile } from "../profiles/providers.ts";
 import type { ProviderProfile } from "../profiles/types.ts";
 import type { SessionConfig } from "../session/config.ts";
@@ -83,36 +81,4 @@ export function kinds(events: readonly SessionEvent[], withDeltas = false): stri
     .map((e) => e.kind);
 }
 
-/**
- * A provider that routes each request to a scripted provider chosen by the
- * conversation's first user message, so a parent and its subagents (which
- * share one provider) each follow their own script whatever the interleaving.
- */
-export class RoutingProvider implements LlmProvider {
-  /** Provider name. */
-  readonly name = "routing";
-  readonly #routes: Map<string, ScriptedProvider>;
-
-  /** Routes first-user-message text → provider. */
-  constructor(routes: Record<string, ScriptedProvider>) {
-    this.#routes = new Map(Object.entries(routes));
-  }
-
-  #pick(request: LlmRequest): ScriptedProvider {
-    const first = request.messages.find((m) => m.role === "user");
-    const key = first ? messageText(first) : "";
-    const provider = this.#routes.get(key);
-    if (!provider) throw new Error(`no route for first user message ${JSON.stringify(key)}`);
-    return provider;
-  }
-
-  /** Answers from the routed provider. */
-  complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {
-    return this.#pick(request).complete(request, signal);
-  }
-
-  /** Streams from the routed provider. */
-  stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmStreamEvent> {
-    return this.#pick(request).stream(request, signal);
-  }
-}
+export { RoutingProvider } from "../llm/routing.ts";
