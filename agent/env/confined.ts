@@ -193,11 +193,18 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
         worker.terminate();
       }
     };
+    const alias = resolve(this.#options.workspace);
     this.#workerReady = (async () => {
       await new Promise<unknown>((resolve, reject) => {
         this.#pending.set(0, { resolve, reject });
         worker.postMessage(
-          { op: "init", root: this.#root, cwd, allowedHosts: hosts } satisfies WorkerInit,
+          {
+            op: "init",
+            root: this.#root,
+            cwd,
+            allowedHosts: hosts,
+            alias,
+          } satisfies WorkerInit,
         );
       });
       const check = await this.#post<SelfCheck>(worker, "selfCheck", []);

@@ -141,3 +141,19 @@ Deno.test("confined: a hung operation times out and the worker is replaced, late
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("confined: a workspace named through a link accepts absolute paths under that name", async () => {
+  const parent = await Deno.realPath(await Deno.makeTempDir());
+  await Deno.mkdir(join(parent, "real"));
+  await Deno.symlink(join(parent, "real"), join(parent, "named"));
+  await using env = new ConfinedEnvironment({ workspace: join(parent, "named"), sandbox: "none" });
+  try {
+    await env.initialize();
+    await env.writeFile(join(parent, "named", "a.txt"), "via alias");
+    assert.equal(await Deno.readTextFile(join(parent, "real", "a.txt")), "via alias");
+    const outside = await env.readFile(join(parent, "named", "..", "x")).catch((e) => e);
+    assert.ok(outside instanceof EnvError && outside.code === "PermissionDenied");
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});

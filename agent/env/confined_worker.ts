@@ -27,6 +27,8 @@ export interface WorkerInit {
   readonly cwd: string;
   /** "host" or "host:port" entries network requests may reach. */
   readonly allowedHosts: readonly string[];
+  /** The workspace as the user named it, if that differs from its real path. */
+  readonly alias?: string;
 }
 
 /** A request from the parent. */
@@ -195,7 +197,7 @@ self.onmessage = async (event: MessageEvent<WorkerInit | WorkerRequest>) => {
     const init = message as WorkerInit;
     workspace = init.root;
     hosts = init.allowedHosts;
-    ops = new FileOps(new WorkspacePathGuard(init.root, init.cwd), { syncReads: true });
+    ops = new FileOps(new WorkspacePathGuard(init.root, init.cwd, init.alias), { syncReads: true });
     self.postMessage({ id: 0, ok: true, value: "ready" });
     return;
   }

@@ -77,6 +77,10 @@ export class FileOps {
       if (info.isDirectory) {
         throw new EnvError("IsDirectory", `${path} is a directory, not a file`, path);
       }
+      if (!info.isFile) {
+        // A FIFO or device would block the read or never end.
+        throw new InvalidArgumentError(`${path} is not a regular file`, path);
+      }
       if (info.size > MAX_READ_BYTES) {
         throw new InvalidArgumentError(
           `${path} is ${info.size} bytes, more than the ${MAX_READ_BYTES}-byte read limit`,

@@ -56,8 +56,13 @@ export function isWithin(root: string, child: string): boolean {
  * path. `root` must be the workspace's real path (no symlinks in it).
  */
 export class WorkspacePathGuard implements PathGuard {
-  /** Creates a guard for the workspace at real path `root`; `cwd` must lie inside it. */
-  constructor(readonly root: string, readonly cwd: string = root) {
+  /**
+   * Creates a guard for the workspace at real path `root`; `cwd` must lie
+   * inside it. `alias` is the workspace as the user named it, when that
+   * path goes through a link (say /tmp → /private/tmp): absolute paths
+   * under it are read as paths under `root`.
+   */
+  constructor(readonly root: string, readonly cwd: string = root, readonly alias?: string) {
     if (!isWithin(root, cwd)) {
       throw new PermissionDeniedError(cwd, `working directory is outside the workspace ${root}`);
     }
@@ -65,7 +70,10 @@ export class WorkspacePathGuard implements PathGuard {
 
   #lexical(path: string): string {
     if (path.includes("\0")) throw new PermissionDeniedError(path, "path contains a NUL byte");
-    const abs = resolve(this.cwd, path);
+    let abs = resolve(this.cwd, path);
+    if (this.alias && this.alias !== this.root && isWithin(this.alias, abs)) {
+      abs = join(this.root, relative(this.alias, abs));
+    }
     if (!isWithin(this.root, abs)) {
       throw new PermissionDeniedError(path, `outside the workspace ${this.root}`);
     }

@@ -113,3 +113,13 @@ Deno.test("env vars: the default policy drops secret-looking names and keeps cor
   assert.deepEqual(filterEnvVars(source, "none"), {});
   assert.deepEqual(filterEnvVars(source, "inherit_all"), source);
 });
+
+Deno.test("local: reading a FIFO is refused instead of blocking", async () => {
+  await using ws = await workspace();
+  const mk = await new Deno.Command("mkfifo", { args: [join(ws.dir, "pipe")] }).output();
+  assert.ok(mk.success);
+  const error = await ws.env.readFile("pipe").catch((e) => e);
+  assert.ok(error instanceof EnvError);
+  assert.equal(error.code, "InvalidArgument");
+  assert.match(error.message, /pipe is not a regular file/);
+});
