@@ -302,7 +302,13 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
       throw new EnvError("Closed", "the confined environment is not initialised");
     }
     if (signal?.aborted) throw new EnvError("Aborted", `${op} was cancelled`);
-    await this.#workerReady;
+    // A worker that crashed is replaced on the next call (after initialize got that far).
+    if (!this.#worker && this.#cwd) this.#spawn(this.#cwd).catch(() => {});
+    // Wait for the current worker; if it was replaced meanwhile, for its successor.
+    for (let ready = this.#workerReady;; ready = this.#workerReady) {
+      await ready;
+      if (ready === this.#workerReady) break;
+    }
     if (this.#closed) throw new EnvError("Closed", "the confined environment is closed");
     if (!this.#worker) throw new EnvError("Io", "the confined worker is not running");
     return await this.#post<T>(this.#worker, op, args, signal);
