@@ -342,3 +342,27 @@ Deno.test({
     assert.match(s.stdout, /net=yes/);
   },
 });
+
+Deno.test({
+  name:
+    "confined shell in bwrap: a timeout kills the sandboxed command and its children (needs bwrap)",
+  ignore: !hasBwrap,
+  async fn() {
+    await using t = await setup({ sandbox: "bwrap", allowedPrograms: ["sleep", "echo"] });
+    const started = performance.now();
+    const r = await t.env.execCommand({ command: "echo go; sleep 37 | sleep 38", timeoutMs: 300 });
+    assert.equal(r.timedOut, true);
+    assert.equal(r.stdout, "go\n");
+    assert.ok(performance.now() - started < 5000);
+    // Nothing of the sandbox is left on the host.
+    let left = "";
+    for (let i = 0; i < 50; i++) {
+      const ps = await new Deno.Command("ps", { args: ["-eo", "stat=,args="] }).output();
+      left = new TextDecoder().decode(ps.stdout).split("\n")
+        .filter((l) => /sleep 3[78]$/.test(l) && !l.trim().startsWith("Z")).join("\n");
+      if (!left) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(left, "", "sandboxed sleeps survived the timeout");
+  },
+});
