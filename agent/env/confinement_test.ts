@@ -366,3 +366,43 @@ Deno.test({
     assert.equal(left, "", "sandboxed sleeps survived the timeout");
   },
 });
+
+Deno.test("why the real-path check exists: Deno's read permission alone follows a link out of the workspace", async () => {
+  await using t = await setup();
+  await Deno.symlink(t.secret, join(t.workspace, "link.txt"));
+  const code = `self.onmessage = () => {
+    try { self.postMessage(Deno.readTextFileSync(${
+    JSON.stringify(join(t.workspace, "link.txt"))
+  })); }
+    catch (e) { self.postMessage("refused: " + e.name); }
+  };`;
+  const url = URL.createObjectURL(new Blob([code], { type: "application/javascript" }));
+  const worker = new Worker(url, {
+    type: "module",
+    deno: {
+      permissions: {
+        read: [t.workspace],
+        write: false,
+        net: false,
+        env: false,
+        run: false,
+        ffi: false,
+        sys: false,
+        import: false,
+      },
+    },
+  });
+  try {
+    const answer = await new Promise((resolve) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.postMessage(null);
+    });
+    // If a future Deno refuses this, the guard is belt and braces; this test then documents the change.
+    assert.equal(answer, "TOP SECRET\n");
+  } finally {
+    worker.terminate();
+    URL.revokeObjectURL(url);
+  }
+  // The confined environment refuses the same read.
+  await refused(t.env.readFile("link.txt"), /symbolic link/);
+});
