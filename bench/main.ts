@@ -13,6 +13,7 @@ const all: Record<string, () => Promise<{ run: Bench }>> = {
   cxdb: () => import("./cxdb.bench.ts"),
   llm: () => import("./llm.bench.ts"),
   agent: () => import("./agent.bench.ts"),
+  agent_tools: () => import("./agent_tools.bench.ts"),
 };
 
 const chosen = Deno.args.length ? Deno.args : Object.keys(all);

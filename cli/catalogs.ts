@@ -6,8 +6,9 @@
  */
 import type { RecordCatalog, RegistryBundle } from "@forge/turnstore";
 import { attractorBundle, attractorCatalog } from "@forge/attractor";
+import { agentBundle, agentCatalog } from "@forge/agent";
 
 /** Catalogs of every record type the project writes. */
-export const PROJECT_CATALOGS: readonly RecordCatalog[] = [attractorCatalog];
+export const PROJECT_CATALOGS: readonly RecordCatalog[] = [agentCatalog, attractorCatalog];
 /** Registry bundles of every record type the project writes. */
-export const PROJECT_BUNDLES: readonly RegistryBundle[] = [attractorBundle];
+export const PROJECT_BUNDLES: readonly RegistryBundle[] = [agentBundle, attractorBundle];

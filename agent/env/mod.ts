@@ -1,7 +1,8 @@
 /**
  * Execution environments for the coding agent's tools (coding-agent-loop
  * spec §4): the interface, the unconfined {@linkcode LocalExecutionEnvironment}
- * for trusted use, and helpers shared by environments.
+ * for trusted use, the workspace-confined {@linkcode ConfinedEnvironment}, a
+ * read-only wrapper, the shell policy, and helpers shared by environments.
  *
  * @module
  */
@@ -16,3 +17,17 @@ export {
   SECRET_VAR_PATTERN,
 } from "./env_vars.ts";
 export { hasProcessGroups, MAX_CAPTURE_BYTES, type ProcessSpec, runProcess } from "./process.ts";
+export {
+  ConfinedEnvironment,
+  type ConfinedEnvironmentOptions,
+  type SandboxMode,
+} from "./confined.ts";
+export type { SelfCheck } from "./confined_worker.ts";
+export { ReadOnlyExecutionEnvironment } from "./read_only.ts";
+export {
+  checkCommand,
+  DEFAULT_ALLOWED_PROGRAMS,
+  NEVER_ALLOWED,
+  type ShellPolicy,
+  ShellPolicyError,
+} from "./shell_policy.ts";
