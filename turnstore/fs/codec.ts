@@ -77,24 +77,39 @@ export function decodeContext(body: Uint8Array): ContextRecordData {
 const FLAG_FS_ROOT = 1;
 const FLAG_KEY = 2;
 
-/** Encodes a turn. */
-export function encodeTurn(t: TurnRecordData): Uint8Array {
+/** Writes 64 hex characters as 32 bytes at `at` (input already validated). */
+function putHash(out: Uint8Array, at: number, hex: string): void {
+  for (let i = 0; i < 32; i++) {
+    out[at + i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+  }
+}
+
+function nibble(c: number): number {
+  return c <= 57 ? c - 48 : (c | 32) - 87; // '0'-'9', 'a'-'f' / 'A'-'F'
+}
+
+/**
+ * Encodes a turn; with `reserve`, that many zero bytes come first (room for a
+ * frame header, so the body is not copied again).
+ */
+export function encodeTurn(t: TurnRecordData, reserve = 0): Uint8Array {
   const typeId = encoder.encode(t.typeId);
   const key = t.idempotencyKey === undefined ? undefined : encoder.encode(t.idempotencyKey);
   const size = 32 + 32 + 1 + (t.fsRootHash ? 32 : 0) + 2 + typeId.length +
     (key ? 2 + key.length : 0) + 4 + t.payload.length;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  const whole = new Uint8Array(reserve + size);
+  const out = whole.subarray(reserve);
+  const view = new DataView(whole.buffer, reserve, size);
   setU64(view, 0, t.turnId);
   setU64(view, 8, t.contextId);
   setU64(view, 16, t.parentTurnId);
   view.setUint32(24, t.depth, true);
   view.setUint32(28, t.typeVersion, true);
-  out.set(fromHex(t.contentHash), 32);
+  putHash(out, 32, t.contentHash);
   let at = 64;
   out[at++] = (t.fsRootHash ? FLAG_FS_ROOT : 0) | (key ? FLAG_KEY : 0);
   if (t.fsRootHash) {
-    out.set(fromHex(t.fsRootHash), at);
+    putHash(out, at, t.fsRootHash);
     at += 32;
   }
   view.setUint16(at, typeId.length, true);
@@ -107,7 +122,7 @@ export function encodeTurn(t: TurnRecordData): Uint8Array {
   }
   view.setUint32(at, t.payload.length, true);
   out.set(t.payload, at + 4);
-  return out;
+  return whole;
 }
 
 /** Decodes a turn; the payload is a copy the caller owns. */

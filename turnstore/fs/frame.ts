@@ -45,14 +45,24 @@ export function checksum(bytes: Uint8Array): number {
 /** Builds one framed record. */
 export function encodeFrame(kind: RecordKindCode, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + body.length);
-  const view = new DataView(out.buffer);
+  out.set(body, FRAME_HEADER_BYTES);
+  return sealFrame(out, kind);
+}
+
+/**
+ * Fills in the header of `frame`, whose body was written after the first
+ * {@link FRAME_HEADER_BYTES} bytes (saves copying a large body), and returns it.
+ */
+export function sealFrame(frame: Uint8Array, kind: RecordKindCode): Uint8Array {
+  const view = new DataView(frame.buffer, frame.byteOffset, FRAME_HEADER_BYTES);
+  const body = frame.subarray(FRAME_HEADER_BYTES);
   view.setUint32(0, FRAME_MAGIC, true);
-  out[4] = kind;
+  frame[4] = kind;
+  frame[5] = frame[6] = frame[7] = 0;
   view.setUint32(8, body.length, true);
   view.setUint32(12, checksum(body), true);
-  view.setUint32(16, checksum(out.subarray(0, 16)), true);
-  out.set(body, FRAME_HEADER_BYTES);
-  return out;
+  view.setUint32(16, checksum(frame.subarray(0, 16)), true);
+  return frame;
 }
 
 /** A header whose own checksum holds. */

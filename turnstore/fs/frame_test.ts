@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { checkFrame, decodeHeader, encodeFrame, FRAME_HEADER_BYTES, RecordKind } from "./frame.ts";
+import {
+  checkFrame,
+  decodeHeader,
+  encodeFrame,
+  FRAME_HEADER_BYTES,
+  RecordKind,
+  sealFrame,
+} from "./frame.ts";
 import { decodeTurn, encodeTurn, type TurnRecordData } from "./codec.ts";
 import { parseFsTarget } from "./options.ts";
 import { isTurnStoreError } from "../core/errors.ts";
@@ -57,4 +64,26 @@ Deno.test("an fs target names a directory and an optional durability; anything e
       return true;
     });
   }
+});
+
+Deno.test("a turn sealed in place equals the same turn framed by copy", () => {
+  const turn: TurnRecordData = {
+    turnId: 3,
+    contextId: 1,
+    parentTurnId: 2,
+    depth: 3,
+    typeId: "t",
+    typeVersion: 1,
+    contentHash: "0123456789abcdef".repeat(4),
+    payload: new Uint8Array([9, 8, 7]),
+  };
+  const inPlace = sealFrame(encodeTurn(turn, FRAME_HEADER_BYTES), RecordKind.turn);
+  assert.deepEqual(inPlace, encodeFrame(RecordKind.turn, encodeTurn(turn)));
+  const checked = checkFrame(inPlace);
+  assert.ok(typeof checked !== "string");
+  assert.deepEqual(decodeTurn(checked.body), {
+    ...turn,
+    fsRootHash: undefined,
+    idempotencyKey: undefined,
+  });
 });

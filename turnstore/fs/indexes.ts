@@ -75,20 +75,78 @@ class RecentEntries<T> {
   }
 }
 
+/** Slot writes held back before one flush; see {@link WriteBehind}. */
+const WRITE_BEHIND_SLOTS = 1024;
+
+/**
+ * Slot writes held in memory and written together, adjacent slots in one
+ * write. Index files then change once per many appends, so the log's
+ * fdatasync does not also carry their metadata each time. Losing held writes
+ * in a crash is harmless: they describe records already in the log, which
+ * recovery replays from the checkpoint (written only after a flush).
+ */
+class WriteBehind {
+  #dirty = new Map<number, Uint8Array>();
+  #allocated: number;
+
+  constructor(readonly file: Deno.FsFile, readonly slotBytes: number, readonly growth: number) {
+    this.#allocated = file.statSync().size;
+  }
+
+  read(offset: number): Uint8Array {
+    return this.#dirty.get(offset) ?? readAt(this.file, offset, this.slotBytes);
+  }
+
+  write(offset: number, bytes: Uint8Array): void {
+    this.#dirty.set(offset, bytes);
+    if (this.#dirty.size >= WRITE_BEHIND_SLOTS) this.flush();
+  }
+
+  flush(): void {
+    if (this.#dirty.size === 0) return;
+    const offsets = [...this.#dirty.keys()].sort((a, b) => a - b);
+    const end = offsets[offsets.length - 1] + this.slotBytes;
+    if (end > this.#allocated) {
+      // Zero-filled space past the last entry reads as "no entry".
+      this.#allocated = Math.max(end, this.#allocated + this.growth);
+      this.file.truncateSync(this.#allocated);
+    }
+    for (let i = 0; i < offsets.length;) {
+      let j = i + 1;
+      while (j < offsets.length && offsets[j] === offsets[j - 1] + this.slotBytes) j++;
+      const run = new Uint8Array((j - i) * this.slotBytes);
+      for (let k = i; k < j; k++) run.set(this.#dirty.get(offsets[k])!, (k - i) * this.slotBytes);
+      writeAt(this.file, offsets[i], run);
+      i = j;
+    }
+    this.#dirty.clear();
+  }
+
+  clear(): void {
+    this.#dirty.clear();
+    this.file.truncateSync(0);
+    this.#allocated = 0;
+  }
+}
+
 /** `turns.idx`. */
 export class TurnIndex {
   #recent = new RecentEntries<TurnMeta>();
-  #allocated: number;
+  #slots: WriteBehind;
 
   constructor(readonly file: Deno.FsFile) {
-    this.#allocated = file.statSync().size;
+    this.#slots = new WriteBehind(file, TURN_SLOT, TURN_INDEX_GROWTH);
   }
 
   /** Empties the index (before a rebuild). */
   clear(): void {
-    this.file.truncateSync(0);
-    this.#allocated = 0;
+    this.#slots.clear();
     this.#recent.clear();
+  }
+
+  /** Writes held-back entries to the file. */
+  flush(): void {
+    this.#slots.flush();
   }
 
   /** The entry of `turnId`, or undefined when its slot is empty. */
@@ -96,9 +154,9 @@ export class TurnIndex {
     if (turnId === 0) return ROOT_META;
     const cached = this.#recent.get(turnId);
     if (cached) return cached;
-    const bytes = readAt(this.file, (turnId - 1) * TURN_SLOT, TURN_SLOT);
+    const bytes = this.#slots.read((turnId - 1) * TURN_SLOT);
     if (bytes.length < TURN_SLOT) return undefined;
-    const view = new DataView(bytes.buffer);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, TURN_SLOT);
     if (view.getUint32(44, true) !== TURN_PRESENT) return undefined;
     return {
       turnId,
@@ -124,13 +182,7 @@ export class TurnIndex {
     view.setUint32(36, meta.jumpDepth, true);
     view.setUint32(40, meta.length, true);
     view.setUint32(44, TURN_PRESENT, true);
-    const at = (meta.turnId - 1) * TURN_SLOT;
-    if (at + TURN_SLOT > this.#allocated) {
-      // Zero-filled space past the last entry reads as "no turn".
-      this.#allocated = Math.max(at + TURN_SLOT, this.#allocated + TURN_INDEX_GROWTH);
-      this.file.truncateSync(this.#allocated);
-    }
-    writeAt(this.file, at, bytes);
+    this.#slots.write((meta.turnId - 1) * TURN_SLOT, bytes);
     this.#recent.set(meta.turnId, meta);
   }
 }
@@ -184,22 +236,30 @@ export interface ContextSlot {
 /** `contexts.idx`. */
 export class ContextIndex {
   #recent = new RecentEntries<ContextSlot>();
+  #slots: WriteBehind;
 
-  constructor(readonly file: Deno.FsFile) {}
+  constructor(readonly file: Deno.FsFile) {
+    this.#slots = new WriteBehind(file, CONTEXT_SLOT, 64 * 1024);
+  }
 
   /** Empties the index (before a rebuild). */
   clear(): void {
-    this.file.truncateSync(0);
+    this.#slots.clear();
     this.#recent.clear();
+  }
+
+  /** Writes held-back entries to the file. */
+  flush(): void {
+    this.#slots.flush();
   }
 
   /** The entry of `contextId`, or undefined. */
   get(contextId: number): ContextSlot | undefined {
     const cached = this.#recent.get(contextId);
     if (cached) return cached;
-    const bytes = readAt(this.file, (contextId - 1) * CONTEXT_SLOT, CONTEXT_SLOT);
+    const bytes = this.#slots.read((contextId - 1) * CONTEXT_SLOT);
     if (bytes.length < CONTEXT_SLOT) return undefined;
-    const view = new DataView(bytes.buffer);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, CONTEXT_SLOT);
     if (view.getUint32(28, true) !== CONTEXT_PRESENT) return undefined;
     return {
       contextId,
@@ -212,6 +272,7 @@ export class ContextIndex {
 
   /** True when some context below `nextContextId` has a head at or past `nextTurnId`. */
   hasHeadBeyond(nextContextId: number, nextTurnId: number): boolean {
+    this.flush();
     const perChunk = 32_768;
     for (let first = 1; first < nextContextId; first += perChunk) {
       const count = Math.min(perChunk, nextContextId - first);
@@ -234,7 +295,7 @@ export class ContextIndex {
     view.setUint32(16, slot.headDepth, true);
     view.setUint32(20, slot.baseDepth, true);
     view.setUint32(28, CONTEXT_PRESENT, true);
-    writeAt(this.file, (slot.contextId - 1) * CONTEXT_SLOT, bytes);
+    this.#slots.write((slot.contextId - 1) * CONTEXT_SLOT, bytes);
     this.#recent.set(slot.contextId, slot);
   }
 }

@@ -37,7 +37,7 @@ import {
   encodeTurn,
   type TurnRecordData,
 } from "./codec.ts";
-import { checkFrame, encodeFrame, RecordKind } from "./frame.ts";
+import { checkFrame, encodeFrame, FRAME_HEADER_BYTES, RecordKind, sealFrame } from "./frame.ts";
 import {
   ancestorAt,
   ContextIndex,
@@ -59,6 +59,8 @@ import { scanLog } from "./scan.ts";
 const CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
 /** Most requests one group-commit batch takes. */
 const MAX_BATCH = 4096;
+/** A batch stops taking requests once their payloads pass this many bytes. */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
 /** How the store came up: what recovery did. */
 export interface RecoveryReport {
@@ -353,6 +355,8 @@ export class FsStore implements ForgeStore {
   }
 
   #checkpoint(clean: boolean): void {
+    this.#turns.flush();
+    this.#contexts.flush();
     this.#log.syncDataSync();
     for (const file of [this.#turns.file, this.#contexts.file, this.#roots.file, this.#keys.file]) {
       file.syncDataSync();
@@ -456,8 +460,7 @@ export class FsStore implements ForgeStore {
     await Promise.resolve();
     try {
       while (this.#queue.length > 0) {
-        const take = this.durability === "fsync" ? 1 : MAX_BATCH;
-        await this.#commit(this.#queue.splice(0, take));
+        await this.#commit(this.#queue.splice(0, this.#batchSize()));
         if (this.#sinceCheckpoint >= CHECKPOINT_EVERY_BYTES && !this.#broken) {
           try {
             this.#checkpoint(false);
@@ -469,6 +472,18 @@ export class FsStore implements ForgeStore {
     } finally {
       this.#pump = undefined;
     }
+  }
+
+  /** How many queued requests the next batch takes: one in fsync mode, else up to a cap. */
+  #batchSize(): number {
+    if (this.durability === "fsync") return 1;
+    let bytes = 0;
+    let n = 0;
+    while (n < this.#queue.length && n < MAX_BATCH && (n === 0 || bytes < MAX_BATCH_BYTES)) {
+      const job = this.#queue[n++];
+      if (job.kind === "append") bytes += job.req.payload.length;
+    }
+    return n;
   }
 
   async #commit(jobs: Job[]): Promise<void> {
@@ -690,7 +705,7 @@ export class FsStore implements ForgeStore {
       contextId: String(head.contextId),
       deduplicated: false,
     };
-    const frame = encodeFrame(RecordKind.turn, encodeTurn(data));
+    const frame = sealFrame(encodeTurn(data, FRAME_HEADER_BYTES), RecordKind.turn);
     return {
       frame,
       apply: (offset) => this.#applyTurn(data, offset, frame.length),
