@@ -168,9 +168,18 @@ export class Reader {
   }
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
+
+/** Lowercase hex of `bytes` (table-driven: this is on every append's path). */
+export function hexOf(bytes: Uint8Array): string {
+  return hex(bytes);
+}
+
 function hex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
   return out;
 }
 
@@ -284,7 +293,9 @@ export interface AppendRequest {
 export function encodeAppend(req: AppendRequest): { flags: number; payload: Uint8Array } {
   const type = te.encode(req.typeId);
   const key = te.encode(req.idempotencyKey ?? "");
-  const w = new Writer(100 + type.length + req.payload.length + key.length)
+  const size = 76 + type.length + req.payload.length + key.length +
+    (req.fsRootHash === undefined ? 0 : 32);
+  const w = new Writer(size)
     .u64(req.contextId).u64(req.parentTurnId)
     .u32(type.length).bytes(type).u32(req.typeVersion)
     .u32(req.encoding).u32(req.compression).u32(req.uncompressedLength)

@@ -30,7 +30,7 @@ import {
   UnsupportedError,
 } from "@forge/turnstore";
 import { requireId, ROOT_TURN_ID } from "@forge/turnstore";
-import { blake3Hex, requireHash } from "@forge/turnstore";
+import { blake3Bytes, blake3Hex, requireHash } from "@forge/turnstore";
 import type {
   AppendedTurn,
   AppendTurnInput,
@@ -58,7 +58,7 @@ import { type RegistryBundle, RegistryIndex, validateBundleShape } from "@forge/
 import { CxdbClient, type CxdbClientOptions } from "../client/client.ts";
 import { CxdbError, HttpError } from "../client/errors.ts";
 import { CxdbHttpClient, type HttpTurn } from "../http/client.ts";
-import type { WireHead, WireTurn } from "../protocol/wire.ts";
+import { hexOf, type WireHead, type WireTurn } from "../protocol/wire.ts";
 import { parseCxdbUrl } from "./url.ts";
 
 /** Options of {@link CxdbStore}. */
@@ -347,8 +347,9 @@ export class CxdbStore implements ForgeStore {
     try {
       this.#open();
       const req = validateAppend(input);
-      const contentHash = blake3Hex(req.payload);
-      if (req.idempotencyKey === undefined) return this.#append(req, contentHash);
+      const hashBytes = blake3Bytes(req.payload);
+      const contentHash = hexOf(hashBytes);
+      if (req.idempotencyKey === undefined) return this.#append(req, contentHash, hashBytes);
       let keys = this.#keys.get(req.contextId);
       if (!keys) this.#keys.set(req.contextId, keys = new Map());
       const prior = keys.get(req.idempotencyKey);
@@ -358,7 +359,7 @@ export class CxdbStore implements ForgeStore {
         );
       }
       // Registered before any await, so concurrent appends with this key share it.
-      const attempt = this.#append(req, contentHash);
+      const attempt = this.#append(req, contentHash, hashBytes);
       keys.set(req.idempotencyKey, attempt);
       attempt.catch(() => keys.delete(req.idempotencyKey!));
       return attempt;
@@ -367,7 +368,11 @@ export class CxdbStore implements ForgeStore {
     }
   }
 
-  async #append(req: ValidAppend, contentHash: string): Promise<AppendedTurn> {
+  async #append(
+    req: ValidAppend,
+    contentHash: string,
+    hashBytes: Uint8Array,
+  ): Promise<AppendedTurn> {
     if (req.fsRootHash !== undefined && !(await this.#blobExists(req.fsRootHash))) {
       throw new NotFoundError(
         "blob",
@@ -386,6 +391,7 @@ export class CxdbStore implements ForgeStore {
             payload: req.payload,
             idempotencyKey: req.idempotencyKey,
             fsRootHash: req.fsRootHash,
+            contentHash: hashBytes,
           }),
         { resource: "context", id: req.contextId, detail: "append" },
       );
