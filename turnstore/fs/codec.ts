@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { fromHex, toHex } from "../core/hash.ts";
 import { getU64, setU64 } from "./io.ts";
 
 const encoder = new TextEncoder();
@@ -84,6 +83,20 @@ function putHash(out: Uint8Array, at: number, hex: string): void {
   }
 }
 
+const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
+
+/** Lowercase hex of 32 bytes, built in one buffer (this runs for every turn read). */
+function hashHex(bytes: Uint8Array): string {
+  const out = new Uint8Array(64);
+  for (let i = 0; i < 32; i++) {
+    out[2 * i] = HEX_DIGITS[bytes[i] >> 4];
+    out[2 * i + 1] = HEX_DIGITS[bytes[i] & 15];
+  }
+  return latin1.decode(out);
+}
+
+const latin1 = new TextDecoder("latin1");
+
 function nibble(c: number): number {
   return c <= 57 ? c - 48 : (c | 32) - 87; // '0'-'9', 'a'-'f' / 'A'-'F'
 }
@@ -125,14 +138,17 @@ export function encodeTurn(t: TurnRecordData, reserve = 0): Uint8Array {
   return whole;
 }
 
-/** Decodes a turn; the payload is a copy the caller owns. */
+/**
+ * Decodes a turn. The payload is a view into `body`: pass a buffer nothing
+ * else writes to (a fresh read), as every caller does.
+ */
 export function decodeTurn(body: Uint8Array): TurnRecordData {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const flags = body[64];
   let at = 65;
   let fsRootHash: string | undefined;
   if (flags & FLAG_FS_ROOT) {
-    fsRootHash = toHex(body.subarray(at, at + 32));
+    fsRootHash = hashHex(body.subarray(at, at + 32));
     at += 32;
   }
   const typeLength = view.getUint16(at, true);
@@ -154,11 +170,11 @@ export function decodeTurn(body: Uint8Array): TurnRecordData {
     parentTurnId: getU64(view, 16),
     depth: view.getUint32(24, true),
     typeVersion: view.getUint32(28, true),
-    contentHash: toHex(body.subarray(32, 64)),
+    contentHash: hashHex(body.subarray(32, 64)),
     fsRootHash,
     typeId,
     idempotencyKey,
-    payload: body.slice(at + 4, at + 4 + payloadLength),
+    payload: body.subarray(at + 4, at + 4 + payloadLength),
   };
 }
 
@@ -166,12 +182,12 @@ export function decodeTurn(body: Uint8Array): TurnRecordData {
 export function encodeAttach(a: AttachRecordData): Uint8Array {
   const out = new Uint8Array(40);
   setU64(new DataView(out.buffer), 0, a.turnId);
-  out.set(fromHex(a.rootHash), 8);
+  putHash(out, 8, a.rootHash);
   return out;
 }
 
 /** Decodes an fs attachment. */
 export function decodeAttach(body: Uint8Array): AttachRecordData {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  return { turnId: getU64(view, 0), rootHash: toHex(body.subarray(8, 40)) };
+  return { turnId: getU64(view, 0), rootHash: hashHex(body.subarray(8, 40)) };
 }

@@ -410,9 +410,35 @@ export class FsStore implements ForgeStore {
     return slot;
   }
 
+  /**
+   * Reads the records of `metas` (in log order), one read per run of
+   * adjacent records: a context's turns usually sit next to each other.
+   */
+  #readTurns(metas: TurnMeta[]): TurnRecordData[] {
+    const out: TurnRecordData[] = [];
+    for (let i = 0; i < metas.length;) {
+      let j = i + 1;
+      let end = metas[i].offset + metas[i].length;
+      while (j < metas.length && metas[j].offset === end && end - metas[i].offset < 8 << 20) {
+        end += metas[j].length;
+        j++;
+      }
+      const run = readAt(this.#log, metas[i].offset, end - metas[i].offset);
+      for (let k = i; k < j; k++) {
+        const from = metas[k].offset - metas[i].offset;
+        out.push(this.#checkTurn(metas[k], run.subarray(from, from + metas[k].length)));
+      }
+      i = j;
+    }
+    return out;
+  }
+
   /** Reads and checks a turn's record. */
   #readTurn(meta: TurnMeta): TurnRecordData {
-    const frame = readAt(this.#log, meta.offset, meta.length);
+    return this.#checkTurn(meta, readAt(this.#log, meta.offset, meta.length));
+  }
+
+  #checkTurn(meta: TurnMeta, frame: Uint8Array): TurnRecordData {
     const checked = checkFrame(frame);
     const problem = typeof checked === "string"
       ? checked
@@ -809,7 +835,7 @@ export class FsStore implements ForgeStore {
       next = meta.parentTurnId;
     }
     metas.reverse();
-    return metas.map((meta) => storedTurn(this.#readTurn(meta)));
+    return this.#readTurns(metas).map(storedTurn);
   }
 
   /** One turn by id: one slot read and one record read. */
