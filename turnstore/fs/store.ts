@@ -131,7 +131,8 @@ export class FsStore implements ForgeStore {
   #nextContextId: number;
   #sinceCheckpoint = 0;
   #queue: Job[] = [];
-  #pump: Promise<void> | undefined;
+  #pump: Promise<void> = Promise.resolve();
+  #draining = false;
   #closed = false;
   #broken: Error | undefined;
 
@@ -477,13 +478,17 @@ export class FsStore implements ForgeStore {
   #enqueue<T>(make: (done: Settle<T>) => Job): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push(make({ resolve, reject }));
-      if (!this.#pump) this.#pump = this.#drain();
+      // The flag is set before #drain runs, which may finish synchronously.
+      if (!this.#draining) {
+        this.#draining = true;
+        this.#pump = this.#drain();
+      }
     });
   }
 
   async #drain(): Promise<void> {
     // Let the caller's synchronous code finish queueing before the first batch.
-    await Promise.resolve();
+    if (this.durability !== "fsync") await Promise.resolve();
     try {
       while (this.#queue.length > 0) {
         await this.#commit(this.#queue.splice(0, this.#batchSize()));
@@ -496,7 +501,7 @@ export class FsStore implements ForgeStore {
         }
       }
     } finally {
-      this.#pump = undefined;
+      this.#draining = false;
     }
   }
 
@@ -701,7 +706,7 @@ export class FsStore implements ForgeStore {
         `fs root for a turn of context ${req.contextId}`,
       );
     }
-    const data: TurnRecordData = {
+    const fields: TurnRecordData = {
       turnId: state.nextTurnId++,
       contextId: head.contextId,
       parentTurnId: head.headTurnId,
@@ -711,7 +716,13 @@ export class FsStore implements ForgeStore {
       contentHash,
       fsRootHash: req.fsRootHash,
       idempotencyKey: req.idempotencyKey,
-      payload: req.payload.slice(),
+      payload: req.payload,
+    };
+    const frame = sealFrame(encodeTurn(fields, FRAME_HEADER_BYTES), RecordKind.turn);
+    // The payload ends the record: keep a view of our copy, not the caller's array.
+    const data: TurnRecordData = {
+      ...fields,
+      payload: frame.subarray(frame.length - req.payload.length),
     };
     state.turns.set(data.turnId, {
       meta: {
@@ -731,7 +742,6 @@ export class FsStore implements ForgeStore {
       contextId: String(head.contextId),
       deduplicated: false,
     };
-    const frame = sealFrame(encodeTurn(data, FRAME_HEADER_BYTES), RecordKind.turn);
     return {
       frame,
       apply: (offset) => this.#applyTurn(data, offset, frame.length),
@@ -901,7 +911,7 @@ export class FsStore implements ForgeStore {
   /** Finishes queued writes, syncs everything, marks the checkpoint clean and unlocks. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    while (this.#pump) await this.#pump;
+    while (this.#draining) await this.#pump;
     this.#closed = true;
     try {
       if (!this.#broken) this.#checkpoint(true);
