@@ -300,6 +300,41 @@ export class CxdbClient {
     return answer;
   }
 
+  /**
+   * Looks for a turn an earlier append of exactly this content created after
+   * turn `sinceTurnId` (a watermark taken before that append was sent) and
+   * that no answer has accounted for; claims and returns it, or undefined.
+   * Used to settle an append whose outcome is unknown (timed out, aborted).
+   */
+  async findAppended(
+    input: Omit<ClientAppend, "fsRootHash" | "idempotencyKey" | "encoding">,
+    sinceTurnId: string,
+  ): Promise<WireAppended | undefined> {
+    const contentHash = hexOf(input.contentHash ?? blake3Bytes(input.payload));
+    const since = BigInt(sinceTurnId);
+    const parent = input.parentTurnId ?? "0";
+    for (let limit = 64;; limit *= 4) {
+      const turns = await this.getLast(input.contextId, limit, false);
+      const match = turns.find((t) =>
+        BigInt(t.turnId) > since && !this.#claimed.has(t.turnId) && t.typeId === input.typeId &&
+        t.typeVersion === input.typeVersion && t.contentHash === contentHash &&
+        (parent === "0" || t.parentTurnId === parent)
+      );
+      if (match) {
+        this.#claim(match.turnId);
+        return {
+          contextId: input.contextId,
+          turnId: match.turnId,
+          depth: match.depth,
+          contentHash,
+        };
+      }
+      if (turns.length < limit || BigInt(turns[0]?.turnId ?? "0") <= since || limit >= 65_536) {
+        return undefined;
+      }
+    }
+  }
+
   /** GET_LAST: up to `limit` newest turns of a context, oldest → newest. */
   async getLast(
     contextId: string,
@@ -404,7 +439,7 @@ export class CxdbClient {
             `${op}: aborted${
               p.sent && append ? " after it was sent; the append may still have happened" : ""
             }`,
-            { cause: signal?.reason },
+            { cause: signal?.reason, outcomeUnknown: p.sent && append !== undefined },
           ),
         );
       const cleanup = () => {
@@ -448,6 +483,7 @@ export class CxdbClient {
               `${op}: no answer from ${this.address} within ${timeoutMs} ms${
                 p.sent && append ? "; the append may still have happened" : ""
               }`,
+              { outcomeUnknown: p.sent && append !== undefined },
             ),
           );
         this.#timed.add(p);

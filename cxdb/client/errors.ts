@@ -24,12 +24,20 @@ export class CxdbError extends Error {
   readonly code: CxdbErrorCode;
   /** The operation, e.g. "APPEND_TURN (context 5, parent 0, type test.item v1)". */
   readonly operation: string;
+  /** True when the request was an append already sent: it may have happened. */
+  readonly outcomeUnknown: boolean;
 
   /** Creates an error for `operation`. */
-  constructor(code: CxdbErrorCode, operation: string, message: string, options?: ErrorOptions) {
+  constructor(
+    code: CxdbErrorCode,
+    operation: string,
+    message: string,
+    options?: ErrorOptions & { outcomeUnknown?: boolean },
+  ) {
     super(message, options);
     this.code = code;
     this.operation = operation;
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
     this.name = `Cxdb${code}Error`;
   }
 }

@@ -133,3 +133,38 @@ Deno.test("a server restart between requests is invisible to the next call", asy
   assert.equal(b.depth, 2);
   assert.equal(peer.counts.appends, 2);
 });
+
+Deno.test("a keyed append that timed out after the server stored it is found, not repeated, when retried", async () => {
+  await using peer = await startPeer();
+  await using store = await openCxdbStore(`${peer.url}&timeoutMs=100`);
+  const ctx = await store.createContext();
+  let stalled = false;
+  peer.fault = (req) => {
+    if (!stalled && req.append?.idempotencyKey === "k-slow") {
+      stalled = true;
+      return "stall-after";
+    }
+    return undefined;
+  };
+  const req = {
+    contextId: ctx.contextId,
+    typeId: "test.item",
+    typeVersion: 1,
+    payload: te.encode("slow"),
+    idempotencyKey: "k-slow",
+  };
+  await assert.rejects(
+    store.appendTurn(req),
+    (e: unknown) => isTurnStoreError(e, "Backend") && e.message.includes("may still have happened"),
+  );
+  assert.equal(peer.counts.appends, 1, "the server stored it");
+  const retry = await store.appendTurn(req);
+  assert.equal(retry.deduplicated, true);
+  assert.equal(retry.depth, 1);
+  assert.equal(retry.parentTurnId, "0");
+  assert.equal(peer.counts.appends, 1, "no second turn");
+  const again = await store.appendTurn(req);
+  assert.equal(again.turnId, retry.turnId);
+  // An unkeyed append whose outcome is unknown is not retried by the store: the caller decides.
+  assert.equal((await store.listTurns(ctx.contextId)).length, 1);
+});

@@ -99,6 +99,8 @@ export class CxdbStore implements ForgeStore {
   /** Per context: contract depth → turn id. Valid because a context only grows at its head. */
   #chains = new Map<string, Map<number, string>>();
   #keys = new Map<string, Map<string, Promise<AppendedTurn>>>();
+  /** "context|key" → watermark, for keyed appends whose outcome is unknown. */
+  #uncertain = new Map<string, string>();
   #gates = new Map<string, Gate>();
   #knownBlobs = new Set<string>();
   #ownFsRoots = new Map<string, string>();
@@ -352,20 +354,77 @@ export class CxdbStore implements ForgeStore {
       if (req.idempotencyKey === undefined) return this.#append(req, contentHash, hashBytes);
       let keys = this.#keys.get(req.contextId);
       if (!keys) this.#keys.set(req.contextId, keys = new Map());
-      const prior = keys.get(req.idempotencyKey);
+      const key = req.idempotencyKey;
+      const prior = keys.get(key);
       if (prior) {
         return prior.then((first) =>
           replayIdempotent(req, contentHash, first, this.#ownFsRoots.get(first.turnId))
         );
       }
       // Registered before any await, so concurrent appends with this key share it.
-      const attempt = this.#append(req, contentHash, hashBytes);
-      keys.set(req.idempotencyKey, attempt);
-      attempt.catch(() => keys.delete(req.idempotencyKey!));
+      const uncertain = this.#uncertain.get(`${req.contextId}|${key}`);
+      const attempt = uncertain
+        ? this.#settleUncertain(req, contentHash, hashBytes, uncertain)
+        : this.#append(req, contentHash, hashBytes);
+      keys.set(key, attempt);
+      const watermark = this.client.maxTurnIdSeen;
+      attempt.then(
+        () => this.#uncertain.delete(`${req.contextId}|${key}`),
+        (error) => {
+          keys.delete(key);
+          // A keyed append that timed out after it was sent may exist: the
+          // next append with this key first looks for it.
+          if (
+            (error as { cause?: unknown })?.cause instanceof CxdbError &&
+            (error.cause as CxdbError).outcomeUnknown
+          ) {
+            this.#uncertain.set(`${req.contextId}|${key}`, uncertain ?? watermark);
+          }
+        },
+      );
       return attempt;
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** An earlier attempt with this key may have happened: find it, or append. */
+  async #settleUncertain(
+    req: ValidAppend,
+    contentHash: string,
+    hashBytes: Uint8Array,
+    since: string,
+  ): Promise<AppendedTurn> {
+    const found = await this.#call(() =>
+      this.client.findAppended({
+        contextId: req.contextId,
+        parentTurnId: req.parentTurnId,
+        typeId: req.typeId,
+        typeVersion: req.typeVersion,
+        payload: req.payload,
+        contentHash: hashBytes,
+      }, since), { resource: "context", id: req.contextId });
+    if (!found) return this.#append(req, contentHash, hashBytes);
+    const depth = found.depth + 1;
+    this.#chain(req.contextId).set(depth, found.turnId);
+    const parentTurnId = depth === 1
+      ? ROOT_TURN_ID
+      : (await this.#chainAt(req.contextId, depth - 1)) ?? ROOT_TURN_ID;
+    const meta: TurnMeta = {
+      turnId: found.turnId,
+      parentTurnId,
+      depth,
+      typeId: req.typeId,
+      typeVersion: req.typeVersion,
+      contentHash,
+      contextId: req.contextId,
+    };
+    this.#turns.set(meta.turnId, meta);
+    return {
+      ...this.#stored(meta, req.payload.slice()),
+      contextId: req.contextId,
+      deduplicated: true,
+    };
   }
 
   async #append(

@@ -64,9 +64,10 @@ export interface PeerRequest {
 /**
  * A fault: "drop-before" closes the connection instead of handling the
  * request; "drop-after" handles it (an append is stored) and then closes the
- * connection without answering: a lost acknowledgment.
+ * connection without answering: a lost acknowledgment; "stall-after" handles
+ * it and never answers, keeping the connection (the client times out).
  */
-export type PeerFault = "drop-before" | "drop-after" | undefined;
+export type PeerFault = "drop-before" | "drop-after" | "stall-after" | undefined;
 
 /** Options of {@link startPeer}. */
 export interface PeerOptions {
@@ -335,6 +336,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
               drop = true;
               break;
             }
+            if (fault === "stall-after") continue;
             out.push(encodeFrame(msgType, 0, reqId, answer));
           } catch {
             drop = true;
