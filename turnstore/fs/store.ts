@@ -22,7 +22,13 @@ import type {
 } from "../core/types.ts";
 import { type ValidAppend, validateAppend, validateList } from "../core/validate.ts";
 import { ConflictError } from "../core/errors.ts";
-import { foreignCursor, foreignParent, replayIdempotent, staleParent } from "../core/rules.ts";
+import {
+  foreignCursor,
+  foreignParent,
+  replayIdempotent,
+  staleParent,
+  unknownBase,
+} from "../core/rules.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
 import { BlobFiles } from "./blobs.ts";
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
@@ -620,7 +626,7 @@ export class FsStore implements ForgeStore {
     let baseDepth = 0;
     if (baseTurnId !== ROOT_TURN_ID) {
       const base = this.#findAnyTurn(state, baseTurnId);
-      if (!base) throw new NotFoundError("turn", baseTurnId, "the base of a new context");
+      if (!base) throw unknownBase(baseTurnId);
       baseDepth = base.depth;
     }
     const record: ContextRecordData = {
