@@ -91,7 +91,7 @@ class Writer {
   }
   u64(v: string | bigint): this {
     this.#need(8);
-    this.#view.setBigUint64(this.#pos, BigInt(v), true);
+    setU64(this.#view, this.#pos, v);
     this.#pos += 8;
     return this;
   }
@@ -104,6 +104,28 @@ class Writer {
   done(): Uint8Array {
     return this.#buf.length === this.#pos ? this.#buf : this.#buf.slice(0, this.#pos);
   }
+}
+
+/** Writes a u64; ids below 2^53 skip BigInt, which is slow on the append path. */
+function setU64(view: DataView, at: number, v: string | bigint): void {
+  if (typeof v === "string" && v.length <= 15) {
+    const n = Number(v);
+    view.setUint32(at, n % 0x1_0000_0000, true);
+    view.setUint32(at + 4, Math.floor(n / 0x1_0000_0000), true);
+  } else {
+    view.setBigUint64(at, BigInt(v), true);
+  }
+}
+
+const typeIdBytes = new Map<string, Uint8Array>();
+/** UTF-8 of a type id, cached: a process uses a handful of them. */
+function typeBytes(typeId: string): Uint8Array {
+  let b = typeIdBytes.get(typeId);
+  if (!b) {
+    b = te.encode(typeId);
+    if (typeIdBytes.size < 4096) typeIdBytes.set(typeId, b);
+  }
+  return b;
 }
 
 /** Reads little-endian integers from a payload, failing clearly when it is short. */
@@ -291,23 +313,36 @@ export interface AppendRequest {
 
 /** APPEND_TURN payload and its flags. */
 export function encodeAppend(req: AppendRequest): { flags: number; payload: Uint8Array } {
-  const type = te.encode(req.typeId);
-  const key = te.encode(req.idempotencyKey ?? "");
-  const size = 76 + type.length + req.payload.length + key.length +
-    (req.fsRootHash === undefined ? 0 : 32);
-  const w = new Writer(size)
-    .u64(req.contextId).u64(req.parentTurnId)
-    .u32(type.length).bytes(type).u32(req.typeVersion)
-    .u32(req.encoding).u32(req.compression).u32(req.uncompressedLength)
-    .bytes(hashBytes(req.contentHash, "contentHash"))
-    .u32(req.payload.length).bytes(req.payload)
-    .u32(key.length).bytes(key);
-  if (req.fsRootHash === undefined) return { flags: 0, payload: w.done() };
-  return {
-    flags: FLAG_HAS_FS_ROOT,
-    payload: w.bytes(hashBytes(req.fsRootHash, "fsRootHash")).done(),
-  };
+  const type = typeBytes(req.typeId);
+  const key = req.idempotencyKey ? te.encode(req.idempotencyKey) : EMPTY;
+  const withFs = req.fsRootHash !== undefined;
+  const out = new Uint8Array(
+    76 + type.length + req.payload.length + key.length + (withFs ? 32 : 0),
+  );
+  const v = new DataView(out.buffer);
+  setU64(v, 0, req.contextId);
+  setU64(v, 8, req.parentTurnId);
+  v.setUint32(16, type.length, true);
+  out.set(type, 20);
+  let o = 20 + type.length;
+  v.setUint32(o, req.typeVersion, true);
+  v.setUint32(o + 4, req.encoding, true);
+  v.setUint32(o + 8, req.compression, true);
+  v.setUint32(o + 12, req.uncompressedLength, true);
+  out.set(hashBytes(req.contentHash, "contentHash"), o + 16);
+  o += 48;
+  v.setUint32(o, req.payload.length, true);
+  out.set(req.payload, o + 4);
+  o += 4 + req.payload.length;
+  v.setUint32(o, key.length, true);
+  out.set(key, o + 4);
+  o += 4 + key.length;
+  if (!withFs) return { flags: 0, payload: out };
+  out.set(hashBytes(req.fsRootHash!, "fsRootHash"), o);
+  return { flags: FLAG_HAS_FS_ROOT, payload: out };
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** GET_LAST: the newest `limit` turns of a context, with or without payloads. */
 export function encodeGetLast(

@@ -230,3 +230,10 @@ Deno.test("the msgpack type fixtures decode with integer and digit-string keys",
   );
   assert.deepEqual(decodeMsgpack(fromHex(numeric.payload_hex)), { 1: "one", 2: "two", 3: "three" });
 });
+
+Deno.test("u64 ids encode exactly at every size, the largest u64 included", () => {
+  assert.equal(toHex(encodeGetHead("18446744073709551615")), "ffffffffffffffff");
+  assert.equal(toHex(encodeGetHead("999999999999999")), "ff7fc6a47e8d0300");
+  assert.equal(toHex(encodeGetHead("4294967296")), "0000000001000000");
+  assert.equal(toHex(encodeGetHead("9007199254740993")), "0100000000002000");
+});
