@@ -203,7 +203,7 @@ export class KvStore implements ForgeStore {
       const lo = Math.max(1, end - limit + 1);
       if (end < lo) return [];
       const turns = await this.#history.range(info, lo, end);
-      return await Promise.all(turns.map((t) => this.#history.toStored(t)));
+      return await this.#history.toStoredAll(turns);
     });
   }
 
