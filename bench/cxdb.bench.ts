@@ -12,35 +12,46 @@ import { concurrentOpsPerSecond, type Reporter } from "./harness.ts";
 const PAYLOAD_BYTES = 1024;
 const IN_FLIGHT = 64;
 
-/** Sends pre-encoded frames with at most `window` unanswered; resolves when all are answered. */
-async function rawPipelined(conn: Deno.Conn, frames: Uint8Array[], window: number): Promise<void> {
-  const parser = new FrameParser();
-  const buf = new Uint8Array(256 * 1024);
-  let sent = 0;
-  let answered = 0;
-  const sendUpTo = async (limit: number) => {
-    const batch: Uint8Array[] = [];
-    while (sent < frames.length && sent - answered < limit) batch.push(frames[sent++]);
-    if (batch.length === 0) return;
-    const total = batch.reduce((s, f) => s + f.length, 0);
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const f of batch) {
-      out.set(f, o);
-      o += f.length;
+/** A raw socket sending pre-encoded frames; parser and buffer live as long as it does. */
+class RawPipe {
+  readonly #conn: Deno.Conn;
+  readonly #parser = new FrameParser();
+  readonly #buf = new Uint8Array(256 * 1024);
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  /** Sends `frames` with at most `window` unanswered; resolves when all are answered. */
+  async run(frames: Uint8Array[], window: number): Promise<void> {
+    let sent = 0;
+    let answered = 0;
+    const sendUpTo = async () => {
+      const batch: Uint8Array[] = [];
+      while (sent < frames.length && sent - answered < window) batch.push(frames[sent++]);
+      if (batch.length === 0) return;
+      const out = batch.length === 1
+        ? batch[0]
+        : new Uint8Array(batch.reduce((s, f) => s + f.length, 0));
+      if (batch.length > 1) {
+        let o = 0;
+        for (const f of batch) {
+          out.set(f, o);
+          o += f.length;
+        }
+      }
+      for (let w = 0; w < out.length;) w += await this.#conn.write(out.subarray(w));
+    };
+    await sendUpTo();
+    while (answered < frames.length) {
+      const n = await this.#conn.read(this.#buf);
+      if (n === null) throw new Error("peer closed the raw connection");
+      this.#parser.push(this.#buf.subarray(0, n));
+      for (let f = this.#parser.next(); f; f = this.#parser.next()) {
+        if (f.header.msgType !== MsgType.APPEND_TURN) throw new Error("raw append failed");
+        answered++;
+      }
+      await sendUpTo();
     }
-    for (let w = 0; w < out.length;) w += await conn.write(out.subarray(w));
-  };
-  await sendUpTo(window);
-  while (answered < frames.length) {
-    const n = await conn.read(buf);
-    if (n === null) throw new Error("peer closed the raw connection");
-    parser.push(buf.subarray(0, n));
-    for (let f = parser.next(); f; f = parser.next()) {
-      if (f.header.msgType !== MsgType.APPEND_TURN) throw new Error("raw append failed");
-      answered++;
-    }
-    await sendUpTo(window);
   }
 }
 
@@ -74,11 +85,12 @@ export async function run(reporter: Reporter): Promise<void> {
   await using store = await openCxdbStore(peer.url);
   const raw = await Deno.connect({ hostname: "127.0.0.1", port: peer.port });
   raw.setNoDelay(true);
+  const pipe = new RawPipe(raw);
   try {
     const n = 20_000;
     // Warm up both paths.
     const warmCtx = await store.createContext();
-    await rawPipelined(raw, appendFrames(warmCtx.contextId, 2000, 1), IN_FLIGHT);
+    await pipe.run(appendFrames(warmCtx.contextId, 2000, 1), IN_FLIGHT);
     await concurrentOpsPerSecond(2000, IN_FLIGHT, (i) =>
       store.appendTurn({
         contextId: warmCtx.contextId,
@@ -90,7 +102,7 @@ export async function run(reporter: Reporter): Promise<void> {
     const rawCtx = await store.createContext();
     const frames = appendFrames(rawCtx.contextId, n, 1_000_000);
     let start = performance.now();
-    await rawPipelined(raw, frames, IN_FLIGHT);
+    await pipe.run(frames, IN_FLIGHT);
     const rawRate = n / ((performance.now() - start) / 1000);
 
     const ctx = await store.createContext();
@@ -120,7 +132,7 @@ export async function run(reporter: Reporter): Promise<void> {
     const m = 2000;
     const seqFrames = appendFrames(rawCtx.contextId, m, 5_000_000);
     start = performance.now();
-    for (const f of seqFrames) await rawPipelined(raw, [f], 1);
+    for (const f of seqFrames) await pipe.run([f], 1);
     const rawMs = (performance.now() - start) / m;
     const seqCtx = await store.createContext();
     start = performance.now();
