@@ -29,19 +29,31 @@ export interface PendingAppend {
   readonly ctx: bigint;
   /** BLAKE3 of the payload. */
   readonly contentHash: string;
-  /** The payload as the record stores it (chunks already written). */
-  readonly bytes: StoredBytes;
-  /** True when `req.fsRootHash` names no stored blob. */
-  readonly fsRootMissing: boolean;
+  /**
+   * What the append needs before it can be planned: the payload as the
+   * record stores it (chunks written) and whether the fs root is missing.
+   * A promise while chunks are being written; the append keeps its place in
+   * the queue meanwhile, so appends to a context commit in call order.
+   */
+  readonly prepared: PreparedAppend | Promise<PreparedAppend>;
   /** Settles the caller's promise. */
   readonly resolve: (turn: AppendedTurn) => void;
   /** Settles the caller's promise. */
   readonly reject: (error: unknown) => void;
 }
 
+/** The slow part of an append, done before it is planned. */
+export interface PreparedAppend {
+  /** The payload as the record stores it. */
+  readonly bytes: StoredBytes;
+  /** True when `req.fsRootHash` names no stored blob. */
+  readonly fsRootMissing: boolean;
+}
+
 interface Queued extends PendingAppend {
   readonly seq: number;
   attempts: number;
+  ready?: PreparedAppend;
 }
 
 interface PlannedTurn {
@@ -78,7 +90,8 @@ export class GroupCommitAppender {
 
   /** Queues an append; its promise settles when its round commits. */
   submit(append: PendingAppend): void {
-    this.#queue.push({ ...append, seq: this.#seq++, attempts: 0 });
+    const ready = append.prepared instanceof Promise ? undefined : append.prepared;
+    this.#queue.push({ ...append, seq: this.#seq++, attempts: 0, ready });
     this.#kick();
   }
 
@@ -104,8 +117,22 @@ export class GroupCommitAppender {
   }
 
   async #round(): Promise<void> {
-    const taken = this.#queue;
+    let taken = this.#queue;
     this.#queue = [];
+    // Wait for appends still writing chunks: later appends must not overtake them.
+    if (taken.some((item) => !item.ready)) {
+      const failed = new Set<Queued>();
+      await Promise.all(taken.map(async (item) => {
+        if (item.ready) return;
+        try {
+          item.ready = await item.prepared;
+        } catch (error) {
+          failed.add(item);
+          item.reject(error);
+        }
+      }));
+      if (failed.size > 0) taken = taken.filter((item) => !failed.has(item));
+    }
     const groups = new Map<bigint, Queued[]>();
     const later: Queued[] = [];
     for (const item of taken) {
@@ -215,7 +242,7 @@ export class GroupCommitAppender {
           }
           continue;
         }
-        if (item.fsRootMissing) {
+        if (item.ready!.fsRootMissing) {
           item.reject(
             new NotFoundError(
               "blob",
@@ -233,7 +260,7 @@ export class GroupCommitAppender {
           type: req.typeId,
           version: req.typeVersion,
           hash: item.contentHash,
-          ...item.bytes,
+          ...item.ready!.bytes,
         };
         let mutations = 2;
         let bytes = setBytes(turnKey(ctx, depthNext), value) +

@@ -31,7 +31,7 @@ import { foreignCursor } from "../core/rules.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
 import { BudgetedAtomic, type CommitObserver } from "./budget.ts";
 import { loadBytes, storeBytes } from "./chunks.ts";
-import { GroupCommitAppender } from "./appender.ts";
+import { GroupCommitAppender, type PreparedAppend } from "./appender.ts";
 import { type ContextInfo, type HeadState, History } from "./history.ts";
 import { IdBlocks } from "./id_blocks.ts";
 import { blobKey, contextKey, type ContextValue, fsKey, type StoredBytes } from "./keys.ts";
@@ -145,35 +145,42 @@ export class KvStore implements ForgeStore {
     const req = validateAppend(input);
     const payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
     const contentHash = blake3Hex(payload);
-    let fsRootMissing = false;
-    let bytes: StoredBytes;
-    try {
-      if (req.fsRootHash !== undefined) {
-        fsRootMissing = (await this.#kv.get(blobKey(req.fsRootHash))).versionstamp === null;
-      }
-      // Large payloads: chunks go in first, in their own commits; the turn
-      // commit then only references them.
-      const stored = storeBytes(this.#kv, payload, this.#observer);
-      bytes = stored instanceof Promise ? await stored : stored;
-    } catch (error) {
-      throw new BackendError(
-        `${this.#label}: appendTurn to context ${req.contextId} failed: ${
-          (error as Error)?.message
-        }`,
-        { cause: error },
-      );
-    }
+    // Everything up to submit() runs synchronously in the call, so appends
+    // to a context are queued, and committed, in call order. Large payloads
+    // write their chunks (own commits, before the turn commit) while queued.
+    const stored = storeBytes(this.#kv, payload, this.#observer);
+    const prepared = stored instanceof Promise || req.fsRootHash !== undefined
+      ? this.#prepare(req.contextId, stored, req.fsRootHash)
+      : { bytes: stored, fsRootMissing: false };
     return await new Promise<AppendedTurn>((resolve, reject) =>
       this.#appender.submit({
         req: { ...req, payload },
         ctx: BigInt(req.contextId),
         contentHash,
-        bytes,
-        fsRootMissing,
+        prepared,
         resolve,
         reject,
       })
     );
+  }
+
+  async #prepare(
+    contextId: string,
+    stored: StoredBytes | Promise<StoredBytes>,
+    fsRootHash: string | undefined,
+  ): Promise<PreparedAppend> {
+    try {
+      const [bytes, fsRoot] = await Promise.all([
+        stored,
+        fsRootHash === undefined ? undefined : this.#kv.get(blobKey(fsRootHash)),
+      ]);
+      return { bytes, fsRootMissing: fsRoot !== undefined && fsRoot.versionstamp === null };
+    } catch (error) {
+      throw new BackendError(
+        `${this.#label}: appendTurn to context ${contextId} failed: ${(error as Error)?.message}`,
+        { cause: error },
+      );
+    }
   }
 
   /** The context's head, read now. */
