@@ -562,12 +562,17 @@ export class CxdbStore implements ForgeStore {
     }
     const meta = this.#turns.get(turnId);
     if (meta) {
-      // Cheapest routes first: the turn is its context's head, or its child is known.
-      const [newest] = await this.#call(() => this.client.getLast(meta.contextId, 1, true)).catch(
-        () => [],
-      );
-      if (newest?.turnId === turnId) return this.#stored(meta, newest.payload!);
-      const child = this.#chains.get(meta.contextId)?.get(meta.depth + 1);
+      // Cheapest routes first: the turn heads its context, or its child is known (HTTP page before it).
+      let child = this.#chains.get(meta.contextId)?.get(meta.depth + 1);
+      if (!child) {
+        const head = await this.#getHead(meta.contextId).catch(() => undefined);
+        if (head?.headTurnId === turnId) {
+          const [newest] = await this.#call(() => this.client.getLast(meta.contextId, 1, true));
+          if (newest?.turnId === turnId) return this.#stored(meta, newest.payload!);
+        } else if (head && this.http && head.headDepth > meta.depth) {
+          child = await this.#chainAt(meta.contextId, meta.depth + 1).catch(() => undefined);
+        }
+      }
       if (child && this.http) {
         const page = await this.http.turns(meta.contextId, {
           beforeTurnId: child,
