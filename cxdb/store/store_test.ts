@@ -7,10 +7,9 @@ defineConformanceSuite("cxdb (protocol peer)", async () => {
   const peer = await startPeer();
   const store = await openCxdbStore(peer.url);
   return { store, cleanup: () => peer.close() };
-}, { largePayloadBytes: 4_000_000 });
+});
 
 const real = realServerUrl();
 defineConformanceSuite("cxdb (real server)", async () => ({ store: await openCxdbStore(real!) }), {
   ignore: real === undefined,
-  largePayloadBytes: 4_000_000,
 });
