@@ -136,24 +136,39 @@ interface AppendIdentity {
   readonly contentHash: string;
 }
 
-interface Pending {
-  readonly id: bigint;
-  readonly msgType: number;
-  readonly flags: number;
-  readonly payload: Uint8Array;
-  readonly op: string;
-  readonly append?: AppendIdentity;
-  /** Send only with nothing else in flight. */
-  isolated: boolean;
-  sent: boolean;
-  settled: boolean;
+/** One request, from submission to its answer. Methods, not closures: there is one per append. */
+class Pending {
+  sent = false;
+  settled = false;
   /** Highest turn id this client had seen when the request was sent. */
-  watermark: bigint;
+  watermark = 0n;
   /** performance.now() after which the request times out. */
-  deadline: number;
-  onTimeout(): void;
-  resolve(payload: Uint8Array): void;
-  reject(error: Error): void;
+  deadline = Infinity;
+  timeoutMs = 0;
+  onAbort?: () => void;
+  signal?: AbortSignal;
+  #op: string | (() => string);
+
+  constructor(
+    readonly id: bigint,
+    readonly msgType: number,
+    readonly flags: number,
+    readonly payload: Uint8Array,
+    op: string | (() => string),
+    readonly append: AppendIdentity | undefined,
+    /** Send only with nothing else in flight. */
+    public isolated: boolean,
+    readonly resolveFn: (answer: Uint8Array) => void,
+    readonly rejectFn: (error: Error) => void,
+  ) {
+    this.#op = op;
+  }
+
+  /** The operation's description, built on first use (only errors need it). */
+  get op(): string {
+    if (typeof this.#op !== "string") this.#op = this.#op();
+    return this.#op;
+  }
 }
 
 const U32_MAX = 0xffff_ffff;
@@ -283,7 +298,7 @@ export class CxdbClient {
       fsRootHash: input.fsRootHash,
     };
     const { flags, payload } = encodeAppend(req);
-    const op =
+    const op = () =>
       `APPEND_TURN (context ${input.contextId}, parent ${parent}, type ${input.typeId} v${input.typeVersion}${
         input.fsRootHash ? `, fs root ${input.fsRootHash}` : ""
       })`;
@@ -405,97 +420,92 @@ export class CxdbClient {
     msgType: number,
     flags: number,
     payload: Uint8Array,
-    op: string,
+    op: string | (() => string),
     options: CallOptions = {},
     append?: AppendIdentity,
     placement: { isolated?: boolean; front?: boolean } = {},
   ): Promise<Uint8Array> {
+    const text = () => (typeof op === "string" ? op : op());
     if (this.#closed) {
       return Promise.reject(
-        new CxdbError("Closed", op, `${op}: the CXDB client for ${this.address} is closed`),
+        new CxdbError("Closed", text(), `${text()}: the CXDB client for ${this.address} is closed`),
       );
     }
     if (this.#queue.length >= this.#maxQueued) {
       return Promise.reject(
         new CxdbError(
           "QueueFull",
-          op,
-          `${op}: ${this.#queue.length} requests are already waiting to be sent to ${this.address} (maxQueued)`,
+          text(),
+          `${text()}: ${this.#queue.length} requests are already waiting to be sent to ${this.address} (maxQueued)`,
         ),
       );
     }
     const signal = options.signal;
     if (signal?.aborted) {
       return Promise.reject(
-        new CxdbError("Aborted", op, `${op}: aborted before it was sent`, { cause: signal.reason }),
+        new CxdbError("Aborted", text(), `${text()}: aborted before it was sent`, {
+          cause: signal.reason,
+        }),
       );
     }
     return new Promise<Uint8Array>((resolve, reject) => {
-      const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-      const onAbort = () =>
-        fail(
-          new CxdbError(
-            "Aborted",
-            op,
-            `${op}: aborted${
-              p.sent && append ? " after it was sent; the append may still have happened" : ""
-            }`,
-            { cause: signal?.reason, outcomeUnknown: p.sent && append !== undefined },
-          ),
-        );
-      const cleanup = () => {
-        p.settled = true;
-        this.#timed.delete(p);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const fail = (error: Error) => {
-        if (p.settled) return;
-        cleanup();
-        this.#forget(p);
-        reject(error);
-      };
-      const p: Pending = {
-        id: this.#nextId++,
+      const p = new Pending(
+        this.#nextId++,
         msgType,
         flags,
         payload,
         op,
         append,
-        isolated: placement.isolated ?? false,
-        sent: false,
-        settled: false,
-        watermark: 0n,
-        deadline: Infinity,
-        onTimeout: () => {},
-        resolve: (answer) => {
-          if (p.settled) return;
-          cleanup();
-          resolve(answer);
-        },
-        reject: fail,
-      };
+        placement.isolated ?? false,
+        resolve,
+        reject,
+      );
+      const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+        p.timeoutMs = timeoutMs;
         p.deadline = performance.now() + timeoutMs;
-        p.onTimeout = () =>
-          fail(
-            new CxdbError(
-              "Timeout",
-              op,
-              `${op}: no answer from ${this.address} within ${timeoutMs} ms${
-                p.sent && append ? "; the append may still have happened" : ""
-              }`,
-              { outcomeUnknown: p.sent && append !== undefined },
-            ),
-          );
         this.#timed.add(p);
         // One sweeper for every deadline instead of a timer per request.
         this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS);
       }
-      signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal) {
+        p.signal = signal;
+        p.onAbort = () =>
+          this.#fail(
+            p,
+            new CxdbError(
+              "Aborted",
+              p.op,
+              `${p.op}: aborted${
+                p.sent && append ? " after it was sent; the append may still have happened" : ""
+              }`,
+              { cause: signal.reason, outcomeUnknown: p.sent && append !== undefined },
+            ),
+          );
+        signal.addEventListener("abort", p.onAbort, { once: true });
+      }
       if (placement.front) this.#queue.unshift(p);
       else this.#queue.push(p);
       this.#schedulePump();
     });
+  }
+
+  #settle(p: Pending): boolean {
+    if (p.settled) return false;
+    p.settled = true;
+    if (p.deadline !== Infinity) this.#timed.delete(p);
+    if (p.onAbort) p.signal!.removeEventListener("abort", p.onAbort);
+    return true;
+  }
+
+  #ok(p: Pending, answer: Uint8Array): void {
+    if (this.#settle(p)) p.resolveFn(answer);
+  }
+
+  #fail(p: Pending, error: Error): void {
+    if (!this.#settle(p)) return;
+    this.#forget(p);
+    p.rejectFn(error);
   }
 
   /** Closes the connection; pending requests fail with Closed. */
@@ -506,7 +516,7 @@ export class CxdbClient {
     this.#backoffWake?.();
     const closedError = (p: Pending) =>
       new CxdbError("Closed", p.op, `${p.op}: the CXDB client for ${this.address} was closed`);
-    for (const p of [...this.#queue, ...this.#inflight.values()]) p.reject(closedError(p));
+    for (const p of [...this.#queue, ...this.#inflight.values()]) this.#fail(p, closedError(p));
     this.#queue = [];
     this.#inflight.clear();
     this.#timed.clear();
@@ -546,7 +556,20 @@ export class CxdbClient {
 
   #sweep(): void {
     const now = performance.now();
-    for (const p of this.#timed) if (p.deadline <= now) p.onTimeout();
+    for (const p of this.#timed) {
+      if (p.deadline > now) continue;
+      this.#fail(
+        p,
+        new CxdbError(
+          "Timeout",
+          p.op,
+          `${p.op}: no answer from ${this.address} within ${p.timeoutMs} ms${
+            p.sent && p.append ? "; the append may still have happened" : ""
+          }`,
+          { outcomeUnknown: p.sent && p.append !== undefined },
+        ),
+      );
+    }
     if (this.#timed.size === 0 && this.#sweeper !== undefined) {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;
@@ -695,7 +718,8 @@ export class CxdbClient {
       if (this.#closed) return;
       const queued = this.#queue.splice(0);
       for (const p of queued) {
-        p.reject(
+        this.#fail(
+          p,
           new CxdbError(
             "Unavailable",
             p.op,
@@ -750,9 +774,9 @@ export class CxdbClient {
           if (p.isolated) this.#isolating = false;
           if (f.header.msgType === MsgType.ERROR) {
             const e = decodeError(f.payload);
-            p.reject(new ServerError(p.op, e.code, e.detail));
+            this.#fail(p, new ServerError(p.op, e.code, e.detail));
           } else {
-            p.resolve(f.payload);
+            this.#ok(p, f.payload);
           }
         }
         this.#pump();
@@ -774,7 +798,7 @@ export class CxdbClient {
     // Each connection sends its own HELLO: an unanswered one is not retried.
     const unanswered = [...this.#inflight.values()].filter((p) => {
       if (p.msgType !== MsgType.HELLO) return !p.settled;
-      p.reject(new CxdbError("ConnectionDropped", p.op, `${p.op}: connection closed`));
+      this.#fail(p, new CxdbError("ConnectionDropped", p.op, `${p.op}: connection closed`));
       return false;
     });
     this.#inflight.clear();
@@ -782,7 +806,8 @@ export class CxdbClient {
       // The server accepts and closes without answering anything: give up.
       this.#fruitless = 0;
       for (const p of [...unanswered, ...this.#queue.splice(0)]) {
-        p.reject(
+        this.#fail(
+          p,
           new CxdbError(
             "Unavailable",
             p.op,
@@ -802,7 +827,7 @@ export class CxdbClient {
     const retry: Pending[] = [];
     if (suspect.isolated) {
       // It was alone on a fresh connection and the server dropped it again.
-      suspect.reject(new ConnectionDroppedError(suspect.op, { cause }));
+      this.#fail(suspect, new ConnectionDroppedError(suspect.op, { cause }));
     } else {
       suspect.isolated = true;
       retry.push(suspect);
@@ -856,12 +881,15 @@ export class CxdbClient {
         if (match) {
           this.#claim(match.turnId);
           this.stats.recoveredAppends++;
-          p.resolve(encodeResponse.appended({
-            contextId: a.contextId,
-            turnId: match.turnId,
-            depth: match.depth,
-            contentHash: match.contentHash,
-          }));
+          this.#ok(
+            p,
+            encodeResponse.appended({
+              contextId: a.contextId,
+              turnId: match.turnId,
+              depth: match.depth,
+              contentHash: match.contentHash,
+            }),
+          );
           return;
         }
         const reachedWatermark = turns.length < limit ||
@@ -875,7 +903,7 @@ export class CxdbClient {
       else this.#queue.push(p);
       this.#pump();
     } catch (error) {
-      p.reject(error as Error);
+      this.#fail(p, error as Error);
     }
   }
 }
