@@ -82,7 +82,10 @@ interface TurnMeta {
 }
 
 interface Gate {
-  readonly inflight: Set<Promise<unknown>>;
+  /** Plain appends of the context under way. */
+  active: number;
+  /** Resolves when `active` drops to 0, while someone waits for that. */
+  drained?: { promise: Promise<void>; resolve: () => void };
   barrier?: Promise<void>;
 }
 
@@ -209,7 +212,7 @@ export class CxdbStore implements ForgeStore {
 
   #gate(contextId: string): Gate {
     let g = this.#gates.get(contextId);
-    if (!g) this.#gates.set(contextId, g = { inflight: new Set() });
+    if (!g) this.#gates.set(contextId, g = { active: 0 });
     return g;
   }
 
@@ -217,10 +220,15 @@ export class CxdbStore implements ForgeStore {
   async #shared<T>(contextId: string, fn: () => Promise<T>): Promise<T> {
     const g = this.#gate(contextId);
     while (g.barrier) await g.barrier;
-    const p = fn();
-    g.inflight.add(p);
-    p.catch(() => {}).finally(() => g.inflight.delete(p));
-    return p;
+    g.active++;
+    try {
+      return await fn();
+    } finally {
+      if (--g.active === 0 && g.drained) {
+        g.drained.resolve();
+        g.drained = undefined;
+      }
+    }
   }
 
   /** Runs `fn` alone: after the context's earlier appends, before its later ones. */
@@ -230,7 +238,10 @@ export class CxdbStore implements ForgeStore {
     let release!: () => void;
     g.barrier = new Promise<void>((r) => release = r);
     try {
-      await Promise.allSettled([...g.inflight]);
+      if (g.active > 0) {
+        g.drained ??= Promise.withResolvers<void>();
+        await g.drained.promise;
+      }
       return await fn();
     } finally {
       g.barrier = undefined;
