@@ -7,18 +7,25 @@
  *
  * @module
  */
-/// <reference lib="deno.worker" />
 import { type CxdbPeer, startPeer } from "./peer.ts";
 
+// Typed by hand rather than with `/// <reference lib="deno.worker" />`, which
+// would change the global types of every module checked with this one.
+const worker = self as unknown as {
+  onmessage: ((e: MessageEvent) => void) | null;
+  postMessage(message: unknown): void;
+  close(): void;
+};
+
 let peer: CxdbPeer | undefined;
-self.onmessage = async (e: MessageEvent) => {
+worker.onmessage = async (e: MessageEvent) => {
   if (e.data === "close") {
     await peer?.close();
-    self.postMessage("closed");
-    self.close();
+    worker.postMessage("closed");
+    worker.close();
     return;
   }
   peer = await startPeer({ latencyMs: e.data?.latencyMs });
-  self.postMessage({ port: peer.port, httpUrl: peer.httpUrl, url: peer.url });
+  worker.postMessage({ port: peer.port, httpUrl: peer.httpUrl, url: peer.url });
 };
-self.postMessage("ready");
+worker.postMessage("ready");
