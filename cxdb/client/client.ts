@@ -203,6 +203,7 @@ export class CxdbClient {
   #backoffTimer: ReturnType<typeof setTimeout> | undefined;
   #backoffWake: (() => void) | undefined;
   #maxTurnSeen = 0n;
+  #maxTurnText = "0";
   #claimed = new Set<string>();
   #recoveries = new Set<Promise<void>>();
   #timed = new Set<Pending>();
@@ -577,8 +578,12 @@ export class CxdbClient {
   }
 
   #see(turnId: string): void {
-    const id = BigInt(turnId);
-    if (id > this.#maxTurnSeen) this.#maxTurnSeen = id;
+    // Canonical decimal strings compare by length, then text: no BigInt on the hot path.
+    const max = this.#maxTurnText;
+    if (turnId.length > max.length || (turnId.length === max.length && turnId > max)) {
+      this.#maxTurnText = turnId;
+      this.#maxTurnSeen = BigInt(turnId);
+    }
   }
 
   #claim(turnId: string): void {
