@@ -10,14 +10,22 @@
  *
  * @module
  */
-import { BackendError, NotFoundError, TurnStoreError } from "../core/errors.ts";
+import { BackendError, NotFoundError, TurnStoreError, UnsupportedError } from "../core/errors.ts";
 import type { AppendedTurn } from "../core/types.ts";
 import type { ValidAppend } from "../core/validate.ts";
 import { foreignParent, replayIdempotent, staleParent } from "../core/rules.ts";
 import { BudgetedAtomic, type CommitObserver, setBytes } from "./budget.ts";
-import type { IdBlocks } from "./id_blocks.ts";
 import type { HeadState, History } from "./history.ts";
-import { fsKey, idemKey, type StoredBytes, turnAtKey, turnKey, type TurnValue } from "./keys.ts";
+import {
+  fsKey,
+  idemKey,
+  keyBytes,
+  MAX_DEPTH,
+  type StoredBytes,
+  turnIdAt,
+  turnKey,
+  type TurnValue,
+} from "./keys.ts";
 import { LruMap } from "./lru.ts";
 import { MAX_CHECKS, MAX_GET_MANY } from "./limits.ts";
 
@@ -67,7 +75,6 @@ const MAX_ATTEMPTS = 10_000;
 export class GroupCommitAppender {
   readonly #kv: Deno.Kv;
   readonly #history: History;
-  readonly #ids: IdBlocks;
   readonly #observer?: CommitObserver;
   /** Heads as of our last read or commit; a commit's check catches a stale one. */
   readonly #heads = new LruMap<bigint, HeadState>(4096);
@@ -76,10 +83,9 @@ export class GroupCommitAppender {
   #running?: Promise<void>;
 
   /** Appends to `kv`, allocating turn ids from `ids`. */
-  constructor(kv: Deno.Kv, history: History, ids: IdBlocks, observer?: CommitObserver) {
+  constructor(kv: Deno.Kv, history: History, observer?: CommitObserver) {
     this.#kv = kv;
     this.#history = history;
-    this.#ids = ids;
     this.#observer = observer;
   }
 
@@ -253,7 +259,15 @@ export class GroupCommitAppender {
           continue;
         }
         const depthNext = depth + 1;
-        const id = this.#ids.tryNext(head) ?? await this.#ids.next(head);
+        if (depthNext > MAX_DEPTH) {
+          item.reject(
+            new UnsupportedError(
+              `context ${req.contextId} is at the kv backend's maximum depth of ${MAX_DEPTH}; fork is no way out either, start a new context`,
+            ),
+          );
+          continue;
+        }
+        const id = turnIdAt(ctx, depthNext);
         const value: TurnValue = {
           id,
           parent: head,
@@ -262,9 +276,10 @@ export class GroupCommitAppender {
           hash: item.contentHash,
           ...item.ready!.bytes,
         };
-        let mutations = 2;
-        let bytes = setBytes(turnKey(ctx, depthNext), value) +
-          setBytes(turnAtKey(id), { ctx, depth: depthNext });
+        const key0 = turnKey(ctx, depthNext);
+        const sizes = [keyBytes(key0), turnValueBytes(value)] as const;
+        let mutations = 1;
+        let bytes = sizes[0] + sizes[1];
         if (key !== undefined) (mutations++, bytes += setBytes(idemKey(ctx, key), id));
         if (req.fsRootHash) (mutations++, bytes += setBytes(fsKey(ctx, depthNext), req.fsRootHash));
         if (!op.fits(mutations, bytes)) {
@@ -272,8 +287,7 @@ export class GroupCommitAppender {
           retry.push(item);
           continue;
         }
-        op.set(turnKey(ctx, depthNext), value);
-        op.set(turnAtKey(id), { ctx, depth: depthNext });
+        op.set(key0, value, sizes);
         if (key !== undefined) op.set(idemKey(ctx, key), id);
         if (req.fsRootHash) op.set(fsKey(ctx, depthNext), req.fsRootHash);
         const turn: AppendedTurn = {
@@ -390,15 +404,14 @@ export class GroupCommitAppender {
 
   /** Settles an append whose key already names a stored turn. */
   async #replayStored(item: Queued, turnId: bigint): Promise<void> {
-    const loc = await this.#history.locate(turnId);
-    if (!loc) {
+    const located = await this.#history.locate(turnId);
+    if (!located) {
       item.reject(new BackendError(`idempotency key names turn ${turnId}, which is missing`));
       return;
     }
-    const located = await this.#history.turnAt(loc);
     const [stored, fsRoot] = await Promise.all([
       this.#history.toStored(located),
-      this.#history.ownFsRoot(loc),
+      this.#history.ownFsRoot(located),
     ]);
     try {
       item.resolve(replayIdempotent(item.req, item.contentHash, stored, fsRoot));
@@ -449,4 +462,10 @@ function hasKeys(groups: Map<bigint, Queued[]>): boolean {
     for (const item of items) if (item.req.idempotencyKey !== undefined) return true;
   }
   return false;
+}
+
+/** An upper bound of a turn record's serialized size (cheaper than walking it). */
+function turnValueBytes(v: TurnValue): number {
+  return 160 + v.type.length * 3 + v.hash.length + (v.inline?.length ?? 0) +
+    (v.chunks?.length ?? 0);
 }

@@ -91,10 +91,10 @@ export class BudgetedAtomic {
     return this;
   }
 
-  /** Adds a set. */
-  set(key: Deno.KvKey, value: unknown): this {
-    const kb = keyBytes(key);
-    const vb = valueBytes(value);
+  /** Adds a set; `sizes` are the key and value estimates when the caller has them. */
+  set(key: Deno.KvKey, value: unknown, sizes?: readonly [number, number]): this {
+    const kb = sizes?.[0] ?? keyBytes(key);
+    const vb = sizes?.[1] ?? valueBytes(value);
     if (kb > MAX_KEY_BYTES || vb > MAX_VALUE_BYTES) {
       throw new BackendError(
         `internal: key ${

@@ -39,18 +39,29 @@ export async function retryBusy<T>(fn: () => Promise<T>, what: string): Promise<
 
 /** `kv` with its point reads retrying while the database is locked. */
 export function withBusyRetry(kv: Deno.Kv): Deno.Kv {
+  // Bound once: the append path reads `kv.atomic` on every commit.
+  const methods = new Map<PropertyKey, unknown>([
+    [
+      "get",
+      (key: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) =>
+        retryBusy(() => kv.get(key, options), "kv read"),
+    ],
+    [
+      "getMany",
+      (keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) =>
+        retryBusy(() => kv.getMany(keys, options), "kv read"),
+    ],
+  ]);
   return new Proxy(kv, {
     get(target, prop) {
-      if (prop === "get") {
-        return (key: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) =>
-          retryBusy(() => target.get(key, options), "kv read");
+      let method = methods.get(prop);
+      if (method === undefined) {
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        method = value.bind(target);
+        methods.set(prop, method);
       }
-      if (prop === "getMany") {
-        return (keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) =>
-          retryBusy(() => target.getMany(keys, options), "kv read");
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
+      return method;
     },
   });
 }

@@ -14,7 +14,7 @@ import {
   contextKey,
   type ContextValue,
   fsKey,
-  turnAtKey,
+  locationOfTurn,
   turnKey,
   type TurnLocation,
   turnPrefix,
@@ -97,18 +97,16 @@ export class History {
     }, `reading the head of context ${info.id}`);
   }
 
-  /** Where a turn lives; undefined for an unknown turn. */
-  async locate(turn: bigint): Promise<TurnLocation | undefined> {
-    if (turn === 0n) return undefined;
-    const entry = await this.#kv.get<TurnLocation>(turnAtKey(turn));
-    return entry.versionstamp === null ? undefined : entry.value;
-  }
-
-  /** The turn record at a location; Backend error when the index points nowhere. */
-  async turnAt(loc: TurnLocation): Promise<LocatedTurn> {
+  /** A turn by id (its id says where it lives); undefined for an unknown turn. */
+  async locate(turn: bigint): Promise<LocatedTurn | undefined> {
+    const loc = locationOfTurn(turn);
+    if (!loc) return undefined;
     const entry = await this.#kv.get<TurnValue>(turnKey(loc.ctx, loc.depth));
-    if (entry.versionstamp === null) {
-      throw new BackendError(`turn record at depth ${loc.depth} of context ${loc.ctx} is missing`);
+    if (entry.versionstamp === null) return undefined;
+    if (entry.value.id !== turn) {
+      throw new BackendError(
+        `turn record at depth ${loc.depth} of context ${loc.ctx} is not turn ${turn}`,
+      );
     }
     return { ...loc, value: entry.value };
   }

@@ -12,6 +12,7 @@ import {
   InvalidInputError,
   NotFoundError,
   TurnStoreError,
+  UnsupportedError,
 } from "../core/errors.ts";
 import { requireId, ROOT_TURN_ID } from "../core/ids.ts";
 import { blake3Hex, requireHash } from "../core/hash.ts";
@@ -34,7 +35,14 @@ import { loadBytes, storeBytes } from "./chunks.ts";
 import { GroupCommitAppender, type PreparedAppend } from "./appender.ts";
 import { type ContextInfo, type HeadState, History } from "./history.ts";
 import { IdBlocks } from "./id_blocks.ts";
-import { blobKey, contextKey, type ContextValue, fsKey, type StoredBytes } from "./keys.ts";
+import {
+  blobKey,
+  contextKey,
+  type ContextValue,
+  fsKey,
+  MAX_CONTEXT_ID,
+  type StoredBytes,
+} from "./keys.ts";
 import { BundleShelf } from "./bundles.ts";
 import { withBusyRetry } from "./busy.ts";
 
@@ -42,8 +50,6 @@ import { withBusyRetry } from "./busy.ts";
 export interface KvStoreOptions {
   /** Called after every atomic commit with what it carried (for tests and tuning). */
   readonly onCommit?: CommitObserver;
-  /** Turn ids reserved per counter commit; default 1024. */
-  readonly turnIdBlock?: number;
   /** Context ids reserved per counter commit; default 64. */
   readonly contextIdBlock?: number;
   /** What to call the store in error messages (its target). */
@@ -70,9 +76,8 @@ export class KvStore implements ForgeStore {
     this.#label = options.label ?? "kv store";
     this.#observer = options.onCommit;
     this.#history = new History(kv);
-    const turnIds = new IdBlocks(kv, "turn", options.turnIdBlock ?? 1024, this.#observer);
-    this.#contextIds = new IdBlocks(kv, "context", options.contextIdBlock ?? 64, this.#observer);
-    this.#appender = new GroupCommitAppender(kv, this.#history, turnIds, this.#observer);
+    this.#contextIds = new IdBlocks(kv, options.contextIdBlock ?? 64, this.#observer);
+    this.#appender = new GroupCommitAppender(kv, this.#history, this.#observer);
     this.#bundles = new BundleShelf(kv, this.#observer);
   }
 
@@ -109,6 +114,9 @@ export class KvStore implements ForgeStore {
     }
     for (;;) {
       const id = await this.#contextIds.next();
+      if (id > MAX_CONTEXT_ID) {
+        throw new UnsupportedError(`the kv backend's ${MAX_CONTEXT_ID} context ids are used up`);
+      }
       const key = contextKey(id);
       const result = await new BudgetedAtomic(this.#kv).check(key, null).set(key, value)
         .commit(this.#observer);
@@ -220,7 +228,7 @@ export class KvStore implements ForgeStore {
       requireId("turnId", turnId);
       const loc = await this.#history.locate(BigInt(turnId));
       if (!loc) throw new NotFoundError("turn", turnId);
-      return await this.#history.toStored(await this.#history.turnAt(loc));
+      return await this.#history.toStored(loc);
     });
   }
 
