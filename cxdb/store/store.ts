@@ -47,13 +47,13 @@ import {
   validateAppend,
   validateBlob,
   validateList,
-} from "../../turnstore/core/validate.ts";
+} from "@forge/turnstore/backend";
 import {
   foreignCursor,
   foreignParent,
   replayIdempotent,
   staleParent,
-} from "../../turnstore/core/rules.ts";
+} from "@forge/turnstore/backend";
 import { type RegistryBundle, RegistryIndex, validateBundleShape } from "@forge/turnstore";
 import { CxdbClient, type CxdbClientOptions } from "../client/client.ts";
 import { CxdbError, HttpError } from "../client/errors.ts";
