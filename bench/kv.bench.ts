@@ -72,7 +72,7 @@ async function appendRates(reporter: Reporter, path: string): Promise<void> {
     raw,
     "ops/s",
     ">= 0.8",
-    "file KV; an append is one commit: a check that the next slot is empty, the turn, its location",
+    "file KV; an append is one commit: the turn plus a check that its slot was empty",
   );
   const contexts = await Promise.all(Array.from({ length: 1 }, () => store.createContext()));
   const concurrent = await concurrentOpsPerSecond(
@@ -132,7 +132,7 @@ async function readCosts(reporter: Reporter, path: string): Promise<void> {
     forkShallow,
     "ms",
     "<= 1.5",
-    "a fork is one location read and one commit; nothing is copied",
+    "a fork is one read of the base turn and one commit; nothing is copied",
   );
   await store.close();
 }
