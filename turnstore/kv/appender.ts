@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { BackendError, NotFoundError, TurnStoreError, UnsupportedError } from "../core/errors.ts";
+import { BackendError, NotFoundError, TurnStoreError } from "../core/errors.ts";
+import type { IdBlocks } from "./id_blocks.ts";
 import type { AppendedTurn } from "../core/types.ts";
 import type { ValidAppend } from "../core/validate.ts";
 import { foreignParent, replayIdempotent, staleParent } from "../core/rules.ts";
@@ -20,9 +21,8 @@ import {
   fsKey,
   idemKey,
   keyBytes,
-  MAX_DEPTH,
   type StoredBytes,
-  turnIdAt,
+  turnAtKey,
   turnKey,
   type TurnValue,
 } from "./keys.ts";
@@ -75,6 +75,7 @@ const MAX_ATTEMPTS = 10_000;
 export class GroupCommitAppender {
   readonly #kv: Deno.Kv;
   readonly #history: History;
+  readonly #ids: IdBlocks;
   readonly #observer?: CommitObserver;
   /** Heads as of our last read or commit; a commit's check catches a stale one. */
   readonly #heads = new LruMap<bigint, HeadState>(4096);
@@ -83,9 +84,10 @@ export class GroupCommitAppender {
   #running?: Promise<void>;
 
   /** Appends to `kv`, allocating turn ids from `ids`. */
-  constructor(kv: Deno.Kv, history: History, observer?: CommitObserver) {
+  constructor(kv: Deno.Kv, history: History, ids: IdBlocks, observer?: CommitObserver) {
     this.#kv = kv;
     this.#history = history;
+    this.#ids = ids;
     this.#observer = observer;
   }
 
@@ -259,15 +261,7 @@ export class GroupCommitAppender {
           continue;
         }
         const depthNext = depth + 1;
-        if (depthNext > MAX_DEPTH) {
-          item.reject(
-            new UnsupportedError(
-              `context ${req.contextId} is at the kv backend's maximum depth of ${MAX_DEPTH}; fork is no way out either, start a new context`,
-            ),
-          );
-          continue;
-        }
-        const id = turnIdAt(ctx, depthNext);
+        const id = this.#ids.tryNext(head) ?? await this.#ids.next(head);
         const value: TurnValue = {
           id,
           parent: head,
@@ -278,8 +272,9 @@ export class GroupCommitAppender {
         };
         const key0 = turnKey(ctx, depthNext);
         const sizes = [keyBytes(key0), turnValueBytes(value)] as const;
-        let mutations = 1;
-        let bytes = sizes[0] + sizes[1];
+        const location = { ctx, depth: depthNext };
+        let mutations = 2;
+        let bytes = sizes[0] + sizes[1] + setBytes(turnAtKey(id), location);
         if (key !== undefined) (mutations++, bytes += setBytes(idemKey(ctx, key), id));
         if (req.fsRootHash) (mutations++, bytes += setBytes(fsKey(ctx, depthNext), req.fsRootHash));
         if (!op.fits(mutations, bytes)) {
@@ -288,6 +283,7 @@ export class GroupCommitAppender {
           continue;
         }
         op.set(key0, value, sizes);
+        op.set(turnAtKey(id), location);
         if (key !== undefined) op.set(idemKey(ctx, key), id);
         if (req.fsRootHash) op.set(fsKey(ctx, depthNext), req.fsRootHash);
         const turn: AppendedTurn = {
@@ -443,7 +439,7 @@ export class GroupCommitAppender {
       item.reject(staleParent(req.contextId, parentId, headId));
       return true;
     }
-    const loc = await this.#history.locate(BigInt(parentId));
+    const loc = await this.#history.where(BigInt(parentId));
     if (!loc) {
       item.reject(new NotFoundError("turn", parentId));
       return true;

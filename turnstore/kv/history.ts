@@ -14,7 +14,7 @@ import {
   contextKey,
   type ContextValue,
   fsKey,
-  locationOfTurn,
+  turnAtKey,
   turnKey,
   type TurnLocation,
   turnPrefix,
@@ -97,15 +97,21 @@ export class History {
     }, `reading the head of context ${info.id}`);
   }
 
-  /** A turn by id (its id says where it lives); undefined for an unknown turn. */
+  /** Where a turn lives (one point read); undefined for an unknown turn. */
+  async where(turn: bigint): Promise<TurnLocation | undefined> {
+    if (turn === 0n) return undefined;
+    const entry = await this.#kv.get<TurnLocation>(turnAtKey(turn));
+    return entry.versionstamp === null ? undefined : entry.value;
+  }
+
+  /** A turn by id (two point reads); undefined for an unknown turn. */
   async locate(turn: bigint): Promise<LocatedTurn | undefined> {
-    const loc = locationOfTurn(turn);
+    const loc = await this.where(turn);
     if (!loc) return undefined;
     const entry = await this.#kv.get<TurnValue>(turnKey(loc.ctx, loc.depth));
-    if (entry.versionstamp === null) return undefined;
-    if (entry.value.id !== turn) {
+    if (entry.versionstamp === null || entry.value.id !== turn) {
       throw new BackendError(
-        `turn record at depth ${loc.depth} of context ${loc.ctx} is not turn ${turn}`,
+        `turn ${turn} should be at depth ${loc.depth} of context ${loc.ctx}, but is not`,
       );
     }
     return { ...loc, value: entry.value };

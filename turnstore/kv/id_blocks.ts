@@ -1,9 +1,10 @@
 /**
- * Context id allocation without a shared hot key: each handle reserves a
- * block of ids with one compare-and-set commit on a counter and hands them
- * out locally. Blocks of different handles never overlap, and the counter is
- * durable, so ids never collide across handles or reopen. (Turn ids need no
- * allocator: a turn's id is its place, see keys.ts.)
+ * Id allocation without a shared hot key: each handle reserves a block of
+ * ids with one compare-and-set commit on a counter and hands them out
+ * locally. Blocks of different handles never overlap, and the counter is
+ * durable, so ids never collide across handles or reopen. A fresh block
+ * starts above every id handed out before it, which is how a child can
+ * always get an id greater than its parent's (see {@link IdBlocks.next}).
  *
  * @module
  */
@@ -13,33 +14,56 @@ import { seqKey } from "./keys.ts";
 
 const MAX_RESERVE_ATTEMPTS = 1000;
 
-/** Hands out context ids from reserved blocks. */
+/** Hands out ids of one kind ("turn" or "context") from reserved blocks. */
 export class IdBlocks {
   readonly #kv: Deno.Kv;
+  readonly #kind: "turn" | "context";
   readonly #blockSize: bigint;
   readonly #observer?: CommitObserver;
   #next = 0n;
   #end = 0n;
   #reserving?: Promise<void>;
 
-  /** Allocates context ids from `kv` in blocks of `blockSize`. */
-  constructor(kv: Deno.Kv, blockSize: number, observer?: CommitObserver) {
+  /** Allocates ids of `kind` from `kv` in blocks of `blockSize`. */
+  constructor(
+    kv: Deno.Kv,
+    kind: "turn" | "context",
+    blockSize: number,
+    observer?: CommitObserver,
+  ) {
     this.#kv = kv;
+    this.#kind = kind;
     this.#blockSize = BigInt(blockSize);
     this.#observer = observer;
   }
 
-  /** A new id, never handed out before by any handle. */
-  async next(): Promise<bigint> {
-    while (this.#next >= this.#end) {
+  /** A new id greater than `above` from the current block, or undefined when it needs a new one. */
+  tryNext(above = 0n): bigint | undefined {
+    return this.#next < this.#end && this.#next > above ? this.#next++ : undefined;
+  }
+
+  /**
+   * A new id greater than `above`. When the local block is used up, or its
+   * next id is not above `above` (another handle's block is higher), a new
+   * block is reserved; it starts above every id any handle was given.
+   */
+  async next(above = 0n): Promise<bigint> {
+    for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
+      if (this.#next < this.#end && this.#next > above) return this.#next++;
+      if (this.#next <= above) this.#next = this.#end; // the block is below the parent: skip it
       this.#reserving ??= this.#reserve().finally(() => (this.#reserving = undefined));
       await this.#reserving;
+      if (this.#end - 1n <= above) {
+        throw new BackendError(
+          `${this.#kind} id counter (${this.#end}) is not above existing id ${above}; the store is damaged`,
+        );
+      }
     }
-    return this.#next++;
+    throw new BackendError(`could not allocate a ${this.#kind} id`);
   }
 
   async #reserve(): Promise<void> {
-    const key = seqKey("context");
+    const key = seqKey(this.#kind);
     for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
       const current = await this.#kv.get<bigint>(key);
       const start = current.value ?? 1n;
@@ -54,6 +78,8 @@ export class IdBlocks {
         return;
       }
     }
-    throw new BackendError(`could not reserve context ids after ${MAX_RESERVE_ATTEMPTS} attempts`);
+    throw new BackendError(
+      `could not reserve ${this.#kind} ids after ${MAX_RESERVE_ATTEMPTS} attempts`,
+    );
   }
 }

@@ -13,12 +13,8 @@
  * | `["blob", hash]` | {@link StoredBytes} of a blob |
  * | `["bundle", id]` | {@link StoredBytes} of a registry bundle's canonical JSON |
  * | `["registry"]` | a counter bumped by every publication (serializes publishers) |
- * | `["seq", "context"]` | the next unreserved context id |
- *
- * A turn id is its place: `depth << 36 | ctx` (see {@link turnIdAt}). Every
- * (context, depth) slot holds at most one turn, so ids never collide; a
- * child is one deeper than its parent, so its id is greater; and getTurn is
- * one point read, with no id index to write on append.
+ * | `["turn_at", turn]` | `{ ctx, depth }`: where a turn's record lives |
+ * | `["seq", "turn" or "context"]` | the next unreserved id of each kind |
  *
  * @module
  */
@@ -60,26 +56,6 @@ export interface TurnValue extends StoredBytes {
   readonly hash: string;
 }
 
-/** Bits of a turn id that hold its context id. */
-export const CONTEXT_ID_BITS = 36n;
-/** Largest context id: 2^36 - 1 (68.7 billion contexts). */
-export const MAX_CONTEXT_ID: bigint = (1n << CONTEXT_ID_BITS) - 1n;
-/** Largest depth: 2^28 - 1 (268 million turns in one history). */
-export const MAX_DEPTH: number = 2 ** 28 - 1;
-
-/** The id of the turn at `depth` of `ctx`'s own segment. */
-export function turnIdAt(ctx: bigint, depth: number): bigint {
-  return (BigInt(depth) << CONTEXT_ID_BITS) | ctx;
-}
-
-/** Where the turn with this id lives; undefined for ids no turn can have. */
-export function locationOfTurn(id: bigint): TurnLocation | undefined {
-  const ctx = id & MAX_CONTEXT_ID;
-  const depth = id >> CONTEXT_ID_BITS;
-  if (ctx === 0n || depth === 0n || depth > BigInt(MAX_DEPTH)) return undefined;
-  return { ctx, depth: Number(depth) };
-}
-
 /** Where a turn record lives. */
 export interface TurnLocation {
   /** The context it was appended to. */
@@ -94,6 +70,8 @@ export const contextKey = (ctx: bigint): Deno.KvKey => ["ctx", ctx];
 export const turnPrefix = (ctx: bigint): Deno.KvKey => ["turn", ctx];
 /** Key of the turn at `depth` of `ctx`'s own segment. */
 export const turnKey = (ctx: bigint, depth: number): Deno.KvKey => ["turn", ctx, depth];
+/** Key of a turn's location. */
+export const turnAtKey = (turn: bigint): Deno.KvKey => ["turn_at", turn];
 /** Key of an idempotency entry. */
 export const idemKey = (ctx: bigint, key: string): Deno.KvKey => ["idem", ctx, key];
 /** Key of a tree-root attachment. */
@@ -109,7 +87,7 @@ export const BUNDLE_PREFIX: Deno.KvKey = ["bundle"];
 /** Key bumped by every bundle publication. */
 export const REGISTRY_KEY: Deno.KvKey = ["registry"];
 /** Key of an id counter. */
-export const seqKey = (kind: "context"): Deno.KvKey => ["seq", kind];
+export const seqKey = (kind: "turn" | "context"): Deno.KvKey => ["seq", kind];
 
 /** An upper bound of the encoded size of a key, for commit budgets. */
 export function keyBytes(key: Deno.KvKey): number {

@@ -12,7 +12,6 @@ import {
   InvalidInputError,
   NotFoundError,
   TurnStoreError,
-  UnsupportedError,
 } from "../core/errors.ts";
 import { requireId, ROOT_TURN_ID } from "../core/ids.ts";
 import { blake3Hex, requireHash } from "../core/hash.ts";
@@ -28,21 +27,14 @@ import type {
   StoredTurn,
 } from "../core/types.ts";
 import { validateAppend, validateBlob, validateList } from "../core/validate.ts";
-import { foreignCursor } from "../core/rules.ts";
+import { foreignCursor, unknownBase } from "../core/rules.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
 import { BudgetedAtomic, type CommitObserver } from "./budget.ts";
 import { loadBytes, storeBytes } from "./chunks.ts";
 import { GroupCommitAppender, type PreparedAppend } from "./appender.ts";
 import { type ContextInfo, type HeadState, History } from "./history.ts";
 import { IdBlocks } from "./id_blocks.ts";
-import {
-  blobKey,
-  contextKey,
-  type ContextValue,
-  fsKey,
-  MAX_CONTEXT_ID,
-  type StoredBytes,
-} from "./keys.ts";
+import { blobKey, contextKey, type ContextValue, fsKey, type StoredBytes } from "./keys.ts";
 import { BundleShelf } from "./bundles.ts";
 import { withBusyRetry } from "./busy.ts";
 
@@ -50,6 +42,8 @@ import { withBusyRetry } from "./busy.ts";
 export interface KvStoreOptions {
   /** Called after every atomic commit with what it carried (for tests and tuning). */
   readonly onCommit?: CommitObserver;
+  /** Turn ids reserved per counter commit; default 1024. */
+  readonly turnIdBlock?: number;
   /** Context ids reserved per counter commit; default 64. */
   readonly contextIdBlock?: number;
   /** What to call the store in error messages (its target). */
@@ -76,8 +70,9 @@ export class KvStore implements ForgeStore {
     this.#label = options.label ?? "kv store";
     this.#observer = options.onCommit;
     this.#history = new History(kv);
-    this.#contextIds = new IdBlocks(kv, options.contextIdBlock ?? 64, this.#observer);
-    this.#appender = new GroupCommitAppender(kv, this.#history, this.#observer);
+    const turnIds = new IdBlocks(kv, "turn", options.turnIdBlock ?? 1024, this.#observer);
+    this.#contextIds = new IdBlocks(kv, "context", options.contextIdBlock ?? 64, this.#observer);
+    this.#appender = new GroupCommitAppender(kv, this.#history, turnIds, this.#observer);
     this.#bundles = new BundleShelf(kv, this.#observer);
   }
 
@@ -104,19 +99,16 @@ export class KvStore implements ForgeStore {
     return { info, head };
   }
 
-  async #newContext(baseTurnId: string, label: string): Promise<ContextHead> {
+  async #newContext(baseTurnId: string): Promise<ContextHead> {
     let value: ContextValue = { base: 0n, baseDepth: 0, baseCtx: 0n };
     if (baseTurnId !== ROOT_TURN_ID) {
       const base = BigInt(baseTurnId);
-      const loc = await this.#history.locate(base);
-      if (!loc) throw new NotFoundError("turn", baseTurnId, `${label} of a new context`);
+      const loc = await this.#history.where(base);
+      if (!loc) throw unknownBase(baseTurnId);
       value = { base, baseDepth: loc.depth, baseCtx: loc.ctx };
     }
     for (;;) {
       const id = await this.#contextIds.next();
-      if (id > MAX_CONTEXT_ID) {
-        throw new UnsupportedError(`the kv backend's ${MAX_CONTEXT_ID} context ids are used up`);
-      }
       const key = contextKey(id);
       const result = await new BudgetedAtomic(this.#kv).check(key, null).set(key, value)
         .commit(this.#observer);
@@ -133,7 +125,7 @@ export class KvStore implements ForgeStore {
       const base = options?.baseTurnId === undefined
         ? ROOT_TURN_ID
         : requireId("baseTurnId", options.baseTurnId);
-      return this.#newContext(base, "baseTurnId");
+      return this.#newContext(base);
     });
   }
 
@@ -141,7 +133,7 @@ export class KvStore implements ForgeStore {
   forkContext(turnId: string): Promise<ContextHead> {
     return this.#guard(
       "forkContext",
-      () => this.#newContext(requireId("turnId", turnId), "turnId"),
+      () => this.#newContext(requireId("turnId", turnId)),
     );
   }
 
@@ -208,7 +200,7 @@ export class KvStore implements ForgeStore {
       let end = head.depth;
       if (beforeTurnId !== undefined) {
         if (beforeTurnId === ROOT_TURN_ID) return [];
-        const loc = await this.#history.locate(BigInt(beforeTurnId));
+        const loc = await this.#history.where(BigInt(beforeTurnId));
         if (!loc) throw new NotFoundError("turn", beforeTurnId);
         if (!(await this.#history.inHistory(info, head.depth, loc))) {
           throw foreignCursor(id, beforeTurnId);
@@ -267,7 +259,7 @@ export class KvStore implements ForgeStore {
   attachFs(turnId: string, rootHash: string): Promise<void> {
     return this.#guard("attachFs", async () => {
       requireId("turnId", turnId);
-      const loc = await this.#history.locate(BigInt(turnId));
+      const loc = await this.#history.where(BigInt(turnId));
       if (!loc) throw new NotFoundError("turn", turnId);
       requireHash("rootHash", rootHash);
       if ((await this.#kv.get(blobKey(rootHash))).versionstamp === null) {
@@ -292,7 +284,7 @@ export class KvStore implements ForgeStore {
   getFsRoot(turnId: string): Promise<string | undefined> {
     return this.#guard("getFsRoot", async () => {
       requireId("turnId", turnId);
-      const loc = await this.#history.locate(BigInt(turnId));
+      const loc = await this.#history.where(BigInt(turnId));
       if (!loc) throw new NotFoundError("turn", turnId);
       return await this.#history.nearestFsRoot(loc);
     });
