@@ -21,8 +21,8 @@ import {
   fsKey,
   idemKey,
   keyBytes,
+  runKey,
   type StoredBytes,
-  turnAtKey,
   turnKey,
   type TurnValue,
 } from "./keys.ts";
@@ -64,6 +64,12 @@ interface Queued extends PendingAppend {
   ready?: PreparedAppend;
 }
 
+/** Where a handle's run of ids on a context continues. */
+interface Run {
+  readonly nextId: bigint;
+  readonly nextDepth: number;
+}
+
 interface PlannedTurn {
   readonly item: Queued;
   readonly turn: AppendedTurn;
@@ -79,6 +85,8 @@ export class GroupCommitAppender {
   readonly #observer?: CommitObserver;
   /** Heads as of our last read or commit; a commit's check catches a stale one. */
   readonly #heads = new LruMap<bigint, HeadState>(4096);
+  /** This handle's current run of ids per context, as of its last commit. */
+  readonly #runs = new LruMap<bigint, Run>(4096);
   #queue: Queued[] = [];
   #seq = 0;
   #running?: Promise<void>;
@@ -157,7 +165,7 @@ export class GroupCommitAppender {
         ? error
         : new BackendError(`kv append failed: ${(error as Error)?.message}`, { cause: error });
       for (const group of groups.values()) for (const item of group) item.reject(failure);
-      for (const ctx of groups.keys()) this.#heads.delete(ctx);
+      for (const ctx of groups.keys()) (this.#heads.delete(ctx), this.#runs.delete(ctx));
     }
     this.#requeue(later);
   }
@@ -186,6 +194,7 @@ export class GroupCommitAppender {
     const afterCommit: { item: Queued; settle: () => void }[] = [];
     const retry: Queued[] = [];
     const newHeads = new Map<bigint, HeadState>();
+    const runs = new Map<bigint, Run>();
 
     for (const [ctx, items] of groups) {
       const state = states.get(ctx);
@@ -272,9 +281,12 @@ export class GroupCommitAppender {
         };
         const key0 = turnKey(ctx, depthNext);
         const sizes = [keyBytes(key0), turnValueBytes(value)] as const;
-        const location = { ctx, depth: depthNext };
-        let mutations = 2;
-        let bytes = sizes[0] + sizes[1] + setBytes(turnAtKey(id), location);
+        // A turn continuing this handle's run on the context needs no run row.
+        const run = runs.get(ctx) ?? this.#runs.get(ctx);
+        const continuesRun = run !== undefined && run.nextId === id && run.nextDepth === depthNext;
+        const runStart = { ctx, depth: depthNext };
+        let mutations = continuesRun ? 1 : 2;
+        let bytes = sizes[0] + sizes[1] + (continuesRun ? 0 : setBytes(runKey(id), runStart));
         if (key !== undefined) (mutations++, bytes += setBytes(idemKey(ctx, key), id));
         if (req.fsRootHash) (mutations++, bytes += setBytes(fsKey(ctx, depthNext), req.fsRootHash));
         if (!op.fits(mutations, bytes)) {
@@ -283,7 +295,8 @@ export class GroupCommitAppender {
           continue;
         }
         op.set(key0, value, sizes);
-        op.set(turnAtKey(id), location);
+        if (!continuesRun) op.set(runKey(id), runStart);
+        runs.set(ctx, { nextId: id + 1n, nextDepth: depthNext + 1 });
         if (key !== undefined) op.set(idemKey(ctx, key), id);
         if (req.fsRootHash) op.set(fsKey(ctx, depthNext), req.fsRootHash);
         const turn: AppendedTurn = {
@@ -321,10 +334,11 @@ export class GroupCommitAppender {
     const result = await op.commit(this.#observer);
     if (!result.ok) {
       // Another writer moved a head: forget what we knew and plan again.
-      for (const ctx of newHeads.keys()) this.#heads.delete(ctx);
+      for (const ctx of newHeads.keys()) (this.#heads.delete(ctx), this.#runs.delete(ctx));
       return [...retry, ...planned.map((p) => p.item), ...afterCommit.map((a) => a.item)];
     }
     for (const [ctx, state] of newHeads) this.#heads.set(ctx, state);
+    for (const [ctx, run] of runs) this.#runs.set(ctx, run);
     for (const { item, turn } of planned) item.resolve(turn);
     for (const { settle } of afterCommit) settle();
     return retry;
@@ -439,7 +453,7 @@ export class GroupCommitAppender {
       item.reject(staleParent(req.contextId, parentId, headId));
       return true;
     }
-    const loc = await this.#history.where(BigInt(parentId));
+    const loc = await this.#history.locate(BigInt(parentId));
     if (!loc) {
       item.reject(new NotFoundError("turn", parentId));
       return true;

@@ -14,7 +14,9 @@ import {
   contextKey,
   type ContextValue,
   fsKey,
-  turnAtKey,
+  RUN_PREFIX,
+  runKey,
+  type RunValue,
   turnKey,
   type TurnLocation,
   turnPrefix,
@@ -97,24 +99,26 @@ export class History {
     }, `reading the head of context ${info.id}`);
   }
 
-  /** Where a turn lives (one point read); undefined for an unknown turn. */
-  async where(turn: bigint): Promise<TurnLocation | undefined> {
-    if (turn === 0n) return undefined;
-    const entry = await this.#kv.get<TurnLocation>(turnAtKey(turn));
-    return entry.versionstamp === null ? undefined : entry.value;
-  }
-
-  /** A turn by id (two point reads); undefined for an unknown turn. */
+  /**
+   * A turn by id: the run that holds it (one reverse range read), then its
+   * record (one point read); undefined for an unknown turn.
+   */
   async locate(turn: bigint): Promise<LocatedTurn | undefined> {
-    const loc = await this.where(turn);
-    if (!loc) return undefined;
-    const entry = await this.#kv.get<TurnValue>(turnKey(loc.ctx, loc.depth));
-    if (entry.versionstamp === null || entry.value.id !== turn) {
-      throw new BackendError(
-        `turn ${turn} should be at depth ${loc.depth} of context ${loc.ctx}, but is not`,
-      );
-    }
-    return { ...loc, value: entry.value };
+    if (turn <= 0n) return undefined;
+    const run = await retryBusy(async () => {
+      const iter = this.#kv.list<RunValue>({ start: RUN_PREFIX, end: runKey(turn + 1n) }, {
+        reverse: true,
+        limit: 1,
+      });
+      for await (const entry of iter) return { first: entry.key[1] as bigint, at: entry.value };
+      return undefined;
+    }, "locating a turn");
+    if (!run) return undefined;
+    const depth = run.at.depth + Number(turn - run.first);
+    const entry = await this.#kv.get<TurnValue>(turnKey(run.at.ctx, depth));
+    // Past the run's end the slot is empty or holds another turn: unknown id.
+    if (entry.versionstamp === null || entry.value.id !== turn) return undefined;
+    return { ctx: run.at.ctx, depth, value: entry.value };
   }
 
   /** The context whose own segment holds `depth` in the history of `from`. */

@@ -13,7 +13,7 @@
  * | `["blob", hash]` | {@link StoredBytes} of a blob |
  * | `["bundle", id]` | {@link StoredBytes} of a registry bundle's canonical JSON |
  * | `["registry"]` | a counter bumped by every publication (serializes publishers) |
- * | `["turn_at", turn]` | `{ ctx, depth }`: where a turn's record lives |
+ * | `["run", firstTurn]` | `{ ctx, depth }`: a run of consecutive turn ids at consecutive depths of `ctx`, starting with `firstTurn` at `depth` |
  * | `["seq", "turn" or "context"]` | the next unreserved id of each kind |
  *
  * @module
@@ -56,6 +56,16 @@ export interface TurnValue extends StoredBytes {
   readonly hash: string;
 }
 
+/**
+ * Where a run of turn ids lives: turn `first + k` (the run's key) is at
+ * depth `depth + k` of `ctx`, for as long as the run goes. A handle that
+ * appends to one context again and again gets consecutive ids for
+ * consecutive depths, so it writes one run per 1024-id block instead of one
+ * location row per turn; interleaved writers simply start more runs. A
+ * lookup checks the turn it lands on, so an id past a run's end is unknown.
+ */
+export type RunValue = TurnLocation;
+
 /** Where a turn record lives. */
 export interface TurnLocation {
   /** The context it was appended to. */
@@ -70,8 +80,10 @@ export const contextKey = (ctx: bigint): Deno.KvKey => ["ctx", ctx];
 export const turnPrefix = (ctx: bigint): Deno.KvKey => ["turn", ctx];
 /** Key of the turn at `depth` of `ctx`'s own segment. */
 export const turnKey = (ctx: bigint, depth: number): Deno.KvKey => ["turn", ctx, depth];
-/** Key of a turn's location. */
-export const turnAtKey = (turn: bigint): Deno.KvKey => ["turn_at", turn];
+/** Key of a run of turn ids (see {@link RunValue}). */
+export const runKey = (firstTurn: bigint): Deno.KvKey => ["run", firstTurn];
+/** Prefix of every run. */
+export const RUN_PREFIX: Deno.KvKey = ["run"];
 /** Key of an idempotency entry. */
 export const idemKey = (ctx: bigint, key: string): Deno.KvKey => ["idem", ctx, key];
 /** Key of a tree-root attachment. */

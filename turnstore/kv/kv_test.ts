@@ -329,3 +329,38 @@ Deno.test("openKvStore opens a file (making its directory) and :memory:, and ref
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("getTurn finds every turn, whether its id continues a run or starts one; ids past a run are unknown", async () => {
+  await using file = await tempFile();
+  const a = await openFile(file.path);
+  const b = await openFile(file.path);
+  try {
+    const [x, y] = [await a.createContext(), await a.createContext()];
+    const turns = [];
+    for (let i = 0; i < 12; i++) {
+      // a: long runs on x, interleaved with y; b: its own block, on both contexts
+      turns.push(await append(a, x.contextId, `ax${i}`));
+      if (i % 3 === 0) turns.push(await append(a, y.contextId, `ay${i}`));
+      if (i % 4 === 0) turns.push(await append(b, i % 8 ? x.contextId : y.contextId, `b${i}`));
+    }
+    turns.push(...await Promise.all([0, 1, 2].map((i) => append(b, x.contextId, `bc${i}`))));
+    for (const t of turns) {
+      const got = await a.getTurn(t.turnId);
+      assert.equal(got.turnId, t.turnId);
+      assert.equal(got.depth, t.depth);
+      assert.equal(td.decode(got.payload), td.decode(t.payload));
+    }
+    const highest = turns.reduce((m, t) => (BigInt(t.turnId) > m ? BigInt(t.turnId) : m), 0n);
+    for (const unknown of [highest + 1n, highest + 500n]) {
+      await assert.rejects(
+        a.getTurn(String(unknown)),
+        (e) => isTurnStoreError(e, "NotFound") && e.message.includes(String(unknown)),
+      );
+    }
+    assertChain(await b.listTurns(x.contextId));
+    assertChain(await b.listTurns(y.contextId));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -103,7 +103,7 @@ export class KvStore implements ForgeStore {
     let value: ContextValue = { base: 0n, baseDepth: 0, baseCtx: 0n };
     if (baseTurnId !== ROOT_TURN_ID) {
       const base = BigInt(baseTurnId);
-      const loc = await this.#history.where(base);
+      const loc = await this.#history.locate(base);
       if (!loc) throw unknownBase(baseTurnId);
       value = { base, baseDepth: loc.depth, baseCtx: loc.ctx };
     }
@@ -200,7 +200,7 @@ export class KvStore implements ForgeStore {
       let end = head.depth;
       if (beforeTurnId !== undefined) {
         if (beforeTurnId === ROOT_TURN_ID) return [];
-        const loc = await this.#history.where(BigInt(beforeTurnId));
+        const loc = await this.#history.locate(BigInt(beforeTurnId));
         if (!loc) throw new NotFoundError("turn", beforeTurnId);
         if (!(await this.#history.inHistory(info, head.depth, loc))) {
           throw foreignCursor(id, beforeTurnId);
@@ -259,7 +259,7 @@ export class KvStore implements ForgeStore {
   attachFs(turnId: string, rootHash: string): Promise<void> {
     return this.#guard("attachFs", async () => {
       requireId("turnId", turnId);
-      const loc = await this.#history.where(BigInt(turnId));
+      const loc = await this.#history.locate(BigInt(turnId));
       if (!loc) throw new NotFoundError("turn", turnId);
       requireHash("rootHash", rootHash);
       if ((await this.#kv.get(blobKey(rootHash))).versionstamp === null) {
@@ -284,7 +284,7 @@ export class KvStore implements ForgeStore {
   getFsRoot(turnId: string): Promise<string | undefined> {
     return this.#guard("getFsRoot", async () => {
       requireId("turnId", turnId);
-      const loc = await this.#history.where(BigInt(turnId));
+      const loc = await this.#history.locate(BigInt(turnId));
       if (!loc) throw new NotFoundError("turn", turnId);
       return await this.#history.nearestFsRoot(loc);
     });
