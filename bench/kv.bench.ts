@@ -132,7 +132,7 @@ async function readCosts(reporter: Reporter, path: string): Promise<void> {
     forkShallow,
     "ms",
     "<= 1.5",
-    "a fork is one read of the base turn and one commit; nothing is copied",
+    "a fork is a lookup of the base turn and one commit; nothing is copied",
   );
   await store.close();
 }
