@@ -10,8 +10,6 @@
  * @module
  */
 
-/// <reference lib="deno.worker" />
-
 import { FileOps } from "./fs_ops.ts";
 import { isWithin, WorkspacePathGuard } from "./guard.ts";
 import { EnvError, PermissionDeniedError } from "./types.ts";
@@ -189,25 +187,37 @@ async function handle(request: WorkerRequest): Promise<unknown> {
 
 // A stray rejection must not kill the worker (and every pending call with it);
 // each request already answers for its own errors.
-self.addEventListener("unhandledrejection", (event) => event.preventDefault());
+// The worker's global scope, typed here rather than through the deno.worker
+// lib: JSR refuses triple-slash directives that change globals.
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<WorkerInit | WorkerRequest>) => void | Promise<void>) | null;
+  postMessage(message: unknown): void;
+  addEventListener(
+    type: "unhandledrejection",
+    listener: (event: PromiseRejectionEvent) => void,
+  ): void;
+}
+const scope = globalThis as unknown as WorkerScope;
 
-self.onmessage = async (event: MessageEvent<WorkerInit | WorkerRequest>) => {
+scope.addEventListener("unhandledrejection", (event) => event.preventDefault());
+
+scope.onmessage = async (event: MessageEvent<WorkerInit | WorkerRequest>) => {
   const message = event.data;
   if (message.op === "init") {
     const init = message as WorkerInit;
     workspace = init.root;
     hosts = init.allowedHosts;
     ops = new FileOps(new WorkspacePathGuard(init.root, init.cwd, init.alias), { syncReads: true });
-    self.postMessage({ id: 0, ok: true, value: "ready" });
+    scope.postMessage({ id: 0, ok: true, value: "ready" });
     return;
   }
   const request = message as WorkerRequest;
   try {
     const value = await handle(request);
-    self.postMessage({ id: request.id, ok: true, value } satisfies WorkerResponse);
+    scope.postMessage({ id: request.id, ok: true, value } satisfies WorkerResponse);
   } catch (error) {
     const e = toEnvError(error, String(request.args[0] ?? request.op));
-    self.postMessage(
+    scope.postMessage(
       {
         id: request.id,
         ok: false,
