@@ -91,17 +91,35 @@ async function script(store: ForgeStore): Promise<Outcome[]> {
   return out;
 }
 
-/** Renames every decimal id (as a whole word) in order of first appearance. */
+/**
+ * Renames ids in order of first appearance, context ids and turn ids in
+ * separate namespaces (`c1`, `t1`), so backends that number them differently
+ * still compare equal while every id keeps its identity across calls.
+ */
 function normalize(outcomes: Outcome[]): string {
-  const names = new Map<string, string>();
-  const text = JSON.stringify(
-    outcomes,
-    (_k, v) => (v instanceof Uint8Array ? `bytes:${[...v].join(",")}` : v),
-  );
-  return text.replace(/(?<=["\s(])([1-9][0-9]{0,19})(?=["\s),;:]|$)/g, (id) => {
-    if (!names.has(id)) names.set(id, `#${names.size + 1}`);
-    return names.get(id)!;
-  });
+  const names = { c: new Map<string, string>(), t: new Map<string, string>() };
+  const name = (space: "c" | "t", id: string) => {
+    const map = names[space];
+    if (!map.has(id)) map.set(id, `${space}${map.size + 1}`);
+    return map.get(id)!;
+  };
+  const renameText = (text: string) =>
+    text.replace(
+      /\b(context |)([1-9][0-9]{0,19})\b/g,
+      (_m, word: string, id: string) => word ? `${word}${name("c", id)}` : name("t", id),
+    );
+  const walk = (value: unknown, key = ""): unknown => {
+    if (value instanceof Uint8Array) return `bytes:${[...value].join(",")}`;
+    if (Array.isArray(value)) return value.map((v) => walk(v));
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    }
+    if (typeof value !== "string") return value;
+    if (key === "contextId") return name("c", value);
+    if (/TurnId$|^turnId$/.test(key) && value !== "0") return name("t", value);
+    return key === "message" ? renameText(value) : value;
+  };
+  return JSON.stringify(walk(outcomes));
 }
 
 const dir = await Deno.makeTempDir({ prefix: "forge-parity-" });
