@@ -332,20 +332,52 @@ export function keyFingerprint(contextId: number, key: string): [number, number]
 }
 
 /**
+ * Tables up to this many slots (4 MiB) are mirrored in memory, so probing
+ * costs no read; bigger ones are probed in the file.
+ */
+const KEY_MIRROR_SLOTS = 1 << 18;
+/** Slot writes held back before one flush (as for the other indexes). */
+const KEY_WRITE_BEHIND_SLOTS = 1024;
+
+/**
  * `keys.idx`: linear probing, at most half full; when it would pass half,
  * the table is rebuilt at twice the size into a temp file that replaces the
  * old one by rename (amortized O(1) per insert; the rebuild holds the new
  * table in memory, 32 bytes per key).
+ *
+ * Inserts are held back and written together by {@link KeyIndex.flush}
+ * (the store flushes before each checkpoint and on close). Losing held
+ * inserts in a crash is harmless: they file turns the log already holds,
+ * past the checkpoint, and recovery files them again.
  */
 export class KeyIndex {
   #file: Deno.FsFile;
   #capacity: number;
   #count: number;
+  /** The whole table (header included) while it is small enough; else undefined. */
+  #mirror?: Uint8Array;
+  /** Slots written since the last flush, by slot number. */
+  #dirty = new Map<number, Uint8Array>();
+  /** Whether the count in the file's header is behind. */
+  #countDirty = false;
 
-  private constructor(readonly path: string, file: Deno.FsFile, capacity: number, count: number) {
+  private constructor(
+    readonly path: string,
+    file: Deno.FsFile,
+    capacity: number,
+    count: number,
+    mirror?: Uint8Array,
+  ) {
     this.#file = file;
     this.#capacity = capacity;
     this.#count = count;
+    this.#mirror = mirror ?? KeyIndex.#load(file, capacity);
+  }
+
+  static #load(file: Deno.FsFile, capacity: number): Uint8Array | undefined {
+    if (capacity > KEY_MIRROR_SLOTS) return undefined;
+    const bytes = readAt(file, 0, KEY_HEADER + capacity * KEY_SLOT);
+    return bytes.length === KEY_HEADER + capacity * KEY_SLOT ? bytes : undefined;
   }
 
   /** Opens `path`; an absent or unreadable table comes back empty with `fresh` set. */
@@ -362,21 +394,32 @@ export class KeyIndex {
       if (valid) return { index: new KeyIndex(path, file, capacity, count), fresh: false };
     }
     file.truncateSync(0);
-    writeAt(file, 0, tableBytes(INITIAL_KEY_SLOTS, 0));
-    return { index: new KeyIndex(path, file, INITIAL_KEY_SLOTS, 0), fresh: true };
+    const table = tableBytes(INITIAL_KEY_SLOTS, 0);
+    writeAt(file, 0, table);
+    return { index: new KeyIndex(path, file, INITIAL_KEY_SLOTS, 0, table), fresh: true };
   }
 
-  /** The open file (for syncing). */
+  /** The open file (for syncing; call {@link flush} first). */
   get file(): Deno.FsFile {
     return this.#file;
+  }
+
+  /** Slot `i` as (lo, hi, turn id), from memory when mirrored or held back. */
+  #slot(i: number): DataView {
+    const held = this.#dirty.get(i);
+    if (held) return new DataView(held.buffer, held.byteOffset, KEY_SLOT);
+    const at = KEY_HEADER + i * KEY_SLOT;
+    if (this.#mirror) {
+      return new DataView(this.#mirror.buffer, this.#mirror.byteOffset + at, KEY_SLOT);
+    }
+    return new DataView(readAt(this.#file, at, KEY_SLOT).buffer);
   }
 
   /** Turn ids filed under this fingerprint, nearest first; the caller confirms each. */
   *candidates(fp: [number, number]): Generator<number> {
     const mask = this.#capacity - 1;
     for (let i = fp[0] & mask, n = 0; n < this.#capacity; i = (i + 1) & mask, n++) {
-      const slot = readAt(this.#file, KEY_HEADER + i * KEY_SLOT, KEY_SLOT);
-      const view = new DataView(slot.buffer);
+      const view = this.#slot(i);
       const lo = view.getUint32(0, true);
       const hi = view.getUint32(4, true);
       if (lo === 0 && hi === 0) return;
@@ -388,29 +431,54 @@ export class KeyIndex {
   insert(fp: [number, number], turnId: number): void {
     const mask = this.#capacity - 1;
     for (let i = fp[0] & mask;; i = (i + 1) & mask) {
-      const at = KEY_HEADER + i * KEY_SLOT;
-      const view = new DataView(readAt(this.#file, at, KEY_SLOT).buffer);
+      const view = this.#slot(i);
       const lo = view.getUint32(0, true);
       const hi = view.getUint32(4, true);
       if (lo === fp[0] && hi === fp[1] && getU64(view, 8) === turnId) return;
       if (lo === 0 && hi === 0) {
-        writeAt(this.#file, at, slotBytes(fp, turnId));
+        const slot = slotBytes(fp, turnId);
+        this.#mirror?.set(slot, KEY_HEADER + i * KEY_SLOT);
+        this.#dirty.set(i, slot);
         this.#count++;
-        const header = new Uint8Array(4);
-        new DataView(header.buffer).setUint32(0, this.#count, true);
-        writeAt(this.#file, 8, header);
+        this.#countDirty = true;
         if (this.#count > this.#capacity / 2) this.#grow();
+        else if (this.#dirty.size >= KEY_WRITE_BEHIND_SLOTS) this.flush();
         return;
       }
     }
   }
 
+  /** Writes held-back inserts (adjacent slots together), then the count. */
+  flush(): void {
+    if (this.#dirty.size > 0) {
+      const slots = [...this.#dirty.keys()].sort((a, b) => a - b);
+      for (let i = 0; i < slots.length;) {
+        let j = i + 1;
+        while (j < slots.length && slots[j] === slots[j - 1] + 1) j++;
+        const run = new Uint8Array((j - i) * KEY_SLOT);
+        for (let k = i; k < j; k++) run.set(this.#dirty.get(slots[k])!, (k - i) * KEY_SLOT);
+        writeAt(this.#file, KEY_HEADER + slots[i] * KEY_SLOT, run);
+        i = j;
+      }
+      this.#dirty.clear();
+    }
+    if (this.#countDirty) {
+      // The count goes last: a crash in between leaves it low, never high.
+      const header = new Uint8Array(4);
+      new DataView(header.buffer).setUint32(0, this.#count, true);
+      writeAt(this.#file, 8, header);
+      this.#countDirty = false;
+    }
+  }
+
   #grow(): void {
+    this.flush();
     const capacity = this.#capacity * 2;
     const table = tableBytes(capacity, this.#count);
     const view = new DataView(table.buffer);
-    const old = readAt(this.#file, KEY_HEADER, this.#capacity * KEY_SLOT);
-    const oldView = new DataView(old.buffer);
+    const old = this.#mirror?.subarray(KEY_HEADER) ??
+      readAt(this.#file, KEY_HEADER, this.#capacity * KEY_SLOT);
+    const oldView = new DataView(old.buffer, old.byteOffset, old.length);
     const mask = capacity - 1;
     for (let i = 0; i < this.#capacity; i++) {
       const lo = oldView.getUint32(i * KEY_SLOT, true);
@@ -434,11 +502,16 @@ export class KeyIndex {
     this.#file.close();
     this.#file = file;
     this.#capacity = capacity;
+    this.#mirror = capacity <= KEY_MIRROR_SLOTS ? table : undefined;
   }
 
-  /** Closes the file. */
+  /** Writes held-back inserts and closes the file. */
   close(): void {
-    this.#file.close();
+    try {
+      this.flush();
+    } finally {
+      this.#file.close();
+    }
   }
 }
 

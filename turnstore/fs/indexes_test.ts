@@ -126,3 +126,23 @@ Deno.test("a damaged key table is reported fresh, so the store rebuilds it", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("key inserts are found at once, and reach the file only at flush", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/keys.idx`;
+    const { index } = KeyIndex.open(path);
+    index.insert(keyFingerprint(1, "held"), 7);
+    assert.deepEqual([...index.candidates(keyFingerprint(1, "held"))], [7]);
+    const before = KeyIndex.open(path).index; // another reader sees only the file
+    assert.deepEqual([...before.candidates(keyFingerprint(1, "held"))], []);
+    before.close();
+    index.flush();
+    const after = KeyIndex.open(path).index;
+    assert.deepEqual([...after.candidates(keyFingerprint(1, "held"))], [7]);
+    after.close();
+    index.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -335,7 +335,12 @@ export class FsStore implements ForgeStore {
     this.#nextContextId = Math.max(this.#nextContextId, c.contextId + 1);
   }
 
-  #applyTurn(t: TurnRecordData, offset: number, length: number): void {
+  #applyTurn(
+    t: TurnRecordData,
+    offset: number,
+    length: number,
+    fingerprint?: [number, number],
+  ): void {
     const parent = this.#meta(t.parentTurnId);
     const jump = jumpFor(parent, (id) => this.#meta(id));
     this.#turns.put({
@@ -352,7 +357,10 @@ export class FsStore implements ForgeStore {
     this.#contexts.put({ ...ctx, headTurnId: t.turnId, headDepth: t.depth });
     if (t.fsRootHash) this.#roots.put(t.turnId, t.fsRootHash);
     if (t.idempotencyKey !== undefined) {
-      this.#keys.insert(keyFingerprint(t.contextId, t.idempotencyKey), t.turnId);
+      this.#keys.insert(
+        fingerprint ?? keyFingerprint(t.contextId, t.idempotencyKey),
+        t.turnId,
+      );
     }
     this.#nextTurnId = Math.max(this.#nextTurnId, t.turnId + 1);
   }
@@ -364,6 +372,7 @@ export class FsStore implements ForgeStore {
   #checkpoint(clean: boolean): void {
     this.#turns.flush();
     this.#contexts.flush();
+    this.#keys.flush();
     this.#log.syncDataSync();
     for (const file of [this.#turns.file, this.#contexts.file, this.#roots.file, this.#keys.file]) {
       file.syncDataSync();
@@ -688,8 +697,12 @@ export class FsStore implements ForgeStore {
   ): Plan {
     const head = this.#headOf(state, req.contextId);
     const fail = (e: unknown) => done.reject(e);
+    // Hashed once: the lookup here and the insert at apply both need it.
+    const fingerprint = req.idempotencyKey === undefined
+      ? undefined
+      : keyFingerprint(head.contextId, req.idempotencyKey);
     if (req.idempotencyKey !== undefined) {
-      const prior = this.#findKeyed(state, head.contextId, req.idempotencyKey);
+      const prior = this.#findKeyed(state, head.contextId, req.idempotencyKey, fingerprint);
       if (prior) {
         const result = replayIdempotent(req, contentHash, prior.turn, prior.fsRoot);
         return { settle: () => done.resolve(result), fail };
@@ -750,7 +763,7 @@ export class FsStore implements ForgeStore {
     };
     return {
       frame,
-      apply: (offset) => this.#applyTurn(data, offset, frame.length),
+      apply: (offset) => this.#applyTurn(data, offset, frame.length, fingerprint),
       settle: () => done.resolve(result),
       fail,
     };
@@ -761,13 +774,14 @@ export class FsStore implements ForgeStore {
     state: BatchState,
     contextId: number,
     key: string,
+    fingerprint: [number, number] = keyFingerprint(contextId, key),
   ): { turn: StoredTurn; fsRoot: string | undefined } | undefined {
     const pendingId = state.keys.get(`${contextId}\n${key}`);
     if (pendingId !== undefined) {
       const data = state.turns.get(pendingId)!.data;
       return { turn: storedTurn(data), fsRoot: state.roots.get(pendingId) ?? data.fsRootHash };
     }
-    for (const turnId of this.#keys.candidates(keyFingerprint(contextId, key))) {
+    for (const turnId of this.#keys.candidates(fingerprint)) {
       if (turnId < 1 || turnId >= this.#nextTurnId) continue; // left by a dropped tail
       const data = this.#readTurn(this.#meta(turnId));
       if (data.contextId === contextId && data.idempotencyKey === key) {
