@@ -11,8 +11,18 @@ const valueEncoder = new Encoder({ useBigInt64: true });
 
 /** Appends msgpack to a growing buffer: integer-keyed map headers ours, values the library's. */
 export class TaggedWriter {
-  #buf = new Uint8Array(256);
+  #buf: Uint8Array;
   #pos = 0;
+
+  /** Starts writing into `buffer` (grown when it fills), or a fresh 256-byte one. */
+  constructor(buffer: Uint8Array = new Uint8Array(256)) {
+    this.#buf = buffer;
+  }
+
+  /** Forgets what was written, keeping the buffer for the next value. */
+  reset(): void {
+    this.#pos = 0;
+  }
 
   #reserve(n: number): void {
     if (this.#pos + n <= this.#buf.length) return;
@@ -51,6 +61,15 @@ export class TaggedWriter {
   /** Writes an array header for `n` items. */
   arrayHeader(n: number): void {
     this.#header(0x90, 15, 0xdc, 0xdd, n);
+  }
+
+  /**
+   * Writes a field tag (0 to 127: a positive fixint, the one byte the
+   * library would write too; larger tags go through {@link value}).
+   */
+  tag(n: number): void {
+    if (n >= 0 && n <= 0x7f && Number.isInteger(n)) this.#byte(n);
+    else this.value(n);
   }
 
   /** Writes any msgpack value (numbers, bigints, strings, bytes, booleans, null). */

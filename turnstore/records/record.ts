@@ -41,6 +41,9 @@ export interface StructDefinition<Shape extends Fields> {
   readonly doc?: string;
 }
 
+const sharedWriter = new TaggedWriter(new Uint8Array(4096));
+let sharedWriterBusy = false;
+
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** A tagged shape that encodes to and decodes from msgpack. */
@@ -99,9 +102,18 @@ export class StructType<Shape extends Fields> implements StructLike<ValueOf<Shap
   /** Validates and encodes `value` as a msgpack map keyed by field tags. */
   encode(value: ValueOf<Shape>): Uint8Array {
     const valid = this.validate(value) as Record<string, unknown>;
-    const writer = new TaggedWriter();
-    writeStruct(writer, this, valid);
-    return writer.finish();
+    // Encoding is synchronous, so one shared writer serves every call; a
+    // call that finds it busy (it cannot happen today) takes its own.
+    const writer = sharedWriterBusy ? new TaggedWriter() : sharedWriter;
+    const shared = writer === sharedWriter;
+    if (shared) sharedWriterBusy = true;
+    try {
+      writer.reset();
+      writeStruct(writer, this, valid);
+      return writer.finish();
+    } finally {
+      if (shared) sharedWriterBusy = false;
+    }
   }
 
   /** Decodes msgpack bytes (integer or digit-string keys) and validates the result. */
@@ -145,11 +157,15 @@ function compiled(type: StructLike): readonly FieldEntry[] {
 }
 
 function writeStruct(w: TaggedWriter, type: StructLike, value: Record<string, unknown>): void {
-  const present = compiled(type).filter((field) => value[field.name] !== undefined);
-  w.mapHeader(present.length);
-  for (const field of present) {
-    w.value(field.meta.tag);
-    writeField(w, field.meta, value[field.name]);
+  const fields = compiled(type);
+  let present = 0;
+  for (const field of fields) if (value[field.name] !== undefined) present++;
+  w.mapHeader(present);
+  for (const field of fields) {
+    const v = value[field.name];
+    if (v === undefined) continue;
+    w.tag(field.meta.tag);
+    writeField(w, field.meta, v);
   }
 }
 
