@@ -16,6 +16,7 @@
  */
 import { blake3Bytes } from "@forge/turnstore";
 import {
+  appendPayloadBytes,
   type AppendRequest,
   decodeAppended,
   decodeAttachFs,
@@ -25,7 +26,7 @@ import {
   decodeHello,
   decodePutBlob,
   decodeTurns,
-  encodeAppend,
+  encodeAppendInto,
   encodeAttachFs,
   encodeCtxCreate,
   encodeCtxFork,
@@ -47,6 +48,7 @@ import {
 } from "../protocol/wire.ts";
 import { compressForWire, decompressFromWire } from "../protocol/compress.ts";
 import { ConnectionDroppedError, CxdbError, ServerError } from "./errors.ts";
+import { FrameArena } from "./arena.ts";
 
 /** TLS settings of a connection. */
 export interface CxdbTlsOptions {
@@ -128,13 +130,11 @@ export interface ClientStats {
   resentAppends: number;
 }
 
-interface AppendIdentity {
-  readonly contextId: string;
-  readonly parentTurnId: string;
-  readonly typeId: string;
-  readonly typeVersion: number;
-  readonly contentHash: string;
-}
+/** What recovery matches a lost append's turn by (its request: contentHash is 32 bytes). */
+type AppendIdentity = Pick<
+  AppendRequest,
+  "contextId" | "parentTurnId" | "typeId" | "typeVersion" | "contentHash"
+>;
 
 /** One request, from submission to its answer. Methods, not closures: there is one per append. */
 class Pending {
@@ -152,8 +152,8 @@ class Pending {
   constructor(
     readonly id: bigint,
     readonly msgType: number,
-    readonly flags: number,
-    readonly payload: Uint8Array,
+    /** The whole frame, header included; the same bytes go out again on a replay. */
+    readonly frame: Uint8Array,
     op: string | (() => string),
     readonly append: AppendIdentity | undefined,
     /** Send only with nothing else in flight. */
@@ -175,6 +175,12 @@ const U32_MAX = 0xffff_ffff;
 const CLAIMED_LIMIT = 200_000;
 /** Granularity of request timeouts, in ms. */
 const SWEEP_MS = 10;
+/**
+ * With this many requests waiting, they go out at once instead of at the end
+ * of the tick: the server starts on them while later callers are still
+ * encoding, instead of client and server taking turns with whole batches.
+ */
+const FLUSH_EVERY = 8;
 
 /** A pipelined, reconnecting CXDB binary-protocol client. */
 export class CxdbClient {
@@ -196,6 +202,7 @@ export class CxdbClient {
   #writeChain: Promise<void> = Promise.resolve();
   #writer: { conn: Deno.Conn; busy: boolean; backlog: Uint8Array[] } | undefined;
   #queue: Pending[] = [];
+  #arena = new FrameArena();
   #inflight = new Map<bigint, Pending>();
   #isolating = false;
   #nextId = 1n;
@@ -281,9 +288,17 @@ export class CxdbClient {
   }
 
   /** APPEND_TURN; hashes with BLAKE3 and compresses large payloads with zstd. */
-  async appendTurn(input: ClientAppend, options?: CallOptions): Promise<WireAppended> {
-    const hash = input.contentHash ?? blake3Bytes(input.payload);
-    const wire = compressForWire(input.payload, this.#compressThreshold);
+  appendTurn(input: ClientAppend, options?: CallOptions): Promise<WireAppended> {
+    // Not async, and one `then`: this is the hot path, and every async layer
+    // costs a promise and a microtask hop per append.
+    let hash: Uint8Array;
+    let wire: { compression: number; bytes: Uint8Array };
+    try {
+      hash = input.contentHash ?? blake3Bytes(input.payload);
+      wire = compressForWire(input.payload, this.#compressThreshold);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const parent = input.parentTurnId ?? "0";
     const req: AppendRequest = {
       contextId: input.contextId,
@@ -298,23 +313,16 @@ export class CxdbClient {
       idempotencyKey: input.idempotencyKey,
       fsRootHash: input.fsRootHash,
     };
-    const { flags, payload } = encodeAppend(req);
     const op = () =>
       `APPEND_TURN (context ${input.contextId}, parent ${parent}, type ${input.typeId} v${input.typeVersion}${
         input.fsRootHash ? `, fs root ${input.fsRootHash}` : ""
       })`;
-    const identity: AppendIdentity = {
-      contextId: input.contextId,
-      parentTurnId: parent,
-      typeId: input.typeId,
-      typeVersion: input.typeVersion,
-      contentHash: hexOf(hash),
-    };
-    const answer = decodeAppended(
-      await this.#submit(MsgType.APPEND_TURN, flags, payload, op, options, identity),
-    );
-    this.#claim(answer.turnId);
-    return answer;
+    // The request doubles as the identity a lost answer is recovered by.
+    return this.#submit(MsgType.APPEND_TURN, 0, req, op, options, req).then((payload) => {
+      const answer = decodeAppended(payload);
+      this.#claim(answer.turnId);
+      return answer;
+    });
   }
 
   /**
@@ -417,10 +425,11 @@ export class CxdbClient {
     return this.#submit(msgType, flags, payload, op, options);
   }
 
+  /** `body` is a request payload, or an append encoded straight into the frame. */
   #submit(
     msgType: number,
     flags: number,
-    payload: Uint8Array,
+    body: Uint8Array | AppendRequest,
     op: string | (() => string),
     options: CallOptions = {},
     append?: AppendIdentity,
@@ -449,12 +458,19 @@ export class CxdbClient {
         }),
       );
     }
+    let frame: Uint8Array;
+    const id = this.#nextId;
+    try {
+      frame = this.#encodeFrame(msgType, flags, id, body);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#nextId++;
     return new Promise<Uint8Array>((resolve, reject) => {
       const p = new Pending(
-        this.#nextId++,
+        id,
         msgType,
-        flags,
-        payload,
+        frame,
         op,
         append,
         placement.isolated ?? false,
@@ -489,6 +505,26 @@ export class CxdbClient {
       else this.#queue.push(p);
       this.#schedulePump();
     });
+  }
+
+  /** Encodes a frame into the arena: header, then `body` (an append is encoded in place). */
+  #encodeFrame(
+    msgType: number,
+    flags: number,
+    id: bigint,
+    body: Uint8Array | AppendRequest,
+  ): Uint8Array {
+    const arena = this.#arena;
+    const size = body instanceof Uint8Array ? body.length : appendPayloadBytes(body);
+    arena.reserve(HEADER_BYTES + size);
+    const { bytes, view, at } = arena;
+    if (body instanceof Uint8Array) bytes.set(body, at + HEADER_BYTES);
+    else flags |= encodeAppendInto(body, bytes, view, at + HEADER_BYTES);
+    view.setUint32(at, size, true);
+    view.setUint16(at + 4, msgType, true);
+    view.setUint16(at + 6, flags, true);
+    view.setBigUint64(at + 8, id, true);
+    return bytes.subarray(at, at + HEADER_BYTES + size);
   }
 
   #settle(p: Pending): boolean {
@@ -547,6 +583,7 @@ export class CxdbClient {
    */
   #schedulePump(): void {
     if (this.#inflight.size === 0 || !this.#conn) return this.#pump();
+    if (this.#queue.length >= FLUSH_EVERY) return this.#pump();
     if (this.#pumpQueued) return;
     this.#pumpQueued = true;
     queueMicrotask(() => {
@@ -623,7 +660,7 @@ export class CxdbClient {
       p.watermark = this.#maxTurnSeen;
       this.#inflight.set(p.id, p);
       batch.push(p);
-      total += HEADER_BYTES + p.payload.length;
+      total += p.frame.length;
       if (p.isolated) {
         this.#isolating = true;
         break;
@@ -631,19 +668,22 @@ export class CxdbClient {
     }
     if (batch.length === 0) return;
     this.#queue.splice(0, batch.length);
-    // One buffer, one write, for the whole batch.
-    const buf = new Uint8Array(total);
-    const view = new DataView(buf.buffer);
-    let o = 0;
-    for (const p of batch) {
-      view.setUint32(o, p.payload.length, true);
-      view.setUint16(o + 4, p.msgType, true);
-      view.setUint16(o + 6, p.flags, true);
-      view.setBigUint64(o + 8, p.id, true);
-      buf.set(p.payload, o + HEADER_BYTES);
-      o += HEADER_BYTES + p.payload.length;
+    // One write for the whole batch; frames submitted in a row already sit
+    // side by side in the arena, so usually without a copy.
+    const first = batch[0].frame;
+    let end = first.byteOffset + first.length;
+    let adjacent = true;
+    for (let i = 1; i < batch.length && adjacent; i++) {
+      const f = batch[i].frame;
+      adjacent = f.buffer === first.buffer && f.byteOffset === end;
+      end += f.length;
     }
-    this.#write(conn, buf);
+    this.#write(
+      conn,
+      adjacent
+        ? new Uint8Array(first.buffer, first.byteOffset, total)
+        : concat(batch.map((p) => p.frame)),
+    );
   }
 
   /**
@@ -858,6 +898,7 @@ export class CxdbClient {
    */
   async #recover(p: Pending): Promise<void> {
     const a = p.append!;
+    const contentHash = typeof a.contentHash === "string" ? a.contentHash : hexOf(a.contentHash);
     try {
       let limit = 64;
       for (;;) {
@@ -880,7 +921,7 @@ export class CxdbClient {
         const match = turns.find((t) =>
           BigInt(t.turnId) > p.watermark && !this.#claimed.has(t.turnId) &&
           t.typeId === a.typeId && t.typeVersion === a.typeVersion &&
-          t.contentHash === a.contentHash &&
+          t.contentHash === contentHash &&
           (a.parentTurnId === "0" || t.parentTurnId === a.parentTurnId)
         );
         if (match) {

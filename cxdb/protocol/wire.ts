@@ -313,33 +313,55 @@ export interface AppendRequest {
 
 /** APPEND_TURN payload and its flags. */
 export function encodeAppend(req: AppendRequest): { flags: number; payload: Uint8Array } {
+  const out = new Uint8Array(appendPayloadBytes(req));
+  const flags = encodeAppendInto(req, out, new DataView(out.buffer), 0);
+  return { flags, payload: out };
+}
+
+/** Length in bytes of the APPEND_TURN payload of `req`. */
+export function appendPayloadBytes(req: AppendRequest): number {
+  const keyBytes = req.idempotencyKey ? te.encode(req.idempotencyKey).length : 0;
+  return 76 + typeBytes(req.typeId).length + req.payload.length + keyBytes +
+    (req.fsRootHash !== undefined ? 32 : 0);
+}
+
+/**
+ * Writes the APPEND_TURN payload of `req` into `out` at `at` (room for
+ * {@link appendPayloadBytes} bytes; `view` spans `out.buffer`) and returns its
+ * flags. Lets a client encode frames straight into its send buffer.
+ */
+export function encodeAppendInto(
+  req: AppendRequest,
+  out: Uint8Array,
+  view: DataView,
+  at: number,
+): number {
   const type = typeBytes(req.typeId);
   const key = req.idempotencyKey ? te.encode(req.idempotencyKey) : EMPTY;
-  const withFs = req.fsRootHash !== undefined;
-  const out = new Uint8Array(
-    76 + type.length + req.payload.length + key.length + (withFs ? 32 : 0),
-  );
-  const v = new DataView(out.buffer);
-  setU64(v, 0, req.contextId);
-  setU64(v, 8, req.parentTurnId);
-  v.setUint32(16, type.length, true);
-  out.set(type, 20);
-  let o = 20 + type.length;
-  v.setUint32(o, req.typeVersion, true);
-  v.setUint32(o + 4, req.encoding, true);
-  v.setUint32(o + 8, req.compression, true);
-  v.setUint32(o + 12, req.uncompressedLength, true);
-  out.set(hashBytes(req.contentHash, "contentHash"), o + 16);
+  // Checked before anything is written, so a bad hash leaves `out` untouched.
+  const hash = hashBytes(req.contentHash, "contentHash");
+  const fsRoot = req.fsRootHash === undefined ? undefined : hashBytes(req.fsRootHash, "fsRootHash");
+  const base = out.byteOffset + at;
+  setU64(view, base, req.contextId);
+  setU64(view, base + 8, req.parentTurnId);
+  view.setUint32(base + 16, type.length, true);
+  out.set(type, at + 20);
+  let o = at + 20 + type.length;
+  view.setUint32(out.byteOffset + o, req.typeVersion, true);
+  view.setUint32(out.byteOffset + o + 4, req.encoding, true);
+  view.setUint32(out.byteOffset + o + 8, req.compression, true);
+  view.setUint32(out.byteOffset + o + 12, req.uncompressedLength, true);
+  out.set(hash, o + 16);
   o += 48;
-  v.setUint32(o, req.payload.length, true);
+  view.setUint32(out.byteOffset + o, req.payload.length, true);
   out.set(req.payload, o + 4);
   o += 4 + req.payload.length;
-  v.setUint32(o, key.length, true);
+  view.setUint32(out.byteOffset + o, key.length, true);
   out.set(key, o + 4);
   o += 4 + key.length;
-  if (!withFs) return { flags: 0, payload: out };
-  out.set(hashBytes(req.fsRootHash!, "fsRootHash"), o);
-  return { flags: FLAG_HAS_FS_ROOT, payload: out };
+  if (!fsRoot) return 0;
+  out.set(fsRoot, o);
+  return FLAG_HAS_FS_ROOT;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { fromHex, toHex } from "@forge/turnstore";
 import { decodeMsgpack } from "@forge/turnstore";
 import {
+  appendPayloadBytes,
   decodeAppended,
   decodeError,
   decodeHead,
   decodeTurns,
   encodeAppend,
+  encodeAppendInto,
   encodeAttachFs,
   encodeCtxCreate,
   encodeCtxFork,
@@ -130,6 +132,32 @@ for (const name of ["append_parent0", "append_parent7", "append_idempotent", "ap
     assert.ok(Array.isArray(decodeMsgpack(fields.payload)));
   });
 }
+
+for (const name of ["append_parent0", "append_idempotent", "append_with_fs"]) {
+  Deno.test(`APPEND_TURN ${name} encoded in place, at an offset of a larger buffer, is the same bytes`, () => {
+    const fx = protocolFixture(name);
+    const fields = appendFields(fx.payload_hex, fx.flags);
+    const size = appendPayloadBytes(fields);
+    assert.equal(size, fx.payload_hex.length / 2);
+    const out = new Uint8Array(size + 40).fill(0xee);
+    const window = out.subarray(7);
+    const flags = encodeAppendInto(fields, window, new DataView(out.buffer), 13);
+    assert.equal(flags, fx.flags);
+    assert.equal(toHex(window.subarray(13, 13 + size)), fx.payload_hex);
+    assert.ok(out.subarray(0, 20).every((b) => b === 0xee), "nothing written before the offset");
+    assert.ok(out.subarray(20 + size).every((b) => b === 0xee), "nothing written past the end");
+  });
+}
+
+Deno.test("APPEND_TURN encoded in place with a malformed hash throws WireError and writes nothing", () => {
+  const fields = appendFields(protocolFixture("append_parent0").payload_hex, 0);
+  const out = new Uint8Array(appendPayloadBytes(fields)).fill(0xee);
+  assert.throws(
+    () => encodeAppendInto({ ...fields, contentHash: "xyz" }, out, new DataView(out.buffer), 0),
+    (e) => e instanceof WireError && /contentHash/.test(e.message),
+  );
+  assert.ok(out.every((b) => b === 0xee));
+});
 
 Deno.test("APPEND_TURN with an fs root sets flags bit0 and appends the 32-byte root", () => {
   const fx = protocolFixture("append_with_fs");

@@ -58,7 +58,7 @@ import { type RegistryBundle, RegistryIndex, validateBundleShape } from "@forge/
 import { CxdbClient, type CxdbClientOptions } from "../client/client.ts";
 import { CxdbError, HttpError } from "../client/errors.ts";
 import { CxdbHttpClient, type HttpTurn } from "../http/client.ts";
-import { hexOf, type WireHead, type WireTurn } from "../protocol/wire.ts";
+import { hexOf, type WireAppended, type WireHead, type WireTurn } from "../protocol/wire.ts";
 import { parseCxdbUrl } from "./url.ts";
 
 /** Options of {@link CxdbStore}. */
@@ -438,7 +438,38 @@ export class CxdbStore implements ForgeStore {
     };
   }
 
-  async #append(
+  #append(
+    req: ValidAppend,
+    contentHash: string,
+    hashBytes: Uint8Array,
+  ): Promise<AppendedTurn> {
+    if (req.parentTurnId !== undefined || req.fsRootHash !== undefined) {
+      return this.#appendChecked(req, contentHash, hashBytes);
+    }
+    // The common case, kept free of async layers: each one costs a promise
+    // and a microtask hop per append.
+    const g = this.#gate(req.contextId);
+    if (g.barrier) {
+      return this.#shared(req.contextId, () => this.#send(req, contentHash, hashBytes, undefined));
+    }
+    g.active++;
+    const release = () => {
+      if (--g.active === 0 && g.drained) {
+        g.drained.resolve();
+        g.drained = undefined;
+      }
+    };
+    return this.#send(req, contentHash, hashBytes, undefined).then((turn) => {
+      release();
+      return turn;
+    }, (error) => {
+      release();
+      throw error;
+    });
+  }
+
+  /** An append with an fs root or an explicit (compare-and-set) parent. */
+  async #appendChecked(
     req: ValidAppend,
     contentHash: string,
     hashBytes: Uint8Array,
@@ -450,62 +481,107 @@ export class CxdbStore implements ForgeStore {
         `fs root for a turn of context ${req.contextId}`,
       );
     }
-    const send = async (parent: string | undefined): Promise<AppendedTurn> => {
-      const answer = await this.#call(
-        () =>
-          this.client.appendTurn({
-            contextId: req.contextId,
-            parentTurnId: parent,
-            typeId: req.typeId,
-            typeVersion: req.typeVersion,
-            payload: req.payload,
-            idempotencyKey: req.idempotencyKey,
-            fsRootHash: req.fsRootHash,
-            contentHash: hashBytes,
-          }),
-        { resource: "context", id: req.contextId, detail: "append" },
-      );
-      if (answer.contentHash !== contentHash) {
-        throw new BackendError(
-          `CXDB stored turn ${answer.turnId} of context ${req.contextId} with hash ${answer.contentHash}, expected ${contentHash}`,
-        );
-      }
-      const depth = answer.depth + 1;
-      const chain = this.#chain(req.contextId);
-      chain.set(depth, answer.turnId);
-      const parentId = parent ?? (depth === 1 ? ROOT_TURN_ID : chain.get(depth - 1) ??
-        (await this.#chainAt(req.contextId, depth - 1)) ?? ROOT_TURN_ID);
-      const meta: TurnMeta = {
-        turnId: answer.turnId,
-        parentTurnId: parentId,
-        depth,
-        typeId: req.typeId,
-        typeVersion: req.typeVersion,
-        contentHash,
-        contextId: req.contextId,
-      };
-      this.#turns.set(meta.turnId, meta);
-      if (req.fsRootHash !== undefined) {
-        this.#ownFsRoots.set(meta.turnId, req.fsRootHash);
-        this.#knownBlobs.add(req.fsRootHash);
-      }
-      return {
-        ...this.#stored(meta, req.payload.slice()),
-        contextId: req.contextId,
-        deduplicated: false,
-      };
-    };
-    if (req.parentTurnId === undefined) return this.#shared(req.contextId, () => send(undefined));
+    if (req.parentTurnId === undefined) {
+      return this.#shared(req.contextId, () => this.#send(req, contentHash, hashBytes, undefined));
+    }
     const parent = req.parentTurnId;
     return this.#exclusive(req.contextId, async () => {
       const head = await this.#getHead(req.contextId);
-      if (parent === head.headTurnId) return send(parent === ROOT_TURN_ID ? undefined : parent);
+      if (parent === head.headTurnId) {
+        return this.#send(
+          req,
+          contentHash,
+          hashBytes,
+          parent === ROOT_TURN_ID ? undefined : parent,
+        );
+      }
       if (parent === ROOT_TURN_ID) throw staleParent(req.contextId, parent, head.headTurnId);
       const meta = await this.#meta(parent, "parentTurnId");
       throw (await this.#inHistory(req.contextId, meta))
         ? staleParent(req.contextId, parent, head.headTurnId)
         : foreignParent(req.contextId, parent);
     });
+  }
+
+  /** Sends one append (at the head, or after `parent`) and records the turn it made. */
+  #send(
+    req: ValidAppend,
+    contentHash: string,
+    hashBytes: Uint8Array,
+    parent: string | undefined,
+  ): Promise<AppendedTurn> {
+    return this.client.appendTurn({
+      contextId: req.contextId,
+      parentTurnId: parent,
+      typeId: req.typeId,
+      typeVersion: req.typeVersion,
+      payload: req.payload,
+      idempotencyKey: req.idempotencyKey,
+      fsRootHash: req.fsRootHash,
+      contentHash: hashBytes,
+    }).then(
+      (answer) => this.#appended(req, contentHash, parent, answer),
+      (error) => {
+        throw this.#map(error, { resource: "context", id: req.contextId, detail: "append" });
+      },
+    );
+  }
+
+  /** Checks the server's answer to an append and records the new turn. */
+  #appended(
+    req: ValidAppend,
+    contentHash: string,
+    parent: string | undefined,
+    answer: WireAppended,
+  ): AppendedTurn | Promise<AppendedTurn> {
+    if (answer.contentHash !== contentHash) {
+      throw new BackendError(
+        `CXDB stored turn ${answer.turnId} of context ${req.contextId} with hash ${answer.contentHash}, expected ${contentHash}`,
+      );
+    }
+    const depth = answer.depth + 1;
+    const chain = this.#chain(req.contextId);
+    chain.set(depth, answer.turnId);
+    const parentId = parent ?? (depth === 1 ? ROOT_TURN_ID : chain.get(depth - 1));
+    if (parentId !== undefined) {
+      return this.#record(req, contentHash, answer.turnId, depth, parentId);
+    }
+    return this.#chainAt(req.contextId, depth - 1).then((id) =>
+      this.#record(req, contentHash, answer.turnId, depth, id ?? ROOT_TURN_ID)
+    );
+  }
+
+  #record(
+    req: ValidAppend,
+    contentHash: string,
+    turnId: string,
+    depth: number,
+    parentTurnId: string,
+  ): AppendedTurn {
+    this.#turns.set(turnId, {
+      turnId,
+      parentTurnId,
+      depth,
+      typeId: req.typeId,
+      typeVersion: req.typeVersion,
+      contentHash,
+      contextId: req.contextId,
+    });
+    if (req.fsRootHash !== undefined) {
+      this.#ownFsRoots.set(turnId, req.fsRootHash);
+      this.#knownBlobs.add(req.fsRootHash);
+    }
+    return {
+      turnId,
+      parentTurnId,
+      depth,
+      typeId: req.typeId,
+      typeVersion: req.typeVersion,
+      payload: req.payload.slice(),
+      contentHash,
+      contextId: req.contextId,
+      deduplicated: false,
+    };
   }
 
   // ------------------------------------------------------------- reading

@@ -1,0 +1,42 @@
+/**
+ * Where the client encodes outgoing frames: large chunks handed out in order,
+ * so that frames submitted one after another sit side by side and a batch of
+ * them goes out as one view, without a per-frame buffer or a second copy. A
+ * chunk is never written to twice: it lives as long as a frame in it does.
+ *
+ * @module
+ */
+
+const CHUNK_BYTES = 256 * 1024;
+/** Frames larger than this get a buffer of their own. */
+const OWN_BUFFER_BYTES = CHUNK_BYTES / 4;
+
+/** Hands out room for frames; after {@link FrameArena.reserve}, `bytes`/`view`/`at` locate it. */
+export class FrameArena {
+  /** The chunk the last reservation is in. */
+  bytes: Uint8Array = new Uint8Array(0);
+  /** A DataView over all of `bytes.buffer`. */
+  view: DataView = new DataView(this.bytes.buffer);
+  /** Offset of the last reservation in `bytes`. */
+  at = 0;
+  #used = 0;
+
+  /** Reserves `size` bytes; they are then at `bytes[at .. at + size)`. */
+  reserve(size: number): void {
+    if (size > OWN_BUFFER_BYTES) {
+      const own = new Uint8Array(size);
+      this.bytes = own;
+      this.view = new DataView(own.buffer);
+      this.at = 0;
+      this.#used = size; // nothing else goes in this one
+      return;
+    }
+    if (this.bytes.length - this.#used < size) {
+      this.bytes = new Uint8Array(CHUNK_BYTES);
+      this.view = new DataView(this.bytes.buffer);
+      this.#used = 0;
+    }
+    this.at = this.#used;
+    this.#used += size;
+  }
+}
