@@ -76,6 +76,10 @@ interface PlannedTurn {
 }
 
 const MAX_ATTEMPTS = 10_000;
+/** Contexts whose idempotency keys this handle knows without reading. */
+const KNOWN_KEY_CONTEXTS = 16;
+/** Keys known per context; past this the context's keys are read again. */
+const KNOWN_KEYS_PER_CONTEXT = 4096;
 
 /** Batches concurrent appends into atomic commits. */
 export class GroupCommitAppender {
@@ -87,6 +91,16 @@ export class GroupCommitAppender {
   readonly #heads = new LruMap<bigint, HeadState>(4096);
   /** This handle's current run of ids per context, as of its last commit. */
   readonly #runs = new LruMap<bigint, Run>(4096);
+  /**
+   * Every idempotency key (→ turn id) of contexts this handle created and has
+   * been the only writer of since: a key missing here is missing from the
+   * store, so a round needs no read for it. Each of our commits checks the
+   * slot above the head it planned from, and every foreign write to a
+   * context's keys fills that slot, so while our commits pass no foreign key
+   * can have appeared. Dropped on any doubt (a failed or unknown commit, a
+   * head read that differs, eviction), after which keys are read again.
+   */
+  readonly #knownKeys = new LruMap<bigint, Map<string, bigint>>(KNOWN_KEY_CONTEXTS);
   #queue: Queued[] = [];
   #seq = 0;
   #running?: Promise<void>;
@@ -99,9 +113,27 @@ export class GroupCommitAppender {
     this.#observer = observer;
   }
 
-  /** Records a head we just read or wrote, so the next append needs no read. */
+  /** Records a head we just read, so the next append needs no read. */
   noteHead(ctx: bigint, state: HeadState): void {
+    const cached = this.#heads.get(ctx);
+    // A head other than the one we last wrote means another writer was here.
+    if (!cached || cached.head !== state.head || cached.depth !== state.depth) {
+      this.#knownKeys.delete(ctx);
+    }
     this.#heads.set(ctx, state);
+  }
+
+  /** Records a context this handle just created: its head, and that it has no keys yet. */
+  noteCreated(ctx: bigint, state: HeadState): void {
+    this.#heads.set(ctx, state);
+    this.#knownKeys.set(ctx, new Map());
+  }
+
+  /** Forgets what this handle knew of a context; the next round reads it. */
+  #forget(ctx: bigint): void {
+    this.#heads.delete(ctx);
+    this.#runs.delete(ctx);
+    this.#knownKeys.delete(ctx);
   }
 
   /** Queues an append; its promise settles when its round commits. */
@@ -165,7 +197,7 @@ export class GroupCommitAppender {
         ? error
         : new BackendError(`kv append failed: ${(error as Error)?.message}`, { cause: error });
       for (const group of groups.values()) for (const item of group) item.reject(failure);
-      for (const ctx of groups.keys()) (this.#heads.delete(ctx), this.#runs.delete(ctx));
+      for (const ctx of groups.keys()) this.#forget(ctx);
     }
     this.#requeue(later);
   }
@@ -334,11 +366,19 @@ export class GroupCommitAppender {
     const result = await op.commit(this.#observer);
     if (!result.ok) {
       // Another writer moved a head: forget what we knew and plan again.
-      for (const ctx of newHeads.keys()) (this.#heads.delete(ctx), this.#runs.delete(ctx));
+      for (const ctx of newHeads.keys()) this.#forget(ctx);
       return [...retry, ...planned.map((p) => p.item), ...afterCommit.map((a) => a.item)];
     }
     for (const [ctx, state] of newHeads) this.#heads.set(ctx, state);
     for (const [ctx, run] of runs) this.#runs.set(ctx, run);
+    for (const { item, turn } of planned) {
+      const key = item.req.idempotencyKey;
+      if (key === undefined) continue;
+      const known = this.#knownKeys.get(item.ctx);
+      if (!known) continue;
+      if (known.size >= KNOWN_KEYS_PER_CONTEXT) this.#knownKeys.delete(item.ctx);
+      else known.set(key, BigInt(turn.turnId));
+    }
     for (const { item, turn } of planned) item.resolve(turn);
     for (const { settle } of afterCommit) settle();
     return retry;
@@ -365,6 +405,7 @@ export class GroupCommitAppender {
       else missing.push(ctx);
     }
     await Promise.all(missing.map(async (ctx) => {
+      this.#knownKeys.delete(ctx); // its cached head was evicted: no longer sure
       const info = await this.#history.context(ctx);
       if (!info) return;
       const state = await this.#history.head(info);
@@ -385,8 +426,17 @@ export class GroupCommitAppender {
   ): Promise<Map<string, bigint>> {
     const keys: Deno.KvKey[] = [];
     const seen = new Set<string>();
+    const found = new Map<string, bigint>();
     for (const [ctx, items] of groups) {
       if (!states.has(ctx)) continue;
+      const known = this.#knownKeys.get(ctx);
+      if (known) {
+        for (const { req } of items) {
+          const id = req.idempotencyKey === undefined ? undefined : known.get(req.idempotencyKey);
+          if (id !== undefined) found.set(`${ctx}\u0000${req.idempotencyKey}`, id);
+        }
+        continue;
+      }
       for (const { req } of items) {
         const k = req.idempotencyKey;
         if (k === undefined || seen.has(`${ctx}\u0000${k}`)) continue;
@@ -394,7 +444,6 @@ export class GroupCommitAppender {
         keys.push(idemKey(ctx, k));
       }
     }
-    const found = new Map<string, bigint>();
     if (keys.length === 0) return found;
     const reads: Promise<void>[] = [];
     for (let i = 0; i < keys.length; i += MAX_GET_MANY) {
@@ -445,7 +494,7 @@ export class GroupCommitAppender {
     const fresh = await this.#history.head(info);
     const parentId = req.parentTurnId!;
     if (fresh.head === BigInt(parentId)) {
-      this.#heads.set(ctx, fresh);
+      this.noteHead(ctx, fresh);
       return false;
     }
     const headId = String(fresh.head);

@@ -109,6 +109,47 @@ Deno.test("an append through a handle with a stale head lands on the real head",
   }
 });
 
+Deno.test("a key written by another handle to a context this handle created is still found", async () => {
+  await using file = await tempFile();
+  const a = await openFile(file.path);
+  const b = await openFile(file.path);
+  let onlyA = 0;
+  const a2 = await openFile(file.path, () => onlyA++);
+  try {
+    // a created the context and knows its keys without reading; b's write must undo that.
+    const ctx = await a.createContext();
+    const first = await append(a, ctx.contextId, "one", { idempotencyKey: "k1" });
+    const byB = await append(b, ctx.contextId, "two", { idempotencyKey: "k2" });
+    const again = await append(a, ctx.contextId, "two", { idempotencyKey: "k2" });
+    assert.equal(again.deduplicated, true);
+    assert.equal(again.turnId, byB.turnId);
+    await assert.rejects(
+      append(a, ctx.contextId, "other", { idempotencyKey: "k2" }),
+      (e) => isTurnStoreError(e, "Conflict"),
+    );
+    // Keys this handle wrote itself are answered from what it knows.
+    const own = await a2.createContext();
+    const t = await append(a2, own.contextId, "x", { idempotencyKey: "mine" });
+    const commits = onlyA;
+    const replay = await append(a2, own.contextId, "x", { idempotencyKey: "mine" });
+    assert.equal(replay.deduplicated, true);
+    assert.equal(replay.turnId, t.turnId);
+    assert.equal(onlyA, commits, "a replay commits nothing");
+    await assert.rejects(
+      append(a2, own.contextId, "y", { idempotencyKey: "mine" }),
+      (e) => isTurnStoreError(e, "Conflict"),
+    );
+    const turns = await b.listTurns(ctx.contextId);
+    assert.deepEqual(turns.map((t) => td.decode(t.payload)), ["one", "two"]);
+    assert.equal(first.depth, 1);
+    assert.equal((await b.listTurns(own.contextId)).length, 1);
+  } finally {
+    await a.close();
+    await b.close();
+    await a2.close();
+  }
+});
+
 Deno.test("appends from another process on the same file interleave without loss", async () => {
   await using file = await tempFile();
   const store = await openFile(file.path);

@@ -114,7 +114,7 @@ export class KvStore implements ForgeStore {
         .commit(this.#observer);
       if (!result.ok) continue; // only a damaged counter could hand out a used id
       this.#history.remember(id, value);
-      this.#appender.noteHead(id, { head: value.base, depth: value.baseDepth });
+      this.#appender.noteCreated(id, { head: value.base, depth: value.baseDepth });
       return { contextId: String(id), headTurnId: baseTurnId, headDepth: value.baseDepth };
     }
   }
