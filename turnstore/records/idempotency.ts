@@ -6,7 +6,26 @@
  * @module
  */
 
-const encoder = new TextEncoder();
+/**
+ * UTF-8 length of `text`, as TextEncoder would encode it (a lone surrogate
+ * becomes U+FFFD, 3 bytes), without encoding it: keys are made per write.
+ */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // the pair: 2 code units, 4 bytes
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
 
 /** One part of a key: text is length-prefixed, a non-negative integer is written as is. */
 export type KeyPart = string | number;
@@ -21,7 +40,7 @@ export function idempotencyKey(namespace: string, ...parts: KeyPart[]): string {
       }
       key += `|${part}`;
     } else {
-      key += `|${encoder.encode(part).length}:${part}`;
+      key += `|${utf8Length(part)}:${part}`;
     }
   }
   return key;
@@ -33,8 +52,16 @@ export function idempotencyKey(namespace: string, ...parts: KeyPart[]): string {
  * write gets the same key.
  */
 export function agentIdempotencyKey(sessionId: string, sequence: number, event: string): string {
-  return idempotencyKey("forge-agent:v1", sessionId, sequence, event);
+  // A session writes many records: its key prefix is built once.
+  if (sessionId !== lastAgentSession) {
+    lastAgentPrefix = idempotencyKey("forge-agent:v1", sessionId);
+    lastAgentSession = sessionId;
+  }
+  return idempotencyKey(lastAgentPrefix, sequence, event);
 }
+
+let lastAgentSession: string | undefined;
+let lastAgentPrefix = "";
 
 /**
  * Key of a pipeline write:

@@ -181,3 +181,32 @@ Deno.test("idempotency keys are length-prefixed and deterministic", () => {
   assert.equal(idempotencyKey("n", "é"), "n|2:é", "lengths count UTF-8 bytes");
   assert.throws(() => idempotencyKey("n", -1));
 });
+
+Deno.test("key lengths are the UTF-8 byte counts TextEncoder gives, surrogates included", () => {
+  const encoder = new TextEncoder();
+  const samples = [
+    "",
+    "abc",
+    "é",
+    "日本語",
+    "😀",
+    "a😀b",
+    "\ud800",
+    "\udc00x",
+    "x\ud800",
+    "\udbff\udfff",
+  ];
+  for (const text of samples) {
+    assert.equal(
+      idempotencyKey("n", text),
+      `n|${encoder.encode(text).length}:${text}`,
+      JSON.stringify(text),
+    );
+  }
+});
+
+Deno.test("agent keys stay right when the session changes between calls", () => {
+  assert.equal(agentIdempotencyKey("sé", 3, "ev"), "forge-agent:v1|3:sé|3|2:ev");
+  assert.equal(agentIdempotencyKey("other", 4, "ev"), "forge-agent:v1|5:other|4|2:ev");
+  assert.equal(agentIdempotencyKey("sé", 5, "日"), "forge-agent:v1|3:sé|5|3:日");
+});
