@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { CxdbClient } from "./client.ts";
 import { CxdbError, ServerError } from "./errors.ts";
-import { encodeFrame, encodeResponse, FrameParser, MsgType } from "../protocol/wire.ts";
+import { blake3Bytes } from "@forge/turnstore";
+import {
+  encodeAppend,
+  encodeFrame,
+  encodeResponse,
+  FrameParser,
+  MsgType,
+} from "../protocol/wire.ts";
 import { startPeer } from "../testing/peer.ts";
 
 const te = new TextEncoder();
@@ -310,5 +317,52 @@ Deno.test("a server that keeps closing connections without answering makes reque
   } finally {
     await client.close();
     await server.close();
+  }
+});
+
+Deno.test("an APPEND_TURN sent raw through request() answers with its payload bytes, appendTurn with the decoded answer", async () => {
+  const peer = await startPeer();
+  const client = new CxdbClient({ port: peer.port });
+  try {
+    const ctx = await client.createContext();
+    const payload = new Uint8Array([0x91, 0x01]);
+    const decoded = await client.appendTurn({
+      contextId: ctx.contextId,
+      typeId: "t.raw",
+      typeVersion: 1,
+      payload,
+    });
+    assert.equal(decoded.depth, 0);
+    const { flags, payload: body } = encodeAppend({
+      contextId: ctx.contextId,
+      parentTurnId: "0",
+      typeId: "t.raw",
+      typeVersion: 1,
+      encoding: 1,
+      compression: 0,
+      uncompressedLength: payload.length,
+      contentHash: blake3Bytes(payload),
+      payload,
+    });
+    const raw = await client.request(MsgType.APPEND_TURN, flags, body, "raw append");
+    assert.ok(raw instanceof Uint8Array);
+    assert.equal(raw.length, 52, "context, turn, depth, hash");
+    const answers = [
+      decoded,
+      ...await Promise.all([1, 2, 3].map((i) =>
+        client.appendTurn({
+          contextId: ctx.contextId,
+          typeId: "t.raw",
+          typeVersion: 1,
+          payload: new Uint8Array([0x91, i + 1]),
+        })
+      )),
+    ];
+    // Answers decoded straight from the read buffer stay intact after later reads.
+    assert.deepEqual(answers.map((a) => a.depth).sort(), [0, 2, 3, 4]);
+    assert.equal(new Set(answers.map((a) => a.turnId)).size, 4);
+  } finally {
+    await client.close();
+    await peer.close();
   }
 });

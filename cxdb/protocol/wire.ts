@@ -596,8 +596,12 @@ export class FrameParser {
     this.#end += chunk.length;
   }
 
-  /** The next whole frame, or undefined when more bytes are needed. */
-  next(): { header: FrameHeader; payload: Uint8Array } | undefined {
+  /**
+   * The next whole frame, or undefined when more bytes are needed. With
+   * `copy` false the payload is a view that is valid only until the next
+   * {@link FrameParser.push} (for callers that decode it at once).
+   */
+  next(copy = true): { header: FrameHeader; payload: Uint8Array } | undefined {
     if (this.#end - this.#start < HEADER_BYTES) return undefined;
     const header = decodeHeader(this.#buf, this.#start);
     if (header.length > MAX_FRAME_BYTES) {
@@ -607,7 +611,10 @@ export class FrameParser {
     }
     const total = HEADER_BYTES + header.length;
     if (this.#end - this.#start < total) return undefined;
-    const payload = this.#buf.slice(this.#start + HEADER_BYTES, this.#start + total);
+    const from = this.#start + HEADER_BYTES;
+    const payload = copy
+      ? this.#buf.slice(from, this.#start + total)
+      : this.#buf.subarray(from, this.#start + total);
     this.#start += total;
     if (this.#start === this.#end) this.#start = this.#end = 0;
     return { header, payload };
