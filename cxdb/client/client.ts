@@ -139,8 +139,8 @@ type AppendIdentity = Pick<
 class Pending {
   sent = false;
   settled = false;
-  /** Highest turn id this client had seen when the request was sent. */
-  watermark = 0n;
+  /** Highest turn id this client had seen when the request was sent (decimal; parsed only to recover). */
+  watermark = "0";
   /** performance.now() after which the request times out. */
   deadline = Infinity;
   timeoutMs = 0;
@@ -209,7 +209,6 @@ export class CxdbClient {
   #closed = false;
   #backoffTimer: ReturnType<typeof setTimeout> | undefined;
   #backoffWake: (() => void) | undefined;
-  #maxTurnSeen = 0n;
   #maxTurnText = "0";
   #claimed = new Set<string>();
   #recoveries = new Set<Promise<void>>();
@@ -244,7 +243,7 @@ export class CxdbClient {
 
   /** The highest turn id any answer has shown this client. */
   get maxTurnIdSeen(): string {
-    return this.#maxTurnSeen.toString();
+    return this.#maxTurnText;
   }
 
   /** Opens the connection now instead of on the first request. */
@@ -619,7 +618,6 @@ export class CxdbClient {
     const max = this.#maxTurnText;
     if (turnId.length > max.length || (turnId.length === max.length && turnId > max)) {
       this.#maxTurnText = turnId;
-      this.#maxTurnSeen = BigInt(turnId);
     }
   }
 
@@ -657,7 +655,7 @@ export class CxdbClient {
       const p = this.#queue[batch.length];
       if (p.isolated && (this.#inflight.size > 0 || batch.length > 0)) break;
       p.sent = true;
-      p.watermark = this.#maxTurnSeen;
+      p.watermark = this.#maxTurnText;
       this.#inflight.set(p.id, p);
       batch.push(p);
       total += p.frame.length;
@@ -926,6 +924,7 @@ export class CxdbClient {
    */
   async #recover(p: Pending): Promise<void> {
     const a = p.append!;
+    const watermark = BigInt(p.watermark);
     const contentHash = typeof a.contentHash === "string" ? a.contentHash : hexOf(a.contentHash);
     try {
       let limit = 64;
@@ -947,7 +946,7 @@ export class CxdbClient {
         if (p.settled) return;
         const turns = decodeTurns(answer, false);
         const match = turns.find((t) =>
-          BigInt(t.turnId) > p.watermark && !this.#claimed.has(t.turnId) &&
+          BigInt(t.turnId) > watermark && !this.#claimed.has(t.turnId) &&
           t.typeId === a.typeId && t.typeVersion === a.typeVersion &&
           t.contentHash === contentHash &&
           (a.parentTurnId === "0" || t.parentTurnId === a.parentTurnId)
@@ -965,7 +964,7 @@ export class CxdbClient {
           return;
         }
         const reachedWatermark = turns.length < limit ||
-          (turns.length > 0 && BigInt(turns[0].turnId) <= p.watermark);
+          (turns.length > 0 && BigInt(turns[0].turnId) <= watermark);
         if (reachedWatermark || limit >= 65_536) break;
         limit *= 4;
       }

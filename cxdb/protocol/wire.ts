@@ -579,6 +579,8 @@ export const encodeResponse = {
 /** Splits a byte stream into frames; feed it chunks, take whole frames out. */
 export class FrameParser {
   #buf = new Uint8Array(0);
+  /** Over `#buf`, made once per buffer rather than once per frame. */
+  #view = new DataView(this.#buf.buffer);
   #start = 0;
   #end = 0;
 
@@ -589,6 +591,7 @@ export class FrameParser {
       const next = new Uint8Array(Math.max(this.#buf.length * 2, live + chunk.length, 65536));
       next.set(this.#buf.subarray(this.#start, this.#end));
       this.#buf = next;
+      this.#view = new DataView(next.buffer);
       this.#start = 0;
       this.#end = live;
     }
@@ -603,7 +606,14 @@ export class FrameParser {
    */
   next(copy = true): { header: FrameHeader; payload: Uint8Array } | undefined {
     if (this.#end - this.#start < HEADER_BYTES) return undefined;
-    const header = decodeHeader(this.#buf, this.#start);
+    const v = this.#view;
+    const at = this.#start;
+    const header: FrameHeader = {
+      length: v.getUint32(at, true),
+      msgType: v.getUint16(at + 4, true),
+      flags: v.getUint16(at + 6, true),
+      reqId: v.getBigUint64(at + 8, true),
+    };
     if (header.length > MAX_FRAME_BYTES) {
       throw new WireError(
         `frame of ${header.length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`,
