@@ -320,7 +320,13 @@ export class RootIndex {
 const KEY_HEADER = 32;
 const KEY_SLOT = 16;
 const KEY_MAGIC = 0x5359454b; // "KEYS"
-const INITIAL_KEY_SLOTS = 1024;
+/** Smallest table a valid file may hold (older stores began at this size). */
+const MIN_KEY_SLOTS = 1024;
+/**
+ * A new table's size (128 KiB): room for 4096 keys before the first
+ * doubling, whose fsync would stall the writer in a young store.
+ */
+const INITIAL_KEY_SLOTS = 8192;
 
 /** The 64-bit fingerprint of an idempotency key in a context, never zero. */
 export function keyFingerprint(contextId: number, key: string): [number, number] {
@@ -388,7 +394,7 @@ export class KeyIndex {
       const view = new DataView(header.buffer);
       const capacity = view.getUint32(4, true);
       const count = view.getUint32(8, true);
-      const valid = view.getUint32(0, true) === KEY_MAGIC && capacity >= INITIAL_KEY_SLOTS &&
+      const valid = view.getUint32(0, true) === KEY_MAGIC && capacity >= MIN_KEY_SLOTS &&
         (capacity & (capacity - 1)) === 0 && count <= capacity / 2 &&
         file.statSync().size === KEY_HEADER + capacity * KEY_SLOT;
       if (valid) return { index: new KeyIndex(path, file, capacity, count), fresh: false };

@@ -94,13 +94,13 @@ Deno.test("the key table grows past its first size, keeps every key and survives
     const path = `${dir}/keys.idx`;
     let { index, fresh } = KeyIndex.open(path);
     assert.equal(fresh, true);
-    const n = 3000; // more than half of the initial 1024 slots, twice over
+    const n = 9000; // more than half of the initial 8192 slots, twice over
     for (let i = 1; i <= n; i++) index.insert(keyFingerprint(1, `k${i}`), i);
     index.insert(keyFingerprint(1, "k1"), 1); // again: harmless
     index.close();
     ({ index, fresh } = KeyIndex.open(path));
     assert.equal(fresh, false);
-    for (const i of [1, 2, 500, 1024, 2999, 3000]) {
+    for (const i of [1, 2, 500, 1024, 4097, 8999, 9000]) {
       assert.deepEqual([...index.candidates(keyFingerprint(1, `k${i}`))], [i]);
     }
     assert.deepEqual([...index.candidates(keyFingerprint(2, "k1"))], [], "keys are per context");
