@@ -318,8 +318,10 @@ export class SessionRecorder {
     while (this.#pending.length > 0 && this.#inflight.length < this.#window) {
       const next = this.#pending[0];
       const alone = next.payload.length >= PIPELINE_MAX_PAYLOAD;
-      // A big payload waits for the writes before it, and the writes after it wait for it.
-      if (this.#inflight.some((w) => w.payload.length >= PIPELINE_MAX_PAYLOAD)) return;
+      // A big payload waits for the writes before it, and the writes after it wait for it
+      // (so a big write in flight is the only one, and looking at the first suffices).
+      const first = this.#inflight[0];
+      if (first && first.payload.length >= PIPELINE_MAX_PAYLOAD) return;
       if (alone && this.#inflight.length > 0) return;
       this.#pending.shift();
       if (this.#failure) {

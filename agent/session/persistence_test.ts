@@ -204,3 +204,33 @@ Deno.test("write-behind: enqueue does not wait, and settle reports a failure in 
   await assert.rejects(() => rec.settle(), PersistenceError);
   assert.ok(rec.failure instanceof PersistenceError);
 });
+
+Deno.test("a payload of 32 KiB or more is written alone, and the chain keeps call order", async () => {
+  const big = "x".repeat(40 * 1024);
+  const events: string[] = [];
+  let inflight = 0;
+  class SlowStore extends MemoryStore {
+    override async appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
+      const size = input.payload.length >= 32 * 1024 ? "big" : "small";
+      events.push(`issue ${size} with ${inflight} in flight`);
+      inflight++;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      try {
+        return await super.appendTurn(input);
+      } finally {
+        inflight--;
+      }
+    }
+  }
+  const store = new SlowStore();
+  const rec = new SessionRecorder({ store, mode: "required", sessionId: "s", pipelineWindow: 64 });
+  await rec.open();
+  const texts = ["a", "b", big, "c", "d"];
+  for (const content of texts) rec.enqueue(UserTurn, "user", { at: 1, content });
+  await rec.settle();
+  const bigAt = events.indexOf("issue big with 0 in flight");
+  assert.ok(bigAt > 0, `the big write waits for the ones before it: ${events.join("; ")}`);
+  assert.match(events[bigAt + 1], /^issue small with 0 in flight$/, "the next waits for it");
+  const turns = await store.listTurns(rec.contextId!);
+  assert.deepEqual(turns.map((t) => UserTurn.decode(t.payload).content), texts);
+});
