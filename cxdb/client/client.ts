@@ -179,8 +179,12 @@ const SWEEP_MS = 10;
  * With this many requests waiting, they go out at once instead of at the end
  * of the tick: the server starts on them while later callers are still
  * encoding, instead of client and server taking turns with whole batches.
+ * Measured with 64 in flight (in-process A/B, medians of 5 rounds over four
+ * runs): 32 beat 8, 16, 24, 48 and "grow with what is in flight"; any early
+ * flush beat none. Writes are costly here (each wakes the server), so
+ * fewer, larger ones win once the server has something to work on.
  */
-const FLUSH_EVERY = 8;
+const FLUSH_EVERY = 32;
 
 /** A pipelined, reconnecting CXDB binary-protocol client. */
 export class CxdbClient {
