@@ -328,9 +328,11 @@ const MIN_KEY_SLOTS = 1024;
  */
 const INITIAL_KEY_SLOTS = 8192;
 
+const keyEncoder = new TextEncoder();
+
 /** The 64-bit fingerprint of an idempotency key in a context, never zero. */
 export function keyFingerprint(contextId: number, key: string): [number, number] {
-  const digest = blake3Bytes(new TextEncoder().encode(`${contextId}\n${key}`));
+  const digest = blake3Bytes(keyEncoder.encode(`${contextId}\n${key}`));
   const view = new DataView(digest.buffer, digest.byteOffset, 8);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
