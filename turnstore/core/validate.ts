@@ -24,6 +24,12 @@ export const MAX_IDEMPOTENCY_KEY_BYTES = 1024;
 
 const encoder = new TextEncoder();
 
+/** True when `text` is longer than `max` UTF-8 bytes; skips encoding when it cannot be. */
+function utf8Over(text: string, max: number): boolean {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so short strings need no encoding.
+  return text.length * 3 > max && encoder.encode(text).length > max;
+}
+
 /** An append request whose every field has been checked. */
 export interface ValidAppend {
   /** The context. */
@@ -57,7 +63,7 @@ export function validateAppend(input: AppendTurnInput): ValidAppend {
       `typeId must be a non-empty string (context ${contextId}), got ${describe(typeId)}`,
     );
   }
-  if (encoder.encode(typeId).length > MAX_TYPE_ID_BYTES || hasControlChars(typeId)) {
+  if (utf8Over(typeId, MAX_TYPE_ID_BYTES) || hasControlChars(typeId)) {
     throw new InvalidInputError(
       `typeId ${
         describe(typeId)
@@ -91,7 +97,7 @@ export function validateAppend(input: AppendTurnInput): ValidAppend {
         }`,
       );
     }
-    if (encoder.encode(idempotencyKey).length > MAX_IDEMPOTENCY_KEY_BYTES) {
+    if (utf8Over(idempotencyKey, MAX_IDEMPOTENCY_KEY_BYTES)) {
       throw new InvalidInputError(
         `idempotencyKey is longer than ${MAX_IDEMPOTENCY_KEY_BYTES} bytes (context ${contextId})`,
       );
