@@ -368,28 +368,37 @@ export class KeyIndex {
   #dirty = new Map<number, Uint8Array>();
   /** Whether the count in the file's header is behind. */
   #countDirty = false;
+  readonly #mirrorSlots: number;
 
   private constructor(
     readonly path: string,
     file: Deno.FsFile,
     capacity: number,
     count: number,
-    mirror?: Uint8Array,
+    mirrorSlots: number,
+    fresh?: Uint8Array,
   ) {
     this.#file = file;
     this.#capacity = capacity;
     this.#count = count;
-    this.#mirror = mirror ?? KeyIndex.#load(file, capacity);
+    this.#mirrorSlots = mirrorSlots;
+    this.#mirror = capacity > mirrorSlots ? undefined : fresh ?? KeyIndex.#load(file, capacity);
   }
 
   static #load(file: Deno.FsFile, capacity: number): Uint8Array | undefined {
-    if (capacity > KEY_MIRROR_SLOTS) return undefined;
     const bytes = readAt(file, 0, KEY_HEADER + capacity * KEY_SLOT);
     return bytes.length === KEY_HEADER + capacity * KEY_SLOT ? bytes : undefined;
   }
 
-  /** Opens `path`; an absent or unreadable table comes back empty with `fresh` set. */
-  static open(path: string): { index: KeyIndex; fresh: boolean } {
+  /**
+   * Opens `path`; an absent or unreadable table comes back empty with `fresh`
+   * set. Tables up to `mirrorSlots` slots are held in memory (tests lower it
+   * to exercise probing in the file).
+   */
+  static open(
+    path: string,
+    mirrorSlots: number = KEY_MIRROR_SLOTS,
+  ): { index: KeyIndex; fresh: boolean } {
     const file = Deno.openSync(path, { read: true, write: true, create: true });
     const header = readAt(file, 0, KEY_HEADER);
     if (header.length === KEY_HEADER) {
@@ -399,12 +408,17 @@ export class KeyIndex {
       const valid = view.getUint32(0, true) === KEY_MAGIC && capacity >= MIN_KEY_SLOTS &&
         (capacity & (capacity - 1)) === 0 && count <= capacity / 2 &&
         file.statSync().size === KEY_HEADER + capacity * KEY_SLOT;
-      if (valid) return { index: new KeyIndex(path, file, capacity, count), fresh: false };
+      if (valid) {
+        return { index: new KeyIndex(path, file, capacity, count, mirrorSlots), fresh: false };
+      }
     }
     file.truncateSync(0);
     const table = tableBytes(INITIAL_KEY_SLOTS, 0);
     writeAt(file, 0, table);
-    return { index: new KeyIndex(path, file, INITIAL_KEY_SLOTS, 0, table), fresh: true };
+    return {
+      index: new KeyIndex(path, file, INITIAL_KEY_SLOTS, 0, mirrorSlots, table),
+      fresh: true,
+    };
   }
 
   /** The open file (for syncing; call {@link flush} first). */
@@ -510,7 +524,7 @@ export class KeyIndex {
     this.#file.close();
     this.#file = file;
     this.#capacity = capacity;
-    this.#mirror = capacity <= KEY_MIRROR_SLOTS ? table : undefined;
+    this.#mirror = capacity <= this.#mirrorSlots ? table : undefined;
   }
 
   /** Writes held-back inserts and closes the file. */

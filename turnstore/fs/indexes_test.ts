@@ -88,27 +88,29 @@ Deno.test("turn and context slots round-trip and absent slots read as undefined"
   }
 });
 
-Deno.test("the key table grows past its first size, keeps every key and survives reopen", async () => {
-  const dir = await tempDir();
-  try {
-    const path = `${dir}/keys.idx`;
-    let { index, fresh } = KeyIndex.open(path);
-    assert.equal(fresh, true);
-    const n = 9000; // more than half of the initial 8192 slots, twice over
-    for (let i = 1; i <= n; i++) index.insert(keyFingerprint(1, `k${i}`), i);
-    index.insert(keyFingerprint(1, "k1"), 1); // again: harmless
-    index.close();
-    ({ index, fresh } = KeyIndex.open(path));
-    assert.equal(fresh, false);
-    for (const i of [1, 2, 500, 1024, 4097, 8999, 9000]) {
-      assert.deepEqual([...index.candidates(keyFingerprint(1, `k${i}`))], [i]);
+for (const [where, mirrorSlots] of [["in memory", undefined], ["in the file", 0]] as const) {
+  Deno.test(`the key table grows past its first size, keeps every key and survives reopen (probed ${where})`, async () => {
+    const dir = await tempDir();
+    try {
+      const path = `${dir}/keys.idx`;
+      let { index, fresh } = KeyIndex.open(path, mirrorSlots);
+      assert.equal(fresh, true);
+      const n = 9000; // more than half of the initial 8192 slots, twice over
+      for (let i = 1; i <= n; i++) index.insert(keyFingerprint(1, `k${i}`), i);
+      index.insert(keyFingerprint(1, "k1"), 1); // again: harmless
+      index.close();
+      ({ index, fresh } = KeyIndex.open(path, mirrorSlots));
+      assert.equal(fresh, false);
+      for (const i of [1, 2, 500, 1024, 4097, 8999, 9000]) {
+        assert.deepEqual([...index.candidates(keyFingerprint(1, `k${i}`))], [i]);
+      }
+      assert.deepEqual([...index.candidates(keyFingerprint(2, "k1"))], [], "keys are per context");
+      index.close();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-    assert.deepEqual([...index.candidates(keyFingerprint(2, "k1"))], [], "keys are per context");
-    index.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  });
+}
 
 Deno.test("a damaged key table is reported fresh, so the store rebuilds it", async () => {
   const dir = await tempDir();
