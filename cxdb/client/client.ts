@@ -18,6 +18,7 @@ import { blake3Bytes } from "@forge/turnstore";
 import {
   appendPayloadBytes,
   type AppendRequest,
+  concatBytes,
   decodeAppended,
   decodeAttachFs,
   decodeBlob,
@@ -684,7 +685,7 @@ export class CxdbClient {
       conn,
       adjacent
         ? new Uint8Array(first.buffer, first.byteOffset, total)
-        : concat(batch.map((p) => p.frame)),
+        : concatBytes(batch.map((p) => p.frame)),
     );
   }
 
@@ -715,7 +716,7 @@ export class CxdbClient {
         while (state.backlog.length > 0) {
           const parts = state.backlog;
           state.backlog = [];
-          await writeAll(conn, parts.length === 1 ? parts[0] : concat(parts));
+          await writeAll(conn, parts.length === 1 ? parts[0] : concatBytes(parts));
         }
       } catch (error) {
         state.backlog = [];
@@ -981,18 +982,6 @@ export class CxdbClient {
       this.#fail(p, error as Error);
     }
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {

@@ -14,6 +14,7 @@
 import { encode } from "@msgpack/msgpack";
 import { fromHex, toHex } from "@forge/turnstore";
 import { decodeMsgpack } from "@forge/turnstore";
+import { concatBytes } from "../protocol/wire.ts";
 
 /** Entry kinds. */
 export const EntryKind = { file: 0, dir: 1, symlink: 2 } as const;
@@ -73,15 +74,7 @@ export function encodeTree(entries: readonly TreeEntry[]): Uint8Array {
     o += 36;
     parts.push(fixed.subarray(0, o));
   }
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Decodes a tree; accepts integer or digit-string keys. Throws TypeError on malformed bytes. */

@@ -199,6 +199,19 @@ export function hexOf(bytes: Uint8Array): string {
   return hex(bytes);
 }
 
+/** The bytes of `parts`, one after the other, in one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 function hex(bytes: Uint8Array): string {
   let out = "";
   for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
