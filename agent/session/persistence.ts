@@ -100,6 +100,11 @@ const ORDERED_BACKENDS: ReadonlySet<string> = new Set(["memory", "kv", "fs"]);
 /** Payloads at least this big are written alone (a backend may store them in steps). */
 const PIPELINE_MAX_PAYLOAD = 32 * 1024;
 
+/**
+ * One queued write. `waiter` is the caller's promise for {@link SessionRecorder.append};
+ * a write-behind record ({@link SessionRecorder.enqueue}) has none, so queuing it
+ * allocates no promise or closures: its failure goes straight to the recorder.
+ */
 interface PipelinedWrite {
   readonly event: string;
   readonly typeId: string;
@@ -107,6 +112,13 @@ interface PipelinedWrite {
   readonly payload: Uint8Array;
   readonly idempotencyKey: string;
   attempt?: Promise<AppendedTurn>;
+  readonly waiter?: Waiter;
+}
+
+/** What a queued write needs of its record type. */
+type RecordType = Pick<RecordCodec<never>, "typeId" | "version">;
+
+interface Waiter {
   readonly resolve: (turn: AppendedTurn | undefined) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -236,19 +248,39 @@ export class SessionRecorder {
     const idempotencyKey = agentIdempotencyKey(this.#sessionId, sequenceNo, event);
     if (this.#window > 1) {
       return new Promise((resolve, reject) => {
-        this.#pending.push({
-          event,
-          typeId: type.typeId,
-          typeVersion: type.version,
-          payload,
-          idempotencyKey,
-          resolve,
-          reject,
-        });
-        this.#issue();
-        this.#driving ??= this.#drive();
+        this.#push(type, event, payload, idempotencyKey, { resolve, reject });
       });
     }
+    return this.#appendOneByOne(type, event, payload, idempotencyKey);
+  }
+
+  /** Queues one encoded write for the pipeline and starts the driver if idle. */
+  #push(
+    type: RecordType,
+    event: string,
+    payload: Uint8Array,
+    idempotencyKey: string,
+    waiter: Waiter | undefined,
+  ): void {
+    this.#pending.push({
+      event,
+      typeId: type.typeId,
+      typeVersion: type.version,
+      payload,
+      idempotencyKey,
+      waiter,
+    });
+    this.#issue();
+    this.#driving ??= this.#drive();
+  }
+
+  /** Window 1: each write names its parent and waits for the one before. */
+  #appendOneByOne(
+    type: RecordType,
+    event: string,
+    payload: Uint8Array,
+    idempotencyKey: string,
+  ): Promise<AppendedTurn | undefined> {
     return this.#enqueue(async () => {
       if (this.#failure) throw this.#failure;
       const contextId = await this.#ensureContext();
@@ -278,13 +310,35 @@ export class SessionRecorder {
     fields: RecordFields<V>,
   ): void {
     if (!this.#store) return;
-    this.append(type, event, fields).catch((error) => {
-      this.#failure ??= error instanceof PersistenceError
-        ? error
-        : new PersistenceError(event, String((error as Error)?.message ?? error), {
-          cause: error,
-        });
-    });
+    if (this.#window === 1) {
+      this.append(type, event, fields).catch((error) => this.#noteFailure(event, error));
+      return;
+    }
+    // The same steps as append, minus the caller's promise: nobody waits for this one.
+    const sequenceNo = ++this.#sequence;
+    const payload = type.encode({ ...fields, sessionId: this.#sessionId, sequenceNo } as V);
+    const idempotencyKey = agentIdempotencyKey(this.#sessionId, sequenceNo, event);
+    this.#push(type, event, payload, idempotencyKey, undefined);
+  }
+
+  /** Keeps the first failure of a write-behind record, for throwIfFailed and settle. */
+  #noteFailure(event: string, error: unknown): void {
+    this.#failure ??= error instanceof PersistenceError
+      ? error
+      : new PersistenceError(event, String((error as Error)?.message ?? error), {
+        cause: error,
+      });
+  }
+
+  /** Settles a finished write: its caller's promise, or nothing for write-behind. */
+  #resolve(write: PipelinedWrite, turn: AppendedTurn | undefined): void {
+    write.waiter?.resolve(turn);
+  }
+
+  /** Fails a write: its caller's promise, or the recorder's failure for write-behind. */
+  #reject(write: PipelinedWrite, error: unknown): void {
+    if (write.waiter) write.waiter.reject(error);
+    else this.#noteFailure(write.event, error);
   }
 
   /** The first failed write in mode `required`, if any. */
@@ -325,7 +379,7 @@ export class SessionRecorder {
       if (alone && this.#inflight.length > 0) return;
       this.#pending.shift();
       if (this.#failure) {
-        next.reject(this.#failure);
+        this.#reject(next, this.#failure);
         continue;
       }
       next.attempt = this.#store!.appendTurn({
@@ -352,8 +406,8 @@ export class SessionRecorder {
         if (this.#contextId === undefined) {
           // best_effort without a context: nothing can be stored; each write was warned.
           for (const w of this.#pending.splice(0)) {
-            if (this.#failure) w.reject(this.#failure);
-            else w.resolve(undefined);
+            if (this.#failure) this.#reject(w, this.#failure);
+            else this.#resolve(w, undefined);
           }
           return;
         }
@@ -366,7 +420,7 @@ export class SessionRecorder {
         } catch (error) {
           turn = await this.#recover(oldest, error).catch((error) => {
             this.#inflight.shift();
-            oldest.reject(error);
+            this.#reject(oldest, error);
             return null;
           });
           if (turn === null) continue;
@@ -381,13 +435,13 @@ export class SessionRecorder {
           );
           if (this.#mode === "required") {
             this.#failure ??= error;
-            oldest.reject(error);
+            this.#reject(oldest, error);
             continue;
           }
           this.#onWarning(error.message, error);
         }
         if (turn) this.#head = turn.turnId;
-        oldest.resolve(turn);
+        this.#resolve(oldest, turn);
       }
     } finally {
       this.#driving = undefined;

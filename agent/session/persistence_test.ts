@@ -234,3 +234,59 @@ Deno.test("a payload of 32 KiB or more is written alone, and the chain keeps cal
   const turns = await store.listTurns(rec.contextId!);
   assert.deepEqual(turns.map((t) => UserTurn.decode(t.payload).content), texts);
 });
+
+for (const pipelineWindow of [1, 64]) {
+  const label = ` (pipeline window ${pipelineWindow})`;
+
+  Deno.test(`write-behind in mode required: the first failure is kept, named, and refuses later records${label}`, async () => {
+    const store = new FlakyStore();
+    const rec = new SessionRecorder({
+      store,
+      mode: "required",
+      sessionId: "s",
+      retry: fast,
+      pipelineWindow,
+    });
+    await rec.open();
+    rec.enqueue(UserTurn, "user", { at: 1, content: "kept" });
+    await rec.settle();
+    store.failAll = true;
+    rec.enqueue(SystemTurn, "system", { at: 2, content: "lost" });
+    rec.enqueue(UserTurn, "user", { at: 3, content: "refused" });
+    const error = await rec.settle().catch((e) => e);
+    assert.ok(error instanceof PersistenceError);
+    assert.equal(error.event, "system", "the first failed record is the one reported");
+    assert.equal(rec.failure, error);
+    store.failAll = false;
+    const turns = await store.listTurns(rec.contextId!);
+    assert.deepEqual(turns.map((t) => agentCatalog.decode(t)?.value.content), ["kept"]);
+  });
+
+  Deno.test(`write-behind in mode best_effort: a failed record warns and later records chain on${label}`, async () => {
+    const store = new FlakyStore();
+    const warnings: string[] = [];
+    const rec = new SessionRecorder({
+      store,
+      mode: "best_effort",
+      sessionId: "s",
+      retry: fast,
+      pipelineWindow,
+      onWarning: (m) => warnings.push(m),
+    });
+    await rec.open();
+    rec.enqueue(UserTurn, "user", { at: 1, content: "a" });
+    await rec.settle();
+    store.failCalls.add(store.appendCalls + 1).add(store.appendCalls + 2).add(
+      store.appendCalls + 3,
+    );
+    rec.enqueue(UserTurn, "user", { at: 2, content: "lost" });
+    await rec.settle();
+    rec.enqueue(UserTurn, "user", { at: 3, content: "c" });
+    await rec.settle();
+    assert.equal(rec.failure, undefined);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /persisting user of session s failed/);
+    const turns = await store.listTurns(rec.contextId!);
+    assert.deepEqual(turns.map((t) => agentCatalog.decode(t)?.value.content), ["a", "c"]);
+  });
+}

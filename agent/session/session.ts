@@ -640,20 +640,19 @@ export class Session implements AsyncDisposable {
   }
 
   #persistTurn(turn: HistoryTurn, response?: LlmResponse): Promise<unknown> {
-    const r = { append: this.#write.bind(this) };
     switch (turn.kind) {
       case "user":
-        return r.append(UserTurn, "user_turn", { at: turn.at, content: turn.content });
+        return this.#write(UserTurn, "user_turn", { at: turn.at, content: turn.content });
       case "system":
-        return r.append(SystemTurn, "system_turn", { at: turn.at, content: turn.content });
+        return this.#write(SystemTurn, "system_turn", { at: turn.at, content: turn.content });
       case "steering":
-        return r.append(SteeringTurn, "steering_turn", {
+        return this.#write(SteeringTurn, "steering_turn", {
           at: turn.at,
           content: turn.content,
           source: turn.source,
         });
       case "tool_results":
-        return r.append(ToolResultsTurn, "tool_results_turn", {
+        return this.#write(ToolResultsTurn, "tool_results_turn", {
           at: turn.at,
           results: turn.results.map((res) => ({
             callId: res.toolCallId,
@@ -663,7 +662,7 @@ export class Session implements AsyncDisposable {
           })),
         });
       case "assistant":
-        return r.append(AssistantTurn, "assistant_turn", {
+        return this.#write(AssistantTurn, "assistant_turn", {
           at: turn.at,
           text: turn.text,
           toolCalls: turn.toolCalls.map((c) => ({
