@@ -138,8 +138,20 @@ export class GroupCommitAppender {
 
   /** Queues an append; its promise settles when its round commits. */
   submit(append: PendingAppend): void {
-    const ready = append.prepared instanceof Promise ? undefined : append.prepared;
-    this.#queue.push({ ...append, seq: this.#seq++, attempts: 0, ready });
+    const { req, ctx, contentHash, prepared, resolve, reject } = append;
+    const ready = prepared instanceof Promise ? undefined : prepared;
+    // Built field by field rather than spread: one object of a fixed shape per append.
+    this.#queue.push({
+      req,
+      ctx,
+      contentHash,
+      prepared,
+      resolve,
+      reject,
+      seq: this.#seq++,
+      attempts: 0,
+      ready,
+    });
     this.#kick();
   }
 

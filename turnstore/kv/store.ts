@@ -138,30 +138,35 @@ export class KvStore implements ForgeStore {
   }
 
   /** Appends one turn at the head of a context, in one atomic commit (shared with concurrent appends). */
-  async appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
-    // Not through #guard: this is the hot path, and the appender already
-    // turns KV failures into Backend errors.
-    if (this.#closed) throw new BackendError(`${this.#label} is closed (appendTurn)`);
-    const req = validateAppend(input);
-    const payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
-    const contentHash = blake3Hex(payload);
-    // Everything up to submit() runs synchronously in the call, so appends
-    // to a context are queued, and committed, in call order. Large payloads
-    // write their chunks (own commits, before the turn commit) while queued.
-    const stored = storeBytes(this.#kv, payload, this.#observer);
-    const prepared = stored instanceof Promise || req.fsRootHash !== undefined
-      ? this.#prepare(req.contextId, stored, req.fsRootHash)
-      : { bytes: stored, fsRootMissing: false };
-    return await new Promise<AppendedTurn>((resolve, reject) =>
-      this.#appender.submit({
-        req: { ...req, payload },
-        ctx: BigInt(req.contextId),
-        contentHash,
-        prepared,
-        resolve,
-        reject,
-      })
-    );
+  appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
+    // Not async, and not through #guard: this is the hot path (one promise per
+    // append, not three), and the appender already turns KV failures into
+    // Backend errors. Every throw below still becomes a rejection.
+    try {
+      if (this.#closed) throw new BackendError(`${this.#label} is closed (appendTurn)`);
+      const req = validateAppend(input);
+      const payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
+      const contentHash = blake3Hex(payload);
+      // Everything up to submit() runs synchronously in the call, so appends
+      // to a context are queued, and committed, in call order. Large payloads
+      // write their chunks (own commits, before the turn commit) while queued.
+      const stored = storeBytes(this.#kv, payload, this.#observer);
+      const prepared = stored instanceof Promise || req.fsRootHash !== undefined
+        ? this.#prepare(req.contextId, stored, req.fsRootHash)
+        : { bytes: stored, fsRootMissing: false };
+      return new Promise<AppendedTurn>((resolve, reject) =>
+        this.#appender.submit({
+          req: { ...req, payload },
+          ctx: BigInt(req.contextId),
+          contentHash,
+          prepared,
+          resolve,
+          reject,
+        })
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async #prepare(
