@@ -53,6 +53,7 @@ import {
   foreignParent,
   replayIdempotent,
   staleParent,
+  unknownBase,
 } from "@forge/turnstore/backend";
 import { type RegistryBundle, RegistryIndex, validateBundleShape } from "@forge/turnstore";
 import { CxdbClient, type CxdbClientOptions } from "../client/client.ts";
@@ -125,7 +126,7 @@ export class CxdbStore implements ForgeStore {
   /** Runs a client call, mapping a dropped connection to NotFound of `missing`. */
   async #call<T>(
     fn: () => Promise<T>,
-    missing?: { resource: NotFoundResource; id: string; detail?: string },
+    missing?: { resource: NotFoundResource; id: string; base?: boolean },
   ): Promise<T> {
     try {
       return await fn();
@@ -136,24 +137,25 @@ export class CxdbStore implements ForgeStore {
 
   #map(
     error: unknown,
-    missing?: { resource: NotFoundResource; id: string; detail?: string },
+    missing?: { resource: NotFoundResource; id: string; base?: boolean },
   ): Error {
     if (error instanceof TurnStoreError) return error;
     if (error instanceof CxdbError) {
       if (error.code === "Closed") {
         return new BackendError("cxdb store is closed", { cause: error });
       }
-      if (error.code === "ConnectionDropped" && missing) {
-        return new NotFoundError(
-          missing.resource,
-          missing.id,
-          `${
-            missing.detail ? `${missing.detail}; ` : ""
-          }the CXDB server closed the connection on ${error.operation}`,
-        );
-      }
-      if (error instanceof HttpError && error.status === 404 && missing) {
-        return new NotFoundError(missing.resource, missing.id, error.message);
+      // The contract's words first, as every backend says them; then how
+      // CXDB told us (the operation it dropped the connection on, or a 404).
+      if (
+        missing &&
+        (error.code === "ConnectionDropped" || (error instanceof HttpError && error.status === 404))
+      ) {
+        const how = error instanceof HttpError
+          ? error.message
+          : `the CXDB server closed the connection on ${error.operation}`;
+        return missing.base
+          ? unknownBase(missing.id, how, { cause: error })
+          : new NotFoundError(missing.resource, missing.id, how, { cause: error });
       }
       return new BackendError(`CXDB at ${this.client.address}: ${error.message}`, { cause: error });
     }
@@ -274,14 +276,10 @@ export class CxdbStore implements ForgeStore {
   }
 
   /** Reads one turn (with payload) through a throwaway fork: CTX_FORK(turn), GET_LAST(fork, 1). */
-  async #readByFork(
-    turnId: string,
-    label: string,
-  ): Promise<{ meta: TurnMeta; payload: Uint8Array }> {
+  async #readByFork(turnId: string): Promise<{ meta: TurnMeta; payload: Uint8Array }> {
     const fork = await this.#call(() => this.client.forkContext(turnId), {
       resource: "turn",
       id: turnId,
-      detail: label === "turnId" ? undefined : `${label} ${turnId}`,
     });
     const [t] = await this.#call(() => this.client.getLast(fork.contextId, 1, true));
     if (!t || t.turnId !== turnId) {
@@ -295,11 +293,11 @@ export class CxdbStore implements ForgeStore {
   }
 
   /** A turn's metadata: from the index, else from the server. */
-  async #meta(turnId: string, label = "turnId"): Promise<TurnMeta> {
+  async #meta(turnId: string): Promise<TurnMeta> {
     if (turnId === ROOT_TURN_ID) {
-      throw new NotFoundError("turn", turnId, "turn 0 is the empty root");
+      throw new NotFoundError("turn", turnId);
     }
-    return this.#turns.get(turnId) ?? (await this.#readByFork(turnId, label)).meta;
+    return this.#turns.get(turnId) ?? (await this.#readByFork(turnId)).meta;
   }
 
   async #inHistory(contextId: string, meta: TurnMeta): Promise<boolean> {
@@ -329,7 +327,7 @@ export class CxdbStore implements ForgeStore {
     const wire = await this.#call(() => this.client.createContext(base), {
       resource: "turn",
       id: base,
-      detail: `base turn of a new context`,
+      base: true,
     });
     return this.#noteHead(this.#head(wire));
   }
@@ -341,7 +339,7 @@ export class CxdbStore implements ForgeStore {
     const wire = await this.#call(() => this.client.forkContext(turnId), {
       resource: "turn",
       id: turnId,
-      detail: "fork base",
+      base: true,
     });
     return this.#noteHead(this.#head(wire));
   }
@@ -421,19 +419,8 @@ export class CxdbStore implements ForgeStore {
     const parentTurnId = depth === 1
       ? ROOT_TURN_ID
       : (await this.#chainAt(req.contextId, depth - 1)) ?? ROOT_TURN_ID;
-    const meta: TurnMeta = {
-      turnId: found.turnId,
-      parentTurnId,
-      depth,
-      typeId: req.typeId,
-      typeVersion: req.typeVersion,
-      contentHash,
-      contextId: req.contextId,
-    };
-    this.#turns.set(meta.turnId, meta);
     return {
-      ...this.#stored(meta, req.payload.slice()),
-      contextId: req.contextId,
+      ...this.#record(req, contentHash, found.turnId, depth, parentTurnId),
       deduplicated: true,
     };
   }
@@ -496,7 +483,7 @@ export class CxdbStore implements ForgeStore {
         );
       }
       if (parent === ROOT_TURN_ID) throw staleParent(req.contextId, parent, head.headTurnId);
-      const meta = await this.#meta(parent, "parentTurnId");
+      const meta = await this.#meta(parent);
       throw (await this.#inHistory(req.contextId, meta))
         ? staleParent(req.contextId, parent, head.headTurnId)
         : foreignParent(req.contextId, parent);
@@ -522,7 +509,7 @@ export class CxdbStore implements ForgeStore {
     }).then(
       (answer) => this.#appended(req, contentHash, parent, answer),
       (error) => {
-        throw this.#map(error, { resource: "context", id: req.contextId, detail: "append" });
+        throw this.#map(error, { resource: "context", id: req.contextId });
       },
     );
   }
@@ -602,7 +589,7 @@ export class CxdbStore implements ForgeStore {
       return [];
     }
     await this.#getHead(contextId);
-    const before = await this.#meta(beforeTurnId, "beforeTurnId");
+    const before = await this.#meta(beforeTurnId);
     if (!(await this.#inHistory(contextId, before))) throw foreignCursor(contextId, beforeTurnId);
     if (before.parentTurnId === ROOT_TURN_ID) return [];
     if (this.http) {
@@ -645,7 +632,7 @@ export class CxdbStore implements ForgeStore {
     this.#open();
     requireId("turnId", turnId);
     if (turnId === ROOT_TURN_ID) {
-      throw new NotFoundError("turn", turnId, "turn 0 is the empty root");
+      throw new NotFoundError("turn", turnId);
     }
     const meta = this.#turns.get(turnId);
     if (meta) {
@@ -671,7 +658,7 @@ export class CxdbStore implements ForgeStore {
         if (t?.turn_id === turnId) return this.#fromHttp(meta.contextId, t);
       }
     }
-    const { meta: m, payload } = await this.#readByFork(turnId, "turnId");
+    const { meta: m, payload } = await this.#readByFork(turnId);
     return this.#stored(m, payload);
   }
 

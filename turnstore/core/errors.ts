@@ -36,9 +36,12 @@ export class NotFoundError extends TurnStoreError {
   /** The id or hash that was looked up. */
   readonly id: string;
 
-  /** Creates a NotFound error for `resource` `id`; `detail` adds context. */
-  constructor(resource: NotFoundResource, id: string, detail?: string) {
-    super("NotFound", `${resource} ${id} not found${detail ? `: ${detail}` : ""}`);
+  /**
+   * Creates a NotFound error for `resource` `id`; `detail` adds context, and
+   * `options.cause` can carry how the backend found out (a dropped connection).
+   */
+  constructor(resource: NotFoundResource, id: string, detail?: string, options?: ErrorOptions) {
+    super("NotFound", `${resource} ${id} not found${detail ? `: ${detail}` : ""}`, options);
     this.resource = resource;
     this.id = id;
   }

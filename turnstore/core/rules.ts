@@ -71,7 +71,18 @@ export function foreignCursor(contextId: string, before: string): InvalidInputEr
   );
 }
 
-/** The NotFound thrown when a context would be forked from a turn that does not exist. */
-export function unknownBase(turnId: string): NotFoundError {
-  return new NotFoundError("turn", turnId, "it cannot be the base of a new context");
+/** Why a fork failed when its base turn does not exist. */
+export const UNKNOWN_BASE_DETAIL = "it cannot be the base of a new context";
+
+/**
+ * The NotFound thrown when a context would be forked from a turn that does
+ * not exist; `how` may add how the backend found out, after the contract's words.
+ */
+export function unknownBase(turnId: string, how?: string, options?: ErrorOptions): NotFoundError {
+  return new NotFoundError(
+    "turn",
+    turnId,
+    how ? `${UNKNOWN_BASE_DETAIL}; ${how}` : UNKNOWN_BASE_DETAIL,
+    options,
+  );
 }
