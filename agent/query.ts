@@ -324,9 +324,9 @@ export async function readSession(
           agentId: s.subagentId,
           childSessionId: s.childSessionId,
           childContextId: s.childContextId,
-          forkedFromTurnId: s.parentTurnId,
+          forkedFromTurnId: s.forkedFromTurnId,
           spawnTurnId: turn.turnId,
-          depth: s.depth,
+          depth: s.subagentDepth,
           task: s.task,
         });
         break;

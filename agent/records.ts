@@ -353,7 +353,7 @@ export interface SubagentSpawnValue {
   /** When, ms since the epoch. */
   at: number;
   /** The parent's turn the child context forks from. */
-  parentTurnId: string;
+  forkedFromTurnId: string;
   /** The child's context. */
   childContextId: string;
   /** The child's session. */
@@ -361,7 +361,7 @@ export interface SubagentSpawnValue {
   /** The id the parent's tools use for the child. */
   subagentId: string;
   /** Nesting depth, 1 for a child of a top-level session. */
-  depth: number;
+  subagentDepth: number;
   /** The task given to the child. */
   task: string;
   /** Its working directory, when scoped. */
@@ -378,11 +378,11 @@ export const SubagentSpawn: RecordCodec<SubagentSpawnValue> = typedRecord<Subage
     sessionId: f.string(1, { doc: "the parent session" }),
     sequenceNo: f.u64(4),
     at: f.unixMs(10),
-    parentTurnId: f.id(11, { doc: "the parent's turn the child context forks from" }),
+    forkedFromTurnId: f.id(11, { doc: "the parent's turn the child context forks from" }),
     childContextId: f.id(12),
     childSessionId: f.string(13),
     subagentId: f.string(14),
-    depth: f.u32(15, { doc: "1 for a child of a top-level session" }),
+    subagentDepth: f.u32(15, { doc: "1 for a child of a top-level session" }),
     task: f.string(16),
     workingDir: f.string(17).optional(),
     model: f.string(18).optional(),

@@ -111,11 +111,11 @@ Deno.test("agent records round-trip through the catalog", () => {
     sessionId: "s-1",
     sequenceNo: 9,
     at: 1,
-    parentTurnId: "12",
+    forkedFromTurnId: "12",
     childContextId: "18446744073709551615",
     childSessionId: "s-2",
     subagentId: "agent-1",
-    depth: 1,
+    subagentDepth: 1,
     task: "look around",
   };
   assert.deepEqual(SubagentSpawn.decode(SubagentSpawn.encode(spawn)), spawn);
@@ -123,4 +123,18 @@ Deno.test("agent records round-trip through the catalog", () => {
     () => ToolCallLifecycle.encode({ sessionId: "s", callId: "c", toolName: "t" } as never),
     (e) => isTurnStoreError(e, "InvalidInput") && /tool_call_lifecycle/.test(e.message),
   );
+});
+
+Deno.test("no agent record repeats what the store owns or carries an untyped field", () => {
+  // Causality is the parent edge; a payload names other contexts' turns only
+  // as explicit cross-context joins (e.g. the turn a child context forks from).
+  const owned = /^(parent_turn_id|depth|context_id|turn_id|type_id|type_version)$/;
+  for (const [typeId, entry] of Object.entries(agentBundle.types)) {
+    for (const version of Object.values(entry.versions)) {
+      for (const field of Object.values(version.fields)) {
+        assert.doesNotMatch(field.name, owned, `${typeId}.${field.name}`);
+        assert.notEqual(field.type, "any", `${typeId}.${field.name} must be typed`);
+      }
+    }
+  }
 });

@@ -159,11 +159,11 @@ export class SubagentManager {
     if (recorder.enabled && child.contextId !== undefined) {
       await recorder.append(SubagentSpawn, "subagent_spawn", {
         at: Date.now(),
-        parentTurnId: forkFromTurnId,
+        forkedFromTurnId: forkFromTurnId,
         childContextId: child.contextId,
         childSessionId: child.id,
         subagentId: agentId,
-        depth,
+        subagentDepth: depth,
         task: args.task,
         workingDir: args.working_dir,
         model: args.model,

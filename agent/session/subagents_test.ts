@@ -94,10 +94,10 @@ Deno.test("a subagent's context forks the parent's turn, and link records name b
   const close = decoded.find((d) => d.turn.typeId === "forge.link.subagent_close")!;
   assert.equal(spawn.v.sessionId, "parent-session");
   assert.equal(spawn.v.subagentId, "agent-1");
-  assert.equal(spawn.v.depth, 1);
+  assert.equal(spawn.v.subagentDepth, 1);
   assert.equal(spawn.v.task, CHILD_TASK);
   // The fork point is the parent's tool_call started record of spawn_agent.
-  const forkTurn = await store.getTurn(spawn.v.parentTurnId as string);
+  const forkTurn = await store.getTurn(spawn.v.forkedFromTurnId as string);
   const forkValue = agentCatalog.decode(forkTurn)!.value;
   assert.equal(forkTurn.typeId, "forge.agent.tool_call_lifecycle");
   assert.equal(forkValue.toolName, "spawn_agent");
