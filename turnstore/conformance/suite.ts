@@ -17,7 +17,7 @@ import type { RegistryBundle } from "../registry/bundle.ts";
 export interface ConformanceHandle {
   /** A store to test. It may hold other data, but none the suite wrote before. */
   readonly store: ForgeStore;
-  /** Closes nothing; opens the same data again (after `store.close()`). Durable backends only. */
+  /** Opens the same data again (after `store.close()`); required with `durable: true`. */
   readonly reopen?: () => Promise<ForgeStore>;
   /** Removes whatever the test left behind (temp dirs, files). */
   readonly cleanup?: () => Promise<void>;
@@ -29,6 +29,11 @@ export interface ConformanceOptions {
   readonly ignore?: boolean;
   /** Deno.test's resource and op sanitizers; default true. */
   readonly sanitize?: boolean;
+  /**
+   * The backend keeps its data across close and reopen: registers the
+   * durability test, which needs `reopen` from the handle. Default false.
+   */
+  readonly durable?: boolean;
   /** Bytes of the large-payload test; default 10 MB. */
   readonly largePayloadBytes?: number;
 }
@@ -697,8 +702,9 @@ export function defineConformanceSuite(
     await rejectsWith(store.getHead(ctx.contextId), "Backend");
   });
 
+  if (!options.durable) return; // the durability test below is for durable backends only
   test("everything survives close and reopen, and new ids never collide", async (h) => {
-    if (!h.reopen) return; // only durable backends provide reopen
+    assert.ok(h.reopen, "a durable backend's handle must provide reopen");
     let store = h.store;
     const ctx = await store.createContext();
     const key = unique("durable");

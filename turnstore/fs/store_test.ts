@@ -13,7 +13,7 @@ for (const durability of DURABILITY_MODES) {
       reopen: () => openFsStore(target),
       cleanup: () => Deno.remove(dir, { recursive: true }),
     };
-  });
+  }, { durable: true });
 }
 
 Deno.test("openTurnStore opens fs: URLs, and a bad durability is InvalidInput before anything is created", async () => {

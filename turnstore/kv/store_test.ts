@@ -14,7 +14,7 @@ defineConformanceSuite("kv (file)", async () => {
     reopen: async () => new KvStore(await Deno.openKv(path)),
     cleanup,
   };
-});
+}, { durable: true });
 
 defineConformanceSuite("kv (:memory:)", async () => ({
   store: new KvStore(await Deno.openKv(":memory:")),
@@ -23,6 +23,9 @@ defineConformanceSuite("kv (:memory:)", async () => ({
 const remoteUrl = Deno.env.get("FORGE_TEST_KV_URL");
 defineConformanceSuite(
   "kv (remote, ignored unless FORGE_TEST_KV_URL is set)",
-  async () => ({ store: new KvStore(await Deno.openKv(remoteUrl!)) }),
-  { ignore: !remoteUrl },
+  async () => ({
+    store: new KvStore(await Deno.openKv(remoteUrl!)),
+    reopen: async () => new KvStore(await Deno.openKv(remoteUrl!)),
+  }),
+  { ignore: !remoteUrl, durable: true },
 );
