@@ -32,6 +32,13 @@ import {
   type WireTurn,
 } from "../protocol/wire.ts";
 import { decompressFromWire } from "../protocol/compress.ts";
+import {
+  b64,
+  type BundleLookup,
+  bundleLookup,
+  projectPayload,
+  TypeDescriptorMissing,
+} from "./projection.ts";
 
 interface PeerTurn {
   readonly turnId: bigint;
@@ -393,87 +400,12 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
   const fail = (status: number, message: string) =>
     json(status, { error: { code: status, message } });
 
-  const render = (
-    value: unknown,
-    type: string,
-    opts: URLSearchParams,
-    bundle: BundleLookup,
-    field?: FieldLike,
-  ): unknown => {
-    if (value === null || value === undefined) return value ?? null;
-    switch (type) {
-      case "u64":
-      case "int64":
-        return opts.get("u64_format") === "number" ? Number(value) : String(value);
-      case "u8":
-      case "u32":
-      case "int32":
-        if (field?.enum && opts.get("enum_render") !== "number") {
-          const label = bundle.enums[field.enum]?.[String(value)];
-          if (label !== undefined) return label;
-        }
-        return Number(value);
-      case "unix_ms":
-      case "time_ms":
-      case "timestamp_ms":
-        return opts.get("time_render") === "unix_ms"
-          ? Number(value)
-          : new Date(Number(value)).toISOString();
-      case "bytes":
-        return value instanceof Uint8Array ? renderBytes(value, opts) : value;
-      case "ref":
-        return field?.ref ? project(value, field.ref, undefined, opts, bundle) : value;
-      case "array": {
-        if (!Array.isArray(value)) return value;
-        const items = field?.items;
-        if (typeof items === "object" && items.type === "ref" && items.ref) {
-          return value.map((v) => project(v, items.ref!, undefined, opts, bundle));
-        }
-        return value.map((v) => render(v, typeof items === "string" ? items : "any", opts, bundle));
-      }
-      default:
-        return typeof value === "bigint"
-          ? value.toString()
-          : value instanceof Uint8Array
-          ? renderBytes(value, opts)
-          : value;
-    }
-  };
-
-  function project(
-    value: unknown,
-    typeId: string,
-    version: number | undefined,
-    opts: URLSearchParams,
-    bundle: BundleLookup,
-  ): unknown {
-    const versions = bundle.types[typeId];
-    if (!versions) throw new TypeDescriptorMissing(typeId);
-    const v = version ?? Math.max(...Object.keys(versions).map(Number));
-    const fields = versions[String(v)];
-    if (!fields) throw new TypeDescriptorMissing(`${typeId} v${v}`);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-    const data: Record<string, unknown> = {};
-    for (const [tag, raw] of Object.entries(value as Record<string, unknown>)) {
-      const field = fields[tag];
-      if (field) data[field.name] = render(raw, field.type, opts, bundle, field);
-    }
-    return data;
-  }
-
-  const mergedBundle = (): BundleLookup => {
-    const out: BundleLookup = { types: {}, enums: {} };
-    for (const bytes of bundleBytes.values()) {
-      const b = JSON.parse(new TextDecoder().decode(bytes)) as RegistryBundle;
-      for (const [typeId, entry] of Object.entries(b.types)) {
-        for (const [ver, def] of Object.entries(entry.versions)) {
-          (out.types[typeId] ??= {})[ver] = def.fields;
-        }
-      }
-      Object.assign(out.enums, b.enums ?? {});
-    }
-    return out;
-  };
+  const mergedBundle = (): BundleLookup =>
+    bundleLookup(
+      [...bundleBytes.values()].map((bytes) =>
+        JSON.parse(new TextDecoder().decode(bytes)) as RegistryBundle
+      ),
+    );
 
   const turnsPage = (ctxId: string, q: URLSearchParams): Response => {
     const ctx = /^[0-9]+$/.test(ctxId) ? contexts.get(BigInt(ctxId)) : undefined;
@@ -507,7 +439,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
         };
         if (view === "typed" || view === "both") {
           o.decoded_as = { type_id: t.typeId, type_version: t.typeVersion };
-          o.data = project(decodeMsgpack(t.payload), t.typeId, t.typeVersion, q, bundle);
+          o.data = projectPayload(t.payload, t.typeId, t.typeVersion, q, bundle);
         }
         if (view === "raw" || view === "both") {
           o.content_hash_b3 = t.contentHash;
@@ -736,21 +668,6 @@ function appendInfo(payload: Uint8Array): PeerRequest["append"] {
   }
 }
 
-interface FieldLike {
-  name: string;
-  type: string;
-  enum?: string;
-  ref?: string;
-  items?: string | { type: string; ref?: string };
-}
-
-interface BundleLookup {
-  types: Record<string, Record<string, Record<string, FieldLike>>>;
-  enums: Record<string, Record<string, string>>;
-}
-
-class TypeDescriptorMissing extends Error {}
-
 interface TreeEntryJson {
   name: string;
   kind: "file" | "dir" | "symlink";
@@ -778,19 +695,4 @@ function loadTree(blobs: Map<string, Uint8Array>, hash: string): TreeEntryJson[]
       hash: toHex(h),
     };
   });
-}
-
-function renderBytes(bytes: Uint8Array, opts: URLSearchParams): unknown {
-  const mode = opts.get("bytes_render");
-  if (mode === "hex") return toHex(bytes);
-  if (mode === "len_only") return bytes.length;
-  return b64(bytes);
-}
-
-function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
 }
