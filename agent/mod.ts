@@ -69,6 +69,7 @@ export type {
 } from "@forge/turnstore";
 
 export * from "./records.ts";
+export * from "./keys.ts";
 export * from "./query.ts";
 export * from "./session/config.ts";
 export * from "./session/events.ts";

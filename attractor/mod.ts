@@ -7,5 +7,6 @@
  * @module
  */
 export * from "./records.ts";
+export * from "./keys.ts";
 /** The turn store types the records API refers to. */
 export type * from "@forge/turnstore";

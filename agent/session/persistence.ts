@@ -8,7 +8,7 @@
  */
 import { RecordWriter, type RetryPolicy } from "@forge/turnstore/writer";
 import type { ForgeStore } from "@forge/turnstore";
-import { agentIdempotencyKey } from "@forge/turnstore";
+import { agentIdempotencyKey } from "../keys.ts";
 import {
   agentBundle,
   type AssistantTurn,
