@@ -8,5 +8,18 @@
  */
 export * from "./records.ts";
 export * from "./keys.ts";
-/** The turn store types the records API refers to. */
-export type * from "@forge/turnstore";
+// The record DSL types this package's signatures use, as types only.
+export type {
+  BundleField,
+  BundleTypeVersion,
+  DecodedRecord,
+  EnumType,
+  FieldEntry,
+  FieldMeta,
+  ItemWire,
+  RecordCatalog,
+  RecordCodec,
+  RegistryBundle,
+  StructLike,
+  WireType,
+} from "@forge/turnstore/records";

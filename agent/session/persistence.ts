@@ -7,7 +7,7 @@
  * @module
  */
 import { RecordWriter, type RetryPolicy } from "@forge/turnstore/writer";
-import type { ForgeStore } from "@forge/turnstore";
+import type { ForgeStore } from "@forge/turnstore/contract";
 import { agentIdempotencyKey } from "../keys.ts";
 import {
   agentBundle,

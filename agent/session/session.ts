@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RecordCodec } from "@forge/turnstore";
+import type { RecordCodec } from "@forge/turnstore/records";
 import type {
   JsonObject,
   LlmMessage,
