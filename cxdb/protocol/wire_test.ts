@@ -25,9 +25,7 @@ import {
   encodePutBlob,
   encodeResponse,
   encodeTurns,
-  FLAG_HAS_FS_ROOT,
   FrameParser,
-  MsgType,
   WireError,
 } from "./wire.ts";
 import { compressForWire, decompressFromWire } from "./compress.ts";
