@@ -520,3 +520,6 @@ export const RUST_FORGE_AGENT_TAGS: Readonly<
     },
   };
 })();
+
+// The idempotency-key format of these records.
+export { AGENT_KEY_NAMESPACE, agentIdempotencyKey } from "./keys.ts";
