@@ -24,8 +24,6 @@ export {
 } from "./subagents.ts";
 export {
   type AgentRecord,
-  type RecordFields,
-  sessionFields,
   type SessionWriter,
   sessionWriter,
   type SessionWriterOptions,
