@@ -19,9 +19,15 @@
  */
 export * from "./contract.ts";
 export * from "./records/mod.ts";
-export { MemoryStore } from "./memory/store.ts";
-export { openKvStore } from "./kv/mod.ts";
-export { openFsStore } from "./fs/mod.ts";
+export { MemoryStore, openMemoryStore } from "./memory/store.ts";
+export {
+  type CommitObserver,
+  type CommitStats,
+  KvStore,
+  type KvStoreOptions,
+  openKvStore,
+} from "./kv/mod.ts";
+export { type Durability, FsStore, openFsStore, type RecoveryReport } from "./fs/mod.ts";
 export {
   BUILT_IN_SCHEMES,
   openTurnStore,
