@@ -9,3 +9,5 @@
 export * from "./records.ts";
 /** The turn store types the records API refers to. */
 export type * from "@forge/turnstore";
+/** The pipeline graph model (nodes, edges, conditions, diagnostics). */
+export type * from "./graph/types.ts";
