@@ -12,11 +12,11 @@ import {
   isValidAttribute,
   NODE_ATTRIBUTE_KINDS,
 } from "./build.ts";
-import { parseCondition } from "./conditions.ts";
+import { parseConditionCached } from "./conditions.ts";
 import { ConditionSyntaxError, StylesheetSyntaxError } from "./errors.ts";
 import type { LintContext, LintRule } from "./lint.ts";
 import { parseStylesheet } from "./stylesheet.ts";
-import type { Diagnostic, Graph, Node } from "./types.ts";
+import type { Diagnostic, Edge, Graph, Node } from "./types.ts";
 
 function rule(name: string, apply: (graph: Graph, ctx: LintContext) => Diagnostic[]): LintRule {
   return Object.freeze({ name, apply });
@@ -97,18 +97,18 @@ export const reachabilityRule: LintRule = rule("reachability", (graph, { index }
 /** `edge_target_exists` (ERROR): both ends of every edge are nodes of the graph. */
 export const edgeTargetExistsRule: LintRule = rule("edge_target_exists", (graph, ctx) => {
   const out: Diagnostic[] = [];
+  const missing = (edge: Edge, end: string, id: string) =>
+    out.push({
+      rule: "edge_target_exists",
+      severity: "error",
+      message: `edge ${edge.from} -> ${edge.to}: its ${end} ${id} is not a node`,
+      edge: ctx.edgeRef(edge),
+      loc: edge.loc,
+      fix: `declare node ${id} or correct the edge`,
+    });
   for (const edge of graph.edges) {
-    for (const [end, id] of [["source", edge.from], ["target", edge.to]] as const) {
-      if (ctx.index.nodes.has(id)) continue;
-      out.push({
-        rule: "edge_target_exists",
-        severity: "error",
-        message: `edge ${edge.from} -> ${edge.to}: its ${end} ${id} is not a node`,
-        edge: ctx.edgeRef(edge),
-        loc: edge.loc,
-        fix: `declare node ${id} or correct the edge`,
-      });
-    }
+    if (!ctx.index.nodes.has(edge.to)) missing(edge, "target", edge.to);
+    if (!ctx.index.nodes.has(edge.from)) missing(edge, "source", edge.from);
   }
   return out;
 });
@@ -149,7 +149,7 @@ export const conditionSyntaxRule: LintRule = rule("condition_syntax", (graph, ct
   for (const edge of graph.edges) {
     if (edge.condition === "") continue;
     try {
-      parseCondition(edge.condition);
+      parseConditionCached(edge.condition);
     } catch (e) {
       if (!(e instanceof ConditionSyntaxError)) throw e;
       out.push({
@@ -174,7 +174,7 @@ export const conditionOutcomeRule: LintRule = rule("condition_outcome", (graph, 
     if (edge.condition === "") continue;
     let clauses;
     try {
-      clauses = parseCondition(edge.condition).clauses;
+      clauses = parseConditionCached(edge.condition).clauses;
     } catch {
       continue; // condition_syntax reports it
     }
@@ -353,6 +353,10 @@ export const reasoningEffortValidRule: LintRule = rule(
     })),
 );
 
+const GRAPH_KINDS = Object.entries(GRAPH_ATTRIBUTE_KINDS);
+const NODE_KINDS = Object.entries(NODE_ATTRIBUTE_KINDS);
+const EDGE_KINDS = Object.entries(EDGE_ATTRIBUTE_KINDS);
+
 /**
  * `attribute_type` (ERROR): typed attributes have values of their type
  * (`max_retries=lots`, `goal_gate=yes`, `timeout=soon` would otherwise be
@@ -366,7 +370,7 @@ export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) =
     "boolean": "true or false",
     "duration": "a duration such as 250ms, 900s, 15m, 2h, 1d",
   };
-  for (const [key, kind] of Object.entries(GRAPH_ATTRIBUTE_KINDS)) {
+  for (const [key, kind] of GRAPH_KINDS) {
     const value = graph.attrs.raw[key];
     if (value === undefined || isValidAttribute(kind, value)) continue;
     out.push({
@@ -377,7 +381,7 @@ export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) =
     });
   }
   for (const n of graph.nodes) {
-    for (const [key, kind] of Object.entries(NODE_ATTRIBUTE_KINDS)) {
+    for (const [key, kind] of NODE_KINDS) {
       const value = n.attrs[key];
       if (value === undefined || isValidAttribute(kind, value)) continue;
       out.push({
@@ -391,7 +395,7 @@ export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) =
     }
   }
   for (const e of graph.edges) {
-    for (const [key, kind] of Object.entries(EDGE_ATTRIBUTE_KINDS)) {
+    for (const [key, kind] of EDGE_KINDS) {
       const value = e.attrs[key];
       if (value === undefined || isValidAttribute(kind, value)) continue;
       out.push({
