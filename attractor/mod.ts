@@ -8,3 +8,37 @@
  */
 export * from "./records.ts";
 export * from "./keys.ts";
+/** The turn store types the records API refers to. */
+export type * from "@forge/turnstore/contract";
+/** The pipeline graph model (nodes, edges, conditions, diagnostics). */
+export type * from "./graph/types.ts";
+export {
+  ConditionSyntaxError,
+  DotParseError,
+  GraphError,
+  type GraphErrorCode,
+  GraphValidationError,
+  StylesheetSyntaxError,
+} from "./graph/errors.ts";
+export { parseDot, type ParseDotOptions } from "./graph/parser.ts";
+export { evaluateCondition, parseCondition } from "./graph/conditions.ts";
+export { selectEdge } from "./graph/routing.ts";
+export type { GraphIndex } from "./graph/query.ts";
+export {
+  formatDiagnostic,
+  type LintContext,
+  type LintRule,
+  validate,
+  type ValidateOptions,
+  validateOrRaise,
+} from "./graph/lint.ts";
+export {
+  applyTransforms,
+  BUILTIN_TRANSFORMS,
+  expandGoalTransform,
+  type PreparedGraph,
+  prepareGraph,
+  type PrepareGraphOptions,
+  stylesheetTransform,
+  type Transform,
+} from "./graph/transforms.ts";
