@@ -11,3 +11,14 @@ export * from "./records.ts";
 export type * from "@forge/turnstore";
 /** The pipeline graph model (nodes, edges, conditions, diagnostics). */
 export type * from "./graph/types.ts";
+export {
+  ConditionSyntaxError,
+  DotParseError,
+  GraphError,
+  type GraphErrorCode,
+  GraphValidationError,
+  StylesheetSyntaxError,
+} from "./graph/errors.ts";
+export { parseDot, type ParseDotOptions } from "./graph/parser.ts";
+export { evaluateCondition, parseCondition } from "./graph/conditions.ts";
+export { selectEdge } from "./graph/routing.ts";
