@@ -9,11 +9,7 @@
  * @module
  */
 import { defineEnum, type EnumType, f, type RecordCodec, typedRecord } from "@forge/turnstore";
-import {
-  InterviewLifecycleKind,
-  OutcomeStatus,
-  StageLifecycleKind,
-} from "./record_enums.ts";
+import { InterviewLifecycleKind, OutcomeStatus, StageLifecycleKind } from "./record_enums.ts";
 
 /** How the runner chose where to go after a stage. */
 export type RouteStep =

@@ -76,9 +76,8 @@ export function buildPreamble(
         lines.push(`- ${id}: ${o?.status ?? "done"}${detail ? ` — ${detail}` : ""}`);
       }
     }
-    const keys = context.keys().filter((k) =>
-      !k.startsWith("internal.") && !k.startsWith("graph.")
-    ).slice(-budget.keys);
+    const keys = context.keys().filter((k) => !k.startsWith("internal.") && !k.startsWith("graph."))
+      .slice(-budget.keys);
     if (keys.length) {
       lines.push("", "Context:");
       for (const k of keys) {

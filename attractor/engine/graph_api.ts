@@ -4,12 +4,12 @@
  * @module
  */
 export {
+  evaluateCondition,
   exitNode,
   getNode,
   isExitNode,
   outgoingEdges,
   parseAcceleratorKey,
-  evaluateCondition,
   parseDuration,
   selectEdge,
   startNode,

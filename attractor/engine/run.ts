@@ -11,14 +11,19 @@ import type { Edge, Graph } from "../graph/types.ts";
 import { getNode, outgoingEdges } from "./graph_api.ts";
 import { RunContext } from "./context.ts";
 import type { Checkpoint } from "./checkpoint.ts";
-import { EventHub, type PipelineEvent, type PipelineEventData, type PipelineEventListener } from "./events.ts";
+import {
+  EventHub,
+  type PipelineEvent,
+  type PipelineEventData,
+  type PipelineEventListener,
+} from "./events.ts";
 import type { ChildPipelineRunner, HandlerRegistry } from "./handler.ts";
 import type { ContextValue, Outcome } from "./outcome.ts";
 import { RunCancelled } from "./stage.ts";
 import { type AttemptEnd, type AttemptState, type RunServices, Traversal } from "./traversal.ts";
 import type { Interviewer } from "../interview/types.ts";
 import { AutoApproveInterviewer } from "../interview/interviewers.ts";
-import { type CodergenBackend, SimulationBackend, abortableSleep } from "../handlers/backend.ts";
+import { abortableSleep, type CodergenBackend, SimulationBackend } from "../handlers/backend.ts";
 import { NullRecorder, type RunRecorder } from "../persist/recorder.ts";
 import { type PersistenceMode, StoreRecorder } from "../persist/store_recorder.ts";
 import { recordRun, recordSources } from "../persist/run_records.ts";
@@ -96,7 +101,11 @@ export interface RunResult {
   /** The run directory. */
   readonly logsRoot: string;
   /** The question a waiting run waits on. */
-  readonly waiting?: { readonly nodeId: string; readonly question: string; readonly options: readonly string[] };
+  readonly waiting?: {
+    readonly nodeId: string;
+    readonly question: string;
+    readonly options: readonly string[];
+  };
 }
 
 /** A run in progress: its events and its result. */
@@ -183,14 +192,17 @@ async function execute(
   const runDir = resolve(options.logsRoot);
   await Deno.mkdir(runDir, { recursive: true });
   const started = performance.now();
-  const emit = (data: PipelineEventData) => hub.emit({ ...data, runId, at: Date.now() } as PipelineEvent);
+  const emit = (data: PipelineEventData) =>
+    hub.emit({ ...data, runId, at: Date.now() } as PipelineEvent);
   const dotHash = blake3Hex(new TextEncoder().encode(options.dotSource));
   const mode: PersistenceMode = options.persistence ?? (options.store ? "required" : "off");
   if (mode !== "off" && !options.store) throw new TypeError(`persistence ${mode} needs a store`);
   const resume = options.resume?.checkpoint;
   const backend = options.backend ?? new SimulationBackend();
   const contextIds: string[] = [];
-  let manifest: Manifest | undefined = resume ? await readManifest(runDir).catch(() => undefined) : undefined;
+  let manifest: Manifest | undefined = resume
+    ? await readManifest(runDir).catch(() => undefined)
+    : undefined;
 
   const openRecorder = async (attempt: number, contextId?: string): Promise<RunRecorder> => {
     if (mode === "off") return new NullRecorder();
@@ -217,7 +229,8 @@ async function execute(
       interviewer: options.interviewer ?? new AutoApproveInterviewer(),
       backend,
       baseDir: options.baseDir ?? (options.dotFile ? resolve(options.dotFile, "..") : Deno.cwd()),
-      runChild: options.runChild ?? (() => Promise.reject(new TypeError("no child pipeline runner"))),
+      runChild: options.runChild ??
+        (() => Promise.reject(new TypeError("no child pipeline runner"))),
     },
   };
 
@@ -234,13 +247,15 @@ async function execute(
       stageIndex: resume.stage_index,
       context: new RunContext(resume.context, resume.logs),
       completed: [...resume.completed_nodes],
-      outcomes: new Map(Object.entries(resume.node_outcomes).map(([id, o]) => [id, {
-        status: o.status,
-        notes: o.notes,
-        failureReason: o.failure_reason,
-        preferredLabel: o.preferred_label,
-        suggestedNextIds: o.suggested_next_ids,
-      }])),
+      outcomes: new Map(
+        Object.entries(resume.node_outcomes).map(([id, o]) => [id, {
+          status: o.status,
+          notes: o.notes,
+          failureReason: o.failure_reason,
+          preferredLabel: o.preferred_label,
+          suggestedNextIds: o.suggested_next_ids,
+        }]),
+      ),
       retries: { ...resume.node_retries },
       visits: { ...resume.node_visits },
       lastFidelity: resume.last_fidelity,
@@ -250,7 +265,19 @@ async function execute(
     };
     if (recorder.contextId) contextIds.push(recorder.contextId);
     if (resume.final_status) {
-      return result(runId, resume.final_status === "fail" ? "fail" : resume.final_status === "partial_success" ? "partial_success" : "success", attempt, resume, contextIds, runDir, resume.failure_reason);
+      return result(
+        runId,
+        resume.final_status === "fail"
+          ? "fail"
+          : resume.final_status === "partial_success"
+          ? "partial_success"
+          : "success",
+        attempt,
+        resume,
+        contextIds,
+        runDir,
+        resume.failure_reason,
+      );
     }
     from = resume.next_node ?? resume.waiting_on;
     if (resume.next_edge) {
@@ -258,7 +285,9 @@ async function execute(
       incoming = outgoingEdges(graph, a).find((e) => e.to === b);
     }
     if (from && !getNode(graph, from)) {
-      throw new TypeError(`the checkpoint resumes at node ${from}, which the pipeline does not have`);
+      throw new TypeError(
+        `the checkpoint resumes at node ${from}, which the pipeline does not have`,
+      );
     }
     recordRun(recorder, {
       runId,
@@ -304,7 +333,8 @@ async function execute(
           return await finish(traversal, attempt, {
             kind: "finished",
             status: "fail",
-            reason: `loop_restart from ${end.from} exceeded max_loop_restarts=${graph.attrs.maxLoopRestarts}`,
+            reason:
+              `loop_restart from ${end.from} exceeded max_loop_restarts=${graph.attrs.maxLoopRestarts}`,
             lastNode: end.from,
           });
         }
@@ -355,7 +385,11 @@ async function execute(
     throw error;
   }
 
-  async function finish(traversal: Traversal, a: AttemptState, end: AttemptEnd): Promise<RunResult> {
+  async function finish(
+    traversal: Traversal,
+    a: AttemptState,
+    end: AttemptEnd,
+  ): Promise<RunResult> {
     if (end.kind === "waiting") {
       const checkpoint = traversal.checkpoint(a.completed.at(-1) ?? end.nodeId, {
         next_node: end.nodeId,
@@ -364,14 +398,23 @@ async function execute(
       });
       await traversal.saveCheckpoint(checkpoint, `${end.nodeId}@${a.stageIndex}`);
       await a.recorder.settle();
-      emit({ kind: "pipeline_waiting", nodeId: end.nodeId, question: end.question, options: end.options });
+      emit({
+        kind: "pipeline_waiting",
+        nodeId: end.nodeId,
+        question: end.question,
+        options: end.options,
+      });
       return {
         ...result(runId, "waiting", a, checkpoint, contextIds, runDir),
         waiting: { nodeId: end.nodeId, question: end.question, options: end.options },
       };
     }
     if (end.kind !== "finished") throw new TypeError("unreachable");
-    const status = end.status === "fail" ? "fail" : end.status === "partial_success" ? "partial_success" : "success";
+    const status = end.status === "fail"
+      ? "fail"
+      : end.status === "partial_success"
+      ? "partial_success"
+      : "success";
     const checkpoint = traversal.checkpoint(end.lastNode, {
       final_status: status,
       failure_reason: end.reason,
@@ -427,7 +470,12 @@ async function startAttemptRecords(
   lineage: number,
   restartTarget?: string,
 ): Promise<void> {
-  const { dotHash, graphHash } = await recordSources(recorder, runId, dotSource, JSON.stringify(graph));
+  const { dotHash, graphHash } = await recordSources(
+    recorder,
+    runId,
+    dotSource,
+    JSON.stringify(graph),
+  );
   recordRun(recorder, {
     runId,
     graphId: graph.id,

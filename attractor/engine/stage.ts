@@ -8,7 +8,7 @@ import type { Edge, Graph, Node } from "../graph/types.ts";
 import type { RunContext } from "./context.ts";
 import type { Handler, HandlerInput } from "./handler.ts";
 import { isSuccess, type Outcome } from "./outcome.ts";
-import { delayForAttempt, RETRY_PRESETS, type RetryPolicy, DEFAULT_BACKOFF } from "./retry.ts";
+import { DEFAULT_BACKOFF, delayForAttempt, RETRY_PRESETS, type RetryPolicy } from "./retry.ts";
 import type { RunRecorder } from "../persist/recorder.ts";
 import { recordStageEnded, recordStageStarted, type StageRef } from "../persist/run_records.ts";
 import { stageDirectory, writeStatus } from "../persist/rundir.ts";
@@ -30,7 +30,8 @@ export class RunCancelled extends Error {
 /** The retry policy of a node: `max_retries`, else the graph default; backoff from `retry_policy`. */
 export function retryPolicyOf(graph: Graph, node: Node): RetryPolicy {
   const preset = RETRY_PRESETS[node.attrs.retry_policy as keyof typeof RETRY_PRESETS];
-  const retries = node.maxRetries ?? (preset ? preset.maxAttempts - 1 : graph.attrs.defaultMaxRetries);
+  const retries = node.maxRetries ??
+    (preset ? preset.maxAttempts - 1 : graph.attrs.defaultMaxRetries);
   return { maxAttempts: Math.max(1, retries + 1), backoff: preset?.backoff ?? DEFAULT_BACKOFF };
 }
 
@@ -193,7 +194,11 @@ export async function executeStage(
     if (outcome.status === "retry") {
       outcome = node.allowPartial
         ? { ...outcome, status: "partial_success", notes: "retries exhausted, partial accepted" }
-        : { ...outcome, status: "fail", failureReason: outcome.failureReason ?? "max retries exceeded" };
+        : {
+          ...outcome,
+          status: "fail",
+          failureReason: outcome.failureReason ?? "max retries exceeded",
+        };
     }
     await writeStatus(stageDir, outcome);
     if (isSuccess(outcome.status) || outcome.status === "skipped") {

@@ -57,7 +57,12 @@ export interface AttemptState {
 
 /** How an attempt ended. */
 export type AttemptEnd =
-  | { readonly kind: "finished"; readonly status: StageStatus; readonly reason?: string; readonly lastNode: string }
+  | {
+    readonly kind: "finished";
+    readonly status: StageStatus;
+    readonly reason?: string;
+    readonly lastNode: string;
+  }
   | { readonly kind: "restart"; readonly target: string; readonly from: string }
   | {
     readonly kind: "waiting";
@@ -142,7 +147,12 @@ export class Traversal implements BranchRunner {
       if (isExitNode(graph, node)) {
         const gate = this.#unsatisfiedGate();
         if (gate) {
-          const target = [gate.retryTarget, gate.fallbackRetryTarget, graph.attrs.retryTarget, graph.attrs.fallbackRetryTarget]
+          const target = [
+            gate.retryTarget,
+            gate.fallbackRetryTarget,
+            graph.attrs.retryTarget,
+            graph.attrs.fallbackRetryTarget,
+          ]
             .find((t) => t && getNode(graph, t));
           const ref = this.#routeRef(gate.id);
           if (!target) {
@@ -265,7 +275,12 @@ export class Traversal implements BranchRunner {
   }
 
   #routeRef(nodeId: string) {
-    return { runId: this.#s.runId, nodeId, stageAttemptId: `${nodeId}@${this.#a.stageIndex}`, attempt: 0 };
+    return {
+      runId: this.#s.runId,
+      nodeId,
+      stageAttemptId: `${nodeId}@${this.#a.stageIndex}`,
+      attempt: 0,
+    };
   }
 
   /**
@@ -285,7 +300,12 @@ export class Traversal implements BranchRunner {
     const selection = selectEdge(edges, outcome, this.#a.context.snapshot());
     if (outcome.status === "fail") {
       if (selection?.step === "condition") {
-        return { to: selection.edge.to, edge: selection.edge, step: "condition", condition: selection.matchedCondition };
+        return {
+          to: selection.edge.to,
+          edge: selection.edge,
+          step: "condition",
+          condition: selection.matchedCondition,
+        };
       }
       if (node.retryTarget && getNode(graph, node.retryTarget)) {
         return { to: node.retryTarget, step: "retry_target" };

@@ -35,11 +35,16 @@ export class ManagerLoopHandler implements Handler {
     const childAbort = new AbortController();
     const signal = AbortSignal.any([input.signal, childAbort.signal]);
     let latest: Checkpoint | undefined;
-    let ended: { status: string; failureReason?: string; completedNodes: readonly string[] } | undefined;
+    let ended:
+      | { status: string; failureReason?: string; completedNodes: readonly string[] }
+      | undefined;
     let crash: unknown;
     const autostart = (node.attrs["stack.child_autostart"] ?? "true") !== "false";
     if (!autostart) {
-      return { status: "fail", failureReason: "stack.child_autostart=false: attaching to a running child is not supported" };
+      return {
+        status: "fail",
+        failureReason: "stack.child_autostart=false: attaching to a running child is not supported",
+      };
     }
     const child = input.runChild({
       dotPath: resolve(input.baseDir, dotfile),
@@ -50,13 +55,18 @@ export class ManagerLoopHandler implements Handler {
     const updates: Record<string, string | number> = {};
     const observe = () => {
       updates["stack.child.status"] = ended
-        ? (ended.status === "success" || ended.status === "partial_success" ? "completed" : "failed")
+        ? (ended.status === "success" || ended.status === "partial_success"
+          ? "completed"
+          : "failed")
         : "running";
       if (ended) updates["stack.child.outcome"] = ended.status;
       if (latest) {
         updates["stack.child.current_node"] = latest.current_node;
         updates["stack.child.completed_count"] = latest.completed_nodes.length;
-        updates["stack.child.retry_count"] = Object.values(latest.node_retries).reduce((a, b) => a + b, 0);
+        updates["stack.child.retry_count"] = Object.values(latest.node_retries).reduce(
+          (a, b) => a + b,
+          0,
+        );
       }
       input.context.applyUpdates(updates);
     };
@@ -64,20 +74,34 @@ export class ManagerLoopHandler implements Handler {
       for (let cycle = 1; cycle <= maxCycles; cycle++) {
         if (actions.includes("observe")) observe();
         if (crash) {
-          return { status: "fail", failureReason: `child pipeline failed to run: ${(crash as Error).message}`, contextUpdates: updates };
+          return {
+            status: "fail",
+            failureReason: `child pipeline failed to run: ${(crash as Error).message}`,
+            contextUpdates: updates,
+          };
         }
         if (ended) {
           observe();
           return ended.status === "success" || ended.status === "partial_success"
-            ? { status: "success", notes: `Child completed after ${cycle} cycles`, contextUpdates: updates }
-            : { status: "fail", failureReason: `Child failed: ${ended.failureReason ?? ended.status}`, contextUpdates: updates };
+            ? {
+              status: "success",
+              notes: `Child completed after ${cycle} cycles`,
+              contextUpdates: updates,
+            }
+            : {
+              status: "fail",
+              failureReason: `Child failed: ${ended.failureReason ?? ended.status}`,
+              contextUpdates: updates,
+            };
         }
         if (actions.includes("steer") && latest && node.attrs["manager.steer_prompt"]) {
           const dir = join(childLogs, latest.next_node ?? latest.current_node);
           await Deno.mkdir(dir, { recursive: true });
           await Deno.writeTextFile(join(dir, "steer.md"), node.attrs["manager.steer_prompt"]);
         }
-        if (stop && evaluateCondition(stop, { outcome: "success", context: input.context.snapshot() })) {
+        if (
+          stop && evaluateCondition(stop, { outcome: "success", context: input.context.snapshot() })
+        ) {
           childAbort.abort();
           await child;
           return { status: "success", notes: "Stop condition satisfied", contextUpdates: updates };
@@ -91,7 +115,11 @@ export class ManagerLoopHandler implements Handler {
       }
       childAbort.abort();
       await child;
-      return { status: "fail", failureReason: `Max cycles exceeded (${maxCycles})`, contextUpdates: updates };
+      return {
+        status: "fail",
+        failureReason: `Max cycles exceeded (${maxCycles})`,
+        contextUpdates: updates,
+      };
     } finally {
       childAbort.abort();
       await child;

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Handler, HandlerInput } from "../engine/handler.ts";
-import { isSuccess, type ContextValue, type Outcome } from "../engine/outcome.ts";
+import { type ContextValue, isSuccess, type Outcome } from "../engine/outcome.ts";
 import { outgoingEdges } from "../engine/graph_api.ts";
 import { ParallelLifecycle } from "../records.ts";
 import { RunCancelled } from "../engine/stage.ts";
@@ -54,7 +54,9 @@ export class ParallelHandler implements Handler {
       };
     }
     const maxParallel = Math.max(1, Number.parseInt(node.attrs.max_parallel ?? "4", 10) || 4);
-    const fanIns = new Set(graph.nodes.filter((n) => n.handlerType === "parallel.fan_in").map((n) => n.id));
+    const fanIns = new Set(
+      graph.nodes.filter((n) => n.handlerType === "parallel.fan_in").map((n) => n.id),
+    );
     const base = { runId: input.runId, nodeId: node.id };
     const started = performance.now();
     const fanOutTurn = await input.recorder.write(
@@ -72,7 +74,9 @@ export class ParallelHandler implements Handler {
         const index = next++;
         const edge = edges[index];
         const signal = AbortSignal.any([input.signal, cancelOthers.signal]);
-        const recorder = fanOutTurn ? await input.recorder.fork(fanOutTurn, `branch-${edge.to}`) : input.recorder;
+        const recorder = fanOutTurn
+          ? await input.recorder.fork(fanOutTurn, `branch-${edge.to}`)
+          : input.recorder;
         void input.recorder.write(
           ParallelLifecycle,
           { nodeId: node.id, attempt: input.attempt, kind: `branch_started_${index}` },
@@ -124,7 +128,9 @@ export class ParallelHandler implements Handler {
         await recorder.settle();
         results[index] = result;
         const success = isSuccess(result.status as never);
-        if (success && policy === "first_success") cancelOthers.abort(new RunCancelled("another branch succeeded"));
+        if (success && policy === "first_success") {
+          cancelOthers.abort(new RunCancelled("another branch succeeded"));
+        }
         void input.recorder.write(
           ParallelLifecycle,
           { nodeId: node.id, attempt: input.attempt, kind: `branch_completed_${index}` },
@@ -229,7 +235,8 @@ export class FanInHandler implements Handler {
     if (input.node.prompt) {
       const prompt = `${input.node.prompt.replaceAll("$goal", input.graph.attrs.goal)}\n\n` +
         `Candidates (answer with the id of the best one):\n` +
-        results.map((r) => `- id: ${r.id}\n  status: ${r.status}\n  output: ${r.output ?? ""}`).join("\n");
+        results.map((r) => `- id: ${r.id}\n  status: ${r.status}\n  output: ${r.output ?? ""}`)
+          .join("\n");
       const reply = await input.backend.run({
         node: input.node,
         prompt,
@@ -244,7 +251,11 @@ export class FanInHandler implements Handler {
         stageTurnId: input.stageTurnId,
         recorder: input.recorder,
       });
-      const text = typeof reply === "string" ? reply : "text" in reply ? reply.text ?? "" : reply.notes ?? "";
+      const text = typeof reply === "string"
+        ? reply
+        : "status" in reply
+        ? (reply as Outcome).notes ?? ""
+        : (reply as { text?: string }).text ?? "";
       const named = pickNamed(text, results);
       if (named) {
         best = named;

@@ -27,7 +27,9 @@ export class ToolHandler implements Handler {
     }
     const statusPath = join(input.stageDir, "status.json");
     await Deno.remove(statusPath).catch(() => {});
-    const cwd = node.attrs.tool_workdir ? join(input.baseDir, node.attrs.tool_workdir) : input.baseDir;
+    const cwd = node.attrs.tool_workdir
+      ? join(input.baseDir, node.attrs.tool_workdir)
+      : input.baseDir;
     let output: Deno.CommandOutput;
     try {
       output = await new Deno.Command("sh", {
@@ -56,10 +58,14 @@ export class ToolHandler implements Handler {
     const stderr = decoder.decode(output.stderr);
     await Deno.writeTextFile(
       join(input.stageDir, "tool_output.txt"),
-      stderr ? `${stdout}${stdout.endsWith("\n") || !stdout ? "" : "\n"}--- stderr ---\n${stderr}` : stdout,
+      stderr
+        ? `${stdout}${stdout.endsWith("\n") || !stdout ? "" : "\n"}--- stderr ---\n${stderr}`
+        : stdout,
     );
     if (input.signal.aborted) throw input.signal.reason;
-    const toolOutput = stdout.length > CONTEXT_OUTPUT_LIMIT ? stdout.slice(0, CONTEXT_OUTPUT_LIMIT) : stdout;
+    const toolOutput = stdout.length > CONTEXT_OUTPUT_LIMIT
+      ? stdout.slice(0, CONTEXT_OUTPUT_LIMIT)
+      : stdout;
     if (!output.success) {
       return {
         status: "fail",

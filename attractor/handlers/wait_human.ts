@@ -28,7 +28,9 @@ export class WaitForHumanHandler implements Handler {
     if (choices.length === 0) {
       return { status: "fail", failureReason: `human gate ${node.id} has no outgoing edges` };
     }
-    const timeoutMs = node.attrs["human.timeout"] ? parseDuration(node.attrs["human.timeout"]) : undefined;
+    const timeoutMs = node.attrs["human.timeout"]
+      ? parseDuration(node.attrs["human.timeout"])
+      : undefined;
     const question: Question = {
       text: node.label || "Select an option:",
       type: "multiple_choice",
@@ -63,7 +65,12 @@ export class WaitForHumanHandler implements Handler {
     }
     const durationMs = Math.round(performance.now() - started);
     if (answer.value === "timeout") {
-      input.emit({ kind: "interview_timeout", question: question.text, stage: node.id, durationMs });
+      input.emit({
+        kind: "interview_timeout",
+        question: question.text,
+        stage: node.id,
+        durationMs,
+      });
       const fallback = node.attrs["human.default_choice"];
       void input.recorder.write(InterviewLifecycleV3, { ...key, kind: "interview_timeout" }, {
         ...base,
@@ -82,8 +89,9 @@ export class WaitForHumanHandler implements Handler {
     }
     const option = answer.selectedOption ?? matchOption(question.options, answer.value) ??
       matchOption(question.options, answer.text ?? "");
-    const selected = choices.find((c) => option && c.key === option.key && c.label === option.label) ??
-      choices.find((c) => c.to === answer.value) ?? choices[0];
+    const selected =
+      choices.find((c) => option && c.key === option.key && c.label === option.label) ??
+        choices.find((c) => c.to === answer.value) ?? choices[0];
     void input.recorder.write(InterviewLifecycleV3, { ...key, kind: "interview_completed" }, {
       ...base,
       kind: "completed",
@@ -121,7 +129,7 @@ async function askWithTimeout(
   if (!timeoutMs) return await input.interviewer.ask(question, input.signal);
   const controller = new AbortController();
   const signal = AbortSignal.any([input.signal, controller.signal]);
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<Answer>((resolve) => {
     timer = setTimeout(() => {
       controller.abort();

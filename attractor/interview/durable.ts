@@ -36,10 +36,12 @@ export class DurableInterviewer implements Interviewer {
         ),
       );
     }
-    return Promise.resolve(option ? { value: option.key, selectedOption: option } : {
-      value: given,
-      text: given,
-    });
+    return Promise.resolve(
+      option ? { value: option.key, selectedOption: option } : {
+        value: given,
+        text: given,
+      },
+    );
   }
 }
 

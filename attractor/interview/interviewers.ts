@@ -69,7 +69,9 @@ export class QueueInterviewer implements Interviewer {
     if (next === undefined) return Promise.resolve({ value: "skipped" });
     if (typeof next !== "string") return Promise.resolve(next);
     const option = matchOption(question.options, next);
-    return Promise.resolve(option ? { value: option.key, selectedOption: option } : { value: next });
+    return Promise.resolve(
+      option ? { value: option.key, selectedOption: option } : { value: next },
+    );
   }
 }
 

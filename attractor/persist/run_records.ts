@@ -55,7 +55,9 @@ export async function recordSources(
   if (!recorder.enabled) return { dotHash, graphHash };
   // The DOT source is always a blob: resume reads it by the hash a checkpoint names.
   await recorder.putBlob(dotBytes);
-  const graphBlob = graphBytes.length > INLINE_LIMIT ? await recorder.putBlob(graphBytes) : undefined;
+  const graphBlob = graphBytes.length > INLINE_LIMIT
+    ? await recorder.putBlob(graphBytes)
+    : undefined;
   const at = Date.now();
   void recorder.write(DotSource, { nodeId: "", attempt: 0, kind: "dot_source" }, {
     runId,

@@ -155,9 +155,7 @@ export class StoreRecorder implements RunRecorder {
             continue;
           }
           const failure = new RunPersistenceError(
-            `storing ${key.kind} of ${key.nodeId || "the run"} failed: ${
-              (error as Error).message
-            }`,
+            `storing ${key.kind} of ${key.nodeId || "the run"} failed: ${(error as Error).message}`,
             { cause: error },
           );
           if (this.#mode === "required") {
