@@ -22,3 +22,5 @@ export {
 export { parseDot, type ParseDotOptions } from "./graph/parser.ts";
 export { evaluateCondition, parseCondition } from "./graph/conditions.ts";
 export { selectEdge } from "./graph/routing.ts";
+/** The runner: engine, handlers, interviewers, persistence, resume, queries. */
+export * from "./runner.ts";

@@ -39,7 +39,14 @@ export const RouteSelectionStep: EnumType<RouteStep> = defineEnum(
   },
 );
 
-type Status = "success" | "partial_success" | "retry" | "fail" | "skipped" | "cancelled";
+/** A stage or run status as records store it. */
+export type RecordStatus =
+  | "success"
+  | "partial_success"
+  | "retry"
+  | "fail"
+  | "skipped"
+  | "cancelled";
 
 /** The value of a `StageLifecycleV3` record. */
 export interface StageLifecycleV3Record {
@@ -64,7 +71,7 @@ export interface StageLifecycleV3Record {
   /** When it happened. */
   at: number;
   /** The outcome. */
-  status?: Status;
+  status?: RecordStatus;
   /** Context forked for this attempt, when retried. */
   attemptContextId?: string;
   /** Why the stage failed. */
@@ -133,7 +140,7 @@ export interface RouteDecisionV3Record {
   /** When it happened. */
   at: number;
   /** Outcome of the run when it terminated here. */
-  terminatedStatus?: Status;
+  terminatedStatus?: RecordStatus;
   /** The node the route goes to. */
   targetNode?: string;
   /** The edge condition that matched. */
@@ -143,7 +150,7 @@ export interface RouteDecisionV3Record {
   /** The edge's label. */
   edgeLabel?: string;
   /** The stage status routed on. */
-  outcomeStatus?: Status;
+  outcomeStatus?: RecordStatus;
 }
 
 /** Which edge (or jump) the runner took after a stage, and which rule chose it. */
@@ -202,7 +209,7 @@ export interface CheckpointSavedV3Record {
   /** The node whose human gate the run waits on. */
   waitingOn?: string;
   /** The run's final status, once finished. */
-  finalStatus?: Status;
+  finalStatus?: RecordStatus;
 }
 
 /** A whole checkpoint, naming the DOT source blob, so a run resumes from the store alone. */

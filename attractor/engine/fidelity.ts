@@ -10,15 +10,7 @@ import type { RunState } from "./handler.ts";
 import type { RunContext } from "./context.ts";
 import { stringifyValue } from "./context.ts";
 
-/** The modes the spec defines. */
-export const FIDELITY_MODES: readonly string[] = [
-  "full",
-  "truncate",
-  "compact",
-  "summary:low",
-  "summary:medium",
-  "summary:high",
-];
+import { FIDELITY_MODES } from "../graph/build.ts";
 
 /** Edge `fidelity`, then node, then graph `default_fidelity`, then `compact`. */
 export function resolveFidelity(graph: Graph, node: Node, incoming?: Edge): string {

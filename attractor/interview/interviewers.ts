@@ -6,6 +6,7 @@
  */
 import { createInterface } from "node:readline";
 import type { Answer, Interviewer, Question, QuestionOption } from "./types.ts";
+import { normalizeLabel } from "../graph/routing.ts";
 
 /** Finds the option an answer text names: its key, its label or its normalized label. */
 export function matchOption(
@@ -17,11 +18,6 @@ export function matchOption(
   return options.find((o) => o.key.toLowerCase() === r) ??
     options.find((o) => o.label.trim().toLowerCase() === r) ??
     options.find((o) => normalizeLabel(o.label) === normalizeLabel(response));
-}
-
-/** Lowercases, trims and strips an accelerator prefix (`[Y] `, `Y) `, `Y - `). */
-export function normalizeLabel(label: string): string {
-  return label.trim().replace(/^(\[\w\]\s*|\w\)\s+|\w\s+-\s+)/, "").trim().toLowerCase();
 }
 
 /** Approves everything: YES, or the first option. For CI and tests. */
