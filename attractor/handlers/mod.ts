@@ -34,3 +34,4 @@ export function defaultHandlers(): HandlerRegistry {
     .register("stack.manager_loop", new ManagerLoopHandler())
     .setDefault(codergen);
 }
+export * from "./agent_backend.ts";
