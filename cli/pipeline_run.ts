@@ -13,7 +13,6 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import {
-  AgentBackend,
   assertRunnable,
   AutoApproveInterviewer,
   checkPipelineUnchanged,
@@ -38,6 +37,7 @@ import {
   type RunResult,
   SimulationBackend,
 } from "@forge/attractor";
+import { AgentBackend } from "@forge/attractor/agent";
 import {
   anthropicProfile,
   createProviderFromEnv,

@@ -34,4 +34,3 @@ export function defaultHandlers(): HandlerRegistry {
     .register("stack.manager_loop", new ManagerLoopHandler())
     .setDefault(codergen);
 }
-export * from "./agent_backend.ts";
