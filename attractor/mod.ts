@@ -57,3 +57,5 @@ export {
 } from "./graph/transforms.ts";
 /** The runner: engine, handlers, interviewers, persistence, resume, queries. */
 export * from "./runner.ts";
+/** The turn store types the runner and query API refer to. */
+export type * from "@forge/turnstore/contract";
