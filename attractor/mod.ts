@@ -8,8 +8,21 @@
  */
 export * from "./records.ts";
 export * from "./keys.ts";
-/** The turn store types the records API refers to. */
-export type * from "@forge/turnstore/contract";
+// The record DSL types this package's signatures use, as types only.
+export type {
+  BundleField,
+  BundleTypeVersion,
+  DecodedRecord,
+  EnumType,
+  FieldEntry,
+  FieldMeta,
+  ItemWire,
+  RecordCatalog,
+  RecordCodec,
+  RegistryBundle,
+  StructLike,
+  WireType,
+} from "@forge/turnstore/records";
 /** The pipeline graph model (nodes, edges, conditions, diagnostics). */
 export type * from "./graph/types.ts";
 export {
@@ -42,3 +55,7 @@ export {
   stylesheetTransform,
   type Transform,
 } from "./graph/transforms.ts";
+/** The runner: engine, handlers, interviewers, persistence, resume, queries. */
+export * from "./runner.ts";
+/** The turn store types the runner and query API refer to. */
+export type * from "@forge/turnstore/contract";

@@ -1,0 +1,141 @@
+/**
+ * A {@link RunRecorder} over the shared record writer
+ * (`@forge/turnstore/writer`): modes `off` / `best_effort` / `required`,
+ * appends pipelined in call order, retried with the same bytes and
+ * idempotency key, the pipeline's registry bundle published first. Every
+ * key is `forge-attractor:v1|run|node|attempt|kind|seq`, the run part
+ * naming the run, its lineage attempt and (after a resume) the resume, so
+ * no two writes of a run share a key.
+ *
+ * @module
+ */
+import type { ForgeStore } from "@forge/turnstore";
+import type { RecordCodec } from "@forge/turnstore/records";
+import { PersistenceError, type PersistenceMode, RecordWriter } from "@forge/turnstore/writer";
+import { attractorBundle } from "../records.ts";
+import { attractorIdempotencyKey } from "../keys.ts";
+import type { RunRecorder, WriteKey } from "./recorder.ts";
+
+export { PersistenceError, type PersistenceMode };
+
+/** The persistence modes, for validation. */
+export const PERSISTENCE_MODES: readonly PersistenceMode[] = ["off", "best_effort", "required"];
+
+/** Options of {@link StoreRecorder.open}. */
+export interface StoreRecorderOptions {
+  /** The store. */
+  readonly store: ForgeStore;
+  /** `best_effort` or `required`. */
+  readonly mode: Exclude<PersistenceMode, "off">;
+  /** The run part of every idempotency key (run id, attempt, resume). */
+  readonly keyPrefix: string;
+  /** Continue this existing context (a resumed run) instead of creating one. */
+  readonly contextId?: string;
+  /** Create the context as a fork of this turn. */
+  readonly forkFrom?: string;
+  /** Receives failed writes in mode `best_effort`. */
+  readonly onWarning?: (message: string) => void;
+}
+
+const SEP = "\u0000";
+
+function keyOf(prefix: string): (sequence: number, event: string) => string {
+  return (sequence, event) => {
+    const [nodeId, attempt, kind] = event.split(SEP);
+    return attractorIdempotencyKey(prefix, nodeId, Number(attempt), kind, sequence);
+  };
+}
+
+/** Appends a run attempt's records to one context of a store. */
+export class StoreRecorder implements RunRecorder {
+  readonly #writer: RecordWriter;
+  readonly #options: StoreRecorderOptions;
+  /** True: this recorder stores records. */
+  readonly enabled = true;
+
+  private constructor(writer: RecordWriter, options: StoreRecorderOptions) {
+    this.#writer = writer;
+    this.#options = options;
+  }
+
+  /** Opens the context (new, forked, or an existing one continued at its head). */
+  static async open(options: StoreRecorderOptions): Promise<StoreRecorder> {
+    const writer = new RecordWriter({
+      store: options.store,
+      mode: options.mode,
+      key: keyOf(options.keyPrefix),
+      label: `run ${options.keyPrefix}`,
+      bundle: attractorBundle,
+      onWarning: options.onWarning ? (m) => options.onWarning!(m) : undefined,
+    });
+    await writer.open(
+      options.contextId !== undefined
+        ? { contextId: options.contextId }
+        : options.forkFrom !== undefined
+        ? { forkFrom: options.forkFrom }
+        : {},
+    );
+    return new StoreRecorder(writer, options);
+  }
+
+  /** The context. */
+  get contextId(): string | undefined {
+    return this.#writer.contextId;
+  }
+
+  /** The last turn appended (or the context's head when opened). */
+  get headTurnId(): string {
+    return this.#writer.headTurnId;
+  }
+
+  /**
+   * Queues a record; resolves with its turn id once stored, or undefined when
+   * it was not (the writer keeps a `required` failure for
+   * {@link throwIfFailed} and {@link settle}, so callers may fire and forget).
+   */
+  async write<V>(type: RecordCodec<V>, key: WriteKey, value: V): Promise<string | undefined> {
+    const event = `${key.nodeId}${SEP}${key.attempt}${SEP}${key.kind}`;
+    const pending = this.#writer.append(type as never, value as never, event);
+    try {
+      return (await pending)?.turnId;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Throws the first failed write in mode `required`. */
+  throwIfFailed(): void {
+    this.#writer.throwIfFailed();
+  }
+
+  /** Stores a blob. */
+  async putBlob(bytes: Uint8Array): Promise<string | undefined> {
+    try {
+      return (await this.#options.store.putBlob(bytes)).hash;
+    } catch (error) {
+      if (this.#options.mode === "required") {
+        throw new PersistenceError("blob", `storing a blob failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      this.#options.onWarning?.(`storing a blob failed: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** A recorder on a new context forked from `turnId`. */
+  async fork(turnId: string, label: string): Promise<RunRecorder> {
+    await this.#writer.flush();
+    return await StoreRecorder.open({
+      ...this.#options,
+      keyPrefix: `${this.#options.keyPrefix}/${label}`,
+      contextId: undefined,
+      forkFrom: turnId,
+    });
+  }
+
+  /** Waits for every queued write; throws the first failure in mode `required`. */
+  async settle(): Promise<void> {
+    await this.#writer.settle();
+  }
+}
