@@ -29,7 +29,11 @@ async function makeTree(dir: string, files: number): Promise<void> {
 export async function run(reporter: Reporter): Promise<void> {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "forge-bench-tools-" }));
   const local = new LocalExecutionEnvironment({ workingDirectory: dir });
-  const confined = new ConfinedEnvironment({ workspace: dir, sandbox: "none" });
+  const confined = new ConfinedEnvironment({
+    workspace: dir,
+    sandbox: "none",
+    unconfinedShell: true,
+  });
   try {
     await local.initialize();
     await confined.initialize();
@@ -59,6 +63,27 @@ export async function run(reporter: Reporter): Promise<void> {
       ">= 0.3",
       "worker round trip + real-path check per call",
     );
+
+    if (await usableBwrap()) {
+      const boxed = new ConfinedEnvironment({ workspace: dir, sandbox: "bwrap" });
+      try {
+        await boxed.initialize();
+        const viaSandbox = await opsPerSecond(
+          n,
+          () => boxed.readFile(file, { offset: 1, limit: 2000 }),
+        );
+        reporter.report(
+          "readFile in the bwrap file server vs local",
+          viaSandbox,
+          viaLocal,
+          "ops/s",
+          ">= 0.3",
+          "one long-lived sandboxed Deno process per session; a JSON line each way over stdio",
+        );
+      } finally {
+        await boxed.close();
+      }
+    }
 
     const w = 100;
     const rawWrite = await opsPerSecond(w, async (i) => {
@@ -119,19 +144,19 @@ export async function run(reporter: Reporter): Promise<void> {
       rawSpawn,
       "ms",
       "<= 2.5",
-      "~1.5 ms fixed: stream pumps, timeout timer, group cleanup after exit",
+      "fixed cost: stream pumps, timeout timer, group cleanup after exit",
     );
     const confinedExec = await medianMs(
       20,
       () => confined.execCommand({ command: "true", timeoutMs: 10_000 }),
     );
     reporter.report(
-      "execCommand confined (no bwrap) vs local",
+      "execCommand confined (no bwrap, unconfinedShell) vs local",
       confinedExec,
       localExec,
       "ms",
       "<= 1.5",
-      "policy check",
+      "command-text filter + ulimit prologue",
     );
     if (await usableBwrap()) {
       const boxed = new ConfinedEnvironment({ workspace: dir, sandbox: "bwrap" });
@@ -142,12 +167,12 @@ export async function run(reporter: Reporter): Promise<void> {
           () => boxed.execCommand({ command: "true", timeoutMs: 10_000 }),
         );
         reporter.report(
-          "execCommand in bwrap vs local",
+          "execCommand in bwrap vs bare bash -c spawn",
           bwrapExec,
-          localExec,
+          rawSpawn,
           "ms",
-          "<= 8",
-          "namespaces + mounts per command; noisy on a shared machine",
+          "<= 10",
+          "a bwrap per command: namespaces + mounts, so its processes die with the call",
         );
       } finally {
         await boxed.close();
