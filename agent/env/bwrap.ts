@@ -64,7 +64,24 @@ function bindSystem(args: string[], path: string): void {
   else args.push("--ro-bind", path, path);
 }
 
+const baseCache = new Map<string, readonly string[]>();
+
+/** The arguments shared by every sandbox with these settings, built once (they stat the system dirs). */
 function baseArgs(network: boolean, readOnlyPaths: readonly string[], tmpBytes: number): string[] {
+  const key = JSON.stringify([network, readOnlyPaths, tmpBytes]);
+  let args = baseCache.get(key);
+  if (!args) {
+    args = buildBaseArgs(network, readOnlyPaths, tmpBytes);
+    baseCache.set(key, args);
+  }
+  return [...args];
+}
+
+function buildBaseArgs(
+  network: boolean,
+  readOnlyPaths: readonly string[],
+  tmpBytes: number,
+): string[] {
   const args = [
     "--die-with-parent",
     "--new-session", // no TIOCSTI into a terminal the agent runs in

@@ -485,6 +485,9 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
       killGraceMs: this.#options.killGraceMs,
       maxOutputBytes: this.#limits.maxOutputBytes,
       onOutput: request.onOutput,
+      // bwrap's PID namespace holds everything the command starts; killing
+      // bwrap kills it (--die-with-parent), so no process group is needed.
+      processGroup: !this.#bwrap,
     });
     const hits = osLimitsHit(this.#limits, result.exitCode, result.stderr);
     return hits.length ? { ...result, limitsHit: [...(result.limitsHit ?? []), ...hits] } : result;

@@ -40,8 +40,12 @@ async function onLine(line: string): Promise<void> {
 
 const decoder = new TextDecoder();
 let pending = "";
-for await (const chunk of Deno.stdin.readable) {
-  pending += decoder.decode(chunk, { stream: true });
+// Plain reads rather than the ReadableStream: one op per chunk, no stream machinery.
+const buffer = new Uint8Array(256 * 1024);
+for (;;) {
+  const n = await Deno.stdin.read(buffer);
+  if (n === null) break;
+  pending += decoder.decode(buffer.subarray(0, n), { stream: true });
   let newline: number;
   while ((newline = pending.indexOf("\n")) >= 0) {
     const line = pending.slice(0, newline);

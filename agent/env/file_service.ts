@@ -204,11 +204,20 @@ export class FileService {
 
 const BYTES_TAG = "$forge.bytes";
 
+function hasBytes(value: unknown, depth = 0): boolean {
+  if (value instanceof Uint8Array) return true;
+  if (depth > 3 || value === null || typeof value !== "object") return false;
+  for (const inner of Object.values(value)) if (hasBytes(inner, depth + 1)) return true;
+  return false;
+}
+
 /**
  * One message as one line of JSON (byte arrays as base64), for the stdio
- * transport: JSON escapes every newline inside strings.
+ * transport: JSON escapes every newline inside strings. Only messages that
+ * carry bytes (an image read) pay for the replacer.
  */
 export function encodeLine(message: unknown): string {
+  if (!hasBytes(message)) return JSON.stringify(message) + "\n";
   return JSON.stringify(message, (_key, value) => {
     if (value instanceof Uint8Array) {
       let binary = "";
@@ -223,6 +232,7 @@ export function encodeLine(message: unknown): string {
 
 /** The inverse of {@linkcode encodeLine} (without the newline). */
 export function decodeLine(line: string): unknown {
+  if (!line.includes(BYTES_TAG)) return JSON.parse(line);
   return JSON.parse(line, (_key, value) => {
     if (value && typeof value === "object" && typeof value[BYTES_TAG] === "string") {
       const binary = atob(value[BYTES_TAG]);
