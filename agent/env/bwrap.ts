@@ -46,6 +46,14 @@ export interface BwrapPolicy {
   readonly readOnlyPaths?: readonly string[];
   /** Size of /tmp in bytes (default {@linkcode SANDBOX_TMP_BYTES}). */
   readonly tmpBytes?: number;
+  /**
+   * Paths inside the workspace bound read-only over the writable workspace
+   * (e.g. `.git`: hooks and config written in the sandbox would run later,
+   * outside it, when the user runs git).
+   */
+  readonly protectedPaths?: readonly string[];
+  /** Files inside the workspace hidden behind an empty file (other hard links of them may lie outside). */
+  readonly maskedFiles?: readonly string[];
 }
 
 /** The path of bwrap, if installed. */
@@ -110,7 +118,10 @@ export function bwrapArgs(policy: BwrapPolicy): string[] {
     policy.readOnlyPaths ?? [],
     policy.tmpBytes ?? SANDBOX_TMP_BYTES,
   );
-  args.push("--bind", policy.workspace, policy.workspace, "--chdir", policy.cwd);
+  args.push("--bind", policy.workspace, policy.workspace);
+  for (const path of policy.protectedPaths ?? []) args.push("--ro-bind", path, path);
+  for (const path of policy.maskedFiles ?? []) args.push("--ro-bind", "/dev/null", path);
+  args.push("--chdir", policy.cwd);
   return args;
 }
 
@@ -134,12 +145,19 @@ export const FILE_SERVER_MODULES: readonly string[] = [
 export function fileServerCommand(
   bwrap: string,
   workspace: string,
+  protectedPaths: readonly string[] = [],
 ): { program: string; args: string[]; env: Record<string, string> } | undefined {
   const here = new URL(".", import.meta.url);
   if (here.protocol !== "file:") return undefined;
   const deno = Deno.execPath();
   const dir = decodeURIComponent(here.pathname).replace(/\/$/, "");
-  const args = bwrapArgs({ workspace, cwd: workspace, network: false, tmpBytes: 32 << 20 });
+  const args = bwrapArgs({
+    workspace,
+    cwd: workspace,
+    network: false,
+    tmpBytes: 32 << 20,
+    protectedPaths,
+  });
   args.push("--ro-bind", deno, deno);
   for (const name of FILE_SERVER_MODULES) {
     args.push("--ro-bind", `${dir}/${name}`, `${dir}/${name}`);

@@ -77,6 +77,13 @@ export interface ConfinedEnvironmentOptions {
   readonly shellNetwork?: boolean;
   /** Extra host paths visible read-only inside the bubblewrap sandbox. */
   readonly readOnlyPaths?: readonly string[];
+  /**
+   * Workspace paths that stay read-only inside the sandbox, for the shell
+   * and the file tools alike (default [".git"]: a hook or config written by
+   * the agent would run later outside the sandbox, when the user runs git).
+   * Only paths that exist when the environment starts are protected.
+   */
+  readonly protectedPaths?: readonly string[];
   /** PATH of shell commands (default /usr/local/bin:/usr/bin:/bin). */
   readonly path?: string;
   /** Time between SIGTERM and SIGKILL on timeout (default 2000 ms). */
@@ -118,6 +125,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   readonly #abandoned = new Set<number>();
   #bwrap: string | undefined;
   #hardLinks: readonly string[] = [];
+  #protected: readonly string[] = [];
   #starting: Promise<void> | undefined;
   #closed = false;
   #restarts = 0;
@@ -195,6 +203,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
         );
       }
     }
+    this.#protected = this.#existingProtectedPaths();
     await this.#spawn(this.#root);
     const cwd = await this.#call<string>("resolveDir", [
       resolvePath(this.#root, this.#options.workingDirectory ?? "."),
@@ -204,6 +213,25 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     if (this.#bwrap) {
       this.#hardLinks = await this.#call<string[]>("hardLinks", [MAX_MASKED_HARD_LINKS + 1]);
     }
+  }
+
+  /** The protected paths that exist now, as real paths inside the workspace (links skipped). */
+  #existingProtectedPaths(): string[] {
+    const out: string[] = [];
+    for (const rel of this.#options.protectedPaths ?? [".git"]) {
+      const path = resolvePath(this.#root, rel);
+      if (!path.startsWith(`${this.#root}/`)) {
+        throw new EnvError(
+          "InvalidArgument",
+          `protected path ${rel} is outside the workspace`,
+          rel,
+        );
+      }
+      try {
+        if (!Deno.lstatSync(path).isSymlink) out.push(path);
+      } catch { /* not there: nothing to protect */ }
+    }
+    return out;
   }
 
   /** Starts a fresh file service rooted at the workspace with working directory `cwd`, and checks it. */
@@ -221,7 +249,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
       },
     };
     if (this.#bwrap) {
-      const command = fileServerCommand(this.#bwrap, this.#root);
+      const command = fileServerCommand(this.#bwrap, this.#root, this.#protected);
       if (!command) {
         throw new EnvError(
           "Unsupported",
@@ -241,6 +269,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
           root: this.#root,
           cwd,
           alias: resolvePath(this.#options.workspace),
+          protectedPaths: this.#protected,
         });
       });
       const check = await this.#post<SelfCheck>(channel, "selfCheck", []);
@@ -470,9 +499,10 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
         cwd,
         network: this.#options.shellNetwork,
         readOnlyPaths: this.#options.readOnlyPaths,
+        protectedPaths: this.#protected,
+        // Files that have other names (maybe outside) are hidden behind an empty file.
+        maskedFiles: this.#hardLinks,
       });
-      // Files that have other names (maybe outside) are hidden behind an empty file.
-      for (const path of this.#hardLinks) args.push("--ro-bind", "/dev/null", path);
       args.push("--", shell, ...shellArgs);
     }
     const result = await runProcess({

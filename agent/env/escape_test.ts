@@ -264,6 +264,30 @@ const cases: Case[] = [
       await t.tool("shell", { command: "cat ../s ../s2 ../s3; cd .. && cat s s2 s3" }, scoped);
     },
   },
+  {
+    name: ".git stays read-only: a hook or config written now would run later, outside",
+    async plant({ ws }) {
+      await Deno.mkdir(join(ws, ".git", "hooks"), { recursive: true });
+      await Deno.writeTextFile(join(ws, ".git", "config"), "[core]\n");
+    },
+    async attack(t) {
+      await t.tool("write_file", {
+        file_path: ".git/hooks/pre-commit",
+        content: "#!/bin/sh\nid\n",
+      });
+      await t.tool("edit_file", {
+        file_path: ".git/config",
+        old_string: "[core]",
+        new_string: "[core]\n\thooksPath = /tmp",
+      });
+      await t.shell(
+        "echo 'cat /etc/passwd' > .git/hooks/post-checkout; chmod +x .git/hooks/*; echo '[alias]' >> .git/config; rm -rf .git; mv .git g",
+      );
+      assert.equal(await exists(join(t.ws, ".git", "hooks", "pre-commit")), false);
+      assert.equal(await exists(join(t.ws, ".git", "hooks", "post-checkout")), false);
+      assert.equal(await Deno.readTextFile(join(t.ws, ".git", "config")), "[core]\n");
+    },
+  },
   // 4. Lifetime.
   {
     name: "a setsid'd grandchild does not outlive its call",

@@ -23,6 +23,8 @@ export interface FileServiceInit {
   readonly cwd: string;
   /** The workspace as the user named it, if that differs from its real path. */
   readonly alias?: string;
+  /** Real paths inside the workspace that are never written (e.g. `.git`). */
+  readonly protectedPaths?: readonly string[];
 }
 
 /** A request from the parent. */
@@ -135,10 +137,13 @@ export class FileService {
   /** Creates the service for `init`'s workspace. */
   constructor(init: FileServiceInit) {
     this.#root = init.root;
-    this.#ops = new FileOps(new WorkspacePathGuard(init.root, init.cwd, init.alias), {
-      syncReads: true,
-      refuseHardLinks: true,
-    });
+    this.#ops = new FileOps(
+      new WorkspacePathGuard(init.root, init.cwd, init.alias, init.protectedPaths),
+      {
+        syncReads: true,
+        refuseHardLinks: true,
+      },
+    );
   }
 
   /** Handles `request` after every earlier one has finished; never throws. */
