@@ -12,7 +12,8 @@
  */
 import {
   anthropicProfile,
-  ConfinedEnvironment,
+  defaultEnvironment,
+  describeConfinement,
   readSession,
   RoutingProvider,
   ScriptedProvider,
@@ -117,8 +118,10 @@ export async function runDemo(storeUrl: string, workspaceDir: string): Promise<s
     "# greeter\n\ngreet() says hello by name.\n",
   );
   await using store = await openStore(storeUrl);
-  const env = new ConfinedEnvironment({ workspace: workspaceDir, sandbox: "none" });
-  await env.initialize();
+  // Inside bubblewrap wherever it works; elsewhere the file tools run under
+  // Deno permissions and no shell is offered.
+  const env = await defaultEnvironment(workspaceDir);
+  console.log(`sandbox: ${describeConfinement(env.confinement())}\n`);
   try {
     const session = new Session({
       provider: scriptedModel(),
