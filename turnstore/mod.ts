@@ -17,11 +17,7 @@
  *
  * @module
  */
-export * from "./core/errors.ts";
-export * from "./core/ids.ts";
-export * from "./core/types.ts";
-export { blake3Bytes, blake3Hex, fromHex, requireHash, toHex } from "./core/hash.ts";
-export * from "./registry/bundle.ts";
+export * from "./contract.ts";
 export * from "./records/mod.ts";
 export { MemoryStore } from "./memory/store.ts";
 export { openKvStore } from "./kv/mod.ts";
@@ -32,4 +28,3 @@ export {
   type OpenTurnStoreOptions,
   type StoreOpener,
 } from "./open.ts";
-export { walkHistory, type WalkHistoryOptions } from "./walk.ts";
