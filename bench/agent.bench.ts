@@ -129,12 +129,15 @@ async function compare(reporter: Reporter, model: Model, dir: string): Promise<v
   }
   const note = (n: number) =>
     `1,000-turn session (500 tool rounds), ${n} turns stored, vs persistence off, ${model} model`;
+  // The lean model's baseline is the bare loop (~0.1 ms a round), so its
+  // ratio is the store's own cost per record; issue 12 sets it at <= 1.5.
+  const target = model === "lean" ? "<= 1.5" : "<= 1.15";
   reporter.report(
     `agent session (${model} model), persistence required on kv (file)`,
     best.kv,
     best.off,
     "ms",
-    "<= 1.15",
+    target,
     note(stored.kv),
   );
   reporter.report(
@@ -142,7 +145,7 @@ async function compare(reporter: Reporter, model: Model, dir: string): Promise<v
     best.fs,
     best.off,
     "ms",
-    "<= 1.15",
+    target,
     note(stored.fs),
   );
 }

@@ -51,7 +51,8 @@ export function recover(
   const scan = scanLog(state.log, state.logPath, checkpoint.logLength);
   let end = scan.next();
   while (!end.done) end = scan.next();
-  const torn = end.value.validEnd < end.value.fileSize;
+  // Zero space past the last record (preallocated) is not a torn tail.
+  const torn = end.value.tornReason !== undefined;
   // A torn tail may have left index writes of the dropped records behind
   // (durability=none can also lose log pages under written index pages):
   // then the indexes are rebuilt from the log rather than patched.
@@ -80,12 +81,12 @@ function rebuild(state: FsState, size: number): RecoveryReport {
   const end = replay(state, 0);
   return {
     mode: "rebuild",
-    droppedTailBytes: size - end.validEnd,
+    droppedTailBytes: end.tornReason === undefined ? 0 : size - end.validEnd,
     tornReason: end.tornReason,
   };
 }
 
-/** Applies every intact record from `from`, then drops a torn tail. */
+/** Applies every intact record from `from`, then drops a torn tail or preallocated zeros. */
 function replay(state: FsState, from: number): { validEnd: number; tornReason?: string } {
   const scan = scanLog(state.log, state.logPath, from);
   for (;;) {

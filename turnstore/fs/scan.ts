@@ -29,7 +29,11 @@ export interface ScannedRecord {
 export interface ScanEnd {
   /** Offset just past the last intact record. */
   readonly validEnd: number;
-  /** File size; larger than validEnd when a torn tail was found. */
+  /**
+   * File size; larger than validEnd when a torn tail was found, or when only
+   * zero bytes follow the last record (space the writer preallocated; then
+   * there is no `tornReason`).
+   */
   readonly fileSize: number;
   /** Why the tail was rejected, when it was. */
   readonly tornReason?: string;
@@ -68,6 +72,8 @@ export function* scanLog(
   while (at < size) {
     const verdict = readRecord(reader, at, size);
     if (typeof verdict === "string") {
+      // Zeros to the end: preallocated space that no record reached yet.
+      if (allZero(reader, at, size)) return { validEnd: at, fileSize: size };
       // Where could a later intact record start? Past this record when its
       // header is trustworthy (its length is right), else anywhere after.
       const header = decodeHeader(reader.read(at, FRAME_HEADER_BYTES));
@@ -96,6 +102,15 @@ function readRecord(reader: WindowReader, at: number, size: number): ScannedReco
   const body = reader.read(at + FRAME_HEADER_BYTES, header.bodyLength);
   if (checksum(body) !== header.bodyChecksum) return "body checksum mismatch";
   return { kind: header.kind, body, offset: at, length };
+}
+
+function allZero(reader: WindowReader, from: number, size: number): boolean {
+  for (let at = from; at < size;) {
+    const bytes = reader.read(at, Math.min(CHUNK, size - at));
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+    at += bytes.length;
+  }
+  return true;
 }
 
 function findIntactRecord(reader: WindowReader, from: number, size: number): number | undefined {

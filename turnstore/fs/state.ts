@@ -152,6 +152,8 @@ export class FsState {
 
   /** Flushes and syncs the log and the indexes, then writes the checkpoint. */
   checkpoint(clean: boolean): void {
+    // A clean checkpoint covers the whole file: drop the writer's preallocated space.
+    if (clean) this.log.truncateSync(this.logEnd);
     this.turns.flush();
     this.contexts.flush();
     this.keys.flush();

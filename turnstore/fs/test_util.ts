@@ -6,6 +6,7 @@
  * @module
  */
 import { FsStore } from "./store.ts";
+import { decodeHeader, FRAME_HEADER_BYTES } from "./frame.ts";
 
 /** A fresh temp directory. */
 export function tempDir(): Promise<string> {
@@ -37,9 +38,20 @@ export function openStore(dir: string, durability = "fsync"): Promise<FsStore> {
   return FsStore.open(`${dir}?durability=${durability}`);
 }
 
-/** Size of `<dir>/log`. */
+/**
+ * Where the records of `<dir>/log` end: past the last record whose header is
+ * intact and which fits in the file. The zeros a durable writer preallocates
+ * after its records do not count.
+ */
 export async function logSize(dir: string): Promise<number> {
-  return (await Deno.stat(`${dir}/log`)).size;
+  const log = await Deno.readFile(`${dir}/log`);
+  let at = 0;
+  while (at + FRAME_HEADER_BYTES <= log.length) {
+    const header = decodeHeader(log.subarray(at, at + FRAME_HEADER_BYTES));
+    if (!header || at + FRAME_HEADER_BYTES + header.bodyLength > log.length) break;
+    at += FRAME_HEADER_BYTES + header.bodyLength;
+  }
+  return at;
 }
 
 /** Flips every bit of the byte at `offset` of `<dir>/log`. */

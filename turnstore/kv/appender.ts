@@ -1,8 +1,9 @@
 /**
  * Group commit. Appends queue up while a commit is in flight; each round
- * takes the queue, plans the turns of up to ten contexts against their
- * heads, and writes them in ONE atomic commit whose only checks are one per
- * context: "the slot above the head is still empty". That check also proves
+ * takes the queue, plans the turns of as many contexts as the target allows
+ * checks (10 over KV Connect, 100 on a local KV) against their heads, and
+ * writes them in ONE atomic commit whose only checks are one per context,
+ * however many turns of that context the commit chains: "the slot above the head is still empty". That check also proves
  * that no idempotency key of the context appeared since the head was
  * observed, because every write to a context's keys fills that slot. A failed
  * check means another writer moved a head: the round's appends are
@@ -27,7 +28,7 @@ import {
   type TurnValue,
 } from "./keys.ts";
 import { LruMap } from "./lru.ts";
-import { MAX_CHECKS, MAX_GET_MANY } from "./limits.ts";
+import { KV_CONNECT_LIMITS, type KvLimits, MAX_GET_MANY } from "./limits.ts";
 
 /** One append waiting for its commit. */
 export interface PendingAppend {
@@ -87,6 +88,7 @@ export class GroupCommitAppender {
   readonly #history: History;
   readonly #ids: IdBlocks;
   readonly #observer?: CommitObserver;
+  readonly #limits: KvLimits;
   /** Heads as of our last read or commit; a commit's check catches a stale one. */
   readonly #heads = new LruMap<bigint, HeadState>(4096);
   /** This handle's current run of ids per context, as of its last commit. */
@@ -105,12 +107,19 @@ export class GroupCommitAppender {
   #seq = 0;
   #running?: Promise<void>;
 
-  /** Appends to `kv`, allocating turn ids from `ids`. */
-  constructor(kv: Deno.Kv, history: History, ids: IdBlocks, observer?: CommitObserver) {
+  /** Appends to `kv`, allocating turn ids from `ids`, in commits that keep to `limits`. */
+  constructor(
+    kv: Deno.Kv,
+    history: History,
+    ids: IdBlocks,
+    observer?: CommitObserver,
+    limits: KvLimits = KV_CONNECT_LIMITS,
+  ) {
     this.#kv = kv;
     this.#history = history;
     this.#ids = ids;
     this.#observer = observer;
+    this.#limits = limits;
   }
 
   /** Records a head we just read, so the next append needs no read. */
@@ -195,10 +204,11 @@ export class GroupCommitAppender {
     }
     const groups = new Map<bigint, Queued[]>();
     const later: Queued[] = [];
+    const maxContexts = this.#limits.checks;
     for (const item of taken) {
       const group = groups.get(item.ctx);
       if (group) group.push(item);
-      else if (groups.size < MAX_CHECKS) groups.set(item.ctx, [item]);
+      else if (groups.size < maxContexts) groups.set(item.ctx, [item]);
       else later.push(item);
     }
     try {
@@ -233,7 +243,7 @@ export class GroupCommitAppender {
     const existingKeys = hasKeys(groups)
       ? await this.#existingKeys(groups, states)
       : new Map<string, bigint>();
-    const op = new BudgetedAtomic(this.#kv);
+    const op = new BudgetedAtomic(this.#kv, this.#limits);
     const planned: PlannedTurn[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
     const retry: Queued[] = [];
@@ -330,10 +340,19 @@ export class GroupCommitAppender {
         const continuesRun = run !== undefined && run.nextId === id && run.nextDepth === depthNext;
         const runStart = { ctx, depth: depthNext };
         let mutations = continuesRun ? 1 : 2;
+        let keys = sizes[0] + (continuesRun ? 0 : RUN_KEY_BYTES);
         let bytes = sizes[0] + sizes[1] + (continuesRun ? 0 : setBytes(runKey(id), runStart));
-        if (key !== undefined) (mutations++, bytes += setBytes(idemKey(ctx, key), id));
-        if (req.fsRootHash) (mutations++, bytes += setBytes(fsKey(ctx, depthNext), req.fsRootHash));
-        if (!op.fits(mutations, bytes)) {
+        if (key !== undefined) {
+          const k = idemKey(ctx, key);
+          mutations++, keys += keyBytes(k), bytes += setBytes(k, id);
+        }
+        if (req.fsRootHash) {
+          const k = fsKey(ctx, depthNext);
+          mutations++, keys += keyBytes(k), bytes += setBytes(k, req.fsRootHash);
+        }
+        // A full commit ends this context's share of the round (call order is
+        // kept); the checks, added last, fit in the budget's margin.
+        if (!op.fits(mutations, bytes, keys)) {
           full = true;
           retry.push(item);
           continue;
@@ -527,6 +546,9 @@ export class GroupCommitAppender {
     return true;
   }
 }
+
+/** Estimated bytes of a run key (a constant: one bigint part). */
+const RUN_KEY_BYTES = keyBytes(runKey(0n));
 
 function hasKeys(groups: Map<bigint, Queued[]>): boolean {
   for (const items of groups.values()) {

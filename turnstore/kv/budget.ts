@@ -5,14 +5,7 @@
  * @module
  */
 import { keyBytes } from "./keys.ts";
-import {
-  COMMIT_BYTE_BUDGET,
-  MAX_CHECKS,
-  MAX_COMMIT_KEY_BYTES,
-  MAX_KEY_BYTES,
-  MAX_MUTATIONS,
-  MAX_VALUE_BYTES,
-} from "./limits.ts";
+import { KV_CONNECT_LIMITS, type KvLimits, MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
 import { BackendError } from "../core/errors.ts";
 import { retryBusy } from "./busy.ts";
 
@@ -49,21 +42,24 @@ export function valueBytes(value: unknown): number {
 
 /** An atomic operation that counts what goes into it. */
 export class BudgetedAtomic {
+  /** The underlying operation. */
   readonly op: Deno.AtomicOperation;
+  readonly #limits: KvLimits;
   #checks = 0;
   #mutations = 0;
   #bytes = 0;
   #keyBytes = 0;
   #largest = 0;
 
-  /** Starts an empty operation on `kv`. */
-  constructor(kv: Deno.Kv) {
+  /** Starts an empty operation on `kv` that keeps to `limits` (KV Connect's by default). */
+  constructor(kv: Deno.Kv, limits: KvLimits = KV_CONNECT_LIMITS) {
     this.op = kv.atomic();
+    this.#limits = limits;
   }
 
   /** Checks left. */
   get checksLeft(): number {
-    return MAX_CHECKS - this.#checks;
+    return this.#limits.checks - this.#checks;
   }
 
   /** Mutations so far. */
@@ -73,15 +69,16 @@ export class BudgetedAtomic {
 
   /** True when `mutations` more mutations of `bytes` (keys and values) still fit. */
   fits(mutations: number, bytes: number, keys = 0): boolean {
-    return this.#mutations + mutations <= MAX_MUTATIONS &&
-      this.#bytes + bytes <= COMMIT_BYTE_BUDGET &&
-      this.#keyBytes + keys <= MAX_COMMIT_KEY_BYTES;
+    const limits = this.#limits;
+    return this.#mutations + mutations <= limits.mutations &&
+      this.#bytes + bytes <= limits.bytes &&
+      this.#keyBytes + keys <= limits.keyBytes;
   }
 
   /** Adds a versionstamp check. */
   check(key: Deno.KvKey, versionstamp: string | null): this {
-    if (this.#checks >= MAX_CHECKS) {
-      throw new BackendError(`internal: more than ${MAX_CHECKS} checks in one commit`);
+    if (this.#checks >= this.#limits.checks) {
+      throw new BackendError(`internal: more than ${this.#limits.checks} checks in one commit`);
     }
     this.#checks++;
     const kb = keyBytes(key);

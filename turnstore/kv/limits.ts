@@ -1,7 +1,9 @@
 /**
- * The limits of one Deno KV operation, as KV Connect (remote `denokv`)
- * enforces them. A local file or memory KV is more lenient, but the store
- * keeps to these everywhere so the same code works against a remote server.
+ * The limits of one Deno KV operation. KV Connect (a remote `denokv`)
+ * enforces the strictest ones (`denokv_proto`'s limits: 10 checks per
+ * commit); a local file or memory KV allows 100 checks (Deno's `KvConfig`
+ * defaults). Everything else is the same on both. The constants below are
+ * the KV Connect values; {@link KvLimits} bundles what differs per target.
  *
  * @module
  */
@@ -23,11 +25,41 @@ export const MAX_GET_MANY = 10;
 /** Most entries one range read returns per round trip. */
 export const MAX_READ_ENTRIES = 1000;
 
+/** Most checks in one atomic commit on a local file or memory KV (Deno's default). */
+export const MAX_LOCAL_CHECKS = 100;
+
 /**
- * Our own budget per commit, below {@link MAX_COMMIT_BYTES}: our size
- * estimates of serialized values are close but not exact, so keep a margin.
+ * Our own budget per commit, below {@link MAX_COMMIT_BYTES}. Our size
+ * estimates of keys and serialized values are upper bounds, so a small
+ * margin is enough; 768 KiB holds 64 turns of 10 KB in one commit.
  */
-export const COMMIT_BYTE_BUDGET = 640 * 1024;
+export const COMMIT_BYTE_BUDGET = 768 * 1024;
+
+/** What one atomic commit may carry on a given target. */
+export interface KvLimits {
+  /** Checks per commit: how many contexts one group-commit round can cover. */
+  readonly checks: number;
+  /** Mutations per commit. */
+  readonly mutations: number;
+  /** Our budget of estimated key and value bytes per commit. */
+  readonly bytes: number;
+  /** Estimated key bytes per commit. */
+  readonly keyBytes: number;
+}
+
+/** The limits of a remote `denokv` over KV Connect; safe on every target. */
+export const KV_CONNECT_LIMITS: KvLimits = Object.freeze({
+  checks: MAX_CHECKS,
+  mutations: MAX_MUTATIONS,
+  bytes: COMMIT_BYTE_BUDGET,
+  keyBytes: MAX_COMMIT_KEY_BYTES,
+});
+
+/** The limits of a local file or `:memory:` KV: ten times the checks of KV Connect. */
+export const LOCAL_KV_LIMITS: KvLimits = Object.freeze({
+  ...KV_CONNECT_LIMITS,
+  checks: MAX_LOCAL_CHECKS,
+});
 /** Payloads, blobs and bundles up to this size are stored inline in their record. */
 export const INLINE_BYTES = 48 * 1024;
 /** Size of one content-addressed chunk of a larger value. */

@@ -7,9 +7,11 @@
  */
 import { BackendError, InvalidInputError } from "../core/errors.ts";
 import { checkTarget, KvStore, type KvStoreOptions } from "./store.ts";
+import { KV_CONNECT_LIMITS, LOCAL_KV_LIMITS } from "./limits.ts";
 
 export { KvStore, type KvStoreOptions } from "./store.ts";
 export type { CommitObserver, CommitStats } from "./budget.ts";
+export { KV_CONNECT_LIMITS, type KvLimits, LOCAL_KV_LIMITS } from "./limits.ts";
 // The contract types KvStore's signatures use, so this module documents on its own.
 export type {
   AppendedTurn,
@@ -31,8 +33,10 @@ export type { ContextId, TurnId } from "../core/ids.ts";
 /**
  * Opens a Deno KV store: a file path (its directory is created), ":memory:",
  * or an http(s) KV Connect URL (Deno.openKv reads the token from
- * DENO_KV_ACCESS_TOKEN). To bring your own `Deno.Kv`, use
- * `new KvStore(kv, options)`.
+ * DENO_KV_ACCESS_TOKEN). A file or memory target gets the local commit
+ * limits (100 contexts per group commit), a remote one KV Connect's (10);
+ * `options` (a commit observer, id block size, other limits) win over those.
+ * To bring your own `Deno.Kv`, use `new KvStore(kv, options)`.
  */
 export async function openKvStore(
   target: string,
@@ -66,5 +70,9 @@ export async function openKvStore(
       cause: error,
     });
   }
-  return new KvStore(kv, { label: `kv store ${where}`, ...options });
+  return new KvStore(kv, {
+    label: `kv store ${where}`,
+    limits: remote ? KV_CONNECT_LIMITS : LOCAL_KV_LIMITS,
+    ...options,
+  });
 }

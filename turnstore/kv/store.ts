@@ -37,6 +37,7 @@ import { IdBlocks } from "./id_blocks.ts";
 import { blobKey, contextKey, type ContextValue, fsKey, type StoredBytes } from "./keys.ts";
 import { BundleShelf } from "./bundles.ts";
 import { withBusyRetry } from "./busy.ts";
+import type { KvLimits } from "./limits.ts";
 
 /** Options of {@link KvStore}. */
 export interface KvStoreOptions {
@@ -48,6 +49,13 @@ export interface KvStoreOptions {
   readonly contextIdBlock?: number;
   /** What to call the store in error messages (its target). */
   readonly label?: string;
+  /**
+   * What one atomic commit may carry. The default, `KV_CONNECT_LIMITS`,
+   * works on every target; pass `LOCAL_KV_LIMITS` for a local file or
+   * `:memory:` KV (as `openKvStore` does), so one group commit covers up to
+   * 100 contexts instead of 10.
+   */
+  readonly limits?: KvLimits;
 }
 
 /** A {@link ForgeStore} over one Deno KV database. */
@@ -72,7 +80,13 @@ export class KvStore implements ForgeStore {
     this.#history = new History(kv);
     const turnIds = new IdBlocks(kv, "turn", options.turnIdBlock ?? 1024, this.#observer);
     this.#contextIds = new IdBlocks(kv, "context", options.contextIdBlock ?? 64, this.#observer);
-    this.#appender = new GroupCommitAppender(kv, this.#history, turnIds, this.#observer);
+    this.#appender = new GroupCommitAppender(
+      kv,
+      this.#history,
+      turnIds,
+      this.#observer,
+      options.limits,
+    );
     this.#bundles = new BundleShelf(kv, this.#observer);
   }
 

@@ -1,5 +1,6 @@
 import { defineConformanceSuite } from "../conformance/suite.ts";
 import { KvStore } from "./store.ts";
+import { KV_CONNECT_LIMITS, LOCAL_KV_LIMITS } from "./limits.ts";
 
 async function tempKv() {
   const dir = await Deno.makeTempDir({ prefix: "forge-kv-" });
@@ -7,25 +8,38 @@ async function tempKv() {
   return { path, cleanup: () => Deno.remove(dir, { recursive: true }) };
 }
 
+// A file or memory KV as openKvStore opens it: local commit limits (100 contexts per commit).
 defineConformanceSuite("kv (file)", async () => {
   const { path, cleanup } = await tempKv();
+  const limits = LOCAL_KV_LIMITS;
   return {
-    store: new KvStore(await Deno.openKv(path)),
-    reopen: async () => new KvStore(await Deno.openKv(path)),
+    store: new KvStore(await Deno.openKv(path), { limits }),
+    reopen: async () => new KvStore(await Deno.openKv(path), { limits }),
     cleanup,
   };
 }, { durable: true });
 
 defineConformanceSuite("kv (:memory:)", async () => ({
-  store: new KvStore(await Deno.openKv(":memory:")),
+  store: new KvStore(await Deno.openKv(":memory:"), { limits: LOCAL_KV_LIMITS }),
 }));
+
+// The remote code path's limits (10 contexts per commit) on a local file.
+defineConformanceSuite("kv (file, KV Connect limits)", async () => {
+  const { path, cleanup } = await tempKv();
+  const limits = KV_CONNECT_LIMITS;
+  return {
+    store: new KvStore(await Deno.openKv(path), { limits }),
+    reopen: async () => new KvStore(await Deno.openKv(path), { limits }),
+    cleanup,
+  };
+}, { durable: true });
 
 const remoteUrl = Deno.env.get("FORGE_TEST_KV_URL");
 defineConformanceSuite(
   "kv (remote, ignored unless FORGE_TEST_KV_URL is set)",
   async () => ({
-    store: new KvStore(await Deno.openKv(remoteUrl!)),
-    reopen: async () => new KvStore(await Deno.openKv(remoteUrl!)),
+    store: new KvStore(await Deno.openKv(remoteUrl!), { limits: KV_CONNECT_LIMITS }),
+    reopen: async () => new KvStore(await Deno.openKv(remoteUrl!), { limits: KV_CONNECT_LIMITS }),
   }),
   { ignore: !remoteUrl, durable: true },
 );

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { KvStore } from "./store.ts";
+import type { CommitStats } from "./budget.ts";
+import {
+  KV_CONNECT_LIMITS,
+  type KvLimits,
+  LOCAL_KV_LIMITS,
+  MAX_COMMIT_BYTES,
+  MAX_COMMIT_KEY_BYTES,
+  MAX_MUTATIONS,
+} from "./limits.ts";
+
+const te = new TextEncoder();
+
+async function withStore(
+  limits: KvLimits,
+  fn: (store: KvStore, commits: CommitStats[]) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "forge-kv-batching-" });
+  const commits: CommitStats[] = [];
+  const store = new KvStore(await Deno.openKv(`${dir}/forge.kv`), {
+    limits,
+    onCommit: (s) => commits.push(s),
+  });
+  try {
+    await fn(store, commits);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** `workers` loops, each appending `perWorker` turns one after another (await each). */
+async function inFlight(
+  workers: number,
+  perWorker: number,
+  append: (worker: number, i: number) => Promise<unknown>,
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      for (let i = 0; i < perWorker; i++) await append(w, i);
+    }),
+  );
+}
+
+for (
+  const [name, limits] of [["local", LOCAL_KV_LIMITS], ["KV Connect", KV_CONNECT_LIMITS]] as const
+) {
+  Deno.test(`${name} limits: 32 appends in flight on one context chain into few commits, in call order`, async () => {
+    await withStore(limits, async (store, commits) => {
+      const { contextId } = await store.createContext();
+      commits.length = 0;
+      const order: string[] = [];
+      await inFlight(32, 20, async (w, i) => {
+        const text = `w${w}-${i}`;
+        order.push(text); // the order of the calls
+        await store.appendTurn({
+          contextId,
+          typeId: "test.item",
+          typeVersion: 1,
+          payload: te.encode(text),
+        });
+      });
+      const perAppend = commits.length / (32 * 20);
+      assert.ok(perAppend <= 0.15, `${commits.length} commits for ${32 * 20} appends`);
+      // Every commit checks one slot, however many turns it chains.
+      for (const s of commits) assert.ok(s.checks <= 1, `checks ${s.checks}`);
+      const turns = await store.listTurns(contextId, { limit: 1000 });
+      assert.deepEqual(turns.map((t) => new TextDecoder().decode(t.payload)), order);
+      for (let i = 1; i < turns.length; i++) {
+        assert.equal(turns[i].parentTurnId, turns[i - 1].turnId);
+        assert.equal(turns[i].depth, turns[i - 1].depth + 1);
+      }
+    });
+  });
+}
+
+Deno.test("64 writers on their own contexts share commits up to the target's check limit", async () => {
+  const payload = new Uint8Array(10_000).map((_, i) => (i * 7) & 0xff);
+  for (const limits of [LOCAL_KV_LIMITS, KV_CONNECT_LIMITS]) {
+    await withStore(limits, async (store, commits) => {
+      const contexts = await Promise.all(Array.from({ length: 64 }, () => store.createContext()));
+      commits.length = 0;
+      await inFlight(64, 5, (w) =>
+        store.appendTurn({
+          contextId: contexts[w].contextId,
+          typeId: "test.item",
+          typeVersion: 1,
+          payload,
+        }));
+      const most = Math.max(...commits.map((s) => s.checks));
+      for (const s of commits) {
+        assert.ok(s.checks <= limits.checks, `checks ${s.checks} > ${limits.checks}`);
+        assert.ok(s.mutations <= MAX_MUTATIONS, `mutations ${s.mutations}`);
+        assert.ok(s.bytes <= MAX_COMMIT_BYTES, `bytes ${s.bytes}`);
+        assert.ok(s.keyBytes <= MAX_COMMIT_KEY_BYTES, `key bytes ${s.keyBytes}`);
+      }
+      if (limits === LOCAL_KV_LIMITS) {
+        // Locally one commit covers far more than KV Connect's 10 contexts.
+        assert.ok(most > KV_CONNECT_LIMITS.checks, `at most ${most} contexts per commit`);
+        assert.ok(commits.length <= 64 * 5 / 20, `${commits.length} commits for 320 appends`);
+      } else {
+        assert.equal(most, KV_CONNECT_LIMITS.checks);
+      }
+      for (const ctx of contexts) {
+        const turns = await store.listTurns(ctx.contextId);
+        assert.equal(turns.length, 5);
+        for (const t of turns) assert.deepEqual(t.payload, payload);
+      }
+    });
+  }
+});
