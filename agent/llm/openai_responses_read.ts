@@ -226,7 +226,11 @@ export class ResponsesStreamTranslator implements StreamTranslator {
       case "response.reasoning_summary_text.delta":
       case "response.reasoning_text.delta": {
         const out = this.#openReasoningAt(index);
-        out.push({ type: "reasoning_delta", reasoningId: `r${index}`, delta: str(data.delta) ?? "" });
+        out.push({
+          type: "reasoning_delta",
+          reasoningId: `r${index}`,
+          delta: str(data.delta) ?? "",
+        });
         return out;
       }
       case "response.function_call_arguments.delta": {
@@ -310,10 +314,12 @@ export class ResponsesStreamTranslator implements StreamTranslator {
         const textId = `${index}:${contentIndex}`;
         const text = str(part.text) ?? str(part.refusal);
         if (text === undefined) {
-          out.push(...itemParts({ type: "message", content: [part] }).map((p) => ({
-            type: "part" as const,
-            part: p,
-          })));
+          out.push(
+            ...itemParts({ type: "message", content: [part] }).map((p) => ({
+              type: "part" as const,
+              part: p,
+            })),
+          );
           return;
         }
         // A server that sends the finished item without deltas still gives its text.
@@ -349,7 +355,11 @@ export class ResponsesStreamTranslator implements StreamTranslator {
     if (item.type === "reasoning") {
       const out = this.#openReasoningAt(index);
       this.#openReasoning.delete(index);
-      out.push({ type: "reasoning_end", reasoningId: `r${index}`, thinking: thinkingFromItem(item) });
+      out.push({
+        type: "reasoning_end",
+        reasoningId: `r${index}`,
+        thinking: thinkingFromItem(item),
+      });
       return out;
     }
     return [{ type: "part", part: otherItemToPart(item) }];
