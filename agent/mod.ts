@@ -97,6 +97,7 @@ export {
   type ProfileOptions,
 } from "./profiles/providers.ts";
 export { listDirTool, readManyFilesTool } from "./profiles/gemini_tools.ts";
+export { createProviderForProfile, providerKindForProfile } from "./profiles/provider_for.ts";
 export * from "./prompt/environment.ts";
 export * from "./prompt/project_docs.ts";
 export * from "./prompt/system_prompt.ts";

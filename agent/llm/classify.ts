@@ -46,9 +46,11 @@ export interface ErrorSignals {
   readonly inStream?: boolean;
 }
 
-type Make = (message: string, details: LlmErrorDetails) => LlmError;
+/** Builds the typed error of a rule. */
+export type MakeError = (message: string, details: LlmErrorDetails) => LlmError;
 
-interface Rule {
+/** One row of the classification table. */
+export interface ErrorRule {
   /** Provider codes or types (lower-cased) that decide this rule. */
   readonly codes?: readonly string[];
   /** HTTP statuses that decide this rule. */
@@ -56,22 +58,22 @@ interface Rule {
   /** Lower-cased words in the code, type or message that decide this rule. */
   readonly words?: readonly string[];
   /** The error built. */
-  readonly make: Make;
+  readonly make: MakeError;
   /** The code of that error (for the table's readers and tests). */
   readonly code: LlmErrorCode;
 }
 
-const quota: Make = (m, d) => new QuotaExceededError(m, d);
-const rateLimit: Make = (m, d) => new RateLimitError(m, d);
-const overloaded: Make = (m, d) => new OverloadedError(m, d);
-const server: Make = (m, d) => new ServerError(m, d);
-const auth: Make = (m, d) => new AuthenticationError(m, d);
-const denied: Make = (m, d) => new AccessDeniedError(m, d);
-const notFound: Make = (m, d) => new ModelNotFoundError(m, d);
-const timeout: Make = (m, d) => new RequestTimeoutError(m, d);
-const contextLength: Make = (m, d) => new ContextLengthError(m, d);
-const contentFilter: Make = (m, d) => new ContentFilterError(m, d);
-const invalid: Make = (m, d) => new InvalidRequestError(m, d);
+const quota: MakeError = (m, d) => new QuotaExceededError(m, d);
+const rateLimit: MakeError = (m, d) => new RateLimitError(m, d);
+const overloaded: MakeError = (m, d) => new OverloadedError(m, d);
+const server: MakeError = (m, d) => new ServerError(m, d);
+const auth: MakeError = (m, d) => new AuthenticationError(m, d);
+const denied: MakeError = (m, d) => new AccessDeniedError(m, d);
+const notFound: MakeError = (m, d) => new ModelNotFoundError(m, d);
+const timeout: MakeError = (m, d) => new RequestTimeoutError(m, d);
+const contextLength: MakeError = (m, d) => new ContextLengthError(m, d);
+const contentFilter: MakeError = (m, d) => new ContentFilterError(m, d);
+const invalid: MakeError = (m, d) => new InvalidRequestError(m, d);
 
 /** Words that say the prompt does not fit, whatever code came with them. */
 const CONTEXT_WORDS = [
@@ -92,7 +94,7 @@ const CONTEXT_WORDS = [
  * (`error.status`, Google's canonical codes), OpenAI-compatible servers
  * (Groq `tool_use_failed`, OpenRouter numeric `code`).
  */
-export const ERROR_RULES: readonly Rule[] = [
+export const ERROR_RULES: readonly ErrorRule[] = [
   // A spent quota or credit is never transient, over HTTP or in a stream.
   {
     codes: ["insufficient_quota", "billing_hard_limit_reached", "billing_not_active"],
@@ -165,7 +167,7 @@ export const ERROR_RULES: readonly Rule[] = [
   { words: ["rate limit", "rate_limit"], code: "rate_limit", make: rateLimit },
 ];
 
-function matches(rule: Rule, signals: ErrorSignals, code: string, type: string, text: string) {
+function matches(rule: ErrorRule, signals: ErrorSignals, code: string, type: string, text: string) {
   if (rule.codes && (rule.codes.includes(code) || rule.codes.includes(type))) return true;
   if (rule.statuses && signals.status !== undefined && rule.statuses.includes(signals.status)) {
     return true;

@@ -42,6 +42,11 @@ export interface ToolCall {
   readonly rawArguments: string;
   /** Set when `rawArguments` could not be read as a JSON object. */
   readonly argumentsError?: string;
+  /**
+   * A provider signature bound to the call (Gemini's `thoughtSignature`),
+   * sent back with it so the model keeps its reasoning across turns.
+   */
+  readonly signature?: string;
 }
 
 /** The outcome of running one tool call, sent back to the model. */

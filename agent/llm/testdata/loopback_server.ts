@@ -31,6 +31,8 @@ export interface ReceivedRequest {
   readonly method: string;
   /** URL path. */
   readonly path: string;
+  /** URL query, with its "?" ("" when none). */
+  readonly query: string;
   /** Lower-cased headers. */
   readonly headers: Record<string, string>;
   /** The JSON body. */
@@ -90,6 +92,7 @@ export class LoopbackServer implements AsyncDisposable {
     this.received.push({
       method: request.method,
       path: new URL(request.url).pathname,
+      query: new URL(request.url).search,
       headers: Object.fromEntries(request.headers),
       body,
     });
@@ -142,11 +145,13 @@ export class LoopbackServer implements AsyncDisposable {
   }
 }
 
-/** Offsets just past each blank line ("\n\n") of an SSE body, and its end. */
+/** Offsets just past each blank line ("\n\n" or "\r\n\r\n") of an SSE body, and its end. */
 function eventEnds(bytes: Uint8Array): number[] {
   const ends: number[] = [];
   for (let i = 1; i < bytes.length; i++) {
-    if (bytes[i] === 0x0a && bytes[i - 1] === 0x0a) ends.push(i + 1);
+    if (bytes[i] !== 0x0a) continue;
+    const crlf = i >= 3 && bytes[i - 1] === 0x0d && bytes[i - 2] === 0x0a;
+    if (bytes[i - 1] === 0x0a || crlf) ends.push(i + 1);
   }
   ends.push(bytes.length);
   return ends;

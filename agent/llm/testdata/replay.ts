@@ -23,7 +23,7 @@ export interface Replayed {
   readonly completed?: LlmResponse;
   /** The request bodies the server received, in order. */
   readonly bodies: Record<string, unknown>[];
-  /** The request paths the server received, in order. */
+  /** The request paths (with their query) the server received, in order. */
   readonly paths: string[];
 }
 
@@ -58,6 +58,6 @@ export async function replay(
     streamedSmall,
     completed,
     bodies: server.received.map((r) => r.body),
-    paths: server.received.map((r) => r.path),
+    paths: server.received.map((r) => r.path + r.query),
   };
 }
