@@ -77,6 +77,7 @@ export {
   readGeminiUsage,
 } from "./gemini.ts";
 export { OPENAI_SERVER_TOOL_ITEMS } from "./openai_responses_read.ts";
+export * from "./structured.ts";
 export * from "./scripted.ts";
 export * from "./providers.ts";
 export { RoutingProvider } from "./routing.ts";
