@@ -14,10 +14,32 @@ import { ConfigurationError, type OutputIssue, StructuredOutputError } from "./e
 import { messageText } from "./messages.ts";
 import type { JsonObject, LlmProvider, LlmRequest, LlmResponse } from "./types.ts";
 
+/** The outcome of {@linkcode OutputSchema.safeParse}. */
+export type OutputParseResult<T> =
+  | { readonly success: true; readonly data: T }
+  | {
+    readonly success: false;
+    readonly error: {
+      readonly issues: readonly {
+        readonly path: ReadonlyArray<PropertyKey>;
+        readonly message: string;
+      }[];
+    };
+  };
+
+/**
+ * What structured output needs of a schema; a zod 4 `z.object(…)` is one.
+ * (Named structurally so zod's own types stay out of this module's API.)
+ */
+export interface OutputSchema<T> {
+  /** Validates `data`. */
+  safeParse(data: unknown): OutputParseResult<T>;
+}
+
 /** Options of `generateObject`. */
 export interface GenerateObjectOptions<T> {
-  /** The schema the answer must match (an object schema). */
-  readonly schema: z.ZodType<T>;
+  /** The schema the answer must match: a zod object schema. */
+  readonly schema: OutputSchema<T>;
   /** A name for the schema, `[a-zA-Z0-9_-]{1,64}` (default "answer"). */
   readonly name?: string;
   /** What the answer is, for the model. */
@@ -42,7 +64,10 @@ export interface GeneratedObject<T> {
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /** The JSON Schema of a zod schema, as providers accept it (no `$schema` key). */
-export function jsonSchemaOf(schema: z.ZodType): JsonObject {
+export function jsonSchemaOf(schema: OutputSchema<unknown>): JsonObject {
+  if (!(schema instanceof z.ZodType)) {
+    throw new ConfigurationError("structured output needs a zod schema (z.object({...}))");
+  }
   const json = z.toJSONSchema(schema, { io: "output", unrepresentable: "any" }) as JsonObject;
   const { $schema: _, ...rest } = json;
   if (rest.type !== "object") {
@@ -88,7 +113,7 @@ export async function generateObject<T>(
  * named `name` (how Anthropic answers), else the text (code fences around it
  * are tolerated), validated against `schema`.
  */
-export function readObject<T>(response: LlmResponse, name: string, schema: z.ZodType<T>): T {
+export function readObject<T>(response: LlmResponse, name: string, schema: OutputSchema<T>): T {
   const fail = (message: string, issues: OutputIssue[], text: string) =>
     new StructuredOutputError(message, issues, text, {
       provider: response.provider,
