@@ -38,6 +38,7 @@ import type {
   Usage,
 } from "./types.ts";
 import {
+  imageSource,
   type Loose,
   num,
   obj,
@@ -131,13 +132,14 @@ export function anthropicWire(
 
 /** Anthropic's image block: inline base64 or a URL it fetches. */
 function imageBlock(image: ImageData): JsonObject {
+  const url = imageSource(image, PROVIDER);
   if (image.data !== undefined) {
     return {
       type: "image",
-      source: { type: "base64", media_type: image.mediaType ?? "image/png", data: image.data },
+      source: { type: "base64", media_type: image.mediaType!, data: image.data },
     };
   }
-  return { type: "image", source: { type: "url", url: image.url ?? "" } };
+  return { type: "image", source: { type: "url", url } };
 }
 
 function partToBlock(part: ContentPart): JsonValue | undefined {

@@ -28,7 +28,7 @@ import type {
   ReasoningEffort,
   ToolCall,
 } from "./types.ts";
-import { providerOptionsFor, systemText } from "./wire_util.ts";
+import { imageSource, providerOptionsFor, systemText } from "./wire_util.ts";
 
 export {
   GEMINI_PROVIDER,

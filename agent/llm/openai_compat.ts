@@ -30,6 +30,7 @@ import type {
 } from "./types.ts";
 import {
   arr,
+  imageSource,
   type Loose,
   num,
   obj,
@@ -130,7 +131,7 @@ export function buildChatCompletionsBody(
         pushToolResults(messages, results);
         const images = message.content.filter((part) => part.kind === "image");
         if (images.length > 0) {
-          messages.push({ role: "user", content: userContent(message.content) });
+          messages.push({ role: "user", content: chatUserContent(message.content) });
         } else if (text !== "") {
           messages.push({ role: "user", content: text });
         }
@@ -200,9 +201,7 @@ export function buildChatCompletionsBody(
 
 /** An image as a Chat Completions content part: a URL, or the bytes as a data URL. */
 function imageUrlPart(image: ImageData): JsonObject {
-  const url = image.data !== undefined
-    ? `data:${image.mediaType ?? "image/png"};base64,${image.data}`
-    : image.url ?? "";
+  const url = imageSource(image, PROVIDER);
   return {
     type: "image_url",
     image_url: { url, ...(image.detail ? { detail: image.detail } : {}) },
@@ -210,7 +209,7 @@ function imageUrlPart(image: ImageData): JsonObject {
 }
 
 /** A user message's text and images as a content-part list. */
-function userContent(parts: readonly ContentPart[]): JsonValue[] {
+function chatUserContent(parts: readonly ContentPart[]): JsonValue[] {
   const content: JsonValue[] = [];
   for (const part of parts) {
     if (part.kind === "text" && part.text !== "") content.push({ type: "text", text: part.text });

@@ -20,7 +20,7 @@ import type {
   Thinking,
   ToolChoice,
 } from "./types.ts";
-import { providerOptionsFor, systemText } from "./wire_util.ts";
+import { imageSource, providerOptionsFor, systemText } from "./wire_util.ts";
 
 export { parseResponsesResponse } from "./openai_responses_read.ts";
 
@@ -169,9 +169,7 @@ export function buildResponsesBody(request: LlmRequest, stream: boolean): JsonOb
 
 /** An image as a Responses input part: a URL, or the bytes as a data URL. */
 function inputImage(image: ImageData): JsonObject {
-  const url = image.data !== undefined
-    ? `data:${image.mediaType ?? "image/png"};base64,${image.data}`
-    : image.url ?? "";
+  const url = imageSource(image, PROVIDER);
   return { type: "input_image", image_url: url, detail: image.detail ?? "auto" };
 }
 
