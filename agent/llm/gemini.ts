@@ -101,12 +101,13 @@ export function geminiWire(baseUrl: string, apiKey: string): WireFormat {
 
 /** An image as a Gemini part: inline bytes, or a file URI (uploaded file, `gs://`, or URL). */
 function imagePart(image: ImageData): JsonObject {
+  const url = imageSource(image, PROVIDER);
   if (image.data !== undefined) {
-    return { inlineData: { mimeType: image.mediaType ?? "image/png", data: image.data } };
+    return { inlineData: { mimeType: image.mediaType!, data: image.data } };
   }
   return {
     fileData: {
-      fileUri: image.url ?? "",
+      fileUri: url,
       ...(image.mediaType ? { mimeType: image.mediaType } : {}),
     },
   };
