@@ -7,5 +7,19 @@
  * @module
  */
 export * from "./records.ts";
-/** The turn store types the records API refers to. */
-export type * from "@forge/turnstore";
+export * from "./keys.ts";
+// The record DSL types this package's signatures use, as types only.
+export type {
+  BundleField,
+  BundleTypeVersion,
+  DecodedRecord,
+  EnumType,
+  FieldEntry,
+  FieldMeta,
+  ItemWire,
+  RecordCatalog,
+  RecordCodec,
+  RegistryBundle,
+  StructLike,
+  WireType,
+} from "@forge/turnstore/records";

@@ -19,7 +19,7 @@ import {
   Session,
   type SessionView,
 } from "@forge/agent";
-import { openTurnStore } from "./stores.ts";
+import { openStore } from "@forge/stores";
 
 const TASK = "Add a CHANGELOG entry for the new greeting and check the README mentions it.";
 const CHILD_TASK = "Read README.md and report whether it mentions a greeting.";
@@ -116,7 +116,7 @@ export async function runDemo(storeUrl: string, workspaceDir: string): Promise<s
     `${workspaceDir}/README.md`,
     "# greeter\n\ngreet() says hello by name.\n",
   );
-  await using store = await openTurnStore(storeUrl);
+  await using store = await openStore(storeUrl);
   const env = new ConfinedEnvironment({ workspace: workspaceDir, sandbox: "none" });
   await env.initialize();
   try {
