@@ -61,19 +61,13 @@ import {
   sessionWriter,
 } from "./persistence.ts";
 import { SubagentManager } from "./subagents.ts";
+import { endsWithQuestion } from "./questions.ts";
+import { responsePartEntries } from "./response_parts.ts";
+
+export { endsWithQuestion } from "./questions.ts";
 
 /** Where a session is in its lifecycle (spec §2.3). */
 export type SessionState = "idle" | "processing" | "awaiting_input" | "closed";
-
-/**
- * Whether a text-only reply asks the user something: its last line, past
- * closing markup (`**`, quotes, brackets), ends with a question mark.
- */
-export function endsWithQuestion(text: string): boolean {
-  const last = text.trimEnd().split("\n").at(-1) ?? "";
-  const bare = last.replace(/[\s*_`'"\u2019\u201D)\]]+$/u, "");
-  return bare.endsWith("?") || bare.endsWith("\uFF1F");
-}
 
 /** One entry of the in-memory history (spec §2.4). */
 export type HistoryTurn =
@@ -744,6 +738,7 @@ export class Session implements AsyncDisposable {
           responseId: turn.responseId || undefined,
           model: response?.model,
           finishReason: response?.finishReason.raw ?? response?.finishReason.reason,
+          parts: responsePartEntries(turn.message),
         });
     }
   }
