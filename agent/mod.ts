@@ -74,6 +74,7 @@ export {
   openaiProfile,
   type ProfileOptions,
 } from "./profiles/providers.ts";
+export { createProviderForProfile, providerKindForProfile } from "./profiles/provider_for.ts";
 
 // Where tools run.
 export type { ExecutionEnvironment } from "./env/types.ts";

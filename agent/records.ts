@@ -126,6 +126,35 @@ const UsageEntry = defineStruct({
   },
 });
 
+/**
+ * A part of a model response beyond text, tool calls and reasoning: a tool
+ * the provider ran itself (web search, code execution, MCP…), its result, or
+ * a part of a type the model layer does not model, kept verbatim.
+ */
+export interface ResponsePartEntryValue {
+  /** "server_tool_call", "server_tool_result" or "provider". */
+  kind: string;
+  /** The provider that produced it. */
+  provider: string;
+  /** The tool (calls), the result type (results) or the provider's part type. */
+  name: string;
+  /** The call id (calls) or the id of the call answered (results). */
+  callId?: string;
+  /** The provider's item or block as received, as JSON text. */
+  raw: string;
+}
+
+const ResponsePartEntry = defineStruct({
+  typeId: "forge.agent.ResponsePart",
+  fields: {
+    kind: f.string(1),
+    provider: f.string(2),
+    name: f.string(3),
+    callId: f.string(4).optional(),
+    raw: f.json(5, { doc: "the provider's item or block as JSON text" }),
+  },
+});
+
 /** An assistant turn. */
 export interface AssistantTurnValue extends TranscriptFields {
   /** The text the model produced. */
@@ -142,6 +171,8 @@ export interface AssistantTurnValue extends TranscriptFields {
   model?: string;
   /** Why generation stopped. */
   finishReason?: string;
+  /** Server-side tool calls and results, and parts of types not modelled, in order. */
+  parts?: ResponsePartEntryValue[];
 }
 
 /** One model response: text, tool calls, reasoning summary and usage. */
@@ -157,6 +188,7 @@ export const AssistantTurn: RecordCodec<AssistantTurnValue> = typedRecord<Assist
     responseId: f.string(15).optional(),
     model: f.string(16).optional(),
     finishReason: f.string(17).optional(),
+    parts: f.structs(18, ResponsePartEntry).optional(),
   },
 });
 

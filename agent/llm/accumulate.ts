@@ -25,7 +25,8 @@ import type {
 type Slot =
   | { kind: "text"; key: string; text: string; ended: boolean }
   | { kind: "thinking"; key: string; text: string; final?: Thinking }
-  | { kind: "tool_call"; key: string; name: string; args: string; final?: ToolCall };
+  | { kind: "tool_call"; key: string; name: string; args: string; final?: ToolCall }
+  | { kind: "part"; key: string; part: ContentPart };
 
 /** Extra facts a finished response carries beyond its content. */
 export interface FinishDetails {
@@ -60,7 +61,10 @@ export class StreamAccumulator {
     this.#provider = provider;
   }
 
-  /** Takes one event into account; `finish`, `error` and `provider_event` change nothing. */
+  /**
+   * Takes one event into account; `finish`, `error` and `provider_event`
+   * change nothing, a `part` event adds its part as it is.
+   */
   add(event: LlmStreamEvent): void {
     switch (event.type) {
       case "stream_start":
@@ -97,6 +101,11 @@ export class StreamAccumulator {
       case "tool_call_end":
         this.#slot("tool_call", event.toolCall.id).final = event.toolCall;
         return;
+      case "part": {
+        const slot: Slot = { kind: "part", key: "", part: event.part };
+        this.#slots.push(slot);
+        return;
+      }
       default:
         return;
     }
@@ -113,6 +122,8 @@ export class StreamAccumulator {
         if (thinking.text !== "" || thinking.signature !== undefined) {
           parts.push({ kind: "thinking", thinking });
         }
+      } else if (slot.kind === "part") {
+        parts.push(slot.part);
       } else {
         parts.push({
           kind: "tool_call",
@@ -167,7 +178,9 @@ export class StreamAccumulator {
         ? { kind: "text", key, text: "", ended: false }
         : kind === "thinking"
         ? { kind: "thinking", key, text: "" }
-        : { kind: "tool_call", key, name: "", args: "" };
+        : kind === "tool_call"
+        ? { kind: "tool_call", key, name: "", args: "" }
+        : { kind: "part", key, part: { kind: "text", text: "" } };
       this.#byKey.set(mapKey, slot);
       this.#slots.push(slot);
     }
@@ -240,6 +253,8 @@ export function responseToEvents(response: LlmResponse, chunkSize = 16): LlmStre
         events.push({ type: "tool_call_delta", toolCallId: call.id, argumentsDelta });
       }
       events.push({ type: "tool_call_end", toolCall: call });
+    } else {
+      events.push({ type: "part", part });
     }
   });
   events.push({

@@ -7,9 +7,10 @@
  * @module
  */
 
+import { OpenOtherBlock, otherBlockToPart, otherPartToBlock } from "./anthropic_blocks.ts";
 import { ConfigurationError, InvalidResponseError } from "./errors.ts";
 import {
-  errorFromProviderCode,
+  errorFromStreamBody,
   normalizeBaseUrl,
   readEnv,
   readRateLimit,
@@ -27,6 +28,7 @@ import type { SseEvent } from "./sse.ts";
 import type {
   ContentPart,
   FinishReason,
+  ImageData,
   JsonObject,
   JsonValue,
   LlmRequest,
@@ -36,6 +38,7 @@ import type {
   Usage,
 } from "./types.ts";
 import {
+  imageSource,
   type Loose,
   num,
   obj,
@@ -127,10 +130,24 @@ export function anthropicWire(
   };
 }
 
+/** Anthropic's image block: inline base64 or a URL it fetches. */
+function imageBlock(image: ImageData): JsonObject {
+  const url = imageSource(image, PROVIDER);
+  if (image.data !== undefined) {
+    return {
+      type: "image",
+      source: { type: "base64", media_type: image.mediaType!, data: image.data },
+    };
+  }
+  return { type: "image", source: { type: "url", url } };
+}
+
 function partToBlock(part: ContentPart): JsonValue | undefined {
   switch (part.kind) {
     case "text":
       return part.text === "" ? undefined : { type: "text", text: part.text };
+    case "image":
+      return imageBlock(part.image);
     case "tool_call":
       return {
         type: "tool_use",
@@ -138,15 +155,26 @@ function partToBlock(part: ContentPart): JsonValue | undefined {
         name: part.toolCall.name,
         input: part.toolCall.arguments,
       };
-    case "tool_result":
+    case "tool_result": {
+      const images = part.toolResult.images ?? [];
+      // With images the content is a block list: the text first, then each image.
+      const content: JsonValue = images.length === 0 ? part.toolResult.content : [
+        ...(part.toolResult.content === ""
+          ? []
+          : [{ type: "text", text: part.toolResult.content }]),
+        ...images.map(imageBlock),
+      ];
       return {
         type: "tool_result",
         tool_use_id: part.toolResult.toolCallId,
-        content: part.toolResult.content,
+        content,
         ...(part.toolResult.isError ? { is_error: true } : {}),
       };
+    }
     case "thinking":
       return thinkingBlock(part.thinking);
+    default:
+      return otherPartToBlock(part);
   }
 }
 
@@ -219,6 +247,19 @@ export function buildMessagesBody(
       : { type: choice.mode === "required" ? "any" : "auto" };
   }
   const options = providerOptionsFor(request, PROVIDER, ["beta_headers"]);
+  const format = request.responseFormat;
+  if (format !== undefined) {
+    // Anthropic has no JSON mode: the answer is the input of a tool the model must call.
+    const tools = (body.tools as JsonObject[] | undefined) ?? [];
+    body.tools = [...tools, {
+      name: format.name,
+      description: format.description ?? "Give the answer as this tool's input.",
+      input_schema: format.schema,
+    }];
+    // Extended thinking refuses a forced tool; the model is then only asked to use it.
+    const thinking = request.reasoningEffort !== undefined || options.thinking !== undefined;
+    body.tool_choice = thinking ? { type: "auto" } : { type: "tool", name: format.name };
+  }
   let maxTokens = request.maxTokens;
   if (request.reasoningEffort && options.thinking === undefined) {
     const budget = ANTHROPIC_THINKING_BUDGETS[request.reasoningEffort];
@@ -312,17 +353,14 @@ function blockToPart(block: Loose): ContentPart | undefined {
         thinking: { text: str(block.data) ?? "", redacted: true, provider: PROVIDER },
       };
     default:
-      return undefined;
+      return otherBlockToPart(block);
   }
 }
 
 /** Reads a Messages API response into the unified response. */
 export function parseMessagesResponse(json: unknown): LlmResponse {
   const response = responseObject(PROVIDER, json);
-  if (response.type === "error") {
-    const error = obj(response.error);
-    throw errorFromProviderCode(PROVIDER, str(error.type), str(error.message) ?? "error", json);
-  }
+  if (response.type === "error") throw errorFromStreamBody(PROVIDER, json);
   if (!Array.isArray(response.content)) {
     throw new InvalidResponseError("anthropic: response has no content array", {
       provider: PROVIDER,
@@ -348,7 +386,8 @@ export function parseMessagesResponse(json: unknown): LlmResponse {
 type OpenBlock =
   | { kind: "text"; id: string; text: string }
   | { kind: "tool"; id: string; name: string; json: string }
-  | { kind: "thinking"; id: string; text: string; signature?: string; redacted: boolean };
+  | { kind: "thinking"; id: string; text: string; signature?: string; redacted: boolean }
+  | { kind: "other"; open: OpenOtherBlock };
 
 /** Translates Messages API stream events into unified events. */
 class MessagesStreamTranslator implements StreamTranslator {
@@ -401,10 +440,8 @@ class MessagesStreamTranslator implements StreamTranslator {
           id: this.#messageId,
         }];
       }
-      case "error": {
-        const error = obj(data.error);
-        throw errorFromProviderCode(PROVIDER, str(error.type), str(error.message) ?? "error", data);
-      }
+      case "error":
+        throw errorFromStreamBody(PROVIDER, data);
       case "ping":
         return [];
       default:
@@ -452,16 +489,20 @@ class MessagesStreamTranslator implements StreamTranslator {
         });
         return [{ type: "reasoning_start", reasoningId: id }];
       default:
-        return [{ type: "provider_event", name: "content_block_start", raw: block }];
+        // Server tools, MCP, compaction and block types not known yet: kept
+        // whole, emitted as one part when the block stops.
+        this.#blocks.set(index, { kind: "other", open: new OpenOtherBlock(block) });
+        return [];
     }
   }
 
   #blockDelta(index: number, delta: Loose): TranslatedEvent[] {
     const block = this.#blocks.get(index);
-    if (!block) {
-      throw new InvalidResponseError(`anthropic: delta for unknown content block ${index}`, {
-        provider: PROVIDER,
-      });
+    // A delta for a block never started is odd but not fatal: pass it on.
+    if (!block) return [{ type: "provider_event", name: "content_block_delta", raw: delta }];
+    if (block.kind === "other") {
+      block.open.add(delta);
+      return [];
     }
     if (delta.type === "text_delta" && block.kind === "text") {
       const text = str(delta.text) ?? "";
@@ -489,6 +530,7 @@ class MessagesStreamTranslator implements StreamTranslator {
     const block = this.#blocks.get(index);
     if (!block) return [];
     this.#blocks.delete(index);
+    if (block.kind === "other") return [{ type: "part", part: block.open.part() }];
     if (block.kind === "text") return [{ type: "text_end", textId: block.id, text: block.text }];
     if (block.kind === "tool") {
       return [{

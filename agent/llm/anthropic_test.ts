@@ -241,7 +241,8 @@ Deno.test("anthropic: an in-stream overloaded error ends the stream after the pa
     "error",
   ]);
   const last = events.at(-1)!;
-  assert.equal(last.type === "error" && last.error.code, "server");
+  assert.equal(last.type === "error" && last.error.code, "overloaded");
+  assert.equal(last.type === "error" && last.error.retryable, true);
   assert.equal(last.type === "error" && last.error.providerCode, "overloaded_error");
   assert.equal(server.received.length, 1);
 });

@@ -12,7 +12,9 @@ export type LlmErrorCode =
   | "access_denied"
   | "not_found"
   | "rate_limit"
+  | "quota"
   | "server"
+  | "overloaded"
   | "invalid_request"
   | "context_length"
   | "content_filter"
@@ -20,7 +22,8 @@ export type LlmErrorCode =
   | "timeout"
   | "aborted"
   | "configuration"
-  | "invalid_response";
+  | "invalid_response"
+  | "invalid_output";
 
 /** Details a provider gave about a failure; all optional. */
 export interface LlmErrorDetails {
@@ -44,6 +47,7 @@ export interface LlmErrorDetails {
 const RETRYABLE_CODES: ReadonlySet<LlmErrorCode> = new Set<LlmErrorCode>([
   "rate_limit",
   "server",
+  "overloaded",
   "network",
 ]);
 
@@ -114,7 +118,28 @@ export class RateLimitError extends LlmError {
   }
 }
 
-/** The provider failed internally (5xx, or an in-stream overload); retryable. */
+/**
+ * The account's quota or credit is spent (OpenAI `insufficient_quota`, a
+ * billing limit). Not retryable: waiting will not help, paying will.
+ */
+export class QuotaExceededError extends LlmError {
+  /** Creates a quota error. */
+  constructor(message: string, details: LlmErrorDetails = {}) {
+    super("quota", message, details);
+    this.name = "QuotaExceededError";
+  }
+}
+
+/** The provider is overloaded (Anthropic 529 `overloaded_error`, 503); retryable. */
+export class OverloadedError extends LlmError {
+  /** Creates an overloaded error. */
+  constructor(message: string, details: LlmErrorDetails = {}) {
+    super("overloaded", message, details);
+    this.name = "OverloadedError";
+  }
+}
+
+/** The provider failed internally (5xx, or an unknown in-stream error); retryable. */
 export class ServerError extends LlmError {
   /** Creates a server error. */
   constructor(message: string, details: LlmErrorDetails = {}) {
@@ -192,5 +217,38 @@ export class InvalidResponseError extends LlmError {
   constructor(message: string, details: LlmErrorDetails = {}) {
     super("invalid_response", message, details);
     this.name = "InvalidResponseError";
+  }
+}
+
+/** One field of a structured answer that did not match its schema. */
+export interface OutputIssue {
+  /** Where in the answer, e.g. `["items", 2, "price"]` (zod's issue path). */
+  readonly path: readonly (string | number)[];
+  /** What was wrong there. */
+  readonly message: string;
+}
+
+/**
+ * A structured answer (`generateObject`) was not JSON or did not match its
+ * schema. `issues` name each field that was wrong; `text` is what the model
+ * wrote, so a caller can show it or ask again.
+ */
+export class StructuredOutputError extends LlmError {
+  /** Each mismatch, with the path of the field. */
+  readonly issues: readonly OutputIssue[];
+  /** The model's answer as text. */
+  readonly text: string;
+
+  /** Creates a structured-output error. */
+  constructor(
+    message: string,
+    issues: readonly OutputIssue[],
+    text: string,
+    details: LlmErrorDetails = {},
+  ) {
+    super("invalid_output", message, details);
+    this.name = "StructuredOutputError";
+    this.issues = issues;
+    this.text = text;
   }
 }

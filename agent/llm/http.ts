@@ -5,22 +5,8 @@
  * @module
  */
 
-import {
-  AccessDeniedError,
-  AuthenticationError,
-  ConfigurationError,
-  ContentFilterError,
-  ContextLengthError,
-  InvalidRequestError,
-  InvalidResponseError,
-  LlmError,
-  type LlmErrorDetails,
-  ModelNotFoundError,
-  NetworkError,
-  RateLimitError,
-  RequestTimeoutError,
-  ServerError,
-} from "./errors.ts";
+import { classifyError, type ErrorBodyFields, readErrorBody } from "./classify.ts";
+import { ConfigurationError, InvalidResponseError, LlmError, NetworkError } from "./errors.ts";
 import { abortedError } from "./retry.ts";
 import type { RateLimitInfo } from "./types.ts";
 
@@ -113,52 +99,33 @@ export function readRateLimit(headers: Headers): RateLimitInfo | undefined {
   return Object.keys(info).length === 0 ? undefined : info as RateLimitInfo;
 }
 
-const CONTEXT_LENGTH_HINTS = [
-  "context length",
-  "context_length",
-  "context window",
-  "maximum context",
-  "too many tokens",
-  "prompt is too long",
-];
-
-/** Maps a provider error code or message to an error class, when the words are decisive. */
-function classifyByWords(
-  providerCode: string | undefined,
-  message: string,
-): ((message: string, details: LlmErrorDetails) => LlmError) | undefined {
-  const text = `${providerCode ?? ""} ${message}`.toLowerCase();
-  if (CONTEXT_LENGTH_HINTS.some((hint) => text.includes(hint))) {
-    return (m, d) => new ContextLengthError(m, d);
-  }
-  if (text.includes("content_filter") || text.includes("content filter")) {
-    return (m, d) => new ContentFilterError(m, d);
-  }
-  return undefined;
-}
-
-/** Builds the typed error for an error `code`/`message` a provider sent inside a stream. */
+/**
+ * Builds the typed error for an error `code`/`message` a provider sent
+ * inside a stream (or in a 200 body); see `classifyError`.
+ */
 export function errorFromProviderCode(
   provider: string,
   providerCode: string | undefined,
   message: string,
   raw?: unknown,
 ): LlmError {
-  const details: LlmErrorDetails = { provider, providerCode, raw };
-  const text = `${provider}: ${message}`;
-  const byWords = classifyByWords(providerCode, message);
-  if (byWords) return byWords(text, details);
-  const code = (providerCode ?? "").toLowerCase();
-  if (code.includes("rate_limit")) return new RateLimitError(text, details);
-  if (code.includes("overloaded") || code.includes("server") || code.includes("api_error")) {
-    return new ServerError(text, details);
-  }
-  if (code.includes("auth")) return new AuthenticationError(text, details);
-  if (code.includes("permission")) return new AccessDeniedError(text, details);
-  if (code.includes("not_found")) return new ModelNotFoundError(text, details);
-  if (code.includes("invalid")) return new InvalidRequestError(text, details);
-  // Unknown in-stream failures are treated as transient, as the spec advises.
-  return new ServerError(text, details);
+  return classifyError({ provider, code: providerCode, message, inStream: true }, { raw });
+}
+
+/**
+ * Builds the typed error for an error object a provider sent inside a stream
+ * or a successful body, in any of the shapes `readErrorBody` knows.
+ */
+export function errorFromStreamBody(provider: string, raw: unknown, fallback = "error"): LlmError {
+  const fields = readErrorBody(raw);
+  return classifyError({
+    provider,
+    status: fields.status,
+    code: fields.code,
+    type: fields.type,
+    message: fields.message ?? fallback,
+    inStream: true,
+  }, { raw });
 }
 
 /** Builds the typed error for a non-2xx HTTP response. */
@@ -169,48 +136,20 @@ export function errorFromHttp(
   bodyText: string,
 ): LlmError {
   let raw: unknown = bodyText;
-  let message = bodyText.trim().slice(0, 500) || `HTTP ${status}`;
-  let providerCode: string | undefined;
+  let fields: ErrorBodyFields = {};
   try {
     raw = JSON.parse(bodyText);
-    // OpenAI: {error:{message,type,code}}; Anthropic: {type:"error",error:{type,message}}.
-    const error = (raw as { error?: unknown })?.error;
-    if (error && typeof error === "object") {
-      const e = error as { message?: unknown; code?: unknown; type?: unknown };
-      if (typeof e.message === "string") message = e.message;
-      if (typeof e.code === "string") providerCode = e.code;
-      else if (typeof e.type === "string") providerCode = e.type;
-    } else if (typeof error === "string") {
-      message = error; // some OpenAI-compatible servers (Ollama) send {error:"..."}
-    }
+    fields = readErrorBody(raw);
   } catch {
     // not JSON: keep the text
   }
-  const details: LlmErrorDetails = {
+  return classifyError({
     provider,
     status,
-    providerCode,
-    raw,
-    retryAfterSeconds: parseRetryAfter(headers),
-  };
-  const text = `${provider}: HTTP ${status}: ${message}`;
-  if (status === 401) return new AuthenticationError(text, details);
-  if (status === 403) return new AccessDeniedError(text, details);
-  if (status === 404) return new ModelNotFoundError(text, details);
-  if (status === 408) return new RequestTimeoutError(text, details);
-  if (status === 413) return new ContextLengthError(text, details);
-  if (status === 429) {
-    // A spent quota is not transient; waiting will not help.
-    if (providerCode === "insufficient_quota") {
-      return new RateLimitError(text, { ...details, retryable: false });
-    }
-    return new RateLimitError(text, details);
-  }
-  if (status >= 500) return new ServerError(text, details);
-  const byWords = classifyByWords(providerCode, message);
-  if (byWords) return byWords(text, details);
-  if (status === 400 || status === 422) return new InvalidRequestError(text, details);
-  return new InvalidRequestError(text, details);
+    code: fields.code,
+    type: fields.type,
+    message: fields.message ?? (bodyText.trim().slice(0, 500) || `HTTP ${status}`),
+  }, { raw, retryAfterSeconds: parseRetryAfter(headers) });
 }
 
 /** Turns whatever a fetch or body read threw into a typed error. */

@@ -43,8 +43,8 @@ export interface StreamTranslator {
 export interface WireFormat {
   /** Provider name. */
   readonly provider: string;
-  /** Full URL of the endpoint. */
-  readonly url: string;
+  /** Full URL of the endpoint, or a function of the request (Gemini puts the model in the path). */
+  readonly url: string | ((request: LlmRequest, stream: boolean) => string);
   /** Request headers (auth, versions); content-type is added for you. */
   headers(request: LlmRequest): Record<string, string>;
   /** The JSON body for `request`; `stream` says whether SSE is wanted. */
@@ -97,6 +97,7 @@ export class HttpLlmProvider implements LlmProvider {
   /** Sends the request (retrying transient failures) and resolves with the whole response. */
   async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {
     const body = this.#wire.body(request, false);
+    const url = this.#url(request, false);
     return await withRetry(
       async () => {
         using deadline = new Deadline(this.name, signal);
@@ -107,7 +108,7 @@ export class HttpLlmProvider implements LlmProvider {
           response = await postJson(
             this.#fetch,
             this.name,
-            this.#wire.url,
+            url,
             this.#wire.headers(request),
             body,
             deadline.signal,
@@ -122,6 +123,11 @@ export class HttpLlmProvider implements LlmProvider {
       signal,
       this.#random,
     );
+  }
+
+  #url(request: LlmRequest, stream: boolean): string {
+    const url = this.#wire.url;
+    return typeof url === "string" ? url : url(request, stream);
   }
 
   #parse(json: unknown, headers: Headers): LlmResponse {
@@ -145,6 +151,7 @@ export class HttpLlmProvider implements LlmProvider {
     let deadline: Deadline;
     try {
       const body = this.#wire.body(request, true);
+      const url = this.#url(request, true);
       [response, deadline] = await withRetry(
         async (): Promise<[Response, Deadline]> => {
           const attempt = new Deadline(this.name, signal);
@@ -153,7 +160,7 @@ export class HttpLlmProvider implements LlmProvider {
             const response = await postJson(
               this.#fetch,
               this.name,
-              this.#wire.url,
+              url,
               this.#wire.headers(request),
               body,
               attempt.signal,

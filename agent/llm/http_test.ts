@@ -11,9 +11,11 @@ Deno.test("http: status codes map to typed, correctly retryable errors", () => {
     [413, "context_length", false],
     [422, "invalid_request", false],
     [429, "rate_limit", true],
+    [402, "quota", false],
     [500, "server", true],
-    [503, "server", true],
-    [529, "server", true],
+    [502, "server", true],
+    [503, "overloaded", true],
+    [529, "overloaded", true],
   ];
   for (const [status, code, retryable] of cases) {
     const error = errorFromHttp("p", status, new Headers(), "oops");
@@ -27,7 +29,7 @@ Deno.test("http: a spent quota (429 insufficient_quota) is not retried", () => {
     error: { message: "You exceeded your quota", code: "insufficient_quota" },
   });
   const error = errorFromHttp("openai", 429, new Headers(), body);
-  assert.equal(error.code, "rate_limit");
+  assert.equal(error.code, "quota");
   assert.equal(error.retryable, false);
 });
 

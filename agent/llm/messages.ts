@@ -31,6 +31,24 @@ export function userMessage(text: string): LlmMessage {
   return { role: "user", content: [{ kind: "text", text }] };
 }
 
+/** An image given as its bytes (base64, no `data:` prefix) and MIME type. */
+export function imageFromBase64(data: string, mediaType: string): ContentPart {
+  return { kind: "image", image: { data, mediaType } };
+}
+
+/** An image given as a URL the provider fetches (or a provider file URI). */
+export function imageFromUrl(url: string, detail?: "auto" | "low" | "high"): ContentPart {
+  return { kind: "image", image: detail === undefined ? { url } : { url, detail } };
+}
+
+/** A user message with text and images (or other parts), in order. */
+export function userContent(parts: readonly (string | ContentPart)[]): LlmMessage {
+  return {
+    role: "user",
+    content: parts.map((part) => typeof part === "string" ? { kind: "text", text: part } : part),
+  };
+}
+
 /** An assistant message: plain text, or explicit parts (text, tool calls, thinking). */
 export function assistantMessage(content: string | readonly ContentPart[]): LlmMessage {
   return {

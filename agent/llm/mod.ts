@@ -1,8 +1,9 @@
 /**
  * The model layer of the Forge coding agent: unified LLM types, typed errors,
- * provider adapters (OpenAI Responses, Anthropic Messages, OpenAI-compatible
- * Chat Completions) over `fetch` and our own SSE parser, retries, and a
- * deterministic scripted provider for tests and keyless demos.
+ * provider adapters (OpenAI Responses, Anthropic Messages, Gemini,
+ * OpenAI-compatible Chat Completions) over `fetch` and `eventsource-parser`,
+ * one error classification, retries, structured output, and a deterministic
+ * scripted provider for tests and keyless demos.
  *
  * @module
  */
@@ -14,8 +15,18 @@ export * from "./accumulate.ts";
 export * from "./sse.ts";
 export * from "./retry.ts";
 export {
+  classifyError,
+  ERROR_RULES,
+  type ErrorBodyFields,
+  type ErrorRule,
+  type ErrorSignals,
+  type MakeError,
+  readErrorBody,
+} from "./classify.ts";
+export {
   errorFromHttp,
   errorFromProviderCode,
+  errorFromStreamBody,
   type FetchLike,
   parseRetryAfter,
   readRateLimit,
@@ -54,6 +65,19 @@ export {
   type OpenAiCompatibleOptions,
   parseChatCompletionsResponse,
 } from "./openai_compat.ts";
+export {
+  buildGenerateContentBody,
+  createGeminiProvider,
+  GEMINI_PROVIDER,
+  GEMINI_THINKING_BUDGETS,
+  geminiFinishReason,
+  type GeminiOptions,
+  geminiWire,
+  parseGenerateContentResponse,
+  readGeminiUsage,
+} from "./gemini.ts";
+export { OPENAI_SERVER_TOOL_ITEMS } from "./openai_responses_read.ts";
+export * from "./structured.ts";
 export * from "./scripted.ts";
 export * from "./providers.ts";
 export { RoutingProvider } from "./routing.ts";

@@ -8,7 +8,7 @@
  */
 
 import { ConfigurationError, InvalidResponseError } from "./errors.ts";
-import { errorFromProviderCode, normalizeBaseUrl, readEnv, readRateLimit } from "./http.ts";
+import { errorFromStreamBody, normalizeBaseUrl, readEnv, readRateLimit } from "./http.ts";
 import {
   HttpLlmProvider,
   type HttpProviderOptions,
@@ -21,6 +21,7 @@ import type { SseEvent } from "./sse.ts";
 import type {
   ContentPart,
   FinishReason,
+  ImageData,
   JsonObject,
   JsonValue,
   LlmRequest,
@@ -29,6 +30,7 @@ import type {
 } from "./types.ts";
 import {
   arr,
+  imageSource,
   type Loose,
   num,
   obj,
@@ -124,16 +126,19 @@ export function buildChatCompletionsBody(
         // Few compatible servers know the developer role; system is understood everywhere.
         messages.push({ role: "system", content: text });
         break;
-      case "user":
-        if (text !== "") messages.push({ role: "user", content: text });
-        for (const part of message.content) {
-          if (part.kind === "tool_result") messages.push(toolMessage(part));
+      case "user": {
+        const results = message.content.filter((part) => part.kind === "tool_result");
+        pushToolResults(messages, results);
+        const images = message.content.filter((part) => part.kind === "image");
+        if (images.length > 0) {
+          messages.push({ role: "user", content: chatUserContent(message.content) });
+        } else if (text !== "") {
+          messages.push({ role: "user", content: text });
         }
         break;
+      }
       case "tool":
-        for (const part of message.content) {
-          if (part.kind === "tool_result") messages.push(toolMessage(part));
-        }
+        pushToolResults(messages, message.content.filter((part) => part.kind === "tool_result"));
         break;
       case "assistant": {
         const calls: JsonValue[] = [];
@@ -168,6 +173,18 @@ export function buildChatCompletionsBody(
       ? { type: "function", function: { name: choice.toolName } }
       : choice.mode;
   }
+  if (request.responseFormat) {
+    const format = request.responseFormat;
+    body.response_format = {
+      type: "json_schema",
+      json_schema: {
+        name: format.name,
+        schema: format.schema,
+        strict: format.strict ?? false,
+        ...(format.description === undefined ? {} : { description: format.description }),
+      },
+    };
+  }
   if (request.reasoningEffort) body.reasoning_effort = request.reasoningEffort;
   if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
   if (request.temperature !== undefined) body.temperature = request.temperature;
@@ -182,13 +199,44 @@ export function buildChatCompletionsBody(
   return { ...body, ...providerOptionsFor(request, provider) };
 }
 
-function toolMessage(part: ContentPart): JsonValue {
-  if (part.kind !== "tool_result") throw new Error("unreachable");
+/** An image as a Chat Completions content part: a URL, or the bytes as a data URL. */
+function imageUrlPart(image: ImageData): JsonObject {
+  const url = imageSource(image, PROVIDER);
   return {
-    role: "tool",
-    tool_call_id: part.toolResult.toolCallId,
-    content: part.toolResult.content,
+    type: "image_url",
+    image_url: { url, ...(image.detail ? { detail: image.detail } : {}) },
   };
+}
+
+/** A user message's text and images as a content-part list. */
+function chatUserContent(parts: readonly ContentPart[]): JsonValue[] {
+  const content: JsonValue[] = [];
+  for (const part of parts) {
+    if (part.kind === "text" && part.text !== "") content.push({ type: "text", text: part.text });
+    else if (part.kind === "image") content.push(imageUrlPart(part.image));
+  }
+  return content;
+}
+
+/**
+ * Tool results as `tool` messages. A tool message carries text only, so the
+ * images of the results follow in one user message that names their calls.
+ */
+function pushToolResults(messages: JsonValue[], parts: readonly ContentPart[]): void {
+  const images: JsonValue[] = [];
+  for (const part of parts) {
+    if (part.kind !== "tool_result") continue;
+    messages.push({
+      role: "tool",
+      tool_call_id: part.toolResult.toolCallId,
+      content: part.toolResult.content,
+    });
+    const own = part.toolResult.images ?? [];
+    if (own.length === 0) continue;
+    images.push({ type: "text", text: `Images from tool call ${part.toolResult.toolCallId}:` });
+    for (const image of own) images.push(imageUrlPart(image));
+  }
+  if (images.length > 0) messages.push({ role: "user", content: images });
 }
 
 const FINISH_REASONS: Record<string, FinishReason["reason"]> = {
@@ -214,19 +262,56 @@ function readUsage(raw: unknown): Usage {
   });
 }
 
+/**
+ * The text of a message or delta. `content` is a string for most servers;
+ * Mistral sends a list of chunks (`text`, and `thinking` for reasoning models).
+ */
+function textOf(message: Loose): string | undefined {
+  if (Array.isArray(message.content)) {
+    const texts = message.content.map((c) => obj(c)).filter((c) => c.type === "text");
+    return texts.length === 0 ? undefined : texts.map((c) => str(c.text) ?? "").join("");
+  }
+  return str(message.content) ?? str(message.refusal);
+}
+
 function reasoningOf(message: Loose): string | undefined {
-  return str(message.reasoning_content) ?? str(message.reasoning);
+  const direct = str(message.reasoning_content) ?? str(message.reasoning);
+  if (direct !== undefined || !Array.isArray(message.content)) return direct;
+  const thinking = message.content.map((c) => obj(c)).filter((c) => c.type === "thinking");
+  if (thinking.length === 0) return undefined;
+  return thinking.flatMap((c) =>
+    typeof c.thinking === "string"
+      ? [c.thinking]
+      : arr(c.thinking).map((t) => str(obj(t).text) ?? "")
+  ).join("");
 }
 
 function throwIfError(data: Loose, provider: string): void {
-  if (data.error === undefined) return;
-  const error = obj(data.error);
-  throw errorFromProviderCode(
-    provider,
-    str(error.code) ?? str(error.type),
-    str(error.message) ?? (typeof data.error === "string" ? data.error : "error"),
-    data,
-  );
+  if (data.error === undefined || data.error === null) return;
+  throw errorFromStreamBody(provider, data);
+}
+
+/** Message and delta fields this adapter reads; any other non-null field is kept as a provider part. */
+const KNOWN_MESSAGE_FIELDS = new Set([
+  "role",
+  "content",
+  "reasoning_content",
+  "reasoning",
+  "tool_calls",
+  "refusal",
+  "function_call",
+  "name",
+]);
+
+/** Unknown message fields (annotations, audio, images, reasoning_details…) as provider parts. */
+function otherFieldParts(message: Loose, provider: string): ContentPart[] {
+  const parts: ContentPart[] = [];
+  for (const [key, value] of Object.entries(message)) {
+    if (KNOWN_MESSAGE_FIELDS.has(key) || value === null || value === undefined) continue;
+    if (Array.isArray(value) && value.length === 0) continue;
+    parts.push({ kind: "provider", provider, type: key, raw: { [key]: value as JsonValue } });
+  }
+  return parts;
 }
 
 /** Reads a Chat Completions response into the unified response. */
@@ -247,7 +332,7 @@ export function parseChatCompletionsResponse(
   const content: ContentPart[] = [];
   const reasoning = reasoningOf(message);
   if (reasoning) content.push({ kind: "thinking", thinking: { text: reasoning, provider } });
-  const text = str(message.content);
+  const text = textOf(message);
   if (text) content.push({ kind: "text", text });
   const id = str(response.id) ?? "";
   arr(message.tool_calls).forEach((raw, index) => {
@@ -263,6 +348,7 @@ export function parseChatCompletionsResponse(
       ),
     });
   });
+  content.push(...otherFieldParts(message, provider));
   return {
     id,
     model: str(response.model) ?? "",
@@ -298,6 +384,8 @@ class ChatStreamTranslator implements StreamTranslator {
   #finishRaw: string | undefined;
   #sawToolCall = false;
   #usage: Usage | undefined;
+  /** Unknown delta fields, folded: strings appended, arrays concatenated, others replaced. */
+  readonly #other = new Map<string, JsonValue>();
 
   constructor(provider: string) {
     this.#provider = provider;
@@ -306,6 +394,7 @@ class ChatStreamTranslator implements StreamTranslator {
   push(event: SseEvent): TranslatedEvent[] {
     if (event.data.trim() === "[DONE]") return this.#finish(true);
     const data = sseJson(this.#provider, event);
+    if (event.event === "error") throw errorFromStreamBody(this.#provider, data);
     throwIfError(data, this.#provider);
     const out: TranslatedEvent[] = [];
     if (!this.#started) {
@@ -329,7 +418,8 @@ class ChatStreamTranslator implements StreamTranslator {
         this.#reasoning += reasoning;
         out.push({ type: "reasoning_delta", reasoningId: "reasoning", delta: reasoning });
       }
-      const text = str(delta.content);
+      this.#foldOther(delta);
+      const text = textOf(delta);
       if (text) {
         out.push(...this.#closeReasoning());
         if (!this.#textOpen) {
@@ -347,6 +437,20 @@ class ChatStreamTranslator implements StreamTranslator {
       }
     }
     return out;
+  }
+
+  #foldOther(delta: Loose): void {
+    for (const [key, value] of Object.entries(delta)) {
+      if (KNOWN_MESSAGE_FIELDS.has(key) || value === null || value === undefined) continue;
+      const before = this.#other.get(key);
+      if (typeof value === "string" && typeof before === "string") {
+        this.#other.set(key, before + value);
+      } else if (Array.isArray(value) && Array.isArray(before)) {
+        this.#other.set(key, [...before, ...value as JsonValue[]]);
+      } else {
+        this.#other.set(key, value as JsonValue);
+      }
+    }
   }
 
   /** Without [DONE] the stream is only complete if a finish reason arrived. */
@@ -424,6 +528,10 @@ class ChatStreamTranslator implements StreamTranslator {
       });
     }
     const out = this.#closeAll();
+    for (const part of otherFieldParts(Object.fromEntries(this.#other), this.#provider)) {
+      out.push({ type: "part", part });
+    }
+    this.#other.clear();
     out.push({
       type: "finish_signal",
       finishReason: finishReasonOf(this.#finishRaw, this.#sawToolCall),

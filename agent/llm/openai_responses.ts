@@ -7,39 +7,22 @@
  * @module
  */
 
-import { ConfigurationError, InvalidResponseError } from "./errors.ts";
-import { errorFromProviderCode, normalizeBaseUrl, readEnv, requireApiKey } from "./http.ts";
-import {
-  HttpLlmProvider,
-  type HttpProviderOptions,
-  type StreamTranslator,
-  type TranslatedEvent,
-  type WireFormat,
-} from "./http_provider.ts";
-import { makeUsage, toolCallFromRaw } from "./messages.ts";
+import { ConfigurationError } from "./errors.ts";
+import { normalizeBaseUrl, readEnv, readRateLimit, requireApiKey } from "./http.ts";
+import { HttpLlmProvider, type HttpProviderOptions, type WireFormat } from "./http_provider.ts";
+import { parseResponsesResponse, ResponsesStreamTranslator } from "./openai_responses_read.ts";
 import type {
   ContentPart,
-  FinishReason,
+  ImageData,
   JsonObject,
   JsonValue,
   LlmRequest,
-  LlmResponse,
   Thinking,
   ToolChoice,
-  Usage,
 } from "./types.ts";
-import {
-  arr,
-  type Loose,
-  num,
-  obj,
-  providerOptionsFor,
-  responseObject,
-  sseJson,
-  str,
-  systemText,
-} from "./wire_util.ts";
-import { readRateLimit } from "./http.ts";
+import { imageSource, providerOptionsFor, systemText } from "./wire_util.ts";
+
+export { parseResponsesResponse } from "./openai_responses_read.ts";
 
 const PROVIDER = "openai";
 
@@ -107,6 +90,7 @@ export function buildResponsesBody(request: LlmRequest, stream: boolean): JsonOb
       const content: JsonValue[] = [];
       for (const part of message.content) {
         if (part.kind === "text") content.push({ type: "input_text", text: part.text });
+        else if (part.kind === "image") content.push(inputImage(part.image));
         else if (part.kind === "tool_result") input.push(functionCallOutput(part));
       }
       if (content.length > 0) input.push({ type: "message", role: "user", content });
@@ -162,6 +146,18 @@ export function buildResponsesBody(request: LlmRequest, stream: boolean): JsonOb
     }));
     body.tool_choice = toolChoiceWire(request.toolChoice ?? { mode: "auto" });
   }
+  if (request.responseFormat) {
+    const format = request.responseFormat;
+    body.text = {
+      format: {
+        type: "json_schema",
+        name: format.name,
+        schema: format.schema,
+        strict: format.strict ?? false,
+        ...(format.description === undefined ? {} : { description: format.description }),
+      },
+    };
+  }
   if (request.reasoningEffort) body.reasoning = { effort: request.reasoningEffort };
   if (request.maxTokens !== undefined) body.max_output_tokens = request.maxTokens;
   if (request.temperature !== undefined) body.temperature = request.temperature;
@@ -171,13 +167,23 @@ export function buildResponsesBody(request: LlmRequest, stream: boolean): JsonOb
   return { ...body, ...providerOptionsFor(request, PROVIDER) };
 }
 
+/** An image as a Responses input part: a URL, or the bytes as a data URL. */
+function inputImage(image: ImageData): JsonObject {
+  const url = imageSource(image, PROVIDER);
+  return { type: "input_image", image_url: url, detail: image.detail ?? "auto" };
+}
+
 function functionCallOutput(part: ContentPart): JsonValue {
   if (part.kind !== "tool_result") throw new Error("unreachable");
-  return {
-    type: "function_call_output",
-    call_id: part.toolResult.toolCallId,
-    output: part.toolResult.content,
-  };
+  const images = part.toolResult.images ?? [];
+  // With images the output is a list of input parts: the text, then each image.
+  const output: JsonValue = images.length === 0 ? part.toolResult.content : [
+    ...(part.toolResult.content === ""
+      ? []
+      : [{ type: "input_text", text: part.toolResult.content }]),
+    ...images.map(inputImage),
+  ];
+  return { type: "function_call_output", call_id: part.toolResult.toolCallId, output };
 }
 
 /** Only OpenAI's own encrypted reasoning can be sent back; other providers' thinking is dropped. */
@@ -191,229 +197,4 @@ function reasoningItem(thinking: Thinking): JsonValue | undefined {
     summary: thinking.text === "" ? [] : [{ type: "summary_text", text: thinking.text }],
     encrypted_content: thinking.signature,
   };
-}
-
-function readUsage(raw: unknown): Usage {
-  const usage = obj(raw);
-  return makeUsage(num(usage.input_tokens) ?? 0, num(usage.output_tokens) ?? 0, {
-    reasoningTokens: num(obj(usage.output_tokens_details).reasoning_tokens),
-    cacheReadTokens: num(obj(usage.input_tokens_details).cached_tokens),
-  });
-}
-
-function finishReasonOf(response: Loose, sawToolCall: boolean): FinishReason {
-  const status = str(response.status) ?? "completed";
-  if (status === "incomplete") {
-    const reason = str(obj(response.incomplete_details).reason) ?? "incomplete";
-    if (reason === "max_output_tokens") return { reason: "length", raw: reason };
-    if (reason === "content_filter") return { reason: "content_filter", raw: reason };
-    return { reason: "other", raw: reason };
-  }
-  if (status === "completed") {
-    return sawToolCall ? { reason: "tool_calls", raw: status } : { reason: "stop", raw: status };
-  }
-  return { reason: "other", raw: status };
-}
-
-function failureOf(response: Loose): Error {
-  const error = obj(response.error);
-  return errorFromProviderCode(
-    PROVIDER,
-    str(error.code),
-    str(error.message) ?? "the response failed",
-    response,
-  );
-}
-
-function thinkingFromItem(item: Loose): Thinking {
-  const summary = arr(item.summary).map((s) => str(obj(s).text) ?? "").join("\n\n");
-  const encrypted = str(item.encrypted_content);
-  return {
-    text: summary,
-    ...(encrypted === undefined ? {} : { signature: encrypted }),
-    ...(str(item.id) ? { id: str(item.id) } : {}),
-    provider: PROVIDER,
-  };
-}
-
-/** Reads a Responses API response object into the unified response. */
-export function parseResponsesResponse(json: unknown): LlmResponse {
-  const response = responseObject(PROVIDER, json);
-  if (response.status === "failed") throw failureOf(response);
-  if (!Array.isArray(response.output)) {
-    throw new InvalidResponseError("openai: response has no output array", {
-      provider: PROVIDER,
-      raw: json,
-    });
-  }
-  const content: ContentPart[] = [];
-  let sawToolCall = false;
-  for (const rawItem of response.output) {
-    const item = obj(rawItem);
-    if (item.type === "message") {
-      for (const c of arr(item.content)) {
-        const part = obj(c);
-        if (part.type === "output_text" && typeof part.text === "string" && part.text !== "") {
-          content.push({ kind: "text", text: part.text });
-        } else if (part.type === "refusal" && typeof part.refusal === "string") {
-          content.push({ kind: "text", text: part.refusal });
-        }
-      }
-    } else if (item.type === "function_call") {
-      sawToolCall = true;
-      content.push({
-        kind: "tool_call",
-        toolCall: toolCallFromRaw(
-          str(item.call_id) ?? str(item.id) ?? "",
-          str(item.name) ?? "",
-          str(item.arguments) ?? "",
-        ),
-      });
-    } else if (item.type === "reasoning") {
-      const thinking = thinkingFromItem(item);
-      if (thinking.text !== "" || thinking.signature !== undefined) {
-        content.push({ kind: "thinking", thinking });
-      }
-    }
-  }
-  return {
-    id: str(response.id) ?? "",
-    model: str(response.model) ?? "",
-    provider: PROVIDER,
-    message: { role: "assistant", content },
-    finishReason: finishReasonOf(response, sawToolCall),
-    usage: readUsage(response.usage),
-    warnings: [],
-  };
-}
-
-/** Translates Responses API stream events (`response.*`) into unified events. */
-class ResponsesStreamTranslator implements StreamTranslator {
-  /** item id → call id, for argument deltas that only name the item. */
-  readonly #callIdByItem = new Map<string, string>();
-  readonly #openTexts = new Map<string, string>();
-  readonly #openReasoning = new Set<string>();
-  #sawToolCall = false;
-
-  push(event: { event: string; data: string; id: string }): TranslatedEvent[] {
-    if (event.data === "[DONE]") return [];
-    const data = sseJson(PROVIDER, event);
-    const type = str(data.type) ?? event.event;
-    switch (type) {
-      case "response.created": {
-        const response = obj(data.response);
-        return [{ type: "stream_start", id: str(response.id), model: str(response.model) }];
-      }
-      case "response.output_item.added":
-        return this.#itemAdded(obj(data.item));
-      case "response.output_text.delta": {
-        const textId = `${str(data.item_id) ?? ""}:${num(data.content_index) ?? 0}`;
-        const out: TranslatedEvent[] = [];
-        if (!this.#openTexts.has(textId)) {
-          this.#openTexts.set(textId, "");
-          out.push({ type: "text_start", textId });
-        }
-        const delta = str(data.delta) ?? "";
-        this.#openTexts.set(textId, this.#openTexts.get(textId)! + delta);
-        out.push({ type: "text_delta", textId, delta });
-        return out;
-      }
-      case "response.reasoning_summary_text.delta": {
-        const reasoningId = str(data.item_id) ?? "";
-        const out: TranslatedEvent[] = [];
-        if (!this.#openReasoning.has(reasoningId)) {
-          this.#openReasoning.add(reasoningId);
-          out.push({ type: "reasoning_start", reasoningId });
-        }
-        out.push({ type: "reasoning_delta", reasoningId, delta: str(data.delta) ?? "" });
-        return out;
-      }
-      case "response.function_call_arguments.delta": {
-        const itemId = str(data.item_id) ?? "";
-        const toolCallId = this.#callIdByItem.get(itemId) ?? itemId;
-        return [{ type: "tool_call_delta", toolCallId, argumentsDelta: str(data.delta) ?? "" }];
-      }
-      case "response.output_item.done":
-        return this.#itemDone(obj(data.item));
-      case "response.completed":
-      case "response.incomplete": {
-        const response = obj(data.response);
-        return [{
-          type: "finish_signal",
-          finishReason: finishReasonOf(response, this.#sawToolCall),
-          usage: readUsage(response.usage),
-          id: str(response.id),
-          model: str(response.model),
-        }];
-      }
-      case "response.failed":
-        throw failureOf(obj(data.response));
-      case "error":
-        throw errorFromProviderCode(
-          PROVIDER,
-          str(data.code) ?? str(obj(data.error).code),
-          str(data.message) ?? str(obj(data.error).message) ?? "stream error",
-          data,
-        );
-      default:
-        return [];
-    }
-  }
-
-  end(): TranslatedEvent[] {
-    return [];
-  }
-
-  #itemAdded(item: Loose): TranslatedEvent[] {
-    if (item.type === "function_call") {
-      const callId = str(item.call_id) ?? str(item.id) ?? "";
-      if (str(item.id)) this.#callIdByItem.set(str(item.id)!, callId);
-      this.#sawToolCall = true;
-      return [{ type: "tool_call_start", toolCallId: callId, name: str(item.name) ?? "" }];
-    }
-    if (item.type === "reasoning" && str(item.id)) {
-      this.#openReasoning.add(str(item.id)!);
-      return [{ type: "reasoning_start", reasoningId: str(item.id)! }];
-    }
-    return [];
-  }
-
-  #itemDone(item: Loose): TranslatedEvent[] {
-    const itemId = str(item.id) ?? "";
-    if (item.type === "message") {
-      const out: TranslatedEvent[] = [];
-      arr(item.content).forEach((c, index) => {
-        const textId = `${itemId}:${index}`;
-        const part = obj(c);
-        if (!this.#openTexts.has(textId)) return;
-        this.#openTexts.delete(textId);
-        out.push({ type: "text_end", textId, text: str(part.text) ?? "" });
-      });
-      // Close any segment the final item did not list, keeping what streamed.
-      for (const [textId, text] of this.#openTexts) {
-        if (!textId.startsWith(`${itemId}:`)) continue;
-        this.#openTexts.delete(textId);
-        out.push({ type: "text_end", textId, text });
-      }
-      return out;
-    }
-    if (item.type === "function_call") {
-      const callId = str(item.call_id) ?? this.#callIdByItem.get(itemId) ?? itemId;
-      this.#sawToolCall = true;
-      return [{
-        type: "tool_call_end",
-        toolCall: toolCallFromRaw(callId, str(item.name) ?? "", str(item.arguments) ?? ""),
-      }];
-    }
-    if (item.type === "reasoning") {
-      const out: TranslatedEvent[] = [];
-      if (!this.#openReasoning.has(itemId)) {
-        out.push({ type: "reasoning_start", reasoningId: itemId });
-      }
-      this.#openReasoning.delete(itemId);
-      out.push({ type: "reasoning_end", reasoningId: itemId, thinking: thinkingFromItem(item) });
-      return out;
-    }
-    return [];
-  }
 }

@@ -51,10 +51,11 @@ Deno.test("providers: nothing configured is an error naming every variable", asy
 
 Deno.test("providers: unknown provider names are refused", () => {
   assert.equal(parseProviderKind(" Anthropic "), "anthropic");
+  assert.equal(parseProviderKind("gemini"), "gemini");
   assert.throws(
-    () => parseProviderKind("gemini"),
+    () => parseProviderKind("bard"),
     (error: LlmError) =>
-      error.code === "configuration" && /unknown provider "gemini"/.test(error.message),
+      error.code === "configuration" && /unknown provider "bard"/.test(error.message),
   );
 });
 

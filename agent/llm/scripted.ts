@@ -92,7 +92,9 @@ const ERROR_CODES = [
   "access_denied",
   "not_found",
   "rate_limit",
+  "quota",
   "server",
+  "overloaded",
   "invalid_request",
   "context_length",
   "content_filter",
@@ -101,6 +103,7 @@ const ERROR_CODES = [
   "aborted",
   "configuration",
   "invalid_response",
+  "invalid_output",
 ] as const satisfies readonly LlmErrorCode[];
 
 const replySchema = z.union([

@@ -3,7 +3,9 @@
  * responses and stream events, shared by every provider adapter. Plain data
  * (JSON-serialisable, except the error carried by an `error` stream event),
  * camelCase, after StrongDM's unified-llm-spec, trimmed to what a coding agent
- * loop needs (no images, audio or documents yet).
+ * loop needs (text, images, tool calls, reasoning, server-side tools; no audio
+ * or documents yet). Parts a provider adds that we do not model are kept as
+ * `provider` parts rather than dropped.
  *
  * @module
  */
@@ -40,6 +42,11 @@ export interface ToolCall {
   readonly rawArguments: string;
   /** Set when `rawArguments` could not be read as a JSON object. */
   readonly argumentsError?: string;
+  /**
+   * A provider signature bound to the call (Gemini's `thoughtSignature`),
+   * sent back with it so the model keeps its reasoning across turns.
+   */
+  readonly signature?: string;
 }
 
 /** The outcome of running one tool call, sent back to the model. */
@@ -52,6 +59,62 @@ export interface ToolResult {
   readonly isError: boolean;
   /** The tool's name; some wire formats want it beside the result. */
   readonly toolName?: string;
+  /** Images the tool produced (a screenshot, a rendered chart), after `content`. */
+  readonly images?: readonly ImageData[];
+}
+
+/**
+ * An image: either inline bytes (`data`, base64, with `mediaType`) or a URL
+ * the provider fetches itself. Exactly one of `data` and `url` is set.
+ */
+export interface ImageData {
+  /** An http(s) URL (or a provider file URI, e.g. Gemini's `gs://`). */
+  readonly url?: string;
+  /** The image bytes, base64-encoded (no `data:` prefix). */
+  readonly data?: string;
+  /** The MIME type, e.g. "image/png"; required with `data`. */
+  readonly mediaType?: string;
+  /** How closely to look (OpenAI's `detail`); ignored where unsupported. */
+  readonly detail?: "auto" | "low" | "high";
+}
+
+/**
+ * A tool the provider ran on its side during the response (web search, web
+ * fetch, code execution, an MCP server, image generation…). It is not for
+ * the loop to run; it is kept so callers can read it and, for the provider
+ * that produced it, so it can be sent back verbatim.
+ */
+export interface ServerToolCall {
+  /** The provider's id for the call. */
+  readonly id: string;
+  /** The tool, e.g. "web_search", "code_execution", "mcp:<server>/<tool>". */
+  readonly name: string;
+  /** What the tool was asked (query, code, arguments), as the provider gave it. */
+  readonly input: JsonValue;
+  /** The outcome, when the provider reports call and outcome as one item (OpenAI). */
+  readonly output?: JsonValue;
+  /** The provider's status word, e.g. "completed", "failed". */
+  readonly status?: string;
+  /** Provider that ran it. */
+  readonly provider: string;
+  /** The provider's item or block as received. */
+  readonly raw: JsonObject;
+}
+
+/** The result of a server-side tool call, when the provider sends it apart (Anthropic). */
+export interface ServerToolResult {
+  /** The `ServerToolCall.id` this result answers. */
+  readonly toolCallId: string;
+  /** The provider's result type, e.g. "web_search_tool_result". */
+  readonly name: string;
+  /** The result content as the provider gave it. */
+  readonly content: JsonValue;
+  /** True when the provider reported a failure (an `*_error` content). */
+  readonly isError: boolean;
+  /** Provider that produced it. */
+  readonly provider: string;
+  /** The provider's block as received. */
+  readonly raw: JsonObject;
 }
 
 /** Model reasoning ("thinking"), kept so it can be sent back verbatim. */
@@ -100,8 +163,56 @@ export interface ThinkingPart {
   readonly thinking: Thinking;
 }
 
+/** An image, in a user message (or an assistant message, for image-generating models). */
+export interface ImagePart {
+  /** Discriminator. */
+  readonly kind: "image";
+  /** The image. */
+  readonly image: ImageData;
+}
+
+/** A tool the provider ran itself. */
+export interface ServerToolCallPart {
+  /** Discriminator. */
+  readonly kind: "server_tool_call";
+  /** The call. */
+  readonly serverToolCall: ServerToolCall;
+}
+
+/** The result of a tool the provider ran itself. */
+export interface ServerToolResultPart {
+  /** Discriminator. */
+  readonly kind: "server_tool_result";
+  /** The result. */
+  readonly serverToolResult: ServerToolResult;
+}
+
+/**
+ * Content of a type we do not model (a new block, item or part type), kept
+ * verbatim so nothing a provider sent is lost; sent back only to the
+ * provider that produced it, where its wire format allows.
+ */
+export interface ProviderPart {
+  /** Discriminator. */
+  readonly kind: "provider";
+  /** Provider that produced it. */
+  readonly provider: string;
+  /** The provider's type name, e.g. "compaction". */
+  readonly type: string;
+  /** The provider's item or block as received (streamed deltas folded in). */
+  readonly raw: JsonObject;
+}
+
 /** One piece of a message's content, tagged by `kind`. */
-export type ContentPart = TextPart | ToolCallPart | ToolResultPart | ThinkingPart;
+export type ContentPart =
+  | TextPart
+  | ImagePart
+  | ToolCallPart
+  | ToolResultPart
+  | ThinkingPart
+  | ServerToolCallPart
+  | ServerToolResultPart
+  | ProviderPart;
 
 /** The kinds of content part. */
 export type ContentKind = ContentPart["kind"];
@@ -131,6 +242,25 @@ export type ToolChoice =
   | { readonly mode: "required" }
   | { readonly mode: "named"; readonly toolName: string };
 
+/**
+ * Ask for a JSON answer that matches a JSON Schema. Each adapter uses the
+ * provider's native mode (OpenAI `text.format` / `response_format`, Gemini
+ * `responseJsonSchema`) or, for Anthropic, a forced tool call.
+ * `generateObject()` builds this from a zod schema and validates the answer.
+ */
+export interface ResponseFormat {
+  /** Discriminator. */
+  readonly type: "json_schema";
+  /** A name for the schema, `[a-zA-Z0-9_-]{1,64}`. */
+  readonly name: string;
+  /** The JSON Schema of the answer (an object schema). */
+  readonly schema: JsonObject;
+  /** What the answer is, for the model. */
+  readonly description?: string;
+  /** Ask the provider to enforce the schema strictly where it can (OpenAI `strict`). */
+  readonly strict?: boolean;
+}
+
 /** How hard a reasoning model should think. */
 export type ReasoningEffort = "low" | "medium" | "high";
 
@@ -154,6 +284,8 @@ export interface LlmRequest {
   readonly topP?: number;
   /** Strings that end generation. */
   readonly stopSequences?: readonly string[];
+  /** Ask for a JSON answer matching a schema (see `generateObject`). */
+  readonly responseFormat?: ResponseFormat;
   /** Arbitrary labels passed through where the provider supports them. */
   readonly metadata?: Readonly<Record<string, string>>;
   /**
@@ -223,7 +355,7 @@ export interface LlmResponse {
   readonly id: string;
   /** The model that actually answered. */
   readonly model: string;
-  /** The provider that answered ("openai", "anthropic", "openai-compatible", "scripted"). */
+  /** The provider that answered ("openai", "anthropic", "gemini", "openai-compatible", "scripted"). */
   readonly provider: string;
   /** The assistant's message: text, tool calls and thinking, in order. */
   readonly message: LlmMessage;
@@ -303,6 +435,18 @@ export interface ReasoningEndEvent {
   readonly thinking: Thinking;
 }
 
+/**
+ * A whole content part that arrives at once rather than as deltas: a
+ * server-side tool call or result, an image, or a provider part of a type we
+ * do not model. It takes its place in the response's content in stream order.
+ */
+export interface PartEvent {
+  /** Discriminator. */
+  readonly type: "part";
+  /** The complete part. */
+  readonly part: ContentPart;
+}
+
 /** A tool call has begun. */
 export interface ToolCallStartEvent {
   /** Discriminator. */
@@ -377,6 +521,7 @@ export type LlmStreamEvent =
   | ToolCallStartEvent
   | ToolCallDeltaEvent
   | ToolCallEndEvent
+  | PartEvent
   | FinishEvent
   | ErrorEvent
   | ProviderEvent;

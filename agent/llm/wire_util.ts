@@ -5,9 +5,9 @@
  * @module
  */
 
-import { InvalidResponseError } from "./errors.ts";
+import { ConfigurationError, InvalidResponseError } from "./errors.ts";
 import type { SseEvent } from "./sse.ts";
-import type { JsonObject, LlmRequest } from "./types.ts";
+import type { ImageData, JsonObject, LlmRequest } from "./types.ts";
 
 /** An untyped JSON object, for reading provider payloads. */
 export type Loose = Record<string, unknown>;
@@ -82,4 +82,28 @@ export function systemText(request: LlmRequest): string | undefined {
     for (const part of message.content) if (part.kind === "text") texts.push(part.text);
   }
   return texts.length === 0 ? undefined : texts.join("\n\n");
+}
+
+/**
+ * Checks an image has exactly one source, and a MIME type with inline bytes;
+ * returns the URL to send (a `data:` URL for bytes) for providers that take one.
+ */
+export function imageSource(image: ImageData, provider: string): string {
+  if ((image.data === undefined) === (image.url === undefined)) {
+    throw new ConfigurationError(`${provider}: an image needs exactly one of data and url`, {
+      provider,
+    });
+  }
+  if (image.data !== undefined) {
+    if (image.mediaType === undefined || !image.mediaType.startsWith("image/")) {
+      throw new ConfigurationError(
+        `${provider}: an inline image needs an image/* mediaType (got ${
+          image.mediaType ?? "none"
+        })`,
+        { provider },
+      );
+    }
+    return `data:${image.mediaType};base64,${image.data}`;
+  }
+  return image.url!;
 }

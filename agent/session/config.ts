@@ -46,6 +46,12 @@ export interface SessionConfig {
   readonly userInstructions?: string;
   /** Stream responses (text deltas); default the profile's `supportsStreaming`. */
   readonly streaming?: boolean;
+  /**
+   * When a text-only reply counts as a question to the user, putting the
+   * session in `awaiting_input` (spec §2.3): by default when its last line
+   * ends with a question mark; `false` never; or your own test.
+   */
+  readonly detectQuestions?: boolean | ((text: string) => boolean);
   /** The turn store; any ForgeStore. Required unless `persistence` is "off". */
   readonly store?: ForgeStore;
   /** How the store is used; default "off". */

@@ -7,7 +7,12 @@
  */
 
 /** How a session left the loop for one input. */
-export type StopReason = "completed" | "round_limit" | "turn_limit" | "aborted";
+export type StopReason =
+  | "completed"
+  | "awaiting_input"
+  | "round_limit"
+  | "turn_limit"
+  | "aborted";
 
 /** Fields every event carries. */
 export interface EventBase {
@@ -34,7 +39,18 @@ export type SessionEventData =
     readonly finalState: "closed" | "aborted" | "failed";
     readonly contextId?: string;
   }
-  | { readonly kind: "user_input"; readonly content: string }
+  | {
+    readonly kind: "user_input";
+    readonly content: string;
+    /** The question this input answers, when the session was awaiting input. */
+    readonly answers?: string;
+  }
+  | {
+    /** The model asked the user something; the next submit answers it (spec §2.3). */
+    readonly kind: "awaiting_input";
+    /** The assistant's text that ends with the question. */
+    readonly question: string;
+  }
   | { readonly kind: "processing_end"; readonly stopReason: StopReason; readonly rounds: number }
   | { readonly kind: "assistant_text_start" }
   | { readonly kind: "assistant_text_delta"; readonly delta: string }

@@ -55,9 +55,13 @@ import {
 import { detectLoop, toolCallSignature } from "./loop_detection.ts";
 import { type AgentRecord, type SessionWriter, sessionWriter } from "./persistence.ts";
 import { SubagentManager } from "./subagents.ts";
+import { endsWithQuestion } from "./questions.ts";
+import { responsePartEntries } from "./response_parts.ts";
+
+export { endsWithQuestion } from "./questions.ts";
 
 /** Where a session is in its lifecycle (spec §2.3). */
-export type SessionState = "idle" | "processing" | "closed";
+export type SessionState = "idle" | "processing" | "awaiting_input" | "closed";
 
 /** One entry of the in-memory history (spec §2.4). */
 export type HistoryTurn =
@@ -92,6 +96,8 @@ export interface SubmitResult {
   readonly rounds: number;
   /** Inputs processed: 1 plus the follow-ups that ran. */
   readonly inputs: number;
+  /** The model's question, when it stopped to ask the user (stopReason "awaiting_input"). */
+  readonly question?: string;
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
@@ -117,6 +123,7 @@ export class Session implements AsyncDisposable {
   readonly #signatures: string[] = [];
   readonly #abort = new AbortController();
   #state: SessionState = "idle";
+  #question: string | undefined;
   #started?: Promise<void>;
   #closing?: Promise<void>;
   #environment?: EnvironmentContext;
@@ -310,19 +317,30 @@ export class Session implements AsyncDisposable {
     if (typeof input !== "string") {
       throw new SessionError("InvalidConfig", `submit takes a string, got ${typeof input}`);
     }
+    // An input given while the model waits for an answer is that answer.
+    let answers = this.#question;
+    this.#question = undefined;
     this.#state = "processing";
     try {
       await this.start();
-      let result = await this.#processInput(input);
+      let result = await this.#processInput(input, answers);
       let inputs = 1;
+      // A queued follow-up goes on after the input, and answers a question asked.
       while (result.stopReason !== "aborted" && this.#followUps.length > 0) {
-        result = await this.#processInput(this.#followUps.shift()!);
+        answers = result.question;
+        result = await this.#processInput(this.#followUps.shift()!, answers);
         inputs++;
       }
       if (result.stopReason === "aborted") {
         await this.#shutdown("aborted");
       } else {
-        this.#state = "idle";
+        if (result.stopReason === "awaiting_input") {
+          this.#state = "awaiting_input";
+          this.#question = result.question;
+          this.#emit({ kind: "awaiting_input", question: result.question! });
+        } else {
+          this.#state = "idle";
+        }
         this.#emit({
           kind: "processing_end",
           stopReason: result.stopReason,
@@ -343,8 +361,10 @@ export class Session implements AsyncDisposable {
   abort(reason?: unknown): void {
     if (this.#abort.signal.aborted) return;
     this.#abort.abort(reason ?? new DOMException("session aborted", "AbortError"));
-    // An idle session closes now; a processing one closes when its loop notices.
-    if (this.#state === "idle") void this.#shutdown("aborted").catch(() => {});
+    // A waiting session closes now; a processing one closes when its loop notices.
+    if (this.#state === "idle" || this.#state === "awaiting_input") {
+      void this.#shutdown("aborted").catch(() => {});
+    }
   }
 
   /** Closes subagents, records `session_ended` and ends the event stream. */
@@ -374,10 +394,17 @@ export class Session implements AsyncDisposable {
 
   // ---- the loop -----------------------------------------------------------
 
-  async #processInput(input: string): Promise<SubmitResult & { inputs: 1 }> {
+  async #processInput(
+    input: string,
+    answers?: string,
+  ): Promise<SubmitResult & { inputs: 1 }> {
     const signal = this.#abort.signal;
     await this.#pushHistory({ kind: "user", content: input, at: Date.now() });
-    this.#emit({ kind: "user_input", content: input });
+    this.#emit(
+      answers === undefined
+        ? { kind: "user_input", content: input }
+        : { kind: "user_input", content: input, answers },
+    );
     await this.#drainSteering();
     let rounds = 0;
     let stopReason: StopReason = "completed";
@@ -444,7 +471,10 @@ export class Session implements AsyncDisposable {
         toolCallCount: toolCalls.length,
       });
       if (!contextWarned) contextWarned = this.#checkContextUsage();
-      if (toolCalls.length === 0) break;
+      if (toolCalls.length === 0) {
+        if (this.#isQuestion(text)) stopReason = "awaiting_input";
+        break;
+      }
       rounds++;
       this.#writer.throwIfFailed();
       const results = await this.#executeToolCalls(toolCalls, signal);
@@ -466,7 +496,20 @@ export class Session implements AsyncDisposable {
       // The input succeeds only once its records are stored (mode "required").
       await this.#writer.settle();
     }
-    return { stopReason, text, rounds, inputs: 1 };
+    return stopReason === "awaiting_input"
+      ? { stopReason, text, rounds, inputs: 1, question: text }
+      : { stopReason, text, rounds, inputs: 1 };
+  }
+
+  #isQuestion(text: string): boolean {
+    const detect = this.#config.detectQuestions ?? true;
+    if (detect === false || text.trim() === "") return false;
+    return detect === true ? endsWithQuestion(text) : detect(text);
+  }
+
+  /** The model's open question while the session is `awaiting_input`. */
+  get pendingQuestion(): string | undefined {
+    return this.#question;
   }
 
   #buildRequest(): LlmRequest {
@@ -672,6 +715,7 @@ export class Session implements AsyncDisposable {
           responseId: turn.responseId || undefined,
           model: response?.model,
           finishReason: response?.finishReason.raw ?? response?.finishReason.reason,
+          parts: responsePartEntries(turn.message),
         });
     }
   }

@@ -21,7 +21,7 @@ import { resolveIn, ScopedEnvironment } from "./scoped_env.ts";
 export interface ChildSession {
   /** Session id. */
   readonly id: string;
-  /** "idle" | "processing" | "closed". */
+  /** "idle" | "processing" | "awaiting_input" | "closed". */
   readonly state: string;
   /** Its store context. */
   readonly contextId: string | undefined;

@@ -83,15 +83,28 @@ export async function planPatch(
   return planned;
 }
 
+/** What the model reads about apply_patch: the format, what is tolerated and what is refused. */
+export const APPLY_PATCH_DESCRIPTION = [
+  "Apply code changes using the patch format. Supports creating, deleting, and modifying files " +
+  'in a single operation. The patch starts with "*** Begin Patch" and ends with "*** End Patch"; ' +
+  'operations are "*** Add File: <path>" (every line prefixed "+"), "*** Delete File: <path>", ' +
+  'and "*** Update File: <path>" (optionally followed by "*** Move to: <path>") with ' +
+  '"@@ <nearby line>" hunks of " " context, "-" removed and "+" added lines; ' +
+  '"*** End of File" after a hunk anchors it at the end of the file.',
+  "Rules: the whole patch is checked against the files before anything is written, so a patch " +
+  "that fails changes nothing. Add File refuses a path that exists and Move to refuses a target " +
+  "that exists (use Update File / Delete File instead). A file without a final newline keeps " +
+  "it that way; line endings are kept.",
+  "Tolerated: the patch wrapped in a heredoc (<<'EOF' … EOF), spaces around the markers and " +
+  "before operation headers, blank lines between hunks, and a trailing blank context line the " +
+  "file does not have.",
+].join(" ");
+
 /** The apply_patch tool. */
 export function applyPatchTool(): RegisteredTool {
   return defineTool({
     name: "apply_patch",
-    description: "Apply code changes using the patch format. Supports creating, deleting, and " +
-      'modifying files in a single operation. The patch starts with "*** Begin Patch" and ends with ' +
-      '"*** End Patch"; operations are "*** Add File: <path>" (lines prefixed "+"), ' +
-      '"*** Delete File: <path>", and "*** Update File: <path>" (optionally followed by ' +
-      '"*** Move to: <path>") with "@@ <nearby line>" hunks of " " context, "-" removed and "+" added lines.',
+    description: APPLY_PATCH_DESCRIPTION,
     schema: z.object({
       patch: z.string().min(1).describe("The patch content in v4a format"),
     }),

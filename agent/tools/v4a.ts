@@ -51,11 +51,53 @@ const UPDATE = "*** Update File: ";
 const MOVE = "*** Move to: ";
 const EOF_MARKER = "*** End of File";
 
-/** Parses a v4a patch into operations; throws a PatchError naming the line. */
+/** A heredoc opener as models wrap patches: `<<'EOF'`, `<<"EOF"`, `<<EOF`, also after `apply_patch`. */
+const HEREDOC_OPEN = /^\s*(?:apply_patch\s+)?<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1\s*$/;
+
+/**
+ * The patch without a shell heredoc around it (`<<'EOF'` … `EOF`, also
+ * `apply_patch <<"EOF"` … `EOF`): models trained on shell use send that.
+ * The closing line must name the same delimiter.
+ */
+function unwrapHeredoc(lines: string[]): string[] {
+  const open = lines[0]?.match(HEREDOC_OPEN);
+  if (!open) return lines;
+  const delimiter = open[2];
+  if (lines.length < 2 || lines[lines.length - 1].trim() !== delimiter) {
+    throw new PatchError(
+      `the patch opens a heredoc with ${
+        JSON.stringify(lines[0].trim())
+      } but does not end with a line "${delimiter}"`,
+    );
+  }
+  const inner = lines.slice(1, -1);
+  while (inner.length && inner[0].trim() === "") inner.shift();
+  while (inner.length && inner[inner.length - 1].trim() === "") inner.pop();
+  return inner;
+}
+
+/** The operation a line opens, if it is an operation header (leading spaces allowed). */
+function headerOf(line: string): { prefix: string; rest: string } | undefined {
+  const trimmed = line.trimStart();
+  if (!trimmed.startsWith("*** ")) return undefined;
+  for (const prefix of [ADD, DELETE, UPDATE, MOVE]) {
+    if (trimmed.startsWith(prefix)) return { prefix, rest: trimmed.slice(prefix.length) };
+  }
+  return undefined;
+}
+
+/**
+ * Parses a v4a patch into operations; throws a PatchError naming the line.
+ * Lenient where models commonly slip, strict where a guess could be wrong:
+ * a heredoc wrapper, spaces around the Begin/End markers and before
+ * operation headers, and blank lines between hunks (e.g. after
+ * `*** End of File`) are accepted; a line of unknown kind is an error.
+ */
 export function parsePatch(patch: string): PatchOperation[] {
-  const lines = patch.replace(/\r\n/g, "\n").split("\n");
+  let lines = patch.replace(/\r\n/g, "\n").split("\n");
   while (lines.length && lines[0].trim() === "") lines.shift();
   while (lines.length && lines[lines.length - 1].trim() === "") lines.pop();
+  lines = unwrapHeredoc(lines);
   if (lines[0]?.trim() !== BEGIN) {
     throw new PatchError(`the patch must start with "${BEGIN}"`);
   }
@@ -65,19 +107,28 @@ export function parsePatch(patch: string): PatchOperation[] {
   const body = lines.slice(1, -1);
   const ops: PatchOperation[] = [];
   let i = 0;
-  const pathOf = (line: string, prefix: string): string => {
-    const path = line.slice(prefix.length).trim();
+  const pathOf = (rest: string, prefix: string): string => {
+    const path = rest.trim();
     if (!path) throw new PatchError(`line ${i + 2}: "${prefix.trim()}" needs a path`);
     return path;
   };
   while (i < body.length) {
     const line = body[i];
-    if (line.startsWith(ADD)) {
-      const path = pathOf(line, ADD);
+    const header = headerOf(line);
+    if (header?.prefix === ADD) {
+      const path = pathOf(header.rest, ADD);
       const added: string[] = [];
       i++;
-      while (i < body.length && !body[i].startsWith("*** ")) {
+      while (i < body.length && headerOf(body[i]) === undefined) {
         if (!body[i].startsWith("+")) {
+          if (body[i].trim() === "") {
+            // Blank lines before the next operation separate; between "+" lines
+            // they are empty lines whose "+" the model left out.
+            if (restIsBlankOrHeader(body, i)) break;
+            added.push("");
+            i++;
+            continue;
+          }
           throw new PatchError(
             `Add File ${path}: line ${i + 2} must start with "+" (got ${JSON.stringify(body[i])})`,
           );
@@ -86,22 +137,28 @@ export function parsePatch(patch: string): PatchOperation[] {
         i++;
       }
       ops.push({ kind: "add", path, lines: added });
-    } else if (line.startsWith(DELETE)) {
-      ops.push({ kind: "delete", path: pathOf(line, DELETE) });
+    } else if (header?.prefix === DELETE) {
+      ops.push({ kind: "delete", path: pathOf(header.rest, DELETE) });
       i++;
-    } else if (line.startsWith(UPDATE)) {
-      const path = pathOf(line, UPDATE);
+    } else if (header?.prefix === UPDATE) {
+      const path = pathOf(header.rest, UPDATE);
       i++;
       let moveTo: string | undefined;
-      if (i < body.length && body[i].startsWith(MOVE)) {
-        moveTo = pathOf(body[i], MOVE);
+      const move = i < body.length ? headerOf(body[i]) : undefined;
+      if (move?.prefix === MOVE) {
+        moveTo = pathOf(move.rest, MOVE);
         i++;
       }
       const hunks: Hunk[] = [];
-      while (i < body.length && !isOperationLine(body[i])) {
+      while (i < body.length && headerOf(body[i]) === undefined) {
+        // Blank lines between hunks (after "*** End of File", say) separate them.
+        if (hunks.length > 0 && body[i].trim() === "") {
+          i++;
+          continue;
+        }
         let hint: string | undefined;
-        if (body[i].startsWith("@@")) {
-          hint = body[i].slice(2).trim() || undefined;
+        if (body[i].trimStart().startsWith("@@")) {
+          hint = body[i].trimStart().slice(2).trim() || undefined;
           i++;
         } else if (hunks.length > 0) {
           throw new PatchError(
@@ -115,9 +172,12 @@ export function parsePatch(patch: string): PatchOperation[] {
         const newLines: string[] = [];
         let atEof = false;
         let changed = 0;
-        while (i < body.length && !body[i].startsWith("@@") && !isOperationLine(body[i])) {
+        while (
+          i < body.length && !body[i].trimStart().startsWith("@@") &&
+          headerOf(body[i]) === undefined
+        ) {
           const l = body[i];
-          if (l === EOF_MARKER) {
+          if (l.trim() === EOF_MARKER) {
             atEof = true;
             i++;
             break;
@@ -141,7 +201,7 @@ export function parsePatch(patch: string): PatchOperation[] {
           }
           i++;
         }
-        if (changed === 0 && oldLines.length === 0) {
+        if (changed === 0 && oldLines.every((l) => l.trim() === "")) {
           throw new PatchError(`Update File ${path}, hunk ${hunks.length + 1} is empty`);
         }
         hunks.push({ hint, oldLines, newLines, atEof });
@@ -163,9 +223,13 @@ export function parsePatch(patch: string): PatchOperation[] {
   return ops;
 }
 
-function isOperationLine(line: string): boolean {
-  return line.startsWith(ADD) || line.startsWith(DELETE) || line.startsWith(UPDATE) ||
-    line.startsWith(MOVE);
+/** Whether every line from `i` on, up to the next header or the end, is blank. */
+function restIsBlankOrHeader(body: readonly string[], i: number): boolean {
+  for (let j = i; j < body.length; j++) {
+    if (headerOf(body[j]) !== undefined) return true;
+    if (body[j].trim() !== "") return false;
+  }
+  return true;
 }
 
 function preview(lines: readonly string[]): string {
@@ -204,9 +268,22 @@ export function applyHunks(path: string, text: string, hunks: readonly Hunk[]): 
       cursor = at;
       return;
     }
-    let found = findLineSequence(lines, hunk.oldLines, from, hunk.atEof);
-    if (!found && from !== cursor) {
-      found = findLineSequence(lines, hunk.oldLines, cursor, hunk.atEof);
+    let oldLines = hunk.oldLines;
+    let newLines = hunk.newLines;
+    const find = () => {
+      const at = findLineSequence(lines, oldLines, from, hunk.atEof);
+      return at || from === cursor ? at : findLineSequence(lines, oldLines, cursor, hunk.atEof);
+    };
+    let found = find();
+    // Models often end a hunk with a blank context line the file does not
+    // have there (the blank before "*** End Patch"): retry without it.
+    while (
+      !found && oldLines.length > 1 && oldLines.at(-1)!.trim() === "" &&
+      newLines.at(-1)?.trim() === ""
+    ) {
+      oldLines = oldLines.slice(0, -1);
+      newLines = newLines.slice(0, -1);
+      found = find();
     }
     if (!found) {
       throw new PatchError(
@@ -215,8 +292,8 @@ export function applyHunks(path: string, text: string, hunks: readonly Hunk[]): 
       );
     }
     const start = found.indexes[0];
-    edits.push({ start, length: hunk.oldLines.length, replacement: hunk.newLines });
-    cursor = start + hunk.oldLines.length;
+    edits.push({ start, length: oldLines.length, replacement: newLines });
+    cursor = start + oldLines.length;
   });
   for (const edit of [...edits].reverse()) {
     lines.splice(edit.start, edit.length, ...edit.replacement);

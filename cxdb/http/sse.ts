@@ -1,8 +1,12 @@
 /**
- * A server-sent events parser: bytes in, events out, as an async iterable.
+ * Server-sent events: bytes in, events out, as an async iterable. The parsing
+ * is `eventsource-parser`, the same WHATWG parser the agent's model clients
+ * use (see agent/llm/README.md for why a library and not our own).
  *
  * @module
  */
+
+import { createParser } from "eventsource-parser";
 
 /** One server-sent event. */
 export interface SseEvent {
@@ -22,36 +26,26 @@ export async function* parseSse(
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   const onAbort = () => reader.cancel(signal?.reason).catch(() => {});
   signal?.addEventListener("abort", onAbort, { once: true });
-  let buffer = "";
-  let event = "";
-  let data: string[] = [];
-  let id: string | undefined;
+  let pending: SseEvent[] = [];
+  const parser = createParser({
+    onEvent: (message) => {
+      pending.push({
+        event: message.event ?? "message",
+        data: message.data,
+        ...(message.id ? { id: message.id } : {}),
+      });
+    },
+  });
   try {
     for (;;) {
       if (signal?.aborted) return;
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += value;
-      let nl: number;
-      while ((nl = buffer.search(/\r\n|\n|\r/)) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + (buffer.startsWith("\r\n", nl) ? 2 : 1));
-        if (line === "") {
-          if (data.length > 0 || event !== "") {
-            yield { event: event || "message", data: data.join("\n"), ...(id ? { id } : {}) };
-          }
-          event = "";
-          data = [];
-          continue;
-        }
-        if (line.startsWith(":")) continue;
-        const colon = line.indexOf(":");
-        const field = colon < 0 ? line : line.slice(0, colon);
-        let val = colon < 0 ? "" : line.slice(colon + 1);
-        if (val.startsWith(" ")) val = val.slice(1);
-        if (field === "event") event = val;
-        else if (field === "data") data.push(val);
-        else if (field === "id") id = val;
+      parser.feed(value);
+      if (pending.length > 0) {
+        const ready = pending;
+        pending = [];
+        yield* ready;
       }
     }
   } finally {

@@ -19,6 +19,8 @@ export interface CannedReply {
   readonly body?: string;
   /** Send the body in chunks of this many bytes (exercises split lines). */
   readonly chunkBytes?: number;
+  /** Send each server-sent event (up to and including its blank line) as its own chunk. */
+  readonly chunkEvents?: boolean;
   /** Stop after this many bytes and keep the connection open until the client goes away. */
   readonly hangAfterBytes?: number;
 }
@@ -29,6 +31,8 @@ export interface ReceivedRequest {
   readonly method: string;
   /** URL path. */
   readonly path: string;
+  /** URL query, with its "?" ("" when none). */
+  readonly query: string;
   /** Lower-cased headers. */
   readonly headers: Record<string, string>;
   /** The JSON body. */
@@ -88,6 +92,7 @@ export class LoopbackServer implements AsyncDisposable {
     this.received.push({
       method: request.method,
       path: new URL(request.url).pathname,
+      query: new URL(request.url).search,
       headers: Object.fromEntries(request.headers),
       body,
     });
@@ -100,8 +105,9 @@ export class LoopbackServer implements AsyncDisposable {
       "content-type": isSse ? "text/event-stream" : "application/json",
       ...reply.headers,
     });
-    const chunk = reply.chunkBytes ?? bytes.length;
     const limit = reply.hangAfterBytes ?? bytes.length;
+    const ends = reply.chunkEvents ? eventEnds(bytes) : [];
+    const chunk = reply.chunkBytes ?? bytes.length;
     let offset = 0;
     let release: (() => void) | undefined;
     const stream = new ReadableStream<Uint8Array>({
@@ -124,7 +130,9 @@ export class LoopbackServer implements AsyncDisposable {
           }
           return;
         }
-        const end = Math.min(offset + chunk, limit);
+        const end = reply.chunkEvents
+          ? Math.min(ends.find((e) => e > offset) ?? limit, limit)
+          : Math.min(offset + chunk, limit);
         controller.enqueue(bytes.slice(offset, end));
         offset = end;
       },
@@ -135,6 +143,18 @@ export class LoopbackServer implements AsyncDisposable {
     });
     return new Response(stream, { status: reply.status ?? 200, headers });
   }
+}
+
+/** Offsets just past each blank line ("\n\n" or "\r\n\r\n") of an SSE body, and its end. */
+function eventEnds(bytes: Uint8Array): number[] {
+  const ends: number[] = [];
+  for (let i = 1; i < bytes.length; i++) {
+    if (bytes[i] !== 0x0a) continue;
+    const crlf = i >= 3 && bytes[i - 1] === 0x0d && bytes[i - 2] === 0x0a;
+    if (bytes[i - 1] === 0x0a || crlf) ends.push(i + 1);
+  }
+  ends.push(bytes.length);
+  return ends;
 }
 
 /** Runs `fn` with environment variables set (or removed, for undefined), restoring them after. */
