@@ -81,6 +81,8 @@ export type { ExecutionEnvironment } from "./env/types.ts";
 export {
   ConfinedEnvironment,
   type ConfinedEnvironmentOptions,
+  defaultEnvironment,
+  describeConfinement,
   type LocalEnvironmentOptions,
   LocalExecutionEnvironment,
   ReadOnlyExecutionEnvironment,

@@ -17,24 +17,26 @@
 import type { ForgeStore, StoredTurn } from "@forge/turnstore";
 import { readSession, type SessionView } from "@forge/agent";
 export type {
-  AssistantTurnValue,
   EntryPosition,
+  SessionView,
+  SubagentView,
+  ToolCallView,
+  TranscriptEntry,
+} from "@forge/agent";
+export type {
+  AssistantTurnValue,
   SessionFinalStateLabel,
   SessionLifecycleValue,
-  SessionView,
   SteeringSourceLabel,
   SteeringTurnValue,
   SubagentCloseValue,
   SubagentStatusLabel,
-  SubagentView,
   ToolCallEntryValue,
-  ToolCallView,
   ToolResultEntryValue,
   ToolResultsTurnValue,
-  TranscriptEntry,
   TranscriptFields,
   UsageValue,
-} from "@forge/agent";
+} from "@forge/agent/records";
 import {
   attractorCatalog,
   type CheckpointSavedV3Record,

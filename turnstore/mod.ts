@@ -23,6 +23,7 @@ export { MemoryStore, openMemoryStore } from "./memory/store.ts";
 export {
   type CommitObserver,
   type CommitStats,
+  type KvLimits,
   KvStore,
   type KvStoreOptions,
   openKvStore,
