@@ -98,6 +98,13 @@ export interface CxdbPeer extends AsyncDisposable {
   readonly counts: { appends: number; connections: number; drops: number };
   /** Closes a live connection from the server side (all of them when no id). */
   dropConnections(): void;
+  /**
+   * Stops both servers as a server going down would: connections drop,
+   * connects are refused; what was stored is kept.
+   */
+  stop(): Promise<void>;
+  /** Listens again on the same ports after {@link stop}, with everything stored before. */
+  start(): void;
   /** Stops both servers. */
   close(): Promise<void>;
 }
@@ -129,14 +136,16 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     for (const s of subscribers) s(event, data);
   };
 
-  const listener: Deno.Listener = options.tls
-    ? Deno.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: options.tls.cert,
-      key: options.tls.key,
-    })
-    : Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const listenBinary = (port: number): Deno.Listener =>
+    options.tls
+      ? Deno.listenTls({
+        hostname: "127.0.0.1",
+        port,
+        cert: options.tls.cert,
+        key: options.tls.key,
+      })
+      : Deno.listen({ hostname: "127.0.0.1", port });
+  let listener = listenBinary(0);
 
   const fsRootOf = (turnId: bigint): string | undefined => {
     for (let t = turns.get(turnId); t; t = turns.get(t.parentTurnId)) {
@@ -375,7 +384,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     }
   };
 
-  const acceptLoop = (async () => {
+  const accept = async (listener: Deno.Listener) => {
     try {
       for await (const conn of listener) {
         const id = ++connectionSeq;
@@ -388,7 +397,8 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     } catch {
       // listener closed
     }
-  })();
+  };
+  let acceptLoop = accept(listener);
 
   // ------------------------------------------------------------------ HTTP
 
@@ -536,78 +546,84 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     });
   };
 
-  const httpAbort = new AbortController();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, signal: httpAbort.signal, onListen: () => {} },
-    async (req) => {
-      const url = new URL(req.url);
-      const seg = url.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
-      const q = url.searchParams;
-      if (req.method === "GET" && seg.length === 1 && seg[0] === "healthz") {
-        return new Response("ok");
-      }
-      if (seg[0] !== "v1") return fail(404, "route");
-      if (req.method === "GET" && seg[1] === "events" && seg.length === 2) return sse();
-      if (seg[1] === "registry" && seg[2] === "bundles" && seg.length === 4) {
-        if (req.method === "PUT") {
-          const bytes = new Uint8Array(await req.arrayBuffer());
-          let bundle: RegistryBundle;
-          try {
-            bundle = validateBundleShape(JSON.parse(new TextDecoder().decode(bytes)));
-          } catch (error) {
-            return fail(422, `invalid json: ${(error as Error).message}`);
-          }
-          try {
-            if (registry.check(bundle) === "identical") return new Response(null, { status: 204 });
-            registry.admit(JSON.parse(canonicalBundleJson(bundle)));
-          } catch (error) {
-            if (isTurnStoreError(error)) return fail(422, error.message);
-            throw error;
-          }
-          bundleBytes.set(bundle.bundle_id, bytes);
-          lastBundleId = bundle.bundle_id;
-          return json(201, { bundle_id: bundle.bundle_id });
+  const routes = async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    const seg = url.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
+    const q = url.searchParams;
+    if (req.method === "GET" && seg.length === 1 && seg[0] === "healthz") {
+      return new Response("ok");
+    }
+    if (seg[0] !== "v1") return fail(404, "route");
+    if (req.method === "GET" && seg[1] === "events" && seg.length === 2) return sse();
+    if (seg[1] === "registry" && seg[2] === "bundles" && seg.length === 4) {
+      if (req.method === "PUT") {
+        const bytes = new Uint8Array(await req.arrayBuffer());
+        let bundle: RegistryBundle;
+        try {
+          bundle = validateBundleShape(JSON.parse(new TextDecoder().decode(bytes)));
+        } catch (error) {
+          return fail(422, `invalid json: ${(error as Error).message}`);
         }
-        if (req.method === "GET") {
-          const bytes = bundleBytes.get(seg[3]);
-          if (!bytes) return fail(404, "bundle");
-          const etag = `"${blake3Hex(bytes)}"`;
-          if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304 });
-          return new Response(bytes.slice() as Uint8Array<ArrayBuffer>, {
-            headers: { "content-type": "application/json", etag },
-          });
+        try {
+          if (registry.check(bundle) === "identical") return new Response(null, { status: 204 });
+          registry.admit(JSON.parse(canonicalBundleJson(bundle)));
+        } catch (error) {
+          if (isTurnStoreError(error)) return fail(422, error.message);
+          throw error;
         }
+        bundleBytes.set(bundle.bundle_id, bytes);
+        lastBundleId = bundle.bundle_id;
+        return json(201, { bundle_id: bundle.bundle_id });
       }
-      if (req.method === "GET" && seg[1] === "contexts" && seg.length === 2) {
-        const limit = Number(q.get("limit") ?? 20) || 20;
-        const list = [...contexts.values()].reverse().slice(0, limit).map((c) => ({
-          context_id: c.contextId.toString(),
-          head_turn_id: c.headTurnId.toString(),
-          head_depth: c.headDepth,
-          created_at_unix_ms: c.createdAt,
-          is_live: false,
-        }));
-        return json(200, {
-          contexts: list,
-          count: list.length,
-          active_sessions: [],
-          active_tags: [],
+      if (req.method === "GET") {
+        const bytes = bundleBytes.get(seg[3]);
+        if (!bytes) return fail(404, "bundle");
+        const etag = `"${blake3Hex(bytes)}"`;
+        if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304 });
+        return new Response(bytes.slice() as Uint8Array<ArrayBuffer>, {
+          headers: { "content-type": "application/json", etag },
         });
       }
-      if (req.method === "GET" && seg[1] === "contexts" && seg[3] === "turns" && seg.length === 4) {
-        return turnsPage(seg[2], q);
-      }
-      if (req.method === "GET" && seg[1] === "turns" && seg[3] === "fs") {
-        const path = seg.length > 4 ? seg.slice(4).join("/") : (q.get("path") ?? "");
-        return fsRoute(seg[2], path, q);
-      }
-      return fail(404, "route");
-    },
-  );
-  const addr = server.addr as Deno.NetAddr;
+    }
+    if (req.method === "GET" && seg[1] === "contexts" && seg.length === 2) {
+      const limit = Number(q.get("limit") ?? 20) || 20;
+      const list = [...contexts.values()].reverse().slice(0, limit).map((c) => ({
+        context_id: c.contextId.toString(),
+        head_turn_id: c.headTurnId.toString(),
+        head_depth: c.headDepth,
+        created_at_unix_ms: c.createdAt,
+        is_live: false,
+      }));
+      return json(200, {
+        contexts: list,
+        count: list.length,
+        active_sessions: [],
+        active_tags: [],
+      });
+    }
+    if (req.method === "GET" && seg[1] === "contexts" && seg[3] === "turns" && seg.length === 4) {
+      return turnsPage(seg[2], q);
+    }
+    if (req.method === "GET" && seg[1] === "turns" && seg[3] === "fs") {
+      const path = seg.length > 4 ? seg.slice(4).join("/") : (q.get("path") ?? "");
+      return fsRoute(seg[2], path, q);
+    }
+    return fail(404, "route");
+  };
+  const serveHttp = (port: number) => {
+    const abort = new AbortController();
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port, signal: abort.signal, onListen: () => {} },
+      routes,
+    );
+    return { abort, server };
+  };
+  let http = serveHttp(0);
+  const addr = http.server.addr as Deno.NetAddr;
   const port = (listener.addr as Deno.NetAddr).port;
   const httpUrl = `http://127.0.0.1:${addr.port}`;
 
+  let stopped = false;
   const peer: CxdbPeer = {
     port,
     httpUrl,
@@ -621,14 +637,26 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
         } catch { /* closed */ }
       }
     },
-    async close() {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
       for (const s of subscribers) subscribers.delete(s);
       listener.close();
       peer.dropConnections();
-      httpAbort.abort();
+      http.abort.abort();
       await acceptLoop;
       await Promise.allSettled([...handlers]);
-      await server.finished;
+      await http.server.finished;
+    },
+    start() {
+      if (!stopped) return;
+      listener = listenBinary(port);
+      acceptLoop = accept(listener);
+      http = serveHttp(addr.port);
+      stopped = false;
+    },
+    close() {
+      return peer.stop();
     },
     [Symbol.asyncDispose]() {
       return peer.close();
