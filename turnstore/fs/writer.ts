@@ -25,7 +25,10 @@ import { ancestorAt, type ContextSlot, keyFingerprint, type TurnMeta } from "./i
 import { writeAt } from "./io.ts";
 import { type FsState, storedTurn } from "./state.ts";
 
-/** Log bytes between two checkpoints; bounds the replay after a crash. */
+/**
+ * Log bytes between two checkpoints: each records how much log was acknowledged, so that a log
+ * later found shorter than that is refused at open instead of silently losing appends.
+ */
 const CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
 /** Most requests one group-commit batch takes. */
 const MAX_BATCH = 4096;
