@@ -27,6 +27,7 @@ import {
   type StructLike,
   typedRecord,
 } from "@forge/turnstore/records";
+import { EARLIER_AGENT_RECORD_TYPES } from "./records_earlier.ts";
 
 /**
  * Prefix of the registry bundle id; the id ends with a digest of the content,
@@ -441,8 +442,14 @@ export const AGENT_RECORD_TYPES: readonly StructLike[] = [
   SubagentClose,
 ];
 
-/** Decodes stored agent turns by (type id, version). */
-export const agentCatalog: RecordCatalog = new RecordCatalog(AGENT_RECORD_TYPES);
+/**
+ * Decodes stored agent turns by (type id, version): the current versions, and
+ * the earlier ones (`records_earlier.ts`) so older stores still read.
+ */
+export const agentCatalog: RecordCatalog = new RecordCatalog([
+  ...AGENT_RECORD_TYPES,
+  ...EARLIER_AGENT_RECORD_TYPES,
+]);
 
 /** The registry bundle of every agent record, published when persistence is on. */
 export const agentBundle: RegistryBundle = contentAddressedBundle(
