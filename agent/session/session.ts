@@ -53,7 +53,7 @@ import {
   type WarningSource,
 } from "./events.ts";
 import { detectLoop, toolCallSignature } from "./loop_detection.ts";
-import { type AgentRecord, type SessionWriter, sessionWriter } from "./persistence.ts";
+import { type AgentRecordType, type SessionWriter, sessionWriter } from "./persistence.ts";
 import { SubagentManager } from "./subagents.ts";
 
 /** Where a session is in its lifecycle (spec §2.3). */
@@ -630,7 +630,7 @@ export class Session implements AsyncDisposable {
    * Writes one record: awaited when `awaitEachWrite` is set, otherwise queued
    * (write-behind) and settled at the end of the input.
    */
-  #write<V>(type: AgentRecord & WritableRecord<V>, event: string, value: V): Promise<unknown> {
+  #write<V>(type: AgentRecordType & WritableRecord<V>, event: string, value: V): Promise<unknown> {
     if (this.#config.awaitEachWrite) return this.#writer.append(type, value, event);
     this.#writer.enqueue(type, value, event);
     return Promise.resolve();
