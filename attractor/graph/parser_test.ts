@@ -326,6 +326,22 @@ Deno.test("parse errors name line and column", () => {
   }
 });
 
+Deno.test("parse: CRLF line ends read as LF, positions unchanged", () => {
+  const g = parseDot('digraph G {\r\n  a [prompt="one\r\ntwo"]\r\n  b\r\n}');
+  assert.equal(node(g, "a").prompt, "one\ntwo");
+  assert.deepEqual(node(g, "b").loc, { line: 4, column: 3 });
+});
+
+Deno.test("parse errors: a source that is not a string is a typed error", () => {
+  for (const bad of [undefined, null, 42, new Uint8Array(3)]) {
+    assert.throws(() => parseDot(bad as unknown as string), (e: unknown) => {
+      assert.ok(e instanceof DotParseError);
+      assert.match(e.message, /DOT source must be a string/);
+      return true;
+    });
+  }
+});
+
 Deno.test("parse errors: nesting is bounded", () => {
   const deep = "digraph G {" + "{".repeat(100) + "}".repeat(100) + "}";
   assert.match(parseError(deep).message, /nested deeper than 64 levels/);
