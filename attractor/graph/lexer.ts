@@ -224,8 +224,9 @@ export function tokenize(text: string): Token[] {
       while (i < n) {
         const c = source.charCodeAt(i);
         if (!isBare(c)) break;
-        // `a->b` and `a--b`: the arrow ends the word.
+        // `a->b` and `a--b`: the arrow ends the word; so does a comment.
         if (c === 45 && (source[i + 1] === ">" || source[i + 1] === "-")) break;
+        if (c === 47 && (source[i + 1] === "/" || source[i + 1] === "*")) break;
         i++;
       }
       push("id", source.slice(at, i), at, atLine, atLs);

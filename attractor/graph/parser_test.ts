@@ -135,13 +135,17 @@ Deno.test("parse: comments are stripped everywhere but inside strings", () => {
   assert.equal(node(g, "a").label, "// not a comment");
   assert.equal(node(g, "a").prompt, "/* nor this */ # nor this");
   assert.deepEqual(pairs(g), ["a->b", "b->c"]);
+  // A comment right after a bare word ends it, even where '/' is part of values.
+  const tight = parseDot("digraph G { a [path=./x/y.dot// note\n] b/* c */ }");
+  assert.equal(node(tight, "a").attrs.path, "./x/y.dot");
+  assert.deepEqual(tight.nodes.map((n) => n.id), ["a", "b"]);
 });
 
 Deno.test("parse: qualified keys, quoted keys and unquoted dotted/dashed values", () => {
   const g = parseDot(`digraph G {
     manager.max_cycles=3
     m [manager.max_cycles=3, human.default_choice=approve, "stack.child_dotfile"="child.dot",
-       llm_model=gpt-5.4, type=wait.human, fidelity=summary:high, url=https://x.test/a-b,
+       llm_model=gpt-5.4, type=wait.human, fidelity=summary:high, url="https://x.test/a-b",
        weight=-1.5, path=./dir/file.dot]
   }`);
   assert.equal(g.attrs.raw["manager.max_cycles"], "3");
