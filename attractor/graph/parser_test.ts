@@ -318,6 +318,8 @@ Deno.test("parse errors name line and column", () => {
     ["digraph G { node a }", 1, 18, /expected '\[' after 'node'/],
     ["digraph G { a ! b }", 1, 15, /unexpected character "!"/],
     ["digraph G { ] }", 1, 13, /expected a statement, found '\]'/],
+    ["digraph G { a [__proto__=x] }", 1, 16, /'__proto__' is not allowed/],
+    ['digraph G { "__proto__" = x }', 1, 13, /'__proto__' is not allowed/],
     ['digraph G {\n\ta -> b [label="x\\"]\n}', 2, 16, /unterminated string/],
   ];
   for (const [source, line, column, message, code] of table) {
