@@ -265,12 +265,7 @@ function computeStyle(stylesheet: Stylesheet, node: Node): StylePatch {
   let model: string | undefined, provider: string | undefined, effort: string | undefined;
   let modelAt = -1, providerAt = -1, effortAt = -1;
   for (const rule of stylesheet.rules) {
-    let specificity = -1;
-    for (const selector of rule.selectors) {
-      if (selector.specificity > specificity && selectorMatches(selector, node)) {
-        specificity = selector.specificity;
-      }
-    }
+    const specificity = ruleSpecificity(rule, node);
     if (specificity < 0) continue;
     // `>=`: a later rule (or declaration) of equal specificity wins.
     for (const { property, value } of rule.declarations) {
@@ -289,23 +284,44 @@ function computeStyle(stylesheet: Stylesheet, node: Node): StylePatch {
  * node that the node does not set itself; `undefined` when there are none.
  */
 export function stylePatch(stylesheet: Stylesheet, node: Node): StylePatch | undefined {
-  const style = computeStyle(stylesheet, node);
   const attrs = node.attrs;
+  // Only properties the node leaves unset compete; one pass, no maps.
+  const wantModel = attrs.llm_model === undefined;
+  const wantProvider = attrs.llm_provider === undefined;
+  const wantEffort = attrs.reasoning_effort === undefined;
+  if (!wantModel && !wantProvider && !wantEffort) return undefined;
+  let model: string | undefined, provider: string | undefined, effort: string | undefined;
+  let modelAt = -1, providerAt = -1, effortAt = -1;
+  for (const rule of stylesheet.rules) {
+    const specificity = ruleSpecificity(rule, node);
+    if (specificity < 0) continue;
+    for (const { property, value } of rule.declarations) {
+      if (property === "llm_model") {
+        if (wantModel && specificity >= modelAt) [model, modelAt] = [value, specificity];
+      } else if (property === "llm_provider") {
+        if (wantProvider && specificity >= providerAt) {
+          [provider, providerAt] = [value, specificity];
+        }
+      } else if (wantEffort && specificity >= effortAt) [effort, effortAt] = [value, specificity];
+    }
+  }
+  if (model === undefined && provider === undefined && effort === undefined) return undefined;
   const patch: StylePatch = {};
-  let any = false;
-  if (style.llm_model !== undefined && attrs.llm_model === undefined) {
-    patch.llm_model = style.llm_model;
-    any = true;
+  if (model !== undefined) patch.llm_model = model;
+  if (provider !== undefined) patch.llm_provider = provider;
+  if (effort !== undefined) patch.reasoning_effort = effort;
+  return patch;
+}
+
+/** The highest specificity among the rule's selectors that match `node`; -1 when none does. */
+function ruleSpecificity(rule: StyleRule, node: Node): number {
+  let specificity = -1;
+  for (const selector of rule.selectors) {
+    if (selector.specificity > specificity && selectorMatches(selector, node)) {
+      specificity = selector.specificity;
+    }
   }
-  if (style.llm_provider !== undefined && attrs.llm_provider === undefined) {
-    patch.llm_provider = style.llm_provider;
-    any = true;
-  }
-  if (style.reasoning_effort !== undefined && attrs.reasoning_effort === undefined) {
-    patch.reasoning_effort = style.reasoning_effort;
-    any = true;
-  }
-  return any ? patch : undefined;
+  return specificity;
 }
 
 /**
