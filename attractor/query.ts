@@ -75,6 +75,7 @@ export interface PageOptions {
 }
 
 const STORE_PAGE = 200;
+const FIRST_PAGE = 16;
 
 /**
  * Every pipeline record of a context, newest first, decoded; stops when the
@@ -86,9 +87,12 @@ export async function* scanRunRecords(
   options: { before?: string } = {},
 ): AsyncGenerator<RunRecordEntry> {
   let before = options.before;
+  // The first page is small: most readers (the latest checkpoint, a run's
+  // status) stop within a few turns of the head.
+  let limit = FIRST_PAGE;
   while (true) {
     const turns: StoredTurn[] = await store.listTurns(contextId, {
-      limit: STORE_PAGE,
+      limit,
       beforeTurnId: before,
     });
     if (turns.length === 0) return;
@@ -105,7 +109,8 @@ export async function* scanRunRecords(
       };
     }
     before = turns[0].turnId;
-    if (turns.length < STORE_PAGE) return;
+    if (turns.length < limit) return;
+    limit = STORE_PAGE;
   }
 }
 
