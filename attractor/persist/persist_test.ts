@@ -100,3 +100,39 @@ Deno.test("a run cancelled mid-stage resumes from the store alone and from the d
     assert.equal(stored?.checkpoint.final_status, "success");
   }
 });
+
+Deno.test("--resume DIR: a checkpoint.json edited by hand wins over the store's, and the resume records that it did", async () => {
+  await using dir = await tempDir();
+  await using store = new MemoryStore();
+  const gate =
+    `digraph G { start [shape=Mdiamond]\n exit [shape=Msquare]\n a; b\n start -> a -> b -> exit }`;
+  const abort = new AbortController();
+  const first = await runDot(gate.replace("a; b", "a; b [simulate.delay_ms=5000]"), dir.path, {
+    store,
+    signal: abort.signal,
+    onEvent: (e) => e.kind === "stage_started" && e.name === "b" && abort.abort(),
+  });
+  assert.equal(first.status, "cancelled");
+  const path = `${dir.path}/checkpoint.json`;
+  const edited = JSON.parse(await Deno.readTextFile(path));
+  edited.context["context.approved"] = "by hand";
+  await Deno.writeTextFile(path, JSON.stringify(edited));
+  const point = await resumePointFromDirectory(dir.path, store);
+  assert.match(
+    point.note!,
+    /checkpoint\.json differs from the store's latest checkpoint .*the file wins/,
+  );
+  const resumed = await runDot(gate, dir.path, {
+    store,
+    resume: { checkpoint: point.checkpoint, contextId: point.contextId, note: point.note },
+  });
+  assert.equal(resumed.context["context.approved"], "by hand");
+  const kinds: string[] = [];
+  for await (const e of scanRunRecords(store, first.contextIds[0])) {
+    if (e.typeId === "forge.attractor.run_lifecycle" && e.value.kind === "resumed") {
+      kinds.push(String(e.value.reason));
+    }
+  }
+  assert.equal(kinds.length, 1);
+  assert.match(kinds[0], /the file wins/);
+});

@@ -70,7 +70,7 @@ export async function recordSources(
     runId,
     sizeBytes: graphBytes.length,
     at,
-    graph: graphBlob ? undefined : graphJson,
+    graph: graphBytes.length <= INLINE_LIMIT ? graphJson : undefined,
     contentHash: graphHash,
     blobHash: graphBlob,
   });
