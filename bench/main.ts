@@ -15,6 +15,7 @@ const all: Record<string, () => Promise<{ run: Bench }>> = {
   agent: () => import("./agent.bench.ts"),
   agent_tools: () => import("./agent_tools.bench.ts"),
   attractor: () => import("./attractor.bench.ts"),
+  attractor_graph: () => import("./attractor_graph.bench.ts"),
 };
 
 const chosen = Deno.args.length ? Deno.args : Object.keys(all);

@@ -243,7 +243,7 @@ class Parser {
       const [tos] = endpoints[k + 1];
       for (const from of froms) {
         for (const to of tos) {
-          this.#edges.push({ from, to, attrs: { ...merged }, loc: locOf(fromTok) });
+          this.#edges.push({ from, to, attrs: merged, loc: locOf(fromTok) });
         }
       }
     }

@@ -256,11 +256,16 @@ Deno.test("parse: source locations of nodes and edges", () => {
   assert.deepEqual(g.edges[0].loc, { line: 2, column: 3 });
 });
 
-Deno.test("parse: the result is frozen plain data that survives JSON", () => {
+Deno.test("parse: the result is plain data that survives JSON and structuredClone", () => {
   const g = parseDot(`digraph G { a [timeout=1s]; a -> b }`);
-  assert.ok(Object.isFrozen(g) && Object.isFrozen(g.nodes) && Object.isFrozen(g.nodes[0]));
-  assert.ok(Object.isFrozen(g.nodes[0].attrs) && Object.isFrozen(g.attrs));
-  assert.deepEqual(JSON.parse(JSON.stringify(g)), g);
+  assert.ok(Object.isFrozen(g) && Object.isFrozen(g.nodes) && Object.isFrozen(g.edges));
+  const json = JSON.stringify(g);
+  assert.equal(JSON.stringify(structuredClone(g)), json);
+  assert.equal(JSON.stringify(JSON.parse(json)), json);
+  assert.equal(JSON.parse(json).nodes[0].timeoutMs, 1000);
+  // Every node has every field, in one order (unset ones undefined).
+  assert.deepEqual(Object.keys(g.nodes[0]), Object.keys(g.nodes[1]));
+  assert.ok("maxRetries" in g.nodes[0] && g.nodes[0].maxRetries === undefined);
 });
 
 function parseError(source: string): DotParseError {
