@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MemoryStore } from "@forge/turnstore";
+import { BackendError, MemoryStore } from "@forge/turnstore";
 import { comparable, runDot, tempDir } from "../testing/helpers.ts";
 import { resumePointFromDirectory, resumePointFromStore } from "./resume.ts";
 import { preparePipeline } from "../engine/prepare.ts";
@@ -135,4 +135,39 @@ Deno.test("--resume DIR: a checkpoint.json edited by hand wins over the store's,
   }
   assert.equal(kinds.length, 1);
   assert.match(kinds[0], /the file wins/);
+});
+
+/** A memory store whose appends fail once `failAfter` have succeeded. */
+class FailingStore extends MemoryStore {
+  appends = 0;
+  constructor(readonly failAfter: number) {
+    super();
+  }
+  override appendTurn(input: Parameters<MemoryStore["appendTurn"]>[0]) {
+    if (++this.appends > this.failAfter) {
+      return Promise.reject(new BackendError(`injected failure of append #${this.appends}`));
+    }
+    return super.appendTurn(input);
+  }
+}
+
+Deno.test("persistence required: a write that cannot be stored stops the run; best_effort warns and finishes", async () => {
+  await using dir = await tempDir();
+  const required = new FailingStore(5);
+  await assert.rejects(
+    runDot(LINEAR, `${dir.path}/a`, { store: required, persistence: "required" }),
+    (error: Error & { code?: string }) => error.code === "Persistence",
+  );
+  const warnings: string[] = [];
+  const lenient = new FailingStore(5);
+  const result = await runDot(LINEAR, `${dir.path}/b`, {
+    store: lenient,
+    persistence: "best_effort",
+    onWarning: (m) => warnings.push(m),
+  });
+  assert.equal(result.status, "success");
+  assert.ok(warnings.length > 0);
+  assert.match(warnings[0], /injected failure/);
+  await required.close();
+  await lenient.close();
 });
