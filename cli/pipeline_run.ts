@@ -28,6 +28,7 @@ import {
   type PipelineEvent,
   PipelineInvalidError,
   preparePipeline,
+  readManifest,
   readRun,
   ResumeError,
   type ResumePoint,
@@ -107,7 +108,7 @@ export async function pipelineCommand(
     );
     return 2;
   }
-  const storeUrl = v.store || Deno.env.get("FORGE_STORE") || DEFAULT_STORE;
+  let storeUrl = v.store || Deno.env.get("FORGE_STORE") || DEFAULT_STORE;
   let store: ForgeStore | undefined;
   let backend: CodergenBackend | undefined;
   const abort = new AbortController();
@@ -121,6 +122,11 @@ export async function pipelineCommand(
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
   try {
     const plan = await planRun(command, parsed.positionals, v, io);
+    // A run directory names the store its run was recorded in.
+    if (plan.resumeDir && !v.store) {
+      const manifest = await readManifest(plan.resumeDir).catch(() => undefined);
+      if (manifest?.store) storeUrl = manifest.store;
+    }
     if (persistence !== "off") {
       if (
         storeUrl.startsWith("kv:") && !storeUrl.startsWith("kv::") &&
