@@ -1,7 +1,8 @@
 /**
  * Transforms (spec §9): functions from a graph to a new graph, applied after
- * parsing and before validation. None changes its input: graphs are frozen,
- * and every transform builds new node objects for what it changes.
+ * parsing and before validation. None changes its input: a graph and its
+ * arrays are frozen, and every transform builds new node objects for what it
+ * changes (the tests run each one on a deeply frozen graph).
  *
  * Built in, in this order: `$goal` expansion in prompts, then the model
  * stylesheet. Custom transforms run after them, in the order given.
