@@ -7,5 +7,4 @@
  * @module
  */
 export * from "./records.ts";
-/** The turn store types the records API refers to. */
-export type * from "@forge/turnstore";
+export * from "./keys.ts";

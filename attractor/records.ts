@@ -24,7 +24,7 @@ import {
   type RegistryBundle,
   type StructLike,
   typedRecord,
-} from "@forge/turnstore";
+} from "@forge/turnstore/records";
 
 /** Run lifecycle kinds. */
 export const RunLifecycleKind: EnumType<"initialized" | "resumed" | "finalized"> = defineEnum(

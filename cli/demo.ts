@@ -20,7 +20,7 @@ import {
   Session,
   type SessionView,
 } from "@forge/agent";
-import { openTurnStore } from "./stores.ts";
+import { openStore } from "@forge/stores";
 
 const TASK = "Add a CHANGELOG entry for the new greeting and check the README mentions it.";
 const CHILD_TASK = "Read README.md and report whether it mentions a greeting.";
@@ -117,7 +117,7 @@ export async function runDemo(storeUrl: string, workspaceDir: string): Promise<s
     `${workspaceDir}/README.md`,
     "# greeter\n\ngreet() says hello by name.\n",
   );
-  await using store = await openTurnStore(storeUrl);
+  await using store = await openStore(storeUrl);
   // Inside bubblewrap wherever it works; elsewhere the file tools run under
   // Deno permissions and no shell is offered.
   const env = await defaultEnvironment(workspaceDir);

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { readSession } from "../agent/mod.ts";
-import { openTurnStore } from "../cli/stores.ts";
+import { openStore } from "../stores/mod.ts";
 import { renderSession, runDemo } from "../cli/demo.ts";
 
 Deno.test("the demo persists a session tree to a KV file that reads back whole after reopening", async () => {
@@ -21,7 +21,7 @@ Deno.test("the demo persists a session tree to a KV file that reads back whole a
       "# Changelog\n\n- greet() now says hello by name.\n",
       "the agent's write_file really wrote the workspace",
     );
-    await using store = await openTurnStore(url);
+    await using store = await openStore(url);
     const view = await readSession(store, contextId);
     assert.equal(view.finalState, "closed");
     assert.equal(view.subagents.length, 1);

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RecordCodec } from "@forge/turnstore";
+import type { WritableRecord } from "@forge/turnstore/writer";
 import type {
   JsonObject,
   LlmMessage,
@@ -53,7 +53,7 @@ import {
   type WarningSource,
 } from "./events.ts";
 import { detectLoop, toolCallSignature } from "./loop_detection.ts";
-import { type RecordFields, SessionRecorder } from "./persistence.ts";
+import { type AgentRecord, type SessionWriter, sessionWriter } from "./persistence.ts";
 import { SubagentManager } from "./subagents.ts";
 
 /** Where a session is in its lifecycle (spec §2.3). */
@@ -107,7 +107,7 @@ export class Session implements AsyncDisposable {
   readonly #profile: ProviderProfile;
   readonly #registry: ToolRegistry;
   readonly #hub = new EventHub();
-  readonly #recorder: SessionRecorder;
+  readonly #writer: SessionWriter;
   readonly #subagents: SubagentManager;
   readonly #history: HistoryTurn[] = [];
   /** The history as model messages, built once per turn. */
@@ -137,7 +137,7 @@ export class Session implements AsyncDisposable {
     this.id = config.sessionId ?? crypto.randomUUID();
     this.depth = config.origin?.depth ?? 0;
     this.#reasoningEffort = config.reasoningEffort ?? null;
-    this.#recorder = new SessionRecorder({
+    this.#writer = sessionWriter({
       store: config.store,
       mode: config.persistence ?? "off",
       sessionId: this.id,
@@ -155,7 +155,7 @@ export class Session implements AsyncDisposable {
     }
     this.#subagents = new SubagentManager(this, {
       config,
-      recorder: this.#recorder,
+      writer: this.#writer,
       emit: (data) => this.#emit(data),
       maxDepth: config.maxSubagentDepth ?? 1,
     });
@@ -198,12 +198,12 @@ export class Session implements AsyncDisposable {
 
   /** The session's context in the store; undefined when persistence is off. */
   get contextId(): string | undefined {
-    return this.#recorder.contextId;
+    return this.#writer.contextId;
   }
 
   /** The last turn the session stored ("0" before the first, or with persistence off). */
   get headTurnId(): string {
-    return this.#recorder.headTurnId;
+    return this.#writer.headTurnId;
   }
 
   /** The text of the last assistant response. */
@@ -259,8 +259,9 @@ export class Session implements AsyncDisposable {
     this.#projectDocs = docs.docs;
     this.#projectDocsTruncated = docs.truncated;
     try {
-      await this.#recorder.open({ forkFrom: this.#config.origin?.forkFromTurnId });
-      await this.#recorder.append(SessionLifecycle, "session_started", {
+      await this.#writer.open({ forkFrom: this.#config.origin?.forkFromTurnId });
+      await this.#writer.append(SessionLifecycle, {
+        sessionId: this.id,
         kind: "started",
         at: Date.now(),
         profileId: this.#profile.id,
@@ -268,7 +269,7 @@ export class Session implements AsyncDisposable {
         workingDir: env.workingDirectory(),
         subagentDepth: this.depth,
         parentSessionId: this.#config.origin?.parentSessionId,
-      });
+      }, "session_started");
     } catch (error) {
       this.#emit({ kind: "error", message: (error as Error).message, code: codeOf(error) });
       await this.#shutdown("failed", error);
@@ -368,7 +369,7 @@ export class Session implements AsyncDisposable {
 
   /** Resolves when every record asked for so far has been written. */
   flush(): Promise<void> {
-    return this.#recorder.flush();
+    return this.#writer.flush();
   }
 
   // ---- the loop -----------------------------------------------------------
@@ -410,7 +411,7 @@ export class Session implements AsyncDisposable {
         break;
       }
       // A write that failed in mode "required" fails the input before the next step.
-      this.#recorder.throwIfFailed();
+      this.#writer.throwIfFailed();
       let response: LlmResponse;
       try {
         response = await this.#callModel(this.#buildRequest(), signal);
@@ -445,7 +446,7 @@ export class Session implements AsyncDisposable {
       if (!contextWarned) contextWarned = this.#checkContextUsage();
       if (toolCalls.length === 0) break;
       rounds++;
-      this.#recorder.throwIfFailed();
+      this.#writer.throwIfFailed();
       const results = await this.#executeToolCalls(toolCalls, signal);
       await this.#pushHistory({ kind: "tool_results", results, at: Date.now() });
       if (signal.aborted) {
@@ -463,7 +464,7 @@ export class Session implements AsyncDisposable {
       }).catch(() => {});
     } else {
       // The input succeeds only once its records are stored (mode "required").
-      await this.#recorder.settle();
+      await this.#writer.settle();
     }
     return { stopReason, text, rounds, inputs: 1 };
   }
@@ -629,13 +630,9 @@ export class Session implements AsyncDisposable {
    * Writes one record: awaited when `awaitEachWrite` is set, otherwise queued
    * (write-behind) and settled at the end of the input.
    */
-  #write<V extends { sessionId: string; sequenceNo: number }>(
-    type: RecordCodec<V>,
-    event: string,
-    fields: RecordFields<V>,
-  ): Promise<unknown> {
-    if (this.#config.awaitEachWrite) return this.#recorder.append(type, event, fields);
-    this.#recorder.enqueue(type, event, fields);
+  #write<V>(type: AgentRecord & WritableRecord<V>, event: string, value: V): Promise<unknown> {
+    if (this.#config.awaitEachWrite) return this.#writer.append(type, value, event);
+    this.#writer.enqueue(type, value, event);
     return Promise.resolve();
   }
 
@@ -689,12 +686,13 @@ export class Session implements AsyncDisposable {
       await this.#subagents.closeAll().catch(() => {});
       if (this.#started) {
         try {
-          await this.#recorder.append(SessionLifecycle, "session_ended", {
+          await this.#writer.append(SessionLifecycle, {
+            sessionId: this.id,
             kind: "ended",
             at: Date.now(),
             finalState,
             error: error === undefined ? undefined : String((error as Error)?.message ?? error),
-          });
+          }, "session_ended");
         } catch (writeError) {
           // The session is ending anyway; say so on the stream rather than hide it.
           if (error === undefined) {
@@ -705,7 +703,7 @@ export class Session implements AsyncDisposable {
             });
           }
         }
-        await this.#recorder.flush();
+        await this.#writer.flush();
       }
       this.#emit({ kind: "session_end", finalState, contextId: this.contextId });
       this.#hub.close();
