@@ -81,6 +81,7 @@ export type { ExecutionEnvironment } from "./env/types.ts";
 export {
   ConfinedEnvironment,
   type ConfinedEnvironmentOptions,
+  type Confinement,
   defaultEnvironment,
   describeConfinement,
   type LocalEnvironmentOptions,

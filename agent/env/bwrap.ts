@@ -16,6 +16,7 @@
 
 import { dirname } from "node:path";
 import { findExecutable } from "./system.ts";
+import { EnvError } from "./types.ts";
 
 /** System directories bound read-only (a symlinked one, as on merged-/usr systems, is recreated as a link). */
 export const SYSTEM_DIRS: readonly string[] = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"];
@@ -149,7 +150,17 @@ export function fileServerCommand(
 ): { program: string; args: string[]; env: Record<string, string> } | undefined {
   const here = new URL(".", import.meta.url);
   if (here.protocol !== "file:") return undefined;
-  const deno = Deno.execPath();
+  let deno: string;
+  try {
+    deno = Deno.execPath();
+  } catch (error) {
+    throw new EnvError(
+      "PermissionDenied",
+      "the sandboxed file server needs read permission for the Deno binary (Deno.execPath())",
+      "deno",
+      { cause: error },
+    );
+  }
   const dir = decodeURIComponent(here.pathname).replace(/\/$/, "");
   const args = bwrapArgs({
     workspace,

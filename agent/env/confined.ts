@@ -262,8 +262,15 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     }
     this.#channel = channel;
     this.#ready = (async () => {
+      const limit = this.#options.operationTimeoutMs ?? 60_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<unknown>((resolve, reject) => {
         this.#pending.set(0, { resolve, reject });
+        timer = setTimeout(() => {
+          this.#pending.delete(0);
+          channel.terminate();
+          reject(new EnvError("Timeout", `the file service did not start within ${limit} ms`));
+        }, limit);
         channel.send({
           op: "init",
           root: this.#root,
@@ -271,7 +278,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
           alias: resolvePath(this.#options.workspace),
           protectedPaths: this.#protected,
         });
-      });
+      }).finally(() => clearTimeout(timer));
       const check = await this.#post<SelfCheck>(channel, "selfCheck", []);
       const leaks = Object.entries(check).filter(([, denied]) => !denied).map(([name]) => name);
       if (leaks.length) {

@@ -41,6 +41,8 @@ interface Case {
   readonly plant?: (t: { outside: string; ws: string; secretFile: string }) => Promise<void>;
   readonly options?: Partial<ConfinedEnvironmentOptions>;
   readonly attack: (t: Attack) => Promise<void>;
+  /** Why the case cannot run in `mode` here, if it cannot. */
+  readonly notHere?: (mode: Mode) => string | undefined;
 }
 
 /** Every file under `dir` (not following links) with its content, except under `skip`. */
@@ -63,11 +65,12 @@ async function snapshot(dir: string, skip: string): Promise<Map<string, string>>
 }
 
 function register(c: Case, mode: Mode): void {
-  const ignore = mode === "bwrap" && !hasBwrap;
+  const reason = mode === "bwrap" && !hasBwrap
+    ? "needs bwrap: not run, bubblewrap is unusable here"
+    : c.notHere?.(mode);
+  const ignore = reason !== undefined;
   Deno.test({
-    name: `escape [${mode}] ${c.name}${
-      ignore ? " (needs bwrap: not run, bubblewrap is unusable here)" : ""
-    }`,
+    name: `escape [${mode}] ${c.name}${reason ? ` (${reason})` : ""}`,
     ignore,
     async fn() {
       const outside = await Deno.realPath(await Deno.makeTempDir({ prefix: "forge-escape-" }));
@@ -327,6 +330,19 @@ const cases: Case[] = [
         assert.match(out, /limit reached \(output\)/);
         assert.ok(out.length < 200 * 1024, `kept ${out.length} chars`);
       }
+    },
+  },
+  {
+    name: "a fork bomb stops at the process limit with a clear error",
+    options: { limits: { maxProcesses: 64 } },
+    // RLIMIT_NPROC does not bind root: as root the bomb would run unbounded until its timeout.
+    notHere: (mode) =>
+      mode === "bwrap" && Deno.uid() === 0
+        ? "needs a non-root user: not run, RLIMIT_NPROC does not bind root"
+        : undefined,
+    async attack(t) {
+      const out = await t.shell("bomb() { bomb | bomb & }; bomb; sleep 2; echo survived", 4000);
+      if (t.mode === "bwrap") assert.match(out, /limit reached \(processes\)/);
     },
   },
   {

@@ -158,6 +158,7 @@ export class LocalExecutionEnvironment implements ExecutionEnvironment {
       timeoutMs: request.timeoutMs,
       signal: request.signal,
       killGraceMs: this.#options.killGraceMs,
+      onOutput: request.onOutput,
     });
   }
 
