@@ -146,6 +146,7 @@ const backends: Record<string, () => Promise<Opened>> = {
   "kv (:memory:)": async () => ({ store: await openTurnStore("kv::memory:") }),
   "fs (fsync)": async () => ({ store: await openTurnStore(`fs:${dir}/fs-fsync?durability=fsync`) }),
   "fs (group)": async () => ({ store: await openTurnStore(`fs:${dir}/fs-group?durability=group`) }),
+  "fs (none)": async () => ({ store: await openTurnStore(`fs:${dir}/fs-none?durability=none`) }),
   "cxdb (protocol peer)": async () => {
     const peer = await startPeer();
     return { store: await openTurnStore(peer.url), close: () => peer.close() };

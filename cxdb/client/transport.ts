@@ -27,6 +27,7 @@ import { encodeFrame, FrameArena } from "./arena.ts";
 import { recoverLostAppend } from "./lost_append.ts";
 import type { CallOptions, ClientStats, CxdbClientOptions, CxdbTlsOptions } from "./options.ts";
 import { type AppendIdentity, Pending } from "./pending.ts";
+import { backoffDelay, type RetryPolicy, retryPolicy } from "./retry.ts";
 
 const CLAIMED_LIMIT = 200_000;
 /** Granularity of request timeouts, in ms. */
@@ -50,9 +51,7 @@ export class Transport {
   readonly #timeoutMs: number;
   readonly #maxInFlight: number;
   readonly #maxQueued: number;
-  readonly #attempts: number;
-  readonly #initialDelay: number;
-  readonly #maxDelay: number;
+  readonly #retry: RetryPolicy;
 
   #conn: Deno.Conn | undefined;
   #connecting: Promise<void> | undefined;
@@ -88,9 +87,7 @@ export class Transport {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#maxInFlight = options.maxInFlight ?? 512;
     this.#maxQueued = options.maxQueued ?? 100_000;
-    this.#attempts = options.reconnect?.attempts ?? 8;
-    this.#initialDelay = options.reconnect?.initialDelayMs ?? 10;
-    this.#maxDelay = options.reconnect?.maxDelayMs ?? 2000;
+    this.#retry = retryPolicy(options.reconnect);
   }
 
   /** "host:port" of the server. */
@@ -417,10 +414,10 @@ export class Transport {
     if (this.#connecting) return this.#connecting;
     this.#connecting = (async () => {
       let lastError: unknown;
-      for (let attempt = 0; attempt < this.#attempts && !this.#closed; attempt++) {
+      for (let attempt = 0; attempt < this.#retry.attempts && !this.#closed; attempt++) {
         const step = attempt + this.#fruitless;
         if (step > 0) {
-          await this.#sleep(Math.min(this.#maxDelay, this.#initialDelay * 2 ** (step - 1)));
+          await this.#sleep(backoffDelay(this.#retry, step));
           if (this.#closed) return;
         }
         try {
@@ -450,7 +447,7 @@ export class Transport {
           new CxdbError(
             "Unavailable",
             p.op,
-            `${p.op}: cannot connect to CXDB at ${this.address} after ${this.#attempts} attempts: ${
+            `${p.op}: cannot connect to CXDB at ${this.address} after ${this.#retry.attempts} attempts: ${
               (lastError as Error)?.message
             }`,
             { cause: lastError },
@@ -547,7 +544,7 @@ export class Transport {
       return false;
     });
     this.#inflight.clear();
-    if (!answered && ++this.#fruitless >= this.#attempts) {
+    if (!answered && ++this.#fruitless >= this.#retry.attempts) {
       // The server accepts and closes without answering anything: give up.
       this.#fruitless = 0;
       for (const p of [...unanswered, ...this.#queue.splice(0)]) {
@@ -556,7 +553,7 @@ export class Transport {
           new CxdbError(
             "Unavailable",
             p.op,
-            `${p.op}: CXDB at ${this.address} closed ${this.#attempts} connections in a row without answering`,
+            `${p.op}: CXDB at ${this.address} closed ${this.#retry.attempts} connections in a row without answering`,
             { cause },
           ),
         );

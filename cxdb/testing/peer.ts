@@ -32,6 +32,13 @@ import {
   type WireTurn,
 } from "../protocol/wire.ts";
 import { decompressFromWire } from "../protocol/compress.ts";
+import {
+  b64,
+  type BundleLookup,
+  bundleLookup,
+  projectPayload,
+  TypeDescriptorMissing,
+} from "./projection.ts";
 
 interface PeerTurn {
   readonly turnId: bigint;
@@ -91,6 +98,13 @@ export interface CxdbPeer extends AsyncDisposable {
   readonly counts: { appends: number; connections: number; drops: number };
   /** Closes a live connection from the server side (all of them when no id). */
   dropConnections(): void;
+  /**
+   * Stops both servers as a server going down would: connections drop,
+   * connects are refused; what was stored is kept.
+   */
+  stop(): Promise<void>;
+  /** Listens again on the same ports after {@link stop}, with everything stored before. */
+  start(): void;
   /** Stops both servers. */
   close(): Promise<void>;
 }
@@ -122,14 +136,16 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     for (const s of subscribers) s(event, data);
   };
 
-  const listener: Deno.Listener = options.tls
-    ? Deno.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: options.tls.cert,
-      key: options.tls.key,
-    })
-    : Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const listenBinary = (port: number): Deno.Listener =>
+    options.tls
+      ? Deno.listenTls({
+        hostname: "127.0.0.1",
+        port,
+        cert: options.tls.cert,
+        key: options.tls.key,
+      })
+      : Deno.listen({ hostname: "127.0.0.1", port });
+  let listener = listenBinary(0);
 
   const fsRootOf = (turnId: bigint): string | undefined => {
     for (let t = turns.get(turnId); t; t = turns.get(t.parentTurnId)) {
@@ -368,7 +384,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     }
   };
 
-  const acceptLoop = (async () => {
+  const accept = async (listener: Deno.Listener) => {
     try {
       for await (const conn of listener) {
         const id = ++connectionSeq;
@@ -381,7 +397,8 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     } catch {
       // listener closed
     }
-  })();
+  };
+  let acceptLoop = accept(listener);
 
   // ------------------------------------------------------------------ HTTP
 
@@ -393,87 +410,12 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
   const fail = (status: number, message: string) =>
     json(status, { error: { code: status, message } });
 
-  const render = (
-    value: unknown,
-    type: string,
-    opts: URLSearchParams,
-    bundle: BundleLookup,
-    field?: FieldLike,
-  ): unknown => {
-    if (value === null || value === undefined) return value ?? null;
-    switch (type) {
-      case "u64":
-      case "int64":
-        return opts.get("u64_format") === "number" ? Number(value) : String(value);
-      case "u8":
-      case "u32":
-      case "int32":
-        if (field?.enum && opts.get("enum_render") !== "number") {
-          const label = bundle.enums[field.enum]?.[String(value)];
-          if (label !== undefined) return label;
-        }
-        return Number(value);
-      case "unix_ms":
-      case "time_ms":
-      case "timestamp_ms":
-        return opts.get("time_render") === "unix_ms"
-          ? Number(value)
-          : new Date(Number(value)).toISOString();
-      case "bytes":
-        return value instanceof Uint8Array ? renderBytes(value, opts) : value;
-      case "ref":
-        return field?.ref ? project(value, field.ref, undefined, opts, bundle) : value;
-      case "array": {
-        if (!Array.isArray(value)) return value;
-        const items = field?.items;
-        if (typeof items === "object" && items.type === "ref" && items.ref) {
-          return value.map((v) => project(v, items.ref!, undefined, opts, bundle));
-        }
-        return value.map((v) => render(v, typeof items === "string" ? items : "any", opts, bundle));
-      }
-      default:
-        return typeof value === "bigint"
-          ? value.toString()
-          : value instanceof Uint8Array
-          ? renderBytes(value, opts)
-          : value;
-    }
-  };
-
-  function project(
-    value: unknown,
-    typeId: string,
-    version: number | undefined,
-    opts: URLSearchParams,
-    bundle: BundleLookup,
-  ): unknown {
-    const versions = bundle.types[typeId];
-    if (!versions) throw new TypeDescriptorMissing(typeId);
-    const v = version ?? Math.max(...Object.keys(versions).map(Number));
-    const fields = versions[String(v)];
-    if (!fields) throw new TypeDescriptorMissing(`${typeId} v${v}`);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-    const data: Record<string, unknown> = {};
-    for (const [tag, raw] of Object.entries(value as Record<string, unknown>)) {
-      const field = fields[tag];
-      if (field) data[field.name] = render(raw, field.type, opts, bundle, field);
-    }
-    return data;
-  }
-
-  const mergedBundle = (): BundleLookup => {
-    const out: BundleLookup = { types: {}, enums: {} };
-    for (const bytes of bundleBytes.values()) {
-      const b = JSON.parse(new TextDecoder().decode(bytes)) as RegistryBundle;
-      for (const [typeId, entry] of Object.entries(b.types)) {
-        for (const [ver, def] of Object.entries(entry.versions)) {
-          (out.types[typeId] ??= {})[ver] = def.fields;
-        }
-      }
-      Object.assign(out.enums, b.enums ?? {});
-    }
-    return out;
-  };
+  const mergedBundle = (): BundleLookup =>
+    bundleLookup(
+      [...bundleBytes.values()].map((bytes) =>
+        JSON.parse(new TextDecoder().decode(bytes)) as RegistryBundle
+      ),
+    );
 
   const turnsPage = (ctxId: string, q: URLSearchParams): Response => {
     const ctx = /^[0-9]+$/.test(ctxId) ? contexts.get(BigInt(ctxId)) : undefined;
@@ -507,7 +449,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
         };
         if (view === "typed" || view === "both") {
           o.decoded_as = { type_id: t.typeId, type_version: t.typeVersion };
-          o.data = project(decodeMsgpack(t.payload), t.typeId, t.typeVersion, q, bundle);
+          o.data = projectPayload(t.payload, t.typeId, t.typeVersion, q, bundle);
         }
         if (view === "raw" || view === "both") {
           o.content_hash_b3 = t.contentHash;
@@ -604,78 +546,84 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     });
   };
 
-  const httpAbort = new AbortController();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, signal: httpAbort.signal, onListen: () => {} },
-    async (req) => {
-      const url = new URL(req.url);
-      const seg = url.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
-      const q = url.searchParams;
-      if (req.method === "GET" && seg.length === 1 && seg[0] === "healthz") {
-        return new Response("ok");
-      }
-      if (seg[0] !== "v1") return fail(404, "route");
-      if (req.method === "GET" && seg[1] === "events" && seg.length === 2) return sse();
-      if (seg[1] === "registry" && seg[2] === "bundles" && seg.length === 4) {
-        if (req.method === "PUT") {
-          const bytes = new Uint8Array(await req.arrayBuffer());
-          let bundle: RegistryBundle;
-          try {
-            bundle = validateBundleShape(JSON.parse(new TextDecoder().decode(bytes)));
-          } catch (error) {
-            return fail(422, `invalid json: ${(error as Error).message}`);
-          }
-          try {
-            if (registry.check(bundle) === "identical") return new Response(null, { status: 204 });
-            registry.admit(JSON.parse(canonicalBundleJson(bundle)));
-          } catch (error) {
-            if (isTurnStoreError(error)) return fail(422, error.message);
-            throw error;
-          }
-          bundleBytes.set(bundle.bundle_id, bytes);
-          lastBundleId = bundle.bundle_id;
-          return json(201, { bundle_id: bundle.bundle_id });
+  const routes = async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    const seg = url.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
+    const q = url.searchParams;
+    if (req.method === "GET" && seg.length === 1 && seg[0] === "healthz") {
+      return new Response("ok");
+    }
+    if (seg[0] !== "v1") return fail(404, "route");
+    if (req.method === "GET" && seg[1] === "events" && seg.length === 2) return sse();
+    if (seg[1] === "registry" && seg[2] === "bundles" && seg.length === 4) {
+      if (req.method === "PUT") {
+        const bytes = new Uint8Array(await req.arrayBuffer());
+        let bundle: RegistryBundle;
+        try {
+          bundle = validateBundleShape(JSON.parse(new TextDecoder().decode(bytes)));
+        } catch (error) {
+          return fail(422, `invalid json: ${(error as Error).message}`);
         }
-        if (req.method === "GET") {
-          const bytes = bundleBytes.get(seg[3]);
-          if (!bytes) return fail(404, "bundle");
-          const etag = `"${blake3Hex(bytes)}"`;
-          if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304 });
-          return new Response(bytes.slice() as Uint8Array<ArrayBuffer>, {
-            headers: { "content-type": "application/json", etag },
-          });
+        try {
+          if (registry.check(bundle) === "identical") return new Response(null, { status: 204 });
+          registry.admit(JSON.parse(canonicalBundleJson(bundle)));
+        } catch (error) {
+          if (isTurnStoreError(error)) return fail(422, error.message);
+          throw error;
         }
+        bundleBytes.set(bundle.bundle_id, bytes);
+        lastBundleId = bundle.bundle_id;
+        return json(201, { bundle_id: bundle.bundle_id });
       }
-      if (req.method === "GET" && seg[1] === "contexts" && seg.length === 2) {
-        const limit = Number(q.get("limit") ?? 20) || 20;
-        const list = [...contexts.values()].reverse().slice(0, limit).map((c) => ({
-          context_id: c.contextId.toString(),
-          head_turn_id: c.headTurnId.toString(),
-          head_depth: c.headDepth,
-          created_at_unix_ms: c.createdAt,
-          is_live: false,
-        }));
-        return json(200, {
-          contexts: list,
-          count: list.length,
-          active_sessions: [],
-          active_tags: [],
+      if (req.method === "GET") {
+        const bytes = bundleBytes.get(seg[3]);
+        if (!bytes) return fail(404, "bundle");
+        const etag = `"${blake3Hex(bytes)}"`;
+        if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304 });
+        return new Response(bytes.slice() as Uint8Array<ArrayBuffer>, {
+          headers: { "content-type": "application/json", etag },
         });
       }
-      if (req.method === "GET" && seg[1] === "contexts" && seg[3] === "turns" && seg.length === 4) {
-        return turnsPage(seg[2], q);
-      }
-      if (req.method === "GET" && seg[1] === "turns" && seg[3] === "fs") {
-        const path = seg.length > 4 ? seg.slice(4).join("/") : (q.get("path") ?? "");
-        return fsRoute(seg[2], path, q);
-      }
-      return fail(404, "route");
-    },
-  );
-  const addr = server.addr as Deno.NetAddr;
+    }
+    if (req.method === "GET" && seg[1] === "contexts" && seg.length === 2) {
+      const limit = Number(q.get("limit") ?? 20) || 20;
+      const list = [...contexts.values()].reverse().slice(0, limit).map((c) => ({
+        context_id: c.contextId.toString(),
+        head_turn_id: c.headTurnId.toString(),
+        head_depth: c.headDepth,
+        created_at_unix_ms: c.createdAt,
+        is_live: false,
+      }));
+      return json(200, {
+        contexts: list,
+        count: list.length,
+        active_sessions: [],
+        active_tags: [],
+      });
+    }
+    if (req.method === "GET" && seg[1] === "contexts" && seg[3] === "turns" && seg.length === 4) {
+      return turnsPage(seg[2], q);
+    }
+    if (req.method === "GET" && seg[1] === "turns" && seg[3] === "fs") {
+      const path = seg.length > 4 ? seg.slice(4).join("/") : (q.get("path") ?? "");
+      return fsRoute(seg[2], path, q);
+    }
+    return fail(404, "route");
+  };
+  const serveHttp = (port: number) => {
+    const abort = new AbortController();
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port, signal: abort.signal, onListen: () => {} },
+      routes,
+    );
+    return { abort, server };
+  };
+  let http = serveHttp(0);
+  const addr = http.server.addr as Deno.NetAddr;
   const port = (listener.addr as Deno.NetAddr).port;
   const httpUrl = `http://127.0.0.1:${addr.port}`;
 
+  let stopped = false;
   const peer: CxdbPeer = {
     port,
     httpUrl,
@@ -689,14 +637,26 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
         } catch { /* closed */ }
       }
     },
-    async close() {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
       for (const s of subscribers) subscribers.delete(s);
       listener.close();
       peer.dropConnections();
-      httpAbort.abort();
+      http.abort.abort();
       await acceptLoop;
       await Promise.allSettled([...handlers]);
-      await server.finished;
+      await http.server.finished;
+    },
+    start() {
+      if (!stopped) return;
+      listener = listenBinary(port);
+      acceptLoop = accept(listener);
+      http = serveHttp(addr.port);
+      stopped = false;
+    },
+    close() {
+      return peer.stop();
     },
     [Symbol.asyncDispose]() {
       return peer.close();
@@ -736,21 +696,6 @@ function appendInfo(payload: Uint8Array): PeerRequest["append"] {
   }
 }
 
-interface FieldLike {
-  name: string;
-  type: string;
-  enum?: string;
-  ref?: string;
-  items?: string | { type: string; ref?: string };
-}
-
-interface BundleLookup {
-  types: Record<string, Record<string, Record<string, FieldLike>>>;
-  enums: Record<string, Record<string, string>>;
-}
-
-class TypeDescriptorMissing extends Error {}
-
 interface TreeEntryJson {
   name: string;
   kind: "file" | "dir" | "symlink";
@@ -778,19 +723,4 @@ function loadTree(blobs: Map<string, Uint8Array>, hash: string): TreeEntryJson[]
       hash: toHex(h),
     };
   });
-}
-
-function renderBytes(bytes: Uint8Array, opts: URLSearchParams): unknown {
-  const mode = opts.get("bytes_render");
-  if (mode === "hex") return toHex(bytes);
-  if (mode === "len_only") return bytes.length;
-  return b64(bytes);
-}
-
-function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
 }
