@@ -20,7 +20,7 @@
 export * from "./contract.ts";
 export * from "./records/mod.ts";
 export { MemoryStore } from "./memory/store.ts";
-export { openKvStore } from "./kv/mod.ts";
+export { KV_CONNECT_LIMITS, type KvLimits, LOCAL_KV_LIMITS, openKvStore } from "./kv/mod.ts";
 export { openFsStore } from "./fs/mod.ts";
 export {
   BUILT_IN_SCHEMES,
