@@ -44,7 +44,7 @@ import {
   obj,
   providerOptionsFor,
   responseObject,
-  sseJson,
+  sseJsonOrSkip,
   str,
   systemText,
 } from "./wire_util.ts";
@@ -288,6 +288,7 @@ const STOP_REASONS: Record<string, FinishReason["reason"]> = {
   stop_sequence: "stop",
   pause_turn: "stop",
   max_tokens: "length",
+  model_context_window_exceeded: "length",
   tool_use: "tool_calls",
   refusal: "content_filter",
 };
@@ -383,6 +384,18 @@ export function parseMessagesResponse(json: unknown): LlmResponse {
   };
 }
 
+/** The stream event names of the Messages API; their data must be JSON. */
+const ANTHROPIC_EVENTS = new Set([
+  "message_start",
+  "content_block_start",
+  "content_block_delta",
+  "content_block_stop",
+  "message_delta",
+  "message_stop",
+  "ping",
+  "error",
+]);
+
 type OpenBlock =
   | { kind: "text"; id: string; text: string }
   | { kind: "tool"; id: string; name: string; json: string }
@@ -398,7 +411,8 @@ class MessagesStreamTranslator implements StreamTranslator {
   #messageId = "";
 
   push(event: SseEvent): TranslatedEvent[] {
-    const data = sseJson(PROVIDER, event);
+    const data = sseJsonOrSkip(PROVIDER, event, (name) => ANTHROPIC_EVENTS.has(name));
+    if (data === undefined) return [{ type: "provider_event", name: event.event, raw: event.data }];
     const type = str(data.type) ?? event.event;
     switch (type) {
       case "message_start": {

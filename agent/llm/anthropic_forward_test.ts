@@ -85,6 +85,8 @@ Deno.test("anthropic: a compaction block and block and event types not known yet
     content: "Summary: the user asked for a release check.",
   });
   assert.ok(events.some((e) => e.type === "provider_event" && e.name === "future_event"));
+  // An event we do not know may even carry data that is not JSON.
+  assert.ok(events.some((e) => e.type === "provider_event" && e.name === "telemetry"));
   assert.deepEqual(completed!.message, streamed.message);
 });
 
@@ -125,4 +127,23 @@ Deno.test("anthropic: server tool and compaction blocks go back verbatim in the 
     input: { query: "deno 2.9 release" },
   });
   assert.deepEqual(messages[3].content.map((b) => b.type), ["compaction", "hologram", "text"]);
+});
+
+Deno.test("anthropic: a stop for a full context window is 'length'", async () => {
+  await using server = LoopbackServer.start({
+    body: JSON.stringify({
+      id: "msg_w",
+      type: "message",
+      role: "assistant",
+      model: "claude-opus-4-6",
+      content: [{ type: "text", text: "Partial" }],
+      stop_reason: "model_context_window_exceeded",
+      usage: { input_tokens: 1, output_tokens: 1 },
+    }),
+  });
+  const response = await make(server.baseUrl).complete(request);
+  assert.deepEqual(response.finishReason, {
+    reason: "length",
+    raw: "model_context_window_exceeded",
+  });
 });

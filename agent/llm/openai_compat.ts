@@ -458,8 +458,25 @@ class ChatStreamTranslator implements StreamTranslator {
     return this.#finishRaw === undefined ? [] : this.#finish(false);
   }
 
+  /**
+   * The slot of a streamed call: its `index`; without one (some servers send
+   * each call whole, unindexed) the call with the same id, a new slot for a
+   * new id, else the last call.
+   */
+  #indexOf(call: Loose): number {
+    const index = num(call.index);
+    if (index !== undefined) return index;
+    const id = str(call.id);
+    const indexes = [...this.#calls.keys()];
+    if (id !== undefined && id !== "") {
+      for (const [at, open] of this.#calls) if (open.id === id) return at;
+      return indexes.length === 0 ? 0 : Math.max(...indexes) + 1;
+    }
+    return indexes.length === 0 ? 0 : Math.max(...indexes);
+  }
+
   #toolDelta(call: Loose): TranslatedEvent[] {
-    const index = num(call.index) ?? 0;
+    const index = this.#indexOf(call);
     const fn = obj(call.function);
     let open = this.#calls.get(index);
     if (!open) {

@@ -124,3 +124,14 @@ Deno.test("openai-compatible: images go as image_url parts; tool images follow t
     json_schema: { name: "a", schema: { type: "object" }, strict: false },
   });
 });
+
+Deno.test("openai-compatible: parallel tool calls sent whole without an index (Gemini's compatible API) stay two calls", async () => {
+  const { streamed } = await replay(make, request, "chat_unindexed_tool_calls.sse");
+  assert.deepEqual(
+    streamed.message.content.map((p) =>
+      p.kind === "tool_call" ? [p.toolCall.id, p.toolCall.arguments] : p.kind
+    ),
+    [["call_a", { path: "a.ts" }], ["call_b", { path: "b.ts" }]],
+  );
+  assert.equal(streamed.finishReason.reason, "tool_calls");
+});

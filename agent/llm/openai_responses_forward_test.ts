@@ -185,3 +185,13 @@ Deno.test("openai responses: images go as input_image parts; tool results with i
     },
   });
 });
+
+Deno.test("openai responses: a server answering a stream request with a bare JSON error body gets that error", async () => {
+  await using server = LoopbackServer.start({
+    body: JSON.stringify({ error: { code: "insufficient_quota", message: "quota spent" } }),
+  });
+  await assert.rejects(foldStream(make(server.baseUrl).stream(request)), (error: LlmError) => {
+    assert.deepEqual([error.code, error.retryable], ["quota", false]);
+    return true;
+  });
+});

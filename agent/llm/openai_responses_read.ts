@@ -24,7 +24,7 @@ import type {
   Thinking,
   Usage,
 } from "./types.ts";
-import { arr, type Loose, num, obj, responseObject, sseJson, str } from "./wire_util.ts";
+import { arr, type Loose, num, obj, responseObject, sseJsonOrSkip, str } from "./wire_util.ts";
 
 const PROVIDER = "openai";
 
@@ -170,6 +170,10 @@ function itemParts(item: Loose): ContentPart[] {
 export function parseResponsesResponse(json: unknown): LlmResponse {
   const response = responseObject(PROVIDER, json);
   if (response.status === "failed") throw failureOf(response);
+  // A compatible server may answer a stream request with a bare error body and status 200.
+  if (!Array.isArray(response.output) && response.error !== undefined && response.error !== null) {
+    throw errorFromStreamBody(PROVIDER, response);
+  }
   if (!Array.isArray(response.output)) {
     throw new InvalidResponseError("openai: response has no output array", {
       provider: PROVIDER,
@@ -204,7 +208,13 @@ export class ResponsesStreamTranslator implements StreamTranslator {
 
   push(event: SseEvent): TranslatedEvent[] {
     if (event.data === "[DONE]") return [];
-    const data = sseJson(PROVIDER, event);
+    // Our event names all start with "response." (or are "error"); others may carry anything.
+    const data = sseJsonOrSkip(
+      PROVIDER,
+      event,
+      (name) => name.startsWith("response.") || name === "error",
+    );
+    if (data === undefined) return [{ type: "provider_event", name: event.event, raw: event.data }];
     const type = str(data.type) ?? event.event;
     const index = num(data.output_index) ?? 0;
     switch (type) {
