@@ -82,18 +82,3 @@ export function sessionWriter(options: SessionWriterOptions): SessionWriter {
     pipelineWindow: options.pipelineWindow,
   });
 }
-
-/** The fields a caller gives; {@link sessionFields} adds `sessionId` and `sequenceNo`. */
-export type RecordFields<V> = Omit<V, "sessionId" | "sequenceNo">;
-
-/**
- * A record value with the join keys every agent record carries: the session
- * and the position of the write the writer is about to make.
- */
-export function sessionFields<V extends { sessionId: string; sequenceNo: number }>(
-  writer: SessionWriter,
-  sessionId: string,
-  fields: RecordFields<V>,
-): V {
-  return { ...fields, sessionId, sequenceNo: writer.sequence + 1 } as V;
-}

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RecordCodec } from "@forge/turnstore/records";
+import type { WritableRecord } from "@forge/turnstore/writer";
 import type {
   JsonObject,
   LlmMessage,
@@ -53,13 +53,7 @@ import {
   type WarningSource,
 } from "./events.ts";
 import { detectLoop, toolCallSignature } from "./loop_detection.ts";
-import {
-  type AgentRecord,
-  type RecordFields,
-  sessionFields,
-  type SessionWriter,
-  sessionWriter,
-} from "./persistence.ts";
+import { type AgentRecord, type SessionWriter, sessionWriter } from "./persistence.ts";
 import { SubagentManager } from "./subagents.ts";
 import { endsWithQuestion } from "./questions.ts";
 import { responsePartEntries } from "./response_parts.ts";
@@ -273,7 +267,8 @@ export class Session implements AsyncDisposable {
     this.#projectDocsTruncated = docs.truncated;
     try {
       await this.#writer.open({ forkFrom: this.#config.origin?.forkFromTurnId });
-      await this.#append(SessionLifecycle, "session_started", {
+      await this.#writer.append(SessionLifecycle, {
+        sessionId: this.id,
         kind: "started",
         at: Date.now(),
         profileId: this.#profile.id,
@@ -281,7 +276,7 @@ export class Session implements AsyncDisposable {
         workingDir: env.workingDirectory(),
         subagentDepth: this.depth,
         parentSessionId: this.#config.origin?.parentSessionId,
-      });
+      }, "session_started");
     } catch (error) {
       this.#emit({ kind: "error", message: (error as Error).message, code: codeOf(error) });
       await this.#shutdown("failed", error);
@@ -678,28 +673,10 @@ export class Session implements AsyncDisposable {
    * Writes one record: awaited when `awaitEachWrite` is set, otherwise queued
    * (write-behind) and settled at the end of the input.
    */
-  #write<V extends { sessionId: string; sequenceNo: number }>(
-    type: RecordCodec<V>,
-    event: string,
-    fields: RecordFields<V>,
-  ): Promise<unknown> {
-    if (this.#config.awaitEachWrite) return this.#append(type, event, fields);
-    if (this.#writer.enabled) {
-      const value = sessionFields(this.#writer, this.id, fields);
-      this.#writer.enqueue<V>(type as RecordCodec<V> & AgentRecord, value, event);
-    }
+  #write<V>(type: AgentRecord & WritableRecord<V>, event: string, value: V): Promise<unknown> {
+    if (this.#config.awaitEachWrite) return this.#writer.append(type, value, event);
+    this.#writer.enqueue(type, value, event);
     return Promise.resolve();
-  }
-
-  /** Writes one record and resolves when it is stored (or dropped in mode best_effort). */
-  #append<V extends { sessionId: string; sequenceNo: number }>(
-    type: RecordCodec<V>,
-    event: string,
-    fields: RecordFields<V>,
-  ): Promise<unknown> {
-    if (!this.#writer.enabled) return Promise.resolve();
-    const value = sessionFields(this.#writer, this.id, fields);
-    return this.#writer.append<V>(type as RecordCodec<V> & AgentRecord, value, event);
   }
 
   #persistTurn(turn: HistoryTurn, response?: LlmResponse): Promise<unknown> {
@@ -753,12 +730,13 @@ export class Session implements AsyncDisposable {
       await this.#subagents.closeAll().catch(() => {});
       if (this.#started) {
         try {
-          await this.#append(SessionLifecycle, "session_ended", {
+          await this.#writer.append(SessionLifecycle, {
+            sessionId: this.id,
             kind: "ended",
             at: Date.now(),
             finalState,
             error: error === undefined ? undefined : String((error as Error)?.message ?? error),
-          });
+          }, "session_ended");
         } catch (writeError) {
           // The session is ending anyway; say so on the stream rather than hide it.
           if (error === undefined) {
