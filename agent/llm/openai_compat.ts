@@ -286,7 +286,9 @@ function reasoningOf(message: Loose): string | undefined {
   ).join("");
 }
 
+/** An error chunk: `{error: …}` (OpenAI, OpenRouter, Groq) or `{object: "error", …}` (vLLM, Mistral). */
 function throwIfError(data: Loose, provider: string): void {
+  if (data.object === "error") throw errorFromStreamBody(provider, data);
   if (data.error === undefined || data.error === null) return;
   throw errorFromStreamBody(provider, data);
 }
@@ -402,6 +404,10 @@ class ChatStreamTranslator implements StreamTranslator {
       this.#id = str(data.id) ?? "";
       this.#model = str(data.model) ?? "";
       out.push({ type: "stream_start", id: this.#id, model: this.#model });
+    } else if (this.#id === "" || this.#model === "") {
+      // Azure's first chunk (prompt filter results) has no id or model; later ones do.
+      if (this.#id === "") this.#id = str(data.id) ?? "";
+      if (this.#model === "") this.#model = str(data.model) ?? "";
     }
     if (data.usage && typeof data.usage === "object") this.#usage = readUsage(data.usage);
     for (const rawChoice of arr(data.choices)) {

@@ -135,3 +135,18 @@ Deno.test("openai-compatible: parallel tool calls sent whole without an index (G
   );
   assert.equal(streamed.finishReason.reason, "tool_calls");
 });
+
+Deno.test("openai-compatible: Azure's first chunk without id or model (prompt filter results) does not blank them", async () => {
+  const { streamed } = await replay(make, request, "chat_azure_filter_first.sse");
+  assert.equal(streamed.id, "chatcmpl-az");
+  assert.equal(streamed.model, "gpt-4o-2024-11-20");
+  assert.equal(responseText(streamed), "Hi");
+});
+
+Deno.test("openai-compatible: vLLM's in-stream {object: 'error'} chunk ends the stream with its error, not a silent empty answer", async () => {
+  await using server = LoopbackServer.start({ file: "chat_vllm_error.sse", chunkBytes: 7 });
+  await assert.rejects(foldStream(make(server.baseUrl).stream(request)), (error: LlmError) => {
+    assert.deepEqual([error.code, error.status], ["context_length", 400]);
+    return true;
+  });
+});
