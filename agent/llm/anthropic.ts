@@ -188,6 +188,8 @@ function thinkingBlock(thinking: Thinking): JsonValue | undefined {
 
 const EPHEMERAL: JsonObject = { type: "ephemeral" };
 
+const CACHEABLE_BLOCKS = new Set(["text", "image", "tool_use", "tool_result", "document"]);
+
 /**
  * Puts a cache breakpoint on the conversation's last block that may carry
  * one (thinking blocks may not), so the next turn reads this prefix from cache.
@@ -197,7 +199,9 @@ function markLastCacheable(messages: { content: JsonValue[] }[]): void {
     const content = messages[m].content;
     for (let b = content.length - 1; b >= 0; b--) {
       const block = content[b] as JsonObject;
-      if (block.type === "thinking" || block.type === "redacted_thinking") continue;
+      // Only block types known to take a breakpoint: not thinking, nor blocks
+      // sent back verbatim (server tools, compaction, types we do not know).
+      if (!CACHEABLE_BLOCKS.has(String(block.type))) continue;
       content[b] = { ...block, cache_control: EPHEMERAL };
       return;
     }
