@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { createAnthropicProvider } from "./anthropic.ts";
-import { assistantMessage, responseText, userMessage } from "./messages.ts";
+import {
+  assistantMessage,
+  responseServerToolCalls,
+  responseServerToolResults,
+  responseText,
+  userMessage,
+} from "./messages.ts";
 import type { ContentPart, LlmRequest } from "./types.ts";
 import { replay } from "./testdata/replay.ts";
 import { LoopbackServer } from "./testdata/loopback_server.ts";
@@ -57,6 +63,18 @@ Deno.test("anthropic: server tools (web search, web fetch, code execution, MCP) 
     "https://deno.com/blog/v2.9",
   );
   assert.equal(responseText(streamed), "Let me look that up.Deno 2.9 is out.");
+  assert.deepEqual(responseServerToolCalls(streamed).map((c) => c.name), [
+    "web_search",
+    "web_fetch",
+    "bash_code_execution",
+    "mcp:tracker/lookup_issue",
+  ]);
+  assert.deepEqual(responseServerToolResults(streamed).map((r) => r.isError), [
+    false,
+    true,
+    false,
+    false,
+  ]);
   assert.equal(streamed.finishReason.reason, "stop");
   // The citation delta has no unified meaning; it is passed on, not fatal.
   assert.ok(events.some((e) => e.type === "provider_event" && e.name === "content_block_delta"));
