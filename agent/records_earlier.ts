@@ -17,7 +17,7 @@ import {
   defineRecord,
   defineStruct,
   f,
-  type StructLike,
+  type RecordType,
 } from "@forge/turnstore/records";
 
 // The enums and structs those versions reference, with the same names and values.
@@ -63,7 +63,7 @@ const ToolResultEntry = defineStruct({
 const transcript = () => ({ sessionId: f.string(1), sequenceNo: f.u64(4), at: f.unixMs(10) });
 
 /** Every earlier version the agent wrote, for decoding only. */
-export const EARLIER_AGENT_RECORD_TYPES: readonly StructLike[] = [
+export const EARLIER_AGENT_RECORD_TYPES: readonly RecordType[] = [
   defineRecord({
     typeId: "forge.agent.user_turn",
     version: 3,
