@@ -205,6 +205,8 @@ export class ResponsesStreamTranslator implements StreamTranslator {
   readonly #endedCalls = new Set<string>();
   #sawToolCall = false;
   #sawOutput = false;
+  /** Output indexes any event named; items the final response lists beyond them were never streamed. */
+  readonly #seenIndexes = new Set<number>();
 
   push(event: SseEvent): TranslatedEvent[] {
     if (event.data === "[DONE]") return [];
@@ -216,7 +218,9 @@ export class ResponsesStreamTranslator implements StreamTranslator {
     );
     if (data === undefined) return [{ type: "provider_event", name: event.event, raw: event.data }];
     const type = str(data.type) ?? event.event;
-    const index = num(data.output_index) ?? 0;
+    const streamedIndex = num(data.output_index);
+    if (streamedIndex !== undefined) this.#seenIndexes.add(streamedIndex);
+    const index = streamedIndex ?? 0;
     switch (type) {
       case "response.created": {
         const response = obj(data.response);
@@ -376,16 +380,31 @@ export class ResponsesStreamTranslator implements StreamTranslator {
   }
 
   /**
-   * A server that streams nothing but the final `response.completed` still
-   * gives its whole answer: the output is replayed as events.
+   * Items the final response lists that no event streamed (a server that
+   * sends only `response.completed`, or skips the events of some items) are
+   * replayed from it, so the answer is whole. When events carried no output
+   * index at all, anything streamed counts as the whole answer.
    */
   #fromFinalOutput(response: Loose): TranslatedEvent[] {
-    if (this.#sawOutput || !Array.isArray(response.output) || response.output.length === 0) {
-      return [];
-    }
-    const parsed = parseResponsesResponse({ ...response, status: "completed" });
-    this.#sawToolCall = parsed.message.content.some((p) => p.kind === "tool_call");
-    return responseToEvents(parsed).filter((e) => e.type !== "stream_start" && e.type !== "finish")
-      .map((e) => e as TranslatedEvent);
+    if (!Array.isArray(response.output) || response.output.length === 0) return [];
+    if (this.#sawOutput && this.#seenIndexes.size === 0) return [];
+    const unseen = response.output.filter((_, index) => !this.#seenIndexes.has(index));
+    if (unseen.length === 0) return [];
+    const parsed = parseResponsesResponse({ ...response, output: unseen, status: "completed" });
+    if (parsed.message.content.some((p) => p.kind === "tool_call")) this.#sawToolCall = true;
+    return responseToEvents(parsed)
+      .filter((e) => e.type !== "stream_start" && e.type !== "finish")
+      .map((e) => {
+        // Segment ids of their own, apart from the streamed "<index>:<content>" ones.
+        if (e.type === "text_start" || e.type === "text_delta" || e.type === "text_end") {
+          return { ...e, textId: `final:${e.textId}` };
+        }
+        if (
+          e.type === "reasoning_start" || e.type === "reasoning_delta" || e.type === "reasoning_end"
+        ) {
+          return { ...e, reasoningId: `final:${e.reasoningId}` };
+        }
+        return e as TranslatedEvent;
+      });
   }
 }
