@@ -261,8 +261,9 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
       throw new TypeError(`sequence must be a non-negative integer, got ${sequence}`);
     }
     this.#checkOpen("open");
-    if (!this.#store || this.#opened) return Promise.resolve();
+    if (this.#opened) return Promise.resolve();
     this.#opened = true;
+    if (!this.#store) return Promise.resolve();
     this.#start = options;
     this.#sequence = sequence;
     return this.#serialize(async () => {
@@ -291,7 +292,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
     value: V,
     event: string = type.typeId,
   ): Promise<AppendedTurn | undefined> {
-    this.#checkOpen(event);
+    this.#checkWritable(event);
     if (!this.#store) return NOTHING;
     const payload = type.encode(value);
     const idempotencyKey = this.#key(++this.#sequence, event);
@@ -309,7 +310,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
    * {@link settle} and {@link close}. Like {@link append}, a bad value throws at once.
    */
   enqueue<V>(type: Catalog & WritableRecord<V>, value: V, event: string = type.typeId): void {
-    this.#checkOpen(event);
+    this.#checkWritable(event);
     if (!this.#store) return;
     if (this.#window === 1) {
       this.append(type, value, event).catch((error) => this.#noteFailure(event, error));
@@ -459,11 +460,8 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
   /** Confirms in-flight writes oldest first, checking that each extends the chain. */
   async #drive(): Promise<void> {
     try {
-      await this.#tail.catch(() => {}); // open() first
-      if (!this.#ready) {
-        this.#ready = true;
-        if (this.#contextId === undefined) await this.#ensureContext().catch(() => {});
-      }
+      await this.#tail.catch(() => {}); // open() first: it sets #ready, even when it failed
+      this.#ready = true;
       for (;;) {
         if (this.#contextId === undefined) {
           // best_effort without a context: nothing can be stored; the context failure was warned.
@@ -562,6 +560,17 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
   #checkOpen(event: string): void {
     if (this.#closed) {
       throw new PersistenceError(event, `the record writer of ${this.#name} is closed`);
+    }
+  }
+
+  /** A write needs an opened writer (in every mode, so a caller's bug shows with persistence off too). */
+  #checkWritable(event: string): void {
+    this.#checkOpen(event);
+    if (!this.#opened) {
+      throw new PersistenceError(
+        event,
+        `the record writer of ${this.#name} is not open: call open() before writing ${event}`,
+      );
     }
   }
 
