@@ -44,7 +44,7 @@ import {
   obj,
   providerOptionsFor,
   responseObject,
-  sseJson,
+  sseJsonOrSkip,
   str,
   systemText,
 } from "./wire_util.ts";
@@ -188,6 +188,8 @@ function thinkingBlock(thinking: Thinking): JsonValue | undefined {
 
 const EPHEMERAL: JsonObject = { type: "ephemeral" };
 
+const CACHEABLE_BLOCKS = new Set(["text", "image", "tool_use", "tool_result", "document"]);
+
 /**
  * Puts a cache breakpoint on the conversation's last block that may carry
  * one (thinking blocks may not), so the next turn reads this prefix from cache.
@@ -197,7 +199,9 @@ function markLastCacheable(messages: { content: JsonValue[] }[]): void {
     const content = messages[m].content;
     for (let b = content.length - 1; b >= 0; b--) {
       const block = content[b] as JsonObject;
-      if (block.type === "thinking" || block.type === "redacted_thinking") continue;
+      // Only block types known to take a breakpoint: not thinking, nor blocks
+      // sent back verbatim (server tools, compaction, types we do not know).
+      if (!CACHEABLE_BLOCKS.has(String(block.type))) continue;
       content[b] = { ...block, cache_control: EPHEMERAL };
       return;
     }
@@ -288,6 +292,7 @@ const STOP_REASONS: Record<string, FinishReason["reason"]> = {
   stop_sequence: "stop",
   pause_turn: "stop",
   max_tokens: "length",
+  model_context_window_exceeded: "length",
   tool_use: "tool_calls",
   refusal: "content_filter",
 };
@@ -383,6 +388,18 @@ export function parseMessagesResponse(json: unknown): LlmResponse {
   };
 }
 
+/** The stream event names of the Messages API; their data must be JSON. */
+const ANTHROPIC_EVENTS = new Set([
+  "message_start",
+  "content_block_start",
+  "content_block_delta",
+  "content_block_stop",
+  "message_delta",
+  "message_stop",
+  "ping",
+  "error",
+]);
+
 type OpenBlock =
   | { kind: "text"; id: string; text: string }
   | { kind: "tool"; id: string; name: string; json: string }
@@ -398,7 +415,8 @@ class MessagesStreamTranslator implements StreamTranslator {
   #messageId = "";
 
   push(event: SseEvent): TranslatedEvent[] {
-    const data = sseJson(PROVIDER, event);
+    const data = sseJsonOrSkip(PROVIDER, event, (name) => ANTHROPIC_EVENTS.has(name));
+    if (data === undefined) return [{ type: "provider_event", name: event.event, raw: event.data }];
     const type = str(data.type) ?? event.event;
     switch (type) {
       case "message_start": {

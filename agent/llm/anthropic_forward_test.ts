@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { createAnthropicProvider } from "./anthropic.ts";
-import { assistantMessage, responseText, userMessage } from "./messages.ts";
+import {
+  assistantMessage,
+  responseServerToolCalls,
+  responseServerToolResults,
+  responseText,
+  userMessage,
+} from "./messages.ts";
 import type { ContentPart, LlmRequest } from "./types.ts";
 import { replay } from "./testdata/replay.ts";
 import { LoopbackServer } from "./testdata/loopback_server.ts";
@@ -57,6 +63,18 @@ Deno.test("anthropic: server tools (web search, web fetch, code execution, MCP) 
     "https://deno.com/blog/v2.9",
   );
   assert.equal(responseText(streamed), "Let me look that up.Deno 2.9 is out.");
+  assert.deepEqual(responseServerToolCalls(streamed).map((c) => c.name), [
+    "web_search",
+    "web_fetch",
+    "bash_code_execution",
+    "mcp:tracker/lookup_issue",
+  ]);
+  assert.deepEqual(responseServerToolResults(streamed).map((r) => r.isError), [
+    false,
+    true,
+    false,
+    false,
+  ]);
   assert.equal(streamed.finishReason.reason, "stop");
   // The citation delta has no unified meaning; it is passed on, not fatal.
   assert.ok(events.some((e) => e.type === "provider_event" && e.name === "content_block_delta"));
@@ -85,6 +103,8 @@ Deno.test("anthropic: a compaction block and block and event types not known yet
     content: "Summary: the user asked for a release check.",
   });
   assert.ok(events.some((e) => e.type === "provider_event" && e.name === "future_event"));
+  // An event we do not know may even carry data that is not JSON.
+  assert.ok(events.some((e) => e.type === "provider_event" && e.name === "telemetry"));
   assert.deepEqual(completed!.message, streamed.message);
 });
 
@@ -125,4 +145,23 @@ Deno.test("anthropic: server tool and compaction blocks go back verbatim in the 
     input: { query: "deno 2.9 release" },
   });
   assert.deepEqual(messages[3].content.map((b) => b.type), ["compaction", "hologram", "text"]);
+});
+
+Deno.test("anthropic: a stop for a full context window is 'length'", async () => {
+  await using server = LoopbackServer.start({
+    body: JSON.stringify({
+      id: "msg_w",
+      type: "message",
+      role: "assistant",
+      model: "claude-opus-4-6",
+      content: [{ type: "text", text: "Partial" }],
+      stop_reason: "model_context_window_exceeded",
+      usage: { input_tokens: 1, output_tokens: 1 },
+    }),
+  });
+  const response = await make(server.baseUrl).complete(request);
+  assert.deepEqual(response.finishReason, {
+    reason: "length",
+    raw: "model_context_window_exceeded",
+  });
 });

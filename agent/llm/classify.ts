@@ -101,6 +101,12 @@ export const ERROR_RULES: readonly ErrorRule[] = [
     code: "quota",
     make: quota,
   },
+  // Anthropic says it with invalid_request_error, DeepSeek and OpenRouter with 402.
+  {
+    words: ["credit balance is too low", "insufficient balance", "insufficient credits"],
+    code: "quota",
+    make: quota,
+  },
   {
     codes: ["context_length_exceeded", "string_above_max_length"],
     code: "context_length",

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { StreamAccumulator } from "./accumulate.ts";
+import { InvalidResponseError } from "./errors.ts";
 import type { StreamTranslator, TranslatedEvent } from "./http_provider.ts";
 import { errorFromStreamBody } from "./http.ts";
 import { makeUsage, toolCallFromObject } from "./messages.ts";
@@ -175,9 +177,14 @@ function candidateExtras(candidate: Loose): ContentPart[] {
   return parts;
 }
 
-/** Reads a `generateContent` response into the unified response. */
+/**
+ * Reads a `generateContent` response into the unified response. An array is
+ * the chunk list `streamGenerateContent` sends without `alt=sse` (a proxy may
+ * drop the parameter): its chunks are folded as a stream would be.
+ */
 export function parseGenerateContentResponse(json: unknown): LlmResponse {
-  const response = responseObject(PROVIDER, Array.isArray(json) ? json[0] : json);
+  if (Array.isArray(json)) return foldChunks(json);
+  const response = responseObject(PROVIDER, json);
   if (response.error !== undefined) throw errorFromStreamBody(PROVIDER, response);
   const candidate = obj(arr(response.candidates)[0]);
   const counter = new Counter();
@@ -237,6 +244,23 @@ export function parseGenerateContentResponse(json: unknown): LlmResponse {
       ? []
       : [{ code: "prompt_blocked", message: `gemini blocked the prompt: ${blocked}` }],
   };
+}
+
+function foldChunks(chunks: readonly unknown[]): LlmResponse {
+  const translator = new GeminiStreamTranslator();
+  const accumulator = new StreamAccumulator(PROVIDER);
+  const events = chunks.flatMap((chunk) =>
+    translator.push({ event: "message", data: JSON.stringify(chunk), id: "" })
+  );
+  events.push(...translator.end());
+  for (const event of events) {
+    if (event.type === "finish_signal") return accumulator.response(event);
+    accumulator.add(event);
+  }
+  throw new InvalidResponseError("gemini: the chunk list ended without a finish reason", {
+    provider: PROVIDER,
+    raw: chunks,
+  });
 }
 
 /**

@@ -343,3 +343,13 @@ Deno.test("gemini: a response schema is responseJsonSchema with a JSON MIME type
   });
   assert.deepEqual(body.safetySettings, []);
 });
+
+Deno.test("gemini: a stream answered as a JSON chunk list (alt=sse dropped by a proxy) still gives every chunk", async () => {
+  await using server = LoopbackServer.start({ file: "gemini_function_calls_array.json" });
+  const events = [];
+  const response = await foldStream(make(server.baseUrl).stream(request), (e) => events.push(e));
+  assert.deepEqual(responseText(response), "Checking both.");
+  assert.deepEqual(responseToolCalls(response).map((c) => c.id), ["fc-1", "fc-2"]);
+  assert.deepEqual(response.finishReason, { reason: "tool_calls", raw: "STOP" });
+  assert.equal(response.usage.totalTokens, 350);
+});

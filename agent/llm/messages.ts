@@ -10,6 +10,8 @@ import type {
   JsonObject,
   LlmMessage,
   LlmResponse,
+  ServerToolCall,
+  ServerToolResult,
   Thinking,
   ToolCall,
   ToolResult,
@@ -96,6 +98,24 @@ export function responseToolCalls(response: LlmResponse): ToolCall[] {
     if (part.kind === "tool_call") calls.push(part.toolCall);
   }
   return calls;
+}
+
+/** The tools the provider ran itself during a response (web search, code execution, MCP…), in order. */
+export function responseServerToolCalls(response: LlmResponse): ServerToolCall[] {
+  const calls: ServerToolCall[] = [];
+  for (const part of response.message.content) {
+    if (part.kind === "server_tool_call") calls.push(part.serverToolCall);
+  }
+  return calls;
+}
+
+/** The results of tools the provider ran itself, when it sends them apart (Anthropic), in order. */
+export function responseServerToolResults(response: LlmResponse): ServerToolResult[] {
+  const results: ServerToolResult[] = [];
+  for (const part of response.message.content) {
+    if (part.kind === "server_tool_result") results.push(part.serverToolResult);
+  }
+  return results;
 }
 
 /** The concatenated readable reasoning of a response, or undefined when there is none. */

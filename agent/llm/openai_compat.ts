@@ -286,7 +286,9 @@ function reasoningOf(message: Loose): string | undefined {
   ).join("");
 }
 
+/** An error chunk: `{error: …}` (OpenAI, OpenRouter, Groq) or `{object: "error", …}` (vLLM, Mistral). */
 function throwIfError(data: Loose, provider: string): void {
+  if (data.object === "error") throw errorFromStreamBody(provider, data);
   if (data.error === undefined || data.error === null) return;
   throw errorFromStreamBody(provider, data);
 }
@@ -402,6 +404,10 @@ class ChatStreamTranslator implements StreamTranslator {
       this.#id = str(data.id) ?? "";
       this.#model = str(data.model) ?? "";
       out.push({ type: "stream_start", id: this.#id, model: this.#model });
+    } else if (this.#id === "" || this.#model === "") {
+      // Azure's first chunk (prompt filter results) has no id or model; later ones do.
+      if (this.#id === "") this.#id = str(data.id) ?? "";
+      if (this.#model === "") this.#model = str(data.model) ?? "";
     }
     if (data.usage && typeof data.usage === "object") this.#usage = readUsage(data.usage);
     for (const rawChoice of arr(data.choices)) {
@@ -458,8 +464,25 @@ class ChatStreamTranslator implements StreamTranslator {
     return this.#finishRaw === undefined ? [] : this.#finish(false);
   }
 
+  /**
+   * The slot of a streamed call: its `index`; without one (some servers send
+   * each call whole, unindexed) the call with the same id, a new slot for a
+   * new id, else the last call.
+   */
+  #indexOf(call: Loose): number {
+    const index = num(call.index);
+    if (index !== undefined) return index;
+    const id = str(call.id);
+    const indexes = [...this.#calls.keys()];
+    if (id !== undefined && id !== "") {
+      for (const [at, open] of this.#calls) if (open.id === id) return at;
+      return indexes.length === 0 ? 0 : Math.max(...indexes) + 1;
+    }
+    return indexes.length === 0 ? 0 : Math.max(...indexes);
+  }
+
   #toolDelta(call: Loose): TranslatedEvent[] {
-    const index = num(call.index) ?? 0;
+    const index = this.#indexOf(call);
     const fn = obj(call.function);
     let open = this.#calls.get(index);
     if (!open) {

@@ -124,3 +124,29 @@ Deno.test("openai-compatible: images go as image_url parts; tool images follow t
     json_schema: { name: "a", schema: { type: "object" }, strict: false },
   });
 });
+
+Deno.test("openai-compatible: parallel tool calls sent whole without an index (Gemini's compatible API) stay two calls", async () => {
+  const { streamed } = await replay(make, request, "chat_unindexed_tool_calls.sse");
+  assert.deepEqual(
+    streamed.message.content.map((p) =>
+      p.kind === "tool_call" ? [p.toolCall.id, p.toolCall.arguments] : p.kind
+    ),
+    [["call_a", { path: "a.ts" }], ["call_b", { path: "b.ts" }]],
+  );
+  assert.equal(streamed.finishReason.reason, "tool_calls");
+});
+
+Deno.test("openai-compatible: Azure's first chunk without id or model (prompt filter results) does not blank them", async () => {
+  const { streamed } = await replay(make, request, "chat_azure_filter_first.sse");
+  assert.equal(streamed.id, "chatcmpl-az");
+  assert.equal(streamed.model, "gpt-4o-2024-11-20");
+  assert.equal(responseText(streamed), "Hi");
+});
+
+Deno.test("openai-compatible: vLLM's in-stream {object: 'error'} chunk ends the stream with its error, not a silent empty answer", async () => {
+  await using server = LoopbackServer.start({ file: "chat_vllm_error.sse", chunkBytes: 7 });
+  await assert.rejects(foldStream(make(server.baseUrl).stream(request)), (error: LlmError) => {
+    assert.deepEqual([error.code, error.status], ["context_length", 400]);
+    return true;
+  });
+});

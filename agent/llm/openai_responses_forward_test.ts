@@ -185,3 +185,21 @@ Deno.test("openai responses: images go as input_image parts; tool results with i
     },
   });
 });
+
+Deno.test("openai responses: a server answering a stream request with a bare JSON error body gets that error", async () => {
+  await using server = LoopbackServer.start({
+    body: JSON.stringify({ error: { code: "insufficient_quota", message: "quota spent" } }),
+  });
+  await assert.rejects(foldStream(make(server.baseUrl).stream(request)), (error: LlmError) => {
+    assert.deepEqual([error.code, error.retryable], ["quota", false]);
+    return true;
+  });
+});
+
+Deno.test("openai responses: items the final response lists but no event streamed are not lost; nothing streamed is doubled", async () => {
+  const { streamed: partly } = await replay(make, request, "openai_responses_partly_streamed.sse");
+  assert.deepEqual(partly.message.content.map((p) => p.kind), ["text", "server_tool_call"]);
+  assert.equal(responseText(partly), "Found it.");
+  const { streamed: only } = await replay(make, request, "openai_responses_completed_only.sse");
+  assert.deepEqual(only.message.content, [{ kind: "text", text: "Found it." }]);
+});

@@ -24,7 +24,7 @@ import type {
   Thinking,
   Usage,
 } from "./types.ts";
-import { arr, type Loose, num, obj, responseObject, sseJson, str } from "./wire_util.ts";
+import { arr, type Loose, num, obj, responseObject, sseJsonOrSkip, str } from "./wire_util.ts";
 
 const PROVIDER = "openai";
 
@@ -170,6 +170,10 @@ function itemParts(item: Loose): ContentPart[] {
 export function parseResponsesResponse(json: unknown): LlmResponse {
   const response = responseObject(PROVIDER, json);
   if (response.status === "failed") throw failureOf(response);
+  // A compatible server may answer a stream request with a bare error body and status 200.
+  if (!Array.isArray(response.output) && response.error !== undefined && response.error !== null) {
+    throw errorFromStreamBody(PROVIDER, response);
+  }
   if (!Array.isArray(response.output)) {
     throw new InvalidResponseError("openai: response has no output array", {
       provider: PROVIDER,
@@ -201,12 +205,22 @@ export class ResponsesStreamTranslator implements StreamTranslator {
   readonly #endedCalls = new Set<string>();
   #sawToolCall = false;
   #sawOutput = false;
+  /** Output indexes any event named; items the final response lists beyond them were never streamed. */
+  readonly #seenIndexes = new Set<number>();
 
   push(event: SseEvent): TranslatedEvent[] {
     if (event.data === "[DONE]") return [];
-    const data = sseJson(PROVIDER, event);
+    // Our event names all start with "response." (or are "error"); others may carry anything.
+    const data = sseJsonOrSkip(
+      PROVIDER,
+      event,
+      (name) => name.startsWith("response.") || name === "error",
+    );
+    if (data === undefined) return [{ type: "provider_event", name: event.event, raw: event.data }];
     const type = str(data.type) ?? event.event;
-    const index = num(data.output_index) ?? 0;
+    const streamedIndex = num(data.output_index);
+    if (streamedIndex !== undefined) this.#seenIndexes.add(streamedIndex);
+    const index = streamedIndex ?? 0;
     switch (type) {
       case "response.created": {
         const response = obj(data.response);
@@ -366,16 +380,31 @@ export class ResponsesStreamTranslator implements StreamTranslator {
   }
 
   /**
-   * A server that streams nothing but the final `response.completed` still
-   * gives its whole answer: the output is replayed as events.
+   * Items the final response lists that no event streamed (a server that
+   * sends only `response.completed`, or skips the events of some items) are
+   * replayed from it, so the answer is whole. When events carried no output
+   * index at all, anything streamed counts as the whole answer.
    */
   #fromFinalOutput(response: Loose): TranslatedEvent[] {
-    if (this.#sawOutput || !Array.isArray(response.output) || response.output.length === 0) {
-      return [];
-    }
-    const parsed = parseResponsesResponse({ ...response, status: "completed" });
-    this.#sawToolCall = parsed.message.content.some((p) => p.kind === "tool_call");
-    return responseToEvents(parsed).filter((e) => e.type !== "stream_start" && e.type !== "finish")
-      .map((e) => e as TranslatedEvent);
+    if (!Array.isArray(response.output) || response.output.length === 0) return [];
+    if (this.#sawOutput && this.#seenIndexes.size === 0) return [];
+    const unseen = response.output.filter((_, index) => !this.#seenIndexes.has(index));
+    if (unseen.length === 0) return [];
+    const parsed = parseResponsesResponse({ ...response, output: unseen, status: "completed" });
+    if (parsed.message.content.some((p) => p.kind === "tool_call")) this.#sawToolCall = true;
+    return responseToEvents(parsed)
+      .filter((e) => e.type !== "stream_start" && e.type !== "finish")
+      .map((e) => {
+        // Segment ids of their own, apart from the streamed "<index>:<content>" ones.
+        if (e.type === "text_start" || e.type === "text_delta" || e.type === "text_end") {
+          return { ...e, textId: `final:${e.textId}` };
+        }
+        if (
+          e.type === "reasoning_start" || e.type === "reasoning_delta" || e.type === "reasoning_end"
+        ) {
+          return { ...e, reasoningId: `final:${e.reasoningId}` };
+        }
+        return e as TranslatedEvent;
+      });
   }
 }

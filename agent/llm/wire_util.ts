@@ -52,6 +52,29 @@ export function sseJson(provider: string, event: SseEvent): Loose {
   return parsed as Loose;
 }
 
+/**
+ * Parses an SSE event's data like `sseJson`, except that a named event this
+ * adapter does not know may carry data that is not a JSON object: it is then
+ * returned as undefined, to be passed on rather than fail the stream.
+ */
+export function sseJsonOrSkip(
+  provider: string,
+  event: SseEvent,
+  known: (name: string) => boolean,
+): Loose | undefined {
+  if (event.event !== "message" && !known(event.event)) {
+    try {
+      const parsed = JSON.parse(event.data);
+      return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+        ? parsed as Loose
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return sseJson(provider, event);
+}
+
 /** Requires the response JSON to be an object. */
 export function responseObject(provider: string, json: unknown): Loose {
   if (json === null || typeof json !== "object" || Array.isArray(json)) {

@@ -118,10 +118,10 @@ Deno.test("lenient: operation headers with leading spaces (Add, Delete, Update, 
   assert.deepEqual(after, { "new.txt": "hello\n", "dst.txt": "keep\nchanged\n" });
 });
 
-Deno.test("lenient: whitespace around the Begin and End markers and the @@ header (Codex scenarios 017, 018)", async () => {
+Deno.test("lenient: whitespace around the Begin and End markers and after @@ (Codex scenarios 018, 020)", async () => {
   const { result, after } = await run(
     { "f.txt": "a\nb\n" },
-    lines("  *** Begin Patch  ", "*** Update File: f.txt", "  @@  ", "-b", "+B", " *** End Patch "),
+    lines("  *** Begin Patch  ", "*** Update File: f.txt", "@@  ", "-b", "+B", " *** End Patch "),
   );
   assert.equal(result.isError, false, result.content);
   assert.equal(after["f.txt"], "a\nB\n");
@@ -282,4 +282,21 @@ Deno.test("the description the model reads states the strict choices and the tol
       "trailing blank context line",
     ]
   ) assert.ok(APPLY_PATCH_DESCRIPTION.includes(phrase), phrase);
+});
+
+Deno.test("strict: a context line whose text starts with @@ stays context (a patch of a diff file)", async () => {
+  const { result, after } = await run(
+    { "x.diff": "@@ -1 +1 @@\n-a\n+b\n" },
+    lines(
+      "*** Begin Patch",
+      "*** Update File: x.diff",
+      "@@",
+      " @@ -1 +1 @@",
+      "--a",
+      "+-A",
+      "*** End Patch",
+    ),
+  );
+  assert.equal(result.isError, false, result.content);
+  assert.equal(after["x.diff"], "@@ -1 +1 @@\n-A\n+b\n");
 });

@@ -157,8 +157,9 @@ export function parsePatch(patch: string): PatchOperation[] {
           continue;
         }
         let hint: string | undefined;
-        if (body[i].trimStart().startsWith("@@")) {
-          hint = body[i].trimStart().slice(2).trim() || undefined;
+        // "@@" opens a hunk only at the start of the line: " @@…" is a context line.
+        if (body[i].startsWith("@@")) {
+          hint = body[i].slice(2).trim() || undefined;
           i++;
         } else if (hunks.length > 0) {
           throw new PatchError(
@@ -173,7 +174,7 @@ export function parsePatch(patch: string): PatchOperation[] {
         let atEof = false;
         let changed = 0;
         while (
-          i < body.length && !body[i].trimStart().startsWith("@@") &&
+          i < body.length && !body[i].startsWith("@@") &&
           headerOf(body[i]) === undefined
         ) {
           const l = body[i];
