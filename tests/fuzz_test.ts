@@ -13,8 +13,8 @@
 import assert from "node:assert/strict";
 import { isTurnStoreError, toHex } from "@forge/turnstore";
 import { AGENT_RECORD_TYPES } from "../agent/records.ts";
-import { ATTRACTOR_RECORDS } from "../attractor/records.ts";
-import type { StructType } from "../turnstore/records/mod.ts";
+import { ATTRACTOR_RECORD_TYPES } from "../attractor/records.ts";
+import type { CompiledRecordType } from "../turnstore/records/record.ts";
 import {
   decodeAppended,
   decodeError,
@@ -119,7 +119,7 @@ function fuzz(
   return { runs, errors };
 }
 
-const RECORDS = [...AGENT_RECORD_TYPES, ...ATTRACTOR_RECORDS] as StructType<never>[];
+const RECORDS = [...AGENT_RECORD_TYPES, ...ATTRACTOR_RECORD_TYPES] as CompiledRecordType<never>[];
 
 Deno.test(`fuzz: the record decoder gives a record or an InvalidInput error (seed ${seed})`, () => {
   const seeds = RECORDS.flatMap((type) => {

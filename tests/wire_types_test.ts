@@ -9,16 +9,17 @@
  */
 import assert from "node:assert/strict";
 import { InvalidInputError, type StructLike } from "@forge/turnstore";
-import { type FieldEntry, type FieldMeta, StructType } from "../turnstore/records/mod.ts";
+import type { FieldEntry, FieldMeta } from "../turnstore/records/mod.ts";
+import { CompiledRecordType } from "../turnstore/records/record.ts";
 import { AGENT_RECORD_TYPES, agentBundle } from "../agent/records.ts";
-import { ATTRACTOR_RECORDS, attractorBundle } from "../attractor/records.ts";
+import { ATTRACTOR_RECORD_TYPES, attractorBundle } from "../attractor/records.ts";
 import { readWireValue, tagOf, type WireValue } from "../cxdb/testing/msgpack_view.ts";
 import { bundleLookup, projectPayload } from "../cxdb/testing/projection.ts";
 
 type Extreme = "low" | "high";
 
 function fields(type: StructLike): readonly FieldEntry[] {
-  assert.ok(type instanceof StructType, `${type.typeId} is a StructType`);
+  assert.ok(type instanceof CompiledRecordType, `${type.typeId} is a CompiledRecordType`);
   return type.fields;
 }
 
@@ -135,7 +136,7 @@ function nulls(value: unknown, where: string, out: string[] = []): string[] {
 
 const families = [
   { name: "agent", types: AGENT_RECORD_TYPES, bundle: agentBundle },
-  { name: "attractor", types: ATTRACTOR_RECORDS, bundle: attractorBundle },
+  { name: "attractor", types: ATTRACTOR_RECORD_TYPES, bundle: attractorBundle },
 ];
 
 for (const family of families) {
@@ -145,7 +146,7 @@ for (const family of families) {
       assert.ok(family.types.length > 0);
       let checked = 0;
       for (const type of family.types) {
-        const record = type as StructType<never>;
+        const record = type as CompiledRecordType<never>;
         const bytes = record.encode(sample(type, end) as never);
         checked += checkFamilies(type, readWireValue(bytes), `${type.typeId} v${type.version}`);
         const projected = projectPayload(
@@ -169,7 +170,7 @@ for (const family of families) {
 Deno.test("a unix_ms timestamp is a msgpack uint64 (0xcf), never a float64 (0xcb)", () => {
   const type = AGENT_RECORD_TYPES.find((t) =>
     fields(t).some((f) => f.meta.wire === "unix_ms")
-  ) as StructType<never>;
+  ) as CompiledRecordType<never>;
   const at = fields(type).find((f) => f.meta.wire === "unix_ms")!;
   const value = { ...sample(type, "low"), [at.name]: 1_764_547_200_000 };
   const wire = readWireValue(type.encode(value as never));
@@ -225,7 +226,7 @@ Deno.test("the strict typed view shows a float where unix_ms or u64 is declared 
 Deno.test("the encoder refuses a value outside its declared type instead of writing another family", () => {
   const type = AGENT_RECORD_TYPES.find((t) =>
     fields(t).some((f) => f.meta.wire === "unix_ms")
-  ) as StructType<never>;
+  ) as CompiledRecordType<never>;
   const at = fields(type).find((f) => f.meta.wire === "unix_ms")!;
   for (const bad of [1.5, -1, 2 ** 53, Number.NaN]) {
     assert.throws(
