@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import { startPeer } from "../cxdb/testing/peer.ts";
 import { openCxdbStore } from "../cxdb/store/store.ts";
+import type { AppendTurnInput, ForgeStore } from "../turnstore/core/types.ts";
 import { agentCatalog } from "../agent/records.ts";
 import { makeWorkspace, scriptedSession } from "../agent/testing/harness.ts";
 import { defineTool, ok } from "../agent/tools/define.ts";
@@ -35,18 +36,53 @@ const script: ScriptedReply[] = [
   { text: "all done" },
 ];
 
-/** The stored records of a context, as (record kind, sequence number). */
-async function stored(url: string, contextId: string) {
+const hex = (bytes: Uint8Array) =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * The writes a session asked its store for, numbered 1, 2, … in the order
+ * they were first asked (a retry re-sends the same key and bytes and keeps its
+ * number), keyed by payload. Records carry no write counter (the parent edge
+ * is the order), so the test numbers them from the calls.
+ */
+function recordWrites(store: ForgeStore): { store: ForgeStore; number: Map<string, number> } {
+  const number = new Map<string, number>();
+  const appendTurn = store.appendTurn.bind(store);
+  const wrapped = new Proxy(store, {
+    get(target, name) {
+      if (name !== "appendTurn") {
+        // The store keeps private fields: its methods run on the store itself.
+        const value = Reflect.get(target, name, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (input: AppendTurnInput) => {
+        const id = hex(input.payload);
+        if (!number.has(id)) number.set(id, number.size + 1);
+        return appendTurn(input);
+      };
+    },
+  });
+  return { store: wrapped, number };
+}
+
+/** The stored records of a context, as the numbers of the writes that made them. */
+async function stored(url: string, contextId: string, number: Map<string, number>) {
   await using store = await openCxdbStore(url);
   const turns = await store.listTurns(contextId, { limit: 1000 });
-  return turns.map((t) => agentCatalog.decode(t)!.value.sequenceNo as number);
+  return turns.map((t) => {
+    assert.ok(agentCatalog.decode(t), `turn ${t.turnId} is an agent record`);
+    const n = number.get(hex(t.payload));
+    assert.ok(n !== undefined, `turn ${t.turnId} was written by the session`);
+    return n;
+  });
 }
 
 for (const mode of ["required", "best_effort"] as const) {
   Deno.test(`persistence ${mode}: a CXDB restart inside the retry policy is invisible, and nothing is stored twice`, async () => {
     await using ws = await makeWorkspace();
     await using peer = await startPeer();
-    const store = await openCxdbStore(peer.url);
+    const raw = await openCxdbStore(peer.url);
+    const { store, number } = recordWrites(raw);
     const profile = anthropicProfile({
       model: "m",
       extraTools: [
@@ -63,17 +99,18 @@ for (const mode of ["required", "best_effort"] as const) {
     await t.session.close();
     await t.ended;
     assert.deepEqual(t.events.filter((e) => e.kind === "warning"), [], "no warning");
-    const sequence = await stored(peer.url, t.session.contextId!);
+    const sequence = await stored(peer.url, t.session.contextId!, number);
     assert.deepEqual(sequence, sequence.map((_, i) => i + 1), "every record once, in order");
     assert.ok(sequence.length >= 8, `${sequence.length} records`);
-    await store.close();
+    await raw.close();
   });
 }
 
 Deno.test("persistence required: a CXDB server that stays down fails the input with a PersistenceError naming the record", async () => {
   await using ws = await makeWorkspace();
   await using peer = await startPeer();
-  const store = await openCxdbStore(`${peer.url}&attempts=2&timeoutMs=2000`);
+  const raw = await openCxdbStore(`${peer.url}&attempts=2&timeoutMs=2000`);
+  const { store, number } = recordWrites(raw);
   const profile = anthropicProfile({
     model: "m",
     extraTools: [hookTool("outage", () => peer.stop()), hookTool("noop", async () => {})],
@@ -92,15 +129,16 @@ Deno.test("persistence required: a CXDB server that stays down fails the input w
   assert.equal(t.session.finalState, "failed");
   assert.ok(t.events.some((e) => e.kind === "error" && e.code === "Persistence"));
   peer.start();
-  const sequence = await stored(peer.url, t.session.contextId!);
+  const sequence = await stored(peer.url, t.session.contextId!, number);
   assert.deepEqual(sequence, sequence.map((_, i) => i + 1), "what was stored is one unbroken run");
-  await store.close();
+  await raw.close();
 });
 
 Deno.test("persistence best_effort: a CXDB server down for a while gives warnings, the session goes on, and later records chain on", async () => {
   await using ws = await makeWorkspace();
   await using peer = await startPeer();
-  const store = await openCxdbStore(`${peer.url}&attempts=2&timeoutMs=2000`);
+  const raw = await openCxdbStore(`${peer.url}&attempts=2&timeoutMs=2000`);
+  const { store, number } = recordWrites(raw);
   const profile = anthropicProfile({
     model: "m",
     extraTools: [
@@ -121,9 +159,9 @@ Deno.test("persistence best_effort: a CXDB server down for a while gives warning
   await t.ended;
   const warnings = t.events.filter((e) => e.kind === "warning");
   assert.ok(warnings.length > 0, "the lost writes were reported");
-  const sequence = await stored(peer.url, t.session.contextId!);
+  const sequence = await stored(peer.url, t.session.contextId!, number);
   assert.equal(new Set(sequence).size, sequence.length, "nothing stored twice");
   assert.deepEqual(sequence, [...sequence].sort((a, b) => a - b), "in call order");
   assert.ok(sequence.at(-1)! > sequence.length, "some records were lost while the server was down");
-  await store.close();
+  await raw.close();
 });
