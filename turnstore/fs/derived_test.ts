@@ -244,6 +244,16 @@ Deno.test("random damage to the index files while open: every call answers right
           const root = await store.getFsRoot(id);
           if (root !== undefined) assert.equal(root, f.root, "never a wrong root");
         },
+        async () => {
+          const again = await store.appendTurn({
+            contextId: f.ctx,
+            typeId: "test.item",
+            typeVersion: 1,
+            payload: bytes("keyed"),
+            idempotencyKey: "the-key",
+          });
+          assert.equal(again.turnId, f.keyed, "a keyed re-send finds its turn, never a new one");
+        },
       ];
       for (const call of calls) {
         try {

@@ -34,7 +34,7 @@ import { type Durability, parseFsTarget } from "./options.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
 import { RegistryLog } from "./registry.ts";
 import { FsState, publicHead, storedTurn } from "./state.ts";
-import { Writer } from "./writer.ts";
+import { type Job, type Settle, Writer } from "./writer.ts";
 
 export type { RecoveryReport } from "./recovery.ts";
 
@@ -131,57 +131,77 @@ export class FsStore implements ForgeStore {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof TurnStoreError) throw error;
-      throw new BackendError(`fs store ${this.dir}: ${call} failed: ${error}`, { cause: error });
+      throw this.#typed(call, error);
     }
+  }
+
+  /**
+   * {@link #guard} for synchronous work: no promise of its own, so the write
+   * path keeps its timing (group commit batches the appends that arrive
+   * within a microtask of each other).
+   */
+  #sync<T>(call: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw this.#typed(call, error);
+    }
+  }
+
+  #typed(call: string, error: unknown): Error {
+    if (error instanceof TurnStoreError) return error;
+    return new BackendError(`fs store ${this.dir}: ${call} failed: ${error}`, { cause: error });
   }
 
   /** Creates an empty context, or a fork when `baseTurnId` is given. */
   async createContext(options: CreateContextOptions = {}): Promise<ContextHead> {
-    return this.#guard("createContext", async () => {
+    const make = this.#sync("createContext", () => {
       this.#state.usable();
       const base = options.baseTurnId === undefined
         ? ROOT_TURN_ID
         : requireId("baseTurnId", options.baseTurnId);
-      return this.#writer.enqueue<ContextHead>((done) => ({
+      return (done: Settle<ContextHead>): Job => ({
         kind: "context",
         baseTurnId: base,
         done,
-      }));
+      });
     });
+    return this.#writer.enqueue<ContextHead>(make);
   }
 
   /** Creates a context whose head is `turnId`: one small record, nothing copied. */
   async forkContext(turnId: string): Promise<ContextHead> {
-    return this.#guard("forkContext", async () => {
+    const make = this.#sync("forkContext", () => {
       this.#state.usable();
       const base = requireId("turnId", turnId);
-      return this.#writer.enqueue<ContextHead>((done) => ({
+      return (done: Settle<ContextHead>): Job => ({
         kind: "context",
         baseTurnId: base,
         done,
-      }));
+      });
     });
+    return this.#writer.enqueue<ContextHead>(make);
   }
 
   /** Appends one turn at the head of a context; resolves once durable per the policy. */
   async appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
-    return this.#guard("appendTurn", async () => {
+    const make = this.#sync("appendTurn", () => {
       this.#state.usable();
       const req = validateAppend(input);
       const contentHash = blake3Hex(req.payload);
-      return this.#writer.enqueue<AppendedTurn>((done) => ({
+      return (done: Settle<AppendedTurn>): Job => ({
         kind: "append",
         req,
         contentHash,
         done,
-      }));
+      });
     });
+    return this.#writer.enqueue<AppendedTurn>(make);
   }
 
   /** The context's head: one slot read. */
   async getHead(contextId: string): Promise<ContextHead> {
-    return this.#guard("getHead", async () => {
+    return this.#sync("getHead", () => {
       this.#state.usable();
       const slot = this.#state.findContext(requireId("contextId", contextId));
       if (!slot) throw new NotFoundError("context", contextId);
@@ -191,7 +211,7 @@ export class FsStore implements ForgeStore {
 
   /** A page of history, oldest → newest: O(limit) slot reads plus O(log depth) for a cursor. */
   async listTurns(contextId: string, options?: ListTurnsOptions): Promise<StoredTurn[]> {
-    return this.#guard("listTurns", async () => {
+    return this.#sync("listTurns", () => {
       this.#state.usable();
       const { beforeTurnId, limit } = validateList(contextId, options);
       const head = this.#state.findContext(contextId);
@@ -217,7 +237,7 @@ export class FsStore implements ForgeStore {
 
   /** One turn by id: one slot read and one record read. */
   async getTurn(turnId: string): Promise<StoredTurn> {
-    return this.#guard("getTurn", async () => {
+    return this.#sync("getTurn", () => {
       this.#state.usable();
       const meta = this.#state.findTurn(requireId("turnId", turnId));
       if (!meta) throw new NotFoundError("turn", turnId);
@@ -267,7 +287,7 @@ export class FsStore implements ForgeStore {
 
   /** The turn's own tree root or its nearest ancestor's (walks parents). */
   async getFsRoot(turnId: string): Promise<string | undefined> {
-    return this.#guard("getFsRoot", async () => {
+    return this.#sync("getFsRoot", () => {
       this.#state.usable();
       let meta: TurnMeta | undefined = this.#state.findTurn(requireId("turnId", turnId));
       if (!meta) throw new NotFoundError("turn", turnId);
