@@ -165,3 +165,11 @@ Deno.test("anthropic: a stop for a full context window is 'length'", async () =>
     raw: "model_context_window_exceeded",
   });
 });
+
+Deno.test("anthropic: a compatible server that sends a tool's input whole in content_block_start keeps it", async () => {
+  const { streamed } = await replay(make, request, "anthropic_proxy_whole_input.sse");
+  const [call] = streamed.message.content;
+  assert.ok(call.kind === "tool_call");
+  assert.deepEqual(call.toolCall.arguments, { command: "ls" });
+  assert.equal(streamed.finishReason.reason, "tool_calls");
+});
