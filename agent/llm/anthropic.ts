@@ -495,7 +495,15 @@ class MessagesStreamTranslator implements StreamTranslator {
       }
       case "thinking": {
         const text = str(block.thinking) ?? "";
-        this.#blocks.set(index, { kind: "thinking", id, text, redacted: false });
+        // Anthropic streams the signature as a delta; a compatible server may send it here whole.
+        const signature = str(block.signature) || undefined;
+        this.#blocks.set(index, {
+          kind: "thinking",
+          id,
+          text,
+          redacted: false,
+          ...(signature === undefined ? {} : { signature }),
+        });
         const out: TranslatedEvent[] = [{ type: "reasoning_start", reasoningId: id }];
         if (text !== "") out.push({ type: "reasoning_delta", reasoningId: id, delta: text });
         return out;
