@@ -61,6 +61,8 @@ export type TranscriptEntry =
     readonly responseId?: string;
     readonly model?: string;
     readonly finishReason?: string;
+    /** Server-side tool calls and results and parts of unknown types, when the response had any. */
+    readonly parts?: AssistantTurnValue["parts"];
   }
   | EntryPosition & {
     readonly kind: "tool_results";
@@ -296,6 +298,7 @@ export async function readSession(
           responseId: a.responseId,
           model: a.model,
           finishReason: a.finishReason,
+          ...(a.parts === undefined ? {} : { parts: a.parts }),
         });
         break;
       }

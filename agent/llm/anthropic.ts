@@ -402,7 +402,7 @@ const ANTHROPIC_EVENTS = new Set([
 
 type OpenBlock =
   | { kind: "text"; id: string; text: string }
-  | { kind: "tool"; id: string; name: string; json: string }
+  | { kind: "tool"; id: string; name: string; json: string; initial: Loose }
   | { kind: "thinking"; id: string; text: string; signature?: string; redacted: boolean }
   | { kind: "other"; open: OpenOtherBlock };
 
@@ -488,12 +488,22 @@ class MessagesStreamTranslator implements StreamTranslator {
           id: toolId,
           name: str(block.name) ?? "",
           json: "",
+          // Anthropic starts with `input: {}`; some compatible servers send it whole here instead.
+          initial: obj(block.input),
         });
         return [{ type: "tool_call_start", toolCallId: toolId, name: str(block.name) ?? "" }];
       }
       case "thinking": {
         const text = str(block.thinking) ?? "";
-        this.#blocks.set(index, { kind: "thinking", id, text, redacted: false });
+        // Anthropic streams the signature as a delta; a compatible server may send it here whole.
+        const signature = str(block.signature) || undefined;
+        this.#blocks.set(index, {
+          kind: "thinking",
+          id,
+          text,
+          redacted: false,
+          ...(signature === undefined ? {} : { signature }),
+        });
         const out: TranslatedEvent[] = [{ type: "reasoning_start", reasoningId: id }];
         if (text !== "") out.push({ type: "reasoning_delta", reasoningId: id, delta: text });
         return out;
@@ -551,10 +561,10 @@ class MessagesStreamTranslator implements StreamTranslator {
     if (block.kind === "other") return [{ type: "part", part: block.open.part() }];
     if (block.kind === "text") return [{ type: "text_end", textId: block.id, text: block.text }];
     if (block.kind === "tool") {
-      return [{
-        type: "tool_call_end",
-        toolCall: toolCallFromRaw(block.id, block.name, block.json),
-      }];
+      const toolCall = block.json === "" && Object.keys(block.initial).length > 0
+        ? toolCallFromObject(block.id, block.name, block.initial as JsonObject)
+        : toolCallFromRaw(block.id, block.name, block.json);
+      return [{ type: "tool_call_end", toolCall }];
     }
     if (!block.redacted) {
       this.#thinkingChars.seen = true;

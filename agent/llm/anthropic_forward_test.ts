@@ -165,3 +165,15 @@ Deno.test("anthropic: a stop for a full context window is 'length'", async () =>
     raw: "model_context_window_exceeded",
   });
 });
+
+Deno.test("anthropic: a compatible server that sends a tool's input or a thinking signature whole in content_block_start keeps them", async () => {
+  const { streamed } = await replay(make, request, "anthropic_proxy_whole_input.sse");
+  const [call, thinking] = streamed.message.content;
+  assert.ok(call.kind === "tool_call");
+  assert.deepEqual(call.toolCall.arguments, { command: "ls" });
+  assert.deepEqual(thinking, {
+    kind: "thinking",
+    thinking: { text: "Listing.", signature: "sig-whole", provider: "anthropic" },
+  });
+  assert.equal(streamed.finishReason.reason, "tool_calls");
+});

@@ -258,7 +258,9 @@ function readUsage(raw: unknown): Usage {
   const usage = obj(raw);
   return makeUsage(num(usage.prompt_tokens) ?? 0, num(usage.completion_tokens) ?? 0, {
     reasoningTokens: num(obj(usage.completion_tokens_details).reasoning_tokens),
-    cacheReadTokens: num(obj(usage.prompt_tokens_details).cached_tokens),
+    // DeepSeek reports cache hits as prompt_cache_hit_tokens.
+    cacheReadTokens: num(obj(usage.prompt_tokens_details).cached_tokens) ??
+      num(usage.prompt_cache_hit_tokens),
   });
 }
 
@@ -410,6 +412,8 @@ class ChatStreamTranslator implements StreamTranslator {
       if (this.#model === "") this.#model = str(data.model) ?? "";
     }
     if (data.usage && typeof data.usage === "object") this.#usage = readUsage(data.usage);
+    // Groq puts the stream's usage in x_groq.usage on the last chunk.
+    else if (obj(data.x_groq).usage !== undefined) this.#usage = readUsage(obj(data.x_groq).usage);
     for (const rawChoice of arr(data.choices)) {
       const choice = obj(rawChoice);
       // We never ask for n > 1; a stray second choice must not mix into the first.

@@ -150,3 +150,25 @@ Deno.test("openai-compatible: vLLM's in-stream {object: 'error'} chunk ends the 
     return true;
   });
 });
+
+Deno.test("openai-compatible: Groq's usage in x_groq and its reasoning field are read", async () => {
+  const { streamed } = await replay(make, request, "chat_groq_usage.sse");
+  assert.equal(responseText(streamed), "Hello!");
+  assert.equal(responseReasoning(streamed), "Greet back.");
+  assert.deepEqual(streamed.usage, { inputTokens: 20, outputTokens: 8, totalTokens: 28 });
+});
+
+Deno.test("openai-compatible: DeepSeek's reasoning_content, reasoning tokens and cache hits are read", async () => {
+  const { streamed } = await replay(make, request, "chat_deepseek_reasoner.sse");
+  assert.equal(responseReasoning(streamed), "Think.");
+  assert.equal(responseText(streamed), "Done.");
+  assert.deepEqual(streamed.usage, {
+    inputTokens: 100,
+    outputTokens: 10,
+    totalTokens: 110,
+    reasoningTokens: 4,
+    cacheReadTokens: 64,
+  });
+  const { streamed: chat } = await replay(make, request, "chat_deepseek_cache_hits.sse");
+  assert.equal(chat.usage.cacheReadTokens, 32);
+});

@@ -203,3 +203,11 @@ Deno.test("openai responses: items the final response lists but no event streame
   const { streamed: only } = await replay(make, request, "openai_responses_completed_only.sse");
   assert.deepEqual(only.message.content, [{ kind: "text", text: "Found it." }]);
 });
+
+Deno.test("openai responses: argument deltas that come before their call is announced make one call, not two", async () => {
+  const { streamed } = await replay(make, request, "openai_responses_args_first.sse");
+  assert.deepEqual(responseToolCalls(streamed).map((c) => [c.id, c.name, c.arguments]), [
+    ["call_7", "shell", { command: "ls" }],
+  ]);
+  assert.equal(streamed.finishReason.reason, "tool_calls");
+});

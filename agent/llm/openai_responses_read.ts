@@ -197,6 +197,8 @@ export function parseResponsesResponse(json: unknown): LlmResponse {
 export class ResponsesStreamTranslator implements StreamTranslator {
   /** output_index → call id, for argument deltas (item ids cannot be trusted). */
   readonly #callByIndex = new Map<number, string>();
+  /** output_index → argument text that came before its call was announced. */
+  readonly #pendingArgs = new Map<number, string>();
   /** Keys of open text segments → their text so far. */
   readonly #openTexts = new Map<string, string>();
   /** output_index of open reasoning segments. */
@@ -248,8 +250,14 @@ export class ResponsesStreamTranslator implements StreamTranslator {
         return out;
       }
       case "response.function_call_arguments.delta": {
-        const toolCallId = this.#callByIndex.get(index) ?? str(data.item_id) ?? "";
-        return [{ type: "tool_call_delta", toolCallId, argumentsDelta: str(data.delta) ?? "" }];
+        const toolCallId = this.#callByIndex.get(index);
+        const delta = str(data.delta) ?? "";
+        if (toolCallId === undefined) {
+          // Arguments before their call was announced wait for it (its name and id).
+          this.#pendingArgs.set(index, (this.#pendingArgs.get(index) ?? "") + delta);
+          return [];
+        }
+        return [{ type: "tool_call_delta", toolCallId, argumentsDelta: delta }];
       }
       case "response.output_item.done":
         return this.#itemDone(index, obj(data.item));
@@ -313,7 +321,15 @@ export class ResponsesStreamTranslator implements StreamTranslator {
       this.#callByIndex.set(index, callId);
       this.#sawToolCall = true;
       this.#sawOutput = true;
-      return [{ type: "tool_call_start", toolCallId: callId, name: str(item.name) ?? "" }];
+      const out: TranslatedEvent[] = [
+        { type: "tool_call_start", toolCallId: callId, name: str(item.name) ?? "" },
+      ];
+      const pending = this.#pendingArgs.get(index);
+      if (pending !== undefined) {
+        this.#pendingArgs.delete(index);
+        out.push({ type: "tool_call_delta", toolCallId: callId, argumentsDelta: pending });
+      }
+      return out;
     }
     if (item.type === "reasoning") return this.#openReasoningAt(index);
     return [];

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { MemoryStore } from "@forge/turnstore";
 import { createAnthropicProvider } from "../llm/anthropic.ts";
 import { LoopbackServer } from "../llm/testdata/loopback_server.ts";
+import { readSession } from "../query.ts";
 import { agentCatalog, type AssistantTurnValue } from "../records.ts";
 import { makeWorkspace, scriptedSession } from "../testing/harness.ts";
 
@@ -46,6 +47,13 @@ Deno.test("server tool calls, their results and unknown blocks reach the stored 
     ["provider", "anthropic", "compaction"],
     ["provider", "anthropic", "hologram"],
   ]);
+  // Read back from the store alone, the transcript shows them too.
+  const view = await readSession(store, t.session.contextId!);
+  const answers = view.transcript.filter((entry) => entry.kind === "assistant");
+  assert.deepEqual(
+    answers.map((entry) => entry.kind === "assistant" ? entry.parts?.length : -1),
+    [8, 2],
+  );
   // The second request sends the first answer's server tool blocks back verbatim.
   const messages = server.received[1].body.messages as {
     role: string;

@@ -31,86 +31,14 @@ import {
   type RetryPolicy,
 } from "./policy.ts";
 import { Fifo } from "./fifo.ts";
-
-/**
- * What a writer needs of a record type: the part of `RecordType`
- * (`@forge/turnstore/records`) it uses, so this module loads no record DSL.
- */
-export interface WritableRecord<V> {
-  /** Registry type id. */
-  readonly typeId: string;
-  /** Registry version. */
-  readonly version: number;
-  /** Validates and encodes a value; throws naming the bad field. */
-  encode(value: V): Uint8Array;
-}
-
-/**
- * Makes the idempotency key of one write from its position in the writer
- * (1 for the first write, counted from `open`'s `sequence`) and its event
- * name. Called synchronously when the write is asked for. Keys are scoped to
- * one context, so the same function may serve a writer and its forks.
- */
-export type WriteKey = (sequence: number, event: string) => string;
-
-/** Options of {@link RecordWriter}. */
-export interface RecordWriterOptions {
-  /** The store; may be absent only in mode `off`. */
-  readonly store?: ForgeStore;
-  /** The mode. */
-  readonly mode: PersistenceMode;
-  /** The idempotency key of each write. */
-  readonly key: WriteKey;
-  /** Names the writer in messages, e.g. "session s-1"; default "context <id>". */
-  readonly label?: string;
-  /** Published once by {@link RecordWriter.open}, so readers can decode the records. */
-  readonly bundle?: RegistryBundle;
-  /** Receives each write that failed for good in mode `best_effort`. */
-  readonly onWarning?: (message: string, error: unknown) => void;
-  /** Retry policy; default {@link DEFAULT_RETRY}. */
-  readonly retry?: RetryPolicy;
-  /**
-   * Most writes in flight at once, 1 or more. Default:
-   * {@link DEFAULT_PIPELINE_WINDOW} on the in-process backends whose appends
-   * keep call order ("memory", "kv", "fs"), 1 on others.
-   */
-  readonly pipelineWindow?: number;
-}
-
-/** Where {@link RecordWriter.open} starts. Give at most one of `forkFrom` and `contextId`. */
-export interface OpenWriterOptions {
-  /** Start a new context forked from this turn ("0" or absent: a new empty context). */
-  readonly forkFrom?: TurnId;
-  /** Go on appending to this existing context, from its current head. */
-  readonly contextId?: ContextId;
-  /**
-   * Writes already made to the context under this writer's key function; the
-   * next write's key gets `sequence + 1`. Use it when resuming a context, so
-   * new writes do not reuse the keys of earlier ones. Default 0.
-   */
-  readonly sequence?: number;
-}
-
-/** Options of {@link RecordWriter.fork}; what is not given is the parent writer's. */
-export interface ForkWriterOptions {
-  /** Fork from this turn instead of the parent writer's head. */
-  readonly at?: TurnId;
-  /** The child's key function. */
-  readonly key?: WriteKey;
-  /** The child's label. */
-  readonly label?: string;
-  /** The child's warning sink. */
-  readonly onWarning?: (message: string, error: unknown) => void;
-}
-
-/**
- * Default in-flight writes on backends that keep call order. A wider window
- * lets the kv store chain more records into each commit: 256 took the
- * agent-like write-behind load from ~50 to ~39 µs of CPU per record on kv
- * (and left fs, which batches by sync, where it was); 256 records of two
- * mutations each still fit one KV commit.
- */
-export const DEFAULT_PIPELINE_WINDOW = 256;
+import {
+  DEFAULT_PIPELINE_WINDOW,
+  type ForkWriterOptions,
+  type OpenWriterOptions,
+  type RecordWriterOptions,
+  type WritableRecord,
+  type WriteKey,
+} from "./options.ts";
 
 /** Backends whose appendTurn queues a small append synchronously, in call order. */
 const ORDERED_BACKENDS: ReadonlySet<string> = new Set(["memory", "kv", "fs"]);
