@@ -131,8 +131,12 @@ export class Traversal implements BranchRunner {
   async saveCheckpoint(checkpoint: Checkpoint, stageAttemptId: string): Promise<void> {
     // Mode required: a record that could not be stored stops the run here.
     this.#a.recorder.throwIfFailed();
-    const json = serializeCheckpoint(checkpoint);
-    await writeCheckpointFile(this.#s.runDir, json);
+    // Compact JSON for the store (it grows with the run); the file is indented while small.
+    const json = JSON.stringify(checkpoint);
+    await writeCheckpointFile(
+      this.#s.runDir,
+      json.length < 64 * 1024 ? serializeCheckpoint(checkpoint) : json,
+    );
     await recordCheckpoint(this.#a.recorder, checkpoint, json, {
       stageAttemptId,
       dotHash: this.#s.dotHash,

@@ -20,8 +20,10 @@ import {
   Session,
   type SessionConfig,
 } from "@forge/agent";
+import type { ToolRegistry } from "@forge/agent/tools";
 import { StageToAgentLink } from "../records.ts";
 import type { CodergenBackend, CodergenRequest, CodergenResult } from "./backend.ts";
+import { withToolHooks } from "./tool_hooks.ts";
 
 /** Options of {@link AgentBackend}. */
 export interface AgentBackendOptions {
@@ -37,6 +39,17 @@ export interface AgentBackendOptions {
   readonly persistence?: "off" | "best_effort" | "required";
   /** More session settings (limits, timeouts). */
   readonly session?: Partial<SessionConfig>;
+}
+
+/** `profile` with `toolRegistry` replaced. */
+function withRegistry(profile: ProviderProfile, registry: ToolRegistry): ProviderProfile {
+  return new Proxy(profile, {
+    get(target, prop) {
+      if (prop === "toolRegistry") return registry;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Runs each LLM stage as an agent session. */
@@ -56,7 +69,20 @@ export class AgentBackend implements CodergenBackend {
     let session = thread ? this.#threads.get(thread) : undefined;
     const baseTurn = await request.stageTurnId?.();
     if (!session) {
-      const profile = typeof o.profile === "function" ? o.profile(request) : o.profile;
+      const base = typeof o.profile === "function" ? o.profile(request) : o.profile;
+      const hooks = request.toolHooks;
+      const profile = hooks?.pre || hooks?.post
+        // The profile with its tool registry wrapped; every other member is
+        // the original's, called on the original (profiles keep private state).
+        ? withRegistry(
+          base,
+          withToolHooks(base.toolRegistry, hooks, {
+            nodeId: request.node.id,
+            stageDir: request.stageDir,
+            cwd: o.env.workingDirectory(),
+          }),
+        )
+        : base;
       const effort = request.node.reasoningEffort;
       session = new Session({
         ...o.session,

@@ -49,6 +49,8 @@ export interface CodergenRequest {
   readonly stageTurnId?: () => Promise<string | undefined>;
   /** The stage's recorder (for the stage ↔ agent link). */
   readonly recorder: RunRecorder;
+  /** `tool_hooks.pre` / `tool_hooks.post` of the node, else of the graph. */
+  readonly toolHooks?: { readonly pre?: string; readonly post?: string };
 }
 
 /** What a backend returns besides text or an outcome. */

@@ -37,6 +37,10 @@ export class CodergenHandler implements Handler {
       priorExecutions: input.priorExecutions,
       stageTurnId: input.stageTurnId,
       recorder: input.recorder,
+      toolHooks: {
+        pre: node.attrs["tool_hooks.pre"] ?? graph.attrs.raw["tool_hooks.pre"],
+        post: node.attrs["tool_hooks.post"] ?? graph.attrs.raw["tool_hooks.post"],
+      },
     });
     const result: CodergenResult = typeof reply === "string"
       ? { text: reply }

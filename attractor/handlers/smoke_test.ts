@@ -159,3 +159,42 @@ Deno.test("full fidelity shares one agent session per thread; resume downgrades 
   const prompt = await Deno.readTextFile(join(dir.path, "c", "prompt.md"));
   assert.match(prompt, /Completed stages:/, "summary:high preamble on the first resumed stage");
 });
+
+Deno.test("tool hooks: a pre-hook that exits non-zero skips the agent's tool call; the post-hook sees the result", async () => {
+  await using dir = await tempDir();
+  await using work = await tempDir("attractor-ws-");
+  await Deno.writeTextFile(join(work.path, "notes.txt"), "hello");
+  const source = `digraph Hooks {
+    graph [tool_hooks.post="cat > \\"$ATTRACTOR_STAGE_DIR/post-$ATTRACTOR_TOOL_CALL_ID.json\\""]
+    start [shape=Mdiamond]
+    exit [shape=Msquare]
+    work [prompt="Read, then write", tool_hooks.pre="test \\"$ATTRACTOR_TOOL_NAME\\" != write_file"]
+    start -> work -> exit
+  }`;
+  const provider = new ScriptedProvider([
+    {
+      toolCalls: [
+        { id: "c1", name: "read_file", arguments: { file_path: join(work.path, "notes.txt") } },
+        {
+          id: "c2",
+          name: "write_file",
+          arguments: { file_path: join(work.path, "out.txt"), content: "x" },
+        },
+      ],
+    },
+    { text: "done" },
+  ]);
+  const env = new LocalExecutionEnvironment({ workingDirectory: work.path });
+  const backend = new AgentBackend({ provider, profile: anthropicProfile({ model: "m" }), env });
+  const result = await runDot(source, dir.path, { backend });
+  await env.close();
+  assert.equal(result.status, "success", result.failureReason);
+  await assert.rejects(Deno.stat(join(work.path, "out.txt")), Deno.errors.NotFound);
+  const post = JSON.parse(await Deno.readTextFile(join(dir.path, "work", "post-c1.json")));
+  assert.equal(post.tool, "read_file");
+  assert.match(post.output, /hello/);
+  const log = await Deno.readTextFile(join(dir.path, "work", "hooks.log"));
+  assert.match(log, /pre write_file c2: exit 1/);
+  const second = provider.requests[1];
+  assert.match(JSON.stringify(second.messages), /skipped by the pre-hook/);
+});
