@@ -215,6 +215,22 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     }
   }
 
+  /**
+   * The files found with several links at start that still are: one replaced
+   * by write_file or deleted since needs no mask (and bwrap would create a
+   * missing mount point as an empty file in the workspace).
+   */
+  #stillHardLinked(): string[] {
+    return this.#hardLinks.filter((path) => {
+      try {
+        const info = Deno.lstatSync(path);
+        return info.isFile && (info.nlink ?? 1) > 1;
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** The protected paths that exist now, as real paths inside the workspace (links skipped). */
   #existingProtectedPaths(): string[] {
     const out: string[] = [];
@@ -508,7 +524,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
         readOnlyPaths: this.#options.readOnlyPaths,
         protectedPaths: this.#protected,
         // Files that have other names (maybe outside) are hidden behind an empty file.
-        maskedFiles: this.#hardLinks,
+        maskedFiles: this.#stillHardLinked(),
       });
       args.push("--", shell, ...shellArgs);
     }
