@@ -22,11 +22,11 @@ import {
   type EnumType,
   f,
   RecordCatalog,
-  type RecordCodec,
+  type RecordType,
   type RegistryBundle,
-  type StructLike,
   typedRecord,
 } from "@forge/turnstore/records";
+import { EARLIER_AGENT_RECORD_TYPES } from "./records_earlier.ts";
 
 /**
  * Prefix of the registry bundle id; the id ends with a digest of the content,
@@ -73,7 +73,7 @@ export interface UserTurnValue extends TranscriptFields {
 }
 
 /** The user's input to a session. */
-export const UserTurn: RecordCodec<UserTurnValue> = typedRecord<UserTurnValue>()({
+export const UserTurn: RecordType<UserTurnValue> = typedRecord<UserTurnValue>()({
   typeId: "forge.agent.user_turn",
   version: TRANSCRIPT_VERSION,
   fields: { ...common, content: f.string(11) },
@@ -145,7 +145,7 @@ export interface AssistantTurnValue extends TranscriptFields {
 }
 
 /** One model response: text, tool calls, reasoning summary and usage. */
-export const AssistantTurn: RecordCodec<AssistantTurnValue> = typedRecord<AssistantTurnValue>()({
+export const AssistantTurn: RecordType<AssistantTurnValue> = typedRecord<AssistantTurnValue>()({
   typeId: "forge.agent.assistant_turn",
   version: TRANSCRIPT_VERSION,
   fields: {
@@ -189,7 +189,7 @@ export interface ToolResultsTurnValue extends TranscriptFields {
 }
 
 /** The results of one round of tool calls. */
-export const ToolResultsTurn: RecordCodec<ToolResultsTurnValue> = typedRecord<
+export const ToolResultsTurn: RecordType<ToolResultsTurnValue> = typedRecord<
   ToolResultsTurnValue
 >()({
   typeId: "forge.agent.tool_results_turn",
@@ -204,7 +204,7 @@ export interface SystemTurnValue extends TranscriptFields {
 }
 
 /** A notice the session itself adds to the history (a limit was hit, an input was aborted). */
-export const SystemTurn: RecordCodec<SystemTurnValue> = typedRecord<SystemTurnValue>()({
+export const SystemTurn: RecordType<SystemTurnValue> = typedRecord<SystemTurnValue>()({
   typeId: "forge.agent.system_turn",
   version: TRANSCRIPT_VERSION,
   fields: { ...common, content: f.string(11) },
@@ -228,7 +228,7 @@ export interface SteeringTurnValue extends TranscriptFields {
 }
 
 /** A message injected between tool rounds. */
-export const SteeringTurn: RecordCodec<SteeringTurnValue> = typedRecord<SteeringTurnValue>()({
+export const SteeringTurn: RecordType<SteeringTurnValue> = typedRecord<SteeringTurnValue>()({
   typeId: "forge.agent.steering_turn",
   version: TRANSCRIPT_VERSION,
   fields: { ...common, content: f.string(11), source: f.enum(12, SteeringSource) },
@@ -313,7 +313,7 @@ export const NetworkReach: EnumType<"none" | "allowed-hosts" | "host"> = defineE
 // string, 5 sequence_no u64, 6..9 thread key and fs snapshot. Ours keeps 1 (the
 // session's identity) and starts its typed fields at 10; 5 stays unused.
 /** A session started or ended. */
-export const SessionLifecycle: RecordCodec<SessionLifecycleValue> = typedRecord<
+export const SessionLifecycle: RecordType<SessionLifecycleValue> = typedRecord<
   SessionLifecycleValue
 >()({
   typeId: "forge.agent.session_lifecycle",
@@ -370,7 +370,7 @@ export interface ToolCallLifecycleValue {
 // 9 sequence_no u64, 10..13 thread key and fs snapshot. Ours keeps 4, 5 and 8
 // and starts its typed fields at 14; 1 and 9 stay unused.
 /** A tool call started (with its arguments) or ended (with its full output). */
-export const ToolCallLifecycle: RecordCodec<ToolCallLifecycleValue> = typedRecord<
+export const ToolCallLifecycle: RecordType<ToolCallLifecycleValue> = typedRecord<
   ToolCallLifecycleValue
 >()({
   typeId: "forge.agent.tool_call_lifecycle",
@@ -410,7 +410,7 @@ export interface SubagentSpawnValue {
 }
 
 /** Written on the parent's context when a subagent is spawned. */
-export const SubagentSpawn: RecordCodec<SubagentSpawnValue> = typedRecord<SubagentSpawnValue>()({
+export const SubagentSpawn: RecordType<SubagentSpawnValue> = typedRecord<SubagentSpawnValue>()({
   typeId: "forge.link.subagent_spawn",
   version: SUBAGENT_SPAWN_VERSION,
   fields: {
@@ -456,7 +456,7 @@ export interface SubagentCloseValue {
 }
 
 /** Written on the parent's context when a subagent is closed. */
-export const SubagentClose: RecordCodec<SubagentCloseValue> = typedRecord<SubagentCloseValue>()({
+export const SubagentClose: RecordType<SubagentCloseValue> = typedRecord<SubagentCloseValue>()({
   typeId: "forge.link.subagent_close",
   version: SUBAGENT_CLOSE_VERSION,
   fields: {
@@ -472,7 +472,7 @@ export const SubagentClose: RecordCodec<SubagentCloseValue> = typedRecord<Subage
 });
 
 /** Every record type of an agent session. */
-export const AGENT_RECORD_TYPES: readonly StructLike[] = [
+export const AGENT_RECORD_TYPES: readonly RecordType[] = [
   SessionLifecycle,
   UserTurn,
   AssistantTurn,
@@ -484,8 +484,14 @@ export const AGENT_RECORD_TYPES: readonly StructLike[] = [
   SubagentClose,
 ];
 
-/** Decodes stored agent turns by (type id, version). */
-export const agentCatalog: RecordCatalog = new RecordCatalog(AGENT_RECORD_TYPES);
+/**
+ * Decodes stored agent turns by (type id, version): the current versions, and
+ * the earlier ones (`records_earlier.ts`) so older stores still read.
+ */
+export const agentCatalog: RecordCatalog = new RecordCatalog([
+  ...AGENT_RECORD_TYPES,
+  ...EARLIER_AGENT_RECORD_TYPES,
+]);
 
 /** The registry bundle of every agent record, published when persistence is on. */
 export const agentBundle: RegistryBundle = contentAddressedBundle(

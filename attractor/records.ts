@@ -20,9 +20,8 @@ import {
   type EnumType,
   f,
   RecordCatalog,
-  type RecordCodec,
+  type RecordType,
   type RegistryBundle,
-  type StructLike,
   typedRecord,
 } from "@forge/turnstore/records";
 
@@ -78,7 +77,7 @@ export const OutcomeStatus: EnumType<
 });
 
 /** The value of a `RunLifecycle` record. */
-export interface RunLifecycleRecord {
+export interface RunLifecycleValue {
   /** The run this record belongs to. */
   runId: string;
   /** The pipeline graph being run. */
@@ -106,7 +105,7 @@ export interface RunLifecycleRecord {
 }
 
 /** A run attempt was initialized, resumed or finalized. */
-export const RunLifecycle: RecordCodec<RunLifecycleRecord> = typedRecord<RunLifecycleRecord>()({
+export const RunLifecycle: RecordType<RunLifecycleValue> = typedRecord<RunLifecycleValue>()({
   typeId: "forge.attractor.run_lifecycle",
   version: 2,
   fields: {
@@ -127,7 +126,7 @@ export const RunLifecycle: RecordCodec<RunLifecycleRecord> = typedRecord<RunLife
 });
 
 /** The value of a `StageLifecycle` record. */
-export interface StageLifecycleRecord {
+export interface StageLifecycleValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -157,8 +156,8 @@ export interface StageLifecycleRecord {
 }
 
 /** A stage (node attempt) started, completed, failed or is being retried. */
-export const StageLifecycle: RecordCodec<StageLifecycleRecord> = typedRecord<
-  StageLifecycleRecord
+export const StageLifecycle: RecordType<StageLifecycleValue> = typedRecord<
+  StageLifecycleValue
 >()({
   typeId: "forge.attractor.stage_lifecycle",
   version: 2,
@@ -181,7 +180,7 @@ export const StageLifecycle: RecordCodec<StageLifecycleRecord> = typedRecord<
 });
 
 /** The value of a `ParallelLifecycle` record. */
-export interface ParallelLifecycleRecord {
+export interface ParallelLifecycleValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -211,8 +210,8 @@ export interface ParallelLifecycleRecord {
 }
 
 /** A parallel fan-out and its branches; each branch runs in a forked context. */
-export const ParallelLifecycle: RecordCodec<ParallelLifecycleRecord> = typedRecord<
-  ParallelLifecycleRecord
+export const ParallelLifecycle: RecordType<ParallelLifecycleValue> = typedRecord<
+  ParallelLifecycleValue
 >()({
   typeId: "forge.attractor.parallel_lifecycle",
   version: 2,
@@ -234,7 +233,7 @@ export const ParallelLifecycle: RecordCodec<ParallelLifecycleRecord> = typedReco
 });
 
 /** The value of a `InterviewLifecycle` record. */
-export interface InterviewLifecycleRecord {
+export interface InterviewLifecycleValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -254,8 +253,8 @@ export interface InterviewLifecycleRecord {
 }
 
 /** A human-in-the-loop question asked and answered (or timed out). */
-export const InterviewLifecycle: RecordCodec<InterviewLifecycleRecord> = typedRecord<
-  InterviewLifecycleRecord
+export const InterviewLifecycle: RecordType<InterviewLifecycleValue> = typedRecord<
+  InterviewLifecycleValue
 >()({
   typeId: "forge.attractor.interview_lifecycle",
   version: 2,
@@ -272,7 +271,7 @@ export const InterviewLifecycle: RecordCodec<InterviewLifecycleRecord> = typedRe
 });
 
 /** The value of a `CheckpointSaved` record. */
-export interface CheckpointSavedRecord {
+export interface CheckpointSavedValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -299,8 +298,8 @@ export interface CheckpointSavedRecord {
  * A checkpoint, whole: the state a resumed run starts from. Small states are
  * inline JSON; large ones are a blob named by hash.
  */
-export const CheckpointSaved: RecordCodec<CheckpointSavedRecord> = typedRecord<
-  CheckpointSavedRecord
+export const CheckpointSaved: RecordType<CheckpointSavedValue> = typedRecord<
+  CheckpointSavedValue
 >()({
   typeId: "forge.attractor.checkpoint_saved",
   version: 2,
@@ -320,7 +319,7 @@ export const CheckpointSaved: RecordCodec<CheckpointSavedRecord> = typedRecord<
 });
 
 /** The value of a `RouteDecision` record. */
-export interface RouteDecisionRecord {
+export interface RouteDecisionValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -344,7 +343,7 @@ export interface RouteDecisionRecord {
 }
 
 /** Which edge the runner took after a stage, and why. */
-export const RouteDecision: RecordCodec<RouteDecisionRecord> = typedRecord<RouteDecisionRecord>()({
+export const RouteDecision: RecordType<RouteDecisionValue> = typedRecord<RouteDecisionValue>()({
   typeId: "forge.attractor.route_decision",
   version: 2,
   fields: {
@@ -362,7 +361,7 @@ export const RouteDecision: RecordCodec<RouteDecisionRecord> = typedRecord<Route
 });
 
 /** The value of a `StageToAgentLink` record. */
-export interface StageToAgentLinkRecord {
+export interface StageToAgentLinkValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -386,8 +385,8 @@ export interface StageToAgentLinkRecord {
 }
 
 /** Links a pipeline stage to the agent session that ran it (a join across contexts). */
-export const StageToAgentLink: RecordCodec<StageToAgentLinkRecord> = typedRecord<
-  StageToAgentLinkRecord
+export const StageToAgentLink: RecordType<StageToAgentLinkValue> = typedRecord<
+  StageToAgentLinkValue
 >()({
   typeId: "forge.link.stage_to_agent",
   version: 2,
@@ -407,7 +406,7 @@ export const StageToAgentLink: RecordCodec<StageToAgentLinkRecord> = typedRecord
 });
 
 /** The value of a `DotSource` record. */
-export interface DotSourceRecord {
+export interface DotSourceValue {
   /** The run this record belongs to. */
   runId: string;
   /** The DOT source, inline when small. */
@@ -423,7 +422,7 @@ export interface DotSourceRecord {
 }
 
 /** The DOT source a run was started from. */
-export const DotSource: RecordCodec<DotSourceRecord> = typedRecord<DotSourceRecord>()({
+export const DotSource: RecordType<DotSourceValue> = typedRecord<DotSourceValue>()({
   typeId: "forge.attractor.dot_source",
   version: 2,
   fields: {
@@ -437,7 +436,7 @@ export const DotSource: RecordCodec<DotSourceRecord> = typedRecord<DotSourceReco
 });
 
 /** The value of a `GraphSnapshot` record. */
-export interface GraphSnapshotRecord {
+export interface GraphSnapshotValue {
   /** The run this record belongs to. */
   runId: string;
   /** Size in bytes. */
@@ -453,7 +452,7 @@ export interface GraphSnapshotRecord {
 }
 
 /** The parsed, transformed graph a run executes. */
-export const GraphSnapshot: RecordCodec<GraphSnapshotRecord> = typedRecord<GraphSnapshotRecord>()({
+export const GraphSnapshot: RecordType<GraphSnapshotValue> = typedRecord<GraphSnapshotValue>()({
   typeId: "forge.attractor.graph_snapshot",
   version: 2,
   fields: {
@@ -467,7 +466,7 @@ export const GraphSnapshot: RecordCodec<GraphSnapshotRecord> = typedRecord<Graph
 });
 
 /** Every pipeline record type. */
-export const ATTRACTOR_RECORDS: readonly StructLike[] = [
+export const ATTRACTOR_RECORD_TYPES: readonly RecordType[] = [
   RunLifecycle,
   StageLifecycle,
   ParallelLifecycle,
@@ -480,10 +479,10 @@ export const ATTRACTOR_RECORDS: readonly StructLike[] = [
 ];
 
 /** A catalog that decodes pipeline turns. */
-export const attractorCatalog: RecordCatalog = new RecordCatalog(ATTRACTOR_RECORDS);
+export const attractorCatalog: RecordCatalog = new RecordCatalog(ATTRACTOR_RECORD_TYPES);
 
 /** The registry bundle of the pipeline records; its id changes whenever they do. */
 export const attractorBundle: RegistryBundle = contentAddressedBundle(
   "forge.attractor.deno",
-  ATTRACTOR_RECORDS,
+  ATTRACTOR_RECORD_TYPES,
 );

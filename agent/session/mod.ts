@@ -23,7 +23,7 @@ export {
   type SubagentResult,
 } from "./subagents.ts";
 export {
-  type AgentRecord,
+  type AgentRecordType,
   type SessionWriter,
   sessionWriter,
   type SessionWriterOptions,

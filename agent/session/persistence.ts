@@ -34,7 +34,7 @@ export {
 export type PersistenceRetryPolicy = RetryPolicy;
 
 /** The record types a session writes. */
-export type AgentRecord =
+export type AgentRecordType =
   | typeof UserTurn
   | typeof AssistantTurn
   | typeof ToolResultsTurn
@@ -46,7 +46,7 @@ export type AgentRecord =
   | typeof SubagentClose;
 
 /** A record writer of agent records. */
-export type SessionWriter = RecordWriter<AgentRecord>;
+export type SessionWriter = RecordWriter<AgentRecordType>;
 
 /** Options of {@link sessionWriter}. */
 export interface SessionWriterOptions {
@@ -71,7 +71,7 @@ export interface SessionWriterOptions {
  */
 export function sessionWriter(options: SessionWriterOptions): SessionWriter {
   const sessionId = options.sessionId;
-  return new RecordWriter<AgentRecord>({
+  return new RecordWriter<AgentRecordType>({
     store: options.store,
     mode: options.mode,
     key: (sequence, event) => agentIdempotencyKey(sessionId, sequence, event),
