@@ -197,6 +197,14 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     } catch (error) {
       throw toEnvError(error, this.#options.workspace);
     }
+    if (this.#root.includes(",")) {
+      // Deno's --allow-read=a,b list would read it as two paths.
+      throw new EnvError(
+        "InvalidArgument",
+        `workspace ${this.#root} contains a comma, which Deno's permission flags cannot express`,
+        this.#root,
+      );
+    }
     const mode = this.#options.sandbox ?? "auto";
     if (mode !== "none") {
       const status = await bwrapStatus();
