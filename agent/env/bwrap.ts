@@ -200,27 +200,51 @@ export function fileServerCommand(
   };
 }
 
-let usable: Promise<string | undefined> | undefined;
+/** Whether bubblewrap works here, and why not when it does not. */
+export interface BwrapStatus {
+  /** The path of a working bwrap. */
+  readonly path?: string;
+  /** Why there is none (not installed, not permitted to run, cannot create namespaces). */
+  readonly reason?: string;
+}
+
+let status: Promise<BwrapStatus> | undefined;
+
+/** Probes bubblewrap once: installed, allowed to run, and able to create its namespaces here. */
+export function bwrapStatus(): Promise<BwrapStatus> {
+  status ??= (async (): Promise<BwrapStatus> => {
+    const readable = Deno.permissions.querySync({ name: "read", path: "/usr" }).state === "granted";
+    if (!readable) {
+      return { reason: "no read permission for the system directories (/usr, /bin, /lib…)" };
+    }
+    const bwrap = findBwrap();
+    if (!bwrap) return { reason: "bubblewrap (bwrap) is not installed" };
+    let probe: Deno.CommandOutput;
+    try {
+      probe = await new Deno.Command(bwrap, {
+        args: [...baseArgs(false, [], 1 << 20), "--", "/bin/sh", "-c", "true"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+    } catch (error) {
+      return {
+        reason: error instanceof Deno.errors.NotCapable
+          ? `no permission to run ${bwrap} (grant --allow-run=bwrap)`
+          : `${bwrap} cannot be started: ${(error as Error).message}`,
+      };
+    }
+    if (probe.success) return { path: bwrap };
+    const detail = new TextDecoder().decode(probe.stderr).trim().split("\n")[0];
+    return { reason: `${bwrap} cannot create its sandbox here${detail ? `: ${detail}` : ""}` };
+  })();
+  return status;
+}
 
 /**
  * The path of a bwrap that actually works here (installed and allowed to
  * create namespaces), probed once; undefined otherwise.
  */
-export function usableBwrap(): Promise<string | undefined> {
-  usable ??= (async () => {
-    const bwrap = findBwrap();
-    if (!bwrap) return undefined;
-    try {
-      const probe = await new Deno.Command(bwrap, {
-        args: [...baseArgs(false, [], 1 << 20), "--", "/bin/sh", "-c", "true"],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      return probe.success ? bwrap : undefined;
-    } catch {
-      return undefined;
-    }
-  })();
-  return usable;
+export async function usableBwrap(): Promise<string | undefined> {
+  return (await bwrapStatus()).path;
 }

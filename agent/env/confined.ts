@@ -32,7 +32,7 @@ import { EnvError, type EnvErrorCode, PermissionDeniedError } from "./types.ts";
 import type { FileResponse, SelfCheck } from "./file_service.ts";
 import { type FileChannel, processChannel, workerChannel } from "./file_channel.ts";
 import { checkCommand, DEFAULT_ALLOWED_PROGRAMS, ShellPolicyError } from "./shell_policy.ts";
-import { bwrapArgs, fileServerCommand, usableBwrap } from "./bwrap.ts";
+import { bwrapArgs, bwrapStatus, fileServerCommand } from "./bwrap.ts";
 import { runProcess } from "./process.ts";
 import { findExecutable, hostOsVersion, hostPlatform } from "./system.ts";
 import { toEnvError } from "./errors.ts";
@@ -124,6 +124,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   /** Requests given up on (cancelled or timed out) that the service has not answered yet. */
   readonly #abandoned = new Set<number>();
   #bwrap: string | undefined;
+  #noSandboxReason: string | undefined;
   #hardLinks: readonly string[] = [];
   #protected: readonly string[] = [];
   #starting: Promise<void> | undefined;
@@ -162,6 +163,9 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
       network: this.#options.allowedHosts?.length ? "allowed-hosts" : "none",
       shellNetwork: this.#bwrap && this.#options.shellNetwork ? "host" : "none",
       allowedHosts: [...(this.#options.allowedHosts ?? [])],
+      ...(this.#noSandboxReason && !this.#bwrap
+        ? { unavailableBecause: this.#noSandboxReason }
+        : {}),
     };
   }
 
@@ -193,13 +197,23 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     } catch (error) {
       throw toEnvError(error, this.#options.workspace);
     }
+    if (this.#root.includes(",")) {
+      // Deno's --allow-read=a,b list would read it as two paths.
+      throw new EnvError(
+        "InvalidArgument",
+        `workspace ${this.#root} contains a comma, which Deno's permission flags cannot express`,
+        this.#root,
+      );
+    }
     const mode = this.#options.sandbox ?? "auto";
     if (mode !== "none") {
-      this.#bwrap = await usableBwrap();
+      const status = await bwrapStatus();
+      this.#bwrap = status.path;
+      this.#noSandboxReason = status.reason;
       if (!this.#bwrap && mode === "bwrap") {
         throw new EnvError(
           "Unsupported",
-          'sandbox "bwrap" was required but bubblewrap is not usable here',
+          `sandbox "bwrap" was required but bubblewrap is not usable here: ${status.reason}`,
         );
       }
     }
@@ -213,6 +227,22 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     if (this.#bwrap) {
       this.#hardLinks = await this.#call<string[]>("hardLinks", [MAX_MASKED_HARD_LINKS + 1]);
     }
+  }
+
+  /**
+   * The files found with several links at start that still are: one replaced
+   * by write_file or deleted since needs no mask (and bwrap would create a
+   * missing mount point as an empty file in the workspace).
+   */
+  #stillHardLinked(): string[] {
+    return this.#hardLinks.filter((path) => {
+      try {
+        const info = Deno.lstatSync(path);
+        return info.isFile && (info.nlink ?? 1) > 1;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** The protected paths that exist now, as real paths inside the workspace (links skipped). */
@@ -455,8 +485,10 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     if (!this.#bwrap && !this.#options.unconfinedShell) {
       throw new PermissionDeniedError(
         "shell",
-        "no OS sandbox (bubblewrap) is available here, so the shell is not offered; " +
-          "install bubblewrap, or opt in to an unconfined shell with unconfinedShell: true",
+        `no OS sandbox is available here (${
+          this.#noSandboxReason ?? 'sandbox: "none" was chosen'
+        }), so the shell is not offered; make bubblewrap usable, ` +
+          "or opt in to an unconfined shell with unconfinedShell: true",
       );
     }
     if (this.#hardLinks.length > MAX_MASKED_HARD_LINKS) {
@@ -508,7 +540,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
         readOnlyPaths: this.#options.readOnlyPaths,
         protectedPaths: this.#protected,
         // Files that have other names (maybe outside) are hidden behind an empty file.
-        maskedFiles: this.#hardLinks,
+        maskedFiles: this.#stillHardLinked(),
       });
       args.push("--", shell, ...shellArgs);
     }

@@ -27,6 +27,8 @@ export interface Confinement {
   readonly shellNetwork: "none" | "host";
   /** Hosts `fetchUrl` may reach, when network is "allowed-hosts". */
   readonly allowedHosts?: readonly string[];
+  /** Why there is no OS sandbox, when one was wanted ("auto") but is not usable here. */
+  readonly unavailableBecause?: string;
 }
 
 /** What an unconfined local environment is. */
@@ -49,13 +51,16 @@ export function describeConfinement(c: Confinement): string {
     ? "shell in bubblewrap"
     : c.shell === "unconfined"
     ? "UNCONFINED shell (opted in)"
-    : "no shell (no OS sandbox)";
+    : "no shell";
   const files = c.files === "sandbox"
     ? "file tools in bubblewrap"
     : c.files === "deno-permissions"
     ? "file tools under Deno permissions"
     : "unconfined file tools";
-  return `${files}, ${shell}`;
+  const none = c.sandbox === "none"
+    ? ` — no OS sandbox${c.unavailableBecause ? `: ${c.unavailableBecause}` : ""}`
+    : "";
+  return `${files}, ${shell}${none}`;
 }
 
 /**

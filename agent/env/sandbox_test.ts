@@ -62,6 +62,16 @@ Deno.test("sandbox none + unconfinedShell: the shell runs and the confinement sa
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("a workspace whose path has a comma is refused: Deno's permission flags would split it", async () => {
+  const parent = await tempDir();
+  await Deno.mkdir(`${parent}/a,b`);
+  const env = new ConfinedEnvironment({ workspace: `${parent}/a,b`, sandbox: "none" });
+  const error = await env.initialize().catch((e) => e);
+  assert.ok(error instanceof EnvError && error.code === "InvalidArgument", String(error));
+  assert.match(error.message, /contains a comma/);
+  await Deno.remove(parent, { recursive: true });
+});
+
 Deno.test("confinementOf: a local environment is unconfined", () => {
   assert.deepEqual(confinementOf(new LocalExecutionEnvironment()), UNCONFINED);
 });
