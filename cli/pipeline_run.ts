@@ -23,10 +23,10 @@ import {
   DurableInterviewer,
   findChoice,
   gateChoices,
+  GraphValidationError,
   type Interviewer,
   newRunId,
   type PipelineEvent,
-  PipelineInvalidError,
   preparePipeline,
   readManifest,
   readRun,
@@ -227,7 +227,7 @@ export async function pipelineCommand(
       io.err(`forge ${command}: ${error.message}`);
       return 1;
     }
-    if (error instanceof PipelineInvalidError) {
+    if (error instanceof GraphValidationError) {
       io.err(`forge ${command}: ${error.message}`);
       return 1;
     }

@@ -7,6 +7,7 @@
  */
 import type { Diagnostic, Graph } from "../graph/types.ts";
 import { type LintRule, prepareGraph, type Transform } from "../graph/mod.ts";
+import { GraphValidationError } from "../graph/errors.ts";
 
 /** A parsed, transformed graph and what validation found. */
 export interface PreparedPipeline {
@@ -28,24 +29,6 @@ export interface PrepareOptions {
   readonly knownTypes?: Iterable<string>;
 }
 
-/** The pipeline has validation errors. */
-export class PipelineInvalidError extends Error {
-  /** Stable, machine-readable code. */
-  readonly code = "InvalidPipeline" as const;
-  /** The error diagnostics. */
-  readonly diagnostics: readonly Diagnostic[];
-  /** Creates the error from the error diagnostics. */
-  constructor(diagnostics: readonly Diagnostic[]) {
-    super(
-      `the pipeline has ${diagnostics.length} error${diagnostics.length === 1 ? "" : "s"}: ${
-        diagnostics.map((d) => `${d.rule}: ${d.message}`).join("; ")
-      }`,
-    );
-    this.name = "PipelineInvalidError";
-    this.diagnostics = diagnostics;
-  }
-}
-
 /**
  * Parses, transforms and validates DOT source. Throws `DotParseError` (line
  * and column) for bad syntax; returns the diagnostics otherwise (check with
@@ -56,8 +39,12 @@ export function preparePipeline(source: string, options: PrepareOptions = {}): P
   return { graph, diagnostics, source };
 }
 
-/** Throws {@link PipelineInvalidError} when there are error diagnostics. */
+/**
+ * Throws the graph layer's `GraphValidationError` (every error listed) when
+ * there are error diagnostics: the engine refuses such a graph.
+ */
 export function assertRunnable(prepared: PreparedPipeline): void {
-  const errors = prepared.diagnostics.filter((d) => d.severity === "error");
-  if (errors.length) throw new PipelineInvalidError(errors);
+  if (prepared.diagnostics.some((d) => d.severity === "error")) {
+    throw new GraphValidationError(prepared.diagnostics);
+  }
 }
