@@ -9,7 +9,6 @@
  */
 import type { WritableRecord } from "@forge/turnstore/writer";
 import type {
-  JsonObject,
   LlmMessage,
   LlmRequest,
   LlmResponse,
@@ -17,19 +16,13 @@ import type {
   ToolCall,
   ToolResult,
 } from "../llm/types.ts";
-import {
-  responseReasoning,
-  responseText,
-  responseToolCalls,
-  systemMessage,
-} from "../llm/messages.ts";
+import { responseReasoning, responseText, responseToolCalls } from "../llm/messages.ts";
 import type { ToolRegistry } from "../tools/types.ts";
 import { DefaultToolRegistry } from "../tools/registry.ts";
 import type { ProviderProfile } from "../profiles/types.ts";
-import { type SessionFinalStateLabel, SessionLifecycle, ToolCallLifecycle } from "../records.ts";
+import { type SessionFinalStateLabel, SessionLifecycle } from "../records.ts";
 import { type EnvironmentContext, gatherEnvironmentContext } from "../prompt/environment.ts";
 import { discoverProjectDocs, type ProjectDoc } from "../prompt/project_docs.ts";
-import { buildSystemPrompt } from "../prompt/system_prompt.ts";
 import { type SessionConfig, SessionError, validateConfig } from "./config.ts";
 import {
   EventHub,
@@ -38,7 +31,10 @@ import {
   type StopReason,
   type WarningSource,
 } from "./events.ts";
-import { detectLoop, toolCallSignature } from "./loop_detection.ts";
+import { buildRequest, callModel } from "./model_call.ts";
+import { executeToolCalls } from "./tool_execution.ts";
+import { contextUsageWarning, limitReached, loopWarning } from "./limits.ts";
+import { codeOf, recordSessionEnd } from "./lifecycle.ts";
 import { type AgentRecordType, type SessionWriter, sessionWriter } from "./persistence.ts";
 import { SubagentManager } from "./subagents.ts";
 import { confinementFields, withholdUnavailableTools } from "./confinement.ts";
@@ -71,9 +67,6 @@ export interface SubmitResult {
   /** The model's question, when it stopped to ask the user (stopReason "awaiting_input"). */
   readonly question?: string;
 }
-
-const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
-const DEFAULT_MAX_COMMAND_TIMEOUT_MS = 600_000;
 
 /** A coding agent session. Create it, subscribe to {@link events}, then {@link submit}. */
 export class Session implements AsyncDisposable {
@@ -395,24 +388,11 @@ export class Session implements AsyncDisposable {
         stopReason = "aborted";
         break;
       }
-      if (maxRounds > 0 && rounds >= maxRounds) {
-        this.#emit({ kind: "turn_limit", limit: "max_tool_rounds_per_input", value: maxRounds });
-        await this.#pushHistory({
-          kind: "system",
-          content: `Tool round limit reached (${maxRounds} rounds for this input); stopped.`,
-          at: Date.now(),
-        });
-        stopReason = "round_limit";
-        break;
-      }
-      if (maxTurns > 0 && this.#turnCount >= maxTurns) {
-        this.#emit({ kind: "turn_limit", limit: "max_turns", value: maxTurns });
-        await this.#pushHistory({
-          kind: "system",
-          content: `Session turn limit reached (${maxTurns} model calls); stopped.`,
-          at: Date.now(),
-        });
-        stopReason = "turn_limit";
+      const limit = limitReached(rounds, maxRounds, this.#turnCount, maxTurns);
+      if (limit) {
+        this.#emit({ kind: "turn_limit", limit: limit.limit, value: limit.value });
+        await this.#pushHistory({ kind: "system", content: limit.message, at: Date.now() });
+        stopReason = limit.stopReason;
         break;
       }
       // A write that failed in mode "required" fails the input before the next step.
@@ -491,122 +471,42 @@ export class Session implements AsyncDisposable {
   }
 
   #buildRequest(): LlmRequest {
-    const tools = this.#registry.definitions();
-    const system = buildSystemPrompt({
-      baseInstructions: this.#profile.baseInstructions(),
+    return buildRequest({
+      profile: this.#profile,
+      registry: this.#registry,
       environment: this.#environment!,
-      tools,
       projectDocs: this.#projectDocs,
       projectDocsTruncated: this.#projectDocsTruncated,
       userInstructions: this.#config.userInstructions,
+      messages: this.#messages,
+      reasoningEffort: this.#reasoningEffort,
     });
-    const messages: LlmMessage[] = [systemMessage(system), ...this.#messages];
-    const providerOptions = this.#profile.providerOptions();
-    return {
-      model: this.#profile.model,
-      messages,
-      tools: tools.map((t) => ({ ...t, parameters: t.parameters as JsonObject })),
-      toolChoice: tools.length ? { mode: "auto" } : undefined,
-      ...(this.#reasoningEffort ? { reasoningEffort: this.#reasoningEffort } : {}),
-      ...(providerOptions ? { providerOptions } : {}),
-    };
   }
 
-  async #callModel(request: LlmRequest, signal: AbortSignal): Promise<LlmResponse> {
-    const provider = this.#config.provider;
-    const streaming = this.#config.streaming ?? this.#profile.supportsStreaming;
-    if (!streaming) return await provider.complete(request, signal);
-    let started = false;
-    for await (const event of provider.stream(request, signal)) {
-      if (event.type === "text_delta") {
-        if (!started) {
-          started = true;
-          this.#emit({ kind: "assistant_text_start" });
-        }
-        this.#emit({ kind: "assistant_text_delta", delta: event.delta });
-      } else if (event.type === "finish") {
-        return event.response;
-      } else if (event.type === "error") {
-        throw event.error;
-      }
-    }
-    throw new SessionError("Closed", `the ${provider.name} stream ended without a finish event`);
+  #callModel(request: LlmRequest, signal: AbortSignal): Promise<LlmResponse> {
+    return callModel(this.#config.provider, request, {
+      streaming: this.#config.streaming ?? this.#profile.supportsStreaming,
+      signal,
+      emit: (data) => this.#emit(data),
+    });
   }
 
-  async #executeToolCalls(calls: readonly ToolCall[], signal: AbortSignal): Promise<ToolResult[]> {
-    for (const call of calls) this.#signatures.push(toolCallSignature(call.name, call.arguments));
-    if (this.#profile.supportsParallelToolCalls && calls.length > 1) {
-      return await Promise.all(calls.map((call) => this.#executeTool(call, signal)));
-    }
-    const results: ToolResult[] = [];
-    for (const call of calls) results.push(await this.#executeTool(call, signal));
-    return results;
-  }
-
-  async #executeTool(call: ToolCall, signal: AbortSignal): Promise<ToolResult> {
-    const argumentsText = call.rawArguments || JSON.stringify(call.arguments);
-    this.#emit({
-      kind: "tool_call_start",
-      callId: call.id,
-      toolName: call.name,
-      arguments: argumentsText,
-    });
-    await this.#write(ToolCallLifecycle, "tool_call_started", {
-      kind: "started",
-      at: Date.now(),
-      callId: call.id,
-      toolName: call.name,
-      arguments: argumentsText,
-    });
-    const result = await this.#registry.execute(
+  #executeToolCalls(calls: readonly ToolCall[], signal: AbortSignal): Promise<ToolResult[]> {
+    return executeToolCalls(
       {
-        name: call.name,
-        // Arguments that did not parse go to the registry as text, so it names the problem.
-        arguments: call.argumentsError ? call.rawArguments : call.arguments,
-        callId: call.id,
-      },
-      {
+        registry: this.#registry,
         env: this.#config.env,
-        signal,
-        settings: {
-          defaultCommandTimeoutMs: this.#config.defaultCommandTimeoutMs ??
-            this.#profile.defaultCommandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-          maxCommandTimeoutMs: this.#config.maxCommandTimeoutMs ?? DEFAULT_MAX_COMMAND_TIMEOUT_MS,
-        },
-        onOutput: (chunk) =>
-          this.#emit({
-            kind: "tool_call_output_delta",
-            callId: call.id,
-            toolName: call.name,
-            stream: chunk.stream,
-            delta: chunk.text,
-          }),
+        parallel: this.#profile.supportsParallelToolCalls,
+        defaultCommandTimeoutMs: this.#config.defaultCommandTimeoutMs ??
+          this.#profile.defaultCommandTimeoutMs,
+        maxCommandTimeoutMs: this.#config.maxCommandTimeoutMs,
+        signatures: this.#signatures,
+        emit: (data) => this.#emit(data),
+        write: this.#writeRecord,
       },
+      calls,
+      signal,
     );
-    this.#emit({
-      kind: "tool_call_end",
-      callId: call.id,
-      toolName: call.name,
-      output: result.fullContent,
-      isError: result.isError,
-      truncated: result.truncated,
-      durationMs: result.durationMs,
-    });
-    await this.#write(ToolCallLifecycle, "tool_call_ended", {
-      kind: "ended",
-      at: Date.now(),
-      callId: call.id,
-      toolName: call.name,
-      output: result.fullContent,
-      isError: result.isError,
-      durationMs: Math.max(0, Math.round(result.durationMs)),
-    });
-    return {
-      toolCallId: call.id,
-      toolName: call.name,
-      content: result.content,
-      isError: result.isError,
-    };
   }
 
   async #drainSteering(): Promise<void> {
@@ -620,12 +520,9 @@ export class Session implements AsyncDisposable {
   async #detectLoop(): Promise<void> {
     if (this.#config.enableLoopDetection === false) return;
     const window = this.#config.loopDetectionWindow ?? 10;
-    // Warn again only after a whole new window of calls.
-    if (this.#signatures.length - this.#lastLoopWarningAt < window) return;
-    if (!detectLoop(this.#signatures, window)) return;
+    const message = loopWarning(this.#signatures, window, this.#lastLoopWarningAt);
+    if (message === undefined) return;
     this.#lastLoopWarningAt = this.#signatures.length;
-    const message = `Loop detected: the last ${window} tool calls follow a repeating pattern. ` +
-      "Try a different approach.";
     await this.#pushHistory({
       kind: "steering",
       content: message,
@@ -636,14 +533,9 @@ export class Session implements AsyncDisposable {
   }
 
   #checkContextUsage(): boolean {
-    const window = this.#profile.contextWindowSize;
-    if (!(window > 0)) return false;
-    const approxTokens = this.#historyChars / 4;
-    if (approxTokens <= window * 0.8) return false;
-    this.#warn(
-      `Context usage at ~${Math.round((approxTokens / window) * 100)}% of context window`,
-      "context_window",
-    );
+    const warning = contextUsageWarning(this.#historyChars, this.#profile.contextWindowSize);
+    if (warning === undefined) return false;
+    this.#warn(warning, "context_window");
     return true;
   }
 
@@ -677,24 +569,7 @@ export class Session implements AsyncDisposable {
       if (!this.#abort.signal.aborted) this.#abort.abort(new DOMException("closed", "AbortError"));
       await this.#subagents.closeAll().catch(() => {});
       if (this.#started) {
-        try {
-          await this.#writer.append(SessionLifecycle, {
-            sessionId: this.id,
-            kind: "ended",
-            at: Date.now(),
-            finalState,
-            error: error === undefined ? undefined : String((error as Error)?.message ?? error),
-          }, "session_ended");
-        } catch (writeError) {
-          // The session is ending anyway; say so on the stream rather than hide it.
-          if (error === undefined) {
-            this.#emit({
-              kind: "error",
-              message: (writeError as Error).message,
-              code: codeOf(writeError),
-            });
-          }
-        }
+        await recordSessionEnd(this.#writer, this.id, finalState, error, (e) => this.#emit(e));
         await this.#writer.flush();
       }
       this.#emit({ kind: "session_end", finalState, contextId: this.contextId });
@@ -721,9 +596,4 @@ export class Session implements AsyncDisposable {
   get signal(): AbortSignal {
     return this.#abort.signal;
   }
-}
-
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" ? code : undefined;
 }

@@ -28,8 +28,9 @@ import { recoverLostAppend } from "./lost_append.ts";
 import type { CallOptions, ClientStats, CxdbClientOptions, CxdbTlsOptions } from "./options.ts";
 import { type AppendIdentity, Pending } from "./pending.ts";
 import { backoffDelay, type RetryPolicy, retryPolicy } from "./retry.ts";
+import { TurnClaims } from "./claims.ts";
+import { dial, writeAll } from "./socket.ts";
 
-const CLAIMED_LIMIT = 200_000;
 /** Granularity of request timeouts, in ms. */
 const SWEEP_MS = 10;
 /**
@@ -66,8 +67,7 @@ export class Transport {
   #closed = false;
   #backoffTimer: ReturnType<typeof setTimeout> | undefined;
   #backoffWake: (() => void) | undefined;
-  #maxTurnText = "0";
-  #claimed = new Set<string>();
+  #claims = new TurnClaims();
   #recoveries = new Set<Promise<void>>();
   #timed = new Set<Pending>();
   #pumpQueued = false;
@@ -97,7 +97,7 @@ export class Transport {
 
   /** The highest turn id any answer has shown this client. */
   get maxTurnIdSeen(): string {
-    return this.#maxTurnText;
+    return this.#claims.max;
   }
 
   /** True once close() was called. */
@@ -107,7 +107,7 @@ export class Transport {
 
   /** True when an answer or a recovery has already accounted for turn `turnId`. */
   isClaimed(turnId: string): boolean {
-    return this.#claimed.has(turnId);
+    return this.#claims.has(turnId);
   }
 
   /** Queues `p` again (first when it must go alone) and sends what can go. */
@@ -300,25 +300,12 @@ export class Transport {
 
   /** Notes a turn id an answer showed (the watermark of later requests). */
   see(turnId: string): void {
-    // Canonical decimal strings compare by length, then text: no BigInt on the hot path.
-    const max = this.#maxTurnText;
-    if (turnId.length > max.length || (turnId.length === max.length && turnId > max)) {
-      this.#maxTurnText = turnId;
-    }
+    this.#claims.see(turnId);
   }
 
   /** Marks turn `turnId` as accounted for by an answer or a recovery. */
   claim(turnId: string): void {
-    this.see(turnId);
-    this.#claimed.add(turnId);
-    if (this.#claimed.size > CLAIMED_LIMIT) {
-      // Sets iterate in insertion order: drop the oldest claims.
-      let n = this.#claimed.size - CLAIMED_LIMIT;
-      for (const id of this.#claimed) {
-        if (n-- <= 0) break;
-        this.#claimed.delete(id);
-      }
-    }
+    this.#claims.claim(turnId);
   }
 
   #forget(p: Pending): void {
@@ -343,7 +330,7 @@ export class Transport {
       const p = this.#queue[batch.length];
       if (p.isolated && (this.#inflight.size > 0 || batch.length > 0)) break;
       p.sent = true;
-      p.watermark = this.#maxTurnText;
+      p.watermark = this.#claims.max;
       this.#inflight.set(p.id, p);
       batch.push(p);
       total += p.frame.length;
@@ -525,7 +512,7 @@ export class Transport {
       return;
     }
     if (p.settled) return;
-    this.claim(answer.turnId);
+    this.#claims.claim(answer.turnId);
     this.ok(p, answer);
   }
 
@@ -588,26 +575,4 @@ export class Transport {
     this.#recoveries.add(recovery);
     recovery.finally(() => this.#recoveries.delete(recovery));
   }
-}
-
-/** Opens a TCP or TLS connection; a TLS handshake failure fails here, not on the first read. */
-async function dial(
-  hostname: string,
-  port: number,
-  tls: CxdbTlsOptions | undefined,
-): Promise<Deno.Conn> {
-  if (!tls) return await Deno.connect({ hostname, port });
-  const conn = await Deno.connectTls({ hostname, port, caCerts: tls.caCerts });
-  try {
-    await conn.handshake();
-  } catch (error) {
-    conn.close();
-    throw error;
-  }
-  return conn;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }

@@ -18,19 +18,15 @@
  *   read API when configured, a local index of what this store has seen, and
  *   otherwise a throwaway fork (CTX_FORK of the turn, then GET_LAST).
  *
+ * Each rule has its module: depths and the index in turn_index.ts, the gate
+ * in gate.ts, the emulated reads in reads.ts, error mapping in failures.ts,
+ * registry bundles in registry.ts; this one holds the contract's methods.
+ *
  * @module
  */
-import {
-  BackendError,
-  ConflictError,
-  InvalidInputError,
-  NotFoundError,
-  type NotFoundResource,
-  TurnStoreError,
-  UnsupportedError,
-} from "@forge/turnstore";
-import { requireId, ROOT_TURN_ID } from "@forge/turnstore";
-import { blake3Bytes, blake3Hex, requireHash } from "@forge/turnstore";
+import { BackendError, ConflictError, NotFoundError, ROOT_TURN_ID } from "@forge/turnstore";
+import { requireId } from "@forge/turnstore";
+import { blake3Bytes, requireHash } from "@forge/turnstore";
 import type {
   AppendedTurn,
   AppendTurnInput,
@@ -48,19 +44,18 @@ import {
   validateBlob,
   validateList,
 } from "@forge/turnstore/backend";
-import {
-  foreignCursor,
-  foreignParent,
-  replayIdempotent,
-  staleParent,
-  unknownBase,
-} from "@forge/turnstore/backend";
-import { type RegistryBundle, RegistryIndex, validateBundleShape } from "@forge/turnstore";
+import { foreignParent, replayIdempotent, staleParent } from "@forge/turnstore/backend";
+import type { RegistryBundle } from "@forge/turnstore";
 import { CxdbClient, type CxdbClientOptions } from "../client/client.ts";
-import { CxdbError, HttpError } from "../client/errors.ts";
-import { CxdbHttpClient, type HttpTurn } from "../http/client.ts";
-import { hexOf, type WireAppended, type WireHead, type WireTurn } from "../protocol/wire.ts";
+import { CxdbError } from "../client/errors.ts";
+import { CxdbHttpClient } from "../http/client.ts";
+import { hexOf, type WireAppended } from "../protocol/wire.ts";
 import { parseCxdbUrl } from "./url.ts";
+import { type CxdbCall, mapCxdbError, type Missing } from "./failures.ts";
+import { ContextGates, leave } from "./gate.ts";
+import { contextHead, TurnIndex, type TurnMeta } from "./turn_index.ts";
+import { listTurnsPage, type ReadRoutes, readTurn } from "./reads.ts";
+import { CxdbRegistry } from "./registry.ts";
 
 /** Options of {@link CxdbStore}. */
 export interface CxdbStoreOptions {
@@ -68,26 +63,6 @@ export interface CxdbStoreOptions {
   readonly client?: CxdbClientOptions;
   /** The HTTP read API base URL; without it, registry bundles are Unsupported. */
   readonly httpUrl?: string;
-}
-
-interface TurnMeta {
-  readonly turnId: string;
-  readonly parentTurnId: string;
-  /** Contract depth (first turn 1). */
-  readonly depth: number;
-  readonly typeId: string;
-  readonly typeVersion: number;
-  readonly contentHash: string;
-  /** A context whose history holds the turn. */
-  readonly contextId: string;
-}
-
-interface Gate {
-  /** Plain appends of the context under way. */
-  active: number;
-  /** Resolves when `active` drops to 0, while someone waits for that. */
-  drained?: { promise: Promise<void>; resolve: () => void };
-  barrier?: Promise<void>;
 }
 
 /** A {@link ForgeStore} on a CXDB server. */
@@ -99,17 +74,15 @@ export class CxdbStore implements ForgeStore {
   /** The HTTP read client, when configured. */
   readonly http?: CxdbHttpClient;
   #closed = false;
-  #turns = new Map<string, TurnMeta>();
-  /** Per context: contract depth → turn id. Valid because a context only grows at its head. */
-  #chains = new Map<string, Map<number, string>>();
+  readonly #index: TurnIndex;
+  readonly #reads: ReadRoutes;
   #keys = new Map<string, Map<string, Promise<AppendedTurn>>>();
   /** "context|key" → watermark, for keyed appends whose outcome is unknown. */
   #uncertain = new Map<string, string>();
-  #gates = new Map<string, Gate>();
+  #gates = new ContextGates();
   #knownBlobs = new Set<string>();
   #ownFsRoots = new Map<string, string>();
-  #registry = new RegistryIndex();
-  #bundleCache = new Map<string, { etag: string; bundle: RegistryBundle }>();
+  readonly #registry: CxdbRegistry;
 
   /** Creates a store over a client; nothing connects until the first call. */
   constructor(options: CxdbStoreOptions = {}) {
@@ -121,6 +94,10 @@ export class CxdbStore implements ForgeStore {
         retry: options.client?.reconnect,
       })
       : undefined;
+    const call: CxdbCall = (fn, missing) => this.#call(fn, missing);
+    this.#index = new TurnIndex(this.client, call);
+    this.#reads = { index: this.#index, client: this.client, http: this.http, call };
+    this.#registry = new CxdbRegistry(this.http, call, (error) => this.#map(error));
   }
 
   // ------------------------------------------------------------- helpers
@@ -130,10 +107,7 @@ export class CxdbStore implements ForgeStore {
   }
 
   /** Runs a client call, mapping a dropped connection to NotFound of `missing`. */
-  async #call<T>(
-    fn: () => Promise<T>,
-    missing?: { resource: NotFoundResource; id: string; base?: boolean },
-  ): Promise<T> {
+  async #call<T>(fn: () => Promise<T>, missing?: Missing): Promise<T> {
     try {
       return await fn();
     } catch (error) {
@@ -141,173 +115,8 @@ export class CxdbStore implements ForgeStore {
     }
   }
 
-  #map(
-    error: unknown,
-    missing?: { resource: NotFoundResource; id: string; base?: boolean },
-  ): Error {
-    if (error instanceof TurnStoreError) return error;
-    if (error instanceof CxdbError) {
-      if (error.code === "Closed") {
-        return new BackendError("cxdb store is closed", { cause: error });
-      }
-      // The contract's words first, as every backend says them; then how
-      // CXDB told us (the operation it dropped the connection on, or a 404).
-      if (
-        missing &&
-        (error.code === "ConnectionDropped" || (error instanceof HttpError && error.status === 404))
-      ) {
-        const how = error instanceof HttpError
-          ? error.message
-          : `the CXDB server closed the connection on ${error.operation}`;
-        return missing.base
-          ? unknownBase(missing.id, how, { cause: error })
-          : new NotFoundError(missing.resource, missing.id, how, { cause: error });
-      }
-      return new BackendError(`CXDB at ${this.client.address}: ${error.message}`, { cause: error });
-    }
-    return new BackendError(`CXDB at ${this.client.address}: ${(error as Error)?.message}`, {
-      cause: error,
-    });
-  }
-
-  #head(h: WireHead): ContextHead {
-    return {
-      contextId: h.contextId,
-      headTurnId: h.headTurnId,
-      headDepth: h.headTurnId === ROOT_TURN_ID ? 0 : h.headDepth + 1,
-    };
-  }
-
-  #chain(contextId: string): Map<number, string> {
-    let c = this.#chains.get(contextId);
-    if (!c) this.#chains.set(contextId, c = new Map());
-    return c;
-  }
-
-  #noteHead(head: ContextHead): ContextHead {
-    if (head.headTurnId !== ROOT_TURN_ID) {
-      this.#chain(head.contextId).set(head.headDepth, head.headTurnId);
-    }
-    return head;
-  }
-
-  #noteWire(contextId: string, t: WireTurn): TurnMeta {
-    const meta: TurnMeta = {
-      turnId: t.turnId,
-      parentTurnId: t.parentTurnId,
-      depth: t.depth + 1,
-      typeId: t.typeId,
-      typeVersion: t.typeVersion,
-      contentHash: t.contentHash,
-      contextId,
-    };
-    this.#turns.set(meta.turnId, meta);
-    this.#chain(contextId).set(meta.depth, meta.turnId);
-    return meta;
-  }
-
-  #stored(meta: TurnMeta, payload: Uint8Array): StoredTurn {
-    return {
-      turnId: meta.turnId,
-      parentTurnId: meta.parentTurnId,
-      depth: meta.depth,
-      typeId: meta.typeId,
-      typeVersion: meta.typeVersion,
-      payload,
-      contentHash: meta.contentHash,
-    };
-  }
-
-  #gate(contextId: string): Gate {
-    let g = this.#gates.get(contextId);
-    if (!g) this.#gates.set(contextId, g = { active: 0 });
-    return g;
-  }
-
-  /** Runs `fn` alongside the context's other plain appends. */
-  async #shared<T>(contextId: string, fn: () => Promise<T>): Promise<T> {
-    const g = this.#gate(contextId);
-    while (g.barrier) await g.barrier;
-    g.active++;
-    try {
-      return await fn();
-    } finally {
-      if (--g.active === 0 && g.drained) {
-        g.drained.resolve();
-        g.drained = undefined;
-      }
-    }
-  }
-
-  /** Runs `fn` alone: after the context's earlier appends, before its later ones. */
-  async #exclusive<T>(contextId: string, fn: () => Promise<T>): Promise<T> {
-    const g = this.#gate(contextId);
-    while (g.barrier) await g.barrier;
-    let release!: () => void;
-    g.barrier = new Promise<void>((r) => release = r);
-    try {
-      if (g.active > 0) {
-        g.drained ??= Promise.withResolvers<void>();
-        await g.drained.promise;
-      }
-      return await fn();
-    } finally {
-      g.barrier = undefined;
-      release();
-    }
-  }
-
-  /** Fetches a context's head; NotFound when the server does not know it. */
-  async #getHead(contextId: string): Promise<ContextHead> {
-    const wire = await this.#call(() => this.client.getHead(contextId), {
-      resource: "context",
-      id: contextId,
-    });
-    return this.#noteHead(this.#head(wire));
-  }
-
-  /** The turn at contract depth `depth` of a context's history, or undefined past the head. */
-  async #chainAt(contextId: string, depth: number): Promise<string | undefined> {
-    if (depth === 0) return ROOT_TURN_ID;
-    const known = this.#chains.get(contextId)?.get(depth);
-    if (known !== undefined) return known;
-    const head = await this.#getHead(contextId);
-    if (depth > head.headDepth) return undefined;
-    const turns = await this.#call(
-      () => this.client.getLast(contextId, head.headDepth - depth + 1, false),
-      { resource: "context", id: contextId },
-    );
-    for (const t of turns) this.#noteWire(contextId, t);
-    return this.#chains.get(contextId)?.get(depth);
-  }
-
-  /** Reads one turn (with payload) through a throwaway fork: CTX_FORK(turn), GET_LAST(fork, 1). */
-  async #readByFork(turnId: string): Promise<{ meta: TurnMeta; payload: Uint8Array }> {
-    const fork = await this.#call(() => this.client.forkContext(turnId), {
-      resource: "turn",
-      id: turnId,
-    });
-    const [t] = await this.#call(() => this.client.getLast(fork.contextId, 1, true));
-    if (!t || t.turnId !== turnId) {
-      throw new BackendError(
-        `CXDB fork of turn ${turnId} (context ${fork.contextId}) did not head at it`,
-      );
-    }
-    const prior = this.#turns.get(turnId);
-    const meta = prior ?? this.#noteWire(fork.contextId, t);
-    return { meta, payload: t.payload ?? new Uint8Array() };
-  }
-
-  /** A turn's metadata: from the index, else from the server. */
-  async #meta(turnId: string): Promise<TurnMeta> {
-    if (turnId === ROOT_TURN_ID) {
-      throw new NotFoundError("turn", turnId);
-    }
-    return this.#turns.get(turnId) ?? (await this.#readByFork(turnId)).meta;
-  }
-
-  async #inHistory(contextId: string, meta: TurnMeta): Promise<boolean> {
-    return (await this.#chainAt(contextId, meta.depth)) === meta.turnId;
+  #map(error: unknown, missing?: Missing): Error {
+    return mapCxdbError(error, this.client.address, missing);
   }
 
   async #blobExists(hash: string): Promise<boolean> {
@@ -335,7 +144,7 @@ export class CxdbStore implements ForgeStore {
       id: base,
       base: true,
     });
-    return this.#noteHead(this.#head(wire));
+    return this.#index.noteHead(contextHead(wire));
   }
 
   /** Creates a context headed at `turnId` (CTX_FORK); O(1) on the server. */
@@ -347,14 +156,14 @@ export class CxdbStore implements ForgeStore {
       id: turnId,
       base: true,
     });
-    return this.#noteHead(this.#head(wire));
+    return this.#index.noteHead(contextHead(wire));
   }
 
   /** The context's head (GET_HEAD). */
   async getHead(contextId: string): Promise<ContextHead> {
     this.#open();
     requireId("contextId", contextId);
-    return await this.#getHead(contextId);
+    return await this.#index.getHead(contextId);
   }
 
   // ------------------------------------------------------------- appends
@@ -421,10 +230,10 @@ export class CxdbStore implements ForgeStore {
       }, since), { resource: "context", id: req.contextId });
     if (!found) return this.#append(req, contentHash, hashBytes);
     const depth = found.depth + 1;
-    this.#chain(req.contextId).set(depth, found.turnId);
+    this.#index.chain(req.contextId).set(depth, found.turnId);
     const parentTurnId = depth === 1
       ? ROOT_TURN_ID
-      : (await this.#chainAt(req.contextId, depth - 1)) ?? ROOT_TURN_ID;
+      : (await this.#index.chainAt(req.contextId, depth - 1)) ?? ROOT_TURN_ID;
     return {
       ...this.#record(req, contentHash, found.turnId, depth, parentTurnId),
       deduplicated: true,
@@ -441,22 +250,19 @@ export class CxdbStore implements ForgeStore {
     }
     // The common case, kept free of async layers: each one costs a promise
     // and a microtask hop per append.
-    const g = this.#gate(req.contextId);
+    const g = this.#gates.gate(req.contextId);
     if (g.barrier) {
-      return this.#shared(req.contextId, () => this.#send(req, contentHash, hashBytes, undefined));
+      return this.#gates.shared(
+        req.contextId,
+        () => this.#send(req, contentHash, hashBytes, undefined),
+      );
     }
     g.active++;
-    const release = () => {
-      if (--g.active === 0 && g.drained) {
-        g.drained.resolve();
-        g.drained = undefined;
-      }
-    };
     return this.#send(req, contentHash, hashBytes, undefined).then((turn) => {
-      release();
+      leave(g);
       return turn;
     }, (error) => {
-      release();
+      leave(g);
       throw error;
     });
   }
@@ -475,11 +281,14 @@ export class CxdbStore implements ForgeStore {
       );
     }
     if (req.parentTurnId === undefined) {
-      return this.#shared(req.contextId, () => this.#send(req, contentHash, hashBytes, undefined));
+      return this.#gates.shared(
+        req.contextId,
+        () => this.#send(req, contentHash, hashBytes, undefined),
+      );
     }
     const parent = req.parentTurnId;
-    return this.#exclusive(req.contextId, async () => {
-      const head = await this.#getHead(req.contextId);
+    return this.#gates.exclusive(req.contextId, async () => {
+      const head = await this.#index.getHead(req.contextId);
       if (parent === head.headTurnId) {
         return this.#send(
           req,
@@ -489,8 +298,8 @@ export class CxdbStore implements ForgeStore {
         );
       }
       if (parent === ROOT_TURN_ID) throw staleParent(req.contextId, parent, head.headTurnId);
-      const meta = await this.#meta(parent);
-      throw (await this.#inHistory(req.contextId, meta))
+      const meta = await this.#index.meta(parent);
+      throw (await this.#index.inHistory(req.contextId, meta))
         ? staleParent(req.contextId, parent, head.headTurnId)
         : foreignParent(req.contextId, parent);
     });
@@ -533,13 +342,13 @@ export class CxdbStore implements ForgeStore {
       );
     }
     const depth = answer.depth + 1;
-    const chain = this.#chain(req.contextId);
+    const chain = this.#index.chain(req.contextId);
     chain.set(depth, answer.turnId);
     const parentId = parent ?? (depth === 1 ? ROOT_TURN_ID : chain.get(depth - 1));
     if (parentId !== undefined) {
       return this.#record(req, contentHash, answer.turnId, depth, parentId);
     }
-    return this.#chainAt(req.contextId, depth - 1).then((id) =>
+    return this.#index.chainAt(req.contextId, depth - 1).then((id) =>
       this.#record(req, contentHash, answer.turnId, depth, id ?? ROOT_TURN_ID)
     );
   }
@@ -551,7 +360,7 @@ export class CxdbStore implements ForgeStore {
     depth: number,
     parentTurnId: string,
   ): AppendedTurn {
-    this.#turns.set(turnId, {
+    this.#index.turns.set(turnId, {
       turnId,
       parentTurnId,
       depth,
@@ -583,54 +392,7 @@ export class CxdbStore implements ForgeStore {
   async listTurns(contextId: string, options?: ListTurnsOptions): Promise<StoredTurn[]> {
     this.#open();
     const { beforeTurnId, limit } = validateList(contextId, options);
-    if (beforeTurnId === undefined) {
-      const turns = await this.#call(() => this.client.getLast(contextId, limit, true), {
-        resource: "context",
-        id: contextId,
-      });
-      return turns.map((t) => this.#stored(this.#noteWire(contextId, t), t.payload!));
-    }
-    if (beforeTurnId === ROOT_TURN_ID) {
-      await this.#getHead(contextId);
-      return [];
-    }
-    await this.#getHead(contextId);
-    const before = await this.#meta(beforeTurnId);
-    if (!(await this.#inHistory(contextId, before))) throw foreignCursor(contextId, beforeTurnId);
-    if (before.parentTurnId === ROOT_TURN_ID) return [];
-    if (this.http) {
-      const page = await this.#call(
-        () =>
-          this.http!.turns(contextId, {
-            beforeTurnId,
-            limit,
-            view: "raw",
-            bytesRender: "base64",
-          }),
-        { resource: "turn", id: beforeTurnId },
-      );
-      return page.turns.map((t) => this.#fromHttp(contextId, t));
-    }
-    // No HTTP: the history before a turn is its parent's history.
-    const fork = await this.#call(() => this.client.forkContext(before.parentTurnId));
-    const turns = await this.#call(() => this.client.getLast(fork.contextId, limit, true));
-    return turns.map((t) => this.#stored(this.#noteWire(contextId, t), t.payload!));
-  }
-
-  #fromHttp(contextId: string, t: HttpTurn): StoredTurn {
-    const payload = t.bytes_b64 !== undefined ? fromBase64(t.bytes_b64) : new Uint8Array();
-    const meta = this.#noteWire(contextId, {
-      turnId: t.turn_id,
-      parentTurnId: t.parent_turn_id,
-      depth: t.depth,
-      typeId: t.declared_type.type_id,
-      typeVersion: t.declared_type.type_version,
-      encoding: 1,
-      compression: 0,
-      uncompressedLength: payload.length,
-      contentHash: t.content_hash_b3 ?? blake3Hex(payload),
-    });
-    return this.#stored(meta, payload);
+    return await listTurnsPage(this.#reads, contextId, beforeTurnId, limit);
   }
 
   /** One turn by id. */
@@ -640,32 +402,7 @@ export class CxdbStore implements ForgeStore {
     if (turnId === ROOT_TURN_ID) {
       throw new NotFoundError("turn", turnId);
     }
-    const meta = this.#turns.get(turnId);
-    if (meta) {
-      // Cheapest routes first: the turn heads its context, or its child is known (HTTP page before it).
-      let child = this.#chains.get(meta.contextId)?.get(meta.depth + 1);
-      if (!child) {
-        const head = await this.#getHead(meta.contextId).catch(() => undefined);
-        if (head?.headTurnId === turnId) {
-          const [newest] = await this.#call(() => this.client.getLast(meta.contextId, 1, true));
-          if (newest?.turnId === turnId) return this.#stored(meta, newest.payload!);
-        } else if (head && this.http && head.headDepth > meta.depth) {
-          child = await this.#chainAt(meta.contextId, meta.depth + 1).catch(() => undefined);
-        }
-      }
-      if (child && this.http) {
-        const page = await this.http.turns(meta.contextId, {
-          beforeTurnId: child,
-          limit: 1,
-          view: "raw",
-          bytesRender: "base64",
-        }).catch(() => undefined);
-        const t = page?.turns[0];
-        if (t?.turn_id === turnId) return this.#fromHttp(meta.contextId, t);
-      }
-    }
-    const { meta: m, payload } = await this.#readByFork(turnId);
-    return this.#stored(m, payload);
+    return await readTurn(this.#reads, turnId);
   }
 
   // --------------------------------------------------------------- blobs
@@ -704,7 +441,7 @@ export class CxdbStore implements ForgeStore {
     this.#open();
     requireId("turnId", turnId);
     requireHash("rootHash", rootHash);
-    const meta = await this.#meta(turnId);
+    const meta = await this.#index.meta(turnId);
     if (!(await this.#blobExists(rootHash))) {
       throw new NotFoundError("blob", rootHash, `fs root for turn ${turnId}`);
     }
@@ -745,16 +482,16 @@ export class CxdbStore implements ForgeStore {
   async getFsRoot(turnId: string): Promise<string | undefined> {
     this.#open();
     requireId("turnId", turnId);
-    await this.#meta(turnId);
+    await this.#index.meta(turnId);
     // Local knowledge first: what this store attached along the known ancestry.
-    for (let t = this.#turns.get(turnId); t;) {
+    for (let t = this.#index.turns.get(turnId); t;) {
       const own = this.#ownFsRoots.get(t.turnId);
       if (own !== undefined) return own;
       if (t.parentTurnId === ROOT_TURN_ID) {
         if (!this.http) return undefined;
         break;
       }
-      t = this.#turns.get(t.parentTurnId);
+      t = this.#index.turns.get(t.parentTurnId);
     }
     if (!this.http) return undefined;
     try {
@@ -766,51 +503,16 @@ export class CxdbStore implements ForgeStore {
 
   // ------------------------------------------------------------ registry
 
-  #requireHttp(what: string): CxdbHttpClient {
-    if (!this.http) {
-      throw new UnsupportedError(
-        `${what} needs the CXDB HTTP API; add ?http=http://host:9010 to the cxdb URL`,
-      );
-    }
-    return this.http;
-  }
-
   /** PUT /v1/registry/bundles/{id}; the server's 422 becomes Conflict. */
   async publishRegistryBundle(bundle: RegistryBundle): Promise<PublishBundleResult> {
     this.#open();
-    const valid = validateBundleShape(bundle);
-    const http = this.#requireHttp(`publishing registry bundle ${valid.bundle_id}`);
-    // The same rules the other backends apply, with the same messages, before the server sees it.
-    const local = this.#registry.check(valid);
-    try {
-      const put = await http.putBundle(valid);
-      if (local === "new") this.#registry.admit(structuredClone(valid));
-      return { created: put.status === 201 };
-    } catch (error) {
-      if (error instanceof HttpError && error.status === 422) {
-        throw new ConflictError(
-          `registry bundle ${valid.bundle_id} was refused by the CXDB server: ${
-            error.body.slice(0, 300)
-          }`,
-        );
-      }
-      throw this.#map(error);
-    }
+    return await this.#registry.publish(bundle);
   }
 
   /** GET /v1/registry/bundles/{id}, revalidated with its ETag. */
   async getRegistryBundle(bundleId: string): Promise<RegistryBundle | undefined> {
     this.#open();
-    if (typeof bundleId !== "string" || bundleId.length === 0) {
-      throw new InvalidInputError(`bundleId must be a non-empty string, got ${String(bundleId)}`);
-    }
-    const http = this.#requireHttp(`reading registry bundle ${bundleId}`);
-    const cached = this.#bundleCache.get(bundleId);
-    const got = await this.#call(() => http.getBundle(bundleId, cached?.etag));
-    if (got.status === 404) return undefined;
-    if (got.status === 304) return structuredClone(cached!.bundle);
-    if (got.etag) this.#bundleCache.set(bundleId, { etag: got.etag, bundle: got.bundle });
-    return got.bundle;
+    return await this.#registry.get(bundleId);
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -825,13 +527,6 @@ export class CxdbStore implements ForgeStore {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function fromBase64(text: string): Uint8Array {
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }
 
 /** Opens a store from `cxdb://host:port?http=...` (or `cxdbs://` for TLS). */
