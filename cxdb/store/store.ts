@@ -35,8 +35,10 @@ import type {
   AppendedTurn,
   AppendTurnInput,
   ContextHead,
+  ContextSummary,
   CreateContextOptions,
   ForgeStore,
+  ListContextsOptions,
   ListTurnsOptions,
   PublishBundleResult,
   PutBlobResult,
@@ -47,6 +49,7 @@ import {
   validateAppend,
   validateBlob,
   validateList,
+  validateListContexts,
 } from "@forge/turnstore/backend";
 import {
   foreignCursor,
@@ -61,6 +64,7 @@ import { CxdbError, HttpError } from "../client/errors.ts";
 import { CxdbHttpClient, type HttpTurn } from "../http/client.ts";
 import { hexOf, type WireAppended, type WireHead, type WireTurn } from "../protocol/wire.ts";
 import { parseCxdbUrl } from "./url.ts";
+import { listCxdbContexts } from "./contexts.ts";
 
 /** Options of {@link CxdbStore}. */
 export interface CxdbStoreOptions {
@@ -349,6 +353,22 @@ export class CxdbStore implements ForgeStore {
     this.#open();
     requireId("contextId", contextId);
     return await this.#getHead(contextId);
+  }
+
+  /**
+   * Contexts newest first, from the HTTP context list (the binary protocol
+   * has no listing): Unsupported when the store was opened without `?http=`.
+   */
+  async listContexts(options?: ListContextsOptions): Promise<ContextSummary[]> {
+    this.#open();
+    const { beforeContextId, limit } = validateListContexts(options);
+    if (!this.http) {
+      throw new UnsupportedError(
+        "listContexts on a CXDB store needs its HTTP API: open it with ?http=http://host:9010",
+      );
+    }
+    const before = beforeContextId === undefined ? undefined : BigInt(beforeContextId);
+    return await this.#call(() => listCxdbContexts(this.http!, before, limit));
   }
 
   // ------------------------------------------------------------- appends

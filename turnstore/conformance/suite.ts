@@ -12,6 +12,7 @@ import type { ForgeStore, StoredTurn } from "../core/types.ts";
 import { isTurnStoreError, type TurnStoreErrorCode } from "../core/errors.ts";
 import { blake3Hex } from "../core/hash.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
+import { defineListContextsTests } from "./contexts.ts";
 
 /** A store under test, with what the suite needs to reopen and clean it up. */
 export interface ConformanceHandle {
@@ -128,6 +129,8 @@ export function defineConformanceSuite(
         }
       },
     });
+
+  defineListContextsTests(test, options.durable ?? false);
 
   test("an empty context has head 0 at depth 0 and no turns", async ({ store }) => {
     const ctx = await store.createContext();

@@ -13,14 +13,18 @@ import type {
   AppendedTurn,
   AppendTurnInput,
   ContextHead,
+  ContextSummary,
   CreateContextOptions,
   ForgeStore,
+  ListContextsOptions,
   ListTurnsOptions,
   PublishBundleResult,
   PutBlobResult,
   StoredTurn,
 } from "../core/types.ts";
 import { type ValidAppend, validateAppend, validateList } from "../core/validate.ts";
+import { validateListContexts } from "../core/list_contexts.ts";
+import { listContextSlots } from "./contexts.ts";
 import { ConflictError } from "../core/errors.ts";
 import {
   foreignCursor,
@@ -331,6 +335,7 @@ export class FsStore implements ForgeStore {
       baseDepth: c.baseDepth,
       headTurnId: c.baseTurnId,
       headDepth: c.baseDepth,
+      createdAt: c.createdAt,
     });
     this.#nextContextId = Math.max(this.#nextContextId, c.contextId + 1);
   }
@@ -642,6 +647,7 @@ export class FsStore implements ForgeStore {
       contextId: state.nextContextId++,
       baseTurnId: Number(baseTurnId),
       baseDepth,
+      createdAt: Date.now(),
     };
     state.heads.set(record.contextId, {
       contextId: record.contextId,
@@ -649,6 +655,7 @@ export class FsStore implements ForgeStore {
       baseDepth,
       headTurnId: record.baseTurnId,
       headDepth: baseDepth,
+      createdAt: record.createdAt,
     });
     const head: ContextHead = {
       contextId: String(record.contextId),
@@ -842,6 +849,18 @@ export class FsStore implements ForgeStore {
     const slot = this.#findContext(requireId("contextId", contextId));
     if (!slot) throw new NotFoundError("context", contextId);
     return publicHead(slot);
+  }
+
+  /** Contexts newest first: O(limit) slot reads down from the cursor. */
+  async listContexts(options?: ListContextsOptions): Promise<ContextSummary[]> {
+    this.#usable();
+    const { beforeContextId, limit } = validateListContexts(options);
+    return listContextSlots(
+      this.#nextContextId - 1,
+      (n) => this.#contexts.get(n),
+      beforeContextId,
+      limit,
+    );
   }
 
   /** A page of history, oldest → newest: O(limit) slot reads plus O(log depth) for a cursor. */
