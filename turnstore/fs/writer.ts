@@ -1,0 +1,411 @@
+/**
+ * The fs store's writer queue: appends, context creations and attachments
+ * are queued, taken in batches (one request in fsync mode, many in group and
+ * none), decided against the committed state plus the batch's own pending
+ * changes, written to the log with one write, synced per the durability
+ * policy, applied to the indexes, and only then acknowledged.
+ *
+ * @module
+ */
+import { BackendError, ConflictError, NotFoundError } from "../core/errors.ts";
+import { ROOT_TURN_ID } from "../core/ids.ts";
+import type { AppendedTurn, ContextHead, StoredTurn } from "../core/types.ts";
+import type { ValidAppend } from "../core/validate.ts";
+import { foreignParent, replayIdempotent, staleParent, unknownBase } from "../core/rules.ts";
+import {
+  type AttachRecordData,
+  type ContextRecordData,
+  encodeAttach,
+  encodeContext,
+  encodeTurn,
+  type TurnRecordData,
+} from "./codec.ts";
+import { encodeFrame, FRAME_HEADER_BYTES, RecordKind, sealFrame } from "./frame.ts";
+import { ancestorAt, type ContextSlot, keyFingerprint, type TurnMeta } from "./indexes.ts";
+import { writeAt } from "./io.ts";
+import { type FsState, storedTurn } from "./state.ts";
+
+/** Log bytes between two checkpoints; bounds the replay after a crash. */
+const CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
+/** Most requests one group-commit batch takes. */
+const MAX_BATCH = 4096;
+/** A batch stops taking requests once their payloads pass this many bytes. */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+/** A queued write request. */
+export type Job =
+  | { kind: "append"; req: ValidAppend; contentHash: string; done: Settle<AppendedTurn> }
+  | { kind: "context"; baseTurnId: string; done: Settle<ContextHead> }
+  | { kind: "attach"; turnId: string; rootHash: string; done: Settle<void> };
+
+/** How a queued request is answered. */
+export interface Settle<T> {
+  /** Acknowledges the request. */
+  resolve(value: T): void;
+  /** Fails the request. */
+  reject(error: unknown): void;
+}
+
+/** A decided request: the record to write (if any) and how to answer. */
+interface Plan {
+  readonly frame?: Uint8Array;
+  readonly apply?: (offset: number) => void;
+  readonly settle: () => void;
+  readonly fail: (error: unknown) => void;
+}
+
+/** A turn planned in the current batch, not yet in the indexes. */
+interface PendingTurn {
+  readonly meta: Pick<TurnMeta, "turnId" | "parentTurnId" | "depth" | "originContextId">;
+  readonly data: TurnRecordData;
+}
+
+/** The state a batch builds on top of the committed indexes. */
+interface BatchState {
+  nextTurnId: number;
+  nextContextId: number;
+  readonly turns: Map<number, PendingTurn>;
+  readonly heads: Map<number, ContextSlot>;
+  readonly keys: Map<string, number>;
+  readonly roots: Map<number, string>;
+}
+
+/** The single writer of an fs store. */
+export class Writer {
+  readonly #state: FsState;
+  #queue: Job[] = [];
+  #pump: Promise<void> = Promise.resolve();
+  #draining = false;
+
+  constructor(state: FsState) {
+    this.#state = state;
+  }
+
+  /** Resolves once every queued request has been answered. */
+  async idle(): Promise<void> {
+    while (this.#draining) await this.#pump;
+  }
+
+  /** Queues a request; resolves when it is acknowledged (durable per the policy). */
+  enqueue<T>(make: (done: Settle<T>) => Job): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push(make({ resolve, reject }));
+      // The flag is set before #drain runs, which may finish synchronously.
+      if (!this.#draining) {
+        this.#draining = true;
+        this.#pump = this.#drain();
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    // Let the caller's synchronous code finish queueing before the first batch.
+    if (this.#state.durability !== "fsync") await Promise.resolve();
+    try {
+      while (this.#queue.length > 0) {
+        await this.#commit(this.#queue.splice(0, this.#batchSize()));
+        if (this.#state.sinceCheckpoint >= CHECKPOINT_EVERY_BYTES && !this.#state.broken) {
+          try {
+            this.#state.checkpoint(false);
+          } catch (error) {
+            this.#state.broken = error as Error;
+          }
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** How many queued requests the next batch takes: one in fsync mode, else up to a cap. */
+  #batchSize(): number {
+    if (this.#state.durability === "fsync") return 1;
+    let bytes = 0;
+    let n = 0;
+    while (n < this.#queue.length && n < MAX_BATCH && (n === 0 || bytes < MAX_BATCH_BYTES)) {
+      const job = this.#queue[n++];
+      if (job.kind === "append") bytes += job.req.payload.length;
+    }
+    return n;
+  }
+
+  async #commit(jobs: Job[]): Promise<void> {
+    const state: BatchState = {
+      nextTurnId: this.#state.nextTurnId,
+      nextContextId: this.#state.nextContextId,
+      turns: new Map(),
+      heads: new Map(),
+      keys: new Map(),
+      roots: new Map(),
+    };
+    const plans: Plan[] = [];
+    for (const job of jobs) {
+      try {
+        if (this.#state.closed || this.#state.broken) this.#state.usable();
+        plans.push(this.#plan(job, state));
+      } catch (error) {
+        job.done.reject(error);
+      }
+    }
+    const frames = plans.filter((p) => p.frame !== undefined);
+    if (frames.length > 0) {
+      const total = frames.reduce((n, p) => n + p.frame!.length, 0);
+      let bytes = frames[0].frame!;
+      if (frames.length > 1) {
+        bytes = new Uint8Array(total);
+        let at = 0;
+        for (const p of frames) {
+          bytes.set(p.frame!, at);
+          at += p.frame!.length;
+        }
+      }
+      try {
+        writeAt(this.#state.log, this.#state.logEnd, bytes);
+        if (this.#state.durability === "fsync") this.#state.log.syncDataSync();
+        else if (this.#state.durability === "group") await this.#state.log.syncData();
+      } catch (error) {
+        // Nothing of this batch was acknowledged: cut it off again.
+        try {
+          this.#state.log.truncateSync(this.#state.logEnd);
+        } catch {
+          this.#state.broken = error as Error;
+        }
+        const failure = new BackendError(
+          `fs store: cannot append to ${this.#state.logPath}: ${error}`,
+          { cause: error },
+        );
+        for (const p of plans) p.fail(failure);
+        return;
+      }
+      try {
+        let offset = this.#state.logEnd;
+        for (const p of frames) {
+          p.apply!(offset);
+          offset += p.frame!.length;
+        }
+        this.#state.logEnd = offset;
+        this.#state.sinceCheckpoint += total;
+      } catch (error) {
+        // The records are durable in the log; the next open replays them.
+        this.#state.broken = error as Error;
+        const failure = new BackendError(
+          `fs store ${this.#state.dir}: index update failed after the log write (${error}); reopen to recover`,
+          { cause: error },
+        );
+        for (const p of plans) p.fail(failure);
+        return;
+      }
+    }
+    for (const p of plans) p.settle();
+  }
+
+  #plan(job: Job, state: BatchState): Plan {
+    switch (job.kind) {
+      case "context":
+        return this.#planContext(job.baseTurnId, state, job.done);
+      case "attach":
+        return this.#planAttach(job.turnId, job.rootHash, state, job.done);
+      case "append":
+        return this.#planAppend(job.req, job.contentHash, state, job.done);
+    }
+  }
+
+  /** A turn's depth and parent, pending in this batch or committed. */
+  #anyMeta(state: BatchState, turnId: number): Pick<TurnMeta, "turnId" | "parentTurnId" | "depth"> {
+    return state.turns.get(turnId)?.meta ?? this.#state.meta(turnId);
+  }
+
+  #findAnyTurn(state: BatchState, id: string) {
+    const n = Number(id);
+    const pending = state.turns.get(n);
+    return pending ? pending.meta : this.#state.findTurn(id);
+  }
+
+  #headOf(state: BatchState, contextId: string): ContextSlot {
+    const n = Number(contextId);
+    const head = state.heads.get(n) ?? this.#state.findContext(contextId);
+    if (!head) throw new NotFoundError("context", contextId);
+    return head;
+  }
+
+  #planContext(baseTurnId: string, state: BatchState, done: Settle<ContextHead>): Plan {
+    let baseDepth = 0;
+    if (baseTurnId !== ROOT_TURN_ID) {
+      const base = this.#findAnyTurn(state, baseTurnId);
+      if (!base) throw unknownBase(baseTurnId);
+      baseDepth = base.depth;
+    }
+    const record: ContextRecordData = {
+      contextId: state.nextContextId++,
+      baseTurnId: Number(baseTurnId),
+      baseDepth,
+      createdAt: Date.now(),
+    };
+    state.heads.set(record.contextId, {
+      contextId: record.contextId,
+      baseTurnId: record.baseTurnId,
+      baseDepth,
+      headTurnId: record.baseTurnId,
+      headDepth: baseDepth,
+      createdAt: record.createdAt,
+    });
+    const head: ContextHead = {
+      contextId: String(record.contextId),
+      headTurnId: baseTurnId,
+      headDepth: baseDepth,
+    };
+    return {
+      frame: encodeFrame(RecordKind.context, encodeContext(record)),
+      apply: () => this.#state.applyContext(record),
+      settle: () => done.resolve(head),
+      fail: (e) => done.reject(e),
+    };
+  }
+
+  #planAttach(turnId: string, rootHash: string, state: BatchState, done: Settle<void>): Plan {
+    const turn = this.#findAnyTurn(state, turnId);
+    if (!turn) throw new NotFoundError("turn", turnId);
+    if (!this.#state.blobs.has(rootHash)) {
+      throw new NotFoundError("blob", rootHash, `fs root for turn ${turnId}`);
+    }
+    const existing = state.roots.get(turn.turnId) ??
+      state.turns.get(turn.turnId)?.data.fsRootHash ?? this.#state.roots.get(turn.turnId);
+    const settle = () => done.resolve();
+    const fail = (e: unknown) => done.reject(e);
+    if (existing === rootHash) return { settle, fail };
+    if (existing !== undefined) {
+      throw new ConflictError(
+        `turn ${turnId} already has fs root ${existing}; a turn's snapshot cannot change`,
+      );
+    }
+    state.roots.set(turn.turnId, rootHash);
+    const record: AttachRecordData = { turnId: turn.turnId, rootHash };
+    return {
+      frame: encodeFrame(RecordKind.attach, encodeAttach(record)),
+      apply: () => this.#state.applyAttach(record),
+      settle,
+      fail,
+    };
+  }
+
+  #planAppend(
+    req: ValidAppend,
+    contentHash: string,
+    state: BatchState,
+    done: Settle<AppendedTurn>,
+  ): Plan {
+    const head = this.#headOf(state, req.contextId);
+    const fail = (e: unknown) => done.reject(e);
+    // Hashed once: the lookup here and the insert at apply both need it.
+    const fingerprint = req.idempotencyKey === undefined
+      ? undefined
+      : keyFingerprint(head.contextId, req.idempotencyKey);
+    if (req.idempotencyKey !== undefined) {
+      const prior = this.#findKeyed(state, head.contextId, req.idempotencyKey, fingerprint);
+      if (prior) {
+        const result = replayIdempotent(req, contentHash, prior.turn, prior.fsRoot);
+        return { settle: () => done.resolve(result), fail };
+      }
+    }
+    if (req.parentTurnId !== undefined && req.parentTurnId !== String(head.headTurnId)) {
+      if (req.parentTurnId === ROOT_TURN_ID) {
+        throw staleParent(req.contextId, req.parentTurnId, String(head.headTurnId));
+      }
+      const parent = this.#findAnyTurn(state, req.parentTurnId);
+      if (!parent) throw new NotFoundError("turn", req.parentTurnId);
+      throw this.#inHistoryAny(state, head, parent)
+        ? staleParent(req.contextId, req.parentTurnId, String(head.headTurnId))
+        : foreignParent(req.contextId, req.parentTurnId);
+    }
+    if (req.fsRootHash !== undefined && !this.#state.blobs.has(req.fsRootHash)) {
+      throw new NotFoundError(
+        "blob",
+        req.fsRootHash,
+        `fs root for a turn of context ${req.contextId}`,
+      );
+    }
+    const fields: TurnRecordData = {
+      turnId: state.nextTurnId++,
+      contextId: head.contextId,
+      parentTurnId: head.headTurnId,
+      depth: head.headDepth + 1,
+      typeId: req.typeId,
+      typeVersion: req.typeVersion,
+      contentHash,
+      fsRootHash: req.fsRootHash,
+      idempotencyKey: req.idempotencyKey,
+      payload: req.payload,
+    };
+    const frame = sealFrame(encodeTurn(fields, FRAME_HEADER_BYTES), RecordKind.turn);
+    // The payload ends the record: keep a view of our copy, not the caller's array.
+    const data: TurnRecordData = {
+      ...fields,
+      payload: frame.subarray(frame.length - req.payload.length),
+    };
+    state.turns.set(data.turnId, {
+      meta: {
+        turnId: data.turnId,
+        parentTurnId: data.parentTurnId,
+        depth: data.depth,
+        originContextId: data.contextId,
+      },
+      data,
+    });
+    state.heads.set(head.contextId, { ...head, headTurnId: data.turnId, headDepth: data.depth });
+    if (req.idempotencyKey !== undefined) {
+      state.keys.set(`${head.contextId}\n${req.idempotencyKey}`, data.turnId);
+    }
+    const result: AppendedTurn = {
+      ...storedTurn(data),
+      contextId: String(head.contextId),
+      deduplicated: false,
+    };
+    return {
+      frame,
+      apply: (offset) => this.#state.applyTurn(data, offset, frame.length, fingerprint),
+      settle: () => done.resolve(result),
+      fail,
+    };
+  }
+
+  /** The turn an idempotency key names in a context, pending or committed. */
+  #findKeyed(
+    state: BatchState,
+    contextId: number,
+    key: string,
+    fingerprint: [number, number] = keyFingerprint(contextId, key),
+  ): { turn: StoredTurn; fsRoot: string | undefined } | undefined {
+    const pendingId = state.keys.get(`${contextId}\n${key}`);
+    if (pendingId !== undefined) {
+      const data = state.turns.get(pendingId)!.data;
+      return { turn: storedTurn(data), fsRoot: state.roots.get(pendingId) ?? data.fsRootHash };
+    }
+    for (const turnId of this.#state.keys.candidates(fingerprint)) {
+      if (turnId < 1 || turnId >= this.#state.nextTurnId) continue; // left by a dropped tail
+      const data = this.#state.readTurn(this.#state.meta(turnId));
+      if (data.contextId === contextId && data.idempotencyKey === key) {
+        return {
+          turn: storedTurn(data),
+          fsRoot: state.roots.get(turnId) ?? this.#state.roots.get(turnId),
+        };
+      }
+    }
+    return undefined;
+  }
+
+  #inHistoryAny(
+    state: BatchState,
+    head: ContextSlot,
+    turn: Pick<TurnMeta, "turnId" | "depth">,
+  ): boolean {
+    if (turn.depth > head.headDepth) return false;
+    let at = this.#anyMeta(state, head.headTurnId);
+    while (at.depth > turn.depth && state.turns.has(at.turnId)) {
+      at = this.#anyMeta(state, at.parentTurnId);
+    }
+    if (at.depth > turn.depth) {
+      at = ancestorAt(this.#state.meta(at.turnId), turn.depth, (id) => this.#state.meta(id));
+    }
+    return at.turnId === turn.turnId;
+  }
+}
