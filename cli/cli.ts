@@ -10,10 +10,13 @@ import {
   type ForgeStore,
   isTurnStoreError,
   type RecordCatalog,
+  type RegistryBundle,
   walkHistory,
 } from "@forge/turnstore";
 import { attractorBundle, attractorCatalog } from "@forge/attractor";
 import { jsonSafe, renderTurn, turnToJson } from "./render.ts";
+import { runView } from "./views/dispatch.ts";
+import { VIEW_COMMANDS, VIEW_USAGE } from "./views/registry.ts";
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -29,8 +32,10 @@ export interface CliContext {
   openStore(url: string): Promise<ForgeStore>;
   /** Catalogs tried in order to decode payloads. */
   catalogs: readonly RecordCatalog[];
-  /** Registry bundles the project publishes, for `forge bundles`. */
-  bundles: readonly { bundle_id: string }[];
+  /** Registry bundles the project publishes: `forge bundles` prints them, the views name fields with them. */
+  bundles: readonly RegistryBundle[];
+  /** Stops long-running commands (`forge serve`). */
+  signal?: AbortSignal;
 }
 
 /** The default store URL: a Deno KV file under ./.forge. */
@@ -44,7 +49,7 @@ usage:
   forge log <contextId> --all          the whole history, newest first, streamed
   forge show <turnId>                  one turn, decoded
   forge bundles                        the registry bundles this project publishes
-
+${VIEW_USAGE}
 options:
   --store URL   memory:, kv:<path>, kv::memory:, kv:https://…, fs:<dir>, cxdb://host:port?http=…
                 (default ${DEFAULT_STORE}, or FORGE_STORE)
@@ -54,6 +59,19 @@ options:
 
 /** Runs the CLI with `args`; returns the exit code (0 ok, 1 failure, 2 usage). */
 export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promise<number> {
+  const view = VIEW_COMMANDS.get(args[0]);
+  if (view) {
+    return await runView(args[0], view, args.slice(1), {
+      openStore: ctx.openStore,
+      defaultStore: DEFAULT_STORE,
+      catalogs: ctx.catalogs,
+      bundles: ctx.bundles,
+      out: io.out,
+      err: io.err,
+      usage: USAGE,
+      signal: ctx.signal,
+    });
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -144,4 +162,4 @@ export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promis
 /** The catalogs and bundles of the pipeline records (the agent's are added by main.ts). */
 export const PIPELINE_CATALOGS: readonly RecordCatalog[] = [attractorCatalog];
 /** The pipeline bundle. */
-export const PIPELINE_BUNDLES: readonly { bundle_id: string }[] = [attractorBundle];
+export const PIPELINE_BUNDLES: readonly RegistryBundle[] = [attractorBundle];
