@@ -16,7 +16,7 @@
 export const PAGE_SCRIPT = String.raw`
 "use strict";
 (function () {
-  var DX = 16, DY = 38, PADX = 24, PADY = 34;
+  var DX = 16, DY = 40, PADX = 24, PADY = 34;
   var COLORS = {
     "forge.agent.user_turn": "#2563eb", "forge.agent.assistant_turn": "#7c3aed",
     "forge.agent.tool_results_turn": "#0891b2", "forge.agent.tool_call_lifecycle": "#0d9488",
@@ -72,9 +72,16 @@ export const PAGE_SCRIPT = String.raw`
       c.turns.forEach(function (t) { minD = Math.min(minD, t.depth); maxD = Math.max(maxD, t.depth); });
     });
     if (minD === Infinity) { minD = 0; maxD = 0; }
+    // Small traces spread out to the panel's width; big ones keep 10px per turn and scroll.
+    var room = Math.max(600, document.getElementById("dag-wrap").clientWidth - 2 * PADX - 40);
+    DX = Math.max(10, Math.min(30, room / Math.max(1, maxD - minD)));
     var x = function (d) { return PADX + (d - minD) * DX; };
     var parts = [], edges = [];
-    var width = x(maxD) + 260, height = PADY + lanes.length * DY;
+    var width = x(maxD) + 40, height = PADY + lanes.length * DY;
+    lanes.forEach(function (c) {
+      var start = c.turns.length ? x(c.turns[0].depth) : PADX;
+      width = Math.max(width, start + (c.label.length + 44) * 7);
+    });
     lanes.forEach(function (c, i) {
       var y = PADY + i * DY;
       c.turns.forEach(function (t) { pos[t.turnId] = { x: x(t.depth), y: y, lane: c.contextId }; });
