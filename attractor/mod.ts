@@ -9,3 +9,18 @@
 export * from "./records.ts";
 /** The turn store types the records API refers to. */
 export type * from "@forge/turnstore";
+/** The pipeline graph model (nodes, edges, conditions, diagnostics). */
+export type * from "./graph/types.ts";
+export {
+  ConditionSyntaxError,
+  DotParseError,
+  GraphError,
+  type GraphErrorCode,
+  GraphValidationError,
+  StylesheetSyntaxError,
+} from "./graph/errors.ts";
+export { parseDot, type ParseDotOptions } from "./graph/parser.ts";
+export { evaluateCondition, parseCondition } from "./graph/conditions.ts";
+export { selectEdge } from "./graph/routing.ts";
+/** The runner: engine, handlers, interviewers, persistence, resume, queries. */
+export * from "./runner.ts";

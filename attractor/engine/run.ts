@@ -1,0 +1,512 @@
+/**
+ * Running a pipeline: `startPipeline` / `runPipeline` (spec §3.1 initialize
+ * → execute → finalize), loop restarts as new attempts, resume from a
+ * checkpoint, cancellation, and the event stream.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { blake3Hex, type ForgeStore } from "@forge/turnstore";
+import type { Edge, Graph } from "../graph/types.ts";
+import { getNode, outgoingEdges } from "./graph_api.ts";
+import { RunContext } from "./context.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+import {
+  EventHub,
+  type PipelineEvent,
+  type PipelineEventData,
+  type PipelineEventListener,
+} from "./events.ts";
+import type { ChildPipelineRunner, HandlerRegistry } from "./handler.ts";
+import type { ContextValue, Outcome } from "./outcome.ts";
+import { RunCancelled } from "./stage.ts";
+import { type AttemptEnd, type AttemptState, type RunServices, Traversal } from "./traversal.ts";
+import type { Interviewer } from "../interview/types.ts";
+import { AutoApproveInterviewer } from "../interview/interviewers.ts";
+import { abortableSleep, type CodergenBackend, SimulationBackend } from "../handlers/backend.ts";
+import { NullRecorder, type RunRecorder } from "../persist/recorder.ts";
+import { type PersistenceMode, StoreRecorder } from "../persist/store_recorder.ts";
+import { recordRun, recordSources } from "../persist/run_records.ts";
+import { type Manifest, readManifest, writeManifest } from "../persist/rundir.ts";
+
+/** Everything a run needs; only `graph`, `dotSource` and `logsRoot` are required. */
+export interface PipelineOptions {
+  /** The prepared (parsed, transformed, validated) graph. */
+  readonly graph: Graph;
+  /** The DOT source it came from (stored, hashed, compared on resume). */
+  readonly dotSource: string;
+  /** The run directory. */
+  readonly logsRoot: string;
+  /** The run id; default a new one. Ignored on resume (the checkpoint's is kept). */
+  readonly runId?: string;
+  /** Handlers; default every built-in one (see `defaultHandlers`). */
+  readonly handlers: HandlerRegistry;
+  /** The LLM backend; default the simulation backend. */
+  readonly backend?: CodergenBackend;
+  /** The human-in-the-loop frontend; default auto-approve. */
+  readonly interviewer?: Interviewer;
+  /** The store records go to; required unless persistence is off. */
+  readonly store?: ForgeStore;
+  /** The store's URL, for the manifest. */
+  readonly storeUrl?: string;
+  /** Persistence mode; default `required` with a store, else `off`. */
+  readonly persistence?: PersistenceMode;
+  /** Cancels the run. */
+  readonly signal?: AbortSignal;
+  /** Receives every event. */
+  readonly onEvent?: PipelineEventListener;
+  /** Continue from this checkpoint. */
+  readonly resume?: {
+    readonly checkpoint: Checkpoint;
+    /** The store context of the attempt to continue. */
+    readonly contextId?: string;
+    /** Why the resume is noteworthy (recorded). */
+    readonly note?: string;
+  };
+  /** The directory relative paths in node attributes are resolved against. */
+  readonly baseDir?: string;
+  /** The DOT file, for the manifest. */
+  readonly dotFile?: string;
+  /** Random numbers for backoff jitter (tests pass a fixed one). */
+  readonly random?: () => number;
+  /** Waits between retries (tests pass a fast one). */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Best-effort persistence warnings. */
+  readonly onWarning?: (message: string) => void;
+  /** Runs child pipelines (the manager loop); default runs them in-process. */
+  readonly runChild?: ChildPipelineRunner;
+}
+
+/** How a run ended. */
+export type RunStatus = "success" | "partial_success" | "fail" | "waiting" | "cancelled";
+
+/** The result of a run. */
+export interface RunResult {
+  /** The run id. */
+  readonly runId: string;
+  /** How it ended. */
+  readonly status: RunStatus;
+  /** Why it failed. */
+  readonly failureReason?: string;
+  /** The last checkpoint written. */
+  readonly checkpoint?: Checkpoint;
+  /** Nodes completed, in order (of the last attempt). */
+  readonly completedNodes: readonly string[];
+  /** The latest outcome per node. */
+  readonly nodeOutcomes: Readonly<Record<string, Outcome>>;
+  /** The final context. */
+  readonly context: Readonly<Record<string, ContextValue>>;
+  /** The store contexts of every attempt. */
+  readonly contextIds: readonly string[];
+  /** The run directory. */
+  readonly logsRoot: string;
+  /** The question a waiting run waits on. */
+  readonly waiting?: {
+    readonly nodeId: string;
+    readonly question: string;
+    readonly options: readonly string[];
+  };
+}
+
+/** A run in progress: its events and its result. */
+export class PipelineRun {
+  /** The run id. */
+  readonly runId: string;
+  /** Resolves when the run ends (never rejects for a failed stage; rejects for a persistence failure). */
+  readonly result: Promise<RunResult>;
+  readonly #hub: EventHub;
+  readonly #abort: AbortController;
+
+  /** @internal Use {@link startPipeline}. */
+  constructor(runId: string, hub: EventHub, abort: AbortController, result: Promise<RunResult>) {
+    this.runId = runId;
+    this.#hub = hub;
+    this.#abort = abort;
+    this.result = result;
+  }
+
+  /** Every event from now on, until the run ends. */
+  events(): AsyncGenerator<PipelineEvent, void, undefined> {
+    return this.#hub.events();
+  }
+
+  /** Registers a callback; returns a function that removes it. */
+  on(listener: PipelineEventListener): () => void {
+    return this.#hub.on(listener);
+  }
+
+  /** Cancels the run; the last checkpoint stays consistent. */
+  cancel(reason = "cancelled"): void {
+    this.#abort.abort(new RunCancelled(reason));
+  }
+}
+
+/** Starts a run; consume `events()` and await `result`. */
+export function startPipeline(options: PipelineOptions): PipelineRun {
+  const hub = new EventHub();
+  if (options.onEvent) hub.on(options.onEvent);
+  const abort = new AbortController();
+  const onAbort = () => abort.abort(options.signal?.reason);
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const runId = options.resume?.checkpoint.run_id || options.runId || newRunId();
+  const result = (async () => {
+    // Let the caller subscribe before the first event.
+    await Promise.resolve();
+    try {
+      return await execute(options, runId, hub, abort.signal);
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      hub.close();
+    }
+  })();
+  return new PipelineRun(runId, hub, abort, result);
+}
+
+/** Runs a pipeline to its end. */
+export function runPipeline(options: PipelineOptions): Promise<RunResult> {
+  return startPipeline(options).result;
+}
+
+/** A new run id: sortable by time, unique. */
+export function newRunId(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
+  return `run-${t}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** The context a run starts with: `graph.goal` and every graph attribute as `graph.<key>`. */
+export function initialContext(graph: Graph): RunContext {
+  const context = new RunContext();
+  for (const [key, value] of Object.entries(graph.attrs.raw)) context.set(`graph.${key}`, value);
+  context.set("graph.goal", graph.attrs.goal);
+  return context;
+}
+
+async function execute(
+  options: PipelineOptions,
+  runId: string,
+  hub: EventHub,
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const graph = options.graph;
+  const runDir = resolve(options.logsRoot);
+  await Deno.mkdir(runDir, { recursive: true });
+  const started = performance.now();
+  const emit = (data: PipelineEventData) =>
+    hub.emit({ ...data, runId, at: Date.now() } as PipelineEvent);
+  const dotHash = blake3Hex(new TextEncoder().encode(options.dotSource));
+  const mode: PersistenceMode = options.persistence ?? (options.store ? "required" : "off");
+  if (mode !== "off" && !options.store) throw new TypeError(`persistence ${mode} needs a store`);
+  const resume = options.resume?.checkpoint;
+  const backend = options.backend ?? new SimulationBackend();
+  const contextIds: string[] = [];
+  let manifest: Manifest | undefined = resume
+    ? await readManifest(runDir).catch(() => undefined)
+    : undefined;
+
+  const openRecorder = async (attempt: number, contextId?: string): Promise<RunRecorder> => {
+    if (mode === "off") return new NullRecorder();
+    return await StoreRecorder.open({
+      store: options.store!,
+      mode,
+      keyPrefix: `${runId}#${attempt}${contextId ? `~${crypto.randomUUID().slice(0, 8)}` : ""}`,
+      contextId,
+      onWarning: options.onWarning,
+    });
+  };
+
+  const services: RunServices = {
+    graph,
+    runId,
+    runDir,
+    handlers: options.handlers,
+    signal,
+    emit,
+    sleep: options.sleep ?? abortableSleep,
+    random: options.random ?? Math.random,
+    dotHash,
+    handlerInput: {
+      interviewer: options.interviewer ?? new AutoApproveInterviewer(),
+      backend,
+      baseDir: options.baseDir ?? (options.dotFile ? resolve(options.dotFile, "..") : Deno.cwd()),
+      runChild: options.runChild ??
+        (() => Promise.reject(new TypeError("no child pipeline runner"))),
+    },
+  };
+
+  // The attempt to run first: a fresh one, or the checkpoint's.
+  let attempt: AttemptState;
+  let from: string | undefined;
+  let incoming: Edge | undefined;
+  if (resume) {
+    const lineage = resume.lineage_attempt || 1;
+    const recorder = await openRecorder(lineage, options.resume?.contextId);
+    attempt = {
+      lineageAttempt: lineage,
+      restarts: resume.restarts,
+      stageIndex: resume.stage_index,
+      context: new RunContext(resume.context, resume.logs),
+      completed: [...resume.completed_nodes],
+      outcomes: new Map(
+        Object.entries(resume.node_outcomes).map(([id, o]) => [id, {
+          status: o.status,
+          notes: o.notes,
+          failureReason: o.failure_reason,
+          preferredLabel: o.preferred_label,
+          suggestedNextIds: o.suggested_next_ids,
+        }]),
+      ),
+      retries: { ...resume.node_retries },
+      visits: { ...resume.node_visits },
+      lastFidelity: resume.last_fidelity,
+      degradeFull: true,
+      logsRoot: lineage > 1 ? join(runDir, `attempt-${lineage}`) : runDir,
+      recorder,
+    };
+    if (recorder.contextId) contextIds.push(recorder.contextId);
+    if (resume.final_status) {
+      return result(
+        runId,
+        resume.final_status === "fail"
+          ? "fail"
+          : resume.final_status === "partial_success"
+          ? "partial_success"
+          : "success",
+        attempt,
+        resume,
+        contextIds,
+        runDir,
+        resume.failure_reason,
+      );
+    }
+    from = resume.next_node ?? resume.waiting_on;
+    if (resume.next_edge) {
+      const [a, b] = resume.next_edge.split("->");
+      incoming = outgoingEdges(graph, a).find((e) => e.to === b);
+    }
+    if (from && !getNode(graph, from)) {
+      throw new TypeError(
+        `the checkpoint resumes at node ${from}, which the pipeline does not have`,
+      );
+    }
+    recordRun(recorder, {
+      runId,
+      graphId: graph.id,
+      lineageAttempt: lineage,
+      kind: "resumed",
+      at: Date.now(),
+      dotSourceHash: dotHash,
+      reason: options.resume?.note,
+      resumedFromCheckpointId: `${runId}:${lineage}:${resume.stage_index}`,
+    });
+  } else {
+    const recorder = await openRecorder(1);
+    attempt = freshAttempt(1, 0, initialContext(graph), runDir, recorder);
+    if (recorder.contextId) contextIds.push(recorder.contextId);
+    await startAttemptRecords(recorder, runId, graph, options.dotSource, 1);
+  }
+  manifest = {
+    name: graph.id,
+    goal: graph.attrs.goal,
+    start_time: manifest?.start_time ?? new Date().toISOString(),
+    run_id: runId,
+    store: mode === "off" ? null : options.storeUrl ?? options.store?.backend ?? null,
+    context_id: attempt.recorder.contextId ?? null,
+    dot_source_hash: dotHash,
+    dot_file: options.dotFile ? resolve(options.dotFile) : manifest?.dot_file,
+    attempts: manifest?.attempts?.length ? manifest.attempts : [{
+      attempt: attempt.lineageAttempt,
+      context_id: attempt.recorder.contextId,
+      logs: ".",
+    }],
+  };
+  await writeManifest(runDir, manifest);
+  if (!resume) emit({ kind: "pipeline_started", name: graph.id, id: runId });
+
+  try {
+    while (true) {
+      const traversal = new Traversal(services, attempt);
+      const end: AttemptEnd = await traversal.run(from, incoming);
+      if (end.kind === "restart") {
+        const restarts = attempt.restarts + 1;
+        if (restarts > graph.attrs.maxLoopRestarts) {
+          return await finish(traversal, attempt, {
+            kind: "finished",
+            status: "fail",
+            reason:
+              `loop_restart from ${end.from} exceeded max_loop_restarts=${graph.attrs.maxLoopRestarts}`,
+            lastNode: end.from,
+          });
+        }
+        recordRun(attempt.recorder, {
+          runId,
+          graphId: graph.id,
+          lineageAttempt: attempt.lineageAttempt,
+          kind: "finalized",
+          at: Date.now(),
+          reason: `loop_restart from ${end.from}`,
+          restartTarget: end.target,
+        });
+        await attempt.recorder.settle();
+        const lineage = attempt.lineageAttempt + 1;
+        const context = new RunContext();
+        for (const key of attempt.context.keys()) {
+          if (key.startsWith("graph.")) context.set(key, attempt.context.get(key)!);
+        }
+        const recorder = await openRecorder(lineage);
+        const logs = join(runDir, `attempt-${lineage}`);
+        await Deno.mkdir(logs, { recursive: true });
+        attempt = freshAttempt(lineage, restarts, context, logs, recorder);
+        attempt.stageIndex = 0;
+        if (recorder.contextId) contextIds.push(recorder.contextId);
+        await startAttemptRecords(recorder, runId, graph, options.dotSource, lineage, end.target);
+        manifest = {
+          ...manifest,
+          context_id: recorder.contextId ?? null,
+          attempts: [...manifest.attempts, {
+            attempt: lineage,
+            context_id: recorder.contextId,
+            logs: `attempt-${lineage}`,
+          }],
+        };
+        await writeManifest(runDir, manifest);
+        from = end.target;
+        incoming = undefined;
+        continue;
+      }
+      return await finish(traversal, attempt, end);
+    }
+  } catch (error) {
+    if (error instanceof RunCancelled || signal.aborted) {
+      await attempt.recorder.settle().catch(() => {});
+      const reason = signal.reason instanceof Error ? signal.reason.message : "cancelled";
+      return result(runId, "cancelled", attempt, undefined, contextIds, runDir, reason);
+    }
+    throw error;
+  }
+
+  async function finish(
+    traversal: Traversal,
+    a: AttemptState,
+    end: AttemptEnd,
+  ): Promise<RunResult> {
+    if (end.kind === "waiting") {
+      const checkpoint = traversal.checkpoint(a.completed.at(-1) ?? end.nodeId, {
+        next_node: end.nodeId,
+        next_edge: end.incoming ? `${end.incoming.from}->${end.incoming.to}` : undefined,
+        waiting_on: end.nodeId,
+      });
+      await traversal.saveCheckpoint(checkpoint, `${end.nodeId}@${a.stageIndex}`);
+      await a.recorder.settle();
+      emit({
+        kind: "pipeline_waiting",
+        nodeId: end.nodeId,
+        question: end.question,
+        options: end.options,
+      });
+      return {
+        ...result(runId, "waiting", a, checkpoint, contextIds, runDir),
+        waiting: { nodeId: end.nodeId, question: end.question, options: end.options },
+      };
+    }
+    if (end.kind !== "finished") throw new TypeError("unreachable");
+    const status = end.status === "fail"
+      ? "fail"
+      : end.status === "partial_success"
+      ? "partial_success"
+      : "success";
+    const checkpoint = traversal.checkpoint(end.lastNode, {
+      final_status: status,
+      failure_reason: end.reason,
+    });
+    await traversal.saveCheckpoint(checkpoint, `${end.lastNode}@${a.stageIndex}`);
+    recordRun(a.recorder, {
+      runId,
+      graphId: graph.id,
+      lineageAttempt: a.lineageAttempt,
+      kind: "finalized",
+      at: Date.now(),
+      status,
+      reason: end.reason,
+    });
+    await a.recorder.settle();
+    const durationMs = performance.now() - started;
+    if (status === "fail") {
+      emit({ kind: "pipeline_failed", error: end.reason ?? "failed", durationMs });
+    } else {
+      emit({ kind: "pipeline_completed", durationMs, artifactCount: a.completed.length, status });
+    }
+    return result(runId, status, a, checkpoint, contextIds, runDir, end.reason);
+  }
+}
+
+function freshAttempt(
+  lineage: number,
+  restarts: number,
+  context: RunContext,
+  logsRoot: string,
+  recorder: RunRecorder,
+): AttemptState {
+  return {
+    lineageAttempt: lineage,
+    restarts,
+    stageIndex: 0,
+    context,
+    completed: [],
+    outcomes: new Map(),
+    retries: {},
+    visits: {},
+    degradeFull: false,
+    logsRoot,
+    recorder,
+  };
+}
+
+async function startAttemptRecords(
+  recorder: RunRecorder,
+  runId: string,
+  graph: Graph,
+  dotSource: string,
+  lineage: number,
+  restartTarget?: string,
+): Promise<void> {
+  const { dotHash, graphHash } = await recordSources(
+    recorder,
+    runId,
+    dotSource,
+    JSON.stringify(graph),
+  );
+  recordRun(recorder, {
+    runId,
+    graphId: graph.id,
+    lineageRootRunId: lineage > 1 ? runId : undefined,
+    lineageAttempt: lineage,
+    kind: "initialized",
+    at: Date.now(),
+    dotSourceHash: dotHash,
+    graphSnapshotHash: graphHash,
+    restartTarget,
+  });
+}
+
+function result(
+  runId: string,
+  status: RunStatus,
+  a: AttemptState,
+  checkpoint: Checkpoint | undefined,
+  contextIds: readonly string[],
+  logsRoot: string,
+  failureReason?: string,
+): RunResult {
+  return {
+    runId,
+    status,
+    failureReason,
+    checkpoint,
+    completedNodes: [...a.completed],
+    nodeOutcomes: Object.fromEntries(a.outcomes),
+    context: a.context.snapshot(),
+    contextIds,
+    logsRoot,
+  };
+}

@@ -1,0 +1,411 @@
+/**
+ * One attempt of a run: the spec's core loop (§3.2) with goal gates (§3.4),
+ * failure routing (§3.7 as the reference settles it), bounded visits, the
+ * checkpoint after every stage, and parallel branches run on copies of the
+ * context until their fan-in node.
+ *
+ * @module
+ */
+import type { Edge, Graph, Node } from "../graph/types.ts";
+import { getNode, isExitNode, outgoingEdges, selectEdge, startNode } from "./graph_api.ts";
+import type { RunContext } from "./context.ts";
+import type { Checkpoint, CheckpointOutcome } from "./checkpoint.ts";
+import type { BranchRunner, HandlerInput, HandlerRegistry, RunState } from "./handler.ts";
+import { isSuccess, type Outcome, type StageStatus } from "./outcome.ts";
+import { executeStage, type StageEnv } from "./stage.ts";
+import { resolveFidelity, resolveThreadKey } from "./fidelity.ts";
+import type { PipelineEventData } from "./events.ts";
+import type { RunRecorder } from "../persist/recorder.ts";
+import type { RouteStep } from "../records.ts";
+import { recordCheckpoint, recordRoute } from "../persist/run_records.ts";
+import { writeCheckpointFile } from "../persist/rundir.ts";
+import { WaitingForAnswer } from "../interview/types.ts";
+
+/** Services shared by every attempt of a run. */
+export interface RunServices {
+  readonly graph: Graph;
+  readonly runId: string;
+  readonly runDir: string;
+  readonly handlers: HandlerRegistry;
+  readonly signal: AbortSignal;
+  readonly emit: (event: PipelineEventData) => void;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly random: () => number;
+  readonly dotHash: string;
+  readonly handlerInput: Omit<
+    StageEnv["input"],
+    "state" | "branches"
+  >;
+}
+
+/** Mutable state of one attempt (what the checkpoint serializes). */
+export interface AttemptState {
+  readonly lineageAttempt: number;
+  restarts: number;
+  stageIndex: number;
+  readonly context: RunContext;
+  readonly completed: string[];
+  readonly outcomes: Map<string, Outcome>;
+  readonly retries: Record<string, number>;
+  readonly visits: Record<string, number>;
+  lastFidelity?: string;
+  /** The first stage after a resume runs `full` as `summary:high`. */
+  degradeFull: boolean;
+  readonly logsRoot: string;
+  readonly recorder: RunRecorder;
+}
+
+/** How an attempt ended. */
+export type AttemptEnd =
+  | {
+    readonly kind: "finished";
+    readonly status: StageStatus;
+    readonly reason?: string;
+    readonly lastNode: string;
+  }
+  | { readonly kind: "restart"; readonly target: string; readonly from: string }
+  | {
+    readonly kind: "waiting";
+    readonly nodeId: string;
+    readonly question: string;
+    readonly options: string[];
+    readonly incoming?: Edge;
+  };
+
+/** Runs one attempt from `from` (the start node, a restart target or a checkpoint's next node). */
+export class Traversal implements BranchRunner {
+  readonly #s: RunServices;
+  readonly #a: AttemptState;
+  /** Branch nodes completed during the current parallel stage, by branch id. */
+  readonly #branchCompleted = new Map<string, string[]>();
+
+  /** Creates the traversal of one attempt. */
+  constructor(services: RunServices, attempt: AttemptState) {
+    this.#s = services;
+    this.#a = attempt;
+  }
+
+  /** The run so far, for handlers. */
+  get state(): RunState {
+    return {
+      runId: this.#s.runId,
+      completedNodes: this.#a.completed,
+      nodeOutcomes: this.#a.outcomes,
+    };
+  }
+
+  /** The checkpoint of the current state. */
+  checkpoint(current: string, extra: Partial<Checkpoint> = {}): Checkpoint {
+    const outcomes: Record<string, CheckpointOutcome> = {};
+    for (const [id, o] of this.#a.outcomes) {
+      outcomes[id] = {
+        status: o.status,
+        notes: o.notes || undefined,
+        failure_reason: o.failureReason || undefined,
+        preferred_label: o.preferredLabel || undefined,
+        suggested_next_ids: o.suggestedNextIds?.length ? o.suggestedNextIds : undefined,
+      };
+    }
+    return {
+      timestamp: new Date().toISOString(),
+      current_node: current,
+      completed_nodes: [...this.#a.completed],
+      node_retries: { ...this.#a.retries },
+      node_outcomes: outcomes,
+      context: this.#a.context.snapshot(),
+      logs: [...this.#a.context.logs],
+      node_visits: { ...this.#a.visits },
+      run_id: this.#s.runId,
+      lineage_attempt: this.#a.lineageAttempt,
+      restarts: this.#a.restarts,
+      stage_index: this.#a.stageIndex,
+      last_fidelity: this.#a.lastFidelity,
+      ...extra,
+    };
+  }
+
+  /** Writes the checkpoint to the run directory and the store. */
+  async saveCheckpoint(checkpoint: Checkpoint, stageAttemptId: string): Promise<void> {
+    await writeCheckpointFile(this.#s.runDir, checkpoint);
+    await recordCheckpoint(this.#a.recorder, checkpoint, {
+      stageAttemptId,
+      dotHash: this.#s.dotHash,
+      graphId: this.#s.graph.id,
+      checkpointId: `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`,
+    });
+    this.#s.emit({ kind: "checkpoint_saved", nodeId: checkpoint.current_node });
+  }
+
+  /** Runs the attempt from `fromId` (entered through `incoming`, when known). */
+  async run(fromId: string | undefined, incoming?: Edge): Promise<AttemptEnd> {
+    const graph = this.#s.graph;
+    let current = fromId ? getNode(graph, fromId) : startNode(graph);
+    if (!current) throw new TypeError(`node ${fromId ?? "start"} does not exist in the graph`);
+    let previous: string | undefined = incoming?.from;
+    while (true) {
+      const node: Node = current;
+      if (isExitNode(graph, node)) {
+        const gate = this.#unsatisfiedGate();
+        if (gate) {
+          const target = [
+            gate.retryTarget,
+            gate.fallbackRetryTarget,
+            graph.attrs.retryTarget,
+            graph.attrs.fallbackRetryTarget,
+          ]
+            .find((t) => t && getNode(graph, t));
+          const ref = this.#routeRef(gate.id);
+          if (!target) {
+            const reason = `goal gate ${gate.id} is unsatisfied (${
+              this.#a.outcomes.get(gate.id)?.status
+            }) and no retry target is set`;
+            recordRoute(this.#a.recorder, ref, {
+              step: "none",
+              from: node.id,
+              terminatedReason: reason,
+              terminatedStatus: "fail",
+            });
+            return { kind: "finished", status: "fail", reason, lastNode: node.id };
+          }
+          recordRoute(this.#a.recorder, ref, {
+            step: "goal_gate_retry",
+            from: node.id,
+            to: target,
+            status: this.#a.outcomes.get(gate.id)?.status,
+          });
+          this.#a.context.appendLog(`goal gate ${gate.id} unsatisfied: retrying at ${target}`);
+          previous = node.id;
+          incoming = undefined;
+          current = getNode(graph, target)!;
+          continue;
+        }
+        return { kind: "finished", status: "success", lastNode: node.id };
+      }
+      const maxVisits = node.maxVisits ?? graph.attrs.defaultMaxVisits;
+      const visits = (this.#a.visits[node.id] ?? 0) + 1;
+      if (maxVisits > 0 && visits > maxVisits) {
+        const reason = `node ${node.id} exceeded max_visits=${maxVisits}`;
+        return { kind: "finished", status: "fail", reason, lastNode: node.id };
+      }
+      this.#a.visits[node.id] = visits;
+      let result;
+      try {
+        result = await this.#stage(node, incoming, previous, this.#a.context, this.#a.recorder);
+      } catch (error) {
+        // A stage that did not finish (cancelled, waiting) is not a visit: resume runs it again.
+        this.#a.visits[node.id] = visits - 1;
+        if (error instanceof WaitingForAnswer) {
+          this.#branchCompleted.clear();
+          return {
+            kind: "waiting",
+            nodeId: node.id,
+            question: error.question.text,
+            options: error.question.options.map((o) => o.label),
+            incoming,
+          };
+        }
+        throw error;
+      }
+      const outcome = result.outcome;
+      // Branch nodes count as completed, in the parallel node's edge order (not finish order).
+      for (const edge of outgoingEdges(graph, node.id)) {
+        this.#a.completed.push(...this.#branchCompleted.get(edge.to) ?? []);
+      }
+      this.#branchCompleted.clear();
+      this.#a.completed.push(node.id);
+      this.#a.stageIndex++;
+      if (outcome.status !== "skipped") this.#a.outcomes.set(node.id, outcome);
+      this.#a.context.applyUpdates(outcome.contextUpdates);
+      this.#a.context.set("outcome", outcome.status);
+      if (outcome.preferredLabel) this.#a.context.set("preferred_label", outcome.preferredLabel);
+      this.#a.context.set("current_node", node.id);
+      const route = this.#route(node, outcome);
+      const ref = { ...this.#routeRef(node.id), stageAttemptId: result.stageAttemptId };
+      if (!route.to) {
+        const failed = outcome.status === "fail";
+        const reason = failed
+          ? outcome.failureReason || `stage ${node.id} failed with no failure route`
+          : undefined;
+        recordRoute(this.#a.recorder, ref, {
+          step: "none",
+          from: node.id,
+          status: outcome.status,
+          terminatedReason: reason ?? `no outgoing edge from ${node.id} is eligible`,
+          terminatedStatus: failed ? "fail" : outcome.status,
+        });
+        return {
+          kind: "finished",
+          status: failed ? "fail" : outcome.status,
+          reason: failed ? `stage ${node.id} failed: ${reason}` : undefined,
+          lastNode: node.id,
+        };
+      }
+      recordRoute(this.#a.recorder, ref, {
+        step: route.step,
+        from: node.id,
+        to: route.to,
+        label: route.edge?.label,
+        condition: route.condition,
+        loopRestart: route.edge?.loopRestart,
+        status: outcome.status,
+      });
+      if (route.edge?.loopRestart) {
+        return { kind: "restart", target: route.to, from: node.id };
+      }
+      await this.saveCheckpoint(
+        this.checkpoint(node.id, {
+          next_node: route.to,
+          next_edge: route.edge ? `${route.edge.from}->${route.edge.to}` : undefined,
+        }),
+        result.stageAttemptId,
+      );
+      previous = node.id;
+      incoming = route.edge;
+      current = getNode(graph, route.to)!;
+    }
+  }
+
+  /** The first goal gate (in completion order) whose latest outcome is not a success. */
+  #unsatisfiedGate(): Node | undefined {
+    for (const [id, outcome] of this.#a.outcomes) {
+      const node = getNode(this.#s.graph, id);
+      if (node?.goalGate && !isSuccess(outcome.status)) return node;
+    }
+    return undefined;
+  }
+
+  #routeRef(nodeId: string) {
+    return {
+      runId: this.#s.runId,
+      nodeId,
+      stageAttemptId: `${nodeId}@${this.#a.stageIndex}`,
+      attempt: 0,
+    };
+  }
+
+  /**
+   * Where to go after `node`: a handler's jump, else edge selection; a FAIL
+   * takes only a true condition, then `retry_target`, then
+   * `fallback_retry_target` (never an unconditional edge).
+   */
+  #route(
+    node: Node,
+    outcome: Outcome,
+  ): { to?: string; edge?: Edge; step: RouteStep; condition?: string } {
+    const graph = this.#s.graph;
+    if (outcome.jumpTo && getNode(graph, outcome.jumpTo)) {
+      return { to: outcome.jumpTo, step: "suggested_next_id" };
+    }
+    const edges = outgoingEdges(graph, node.id);
+    const selection = selectEdge(edges, outcome, this.#a.context.snapshot());
+    if (outcome.status === "fail") {
+      if (selection?.step === "condition") {
+        return {
+          to: selection.edge.to,
+          edge: selection.edge,
+          step: "condition",
+          condition: selection.matchedCondition,
+        };
+      }
+      if (node.retryTarget && getNode(graph, node.retryTarget)) {
+        return { to: node.retryTarget, step: "retry_target" };
+      }
+      if (node.fallbackRetryTarget && getNode(graph, node.fallbackRetryTarget)) {
+        return { to: node.fallbackRetryTarget, step: "fallback_retry_target" };
+      }
+      return { step: "none" };
+    }
+    if (!selection) return { step: "none" };
+    return {
+      to: selection.edge.to,
+      edge: selection.edge,
+      step: selection.step,
+      condition: selection.matchedCondition,
+    };
+  }
+
+  /** Runs one stage of `node` on `context`. */
+  async #stage(
+    node: Node,
+    incoming: Edge | undefined,
+    previous: string | undefined,
+    context: RunContext,
+    recorder: RunRecorder,
+    signal: AbortSignal = this.#s.signal,
+  ) {
+    let fidelity = resolveFidelity(this.#s.graph, node, incoming);
+    if (node.handlerType === "codergen" && this.#a.degradeFull) {
+      if (fidelity === "full") fidelity = "summary:high";
+      this.#a.degradeFull = false;
+    }
+    const threadKey = fidelity === "full"
+      ? resolveThreadKey(this.#s.graph, node, incoming, previous)
+      : undefined;
+    const counters = {
+      retries: this.#a.retries,
+      executions: (id: string) => (this.#a.visits[id] ?? 1) - 1 + (this.#a.retries[id] ?? 0),
+    };
+    const result = await executeStage(node, this.#s.handlers.resolve(node), {
+      graph: this.#s.graph,
+      runId: this.#s.runId,
+      logsRoot: this.#a.logsRoot,
+      context,
+      recorder,
+      signal,
+      stageIndex: this.#a.stageIndex,
+      counters,
+      fidelity,
+      threadKey,
+      incoming,
+      emit: this.#s.emit,
+      sleep: this.#s.sleep,
+      random: this.#s.random,
+      input: { ...this.#s.handlerInput, state: this.state, branches: this },
+    });
+    if (node.handlerType === "codergen") this.#a.lastFidelity = fidelity;
+    return result;
+  }
+
+  /** Runs a parallel branch on its own context and recorder until a fan-in node. */
+  async runBranch(options: Parameters<BranchRunner["runBranch"]>[0]) {
+    const graph = this.#s.graph;
+    const completed: string[] = [];
+    let current = getNode(graph, options.startNodeId);
+    let incoming: Edge | undefined;
+    let previous: string | undefined;
+    let last: Outcome = { status: "success", notes: "empty branch" };
+    const visits: Record<string, number> = {};
+    while (current && !options.stopAt.has(current.id) && !isExitNode(graph, current)) {
+      const node: Node = current;
+      visits[node.id] = (visits[node.id] ?? 0) + 1;
+      const max = node.maxVisits ?? graph.attrs.defaultMaxVisits;
+      if (max > 0 && visits[node.id] > max) {
+        last = { status: "fail", failureReason: `node ${node.id} exceeded max_visits=${max}` };
+        break;
+      }
+      const { outcome } = await this.#stage(
+        node,
+        incoming,
+        previous,
+        options.context,
+        options.recorder,
+        options.signal,
+      );
+      completed.push(node.id);
+      last = outcome;
+      options.context.applyUpdates(outcome.contextUpdates);
+      options.context.set("outcome", outcome.status);
+      const edges = outgoingEdges(graph, node.id);
+      const selection = selectEdge(edges, outcome, options.context.snapshot());
+      if (!selection || (outcome.status === "fail" && selection.step !== "condition")) break;
+      previous = node.id;
+      incoming = selection.edge;
+      current = getNode(graph, selection.edge.to);
+    }
+    this.#branchCompleted.set(options.startNodeId, completed);
+    return { outcome: last, completedNodes: completed, stoppedAt: current?.id };
+  }
+}
+
+/** Re-exported for handlers that build inputs. */
+export type { HandlerInput };

@@ -1,0 +1,18 @@
+/**
+ * The graph layer of the attractor pipeline runner, whole: the DOT parser,
+ * the plain-data graph model, conditions, the routing rule, query helpers,
+ * validation and lint, the model stylesheet and transforms.
+ *
+ * `@forge/attractor` re-exports the core of this (types, parse, validate,
+ * transforms); import `@forge/attractor/graph` for the helpers too.
+ *
+ * @module
+ */
+export type * from "./types.ts";
+export * from "./errors.ts";
+export { parseDot, type ParseDotOptions } from "./parser.ts";
+export { type Token, tokenize, type TokenKind } from "./lexer.ts";
+export * from "./build.ts";
+export * from "./conditions.ts";
+export * from "./routing.ts";
+export * from "./query.ts";

@@ -1,0 +1,408 @@
+/**
+ * Reading runs back from a store, over typed records (each turn decoded by
+ * its record type; never by re-parsing a JSON envelope). Everything is paged
+ * from the head of a run's context backwards, so a 10,000-stage run is never
+ * loaded whole: a page costs at most `limit` decoded turns plus the one page
+ * of the store it ends in.
+ *
+ * ```ts
+ * import { latestCheckpoint, readRun, stageTimeline } from "@forge/attractor";
+ * const run = await readRun(store, contextId);
+ * const page = await stageTimeline(store, contextId, { limit: 50 });
+ * const older = await stageTimeline(store, contextId, { limit: 50, before: page.nextCursor });
+ * ```
+ *
+ * @module
+ */
+import type { ForgeStore, StoredTurn } from "@forge/turnstore";
+import { readSession, type SessionView } from "@forge/agent";
+export type {
+  AssistantTurnValue,
+  EntryPosition,
+  SessionFinalStateLabel,
+  SessionLifecycleValue,
+  SessionView,
+  SteeringSourceLabel,
+  SteeringTurnValue,
+  SubagentCloseValue,
+  SubagentStatusLabel,
+  SubagentView,
+  ToolCallEntryValue,
+  ToolCallView,
+  ToolResultEntryValue,
+  ToolResultsTurnValue,
+  TranscriptEntry,
+  TranscriptFields,
+  UsageValue,
+} from "@forge/agent";
+import {
+  attractorCatalog,
+  type CheckpointSavedV3Record,
+  type InterviewLifecycleV3Record,
+  type RouteDecisionV3Record,
+  type RunLifecycleRecord,
+  type StageLifecycleV3Record,
+  type StageToAgentLinkRecord,
+} from "./records.ts";
+import { type Checkpoint, parseCheckpoint } from "./engine/checkpoint.ts";
+
+/** One decoded pipeline turn. */
+export interface RunRecordEntry {
+  /** The turn. */
+  readonly turnId: string;
+  /** Its record type id. */
+  readonly typeId: string;
+  /** Its record type version. */
+  readonly typeVersion: number;
+  /** The decoded value. */
+  readonly value: Record<string, unknown>;
+}
+
+/** A page of results, newest first; pass `nextCursor` as `before` for the next (older) page. */
+export interface Page<T> {
+  /** The items, newest first. */
+  readonly items: readonly T[];
+  /** Cursor of the next older page; absent when this was the last. */
+  readonly nextCursor?: string;
+}
+
+/** Paging options. */
+export interface PageOptions {
+  /** Items per page (default 100, at most 10,000). */
+  readonly limit?: number;
+  /** Start before this cursor (a turn id from `nextCursor`). */
+  readonly before?: string;
+}
+
+const STORE_PAGE = 200;
+
+/**
+ * Every pipeline record of a context, newest first, decoded; stops when the
+ * caller stops. Turns of other families (none on a run context) are skipped.
+ */
+export async function* scanRunRecords(
+  store: ForgeStore,
+  contextId: string,
+  options: { before?: string } = {},
+): AsyncGenerator<RunRecordEntry> {
+  let before = options.before;
+  while (true) {
+    const turns: StoredTurn[] = await store.listTurns(contextId, {
+      limit: STORE_PAGE,
+      beforeTurnId: before,
+    });
+    if (turns.length === 0) return;
+    // listTurns pages oldest-first within a page; walk it newest-first.
+    for (let i = turns.length - 1; i >= 0; i--) {
+      const turn = turns[i];
+      const decoded = attractorCatalog.decode(turn);
+      if (!decoded) continue;
+      yield {
+        turnId: turn.turnId,
+        typeId: turn.typeId,
+        typeVersion: turn.typeVersion,
+        value: decoded.value,
+      };
+    }
+    before = turns[0].turnId;
+    if (turns.length < STORE_PAGE) return;
+  }
+}
+
+async function page<T>(
+  store: ForgeStore,
+  contextId: string,
+  options: PageOptions,
+  pick: (entry: RunRecordEntry) => T | undefined,
+): Promise<Page<T>> {
+  const limit = Math.min(Math.max(1, options.limit ?? 100), 10_000);
+  const items: T[] = [];
+  for await (const entry of scanRunRecords(store, contextId, { before: options.before })) {
+    const item = pick(entry);
+    if (item === undefined) continue;
+    items.push(item);
+    if (items.length === limit) return { items, nextCursor: entry.turnId };
+  }
+  return { items };
+}
+
+/** The latest checkpoint of a run context, with the DOT source hash it names. */
+export interface StoredCheckpoint {
+  /** The checkpoint, whole. */
+  readonly checkpoint: Checkpoint;
+  /** The checkpoint record. */
+  readonly record: CheckpointSavedV3Record;
+  /** Its turn. */
+  readonly turnId: string;
+}
+
+/** The newest checkpoint of a context, or undefined when none was written yet. */
+export async function latestCheckpoint(
+  store: ForgeStore,
+  contextId: string,
+): Promise<StoredCheckpoint | undefined> {
+  for await (const entry of scanRunRecords(store, contextId)) {
+    if (entry.typeId !== "forge.attractor.checkpoint_saved" || entry.typeVersion !== 3) continue;
+    const record = entry.value as unknown as CheckpointSavedV3Record;
+    const json = record.state ??
+      new TextDecoder().decode(await store.getBlob(record.stateBlobHash!));
+    return {
+      checkpoint: parseCheckpoint(JSON.parse(json), `checkpoint ${record.checkpointId}`),
+      record,
+      turnId: entry.turnId,
+    };
+  }
+  return undefined;
+}
+
+/** What a run context says about its run. */
+export interface RunInfo {
+  /** The store context of the attempt. */
+  readonly contextId: string;
+  /** The run id. */
+  readonly runId: string;
+  /** The pipeline (digraph id). */
+  readonly graphId: string;
+  /** The attempt of the restart lineage. */
+  readonly lineageAttempt: number;
+  /** `running` (or interrupted), `waiting`, or the final status. */
+  readonly status: string;
+  /** Why it failed. */
+  readonly failureReason?: string;
+  /** The last completed node. */
+  readonly currentNode: string;
+  /** Where it resumes. */
+  readonly nextNode?: string;
+  /** Stages run. */
+  readonly stageCount: number;
+  /** The DOT source blob. */
+  readonly dotSourceHash: string;
+  /** When the latest checkpoint was taken. */
+  readonly updatedAt: number;
+}
+
+/** Run metadata from the latest checkpoint (one page from the head). */
+export async function readRun(store: ForgeStore, contextId: string): Promise<RunInfo | undefined> {
+  const latest = await latestCheckpoint(store, contextId);
+  if (!latest) return undefined;
+  const c = latest.checkpoint;
+  return {
+    contextId,
+    runId: c.run_id,
+    graphId: latest.record.graphId,
+    lineageAttempt: c.lineage_attempt,
+    status: c.final_status ?? (c.waiting_on ? "waiting" : "running"),
+    failureReason: c.failure_reason,
+    currentNode: c.current_node,
+    nextNode: c.next_node,
+    stageCount: c.stage_index,
+    dotSourceHash: latest.record.dotSourceHash,
+    updatedAt: latest.record.at,
+  };
+}
+
+/** Run ids of contexts: which of `contextIds` are pipeline runs, with their metadata. */
+export async function listRuns(
+  store: ForgeStore,
+  contextIds: Iterable<string>,
+): Promise<RunInfo[]> {
+  const out: RunInfo[] = [];
+  for (const id of contextIds) {
+    const info = await readRun(store, id).catch(() => undefined);
+    if (info) out.push(info);
+  }
+  return out;
+}
+
+/** One stage attempt in the timeline. */
+export interface StageAttemptView {
+  /** The node. */
+  readonly nodeId: string;
+  /** The attempt id. */
+  readonly stageAttemptId: string;
+  /** Attempt number. */
+  readonly attempt: number;
+  /** Position of the stage in the run. */
+  readonly stageIndex: number;
+  /** The handler type. */
+  readonly handlerType?: string;
+  /** completed, failed, retrying, or started (still running or interrupted). */
+  readonly state: "started" | "completed" | "failed" | "retrying";
+  /** The outcome status. */
+  readonly status?: string;
+  /** Why it failed. */
+  readonly failureReason?: string;
+  /** Notes. */
+  readonly notes?: string;
+  /** When it started (Unix ms). */
+  readonly startedAt?: number;
+  /** When it ended. */
+  readonly endedAt?: number;
+  /** How long it ran. */
+  readonly durationMs?: number;
+  /** Backoff before the next attempt. */
+  readonly delayMs?: number;
+  /** Tokens. */
+  readonly usage?: {
+    inputTokens?: number;
+    outputTokens?: number;
+    totalTokens?: number;
+    costMicroUsd?: number;
+  };
+  /** The `started` turn (agent contexts fork from it). */
+  readonly startedTurnId?: string;
+  /** The ending turn. */
+  readonly endedTurnId?: string;
+}
+
+/**
+ * The stage timeline, newest attempt first, paged. An attempt whose end and
+ * start fall on two sides of a page boundary is completed from the next
+ * turns before the page is returned.
+ */
+export async function stageTimeline(
+  store: ForgeStore,
+  contextId: string,
+  options: PageOptions = {},
+): Promise<Page<StageAttemptView>> {
+  const limit = Math.min(Math.max(1, options.limit ?? 100), 10_000);
+  const open = new Map<string, StageAttemptView>();
+  const items: StageAttemptView[] = [];
+  for await (const entry of scanRunRecords(store, contextId, { before: options.before })) {
+    if (entry.typeId !== "forge.attractor.stage_lifecycle" || entry.typeVersion !== 3) continue;
+    const r = entry.value as unknown as StageLifecycleV3Record;
+    if (r.kind !== "started") {
+      if (items.length >= limit) continue;
+      const view: StageAttemptView = {
+        nodeId: r.nodeId,
+        stageAttemptId: r.stageAttemptId,
+        attempt: r.attempt,
+        stageIndex: r.stageIndex,
+        handlerType: r.handlerType,
+        state: r.kind,
+        status: r.status,
+        failureReason: r.failureReason,
+        notes: r.notes,
+        endedAt: r.at,
+        durationMs: r.durationMs,
+        delayMs: r.delayMs,
+        usage: r.totalTokens === undefined ? undefined : {
+          inputTokens: r.inputTokens,
+          outputTokens: r.outputTokens,
+          totalTokens: r.totalTokens,
+          costMicroUsd: r.costMicroUsd,
+        },
+        endedTurnId: entry.turnId,
+      };
+      items.push(view);
+      open.set(r.stageAttemptId, view);
+      continue;
+    }
+    const ended = open.get(r.stageAttemptId);
+    if (ended) {
+      items[items.indexOf(ended)] = { ...ended, startedAt: r.at, startedTurnId: entry.turnId };
+      open.delete(r.stageAttemptId);
+    } else if (items.length < limit) {
+      items.push({
+        nodeId: r.nodeId,
+        stageAttemptId: r.stageAttemptId,
+        attempt: r.attempt,
+        stageIndex: r.stageIndex,
+        handlerType: r.handlerType,
+        state: "started",
+        startedAt: r.at,
+        startedTurnId: entry.turnId,
+      });
+    }
+    if (items.length >= limit && open.size === 0) {
+      return { items, nextCursor: entry.turnId };
+    }
+  }
+  return { items };
+}
+
+/** Route decisions, newest first. */
+export function routeDecisions(
+  store: ForgeStore,
+  contextId: string,
+  options: PageOptions = {},
+): Promise<Page<RouteDecisionV3Record & { turnId: string }>> {
+  return page(
+    store,
+    contextId,
+    options,
+    (e) =>
+      e.typeId === "forge.attractor.route_decision" && e.typeVersion === 3
+        ? { ...(e.value as unknown as RouteDecisionV3Record), turnId: e.turnId }
+        : undefined,
+  );
+}
+
+/** Interview records (questions, answers, timeouts), newest first. */
+export function interviews(
+  store: ForgeStore,
+  contextId: string,
+  options: PageOptions = {},
+): Promise<Page<InterviewLifecycleV3Record & { turnId: string }>> {
+  return page(
+    store,
+    contextId,
+    options,
+    (e) =>
+      e.typeId === "forge.attractor.interview_lifecycle" && e.typeVersion === 3
+        ? { ...(e.value as unknown as InterviewLifecycleV3Record), turnId: e.turnId }
+        : undefined,
+  );
+}
+
+/** Run lifecycle records (initialized, resumed, finalized), newest first. */
+export function runLifecycle(
+  store: ForgeStore,
+  contextId: string,
+  options: PageOptions = {},
+): Promise<Page<RunLifecycleRecord & { turnId: string }>> {
+  return page(
+    store,
+    contextId,
+    options,
+    (e) =>
+      e.typeId === "forge.attractor.run_lifecycle"
+        ? { ...(e.value as unknown as RunLifecycleRecord), turnId: e.turnId }
+        : undefined,
+  );
+}
+
+/** Links from stages to the agent sessions that ran them, newest first. */
+export function stageAgentLinks(
+  store: ForgeStore,
+  contextId: string,
+  options: PageOptions = {},
+): Promise<Page<StageToAgentLinkRecord & { turnId: string }>> {
+  return page(
+    store,
+    contextId,
+    options,
+    (e) =>
+      e.typeId === "forge.link.stage_to_agent"
+        ? { ...(e.value as unknown as StageToAgentLinkRecord), turnId: e.turnId }
+        : undefined,
+  );
+}
+
+/**
+ * Drill-down: the agent session (transcript and tool calls, via the agent's
+ * `readSession`) that ran a stage attempt; undefined when the stage had none.
+ */
+export async function stageAgentSession(
+  store: ForgeStore,
+  contextId: string,
+  stageAttemptId: string,
+): Promise<{ link: StageToAgentLinkRecord; session: SessionView } | undefined> {
+  for await (const entry of scanRunRecords(store, contextId)) {
+    if (entry.typeId !== "forge.link.stage_to_agent") continue;
+    const link = entry.value as unknown as StageToAgentLinkRecord;
+    if (link.stageAttemptId !== stageAttemptId) continue;
+    return { link, session: await readSession(store, link.agentContextId) };
+  }
+  return undefined;
+}
