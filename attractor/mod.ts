@@ -22,5 +22,24 @@ export {
 export { parseDot, type ParseDotOptions } from "./graph/parser.ts";
 export { evaluateCondition, parseCondition } from "./graph/conditions.ts";
 export { selectEdge } from "./graph/routing.ts";
+export type { GraphIndex } from "./graph/query.ts";
+export {
+  formatDiagnostic,
+  type LintContext,
+  type LintRule,
+  validate,
+  type ValidateOptions,
+  validateOrRaise,
+} from "./graph/lint.ts";
+export {
+  applyTransforms,
+  BUILTIN_TRANSFORMS,
+  expandGoalTransform,
+  type PreparedGraph,
+  prepareGraph,
+  type PrepareGraphOptions,
+  stylesheetTransform,
+  type Transform,
+} from "./graph/transforms.ts";
 /** The runner: engine, handlers, interviewers, persistence, resume, queries. */
 export * from "./runner.ts";

@@ -17,6 +17,8 @@ import { attractorBundle, attractorCatalog } from "@forge/attractor";
 import { jsonSafe, renderTurn, turnToJson } from "./render.ts";
 import { runView } from "./views/dispatch.ts";
 import { VIEW_COMMANDS, VIEW_USAGE } from "./views/registry.ts";
+import { pipelineCommand } from "./pipeline_run.ts";
+import { validateCommand } from "./pipeline_validate.ts";
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -49,6 +51,10 @@ usage:
   forge log <contextId> --all          the whole history, newest first, streamed
   forge show <turnId>                  one turn, decoded
   forge bundles                        the registry bundles this project publishes
+  forge run <pipeline.dot> [flags]     run a DOT pipeline (forge run --help)
+  forge validate <pipeline.dot>        lint a pipeline
+  forge resume <run>                   continue a run from its directory or the store alone
+  forge answer <run> <choice>          answer the human gate a run waits on, and continue it
 ${VIEW_USAGE}
 options:
   --store URL   memory:, kv:<path>, kv::memory:, kv:https://…, fs:<dir>, cxdb://host:port?http=…
@@ -57,7 +63,7 @@ options:
   -h, --help    this help
 `;
 
-/** Runs the CLI with `args`; returns the exit code (0 ok, 1 failure, 2 usage). */
+/** Runs the CLI with `args`; returns the exit code (0 ok, 1 failure, 2 usage, 3 waiting). */
 export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promise<number> {
   const view = VIEW_COMMANDS.get(args[0]);
   if (view) {
@@ -71,6 +77,11 @@ export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promis
       usage: USAGE,
       signal: ctx.signal,
     });
+  }
+  // Pipeline commands parse their own flags (cli/pipeline_run.ts, cli/pipeline_validate.ts).
+  if (args[0] === "validate") return await validateCommand(args.slice(1), io);
+  if (args[0] === "run" || args[0] === "resume" || args[0] === "answer") {
+    return await pipelineCommand(args[0], args.slice(1), io, ctx);
   }
   let parsed;
   try {

@@ -47,6 +47,8 @@ export interface Checkpoint {
   readonly next_edge?: string;
   /** Executions per node in this attempt (for `max_visits`). */
   readonly node_visits: Readonly<Record<string, number>>;
+  /** Executions per node over the whole run, restarts and retries included. */
+  readonly node_executions: Readonly<Record<string, number>>;
   /** The run id. */
   readonly run_id: string;
   /** Which attempt of the restart lineage (1 for the first). */
@@ -111,6 +113,10 @@ export function parseCheckpoint(json: unknown, source = "checkpoint"): Checkpoin
     next_node: c.next_node as string | undefined,
     next_edge: typeof c.next_edge === "string" ? c.next_edge : undefined,
     node_visits: (isRecord(c.node_visits) ? c.node_visits : {}) as Record<string, number>,
+    node_executions: (isRecord(c.node_executions) ? c.node_executions : {}) as Record<
+      string,
+      number
+    >,
     run_id: typeof c.run_id === "string" ? c.run_id : "",
     lineage_attempt: typeof c.lineage_attempt === "number" ? c.lineage_attempt : 1,
     restarts: typeof c.restarts === "number" ? c.restarts : 0,

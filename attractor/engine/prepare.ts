@@ -1,11 +1,12 @@
 /**
- * Preparing a pipeline (spec §9.1): parse, transform, validate. The engine
- * refuses a graph with error diagnostics.
+ * Preparing a pipeline for the engine (spec §9.1): the graph layer's
+ * parse → transforms → validate, with the engine's handler types known to
+ * lint; and the engine's refusal of a graph with errors.
  *
  * @module
  */
 import type { Diagnostic, Graph } from "../graph/types.ts";
-import { exitNode, parseDot, startNode } from "../graph/mod.ts";
+import { type LintRule, prepareGraph, type Transform } from "../graph/mod.ts";
 
 /** A parsed, transformed graph and what validation found. */
 export interface PreparedPipeline {
@@ -17,13 +18,14 @@ export interface PreparedPipeline {
   readonly source: string;
 }
 
-/** A graph transform: returns a new graph, never mutates its input. */
-export type GraphTransform = (graph: Graph) => Graph;
-
 /** Options of {@link preparePipeline}. */
 export interface PrepareOptions {
-  /** Transforms run after the built-in ones, in order. */
-  readonly transforms?: readonly GraphTransform[];
+  /** Custom transforms, run after the built-in ones, in order. */
+  readonly transforms?: readonly Transform[];
+  /** Custom lint rules. */
+  readonly rules?: readonly LintRule[];
+  /** Handler types the engine can run (custom handlers), for lint's `type_known`. */
+  readonly knownTypes?: Iterable<string>;
 }
 
 /** The pipeline has validation errors. */
@@ -45,43 +47,17 @@ export class PipelineInvalidError extends Error {
 }
 
 /**
- * Parses and validates DOT source. Throws `DotParseError` (line and column)
- * for bad syntax; returns the diagnostics otherwise (check
+ * Parses, transforms and validates DOT source. Throws `DotParseError` (line
+ * and column) for bad syntax; returns the diagnostics otherwise (check with
  * {@link assertRunnable} before running).
  */
 export function preparePipeline(source: string, options: PrepareOptions = {}): PreparedPipeline {
-  let graph = parseDot(source);
-  for (const transform of options.transforms ?? []) graph = transform(graph);
-  return { graph, diagnostics: validateGraph(graph), source };
+  const { graph, diagnostics } = prepareGraph(source, options);
+  return { graph, diagnostics, source };
 }
 
 /** Throws {@link PipelineInvalidError} when there are error diagnostics. */
 export function assertRunnable(prepared: PreparedPipeline): void {
   const errors = prepared.diagnostics.filter((d) => d.severity === "error");
   if (errors.length) throw new PipelineInvalidError(errors);
-}
-
-/**
- * Validation. Until the graph layer's lint lands, the two rules the engine
- * cannot run without: a start node and an exit node.
- */
-function validateGraph(graph: Graph): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  if (!startNode(graph)) {
-    out.push({
-      rule: "start_node",
-      severity: "error",
-      message: "the pipeline has no start node",
-      fix: "add a node with shape=Mdiamond",
-    });
-  }
-  if (!exitNode(graph)) {
-    out.push({
-      rule: "terminal_node",
-      severity: "error",
-      message: "the pipeline has no exit node",
-      fix: "add a node with shape=Msquare",
-    });
-  }
-  return out;
 }

@@ -27,7 +27,13 @@ import { abortableSleep, type CodergenBackend, SimulationBackend } from "../hand
 import { NullRecorder, type RunRecorder } from "../persist/recorder.ts";
 import { type PersistenceMode, StoreRecorder } from "../persist/store_recorder.ts";
 import { recordRun, recordSources } from "../persist/run_records.ts";
-import { type Manifest, readManifest, writeManifest } from "../persist/rundir.ts";
+import {
+  type Manifest,
+  readCheckpointFile,
+  readManifest,
+  writeManifest,
+} from "../persist/rundir.ts";
+import { assertRunnable, preparePipeline } from "./prepare.ts";
 
 /** Everything a run needs; only `graph`, `dotSource` and `logsRoot` are required. */
 export interface PipelineOptions {
@@ -229,8 +235,7 @@ async function execute(
       interviewer: options.interviewer ?? new AutoApproveInterviewer(),
       backend,
       baseDir: options.baseDir ?? (options.dotFile ? resolve(options.dotFile, "..") : Deno.cwd()),
-      runChild: options.runChild ??
-        (() => Promise.reject(new TypeError("no child pipeline runner"))),
+      runChild: options.runChild ?? ((child) => runChildPipeline(options, runId, child)),
     },
   };
 
@@ -258,6 +263,7 @@ async function execute(
       ),
       retries: { ...resume.node_retries },
       visits: { ...resume.node_visits },
+      executions: { ...resume.node_executions },
       lastFidelity: resume.last_fidelity,
       degradeFull: true,
       logsRoot: lineage > 1 ? join(runDir, `attempt-${lineage}`) : runDir,
@@ -356,8 +362,9 @@ async function execute(
         const recorder = await openRecorder(lineage);
         const logs = join(runDir, `attempt-${lineage}`);
         await Deno.mkdir(logs, { recursive: true });
+        const executions = attempt.executions;
         attempt = freshAttempt(lineage, restarts, context, logs, recorder);
-        attempt.stageIndex = 0;
+        Object.assign(attempt.executions, executions);
         if (recorder.contextId) contextIds.push(recorder.contextId);
         await startAttemptRecords(recorder, runId, graph, options.dotSource, lineage, end.target);
         manifest = {
@@ -440,6 +447,42 @@ async function execute(
   }
 }
 
+/**
+ * The default child runner of the manager loop: the child DOT file is
+ * prepared and run in-process with the parent's handlers, backend,
+ * interviewer and store (its own run id and context), in its own run
+ * directory; each checkpoint it writes is handed to the observer.
+ */
+async function runChildPipeline(
+  parent: PipelineOptions,
+  parentRunId: string,
+  child: Parameters<ChildPipelineRunner>[0],
+): Promise<{ status: string; failureReason?: string; completedNodes: readonly string[] }> {
+  const source = await Deno.readTextFile(child.dotPath);
+  const prepared = preparePipeline(source);
+  assertRunnable(prepared);
+  const result = await runPipeline({
+    ...parent,
+    graph: prepared.graph,
+    dotSource: source,
+    logsRoot: child.logsRoot,
+    runId: `${parentRunId}.child-${crypto.randomUUID().slice(0, 8)}`,
+    resume: undefined,
+    signal: child.signal,
+    dotFile: child.dotPath,
+    baseDir: resolve(child.dotPath, ".."),
+    onEvent: (event) => {
+      if (event.kind !== "checkpoint_saved" || !child.onCheckpoint) return;
+      readCheckpointFile(child.logsRoot).then(child.onCheckpoint, () => {});
+    },
+  });
+  return {
+    status: result.status,
+    failureReason: result.failureReason,
+    completedNodes: result.completedNodes,
+  };
+}
+
 function freshAttempt(
   lineage: number,
   restarts: number,
@@ -456,6 +499,7 @@ function freshAttempt(
     outcomes: new Map(),
     retries: {},
     visits: {},
+    executions: {},
     degradeFull: false,
     logsRoot,
     recorder,

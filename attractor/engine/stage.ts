@@ -39,8 +39,10 @@ export function retryPolicyOf(graph: Graph, node: Node): RetryPolicy {
 export interface StageCounters {
   /** Retries taken per node. */
   readonly retries: Record<string, number>;
-  /** Executions per node before this stage (for scripted simulations). */
+  /** Executions of a node so far in the run (for scripted simulations). */
   executions(nodeId: string): number;
+  /** Counts one more execution of a node. */
+  executed(nodeId: string): void;
 }
 
 /** What a stage needs besides the node. */
@@ -164,6 +166,7 @@ export async function executeStage(
       throw new RunCancelled();
     }
     const durationMs = performance.now() - started;
+    env.counters.executed(node.id);
     const retryable = outcome.status === "retry" || outcome.status === "fail";
     if (retryable && attempt < policy.maxAttempts) {
       const delayMs = delayForAttempt(attempt, policy.backoff, env.random);

@@ -48,6 +48,8 @@ export interface AttemptState {
   readonly outcomes: Map<string, Outcome>;
   readonly retries: Record<string, number>;
   readonly visits: Record<string, number>;
+  /** Executions per node over the whole run (restarts and retries included). */
+  readonly executions: Record<string, number>;
   lastFidelity?: string;
   /** The first stage after a resume runs `full` as `summary:high`. */
   degradeFull: boolean;
@@ -115,6 +117,7 @@ export class Traversal implements BranchRunner {
       context: this.#a.context.snapshot(),
       logs: [...this.#a.context.logs],
       node_visits: { ...this.#a.visits },
+      node_executions: { ...this.#a.executions },
       run_id: this.#s.runId,
       lineage_attempt: this.#a.lineageAttempt,
       restarts: this.#a.restarts,
@@ -343,7 +346,10 @@ export class Traversal implements BranchRunner {
       : undefined;
     const counters = {
       retries: this.#a.retries,
-      executions: (id: string) => (this.#a.visits[id] ?? 1) - 1 + (this.#a.retries[id] ?? 0),
+      executions: (id: string) => this.#a.executions[id] ?? 0,
+      executed: (id: string) => {
+        this.#a.executions[id] = (this.#a.executions[id] ?? 0) + 1;
+      },
     };
     const result = await executeStage(node, this.#s.handlers.resolve(node), {
       graph: this.#s.graph,

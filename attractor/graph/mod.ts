@@ -16,3 +16,7 @@ export * from "./build.ts";
 export * from "./conditions.ts";
 export * from "./routing.ts";
 export * from "./query.ts";
+export * from "./stylesheet.ts";
+export * from "./transforms.ts";
+export * from "./lint.ts";
+export * from "./lint_rules.ts";

@@ -11,20 +11,43 @@
 import { join } from "node:path";
 import type { Handler, HandlerInput } from "../engine/handler.ts";
 import type { Outcome } from "../engine/outcome.ts";
+import type { Graph } from "../graph/types.ts";
 import { outgoingEdges, parseAcceleratorKey, parseDuration } from "../engine/graph_api.ts";
 import { InterviewLifecycleV3 } from "../records.ts";
 import { type Answer, type Question, WaitingForAnswer } from "../interview/types.ts";
 import { matchOption } from "../interview/interviewers.ts";
+
+/** One choice of a human gate: an outgoing edge. */
+export interface GateChoice {
+  /** Accelerator key. */
+  readonly key: string;
+  /** The edge label (or target id). */
+  readonly label: string;
+  /** The target node. */
+  readonly to: string;
+}
+
+/** The choices a human gate offers: its outgoing edges, with their accelerator keys. */
+export function gateChoices(graph: Graph, nodeId: string): GateChoice[] {
+  return outgoingEdges(graph, nodeId).map((edge) => {
+    const label = edge.label || edge.to;
+    return { key: parseAcceleratorKey(label), label, to: edge.to };
+  });
+}
+
+/** The choice an answer names (key, label or target), or undefined. */
+export function findChoice(choices: readonly GateChoice[], answer: string): GateChoice | undefined {
+  const option = matchOption(choices, answer);
+  return (option && choices.find((c) => c.key === option.key && c.label === option.label)) ??
+    choices.find((c) => c.to === answer.trim());
+}
 
 /** Asks a human which edge to take. */
 export class WaitForHumanHandler implements Handler {
   /** Executes the gate. */
   async execute(input: HandlerInput): Promise<Outcome> {
     const { node } = input;
-    const choices = outgoingEdges(input.graph, node.id).map((edge) => {
-      const label = edge.label || edge.to;
-      return { key: parseAcceleratorKey(label), label, to: edge.to };
-    });
+    const choices = gateChoices(input.graph, node.id);
     if (choices.length === 0) {
       return { status: "fail", failureReason: `human gate ${node.id} has no outgoing edges` };
     }

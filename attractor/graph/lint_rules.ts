@@ -1,0 +1,447 @@
+/**
+ * The built-in lint rules: the spec's (§7.2, with the reference's settled
+ * severities: exactly one exit, unreachable is an ERROR) and a few that
+ * catch what would otherwise fail silently at run time.
+ *
+ * @module
+ */
+import {
+  EDGE_ATTRIBUTE_KINDS,
+  FIDELITY_MODES,
+  GRAPH_ATTRIBUTE_KINDS,
+  isValidAttribute,
+  NODE_ATTRIBUTE_KINDS,
+} from "./build.ts";
+import { parseCondition } from "./conditions.ts";
+import { ConditionSyntaxError, StylesheetSyntaxError } from "./errors.ts";
+import type { LintContext, LintRule } from "./lint.ts";
+import { parseStylesheet } from "./stylesheet.ts";
+import type { Diagnostic, Graph, Node } from "./types.ts";
+
+function rule(name: string, apply: (graph: Graph, ctx: LintContext) => Diagnostic[]): LintRule {
+  return Object.freeze({ name, apply });
+}
+
+function ids(nodes: readonly Node[]): string {
+  return nodes.map((n) => n.id).join(", ");
+}
+
+/** `start_node` (ERROR): exactly one start node (shape `Mdiamond`, else id `start`/`Start`). */
+export const startNodeRule: LintRule = rule("start_node", (_graph, { index }) => {
+  const starts = index.starts;
+  if (starts.length === 1) return [];
+  if (starts.length === 0) {
+    return [{
+      rule: "start_node",
+      severity: "error",
+      message: "the pipeline has no start node",
+      fix: "add a node with shape=Mdiamond (e.g. start [shape=Mdiamond])",
+    }];
+  }
+  return [{
+    rule: "start_node",
+    severity: "error",
+    message: `the pipeline has ${starts.length} start nodes (${ids(starts)}); it needs exactly one`,
+    nodeId: starts[1].id,
+    loc: starts[1].loc,
+    fix: "keep one node with shape=Mdiamond",
+  }];
+});
+
+/** `terminal_node` (ERROR): exactly one exit node (shape `Msquare`, else id `exit`/`end`). */
+export const terminalNodeRule: LintRule = rule("terminal_node", (_graph, { index }) => {
+  const exits = index.exits;
+  if (exits.length === 1) return [];
+  if (exits.length === 0) {
+    return [{
+      rule: "terminal_node",
+      severity: "error",
+      message: "the pipeline has no exit node",
+      fix: "add a node with shape=Msquare (e.g. exit [shape=Msquare])",
+    }];
+  }
+  return [{
+    rule: "terminal_node",
+    severity: "error",
+    message: `the pipeline has ${exits.length} exit nodes (${ids(exits)}); it needs exactly one`,
+    nodeId: exits[1].id,
+    loc: exits[1].loc,
+    fix: "keep one node with shape=Msquare and route the others to it",
+  }];
+});
+
+/** `reachability` (ERROR): every node is reachable from the start node. */
+export const reachabilityRule: LintRule = rule("reachability", (graph, { index }) => {
+  if (index.starts.length !== 1) return []; // start_node reports that
+  const seen = new Set<string>([index.starts[0].id]);
+  const queue = [index.starts[0].id];
+  while (queue.length) {
+    const id = queue.pop()!;
+    for (const edge of index.outgoing.get(id) ?? []) {
+      if (!seen.has(edge.to)) {
+        seen.add(edge.to);
+        queue.push(edge.to);
+      }
+    }
+  }
+  return graph.nodes.filter((n) => !seen.has(n.id)).map((n) => ({
+    rule: "reachability",
+    severity: "error" as const,
+    message: `node ${n.id} is not reachable from the start node ${index.starts[0].id}`,
+    nodeId: n.id,
+    loc: n.loc,
+    fix: `add an edge into ${n.id} or remove it`,
+  }));
+});
+
+/** `edge_target_exists` (ERROR): both ends of every edge are nodes of the graph. */
+export const edgeTargetExistsRule: LintRule = rule("edge_target_exists", (graph, ctx) => {
+  const out: Diagnostic[] = [];
+  for (const edge of graph.edges) {
+    for (const [end, id] of [["source", edge.from], ["target", edge.to]] as const) {
+      if (ctx.index.nodes.has(id)) continue;
+      out.push({
+        rule: "edge_target_exists",
+        severity: "error",
+        message: `edge ${edge.from} -> ${edge.to}: its ${end} ${id} is not a node`,
+        edge: ctx.edgeRef(edge),
+        loc: edge.loc,
+        fix: `declare node ${id} or correct the edge`,
+      });
+    }
+  }
+  return out;
+});
+
+/** `start_no_incoming` (ERROR): no edge enters the start node. */
+export const startNoIncomingRule: LintRule = rule("start_no_incoming", (_graph, ctx) => {
+  if (ctx.index.starts.length !== 1) return [];
+  const start = ctx.index.starts[0];
+  return (ctx.index.incoming.get(start.id) ?? []).map((edge) => ({
+    rule: "start_no_incoming",
+    severity: "error" as const,
+    message: `the start node ${start.id} has an incoming edge from ${edge.from}`,
+    nodeId: start.id,
+    edge: ctx.edgeRef(edge),
+    loc: edge.loc,
+    fix: "route loops to the first real stage, not to the start node",
+  }));
+});
+
+/** `exit_no_outgoing` (ERROR): no edge leaves the exit node. */
+export const exitNoOutgoingRule: LintRule = rule("exit_no_outgoing", (_graph, ctx) => {
+  if (ctx.index.exits.length !== 1) return [];
+  const exit = ctx.index.exits[0];
+  return (ctx.index.outgoing.get(exit.id) ?? []).map((edge) => ({
+    rule: "exit_no_outgoing",
+    severity: "error" as const,
+    message: `the exit node ${exit.id} has an outgoing edge to ${edge.to}`,
+    nodeId: exit.id,
+    edge: ctx.edgeRef(edge),
+    loc: edge.loc,
+    fix: "remove the edge; the run ends at the exit node",
+  }));
+});
+
+/** `condition_syntax` (ERROR): every edge condition parses (the engine's own parser). */
+export const conditionSyntaxRule: LintRule = rule("condition_syntax", (graph, ctx) => {
+  const out: Diagnostic[] = [];
+  for (const edge of graph.edges) {
+    if (edge.condition === "") continue;
+    try {
+      parseCondition(edge.condition);
+    } catch (e) {
+      if (!(e instanceof ConditionSyntaxError)) throw e;
+      out.push({
+        rule: "condition_syntax",
+        severity: "error",
+        message: `edge ${edge.from} -> ${edge.to}: ${e.message}`,
+        edge: ctx.edgeRef(edge),
+        loc: edge.loc,
+        fix: 'write clauses as key=value or key!=value joined by &&, e.g. "outcome=success"',
+      });
+    }
+  }
+  return out;
+});
+
+const OUTCOMES = ["success", "partial_success", "retry", "fail", "skipped"];
+
+/** `condition_outcome` (WARNING): `outcome=` compares with a status that exists. */
+export const conditionOutcomeRule: LintRule = rule("condition_outcome", (graph, ctx) => {
+  const out: Diagnostic[] = [];
+  for (const edge of graph.edges) {
+    if (edge.condition === "") continue;
+    let clauses;
+    try {
+      clauses = parseCondition(edge.condition).clauses;
+    } catch {
+      continue; // condition_syntax reports it
+    }
+    for (const clause of clauses) {
+      if (clause.kind !== "compare" || clause.key !== "outcome") continue;
+      if (OUTCOMES.includes(clause.value)) continue;
+      const lower = clause.value.toLowerCase();
+      out.push({
+        rule: "condition_outcome",
+        severity: "warning",
+        message: `edge ${edge.from} -> ${edge.to}: outcome is never ${
+          JSON.stringify(clause.value)
+        } (statuses are ${OUTCOMES.join(", ")}; comparison is case-sensitive)`,
+        edge: ctx.edgeRef(edge),
+        loc: edge.loc,
+        fix: OUTCOMES.includes(lower)
+          ? `write outcome${clause.op}${lower}`
+          : `compare with one of ${OUTCOMES.join(", ")}`,
+      });
+    }
+  }
+  return out;
+});
+
+/** `stylesheet_syntax` (ERROR): the `model_stylesheet` parses. */
+export const stylesheetSyntaxRule: LintRule = rule("stylesheet_syntax", (graph) => {
+  try {
+    parseStylesheet(graph.attrs.modelStylesheet);
+    return [];
+  } catch (e) {
+    if (!(e instanceof StylesheetSyntaxError)) throw e;
+    return [{
+      rule: "stylesheet_syntax",
+      severity: "error",
+      message: e.message,
+      fix: "rules look like: * { llm_model: claude-sonnet-4-5; } .code { reasoning_effort: high; }",
+    }];
+  }
+});
+
+/** `type_known` (WARNING): an explicit `type` names a handler the engine knows. */
+export const typeKnownRule: LintRule = rule(
+  "type_known",
+  (graph, { knownTypes }) =>
+    graph.nodes.filter((n) => n.type !== "" && !knownTypes.has(n.type)).map((n) => ({
+      rule: "type_known",
+      severity: "warning" as const,
+      message: `node ${n.id}: no handler is registered for type ${JSON.stringify(n.type)}`,
+      nodeId: n.id,
+      loc: n.loc,
+      fix: `register a handler for ${JSON.stringify(n.type)} or use one of ${
+        [...knownTypes].join(", ")
+      }`,
+    })),
+);
+
+function badFidelity(value: string | undefined): boolean {
+  return value !== undefined && !FIDELITY_MODES.includes(value);
+}
+
+/** `fidelity_valid` (WARNING): fidelity values on nodes, edges and the graph are valid modes. */
+export const fidelityValidRule: LintRule = rule("fidelity_valid", (graph, ctx) => {
+  const out: Diagnostic[] = [];
+  const fix = `use one of ${FIDELITY_MODES.join(", ")}`;
+  if (badFidelity(graph.attrs.defaultFidelity)) {
+    out.push({
+      rule: "fidelity_valid",
+      severity: "warning",
+      message: `graph default_fidelity ${
+        JSON.stringify(graph.attrs.defaultFidelity)
+      } is not a mode`,
+      fix,
+    });
+  }
+  for (const n of graph.nodes) {
+    if (!badFidelity(n.fidelity)) continue;
+    out.push({
+      rule: "fidelity_valid",
+      severity: "warning",
+      message: `node ${n.id}: fidelity ${JSON.stringify(n.fidelity)} is not a mode`,
+      nodeId: n.id,
+      loc: n.loc,
+      fix,
+    });
+  }
+  for (const e of graph.edges) {
+    if (!badFidelity(e.fidelity)) continue;
+    out.push({
+      rule: "fidelity_valid",
+      severity: "warning",
+      message: `edge ${e.from} -> ${e.to}: fidelity ${JSON.stringify(e.fidelity)} is not a mode`,
+      edge: ctx.edgeRef(e),
+      loc: e.loc,
+      fix,
+    });
+  }
+  return out;
+});
+
+/** `retry_target_exists` (WARNING): retry targets (node and graph level) name existing nodes. */
+export const retryTargetExistsRule: LintRule = rule("retry_target_exists", (graph, { index }) => {
+  const out: Diagnostic[] = [];
+  const check = (attr: string, target: string | undefined, node?: Node) => {
+    if (target === undefined || index.nodes.has(target)) return;
+    out.push({
+      rule: "retry_target_exists",
+      severity: "warning",
+      message: `${node ? `node ${node.id}` : "graph"}: ${attr} ${target} is not a node`,
+      nodeId: node?.id,
+      loc: node?.loc,
+      fix: `point ${attr} at an existing node`,
+    });
+  };
+  check("retry_target", graph.attrs.retryTarget);
+  check("fallback_retry_target", graph.attrs.fallbackRetryTarget);
+  for (const n of graph.nodes) {
+    check("retry_target", n.retryTarget, n);
+    check("fallback_retry_target", n.fallbackRetryTarget, n);
+  }
+  return out;
+});
+
+/**
+ * `goal_gate_has_retry` (WARNING): a goal gate has somewhere to go when it
+ * is unsatisfied (its own retry target or the graph's).
+ */
+export const goalGateHasRetryRule: LintRule = rule("goal_gate_has_retry", (graph) => {
+  if (graph.attrs.retryTarget || graph.attrs.fallbackRetryTarget) return [];
+  return graph.nodes.filter((n) => n.goalGate && !n.retryTarget && !n.fallbackRetryTarget).map((
+    n,
+  ) => ({
+    rule: "goal_gate_has_retry",
+    severity: "warning" as const,
+    message:
+      `node ${n.id} is a goal gate without retry_target or fallback_retry_target; an unsatisfied gate ends the run as failed`,
+    nodeId: n.id,
+    loc: n.loc,
+    fix: `add retry_target=<node to rerun> to ${n.id}`,
+  }));
+});
+
+/** `prompt_on_llm_nodes` (WARNING): codergen nodes have a prompt (or at least a label). */
+export const promptOnLlmNodesRule: LintRule = rule(
+  "prompt_on_llm_nodes",
+  (graph, { index }) =>
+    graph.nodes.filter((n) =>
+      n.handlerType === "codergen" && n.prompt === "" && n.attrs.label === undefined &&
+      !index.starts.includes(n) && !index.exits.includes(n)
+    ).map((n) => ({
+      rule: "prompt_on_llm_nodes",
+      severity: "warning" as const,
+      message: `node ${n.id} runs an LLM stage without a prompt or label`,
+      nodeId: n.id,
+      loc: n.loc,
+      fix: `add prompt="…" to ${n.id}`,
+    })),
+);
+
+const EFFORTS = ["low", "medium", "high"];
+
+/** `reasoning_effort_valid` (WARNING): `reasoning_effort` is low, medium or high. */
+export const reasoningEffortValidRule: LintRule = rule(
+  "reasoning_effort_valid",
+  (graph) =>
+    graph.nodes.filter((n) =>
+      n.reasoningEffort !== undefined && !EFFORTS.includes(n.reasoningEffort)
+    ).map((n) => ({
+      rule: "reasoning_effort_valid",
+      severity: "warning" as const,
+      message: `node ${n.id}: reasoning_effort ${JSON.stringify(n.reasoningEffort)} is not one of ${
+        EFFORTS.join(", ")
+      }`,
+      nodeId: n.id,
+      loc: n.loc,
+      fix: "use low, medium or high",
+    })),
+);
+
+/**
+ * `attribute_type` (ERROR): typed attributes have values of their type
+ * (`max_retries=lots`, `goal_gate=yes`, `timeout=soon` would otherwise be
+ * silently ignored).
+ */
+export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) => {
+  const out: Diagnostic[] = [];
+  const expect = {
+    "integer": "an integer",
+    "integer>=0": "a non-negative integer",
+    "boolean": "true or false",
+    "duration": "a duration such as 250ms, 900s, 15m, 2h, 1d",
+  };
+  for (const [key, kind] of Object.entries(GRAPH_ATTRIBUTE_KINDS)) {
+    const value = graph.attrs.raw[key];
+    if (value === undefined || isValidAttribute(kind, value)) continue;
+    out.push({
+      rule: "attribute_type",
+      severity: "error",
+      message: `graph ${key}=${JSON.stringify(value)} is not ${expect[kind]}`,
+      fix: `set ${key} to ${expect[kind]}`,
+    });
+  }
+  for (const n of graph.nodes) {
+    for (const [key, kind] of Object.entries(NODE_ATTRIBUTE_KINDS)) {
+      const value = n.attrs[key];
+      if (value === undefined || isValidAttribute(kind, value)) continue;
+      out.push({
+        rule: "attribute_type",
+        severity: "error",
+        message: `node ${n.id}: ${key}=${JSON.stringify(value)} is not ${expect[kind]}`,
+        nodeId: n.id,
+        loc: n.loc,
+        fix: `set ${key} to ${expect[kind]}`,
+      });
+    }
+  }
+  for (const e of graph.edges) {
+    for (const [key, kind] of Object.entries(EDGE_ATTRIBUTE_KINDS)) {
+      const value = e.attrs[key];
+      if (value === undefined || isValidAttribute(kind, value)) continue;
+      out.push({
+        rule: "attribute_type",
+        severity: "error",
+        message: `edge ${e.from} -> ${e.to}: ${key}=${JSON.stringify(value)} is not ${
+          expect[kind]
+        }`,
+        edge: ctx.edgeRef(e),
+        loc: e.loc,
+        fix: `set ${key} to ${expect[kind]}`,
+      });
+    }
+  }
+  return out;
+});
+
+/** `human_gate_choices` (WARNING): a `wait.human` node has outgoing edges to offer as choices. */
+export const humanGateChoicesRule: LintRule = rule(
+  "human_gate_choices",
+  (graph, { index }) =>
+    graph.nodes.filter((n) => n.handlerType === "wait.human" && !index.outgoing.has(n.id)).map((
+      n,
+    ) => ({
+      rule: "human_gate_choices",
+      severity: "warning" as const,
+      message: `human gate ${n.id} has no outgoing edges, so there is nothing to choose`,
+      nodeId: n.id,
+      loc: n.loc,
+      fix: `add labelled edges from ${n.id}, one per choice`,
+    })),
+);
+
+/** Every built-in rule, in the order they run. */
+export const BUILTIN_RULES: readonly LintRule[] = Object.freeze([
+  startNodeRule,
+  terminalNodeRule,
+  reachabilityRule,
+  edgeTargetExistsRule,
+  startNoIncomingRule,
+  exitNoOutgoingRule,
+  conditionSyntaxRule,
+  stylesheetSyntaxRule,
+  attributeTypeRule,
+  typeKnownRule,
+  fidelityValidRule,
+  retryTargetExistsRule,
+  goalGateHasRetryRule,
+  promptOnLlmNodesRule,
+  conditionOutcomeRule,
+  reasoningEffortValidRule,
+  humanGateChoicesRule,
+]);

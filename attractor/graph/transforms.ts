@@ -1,0 +1,98 @@
+/**
+ * Transforms (spec §9): functions from a graph to a new graph, applied after
+ * parsing and before validation. None changes its input: graphs are frozen,
+ * and every transform builds new node objects for what it changes.
+ *
+ * Built in, in this order: `$goal` expansion in prompts, then the model
+ * stylesheet. Custom transforms run after them, in the order given.
+ *
+ * @module
+ */
+import { withNodeAttrs } from "./build.ts";
+import { parseDot, type ParseDotOptions } from "./parser.ts";
+import { applyStylesheet, parseStylesheet, type Stylesheet } from "./stylesheet.ts";
+import type { Diagnostic, Graph } from "./types.ts";
+import { validate, type ValidateOptions } from "./lint.ts";
+
+/** A graph rewrite. `apply` must return a new graph and leave its input as it was. */
+export interface Transform {
+  /** A name for diagnostics and logs. */
+  readonly name: string;
+  /** Returns the rewritten graph (or the same graph when nothing changes). */
+  apply(graph: Graph): Graph;
+}
+
+/**
+ * Replaces `$goal` in every node's `prompt` with the graph's `goal`
+ * (simple string replacement, spec §4.5; not a template engine).
+ */
+export const expandGoalTransform: Transform = Object.freeze({
+  name: "expand_goal",
+  apply(graph: Graph): Graph {
+    const goal = graph.attrs.goal;
+    let changed = false;
+    const nodes = graph.nodes.map((node) => {
+      const prompt = node.attrs.prompt;
+      if (prompt === undefined || !prompt.includes("$goal")) return node;
+      changed = true;
+      return withNodeAttrs(node, { prompt: prompt.replaceAll("$goal", goal) });
+    });
+    return changed ? Object.freeze({ ...graph, nodes: Object.freeze(nodes) }) : graph;
+  },
+});
+
+/**
+ * Applies the graph's `model_stylesheet`. A stylesheet that does not parse
+ * is left alone here: validation reports it (`stylesheet_syntax`).
+ */
+export const stylesheetTransform: Transform = Object.freeze({
+  name: "model_stylesheet",
+  apply(graph: Graph): Graph {
+    let stylesheet: Stylesheet;
+    try {
+      stylesheet = parseStylesheet(graph.attrs.modelStylesheet);
+    } catch {
+      return graph;
+    }
+    return applyStylesheet(graph, stylesheet);
+  },
+});
+
+/** The built-in transforms in the order they run. */
+export const BUILTIN_TRANSFORMS: readonly Transform[] = Object.freeze([
+  expandGoalTransform,
+  stylesheetTransform,
+]);
+
+/** Applies `transforms` in order; returns the last result. */
+export function applyTransforms(graph: Graph, transforms: readonly Transform[]): Graph {
+  let current = graph;
+  for (const transform of transforms) current = transform.apply(current);
+  return current;
+}
+
+/** Options of {@linkcode prepareGraph}. */
+export interface PrepareGraphOptions extends ValidateOptions, ParseDotOptions {
+  /** Custom transforms, run after the built-in ones. */
+  readonly transforms?: readonly Transform[];
+}
+
+/** What {@linkcode prepareGraph} produces. */
+export interface PreparedGraph {
+  /** The graph after all transforms. */
+  readonly graph: Graph;
+  /** Every diagnostic of validation (check for `severity === "error"`, or use `validateOrRaise`). */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Parse → built-in transforms → custom transforms → validate (spec §9.1).
+ * Lint errors are returned, not thrown; a syntax error throws.
+ *
+ * @throws {DotParseError} when the source does not parse.
+ */
+export function prepareGraph(source: string, options: PrepareGraphOptions = {}): PreparedGraph {
+  const parsed = parseDot(source, options);
+  const graph = applyTransforms(parsed, [...BUILTIN_TRANSFORMS, ...(options.transforms ?? [])]);
+  return { graph, diagnostics: validate(graph, options) };
+}

@@ -1,0 +1,384 @@
+/**
+ * `forge run`, `forge resume` and `forge answer`: run a DOT pipeline,
+ * continue one from its run directory or from the store alone, and answer
+ * the durable human gate a run waits on (which resumes it).
+ *
+ * Exit codes: 0 the run succeeded, 1 it failed (the reason on stderr, even
+ * with --quiet), 2 usage errors, 3 the run waits on a human gate (the
+ * question and how to answer are printed), 130/143 stopped by SIGINT/SIGTERM
+ * (the checkpoint stays consistent; resume it).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import {
+  assertRunnable,
+  AutoApproveInterviewer,
+  checkPipelineUnchanged,
+  type CodergenBackend,
+  ConsoleInterviewer,
+  defaultHandlers,
+  DotParseError,
+  DurableInterviewer,
+  findChoice,
+  gateChoices,
+  type Interviewer,
+  newRunId,
+  type PipelineEvent,
+  PipelineInvalidError,
+  preparePipeline,
+  ResumeError,
+  type ResumePoint,
+  resumePointFromDirectory,
+  resumePointFromStore,
+  RunDirectoryError,
+  runPipeline,
+  type RunResult,
+  SimulationBackend,
+} from "@forge/attractor";
+import { AgentBackend } from "@forge/attractor/agent";
+import {
+  anthropicProfile,
+  createProviderFromEnv,
+  LocalExecutionEnvironment,
+  openaiProfile,
+} from "@forge/agent";
+import type { ForgeStore } from "@forge/turnstore";
+import { type CliContext, type CliIo, DEFAULT_STORE } from "./cli.ts";
+import { formatDiagnostic } from "./pipeline_validate.ts";
+
+const usage = () =>
+  `usage:
+  forge run <pipeline.dot> [--logs DIR] [--store URL] [--simulate] [--auto-approve] [--quiet]
+                           [--resume DIR] [--run-id ID] [--force] [--persistence MODE]
+  forge resume <run> [--store URL] [--logs DIR] [--simulate] [--auto-approve] [--quiet] [--force]
+  forge answer <run> <choice> [--store URL] [--simulate] [--quiet]
+
+  <run> is a run directory, a run id under .forge/runs/, or the run's store context id.
+  --store URL        where records go (default ${DEFAULT_STORE}, or FORGE_STORE)
+  --persistence M    off | best_effort | required (default required)
+  --simulate         no LLM: every LLM stage answers "[Simulated] …"
+  --auto-approve     every human gate takes its first option
+  --quiet            no progress output (failures still go to stderr)
+  --force            resume even though the DOT source changed
+
+exit codes: 0 success, 1 failure, 2 usage, 3 waiting on a human gate`;
+
+const OPTIONS = {
+  logs: { type: "string" },
+  store: { type: "string" },
+  simulate: { type: "boolean" },
+  "auto-approve": { type: "boolean" },
+  quiet: { type: "boolean" },
+  resume: { type: "string" },
+  "run-id": { type: "string" },
+  force: { type: "boolean" },
+  persistence: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+class UsageError extends Error {}
+
+/** Runs `forge run|resume|answer`; returns the exit code. */
+export async function pipelineCommand(
+  command: "run" | "resume" | "answer",
+  args: string[],
+  io: CliIo,
+  ctx: CliContext,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    io.err(`forge ${command}: ${(error as Error).message}\n\n${usage()}`);
+    return 2;
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.out(usage());
+    return 0;
+  }
+  const persistence = v.persistence ?? "required";
+  if (!["off", "best_effort", "required"].includes(persistence)) {
+    io.err(
+      `forge ${command}: --persistence must be off, best_effort or required, got ${persistence}`,
+    );
+    return 2;
+  }
+  const storeUrl = v.store ?? Deno.env.get("FORGE_STORE") ?? DEFAULT_STORE;
+  let store: ForgeStore | undefined;
+  let backend: CodergenBackend | undefined;
+  const abort = new AbortController();
+  let stoppedBy: Deno.Signal | undefined;
+  const onSignal = (signal: Deno.Signal) => () => {
+    stoppedBy ??= signal;
+    io.err(`forge ${command}: ${signal} received; stopping at a consistent checkpoint`);
+    abort.abort();
+  };
+  const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, onSignal(s)] as const);
+  for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+  try {
+    const plan = await planRun(command, parsed.positionals, v, io);
+    if (persistence !== "off") {
+      if (
+        storeUrl.startsWith("kv:") && !storeUrl.startsWith("kv::") &&
+        !storeUrl.startsWith("kv:http")
+      ) {
+        await Deno.mkdir(resolve(storeUrl.slice(3), ".."), { recursive: true });
+      }
+      store = await ctx.openStore(storeUrl);
+    }
+    const point: ResumePoint | undefined = plan.resumeDir
+      ? await resumePointFromDirectory(plan.resumeDir, store)
+      : plan.contextId
+      ? await resumePointFromStore(requireStore(store, command), plan.contextId)
+      : undefined;
+    const source = plan.dotFile ? await readDot(plan.dotFile) : point?.dotSource ??
+      (point?.manifest?.dot_file ? await readDot(point.manifest.dot_file) : undefined);
+    if (source === undefined) {
+      throw new UsageError(
+        "the run's DOT source is not known; pass it: forge run <pipeline.dot> --resume DIR",
+      );
+    }
+    let note = point?.note;
+    if (point) {
+      const changed = checkPipelineUnchanged(point, source, v.force ?? false);
+      if (changed) note = note ? `${note}; ${changed}` : changed;
+    }
+    const prepared = preparePipeline(source);
+    for (const d of prepared.diagnostics) {
+      if (d.severity !== "info" && !v.quiet) {
+        io.err(formatDiagnostic(d, plan.dotFile ?? "pipeline"));
+      }
+    }
+    assertRunnable(prepared);
+    const graph = prepared.graph;
+    let interviewer: Interviewer;
+    if (command === "answer") {
+      const waiting = point?.checkpoint.waiting_on;
+      if (!waiting) {
+        throw new UsageError(`run ${point?.checkpoint.run_id} is not waiting on a human gate`);
+      }
+      const choices = gateChoices(graph, waiting);
+      const choice = plan.choice!;
+      if (!findChoice(choices, choice)) {
+        throw new UsageError(
+          `${JSON.stringify(choice)} is not an option of ${waiting}: ${
+            choices.map((c) => `${c.key} (${c.label})`).join(", ")
+          }`,
+        );
+      }
+      interviewer = new DurableInterviewer(new Map([[waiting, choice]]));
+    } else if (v["auto-approve"]) {
+      interviewer = new AutoApproveInterviewer();
+    } else if (Deno.stdin.isTerminal()) {
+      interviewer = new ConsoleInterviewer();
+    } else {
+      interviewer = new DurableInterviewer();
+    }
+    backend = v.simulate ? new SimulationBackend() : agentBackend(store, persistence);
+    const runId = point?.checkpoint.run_id ?? v["run-id"] ?? newRunId();
+    const logsRoot = resolve(plan.resumeDir ?? v.logs ?? join(".forge", "runs", runId));
+    if (!v.quiet) {
+      io.out(`${point ? "resuming" : "running"} ${graph.id} as ${runId}`);
+      io.out(`  run directory ${logsRoot}`);
+    }
+    const result = await runPipeline({
+      graph,
+      dotSource: source,
+      logsRoot,
+      runId,
+      handlers: defaultHandlers(),
+      backend,
+      interviewer,
+      store,
+      storeUrl: persistence === "off" ? undefined : storeUrl,
+      persistence: persistence as "off" | "best_effort" | "required",
+      signal: abort.signal,
+      dotFile: plan.dotFile,
+      resume: point
+        ? { checkpoint: point.checkpoint, contextId: point.contextId, note }
+        : undefined,
+      onEvent: v.quiet ? undefined : (e) => progress(e, io),
+      onWarning: (m) => io.err(`forge ${command}: warning: ${m}`),
+    });
+    return report(result, io, v.quiet ?? false, stoppedBy, storeUrl, persistence);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`forge ${command}: ${error.message}\n\n${usage()}`);
+      return 2;
+    }
+    if (error instanceof DotParseError) {
+      io.err(`forge ${command}: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof PipelineInvalidError) {
+      io.err(`forge ${command}: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof ResumeError || error instanceof RunDirectoryError) {
+      io.err(`forge ${command}: ${error.message}`);
+      return error instanceof ResumeError && error.code === "PipelineChanged" ? 1 : 2;
+    }
+    const code = (error as { code?: string }).code;
+    if (code) {
+      io.err(`forge ${command}: ${code}: ${(error as Error).message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    await backend?.close?.();
+    await store?.close();
+  }
+}
+
+interface Plan {
+  dotFile?: string;
+  resumeDir?: string;
+  contextId?: string;
+  choice?: string;
+}
+
+async function planRun(
+  command: string,
+  positionals: string[],
+  v: { resume?: string; logs?: string },
+  _io: CliIo,
+): Promise<Plan> {
+  if (command === "run") {
+    const [file, extra] = positionals;
+    if (!file || extra) throw new UsageError("forge run needs exactly one pipeline file");
+    if (v.resume && v.logs && resolve(v.resume) !== resolve(v.logs)) {
+      throw new UsageError("--resume DIR is the run directory; do not also pass another --logs");
+    }
+    return { dotFile: file, resumeDir: v.resume };
+  }
+  const [run, choice, extra] = positionals;
+  if (!run) throw new UsageError(`forge ${command} needs a run`);
+  if (command === "resume" && choice) throw new UsageError("forge resume takes one run");
+  if (command === "answer" && (!choice || extra)) {
+    throw new UsageError("forge answer needs a run and a choice");
+  }
+  const where = await locateRun(run);
+  return { ...where, choice };
+}
+
+/** A run named by a directory, by a run id under .forge/runs, or by a store context id. */
+async function locateRun(run: string): Promise<Plan> {
+  for (const dir of [run, join(".forge", "runs", run)]) {
+    try {
+      if ((await Deno.stat(join(dir, "manifest.json"))).isFile) return { resumeDir: dir };
+    } catch {
+      // not a run directory
+    }
+  }
+  if (/^[0-9]+$/.test(run)) return { contextId: run };
+  throw new UsageError(
+    `${run} is neither a run directory, a run id under .forge/runs, nor a context id`,
+  );
+}
+
+function requireStore(store: ForgeStore | undefined, command: string): ForgeStore {
+  if (!store) {
+    throw new UsageError(
+      `forge ${command} from the store needs persistence (not --persistence off)`,
+    );
+  }
+  return store;
+}
+
+async function readDot(file: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(file);
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+function agentBackend(store: ForgeStore | undefined, persistence: string): CodergenBackend {
+  let provider;
+  try {
+    provider = createProviderFromEnv();
+  } catch (error) {
+    throw new UsageError(
+      `no LLM provider is configured (${
+        (error as Error).message
+      }); set a provider key or pass --simulate`,
+    );
+  }
+  const profile = provider.name.includes("anthropic") ? anthropicProfile() : openaiProfile();
+  return new AgentBackend({
+    provider,
+    profile,
+    env: new LocalExecutionEnvironment({ workingDirectory: Deno.cwd() }),
+    store,
+    persistence: persistence as "off" | "best_effort" | "required",
+  });
+}
+
+function progress(e: PipelineEvent, io: CliIo): void {
+  switch (e.kind) {
+    case "stage_started":
+      io.out(`▸ ${e.name}`);
+      break;
+    case "stage_completed":
+      io.out(`  ✓ ${e.name} ${e.status} (${Math.round(e.durationMs)} ms)`);
+      break;
+    case "stage_failed":
+      io.out(`  ✗ ${e.name}: ${e.error}${e.willRetry ? " (will retry)" : ""}`);
+      break;
+    case "stage_retrying":
+      io.out(`  ↻ ${e.name} attempt ${e.attempt} in ${e.delayMs} ms`);
+      break;
+    case "parallel_started":
+      io.out(`  ⇉ ${e.branchCount} branches`);
+      break;
+    case "interview_completed":
+      io.out(`  ? ${e.question} → ${e.answer}`);
+      break;
+  }
+}
+
+function report(
+  result: RunResult,
+  io: CliIo,
+  quiet: boolean,
+  stoppedBy: Deno.Signal | undefined,
+  storeUrl: string,
+  persistence: string,
+): number {
+  const ctxNote = result.contextIds.length && persistence !== "off"
+    ? ` (store ${storeUrl}, context ${result.contextIds.at(-1)})`
+    : "";
+  switch (result.status) {
+    case "success":
+    case "partial_success":
+      if (!quiet) io.out(`run ${result.runId} ${result.status}${ctxNote}`);
+      return 0;
+    case "fail":
+      io.err(`run ${result.runId} failed: ${result.failureReason ?? "unknown reason"}`);
+      return 1;
+    case "waiting": {
+      const w = result.waiting!;
+      io.out(`run ${result.runId} is waiting at ${w.nodeId}: ${w.question}`);
+      for (const o of w.options) io.out(`  - ${o}`);
+      io.out(
+        `answer with: forge answer ${result.runId} <choice>${
+          ctxNote
+            ? `   (or: forge answer ${result.contextIds.at(-1)} <choice> --store ${storeUrl})`
+            : ""
+        }`,
+      );
+      return 3;
+    }
+    case "cancelled":
+      io.err(
+        `run ${result.runId} stopped${
+          stoppedBy ? ` by ${stoppedBy}` : ""
+        }; resume with: forge resume ${result.runId}`,
+      );
+      return stoppedBy === "SIGINT" ? 130 : 143;
+  }
+}
