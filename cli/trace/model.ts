@@ -336,10 +336,10 @@ function classify(ctx: TraceContext, link: Via | undefined): void {
       return;
     }
     if (t.typeId === "forge.agent.session_lifecycle" && f.kind === "started") {
-      ctx.kind = f.parentSessionId !== undefined
-        ? "subagent"
-        : via === "agentContextId"
+      ctx.kind = via === "agentContextId"
         ? "stage session"
+        : f.parentSessionId !== undefined
+        ? "subagent"
         : "session";
       ctx.label = `session ${f.sessionId}${f.model ? ` (${f.model})` : ""}`;
       return;

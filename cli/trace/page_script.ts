@@ -195,8 +195,9 @@ export const PAGE_SCRIPT = String.raw`
     state.data.trace.contexts.forEach(function (c) {
       c.turns.forEach(function (t) {
         var f = t.fields || {};
-        if (r.kind === "stage" && f.nodeId === r.name && (f.attempt === undefined || f.attempt === r.attempt ||
-            t.typeId !== "forge.attractor.stage_lifecycle")) related.push(t);
+        // The attempt's own records; route decisions and interviews name the node only.
+        if (r.kind === "stage" && f.nodeId === r.name &&
+            (f.stageAttemptId === undefined || f.stageAttemptId === r.stageAttemptId)) related.push(t);
       });
     });
     var sessions = related.filter(function (t) { return t.fields.agentContextId; }).map(function (t) {

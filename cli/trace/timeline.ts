@@ -14,6 +14,8 @@ export interface TimelineRow {
   readonly name: string;
   /** "stage" or "tool". */
   readonly kind: "stage" | "tool";
+  /** The stage attempt id (stages only). */
+  readonly stageAttemptId?: string;
   /** Attempt number of a stage (1 for tools). */
   readonly attempt: number;
   /** The context holding the start record. */
@@ -44,6 +46,7 @@ export function timeline(trace: Trace): TimelineRow[] {
           stages.set(key, {
             name: String(f.nodeId),
             kind: "stage",
+            stageAttemptId: String(f.stageAttemptId),
             attempt: Number(f.attempt ?? 1),
             contextId: ctx.contextId,
             turnId: t.turnId,

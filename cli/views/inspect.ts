@@ -81,6 +81,8 @@ export interface RunReport {
   readonly interviews: InterviewView[];
   /** Stage ↔ agent session links, oldest first. */
   readonly agentLinks: (StageToAgentLinkRecord & { turnId: string })[];
+  /** The context each stage attempt ran in, when not the run's own (a parallel branch). */
+  readonly stageContexts: Record<string, string>;
   /** Usage per stage, in first-run order. */
   readonly usage: StageUsageRow[];
   /** Usage in total. */
@@ -115,11 +117,32 @@ export async function readRunReport(
     all((o) => stageAgentLinks(store, contextId, o)),
   ]);
   const checkpoints: RunReport["checkpoints"] = [];
+  const branches: string[] = [];
   for await (const e of scanRunRecords(store, contextId)) {
+    if (e.typeId === "forge.attractor.parallel_lifecycle" && e.value.branchContextId) {
+      branches.unshift(String(e.value.branchContextId));
+    }
     if (e.typeId !== "forge.attractor.checkpoint_saved" || e.typeVersion !== 3) continue;
     const { state: _state, ...rest } = e.value as unknown as CheckpointSavedV3Record;
     checkpoints.unshift({ ...rest, turnId: e.turnId });
   }
+  // Parallel branches run in contexts forked from the run's: their stages and
+  // agent links are there, after the history they share with the run.
+  const stageContexts: Record<string, string> = {};
+  const seen = new Set(stages.map((s) => s.stageAttemptId));
+  const linked = new Set(agentLinks.map((l) => l.turnId));
+  for (const branch of branches) {
+    for (const s of await all((o) => stageTimeline(store, branch, o))) {
+      if (seen.has(s.stageAttemptId)) continue;
+      seen.add(s.stageAttemptId);
+      stages.push(s);
+      stageContexts[s.stageAttemptId] = branch;
+    }
+    for (const l of await all((o) => stageAgentLinks(store, branch, o))) {
+      if (!linked.has(l.turnId)) agentLinks.push(l), linked.add(l.turnId);
+    }
+  }
+  stages.sort((a, b) => (a.startedAt ?? a.endedAt ?? 0) - (b.startedAt ?? b.endedAt ?? 0));
   const usage = new Map<string, StageUsageRow>();
   const total = { inputTokens: 0, outputTokens: 0, totalTokens: 0 } as RunReport["total"];
   for (const s of stages) {
@@ -159,9 +182,16 @@ export async function readRunReport(
     checkpoints,
     interviews: views,
     agentLinks,
+    stageContexts,
     usage: [...usage.values()],
     total,
   };
+}
+
+/** One line of at most `max` characters. */
+function clip(text: string, max = 110): string {
+  const one = text.replace(/\s+/g, " ").trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
 function money(usd: number | undefined): string {
@@ -192,14 +222,18 @@ export function renderRunReport(report: RunReport): string {
     `context ${run.contextId} · attempt ${run.lineageAttempt} · ${run.stageCount} stages run · ` +
       `last node ${run.currentNode}${run.nextNode ? ` · next ${run.nextNode}` : ""}`,
   );
-  if (run.failureReason) out.push(`failure: ${run.failureReason}`);
+  if (run.failureReason) out.push(`failure: ${clip(run.failureReason, 300)}`);
   out.push("", `stages (${report.stages.length} attempts):`);
   for (const s of report.stages) {
     const tokens = s.usage?.totalTokens === undefined ? "" : ` · ${s.usage.totalTokens} tokens`;
     const cost = s.usage?.costMicroUsd === undefined
       ? ""
       : ` · ${money(s.usage.costMicroUsd / 1e6)}`;
-    const why = s.failureReason ? ` · ${s.failureReason}` : s.notes ? ` · ${s.notes}` : "";
+    const why = s.failureReason
+      ? ` · ${clip(s.failureReason)}`
+      : s.notes
+      ? ` · ${clip(s.notes)}`
+      : "";
     out.push(
       `  ${String(s.stageIndex).padStart(3)} ${`${s.nodeId} #${s.attempt}`.padEnd(22)} ` +
         `${(s.status ?? s.state).padEnd(16)} ${formatDuration(s.durationMs).padStart(7)}` +
@@ -208,7 +242,7 @@ export function renderRunReport(report: RunReport): string {
   }
   out.push("", `routes (${report.routes.length}):`);
   for (const r of report.routes) {
-    out.push(`  ${r.nodeId} → ${r.targetNode ?? "(end)"}  ${routeReason(r)}`);
+    out.push(`  ${r.nodeId} → ${r.targetNode ?? "(end)"}  ${clip(routeReason(r))}`);
   }
   out.push("", `checkpoints (${report.checkpoints.length}):`);
   for (const c of report.checkpoints) {
@@ -270,7 +304,8 @@ export async function stageSessions(
   }
   const out = [];
   for (const attempt of attempts) {
-    const found = await stageAgentSession(store, report.run.contextId, attempt.stageAttemptId);
+    const where = report.stageContexts[attempt.stageAttemptId] ?? report.run.contextId;
+    const found = await stageAgentSession(store, where, attempt.stageAttemptId);
     out.push({ attempt, session: found?.session });
   }
   return out;

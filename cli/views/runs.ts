@@ -113,7 +113,8 @@ export async function listRunRows(
     });
     for (const ctx of contexts) {
       before = ctx.contextId;
-      if (ctx.headDepth === 0) continue;
+      // A run attempt's context starts empty; its forks (agent sessions, branches) inherit its records.
+      if (ctx.headDepth === 0 || (ctx.baseTurnId !== undefined && ctx.baseTurnId !== "0")) continue;
       const info = await readRun(store, ctx.contextId).catch(() => undefined);
       if (!info) continue;
       if (options.pipeline !== undefined && info.graphId !== options.pipeline) continue;
@@ -160,15 +161,32 @@ async function row(
     (latest?.checkpoint.completed_nodes ?? []).filter((n) => !ends.has(n)),
   ).size;
   let tokens = 0, cost = 0, costed = false, started = createdAt;
+  const counted = new Set<string>();
+  const branches: string[] = [];
+  const count = (value: Record<string, unknown>) => {
+    if (counted.has(String(value.stageAttemptId))) return;
+    counted.add(String(value.stageAttemptId));
+    tokens += Number(value.totalTokens ?? 0);
+    if (value.costMicroUsd !== undefined) {
+      cost += Number(value.costMicroUsd);
+      costed = true;
+    }
+  };
   for await (const e of scanRunRecords(store, info.contextId)) {
     if (e.typeId === "forge.attractor.stage_lifecycle" && e.value.kind !== "started") {
-      tokens += Number(e.value.totalTokens ?? 0);
-      if (e.value.costMicroUsd !== undefined) {
-        cost += Number(e.value.costMicroUsd);
-        costed = true;
-      }
+      count(e.value);
     } else if (e.typeId === "forge.attractor.run_lifecycle" && e.value.kind === "initialized") {
       started = e.value.at as number;
+    } else if (e.typeId === "forge.attractor.parallel_lifecycle" && e.value.branchContextId) {
+      branches.push(String(e.value.branchContextId));
+    }
+  }
+  // Parallel branches record their stages in their own (forked) contexts.
+  for (const branch of branches) {
+    for await (const e of scanRunRecords(store, branch)) {
+      if (e.typeId === "forge.attractor.stage_lifecycle" && e.value.kind !== "started") {
+        count(e.value);
+      }
     }
   }
   const finished = status !== "running" && status !== "waiting";
@@ -202,7 +220,7 @@ export async function findRunContext(
     for (const ctx of contexts) {
       before = ctx.contextId;
       seen++;
-      if (ctx.headDepth === 0) continue;
+      if (ctx.headDepth === 0 || (ctx.baseTurnId !== undefined && ctx.baseTurnId !== "0")) continue;
       const info = await readRun(store, ctx.contextId).catch(() => undefined);
       if (info?.runId === runId) return ctx.contextId;
     }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { type ForgeStore, isTurnStoreError } from "@forge/turnstore";
-import { runDemo } from "../demo.ts";
+import { writeScriptedSession } from "./session_fixture.ts";
 import { openTurnStore } from "../stores.ts";
 import { runCli } from "../cli.ts";
 import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "../catalogs.ts";
@@ -14,17 +14,12 @@ import { readTrace } from "../trace/model.ts";
 async function twoDemoSessions(): Promise<{ dir: string; url: string; roots: string[] }> {
   const dir = await Deno.makeTempDir({ prefix: "forge-views-" });
   const url = `kv:${dir}/views.kv`;
-  const log = console.log;
-  console.log = () => {};
-  try {
-    const roots = [
-      await runDemo(url, `${dir}/ws1`),
-      await runDemo(url, `${dir}/ws2`),
-    ];
-    return { dir, url, roots };
-  } finally {
-    console.log = log;
-  }
+  await using store = await openTurnStore(url);
+  const roots = [
+    await writeScriptedSession(store, `${dir}/ws1`),
+    await writeScriptedSession(store, `${dir}/ws2`),
+  ];
+  return { dir, url, roots };
 }
 
 async function cli(args: string[], signal?: AbortSignal) {

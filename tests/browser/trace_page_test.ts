@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import type { Browser, Page } from "puppeteer-core";
 import { openTurnStore } from "../../cli/stores.ts";
+import { writeScriptedSession } from "../../cli/views/session_fixture.ts";
 import { runDemo } from "../../cli/demo.ts";
 import { syntheticRunPage, tracePage } from "./fixtures.ts";
 import type { PageData } from "../../cli/trace/html.ts";
@@ -79,22 +80,15 @@ async function rendered(page: Page) {
 }
 
 Deno.test({
-  name: `trace page in Chromium: the demo session's DAG, tool timeline and record fields${suffix}`,
+  name: `trace page in Chromium: an agent session's DAG, tool timeline and record fields${suffix}`,
   ignore: !chromium,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "forge-browser-" });
     const url = `kv:${dir}/demo.kv`;
-    const log = console.log;
-    console.log = () => {};
-    let contextId: string;
-    try {
-      contextId = await runDemo(url, `${dir}/ws`);
-    } finally {
-      console.log = log;
-    }
     await using store = await openTurnStore(url);
+    const contextId = await writeScriptedSession(store, `${dir}/ws`);
     const { data, html } = await tracePage(store, contextId);
     try {
       await withPage(html, async (page) => {
@@ -146,5 +140,34 @@ Deno.test({
           `opened and drawn in ${openMs.toFixed(0)} ms (target < 1,000 ms; measured, not asserted)`,
       );
     });
+  },
+});
+
+Deno.test({
+  name: `trace page in Chromium: the demo run's stages, branches and stage sessions${suffix}`,
+  ignore: !chromium,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "forge-browser-demo-" });
+    try {
+      const demo = await runDemo(`kv:${dir}/demo.kv`, dir, { print: () => {} });
+      await using store = await openTurnStore(`kv:${dir}/demo.kv`);
+      const { data, html } = await tracePage(store, demo.contextId);
+      await withPage(html, async (page) => {
+        const want = counts(data);
+        assert.equal(want.lanes, 9, "the run, 5 stage sessions, a subagent, 2 branches");
+        assert.equal(want.rows, 10, "10 stage attempts, the branches' included");
+        assert.deepEqual(await rendered(page), want);
+        const row = data.timeline.findIndex((r) => r.name === "implement" && r.attempt === 2);
+        await page.click(`#timeline .row[data-row="${row}"] .name`);
+        assert.equal(await text(page, "#details .stage-title"), "implement · attempt 2");
+        assert.match(await text(page, "#details"), /agent session in context \d+/);
+        const dimmed = await count(page, "#dag g.lane.dim");
+        assert.equal(dimmed, want.lanes - 2, "only the run and the stage's session stay lit");
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });

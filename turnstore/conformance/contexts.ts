@@ -68,6 +68,9 @@ export function defineListContextsTests(test: RegisterTest, durable: boolean): v
       );
     }
     assert.ok(page[0].createdAt! >= page[2].createdAt!, "newer contexts were created later");
+    // The base, where the backend knows it: "0" for an empty start, the fork's turn otherwise.
+    const bases = page.map((s) => s.baseTurnId);
+    if (bases.some((b) => b !== undefined)) assert.deepEqual(bases, ["0", t1.turnId, "0"]);
   });
 
   test("listContexts pages with beforeContextId, visiting each context once", async ({ store }) => {

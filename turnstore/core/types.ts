@@ -100,6 +100,11 @@ export interface ContextSummary extends ContextHead {
    * backend recorded creation times).
    */
   readonly createdAt?: number;
+  /**
+   * The turn the context was created at: "0" for an empty start, else the
+   * turn it forks from. Undefined when the backend cannot tell (CXDB).
+   */
+  readonly baseTurnId?: TurnId;
 }
 
 /** Largest page {@link TurnStore.listTurns} returns. */

@@ -29,6 +29,7 @@ export function listContextSlots(
       contextId: String(s.contextId),
       headTurnId: String(s.headTurnId),
       headDepth: s.headDepth,
+      baseTurnId: String(s.baseTurnId),
     };
     out.push(s.createdAt === undefined ? head : { ...head, createdAt: s.createdAt });
   }

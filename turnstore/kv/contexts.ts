@@ -34,6 +34,7 @@ export async function listContextPage(
       contextId: String(id),
       headTurnId: String(head.head),
       headDepth: head.depth,
+      baseTurnId: String(value.base),
     };
     return value.createdAt === undefined ? summary : { ...summary, createdAt: value.createdAt };
   }));

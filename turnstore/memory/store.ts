@@ -219,7 +219,9 @@ export class MemoryStore implements ForgeStore {
     const out: ContextSummary[] = [];
     for (; id >= 1 && out.length < limit; id--) {
       const ctx = this.#contexts.get(String(id));
-      if (ctx) out.push({ ...this.#head(ctx), createdAt: ctx.createdAt });
+      if (ctx) {
+        out.push({ ...this.#head(ctx), createdAt: ctx.createdAt, baseTurnId: ctx.baseTurnId });
+      }
     }
     return out;
   }
