@@ -48,27 +48,30 @@ export type {
   ContextHead,
   ContextId,
   CreateContextOptions,
+  ForgeStore,
+  ListTurnsOptions,
+  PublishBundleResult,
+  PutBlobResult,
+  RegistryBundle,
+  StoredTurn,
+  TurnId,
+  TurnStore,
+  TypedTurnStore,
+} from "@forge/turnstore/contract";
+export type {
   DecodedRecord,
   EnumType,
   FieldEntry,
   FieldMeta,
-  ForgeStore,
   ItemWire,
-  ListTurnsOptions,
-  PublishBundleResult,
-  PutBlobResult,
   RecordCatalog,
   RecordCodec,
-  RegistryBundle,
-  StoredTurn,
   StructLike,
-  TurnId,
-  TurnStore,
-  TypedTurnStore,
   WireType,
-} from "@forge/turnstore";
+} from "@forge/turnstore/records";
 
 export * from "./records.ts";
+export * from "./keys.ts";
 export * from "./query.ts";
 export * from "./session/config.ts";
 export * from "./session/events.ts";

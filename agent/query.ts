@@ -16,7 +16,7 @@ import {
   type TurnId,
   type TurnStore,
   walkHistory,
-} from "@forge/turnstore";
+} from "@forge/turnstore/contract";
 import {
   agentCatalog,
   AssistantTurn,

@@ -23,7 +23,7 @@ import {
   type RegistryBundle,
   type StructLike,
   typedRecord,
-} from "@forge/turnstore";
+} from "@forge/turnstore/records";
 
 /**
  * Prefix of the registry bundle id; the id ends with a digest of the content,

@@ -7,8 +7,22 @@
  * @module
  */
 export * from "./records.ts";
-/** The turn store types the records API refers to. */
-export type * from "@forge/turnstore";
+export * from "./keys.ts";
+// The record DSL types this package's signatures use, as types only.
+export type {
+  BundleField,
+  BundleTypeVersion,
+  DecodedRecord,
+  EnumType,
+  FieldEntry,
+  FieldMeta,
+  ItemWire,
+  RecordCatalog,
+  RecordCodec,
+  RegistryBundle,
+  StructLike,
+  WireType,
+} from "@forge/turnstore/records";
 /** The pipeline graph model (nodes, edges, conditions, diagnostics). */
 export type * from "./graph/types.ts";
 export {
@@ -43,3 +57,5 @@ export {
 } from "./graph/transforms.ts";
 /** The runner: engine, handlers, interviewers, persistence, resume, queries. */
 export * from "./runner.ts";
+/** The turn store types the runner and query API refer to. */
+export type * from "@forge/turnstore/contract";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { defineEnum, type EnumType } from "@forge/turnstore";
+import { defineEnum, type EnumType } from "@forge/turnstore/records";
 
 /** Run lifecycle kinds. */
 export const RunLifecycleKind: EnumType<"initialized" | "resumed" | "finalized"> = defineEnum(

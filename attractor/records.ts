@@ -22,7 +22,7 @@ import {
   type RegistryBundle,
   type StructLike,
   typedRecord,
-} from "@forge/turnstore";
+} from "@forge/turnstore/records";
 
 import {
   InterviewLifecycleKind,

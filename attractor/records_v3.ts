@@ -8,7 +8,13 @@
  *
  * @module
  */
-import { defineEnum, type EnumType, f, type RecordCodec, typedRecord } from "@forge/turnstore";
+import {
+  defineEnum,
+  type EnumType,
+  f,
+  type RecordCodec,
+  typedRecord,
+} from "@forge/turnstore/records";
 import { InterviewLifecycleKind, OutcomeStatus, StageLifecycleKind } from "./record_enums.ts";
 
 /** How the runner chose where to go after a stage. */

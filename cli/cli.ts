@@ -30,7 +30,7 @@ export interface CliIo {
 
 /** What the CLI needs from its host: a store opener and the record catalogs it decodes with. */
 export interface CliContext {
-  /** Opens a store URL (the root `openTurnStore`, with every scheme). */
+  /** Opens a store URL (`openStore` of `@forge/stores`, with every scheme). */
   openStore(url: string): Promise<ForgeStore>;
   /** Catalogs tried in order to decode payloads. */
   catalogs: readonly RecordCatalog[];

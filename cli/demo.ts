@@ -24,7 +24,7 @@ import {
 } from "@forge/attractor";
 import { AgentBackend } from "@forge/attractor/agent";
 import { anthropicProfile, ConfinedEnvironment } from "@forge/agent";
-import { openTurnStore } from "./stores.ts";
+import { openStore as openTurnStore } from "@forge/stores";
 import { DemoModel } from "./demo/model.ts";
 import { CheckedBackend } from "./demo/backend.ts";
 import { ProgressRenderer } from "./progress.ts";

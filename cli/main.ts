@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { openTurnStore } from "./stores.ts";
+import { openStore } from "@forge/stores";
 import { runCli } from "./cli.ts";
 import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "./catalogs.ts";
 
@@ -11,6 +11,6 @@ if (import.meta.main) {
   const code = await runCli(Deno.args, {
     out: (text) => console.log(text),
     err: (text) => console.error(text),
-  }, { openStore: openTurnStore, catalogs: PROJECT_CATALOGS, bundles: PROJECT_BUNDLES });
+  }, { openStore, catalogs: PROJECT_CATALOGS, bundles: PROJECT_BUNDLES });
   Deno.exit(code);
 }

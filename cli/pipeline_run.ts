@@ -106,7 +106,7 @@ export async function pipelineCommand(
     );
     return 2;
   }
-  const storeUrl = v.store ?? Deno.env.get("FORGE_STORE") ?? DEFAULT_STORE;
+  const storeUrl = v.store || Deno.env.get("FORGE_STORE") || DEFAULT_STORE;
   let store: ForgeStore | undefined;
   let backend: CodergenBackend | undefined;
   const abort = new AbortController();

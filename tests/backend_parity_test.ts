@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { type ForgeStore, isTurnStoreError } from "../turnstore/mod.ts";
-import { openTurnStore } from "../cli/stores.ts";
+import { openStore } from "../stores/mod.ts";
 import { startPeer } from "../cxdb/testing/peer.ts";
 
 const te = new TextEncoder();
@@ -142,18 +142,18 @@ const dir = await Deno.makeTempDir({ prefix: "forge-parity-" });
 // A store and whatever must be shut down with it (the CXDB protocol peer).
 type Opened = { store: ForgeStore; close?: () => Promise<void> };
 const backends: Record<string, () => Promise<Opened>> = {
-  "kv (file)": async () => ({ store: await openTurnStore(`kv:${dir}/parity.kv`) }),
-  "kv (:memory:)": async () => ({ store: await openTurnStore("kv::memory:") }),
-  "fs (fsync)": async () => ({ store: await openTurnStore(`fs:${dir}/fs-fsync?durability=fsync`) }),
-  "fs (group)": async () => ({ store: await openTurnStore(`fs:${dir}/fs-group?durability=group`) }),
+  "kv (file)": async () => ({ store: await openStore(`kv:${dir}/parity.kv`) }),
+  "kv (:memory:)": async () => ({ store: await openStore("kv::memory:") }),
+  "fs (fsync)": async () => ({ store: await openStore(`fs:${dir}/fs-fsync?durability=fsync`) }),
+  "fs (group)": async () => ({ store: await openStore(`fs:${dir}/fs-group?durability=group`) }),
   "cxdb (protocol peer)": async () => {
     const peer = await startPeer();
-    return { store: await openTurnStore(peer.url), close: () => peer.close() };
+    return { store: await openStore(peer.url), close: () => peer.close() };
   },
 };
 
 const reference = await (async () => {
-  await using memory = await openTurnStore("memory:");
+  await using memory = await openStore("memory:");
   return normalize(await script(memory));
 })();
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { readRunReport } from "../cli/views/inspect.ts";
 import { listRunRows } from "../cli/views/runs.ts";
-import { openTurnStore } from "../cli/stores.ts";
+import { openStore as openTurnStore } from "../stores/mod.ts";
 import { runDemo } from "../cli/demo.ts";
 import { readTrace } from "../cli/trace/model.ts";
 import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "../cli/catalogs.ts";

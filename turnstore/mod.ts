@@ -17,19 +17,20 @@
  *
  * @module
  */
-export * from "./core/errors.ts";
-export * from "./core/ids.ts";
-export * from "./core/types.ts";
-export { blake3Bytes, blake3Hex, fromHex, requireHash, toHex } from "./core/hash.ts";
-export * from "./registry/bundle.ts";
+export * from "./contract.ts";
 export * from "./records/mod.ts";
-export { MemoryStore } from "./memory/store.ts";
-export { openKvStore } from "./kv/mod.ts";
-export { openFsStore } from "./fs/mod.ts";
+export { MemoryStore, openMemoryStore } from "./memory/store.ts";
+export {
+  type CommitObserver,
+  type CommitStats,
+  KvStore,
+  type KvStoreOptions,
+  openKvStore,
+} from "./kv/mod.ts";
+export { type Durability, FsStore, openFsStore, type RecoveryReport } from "./fs/mod.ts";
 export {
   BUILT_IN_SCHEMES,
   openTurnStore,
   type OpenTurnStoreOptions,
   type StoreOpener,
 } from "./open.ts";
-export { walkHistory, type WalkHistoryOptions } from "./walk.ts";

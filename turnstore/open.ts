@@ -10,13 +10,13 @@
  * | `fs:./dir?durability=fsync` | append-only log files in a directory |
  *
  * Other schemes (such as `cxdb://`) are added by the caller through
- * `options.schemes`; the root `mod.ts` of this project does that for CXDB.
+ * `options.schemes`; `openStore` of `@forge/stores` does that for CXDB.
  *
  * @module
  */
 import { InvalidInputError, UnsupportedError } from "./core/errors.ts";
 import type { ForgeStore } from "./core/types.ts";
-import { MemoryStore } from "./memory/store.ts";
+import { openMemoryStore } from "./memory/store.ts";
 import { openKvStore } from "./kv/mod.ts";
 import { openFsStore } from "./fs/mod.ts";
 
@@ -36,7 +36,7 @@ const builtIn: Record<string, StoreOpener> = {
         `memory: takes nothing after the colon, got ${JSON.stringify(rest)}`,
       );
     }
-    return new MemoryStore();
+    return await openMemoryStore();
   },
   "kv:": (rest) => openKvStore(rest),
   "fs:": (rest) => openFsStore(rest),

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ForgeStore } from "@forge/turnstore";
+import type { ForgeStore } from "@forge/turnstore/contract";
 import type { ExecutionEnvironment } from "../env/types.ts";
 import type { LlmProvider, ReasoningEffort } from "../llm/types.ts";
 import type { ProviderProfile } from "../profiles/types.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RecordCodec } from "@forge/turnstore";
+import type { RecordCodec } from "@forge/turnstore/records";
 import type {
   JsonObject,
   LlmMessage,
@@ -53,7 +53,13 @@ import {
   type WarningSource,
 } from "./events.ts";
 import { detectLoop, toolCallSignature } from "./loop_detection.ts";
-import { type RecordFields, SessionRecorder } from "./persistence.ts";
+import {
+  type AgentRecord,
+  type RecordFields,
+  sessionFields,
+  type SessionWriter,
+  sessionWriter,
+} from "./persistence.ts";
 import { SubagentManager } from "./subagents.ts";
 
 /** Where a session is in its lifecycle (spec §2.3). */
@@ -107,7 +113,7 @@ export class Session implements AsyncDisposable {
   readonly #profile: ProviderProfile;
   readonly #registry: ToolRegistry;
   readonly #hub = new EventHub();
-  readonly #recorder: SessionRecorder;
+  readonly #writer: SessionWriter;
   readonly #subagents: SubagentManager;
   readonly #history: HistoryTurn[] = [];
   /** The history as model messages, built once per turn. */
@@ -137,7 +143,7 @@ export class Session implements AsyncDisposable {
     this.id = config.sessionId ?? crypto.randomUUID();
     this.depth = config.origin?.depth ?? 0;
     this.#reasoningEffort = config.reasoningEffort ?? null;
-    this.#recorder = new SessionRecorder({
+    this.#writer = sessionWriter({
       store: config.store,
       mode: config.persistence ?? "off",
       sessionId: this.id,
@@ -155,7 +161,7 @@ export class Session implements AsyncDisposable {
     }
     this.#subagents = new SubagentManager(this, {
       config,
-      recorder: this.#recorder,
+      writer: this.#writer,
       emit: (data) => this.#emit(data),
       maxDepth: config.maxSubagentDepth ?? 1,
     });
@@ -198,12 +204,12 @@ export class Session implements AsyncDisposable {
 
   /** The session's context in the store; undefined when persistence is off. */
   get contextId(): string | undefined {
-    return this.#recorder.contextId;
+    return this.#writer.contextId;
   }
 
   /** The last turn the session stored ("0" before the first, or with persistence off). */
   get headTurnId(): string {
-    return this.#recorder.headTurnId;
+    return this.#writer.headTurnId;
   }
 
   /** The text of the last assistant response. */
@@ -259,8 +265,8 @@ export class Session implements AsyncDisposable {
     this.#projectDocs = docs.docs;
     this.#projectDocsTruncated = docs.truncated;
     try {
-      await this.#recorder.open({ forkFrom: this.#config.origin?.forkFromTurnId });
-      await this.#recorder.append(SessionLifecycle, "session_started", {
+      await this.#writer.open({ forkFrom: this.#config.origin?.forkFromTurnId });
+      await this.#append(SessionLifecycle, "session_started", {
         kind: "started",
         at: Date.now(),
         profileId: this.#profile.id,
@@ -368,7 +374,7 @@ export class Session implements AsyncDisposable {
 
   /** Resolves when every record asked for so far has been written. */
   flush(): Promise<void> {
-    return this.#recorder.flush();
+    return this.#writer.flush();
   }
 
   // ---- the loop -----------------------------------------------------------
@@ -410,7 +416,7 @@ export class Session implements AsyncDisposable {
         break;
       }
       // A write that failed in mode "required" fails the input before the next step.
-      this.#recorder.throwIfFailed();
+      this.#writer.throwIfFailed();
       let response: LlmResponse;
       try {
         response = await this.#callModel(this.#buildRequest(), signal);
@@ -445,7 +451,7 @@ export class Session implements AsyncDisposable {
       if (!contextWarned) contextWarned = this.#checkContextUsage();
       if (toolCalls.length === 0) break;
       rounds++;
-      this.#recorder.throwIfFailed();
+      this.#writer.throwIfFailed();
       const results = await this.#executeToolCalls(toolCalls, signal);
       await this.#pushHistory({ kind: "tool_results", results, at: Date.now() });
       if (signal.aborted) {
@@ -463,7 +469,7 @@ export class Session implements AsyncDisposable {
       }).catch(() => {});
     } else {
       // The input succeeds only once its records are stored (mode "required").
-      await this.#recorder.settle();
+      await this.#writer.settle();
     }
     return { stopReason, text, rounds, inputs: 1 };
   }
@@ -634,9 +640,23 @@ export class Session implements AsyncDisposable {
     event: string,
     fields: RecordFields<V>,
   ): Promise<unknown> {
-    if (this.#config.awaitEachWrite) return this.#recorder.append(type, event, fields);
-    this.#recorder.enqueue(type, event, fields);
+    if (this.#config.awaitEachWrite) return this.#append(type, event, fields);
+    if (this.#writer.enabled) {
+      const value = sessionFields(this.#writer, this.id, fields);
+      this.#writer.enqueue<V>(type as RecordCodec<V> & AgentRecord, value, event);
+    }
     return Promise.resolve();
+  }
+
+  /** Writes one record and resolves when it is stored (or dropped in mode best_effort). */
+  #append<V extends { sessionId: string; sequenceNo: number }>(
+    type: RecordCodec<V>,
+    event: string,
+    fields: RecordFields<V>,
+  ): Promise<unknown> {
+    if (!this.#writer.enabled) return Promise.resolve();
+    const value = sessionFields(this.#writer, this.id, fields);
+    return this.#writer.append<V>(type as RecordCodec<V> & AgentRecord, value, event);
   }
 
   #persistTurn(turn: HistoryTurn, response?: LlmResponse): Promise<unknown> {
@@ -689,7 +709,7 @@ export class Session implements AsyncDisposable {
       await this.#subagents.closeAll().catch(() => {});
       if (this.#started) {
         try {
-          await this.#recorder.append(SessionLifecycle, "session_ended", {
+          await this.#append(SessionLifecycle, "session_ended", {
             kind: "ended",
             at: Date.now(),
             finalState,
@@ -705,7 +725,7 @@ export class Session implements AsyncDisposable {
             });
           }
         }
-        await this.#recorder.flush();
+        await this.#writer.flush();
       }
       this.#emit({ kind: "session_end", finalState, contextId: this.contextId });
       this.#hub.close();

@@ -11,10 +11,16 @@
 import { z } from "zod";
 import { defineTool, fail, ok } from "../tools/define.ts";
 import type { RegisteredTool } from "../tools/types.ts";
-import { SubagentClose, SubagentSpawn, type SubagentStatusLabel } from "../records.ts";
+import {
+  SubagentClose,
+  type SubagentCloseValue,
+  SubagentSpawn,
+  type SubagentSpawnValue,
+  type SubagentStatusLabel,
+} from "../records.ts";
 import type { SessionConfig } from "./config.ts";
 import type { SessionEvent, SessionEventData } from "./events.ts";
-import type { SessionRecorder } from "./persistence.ts";
+import { sessionFields, type SessionWriter } from "./persistence.ts";
 import { resolveIn, ScopedEnvironment } from "./scoped_env.ts";
 
 /** What the manager needs of a child session (a {@link Session}). */
@@ -59,8 +65,8 @@ export interface ParentSession {
 export interface SubagentManagerOptions {
   /** The parent's configuration, inherited by children. */
   readonly config: SessionConfig;
-  /** The parent's recorder: link records go on the parent's context. */
-  readonly recorder: SessionRecorder;
+  /** The parent's writer: link records go on the parent's context. */
+  readonly writer: SessionWriter;
   /** Emits an event on the parent's stream. */
   readonly emit: (data: SessionEventData) => void;
   /** The deepest a subagent may be (default spec value 1). */
@@ -130,10 +136,10 @@ export class SubagentManager {
     }
     if (!this.#createSession) throw new Error("subagents are not available in this session");
     const config = this.#options.config;
-    const recorder = this.#options.recorder;
+    const writer = this.#options.writer;
     // The fork point is the parent's latest stored turn (the call that spawns).
-    await recorder.flush();
-    const forkFromTurnId = recorder.headTurnId;
+    await writer.flush();
+    const forkFromTurnId = writer.headTurnId;
     let env = config.env;
     if (args.working_dir) {
       const dir = resolveIn(env, args.working_dir);
@@ -156,18 +162,22 @@ export class SubagentManager {
     });
     this.#forward(agentId, child);
     await child.start();
-    if (recorder.enabled && child.contextId !== undefined) {
-      await recorder.append(SubagentSpawn, "subagent_spawn", {
-        at: Date.now(),
-        forkedFromTurnId: forkFromTurnId,
-        childContextId: child.contextId,
-        childSessionId: child.id,
-        subagentId: agentId,
-        subagentDepth: depth,
-        task: args.task,
-        workingDir: args.working_dir,
-        model: args.model,
-      });
+    if (writer.enabled && child.contextId !== undefined) {
+      await writer.append(
+        SubagentSpawn,
+        sessionFields<SubagentSpawnValue>(writer, this.#parent.id, {
+          at: Date.now(),
+          forkedFromTurnId: forkFromTurnId,
+          childContextId: child.contextId,
+          childSessionId: child.id,
+          subagentId: agentId,
+          subagentDepth: depth,
+          task: args.task,
+          workingDir: args.working_dir,
+          model: args.model,
+        }),
+        "subagent_spawn",
+      );
     }
     const handle: Handle = {
       id: agentId,
@@ -322,20 +332,24 @@ export class SubagentManager {
     await handle.session.close();
     const status: SubagentStatusLabel = wasRunning ? "closed" : toLabel(handle.status);
     handle.status = "closed";
-    const recorder = this.#options.recorder;
+    const writer = this.#options.writer;
     const childContextId = handle.session.contextId;
     // Recorded even while the parent shuts down: the close is part of the tree.
-    if (recorder.enabled && childContextId !== undefined) {
-      await recorder.append(SubagentClose, "subagent_close", {
-        at: Date.now(),
-        subagentId: handle.id,
-        childContextId,
-        childSessionId: handle.session.id,
-        status,
-        childHeadTurnId: handle.session.headTurnId,
-        output: handle.session.lastText || undefined,
-        turnsUsed: handle.session.turnCount,
-      });
+    if (writer.enabled && childContextId !== undefined) {
+      await writer.append(
+        SubagentClose,
+        sessionFields<SubagentCloseValue>(writer, this.#parent.id, {
+          at: Date.now(),
+          subagentId: handle.id,
+          childContextId,
+          childSessionId: handle.session.id,
+          status,
+          childHeadTurnId: handle.session.headTurnId,
+          output: handle.session.lastText || undefined,
+          turnsUsed: handle.session.turnCount,
+        }),
+        "subagent_close",
+      );
     }
     this.#options.emit({ kind: "subagent_closed", agentId: handle.id, status });
     return status;

@@ -229,6 +229,8 @@ export async function executeStage(
 
 /** Resolves with the promise, or rejects as soon as `signal` aborts. */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  // The handler may still settle after an abort; its result is then ignored.
+  promise.catch(() => {});
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

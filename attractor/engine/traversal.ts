@@ -129,6 +129,8 @@ export class Traversal implements BranchRunner {
 
   /** Writes the checkpoint to the run directory and the store. */
   async saveCheckpoint(checkpoint: Checkpoint, stageAttemptId: string): Promise<void> {
+    // Mode required: a record that could not be stored stops the run here.
+    this.#a.recorder.throwIfFailed();
     await writeCheckpointFile(this.#s.runDir, checkpoint);
     await recordCheckpoint(this.#a.recorder, checkpoint, {
       stageAttemptId,

@@ -33,6 +33,8 @@ export interface RunRecorder {
   fork(turnId: string, label: string): Promise<RunRecorder>;
   /** Waits for queued writes; throws the first failure in mode `required`. */
   settle(): Promise<void>;
+  /** Throws the first failed write in mode `required` (without waiting). */
+  throwIfFailed(): void;
 }
 
 /** A recorder that stores nothing (persistence `off`). */
@@ -59,4 +61,6 @@ export class NullRecorder implements RunRecorder {
   settle(): Promise<void> {
     return Promise.resolve();
   }
+  /** Never fails. */
+  throwIfFailed(): void {}
 }

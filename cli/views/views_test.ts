@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { type ForgeStore, isTurnStoreError } from "@forge/turnstore";
 import { writeScriptedSession } from "./session_fixture.ts";
-import { openTurnStore } from "../stores.ts";
+import { openStore as openTurnStore } from "@forge/stores";
 import { runCli } from "../cli.ts";
 import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "../catalogs.ts";
 import { listSessions } from "./sessions.ts";

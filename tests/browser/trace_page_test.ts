@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "puppeteer-core";
-import { openTurnStore } from "../../cli/stores.ts";
+import { openStore as openTurnStore } from "../../stores/mod.ts";
 import { writeScriptedSession } from "../../cli/views/session_fixture.ts";
 import { runDemo } from "../../cli/demo.ts";
 import { syntheticRunPage, tracePage } from "./fixtures.ts";

@@ -12,8 +12,9 @@
  *
  * @module
  */
-import type { ForgeStore } from "../core/types.ts";
 import { FsStore } from "./store.ts";
+
+export { FsStore, type RecoveryReport } from "./store.ts";
 
 export type * from "../core/types.ts";
 export type { BundleField, BundleTypeVersion, RegistryBundle } from "../registry/bundle.ts";
@@ -30,6 +31,6 @@ export {
  * of an `fs:` URL after the colon, `./dir?durability=fsync|group|none`
  * (default group). Fails with BackendError when another process holds it.
  */
-export function openFsStore(target: string): Promise<ForgeStore> {
+export function openFsStore(target: string): Promise<FsStore> {
   return FsStore.open(target);
 }

@@ -6,8 +6,7 @@
  * @module
  */
 import { BackendError, InvalidInputError } from "../core/errors.ts";
-import type { ForgeStore } from "../core/types.ts";
-import { checkTarget, KvStore } from "./store.ts";
+import { checkTarget, KvStore, type KvStoreOptions } from "./store.ts";
 
 export { KvStore, type KvStoreOptions } from "./store.ts";
 export type { CommitObserver, CommitStats } from "./budget.ts";
@@ -32,10 +31,13 @@ export type { ContextId, TurnId } from "../core/ids.ts";
 /**
  * Opens a Deno KV store: a file path (its directory is created), ":memory:",
  * or an http(s) KV Connect URL (Deno.openKv reads the token from
- * DENO_KV_ACCESS_TOKEN). For options (a commit observer, id block size), wrap
- * your own `Deno.openKv` in `new KvStore(kv, options)`.
+ * DENO_KV_ACCESS_TOKEN). To bring your own `Deno.Kv`, use
+ * `new KvStore(kv, options)`.
  */
-export async function openKvStore(target: string): Promise<ForgeStore> {
+export async function openKvStore(
+  target: string,
+  options: KvStoreOptions = {},
+): Promise<KvStore> {
   const where = checkTarget(target);
   const remote = /^https?:\/\//i.test(where);
   if (!remote && where !== ":memory:") {
@@ -64,5 +66,5 @@ export async function openKvStore(target: string): Promise<ForgeStore> {
       cause: error,
     });
   }
-  return new KvStore(kv, { label: `kv store ${where}` });
+  return new KvStore(kv, { label: `kv store ${where}`, ...options });
 }

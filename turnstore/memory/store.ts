@@ -319,3 +319,11 @@ function publicTurn(t: TurnRecord): StoredTurn {
     contentHash: t.contentHash,
   };
 }
+
+/**
+ * Opens an empty in-memory store (the same as `new MemoryStore()`), for the
+ * one pattern every backend opens with: `await openXStore(...)`.
+ */
+export function openMemoryStore(): Promise<MemoryStore> {
+  return Promise.resolve(new MemoryStore());
+}

@@ -1,7 +1,9 @@
 /**
  * Deterministic idempotency keys. Each string part is length-prefixed
  * (`<utf8 bytes>:<text>`), so no choice of ids can make two different keys
- * collide, and the same logical write always yields the same key.
+ * collide, and the same logical write always yields the same key. Each
+ * runtime defines its own key format on top of this builder, beside its
+ * records (the agent's in `agent/keys.ts`, the pipeline's in `attractor/keys.ts`).
  *
  * @module
  */
@@ -44,35 +46,4 @@ export function idempotencyKey(namespace: string, ...parts: KeyPart[]): string {
     }
   }
   return key;
-}
-
-/**
- * Key of an agent write: `forge-agent:v1|<len>:<session>|<seq>|<len>:<event>`.
- * `sequence` is the write's position in the session, so a retry of the same
- * write gets the same key.
- */
-export function agentIdempotencyKey(sessionId: string, sequence: number, event: string): string {
-  // A session writes many records: its key prefix is built once.
-  if (sessionId !== lastAgentSession) {
-    lastAgentPrefix = idempotencyKey("forge-agent:v1", sessionId);
-    lastAgentSession = sessionId;
-  }
-  return idempotencyKey(lastAgentPrefix, sequence, event);
-}
-
-let lastAgentSession: string | undefined;
-let lastAgentPrefix = "";
-
-/**
- * Key of a pipeline write:
- * `forge-attractor:v1|<len>:<run>|<len>:<node>|<len>:<attempt>|<len>:<kind>|<seq>`.
- */
-export function attractorIdempotencyKey(
-  runId: string,
-  nodeId: string,
-  attempt: number,
-  kind: string,
-  sequence: number,
-): string {
-  return idempotencyKey("forge-attractor:v1", runId, nodeId, String(attempt), kind, sequence);
 }

@@ -13,6 +13,10 @@
  * const bytes = Note.encode({ text: "hi", at: Date.now() });
  * ```
  *
+ * This module loads no backend (no Deno KV, no filesystem log): record
+ * definitions import from here, and the store contract they are written to is
+ * `@forge/turnstore/contract`.
+ *
  * @module
  */
 export {
@@ -52,3 +56,5 @@ export {
 } from "./bundle.ts";
 export * from "./idempotency.ts";
 export { decodeMsgpack } from "./msgpack.ts";
+// The registry bundle types the builders above return; they load nothing.
+export type { BundleField, BundleTypeVersion, RegistryBundle } from "../registry/bundle.ts";

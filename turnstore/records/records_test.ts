@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { buildBundle, defineEnum, defineRecord, defineStruct, f, RecordCatalog } from "./mod.ts";
-import { agentIdempotencyKey, attractorIdempotencyKey, idempotencyKey } from "./idempotency.ts";
+import { idempotencyKey } from "./idempotency.ts";
 import { decodeMsgpack } from "./msgpack.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import { fromHex } from "../core/hash.ts";
@@ -165,14 +165,7 @@ Deno.test("a catalog decodes turns by type id and version", () => {
 });
 
 Deno.test("idempotency keys are length-prefixed and deterministic", () => {
-  assert.equal(
-    agentIdempotencyKey("session-1", 7, "assistant_completion"),
-    "forge-agent:v1|9:session-1|7|20:assistant_completion",
-  );
-  assert.equal(
-    attractorIdempotencyKey("run", "node|x", 2, "stage", 3),
-    "forge-attractor:v1|3:run|6:node|x|1:2|5:stage|3",
-  );
+  assert.equal(idempotencyKey("ns", "run-1", 7, "step"), "ns|5:run-1|7|4:step");
   assert.notEqual(
     idempotencyKey("n", "a|1:b"),
     idempotencyKey("n", "a", "b"),
@@ -203,10 +196,4 @@ Deno.test("key lengths are the UTF-8 byte counts TextEncoder gives, surrogates i
       JSON.stringify(text),
     );
   }
-});
-
-Deno.test("agent keys stay right when the session changes between calls", () => {
-  assert.equal(agentIdempotencyKey("sé", 3, "ev"), "forge-agent:v1|3:sé|3|2:ev");
-  assert.equal(agentIdempotencyKey("other", 4, "ev"), "forge-agent:v1|5:other|4|2:ev");
-  assert.equal(agentIdempotencyKey("sé", 5, "日"), "forge-agent:v1|3:sé|5|3:日");
 });

@@ -1,0 +1,624 @@
+/**
+ * The record writer: appends one runtime's typed records to one context, as
+ * one linear chain, in the order they were asked for.
+ *
+ * Writes are pipelined: up to `pipelineWindow` appends are in flight at once
+ * (the contract's call-order rule makes the store apply them in call order),
+ * and each stored turn is checked to be the child of the one before (the chain
+ * check), so a backend that reorders them is caught, never silently accepted.
+ * With a window of 1 each write names its parent (compare-and-set) and waits
+ * for the one before.
+ *
+ * A failing write is retried with the same bytes and the same idempotency
+ * key, so a write that landed before its acknowledgement was lost is found
+ * again rather than stored twice. What happens when it still fails is the
+ * {@link PersistenceMode}'s business.
+ *
+ * @module
+ */
+import { ROOT_TURN_ID } from "../core/ids.ts";
+import type { ContextId, TurnId } from "../core/ids.ts";
+import type { AppendedTurn, ForgeStore } from "../core/types.ts";
+import type { RegistryBundle } from "../registry/bundle.ts";
+import {
+  checkMode,
+  checkRetry,
+  DEFAULT_RETRY,
+  delay,
+  PersistenceError,
+  type PersistenceMode,
+  retryable,
+  type RetryPolicy,
+} from "./policy.ts";
+
+/**
+ * What a writer needs of a record type: its registry identity and an encoder
+ * that validates. Every record defined with `@forge/turnstore/records` is one.
+ */
+export interface WritableRecord<V> {
+  /** Registry type id. */
+  readonly typeId: string;
+  /** Registry version. */
+  readonly version: number;
+  /** Validates and encodes a value; throws naming the bad field. */
+  encode(value: V): Uint8Array;
+}
+
+/** The value type of a writable record. */
+export type WrittenValue<T> = T extends WritableRecord<infer V> ? V : never;
+
+/**
+ * Makes the idempotency key of one write from its position in the writer
+ * (1 for the first write, counted from `open`'s `sequence`) and its event
+ * name. Called synchronously when the write is asked for. Keys are scoped to
+ * one context, so the same function may serve a writer and its forks.
+ */
+export type WriteKey = (sequence: number, event: string) => string;
+
+/** Options of {@link RecordWriter}. */
+export interface RecordWriterOptions {
+  /** The store; may be absent only in mode `off`. */
+  readonly store?: ForgeStore;
+  /** The mode. */
+  readonly mode: PersistenceMode;
+  /** The idempotency key of each write. */
+  readonly key: WriteKey;
+  /** Names the writer in messages, e.g. "session s-1"; default "context <id>". */
+  readonly label?: string;
+  /** Published once by {@link RecordWriter.open}, so readers can decode the records. */
+  readonly bundle?: RegistryBundle;
+  /** Receives each write that failed for good in mode `best_effort`. */
+  readonly onWarning?: (message: string, error: unknown) => void;
+  /** Retry policy; default {@link DEFAULT_RETRY}. */
+  readonly retry?: RetryPolicy;
+  /**
+   * Most writes in flight at once, 1 or more. Default:
+   * {@link DEFAULT_PIPELINE_WINDOW} on the in-process backends whose appends
+   * keep call order ("memory", "kv", "fs"), 1 on others.
+   */
+  readonly pipelineWindow?: number;
+}
+
+/** Where {@link RecordWriter.open} starts. Give at most one of `forkFrom` and `contextId`. */
+export interface OpenWriterOptions {
+  /** Start a new context forked from this turn ("0" or absent: a new empty context). */
+  readonly forkFrom?: TurnId;
+  /** Go on appending to this existing context, from its current head. */
+  readonly contextId?: ContextId;
+  /**
+   * Writes already made to the context under this writer's key function; the
+   * next write's key gets `sequence + 1`. Use it when resuming a context, so
+   * new writes do not reuse the keys of earlier ones. Default 0.
+   */
+  readonly sequence?: number;
+}
+
+/** Options of {@link RecordWriter.fork}; what is not given is the parent writer's. */
+export interface ForkWriterOptions {
+  /** Fork from this turn instead of the parent writer's head. */
+  readonly at?: TurnId;
+  /** The child's key function. */
+  readonly key?: WriteKey;
+  /** The child's label. */
+  readonly label?: string;
+  /** The child's warning sink. */
+  readonly onWarning?: (message: string, error: unknown) => void;
+}
+
+/** Default in-flight writes on backends that keep call order. */
+export const DEFAULT_PIPELINE_WINDOW = 64;
+
+/** Backends whose appendTurn queues a small append synchronously, in call order. */
+const ORDERED_BACKENDS: ReadonlySet<string> = new Set(["memory", "kv", "fs"]);
+
+/** Payloads at least this big are written alone (a backend may store them in steps). */
+const PIPELINE_MAX_PAYLOAD = 32 * 1024;
+
+const NOTHING: Promise<undefined> = Promise.resolve(undefined);
+
+/** How a waiting caller hears about its write. */
+interface Waiter {
+  readonly resolve: (turn: AppendedTurn | undefined) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * One queued write. A write-behind record ({@link RecordWriter.enqueue}) has no
+ * waiter, so queuing it allocates no promise: its failure goes to the writer.
+ */
+interface PipelinedWrite {
+  readonly event: string;
+  readonly typeId: string;
+  readonly typeVersion: number;
+  readonly payload: Uint8Array;
+  readonly idempotencyKey: string;
+  attempt?: Promise<AppendedTurn>;
+  readonly waiter?: Waiter;
+}
+
+/**
+ * Appends typed records to one context: `open`, then `append` (resolves when
+ * stored) or `enqueue` (write-behind), `flush` or `settle`, and `close`.
+ * `Catalog` is the union of the record types this writer may write.
+ *
+ * ```ts
+ * import { MemoryStore } from "@forge/turnstore";
+ * import { defineRecord, f } from "@forge/turnstore/records";
+ * import { RecordWriter } from "@forge/turnstore/writer";
+ *
+ * const Note = defineRecord({ typeId: "example.note", version: 1, fields: { text: f.string(1) } });
+ * await using store = new MemoryStore();
+ * await using writer = new RecordWriter<typeof Note>({
+ *   store,
+ *   mode: "required",
+ *   key: (sequence, event) => `example|${sequence}|${event}`,
+ * });
+ * await writer.open();
+ * writer.enqueue(Note, { text: "one" });
+ * const turn = await writer.append(Note, { text: "two" });
+ * await writer.settle(); // every write stored, or the first failure thrown
+ * ```
+ */
+export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord<never>>
+  implements AsyncDisposable {
+  readonly #store?: ForgeStore;
+  readonly #mode: PersistenceMode;
+  readonly #key: WriteKey;
+  readonly #label?: string;
+  readonly #bundle?: RegistryBundle;
+  readonly #onWarning: (message: string, error: unknown) => void;
+  readonly #retry: RetryPolicy;
+  readonly #window: number;
+  #bundlePublished = false;
+  #contextId?: ContextId;
+  #head: TurnId = ROOT_TURN_ID;
+  #sequence = 0;
+  #tail: Promise<unknown> = Promise.resolve();
+  #start: OpenWriterOptions = {};
+  #opened = false;
+  #closed = false;
+  #failure?: PersistenceError;
+  readonly #pending: PipelinedWrite[] = [];
+  readonly #inflight: PipelinedWrite[] = [];
+  #driving?: Promise<void>;
+  #ready = false;
+
+  /** Creates a writer; throws TypeError for a bad mode, window or retry policy, or a missing store. */
+  constructor(options: RecordWriterOptions) {
+    checkMode(options.mode);
+    if (options.mode !== "off" && !options.store) {
+      throw new TypeError(`persistence mode ${options.mode} needs a store`);
+    }
+    if (typeof options.key !== "function") {
+      throw new TypeError(`a record writer needs a key function`);
+    }
+    const retry = options.retry ?? DEFAULT_RETRY;
+    checkRetry(retry);
+    this.#store = options.mode === "off" ? undefined : options.store;
+    this.#mode = options.mode;
+    this.#key = options.key;
+    this.#label = options.label;
+    this.#bundle = options.bundle;
+    this.#onWarning = options.onWarning ?? (() => {});
+    this.#retry = retry;
+    // In mode off the store is not even looked at.
+    const window = options.pipelineWindow ??
+      (this.#store && ORDERED_BACKENDS.has(this.#store.backend) ? DEFAULT_PIPELINE_WINDOW : 1);
+    if (!Number.isInteger(window) || window < 1) {
+      throw new TypeError(`pipelineWindow must be an integer of 1 or more, got ${window}`);
+    }
+    this.#window = window;
+  }
+
+  /** The mode. */
+  get mode(): PersistenceMode {
+    return this.#mode;
+  }
+
+  /** True unless the mode is `off`. */
+  get enabled(): boolean {
+    return this.#mode !== "off";
+  }
+
+  /** Most writes in flight at once (1: strictly one at a time). */
+  get pipelineWindow(): number {
+    return this.#window;
+  }
+
+  /** The writer's context, once opened; undefined in mode `off` or before {@link open}. */
+  get contextId(): ContextId | undefined {
+    return this.#contextId;
+  }
+
+  /** The last turn this writer stored (the start turn before the first; "0" in mode off). */
+  get headTurnId(): TurnId {
+    return this.#head;
+  }
+
+  /** How many writes were asked for so far, stored or not (counted from open's `sequence`). */
+  get sequence(): number {
+    return this.#sequence;
+  }
+
+  /** The first write that failed for good in mode `required`, if any. */
+  get failure(): PersistenceError | undefined {
+    return this.#failure;
+  }
+
+  /** The label messages name the writer by. */
+  get #name(): string {
+    return this.#label ?? `context ${this.#contextId ?? "(not created)"}`;
+  }
+
+  /**
+   * Publishes the bundle, then creates the context (a fork of `forkFrom` when
+   * given) or takes up an existing one. Writes asked for before it resolves
+   * wait for it. Does nothing in mode `off` or when already opened.
+   */
+  open(options: OpenWriterOptions = {}): Promise<void> {
+    if (options.forkFrom !== undefined && options.contextId !== undefined) {
+      throw new TypeError(`open takes forkFrom or contextId, not both`);
+    }
+    const sequence = options.sequence ?? 0;
+    if (!Number.isSafeInteger(sequence) || sequence < 0) {
+      throw new TypeError(`sequence must be a non-negative integer, got ${sequence}`);
+    }
+    this.#checkOpen("open");
+    if (!this.#store || this.#opened) return Promise.resolve();
+    this.#opened = true;
+    this.#start = options;
+    this.#sequence = sequence;
+    return this.#serialize(async () => {
+      if (this.#bundle && !this.#bundlePublished) {
+        const bundle = this.#bundle;
+        await this.#withPolicy("registry_bundle", async () => {
+          await this.#store!.publishRegistryBundle(bundle);
+          this.#bundlePublished = true;
+        });
+      }
+      await this.#ensureContext();
+      this.#ready = true;
+    });
+  }
+
+  /**
+   * Appends one record after every write asked for before it. Resolves with
+   * the stored turn, or undefined in mode `off` or when the write failed in
+   * mode `best_effort`; rejects with a {@link PersistenceError} in mode
+   * `required`. A value that does not encode throws at once, in every mode,
+   * and takes no sequence number. `event` names the write in its key and in
+   * messages; default the type id.
+   */
+  append<V>(
+    type: Catalog & WritableRecord<V>,
+    value: V,
+    event: string = type.typeId,
+  ): Promise<AppendedTurn | undefined> {
+    this.#checkOpen(event);
+    if (!this.#store) return NOTHING;
+    const payload = type.encode(value);
+    const idempotencyKey = this.#key(++this.#sequence, event);
+    if (this.#window > 1) {
+      return new Promise((resolve, reject) => {
+        this.#push(type, event, payload, idempotencyKey, { resolve, reject });
+      });
+    }
+    return this.#appendOneByOne(type, event, payload, idempotencyKey);
+  }
+
+  /**
+   * Queues one record without waiting for it (write-behind). In mode
+   * `required` a failure is kept and thrown by {@link throwIfFailed},
+   * {@link settle} and {@link close}. Like {@link append}, a bad value throws at once.
+   */
+  enqueue<V>(type: Catalog & WritableRecord<V>, value: V, event: string = type.typeId): void {
+    this.#checkOpen(event);
+    if (!this.#store) return;
+    if (this.#window === 1) {
+      this.append(type, value, event).catch((error) => this.#noteFailure(event, error));
+      return;
+    }
+    // The same steps as append, minus the caller's promise: nobody waits for this one.
+    const payload = type.encode(value);
+    const idempotencyKey = this.#key(++this.#sequence, event);
+    this.#push(type, event, payload, idempotencyKey, undefined);
+  }
+
+  /** Resolves when every write asked for so far has finished, failed or not. */
+  async flush(): Promise<void> {
+    await this.#tail.catch(() => {});
+    while (this.#driving) await this.#driving;
+  }
+
+  /** Throws the first failed write in mode `required`, if any. */
+  throwIfFailed(): void {
+    if (this.#failure) throw this.#failure;
+  }
+
+  /** Waits for every queued write, then throws the first failure (mode `required`). */
+  async settle(): Promise<void> {
+    await this.flush();
+    this.throwIfFailed();
+  }
+
+  /**
+   * Waits for this writer's writes, then opens a writer of the same store,
+   * mode, bundle, retry policy and window on a new context forked from this
+   * writer's head (or from `options.at`). Throws this writer's failure in
+   * mode `required`. The parent writer stays usable.
+   */
+  async fork(options: ForkWriterOptions = {}): Promise<RecordWriter<Catalog>> {
+    this.#checkOpen("fork");
+    await this.settle();
+    const child = new RecordWriter<Catalog>({
+      store: this.#store,
+      mode: this.#mode,
+      key: options.key ?? this.#key,
+      label: options.label,
+      bundle: this.#bundle,
+      onWarning: options.onWarning ?? this.#onWarning,
+      retry: this.#retry,
+      pipelineWindow: this.#window,
+    });
+    child.#bundlePublished = this.#bundlePublished;
+    await child.open({ forkFrom: options.at ?? this.#head });
+    return child;
+  }
+
+  /**
+   * Waits for every write, then refuses new ones; throws the first failure
+   * in mode `required`. Closing twice is harmless. The store stays open: it
+   * is the caller's.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.settle();
+  }
+
+  /** Same as {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- one write at a time (window 1) ---------------------------------------
+
+  /** Each write names its parent and waits for the one before. */
+  #appendOneByOne(
+    type: WritableRecord<never>,
+    event: string,
+    payload: Uint8Array,
+    idempotencyKey: string,
+  ): Promise<AppendedTurn | undefined> {
+    return this.#serialize(async () => {
+      if (this.#failure) throw this.#failure;
+      const contextId = await this.#ensureContext();
+      if (contextId === undefined) return undefined;
+      const parentTurnId = this.#head;
+      const turn = await this.#withPolicy(event, () =>
+        this.#store!.appendTurn({
+          contextId,
+          parentTurnId,
+          typeId: type.typeId,
+          typeVersion: type.version,
+          payload,
+          idempotencyKey,
+        }));
+      if (turn) this.#head = turn.turnId;
+      return turn;
+    });
+  }
+
+  // ---- pipelined writes -------------------------------------------------------
+
+  /** Queues one encoded write and starts the driver if idle. */
+  #push(
+    type: WritableRecord<never>,
+    event: string,
+    payload: Uint8Array,
+    idempotencyKey: string,
+    waiter: Waiter | undefined,
+  ): void {
+    this.#pending.push({
+      event,
+      typeId: type.typeId,
+      typeVersion: type.version,
+      payload,
+      idempotencyKey,
+      waiter,
+    });
+    this.#issue();
+    this.#driving ??= this.#drive();
+  }
+
+  /** Sends pending writes to the store, in order, while the window has room. */
+  #issue(): void {
+    const contextId = this.#contextId;
+    if (!this.#ready || contextId === undefined) return;
+    while (this.#pending.length > 0 && this.#inflight.length < this.#window) {
+      const next = this.#pending[0];
+      const alone = next.payload.length >= PIPELINE_MAX_PAYLOAD;
+      // A big payload waits for the writes before it, and the writes after it wait for it
+      // (so a big write in flight is the only one, and looking at the first suffices).
+      const first = this.#inflight[0];
+      if (first && first.payload.length >= PIPELINE_MAX_PAYLOAD) return;
+      if (alone && this.#inflight.length > 0) return;
+      this.#pending.shift();
+      if (this.#failure) {
+        this.#reject(next, this.#failure);
+        continue;
+      }
+      next.attempt = this.#store!.appendTurn({
+        contextId,
+        typeId: next.typeId,
+        typeVersion: next.typeVersion,
+        payload: next.payload,
+        idempotencyKey: next.idempotencyKey,
+      });
+      next.attempt.catch(() => {}); // settled in #drive, in order
+      this.#inflight.push(next);
+    }
+  }
+
+  /** Confirms in-flight writes oldest first, checking that each extends the chain. */
+  async #drive(): Promise<void> {
+    try {
+      await this.#tail.catch(() => {}); // open() first
+      if (!this.#ready) {
+        this.#ready = true;
+        if (this.#contextId === undefined) await this.#ensureContext().catch(() => {});
+      }
+      for (;;) {
+        if (this.#contextId === undefined) {
+          // best_effort without a context: nothing can be stored; the context failure was warned.
+          for (const write of this.#pending.splice(0)) {
+            if (this.#failure) this.#reject(write, this.#failure);
+            else write.waiter?.resolve(undefined);
+          }
+          return;
+        }
+        this.#issue();
+        const oldest = this.#inflight[0];
+        if (!oldest) return;
+        let turn: AppendedTurn | undefined | null;
+        try {
+          turn = await oldest.attempt!;
+        } catch (error) {
+          turn = await this.#recover(oldest, error).catch((error) => {
+            this.#inflight.shift();
+            this.#reject(oldest, error);
+            return null;
+          });
+          if (turn === null) continue;
+        }
+        this.#inflight.shift();
+        if (turn && turn.parentTurnId !== this.#head) {
+          const error = new PersistenceError(
+            oldest.event,
+            `persisting ${oldest.event} of ${this.#name}: turn ${turn.turnId} ` +
+              `landed under ${turn.parentTurnId}, not under ${this.#head}; the backend ` +
+              `reordered concurrent appends (set pipelineWindow to 1 for this store)`,
+          );
+          if (this.#mode === "required") {
+            this.#failure ??= error;
+            this.#reject(oldest, error);
+            continue;
+          }
+          this.#onWarning(error.message, error);
+        }
+        if (turn) this.#head = turn.turnId;
+        oldest.waiter?.resolve(turn);
+      }
+    } finally {
+      this.#driving = undefined;
+    }
+  }
+
+  /**
+   * The oldest in-flight write failed. Once the writes after it have
+   * settled, retry it with its key: as the next link of the chain when none
+   * of them landed, and otherwise only to find it if it landed after all
+   * (a lost acknowledgement); a genuinely missing write cannot be put back
+   * in order then, and the chain check reports it.
+   */
+  async #recover(write: PipelinedWrite, error: unknown): Promise<AppendedTurn | undefined> {
+    const later = this.#inflight.slice(1);
+    const settled = await Promise.allSettled(later.map((w) => w.attempt!));
+    const laterLanded = settled.some((r) => r.status === "fulfilled");
+    const contextId = this.#contextId!;
+    const turn = await this.#withPolicy(write.event, () =>
+      this.#store!.appendTurn({
+        contextId,
+        parentTurnId: laterLanded ? undefined : this.#head,
+        typeId: write.typeId,
+        typeVersion: write.typeVersion,
+        payload: write.payload,
+        idempotencyKey: write.idempotencyKey,
+      }), { error });
+    // Later writes that failed are retried in their turn, in order.
+    later.forEach((w, i) => {
+      const result = settled[i];
+      if (result.status === "rejected") {
+        w.attempt = Promise.reject(result.reason);
+        w.attempt.catch(() => {});
+      }
+    });
+    return turn;
+  }
+
+  // ---- shared steps -------------------------------------------------------------
+
+  /** Fails a write: its caller's promise, or the writer's failure for write-behind. */
+  #reject(write: PipelinedWrite, error: unknown): void {
+    if (write.waiter) write.waiter.reject(error);
+    else this.#noteFailure(write.event, error);
+  }
+
+  /** Keeps the first failure of a write-behind record, for throwIfFailed and settle. */
+  #noteFailure(event: string, error: unknown): void {
+    this.#failure ??= error instanceof PersistenceError
+      ? error
+      : new PersistenceError(event, String((error as Error)?.message ?? error), {
+        cause: error,
+      });
+  }
+
+  #checkOpen(event: string): void {
+    if (this.#closed) {
+      throw new PersistenceError(event, `the record writer of ${this.#name} is closed`);
+    }
+  }
+
+  /** Creates or takes up the context once; undefined when that failed in mode best_effort. */
+  async #ensureContext(): Promise<string | undefined> {
+    if (this.#contextId !== undefined) return this.#contextId;
+    const { forkFrom, contextId } = this.#start;
+    const head = await this.#withPolicy("context", () => {
+      if (contextId !== undefined) return this.#store!.getHead(contextId);
+      return forkFrom !== undefined && forkFrom !== ROOT_TURN_ID
+        ? this.#store!.forkContext(forkFrom)
+        : this.#store!.createContext();
+    });
+    if (!head) return undefined;
+    this.#contextId = head.contextId;
+    this.#head = head.headTurnId;
+    return this.#contextId;
+  }
+
+  /** Runs `task` after every task queued before it, failed or not. */
+  #serialize<R>(task: () => Promise<R>): Promise<R> {
+    const run = this.#tail.then(task, task);
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  /** Runs one store call under the retry policy and the mode. */
+  async #withPolicy<R>(
+    event: string,
+    write: () => Promise<R>,
+    firstFailure?: { error: unknown },
+  ): Promise<R | undefined> {
+    let last: unknown = firstFailure?.error;
+    // A pipelined write arrives here after its first try already failed.
+    let attempt = firstFailure ? 1 : 0;
+    if (firstFailure && (!retryable(last) || this.#retry.attempts === 1)) attempt = Infinity;
+    while (attempt < this.#retry.attempts) {
+      if (attempt > 0) await delay(this.#retry.backoffMs * 2 ** (attempt - 1));
+      attempt++;
+      try {
+        return await write();
+      } catch (error) {
+        last = error;
+        if (!retryable(error)) break;
+      }
+    }
+    const message = `persisting ${event} of ${this.#name} failed: ${
+      (last as Error)?.message ?? String(last)
+    }`;
+    if (this.#mode === "required") {
+      this.#failure ??= new PersistenceError(event, message, { cause: last });
+      throw this.#failure;
+    }
+    this.#onWarning(message, last);
+    return undefined;
+  }
+}
