@@ -25,7 +25,6 @@ import {
   gateChoices,
   type Interviewer,
   newRunId,
-  type PipelineEvent,
   PipelineInvalidError,
   preparePipeline,
   ResumeError,
@@ -47,6 +46,7 @@ import {
 import type { ForgeStore } from "@forge/turnstore";
 import { type CliContext, type CliIo, DEFAULT_STORE } from "./cli.ts";
 import { formatDiagnostic } from "./pipeline_validate.ts";
+import { stdoutProgress } from "./progress.ts";
 
 const usage = () =>
   `usage:
@@ -110,6 +110,7 @@ export async function pipelineCommand(
   let store: ForgeStore | undefined;
   let backend: CodergenBackend | undefined;
   const abort = new AbortController();
+  const progress = stdoutProgress();
   let stoppedBy: Deno.Signal | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
     stoppedBy ??= signal;
@@ -200,7 +201,8 @@ export async function pipelineCommand(
       resume: point
         ? { checkpoint: point.checkpoint, contextId: point.contextId, note }
         : undefined,
-      onEvent: v.quiet ? undefined : (e) => progress(e, io),
+      // Live progress on a terminal (cli/progress.ts); nothing when piped or --quiet.
+      onEvent: v.quiet ? undefined : progress.onEvent,
       onWarning: (m) => io.err(`forge ${command}: warning: ${m}`),
     });
     return report(result, io, v.quiet ?? false, stoppedBy, storeUrl, persistence);
@@ -229,6 +231,7 @@ export async function pipelineCommand(
     throw error;
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    progress.close();
     await backend?.close?.();
     await store?.close();
   }
@@ -316,29 +319,6 @@ function agentBackend(store: ForgeStore | undefined, persistence: string): Coder
     store,
     persistence: persistence as "off" | "best_effort" | "required",
   });
-}
-
-function progress(e: PipelineEvent, io: CliIo): void {
-  switch (e.kind) {
-    case "stage_started":
-      io.out(`▸ ${e.name}`);
-      break;
-    case "stage_completed":
-      io.out(`  ✓ ${e.name} ${e.status} (${Math.round(e.durationMs)} ms)`);
-      break;
-    case "stage_failed":
-      io.out(`  ✗ ${e.name}: ${e.error}${e.willRetry ? " (will retry)" : ""}`);
-      break;
-    case "stage_retrying":
-      io.out(`  ↻ ${e.name} attempt ${e.attempt} in ${e.delayMs} ms`);
-      break;
-    case "parallel_started":
-      io.out(`  ⇉ ${e.branchCount} branches`);
-      break;
-    case "interview_completed":
-      io.out(`  ? ${e.question} → ${e.answer}`);
-      break;
-  }
 }
 
 function report(
