@@ -14,6 +14,7 @@ const all: Record<string, () => Promise<{ run: Bench }>> = {
   llm: () => import("./llm.bench.ts"),
   agent: () => import("./agent.bench.ts"),
   agent_tools: () => import("./agent_tools.bench.ts"),
+  cli: () => import("./cli.bench.ts"),
 };
 
 const chosen = Deno.args.length ? Deno.args : Object.keys(all);
