@@ -19,7 +19,7 @@ main { display:grid; grid-template-columns: minmax(0,1fr) 420px; min-height: cal
 section { padding:12px 20px; border-bottom:1px solid var(--line); }
 section h2 { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color:var(--muted); margin:0 0 8px; }
 #dag-wrap { overflow:auto; max-height:58vh; border:1px solid var(--line); border-radius:6px; background:#fff; }
-#dag text { font-size:11px; fill:var(--fg); }
+#dag text { font-size:11px; fill:var(--fg); paint-order:stroke; stroke:#fff; stroke-width:3px; stroke-linejoin:round; }
 #dag .lane-line { stroke:#cbd5e1; stroke-width:2; }
 #dag .fork { fill:none; stroke:#94a3b8; stroke-width:1.5; }
 #dag .link { fill:none; stroke:var(--accent); stroke-width:1.2; stroke-dasharray:4 3; opacity:.7; }
