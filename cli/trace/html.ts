@@ -56,6 +56,7 @@ export function renderTraceHtml(data: PageData): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title} — forge trace</title>
 <style>${PAGE_CSS}</style>
 </head>

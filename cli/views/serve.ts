@@ -108,7 +108,7 @@ async function indexFragment(ctx: ViewContext, runs?: RunLister): Promise<string
 }
 
 function indexPage(storeUrl: string, fragment: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>forge — ${
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>forge — ${
     escapeHtml(storeUrl)
   }</title><style>${PAGE_CSS}</style></head><body>
 <header><h1>forge</h1><div class="stats"><span>${

@@ -171,3 +171,79 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: `forge serve in Chromium: an open trace page redraws when the store changes${suffix}`,
+  ignore: !chromium,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { runCli } = await import("../../cli/cli.ts");
+    const { PROJECT_BUNDLES, PROJECT_CATALOGS } = await import("../../cli/catalogs.ts");
+    const dir = await Deno.makeTempDir({ prefix: "forge-browser-serve-" });
+    const url = `kv:${dir}/serve.kv`;
+    const stop = new AbortController();
+    let said = "";
+    let serving: Promise<number> | undefined;
+    try {
+      let contextId: string;
+      {
+        await using store = await openTurnStore(url);
+        contextId = await writeScriptedSession(store, `${dir}/ws`);
+      }
+      serving = runCli(["serve", "--port", "0", "--store", url], {
+        out: (t) => said += t,
+        err: () => {},
+      }, {
+        openStore: openTurnStore,
+        catalogs: PROJECT_CATALOGS,
+        bundles: PROJECT_BUNDLES,
+        signal: stop.signal,
+      });
+      while (!said.includes("http://")) await new Promise((r) => setTimeout(r, 20));
+      const base = /http:\/\/127\.0\.0\.1:\d+/.exec(said)![0];
+      const { default: puppeteer } = await import("puppeteer-core");
+      const browser = await puppeteer.launch({
+        executablePath: chromium,
+        headless: true,
+        args: ["--no-sandbox"],
+      });
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on("pageerror", (e) => errors.push(String(e)));
+        page.on("console", (m) => {
+          if (m.type() === "error") errors.push(m.text());
+        });
+        await page.goto(`${base}/trace/${contextId}`);
+        await page.waitForSelector("body[data-rendered=true]");
+        const before = Number(await text(page, "#stat-turns"));
+        {
+          await using writer = await openTurnStore(url);
+          for (let i = 0; i < 3; i++) {
+            await writer.appendTurn({
+              contextId,
+              typeId: "test.note",
+              typeVersion: 1,
+              payload: new Uint8Array([0x80]),
+            });
+          }
+        }
+        // Runs in the page; a string keeps the DOM out of Deno's type check.
+        await page.waitForFunction(
+          `Number(document.getElementById("stat-turns").textContent) === ${before + 3}`,
+          { timeout: 10_000 },
+        );
+        assert.equal(await count(page, "#dag circle.turn"), before + 3);
+        assert.match(await text(page, "#live"), /live · updated/);
+        assert.deepEqual(errors, []);
+      } finally {
+        await browser.close();
+      }
+    } finally {
+      stop.abort();
+      if (serving) assert.equal(await serving, 0);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
