@@ -19,63 +19,23 @@
  * await session.close();
  * ```
  *
- * The model layer (`llm/`), the tools (`tools/`) and the execution
- * environments (`env/`) are re-exported. Where the model layer and the tool
- * registry use the same name, the model layer's type keeps it (`ToolCall`,
- * `ToolDefinition`) and the registry's is exported as `RegistryToolCall` and
- * `RegistryToolDefinition`.
+ * This module is the core: the session, its configuration and events,
+ * persistence, the provider profiles, the execution environments, the model
+ * providers you construct, and `readSession`. The rest is behind subpaths:
+ *
+ * | import | what |
+ * | --- | --- |
+ * | `@forge/agent/llm` | the model layer: request/response types, streaming, provider adapters and wire builders, errors, retry |
+ * | `@forge/agent/tools` | the tool registry, the core tools, apply_patch, output truncation |
+ * | `@forge/agent/env` | every execution environment, shell policy, process runner, env var filtering |
+ * | `@forge/agent/records` | the agent's record types, catalog, bundle and idempotency keys (loads no store backend) |
+ * | `@forge/agent/session` | the session's parts: subagent manager, event hub, loop detection, record writer |
+ * | `@forge/agent/prompt` | system prompt layers, environment context, project docs |
  *
  * @module
  */
 
-export * from "./llm/mod.ts";
-export * from "./tools/mod.ts";
-export * from "./env/mod.ts";
-export type { ToolCall, ToolDefinition } from "./llm/mod.ts";
-export type {
-  ToolCall as RegistryToolCall,
-  ToolDefinition as RegistryToolDefinition,
-} from "./tools/mod.ts";
-
-// The turn store's types appear in this package's signatures (stores, record
-// codecs, ids), so they are re-exported, as types only.
-export type {
-  AppendedTurn,
-  AppendTurnInput,
-  BlobStore,
-  BundleField,
-  BundleTypeVersion,
-  ContextHead,
-  ContextId,
-  CreateContextOptions,
-  ForgeStore,
-  ListTurnsOptions,
-  PublishBundleResult,
-  PutBlobResult,
-  RegistryBundle,
-  StoredTurn,
-  TurnId,
-  TurnStore,
-  TypedTurnStore,
-} from "@forge/turnstore/contract";
-export type {
-  DecodedRecord,
-  EnumType,
-  FieldEntry,
-  FieldMeta,
-  ItemWire,
-  RecordCatalog,
-  RecordCodec,
-  StructLike,
-  WireType,
-} from "@forge/turnstore/records";
-
-export * from "./records.ts";
-export * from "./keys.ts";
-export * from "./query.ts";
-export * from "./session/config.ts";
-export * from "./session/events.ts";
-export * from "./session/persistence.ts";
+// The session.
 export {
   type HistoryTurn,
   Session,
@@ -83,14 +43,29 @@ export {
   type SubmitResult,
 } from "./session/session.ts";
 export {
-  type ChildSession,
-  type ParentSession,
-  SubagentManager,
-  type SubagentManagerOptions,
-  type SubagentResult,
-} from "./session/subagents.ts";
-export { canonicalJson, detectLoop, toolCallSignature } from "./session/loop_detection.ts";
-export { resolveIn, ScopedEnvironment } from "./session/scoped_env.ts";
+  type SessionConfig,
+  SessionError,
+  type SessionErrorCode,
+  type SubagentOrigin,
+} from "./session/config.ts";
+export type {
+  EventBase,
+  SessionEvent,
+  SessionEventData,
+  SessionEventKind,
+  StopReason,
+  WarningSource,
+} from "./session/events.ts";
+export {
+  DEFAULT_PIPELINE_WINDOW,
+  DEFAULT_RETRY,
+  PERSISTENCE_MODES,
+  PersistenceError,
+  type PersistenceMode,
+  type PersistenceRetryPolicy,
+} from "./session/persistence.ts";
+
+// Provider profiles: the model, its tools and its system prompt.
 export type { ProviderProfile } from "./profiles/types.ts";
 export { createProfile, type ProfileSpec } from "./profiles/profile.ts";
 export {
@@ -99,7 +74,29 @@ export {
   openaiProfile,
   type ProfileOptions,
 } from "./profiles/providers.ts";
-export { listDirTool, readManyFilesTool } from "./profiles/gemini_tools.ts";
-export * from "./prompt/environment.ts";
-export * from "./prompt/project_docs.ts";
-export * from "./prompt/system_prompt.ts";
+
+// Where tools run.
+export type { ExecutionEnvironment } from "./env/types.ts";
+export {
+  ConfinedEnvironment,
+  type ConfinedEnvironmentOptions,
+  type LocalEnvironmentOptions,
+  LocalExecutionEnvironment,
+  ReadOnlyExecutionEnvironment,
+} from "./env/mod.ts";
+
+// Model providers.
+export {
+  createProvider,
+  createProviderFromEnv,
+  type LlmProvider,
+  type LlmRequest,
+  type LlmResponse,
+  type ReasoningEffort,
+  RoutingProvider,
+  ScriptedProvider,
+  type ScriptedReply,
+} from "./llm/mod.ts";
+
+// Reading a session back from the store alone.
+export * from "./query.ts";

@@ -5,8 +5,10 @@
  * context. Works on any backend, since it only uses the turn store contract.
  *
  * A subagent's context is a fork of its parent's turn at spawn, so its
- * history starts with the parent's turns; the reader keeps only the turns the
- * child session wrote (their `sessionId`).
+ * history starts with the parent's turns. A session's own turns are its
+ * `session_lifecycle` started record and every turn after it in its context
+ * (nothing else writes there), so the reader needs no join key on each turn:
+ * the turns before the started record are inherited and not even decoded.
  *
  * @module
  */
@@ -41,8 +43,8 @@ import {
 export interface EntryPosition {
   /** The turn that holds it. */
   readonly turnId: TurnId;
-  /** Its position among the session's writes. */
-  readonly sequenceNo: number;
+  /** That turn's depth in its context (the store's, not a payload field). */
+  readonly depth: number;
   /** When the session produced it (ms since the epoch). */
   readonly at: number;
 }
@@ -149,7 +151,7 @@ export interface SessionView {
   readonly toolCalls: readonly ToolCallView[];
   /** Subagents in the order they were spawned. */
   readonly subagents: readonly SubagentView[];
-  /** Turns of the context written by other sessions (a fork's inherited history). */
+  /** Turns of the context before the session started (a fork's inherited history). */
   readonly inheritedTurns: number;
   /** Turns of this session whose type the agent catalog does not know. */
   readonly unknownTurns: number;
@@ -174,6 +176,25 @@ async function readHistory(
   const pages: StoredTurn[][] = [];
   for await (const page of walkHistory(store, contextId, { signal })) pages.push(page);
   return pages.reverse().flat();
+}
+
+/**
+ * The session's started record: the last one in the history, or the last one
+ * of `sessionId`. Only lifecycle records are decoded, newest first.
+ */
+function findStart(
+  history: readonly StoredTurn[],
+  sessionId: string | undefined,
+): { index: number; sessionId: string } | undefined {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const turn = history[i];
+    if (turn.typeId !== SessionLifecycle.typeId) continue;
+    const record = decode(turn);
+    if (!record || record.value.kind !== "started") continue;
+    const id = record.value.sessionId as string;
+    if (sessionId === undefined || id === sessionId) return { index: i, sessionId: id };
+  }
+  return undefined;
 }
 
 function decode(turn: StoredTurn): { typeId: string; value: Record<string, unknown> } | undefined {
@@ -202,20 +223,16 @@ export async function readSession(
 ): Promise<SessionView> {
   const head = await store.getHead(contextId);
   const history = await readHistory(store, contextId, options.signal);
-  const decoded = history.map((turn) => ({ turn, record: decode(turn) }));
-  let sessionId = options.sessionId;
-  if (sessionId === undefined) {
-    for (const { record } of decoded) {
-      if (record?.typeId === SessionLifecycle.typeId && record.value.kind === "started") {
-        sessionId = record.value.sessionId as string;
-      }
-    }
-  }
-  if (sessionId === undefined) {
+  const start = findStart(history, options.sessionId);
+  if (!start) {
+    const which = options.sessionId === undefined
+      ? "no agent session"
+      : `no agent session ${options.sessionId}`;
     throw new InvalidInputError(
-      `context ${contextId} holds no agent session (no ${SessionLifecycle.typeId} started record)`,
+      `context ${contextId} holds ${which} (no ${SessionLifecycle.typeId} started record)`,
     );
   }
+  const { index: startIndex, sessionId } = start;
   const view = {
     sessionId,
     contextId,
@@ -223,7 +240,7 @@ export async function readSession(
     transcript: [] as TranscriptEntry[],
     toolCalls: [] as ToolCallView[],
     subagents: [] as SubagentView[],
-    inheritedTurns: 0,
+    inheritedTurns: startIndex,
     unknownTurns: 0,
   } as
     & {
@@ -233,17 +250,15 @@ export async function readSession(
   const calls = new Map<string, ToolCallView>();
   const spawns = new Map<string, SubagentView>();
 
-  for (const { turn, record } of decoded) {
+  for (let i = startIndex; i < history.length; i++) {
+    const turn = history[i];
+    const record = decode(turn);
     if (!record) {
       view.unknownTurns++;
       continue;
     }
     const v = record.value;
-    if (v.sessionId !== sessionId) {
-      view.inheritedTurns++;
-      continue;
-    }
-    const pos = { turnId: turn.turnId, sequenceNo: v.sequenceNo as number, at: v.at as number };
+    const pos = { turnId: turn.turnId, depth: turn.depth, at: v.at as number };
     switch (record.typeId) {
       case SessionLifecycle.typeId: {
         const life = v as unknown as SessionLifecycleValue;

@@ -6,9 +6,12 @@
  * Forge registered (see {@link RUST_FORGE_AGENT_TAGS}).
  *
  * Lineage (context, parent, depth, append time) lives in the turn DAG, never
- * in a payload. Payload fields hold domain data, plus `sessionId` and
- * `sequenceNo`: the join keys that tell which session wrote a turn when a
- * subagent's context is a fork that shares its parent's history.
+ * in a payload, and no payload restates it: no write counter, no session id
+ * on every turn. A session's turns are its `session_lifecycle` started record
+ * (which carries the session id) and every turn after it in its context; the
+ * turns before it are the history a subagent's forked context shares with its
+ * parent. The links carry the ids that join contexts (child context, child
+ * session, the turn a child forks from).
  *
  * @module
  */
@@ -19,11 +22,11 @@ import {
   type EnumType,
   f,
   RecordCatalog,
-  type RecordCodec,
+  type RecordType,
   type RegistryBundle,
-  type StructLike,
   typedRecord,
 } from "@forge/turnstore/records";
+import { EARLIER_AGENT_RECORD_TYPES } from "./records_earlier.ts";
 
 /**
  * Prefix of the registry bundle id; the id ends with a digest of the content,
@@ -31,29 +34,35 @@ import {
  */
 export const AGENT_BUNDLE_PREFIX = "forge.agent.runtime.deno";
 
-/** Version of the transcript turn types (the Rust Forge registered 2). */
-export const TRANSCRIPT_VERSION = 3;
-/** Version of the lifecycle types (the Rust Forge registered 1). */
-export const LIFECYCLE_VERSION = 2;
-/** Version of forge.link.subagent_spawn (the Rust Forge wrote 1 without registering it). */
-export const SUBAGENT_SPAWN_VERSION = 2;
+/**
+ * Version of the transcript turn types. The Rust Forge registered 2; 3 added
+ * typed fields and kept its `session_id` (1) and `sequence_no` (4); 4 drops
+ * those two, which restated the context and the depth.
+ */
+export const TRANSCRIPT_VERSION = 4;
+/**
+ * Version of the lifecycle types (the Rust Forge registered 1; 2 was typed;
+ * 3 drops `sequence_no`, and `session_id` from the tool call lifecycle).
+ */
+export const LIFECYCLE_VERSION = 3;
+/**
+ * Version of forge.link.subagent_spawn (the Rust Forge wrote 1 without
+ * registering it; 3 drops the parent's `session_id` and `sequence_no`).
+ */
+export const SUBAGENT_SPAWN_VERSION = 3;
+/** Version of forge.link.subagent_close (2 drops the parent's `session_id` and `sequence_no`). */
+export const SUBAGENT_CLOSE_VERSION = 2;
 
 /** Fields of every transcript turn. */
 export interface TranscriptFields {
-  /** The session that wrote the turn (a fork's history holds other sessions' turns too). */
-  sessionId: string;
-  /** Position of the write in its session; part of the idempotency key. */
-  sequenceNo: number;
   /** When the session produced the turn, ms since the epoch. */
   at: number;
 }
 
-// Tags shared with the Rust Forge's transcript v2 (same name, same wire type):
-// 1 session_id string, 4 sequence_no u64. Every typed field of ours starts at
-// tag 10, above the tags the Rust Forge gave other wire types.
+// Tags 1..9 are left unused: the Rust Forge gave them other wire types (and
+// versions 2 and 3 used 1 and 4 for the session id and write number, which a
+// tag keeps forever). Every field of ours starts at tag 10.
 const common = {
-  sessionId: f.string(1, { doc: "the session that wrote this turn" }),
-  sequenceNo: f.u64(4, { doc: "position of the write in its session" }),
   at: f.unixMs(10, { doc: "when the session produced the turn" }),
 };
 
@@ -64,7 +73,7 @@ export interface UserTurnValue extends TranscriptFields {
 }
 
 /** The user's input to a session. */
-export const UserTurn: RecordCodec<UserTurnValue> = typedRecord<UserTurnValue>()({
+export const UserTurn: RecordType<UserTurnValue> = typedRecord<UserTurnValue>()({
   typeId: "forge.agent.user_turn",
   version: TRANSCRIPT_VERSION,
   fields: { ...common, content: f.string(11) },
@@ -136,7 +145,7 @@ export interface AssistantTurnValue extends TranscriptFields {
 }
 
 /** One model response: text, tool calls, reasoning summary and usage. */
-export const AssistantTurn: RecordCodec<AssistantTurnValue> = typedRecord<AssistantTurnValue>()({
+export const AssistantTurn: RecordType<AssistantTurnValue> = typedRecord<AssistantTurnValue>()({
   typeId: "forge.agent.assistant_turn",
   version: TRANSCRIPT_VERSION,
   fields: {
@@ -180,7 +189,7 @@ export interface ToolResultsTurnValue extends TranscriptFields {
 }
 
 /** The results of one round of tool calls. */
-export const ToolResultsTurn: RecordCodec<ToolResultsTurnValue> = typedRecord<
+export const ToolResultsTurn: RecordType<ToolResultsTurnValue> = typedRecord<
   ToolResultsTurnValue
 >()({
   typeId: "forge.agent.tool_results_turn",
@@ -195,7 +204,7 @@ export interface SystemTurnValue extends TranscriptFields {
 }
 
 /** A notice the session itself adds to the history (a limit was hit, an input was aborted). */
-export const SystemTurn: RecordCodec<SystemTurnValue> = typedRecord<SystemTurnValue>()({
+export const SystemTurn: RecordType<SystemTurnValue> = typedRecord<SystemTurnValue>()({
   typeId: "forge.agent.system_turn",
   version: TRANSCRIPT_VERSION,
   fields: { ...common, content: f.string(11) },
@@ -219,7 +228,7 @@ export interface SteeringTurnValue extends TranscriptFields {
 }
 
 /** A message injected between tool rounds. */
-export const SteeringTurn: RecordCodec<SteeringTurnValue> = typedRecord<SteeringTurnValue>()({
+export const SteeringTurn: RecordType<SteeringTurnValue> = typedRecord<SteeringTurnValue>()({
   typeId: "forge.agent.steering_turn",
   version: TRANSCRIPT_VERSION,
   fields: { ...common, content: f.string(11), source: f.enum(12, SteeringSource) },
@@ -242,10 +251,8 @@ export const SessionFinalState: EnumType<SessionFinalStateLabel> = defineEnum(
 
 /** A session lifecycle record. */
 export interface SessionLifecycleValue {
-  /** The session. */
+  /** The session: what readers attribute the turns after the started record to. */
   sessionId: string;
-  /** Position of the write in its session. */
-  sequenceNo: number;
   /** Started or ended. */
   kind: "started" | "ended";
   /** When, ms since the epoch. */
@@ -267,17 +274,16 @@ export interface SessionLifecycleValue {
 }
 
 // Rust v1: 1 session_id string, 2 kind string, 3 timestamp string, 4 final_state
-// string, 5 sequence_no u64, 6..9 thread key and fs snapshot. Ours keeps 1 and 5
-// and starts its typed fields at 10.
+// string, 5 sequence_no u64, 6..9 thread key and fs snapshot. Ours keeps 1 (the
+// session's identity) and starts its typed fields at 10; 5 stays unused.
 /** A session started or ended. */
-export const SessionLifecycle: RecordCodec<SessionLifecycleValue> = typedRecord<
+export const SessionLifecycle: RecordType<SessionLifecycleValue> = typedRecord<
   SessionLifecycleValue
 >()({
   typeId: "forge.agent.session_lifecycle",
   version: LIFECYCLE_VERSION,
   fields: {
-    sessionId: f.string(1),
-    sequenceNo: f.u64(5),
+    sessionId: f.string(1, { doc: "the session; its turns are this record and those after it" }),
     kind: f.enum(10, SessionLifecycleKind),
     at: f.unixMs(11),
     finalState: f.enum(12, SessionFinalState).optional(),
@@ -298,16 +304,12 @@ export const ToolCallLifecycleKind: EnumType<"started" | "ended"> = defineEnum(
 
 /** A tool call lifecycle record. */
 export interface ToolCallLifecycleValue {
-  /** The session. */
-  sessionId: string;
   /** The model's id for the call. */
   callId: string;
   /** The tool. */
   toolName: string;
   /** Whether it failed (ended only). */
   isError?: boolean;
-  /** Position of the write in its session. */
-  sequenceNo: number;
   /** Started or ended. */
   kind: "started" | "ended";
   /** When, ms since the epoch. */
@@ -322,20 +324,18 @@ export interface ToolCallLifecycleValue {
 
 // Rust v1: 1 session_id, 2 kind string, 3 timestamp string, 4 call_id string,
 // 5 tool_name string, 6 arguments any, 7 output any, 8 is_error bool,
-// 9 sequence_no u64, 10..13 thread key and fs snapshot. Ours keeps 1, 4, 5, 8
-// and 9 and starts its typed fields at 14.
+// 9 sequence_no u64, 10..13 thread key and fs snapshot. Ours keeps 4, 5 and 8
+// and starts its typed fields at 14; 1 and 9 stay unused.
 /** A tool call started (with its arguments) or ended (with its full output). */
-export const ToolCallLifecycle: RecordCodec<ToolCallLifecycleValue> = typedRecord<
+export const ToolCallLifecycle: RecordType<ToolCallLifecycleValue> = typedRecord<
   ToolCallLifecycleValue
 >()({
   typeId: "forge.agent.tool_call_lifecycle",
   version: LIFECYCLE_VERSION,
   fields: {
-    sessionId: f.string(1),
     callId: f.string(4),
     toolName: f.string(5),
     isError: f.bool(8).optional(),
-    sequenceNo: f.u64(9),
     kind: f.enum(14, ToolCallLifecycleKind),
     at: f.unixMs(15),
     arguments: f.json(16).optional(),
@@ -346,10 +346,6 @@ export const ToolCallLifecycle: RecordCodec<ToolCallLifecycleValue> = typedRecor
 
 /** A subagent spawn link. */
 export interface SubagentSpawnValue {
-  /** The parent session. */
-  sessionId: string;
-  /** Position of the write in the parent session. */
-  sequenceNo: number;
   /** When, ms since the epoch. */
   at: number;
   /** The parent's turn the child context forks from. */
@@ -371,12 +367,10 @@ export interface SubagentSpawnValue {
 }
 
 /** Written on the parent's context when a subagent is spawned. */
-export const SubagentSpawn: RecordCodec<SubagentSpawnValue> = typedRecord<SubagentSpawnValue>()({
+export const SubagentSpawn: RecordType<SubagentSpawnValue> = typedRecord<SubagentSpawnValue>()({
   typeId: "forge.link.subagent_spawn",
   version: SUBAGENT_SPAWN_VERSION,
   fields: {
-    sessionId: f.string(1, { doc: "the parent session" }),
-    sequenceNo: f.u64(4),
     at: f.unixMs(10),
     forkedFromTurnId: f.id(11, { doc: "the parent's turn the child context forks from" }),
     childContextId: f.id(12),
@@ -400,10 +394,6 @@ export const SubagentStatus: EnumType<SubagentStatusLabel> = defineEnum(
 
 /** A subagent close link. */
 export interface SubagentCloseValue {
-  /** The parent session. */
-  sessionId: string;
-  /** Position of the write in the parent session. */
-  sequenceNo: number;
   /** When, ms since the epoch. */
   at: number;
   /** The id the parent's tools used. */
@@ -423,12 +413,10 @@ export interface SubagentCloseValue {
 }
 
 /** Written on the parent's context when a subagent is closed. */
-export const SubagentClose: RecordCodec<SubagentCloseValue> = typedRecord<SubagentCloseValue>()({
+export const SubagentClose: RecordType<SubagentCloseValue> = typedRecord<SubagentCloseValue>()({
   typeId: "forge.link.subagent_close",
-  version: 1,
+  version: SUBAGENT_CLOSE_VERSION,
   fields: {
-    sessionId: f.string(1, { doc: "the parent session" }),
-    sequenceNo: f.u64(4),
     at: f.unixMs(10),
     subagentId: f.string(11),
     childContextId: f.id(12),
@@ -441,7 +429,7 @@ export const SubagentClose: RecordCodec<SubagentCloseValue> = typedRecord<Subage
 });
 
 /** Every record type of an agent session. */
-export const AGENT_RECORD_TYPES: readonly StructLike[] = [
+export const AGENT_RECORD_TYPES: readonly RecordType[] = [
   SessionLifecycle,
   UserTurn,
   AssistantTurn,
@@ -453,8 +441,14 @@ export const AGENT_RECORD_TYPES: readonly StructLike[] = [
   SubagentClose,
 ];
 
-/** Decodes stored agent turns by (type id, version). */
-export const agentCatalog: RecordCatalog = new RecordCatalog(AGENT_RECORD_TYPES);
+/**
+ * Decodes stored agent turns by (type id, version): the current versions, and
+ * the earlier ones (`records_earlier.ts`) so older stores still read.
+ */
+export const agentCatalog: RecordCatalog = new RecordCatalog([
+  ...AGENT_RECORD_TYPES,
+  ...EARLIER_AGENT_RECORD_TYPES,
+]);
 
 /** The registry bundle of every agent record, published when persistence is on. */
 export const agentBundle: RegistryBundle = contentAddressedBundle(
@@ -520,3 +514,6 @@ export const RUST_FORGE_AGENT_TAGS: Readonly<
     },
   };
 })();
+
+// The idempotency-key format of these records.
+export { AGENT_KEY_NAMESPACE, agentIdempotencyKey } from "./keys.ts";

@@ -85,17 +85,15 @@ Deno.test("every agent record keeps the Rust type ids at a newer version", () =>
 
 Deno.test("timestamps are unix_ms and kinds are enums in the bundle", () => {
   const bundle = agentBundle;
-  const lifecycle = bundle.types["forge.agent.tool_call_lifecycle"].versions["2"].fields;
+  const lifecycle = bundle.types["forge.agent.tool_call_lifecycle"].versions["3"].fields;
   assert.equal(lifecycle["15"].type, "unix_ms");
   assert.equal(lifecycle["14"].enum, "forge.agent.ToolCallLifecycleKind");
-  const spawn = bundle.types["forge.link.subagent_spawn"].versions["2"].fields;
+  const spawn = bundle.types["forge.link.subagent_spawn"].versions["3"].fields;
   assert.deepEqual(spawn["12"], { name: "child_context_id", type: "u64", semantic: "id" });
 });
 
 Deno.test("agent records round-trip through the catalog", () => {
   const assistant = {
-    sessionId: "s-1",
-    sequenceNo: 3,
     at: 1_767_000_000_000,
     text: "reading",
     toolCalls: [{ callId: "c1", name: "read_file", arguments: '{"file_path":"a"}' }],
@@ -108,8 +106,6 @@ Deno.test("agent records round-trip through the catalog", () => {
   });
   assert.deepEqual(decoded?.value, assistant);
   const spawn = {
-    sessionId: "s-1",
-    sequenceNo: 9,
     at: 1,
     forkedFromTurnId: "12",
     childContextId: "18446744073709551615",
@@ -120,7 +116,7 @@ Deno.test("agent records round-trip through the catalog", () => {
   };
   assert.deepEqual(SubagentSpawn.decode(SubagentSpawn.encode(spawn)), spawn);
   assert.throws(
-    () => ToolCallLifecycle.encode({ sessionId: "s", callId: "c", toolName: "t" } as never),
+    () => ToolCallLifecycle.encode({ callId: "c", toolName: "t" } as never),
     (e) => isTurnStoreError(e, "InvalidInput") && /tool_call_lifecycle/.test(e.message),
   );
 });
@@ -137,4 +133,30 @@ Deno.test("no agent record repeats what the store owns or carries an untyped fie
       }
     }
   }
+});
+
+Deno.test("no agent record restates the DAG: no write counter, and a session id only where a reader needs it", () => {
+  // The depth surrogate of earlier versions is gone from every record.
+  for (const [typeId, entry] of Object.entries(agentBundle.types)) {
+    for (const version of Object.values(entry.versions)) {
+      for (const field of Object.values(version.fields)) {
+        assert.notEqual(field.name, "sequence_no", `${typeId} carries a write counter`);
+        if (field.name === "session_id") {
+          assert.equal(typeId, "forge.agent.session_lifecycle", `${typeId} restates the session`);
+        }
+      }
+    }
+  }
+});
+
+Deno.test("the new versions leave the tags of dropped fields unused, so no tag changes its wire type", () => {
+  const index = new RegistryIndex();
+  index.admit(rustBundle());
+  index.admit(agentBundle);
+  const transcript = agentBundle.types["forge.agent.user_turn"].versions["4"].fields;
+  assert.equal(transcript["1"], undefined);
+  assert.equal(transcript["4"], undefined);
+  const tools = agentBundle.types["forge.agent.tool_call_lifecycle"].versions["3"].fields;
+  assert.equal(tools["9"], undefined);
+  assert.deepEqual(tools["4"], { name: "call_id", type: "string" });
 });

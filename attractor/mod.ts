@@ -8,21 +8,6 @@
  */
 export * from "./records.ts";
 export * from "./keys.ts";
-// The record DSL types this package's signatures use, as types only.
-export type {
-  BundleField,
-  BundleTypeVersion,
-  DecodedRecord,
-  EnumType,
-  FieldEntry,
-  FieldMeta,
-  ItemWire,
-  RecordCatalog,
-  RecordCodec,
-  RegistryBundle,
-  StructLike,
-  WireType,
-} from "@forge/turnstore/records";
 /** The pipeline graph model (nodes, edges, conditions, diagnostics). */
 export type * from "./graph/types.ts";
 export {

@@ -16,33 +16,14 @@
  */
 import type { ForgeStore, StoredTurn } from "@forge/turnstore";
 import { readSession, type SessionView } from "@forge/agent";
-export type {
-  AssistantTurnValue,
-  EntryPosition,
-  SessionFinalStateLabel,
-  SessionLifecycleValue,
-  SessionView,
-  SteeringSourceLabel,
-  SteeringTurnValue,
-  SubagentCloseValue,
-  SubagentStatusLabel,
-  SubagentView,
-  ToolCallEntryValue,
-  ToolCallView,
-  ToolResultEntryValue,
-  ToolResultsTurnValue,
-  TranscriptEntry,
-  TranscriptFields,
-  UsageValue,
-} from "@forge/agent";
 import {
   attractorCatalog,
-  type CheckpointSavedV3Record,
-  type InterviewLifecycleV3Record,
-  type RouteDecisionV3Record,
-  type RunLifecycleRecord,
-  type StageLifecycleV3Record,
-  type StageToAgentLinkRecord,
+  type CheckpointSavedV3Value,
+  type InterviewLifecycleV3Value,
+  type RouteDecisionV3Value,
+  type RunLifecycleValue,
+  type StageLifecycleV3Value,
+  type StageToAgentLinkValue,
 } from "./records.ts";
 import { type Checkpoint, parseCheckpoint } from "./engine/checkpoint.ts";
 
@@ -75,6 +56,7 @@ export interface PageOptions {
 }
 
 const STORE_PAGE = 200;
+const FIRST_PAGE = 16;
 
 /**
  * Every pipeline record of a context, newest first, decoded; stops when the
@@ -86,9 +68,12 @@ export async function* scanRunRecords(
   options: { before?: string } = {},
 ): AsyncGenerator<RunRecordEntry> {
   let before = options.before;
+  // The first page is small: most readers (the latest checkpoint, a run's
+  // status) stop within a few turns of the head.
+  let limit = FIRST_PAGE;
   while (true) {
     const turns: StoredTurn[] = await store.listTurns(contextId, {
-      limit: STORE_PAGE,
+      limit,
       beforeTurnId: before,
     });
     if (turns.length === 0) return;
@@ -105,7 +90,8 @@ export async function* scanRunRecords(
       };
     }
     before = turns[0].turnId;
-    if (turns.length < STORE_PAGE) return;
+    if (turns.length < limit) return;
+    limit = STORE_PAGE;
   }
 }
 
@@ -131,7 +117,7 @@ export interface StoredCheckpoint {
   /** The checkpoint, whole. */
   readonly checkpoint: Checkpoint;
   /** The checkpoint record. */
-  readonly record: CheckpointSavedV3Record;
+  readonly record: CheckpointSavedV3Value;
   /** Its turn. */
   readonly turnId: string;
 }
@@ -143,7 +129,7 @@ export async function latestCheckpoint(
 ): Promise<StoredCheckpoint | undefined> {
   for await (const entry of scanRunRecords(store, contextId)) {
     if (entry.typeId !== "forge.attractor.checkpoint_saved" || entry.typeVersion !== 3) continue;
-    const record = entry.value as unknown as CheckpointSavedV3Record;
+    const record = entry.value as unknown as CheckpointSavedV3Value;
     const json = record.state ??
       new TextDecoder().decode(await store.getBlob(record.stateBlobHash!));
     return {
@@ -270,7 +256,7 @@ export async function stageTimeline(
   const items: StageAttemptView[] = [];
   for await (const entry of scanRunRecords(store, contextId, { before: options.before })) {
     if (entry.typeId !== "forge.attractor.stage_lifecycle" || entry.typeVersion !== 3) continue;
-    const r = entry.value as unknown as StageLifecycleV3Record;
+    const r = entry.value as unknown as StageLifecycleV3Value;
     if (r.kind !== "started") {
       if (items.length >= limit) continue;
       const view: StageAttemptView = {
@@ -326,14 +312,14 @@ export function routeDecisions(
   store: ForgeStore,
   contextId: string,
   options: PageOptions = {},
-): Promise<Page<RouteDecisionV3Record & { turnId: string }>> {
+): Promise<Page<RouteDecisionV3Value & { turnId: string }>> {
   return page(
     store,
     contextId,
     options,
     (e) =>
       e.typeId === "forge.attractor.route_decision" && e.typeVersion === 3
-        ? { ...(e.value as unknown as RouteDecisionV3Record), turnId: e.turnId }
+        ? { ...(e.value as unknown as RouteDecisionV3Value), turnId: e.turnId }
         : undefined,
   );
 }
@@ -343,14 +329,14 @@ export function interviews(
   store: ForgeStore,
   contextId: string,
   options: PageOptions = {},
-): Promise<Page<InterviewLifecycleV3Record & { turnId: string }>> {
+): Promise<Page<InterviewLifecycleV3Value & { turnId: string }>> {
   return page(
     store,
     contextId,
     options,
     (e) =>
       e.typeId === "forge.attractor.interview_lifecycle" && e.typeVersion === 3
-        ? { ...(e.value as unknown as InterviewLifecycleV3Record), turnId: e.turnId }
+        ? { ...(e.value as unknown as InterviewLifecycleV3Value), turnId: e.turnId }
         : undefined,
   );
 }
@@ -360,14 +346,14 @@ export function runLifecycle(
   store: ForgeStore,
   contextId: string,
   options: PageOptions = {},
-): Promise<Page<RunLifecycleRecord & { turnId: string }>> {
+): Promise<Page<RunLifecycleValue & { turnId: string }>> {
   return page(
     store,
     contextId,
     options,
     (e) =>
       e.typeId === "forge.attractor.run_lifecycle"
-        ? { ...(e.value as unknown as RunLifecycleRecord), turnId: e.turnId }
+        ? { ...(e.value as unknown as RunLifecycleValue), turnId: e.turnId }
         : undefined,
   );
 }
@@ -377,14 +363,14 @@ export function stageAgentLinks(
   store: ForgeStore,
   contextId: string,
   options: PageOptions = {},
-): Promise<Page<StageToAgentLinkRecord & { turnId: string }>> {
+): Promise<Page<StageToAgentLinkValue & { turnId: string }>> {
   return page(
     store,
     contextId,
     options,
     (e) =>
       e.typeId === "forge.link.stage_to_agent"
-        ? { ...(e.value as unknown as StageToAgentLinkRecord), turnId: e.turnId }
+        ? { ...(e.value as unknown as StageToAgentLinkValue), turnId: e.turnId }
         : undefined,
   );
 }
@@ -397,10 +383,10 @@ export async function stageAgentSession(
   store: ForgeStore,
   contextId: string,
   stageAttemptId: string,
-): Promise<{ link: StageToAgentLinkRecord; session: SessionView } | undefined> {
+): Promise<{ link: StageToAgentLinkValue; session: SessionView } | undefined> {
   for await (const entry of scanRunRecords(store, contextId)) {
     if (entry.typeId !== "forge.link.stage_to_agent") continue;
-    const link = entry.value as unknown as StageToAgentLinkRecord;
+    const link = entry.value as unknown as StageToAgentLinkValue;
     if (link.stageAttemptId !== stageAttemptId) continue;
     return { link, session: await readSession(store, link.agentContextId) };
   }

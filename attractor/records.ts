@@ -18,9 +18,8 @@ import {
   contentAddressedBundle,
   f,
   RecordCatalog,
-  type RecordCodec,
+  type RecordType,
   type RegistryBundle,
-  type StructLike,
   typedRecord,
 } from "@forge/turnstore/records";
 
@@ -41,7 +40,7 @@ export * from "./record_enums.ts";
 export * from "./records_v3.ts";
 
 /** The value of a `RunLifecycle` record. */
-export interface RunLifecycleRecord {
+export interface RunLifecycleValue {
   /** The run this record belongs to. */
   runId: string;
   /** The pipeline graph being run. */
@@ -69,7 +68,7 @@ export interface RunLifecycleRecord {
 }
 
 /** A run attempt was initialized, resumed or finalized. */
-export const RunLifecycle: RecordCodec<RunLifecycleRecord> = typedRecord<RunLifecycleRecord>()({
+export const RunLifecycle: RecordType<RunLifecycleValue> = typedRecord<RunLifecycleValue>()({
   typeId: "forge.attractor.run_lifecycle",
   version: 2,
   fields: {
@@ -90,7 +89,7 @@ export const RunLifecycle: RecordCodec<RunLifecycleRecord> = typedRecord<RunLife
 });
 
 /** The value of a `StageLifecycle` record. */
-export interface StageLifecycleRecord {
+export interface StageLifecycleValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -120,8 +119,8 @@ export interface StageLifecycleRecord {
 }
 
 /** A stage (node attempt) started, completed, failed or is being retried. */
-export const StageLifecycle: RecordCodec<StageLifecycleRecord> = typedRecord<
-  StageLifecycleRecord
+export const StageLifecycle: RecordType<StageLifecycleValue> = typedRecord<
+  StageLifecycleValue
 >()({
   typeId: "forge.attractor.stage_lifecycle",
   version: 2,
@@ -144,7 +143,7 @@ export const StageLifecycle: RecordCodec<StageLifecycleRecord> = typedRecord<
 });
 
 /** The value of a `ParallelLifecycle` record. */
-export interface ParallelLifecycleRecord {
+export interface ParallelLifecycleValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -174,8 +173,8 @@ export interface ParallelLifecycleRecord {
 }
 
 /** A parallel fan-out and its branches; each branch runs in a forked context. */
-export const ParallelLifecycle: RecordCodec<ParallelLifecycleRecord> = typedRecord<
-  ParallelLifecycleRecord
+export const ParallelLifecycle: RecordType<ParallelLifecycleValue> = typedRecord<
+  ParallelLifecycleValue
 >()({
   typeId: "forge.attractor.parallel_lifecycle",
   version: 2,
@@ -197,7 +196,7 @@ export const ParallelLifecycle: RecordCodec<ParallelLifecycleRecord> = typedReco
 });
 
 /** The value of a `InterviewLifecycle` record. */
-export interface InterviewLifecycleRecord {
+export interface InterviewLifecycleValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -217,8 +216,8 @@ export interface InterviewLifecycleRecord {
 }
 
 /** A human-in-the-loop question asked and answered (or timed out). */
-export const InterviewLifecycle: RecordCodec<InterviewLifecycleRecord> = typedRecord<
-  InterviewLifecycleRecord
+export const InterviewLifecycle: RecordType<InterviewLifecycleValue> = typedRecord<
+  InterviewLifecycleValue
 >()({
   typeId: "forge.attractor.interview_lifecycle",
   version: 2,
@@ -235,7 +234,7 @@ export const InterviewLifecycle: RecordCodec<InterviewLifecycleRecord> = typedRe
 });
 
 /** The value of a `CheckpointSaved` record. */
-export interface CheckpointSavedRecord {
+export interface CheckpointSavedValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -262,8 +261,8 @@ export interface CheckpointSavedRecord {
  * A checkpoint, whole: the state a resumed run starts from. Small states are
  * inline JSON; large ones are a blob named by hash.
  */
-export const CheckpointSaved: RecordCodec<CheckpointSavedRecord> = typedRecord<
-  CheckpointSavedRecord
+export const CheckpointSaved: RecordType<CheckpointSavedValue> = typedRecord<
+  CheckpointSavedValue
 >()({
   typeId: "forge.attractor.checkpoint_saved",
   version: 2,
@@ -283,7 +282,7 @@ export const CheckpointSaved: RecordCodec<CheckpointSavedRecord> = typedRecord<
 });
 
 /** The value of a `RouteDecision` record. */
-export interface RouteDecisionRecord {
+export interface RouteDecisionValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -307,7 +306,7 @@ export interface RouteDecisionRecord {
 }
 
 /** Which edge the runner took after a stage, and why. */
-export const RouteDecision: RecordCodec<RouteDecisionRecord> = typedRecord<RouteDecisionRecord>()({
+export const RouteDecision: RecordType<RouteDecisionValue> = typedRecord<RouteDecisionValue>()({
   typeId: "forge.attractor.route_decision",
   version: 2,
   fields: {
@@ -325,7 +324,7 @@ export const RouteDecision: RecordCodec<RouteDecisionRecord> = typedRecord<Route
 });
 
 /** The value of a `StageToAgentLink` record. */
-export interface StageToAgentLinkRecord {
+export interface StageToAgentLinkValue {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -349,8 +348,8 @@ export interface StageToAgentLinkRecord {
 }
 
 /** Links a pipeline stage to the agent session that ran it (a join across contexts). */
-export const StageToAgentLink: RecordCodec<StageToAgentLinkRecord> = typedRecord<
-  StageToAgentLinkRecord
+export const StageToAgentLink: RecordType<StageToAgentLinkValue> = typedRecord<
+  StageToAgentLinkValue
 >()({
   typeId: "forge.link.stage_to_agent",
   version: 2,
@@ -370,7 +369,7 @@ export const StageToAgentLink: RecordCodec<StageToAgentLinkRecord> = typedRecord
 });
 
 /** The value of a `DotSource` record. */
-export interface DotSourceRecord {
+export interface DotSourceValue {
   /** The run this record belongs to. */
   runId: string;
   /** The DOT source, inline when small. */
@@ -386,7 +385,7 @@ export interface DotSourceRecord {
 }
 
 /** The DOT source a run was started from. */
-export const DotSource: RecordCodec<DotSourceRecord> = typedRecord<DotSourceRecord>()({
+export const DotSource: RecordType<DotSourceValue> = typedRecord<DotSourceValue>()({
   typeId: "forge.attractor.dot_source",
   version: 2,
   fields: {
@@ -400,7 +399,7 @@ export const DotSource: RecordCodec<DotSourceRecord> = typedRecord<DotSourceReco
 });
 
 /** The value of a `GraphSnapshot` record. */
-export interface GraphSnapshotRecord {
+export interface GraphSnapshotValue {
   /** The run this record belongs to. */
   runId: string;
   /** Size in bytes. */
@@ -416,7 +415,7 @@ export interface GraphSnapshotRecord {
 }
 
 /** The parsed, transformed graph a run executes. */
-export const GraphSnapshot: RecordCodec<GraphSnapshotRecord> = typedRecord<GraphSnapshotRecord>()({
+export const GraphSnapshot: RecordType<GraphSnapshotValue> = typedRecord<GraphSnapshotValue>()({
   typeId: "forge.attractor.graph_snapshot",
   version: 2,
   fields: {
@@ -430,7 +429,7 @@ export const GraphSnapshot: RecordCodec<GraphSnapshotRecord> = typedRecord<Graph
 });
 
 /** Every pipeline record type. */
-export const ATTRACTOR_RECORDS: readonly StructLike[] = [
+export const ATTRACTOR_RECORD_TYPES: readonly RecordType[] = [
   RunLifecycle,
   StageLifecycle,
   ParallelLifecycle,
@@ -447,10 +446,10 @@ export const ATTRACTOR_RECORDS: readonly StructLike[] = [
 ];
 
 /** A catalog that decodes pipeline turns. */
-export const attractorCatalog: RecordCatalog = new RecordCatalog(ATTRACTOR_RECORDS);
+export const attractorCatalog: RecordCatalog = new RecordCatalog(ATTRACTOR_RECORD_TYPES);
 
 /** The registry bundle of the pipeline records; its id changes whenever they do. */
 export const attractorBundle: RegistryBundle = contentAddressedBundle(
   "forge.attractor.deno",
-  ATTRACTOR_RECORDS,
+  ATTRACTOR_RECORD_TYPES,
 );

@@ -12,7 +12,7 @@ import {
   defineEnum,
   type EnumType,
   f,
-  type RecordCodec,
+  type RecordType,
   typedRecord,
 } from "@forge/turnstore/records";
 import { InterviewLifecycleKind, OutcomeStatus, StageLifecycleKind } from "./record_enums.ts";
@@ -55,7 +55,7 @@ export type RecordStatus =
   | "cancelled";
 
 /** The value of a `StageLifecycleV3` record. */
-export interface StageLifecycleV3Record {
+export interface StageLifecycleV3Value {
   /** The run this record belongs to. */
   runId: string;
   /** The graph node. */
@@ -99,8 +99,8 @@ export interface StageLifecycleV3Record {
 }
 
 /** A stage attempt started, completed, failed or is being retried; with duration and usage. */
-export const StageLifecycleV3: RecordCodec<StageLifecycleV3Record> = typedRecord<
-  StageLifecycleV3Record
+export const StageLifecycleV3: RecordType<StageLifecycleV3Value> = typedRecord<
+  StageLifecycleV3Value
 >()({
   typeId: "forge.attractor.stage_lifecycle",
   version: 3,
@@ -130,7 +130,7 @@ export const StageLifecycleV3: RecordCodec<StageLifecycleV3Record> = typedRecord
 });
 
 /** The value of a `RouteDecisionV3` record. */
-export interface RouteDecisionV3Record {
+export interface RouteDecisionV3Value {
   /** The run this record belongs to. */
   runId: string;
   /** The node the route leaves. */
@@ -160,8 +160,8 @@ export interface RouteDecisionV3Record {
 }
 
 /** Which edge (or jump) the runner took after a stage, and which rule chose it. */
-export const RouteDecisionV3: RecordCodec<RouteDecisionV3Record> = typedRecord<
-  RouteDecisionV3Record
+export const RouteDecisionV3: RecordType<RouteDecisionV3Value> = typedRecord<
+  RouteDecisionV3Value
 >()({
   typeId: "forge.attractor.route_decision",
   version: 3,
@@ -183,7 +183,7 @@ export const RouteDecisionV3: RecordCodec<RouteDecisionV3Record> = typedRecord<
 });
 
 /** The value of a `CheckpointSavedV3` record. */
-export interface CheckpointSavedV3Record {
+export interface CheckpointSavedV3Value {
   /** The run this record belongs to. */
   runId: string;
   /** The node just completed. */
@@ -219,8 +219,8 @@ export interface CheckpointSavedV3Record {
 }
 
 /** A whole checkpoint, naming the DOT source blob, so a run resumes from the store alone. */
-export const CheckpointSavedV3: RecordCodec<CheckpointSavedV3Record> = typedRecord<
-  CheckpointSavedV3Record
+export const CheckpointSavedV3: RecordType<CheckpointSavedV3Value> = typedRecord<
+  CheckpointSavedV3Value
 >()({
   typeId: "forge.attractor.checkpoint_saved",
   version: 3,
@@ -246,7 +246,7 @@ export const CheckpointSavedV3: RecordCodec<CheckpointSavedV3Record> = typedReco
 });
 
 /** The value of an `InterviewLifecycleV3` record. */
-export interface InterviewLifecycleV3Record {
+export interface InterviewLifecycleV3Value {
   /** The run this record belongs to. */
   runId: string;
   /** The gate node. */
@@ -276,8 +276,8 @@ export interface InterviewLifecycleV3Record {
 }
 
 /** A human gate's question, options and answer. */
-export const InterviewLifecycleV3: RecordCodec<InterviewLifecycleV3Record> = typedRecord<
-  InterviewLifecycleV3Record
+export const InterviewLifecycleV3: RecordType<InterviewLifecycleV3Value> = typedRecord<
+  InterviewLifecycleV3Value
 >()({
   typeId: "forge.attractor.interview_lifecycle",
   version: 3,

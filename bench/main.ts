@@ -14,6 +14,8 @@ const all: Record<string, () => Promise<{ run: Bench }>> = {
   llm: () => import("./llm.bench.ts"),
   agent: () => import("./agent.bench.ts"),
   agent_tools: () => import("./agent_tools.bench.ts"),
+  attractor: () => import("./attractor.bench.ts"),
+  attractor_graph: () => import("./attractor_graph.bench.ts"),
   cli: () => import("./cli.bench.ts"),
 };
 

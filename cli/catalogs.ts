@@ -6,7 +6,7 @@
  */
 import type { RecordCatalog, RegistryBundle } from "@forge/turnstore";
 import { attractorBundle, attractorCatalog } from "@forge/attractor";
-import { agentBundle, agentCatalog } from "@forge/agent";
+import { agentBundle, agentCatalog } from "@forge/agent/records";
 
 /** Catalogs of every record type the project writes. */
 export const PROJECT_CATALOGS: readonly RecordCatalog[] = [agentCatalog, attractorCatalog];

@@ -8,14 +8,6 @@
 export { PROJECT_BUNDLES, PROJECT_CATALOGS } from "./catalogs.ts";
 export { type CliContext, type CliIo, DEFAULT_STORE, runCli } from "./cli.ts";
 export { decodeTurn, renderTurn, turnToJson } from "./render.ts";
-/** The turn store types the CLI API refers to. */
-export type {
-  DecodedRecord,
-  ForgeStore,
-  RecordCatalog,
-  RegistryBundle,
-  StoredTurn,
-} from "@forge/turnstore";
 /** Listings, run reports and traces, as data (what `forge runs|sessions|inspect|trace` print). */
 export {
   listSessions,

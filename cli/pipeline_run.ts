@@ -27,6 +27,8 @@ import {
   newRunId,
   PipelineInvalidError,
   preparePipeline,
+  readManifest,
+  readRun,
   ResumeError,
   type ResumePoint,
   resumePointFromDirectory,
@@ -106,7 +108,7 @@ export async function pipelineCommand(
     );
     return 2;
   }
-  const storeUrl = v.store || Deno.env.get("FORGE_STORE") || DEFAULT_STORE;
+  let storeUrl = v.store || Deno.env.get("FORGE_STORE") || DEFAULT_STORE;
   let store: ForgeStore | undefined;
   let backend: CodergenBackend | undefined;
   const abort = new AbortController();
@@ -121,6 +123,11 @@ export async function pipelineCommand(
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
   try {
     const plan = await planRun(command, parsed.positionals, v, io);
+    // A run directory names the store its run was recorded in.
+    if (plan.resumeDir && !v.store) {
+      const manifest = await readManifest(plan.resumeDir).catch(() => undefined);
+      if (manifest?.store) storeUrl = manifest.store;
+    }
     if (persistence !== "off") {
       if (
         storeUrl.startsWith("kv:") && !storeUrl.startsWith("kv::") &&
@@ -129,6 +136,13 @@ export async function pipelineCommand(
         await Deno.mkdir(resolve(storeUrl.slice(3), ".."), { recursive: true });
       }
       store = await ctx.openStore(storeUrl);
+    }
+    if (plan.runId && store) plan.contextId = await findRunContext(store, plan.runId);
+    if (plan.runId && !plan.contextId) {
+      throw new UsageError(
+        `${plan.runId} is neither a run directory, a run id under .forge/runs, nor a context id` +
+          (store ? ` (no run with that id in ${storeUrl})` : ""),
+      );
     }
     const point: ResumePoint | undefined = plan.resumeDir
       ? await resumePointFromDirectory(plan.resumeDir, store)
@@ -241,6 +255,8 @@ interface Plan {
   dotFile?: string;
   resumeDir?: string;
   contextId?: string;
+  /** A run id to look up in the store. */
+  runId?: string;
   choice?: string;
 }
 
@@ -278,9 +294,31 @@ async function locateRun(run: string): Promise<Plan> {
     }
   }
   if (/^[0-9]+$/.test(run)) return { contextId: run };
-  throw new UsageError(
-    `${run} is neither a run directory, a run id under .forge/runs, nor a context id`,
-  );
+  return { runId: run };
+}
+
+/**
+ * The newest context of the store whose latest checkpoint names `runId`, when
+ * the store can list its contexts (newest first, paged); undefined otherwise.
+ */
+async function findRunContext(store: ForgeStore, runId: string): Promise<string | undefined> {
+  const lister = store as unknown as {
+    listContexts?: (
+      o: { limit: number; beforeContextId?: string },
+    ) => Promise<{ contextId: string }[]>;
+  };
+  if (typeof lister.listContexts !== "function") return undefined;
+  let before: string | undefined;
+  for (let pages = 0; pages < 100; pages++) {
+    const page = await lister.listContexts({ limit: 100, beforeContextId: before });
+    for (const { contextId } of page) {
+      const info = await readRun(store, contextId).catch(() => undefined);
+      if (info?.runId === runId) return contextId;
+    }
+    if (page.length < 100) return undefined;
+    before = page.at(-1)!.contextId;
+  }
+  return undefined;
 }
 
 function requireStore(store: ForgeStore | undefined, command: string): ForgeStore {

@@ -8,36 +8,21 @@
  * const ctx = await store.createContext();
  * ```
  *
- * With the root's `openTurnStore`, register the scheme:
- * `openTurnStore(url, { schemes: { "cxdb:": cxdbScheme, "cxdbs:": cxdbScheme } })`.
+ * `openStore` of `@forge/stores` opens `cxdb://` and `cxdbs://` URLs too;
+ * with turnstore's `openTurnStore`, register {@link cxdbScheme}.
+ *
+ * | import | what |
+ * | --- | --- |
+ * | `@forge/cxdb` | the store, the binary and HTTP clients, their errors, filesystem snapshots |
+ * | `@forge/cxdb/protocol` | the binary protocol's frames, encoders and decoders, compression |
+ * | `@forge/cxdb/fstree` | snapshots and the tree object encoding underneath |
+ * | `@forge/cxdb/testing` | a loopback protocol peer for tests |
  *
  * @module
  */
-import type { StoreOpener } from "@forge/turnstore";
-import type { ForgeStore } from "@forge/turnstore";
+import type { ForgeStore, StoreOpener } from "@forge/turnstore";
 import { openCxdbStore } from "./store/store.ts";
 
-// Re-exported so the store's public signatures are documented with it.
-export type {
-  AppendedTurn,
-  AppendTurnInput,
-  BlobStore,
-  BundleField,
-  BundleTypeVersion,
-  ContextHead,
-  ContextId,
-  CreateContextOptions,
-  ForgeStore,
-  ListTurnsOptions,
-  PublishBundleResult,
-  PutBlobResult,
-  RegistryBundle,
-  StoredTurn,
-  StoreOpener,
-  TurnId,
-  TurnStore,
-  TypedTurnStore,
-} from "@forge/turnstore";
 export { CxdbStore, type CxdbStoreOptions, openCxdbStore } from "./store/store.ts";
 export { type CxdbStoreConfig, parseCxdbUrl } from "./store/url.ts";
 export { publishBundles, type PublishedBundle } from "./store/bundles.ts";
@@ -58,10 +43,7 @@ export {
   ServerError,
 } from "./client/errors.ts";
 export * from "./http/client.ts";
-export { parseSse, type SseEvent } from "./http/sse.ts";
-export * from "./protocol/wire.ts";
-export * from "./protocol/compress.ts";
-export * from "./fstree/tree.ts";
+export type { SseEvent } from "./http/sse.ts";
 export * from "./fstree/snapshot.ts";
 
 /** The opener of "cxdb:" (and "cxdbs:") URLs for `openTurnStore`'s `schemes` option. */

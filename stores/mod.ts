@@ -16,4 +16,3 @@
  * @module
  */
 export { openStore, STORE_SCHEMES } from "./open.ts";
-export type { ForgeStore, OpenTurnStoreOptions, StoreOpener } from "@forge/turnstore";

@@ -34,7 +34,7 @@ export {
 export type PersistenceRetryPolicy = RetryPolicy;
 
 /** The record types a session writes. */
-export type AgentRecord =
+export type AgentRecordType =
   | typeof UserTurn
   | typeof AssistantTurn
   | typeof ToolResultsTurn
@@ -46,7 +46,7 @@ export type AgentRecord =
   | typeof SubagentClose;
 
 /** A record writer of agent records. */
-export type SessionWriter = RecordWriter<AgentRecord>;
+export type SessionWriter = RecordWriter<AgentRecordType>;
 
 /** Options of {@link sessionWriter}. */
 export interface SessionWriterOptions {
@@ -71,7 +71,7 @@ export interface SessionWriterOptions {
  */
 export function sessionWriter(options: SessionWriterOptions): SessionWriter {
   const sessionId = options.sessionId;
-  return new RecordWriter<AgentRecord>({
+  return new RecordWriter<AgentRecordType>({
     store: options.store,
     mode: options.mode,
     key: (sequence, event) => agentIdempotencyKey(sessionId, sequence, event),
@@ -81,19 +81,4 @@ export function sessionWriter(options: SessionWriterOptions): SessionWriter {
     retry: options.retry,
     pipelineWindow: options.pipelineWindow,
   });
-}
-
-/** The fields a caller gives; {@link sessionFields} adds `sessionId` and `sequenceNo`. */
-export type RecordFields<V> = Omit<V, "sessionId" | "sequenceNo">;
-
-/**
- * A record value with the join keys every agent record carries: the session
- * and the position of the write the writer is about to make.
- */
-export function sessionFields<V extends { sessionId: string; sequenceNo: number }>(
-  writer: SessionWriter,
-  sessionId: string,
-  fields: RecordFields<V>,
-): V {
-  return { ...fields, sessionId, sequenceNo: writer.sequence + 1 } as V;
 }

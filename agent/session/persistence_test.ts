@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
 import { MemoryStore } from "@forge/turnstore";
-import { PersistenceError, sessionFields, sessionWriter } from "./persistence.ts";
-import {
-  agentBundle,
-  agentCatalog,
-  SystemTurn,
-  type SystemTurnValue,
-  UserTurn,
-  type UserTurnValue,
-} from "../records.ts";
+import { PersistenceError, sessionWriter } from "./persistence.ts";
+import { agentBundle, agentCatalog, SystemTurn, UserTurn } from "../records.ts";
 import { FlakyStore, throwingStore } from "../testing/stores.ts";
 
 const fast = { attempts: 3, backoffMs: 0 };
@@ -17,7 +10,7 @@ Deno.test("mode off never calls the store", async () => {
   const store = throwingStore();
   const w = sessionWriter({ store, mode: "off", sessionId: "s" });
   await w.open();
-  const value = sessionFields<UserTurnValue>(w, "s", { at: 1, content: "hi" });
+  const value = { at: 1, content: "hi" };
   assert.equal(await w.append(UserTurn, value, "user"), undefined);
   await w.flush();
   assert.deepEqual(store.touched, []);
@@ -34,19 +27,19 @@ Deno.test("modes other than off need a store, and unknown modes are refused", ()
 
 for (const pipelineWindow of [1, 64]) {
   const label = ` (pipeline window ${pipelineWindow})`;
-  Deno.test(`a session writer publishes the agent bundle and keys writes by session, sequence and event${label}`, async () => {
+  Deno.test(`a session writer publishes the agent bundle and keys writes by session, write number and event; payloads hold no join keys${label}`, async () => {
     const store = new FlakyStore();
     const w = sessionWriter({ store, mode: "required", sessionId: "s-1", pipelineWindow });
     await w.open();
     assert.ok(await store.getRegistryBundle(agentBundle.bundle_id));
     const a = await w.append(
       UserTurn,
-      sessionFields<UserTurnValue>(w, "s-1", { at: 5, content: "one" }),
+      { at: 5, content: "one" },
       "user",
     );
     const b = await w.append(
       SystemTurn,
-      sessionFields<SystemTurnValue>(w, "s-1", { at: 6, content: "two" }),
+      { at: 6, content: "two" },
       "system",
     );
     assert.equal(a?.depth, 1);
@@ -56,7 +49,7 @@ for (const pipelineWindow of [1, 64]) {
       "forge-agent:v1|3:s-1|2|6:system",
     ]);
     const decoded = agentCatalog.decode(b!);
-    assert.deepEqual(decoded?.value, { sessionId: "s-1", sequenceNo: 2, at: 6, content: "two" });
+    assert.deepEqual(decoded?.value, { at: 6, content: "two" });
   });
 
   Deno.test(`a failed write names the session and its event${label}`, async () => {
@@ -70,7 +63,7 @@ for (const pipelineWindow of [1, 64]) {
     });
     await w.open();
     store.failAll = true;
-    const value = sessionFields<UserTurnValue>(w, "s", { at: 1, content: "x" });
+    const value = { at: 1, content: "x" };
     const error = await w.append(UserTurn, value, "user").catch((e: unknown) => e);
     assert.ok(error instanceof PersistenceError);
     assert.equal(error.event, "user");
@@ -84,13 +77,13 @@ for (const pipelineWindow of [1, 64]) {
     await parent.open();
     const t = await parent.append(
       UserTurn,
-      sessionFields<UserTurnValue>(parent, "p", { at: 1, content: "p" }),
+      { at: 1, content: "p" },
     );
     const child = sessionWriter({ store, mode: "required", sessionId: "c", pipelineWindow });
     await child.open({ forkFrom: t!.turnId });
     const c = await child.append(
       UserTurn,
-      sessionFields<UserTurnValue>(child, "c", { at: 2, content: "c" }),
+      { at: 2, content: "c" },
     );
     assert.equal(c?.parentTurnId, t?.turnId);
     assert.notEqual(child.contextId, parent.contextId);

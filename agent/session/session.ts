@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RecordCodec } from "@forge/turnstore/records";
+import type { WritableRecord } from "@forge/turnstore/writer";
 import type {
   JsonObject,
   LlmMessage,
@@ -16,31 +16,17 @@ import type {
   ReasoningEffort,
   ToolCall,
   ToolResult,
-  Usage,
 } from "../llm/types.ts";
 import {
-  assistantMessage,
   responseReasoning,
   responseText,
   responseToolCalls,
   systemMessage,
-  toolResultsMessage,
-  userMessage,
 } from "../llm/messages.ts";
 import type { ToolRegistry } from "../tools/types.ts";
 import { DefaultToolRegistry } from "../tools/registry.ts";
 import type { ProviderProfile } from "../profiles/types.ts";
-import {
-  AssistantTurn,
-  type SessionFinalStateLabel,
-  SessionLifecycle,
-  type SteeringSourceLabel,
-  SteeringTurn,
-  SystemTurn,
-  ToolCallLifecycle,
-  ToolResultsTurn,
-  UserTurn,
-} from "../records.ts";
+import { type SessionFinalStateLabel, SessionLifecycle, ToolCallLifecycle } from "../records.ts";
 import { type EnvironmentContext, gatherEnvironmentContext } from "../prompt/environment.ts";
 import { discoverProjectDocs, type ProjectDoc } from "../prompt/project_docs.ts";
 import { buildSystemPrompt } from "../prompt/system_prompt.ts";
@@ -53,40 +39,20 @@ import {
   type WarningSource,
 } from "./events.ts";
 import { detectLoop, toolCallSignature } from "./loop_detection.ts";
-import {
-  type AgentRecord,
-  type RecordFields,
-  sessionFields,
-  type SessionWriter,
-  sessionWriter,
-} from "./persistence.ts";
+import { type AgentRecordType, type SessionWriter, sessionWriter } from "./persistence.ts";
 import { SubagentManager } from "./subagents.ts";
+import {
+  type HistoryTurn,
+  recordHistoryTurn,
+  type RecordWrite,
+  toMessages,
+  turnChars,
+} from "./history.ts";
+
+export type { HistoryTurn } from "./history.ts";
 
 /** Where a session is in its lifecycle (spec §2.3). */
 export type SessionState = "idle" | "processing" | "closed";
-
-/** One entry of the in-memory history (spec §2.4). */
-export type HistoryTurn =
-  | { readonly kind: "user"; readonly content: string; readonly at: number }
-  | {
-    readonly kind: "assistant";
-    readonly text: string;
-    readonly toolCalls: readonly ToolCall[];
-    readonly reasoning?: string;
-    readonly usage: Usage;
-    readonly responseId: string;
-    /** The provider's message, kept whole so thinking signatures round-trip. */
-    readonly message: LlmMessage;
-    readonly at: number;
-  }
-  | { readonly kind: "tool_results"; readonly results: readonly ToolResult[]; readonly at: number }
-  | { readonly kind: "system"; readonly content: string; readonly at: number }
-  | {
-    readonly kind: "steering";
-    readonly content: string;
-    readonly source: SteeringSourceLabel;
-    readonly at: number;
-  };
 
 /** What {@link Session.submit} resolves with. */
 export interface SubmitResult {
@@ -266,7 +232,8 @@ export class Session implements AsyncDisposable {
     this.#projectDocsTruncated = docs.truncated;
     try {
       await this.#writer.open({ forkFrom: this.#config.origin?.forkFromTurnId });
-      await this.#append(SessionLifecycle, "session_started", {
+      await this.#writer.append(SessionLifecycle, {
+        sessionId: this.id,
         kind: "started",
         at: Date.now(),
         profileId: this.#profile.id,
@@ -274,7 +241,7 @@ export class Session implements AsyncDisposable {
         workingDir: env.workingDirectory(),
         subagentDepth: this.depth,
         parentSessionId: this.#config.origin?.parentSessionId,
-      });
+      }, "session_started");
     } catch (error) {
       this.#emit({ kind: "error", message: (error as Error).message, code: codeOf(error) });
       await this.#shutdown("failed", error);
@@ -628,76 +595,21 @@ export class Session implements AsyncDisposable {
     this.#history.push(turn);
     this.#messages.push(...toMessages(turn));
     this.#historyChars += turnChars(turn);
-    await this.#persistTurn(turn, response);
+    await recordHistoryTurn(turn, response, this.#writeRecord);
   }
 
   /**
    * Writes one record: awaited when `awaitEachWrite` is set, otherwise queued
    * (write-behind) and settled at the end of the input.
    */
-  #write<V extends { sessionId: string; sequenceNo: number }>(
-    type: RecordCodec<V>,
-    event: string,
-    fields: RecordFields<V>,
-  ): Promise<unknown> {
-    if (this.#config.awaitEachWrite) return this.#append(type, event, fields);
-    if (this.#writer.enabled) {
-      const value = sessionFields(this.#writer, this.id, fields);
-      this.#writer.enqueue<V>(type as RecordCodec<V> & AgentRecord, value, event);
-    }
+  #write<V>(type: AgentRecordType & WritableRecord<V>, event: string, value: V): Promise<unknown> {
+    if (this.#config.awaitEachWrite) return this.#writer.append(type, value, event);
+    this.#writer.enqueue(type, value, event);
     return Promise.resolve();
   }
 
-  /** Writes one record and resolves when it is stored (or dropped in mode best_effort). */
-  #append<V extends { sessionId: string; sequenceNo: number }>(
-    type: RecordCodec<V>,
-    event: string,
-    fields: RecordFields<V>,
-  ): Promise<unknown> {
-    if (!this.#writer.enabled) return Promise.resolve();
-    const value = sessionFields(this.#writer, this.id, fields);
-    return this.#writer.append<V>(type as RecordCodec<V> & AgentRecord, value, event);
-  }
-
-  #persistTurn(turn: HistoryTurn, response?: LlmResponse): Promise<unknown> {
-    switch (turn.kind) {
-      case "user":
-        return this.#write(UserTurn, "user_turn", { at: turn.at, content: turn.content });
-      case "system":
-        return this.#write(SystemTurn, "system_turn", { at: turn.at, content: turn.content });
-      case "steering":
-        return this.#write(SteeringTurn, "steering_turn", {
-          at: turn.at,
-          content: turn.content,
-          source: turn.source,
-        });
-      case "tool_results":
-        return this.#write(ToolResultsTurn, "tool_results_turn", {
-          at: turn.at,
-          results: turn.results.map((res) => ({
-            callId: res.toolCallId,
-            toolName: res.toolName ?? "",
-            content: res.content,
-            isError: res.isError,
-          })),
-        });
-      case "assistant":
-        return this.#write(AssistantTurn, "assistant_turn", {
-          at: turn.at,
-          text: turn.text,
-          toolCalls: turn.toolCalls.map((c) => ({
-            callId: c.id,
-            name: c.name,
-            arguments: c.rawArguments || JSON.stringify(c.arguments),
-          })),
-          reasoning: turn.reasoning,
-          usage: usageRecord(turn.usage),
-          responseId: turn.responseId || undefined,
-          model: response?.model,
-          finishReason: response?.finishReason.raw ?? response?.finishReason.reason,
-        });
-    }
-  }
+  /** {@link #write}, bound once, for the history mapping. */
+  readonly #writeRecord: RecordWrite = (type, event, value) => this.#write(type, event, value);
 
   // ---- shutdown -----------------------------------------------------------
 
@@ -709,12 +621,13 @@ export class Session implements AsyncDisposable {
       await this.#subagents.closeAll().catch(() => {});
       if (this.#started) {
         try {
-          await this.#append(SessionLifecycle, "session_ended", {
+          await this.#writer.append(SessionLifecycle, {
+            sessionId: this.id,
             kind: "ended",
             at: Date.now(),
             finalState,
             error: error === undefined ? undefined : String((error as Error)?.message ?? error),
-          });
+          }, "session_ended");
         } catch (writeError) {
           // The session is ending anyway; say so on the stream rather than hide it.
           if (error === undefined) {
@@ -751,47 +664,6 @@ export class Session implements AsyncDisposable {
   get signal(): AbortSignal {
     return this.#abort.signal;
   }
-}
-
-function toMessages(turn: HistoryTurn): LlmMessage[] {
-  switch (turn.kind) {
-    case "user":
-      return [userMessage(turn.content)];
-    case "steering":
-      return [userMessage(turn.content)];
-    case "system":
-      // Providers accept one system prompt; a mid-conversation notice goes as user text.
-      return [userMessage(`[system notice] ${turn.content}`)];
-    case "assistant":
-      return [turn.message.content.length ? turn.message : assistantMessage(turn.text)];
-    case "tool_results":
-      return [toolResultsMessage(turn.results)];
-  }
-}
-
-function turnChars(turn: HistoryTurn): number {
-  switch (turn.kind) {
-    case "assistant":
-      return turn.text.length + (turn.reasoning?.length ?? 0) +
-        turn.toolCalls.reduce((n, c) => n + c.rawArguments.length, 0);
-    case "tool_results":
-      return turn.results.reduce((n, r) => n + r.content.length, 0);
-    default:
-      return turn.content.length;
-  }
-}
-
-function usageRecord(u: Usage) {
-  const int = (n: number | undefined) =>
-    n === undefined || !Number.isFinite(n) ? undefined : Math.max(0, Math.round(n));
-  return {
-    inputTokens: int(u.inputTokens) ?? 0,
-    outputTokens: int(u.outputTokens) ?? 0,
-    totalTokens: int(u.totalTokens) ?? 0,
-    reasoningTokens: int(u.reasoningTokens),
-    cacheReadTokens: int(u.cacheReadTokens),
-    cacheWriteTokens: int(u.cacheWriteTokens),
-  };
 }
 
 function codeOf(error: unknown): string | undefined {

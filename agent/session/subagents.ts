@@ -11,16 +11,10 @@
 import { z } from "zod";
 import { defineTool, fail, ok } from "../tools/define.ts";
 import type { RegisteredTool } from "../tools/types.ts";
-import {
-  SubagentClose,
-  type SubagentCloseValue,
-  SubagentSpawn,
-  type SubagentSpawnValue,
-  type SubagentStatusLabel,
-} from "../records.ts";
+import { SubagentClose, SubagentSpawn, type SubagentStatusLabel } from "../records.ts";
 import type { SessionConfig } from "./config.ts";
 import type { SessionEvent, SessionEventData } from "./events.ts";
-import { sessionFields, type SessionWriter } from "./persistence.ts";
+import type { SessionWriter } from "./persistence.ts";
 import { resolveIn, ScopedEnvironment } from "./scoped_env.ts";
 
 /** What the manager needs of a child session (a {@link Session}). */
@@ -165,7 +159,7 @@ export class SubagentManager {
     if (writer.enabled && child.contextId !== undefined) {
       await writer.append(
         SubagentSpawn,
-        sessionFields<SubagentSpawnValue>(writer, this.#parent.id, {
+        {
           at: Date.now(),
           forkedFromTurnId: forkFromTurnId,
           childContextId: child.contextId,
@@ -175,7 +169,7 @@ export class SubagentManager {
           task: args.task,
           workingDir: args.working_dir,
           model: args.model,
-        }),
+        },
         "subagent_spawn",
       );
     }
@@ -338,7 +332,7 @@ export class SubagentManager {
     if (writer.enabled && childContextId !== undefined) {
       await writer.append(
         SubagentClose,
-        sessionFields<SubagentCloseValue>(writer, this.#parent.id, {
+        {
           at: Date.now(),
           subagentId: handle.id,
           childContextId,
@@ -347,7 +341,7 @@ export class SubagentManager {
           childHeadTurnId: handle.session.headTurnId,
           output: handle.session.lastText || undefined,
           turnsUsed: handle.session.turnCount,
-        }),
+        },
         "subagent_close",
       );
     }

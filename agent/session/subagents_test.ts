@@ -92,7 +92,7 @@ Deno.test("a subagent's context forks the parent's turn, and link records name b
   const decoded = parentTurns.map((turn) => ({ turn, v: agentCatalog.decode(turn)!.value }));
   const spawn = decoded.find((d) => d.turn.typeId === "forge.link.subagent_spawn")!;
   const close = decoded.find((d) => d.turn.typeId === "forge.link.subagent_close")!;
-  assert.equal(spawn.v.sessionId, "parent-session");
+  assert.equal(spawn.v.sessionId, undefined, "the link restates no parent session");
   assert.equal(spawn.v.subagentId, "agent-1");
   assert.equal(spawn.v.subagentDepth, 1);
   assert.equal(spawn.v.task, CHILD_TASK);
@@ -104,9 +104,11 @@ Deno.test("a subagent's context forks the parent's turn, and link records name b
   // The child context's history starts with the parent's turns up to the fork.
   const childContext = spawn.v.childContextId as string;
   const childTurns = await store.listTurns(childContext, { limit: 1000 });
+  // The child's own turns start with its session's started record, which names it.
   const firstOwn = childTurns.findIndex((turn) =>
     agentCatalog.decode(turn)!.value.sessionId === spawn.v.childSessionId
   );
+  assert.equal(childTurns[firstOwn].typeId, "forge.agent.session_lifecycle");
   assert.equal(childTurns[firstOwn - 1].turnId, forkTurn.turnId, "forked, not a fresh root");
   assert.equal(childTurns[firstOwn].parentTurnId, forkTurn.turnId);
   assert.deepEqual(
@@ -166,6 +168,9 @@ for (
       assert.equal(child.parentSessionId, "parent-session");
       assert.equal(child.contextId, sub.childContextId);
       assert.ok(child.inheritedTurns > 0, "the fork's inherited turns are not the child's");
+      const forkDepth = (await store.getTurn(sub.forkedFromTurnId)).depth;
+      assert.equal(child.inheritedTurns, forkDepth, "exactly the turns up to the fork");
+      assert.equal(child.transcript[0].depth, forkDepth + 2, "after the child's started record");
       assert.equal(child.transcript[0].kind, "user");
       assert.equal(
         child.transcript[0].kind === "user" && child.transcript[0].content,

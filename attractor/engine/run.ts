@@ -295,6 +295,11 @@ async function execute(
         `the checkpoint resumes at node ${from}, which the pipeline does not have`,
       );
     }
+    if (!options.resume?.contextId) {
+      // The run was not persisted before (or its context is unknown): this
+      // context starts with the sources, so it can be resumed from the store.
+      await startAttemptRecords(recorder, runId, graph, options.dotSource, lineage);
+    }
     recordRun(recorder, {
       runId,
       graphId: graph.id,
@@ -316,7 +321,7 @@ async function execute(
     goal: graph.attrs.goal,
     start_time: manifest?.start_time ?? new Date().toISOString(),
     run_id: runId,
-    store: mode === "off" ? null : options.storeUrl ?? options.store?.backend ?? null,
+    store: mode === "off" ? null : options.storeUrl ?? null,
     context_id: attempt.recorder.contextId ?? null,
     dot_source_hash: dotHash,
     dot_file: options.dotFile ? resolve(options.dotFile) : manifest?.dot_file,

@@ -9,7 +9,7 @@
 import type { Edge, Graph, Node } from "../graph/types.ts";
 import { getNode, isExitNode, outgoingEdges, selectEdge, startNode } from "./graph_api.ts";
 import type { RunContext } from "./context.ts";
-import type { Checkpoint, CheckpointOutcome } from "./checkpoint.ts";
+import { type Checkpoint, type CheckpointOutcome, serializeCheckpoint } from "./checkpoint.ts";
 import type { BranchRunner, HandlerInput, HandlerRegistry, RunState } from "./handler.ts";
 import { isSuccess, type Outcome, type StageStatus } from "./outcome.ts";
 import { executeStage, type StageEnv } from "./stage.ts";
@@ -131,8 +131,13 @@ export class Traversal implements BranchRunner {
   async saveCheckpoint(checkpoint: Checkpoint, stageAttemptId: string): Promise<void> {
     // Mode required: a record that could not be stored stops the run here.
     this.#a.recorder.throwIfFailed();
-    await writeCheckpointFile(this.#s.runDir, checkpoint);
-    await recordCheckpoint(this.#a.recorder, checkpoint, {
+    // Compact JSON for the store (it grows with the run); the file is indented while small.
+    const json = JSON.stringify(checkpoint);
+    await writeCheckpointFile(
+      this.#s.runDir,
+      json.length < 64 * 1024 ? serializeCheckpoint(checkpoint) : json,
+    );
+    await recordCheckpoint(this.#a.recorder, checkpoint, json, {
       stageAttemptId,
       dotHash: this.#s.dotHash,
       graphId: this.#s.graph.id,

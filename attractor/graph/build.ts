@@ -51,6 +51,11 @@ export const FIDELITY_MODES: readonly string[] = Object.freeze([
   "summary:high",
 ]);
 
+const SHAPE_TYPES: ReadonlyMap<string, BuiltinHandlerType> = new Map(
+  Object.entries(SHAPE_HANDLER_TYPES),
+);
+const NO_CLASSES: readonly string[] = Object.freeze([]);
+
 const DURATION = /^(\d+)(ms|s|m|h|d)?$/;
 const UNIT_MS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -64,7 +69,8 @@ const UNIT_MS: Readonly<Record<string, number>> = {
  * Parses a duration (`250ms`, `900s`, `15m`, `2h`, `1d`; a bare integer is
  * seconds) into milliseconds; `undefined` when the text is not a duration.
  */
-export function parseDuration(text: string): number | undefined {
+export function parseDuration(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
   const m = DURATION.exec(text.trim());
   if (!m) return undefined;
   const ms = Number(m[1]) * UNIT_MS[m[2] ?? "s"];
@@ -72,7 +78,8 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /** Parses an integer (`42`, `-1`); `undefined` when the text is not one. */
-export function parseInteger(text: string): number | undefined {
+export function parseInteger(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
   const t = text.trim();
   if (!/^[-+]?\d+$/.test(t)) return undefined;
   const n = Number(t);
@@ -80,7 +87,8 @@ export function parseInteger(text: string): number | undefined {
 }
 
 /** Parses `true` / `false` (any case); `undefined` for anything else. */
-export function parseBoolean(text: string): boolean | undefined {
+export function parseBoolean(text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
   const t = text.trim().toLowerCase();
   return t === "true" ? true : t === "false" ? false : undefined;
 }
@@ -101,10 +109,6 @@ export function deriveClassName(label: string): string {
 
 function nonNegative(n: number | undefined): number | undefined {
   return n !== undefined && n >= 0 ? n : undefined;
-}
-
-function optionalText(text: string | undefined): string | undefined {
-  return text === undefined || text === "" ? undefined : text;
 }
 
 /** Where a node's typed field comes from, and how its raw text must look (for lint). */
@@ -156,40 +160,51 @@ export interface BuildNodeOptions {
   readonly loc?: SourceLocation;
 }
 
-/** Builds a node (typed fields derived from `attrs`). The result is frozen. */
+/** Builds a node (typed fields derived from a copy of `attrs`). */
 export function buildNode(id: string, attrs: RawAttrs, options: BuildNodeOptions = {}): Node {
-  const raw = Object.freeze({ ...attrs });
+  return makeNode(id, { ...attrs }, options);
+}
+
+/** `buildNode` over an attribute record the node may keep (no copy). */
+function makeNode(id: string, raw: RawAttrs, options: BuildNodeOptions): Node {
   const shape = raw.shape || "box";
   const type = raw.type ?? "";
-  const classes: string[] = [];
-  for (const c of [...splitClasses(raw.class), ...(options.subgraphClasses ?? [])]) {
-    if (c && !classes.includes(c)) classes.push(c);
+  const own = raw.class ? splitClasses(raw.class) : NO_CLASSES;
+  const inherited = options.subgraphClasses ?? NO_CLASSES;
+  // Classes are readonly, so a node may share its subgraph's array.
+  let classes: readonly string[] = inherited;
+  if (own.length) {
+    const merged: string[] = [];
+    for (const c of own) if (!merged.includes(c)) merged.push(c);
+    for (const c of inherited) if (!merged.includes(c)) merged.push(c);
+    classes = merged;
   }
-  const node: Node = {
+  // Every field present (unset ones `undefined`), in one order: nodes share
+  // one object shape, which keeps every reader of them fast.
+  return {
     id,
     shape,
     type,
-    handlerType: type || SHAPE_HANDLER_TYPES[shape] || "codergen",
+    handlerType: type || SHAPE_TYPES.get(shape) || "codergen",
     label: raw.label ?? id,
     prompt: raw.prompt ?? "",
-    classes: Object.freeze(classes),
-    maxRetries: nonNegative(parseInteger(raw.max_retries ?? "")),
-    goalGate: parseBoolean(raw.goal_gate ?? "") ?? false,
-    retryTarget: optionalText(raw.retry_target),
-    fallbackRetryTarget: optionalText(raw.fallback_retry_target),
-    fidelity: optionalText(raw.fidelity),
-    threadId: optionalText(raw.thread_id),
-    timeoutMs: parseDuration(raw.timeout ?? ""),
-    llmModel: optionalText(raw.llm_model),
-    llmProvider: optionalText(raw.llm_provider),
-    reasoningEffort: optionalText(raw.reasoning_effort),
-    autoStatus: parseBoolean(raw.auto_status ?? "") ?? false,
-    allowPartial: parseBoolean(raw.allow_partial ?? "") ?? false,
-    maxVisits: nonNegative(parseInteger(raw.max_visits ?? "")),
+    classes,
+    maxRetries: nonNegative(parseInteger(raw.max_retries)),
+    goalGate: parseBoolean(raw.goal_gate) ?? false,
+    retryTarget: raw.retry_target || undefined,
+    fallbackRetryTarget: raw.fallback_retry_target || undefined,
+    fidelity: raw.fidelity || undefined,
+    threadId: raw.thread_id || undefined,
+    timeoutMs: parseDuration(raw.timeout),
+    llmModel: raw.llm_model || undefined,
+    llmProvider: raw.llm_provider || undefined,
+    reasoningEffort: raw.reasoning_effort || undefined,
+    autoStatus: parseBoolean(raw.auto_status) ?? false,
+    allowPartial: parseBoolean(raw.allow_partial) ?? false,
+    maxVisits: nonNegative(parseInteger(raw.max_visits)),
     attrs: raw,
     loc: options.loc,
   };
-  return Object.freeze(dropUndefined(node));
 }
 
 /**
@@ -200,32 +215,64 @@ export function withNodeAttrs(
   node: Node,
   patch: Readonly<Record<string, string | undefined>>,
 ): Node {
-  const attrs: Record<string, string> = { ...node.attrs };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined) delete attrs[k];
-    else attrs[k] = v;
-  }
-  const own = new Set(splitClasses(node.attrs.class));
-  const subgraphClasses = node.classes.filter((c) => !own.has(c));
-  return buildNode(node.id, attrs, { subgraphClasses, loc: node.loc });
+  const attrs = patchAttrs(node.attrs, patch);
+  const fast = patchTextFields(node, attrs, patch);
+  if (fast) return fast;
+  const own = splitClasses(node.attrs.class);
+  const subgraphClasses = own.length ? node.classes.filter((c) => !own.includes(c)) : node.classes;
+  return makeNode(node.id, attrs, { subgraphClasses, loc: node.loc });
 }
 
-/** Builds an edge (typed fields derived from `attrs`). The result is frozen. */
+// Transforms mostly set plain text attributes (a prompt, the stylesheet's
+// model fields); for those the typed node is the old one with the same
+// fields replaced, which is what `makeNode` would build, at a fraction of
+// the cost. Anything else (or an empty value) takes the full rebuild.
+function patchTextFields(
+  node: Node,
+  attrs: RawAttrs,
+  patch: Readonly<Record<string, string | undefined>>,
+): Node | undefined {
+  const out: Mutable<Node> = { ...node, attrs };
+  for (const key in patch) {
+    const value = patch[key];
+    if (!value) return undefined;
+    if (key === "prompt") out.prompt = value;
+    else if (key === "llm_model") out.llmModel = value;
+    else if (key === "llm_provider") out.llmProvider = value;
+    else if (key === "reasoning_effort") out.reasoningEffort = value;
+    else return undefined;
+  }
+  return out;
+}
+
+// Spreads rather than keyed stores: attribute records come in many shapes,
+// and a spread copies them far faster than `attrs[key] = value` in a loop.
+function patchAttrs(
+  attrs: RawAttrs,
+  patch: Readonly<Record<string, string | undefined>>,
+): RawAttrs {
+  const out = { ...attrs, ...patch };
+  for (const key in patch) {
+    if (patch[key] === undefined) delete out[key];
+  }
+  return out as RawAttrs;
+}
+
+/** Builds an edge (typed fields derived from a copy of `attrs`). */
 export function buildEdge(from: string, to: string, attrs: RawAttrs, loc?: SourceLocation): Edge {
-  const raw = Object.freeze({ ...attrs });
-  const edge: Edge = {
+  const raw: RawAttrs = { ...attrs };
+  return {
     from,
     to,
     label: raw.label ?? "",
     condition: (raw.condition ?? "").trim(),
-    weight: parseInteger(raw.weight ?? "") ?? 0,
-    fidelity: optionalText(raw.fidelity),
-    threadId: optionalText(raw.thread_id),
-    loopRestart: parseBoolean(raw.loop_restart ?? "") ?? false,
+    weight: parseInteger(raw.weight) ?? 0,
+    fidelity: raw.fidelity || undefined,
+    threadId: raw.thread_id || undefined,
+    loopRestart: parseBoolean(raw.loop_restart) ?? false,
     attrs: raw,
     loc,
   };
-  return Object.freeze(dropUndefined(edge));
 }
 
 /** A copy of `edge` with attributes set (a `undefined` value removes one). */
@@ -233,35 +280,33 @@ export function withEdgeAttrs(
   edge: Edge,
   patch: Readonly<Record<string, string | undefined>>,
 ): Edge {
-  const attrs: Record<string, string> = { ...edge.attrs };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined) delete attrs[k];
-    else attrs[k] = v;
-  }
-  return buildEdge(edge.from, edge.to, attrs, edge.loc);
+  return buildEdge(edge.from, edge.to, patchAttrs(edge.attrs, patch), edge.loc);
 }
 
-/** Builds typed graph attributes from raw graph attributes. The result is frozen. */
+/** Builds typed graph attributes from (a copy of) raw graph attributes. */
 export function buildGraphAttrs(attrs: RawAttrs): GraphAttrs {
-  const raw = Object.freeze({ ...attrs });
-  const retries = nonNegative(parseInteger(raw.default_max_retries ?? "")) ??
-    nonNegative(parseInteger(raw.default_max_retry ?? "")) ?? 0;
-  const out: GraphAttrs = {
+  const raw: RawAttrs = { ...attrs };
+  const retries = nonNegative(parseInteger(raw.default_max_retries)) ??
+    nonNegative(parseInteger(raw.default_max_retry)) ?? 0;
+  return {
     goal: raw.goal ?? "",
     label: raw.label ?? "",
     modelStylesheet: raw.model_stylesheet ?? "",
     defaultMaxRetries: retries,
-    retryTarget: optionalText(raw.retry_target),
-    fallbackRetryTarget: optionalText(raw.fallback_retry_target),
-    defaultFidelity: optionalText(raw.default_fidelity),
-    maxLoopRestarts: nonNegative(parseInteger(raw.max_loop_restarts ?? "")) ?? 5,
-    defaultMaxVisits: nonNegative(parseInteger(raw.default_max_visits ?? "")) ?? 0,
+    retryTarget: raw.retry_target || undefined,
+    fallbackRetryTarget: raw.fallback_retry_target || undefined,
+    defaultFidelity: raw.default_fidelity || undefined,
+    maxLoopRestarts: nonNegative(parseInteger(raw.max_loop_restarts)) ?? 5,
+    defaultMaxVisits: nonNegative(parseInteger(raw.default_max_visits)) ?? 0,
     raw,
   };
-  return Object.freeze(dropUndefined(out));
 }
 
-/** Assembles a frozen graph from its parts (arrays are copied). */
+/**
+ * Assembles a graph from its parts (arrays are copied). The graph object and
+ * its arrays are frozen; nodes and edges are readonly by type only (freezing
+ * each one would cost more than parsing them).
+ */
 export function buildGraph(
   id: string,
   attrs: GraphAttrs,
@@ -281,19 +326,12 @@ export function withGraphAttrs(
   graph: Graph,
   patch: Readonly<Record<string, string | undefined>>,
 ): Graph {
-  const raw: Record<string, string> = { ...graph.attrs.raw };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined) delete raw[k];
-    else raw[k] = v;
-  }
-  return buildGraph(graph.id, buildGraphAttrs(raw), graph.nodes, graph.edges);
+  return buildGraph(
+    graph.id,
+    buildGraphAttrs(patchAttrs(graph.attrs.raw, patch)),
+    graph.nodes,
+    graph.edges,
+  );
 }
 
-// Optional fields are absent rather than present-and-undefined, so a graph
-// compares and serializes the same whichever way it was built.
-function dropUndefined<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as (keyof T)[]) {
-    if (value[key] === undefined) delete value[key];
-  }
-  return value;
-}
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -227,8 +227,14 @@ export function isTruthy(value: unknown): boolean {
 const cache = new Map<string, ParsedCondition>();
 const CACHE_LIMIT = 4096;
 
-/** Parses through a small cache: conditions repeat on every visit of an edge. */
-function parseCached(source: string): ParsedCondition {
+/**
+ * `parseCondition` through a bounded cache (parsed conditions are frozen, so
+ * sharing them is safe): the same conditions are parsed on every visit of an
+ * edge and every validation of a pipeline.
+ *
+ * @throws {ConditionSyntaxError} as `parseCondition` does (errors are not cached).
+ */
+export function parseConditionCached(source: string): ParsedCondition {
   let parsed = cache.get(source);
   if (!parsed) {
     parsed = parseCondition(source);
@@ -248,7 +254,7 @@ export function evaluateCondition(
   condition: ParsedCondition | string,
   input: ConditionInput,
 ): boolean {
-  const parsed = typeof condition === "string" ? parseCached(condition) : condition;
+  const parsed = typeof condition === "string" ? parseConditionCached(condition) : condition;
   for (const clause of parsed.clauses) {
     const value = resolveConditionKey(clause.key, input);
     if (clause.kind === "truthy") {

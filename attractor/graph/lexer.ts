@@ -51,8 +51,15 @@ function isBare(code: number): boolean {
     code >= 0x80;
 }
 
-/** Splits DOT source into tokens; the last one is `eof`. */
-export function tokenize(source: string): Token[] {
+/**
+ * Splits DOT source into tokens; the last one is `eof`. CRLF line ends count
+ * as LF (a multi-line string from a Windows editor holds `\n`, not `\r\n`).
+ */
+export function tokenize(text: string): Token[] {
+  if (typeof text !== "string") {
+    throw new DotParseError(`DOT source must be a string, not ${describeValue(text)}`, 1, 1);
+  }
+  const source = text.includes("\r\n") ? text.replaceAll("\r\n", "\n") : text;
   const tokens: Token[] = [];
   const n = source.length;
   let i = 0;
@@ -217,8 +224,9 @@ export function tokenize(source: string): Token[] {
       while (i < n) {
         const c = source.charCodeAt(i);
         if (!isBare(c)) break;
-        // `a->b` and `a--b`: the arrow ends the word.
+        // `a->b` and `a--b`: the arrow ends the word; so does a comment.
         if (c === 45 && (source[i + 1] === ">" || source[i + 1] === "-")) break;
+        if (c === 47 && (source[i + 1] === "/" || source[i + 1] === "*")) break;
         i++;
       }
       push("id", source.slice(at, i), at, atLine, atLs);
@@ -228,4 +236,10 @@ export function tokenize(source: string): Token[] {
   }
   tokens.push({ kind: "eof", text: "", line, column: i - lineStart + 1 });
   return tokens;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return value.constructor?.name ?? "an object";
+  return typeof value;
 }

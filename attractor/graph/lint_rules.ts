@@ -11,12 +11,14 @@ import {
   GRAPH_ATTRIBUTE_KINDS,
   isValidAttribute,
   NODE_ATTRIBUTE_KINDS,
+  parseBoolean,
+  parseInteger,
 } from "./build.ts";
-import { parseCondition } from "./conditions.ts";
+import { parseConditionCached } from "./conditions.ts";
 import { ConditionSyntaxError, StylesheetSyntaxError } from "./errors.ts";
 import type { LintContext, LintRule } from "./lint.ts";
 import { parseStylesheet } from "./stylesheet.ts";
-import type { Diagnostic, Graph, Node } from "./types.ts";
+import type { Diagnostic, Edge, Graph, Node } from "./types.ts";
 
 function rule(name: string, apply: (graph: Graph, ctx: LintContext) => Diagnostic[]): LintRule {
   return Object.freeze({ name, apply });
@@ -97,27 +99,28 @@ export const reachabilityRule: LintRule = rule("reachability", (graph, { index }
 /** `edge_target_exists` (ERROR): both ends of every edge are nodes of the graph. */
 export const edgeTargetExistsRule: LintRule = rule("edge_target_exists", (graph, ctx) => {
   const out: Diagnostic[] = [];
+  const missing = (edge: Edge, end: string, id: string) =>
+    out.push({
+      rule: "edge_target_exists",
+      severity: "error",
+      message: `edge ${edge.from} -> ${edge.to}: its ${end} ${id} is not a node`,
+      edge: ctx.edgeRef(edge),
+      loc: edge.loc,
+      fix: `declare node ${id} or correct the edge`,
+    });
   for (const edge of graph.edges) {
-    for (const [end, id] of [["source", edge.from], ["target", edge.to]] as const) {
-      if (ctx.index.nodes.has(id)) continue;
-      out.push({
-        rule: "edge_target_exists",
-        severity: "error",
-        message: `edge ${edge.from} -> ${edge.to}: its ${end} ${id} is not a node`,
-        edge: ctx.edgeRef(edge),
-        loc: edge.loc,
-        fix: `declare node ${id} or correct the edge`,
-      });
-    }
+    if (!ctx.index.nodes.has(edge.to)) missing(edge, "target", edge.to);
+    if (!ctx.index.nodes.has(edge.from)) missing(edge, "source", edge.from);
   }
   return out;
 });
 
 /** `start_no_incoming` (ERROR): no edge enters the start node. */
-export const startNoIncomingRule: LintRule = rule("start_no_incoming", (_graph, ctx) => {
+export const startNoIncomingRule: LintRule = rule("start_no_incoming", (graph, ctx) => {
   if (ctx.index.starts.length !== 1) return [];
   const start = ctx.index.starts[0];
-  return (ctx.index.incoming.get(start.id) ?? []).map((edge) => ({
+  // A scan, not `index.incoming`: building that table costs more than this rule.
+  return graph.edges.filter((e) => e.to === start.id).map((edge) => ({
     rule: "start_no_incoming",
     severity: "error" as const,
     message: `the start node ${start.id} has an incoming edge from ${edge.from}`,
@@ -149,7 +152,7 @@ export const conditionSyntaxRule: LintRule = rule("condition_syntax", (graph, ct
   for (const edge of graph.edges) {
     if (edge.condition === "") continue;
     try {
-      parseCondition(edge.condition);
+      parseConditionCached(edge.condition);
     } catch (e) {
       if (!(e instanceof ConditionSyntaxError)) throw e;
       out.push({
@@ -174,7 +177,7 @@ export const conditionOutcomeRule: LintRule = rule("condition_outcome", (graph, 
     if (edge.condition === "") continue;
     let clauses;
     try {
-      clauses = parseCondition(edge.condition).clauses;
+      clauses = parseConditionCached(edge.condition).clauses;
     } catch {
       continue; // condition_syntax reports it
     }
@@ -353,6 +356,8 @@ export const reasoningEffortValidRule: LintRule = rule(
     })),
 );
 
+const GRAPH_KINDS = Object.entries(GRAPH_ATTRIBUTE_KINDS);
+
 /**
  * `attribute_type` (ERROR): typed attributes have values of their type
  * (`max_retries=lots`, `goal_gate=yes`, `timeout=soon` would otherwise be
@@ -366,7 +371,7 @@ export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) =
     "boolean": "true or false",
     "duration": "a duration such as 250ms, 900s, 15m, 2h, 1d",
   };
-  for (const [key, kind] of Object.entries(GRAPH_ATTRIBUTE_KINDS)) {
+  for (const [key, kind] of GRAPH_KINDS) {
     const value = graph.attrs.raw[key];
     if (value === undefined || isValidAttribute(kind, value)) continue;
     out.push({
@@ -376,34 +381,53 @@ export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) =
       fix: `set ${key} to ${expect[kind]}`,
     });
   }
+  const badNode = (n: Node, key: string) => {
+    const kind = NODE_ATTRIBUTE_KINDS[key];
+    out.push({
+      rule: "attribute_type",
+      severity: "error",
+      message: `node ${n.id}: ${key}=${JSON.stringify(n.attrs[key])} is not ${expect[kind]}`,
+      nodeId: n.id,
+      loc: n.loc,
+      fix: `set ${key} to ${expect[kind]}`,
+    });
+  };
+  // Named reads, field by field (a typed field is unset exactly when its raw
+  // value is malformed): this rule reads every node, so it avoids keyed reads
+  // across the many shapes attribute records have.
   for (const n of graph.nodes) {
-    for (const [key, kind] of Object.entries(NODE_ATTRIBUTE_KINDS)) {
-      const value = n.attrs[key];
-      if (value === undefined || isValidAttribute(kind, value)) continue;
-      out.push({
-        rule: "attribute_type",
-        severity: "error",
-        message: `node ${n.id}: ${key}=${JSON.stringify(value)} is not ${expect[kind]}`,
-        nodeId: n.id,
-        loc: n.loc,
-        fix: `set ${key} to ${expect[kind]}`,
-      });
+    const a = n.attrs;
+    if (a.max_retries !== undefined && n.maxRetries === undefined) badNode(n, "max_retries");
+    if (a.goal_gate !== undefined && parseBoolean(a.goal_gate) === undefined) {
+      badNode(n, "goal_gate");
     }
+    if (a.timeout !== undefined && n.timeoutMs === undefined) badNode(n, "timeout");
+    if (a.auto_status !== undefined && parseBoolean(a.auto_status) === undefined) {
+      badNode(n, "auto_status");
+    }
+    if (a.allow_partial !== undefined && parseBoolean(a.allow_partial) === undefined) {
+      badNode(n, "allow_partial");
+    }
+    if (a.max_visits !== undefined && n.maxVisits === undefined) badNode(n, "max_visits");
   }
+  const badEdge = (e: Edge, key: string) => {
+    const kind = EDGE_ATTRIBUTE_KINDS[key];
+    out.push({
+      rule: "attribute_type",
+      severity: "error",
+      message: `edge ${e.from} -> ${e.to}: ${key}=${JSON.stringify(e.attrs[key])} is not ${
+        expect[kind]
+      }`,
+      edge: ctx.edgeRef(e),
+      loc: e.loc,
+      fix: `set ${key} to ${expect[kind]}`,
+    });
+  };
   for (const e of graph.edges) {
-    for (const [key, kind] of Object.entries(EDGE_ATTRIBUTE_KINDS)) {
-      const value = e.attrs[key];
-      if (value === undefined || isValidAttribute(kind, value)) continue;
-      out.push({
-        rule: "attribute_type",
-        severity: "error",
-        message: `edge ${e.from} -> ${e.to}: ${key}=${JSON.stringify(value)} is not ${
-          expect[kind]
-        }`,
-        edge: ctx.edgeRef(e),
-        loc: e.loc,
-        fix: `set ${key} to ${expect[kind]}`,
-      });
+    const a = e.attrs;
+    if (a.weight !== undefined && parseInteger(a.weight) === undefined) badEdge(e, "weight");
+    if (a.loop_restart !== undefined && parseBoolean(a.loop_restart) === undefined) {
+      badEdge(e, "loop_restart");
     }
   }
   return out;

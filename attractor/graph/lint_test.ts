@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { buildEdge, buildGraph, buildGraphAttrs, buildNode } from "./build.ts";
+import {
+  buildEdge,
+  buildGraph,
+  buildGraphAttrs,
+  buildNode,
+  EDGE_ATTRIBUTE_KINDS,
+  NODE_ATTRIBUTE_KINDS,
+} from "./build.ts";
 import { GraphValidationError } from "./errors.ts";
 import { formatDiagnostic, type LintRule, validate, validateOrRaise } from "./lint.ts";
 import { BUILTIN_RULES } from "./lint_rules.ts";
@@ -190,6 +197,19 @@ Deno.test("lint attribute_type (error): typed attributes have values of their ty
   ]);
   assert.ok(found.every((d) => d.severity === "error"));
   assert.deepEqual(findings(CLEAN, "attribute_type"), []);
+});
+
+Deno.test("lint attribute_type: covers every typed node and edge attribute", () => {
+  for (const key of Object.keys(NODE_ATTRIBUTE_KINDS)) {
+    const found = findings(`digraph G { a [${key}="%%"] }`, "attribute_type");
+    assert.equal(found.length, 1, key);
+    assert.match(found[0].message, new RegExp(`^node a: ${key}="%%" is not `));
+  }
+  for (const key of Object.keys(EDGE_ATTRIBUTE_KINDS)) {
+    const found = findings(`digraph G { a -> b [${key}="%%"] }`, "attribute_type");
+    assert.equal(found.length, 1, key);
+    assert.match(found[0].message, new RegExp(`^edge a -> b: ${key}="%%" is not `));
+  }
 });
 
 Deno.test("lint type_known (warning): explicit types name registered handlers", () => {

@@ -161,7 +161,7 @@ class Parser {
     if (this.tokens[this.#pos + 1].kind === "=") {
       this.#pos += 2;
       const value = this.#value(tok.text);
-      scope.attrs[tok.text] = value;
+      scope.attrs[this.#key(tok)] = value;
       return;
     }
     this.#edgeOrNode(scope);
@@ -243,7 +243,7 @@ class Parser {
       const [tos] = endpoints[k + 1];
       for (const from of froms) {
         for (const to of tos) {
-          this.#edges.push({ from, to, attrs: { ...merged }, loc: locOf(fromTok) });
+          this.#edges.push({ from, to, attrs: merged, loc: locOf(fromTok) });
         }
       }
     }
@@ -291,7 +291,7 @@ class Parser {
             `expected '=' after attribute ${JSON.stringify(tok.text)}, found ${describe(eq)}`,
           );
         }
-        attrs[tok.text] = this.#value(tok.text);
+        attrs[this.#key(tok)] = this.#value(tok.text);
         const after = this.#peek();
         if (after.kind === "=") {
           this.#fail(
@@ -304,6 +304,14 @@ class Parser {
       }
     }
     return attrs;
+  }
+
+  /** An attribute name; `__proto__` would silently not be stored, so it is refused. */
+  #key(tok: Token): string {
+    if (tok.text === "__proto__") {
+      this.#fail(tok, "'__proto__' is not allowed as an attribute name");
+    }
+    return tok.text;
   }
 
   #value(key: string): string {

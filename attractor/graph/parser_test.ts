@@ -135,13 +135,17 @@ Deno.test("parse: comments are stripped everywhere but inside strings", () => {
   assert.equal(node(g, "a").label, "// not a comment");
   assert.equal(node(g, "a").prompt, "/* nor this */ # nor this");
   assert.deepEqual(pairs(g), ["a->b", "b->c"]);
+  // A comment right after a bare word ends it, even where '/' is part of values.
+  const tight = parseDot("digraph G { a [path=./x/y.dot// note\n] b/* c */ }");
+  assert.equal(node(tight, "a").attrs.path, "./x/y.dot");
+  assert.deepEqual(tight.nodes.map((n) => n.id), ["a", "b"]);
 });
 
 Deno.test("parse: qualified keys, quoted keys and unquoted dotted/dashed values", () => {
   const g = parseDot(`digraph G {
     manager.max_cycles=3
     m [manager.max_cycles=3, human.default_choice=approve, "stack.child_dotfile"="child.dot",
-       llm_model=gpt-5.4, type=wait.human, fidelity=summary:high, url=https://x.test/a-b,
+       llm_model=gpt-5.4, type=wait.human, fidelity=summary:high, url="https://x.test/a-b",
        weight=-1.5, path=./dir/file.dot]
   }`);
   assert.equal(g.attrs.raw["manager.max_cycles"], "3");
@@ -256,11 +260,16 @@ Deno.test("parse: source locations of nodes and edges", () => {
   assert.deepEqual(g.edges[0].loc, { line: 2, column: 3 });
 });
 
-Deno.test("parse: the result is frozen plain data that survives JSON", () => {
+Deno.test("parse: the result is plain data that survives JSON and structuredClone", () => {
   const g = parseDot(`digraph G { a [timeout=1s]; a -> b }`);
-  assert.ok(Object.isFrozen(g) && Object.isFrozen(g.nodes) && Object.isFrozen(g.nodes[0]));
-  assert.ok(Object.isFrozen(g.nodes[0].attrs) && Object.isFrozen(g.attrs));
-  assert.deepEqual(JSON.parse(JSON.stringify(g)), g);
+  assert.ok(Object.isFrozen(g) && Object.isFrozen(g.nodes) && Object.isFrozen(g.edges));
+  const json = JSON.stringify(g);
+  assert.equal(JSON.stringify(structuredClone(g)), json);
+  assert.equal(JSON.stringify(JSON.parse(json)), json);
+  assert.equal(JSON.parse(json).nodes[0].timeoutMs, 1000);
+  // Every node has every field, in one order (unset ones undefined).
+  assert.deepEqual(Object.keys(g.nodes[0]), Object.keys(g.nodes[1]));
+  assert.ok("maxRetries" in g.nodes[0] && g.nodes[0].maxRetries === undefined);
 });
 
 function parseError(source: string): DotParseError {
@@ -309,6 +318,8 @@ Deno.test("parse errors name line and column", () => {
     ["digraph G { node a }", 1, 18, /expected '\[' after 'node'/],
     ["digraph G { a ! b }", 1, 15, /unexpected character "!"/],
     ["digraph G { ] }", 1, 13, /expected a statement, found '\]'/],
+    ["digraph G { a [__proto__=x] }", 1, 16, /'__proto__' is not allowed/],
+    ['digraph G { "__proto__" = x }', 1, 13, /'__proto__' is not allowed/],
     ['digraph G {\n\ta -> b [label="x\\"]\n}', 2, 16, /unterminated string/],
   ];
   for (const [source, line, column, message, code] of table) {
@@ -318,6 +329,22 @@ Deno.test("parse errors name line and column", () => {
     assert.equal(e.column, column, `${source}: column (${e.message})`);
     assert.equal(e.code, code ?? "dot_syntax", source);
     assert.match(e.message, new RegExp(`^line ${line}, column ${column}: `));
+  }
+});
+
+Deno.test("parse: CRLF line ends read as LF, positions unchanged", () => {
+  const g = parseDot('digraph G {\r\n  a [prompt="one\r\ntwo"]\r\n  b\r\n}');
+  assert.equal(node(g, "a").prompt, "one\ntwo");
+  assert.deepEqual(node(g, "b").loc, { line: 4, column: 3 });
+});
+
+Deno.test("parse errors: a source that is not a string is a typed error", () => {
+  for (const bad of [undefined, null, 42, new Uint8Array(3)]) {
+    assert.throws(() => parseDot(bad as unknown as string), (e: unknown) => {
+      assert.ok(e instanceof DotParseError);
+      assert.match(e.message, /DOT source must be a string/);
+      return true;
+    });
   }
 });
 

@@ -29,31 +29,69 @@ const indexes = new WeakMap<Graph, GraphIndex>();
 /** The lookup tables of `graph` (built on first use, then cached). */
 export function indexGraph(graph: Graph): GraphIndex {
   let index = indexes.get(graph);
-  if (index) return index;
-  const nodes = new Map<string, Node>();
-  for (const node of graph.nodes) if (!nodes.has(node.id)) nodes.set(node.id, node);
-  const outgoing = new Map<string, Edge[]>();
-  const incoming = new Map<string, Edge[]>();
-  const edgeIndex = new Map<Edge, number>();
-  graph.edges.forEach((edge, i) => {
-    edgeIndex.set(edge, i);
-    let out = outgoing.get(edge.from);
-    if (!out) outgoing.set(edge.from, out = []);
-    out.push(edge);
-    let inc = incoming.get(edge.to);
-    if (!inc) incoming.set(edge.to, inc = []);
-    inc.push(edge);
-  });
-  index = {
-    nodes,
-    outgoing,
-    incoming,
-    edgeIndex,
-    starts: Object.freeze(findStarts(graph)),
-    exits: Object.freeze(findExits(graph)),
-  };
-  indexes.set(graph, index);
+  if (!index) {
+    index = new LazyIndex(graph);
+    indexes.set(graph, index);
+  }
   return index;
+}
+
+// Each table is built when first read: validation needs incoming edges and
+// edge positions only for the few rules that report them.
+class LazyIndex implements GraphIndex {
+  #nodes?: Map<string, Node>;
+  #outgoing?: Map<string, Edge[]>;
+  #incoming?: Map<string, Edge[]>;
+  #edgeIndex?: Map<Edge, number>;
+  #starts?: readonly Node[];
+  #exits?: readonly Node[];
+
+  constructor(readonly graph: Graph) {}
+
+  get nodes(): ReadonlyMap<string, Node> {
+    if (!this.#nodes) {
+      const nodes = new Map<string, Node>();
+      for (const node of this.graph.nodes) if (!nodes.has(node.id)) nodes.set(node.id, node);
+      this.#nodes = nodes;
+    }
+    return this.#nodes;
+  }
+
+  get outgoing(): ReadonlyMap<string, readonly Edge[]> {
+    return this.#outgoing ??= groupEdges(this.graph.edges, "from");
+  }
+
+  get incoming(): ReadonlyMap<string, readonly Edge[]> {
+    return this.#incoming ??= groupEdges(this.graph.edges, "to");
+  }
+
+  get edgeIndex(): ReadonlyMap<Edge, number> {
+    if (!this.#edgeIndex) {
+      const edgeIndex = new Map<Edge, number>();
+      this.graph.edges.forEach((edge, i) => edgeIndex.set(edge, i));
+      this.#edgeIndex = edgeIndex;
+    }
+    return this.#edgeIndex;
+  }
+
+  get starts(): readonly Node[] {
+    return this.#starts ??= Object.freeze(findStarts(this.graph));
+  }
+
+  get exits(): readonly Node[] {
+    return this.#exits ??= Object.freeze(findExits(this.graph));
+  }
+}
+
+function groupEdges(edges: readonly Edge[], end: "from" | "to"): Map<string, Edge[]> {
+  const groups = new Map<string, Edge[]>();
+  for (const edge of edges) {
+    const id = end === "from" ? edge.from : edge.to;
+    const group = groups.get(id);
+    if (group) group.push(edge);
+    else groups.set(id, [edge]);
+  }
+  return groups;
 }
 
 /** The node with `id`, or `undefined`. */

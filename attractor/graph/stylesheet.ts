@@ -241,26 +241,87 @@ export function selectorMatches(selector: StyleSelector, node: Node): boolean {
  * own attributes are considered.
  */
 export function resolveStyle(stylesheet: Stylesheet, node: Node): Record<string, string> {
-  const winners: Record<string, { specificity: number; value: string }> = {};
+  const out: Record<string, string> = {};
+  const style = computeStyle(stylesheet, node);
+  if (style.llm_model !== undefined) out.llm_model = style.llm_model;
+  if (style.llm_provider !== undefined) out.llm_provider = style.llm_provider;
+  if (style.reasoning_effort !== undefined) out.reasoning_effort = style.reasoning_effort;
+  return out;
+}
+
+/** The stylesheet properties as an attribute patch. */
+export interface StylePatch {
+  /** The model. */
+  llm_model?: string;
+  /** The provider. */
+  llm_provider?: string;
+  /** The reasoning effort. */
+  reasoning_effort?: string;
+}
+
+// One pass over the rules with a variable per property: no maps, no keyed
+// stores, since this runs for every node of every run.
+function computeStyle(stylesheet: Stylesheet, node: Node): StylePatch {
+  let model: string | undefined, provider: string | undefined, effort: string | undefined;
+  let modelAt = -1, providerAt = -1, effortAt = -1;
   for (const rule of stylesheet.rules) {
-    let specificity = -1;
-    for (const selector of rule.selectors) {
-      if (selector.specificity > specificity && selectorMatches(selector, node)) {
-        specificity = selector.specificity;
-      }
-    }
+    const specificity = ruleSpecificity(rule, node);
     if (specificity < 0) continue;
+    // `>=`: a later rule (or declaration) of equal specificity wins.
     for (const { property, value } of rule.declarations) {
-      const current = winners[property];
-      // `>=`: a later rule of equal specificity wins.
-      if (!current || specificity >= current.specificity) {
-        winners[property] = { specificity, value };
-      }
+      if (property === "llm_model") {
+        if (specificity >= modelAt) [model, modelAt] = [value, specificity];
+      } else if (property === "llm_provider") {
+        if (specificity >= providerAt) [provider, providerAt] = [value, specificity];
+      } else if (specificity >= effortAt) [effort, effortAt] = [value, specificity];
     }
   }
-  const out: Record<string, string> = {};
-  for (const [property, { value }] of Object.entries(winners)) out[property] = value;
-  return out;
+  return { llm_model: model, llm_provider: provider, reasoning_effort: effort };
+}
+
+/**
+ * The attributes the stylesheet adds to `node`: the properties it gives the
+ * node that the node does not set itself; `undefined` when there are none.
+ */
+export function stylePatch(stylesheet: Stylesheet, node: Node): StylePatch | undefined {
+  const attrs = node.attrs;
+  // Only properties the node leaves unset compete; one pass, no maps.
+  const wantModel = attrs.llm_model === undefined;
+  const wantProvider = attrs.llm_provider === undefined;
+  const wantEffort = attrs.reasoning_effort === undefined;
+  if (!wantModel && !wantProvider && !wantEffort) return undefined;
+  let model: string | undefined, provider: string | undefined, effort: string | undefined;
+  let modelAt = -1, providerAt = -1, effortAt = -1;
+  for (const rule of stylesheet.rules) {
+    const specificity = ruleSpecificity(rule, node);
+    if (specificity < 0) continue;
+    for (const { property, value } of rule.declarations) {
+      if (property === "llm_model") {
+        if (wantModel && specificity >= modelAt) [model, modelAt] = [value, specificity];
+      } else if (property === "llm_provider") {
+        if (wantProvider && specificity >= providerAt) {
+          [provider, providerAt] = [value, specificity];
+        }
+      } else if (wantEffort && specificity >= effortAt) [effort, effortAt] = [value, specificity];
+    }
+  }
+  if (model === undefined && provider === undefined && effort === undefined) return undefined;
+  const patch: StylePatch = {};
+  if (model !== undefined) patch.llm_model = model;
+  if (provider !== undefined) patch.llm_provider = provider;
+  if (effort !== undefined) patch.reasoning_effort = effort;
+  return patch;
+}
+
+/** The highest specificity among the rule's selectors that match `node`; -1 when none does. */
+function ruleSpecificity(rule: StyleRule, node: Node): number {
+  let specificity = -1;
+  for (const selector of rule.selectors) {
+    if (selector.specificity > specificity && selectorMatches(selector, node)) {
+      specificity = selector.specificity;
+    }
+  }
+  return specificity;
 }
 
 /**
@@ -272,18 +333,10 @@ export function applyStylesheet(graph: Graph, stylesheet: Stylesheet): Graph {
   if (stylesheet.rules.length === 0) return graph;
   let changed = false;
   const nodes = graph.nodes.map((node) => {
-    const style = resolveStyle(stylesheet, node);
-    const patch: Record<string, string> = {};
-    let any = false;
-    for (const [property, value] of Object.entries(style)) {
-      if (node.attrs[property] === undefined) {
-        patch[property] = value;
-        any = true;
-      }
-    }
-    if (!any) return node;
+    const patch = stylePatch(stylesheet, node);
+    if (!patch) return node;
     changed = true;
-    return withNodeAttrs(node, patch);
+    return withNodeAttrs(node, patch as Record<string, string>);
   });
   return changed ? Object.freeze({ ...graph, nodes: Object.freeze(nodes) }) : graph;
 }

@@ -1,7 +1,8 @@
 /**
  * Transforms (spec §9): functions from a graph to a new graph, applied after
- * parsing and before validation. None changes its input: graphs are frozen,
- * and every transform builds new node objects for what it changes.
+ * parsing and before validation. None changes its input: a graph and its
+ * arrays are frozen, and every transform builds new node objects for what it
+ * changes (the tests run each one on a deeply frozen graph).
  *
  * Built in, in this order: `$goal` expansion in prompts, then the model
  * stylesheet. Custom transforms run after them, in the order given.
@@ -10,7 +11,7 @@
  */
 import { withNodeAttrs } from "./build.ts";
 import { parseDot, type ParseDotOptions } from "./parser.ts";
-import { applyStylesheet, parseStylesheet, type Stylesheet } from "./stylesheet.ts";
+import { applyStylesheet, parseStylesheet, stylePatch, type Stylesheet } from "./stylesheet.ts";
 import type { Diagnostic, Graph } from "./types.ts";
 import { validate, type ValidateOptions } from "./lint.ts";
 
@@ -58,6 +59,40 @@ export const stylesheetTransform: Transform = Object.freeze({
   },
 });
 
+/**
+ * Both built-in transforms in one pass over the nodes, so a node is rebuilt
+ * at most once: the same result as `expandGoalTransform` then
+ * `stylesheetTransform` (they touch different attributes), in about half the
+ * time. `prepareGraph` uses this.
+ */
+export const builtinTransform: Transform = Object.freeze({
+  name: "builtin",
+  apply(graph: Graph): Graph {
+    const goal = graph.attrs.goal;
+    let stylesheet: Stylesheet | undefined;
+    try {
+      stylesheet = parseStylesheet(graph.attrs.modelStylesheet);
+    } catch {
+      stylesheet = undefined; // validation reports it
+    }
+    const styled = stylesheet && stylesheet.rules.length ? stylesheet : undefined;
+    let changed = false;
+    const nodes = graph.nodes.map((node) => {
+      let patch: Record<string, string> | undefined = styled
+        ? stylePatch(styled, node) as Record<string, string> | undefined
+        : undefined;
+      const prompt = node.attrs.prompt;
+      if (prompt !== undefined && prompt.includes("$goal")) {
+        patch = { ...patch, prompt: prompt.replaceAll("$goal", goal) };
+      }
+      if (!patch) return node;
+      changed = true;
+      return withNodeAttrs(node, patch);
+    });
+    return changed ? Object.freeze({ ...graph, nodes: Object.freeze(nodes) }) : graph;
+  },
+});
+
 /** The built-in transforms in the order they run. */
 export const BUILTIN_TRANSFORMS: readonly Transform[] = Object.freeze([
   expandGoalTransform,
@@ -93,6 +128,6 @@ export interface PreparedGraph {
  */
 export function prepareGraph(source: string, options: PrepareGraphOptions = {}): PreparedGraph {
   const parsed = parseDot(source, options);
-  const graph = applyTransforms(parsed, [...BUILTIN_TRANSFORMS, ...(options.transforms ?? [])]);
+  const graph = applyTransforms(parsed, [builtinTransform, ...(options.transforms ?? [])]);
   return { graph, diagnostics: validate(graph, options) };
 }

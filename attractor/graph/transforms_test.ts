@@ -6,6 +6,7 @@ import { getNode } from "./query.ts";
 import {
   applyTransforms,
   BUILTIN_TRANSFORMS,
+  builtinTransform,
   expandGoalTransform,
   prepareGraph,
   stylesheetTransform,
@@ -95,4 +96,21 @@ Deno.test("prepareGraph: parse, built-in then custom transforms, validate", () =
   assert.equal(getNode(graph, "plan")!.llmModel, "small");
   assert.deepEqual(diagnostics, []);
   assert.throws(() => prepareGraph("digraph {"), DotParseError);
+});
+
+Deno.test("transforms: the one-pass built-in transform equals the built-ins in order", () => {
+  const sources = [
+    SOURCE,
+    `digraph G { goal="x"; model_stylesheet="hexagon { reasoning_effort: low; }"
+      a [shape=hexagon, prompt="$goal", llm_model=own]; b [prompt=""]; c }`,
+    `digraph G { model_stylesheet="broken {"; a [prompt="$goal $goal"] }`,
+  ];
+  for (const source of sources) {
+    const g = parseDot(source);
+    assert.equal(
+      JSON.stringify(builtinTransform.apply(g)),
+      JSON.stringify(applyTransforms(g, BUILTIN_TRANSFORMS)),
+      source,
+    );
+  }
 });

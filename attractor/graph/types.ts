@@ -12,6 +12,10 @@
  * have its attribute's type (`max_retries=lots`) leaves the typed field unset;
  * the `attribute_type` lint rule reports it.
  *
+ * Optional fields that are not set hold `undefined` (every node has every
+ * field, in one order, so all nodes share one object shape: that keeps the
+ * engine's and lint's reads fast). JSON drops them.
+ *
  * Stability: this file only grows. Fields are never renamed or removed.
  *
  * @module

@@ -210,3 +210,23 @@ Deno.test("a human gate that times out takes human.default_choice, else asks for
   );
   assert.deepEqual(result.completedNodes, ["start", "gate", "no"]);
 });
+
+Deno.test("the manager loop steers: manager.steer_prompt lands in the child's active stage as steer.md", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(
+    join(dir.path, "child.dot"),
+    `digraph Child { ${head} first; slow [simulate.delay_ms=400] start -> first -> slow -> exit }`,
+  );
+  const result = await runDot(
+    `digraph M { ${head}
+      boss [shape=house, stack.child_dotfile="child.dot", manager.poll_interval="20ms",
+            manager.actions="observe,steer,wait", manager.steer_prompt="focus on the tests"]
+      start -> boss -> exit
+    }`,
+    join(dir.path, "run"),
+    { baseDir: dir.path },
+  );
+  assert.equal(result.status, "success");
+  const steer = await Deno.readTextFile(join(dir.path, "run", "boss", "child", "slow", "steer.md"));
+  assert.equal(steer, "focus on the tests");
+});

@@ -46,7 +46,7 @@ Deno.test("console prints the options and re-asks until a valid choice", async (
   assert.equal(answer.value, "F");
   assert.match(
     output,
-    /\[\?\] Ship it\?\n {2}\[A\] \[A\] Approve\n {2}\[F\] \[F\] Fix\nunknown choice "maybe"/,
+    /\[\?\] Ship it\?\n {2}\[A\] Approve\n {2}\[F\] Fix\nunknown choice "maybe"/,
   );
 });
 

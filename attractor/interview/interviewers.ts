@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { createInterface } from "node:readline";
 import type { Answer, Interviewer, Question, QuestionOption } from "./types.ts";
 import { normalizeLabel } from "../graph/routing.ts";
 
@@ -96,23 +95,34 @@ export interface ConsoleIo {
   write(text: string): void;
 }
 
-/** Standard input and error as a {@link ConsoleIo}. */
+/** Standard input and error as a {@link ConsoleIo} (the prompt goes to stderr). */
 export function stdioConsole(): ConsoleIo {
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  let pending = "";
   return {
-    readLine(prompt, signal) {
-      const rl = createInterface({ input: Deno.stdin.readable as never, output: undefined });
-      Deno.stderr.writeSync(new TextEncoder().encode(prompt));
-      return new Promise((resolve) => {
-        const done = (line?: string) => {
-          rl.close();
-          resolve(line);
-        };
-        rl.once("line", done);
-        rl.once("close", () => resolve(undefined));
-        signal?.addEventListener("abort", () => done(undefined), { once: true });
-      });
+    async readLine(prompt, signal) {
+      Deno.stderr.writeSync(encoder.encode(prompt));
+      const buffer = new Uint8Array(4096);
+      while (!pending.includes("\n")) {
+        if (signal?.aborted) return undefined;
+        const aborted = new Promise<null>((resolve) =>
+          signal?.addEventListener("abort", () => resolve(null), { once: true })
+        );
+        const n = await Promise.race([Deno.stdin.read(buffer), aborted]);
+        if (n === null) {
+          const rest = pending;
+          pending = "";
+          return rest || undefined;
+        }
+        pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+      }
+      const i = pending.indexOf("\n");
+      const line = pending.slice(0, i).replace(/\r$/, "");
+      pending = pending.slice(i + 1);
+      return line;
     },
-    write: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
+    write: (text) => Deno.stderr.writeSync(encoder.encode(text)),
   };
 }
 
@@ -127,7 +137,10 @@ export class ConsoleInterviewer implements Interviewer {
   async ask(question: Question, signal?: AbortSignal): Promise<Answer> {
     this.#io.write(`[?] ${question.text}\n`);
     if (question.type === "multiple_choice") {
-      for (const o of question.options) this.#io.write(`  [${o.key}] ${o.label}\n`);
+      for (const o of question.options) {
+        const shown = o.label.trim().startsWith(`[${o.key}]`) ? o.label : `[${o.key}] ${o.label}`;
+        this.#io.write(`  ${shown}\n`);
+      }
       for (let tries = 0; tries < 5; tries++) {
         const line = await this.#io.readLine("Select: ", signal);
         if (line === undefined) return { value: "skipped" };

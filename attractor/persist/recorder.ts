@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { RecordCodec } from "@forge/turnstore";
+import type { RecordType } from "@forge/turnstore";
 
 /** Identifies a write for its idempotency key. */
 export interface WriteKey {
@@ -26,7 +26,7 @@ export interface RunRecorder {
   /** True unless persistence is off. */
   readonly enabled: boolean;
   /** Appends a record; resolves with its turn id (undefined when not stored). */
-  write<V>(type: RecordCodec<V>, key: WriteKey, value: V): Promise<string | undefined>;
+  write<V>(type: RecordType<V>, key: WriteKey, value: V): Promise<string | undefined>;
   /** Stores bytes as a blob; resolves with the hash (undefined when not stored). */
   putBlob(bytes: Uint8Array): Promise<string | undefined>;
   /** A recorder on a new context forked from `turnId` (a parallel branch). */

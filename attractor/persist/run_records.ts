@@ -16,7 +16,6 @@ import {
   StageLifecycleV3,
 } from "../records.ts";
 import type { Checkpoint } from "../engine/checkpoint.ts";
-import { serializeCheckpoint } from "../engine/checkpoint.ts";
 import type { Outcome } from "../engine/outcome.ts";
 import type { StageUsage } from "../handlers/backend.ts";
 import type { RunRecorder } from "./recorder.ts";
@@ -71,7 +70,7 @@ export async function recordSources(
     runId,
     sizeBytes: graphBytes.length,
     at,
-    graph: graphBlob ? undefined : graphJson,
+    graph: graphBytes.length <= INLINE_LIMIT ? graphJson : undefined,
     contentHash: graphHash,
     blobHash: graphBlob,
   });
@@ -184,10 +183,10 @@ export function recordRoute(
 export async function recordCheckpoint(
   recorder: RunRecorder,
   checkpoint: Checkpoint,
+  json: string,
   info: { stageAttemptId: string; dotHash: string; graphId: string; checkpointId: string },
 ): Promise<void> {
   if (!recorder.enabled) return;
-  const json = serializeCheckpoint(checkpoint);
   const bytes = encoder.encode(json);
   const stateHash = blake3Hex(bytes);
   const blob = bytes.length > INLINE_LIMIT ? await recorder.putBlob(bytes) : undefined;

@@ -87,9 +87,13 @@ export async function writeStatus(stageDir: string, outcome: Outcome): Promise<v
   );
 }
 
-/** Writes `checkpoint.json` atomically. */
-export async function writeCheckpointFile(logsRoot: string, checkpoint: Checkpoint): Promise<void> {
-  await writeFileAtomic(join(logsRoot, "checkpoint.json"), serializeCheckpoint(checkpoint) + "\n");
+/** Writes `checkpoint.json` atomically (a checkpoint, or its serialized JSON). */
+export async function writeCheckpointFile(
+  logsRoot: string,
+  checkpoint: Checkpoint | string,
+): Promise<void> {
+  const json = typeof checkpoint === "string" ? checkpoint : serializeCheckpoint(checkpoint);
+  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n");
 }
 
 /** Writes `manifest.json` atomically. */

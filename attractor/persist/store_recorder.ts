@@ -10,7 +10,7 @@
  * @module
  */
 import type { ForgeStore } from "@forge/turnstore";
-import type { RecordCodec } from "@forge/turnstore/records";
+import type { RecordType } from "@forge/turnstore/records";
 import { PersistenceError, type PersistenceMode, RecordWriter } from "@forge/turnstore/writer";
 import { attractorBundle } from "../records.ts";
 import { attractorIdempotencyKey } from "../keys.ts";
@@ -93,7 +93,7 @@ export class StoreRecorder implements RunRecorder {
    * it was not (the writer keeps a `required` failure for
    * {@link throwIfFailed} and {@link settle}, so callers may fire and forget).
    */
-  async write<V>(type: RecordCodec<V>, key: WriteKey, value: V): Promise<string | undefined> {
+  async write<V>(type: RecordType<V>, key: WriteKey, value: V): Promise<string | undefined> {
     const event = `${key.nodeId}${SEP}${key.attempt}${SEP}${key.kind}`;
     const pending = this.#writer.append(type as never, value as never, event);
     try {

@@ -14,7 +14,7 @@ import {
   type LlmStreamEvent,
   messageText,
   ScriptedProvider,
-} from "@forge/agent";
+} from "@forge/agent/llm";
 
 /** The task the plan stage gives its subagent. */
 export const SUBAGENT_TASK = "Read README.md and say which command-line flags it documents.";

@@ -10,24 +10,24 @@
  */
 import type { ForgeStore } from "@forge/turnstore";
 import {
-  type CheckpointSavedV3Record,
-  type InterviewLifecycleV3Record,
+  type CheckpointSavedV3Value,
+  type InterviewLifecycleV3Value,
   interviews,
   type Page,
   type PageOptions,
   readRun,
   routeDecisions,
-  type RouteDecisionV3Record,
+  type RouteDecisionV3Value,
   type RunInfo,
   runLifecycle,
   scanRunRecords,
-  type SessionView,
   stageAgentLinks,
   stageAgentSession,
   type StageAttemptView,
   stageTimeline,
-  type StageToAgentLinkRecord,
+  type StageToAgentLinkValue,
 } from "@forge/attractor";
+import type { SessionView } from "@forge/agent";
 import { UsageError, when } from "./args.ts";
 import { formatDuration } from "../trace/text.ts";
 import { statusLabel } from "./runs.ts";
@@ -74,13 +74,13 @@ export interface RunReport {
   /** Stage attempts, oldest first. */
   readonly stages: StageAttemptView[];
   /** Route decisions, oldest first. */
-  readonly routes: (RouteDecisionV3Record & { turnId: string })[];
+  readonly routes: (RouteDecisionV3Value & { turnId: string })[];
   /** Checkpoints, oldest first. */
-  readonly checkpoints: (Omit<CheckpointSavedV3Record, "state"> & { turnId: string })[];
+  readonly checkpoints: (Omit<CheckpointSavedV3Value, "state"> & { turnId: string })[];
   /** Interviews, oldest first. */
   readonly interviews: InterviewView[];
   /** Stage ↔ agent session links, oldest first. */
-  readonly agentLinks: (StageToAgentLinkRecord & { turnId: string })[];
+  readonly agentLinks: (StageToAgentLinkValue & { turnId: string })[];
   /** The context each stage attempt ran in, when not the run's own (a parallel branch). */
   readonly stageContexts: Record<string, string>;
   /** Usage per stage, in first-run order. */
@@ -123,7 +123,7 @@ export async function readRunReport(
       branches.unshift(String(e.value.branchContextId));
     }
     if (e.typeId !== "forge.attractor.checkpoint_saved" || e.typeVersion !== 3) continue;
-    const { state: _state, ...rest } = e.value as unknown as CheckpointSavedV3Record;
+    const { state: _state, ...rest } = e.value as unknown as CheckpointSavedV3Value;
     checkpoints.unshift({ ...rest, turnId: e.turnId });
   }
   // Parallel branches run in contexts forked from the run's: their stages and
@@ -161,7 +161,7 @@ export async function readRunReport(
     }
   }
   const views: InterviewView[] = [];
-  for (const r of asked as InterviewLifecycleV3Record[]) {
+  for (const r of asked as InterviewLifecycleV3Value[]) {
     if (r.kind === "started") {
       views.push({ nodeId: r.nodeId, question: r.question, options: r.options, askedAt: r.at });
       continue;
@@ -199,7 +199,7 @@ function money(usd: number | undefined): string {
 }
 
 /** Why a route was taken, in words. */
-export function routeReason(r: RouteDecisionV3Record): string {
+export function routeReason(r: RouteDecisionV3Value): string {
   if (r.terminatedReason) return r.terminatedReason;
   const parts = [`by ${String(r.step).replace(/_/g, " ")}`];
   if (r.condition) parts.push(`condition ${r.condition}`);

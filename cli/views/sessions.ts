@@ -14,7 +14,7 @@ import {
   SessionLifecycle,
   SubagentSpawn,
   ToolCallLifecycle,
-} from "@forge/agent";
+} from "@forge/agent/records";
 
 /** One listed session. */
 export interface SessionRow {
@@ -84,16 +84,21 @@ export async function listSessions(
   }
 }
 
-/** The session that wrote a context's head, when it is a top-level agent session. */
+/**
+ * The session that wrote a context's head, when it is a top-level agent
+ * session. A session's turns are its `started` lifecycle record and every
+ * turn after it in the context, so the context is read from the head back to
+ * the newest `started` record; the turns before it are inherited.
+ */
 export async function summarize(
   store: ForgeStore,
   contextId: string,
   headTurnId: string,
 ): Promise<SessionRow | undefined> {
-  let sessionId: string | undefined;
   let turns = 0, subagents = 0, toolCalls = 0, tokens = 0;
   let endedAt: number | undefined, finalState: string | undefined;
   let cursor: string | undefined;
+  let first = true;
   for (;;) {
     const page: StoredTurn[] = await store.listTurns(contextId, {
       limit: PAGE,
@@ -108,19 +113,16 @@ export async function summarize(
       } catch {
         value = undefined;
       }
-      if (!value) {
-        if (sessionId === undefined) return undefined; // the head is not an agent record
-        continue;
-      }
-      sessionId ??= value.sessionId as string;
-      if (value.sessionId !== sessionId) return undefined; // reached history it inherited
+      if (first && !value) return undefined; // the head is not an agent record
+      first = false;
       turns++;
+      if (!value) continue;
       switch (turn.typeId) {
         case SessionLifecycle.typeId:
           if (value.kind === "started") {
-            if (value.parentSessionId !== undefined) return undefined; // a subagent
+            if (value.parentSessionId !== undefined) return undefined; // a subagent or a stage's
             return {
-              sessionId,
+              sessionId: value.sessionId as string,
               contextId,
               headTurnId,
               turns,
@@ -133,8 +135,8 @@ export async function summarize(
               tokens,
             };
           }
-          endedAt = value.at as number;
-          finalState = (value.finalState as string | undefined) ?? "ended";
+          endedAt ??= value.at as number;
+          finalState ??= (value.finalState as string | undefined) ?? "ended";
           break;
         case SubagentSpawn.typeId:
           subagents++;

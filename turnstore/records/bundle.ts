@@ -6,11 +6,13 @@
  */
 import { type BundleField, canonicalBundleJson, type RegistryBundle } from "../registry/bundle.ts";
 import { blake3Hex } from "../core/hash.ts";
-import type { EnumType, StructLike } from "./fields.ts";
-import { type FieldEntry, StructType } from "./record.ts";
+import type { EnumType, FieldEntry, RecordType } from "./fields.ts";
+import { CompiledRecordType } from "./record.ts";
 
-function entries(type: StructLike): readonly FieldEntry[] {
-  if (!(type instanceof StructType)) throw new TypeError(`${type.typeId} is not a StructType`);
+function entries(type: RecordType): readonly FieldEntry[] {
+  if (!(type instanceof CompiledRecordType)) {
+    throw new TypeError(`${type.typeId} was not made by defineRecord, typedRecord or defineStruct`);
+  }
   return type.fields;
 }
 
@@ -34,11 +36,11 @@ function bundleField(field: FieldEntry): BundleField {
  * same (type, version) defined twice differently, or a tag whose wire type
  * changes between versions.
  */
-export function buildBundle(bundleId: string, types: readonly StructLike[]): RegistryBundle {
+export function buildBundle(bundleId: string, types: readonly RecordType[]): RegistryBundle {
   const bundle: RegistryBundle = { registry_version: 1, bundle_id: bundleId, types: {}, enums: {} };
   const tagWire = new Map<string, string>();
-  const seen = new Set<StructLike>();
-  const visit = (type: StructLike) => {
+  const seen = new Set<RecordType>();
+  const visit = (type: RecordType) => {
     if (seen.has(type)) return;
     seen.add(type);
     const fields: Record<string, BundleField> = {};
@@ -81,32 +83,36 @@ function addEnum(bundle: RegistryBundle, type: EnumType): void {
 /** A decoded turn: which record type it is and its typed value. */
 export interface DecodedRecord {
   /** The record type that decoded it. */
-  readonly type: StructLike;
+  readonly type: RecordType;
   /** The typed value. */
   readonly value: Record<string, unknown>;
 }
 
 /** Record types by (type id, version), for decoding stored turns. */
 export class RecordCatalog {
-  #types = new Map<string, StructType<never>>();
+  #types = new Map<string, CompiledRecordType<never>>();
 
   /** Builds a catalog; throws TypeError for a (type id, version) given twice. */
-  constructor(types: readonly StructLike[]) {
+  constructor(types: readonly RecordType[]) {
     for (const type of types) {
-      if (!(type instanceof StructType)) throw new TypeError(`${type.typeId} is not a StructType`);
+      if (!(type instanceof CompiledRecordType)) {
+        throw new TypeError(
+          `${type.typeId} was not made by defineRecord, typedRecord or defineStruct`,
+        );
+      }
       const key = `${type.typeId}@${type.version}`;
       if (this.#types.has(key)) throw new TypeError(`${key} is in the catalog twice`);
-      this.#types.set(key, type as StructType<never>);
+      this.#types.set(key, type as CompiledRecordType<never>);
     }
   }
 
   /** Every record type in the catalog. */
-  get types(): StructLike[] {
+  get types(): RecordType[] {
     return [...this.#types.values()];
   }
 
   /** The record type for (typeId, version), or undefined. */
-  get(typeId: string, version: number): StructLike | undefined {
+  get(typeId: string, version: number): RecordType | undefined {
     return this.#types.get(`${typeId}@${version}`);
   }
 
@@ -135,7 +141,7 @@ export class RecordCatalog {
  */
 export function contentAddressedBundle(
   prefix: string,
-  types: readonly StructLike[],
+  types: readonly RecordType[],
 ): RegistryBundle {
   const draft = buildBundle(prefix, types);
   const digest = blake3Hex(

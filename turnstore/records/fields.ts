@@ -52,27 +52,56 @@ export function defineEnum<const L extends string>(
   return { name, values, labels };
 }
 
+/** A compiled field: its TypeScript name and registry facts. */
+export interface FieldEntry {
+  /** TypeScript property name. */
+  readonly name: string;
+  /** Name shown in the registry bundle (snake_case of the property name). */
+  readonly wireName: string;
+  /** The field's registry facts. */
+  readonly meta: FieldMeta;
+  /** True when the field may be absent. */
+  readonly optional: boolean;
+}
+
 /**
- * Anything with fields that encodes as a tagged map: a record or a nested
- * struct. `V` is its value type (carried for inference only).
+ * A record type: a shape of tagged fields with a registry type id and
+ * version, which validates, encodes to a msgpack map keyed by tags, and
+ * decodes. A record type is appended as a turn, or nested in another one
+ * (`f.struct`; `defineStruct` makes one for nesting only). `V` is its value
+ * type. Every record type is made by `defineRecord`, `typedRecord` or
+ * `defineStruct`.
  */
-export interface StructLike<V = unknown> {
-  /** Registry type id. */
+export interface RecordType<V = unknown> {
+  /** Registry type id, e.g. "forge.agent.user_turn". */
   readonly typeId: string;
   /** Registry version of this shape. */
   readonly version: number;
+  /** Compiled fields in tag order. */
+  readonly fields: readonly FieldEntry[];
+  /** Description. */
+  readonly doc?: string;
   /** Never set: carries the value type for inference. */
   readonly valueType?: V;
+  /** Checks a value; throws InvalidInput naming the record type, version and field. */
+  validate(value: unknown): V;
+  /** Validates and encodes a value as a msgpack map keyed by tags. */
+  encode(value: V): Uint8Array;
+  /** Decodes and validates msgpack bytes (integer or digit-string keys). */
+  decode(bytes: Uint8Array): V;
 }
 
-const structSchemas = new WeakMap<StructLike, () => unknown>();
+/** @deprecated The record-type concept has one name now: use {@link RecordType}. */
+export type StructLike<V = unknown> = RecordType<V>;
+
+const structSchemas = new WeakMap<RecordType, () => unknown>();
 
 /** Lets a struct be nested by `f.struct`: registers how to build a fresh schema of it. */
-export function registerStructSchema(type: StructLike, factory: () => unknown): void {
+export function registerStructSchema(type: RecordType, factory: () => unknown): void {
   structSchemas.set(type, factory);
 }
 
-function schemaOf(type: StructLike): z.ZodType {
+function schemaOf(type: RecordType): z.ZodType {
   const make = structSchemas.get(type);
   if (!make) throw new TypeError(`${type.typeId} is not a struct built with defineStruct`);
   return make() as z.ZodType; // fresh, so each use can carry its own tag
@@ -89,7 +118,7 @@ export interface FieldMeta {
   /** Enum of an integer field. */
   readonly enumType?: EnumType;
   /** Nested struct of a ref field, or of an array's items. */
-  readonly struct?: StructLike;
+  readonly struct?: RecordType;
   /** Primitive item type of an array field. */
   readonly items?: ItemWire;
   /** Item semantic of an array of primitives. */
@@ -265,10 +294,10 @@ export const f = {
     >;
   },
   /** A nested struct (a map with its own tags). */
-  struct: <V>(tag: number, type: StructLike<V>, o: FieldOptions = {}): Field<V> =>
+  struct: <V>(tag: number, type: RecordType<V>, o: FieldOptions = {}): Field<V> =>
     tagged(schemaOf(type), { tag, wire: "ref", struct: type, ...o }) as unknown as Field<V>,
   /** An array of nested structs. */
-  structs: <V>(tag: number, type: StructLike<V>, o: FieldOptions = {}): Field<V[]> =>
+  structs: <V>(tag: number, type: RecordType<V>, o: FieldOptions = {}): Field<V[]> =>
     tagged(z.array(schemaOf(type)), { tag, wire: "array", struct: type, ...o }) as unknown as Field<
       V[]
     >,

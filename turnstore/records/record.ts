@@ -1,36 +1,25 @@
 /**
- * Records and structs: a shape of tagged fields with an id and a version.
- * A record is a struct that is appended as a turn; a struct may also be
- * nested inside records. Both encode to msgpack maps keyed by numeric tags.
+ * Record types: a shape of tagged fields with an id and a version, appended
+ * as a turn or nested in another record type. They encode to msgpack maps
+ * keyed by numeric tags.
  *
  * @module
  */
 import { z } from "zod";
 import { InvalidInputError } from "../core/errors.ts";
 import {
+  type FieldEntry,
   type FieldMeta,
   type Fields,
   metaOf,
+  type RecordType,
   registerStructSchema,
-  type StructLike,
   type ValueOf,
 } from "./fields.ts";
 import { decodeMsgpack, TaggedWriter } from "./msgpack.ts";
 
-/** A compiled field: its TypeScript name, schema and registry facts. */
-export interface FieldEntry {
-  /** TypeScript property name. */
-  readonly name: string;
-  /** Name shown in the registry bundle (snake_case of the property name). */
-  readonly wireName: string;
-  /** The field's registry facts. */
-  readonly meta: FieldMeta;
-  /** True when the field may be absent. */
-  readonly optional: boolean;
-}
-
-/** Definition of a struct or record. */
-export interface StructDefinition<Shape extends Fields> {
+/** What `defineRecord`, `defineStruct` and `typedRecord` take. */
+export interface RecordDefinition<Shape extends Fields> {
   /** Registry type id, e.g. "forge.agent.user_turn". */
   readonly typeId: string;
   /** Version of this shape, 1 or more (default 1). */
@@ -46,8 +35,8 @@ let sharedWriterBusy = false;
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-/** A tagged shape that encodes to and decodes from msgpack. */
-export class StructType<Shape extends Fields> implements StructLike<ValueOf<Shape>> {
+/** The one implementation of {@link RecordType}: a definition compiled once. Internal. */
+export class CompiledRecordType<Shape extends Fields> implements RecordType<ValueOf<Shape>> {
   /** Registry type id. */
   readonly typeId: string;
   /** Version of this shape. */
@@ -62,7 +51,7 @@ export class StructType<Shape extends Fields> implements StructLike<ValueOf<Shap
   readonly #schema: z.ZodType;
 
   /** Compiles a definition; throws TypeError for untagged fields or a tag used twice. */
-  constructor(def: StructDefinition<Shape>) {
+  constructor(def: RecordDefinition<Shape>) {
     this.typeId = def.typeId;
     this.version = def.version ?? 1;
     this.doc = def.doc;
@@ -131,32 +120,29 @@ export class StructType<Shape extends Fields> implements StructLike<ValueOf<Shap
   }
 }
 
-/** Defines a nested struct. */
+/** Defines a record type meant for nesting in others (`f.struct`), version 1 by default. */
 export function defineStruct<Shape extends Fields>(
-  def: StructDefinition<Shape>,
-): StructType<Shape> {
-  return new StructType(def);
+  def: RecordDefinition<Shape>,
+): RecordType<ValueOf<Shape>> {
+  return new CompiledRecordType(def);
 }
 
-/** A record type: a struct that is appended as a turn of `typeId` at `version`. */
-export type RecordType<Shape extends Fields = Fields> = StructType<Shape>;
-
-/** Defines a record type. */
+/** Defines a record type; its value type is inferred from the fields. */
 export function defineRecord<Shape extends Fields>(
-  def: StructDefinition<Shape>,
-): RecordType<Shape> {
-  return new StructType(def);
+  def: RecordDefinition<Shape>,
+): RecordType<ValueOf<Shape>> {
+  return new CompiledRecordType(def);
 }
 
-/** The TypeScript value type of a record or struct. */
-export type RecordValue<T> = T extends StructLike<infer V> ? V : never;
+/** The TypeScript value type of a record type. */
+export type RecordValue<T> = T extends RecordType<infer V> ? V : never;
 
-function compiled(type: StructLike): readonly FieldEntry[] {
-  if (type instanceof StructType) return type.fields;
-  throw new TypeError(`${type.typeId} is not a StructType`);
+function compiled(type: RecordType): readonly FieldEntry[] {
+  if (type instanceof CompiledRecordType) return type.fields;
+  throw new TypeError(`${type.typeId} was not made by defineRecord, typedRecord or defineStruct`);
 }
 
-function writeStruct(w: TaggedWriter, type: StructLike, value: Record<string, unknown>): void {
+function writeStruct(w: TaggedWriter, type: RecordType, value: Record<string, unknown>): void {
   const fields = compiled(type);
   let present = 0;
   for (const field of fields) if (value[field.name] !== undefined) present++;
@@ -215,7 +201,7 @@ function bad(where: string, message: string): never {
   throw new InvalidInputError(`${where}: ${message}`);
 }
 
-function readStruct(type: StructLike, raw: unknown, where: string): Record<string, unknown> {
+function readStruct(type: RecordType, raw: unknown, where: string): Record<string, unknown> {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw) || raw instanceof Uint8Array) {
     bad(where, `expected a map, got ${Array.isArray(raw) ? "an array" : typeof raw}`);
   }
@@ -283,31 +269,15 @@ function readPrimitive(wire: string, semantic: string | undefined, v: unknown, w
   }
 }
 
-/**
- * A record or struct seen through its value type `V`: what an exported record
- * constant is declared as, so its public type is explicit (JSR's fast-check
- * needs that) while the zod definition stays the one source of tags, wire
- * types, validation and bundles.
- */
-export interface RecordCodec<V> extends StructLike<V> {
-  /** Compiled fields in tag order. */
-  readonly fields: readonly FieldEntry[];
-  /** Description. */
-  readonly doc?: string;
-  /** Checks a value; throws InvalidInput naming the field. */
-  validate(value: unknown): V;
-  /** Validates and encodes a value as a msgpack map keyed by tags. */
-  encode(value: V): Uint8Array;
-  /** Decodes and validates msgpack bytes. */
-  decode(bytes: Uint8Array): V;
-}
+/** @deprecated The record-type concept has one name now: use {@link RecordType}. */
+export type RecordCodec<V> = RecordType<V>;
 
 /** True when A and B are mutually assignable. */
 export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 /** What a definition must be for {@link typedRecord}: its inferred value must equal `V`. */
 export type DefinitionOf<V, Shape extends Fields> =
-  & StructDefinition<Shape>
+  & RecordDefinition<Shape>
   & (Same<ValueOf<Shape>, V> extends true ? unknown
     : { "the fields do not match the declared value type": ValueOf<Shape> });
 
@@ -317,7 +287,7 @@ export type DefinitionOf<V, Shape extends Fields> =
  *
  * ```ts
  * interface Note { text: string; at: number }
- * export const Note: RecordCodec<Note> = typedRecord<Note>()({
+ * export const Note: RecordType<Note> = typedRecord<Note>()({
  *   typeId: "example.note",
  *   fields: { text: f.string(1), at: f.unixMs(2) },
  * });
@@ -325,6 +295,6 @@ export type DefinitionOf<V, Shape extends Fields> =
  */
 export function typedRecord<V>(): <Shape extends Fields>(
   def: DefinitionOf<V, Shape>,
-) => RecordCodec<V> {
-  return (def) => new StructType(def) as unknown as RecordCodec<V>;
+) => RecordType<V> {
+  return (def) => new CompiledRecordType(def) as unknown as RecordType<V>;
 }

@@ -49,5 +49,4 @@ export {
   type RecordWriterOptions,
   type WritableRecord,
   type WriteKey,
-  type WrittenValue,
 } from "./writer.ts";

@@ -32,8 +32,8 @@ import {
 } from "./policy.ts";
 
 /**
- * What a writer needs of a record type: its registry identity and an encoder
- * that validates. Every record defined with `@forge/turnstore/records` is one.
+ * What a writer needs of a record type: the part of `RecordType`
+ * (`@forge/turnstore/records`) it uses, so this module loads no record DSL.
  */
 export interface WritableRecord<V> {
   /** Registry type id. */
@@ -43,9 +43,6 @@ export interface WritableRecord<V> {
   /** Validates and encodes a value; throws naming the bad field. */
   encode(value: V): Uint8Array;
 }
-
-/** The value type of a writable record. */
-export type WrittenValue<T> = T extends WritableRecord<infer V> ? V : never;
 
 /**
  * Makes the idempotency key of one write from its position in the writer

@@ -1,0 +1,144 @@
+/**
+ * Pipeline runner figures, each against a limit from the same run:
+ *
+ * 1. A 200-node linear pipeline in simulation with persistence `required`
+ *    on Deno KV (a file) vs the same with persistence `off` (target ≤ 1.2).
+ *    Both write the full run directory (prompt, response, status per stage,
+ *    the checkpoint after every stage, synced and renamed). Best of 3
+ *    alternating repetitions.
+ * 2. Resuming a 1,010-stage run from the store alone at 1,000 completed
+ *    stages vs at 10 (target ≤ 1.5): load the latest checkpoint and the DOT
+ *    source from the store, prepare the graph, run until the first resumed
+ *    stage's checkpoint is saved.
+ */
+import type { Reporter } from "./harness.ts";
+import { openTurnStore } from "../turnstore/mod.ts";
+import type { ForgeStore } from "../turnstore/mod.ts";
+import { preparePipeline } from "../attractor/engine/prepare.ts";
+import { runPipeline } from "../attractor/engine/run.ts";
+import { defaultHandlers } from "../attractor/handlers/mod.ts";
+import { resumePointFromStore } from "../attractor/persist/resume.ts";
+
+function linear(n: number): string {
+  const ids = Array.from({ length: n }, (_, i) => `s${i}`);
+  return `digraph Linear${n} {\n  graph [goal="bench"]\n  start [shape=Mdiamond]\n  exit [shape=Msquare]\n` +
+    ids.map((id) => `  ${id} [prompt="stage ${id}"]\n`).join("") +
+    `  start -> ${ids.join(" -> ")} -> exit\n}\n`;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+async function runOnce(source: string, store: ForgeStore | undefined): Promise<number> {
+  const logsRoot = await Deno.makeTempDir({ prefix: "bench-attractor-" });
+  try {
+    const { graph } = preparePipeline(source);
+    return await timed(async () => {
+      const result = await runPipeline({
+        graph,
+        dotSource: source,
+        logsRoot,
+        handlers: defaultHandlers(),
+        store,
+        persistence: store ? "required" : "off",
+      });
+      if (result.status !== "success") throw new Error(`bench run ${result.status}`);
+    });
+  } finally {
+    await Deno.remove(logsRoot, { recursive: true });
+  }
+}
+
+/**
+ * Runs the 1,012-node pipeline until stage `completed` starts (so that many
+ * stages are done), then times a resume from the store alone: load the
+ * latest checkpoint and the DOT source, prepare the graph, and run until the
+ * first resumed stage's checkpoint is saved. The graph is the same at every
+ * depth, so the figure shows what the history length costs.
+ */
+async function resumeAt(store: ForgeStore, source: string, completed: number): Promise<number> {
+  const logsRoot = await Deno.makeTempDir({ prefix: "bench-attractor-resume-" });
+  try {
+    const { graph } = preparePipeline(source);
+    const abort = new AbortController();
+    const stopAt = `s${completed}`;
+    const first = await runPipeline({
+      graph,
+      dotSource: source,
+      logsRoot,
+      handlers: defaultHandlers(),
+      store,
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.kind === "stage_started" && e.name === stopAt) abort.abort();
+      },
+    });
+    if (first.status !== "cancelled") {
+      throw new Error(`expected a cancelled run, got ${first.status}`);
+    }
+    const contextId = first.contextIds[0];
+    return await timed(async () => {
+      const point = await resumePointFromStore(store, contextId);
+      const prepared = preparePipeline(point.dotSource!);
+      const stop = new AbortController();
+      const result = await runPipeline({
+        graph: prepared.graph,
+        dotSource: point.dotSource!,
+        logsRoot,
+        handlers: defaultHandlers(),
+        store,
+        signal: stop.signal,
+        resume: { checkpoint: point.checkpoint, contextId },
+        onEvent: (e) => e.kind === "checkpoint_saved" && stop.abort(),
+      });
+      if (result.status !== "cancelled") throw new Error(`resumed run ${result.status}`);
+    });
+  } finally {
+    await Deno.remove(logsRoot, { recursive: true });
+  }
+}
+
+/** Runs the pipeline figures. */
+export async function run(reporter: Reporter): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "bench-attractor-kv-" });
+  try {
+    await using store = await openTurnStore(`kv:${dir}/bench.kv`);
+    const source = linear(200);
+    await runOnce(source, undefined); // warm up both paths
+    await runOnce(source, store);
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      off.push(await runOnce(source, undefined));
+      on.push(await runOnce(source, store));
+    }
+    reporter.report(
+      "attractor: 200-node pipeline (simulation), persistence required on kv",
+      Math.min(...on),
+      Math.min(...off),
+      "ms",
+      "<= 1.2",
+      "best of 3 alternating; the same pipeline with persistence off is the limit",
+    );
+    const long = linear(1010);
+    const at10: number[] = [];
+    const at1000: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      at10.push(await resumeAt(store, long, 10));
+      at1000.push(await resumeAt(store, long, 1000));
+    }
+    reporter.report(
+      "attractor: resume from the store at 1,000 completed stages",
+      Math.min(...at1000),
+      Math.min(...at10),
+      "ms",
+      "<= 1.5",
+      "load checkpoint + DOT from the store, prepare, run to the first new checkpoint; the same at 10 stages is the limit",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
