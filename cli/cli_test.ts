@@ -79,7 +79,11 @@ Deno.test("forge log --all streams the whole history newest first", async () => 
   const { ctx, context } = await fixture();
   const r = await run(["log", ctx.contextId, "--all"], context);
   assert.equal(r.code, 0);
-  assert.ok(r.out.indexOf("#2 ") < r.out.indexOf("#1 "));
+  const newer = r.out.indexOf("#2 ");
+  const older = r.out.indexOf("#1 ");
+  assert.ok(newer >= 0, `turn #2 is listed:\n${r.out}`);
+  assert.ok(older >= 0, `turn #1 is listed:\n${r.out}`);
+  assert.ok(newer < older, "newest first");
 });
 
 Deno.test("errors from the store exit 1 with the code and the id; bad usage exits 2", async () => {

@@ -157,6 +157,7 @@ const backends: Record<string, () => Promise<Opened>> = {
   "kv (:memory:)": async () => ({ store: await openStore("kv::memory:") }),
   "fs (fsync)": async () => ({ store: await openStore(`fs:${dir}/fs-fsync?durability=fsync`) }),
   "fs (group)": async () => ({ store: await openStore(`fs:${dir}/fs-group?durability=group`) }),
+  "fs (none)": async () => ({ store: await openStore(`fs:${dir}/fs-none?durability=none`) }),
   "cxdb (protocol peer)": async () => {
     const peer = await startPeer();
     return { store: await openStore(peer.url), close: () => peer.close() };

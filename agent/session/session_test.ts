@@ -139,7 +139,11 @@ Deno.test("steer() injects a message after the current tool round, as a user mes
   const steering = session.history.find((h) => h.kind === "steering");
   assert.ok(steering?.kind === "steering" && steering.source === "host");
   const order = kinds(t.events);
-  assert.ok(order.indexOf("steering_injected") > order.indexOf("tool_call_end"));
+  const toolEnd = order.indexOf("tool_call_end");
+  const injected = order.indexOf("steering_injected");
+  assert.ok(toolEnd >= 0, `tool_call_end is emitted: ${order.join(", ")}`);
+  assert.ok(injected >= 0, `steering_injected is emitted: ${order.join(", ")}`);
+  assert.ok(injected > toolEnd, "the steering message comes after the tool round");
   await session.close();
 });
 

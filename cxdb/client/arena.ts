@@ -6,6 +6,12 @@
  *
  * @module
  */
+import {
+  appendPayloadBytes,
+  type AppendRequest,
+  encodeAppendInto,
+  HEADER_BYTES,
+} from "../protocol/wire.ts";
 
 const CHUNK_BYTES = 256 * 1024;
 /** Frames larger than this get a buffer of their own. */
@@ -39,4 +45,24 @@ export class FrameArena {
     this.at = this.#used;
     this.#used += size;
   }
+}
+
+/** Encodes a frame into `arena`: header, then `body` (an append is encoded in place). */
+export function encodeFrame(
+  arena: FrameArena,
+  msgType: number,
+  flags: number,
+  id: bigint,
+  body: Uint8Array | AppendRequest,
+): Uint8Array {
+  const size = body instanceof Uint8Array ? body.length : appendPayloadBytes(body);
+  arena.reserve(HEADER_BYTES + size);
+  const { bytes, view, at } = arena;
+  if (body instanceof Uint8Array) bytes.set(body, at + HEADER_BYTES);
+  else flags |= encodeAppendInto(body, bytes, view, at + HEADER_BYTES);
+  view.setUint32(at, size, true);
+  view.setUint16(at + 4, msgType, true);
+  view.setUint16(at + 6, flags, true);
+  view.setBigUint64(at + 8, id, true);
+  return bytes.subarray(at, at + HEADER_BYTES + size);
 }

@@ -4,14 +4,9 @@ import { captureSnapshot, diffSnapshots, FsTreeError, uploadSnapshot } from "./s
 import { decodeTree, encodeTree } from "./tree.ts";
 import { startPeer } from "../testing/peer.ts";
 import { openCxdbStore } from "../store/store.ts";
+import { DIR_MODE, FILES, rootTree, SUBTREE } from "./testdata/tree_vectors.ts";
 
-const fixture = JSON.parse(
-  Deno.readTextFileSync(
-    new URL("../../../shared/cxdb-fixtures/fstree/fstree_basic.json", import.meta.url),
-  ),
-);
-
-/** The fixture's workspace: the four files its README names, with their modes. */
+/** A workspace of four files in a subfolder and the top, with their modes. */
 async function fixtureWorkspace(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "fstree-" });
   await Deno.mkdir(`${dir}/src`);
@@ -31,36 +26,37 @@ async function fixtureWorkspace(): Promise<string> {
 
 const te = new TextEncoder();
 
-Deno.test("BLAKE3 of '' and 'hello' match the fstree fixture", () => {
-  assert.equal(blake3Hex(new Uint8Array()), fixture.blake3.empty);
-  assert.equal(blake3Hex(te.encode("hello")), fixture.blake3.hello);
-});
-
-Deno.test("capturing the fixture workspace reproduces its root hash and every tree byte for byte", async () => {
-  const dir = await fixtureWorkspace();
+Deno.test("capturing the vector workspace reproduces the hand-assembled trees byte for byte", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fstree-vec-" });
   try {
+    await Deno.mkdir(`${dir}/b`);
+    for (const file of FILES) {
+      await Deno.writeFile(`${dir}/${file.path}`, file.content);
+      await Deno.chmod(`${dir}/${file.path}`, file.mode);
+    }
+    await Deno.chmod(`${dir}/b`, DIR_MODE);
     const snap = await captureSnapshot(dir);
-    assert.equal(snap.rootHash, fixture.root_hash_hex);
+    const subHash = blake3Hex(SUBTREE);
+    const root = rootTree(subHash);
+    assert.equal(snap.rootHash, blake3Hex(root));
     assert.deepEqual(
       Object.fromEntries([...snap.trees].map(([h, b]) => [h, toHex(b)])),
-      fixture.trees,
+      { [subHash]: toHex(SUBTREE), [snap.rootHash]: toHex(root) },
     );
-    for (const [path, hash] of Object.entries(fixture.files)) {
-      assert.equal(snap.entries.get(path)?.hash, hash, path);
-    }
-    assert.deepEqual(snap.stats, { files: 4, dirs: 1, symlinks: 0, bytes: 64 });
+    for (const file of FILES) assert.equal(snap.entries.get(file.path)?.hash, file.hash, file.path);
+    assert.deepEqual(snap.stats, { files: 2, dirs: 1, symlinks: 0, bytes: 3 });
     assert.equal([...snap.trees.keys()].at(-1), snap.rootHash, "the root tree comes last");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("a tree decodes back to its entries, and re-encodes to the same bytes", () => {
-  for (const hex of Object.values(fixture.trees) as string[]) {
-    const bytes = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
-    const entries = decodeTree(bytes);
-    assert.equal(toHex(encodeTree(entries)), hex);
-  }
+Deno.test("a tree vector decodes to its entries, and re-encodes to the same bytes", () => {
+  const sub = decodeTree(SUBTREE);
+  assert.deepEqual(sub, [{ name: "c", kind: 0, mode: 0o600, size: 2, hash: FILES[1].hash }]);
+  assert.equal(toHex(encodeTree(sub)), toHex(SUBTREE));
+  const root = rootTree(blake3Hex(SUBTREE));
+  assert.equal(toHex(encodeTree(decodeTree(root))), toHex(root));
   assert.throws(() => decodeTree(Uint8Array.of(0x81, 0x01, 0x02)), TypeError);
 });
 

@@ -7,6 +7,8 @@
  */
 import type { RegistryBundle } from "@forge/turnstore";
 import { HttpError } from "../client/errors.ts";
+import type { ReconnectOptions } from "../client/options.ts";
+import { type RetryPolicy, retryPolicy, withRetry } from "../client/retry.ts";
 import { parseSse, type SseEvent } from "./sse.ts";
 
 /** A context in the contexts list. */
@@ -110,30 +112,72 @@ export type GetBundleResult =
   | { readonly status: 304 }
   | { readonly status: 404 };
 
+/** Options of {@link CxdbHttpClient}. */
+export interface CxdbHttpClientOptions {
+  /** Per-attempt timeout in ms; default 30000. */
+  readonly timeoutMs?: number;
+  /**
+   * Retry policy, the same as the binary client's reconnection policy (and
+   * by default the same values): a request that cannot reach the server, or
+   * that a restarting server answers 502, 503 or 504, is tried again.
+   */
+  readonly retry?: ReconnectOptions;
+}
+
+/** Statuses a server or proxy gives while it (re)starts: worth another attempt. */
+const RETRY_STATUSES = new Set([502, 503, 504]);
+
 /** Client of the HTTP read API. */
 export class CxdbHttpClient {
   /** Base URL, without a trailing slash. */
   readonly baseUrl: string;
   readonly #timeoutMs: number;
+  readonly #retry: RetryPolicy;
 
   /** Creates a client for `baseUrl` (e.g. http://127.0.0.1:9010). */
-  constructor(baseUrl: string, options: { timeoutMs?: number } = {}) {
+  constructor(baseUrl: string, options: CxdbHttpClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#retry = retryPolicy(options.retry);
   }
 
-  async #fetch(op: string, path: string, init: RequestInit = {}): Promise<Response> {
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    try {
-      return await fetch(`${this.baseUrl}${path}`, { ...init, signal });
-    } catch (error) {
-      throw new HttpError(
-        op,
-        0,
-        `request to ${this.baseUrl}${path} failed: ${(error as Error).message}`,
-      );
-    }
+  /**
+   * One request, retried per the policy while the server cannot be reached
+   * or answers that it is unavailable. Every route used here is a read or an
+   * idempotent PUT, so a retry cannot do anything twice.
+   */
+  #fetch(op: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const url = `${this.baseUrl}${path}`;
+    let tries = 0;
+    return withRetry(
+      this.#retry,
+      async () => {
+        tries++;
+        const timeout = AbortSignal.timeout(this.#timeoutMs);
+        const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+        let res: Response;
+        try {
+          res = await fetch(url, { ...init, signal });
+        } catch (error) {
+          throw new HttpError(
+            op,
+            0,
+            `request to ${url} failed${tries > 1 ? ` (attempt ${tries})` : ""}: ${
+              (error as Error).message
+            }`,
+          );
+        }
+        if (RETRY_STATUSES.has(res.status)) {
+          const text = await res.text().catch(() => "");
+          throw new HttpError(op, res.status, text);
+        }
+        return res;
+      },
+      (error) =>
+        error instanceof HttpError && (error.status === 0 || RETRY_STATUSES.has(error.status)) &&
+        !init.signal?.aborted,
+      init.signal ?? undefined,
+    );
   }
 
   async #json<T>(op: string, path: string, signal?: AbortSignal): Promise<T> {

@@ -1,6 +1,6 @@
 /**
- * The CXDB binary protocol: frame headers, request payload encoders and
- * response payload decoders. Pure functions over bytes, no I/O, so they can
+ * The CXDB binary protocol: request payload encoders and response payload
+ * decoders (frames and their parser are in frame.ts, re-exported here). Pure functions over bytes, no I/O, so they can
  * be checked byte for byte against the shared golden vectors. All integers are
  * little-endian; u64 values travel as decimal strings on our side.
  *
@@ -28,8 +28,6 @@ export const MSG_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(MsgType).map(([name, code]) => [code, name]),
 );
 
-/** Bytes of a frame header: u32 len, u16 msg_type, u16 flags, u64 req_id. */
-export const HEADER_BYTES = 16;
 /** APPEND_TURN flag: an fs root hash follows the idempotency key. */
 export const FLAG_HAS_FS_ROOT = 1;
 /** Payload encoding code for msgpack. */
@@ -38,19 +36,17 @@ export const ENCODING_MSGPACK = 1;
 export const COMPRESSION_NONE = 0;
 /** Compression code: zstd. */
 export const COMPRESSION_ZSTD = 1;
-/** Largest frame payload we accept from a peer (guards against a corrupt length). */
-export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+import { WireError } from "./frame.ts";
 
-/** The protocol is malformed: a short or inconsistent payload. */
-export class WireError extends Error {
-  /** Always "Protocol". */
-  readonly code = "Protocol" as const;
-  /** Creates a protocol error naming what was malformed. */
-  constructor(message: string) {
-    super(message);
-    this.name = "WireError";
-  }
-}
+export {
+  decodeHeader,
+  encodeFrame,
+  type FrameHeader,
+  FrameParser,
+  HEADER_BYTES,
+  MAX_FRAME_BYTES,
+  WireError,
+} from "./frame.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder("utf-8", { fatal: false });
@@ -231,46 +227,6 @@ function hashBytes(hash: string | Uint8Array, label: string): Uint8Array {
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = parseInt(hash.slice(i * 2, i * 2 + 2), 16);
   return out;
-}
-
-/** A decoded frame header. */
-export interface FrameHeader {
-  /** Payload length. */
-  readonly length: number;
-  /** Message type. */
-  readonly msgType: number;
-  /** Flags. */
-  readonly flags: number;
-  /** Request id, echoed by the server. */
-  readonly reqId: bigint;
-}
-
-/** Encodes a whole frame: header then payload. */
-export function encodeFrame(
-  msgType: number,
-  flags: number,
-  reqId: bigint,
-  payload: Uint8Array,
-): Uint8Array {
-  const out = new Uint8Array(HEADER_BYTES + payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, payload.length, true);
-  v.setUint16(4, msgType, true);
-  v.setUint16(6, flags, true);
-  v.setBigUint64(8, reqId, true);
-  out.set(payload, HEADER_BYTES);
-  return out;
-}
-
-/** Decodes the 16-byte header at `offset` of `bytes`. */
-export function decodeHeader(bytes: Uint8Array, offset = 0): FrameHeader {
-  const v = new DataView(bytes.buffer, bytes.byteOffset + offset, HEADER_BYTES);
-  return {
-    length: v.getUint32(0, true),
-    msgType: v.getUint16(4, true),
-    flags: v.getUint16(6, true),
-    reqId: v.getBigUint64(8, true),
-  };
 }
 
 // ---------------------------------------------------------------- requests
@@ -588,58 +544,3 @@ export const encodeResponse = {
   attachFs: (turnId: string, rootHash: string): Uint8Array =>
     new Writer(40).u64(turnId).bytes(hashBytes(rootHash, "rootHash")).done(),
 };
-
-/** Splits a byte stream into frames; feed it chunks, take whole frames out. */
-export class FrameParser {
-  #buf = new Uint8Array(0);
-  /** Over `#buf`, made once per buffer rather than once per frame. */
-  #view = new DataView(this.#buf.buffer);
-  #start = 0;
-  #end = 0;
-
-  /** Adds received bytes. */
-  push(chunk: Uint8Array): void {
-    const live = this.#end - this.#start;
-    if (this.#end + chunk.length > this.#buf.length) {
-      const next = new Uint8Array(Math.max(this.#buf.length * 2, live + chunk.length, 65536));
-      next.set(this.#buf.subarray(this.#start, this.#end));
-      this.#buf = next;
-      this.#view = new DataView(next.buffer);
-      this.#start = 0;
-      this.#end = live;
-    }
-    this.#buf.set(chunk, this.#end);
-    this.#end += chunk.length;
-  }
-
-  /**
-   * The next whole frame, or undefined when more bytes are needed. With
-   * `copy` false the payload is a view that is valid only until the next
-   * {@link FrameParser.push} (for callers that decode it at once).
-   */
-  next(copy = true): { header: FrameHeader; payload: Uint8Array } | undefined {
-    if (this.#end - this.#start < HEADER_BYTES) return undefined;
-    const v = this.#view;
-    const at = this.#start;
-    const header: FrameHeader = {
-      length: v.getUint32(at, true),
-      msgType: v.getUint16(at + 4, true),
-      flags: v.getUint16(at + 6, true),
-      reqId: v.getBigUint64(at + 8, true),
-    };
-    if (header.length > MAX_FRAME_BYTES) {
-      throw new WireError(
-        `frame of ${header.length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`,
-      );
-    }
-    const total = HEADER_BYTES + header.length;
-    if (this.#end - this.#start < total) return undefined;
-    const from = this.#start + HEADER_BYTES;
-    const payload = copy
-      ? this.#buf.slice(from, this.#start + total)
-      : this.#buf.subarray(from, this.#start + total);
-    this.#start += total;
-    if (this.#start === this.#end) this.#start = this.#end = 0;
-    return { header, payload };
-  }
-}

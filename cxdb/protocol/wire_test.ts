@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
-import { fromHex, toHex } from "@forge/turnstore";
-import { decodeMsgpack } from "@forge/turnstore";
+import { blake3Hex, toHex } from "@forge/turnstore";
 import {
   appendPayloadBytes,
+  type AppendRequest,
   decodeAppended,
+  decodeAttachFs,
+  decodeBlob,
   decodeError,
   decodeHead,
+  decodeHello,
+  decodePutBlob,
   decodeTurns,
   encodeAppend,
   encodeAppendInto,
@@ -14,33 +18,30 @@ import {
   encodeCtxFork,
   encodeError,
   encodeFrame,
+  encodeGetBlob,
   encodeGetHead,
   encodeGetLast,
   encodeHello,
   encodePutBlob,
   encodeResponse,
   encodeTurns,
-  FLAG_HAS_FS_ROOT,
   FrameParser,
-  MsgType,
   WireError,
 } from "./wire.ts";
 import { compressForWire, decompressFromWire } from "./compress.ts";
+import {
+  APPEND_PAYLOAD,
+  APPEND_PAYLOAD_HASH,
+  BLAKE3_VECTORS,
+  blake3Input,
+  FRAME,
+  REQUESTS,
+  RESPONSES,
+} from "./testdata/vectors.ts";
 
-const fixtures = new URL("../../../shared/cxdb-fixtures/", import.meta.url);
-interface ProtocolFixture {
-  name: string;
-  msg_type: number;
-  flags: number;
-  payload_hex: string;
-}
-const protocolFixture = (name: string): ProtocolFixture =>
-  JSON.parse(Deno.readTextFileSync(new URL(`protocol/${name}.json`, fixtures)));
-
-/** Splits an APPEND_TURN fixture back into its fields, so the encoder can be fed them. */
-function appendFields(hex: string, flags: number) {
-  const b = fromHex(hex);
-  const v = new DataView(b.buffer);
+/** Splits an APPEND_TURN payload back into its fields, so the encoder can be fed them. */
+function appendFields(b: Uint8Array, flags: number) {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let o = 0;
   const u64 = () => (o += 8, v.getBigUint64(o - 8, true).toString());
   const u32 = () => (o += 4, v.getUint32(o - 4, true));
@@ -56,7 +57,7 @@ function appendFields(hex: string, flags: number) {
   const payload = bytes(u32());
   const key = new TextDecoder().decode(bytes(u32()));
   const fsRootHash = flags & 1 ? toHex(bytes(32)) : undefined;
-  assert.equal(o, b.length, "the fixture is fully accounted for");
+  assert.equal(o, b.length, "the vector is fully accounted for");
   return {
     contextId,
     parentTurnId,
@@ -72,108 +73,135 @@ function appendFields(hex: string, flags: number) {
   };
 }
 
-const allProtocolFixtures = [...Deno.readDirSync(new URL("protocol/", fixtures))]
-  .map((e) => e.name.replace(/\.json$/, "")).sort();
+/**
+ * Each request vector beside the encoder call that must reproduce it. The
+ * coverage test below checks that this table names every vector, so a vector
+ * added without an encoder check fails.
+ */
+const encoders: Record<keyof typeof REQUESTS, () => { flags: number; payload: Uint8Array }> = {
+  helloEmpty: () => ({ flags: 0, payload: encodeHello() }),
+  helloTag: () => ({ flags: 0, payload: encodeHello("forge-deno") }),
+  ctxCreateEmpty: () => ({ flags: 0, payload: encodeCtxCreate("0") }),
+  ctxForkBig: () => ({ flags: 0, payload: encodeCtxFork("4294967301") }),
+  getHeadMax: () => ({ flags: 0, payload: encodeGetHead("18446744073709551615") }),
+  getHeadSafe: () => ({ flags: 0, payload: encodeGetHead("9007199254740993") }),
+  getLastMeta: () => ({ flags: 0, payload: encodeGetLast("1", 10, false) }),
+  getLastPayload: () => ({ flags: 0, payload: encodeGetLast("258", 300, true) }),
+  appendHead: () => encodeAppend(appendRequest({})),
+  appendParentKey: () => encodeAppend(appendRequest({ parentTurnId: "7", idempotencyKey: "k-1" })),
+  appendFsRoot: () => encodeAppend(appendRequest({ fsRootHash: "cd".repeat(32) })),
+  getBlob: () => ({ flags: 0, payload: encodeGetBlob(BLAKE3_VECTORS[0].hash) }),
+  putBlob: () => ({
+    flags: 0,
+    payload: encodePutBlob(BLAKE3_VECTORS[2].hash, blake3Input(2)),
+  }),
+  attachFs: () => ({ flags: 0, payload: encodeAttachFs("99", "ab".repeat(32)) }),
+};
 
-Deno.test("every protocol fixture is covered by an encoder test", () => {
-  assert.deepEqual(allProtocolFixtures, [
-    "append_idempotent",
-    "append_parent0",
-    "append_parent7",
-    "append_with_fs",
-    "attach_fs",
-    "ctx_create_base0",
-    "ctx_fork_base123",
-    "get_head_ctx42",
-    "get_last_default",
-    "get_last_payload",
-    "hello_empty",
-    "hello_tag",
-    "put_blob",
-  ]);
+function appendRequest(over: Partial<AppendRequest>): AppendRequest {
+  return {
+    contextId: "3",
+    parentTurnId: "0",
+    typeId: "forge.test.note",
+    typeVersion: 2,
+    encoding: 1,
+    compression: 0,
+    uncompressedLength: APPEND_PAYLOAD.length,
+    contentHash: APPEND_PAYLOAD_HASH,
+    payload: APPEND_PAYLOAD,
+    ...over,
+  };
+}
+
+Deno.test("every request vector is checked by an encoder test, and every request type has one", () => {
+  assert.deepEqual(Object.keys(encoders).sort(), Object.keys(REQUESTS).sort());
+  const types = new Set<number>(Object.values(REQUESTS).map((v) => v.msgType));
+  for (const type of [1, 2, 3, 4, 5, 6, 9, 10, 11]) {
+    assert.ok(types.has(type), `a vector for msg_type ${type}`);
+  }
 });
 
-Deno.test("HELLO encodes byte for byte as the Go client does, with and without a tag", () => {
-  const empty = protocolFixture("hello_empty");
-  assert.equal(empty.msg_type, MsgType.HELLO);
-  assert.equal(toHex(encodeHello()), empty.payload_hex);
-  assert.equal(toHex(encodeHello("test-client")), protocolFixture("hello_tag").payload_hex);
-});
-
-Deno.test("CTX_CREATE, CTX_FORK and GET_HEAD encode their u64 little-endian", () => {
-  const create = protocolFixture("ctx_create_base0");
-  assert.equal(create.msg_type, MsgType.CTX_CREATE);
-  assert.equal(toHex(encodeCtxCreate("0")), create.payload_hex);
-  const fork = protocolFixture("ctx_fork_base123");
-  assert.equal(fork.msg_type, MsgType.CTX_FORK);
-  assert.equal(toHex(encodeCtxFork("123")), fork.payload_hex);
-  const head = protocolFixture("get_head_ctx42");
-  assert.equal(head.msg_type, MsgType.GET_HEAD);
-  assert.equal(toHex(encodeGetHead("42")), head.payload_hex);
-});
-
-Deno.test("GET_LAST encodes limit and the include-payload switch", () => {
-  const plain = protocolFixture("get_last_default");
-  assert.equal(plain.msg_type, MsgType.GET_LAST);
-  assert.equal(toHex(encodeGetLast("1", 10, false)), plain.payload_hex);
-  assert.equal(toHex(encodeGetLast("1", 5, true)), protocolFixture("get_last_payload").payload_hex);
-});
-
-for (const name of ["append_parent0", "append_parent7", "append_idempotent", "append_with_fs"]) {
-  Deno.test(`APPEND_TURN ${name} encodes byte for byte, flags included`, () => {
-    const fx = protocolFixture(name);
-    assert.equal(fx.msg_type, MsgType.APPEND_TURN);
-    const fields = appendFields(fx.payload_hex, fx.flags);
-    const { flags, payload } = encodeAppend(fields);
-    assert.equal(flags, fx.flags);
-    assert.equal(toHex(payload), fx.payload_hex);
-    // The fixture's hash is BLAKE3 of its msgpack payload, as the server checks.
-    assert.equal(fields.contentHash.length, 64);
-    assert.ok(Array.isArray(decodeMsgpack(fields.payload)));
+for (const [key, vector] of Object.entries(REQUESTS)) {
+  Deno.test(`${vector.name}: encodes byte for byte as the protocol lays it out`, () => {
+    const { flags, payload } = encoders[key as keyof typeof REQUESTS]();
+    assert.equal(toHex(payload), toHex(vector.payload));
+    assert.equal(flags, vector.flags);
   });
 }
 
-for (const name of ["append_parent0", "append_idempotent", "append_with_fs"]) {
-  Deno.test(`APPEND_TURN ${name} encoded in place, at an offset of a larger buffer, is the same bytes`, () => {
-    const fx = protocolFixture(name);
-    const fields = appendFields(fx.payload_hex, fx.flags);
+Deno.test("BLAKE3 matches the official BLAKE3 test vectors", () => {
+  for (const { length, hash } of BLAKE3_VECTORS) {
+    assert.equal(blake3Hex(blake3Input(length)), hash, `input of ${length} bytes`);
+  }
+});
+
+for (const key of ["appendHead", "appendParentKey", "appendFsRoot"] as const) {
+  const vector = REQUESTS[key];
+  Deno.test(`${vector.name}: its hash is BLAKE3 of its payload, as the server checks`, () => {
+    const fields = appendFields(vector.payload, vector.flags);
+    assert.equal(fields.contentHash, blake3Hex(fields.payload));
+    assert.equal(fields.uncompressedLength, fields.payload.length);
+  });
+  Deno.test(`${vector.name}: encoded in place, at an offset of a larger buffer, is the same bytes`, () => {
+    const fields = appendFields(vector.payload, vector.flags);
     const size = appendPayloadBytes(fields);
-    assert.equal(size, fx.payload_hex.length / 2);
+    assert.equal(size, vector.payload.length);
     const out = new Uint8Array(size + 40).fill(0xee);
     const window = out.subarray(7);
     const flags = encodeAppendInto(fields, window, new DataView(out.buffer), 13);
-    assert.equal(flags, fx.flags);
-    assert.equal(toHex(window.subarray(13, 13 + size)), fx.payload_hex);
+    assert.equal(flags, vector.flags);
+    assert.equal(toHex(window.subarray(13, 13 + size)), toHex(vector.payload));
     assert.ok(out.subarray(0, 20).every((b) => b === 0xee), "nothing written before the offset");
     assert.ok(out.subarray(20 + size).every((b) => b === 0xee), "nothing written past the end");
   });
 }
 
+Deno.test("every response vector decodes to its fields, and the peer's encoders write the same bytes", () => {
+  const r = RESPONSES;
+  assert.deepEqual(decodeHello(r.hello.payload), r.hello.decoded);
+  assert.deepEqual(decodeHead(r.head.payload), r.head.decoded);
+  assert.deepEqual(decodeAppended(r.appended.payload), r.appended.decoded);
+  assert.deepEqual(decodeTurns(r.lastWithPayload.payload, true), r.lastWithPayload.decoded);
+  assert.deepEqual(decodeBlob(r.blob.payload), r.blob.decoded);
+  assert.deepEqual(decodePutBlob(r.putBlob.payload), r.putBlob.decoded);
+  assert.deepEqual(decodeAttachFs(r.attachFs.payload), r.attachFs.decoded);
+  assert.deepEqual(decodeError(r.error.payload), r.error.decoded);
+  assert.equal(toHex(encodeResponse.hello("42")), toHex(r.hello.payload));
+  assert.equal(toHex(encodeResponse.head(r.head.decoded)), toHex(r.head.payload));
+  assert.equal(toHex(encodeResponse.appended(r.appended.decoded)), toHex(r.appended.payload));
+  assert.equal(
+    toHex(encodeTurns(r.lastWithPayload.decoded, true)),
+    toHex(r.lastWithPayload.payload),
+  );
+  assert.equal(toHex(encodeResponse.blob(r.blob.decoded)), toHex(r.blob.payload));
+  assert.equal(
+    toHex(encodeResponse.putBlob(r.putBlob.decoded.hash, true)),
+    toHex(r.putBlob.payload),
+  );
+  assert.equal(
+    toHex(encodeResponse.attachFs(r.attachFs.decoded.turnId, r.attachFs.decoded.rootHash)),
+    toHex(r.attachFs.payload),
+  );
+  assert.equal(toHex(encodeError(422, "bad request")), toHex(r.error.payload));
+});
+
+Deno.test("the frame vector parses to its header and payload, and encodes back", () => {
+  assert.equal(toHex(encodeFrame(5, 1, FRAME.header.reqId, FRAME.payload)), toHex(FRAME.bytes));
+  const parser = new FrameParser();
+  parser.push(FRAME.bytes);
+  const frame = parser.next()!;
+  assert.deepEqual(frame.header, FRAME.header);
+  assert.equal(toHex(frame.payload), toHex(FRAME.payload));
+});
+
 Deno.test("APPEND_TURN encoded in place with a malformed hash throws WireError and writes nothing", () => {
-  const fields = appendFields(protocolFixture("append_parent0").payload_hex, 0);
+  const fields = appendFields(REQUESTS.appendHead.payload, 0);
   const out = new Uint8Array(appendPayloadBytes(fields)).fill(0xee);
   assert.throws(
     () => encodeAppendInto({ ...fields, contentHash: "xyz" }, out, new DataView(out.buffer), 0),
     (e) => e instanceof WireError && /contentHash/.test(e.message),
   );
   assert.ok(out.every((b) => b === 0xee));
-});
-
-Deno.test("APPEND_TURN with an fs root sets flags bit0 and appends the 32-byte root", () => {
-  const fx = protocolFixture("append_with_fs");
-  assert.equal(fx.flags, FLAG_HAS_FS_ROOT);
-  assert.ok(fx.payload_hex.endsWith("bb".repeat(32)));
-});
-
-Deno.test("ATTACH_FS and PUT_BLOB encode byte for byte", () => {
-  const attach = protocolFixture("attach_fs");
-  assert.equal(attach.msg_type, MsgType.ATTACH_FS);
-  assert.equal(toHex(encodeAttachFs("99", "aa".repeat(32))), attach.payload_hex);
-  const put = protocolFixture("put_blob");
-  assert.equal(put.msg_type, MsgType.PUT_BLOB);
-  const data = new TextEncoder().encode("hello blob");
-  const hash = put.payload_hex.slice(0, 64);
-  assert.equal(toHex(encodePutBlob(hash, data)), put.payload_hex);
 });
 
 Deno.test("a frame header is len, msg_type, flags, req_id little-endian, and the parser reassembles split frames", () => {
@@ -244,19 +272,6 @@ Deno.test("zstd compresses large payloads only, and round-trips them", () => {
     crypto.getRandomValues(noise.subarray(i, i + 65_536));
   }
   assert.equal(compressForWire(noise).compression, 0, "incompressible bytes go as they are");
-});
-
-Deno.test("the msgpack type fixtures decode with integer and digit-string keys", () => {
-  const item = JSON.parse(
-    Deno.readTextFileSync(new URL("types/msgpack_conversation_item.json", fixtures)),
-  );
-  const decoded = decodeMsgpack(fromHex(item.payload_hex)) as Record<string, unknown>;
-  assert.equal(decoded["1"], "user_input");
-  assert.equal(decoded["4"], "item-1");
-  const numeric = JSON.parse(
-    Deno.readTextFileSync(new URL("types/msgpack_numeric_map.json", fixtures)),
-  );
-  assert.deepEqual(decodeMsgpack(fromHex(numeric.payload_hex)), { 1: "one", 2: "two", 3: "three" });
 });
 
 Deno.test("u64 ids encode exactly at every size, the largest u64 included", () => {

@@ -118,7 +118,13 @@ export class CxdbStore implements ForgeStore {
   /** Creates a store over a client; nothing connects until the first call. */
   constructor(options: CxdbStoreOptions = {}) {
     this.client = new CxdbClient(options.client);
-    this.http = options.httpUrl ? new CxdbHttpClient(options.httpUrl) : undefined;
+    // One retry policy for both: the HTTP reads retry as the binary calls reconnect.
+    this.http = options.httpUrl
+      ? new CxdbHttpClient(options.httpUrl, {
+        timeoutMs: options.client?.timeoutMs,
+        retry: options.client?.reconnect,
+      })
+      : undefined;
   }
 
   // ------------------------------------------------------------- helpers

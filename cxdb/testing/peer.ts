@@ -12,15 +12,7 @@
  *
  * @module
  */
-import { blake3Hex, toHex } from "@forge/turnstore";
-import { decodeMsgpack } from "@forge/turnstore";
-import {
-  canonicalBundleJson,
-  type RegistryBundle,
-  RegistryIndex,
-  validateBundleShape,
-} from "@forge/turnstore";
-import { isTurnStoreError } from "@forge/turnstore";
+import { blake3Hex, RegistryIndex } from "@forge/turnstore";
 import {
   encodeError,
   encodeFrame,
@@ -32,24 +24,7 @@ import {
   type WireTurn,
 } from "../protocol/wire.ts";
 import { decompressFromWire } from "../protocol/compress.ts";
-
-interface PeerTurn {
-  readonly turnId: bigint;
-  readonly parentTurnId: bigint;
-  readonly depth: number;
-  readonly typeId: string;
-  readonly typeVersion: number;
-  readonly encoding: number;
-  readonly contentHash: string;
-  readonly payload: Uint8Array;
-}
-
-interface PeerContext {
-  readonly contextId: bigint;
-  headTurnId: bigint;
-  headDepth: number;
-  readonly createdAt: number;
-}
+import { httpRoutes, type PeerContext, type PeerState, type PeerTurn } from "./peer_http.ts";
 
 /** What a fault hook sees of a request. */
 export interface PeerRequest {
@@ -91,11 +66,16 @@ export interface CxdbPeer extends AsyncDisposable {
   readonly counts: { appends: number; connections: number; drops: number };
   /** Closes a live connection from the server side (all of them when no id). */
   dropConnections(): void;
+  /**
+   * Stops both servers as a server going down would: connections drop,
+   * connects are refused; what was stored is kept.
+   */
+  stop(): Promise<void>;
+  /** Listens again on the same ports after {@link stop}, with everything stored before. */
+  start(): void;
   /** Stops both servers. */
   close(): Promise<void>;
 }
-
-const te = new TextEncoder();
 
 class Drop extends Error {}
 
@@ -108,7 +88,6 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
   const registry = new RegistryIndex();
   const bundleBytes = new Map<string, Uint8Array>();
   const subscribers = new Set<(event: string, data: unknown) => void>();
-  let lastBundleId: string | null = null;
   let nextTurn = 1n;
   let nextContext = 1n;
   let nextSession = 1n;
@@ -122,14 +101,16 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     for (const s of subscribers) s(event, data);
   };
 
-  const listener: Deno.Listener = options.tls
-    ? Deno.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: options.tls.cert,
-      key: options.tls.key,
-    })
-    : Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const listenBinary = (port: number): Deno.Listener =>
+    options.tls
+      ? Deno.listenTls({
+        hostname: "127.0.0.1",
+        port,
+        cert: options.tls.cert,
+        key: options.tls.key,
+      })
+      : Deno.listen({ hostname: "127.0.0.1", port });
+  let listener = listenBinary(0);
 
   const fsRootOf = (turnId: bigint): string | undefined => {
     for (let t = turns.get(turnId); t; t = turns.get(t.parentTurnId)) {
@@ -368,7 +349,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     }
   };
 
-  const acceptLoop = (async () => {
+  const accept = async (listener: Deno.Listener) => {
     try {
       for await (const conn of listener) {
         const id = ++connectionSeq;
@@ -381,301 +362,37 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
     } catch {
       // listener closed
     }
-  })();
+  };
+  let acceptLoop = accept(listener);
 
   // ------------------------------------------------------------------ HTTP
 
-  const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-    new Response(JSON.stringify(body), {
-      status,
-      headers: { "content-type": "application/json", ...headers },
-    });
-  const fail = (status: number, message: string) =>
-    json(status, { error: { code: status, message } });
-
-  const render = (
-    value: unknown,
-    type: string,
-    opts: URLSearchParams,
-    bundle: BundleLookup,
-    field?: FieldLike,
-  ): unknown => {
-    if (value === null || value === undefined) return value ?? null;
-    switch (type) {
-      case "u64":
-      case "int64":
-        return opts.get("u64_format") === "number" ? Number(value) : String(value);
-      case "u8":
-      case "u32":
-      case "int32":
-        if (field?.enum && opts.get("enum_render") !== "number") {
-          const label = bundle.enums[field.enum]?.[String(value)];
-          if (label !== undefined) return label;
-        }
-        return Number(value);
-      case "unix_ms":
-      case "time_ms":
-      case "timestamp_ms":
-        return opts.get("time_render") === "unix_ms"
-          ? Number(value)
-          : new Date(Number(value)).toISOString();
-      case "bytes":
-        return value instanceof Uint8Array ? renderBytes(value, opts) : value;
-      case "ref":
-        return field?.ref ? project(value, field.ref, undefined, opts, bundle) : value;
-      case "array": {
-        if (!Array.isArray(value)) return value;
-        const items = field?.items;
-        if (typeof items === "object" && items.type === "ref" && items.ref) {
-          return value.map((v) => project(v, items.ref!, undefined, opts, bundle));
-        }
-        return value.map((v) => render(v, typeof items === "string" ? items : "any", opts, bundle));
-      }
-      default:
-        return typeof value === "bigint"
-          ? value.toString()
-          : value instanceof Uint8Array
-          ? renderBytes(value, opts)
-          : value;
-    }
+  const state: PeerState = {
+    turns,
+    contexts,
+    blobs,
+    registry,
+    bundleBytes,
+    subscribers,
+    lastBundleId: null,
+    lastTurns,
+    fsRootOf,
   };
-
-  function project(
-    value: unknown,
-    typeId: string,
-    version: number | undefined,
-    opts: URLSearchParams,
-    bundle: BundleLookup,
-  ): unknown {
-    const versions = bundle.types[typeId];
-    if (!versions) throw new TypeDescriptorMissing(typeId);
-    const v = version ?? Math.max(...Object.keys(versions).map(Number));
-    const fields = versions[String(v)];
-    if (!fields) throw new TypeDescriptorMissing(`${typeId} v${v}`);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-    const data: Record<string, unknown> = {};
-    for (const [tag, raw] of Object.entries(value as Record<string, unknown>)) {
-      const field = fields[tag];
-      if (field) data[field.name] = render(raw, field.type, opts, bundle, field);
-    }
-    return data;
-  }
-
-  const mergedBundle = (): BundleLookup => {
-    const out: BundleLookup = { types: {}, enums: {} };
-    for (const bytes of bundleBytes.values()) {
-      const b = JSON.parse(new TextDecoder().decode(bytes)) as RegistryBundle;
-      for (const [typeId, entry] of Object.entries(b.types)) {
-        for (const [ver, def] of Object.entries(entry.versions)) {
-          (out.types[typeId] ??= {})[ver] = def.fields;
-        }
-      }
-      Object.assign(out.enums, b.enums ?? {});
-    }
-    return out;
-  };
-
-  const turnsPage = (ctxId: string, q: URLSearchParams): Response => {
-    const ctx = /^[0-9]+$/.test(ctxId) ? contexts.get(BigInt(ctxId)) : undefined;
-    if (!/^[0-9]+$/.test(ctxId)) return fail(422, "invalid context_id");
-    if (!ctx) return fail(404, "context");
-    const limit = Number(q.get("limit") ?? 64) || 64;
-    const before = BigInt(
-      /^[0-9]+$/.test(q.get("before_turn_id") ?? "") ? q.get("before_turn_id")! : "0",
+  const routes = httpRoutes(state);
+  const serveHttp = (port: number) => {
+    const abort = new AbortController();
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port, signal: abort.signal, onListen: () => {} },
+      routes,
     );
-    let page: PeerTurn[];
-    try {
-      if (before === 0n || ctx.headTurnId === 0n) page = lastTurns(ctx.headTurnId, limit);
-      else {
-        const b = turns.get(before);
-        if (!b) return fail(404, "before turn");
-        page = lastTurns(b.parentTurnId, limit);
-      }
-    } catch {
-      return fail(404, "turn");
-    }
-    const view = q.get("view") ?? "typed";
-    const bundle = mergedBundle();
-    const out: Record<string, unknown>[] = [];
-    try {
-      for (const t of page) {
-        const o: Record<string, unknown> = {
-          turn_id: t.turnId.toString(),
-          parent_turn_id: t.parentTurnId.toString(),
-          depth: t.depth,
-          declared_type: { type_id: t.typeId, type_version: t.typeVersion },
-        };
-        if (view === "typed" || view === "both") {
-          o.decoded_as = { type_id: t.typeId, type_version: t.typeVersion };
-          o.data = project(decodeMsgpack(t.payload), t.typeId, t.typeVersion, q, bundle);
-        }
-        if (view === "raw" || view === "both") {
-          o.content_hash_b3 = t.contentHash;
-          o.encoding = t.encoding;
-          o.compression = 0;
-          o.uncompressed_len = t.payload.length;
-          const mode = q.get("bytes_render");
-          if (mode === "hex") o.bytes_hex = toHex(t.payload);
-          else if (mode === "len_only") o.bytes_len = t.payload.length;
-          else o.bytes_b64 = b64(t.payload);
-        }
-        out.push(o);
-      }
-    } catch (error) {
-      if (error instanceof TypeDescriptorMissing) {
-        return fail(424, `type descriptor ${error.message}`);
-      }
-      return fail(422, String(error));
-    }
-    return json(200, {
-      meta: {
-        context_id: ctx.contextId.toString(),
-        head_turn_id: ctx.headTurnId.toString(),
-        head_depth: ctx.headDepth,
-        registry_bundle_id: lastBundleId,
-      },
-      turns: out,
-      next_before_turn_id: page.length ? page[0].turnId.toString() : null,
-    });
+    return { abort, server };
   };
-
-  const fsRoute = (turnIdText: string, path: string, q: URLSearchParams): Response => {
-    if (!/^[0-9]+$/.test(turnIdText)) return fail(422, "invalid turn_id");
-    const turnId = BigInt(turnIdText);
-    const root = fsRootOf(turnId);
-    if (!root) return fail(404, "no fs snapshot for turn");
-    let hash = root;
-    let entry: TreeEntryJson | undefined;
-    const parts = path.split("/").filter((p) => p !== "");
-    try {
-      for (const part of parts) {
-        const entries = loadTree(blobs, hash);
-        const found = entries.find((e) => e.name === part);
-        if (!found) return fail(404, `path ${path}`);
-        entry = found;
-        hash = found.hash;
-        if (found.kind !== "dir") break;
-      }
-      if (entry && entry.kind !== "dir") {
-        const content = blobs.get(entry.hash) ?? new Uint8Array();
-        if (q.get("format") === "json") {
-          return json(200, {
-            turn_id: turnIdText,
-            path,
-            ...entry,
-            content_base64: b64(content),
-          });
-        }
-        return new Response(content.slice() as Uint8Array<ArrayBuffer>, {
-          headers: { "x-fs-hash": entry.hash, "x-fs-mode": entry.mode },
-        });
-      }
-      return json(200, {
-        turn_id: turnIdText,
-        path,
-        fs_root_hash: root,
-        entries: loadTree(blobs, hash),
-      });
-    } catch (error) {
-      return fail(422, `tree ${hash} cannot be read: ${(error as Error).message}`);
-    }
-  };
-
-  const sse = (): Response => {
-    let send: ((event: string, data: unknown) => void) | undefined;
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        send = (event, data) => {
-          try {
-            controller.enqueue(te.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-          } catch {
-            subscribers.delete(send!);
-          }
-        };
-        subscribers.add(send);
-        send("connected", {});
-      },
-      cancel() {
-        if (send) subscribers.delete(send);
-      },
-    });
-    return new Response(body, {
-      headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
-    });
-  };
-
-  const httpAbort = new AbortController();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, signal: httpAbort.signal, onListen: () => {} },
-    async (req) => {
-      const url = new URL(req.url);
-      const seg = url.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
-      const q = url.searchParams;
-      if (req.method === "GET" && seg.length === 1 && seg[0] === "healthz") {
-        return new Response("ok");
-      }
-      if (seg[0] !== "v1") return fail(404, "route");
-      if (req.method === "GET" && seg[1] === "events" && seg.length === 2) return sse();
-      if (seg[1] === "registry" && seg[2] === "bundles" && seg.length === 4) {
-        if (req.method === "PUT") {
-          const bytes = new Uint8Array(await req.arrayBuffer());
-          let bundle: RegistryBundle;
-          try {
-            bundle = validateBundleShape(JSON.parse(new TextDecoder().decode(bytes)));
-          } catch (error) {
-            return fail(422, `invalid json: ${(error as Error).message}`);
-          }
-          try {
-            if (registry.check(bundle) === "identical") return new Response(null, { status: 204 });
-            registry.admit(JSON.parse(canonicalBundleJson(bundle)));
-          } catch (error) {
-            if (isTurnStoreError(error)) return fail(422, error.message);
-            throw error;
-          }
-          bundleBytes.set(bundle.bundle_id, bytes);
-          lastBundleId = bundle.bundle_id;
-          return json(201, { bundle_id: bundle.bundle_id });
-        }
-        if (req.method === "GET") {
-          const bytes = bundleBytes.get(seg[3]);
-          if (!bytes) return fail(404, "bundle");
-          const etag = `"${blake3Hex(bytes)}"`;
-          if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304 });
-          return new Response(bytes.slice() as Uint8Array<ArrayBuffer>, {
-            headers: { "content-type": "application/json", etag },
-          });
-        }
-      }
-      if (req.method === "GET" && seg[1] === "contexts" && seg.length === 2) {
-        const limit = Number(q.get("limit") ?? 20) || 20;
-        const list = [...contexts.values()].reverse().slice(0, limit).map((c) => ({
-          context_id: c.contextId.toString(),
-          head_turn_id: c.headTurnId.toString(),
-          head_depth: c.headDepth,
-          created_at_unix_ms: c.createdAt,
-          is_live: false,
-        }));
-        return json(200, {
-          contexts: list,
-          count: list.length,
-          active_sessions: [],
-          active_tags: [],
-        });
-      }
-      if (req.method === "GET" && seg[1] === "contexts" && seg[3] === "turns" && seg.length === 4) {
-        return turnsPage(seg[2], q);
-      }
-      if (req.method === "GET" && seg[1] === "turns" && seg[3] === "fs") {
-        const path = seg.length > 4 ? seg.slice(4).join("/") : (q.get("path") ?? "");
-        return fsRoute(seg[2], path, q);
-      }
-      return fail(404, "route");
-    },
-  );
-  const addr = server.addr as Deno.NetAddr;
+  let http = serveHttp(0);
+  const addr = http.server.addr as Deno.NetAddr;
   const port = (listener.addr as Deno.NetAddr).port;
   const httpUrl = `http://127.0.0.1:${addr.port}`;
 
+  let stopped = false;
   const peer: CxdbPeer = {
     port,
     httpUrl,
@@ -689,14 +406,26 @@ export async function startPeer(options: PeerOptions = {}): Promise<CxdbPeer> {
         } catch { /* closed */ }
       }
     },
-    async close() {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
       for (const s of subscribers) subscribers.delete(s);
       listener.close();
       peer.dropConnections();
-      httpAbort.abort();
+      http.abort.abort();
       await acceptLoop;
       await Promise.allSettled([...handlers]);
-      await server.finished;
+      await http.server.finished;
+    },
+    start() {
+      if (!stopped) return;
+      listener = listenBinary(port);
+      acceptLoop = accept(listener);
+      http = serveHttp(addr.port);
+      stopped = false;
+    },
+    close() {
+      return peer.stop();
     },
     [Symbol.asyncDispose]() {
       return peer.close();
@@ -734,63 +463,4 @@ function appendInfo(payload: Uint8Array): PeerRequest["append"] {
   } catch {
     return undefined;
   }
-}
-
-interface FieldLike {
-  name: string;
-  type: string;
-  enum?: string;
-  ref?: string;
-  items?: string | { type: string; ref?: string };
-}
-
-interface BundleLookup {
-  types: Record<string, Record<string, Record<string, FieldLike>>>;
-  enums: Record<string, Record<string, string>>;
-}
-
-class TypeDescriptorMissing extends Error {}
-
-interface TreeEntryJson {
-  name: string;
-  kind: "file" | "dir" | "symlink";
-  mode: string;
-  size: number;
-  hash: string;
-}
-
-function loadTree(blobs: Map<string, Uint8Array>, hash: string): TreeEntryJson[] {
-  const bytes = blobs.get(hash);
-  if (!bytes) throw new Error(`tree blob ${hash} is missing`);
-  const raw = decodeMsgpack(bytes);
-  if (!Array.isArray(raw)) throw new Error("a tree is a msgpack array");
-  return raw.map((e: Record<string, unknown>) => {
-    const kind = Number(e["2"]);
-    const h = e["5"];
-    if (typeof e["1"] !== "string" || !(h instanceof Uint8Array) || h.length !== 32) {
-      throw new Error("malformed tree entry");
-    }
-    return {
-      name: e["1"],
-      kind: kind === 1 ? "dir" : kind === 2 ? "symlink" : "file",
-      mode: Number(e["3"]).toString(8),
-      size: Number(e["4"]),
-      hash: toHex(h),
-    };
-  });
-}
-
-function renderBytes(bytes: Uint8Array, opts: URLSearchParams): unknown {
-  const mode = opts.get("bytes_render");
-  if (mode === "hex") return toHex(bytes);
-  if (mode === "len_only") return bytes.length;
-  return b64(bytes);
-}
-
-function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
 }

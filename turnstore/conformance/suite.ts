@@ -699,10 +699,50 @@ export function defineConformanceSuite(
     assert.equal(listed[0].payload.length, size);
   });
 
-  test("a closed store refuses further calls with a Backend error", async ({ store }) => {
+  test("a closed store refuses every call with a Backend error, and closing again is harmless", async ({ store }) => {
     const ctx = await store.createContext();
+    const turn = await store.appendTurn({
+      contextId: ctx.contextId,
+      typeId: "test.item",
+      typeVersion: 1,
+      payload: bytes("before close"),
+    });
+    const blob = await store.putBlob(bytes(unique("closed-blob")));
     await store.close();
-    await rejectsWith(store.getHead(ctx.contextId), "Backend");
+    const calls: [string, () => Promise<unknown>][] = [
+      ["createContext", () => store.createContext()],
+      ["forkContext", () => store.forkContext(turn.turnId)],
+      ["appendTurn", () =>
+        store.appendTurn({
+          contextId: ctx.contextId,
+          typeId: "test.item",
+          typeVersion: 1,
+          payload: bytes("after close"),
+        })],
+      ["getHead", () => store.getHead(ctx.contextId)],
+      ["listTurns", () => store.listTurns(ctx.contextId)],
+      ["getTurn", () => store.getTurn(turn.turnId)],
+      ["putBlob", () => store.putBlob(bytes("after close"))],
+      ["getBlob", () => store.getBlob(blob.hash)],
+      ["hasBlob", () => store.hasBlob(blob.hash)],
+      ["attachFs", () => store.attachFs(turn.turnId, blob.hash)],
+      ["getFsRoot", () => store.getFsRoot(turn.turnId)],
+      ["publishRegistryBundle", () =>
+        store.publishRegistryBundle({
+          registry_version: 1,
+          bundle_id: unique("test.closed"),
+          types: {},
+        })],
+      ["getRegistryBundle", () => store.getRegistryBundle("test.none")],
+    ];
+    for (const [name, call] of calls) {
+      try {
+        await rejectsWith(call, "Backend");
+      } catch (error) {
+        throw new Error(`${name} after close: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    await store.close();
   });
 
   if (!options.durable) return; // the durability test below is for durable backends only

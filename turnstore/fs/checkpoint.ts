@@ -1,14 +1,38 @@
 /**
  * The checkpoint: how much of the log the indexes are known to cover, as one
- * framed record in `checkpoint`, replaced atomically. It is written (after
- * the log and the indexes are synced) on open, every 64 MiB of log, and on
- * close, where it is marked clean.
+ * framed (checksummed) record in `checkpoint`, replaced atomically. It is
+ * written (after the log and the indexes are synced) on open, every 64 MiB of
+ * log, and on close, where it is marked clean and records the size and CRC-32
+ * of every index file, so that the next open can tell whether they are still
+ * the files close() left.
  *
  * @module
  */
+import { crc32 } from "node:zlib";
 import { checkFrame, encodeFrame, RecordKind } from "./frame.ts";
-import { replaceFileAtomically } from "./io.ts";
+import { readAt, replaceFileAtomically } from "./io.ts";
 import type { Durability } from "./options.ts";
+
+/** The index format this code writes; a checkpoint of another format means a rebuild. */
+export const INDEX_FORMAT = 2;
+
+/** Size and CRC-32 of a whole file. */
+export interface FileDigest {
+  /** Bytes. */
+  readonly size: number;
+  /** CRC-32 of all of them. */
+  readonly crc: number;
+}
+
+/** Size and CRC-32 of an open file, read in 1 MiB pieces. */
+export function digestFile(file: Deno.FsFile): FileDigest {
+  const size = file.statSync().size;
+  let crc = 0;
+  for (let at = 0; at < size; at += 1 << 20) {
+    crc = crc32(readAt(file, at, Math.min(1 << 20, size - at)), crc);
+  }
+  return { size, crc: crc >>> 0 };
+}
 
 /** What a checkpoint records. */
 export interface Checkpoint {
@@ -22,6 +46,10 @@ export interface Checkpoint {
   readonly clean: boolean;
   /** Durability of the session that wrote it. */
   readonly durability: Durability;
+  /** Index format ({@link INDEX_FORMAT}); absent in stores written before it. */
+  readonly format?: number;
+  /** Digests of the index files by name; written by close() only. */
+  readonly files?: Readonly<Record<string, FileDigest>>;
 }
 
 /** Reads the checkpoint; undefined when absent or damaged (then the indexes are rebuilt). */

@@ -7,18 +7,47 @@
  *   parent, depth, origin context and a skew-binary jump pointer, which finds
  *   the ancestor at any depth in O(log depth) reads.
  * - `contexts.idx`: slot `id - 1` (32 bytes) → base turn, head turn, head depth.
- * - `roots.idx`: slot `id - 1` (32 bytes, a sparse file) → attached tree root.
+ * - `roots.idx`: slot `id - 1` (40 bytes, a sparse file) → attached tree root.
+ *
+ * Each slot of these three ends with a CRC-32 of the rest of it; an all-zero
+ * slot is empty. A slot whose checksum does not match is damage: reading it
+ * is a BackendError naming the file and the offset, never a wrong answer.
  * - `keys.idx`: an open-addressing hash table (16-byte slots) from a hash of
  *   (context, idempotency key) to a turn id; candidates are confirmed against
  *   the turn's own record, so hash collisions are harmless.
  *
  * @module
  */
+import { BackendError } from "../core/errors.ts";
 import { blake3Bytes, fromHex, toHex } from "../core/hash.ts";
+import { checksum } from "./frame.ts";
 import { getU64, readAt, setU64, writeAt } from "./io.ts";
 
-const TURN_SLOT = 48;
-const TURN_PRESENT = 0x4e525554; // "TURN"
+/** Bytes of one `turns.idx` slot. */
+export const TURN_SLOT = 48;
+
+/** Seals a slot: its last four bytes become the CRC-32 of the others. */
+function seal(slot: Uint8Array): Uint8Array {
+  const n = slot.length - 4;
+  new DataView(slot.buffer, slot.byteOffset).setUint32(n, checksum(slot.subarray(0, n)), true);
+  return slot;
+}
+
+/**
+ * Whether a slot holds an entry: false when it is all zeros (never written);
+ * true when its checksum matches; a BackendError naming `path` and the slot's
+ * offset when it does not (the file was damaged).
+ */
+function present(slot: Uint8Array, path: string, offset: number, what: string): boolean {
+  const n = slot.length - 4;
+  const stored = new DataView(slot.buffer, slot.byteOffset).getUint32(n, true);
+  if (stored === 0 && slot.every((b) => b === 0)) return false;
+  if (checksum(slot.subarray(0, n)) === stored) return true;
+  throw new BackendError(
+    `fs index ${path} is damaged at offset ${offset} (the entry of ${what} fails its checksum); ` +
+      `reopen the store to rebuild its indexes from the log`,
+  );
+}
 
 /** The index entry of a turn: everything ancestry needs, without the payload. */
 export interface TurnMeta {
@@ -134,7 +163,7 @@ export class TurnIndex {
   #recent = new RecentEntries<TurnMeta>();
   #slots: WriteBehind;
 
-  constructor(readonly file: Deno.FsFile) {
+  constructor(readonly file: Deno.FsFile, readonly path: string) {
     this.#slots = new WriteBehind(file, TURN_SLOT, TURN_INDEX_GROWTH);
   }
 
@@ -154,10 +183,11 @@ export class TurnIndex {
     if (turnId === 0) return ROOT_META;
     const cached = this.#recent.get(turnId);
     if (cached) return cached;
-    const bytes = this.#slots.read((turnId - 1) * TURN_SLOT);
+    const at = (turnId - 1) * TURN_SLOT;
+    const bytes = this.#slots.read(at);
     if (bytes.length < TURN_SLOT) return undefined;
+    if (!present(bytes, this.path, at, `turn ${turnId}`)) return undefined;
     const view = new DataView(bytes.buffer, bytes.byteOffset, TURN_SLOT);
-    if (view.getUint32(44, true) !== TURN_PRESENT) return undefined;
     return {
       turnId,
       offset: getU64(view, 0),
@@ -181,8 +211,7 @@ export class TurnIndex {
     view.setUint32(32, meta.depth, true);
     view.setUint32(36, meta.jumpDepth, true);
     view.setUint32(40, meta.length, true);
-    view.setUint32(44, TURN_PRESENT, true);
-    this.#slots.write((meta.turnId - 1) * TURN_SLOT, bytes);
+    this.#slots.write((meta.turnId - 1) * TURN_SLOT, seal(bytes));
     this.#recent.set(meta.turnId, meta);
   }
 }
@@ -217,7 +246,6 @@ export function ancestorAt(
 }
 
 const CONTEXT_SLOT = 32;
-const CONTEXT_PRESENT = 0x58544e43; // "CNTX"
 
 /** A context's index entry. */
 export interface ContextSlot {
@@ -240,7 +268,7 @@ export class ContextIndex {
   #recent = new RecentEntries<ContextSlot>();
   #slots: WriteBehind;
 
-  constructor(readonly file: Deno.FsFile) {
+  constructor(readonly file: Deno.FsFile, readonly path: string) {
     this.#slots = new WriteBehind(file, CONTEXT_SLOT, 64 * 1024);
   }
 
@@ -259,10 +287,11 @@ export class ContextIndex {
   get(contextId: number): ContextSlot | undefined {
     const cached = this.#recent.get(contextId);
     if (cached) return cached;
-    const bytes = this.#slots.read((contextId - 1) * CONTEXT_SLOT);
+    const at = (contextId - 1) * CONTEXT_SLOT;
+    const bytes = this.#slots.read(at);
     if (bytes.length < CONTEXT_SLOT) return undefined;
+    if (!present(bytes, this.path, at, `context ${contextId}`)) return undefined;
     const view = new DataView(bytes.buffer, bytes.byteOffset, CONTEXT_SLOT);
-    if (view.getUint32(28, true) !== CONTEXT_PRESENT) return undefined;
     const seconds = view.getUint32(24, true);
     const slot = {
       contextId,
@@ -272,22 +301,6 @@ export class ContextIndex {
       baseDepth: view.getUint32(20, true),
     };
     return seconds === 0 ? slot : { ...slot, createdAt: seconds * 1000 };
-  }
-
-  /** True when some context below `nextContextId` has a head at or past `nextTurnId`. */
-  hasHeadBeyond(nextContextId: number, nextTurnId: number): boolean {
-    this.flush();
-    const perChunk = 32_768;
-    for (let first = 1; first < nextContextId; first += perChunk) {
-      const count = Math.min(perChunk, nextContextId - first);
-      const bytes = readAt(this.file, (first - 1) * CONTEXT_SLOT, count * CONTEXT_SLOT);
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      for (let at = 0; at + CONTEXT_SLOT <= bytes.length; at += CONTEXT_SLOT) {
-        if (view.getUint32(at + 28, true) !== CONTEXT_PRESENT) continue;
-        if (getU64(view, at + 8) >= nextTurnId) return true;
-      }
-    }
-    return false;
   }
 
   /** Writes the entry of `slot.contextId`. */
@@ -300,8 +313,7 @@ export class ContextIndex {
     view.setUint32(20, slot.baseDepth, true);
     const seconds = slot.createdAt === undefined ? 0 : Math.floor(slot.createdAt / 1000);
     view.setUint32(24, seconds, true);
-    view.setUint32(28, CONTEXT_PRESENT, true);
-    this.#slots.write((slot.contextId - 1) * CONTEXT_SLOT, bytes);
+    this.#slots.write((slot.contextId - 1) * CONTEXT_SLOT, seal(bytes));
     // The cache answers as the file would: to the second.
     this.#recent.set(
       slot.contextId,
@@ -310,20 +322,31 @@ export class ContextIndex {
   }
 }
 
-/** `roots.idx`: a sparse file of 32-byte tree roots, zero meaning none. */
+const ROOT_SLOT = 40;
+
+/** `roots.idx`: a sparse file of 40-byte slots (a tree root, 4 zero bytes, a CRC-32). */
 export class RootIndex {
-  constructor(readonly file: Deno.FsFile) {}
+  constructor(readonly file: Deno.FsFile, readonly path: string) {}
 
   /** The tree root attached to `turnId` itself, or undefined. */
   get(turnId: number): string | undefined {
-    const bytes = readAt(this.file, (turnId - 1) * 32, 32);
-    if (bytes.length < 32 || bytes.every((b) => b === 0)) return undefined;
-    return toHex(bytes);
+    const at = (turnId - 1) * ROOT_SLOT;
+    const bytes = readAt(this.file, at, ROOT_SLOT);
+    if (bytes.length < ROOT_SLOT) {
+      if (bytes.every((b) => b === 0)) return undefined;
+      throw new BackendError(
+        `fs index ${this.path} is damaged at offset ${at}: it ends inside the entry of turn ${turnId}`,
+      );
+    }
+    if (!present(bytes, this.path, at, `turn ${turnId}`)) return undefined;
+    return toHex(bytes.subarray(0, 32));
   }
 
   /** Records the tree root of `turnId`. */
   put(turnId: number, rootHash: string): void {
-    writeAt(this.file, (turnId - 1) * 32, fromHex(rootHash));
+    const slot = new Uint8Array(ROOT_SLOT);
+    slot.set(fromHex(rootHash));
+    writeAt(this.file, (turnId - 1) * ROOT_SLOT, seal(slot));
   }
 }
 

@@ -1,12 +1,20 @@
 /**
- * Recovery at open: decide from the checkpoint whether the indexes can be
- * trusted as they are, patched by replaying the log past the checkpoint, or
- * must be rebuilt from the whole log; drop a torn tail.
+ * Recovery at open. The indexes, the key table and the checkpoint are derived
+ * from the log, and every one of them is checked before it is trusted: the
+ * checkpoint is a checksummed record; close() records in it the size and
+ * CRC-32 of every index file; each index slot carries its own CRC-32. The
+ * indexes are used as they are only when the last session closed cleanly,
+ * the log is exactly as long as that close left it and every index file
+ * matches its recorded digest. Anything else (no or damaged checkpoint, an
+ * older index format, a session that did not close, a damaged or missing
+ * index file) rebuilds them from the log, which also drops a torn tail. A log
+ * damaged in the middle stops the rebuild with a BackendError naming the log
+ * and the offset.
  *
  * @module
  */
 import { BackendError } from "../core/errors.ts";
-import type { Checkpoint } from "./checkpoint.ts";
+import { type Checkpoint, digestFile, INDEX_FORMAT } from "./checkpoint.ts";
 import { decodeAttach, decodeContext, decodeTurn } from "./codec.ts";
 import { RecordKind } from "./frame.ts";
 import { KeyIndex } from "./indexes.ts";
@@ -16,8 +24,10 @@ import type { FsState } from "./state.ts";
 
 /** How the store came up: what recovery did. */
 export interface RecoveryReport {
-  /** "none" (clean), "replay" (from the checkpoint) or "rebuild" (indexes rebuilt from the log). */
-  readonly mode: "none" | "replay" | "rebuild";
+  /** "none" (the indexes were intact and current) or "rebuild" (rebuilt from the log). */
+  readonly mode: "none" | "rebuild";
+  /** Why the indexes were rebuilt, when they were. */
+  readonly reason?: string;
   /** Bytes of torn tail dropped from the turn log. */
   readonly droppedTailBytes: number;
   /** Why the tail was dropped, when it was. */
@@ -26,7 +36,7 @@ export interface RecoveryReport {
 
 /**
  * Brings `state`'s indexes and counters up to the log. `keysFresh` is true
- * when the key table was just created (absent or unusable on disk).
+ * when the key table was just created (absent or its header unusable).
  */
 export function recover(
   state: FsState,
@@ -40,35 +50,45 @@ export function recover(
         `${checkpoint.logLength}: acknowledged records are missing from the log`,
     );
   }
-  if (!checkpoint || (keysFresh && size > 0)) return rebuild(state, size);
+  if (!checkpoint && size === 0) return { mode: "none", droppedTailBytes: 0 }; // a new store
+  const reason = distrust(state, checkpoint, keysFresh, size);
+  if (reason !== undefined || !checkpoint) {
+    return rebuild(state, size, reason ?? "the checkpoint is missing or damaged");
+  }
   state.nextTurnId = checkpoint.nextTurnId;
   state.nextContextId = checkpoint.nextContextId;
   state.logEnd = checkpoint.logLength;
-  if (checkpoint.clean && checkpoint.logLength === size) {
-    return { mode: "none", droppedTailBytes: 0 };
+  return { mode: "none", droppedTailBytes: 0 };
+}
+
+/** Why the indexes cannot be used as they are, or undefined when they can. */
+function distrust(
+  state: FsState,
+  checkpoint: Checkpoint | undefined,
+  keysFresh: boolean,
+  size: number,
+): string | undefined {
+  if (!checkpoint) return "the checkpoint is missing or damaged";
+  if (checkpoint.format !== INDEX_FORMAT) return "the indexes are of an older format";
+  if (keysFresh && size > 0) return "keys.idx is missing or its header is damaged";
+  if (!checkpoint.clean) return "the last session did not close cleanly";
+  if (checkpoint.logLength !== size) return "the log changed after the last clean close";
+  for (const [name, file] of Object.entries(state.indexFiles())) {
+    const want = checkpoint.files?.[name];
+    const got = digestFile(file);
+    if (!want) return `the checkpoint has no digest of ${name}`;
+    if (got.size !== want.size) {
+      return `${state.dir}/${name} is ${got.size} bytes where close() left ${want.size}`;
+    }
+    if (got.crc !== want.crc) {
+      return `${state.dir}/${name} does not match the CRC-32 close() recorded`;
+    }
   }
-  // Find where the intact log ends before touching anything.
-  const scan = scanLog(state.log, state.logPath, checkpoint.logLength);
-  let end = scan.next();
-  while (!end.done) end = scan.next();
-  const torn = end.value.validEnd < end.value.fileSize;
-  // A torn tail may have left index writes of the dropped records behind
-  // (durability=none can also lose log pages under written index pages):
-  // then the indexes are rebuilt from the log rather than patched.
-  if (torn || (!checkpoint.clean && checkpoint.durability === "none")) {
-    return rebuild(state, size);
-  }
-  replay(state, checkpoint.logLength);
-  // Whole records lost under index writes that survived (a disk that lost
-  // synced data, or a copied directory): heads would point past the log.
-  if (state.contexts.hasHeadBeyond(state.nextContextId, state.nextTurnId)) {
-    return rebuild(state, size);
-  }
-  return { mode: "replay", droppedTailBytes: 0 };
+  return undefined;
 }
 
 /** Empties every index and replays the whole log into them. */
-function rebuild(state: FsState, size: number): RecoveryReport {
+function rebuild(state: FsState, size: number, reason: string): RecoveryReport {
   state.turns.clear();
   state.contexts.clear();
   state.roots.file.truncateSync(0);
@@ -80,6 +100,7 @@ function rebuild(state: FsState, size: number): RecoveryReport {
   const end = replay(state, 0);
   return {
     mode: "rebuild",
+    reason,
     droppedTailBytes: size - end.validEnd,
     tornReason: end.tornReason,
   };

@@ -234,7 +234,8 @@ Deno.test("a store stopped without close keeps every acknowledged change: turns,
     await store.close();
     const reopened = await openStore(crashed, durability);
     try {
-      assert.equal(reopened.recovery.mode, "replay", durability);
+      assert.equal(reopened.recovery.mode, "rebuild", durability);
+      assert.match(reopened.recovery.reason ?? "", /did not close cleanly/);
       assert.deepEqual((await reopened.listTurns(ctx)).map((t) => t.turnId), [
         keyed.turnId,
         ...ids,

@@ -10,10 +10,10 @@ import { BackendError } from "../core/errors.ts";
 import type { StoredTurn } from "../core/types.ts";
 import type { ContextHead } from "../core/types.ts";
 import type { BlobFiles } from "./blobs.ts";
-import { writeCheckpoint } from "./checkpoint.ts";
+import { digestFile, type FileDigest, INDEX_FORMAT, writeCheckpoint } from "./checkpoint.ts";
 import type { AttachRecordData, ContextRecordData, TurnRecordData } from "./codec.ts";
 import { decodeTurn } from "./codec.ts";
-import { checkFrame, RecordKind } from "./frame.ts";
+import { checkFrame, FRAME_HEADER_BYTES, RecordKind } from "./frame.ts";
 import {
   ancestorAt,
   type ContextIndex,
@@ -22,6 +22,7 @@ import {
   keyFingerprint,
   type KeyIndex,
   type RootIndex,
+  TURN_SLOT,
   type TurnIndex,
   type TurnMeta,
 } from "./indexes.ts";
@@ -151,14 +152,29 @@ export class FsState {
     this.roots.put(a.turnId, a.rootHash);
   }
 
-  /** Flushes and syncs the log and the indexes, then writes the checkpoint. */
+  /** The index files by name, as the checkpoint records them. */
+  indexFiles(): Record<string, Deno.FsFile> {
+    return {
+      "turns.idx": this.turns.file,
+      "contexts.idx": this.contexts.file,
+      "roots.idx": this.roots.file,
+      "keys.idx": this.keys.file,
+    };
+  }
+
+  /**
+   * Flushes and syncs the log and the indexes, then writes the checkpoint; a
+   * clean one (from close) also records each index file's size and CRC-32.
+   */
   checkpoint(clean: boolean): void {
     this.turns.flush();
     this.contexts.flush();
     this.keys.flush();
     this.log.syncDataSync();
-    for (const file of [this.turns.file, this.contexts.file, this.roots.file, this.keys.file]) {
+    const files: Record<string, FileDigest> = {};
+    for (const [name, file] of Object.entries(this.indexFiles())) {
       file.syncDataSync();
+      if (clean) files[name] = digestFile(file);
     }
     writeCheckpoint(this.dir, `${this.dir}/checkpoint`, {
       logLength: this.logEnd,
@@ -166,6 +182,8 @@ export class FsState {
       nextContextId: this.nextContextId,
       clean,
       durability: this.durability,
+      format: INDEX_FORMAT,
+      files: clean ? files : undefined,
     });
     this.sinceCheckpoint = 0;
   }
@@ -206,6 +224,7 @@ export class FsState {
    * adjacent records: a context's turns usually sit next to each other.
    */
   readTurns(metas: TurnMeta[]): TurnRecordData[] {
+    for (const meta of metas) this.#inLog(meta);
     const out: TurnRecordData[] = [];
     for (let i = 0; i < metas.length;) {
       let j = i + 1;
@@ -226,7 +245,20 @@ export class FsState {
 
   /** Reads and checks a turn's record. */
   readTurn(meta: TurnMeta): TurnRecordData {
+    this.#inLog(meta);
     return this.#checkTurn(meta, readAt(this.log, meta.offset, meta.length));
+  }
+
+  /** An index entry must point inside the log: else the index, not the log, is damaged. */
+  #inLog(meta: TurnMeta): void {
+    if (meta.length >= FRAME_HEADER_BYTES && meta.offset + meta.length <= this.logEnd) return;
+    throw new BackendError(
+      `fs index ${this.turns.path} is damaged at offset ${
+        (meta.turnId - 1) * TURN_SLOT
+      }: the entry of ` +
+        `turn ${meta.turnId} points at log bytes ${meta.offset}..${meta.offset + meta.length}, ` +
+        `outside the log (${this.logEnd} bytes); reopen the store to rebuild its indexes`,
+    );
   }
 
   #checkTurn(meta: TurnMeta, frame: Uint8Array): TurnRecordData {

@@ -38,7 +38,7 @@ import { type Durability, parseFsTarget } from "./options.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
 import { RegistryLog } from "./registry.ts";
 import { FsState, publicHead, storedTurn } from "./state.ts";
-import { Writer } from "./writer.ts";
+import { type Job, type Settle, Writer } from "./writer.ts";
 
 export type { RecoveryReport } from "./recovery.ts";
 
@@ -102,9 +102,9 @@ export class FsStore implements ForgeStore {
         dir,
         durability,
         log,
-        turns: new TurnIndex(turnsFile),
-        contexts: new ContextIndex(contextsFile),
-        roots: new RootIndex(rootsFile),
+        turns: new TurnIndex(turnsFile, `${dir}/turns.idx`),
+        contexts: new ContextIndex(contextsFile, `${dir}/contexts.idx`),
+        roots: new RootIndex(rootsFile, `${dir}/roots.idx`),
         keys: keyOpen.index,
         registry,
         blobs: new BlobFiles(`${dir}/blobs`, durability !== "none"),
@@ -126,49 +126,91 @@ export class FsStore implements ForgeStore {
 
   // ---- the contract ---------------------------------------------------------
 
+  /**
+   * Runs one call of the contract. Typed errors pass through; anything else
+   * (an OS error from a damaged or vanished file, a decoding fault) becomes a
+   * BackendError naming the store and the call, so no raw error escapes.
+   */
+  async #guard<T>(call: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw this.#typed(call, error);
+    }
+  }
+
+  /**
+   * {@link #guard} for synchronous work: no promise of its own, so the write
+   * path keeps its timing (group commit batches the appends that arrive
+   * within a microtask of each other).
+   */
+  #sync<T>(call: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw this.#typed(call, error);
+    }
+  }
+
+  #typed(call: string, error: unknown): Error {
+    if (error instanceof TurnStoreError) return error;
+    return new BackendError(`fs store ${this.dir}: ${call} failed: ${error}`, { cause: error });
+  }
+
   /** Creates an empty context, or a fork when `baseTurnId` is given. */
   async createContext(options: CreateContextOptions = {}): Promise<ContextHead> {
-    this.#state.usable();
-    const base = options.baseTurnId === undefined
-      ? ROOT_TURN_ID
-      : requireId("baseTurnId", options.baseTurnId);
-    return this.#writer.enqueue<ContextHead>((done) => ({
-      kind: "context",
-      baseTurnId: base,
-      done,
-    }));
+    const make = this.#sync("createContext", () => {
+      this.#state.usable();
+      const base = options.baseTurnId === undefined
+        ? ROOT_TURN_ID
+        : requireId("baseTurnId", options.baseTurnId);
+      return (done: Settle<ContextHead>): Job => ({
+        kind: "context",
+        baseTurnId: base,
+        done,
+      });
+    });
+    return this.#writer.enqueue<ContextHead>(make);
   }
 
   /** Creates a context whose head is `turnId`: one small record, nothing copied. */
   async forkContext(turnId: string): Promise<ContextHead> {
-    this.#state.usable();
-    const base = requireId("turnId", turnId);
-    return this.#writer.enqueue<ContextHead>((done) => ({
-      kind: "context",
-      baseTurnId: base,
-      done,
-    }));
+    const make = this.#sync("forkContext", () => {
+      this.#state.usable();
+      const base = requireId("turnId", turnId);
+      return (done: Settle<ContextHead>): Job => ({
+        kind: "context",
+        baseTurnId: base,
+        done,
+      });
+    });
+    return this.#writer.enqueue<ContextHead>(make);
   }
 
   /** Appends one turn at the head of a context; resolves once durable per the policy. */
   async appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
-    this.#state.usable();
-    const req = validateAppend(input);
-    const contentHash = blake3Hex(req.payload);
-    return this.#writer.enqueue<AppendedTurn>((done) => ({
-      kind: "append",
-      req,
-      contentHash,
-      done,
-    }));
+    const make = this.#sync("appendTurn", () => {
+      this.#state.usable();
+      const req = validateAppend(input);
+      const contentHash = blake3Hex(req.payload);
+      return (done: Settle<AppendedTurn>): Job => ({
+        kind: "append",
+        req,
+        contentHash,
+        done,
+      });
+    });
+    return this.#writer.enqueue<AppendedTurn>(make);
   }
 
   /** The context's head: one slot read. */
   async getHead(contextId: string): Promise<ContextHead> {
-    this.#state.usable();
-    const slot = this.#state.findContext(requireId("contextId", contextId));
-    if (!slot) throw new NotFoundError("context", contextId);
-    return publicHead(slot);
+    return this.#sync("getHead", () => {
+      this.#state.usable();
+      const slot = this.#state.findContext(requireId("contextId", contextId));
+      if (!slot) throw new NotFoundError("context", contextId);
+      return publicHead(slot);
+    });
   }
 
   /** Contexts newest first: O(limit) slot reads down from the cursor. */
@@ -185,91 +227,109 @@ export class FsStore implements ForgeStore {
 
   /** A page of history, oldest → newest: O(limit) slot reads plus O(log depth) for a cursor. */
   async listTurns(contextId: string, options?: ListTurnsOptions): Promise<StoredTurn[]> {
-    this.#state.usable();
-    const { beforeTurnId, limit } = validateList(contextId, options);
-    const head = this.#state.findContext(contextId);
-    if (!head) throw new NotFoundError("context", contextId);
-    let next = head.headTurnId;
-    if (beforeTurnId !== undefined) {
-      if (beforeTurnId === ROOT_TURN_ID) return [];
-      const before = this.#state.findTurn(beforeTurnId);
-      if (!before) throw new NotFoundError("turn", beforeTurnId);
-      if (!this.#state.inHistory(head, before)) throw foreignCursor(contextId, beforeTurnId);
-      next = before.parentTurnId;
-    }
-    const metas: TurnMeta[] = [];
-    while (next !== 0 && metas.length < limit) {
-      const meta = this.#state.meta(next);
-      metas.push(meta);
-      next = meta.parentTurnId;
-    }
-    metas.reverse();
-    return this.#state.readTurns(metas).map(storedTurn);
+    return this.#sync("listTurns", () => {
+      this.#state.usable();
+      const { beforeTurnId, limit } = validateList(contextId, options);
+      const head = this.#state.findContext(contextId);
+      if (!head) throw new NotFoundError("context", contextId);
+      let next = head.headTurnId;
+      if (beforeTurnId !== undefined) {
+        if (beforeTurnId === ROOT_TURN_ID) return [];
+        const before = this.#state.findTurn(beforeTurnId);
+        if (!before) throw new NotFoundError("turn", beforeTurnId);
+        if (!this.#state.inHistory(head, before)) throw foreignCursor(contextId, beforeTurnId);
+        next = before.parentTurnId;
+      }
+      const metas: TurnMeta[] = [];
+      while (next !== 0 && metas.length < limit) {
+        const meta = this.#state.meta(next);
+        metas.push(meta);
+        next = meta.parentTurnId;
+      }
+      metas.reverse();
+      return this.#state.readTurns(metas).map(storedTurn);
+    });
   }
 
   /** One turn by id: one slot read and one record read. */
   async getTurn(turnId: string): Promise<StoredTurn> {
-    this.#state.usable();
-    const meta = this.#state.findTurn(requireId("turnId", turnId));
-    if (!meta) throw new NotFoundError("turn", turnId);
-    return storedTurn(this.#state.readTurn(meta));
+    return this.#sync("getTurn", () => {
+      this.#state.usable();
+      const meta = this.#state.findTurn(requireId("turnId", turnId));
+      if (!meta) throw new NotFoundError("turn", turnId);
+      return storedTurn(this.#state.readTurn(meta));
+    });
   }
 
   /** Stores a blob file under its BLAKE3 hash. */
   async putBlob(bytes: Uint8Array): Promise<PutBlobResult> {
-    this.#state.usable();
-    return this.#state.blobs.put(bytes);
+    return this.#guard("putBlob", async () => {
+      this.#state.usable();
+      return this.#state.blobs.put(bytes);
+    });
   }
 
   /** The blob stored under `hash`. */
   async getBlob(hash: string): Promise<Uint8Array> {
-    this.#state.usable();
-    return this.#state.blobs.get(hash);
+    return this.#guard("getBlob", async () => {
+      this.#state.usable();
+      return this.#state.blobs.get(hash);
+    });
   }
 
   /** True when the blob is stored. */
   async hasBlob(hash: string): Promise<boolean> {
-    this.#state.usable();
-    return this.#state.blobs.has(hash);
+    return this.#guard("hasBlob", async () => {
+      this.#state.usable();
+      return this.#state.blobs.has(hash);
+    });
   }
 
   /** Attaches a stored tree root to a turn. */
   async attachFs(turnId: string, rootHash: string): Promise<void> {
-    this.#state.usable();
-    const id = requireId("turnId", turnId);
-    if (!this.#state.findTurn(id)) throw new NotFoundError("turn", id);
-    const root = requireHash("rootHash", rootHash);
-    return this.#writer.enqueue<void>((done) => ({
-      kind: "attach",
-      turnId: id,
-      rootHash: root,
-      done,
-    }));
+    return this.#guard("attachFs", async () => {
+      this.#state.usable();
+      const id = requireId("turnId", turnId);
+      if (!this.#state.findTurn(id)) throw new NotFoundError("turn", id);
+      const root = requireHash("rootHash", rootHash);
+      return this.#writer.enqueue<void>((done) => ({
+        kind: "attach",
+        turnId: id,
+        rootHash: root,
+        done,
+      }));
+    });
   }
 
   /** The turn's own tree root or its nearest ancestor's (walks parents). */
   async getFsRoot(turnId: string): Promise<string | undefined> {
-    this.#state.usable();
-    let meta: TurnMeta | undefined = this.#state.findTurn(requireId("turnId", turnId));
-    if (!meta) throw new NotFoundError("turn", turnId);
-    while (meta.turnId !== 0) {
-      const root = this.#state.roots.get(meta.turnId);
-      if (root !== undefined) return root;
-      meta = this.#state.meta(meta.parentTurnId);
-    }
-    return undefined;
+    return this.#sync("getFsRoot", () => {
+      this.#state.usable();
+      let meta: TurnMeta | undefined = this.#state.findTurn(requireId("turnId", turnId));
+      if (!meta) throw new NotFoundError("turn", turnId);
+      while (meta.turnId !== 0) {
+        const root = this.#state.roots.get(meta.turnId);
+        if (root !== undefined) return root;
+        meta = this.#state.meta(meta.parentTurnId);
+      }
+      return undefined;
+    });
   }
 
   /** Publishes a registry bundle durably. */
   async publishRegistryBundle(bundle: RegistryBundle): Promise<PublishBundleResult> {
-    this.#state.usable();
-    return this.#state.registry.publish(bundle);
+    return this.#guard("publishRegistryBundle", async () => {
+      this.#state.usable();
+      return this.#state.registry.publish(bundle);
+    });
   }
 
   /** A published bundle, or undefined. */
   async getRegistryBundle(bundleId: string): Promise<RegistryBundle | undefined> {
-    this.#state.usable();
-    return this.#state.registry.get(bundleId);
+    return this.#guard("getRegistryBundle", async () => {
+      this.#state.usable();
+      return this.#state.registry.get(bundleId);
+    });
   }
 
   /** Finishes queued writes, syncs everything, marks the checkpoint clean and unlocks. */
@@ -279,6 +339,8 @@ export class FsStore implements ForgeStore {
     this.#state.closed = true;
     try {
       if (!this.#state.broken) this.#state.checkpoint(true);
+    } catch (error) {
+      throw new BackendError(`fs store ${this.dir}: close failed: ${error}`, { cause: error });
     } finally {
       await this.#state.registry.close().catch(() => {});
       for (

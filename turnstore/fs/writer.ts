@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { BackendError, ConflictError, NotFoundError } from "../core/errors.ts";
+import { BackendError, ConflictError, NotFoundError, TurnStoreError } from "../core/errors.ts";
 import { ROOT_TURN_ID } from "../core/ids.ts";
 import type { AppendedTurn, ContextHead, StoredTurn } from "../core/types.ts";
 import type { ValidAppend } from "../core/validate.ts";
@@ -25,7 +25,10 @@ import { ancestorAt, type ContextSlot, keyFingerprint, type TurnMeta } from "./i
 import { writeAt } from "./io.ts";
 import { type FsState, storedTurn } from "./state.ts";
 
-/** Log bytes between two checkpoints; bounds the replay after a crash. */
+/**
+ * Log bytes between two checkpoints: each records how much log was acknowledged, so that a log
+ * later found shorter than that is refused at open instead of silently losing appends.
+ */
 const CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
 /** Most requests one group-commit batch takes. */
 const MAX_BATCH = 4096;
@@ -144,7 +147,14 @@ export class Writer {
         if (this.#state.closed || this.#state.broken) this.#state.usable();
         plans.push(this.#plan(job, state));
       } catch (error) {
-        job.done.reject(error);
+        // Typed errors (NotFound, Conflict, …) as they are; anything else
+        // (a read of a damaged file) as a BackendError naming the store.
+        job.done.reject(
+          error instanceof TurnStoreError ? error : new BackendError(
+            `fs store ${this.#state.dir}: cannot plan a ${job.kind}: ${error}`,
+            { cause: error },
+          ),
+        );
       }
     }
     const frames = plans.filter((p) => p.frame !== undefined);

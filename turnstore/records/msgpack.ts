@@ -1,7 +1,10 @@
 /**
- * msgpack for tagged records. Values are written and read by @msgpack/msgpack;
- * this module adds only what that library cannot express: maps whose keys are
- * unsigned integers (the field tags), which CXDB-native payloads use.
+ * msgpack for tagged records. Strings, bytes and booleans are written and
+ * everything is read by @msgpack/msgpack; this module adds what that library
+ * cannot express: maps whose keys are unsigned integers (the field tags), and
+ * integers written as msgpack integers at every magnitude. (With 64-bit
+ * support on, the library writes a JavaScript number above 2^32 as float64,
+ * which a reader that trusts the declared u64 or unix_ms type rejects.)
  *
  * @module
  */
@@ -72,8 +75,77 @@ export class TaggedWriter {
     else this.value(n);
   }
 
-  /** Writes any msgpack value (numbers, bigints, strings, bytes, booleans, null). */
+  /**
+   * Writes an unsigned integer in the smallest msgpack form that holds it
+   * (positive fixint, uint8, uint16, uint32 or uint64). Throws RangeError
+   * for anything else: a fraction, a negative number, a value above 2^64-1.
+   */
+  uint(n: number | bigint): void {
+    if (typeof n === "number") {
+      if (!Number.isSafeInteger(n) || n < 0) {
+        throw new RangeError(`${n} is not an unsigned integer msgpack can hold exactly`);
+      }
+      if (n < 0x80) return this.#byte(n);
+      if (n < 0x1_0000_0000) return this.#fixed(n < 0x100 ? 0xcc : n < 0x1_0000 ? 0xcd : 0xce, n);
+      return this.#u64(BigInt(n));
+    }
+    if (n < 0n || n > 0xffff_ffff_ffff_ffffn) {
+      throw new RangeError(`${n} is outside the u64 range`);
+    }
+    if (n < 0x1_0000_0000n) return this.uint(Number(n));
+    this.#u64(n);
+  }
+
+  /**
+   * Writes a signed integer: non-negative ones as {@link uint}, negative ones
+   * in the smallest of negative fixint, int8, int16, int32, int64.
+   */
+  int(n: number | bigint): void {
+    if (typeof n === "number" && !Number.isSafeInteger(n)) {
+      throw new RangeError(`${n} is not an integer msgpack can hold exactly`);
+    }
+    if (n >= 0) return this.uint(n);
+    if (typeof n === "bigint" && n < -0x8000_0000_0000_0000n) {
+      throw new RangeError(`${n} is outside the int64 range`);
+    }
+    const v = Number(n);
+    if (v >= -32) return this.#byte(v & 0xff);
+    if (v >= -0x80) return this.#fixed(0xd0, v);
+    if (v >= -0x8000) return this.#fixed(0xd1, v);
+    if (v >= -0x8000_0000) return this.#fixed(0xd2, v);
+    this.#reserve(9);
+    this.#buf[this.#pos] = 0xd3;
+    new DataView(this.#buf.buffer).setBigInt64(this.#pos + 1, BigInt(n));
+    this.#pos += 9;
+  }
+
+  /** A 1-, 2- or 4-byte big-endian integer after its code (int codes take negatives). */
+  #fixed(code: number, n: number): void {
+    const width = code === 0xcc || code === 0xd0 ? 1 : code === 0xcd || code === 0xd1 ? 2 : 4;
+    this.#reserve(1 + width);
+    const v = new DataView(this.#buf.buffer);
+    this.#buf[this.#pos] = code;
+    if (width === 1) v.setUint8(this.#pos + 1, n & 0xff);
+    else if (width === 2) v.setUint16(this.#pos + 1, n & 0xffff);
+    else v.setUint32(this.#pos + 1, n >>> 0);
+    this.#pos += 1 + width;
+  }
+
+  #u64(n: bigint): void {
+    this.#reserve(9);
+    this.#buf[this.#pos] = 0xcf;
+    new DataView(this.#buf.buffer).setBigUint64(this.#pos + 1, n);
+    this.#pos += 9;
+  }
+
+  /**
+   * Writes any msgpack value (strings, bytes, booleans, null; integers go
+   * through {@link int} so that they stay integers at every magnitude).
+   */
   value(v: unknown): void {
+    if ((typeof v === "number" && Number.isSafeInteger(v)) || typeof v === "bigint") {
+      return this.int(v);
+    }
     const bytes = valueEncoder.encodeSharedRef(v);
     this.#reserve(bytes.length);
     this.#buf.set(bytes, this.#pos);

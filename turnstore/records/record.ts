@@ -164,25 +164,74 @@ function writeField(w: TaggedWriter, meta: FieldMeta, value: unknown): void {
       w.arrayHeader(items.length);
       for (const item of items) {
         if (meta.struct) writeStruct(w, meta.struct, item as Record<string, unknown>);
-        else w.value(item);
+        else writePrimitive(w, meta.items!, undefined, item);
       }
       return;
     }
-    case "u8":
-    case "u32":
-      return w.value(meta.enumType ? meta.enumType.values[value as string] : value);
-    case "u64":
-      return w.value(meta.semantic === "id" ? idToWire(value as string) : value);
-    case "bytes":
-      return w.value(meta.semantic === "blake3" ? hexToBytes(value as string) : value);
     default:
-      return w.value(value);
+      return writePrimitive(
+        w,
+        meta.wire,
+        meta.semantic,
+        meta.enumType ? meta.enumType.values[value as string] : value,
+      );
   }
 }
 
-function idToWire(id: string): number | bigint {
-  const n = BigInt(id);
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+/**
+ * Writes one value as the msgpack family its declared wire type names, and
+ * refuses a value of another family: a reader that trusts the bundle (the
+ * CXDB server's typed view does) shows anything else as null.
+ */
+function writePrimitive(
+  w: TaggedWriter,
+  wire: string,
+  semantic: string | undefined,
+  value: unknown,
+): void {
+  const wrong = (what: string): never => {
+    throw new InvalidInputError(
+      `a ${wire} field cannot carry ${what}: it would not have the type its bundle declares`,
+    );
+  };
+  switch (wire) {
+    case "u8":
+    case "u32":
+    case "u64":
+    case "unix_ms": {
+      if (typeof value === "number") {
+        const max = wire === "u8" ? 0xff : wire === "u32" ? 0xffff_ffff : Number.MAX_SAFE_INTEGER;
+        if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+          return wrong(`${value} (not an integer from 0 to ${max})`);
+        }
+        return w.uint(value);
+      }
+      // Ids are decimal strings (validated as u64); w.uint checks the range.
+      if (semantic === "id" && typeof value === "string") return w.uint(BigInt(value));
+      if (typeof value === "bigint" && wire === "u64") return w.uint(value);
+      return wrong(`${typeof value} ${String(value)}`);
+    }
+    case "int32":
+    case "int64":
+      if (!(typeof value === "number" && Number.isSafeInteger(value))) {
+        return wrong(`${typeof value} ${String(value)}`);
+      }
+      if (wire === "int32" && (value < -0x8000_0000 || value > 0x7fff_ffff)) {
+        return wrong(`${value} (out of range)`);
+      }
+      return w.int(value);
+    case "string":
+      return typeof value === "string" ? w.value(value) : wrong(typeof value);
+    case "bool":
+      return typeof value === "boolean" ? w.value(value) : wrong(typeof value);
+    case "bytes":
+      if (semantic === "blake3") {
+        return typeof value === "string" ? w.value(hexToBytes(value)) : wrong(typeof value);
+      }
+      return value instanceof Uint8Array ? w.value(value) : wrong(typeof value);
+    default:
+      return w.value(value);
+  }
 }
 
 function hexToBytes(hex: string): Uint8Array {

@@ -53,42 +53,98 @@ Deno.test("a record decodes back to the same typed value", () => {
   assert.deepEqual(Event.decode(Event.encode(withNote)), withNote);
 });
 
-Deno.test("decoding accepts digit-string keys as CXDB's Go client writes them", () => {
-  // The shared fixture: keys "1".."30" as strings, timestamps as int64.
-  const fixture = JSON.parse(
-    Deno.readTextFileSync(
-      new URL(
-        "../../../shared/cxdb-fixtures/types/msgpack_conversation_item.json",
-        import.meta.url,
-      ),
-    ),
+/** Joins annotated hex fragments into bytes. */
+const hex = (...parts: string[]) => fromHex(parts.join(""));
+const ascii = (text: string) =>
+  [...text].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+
+Deno.test("a record encodes to hand-assembled msgpack, every integer as an integer", () => {
+  // Assembled by hand from the msgpack spec, field by field, in tag order.
+  const expected = hex(
+    "87", //                                fixmap of 7 present fields
+    "01",
+    "01", //                                1 kind: enum started = 1 (positive fixint)
+    "02",
+    "cf0000019b69684600", //                2 at: 1_767_000_000_000 as uint64, never float64
+    "03",
+    "cfffffffffffffffff", //                3 childContextId: u64 2^64 - 1
+    "04",
+    "91", //                                4 calls: array of 1
+    "83", //                                  fixmap of 3
+    "01",
+    "a2" + ascii("c1"), //                    1 callId
+    "02",
+    "a9" + ascii("read_file"), //             2 name
+    "03",
+    "b0" + ascii('{"path":"a.txt"}'), //      3 args (16 bytes)
+    "06",
+    "2a", //                                6 tokens: 42
+    "07",
+    "c420af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262", // 7 root: bin8 32
+    "08",
+    "92a178a179", //                        8 labels: ["x", "y"]
   );
+  assert.deepEqual(Event.encode(sample), expected);
+});
+
+Deno.test("integers of every width encode to the smallest msgpack integer, never a float", () => {
+  const Sizes = defineRecord({
+    typeId: "test.sizes",
+    fields: { n: f.u64(1), m: f.int64(2) },
+  });
+  const cases: [number, number, string][] = [
+    [0, 0, "8201000200"],
+    [127, -32, "82017f02e0"],
+    [128, -33, "8201cc8002d0df"],
+    [65_536, -32_769, "8201ce0001000002d2ffff7fff"],
+    [4_294_967_296, -2_147_483_649, "8201cf000000010000000002d3ffffffff7fffffff"],
+    [5 * 2 ** 30, Number.MIN_SAFE_INTEGER, "8201cf000000014000000002d3ffe0000000000001"],
+  ];
+  for (const [n, m, wire] of cases) {
+    assert.deepEqual(Sizes.encode({ n, m }), fromHex(wire), `${n}, ${m}`);
+    assert.deepEqual(Sizes.decode(fromHex(wire)), { n, m });
+  }
+});
+
+Deno.test("decoding accepts digit-string keys and fixed-width integers, as CXDB's Go client writes them", () => {
   const Item = defineRecord({
     typeId: "cxdb.ConversationItem",
     version: 3,
     fields: { itemType: f.string(1), status: f.string(2), createdAt: f.unixMs(3), id: f.string(4) },
   });
-  const value = Item.decode(fromHex(fixture.payload_hex));
-  assert.deepEqual(value, {
+  const goStyle = hex(
+    "85", //                                fixmap of 5
+    "a131",
+    "aa" + ascii("user_input"), //          "1": "user_input"
+    "a132",
+    "a8" + ascii("complete"), //            "2": "complete"
+    "a133",
+    "d30000019b69684600", //                "3": int64 1_767_000_000_000
+    "a134",
+    "a6" + ascii("item-1"), //              "4": "item-1"
+    "a23939",
+    "c0", //                                "99": nil, a field this version does not know
+  );
+  assert.deepEqual(Item.decode(goStyle), {
     itemType: "user_input",
     status: "complete",
-    createdAt: 0x18bcfe56800,
+    createdAt: 1_767_000_000_000,
     id: "item-1",
   });
-  const numeric = JSON.parse(
-    Deno.readTextFileSync(
-      new URL("../../../shared/cxdb-fixtures/types/msgpack_numeric_map.json", import.meta.url),
-    ),
-  );
   const Trio = defineRecord({
     typeId: "test.trio",
     fields: { one: f.string(1), two: f.string(2), three: f.string(3) },
   });
-  assert.deepEqual(Trio.decode(fromHex(numeric.payload_hex)), {
-    one: "one",
-    two: "two",
-    three: "three",
-  });
+  const u64Keys = hex(
+    "83", //                                fixmap of 3, keys as uint64 in the order 2, 1, 3
+    "cf0000000000000002",
+    "a3" + ascii("two"),
+    "cf0000000000000001",
+    "a3" + ascii("one"),
+    "cf0000000000000003",
+    "a5" + ascii("three"),
+  );
+  assert.deepEqual(Trio.decode(u64Keys), { one: "one", two: "two", three: "three" });
 });
 
 Deno.test("invalid values are InvalidInput naming the record and the field", () => {

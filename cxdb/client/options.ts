@@ -1,0 +1,85 @@
+/**
+ * Options and counters of the CXDB binary client.
+ *
+ * @module
+ */
+
+/** TLS settings of a connection. */
+export interface CxdbTlsOptions {
+  /** PEM CA certificates to trust besides the system's. */
+  readonly caCerts?: string[];
+}
+
+/** Reconnection policy. */
+export interface ReconnectOptions {
+  /** Connection attempts before queued requests fail; default 8. */
+  readonly attempts?: number;
+  /** First backoff delay in ms; default 10. Doubles per attempt. */
+  readonly initialDelayMs?: number;
+  /** Largest backoff delay in ms; default 2000. */
+  readonly maxDelayMs?: number;
+}
+
+/** Options of {@link CxdbClient}. */
+export interface CxdbClientOptions {
+  /** Server host; default 127.0.0.1. */
+  readonly hostname?: string;
+  /** Binary protocol port; default 9009. */
+  readonly port?: number;
+  /** Connect with TLS (true, or settings). */
+  readonly tls?: boolean | CxdbTlsOptions;
+  /** Client tag sent in HELLO; default "forge-deno". */
+  readonly clientTag?: string;
+  /** Per-request timeout in ms; default 30000. */
+  readonly timeoutMs?: number;
+  /** Most requests sent and unanswered at once; default 512. */
+  readonly maxInFlight?: number;
+  /** Most requests waiting to be sent; more fail with QueueFull. Default 100000. */
+  readonly maxQueued?: number;
+  /** Reconnection policy. */
+  readonly reconnect?: ReconnectOptions;
+  /** Payloads of at least this many bytes are sent zstd-compressed; default 64 KiB. */
+  readonly compressThreshold?: number;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Cancels the call. An append already sent may still happen. */
+  readonly signal?: AbortSignal;
+  /** Overrides the client's timeout for this call. */
+  readonly timeoutMs?: number;
+}
+
+/** An append as the client takes it. */
+export interface ClientAppend {
+  /** Context to extend. */
+  readonly contextId: string;
+  /** Parent turn; absent or "0" = the server's current head. */
+  readonly parentTurnId?: string;
+  /** Declared type id. */
+  readonly typeId: string;
+  /** Declared type version. */
+  readonly typeVersion: number;
+  /** Payload (uncompressed). */
+  readonly payload: Uint8Array;
+  /** Encoding code; default 1 (msgpack). */
+  readonly encoding?: number;
+  /** Sent to the server, which ignores it (see the turn store for exactly-once). */
+  readonly idempotencyKey?: string;
+  /** Tree root to attach (flags bit0). */
+  readonly fsRootHash?: string;
+  /** BLAKE3 of `payload` (32 bytes), when the caller already computed it (saves hashing twice). */
+  readonly contentHash?: Uint8Array;
+}
+
+/** Counters a caller can watch. */
+export interface ClientStats {
+  /** Connections opened. */
+  connects: number;
+  /** Connections lost while requests were unanswered. */
+  drops: number;
+  /** Appends whose lost answer was recovered from the context's turns. */
+  recoveredAppends: number;
+  /** Appends sent again after a drop because the server had not stored them. */
+  resentAppends: number;
+}
