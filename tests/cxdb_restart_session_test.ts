@@ -35,12 +35,34 @@ const script: ScriptedReply[] = [
   { text: "all done" },
 ];
 
-/** The stored records of a context, as (record kind, sequence number). */
+/**
+ * The stored records of a context, in chain order. Records no longer carry a
+ * sequence number (the DAG orders them), so a record stored twice shows as a
+ * repeated content hash (a re-sent append is byte for byte the same), and
+ * call order as the records' own times never going back.
+ */
 async function stored(url: string, contextId: string) {
   await using store = await openCxdbStore(url);
   const turns = await store.listTurns(contextId, { limit: 1000 });
-  return turns.map((t) => agentCatalog.decode(t)!.value.sequenceNo as number);
+  return turns.map((t) => ({
+    typeId: t.typeId,
+    hash: t.contentHash,
+    value: agentCatalog.decode(t)!.value,
+  }));
 }
+
+type Stored = Awaited<ReturnType<typeof stored>>;
+
+/** Nothing stored twice, and in call order. */
+function onceInOrder(records: Stored, what: string): void {
+  assert.equal(new Set(records.map((r) => r.hash)).size, records.length, `${what}: nothing twice`);
+  const times = records.map((r) => r.value.at as number);
+  assert.deepEqual(times, [...times].sort((a, b) => a - b), `${what}: in call order`);
+}
+
+/** The assistant texts stored, in order. */
+const texts = (records: Stored) =>
+  records.filter((r) => r.typeId === "forge.agent.assistant_turn").map((r) => r.value.text);
 
 for (const mode of ["required", "best_effort"] as const) {
   Deno.test(`persistence ${mode}: a CXDB restart inside the retry policy is invisible, and nothing is stored twice`, async () => {
@@ -63,9 +85,10 @@ for (const mode of ["required", "best_effort"] as const) {
     await t.session.close();
     await t.ended;
     assert.deepEqual(t.events.filter((e) => e.kind === "warning"), [], "no warning");
-    const sequence = await stored(peer.url, t.session.contextId!);
-    assert.deepEqual(sequence, sequence.map((_, i) => i + 1), "every record once, in order");
-    assert.ok(sequence.length >= 8, `${sequence.length} records`);
+    const records = await stored(peer.url, t.session.contextId!);
+    onceInOrder(records, "every record");
+    assert.deepEqual(texts(records), ["first", "after the outage", "all done"]);
+    assert.ok(records.length >= 8, `${records.length} records`);
     await store.close();
   });
 }
@@ -92,8 +115,12 @@ Deno.test("persistence required: a CXDB server that stays down fails the input w
   assert.equal(t.session.finalState, "failed");
   assert.ok(t.events.some((e) => e.kind === "error" && e.code === "Persistence"));
   peer.start();
-  const sequence = await stored(peer.url, t.session.contextId!);
-  assert.deepEqual(sequence, sequence.map((_, i) => i + 1), "what was stored is one unbroken run");
+  const records = await stored(peer.url, t.session.contextId!);
+  onceInOrder(records, "what was stored");
+  assert.ok(
+    texts(records).every((t) => t === "first"),
+    "nothing the session did after the outage was stored",
+  );
   await store.close();
 });
 
@@ -121,9 +148,15 @@ Deno.test("persistence best_effort: a CXDB server down for a while gives warning
   await t.ended;
   const warnings = t.events.filter((e) => e.kind === "warning");
   assert.ok(warnings.length > 0, "the lost writes were reported");
-  const sequence = await stored(peer.url, t.session.contextId!);
-  assert.equal(new Set(sequence).size, sequence.length, "nothing stored twice");
-  assert.deepEqual(sequence, [...sequence].sort((a, b) => a - b), "in call order");
-  assert.ok(sequence.at(-1)! > sequence.length, "some records were lost while the server was down");
+  const records = await stored(peer.url, t.session.contextId!);
+  onceInOrder(records, "what was stored");
+  assert.ok(
+    !records.some((r) =>
+      r.typeId === "forge.agent.tool_call_lifecycle" && r.value.toolName === "outage" &&
+      r.value.kind === "ended"
+    ),
+    "the outage tool's end, written while the server was down, was lost",
+  );
+  assert.equal(texts(records).at(-1), "all done", "later records chain on");
   await store.close();
 });
