@@ -80,6 +80,9 @@ export type { ExecutionEnvironment } from "./env/types.ts";
 export {
   ConfinedEnvironment,
   type ConfinedEnvironmentOptions,
+  type Confinement,
+  defaultEnvironment,
+  describeConfinement,
   type LocalEnvironmentOptions,
   LocalExecutionEnvironment,
   ReadOnlyExecutionEnvironment,

@@ -271,7 +271,43 @@ export interface SessionLifecycleValue {
   parentSessionId?: string;
   /** Why it failed (ended only). */
   error?: string;
+  /** The OS sandbox the tools run in: "bwrap" or "none" (started only). */
+  sandbox?: "bwrap" | "none";
+  /** Where the file tools run (started only). */
+  fileTools?: "sandbox" | "deno-permissions" | "unconfined";
+  /** Whether the shell is offered and how it is confined (started only). */
+  shell?: "sandbox" | "unconfined" | "unavailable";
+  /** Network of the file side and the shell (started only). */
+  network?: "none" | "allowed-hosts" | "host";
+  /** Hosts web_fetch may reach, when network is "allowed-hosts" (started only). */
+  allowedHosts?: string[];
 }
+
+/** The OS sandbox a session's tools run in. */
+export const SandboxKind: EnumType<"bwrap" | "none"> = defineEnum("forge.agent.SandboxKind", {
+  bwrap: 1,
+  none: 2,
+});
+
+/** Where a session's file tools run. */
+export const FileToolConfinement: EnumType<"sandbox" | "deno-permissions" | "unconfined"> =
+  defineEnum("forge.agent.FileToolConfinement", {
+    sandbox: 1,
+    "deno-permissions": 2,
+    unconfined: 3,
+  });
+
+/** Whether a session offers a shell, and how it is confined. */
+export const ShellConfinement: EnumType<"sandbox" | "unconfined" | "unavailable"> = defineEnum(
+  "forge.agent.ShellConfinement",
+  { sandbox: 1, unconfined: 2, unavailable: 3 },
+);
+
+/** A session's network reach. */
+export const NetworkReach: EnumType<"none" | "allowed-hosts" | "host"> = defineEnum(
+  "forge.agent.NetworkReach",
+  { none: 1, "allowed-hosts": 2, host: 3 },
+);
 
 // Rust v1: 1 session_id string, 2 kind string, 3 timestamp string, 4 final_state
 // string, 5 sequence_no u64, 6..9 thread key and fs snapshot. Ours keeps 1 (the
@@ -293,6 +329,13 @@ export const SessionLifecycle: RecordType<SessionLifecycleValue> = typedRecord<
     subagentDepth: f.u32(16).optional(),
     parentSessionId: f.string(17, { doc: "set on a subagent's session" }).optional(),
     error: f.string(18).optional(),
+    sandbox: f.enum(19, SandboxKind).optional(),
+    fileTools: f.enum(20, FileToolConfinement).optional(),
+    shell: f.enum(21, ShellConfinement, {
+      doc: '"unconfined" only when the user opted in to a shell without an OS sandbox',
+    }).optional(),
+    network: f.enum(22, NetworkReach).optional(),
+    allowedHosts: f.array(23, "string").optional(),
   },
 });
 

@@ -23,7 +23,7 @@ import {
   type RunResult,
 } from "@forge/attractor";
 import { AgentBackend } from "@forge/attractor/agent";
-import { anthropicProfile, ConfinedEnvironment } from "@forge/agent";
+import { anthropicProfile, defaultEnvironment, describeConfinement } from "@forge/agent";
 import { openStore as openTurnStore } from "@forge/stores";
 import { DemoModel } from "./demo/model.ts";
 import { CheckedBackend } from "./demo/backend.ts";
@@ -83,8 +83,8 @@ export async function runDemo(
   assertRunnable(prepared);
   const runId = newRunId();
   await using store = await openTurnStore(storeUrl);
-  const env = new ConfinedEnvironment({ workspace });
-  await env.initialize();
+  // The agent's default environment: inside bubblewrap wherever it works.
+  const env = await defaultEnvironment(workspace);
   const backend = new CheckedBackend(
     new AgentBackend({
       provider: new DemoModel(),
@@ -98,9 +98,7 @@ export async function runDemo(
   try {
     print(
       `Running ${prepared.graph.id} (examples/demo.dot) as ${runId}: agent stages on a ` +
-        `scripted model${
-          env.sandboxed ? " in the bubblewrap sandbox" : ""
-        }, records to ${storeUrl}\n`,
+        `scripted model (${describeConfinement(env.confinement())}), records to ${storeUrl}\n`,
     );
     result = await runPipeline({
       graph: prepared.graph,

@@ -1,14 +1,22 @@
 /**
- * bubblewrap (`bwrap`) confinement for shell commands: the workspace bound
- * read-write, the system's programs and libraries read-only, a fresh /proc,
- * /dev and /tmp, new namespaces (pid, network, ipc, uts, user where
- * possible), all capabilities dropped, and the sandbox dying with its parent.
- * Nothing else of the host is visible: not /home, not most of /etc.
+ * bubblewrap (`bwrap`) sandboxes: the workspace bound read-write at its own
+ * path, the system's programs and libraries read-only, a fresh /proc, /dev
+ * and a size-limited /tmp, new namespaces (pid, network, ipc, uts, cgroup,
+ * user where possible), all capabilities dropped, a new terminal session,
+ * and the sandbox dying with its parent. Nothing else of the host is
+ * visible: not /home, not most of /etc, not the agent's own files.
+ *
+ * Two kinds run in it: each shell command (one bwrap per command, so the
+ * command's PID namespace — everything it started — dies with the call),
+ * and the session's file server (one long-lived Deno process serving every
+ * file tool call).
  *
  * @module
  */
 
+import { dirname } from "node:path";
 import { findExecutable } from "./system.ts";
+import { EnvError } from "./types.ts";
 
 /** System directories bound read-only (a symlinked one, as on merged-/usr systems, is recreated as a link). */
 export const SYSTEM_DIRS: readonly string[] = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"];
@@ -24,16 +32,29 @@ export const ETC_FILES: readonly string[] = [
   "/etc/ca-certificates",
 ];
 
-/** How a command is confined by bwrap. */
+/** Size of the sandbox's private /tmp (a tmpfs counts against memory). */
+export const SANDBOX_TMP_BYTES = 64 * 1024 * 1024;
+
+/** How a sandbox is built. */
 export interface BwrapPolicy {
   /** Real path of the workspace, bound read-write at the same path. */
   readonly workspace: string;
-  /** Directory the command starts in (inside the workspace). */
+  /** Directory the program starts in (inside the workspace). */
   readonly cwd: string;
   /** Whether the sandbox keeps the host's network (default: a new, empty network namespace). */
   readonly network?: boolean;
   /** More host paths to bind read-only at the same path (e.g. a toolchain). */
   readonly readOnlyPaths?: readonly string[];
+  /** Size of /tmp in bytes (default {@linkcode SANDBOX_TMP_BYTES}). */
+  readonly tmpBytes?: number;
+  /**
+   * Paths inside the workspace bound read-only over the writable workspace
+   * (e.g. `.git`: hooks and config written in the sandbox would run later,
+   * outside it, when the user runs git).
+   */
+  readonly protectedPaths?: readonly string[];
+  /** Files inside the workspace hidden behind an empty file (other hard links of them may lie outside). */
+  readonly maskedFiles?: readonly string[];
 }
 
 /** The path of bwrap, if installed. */
@@ -52,9 +73,27 @@ function bindSystem(args: string[], path: string): void {
   else args.push("--ro-bind", path, path);
 }
 
-function baseArgs(network: boolean, readOnlyPaths: readonly string[]): string[] {
+const baseCache = new Map<string, readonly string[]>();
+
+/** The arguments shared by every sandbox with these settings, built once (they stat the system dirs). */
+function baseArgs(network: boolean, readOnlyPaths: readonly string[], tmpBytes: number): string[] {
+  const key = JSON.stringify([network, readOnlyPaths, tmpBytes]);
+  let args = baseCache.get(key);
+  if (!args) {
+    args = buildBaseArgs(network, readOnlyPaths, tmpBytes);
+    baseCache.set(key, args);
+  }
+  return [...args];
+}
+
+function buildBaseArgs(
+  network: boolean,
+  readOnlyPaths: readonly string[],
+  tmpBytes: number,
+): string[] {
   const args = [
     "--die-with-parent",
+    "--new-session", // no TIOCSTI into a terminal the agent runs in
     "--unshare-user-try",
     "--unshare-pid",
     "--unshare-ipc",
@@ -69,38 +108,143 @@ function baseArgs(network: boolean, readOnlyPaths: readonly string[]): string[] 
   for (const dir of SYSTEM_DIRS) bindSystem(args, dir);
   for (const path of ETC_FILES) args.push("--ro-bind-try", path, path);
   for (const path of readOnlyPaths) args.push("--ro-bind", path, path);
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  args.push("--proc", "/proc", "--dev", "/dev", "--size", String(tmpBytes), "--tmpfs", "/tmp");
   return args;
 }
 
 /** The bwrap arguments (before "--" and the command) for `policy`. */
 export function bwrapArgs(policy: BwrapPolicy): string[] {
-  const args = baseArgs(policy.network ?? false, policy.readOnlyPaths ?? []);
-  args.push("--bind", policy.workspace, policy.workspace, "--chdir", policy.cwd);
+  const args = baseArgs(
+    policy.network ?? false,
+    policy.readOnlyPaths ?? [],
+    policy.tmpBytes ?? SANDBOX_TMP_BYTES,
+  );
+  args.push("--bind", policy.workspace, policy.workspace);
+  for (const path of policy.protectedPaths ?? []) args.push("--ro-bind", path, path);
+  for (const path of policy.maskedFiles ?? []) args.push("--ro-bind", "/dev/null", path);
+  args.push("--chdir", policy.cwd);
   return args;
 }
 
-let usable: Promise<string | undefined> | undefined;
+/** The modules the sandboxed file server loads (static imports of `file_server_main.ts`). */
+export const FILE_SERVER_MODULES: readonly string[] = [
+  "file_server_main.ts",
+  "file_service.ts",
+  "fs_ops.ts",
+  "guard.ts",
+  "types.ts",
+  "errors.ts",
+  "text.ts",
+];
+
+/**
+ * The command line that starts the file server inside bubblewrap: the Deno
+ * binary and the server's own modules bound read-only at their host paths,
+ * no network, and Deno permissions to read and write the workspace only.
+ * Needs the modules on local disk (a `file:` URL).
+ */
+export function fileServerCommand(
+  bwrap: string,
+  workspace: string,
+  protectedPaths: readonly string[] = [],
+): { program: string; args: string[]; env: Record<string, string> } | undefined {
+  const here = new URL(".", import.meta.url);
+  if (here.protocol !== "file:") return undefined;
+  let deno: string;
+  try {
+    deno = Deno.execPath();
+  } catch (error) {
+    throw new EnvError(
+      "PermissionDenied",
+      "the sandboxed file server needs read permission for the Deno binary (Deno.execPath())",
+      "deno",
+      { cause: error },
+    );
+  }
+  const dir = decodeURIComponent(here.pathname).replace(/\/$/, "");
+  const args = bwrapArgs({
+    workspace,
+    cwd: workspace,
+    network: false,
+    tmpBytes: 32 << 20,
+    protectedPaths,
+  });
+  args.push("--ro-bind", deno, deno);
+  for (const name of FILE_SERVER_MODULES) {
+    args.push("--ro-bind", `${dir}/${name}`, `${dir}/${name}`);
+  }
+  args.push(
+    "--",
+    deno,
+    "run",
+    "--quiet",
+    "--no-config",
+    "--no-lock",
+    "--no-remote",
+    "--no-npm",
+    "--no-prompt",
+    `--allow-read=${workspace}`,
+    `--allow-write=${workspace}`,
+    `${dir}/file_server_main.ts`,
+  );
+  return {
+    program: bwrap,
+    args,
+    env: {
+      DENO_DIR: "/tmp/deno",
+      HOME: "/tmp",
+      NO_COLOR: "1",
+      DENO_NO_UPDATE_CHECK: "1",
+      PATH: dirname(deno),
+    },
+  };
+}
+
+/** Whether bubblewrap works here, and why not when it does not. */
+export interface BwrapStatus {
+  /** The path of a working bwrap. */
+  readonly path?: string;
+  /** Why there is none (not installed, not permitted to run, cannot create namespaces). */
+  readonly reason?: string;
+}
+
+let status: Promise<BwrapStatus> | undefined;
+
+/** Probes bubblewrap once: installed, allowed to run, and able to create its namespaces here. */
+export function bwrapStatus(): Promise<BwrapStatus> {
+  status ??= (async (): Promise<BwrapStatus> => {
+    const readable = Deno.permissions.querySync({ name: "read", path: "/usr" }).state === "granted";
+    if (!readable) {
+      return { reason: "no read permission for the system directories (/usr, /bin, /lib…)" };
+    }
+    const bwrap = findBwrap();
+    if (!bwrap) return { reason: "bubblewrap (bwrap) is not installed" };
+    let probe: Deno.CommandOutput;
+    try {
+      probe = await new Deno.Command(bwrap, {
+        args: [...baseArgs(false, [], 1 << 20), "--", "/bin/sh", "-c", "true"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+    } catch (error) {
+      return {
+        reason: error instanceof Deno.errors.NotCapable
+          ? `no permission to run ${bwrap} (grant --allow-run=bwrap)`
+          : `${bwrap} cannot be started: ${(error as Error).message}`,
+      };
+    }
+    if (probe.success) return { path: bwrap };
+    const detail = new TextDecoder().decode(probe.stderr).trim().split("\n")[0];
+    return { reason: `${bwrap} cannot create its sandbox here${detail ? `: ${detail}` : ""}` };
+  })();
+  return status;
+}
 
 /**
  * The path of a bwrap that actually works here (installed and allowed to
  * create namespaces), probed once; undefined otherwise.
  */
-export function usableBwrap(): Promise<string | undefined> {
-  usable ??= (async () => {
-    const bwrap = findBwrap();
-    if (!bwrap) return undefined;
-    try {
-      const probe = await new Deno.Command(bwrap, {
-        args: [...baseArgs(false, []), "--", "/bin/sh", "-c", "true"],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      return probe.success ? bwrap : undefined;
-    } catch {
-      return undefined;
-    }
-  })();
-  return usable;
+export async function usableBwrap(): Promise<string | undefined> {
+  return (await bwrapStatus()).path;
 }

@@ -1,19 +1,21 @@
 /**
- * The confined environment: file tools run in a Deno worker whose only
- * permissions are read and write inside the workspace (plus network to the
- * hosts the user allows); the shell runs only allowlisted programs, inside
- * bubblewrap when it is available. Every refusal is a PermissionDenied
- * {@linkcode EnvError} naming the path, host or program.
- *
- * Limits (see README.md): a child process is not confined by Deno's
- * permissions; without bubblewrap the shell allowlist is the only barrier.
+ * The confined environment. With bubblewrap (the default wherever it
+ * works), every tool runs inside the same OS sandbox whose filesystem view
+ * holds only the workspace (read-write) and read-only system directories:
+ * the file tools are served by one long-lived Deno process in it (Deno
+ * permissions to the workspace as a second layer), each shell command gets
+ * a sandbox of its own that dies with the call. Without bubblewrap it fails
+ * closed: the file tools run in a Deno worker with workspace-only
+ * permissions and a real-path guard, and the shell is refused unless the
+ * user opts in with `unconfinedShell: true`. See README.md's threat model.
  *
  * @module
  */
 
-import { resolve } from "node:path";
+import { resolve as resolvePath } from "node:path";
 import type {
   DirEntry,
+  ExecLimits,
   ExecRequest,
   ExecResult,
   ExecutionEnvironment,
@@ -27,20 +29,25 @@ import type {
   WriteResult,
 } from "./types.ts";
 import { EnvError, type EnvErrorCode, PermissionDeniedError } from "./types.ts";
-import type { SelfCheck, WorkerInit, WorkerResponse } from "./confined_worker.ts";
+import type { FileResponse, SelfCheck } from "./file_service.ts";
+import { type FileChannel, processChannel, workerChannel } from "./file_channel.ts";
 import { checkCommand, DEFAULT_ALLOWED_PROGRAMS, ShellPolicyError } from "./shell_policy.ts";
-import { bwrapArgs, usableBwrap } from "./bwrap.ts";
+import { bwrapArgs, bwrapStatus, fileServerCommand } from "./bwrap.ts";
 import { runProcess } from "./process.ts";
 import { findExecutable, hostOsVersion, hostPlatform } from "./system.ts";
 import { toEnvError } from "./errors.ts";
+import { compileGlob } from "./glob_spec.ts";
+import { fetchAllowed } from "./fetch_policy.ts";
+import { osLimitsHit, resolveLimits, ulimitPrologue } from "./limits.ts";
+import type { Confinement } from "./confinement.ts";
 
-/** How shell commands are confined. */
+/** Which OS sandbox the environment uses. */
 export type SandboxMode =
-  /** bubblewrap if it works here, else the allowlist alone. */
+  /** bubblewrap if it works here; otherwise none, failing closed (no shell without opt-in). */
   | "auto"
   /** bubblewrap, and initialize() fails if it does not work here. */
   | "bwrap"
-  /** The allowlist alone. */
+  /** No OS sandbox: file tools in a Deno worker; no shell without opt-in. */
   | "none";
 
 /** Options of {@linkcode ConfinedEnvironment}. */
@@ -49,24 +56,44 @@ export interface ConfinedEnvironmentOptions {
   readonly workspace: string;
   /** Working directory inside the workspace (default: the workspace). */
   readonly workingDirectory?: string;
-  /** Programs the shell may run (default {@linkcode DEFAULT_ALLOWED_PROGRAMS}). */
+  /**
+   * Programs the shell may run, checked against the command text. Without
+   * an OS sandbox the default is {@linkcode DEFAULT_ALLOWED_PROGRAMS}; in
+   * bubblewrap there is no allowlist unless one is given.
+   */
   readonly allowedPrograms?: readonly string[];
-  /** "host" or "host:port" entries the file side may fetch from (default: none). */
+  /** "host" or "host:port" entries `fetchUrl` may reach (default: none). */
   readonly allowedHosts?: readonly string[];
-  /** How shell commands are confined (default "auto"). */
+  /** Which OS sandbox to use (default "auto"). */
   readonly sandbox?: SandboxMode;
+  /**
+   * Offer a shell even where no OS sandbox is available: commands then run
+   * on the host with the agent's rights, filtered only by the command-text
+   * allowlist, which is not a boundary. Recorded in the session's start
+   * record. Default false: no sandbox, no shell.
+   */
+  readonly unconfinedShell?: boolean;
   /** Whether sandboxed shell commands keep the host network (default false). */
   readonly shellNetwork?: boolean;
   /** Extra host paths visible read-only inside the bubblewrap sandbox. */
   readonly readOnlyPaths?: readonly string[];
+  /**
+   * Workspace paths that stay read-only inside the sandbox, for the shell
+   * and the file tools alike (default [".git"]: a hook or config written by
+   * the agent would run later outside the sandbox, when the user runs git).
+   * Only paths that exist when the environment starts are protected.
+   */
+  readonly protectedPaths?: readonly string[];
   /** PATH of shell commands (default /usr/local/bin:/usr/bin:/bin). */
   readonly path?: string;
   /** Time between SIGTERM and SIGKILL on timeout (default 2000 ms). */
   readonly killGraceMs?: number;
+  /** Resource limits of every command (defaults in `limits.ts`). */
+  readonly limits?: ExecLimits;
   /**
-   * Limit of one file operation in the worker (default 60 000 ms). An
-   * operation that overruns it, or is cancelled and does not stop within a
-   * second, gets the worker replaced.
+   * Limit of one file operation (default 60 000 ms). An operation that
+   * overruns it, or is cancelled and does not stop within a second, gets
+   * the file service replaced.
    */
   readonly operationTimeoutMs?: number;
 }
@@ -74,6 +101,9 @@ export interface ConfinedEnvironmentOptions {
 /** Variables a command may not set: they change what runs or how the shell parses. */
 const FORBIDDEN_VARS =
   /^(PATH|IFS|ENV|BASH_ENV|SHELLOPTS|BASHOPTS|PS4|PROMPT_COMMAND|CDPATH|GLOBIGNORE|LD_.*|DYLD_.*|BASH_FUNC_.*)$/;
+
+/** Most files with several hard links the shell sandbox hides; beyond it the shell is refused. */
+export const MAX_MASKED_HARD_LINKS = 1000;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -83,16 +113,20 @@ interface Pending {
 /** A workspace-confined {@linkcode ExecutionEnvironment}. */
 export class ConfinedEnvironment implements ExecutionEnvironment {
   readonly #options: ConfinedEnvironmentOptions;
+  readonly #limits;
   #root = "";
   #cwd = "";
-  #worker: Worker | undefined;
-  /** Resolves when the current worker is ready; rejects if it could not start. */
-  #workerReady: Promise<void> | undefined;
+  #channel: FileChannel | undefined;
+  /** Resolves when the current file service is ready; rejects if it could not start. */
+  #ready: Promise<void> | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
-  /** Requests given up on (cancelled or timed out) that the worker has not answered yet. */
+  /** Requests given up on (cancelled or timed out) that the service has not answered yet. */
   readonly #abandoned = new Set<number>();
   #bwrap: string | undefined;
+  #noSandboxReason: string | undefined;
+  #hardLinks: readonly string[] = [];
+  #protected: readonly string[] = [];
   #starting: Promise<void> | undefined;
   #closed = false;
   #restarts = 0;
@@ -100,33 +134,54 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   /** Creates the environment; call {@linkcode ConfinedEnvironment.initialize} before use. */
   constructor(options: ConfinedEnvironmentOptions) {
     this.#options = options;
+    this.#limits = resolveLimits(options.limits);
   }
 
-  /** Whether shell commands run inside bubblewrap (known after initialize). */
+  /** Whether the tools run inside bubblewrap (known after initialize). */
   get sandboxed(): boolean {
     return this.#bwrap !== undefined;
   }
 
-  /** Programs the shell may run. */
-  get allowedPrograms(): readonly string[] {
-    return this.#options.allowedPrograms ?? DEFAULT_ALLOWED_PROGRAMS;
+  /** Programs the shell may run, or undefined when any program may (inside bubblewrap). */
+  get allowedPrograms(): readonly string[] | undefined {
+    return this.#options.allowedPrograms ??
+      (this.#bwrap ? undefined : DEFAULT_ALLOWED_PROGRAMS);
   }
 
-  /** How often the worker was replaced because an operation hung. */
+  /** How often the file service was replaced because an operation hung. */
   get restarts(): number {
     return this.#restarts;
   }
 
+  /** What confines this environment (final after initialize). */
+  confinement(): Confinement {
+    const sandbox = this.#bwrap ? "bwrap" : "none";
+    return {
+      sandbox,
+      files: this.#bwrap ? "sandbox" : "deno-permissions",
+      shell: this.#bwrap ? "sandbox" : this.#options.unconfinedShell ? "unconfined" : "unavailable",
+      network: this.#options.allowedHosts?.length ? "allowed-hosts" : "none",
+      shellNetwork: this.#bwrap && this.#options.shellNetwork ? "host" : "none",
+      allowedHosts: [...(this.#options.allowedHosts ?? [])],
+      ...(this.#noSandboxReason && !this.#bwrap
+        ? { unavailableBecause: this.#noSandboxReason }
+        : {}),
+    };
+  }
+
   /**
-   * Resolves the workspace, starts the worker with workspace-only
-   * permissions, verifies that the worker really lacks env, run, ffi and
-   * outside-workspace access (failing closed otherwise), and probes bwrap.
+   * Resolves the workspace, starts the file service (in bubblewrap when
+   * available) and verifies that it really lacks env, run, ffi, network and
+   * outside-workspace access, failing closed otherwise.
    */
   initialize(): Promise<void> {
     if (this.#closed) {
       return Promise.reject(new EnvError("Closed", "the confined environment is closed"));
     }
-    this.#starting ??= this.#start();
+    this.#starting ??= this.#start().catch(async (error) => {
+      await this.close();
+      throw error;
+    });
     return this.#starting;
   }
 
@@ -142,102 +197,145 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     } catch (error) {
       throw toEnvError(error, this.#options.workspace);
     }
-    await this.#spawn(this.#root);
-    // Resolve the working directory on the confined side: it must really be inside.
-    const cwd = await this.#call<string>("resolveDir", [
-      resolve(this.#root, this.#options.workingDirectory ?? "."),
-    ]);
-    if (cwd !== this.#root) await this.#spawn(cwd);
-    this.#cwd = cwd;
+    if (this.#root.includes(",")) {
+      // Deno's --allow-read=a,b list would read it as two paths.
+      throw new EnvError(
+        "InvalidArgument",
+        `workspace ${this.#root} contains a comma, which Deno's permission flags cannot express`,
+        this.#root,
+      );
+    }
     const mode = this.#options.sandbox ?? "auto";
     if (mode !== "none") {
-      this.#bwrap = await usableBwrap();
+      const status = await bwrapStatus();
+      this.#bwrap = status.path;
+      this.#noSandboxReason = status.reason;
       if (!this.#bwrap && mode === "bwrap") {
-        await this.close();
         throw new EnvError(
           "Unsupported",
-          'sandbox "bwrap" was required but bubblewrap is not usable here',
+          `sandbox "bwrap" was required but bubblewrap is not usable here: ${status.reason}`,
         );
       }
     }
+    this.#protected = this.#existingProtectedPaths();
+    await this.#spawn(this.#root);
+    const cwd = await this.#call<string>("resolveDir", [
+      resolvePath(this.#root, this.#options.workingDirectory ?? "."),
+    ]);
+    if (cwd !== this.#root) await this.#spawn(cwd);
+    this.#cwd = cwd;
+    if (this.#bwrap) {
+      this.#hardLinks = await this.#call<string[]>("hardLinks", [MAX_MASKED_HARD_LINKS + 1]);
+    }
   }
 
-  /** Starts a fresh worker rooted at the workspace with working directory `cwd`, and checks it. */
-  #spawn(cwd: string): Promise<void> {
-    this.#worker?.terminate();
-    const hosts = this.#options.allowedHosts ?? [];
-    const worker = new Worker(new URL("./confined_worker.ts", import.meta.url), {
-      type: "module",
-      deno: {
-        permissions: {
-          read: [this.#root],
-          write: [this.#root],
-          net: hosts.length ? [...hosts] : false,
-          env: false,
-          run: false,
-          ffi: false,
-          sys: false,
-          import: false,
-        },
-      },
-    });
-    this.#worker = worker;
-    worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
-      if (worker === this.#worker) this.#answer(event.data);
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      if (worker === this.#worker) {
-        this.#rejectAll(new EnvError("Io", `the confined worker failed: ${event.message}`));
-        this.#worker = undefined;
-        worker.terminate();
+  /**
+   * The files found with several links at start that still are: one replaced
+   * by write_file or deleted since needs no mask (and bwrap would create a
+   * missing mount point as an empty file in the workspace).
+   */
+  #stillHardLinked(): string[] {
+    return this.#hardLinks.filter((path) => {
+      try {
+        const info = Deno.lstatSync(path);
+        return info.isFile && (info.nlink ?? 1) > 1;
+      } catch {
+        return false;
       }
+    });
+  }
+
+  /** The protected paths that exist now, as real paths inside the workspace (links skipped). */
+  #existingProtectedPaths(): string[] {
+    const out: string[] = [];
+    for (const rel of this.#options.protectedPaths ?? [".git"]) {
+      const path = resolvePath(this.#root, rel);
+      if (!path.startsWith(`${this.#root}/`)) {
+        throw new EnvError(
+          "InvalidArgument",
+          `protected path ${rel} is outside the workspace`,
+          rel,
+        );
+      }
+      try {
+        if (!Deno.lstatSync(path).isSymlink) out.push(path);
+      } catch { /* not there: nothing to protect */ }
+    }
+    return out;
+  }
+
+  /** Starts a fresh file service rooted at the workspace with working directory `cwd`, and checks it. */
+  #spawn(cwd: string): Promise<void> {
+    this.#channel?.terminate();
+    let channel: FileChannel;
+    const handlers = {
+      onMessage: (response: FileResponse) => {
+        if (channel === this.#channel) this.#answer(response);
+      },
+      onFailure: (reason: string) => {
+        if (channel !== this.#channel) return;
+        this.#channel = undefined;
+        this.#rejectAll(new EnvError("Io", reason));
+      },
     };
-    const alias = resolve(this.#options.workspace);
-    this.#workerReady = (async () => {
+    if (this.#bwrap) {
+      const command = fileServerCommand(this.#bwrap, this.#root, this.#protected);
+      if (!command) {
+        throw new EnvError(
+          "Unsupported",
+          "the sandboxed file server needs its modules on local disk (file: URLs)",
+        );
+      }
+      channel = processChannel(command, handlers);
+    } else {
+      channel = workerChannel(this.#root, handlers);
+    }
+    this.#channel = channel;
+    this.#ready = (async () => {
+      const limit = this.#options.operationTimeoutMs ?? 60_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<unknown>((resolve, reject) => {
         this.#pending.set(0, { resolve, reject });
-        worker.postMessage(
-          {
-            op: "init",
-            root: this.#root,
-            cwd,
-            allowedHosts: hosts,
-            alias,
-          } satisfies WorkerInit,
-        );
-      });
-      const check = await this.#post<SelfCheck>(worker, "selfCheck", []);
+        timer = setTimeout(() => {
+          this.#pending.delete(0);
+          channel.terminate();
+          reject(new EnvError("Timeout", `the file service did not start within ${limit} ms`));
+        }, limit);
+        channel.send({
+          op: "init",
+          root: this.#root,
+          cwd,
+          alias: resolvePath(this.#options.workspace),
+          protectedPaths: this.#protected,
+        });
+      }).finally(() => clearTimeout(timer));
+      const check = await this.#post<SelfCheck>(channel, "selfCheck", []);
       const leaks = Object.entries(check).filter(([, denied]) => !denied).map(([name]) => name);
       if (leaks.length) {
         await this.close();
         throw new EnvError(
           "Unsupported",
-          `the confined worker is not confined: ${leaks.join(", ")} allowed`,
+          `the confined file service is not confined: ${leaks.join(", ")} allowed`,
         );
       }
     })();
-    return this.#workerReady;
+    return this.#ready;
   }
 
-  /**
-   * Replaces a worker that did not answer a request it was asked to drop:
-   * it may be stuck (say, in a pathological regular expression) and would
-   * hold every later request hostage.
-   */
+  /** Replaces a file service that did not answer a request it was asked to drop. */
   #restart(reason: string): void {
-    if (this.#closed || !this.#worker) return;
+    if (this.#closed || !this.#channel) return;
     this.#restarts++;
-    this.#rejectAll(new EnvError("Aborted", `the confined worker was restarted: ${reason}`));
+    this.#rejectAll(new EnvError("Aborted", `the confined file service was restarted: ${reason}`));
     this.#spawn(this.#cwd || this.#root).catch(() => {});
   }
 
-  /** Asks the worker which forbidden capabilities it lacks (all should be `true`). */
+  /** Asks the file service which forbidden capabilities it lacks (all should be `true`). */
   selfCheck(): Promise<SelfCheck> {
     return this.#call<SelfCheck>("selfCheck", []);
   }
 
-  #answer(response: WorkerResponse): void {
+  #answer(response: FileResponse): void {
     this.#abandoned.delete(response.id);
     const pending = this.#pending.get(response.id);
     if (!pending) return; // cancelled meanwhile
@@ -255,8 +353,8 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     this.#abandoned.clear();
   }
 
-  /** Sends one request to `worker` and waits for its answer, a cancellation or the time limit. */
-  #post<T>(worker: Worker, op: string, args: unknown[], signal?: AbortSignal): Promise<T> {
+  /** Sends one request and waits for its answer, a cancellation or the time limit. */
+  #post<T>(channel: FileChannel, op: string, args: unknown[], signal?: AbortSignal): Promise<T> {
     const id = this.#nextId++;
     const limit = this.#options.operationTimeoutMs ?? 60_000;
     return new Promise<T>((resolve, reject) => {
@@ -269,9 +367,9 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
         this.#pending.delete(id);
         this.#abandoned.add(id);
         reject(error);
-        // A healthy worker answers the dropped request soon; a stuck one is replaced.
+        // A healthy service answers the dropped request soon; a stuck one is replaced.
         setTimeout(() => {
-          if (this.#abandoned.has(id) && worker === this.#worker) {
+          if (this.#abandoned.has(id) && channel === this.#channel) {
             this.#restart(`${op} did not finish after it was dropped`);
           }
         }, 1000);
@@ -292,34 +390,32 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
           reject(error);
         },
       });
-      worker.postMessage({ id, op, args });
+      channel.send({ id, op, args });
     });
   }
 
   async #call<T>(op: string, args: unknown[], signal?: AbortSignal): Promise<T> {
     if (this.#closed) throw new EnvError("Closed", "the confined environment is closed");
-    if (!this.#workerReady) {
-      throw new EnvError("Closed", "the confined environment is not initialised");
-    }
+    if (!this.#ready) throw new EnvError("Closed", "the confined environment is not initialised");
     if (signal?.aborted) throw new EnvError("Aborted", `${op} was cancelled`);
-    // A worker that crashed is replaced on the next call (after initialize got that far).
-    if (!this.#worker && this.#cwd) this.#spawn(this.#cwd).catch(() => {});
-    // Wait for the current worker; if it was replaced meanwhile, for its successor.
-    for (let ready = this.#workerReady;; ready = this.#workerReady) {
+    // A service that died is replaced on the next call (after initialize got that far).
+    if (!this.#channel && this.#cwd) this.#spawn(this.#cwd).catch(() => {});
+    // Wait for the current service; if it was replaced meanwhile, for its successor.
+    for (let ready = this.#ready;; ready = this.#ready) {
       await ready;
-      if (ready === this.#workerReady) break;
+      if (ready === this.#ready) break;
     }
     if (this.#closed) throw new EnvError("Closed", "the confined environment is closed");
-    if (!this.#worker) throw new EnvError("Io", "the confined worker is not running");
-    return await this.#post<T>(this.#worker, op, args, signal);
+    if (!this.#channel) throw new EnvError("Io", "the confined file service is not running");
+    return await this.#post<T>(this.#channel, op, args, signal);
   }
 
-  /** Stops the worker; later calls fail with code "Closed". */
+  /** Stops the file service; later calls fail with code "Closed". */
   close(): Promise<void> {
     this.#closed = true;
     this.#rejectAll(new EnvError("Closed", "the confined environment is closed"));
-    this.#worker?.terminate();
-    this.#worker = undefined;
+    this.#channel?.terminate();
+    this.#channel = undefined;
     return Promise.resolve();
   }
 
@@ -359,44 +455,62 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   }
 
   /** {@inheritDoc ExecutionEnvironment.grep} */
-  grep(pattern: string, path?: string, options: GrepOptions = {}): Promise<GrepResult> {
-    const { signal, ...rest } = options;
-    return this.#call("grep", [pattern, path, rest], signal);
+  async grep(pattern: string, path?: string, options: GrepOptions = {}): Promise<GrepResult> {
+    const { signal, globFilter, ...rest } = options;
+    const spec = globFilter === undefined ? undefined : compileGlob(globFilter);
+    return await this.#call("grep", [pattern, path, { ...rest, globFilter: spec }], signal);
   }
 
   /** {@inheritDoc ExecutionEnvironment.glob} */
-  glob(pattern: string, path?: string, options: GlobOptions = {}): Promise<string[]> {
+  async glob(pattern: string, path?: string, options: GlobOptions = {}): Promise<string[]> {
     const { signal, ...rest } = options;
-    return this.#call("glob", [pattern, path, rest], signal);
+    return await this.#call("glob", [compileGlob(pattern), path, rest], signal);
   }
 
-  /** Fetches from an allowed host only; redirects are returned, not followed. */
-  fetchUrl(request: FetchRequest): Promise<FetchResult> {
-    const { signal, url, ...init } = request;
-    return this.#call("fetch", [url, init], signal);
+  /** Fetches from allowed hosts only; a redirect to any other host is refused. */
+  async fetchUrl(request: FetchRequest): Promise<FetchResult> {
+    if (this.#closed) throw new EnvError("Closed", "the confined environment is closed");
+    return await fetchAllowed(this.#options.allowedHosts ?? [], request);
   }
 
   /**
-   * Runs a command that passes the shell policy, inside bubblewrap when
-   * available, with a clean environment (PATH, HOME = workspace, LANG, TERM).
+   * Runs a command in a bubblewrap sandbox of its own (its processes die
+   * with the call), under the resource limits; without an OS sandbox only
+   * when `unconfinedShell` was chosen, after the command-text policy.
    */
   async execCommand(request: ExecRequest): Promise<ExecResult> {
     if (this.#closed || !this.#cwd) {
       throw new EnvError("Closed", "the confined environment is closed or not initialised");
     }
+    if (!this.#bwrap && !this.#options.unconfinedShell) {
+      throw new PermissionDeniedError(
+        "shell",
+        `no OS sandbox is available here (${
+          this.#noSandboxReason ?? 'sandbox: "none" was chosen'
+        }), so the shell is not offered; make bubblewrap usable, ` +
+          "or opt in to an unconfined shell with unconfinedShell: true",
+      );
+    }
+    if (this.#hardLinks.length > MAX_MASKED_HARD_LINKS) {
+      throw new PermissionDeniedError(
+        "shell",
+        `the workspace holds more than ${MAX_MASKED_HARD_LINKS} files with several hard links; ` +
+          "the shell sandbox cannot hide them all, so it is refused",
+      );
+    }
     const cwd = request.workingDir === undefined
       ? this.#cwd
       : await this.#call<string>("resolveDir", [request.workingDir], request.signal);
-    try {
-      checkCommand(
-        { workspace: this.#root, cwd, allowedPrograms: this.allowedPrograms },
-        request.command,
-      );
-    } catch (error) {
-      if (error instanceof ShellPolicyError) {
-        throw new PermissionDeniedError(error.subject || "command", error.message);
+    const programs = this.allowedPrograms;
+    if (programs) {
+      try {
+        checkCommand({ workspace: this.#root, cwd, allowedPrograms: programs }, request.command);
+      } catch (error) {
+        if (error instanceof ShellPolicyError) {
+          throw new PermissionDeniedError(error.subject || "command", error.message);
+        }
+        throw error;
       }
-      throw error;
     }
     const env: Record<string, string> = {
       PATH: this.#options.path ?? "/usr/local/bin:/usr/bin:/bin",
@@ -414,21 +528,23 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
       env[name] = value;
     }
     const shell = findExecutable(["/bin/bash", "/usr/bin/bash"]) ?? "/bin/sh";
-    const shellArgs = ["-c", request.command];
-    const [program, args] = this.#bwrap
-      ? [this.#bwrap, [
-        ...bwrapArgs({
-          workspace: this.#root,
-          cwd,
-          network: this.#options.shellNetwork,
-          readOnlyPaths: this.#options.readOnlyPaths,
-        }),
-        "--",
-        shell,
-        ...shellArgs,
-      ]]
-      : [shell, shellArgs];
-    return await runProcess({
+    const shellArgs = ["-c", ulimitPrologue(this.#limits) + request.command];
+    let program = shell;
+    let args = shellArgs;
+    if (this.#bwrap) {
+      program = this.#bwrap;
+      args = bwrapArgs({
+        workspace: this.#root,
+        cwd,
+        network: this.#options.shellNetwork,
+        readOnlyPaths: this.#options.readOnlyPaths,
+        protectedPaths: this.#protected,
+        // Files that have other names (maybe outside) are hidden behind an empty file.
+        maskedFiles: this.#stillHardLinked(),
+      });
+      args.push("--", shell, ...shellArgs);
+    }
+    const result = await runProcess({
       program,
       args,
       cwd,
@@ -436,12 +552,19 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
       timeoutMs: request.timeoutMs,
       signal: request.signal,
       killGraceMs: this.#options.killGraceMs,
+      maxOutputBytes: this.#limits.maxOutputBytes,
+      onOutput: request.onOutput,
+      // bwrap's PID namespace holds everything the command starts; killing
+      // bwrap kills it (--die-with-parent), so no process group is needed.
+      processGroup: !this.#bwrap,
     });
+    const hits = osLimitsHit(this.#limits, result.exitCode, result.stderr);
+    return hits.length ? { ...result, limitsHit: [...(result.limitsHit ?? []), ...hits] } : result;
   }
 
   /** {@inheritDoc ExecutionEnvironment.workingDirectory} */
   workingDirectory(): string {
-    return this.#cwd || resolve(this.#options.workspace, this.#options.workingDirectory ?? ".");
+    return this.#cwd || resolvePath(this.#options.workspace, this.#options.workingDirectory ?? ".");
   }
 
   /** {@inheritDoc ExecutionEnvironment.platform} */

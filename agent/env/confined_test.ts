@@ -8,7 +8,7 @@ import { coreTools } from "../tools/core.ts";
 
 async function workspace() {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "forge-confined-" }));
-  const env = new ConfinedEnvironment({ workspace: dir, sandbox: "none" });
+  const env = new ConfinedEnvironment({ workspace: dir, sandbox: "none", unconfinedShell: true });
   await env.initialize();
   return {
     dir,
@@ -49,6 +49,7 @@ Deno.test("confined: a working directory inside the workspace is honoured", asyn
     workspace: dir,
     workingDirectory: "sub",
     sandbox: "none",
+    unconfinedShell: true,
   });
   try {
     await env.initialize();
@@ -106,7 +107,7 @@ Deno.test("confined: concurrent calls are answered independently", async () => {
 Deno.test("confined: execCommand before initialize or after close fails with code Closed", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir());
   try {
-    const env = new ConfinedEnvironment({ workspace: dir, sandbox: "none" });
+    const env = new ConfinedEnvironment({ workspace: dir, sandbox: "none", unconfinedShell: true });
     const before = await env.execCommand({ command: "ls", timeoutMs: 1000 }).catch((e) => e);
     assert.ok(before instanceof EnvError && before.code === "Closed", String(before));
     await env.initialize();
@@ -136,7 +137,15 @@ Deno.test("confined: a hung operation times out and the worker is replaced, late
     assert.equal(env.restarts, 1);
     const file = await env.readFile("evil.txt", { offset: 1, limit: 1 });
     assert.equal(file.kind === "text" && file.text, "a".repeat(40) + "!");
-    assert.deepEqual(Object.values(await env.selfCheck()), [true, true, true, true, true, true]);
+    assert.deepEqual(Object.values(await env.selfCheck()), [
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -17,7 +17,14 @@ async function setup(options: Partial<ConstructorParameters<typeof ConfinedEnvir
   const secret = join(parent, "secret.txt");
   await Deno.writeTextFile(secret, "TOP SECRET\n");
   await Deno.writeTextFile(join(workspace, "inside.txt"), "hello\n");
-  const env = new ConfinedEnvironment({ workspace, sandbox: "none", killGraceMs: 200, ...options });
+  // The shell tests here exercise the command-text filter of the opted-in unconfined shell.
+  const env = new ConfinedEnvironment({
+    workspace,
+    sandbox: "none",
+    unconfinedShell: true,
+    killGraceMs: 200,
+    ...options,
+  });
   await env.initialize();
   return {
     parent,
@@ -51,6 +58,7 @@ Deno.test("confined: the worker itself lacks env, run, ffi, /proc and outside re
     writeOutsideDenied: true,
     procDenied: true,
     ffiDenied: true,
+    netDenied: true,
   });
 });
 

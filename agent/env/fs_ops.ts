@@ -9,8 +9,6 @@
  */
 
 import { basename, dirname, join, relative } from "node:path";
-// @ts-types="@types/picomatch"
-import picomatch from "picomatch";
 import type {
   DirEntry,
   FileContent,
@@ -20,10 +18,11 @@ import type {
   GrepResult,
   WriteResult,
 } from "./types.ts";
-import { EnvError, InvalidArgumentError } from "./types.ts";
+import { EnvError, InvalidArgumentError, PermissionDeniedError } from "./types.ts";
 import type { PathGuard } from "./guard.ts";
 import { checkAborted, toEnvError } from "./errors.ts";
 import { decodeFile, looksBinary } from "./text.ts";
+import type { GlobSpec } from "./glob_spec.ts";
 
 /** Files larger than this are refused by readFile (use a shell tool to slice them). */
 export const MAX_READ_BYTES = 64 * 1024 * 1024;
@@ -48,15 +47,30 @@ export interface FileOpsOptions {
    * confined worker).
    */
   readonly syncReads?: boolean;
+  /**
+   * Refuse to read a regular file that has other hard links (grep skips
+   * it): another name of the same file may lie outside the workspace, and
+   * nothing in the workspace can tell where. Writes replace the name with a
+   * new file (temp + rename), so they never write through a link.
+   */
+  readonly refuseHardLinks?: boolean;
+}
+
+/** grep's options with the glob filter already compiled (see `glob_spec.ts`). */
+export interface FileGrepOptions extends Omit<GrepOptions, "globFilter"> {
+  /** Only files whose path matches this compiled glob. */
+  readonly globFilter?: GlobSpec;
 }
 
 /** File operations over a path guard. */
 export class FileOps {
   readonly #syncReads: boolean;
+  readonly #refuseHardLinks: boolean;
 
   /** Creates the operations; every path goes through `guard`. */
   constructor(readonly guard: PathGuard, options: FileOpsOptions = {}) {
     this.#syncReads = options.syncReads ?? false;
+    this.#refuseHardLinks = options.refuseHardLinks ?? false;
   }
 
   async #read(path: string, signal?: AbortSignal): Promise<Uint8Array> {
@@ -80,6 +94,13 @@ export class FileOps {
       if (!info.isFile) {
         // A FIFO or device would block the read or never end.
         throw new InvalidArgumentError(`${path} is not a regular file`, path);
+      }
+      if (this.#refuseHardLinks && (info.nlink ?? 1) > 1) {
+        throw new PermissionDeniedError(
+          path,
+          `has ${info.nlink} hard links; the file tools do not read a file with other names, ` +
+            "one of which may lie outside the workspace (write_file replaces it with a new file)",
+        );
       }
       if (info.size > MAX_READ_BYTES) {
         throw new InvalidArgumentError(
@@ -224,7 +245,11 @@ export class FileOps {
   }
 
   /** Searches file contents with a JavaScript regular expression. */
-  async grep(pattern: string, path = ".", options: GrepOptions = {}): Promise<GrepResult> {
+  async grep(
+    pattern: string,
+    path = ".",
+    options: FileGrepOptions = {},
+  ): Promise<GrepResult> {
     let regex: RegExp;
     try {
       regex = new RegExp(pattern, options.caseInsensitive ? "i" : "");
@@ -239,13 +264,14 @@ export class FileOps {
       throw new InvalidArgumentError(`max_results must be an integer >= 1`, "max_results");
     }
     const matches: GrepMatch[] = [];
-    const filter = options.globFilter ? globMatcher(options.globFilter) : undefined;
+    const filter = options.globFilter ? globTester(options.globFilter) : undefined;
     for await (const file of this.#files(path, options.signal)) {
-      if (filter && !filter(file.rel)) continue;
+      if (filter && !filter(file.rel, file.path)) continue;
       let bytes: Uint8Array;
       try {
         const info = Deno.statSync(file.path);
         if (info.size > MAX_GREP_FILE_BYTES) continue;
+        if (this.#refuseHardLinks && (info.nlink ?? 1) > 1) continue;
         bytes = await this.#read(file.path);
       } catch {
         continue; // unreadable or vanished: not a match
@@ -264,14 +290,12 @@ export class FileOps {
   }
 
   /** Finds files whose path relative to `path` matches `pattern`, newest first. */
-  async glob(pattern: string, path = ".", options: GlobOptions = {}): Promise<string[]> {
-    if (pattern.trim() === "") throw new InvalidArgumentError("glob pattern is empty", "pattern");
+  async glob(spec: GlobSpec, path = ".", options: GlobOptions = {}): Promise<string[]> {
     const maxResults = options.maxResults ?? 1000;
     const found: { path: string; mtime: number }[] = [];
-    const matches = globMatcher(pattern);
+    const matches = globTester(spec);
     for await (const file of this.#files(path, options.signal)) {
-      const subject = pattern.startsWith("/") ? file.path : file.rel;
-      if (!matches(subject)) continue;
+      if (!matches(file.rel, file.path)) continue;
       let mtime = 0;
       try {
         mtime = Deno.statSync(file.path).mtime?.getTime() ?? 0;
@@ -324,32 +348,21 @@ export class FileOps {
   }
 }
 
-/**
- * A glob matcher the way the tools document it: a pattern without "/"
- * matches the file name at any depth ("*.ts"), one with "/" matches the
- * path relative to the search root ("src/**\/*.ts"). Dot files match too.
- * picomatch is used rather than node:path's matchesGlob because the latter
- * reads an environment variable, which the confined worker may not.
- */
-export function globMatcher(pattern: string): (relPath: string) => boolean {
-  let match: (path: string) => boolean;
+/** A tester for a compiled glob: `rel` is relative to the search root, `abs` absolute. */
+export function globTester(spec: GlobSpec): (rel: string, abs: string) => boolean {
+  let re: RegExp;
   try {
-    match = picomatch(pattern.startsWith("./") ? pattern.slice(2) : pattern, {
-      dot: true,
-      basename: !pattern.includes("/"),
-    });
+    re = new RegExp(spec.source, spec.flags);
   } catch (error) {
     throw new InvalidArgumentError(
-      `invalid glob pattern ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+      `invalid glob pattern ${JSON.stringify(spec.pattern)}: ${(error as Error).message}`,
       "pattern",
     );
   }
-  return (relPath) => match(relPath.split("\\").join("/"));
-}
-
-/** Whether `relPath` matches `pattern` (see {@linkcode globMatcher}). */
-export function globMatches(pattern: string, relPath: string): boolean {
-  return globMatcher(pattern)(relPath);
+  return (rel, abs) => {
+    const subject = (spec.absolute ? abs : rel).split("\\").join("/");
+    return re.test(spec.base ? subject.slice(subject.lastIndexOf("/") + 1) : subject);
+  };
 }
 
 /** Makes a rename or unlink durable (best effort: not every platform can fsync a directory). */

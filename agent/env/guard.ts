@@ -62,10 +62,28 @@ export class WorkspacePathGuard implements PathGuard {
    * path goes through a link (say /tmp → /private/tmp): absolute paths
    * under it are read as paths under `root`.
    */
-  constructor(readonly root: string, readonly cwd: string = root, readonly alias?: string) {
+  constructor(
+    readonly root: string,
+    readonly cwd: string = root,
+    readonly alias?: string,
+    /** Real paths inside the workspace that may be read but never written, moved or deleted. */
+    readonly protectedPaths: readonly string[] = [],
+  ) {
     if (!isWithin(root, cwd)) {
       throw new PermissionDeniedError(cwd, `working directory is outside the workspace ${root}`);
     }
+  }
+
+  #refuseProtected(path: string, real: string): string {
+    for (const locked of this.protectedPaths) {
+      if (isWithin(locked, real)) {
+        throw new PermissionDeniedError(
+          path,
+          `${locked} is read-only in this environment (what is written there could run outside it)`,
+        );
+      }
+    }
+    return real;
   }
 
   #lexical(path: string): string {
@@ -122,7 +140,10 @@ export class WorkspacePathGuard implements PathGuard {
         // through a link writes its target, so the target must be inside.
         if (info.isSymlink) await this.#refuseDangling(path, current);
         const real = await this.#real(path, current);
-        return missing.length ? join(real, ...missing.reverse()) : real;
+        return this.#refuseProtected(
+          path,
+          missing.length ? join(real, ...missing.reverse()) : real,
+        );
       }
       const parent = dirname(current);
       if (parent === current) throw new EnvNotFoundError(path, "no existing ancestor");
@@ -139,7 +160,7 @@ export class WorkspacePathGuard implements PathGuard {
     const abs = this.#lexical(path);
     if (abs === this.root) throw new PermissionDeniedError(path, "is the workspace root itself");
     const parent = await this.forWrite(dirname(abs));
-    return join(parent, basename(abs));
+    return this.#refuseProtected(path, join(parent, basename(abs)));
   }
 
   async #refuseDangling(path: string, link: string): Promise<void> {

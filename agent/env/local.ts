@@ -27,6 +27,8 @@ import { runProcess } from "./process.ts";
 import { currentEnvVars, type EnvVarPolicy, filterEnvVars } from "./env_vars.ts";
 import { findExecutable, hostOsVersion, hostPlatform } from "./system.ts";
 import { toEnvError } from "./errors.ts";
+import { compileGlob } from "./glob_spec.ts";
+import { type Confinement, UNCONFINED } from "./confinement.ts";
 
 /** Options of {@linkcode LocalExecutionEnvironment}. */
 export interface LocalEnvironmentOptions {
@@ -121,13 +123,15 @@ export class LocalExecutionEnvironment implements ExecutionEnvironment {
   /** {@inheritDoc ExecutionEnvironment.grep} */
   async grep(pattern: string, path?: string, options?: GrepOptions): Promise<GrepResult> {
     this.#open();
-    return await this.#ops.grep(pattern, path, options);
+    const { globFilter, ...rest } = options ?? {};
+    const spec = globFilter === undefined ? undefined : compileGlob(globFilter);
+    return await this.#ops.grep(pattern, path, { ...rest, globFilter: spec });
   }
 
   /** {@inheritDoc ExecutionEnvironment.glob} */
   async glob(pattern: string, path?: string, options?: GlobOptions): Promise<string[]> {
     this.#open();
-    return await this.#ops.glob(pattern, path, options);
+    return await this.#ops.glob(compileGlob(pattern), path, options);
   }
 
   /** Runs `request.command` with `bash -c` in a new process group. */
@@ -154,7 +158,13 @@ export class LocalExecutionEnvironment implements ExecutionEnvironment {
       timeoutMs: request.timeoutMs,
       signal: request.signal,
       killGraceMs: this.#options.killGraceMs,
+      onOutput: request.onOutput,
     });
+  }
+
+  /** Nothing confines this environment: it is for trusted use. */
+  confinement(): Confinement {
+    return UNCONFINED;
   }
 
   /** {@inheritDoc ExecutionEnvironment.workingDirectory} */

@@ -22,7 +22,16 @@ export {
   type ConfinedEnvironmentOptions,
   type SandboxMode,
 } from "./confined.ts";
-export type { SelfCheck } from "./confined_worker.ts";
+export type { SelfCheck } from "./file_service.ts";
+export {
+  type Confinement,
+  confinementOf,
+  defaultEnvironment,
+  describeConfinement,
+  UNCONFINED,
+} from "./confinement.ts";
+export { DEFAULT_EXEC_LIMITS } from "./limits.ts";
+export { hostAllowed, MAX_REDIRECTS } from "./fetch_policy.ts";
 export { ReadOnlyExecutionEnvironment } from "./read_only.ts";
 export {
   checkCommand,

@@ -22,6 +22,7 @@ import type {
   WriteResult,
 } from "./types.ts";
 import { EnvError, PermissionDeniedError } from "./types.ts";
+import { type Confinement, confinementOf } from "./confinement.ts";
 
 /** Wraps an environment so that nothing can be changed through it. */
 export class ReadOnlyExecutionEnvironment implements ExecutionEnvironment {
@@ -100,6 +101,11 @@ export class ReadOnlyExecutionEnvironment implements ExecutionEnvironment {
   /** Same as {@linkcode ReadOnlyExecutionEnvironment.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** The inner environment's confinement, without a shell (every command is refused). */
+  confinement(): Confinement {
+    return { ...confinementOf(this.inner), shell: "unavailable" };
   }
 
   /** {@inheritDoc ExecutionEnvironment.workingDirectory} */

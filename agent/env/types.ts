@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { Confinement } from "./confinement.ts";
+
 /** Machine-readable reasons an environment refuses or fails an operation. */
 export type EnvErrorCode =
   /** The path, host or program is outside what this environment allows. */
@@ -158,6 +160,45 @@ export interface ExecRequest {
   readonly env?: Readonly<Record<string, string>>;
   /** Cancels the command (the process group is killed as on timeout). */
   readonly signal?: AbortSignal;
+  /**
+   * Receives output while the command runs (decoded UTF-8, in arrival
+   * order), for streaming it to a user; the result still carries it all.
+   */
+  readonly onOutput?: (chunk: OutputChunk) => void;
+}
+
+/** A piece of a running command's output. */
+export interface OutputChunk {
+  /** Which stream it came from. */
+  readonly stream: "stdout" | "stderr";
+  /** The text (whole UTF-8 characters). */
+  readonly text: string;
+}
+
+/** Resource limits of a command (each enforced by the OS where the environment can). */
+export interface ExecLimits {
+  /**
+   * Output kept in memory per stream, in bytes (default 1 MiB): beyond it
+   * the first and last halves are kept and the middle is dropped.
+   */
+  readonly maxOutputBytes?: number;
+  /** Largest file a command may write, in bytes (RLIMIT_FSIZE; default 256 MiB). */
+  readonly maxFileBytes?: number;
+  /** Most processes of the command's user (RLIMIT_NPROC; default 1024). */
+  readonly maxProcesses?: number;
+  /** Address space of each process, in bytes (RLIMIT_AS; default 8 GiB). */
+  readonly maxMemoryBytes?: number;
+}
+
+/** Which limit a command ran into. */
+export type ExecLimitKind = "time" | "output" | "file_size" | "processes" | "memory";
+
+/** A limit a command ran into, with a message naming the limit and its value. */
+export interface ExecLimitHit {
+  /** Which limit. */
+  readonly kind: ExecLimitKind;
+  /** What happened, for the model. */
+  readonly message: string;
 }
 
 /** The outcome of a command. A non-zero exit is a result, not an error. */
@@ -172,6 +213,8 @@ export interface ExecResult {
   readonly timedOut: boolean;
   /** Wall-clock duration in milliseconds. */
   readonly durationMs: number;
+  /** Limits the command ran into (absent or empty when none). */
+  readonly limitsHit?: readonly ExecLimitHit[];
 }
 
 /** Options of {@linkcode ExecutionEnvironment.grep}. */
@@ -269,6 +312,11 @@ export interface ExecutionEnvironment extends AsyncDisposable {
    * confined environment only to the hosts it allows).
    */
   fetchUrl?(request: FetchRequest): Promise<FetchResult>;
+  /**
+   * What confines the tools (see `confinement.ts`); an environment without
+   * this method is taken to be unconfined.
+   */
+  confinement?(): Confinement;
   /** Prepares the environment (idempotent). */
   initialize(): Promise<void>;
   /** Releases everything the environment holds (idempotent). */

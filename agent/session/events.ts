@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Confinement } from "../env/confinement.ts";
+
 /** How a session left the loop for one input. */
 export type StopReason = "completed" | "round_limit" | "turn_limit" | "aborted";
 
@@ -28,6 +30,8 @@ export type SessionEventData =
     readonly model: string;
     readonly depth: number;
     readonly contextId?: string;
+    /** What confines the session's tools (also in its started record). */
+    readonly confinement: Confinement;
   }
   | {
     readonly kind: "session_end";
@@ -59,6 +63,15 @@ export type SessionEventData =
     readonly isError: boolean;
     readonly truncated: boolean;
     readonly durationMs: number;
+  }
+  | {
+    /** Output of a running tool (the shell's stdout or stderr), as it arrives. */
+    readonly kind: "tool_call_output_delta";
+    readonly callId: string;
+    readonly toolName: string;
+    readonly stream: "stdout" | "stderr";
+    /** The new text (whole UTF-8 characters). */
+    readonly delta: string;
   }
   | { readonly kind: "steering_injected"; readonly content: string }
   | {

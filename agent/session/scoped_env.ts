@@ -8,6 +8,7 @@
  * @module
  */
 import { isAbsolute, join, normalize } from "node:path";
+import { type Confinement, confinementOf } from "../env/confinement.ts";
 import type {
   DirEntry,
   ExecRequest,
@@ -87,6 +88,10 @@ export class ScopedEnvironment implements ExecutionEnvironment {
   /** Does nothing: the parent belongs to the parent session. */
   close(): Promise<void> {
     return Promise.resolve();
+  }
+  /** The parent's confinement: a scope is a default directory, not a boundary. */
+  confinement(): Confinement {
+    return confinementOf(this.#parent);
   }
   /** The scope directory. */
   workingDirectory(): string {

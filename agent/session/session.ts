@@ -41,6 +41,8 @@ import {
 import { detectLoop, toolCallSignature } from "./loop_detection.ts";
 import { type AgentRecordType, type SessionWriter, sessionWriter } from "./persistence.ts";
 import { SubagentManager } from "./subagents.ts";
+import { confinementFields, withholdUnavailableTools } from "./confinement.ts";
+import { confinementOf } from "../env/confinement.ts";
 import {
   type HistoryTurn,
   recordHistoryTurn,
@@ -220,6 +222,10 @@ export class Session implements AsyncDisposable {
   async #doStart(): Promise<void> {
     const signal = this.#abort.signal;
     const env = this.#config.env;
+    // The confinement is known once the environment is up (initialize is idempotent).
+    await env.initialize();
+    const confinement = confinementOf(env);
+    withholdUnavailableTools(this.#registry, confinement);
     this.#environment = await gatherEnvironmentContext(env, this.#profile.model, {
       knowledgeCutoff: this.#profile.knowledgeCutoff,
       signal,
@@ -241,6 +247,7 @@ export class Session implements AsyncDisposable {
         workingDir: env.workingDirectory(),
         subagentDepth: this.depth,
         parentSessionId: this.#config.origin?.parentSessionId,
+        ...confinementFields(confinement),
       }, "session_started");
     } catch (error) {
       this.#emit({ kind: "error", message: (error as Error).message, code: codeOf(error) });
@@ -253,6 +260,7 @@ export class Session implements AsyncDisposable {
       model: this.#profile.model,
       depth: this.depth,
       contextId: this.contextId,
+      confinement,
     });
   }
 
@@ -524,6 +532,14 @@ export class Session implements AsyncDisposable {
             this.#profile.defaultCommandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
           maxCommandTimeoutMs: this.#config.maxCommandTimeoutMs ?? DEFAULT_MAX_COMMAND_TIMEOUT_MS,
         },
+        onOutput: (chunk) =>
+          this.#emit({
+            kind: "tool_call_output_delta",
+            callId: call.id,
+            toolName: call.name,
+            stream: chunk.stream,
+            delta: chunk.text,
+          }),
       },
     );
     this.#emit({

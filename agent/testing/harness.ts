@@ -76,7 +76,9 @@ export function scriptedSession(
 export function kinds(events: readonly SessionEvent[], withDeltas = false): string[] {
   return events
     .filter((e) =>
-      withDeltas || (e.kind !== "assistant_text_delta" && e.kind !== "assistant_text_start")
+      withDeltas ||
+      (e.kind !== "assistant_text_delta" && e.kind !== "assistant_text_start" &&
+        e.kind !== "tool_call_output_delta")
     )
     .map((e) => e.kind);
 }

@@ -32,8 +32,13 @@ export function formatExecResult(result: ExecResult, timeoutMs: number): ToolOut
         `You can retry with a longer timeout by setting the timeout_ms parameter.]`,
     );
   }
+  const limits = (result.limitsHit ?? []).filter((hit) => hit.kind !== "time");
+  for (const hit of limits) parts.push(`[ERROR: limit reached (${hit.kind}): ${hit.message}]`);
   parts.push(`[exit code ${result.exitCode}, ${result.durationMs} ms]`);
-  return { content: parts.join("\n"), isError: result.timedOut || result.exitCode !== 0 };
+  return {
+    content: parts.join("\n"),
+    isError: result.timedOut || result.exitCode !== 0 || limits.length > 0,
+  };
 }
 
 /** The shell tool. */
@@ -48,7 +53,7 @@ export function shellTool(options: ShellToolOptions = {}): RegisteredTool {
       ),
       description: z.string().optional().describe("What this command does, for humans"),
     }),
-    async execute(args, { env, signal, settings }) {
+    async execute(args, { env, signal, settings, onOutput }) {
       const max = settings?.maxCommandTimeoutMs ?? MAX_COMMAND_TIMEOUT_MS;
       // A profile's default (e.g. Claude's 120 s) beats the session default (spec §3.5).
       const wanted = args.timeout_ms ?? options.defaultTimeoutMs ??
@@ -59,6 +64,7 @@ export function shellTool(options: ShellToolOptions = {}): RegisteredTool {
         timeoutMs,
         env: settings?.commandEnv,
         signal,
+        onOutput,
       });
       const output = formatExecResult(result, timeoutMs);
       if (wanted > max) {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ExecutionEnvironment } from "../env/types.ts";
+import type { ExecutionEnvironment, OutputChunk } from "../env/types.ts";
 
 /** A JSON Schema object (root type "object") describing a tool's arguments. */
 export type JsonSchema = Record<string, unknown>;
@@ -42,6 +42,11 @@ export interface ToolContext {
   readonly callId?: string;
   /** Run-time settings (timeouts, command environment). */
   readonly settings?: ToolSettings;
+  /**
+   * Receives a long-running tool's output while it runs (the shell's
+   * stdout and stderr), for `tool_call_output_delta` events.
+   */
+  readonly onOutput?: (chunk: OutputChunk) => void;
 }
 
 /** An image a tool hands back for multimodal models. */

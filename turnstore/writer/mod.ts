@@ -41,12 +41,12 @@ export {
   type PersistenceMode,
   type RetryPolicy,
 } from "./policy.ts";
+export { RecordWriter } from "./writer.ts";
 export {
   DEFAULT_PIPELINE_WINDOW,
   type ForkWriterOptions,
   type OpenWriterOptions,
-  RecordWriter,
   type RecordWriterOptions,
   type WritableRecord,
   type WriteKey,
-} from "./writer.ts";
+} from "./options.ts";

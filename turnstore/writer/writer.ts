@@ -30,80 +30,14 @@ import {
   retryable,
   type RetryPolicy,
 } from "./policy.ts";
-
-/**
- * What a writer needs of a record type: the part of `RecordType`
- * (`@forge/turnstore/records`) it uses, so this module loads no record DSL.
- */
-export interface WritableRecord<V> {
-  /** Registry type id. */
-  readonly typeId: string;
-  /** Registry version. */
-  readonly version: number;
-  /** Validates and encodes a value; throws naming the bad field. */
-  encode(value: V): Uint8Array;
-}
-
-/**
- * Makes the idempotency key of one write from its position in the writer
- * (1 for the first write, counted from `open`'s `sequence`) and its event
- * name. Called synchronously when the write is asked for. Keys are scoped to
- * one context, so the same function may serve a writer and its forks.
- */
-export type WriteKey = (sequence: number, event: string) => string;
-
-/** Options of {@link RecordWriter}. */
-export interface RecordWriterOptions {
-  /** The store; may be absent only in mode `off`. */
-  readonly store?: ForgeStore;
-  /** The mode. */
-  readonly mode: PersistenceMode;
-  /** The idempotency key of each write. */
-  readonly key: WriteKey;
-  /** Names the writer in messages, e.g. "session s-1"; default "context <id>". */
-  readonly label?: string;
-  /** Published once by {@link RecordWriter.open}, so readers can decode the records. */
-  readonly bundle?: RegistryBundle;
-  /** Receives each write that failed for good in mode `best_effort`. */
-  readonly onWarning?: (message: string, error: unknown) => void;
-  /** Retry policy; default {@link DEFAULT_RETRY}. */
-  readonly retry?: RetryPolicy;
-  /**
-   * Most writes in flight at once, 1 or more. Default:
-   * {@link DEFAULT_PIPELINE_WINDOW} on the in-process backends whose appends
-   * keep call order ("memory", "kv", "fs"), 1 on others.
-   */
-  readonly pipelineWindow?: number;
-}
-
-/** Where {@link RecordWriter.open} starts. Give at most one of `forkFrom` and `contextId`. */
-export interface OpenWriterOptions {
-  /** Start a new context forked from this turn ("0" or absent: a new empty context). */
-  readonly forkFrom?: TurnId;
-  /** Go on appending to this existing context, from its current head. */
-  readonly contextId?: ContextId;
-  /**
-   * Writes already made to the context under this writer's key function; the
-   * next write's key gets `sequence + 1`. Use it when resuming a context, so
-   * new writes do not reuse the keys of earlier ones. Default 0.
-   */
-  readonly sequence?: number;
-}
-
-/** Options of {@link RecordWriter.fork}; what is not given is the parent writer's. */
-export interface ForkWriterOptions {
-  /** Fork from this turn instead of the parent writer's head. */
-  readonly at?: TurnId;
-  /** The child's key function. */
-  readonly key?: WriteKey;
-  /** The child's label. */
-  readonly label?: string;
-  /** The child's warning sink. */
-  readonly onWarning?: (message: string, error: unknown) => void;
-}
-
-/** Default in-flight writes on backends that keep call order. */
-export const DEFAULT_PIPELINE_WINDOW = 64;
+import {
+  DEFAULT_PIPELINE_WINDOW,
+  type ForkWriterOptions,
+  type OpenWriterOptions,
+  type RecordWriterOptions,
+  type WritableRecord,
+  type WriteKey,
+} from "./options.ts";
 
 /** Backends whose appendTurn queues a small append synchronously, in call order. */
 const ORDERED_BACKENDS: ReadonlySet<string> = new Set(["memory", "kv", "fs"]);
@@ -261,8 +195,9 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
       throw new TypeError(`sequence must be a non-negative integer, got ${sequence}`);
     }
     this.#checkOpen("open");
-    if (!this.#store || this.#opened) return Promise.resolve();
+    if (this.#opened) return Promise.resolve();
     this.#opened = true;
+    if (!this.#store) return Promise.resolve();
     this.#start = options;
     this.#sequence = sequence;
     return this.#serialize(async () => {
@@ -291,7 +226,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
     value: V,
     event: string = type.typeId,
   ): Promise<AppendedTurn | undefined> {
-    this.#checkOpen(event);
+    this.#checkWritable(event);
     if (!this.#store) return NOTHING;
     const payload = type.encode(value);
     const idempotencyKey = this.#key(++this.#sequence, event);
@@ -309,7 +244,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
    * {@link settle} and {@link close}. Like {@link append}, a bad value throws at once.
    */
   enqueue<V>(type: Catalog & WritableRecord<V>, value: V, event: string = type.typeId): void {
-    this.#checkOpen(event);
+    this.#checkWritable(event);
     if (!this.#store) return;
     if (this.#window === 1) {
       this.append(type, value, event).catch((error) => this.#noteFailure(event, error));
@@ -459,11 +394,8 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
   /** Confirms in-flight writes oldest first, checking that each extends the chain. */
   async #drive(): Promise<void> {
     try {
-      await this.#tail.catch(() => {}); // open() first
-      if (!this.#ready) {
-        this.#ready = true;
-        if (this.#contextId === undefined) await this.#ensureContext().catch(() => {});
-      }
+      await this.#tail.catch(() => {}); // open() first: it sets #ready, even when it failed
+      this.#ready = true;
       for (;;) {
         if (this.#contextId === undefined) {
           // best_effort without a context: nothing can be stored; the context failure was warned.
@@ -562,6 +494,17 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
   #checkOpen(event: string): void {
     if (this.#closed) {
       throw new PersistenceError(event, `the record writer of ${this.#name} is closed`);
+    }
+  }
+
+  /** A write needs an opened writer (in every mode, so a caller's bug shows with persistence off too). */
+  #checkWritable(event: string): void {
+    this.#checkOpen(event);
+    if (!this.#opened) {
+      throw new PersistenceError(
+        event,
+        `the record writer of ${this.#name} is not open: call open() before writing ${event}`,
+      );
     }
   }
 

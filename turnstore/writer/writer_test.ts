@@ -77,6 +77,20 @@ Deno.test("bad options are refused with a TypeError naming the option", () => {
   );
 });
 
+Deno.test("writing before open is refused in every mode, naming the write", () => {
+  for (const mode of ["off", "best_effort", "required"] as const) {
+    const w = writer(new MemoryStore(), { mode });
+    assert.throws(
+      () => w.enqueue(Note, { text: "early", at: 1 }, "note"),
+      (e) =>
+        e instanceof PersistenceError &&
+        /job j is not open: call open\(\) before writing note/.test(e.message),
+      mode,
+    );
+    assert.throws(() => w.append(Mark, { n: 1 }), PersistenceError, mode);
+  }
+});
+
 Deno.test("the default window pipelines on backends that keep call order, and is 1 elsewhere", () => {
   assert.equal(writer(new MemoryStore()).pipelineWindow, 64);
   const remote = Object.assign(Object.create(new MemoryStore()), { backend: "cxdb" });

@@ -1,0 +1,55 @@
+/**
+ * Entry point of the sandboxed file server: a Deno process started inside
+ * bubblewrap (whose filesystem view holds only the workspace and read-only
+ * system directories) with Deno permissions to read and write the
+ * workspace only. It reads one JSON request per line on stdin and writes
+ * one answer per line on stdout; the first line is the init message.
+ *
+ * @module
+ */
+
+import { decodeLine, encodeLine, FileService, type FileServiceInit } from "./file_service.ts";
+import type { FileRequest } from "./file_service.ts";
+
+const encoder = new TextEncoder();
+let service: FileService | undefined;
+
+/**
+ * Writes an answer synchronously: this process serves one client and has
+ * nothing else to do meanwhile, and it saves an async hop per request.
+ */
+function send(message: unknown): void {
+  const bytes = encoder.encode(encodeLine(message));
+  for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
+}
+
+async function onLine(line: string): Promise<void> {
+  const message = decodeLine(line) as FileServiceInit | FileRequest;
+  if (message.op === "init") {
+    service = new FileService(message as FileServiceInit);
+    send({ id: 0, ok: true, value: "ready" });
+    return;
+  }
+  const request = message as FileRequest;
+  if (!service) {
+    send({ id: request.id, ok: false, error: { code: "Closed", message: "not initialised" } });
+    return;
+  }
+  send(await service.handle(request));
+}
+
+const decoder = new TextDecoder();
+let pending = "";
+// Plain reads rather than the ReadableStream: one op per chunk, no stream machinery.
+const buffer = new Uint8Array(256 * 1024);
+for (;;) {
+  const n = await Deno.stdin.read(buffer);
+  if (n === null) break;
+  pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+  let newline: number;
+  while ((newline = pending.indexOf("\n")) >= 0) {
+    const line = pending.slice(0, newline);
+    pending = pending.slice(newline + 1);
+    if (line) onLine(line).catch(() => {});
+  }
+}
