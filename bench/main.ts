@@ -16,6 +16,7 @@ const all: Record<string, () => Promise<{ run: Bench }>> = {
   agent_tools: () => import("./agent_tools.bench.ts"),
   attractor: () => import("./attractor.bench.ts"),
   attractor_graph: () => import("./attractor_graph.bench.ts"),
+  cli: () => import("./cli.bench.ts"),
 };
 
 const chosen = Deno.args.length ? Deno.args : Object.keys(all);

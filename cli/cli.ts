@@ -10,10 +10,13 @@ import {
   type ForgeStore,
   isTurnStoreError,
   type RecordCatalog,
+  type RegistryBundle,
   walkHistory,
 } from "@forge/turnstore";
 import { attractorBundle, attractorCatalog } from "@forge/attractor";
 import { jsonSafe, renderTurn, turnToJson } from "./render.ts";
+import { runView } from "./views/dispatch.ts";
+import { VIEW_COMMANDS, VIEW_USAGE } from "./views/registry.ts";
 import { pipelineCommand } from "./pipeline_run.ts";
 import { validateCommand } from "./pipeline_validate.ts";
 
@@ -31,8 +34,10 @@ export interface CliContext {
   openStore(url: string): Promise<ForgeStore>;
   /** Catalogs tried in order to decode payloads. */
   catalogs: readonly RecordCatalog[];
-  /** Registry bundles the project publishes, for `forge bundles`. */
-  bundles: readonly { bundle_id: string }[];
+  /** Registry bundles the project publishes: `forge bundles` prints them, the views name fields with them. */
+  bundles: readonly RegistryBundle[];
+  /** Stops long-running commands (`forge serve`). */
+  signal?: AbortSignal;
 }
 
 /** The default store URL: a Deno KV file under ./.forge. */
@@ -50,7 +55,7 @@ usage:
   forge validate <pipeline.dot>        lint a pipeline
   forge resume <run>                   continue a run from its directory or the store alone
   forge answer <run> <choice>          answer the human gate a run waits on, and continue it
-
+${VIEW_USAGE}
 options:
   --store URL   memory:, kv:<path>, kv::memory:, kv:https://…, fs:<dir>, cxdb://host:port?http=…
                 (default ${DEFAULT_STORE}, or FORGE_STORE)
@@ -60,6 +65,19 @@ options:
 
 /** Runs the CLI with `args`; returns the exit code (0 ok, 1 failure, 2 usage, 3 waiting). */
 export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promise<number> {
+  const view = VIEW_COMMANDS.get(args[0]);
+  if (view) {
+    return await runView(args[0], view, args.slice(1), {
+      openStore: ctx.openStore,
+      defaultStore: DEFAULT_STORE,
+      catalogs: ctx.catalogs,
+      bundles: ctx.bundles,
+      out: io.out,
+      err: io.err,
+      usage: USAGE,
+      signal: ctx.signal,
+    });
+  }
   // Pipeline commands parse their own flags (cli/pipeline_run.ts, cli/pipeline_validate.ts).
   if (args[0] === "validate") return await validateCommand(args.slice(1), io);
   if (args[0] === "run" || args[0] === "resume" || args[0] === "answer") {
@@ -155,4 +173,4 @@ export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promis
 /** The catalogs and bundles of the pipeline records (the agent's are added by main.ts). */
 export const PIPELINE_CATALOGS: readonly RecordCatalog[] = [attractorCatalog];
 /** The pipeline bundle. */
-export const PIPELINE_BUNDLES: readonly { bundle_id: string }[] = [attractorBundle];
+export const PIPELINE_BUNDLES: readonly RegistryBundle[] = [attractorBundle];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ForgeStore, MemoryStore } from "@forge/turnstore";
-import { attractorCatalog, RunLifecycle } from "@forge/attractor";
+import { attractorBundle, attractorCatalog, RunLifecycle } from "@forge/attractor";
 import { type CliContext, runCli } from "./cli.ts";
 
 /** A store the CLI may "close" after each command without losing it. */
@@ -38,7 +38,7 @@ async function fixture() {
   const context: CliContext = {
     openStore: () => Promise.resolve(keepOpen(store)),
     catalogs: [attractorCatalog],
-    bundles: [{ bundle_id: "b1" }],
+    bundles: [attractorBundle],
   };
   return { store, ctx, turn, context };
 }

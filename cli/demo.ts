@@ -1,152 +1,176 @@
 /**
- * The keyless demo (`deno task demo`): a coding agent with a scripted model
- * works in a small workspace, spawns a subagent (whose context is a fork of
- * the parent's), and every turn, tool call and link is persisted to a local
- * Deno KV file. Then the session tree is read back from the store alone and
- * printed.
+ * The keyless demo (`deno task demo`): runs the shipped example pipeline
+ * examples/demo.dot — a plan stage whose agent spawns a subagent, an
+ * implement stage that is a goal gate and is retried, a shell tool stage, a
+ * human gate (auto-approved), a parallel fan-out and fan-in — with its agent
+ * stages on a scripted model, working in a small workspace through the
+ * agent's confined environment, every record persisted to a local Deno KV
+ * file. Then it prints `forge inspect` of the run, writes the run's HTML
+ * trace, and says which commands look further.
  *
  * No API key, no server: the model is a script, the store a file under
- * ./.forge, the file tools run in a worker that can only touch the workspace.
+ * ./.forge.
  *
  * @module
  */
 import {
-  anthropicProfile,
-  defaultEnvironment,
-  describeConfinement,
-  readSession,
-  RoutingProvider,
-  ScriptedProvider,
-  Session,
-  type SessionView,
-} from "@forge/agent";
-import { openStore } from "@forge/stores";
+  assertRunnable,
+  AutoApproveInterviewer,
+  defaultHandlers,
+  newRunId,
+  preparePipeline,
+  runPipeline,
+  type RunResult,
+} from "@forge/attractor";
+import { AgentBackend } from "@forge/attractor/agent";
+import { anthropicProfile, defaultEnvironment, describeConfinement } from "@forge/agent";
+import { openStore as openTurnStore } from "@forge/stores";
+import { DemoModel } from "./demo/model.ts";
+import { CheckedBackend } from "./demo/backend.ts";
+import { ProgressRenderer } from "./progress.ts";
+import { readRunReport, renderRunReport } from "./views/inspect.ts";
+import { readTrace } from "./trace/model.ts";
+import { pageData, renderTraceHtml } from "./trace/html.ts";
+import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "./catalogs.ts";
 
-const TASK = "Add a CHANGELOG entry for the new greeting and check the README mentions it.";
-const CHILD_TASK = "Read README.md and report whether it mentions a greeting.";
+/** The shipped pipeline the demo runs. */
+export const DEMO_PIPELINE = new URL("../examples/demo.dot", import.meta.url);
 
-/** The model's side of the conversation, scripted: the parent and the subagent. */
-function scriptedModel(): RoutingProvider {
-  const parent = new ScriptedProvider([
-    {
-      text: "Let me look at the project first.",
-      toolCalls: [{ name: "read_file", arguments: { file_path: "src/greet.ts" } }],
-    },
-    {
-      text: "I'll record the change, and ask a helper to check the README meanwhile.",
-      toolCalls: [
-        {
-          name: "write_file",
-          arguments: {
-            file_path: "CHANGELOG.md",
-            content: "# Changelog\n\n- greet() now says hello by name.\n",
-          },
-        },
-        { name: "spawn_agent", arguments: { task: CHILD_TASK } },
-      ],
-    },
-    { toolCalls: [{ name: "wait", arguments: { agent_id: "agent-1" } }] },
-    { toolCalls: [{ name: "close_agent", arguments: { agent_id: "agent-1" } }] },
-    { text: "Done: CHANGELOG.md has the entry, and the README already mentions the greeting." },
-  ]);
-  const child = new ScriptedProvider([
-    { toolCalls: [{ name: "read_file", arguments: { file_path: "README.md" } }] },
-    { text: "Yes: README.md says greet() says hello by name." },
-  ]);
-  return new RoutingProvider({ [TASK]: parent, [CHILD_TASK]: child });
+/** What the demo did. */
+export interface DemoResult {
+  /** The run. */
+  readonly result: RunResult;
+  /** The run's store context. */
+  readonly contextId: string;
+  /** Where the HTML trace was written. */
+  readonly tracePath: string;
+  /** The workspace the agents worked in. */
+  readonly workspace: string;
 }
 
-function indent(text: string, by: string): string {
-  return text.split("\n").map((line) => by + line).join("\n");
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** Where the text goes; default the console. */
+  readonly print?: (text: string) => void;
+  /** Live progress on a terminal (the CLI passes one; tests leave it out). */
+  readonly progress?: ProgressRenderer;
 }
 
-function clip(text: string, max = 90): string {
-  const one = text.replace(/\s+/g, " ").trim();
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
-}
-
-/** The session tree as text, read from the store. */
-export function renderSession(view: SessionView, depth = 0): string {
-  const lines = [
-    `session ${view.sessionId} — context ${view.contextId}, head ${view.headTurnId}` +
-    `${view.finalState ? `, ${view.finalState}` : ""}` +
-    `${view.inheritedTurns ? ` (forked: shares ${view.inheritedTurns} turns of its parent)` : ""}`,
-  ];
-  for (const entry of view.transcript) {
-    const at = `turn ${entry.turnId}`;
-    switch (entry.kind) {
-      case "user":
-        lines.push(`  ${at} user: ${clip(entry.content)}`);
-        break;
-      case "assistant":
-        lines.push(`  ${at} assistant: ${clip(entry.text || "(tool calls only)")}`);
-        for (const call of entry.toolCalls) {
-          lines.push(`      → ${call.name} ${clip(call.arguments, 70)}`);
-        }
-        break;
-      case "tool_results":
-        for (const result of entry.results) {
-          lines.push(
-            `  ${at} tool result${result.isError ? " (error)" : ""}: ${clip(result.content, 70)}`,
-          );
-        }
-        break;
-      default:
-        lines.push(`  ${at} ${entry.kind}: ${clip(entry.content)}`);
-    }
-  }
-  for (const sub of view.subagents) {
-    lines.push(
-      `  subagent ${sub.agentId} (${
-        sub.status ?? "running"
-      }): context ${sub.childContextId}, a fork of turn ${sub.forkedFromTurnId}`,
-    );
-    if (sub.session) lines.push(indent(renderSession(sub.session, depth + 1), "    "));
-  }
-  return lines.join("\n");
-}
-
-/** Runs the demo against `storeUrl` in `workspaceDir`; returns the root context id. */
-export async function runDemo(storeUrl: string, workspaceDir: string): Promise<string> {
-  await Deno.mkdir(`${workspaceDir}/src`, { recursive: true });
+async function seedWorkspace(dir: string): Promise<void> {
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(`${dir}/src`, { recursive: true });
   await Deno.writeTextFile(
-    `${workspaceDir}/src/greet.ts`,
+    `${dir}/src/greet.ts`,
     "export function greet(name: string): string {\n  return `hello, ${name}`;\n}\n",
   );
-  await Deno.writeTextFile(
-    `${workspaceDir}/README.md`,
-    "# greeter\n\ngreet() says hello by name.\n",
-  );
-  await using store = await openStore(storeUrl);
-  // Inside bubblewrap wherever it works; elsewhere the file tools run under
-  // Deno permissions and no shell is offered.
-  const env = await defaultEnvironment(workspaceDir);
-  console.log(`sandbox: ${describeConfinement(env.confinement())}\n`);
-  try {
-    const session = new Session({
-      provider: scriptedModel(),
+  await Deno.writeTextFile(`${dir}/README.md`, "# greeter\n\ngreet() says hello by name.\n");
+}
+
+/**
+ * Runs the demo pipeline into `storeUrl`, with its workspace, run directory
+ * and trace page under `dir`.
+ */
+export async function runDemo(
+  storeUrl: string,
+  dir: string,
+  options: DemoOptions = {},
+): Promise<DemoResult> {
+  const print = options.print ?? ((text: string) => console.log(text));
+  const workspace = `${dir}/demo-workspace`;
+  await seedWorkspace(workspace);
+  const source = await Deno.readTextFile(DEMO_PIPELINE);
+  const prepared = preparePipeline(source);
+  assertRunnable(prepared);
+  const runId = newRunId();
+  await using store = await openTurnStore(storeUrl);
+  // The agent's default environment: inside bubblewrap wherever it works.
+  const env = await defaultEnvironment(workspace);
+  const backend = new CheckedBackend(
+    new AgentBackend({
+      provider: new DemoModel(),
       profile: anthropicProfile({ model: "scripted" }),
       env,
       store,
-      persistence: "required",
+    }),
+    workspace,
+  );
+  let result: RunResult;
+  try {
+    print(
+      `Running ${prepared.graph.id} (examples/demo.dot) as ${runId}: agent stages on a ` +
+        `scripted model (${describeConfinement(env.confinement())}), records to ${storeUrl}\n`,
+    );
+    result = await runPipeline({
+      graph: prepared.graph,
+      dotSource: source,
+      logsRoot: `${dir}/demo-runs/${runId}`,
+      runId,
+      handlers: defaultHandlers(),
+      backend,
+      interviewer: new AutoApproveInterviewer(),
+      store,
+      storeUrl,
+      baseDir: workspace,
+      // The retry's backoff is real but capped, so the demo takes seconds.
+      sleep: (ms, signal) => abortableDelay(Math.min(ms, 300), signal),
+      onEvent: options.progress?.onEvent,
     });
-    const result = await session.submit(TASK);
-    await session.close();
-    console.log(`agent: ${result.text}\n`);
-    const contextId = session.contextId;
-    if (contextId === undefined) throw new Error("the session did not persist a context");
-    console.log(renderSession(await readSession(store, contextId)));
-    return contextId;
   } finally {
+    options.progress?.close();
+    await backend.close();
     await env.close();
   }
+  const contextId = result.contextIds.at(-1);
+  if (!contextId) throw new Error("the demo run persisted no context");
+  const report = await readRunReport(store, contextId);
+  if (!report) throw new Error(`context ${contextId} holds no run`);
+  print(renderRunReport(report));
+  const trace = await readTrace(store, contextId, {
+    catalogs: PROJECT_CATALOGS,
+    bundles: PROJECT_BUNDLES,
+  });
+  const tracePath = `${dir}/demo-trace.html`;
+  await Deno.writeTextFile(
+    tracePath,
+    renderTraceHtml(pageData(trace, `${report.run.graphId} run ${report.run.runId}`)),
+  );
+  return { result, contextId, tracePath, workspace };
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal.removeEventListener("abort", stop);
+      resolve();
+    }
+    function stop() {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }
+    signal.addEventListener("abort", stop, { once: true });
+  });
 }
 
 if (import.meta.main) {
   const storeUrl = Deno.args[0] ?? "kv:.forge/demo.kv";
-  const contextId = await runDemo(storeUrl, `${Deno.cwd()}/.forge/demo-workspace`);
+  const progress = new ProgressRenderer({
+    write: (t) => Deno.stdout.writeSync(new TextEncoder().encode(t)),
+    isTerminal: Deno.stdout.isTerminal(),
+  });
+  const demo = await runDemo(storeUrl, ".forge", { progress });
+  const f = "npx -y deno@2.9.6 task forge";
+  const s = `--store ${storeUrl}`;
   console.log(
-    `\nEverything above was read back from ${storeUrl}. Inspect it with:\n` +
-      `  npx -y deno@2.9.6 task forge log ${contextId} --store ${storeUrl}`,
+    `\nEverything above was read back from ${storeUrl}. The trace page is ${demo.tracePath} ` +
+      `(open it in a browser; it needs no network). Look further with:\n` +
+      `  ${f} runs ${s}\n` +
+      `  ${f} inspect ${demo.result.runId} ${s}\n` +
+      `  ${f} inspect ${demo.result.runId} --stage implement ${s}\n` +
+      `  ${f} trace ${demo.result.runId} ${s}\n` +
+      `  ${f} trace ${demo.result.runId} --format dot ${s} | dot -Tsvg > trace.svg\n` +
+      `  ${f} serve ${s}`,
   );
+  Deno.exit(demo.result.status === "success" ? 0 : 1);
 }

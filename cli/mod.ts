@@ -8,3 +8,40 @@
 export { PROJECT_BUNDLES, PROJECT_CATALOGS } from "./catalogs.ts";
 export { type CliContext, type CliIo, DEFAULT_STORE, runCli } from "./cli.ts";
 export { decodeTurn, renderTurn, turnToJson } from "./render.ts";
+/** Listings, run reports and traces, as data (what `forge runs|sessions|inspect|trace` print). */
+export {
+  listSessions,
+  type ListSessionsOptions,
+  type SessionPage,
+  type SessionRow,
+} from "./views/sessions.ts";
+export {
+  findRunContext,
+  listRunRows,
+  type ListRunsOptions,
+  type RunPage,
+  type RunRow,
+  type RunStatusLabel,
+} from "./views/runs.ts";
+export {
+  type InterviewView,
+  readRunReport,
+  renderRunReport,
+  type RunReport,
+  type StageUsageRow,
+} from "./views/inspect.ts";
+export {
+  type ContextKind,
+  type FieldDescriptors,
+  readTrace,
+  type ReadTraceOptions,
+  type Trace,
+  type TraceContext,
+  type TraceLink,
+  type TraceTurn,
+} from "./trace/model.ts";
+export { timeline, type TimelineRow } from "./trace/timeline.ts";
+export { renderTraceText } from "./trace/text.ts";
+export { renderTraceDot } from "./trace/dot.ts";
+export { type PageData, pageData, renderTraceHtml } from "./trace/html.ts";
+export { type ProgressOptions, ProgressRenderer, stdoutProgress } from "./progress.ts";

@@ -26,7 +26,6 @@ import {
   GraphValidationError,
   type Interviewer,
   newRunId,
-  type PipelineEvent,
   preparePipeline,
   readManifest,
   readRun,
@@ -43,12 +42,13 @@ import { AgentBackend } from "@forge/attractor/agent";
 import {
   anthropicProfile,
   createProviderFromEnv,
-  LocalExecutionEnvironment,
+  defaultEnvironment,
   openaiProfile,
 } from "@forge/agent";
 import type { ForgeStore } from "@forge/turnstore";
 import { type CliContext, type CliIo, DEFAULT_STORE } from "./cli.ts";
 import { formatDiagnostic } from "./pipeline_validate.ts";
+import { stdoutProgress } from "./progress.ts";
 
 const usage = () =>
   `usage:
@@ -112,6 +112,7 @@ export async function pipelineCommand(
   let store: ForgeStore | undefined;
   let backend: CodergenBackend | undefined;
   const abort = new AbortController();
+  const progress = stdoutProgress();
   let stoppedBy: Deno.Signal | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
     stoppedBy ??= signal;
@@ -191,7 +192,7 @@ export async function pipelineCommand(
     } else {
       interviewer = new DurableInterviewer();
     }
-    backend = v.simulate ? new SimulationBackend() : agentBackend(store, persistence);
+    backend = v.simulate ? new SimulationBackend() : await agentBackend(store, persistence);
     const runId = point?.checkpoint.run_id ?? v["run-id"] ?? newRunId();
     const logsRoot = resolve(plan.resumeDir ?? v.logs ?? join(".forge", "runs", runId));
     if (!v.quiet) {
@@ -214,7 +215,8 @@ export async function pipelineCommand(
       resume: point
         ? { checkpoint: point.checkpoint, contextId: point.contextId, note }
         : undefined,
-      onEvent: v.quiet ? undefined : (e) => progress(e, io),
+      // Live progress on a terminal (cli/progress.ts); nothing when piped or --quiet.
+      onEvent: v.quiet ? undefined : progress.onEvent,
       onWarning: (m) => io.err(`forge ${command}: warning: ${m}`),
     });
     return report(result, io, v.quiet ?? false, stoppedBy, storeUrl, persistence);
@@ -243,6 +245,7 @@ export async function pipelineCommand(
     throw error;
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    progress.close();
     await backend?.close?.();
     await store?.close();
   }
@@ -335,7 +338,15 @@ async function readDot(file: string): Promise<string> {
   }
 }
 
-function agentBackend(store: ForgeStore | undefined, persistence: string): CodergenBackend {
+/**
+ * The agent behind codergen stages: the configured model, its tools in the
+ * default environment (every tool inside bubblewrap where it works, no shell
+ * where it does not), closed with the backend.
+ */
+async function agentBackend(
+  store: ForgeStore | undefined,
+  persistence: string,
+): Promise<CodergenBackend> {
   let provider;
   try {
     provider = createProviderFromEnv();
@@ -347,36 +358,21 @@ function agentBackend(store: ForgeStore | undefined, persistence: string): Coder
     );
   }
   const profile = provider.name.includes("anthropic") ? anthropicProfile() : openaiProfile();
-  return new AgentBackend({
+  const env = await defaultEnvironment(Deno.cwd());
+  const agent = new AgentBackend({
     provider,
     profile,
-    env: new LocalExecutionEnvironment({ workingDirectory: Deno.cwd() }),
+    env,
     store,
     persistence: persistence as "off" | "best_effort" | "required",
   });
-}
-
-function progress(e: PipelineEvent, io: CliIo): void {
-  switch (e.kind) {
-    case "stage_started":
-      io.out(`▸ ${e.name}`);
-      break;
-    case "stage_completed":
-      io.out(`  ✓ ${e.name} ${e.status} (${Math.round(e.durationMs)} ms)`);
-      break;
-    case "stage_failed":
-      io.out(`  ✗ ${e.name}: ${e.error}${e.willRetry ? " (will retry)" : ""}`);
-      break;
-    case "stage_retrying":
-      io.out(`  ↻ ${e.name} attempt ${e.attempt} in ${e.delayMs} ms`);
-      break;
-    case "parallel_started":
-      io.out(`  ⇉ ${e.branchCount} branches`);
-      break;
-    case "interview_completed":
-      io.out(`  ? ${e.question} → ${e.answer}`);
-      break;
-  }
+  return {
+    run: (request) => agent.run(request),
+    close: async () => {
+      await agent.close();
+      await env.close();
+    },
+  };
 }
 
 function report(

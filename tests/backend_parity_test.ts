@@ -90,6 +90,17 @@ async function script(store: ForgeStore): Promise<Outcome[]> {
   await run(() => store.publishRegistryBundle({ ...bundle, types: {} }));
   await run(() => store.getRegistryBundle("absent"));
   await run(() => store.getHead(a.contextId));
+  // Creation times differ by backend and CXDB keeps no base turn: compare the heads.
+  const heads = async (options: Parameters<ForgeStore["listContexts"]>[0]) =>
+    (await store.listContexts(options)).map(({ contextId, headTurnId, headDepth }) => ({
+      contextId,
+      headTurnId,
+      headDepth,
+    }));
+  await run(() => heads({ limit: 2 }));
+  await run(() => heads({ limit: 1, beforeContextId: fork.contextId }));
+  await run(() => heads({ limit: 0 }));
+  await run(() => heads({ beforeContextId: "x" }));
   return out;
 }
 

@@ -8,6 +8,7 @@
  */
 export * from "./core/validate.ts";
 export * from "./core/rules.ts";
+export * from "./core/list_contexts.ts";
 /** The contract types the helpers above refer to. */
 export type * from "./mod.ts";
 export * from "./core/errors.ts";

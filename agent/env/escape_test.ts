@@ -348,11 +348,17 @@ const cases: Case[] = [
   {
     name: "a command past its time limit is killed with everything it started",
     async attack(t) {
-      const out = await t.shell(`sleep 30 & setsid sleep 30 & echo x > ${t.ws}/t.txt; wait`, 400);
+      // A name of its own, so processes of other tests on this machine are not mistaken for ours.
+      const marker = `forge-escape-${crypto.randomUUID().slice(0, 8)}`;
+      const out = await t.shell(
+        `(exec -a ${marker} sleep 30) & setsid bash -c 'exec -a ${marker} sleep 30' & ` +
+          `echo x > ${t.ws}/t.txt; wait`,
+        400,
+      );
       if (t.mode === "bwrap") {
         assert.match(out, /timed out/);
-        const ps = await new Deno.Command("pgrep", { args: ["-f", "^sleep 30$"] }).output();
-        assert.equal(new TextDecoder().decode(ps.stdout).trim(), "", "a sleep 30 survived");
+        const ps = await new Deno.Command("pgrep", { args: ["-f", marker] }).output();
+        assert.equal(new TextDecoder().decode(ps.stdout).trim(), "", "a sleeper survived");
       }
     },
   },

@@ -24,15 +24,23 @@
  *
  * @module
  */
-import { BackendError, ConflictError, NotFoundError, ROOT_TURN_ID } from "@forge/turnstore";
+import {
+  BackendError,
+  ConflictError,
+  NotFoundError,
+  ROOT_TURN_ID,
+  UnsupportedError,
+} from "@forge/turnstore";
 import { requireId } from "@forge/turnstore";
 import { blake3Bytes, requireHash } from "@forge/turnstore";
 import type {
   AppendedTurn,
   AppendTurnInput,
   ContextHead,
+  ContextSummary,
   CreateContextOptions,
   ForgeStore,
+  ListContextsOptions,
   ListTurnsOptions,
   PublishBundleResult,
   PutBlobResult,
@@ -43,6 +51,7 @@ import {
   validateAppend,
   validateBlob,
   validateList,
+  validateListContexts,
 } from "@forge/turnstore/backend";
 import { foreignParent, replayIdempotent, staleParent } from "@forge/turnstore/backend";
 import type { RegistryBundle } from "@forge/turnstore";
@@ -56,6 +65,7 @@ import { ContextGates, leave } from "./gate.ts";
 import { contextHead, TurnIndex, type TurnMeta } from "./turn_index.ts";
 import { listTurnsPage, type ReadRoutes, readTurn } from "./reads.ts";
 import { CxdbRegistry } from "./registry.ts";
+import { listCxdbContexts } from "./contexts.ts";
 
 /** Options of {@link CxdbStore}. */
 export interface CxdbStoreOptions {
@@ -164,6 +174,22 @@ export class CxdbStore implements ForgeStore {
     this.#open();
     requireId("contextId", contextId);
     return await this.#index.getHead(contextId);
+  }
+
+  /**
+   * Contexts newest first, from the HTTP context list (the binary protocol
+   * has no listing): Unsupported when the store was opened without `?http=`.
+   */
+  async listContexts(options?: ListContextsOptions): Promise<ContextSummary[]> {
+    this.#open();
+    const { beforeContextId, limit } = validateListContexts(options);
+    if (!this.http) {
+      throw new UnsupportedError(
+        "listContexts on a CXDB store needs its HTTP API: open it with ?http=http://host:9010",
+      );
+    }
+    const before = beforeContextId === undefined ? undefined : BigInt(beforeContextId);
+    return await this.#call(() => listCxdbContexts(this.http!, before, limit));
   }
 
   // ------------------------------------------------------------- appends

@@ -52,6 +52,7 @@ export function defineLifecycleTests(test: ConformanceTest, options: Conformance
           payload: bytes("after close"),
         })],
       ["getHead", () => store.getHead(ctx.contextId)],
+      ["listContexts", () => store.listContexts()],
       ["listTurns", () => store.listTurns(ctx.contextId)],
       ["getTurn", () => store.getTurn(turn.turnId)],
       ["putBlob", () => store.putBlob(bytes("after close"))],

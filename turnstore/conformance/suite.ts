@@ -16,6 +16,7 @@ import { defineConcurrencyTests } from "./concurrency.ts";
 import { defineBlobTests } from "./blobs.ts";
 import { defineRegistryTests } from "./registry.ts";
 import { defineLifecycleTests } from "./lifecycle.ts";
+import { defineListContextsTests } from "./contexts.ts";
 
 export type { ConformanceHandle, ConformanceOptions } from "./types.ts";
 
@@ -61,4 +62,5 @@ export function defineConformanceSuite(
   defineBlobTests(test);
   defineRegistryTests(test);
   defineLifecycleTests(test, options);
+  defineListContextsTests(test, options.durable ?? false);
 }

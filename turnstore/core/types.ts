@@ -84,6 +84,29 @@ export interface ListTurnsOptions {
   readonly limit?: number;
 }
 
+/** Options of {@link TurnStore.listContexts}. */
+export interface ListContextsOptions {
+  /** Page after this context in newest-first order (exclusive); absent: start at the newest. */
+  readonly beforeContextId?: ContextId;
+  /** Most contexts to return, 1 to {@link MAX_LIST_LIMIT}; default 100. */
+  readonly limit?: number;
+}
+
+/** One context of a {@link TurnStore.listContexts} page. */
+export interface ContextSummary extends ContextHead {
+  /**
+   * When the context was created, in milliseconds since the Unix epoch;
+   * undefined when the backend does not know (a context written before the
+   * backend recorded creation times).
+   */
+  readonly createdAt?: number;
+  /**
+   * The turn the context was created at: "0" for an empty start, else the
+   * turn it forks from. Undefined when the backend cannot tell (CXDB).
+   */
+  readonly baseTurnId?: TurnId;
+}
+
 /** Largest page {@link TurnStore.listTurns} returns. */
 export const MAX_LIST_LIMIT = 10_000;
 /** Default page size of {@link TurnStore.listTurns}. */
@@ -110,6 +133,13 @@ export interface TurnStore {
   listTurns(contextId: ContextId, options?: ListTurnsOptions): Promise<StoredTurn[]>;
   /** One turn by id. */
   getTurn(turnId: TurnId): Promise<StoredTurn>;
+  /**
+   * Up to `limit` contexts, newest first (by context id, which the store
+   * allocates in increasing order), each with its head and creation time,
+   * starting just after `beforeContextId` when given. A page costs O(limit),
+   * never O(contexts in the store).
+   */
+  listContexts(options?: ListContextsOptions): Promise<ContextSummary[]>;
   /** Releases the backend; later calls fail with a Backend error. */
   close(): Promise<void>;
 }

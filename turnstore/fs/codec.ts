@@ -19,6 +19,8 @@ export interface ContextRecordData {
   readonly baseTurnId: number;
   /** Depth of that head. */
   readonly baseDepth: number;
+  /** Creation time, ms since the Unix epoch; absent in records older than the field. */
+  readonly createdAt?: number;
 }
 
 /** A turn as the log stores it. */
@@ -55,22 +57,25 @@ export interface AttachRecordData {
 
 /** Encodes a context creation. */
 export function encodeContext(c: ContextRecordData): Uint8Array {
-  const out = new Uint8Array(20);
+  // The creation time trails the original 20 bytes, so older logs still decode.
+  const out = new Uint8Array(c.createdAt === undefined ? 20 : 28);
   const view = new DataView(out.buffer);
   setU64(view, 0, c.contextId);
   setU64(view, 8, c.baseTurnId);
   view.setUint32(16, c.baseDepth, true);
+  if (c.createdAt !== undefined) setU64(view, 20, c.createdAt);
   return out;
 }
 
 /** Decodes a context creation. */
 export function decodeContext(body: Uint8Array): ContextRecordData {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  return {
+  const c = {
     contextId: getU64(view, 0),
     baseTurnId: getU64(view, 8),
     baseDepth: view.getUint32(16, true),
   };
+  return body.byteLength >= 28 ? { ...c, createdAt: getU64(view, 20) } : c;
 }
 
 const FLAG_FS_ROOT = 1;

@@ -259,6 +259,8 @@ export interface ContextSlot {
   readonly headTurnId: number;
   /** Depth of the head. */
   readonly headDepth: number;
+  /** Creation time in ms, kept to the second (a u32 of seconds in the slot); absent when unknown. */
+  readonly createdAt?: number;
 }
 
 /** `contexts.idx`. */
@@ -290,13 +292,15 @@ export class ContextIndex {
     if (bytes.length < CONTEXT_SLOT) return undefined;
     if (!present(bytes, this.path, at, `context ${contextId}`)) return undefined;
     const view = new DataView(bytes.buffer, bytes.byteOffset, CONTEXT_SLOT);
-    return {
+    const seconds = view.getUint32(24, true);
+    const slot = {
       contextId,
       baseTurnId: getU64(view, 0),
       headTurnId: getU64(view, 8),
       headDepth: view.getUint32(16, true),
       baseDepth: view.getUint32(20, true),
     };
+    return seconds === 0 ? slot : { ...slot, createdAt: seconds * 1000 };
   }
 
   /** Writes the entry of `slot.contextId`. */
@@ -307,8 +311,14 @@ export class ContextIndex {
     setU64(view, 8, slot.headTurnId);
     view.setUint32(16, slot.headDepth, true);
     view.setUint32(20, slot.baseDepth, true);
+    const seconds = slot.createdAt === undefined ? 0 : Math.floor(slot.createdAt / 1000);
+    view.setUint32(24, seconds, true);
     this.#slots.write((slot.contextId - 1) * CONTEXT_SLOT, seal(bytes));
-    this.#recent.set(slot.contextId, slot);
+    // The cache answers as the file would: to the second.
+    this.#recent.set(
+      slot.contextId,
+      seconds === 0 ? slot : { ...slot, createdAt: seconds * 1000 },
+    );
   }
 }
 

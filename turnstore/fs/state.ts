@@ -111,6 +111,7 @@ export class FsState {
       baseDepth: c.baseDepth,
       headTurnId: c.baseTurnId,
       headDepth: c.baseDepth,
+      createdAt: c.createdAt,
     });
     this.nextContextId = Math.max(this.nextContextId, c.contextId + 1);
   }

@@ -15,14 +15,18 @@ import type {
   AppendedTurn,
   AppendTurnInput,
   ContextHead,
+  ContextSummary,
   CreateContextOptions,
   ForgeStore,
+  ListContextsOptions,
   ListTurnsOptions,
   PublishBundleResult,
   PutBlobResult,
   StoredTurn,
 } from "../core/types.ts";
 import { validateAppend, validateList } from "../core/validate.ts";
+import { validateListContexts } from "../core/list_contexts.ts";
+import { listContextSlots } from "./contexts.ts";
 import { foreignCursor } from "../core/rules.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
 import { BlobFiles } from "./blobs.ts";
@@ -207,6 +211,18 @@ export class FsStore implements ForgeStore {
       if (!slot) throw new NotFoundError("context", contextId);
       return publicHead(slot);
     });
+  }
+
+  /** Contexts newest first: O(limit) slot reads down from the cursor. */
+  async listContexts(options?: ListContextsOptions): Promise<ContextSummary[]> {
+    this.#state.usable();
+    const { beforeContextId, limit } = validateListContexts(options);
+    return listContextSlots(
+      this.#state.nextContextId - 1,
+      (n) => this.#state.contexts.get(n),
+      beforeContextId,
+      limit,
+    );
   }
 
   /** A page of history, oldest → newest: O(limit) slot reads plus O(log depth) for a cursor. */

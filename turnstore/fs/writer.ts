@@ -285,6 +285,7 @@ export class Writer {
       contextId: state.nextContextId++,
       baseTurnId: Number(baseTurnId),
       baseDepth,
+      createdAt: Date.now(),
     };
     state.heads.set(record.contextId, {
       contextId: record.contextId,
@@ -292,6 +293,7 @@ export class Writer {
       baseDepth,
       headTurnId: record.baseTurnId,
       headDepth: baseDepth,
+      createdAt: record.createdAt,
     });
     const head: ContextHead = {
       contextId: String(record.contextId),

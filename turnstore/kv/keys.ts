@@ -30,6 +30,8 @@ export interface ContextValue {
   readonly baseDepth: number;
   /** Context the base turn was appended to; 0n when there is no base. */
   readonly baseCtx: bigint;
+  /** Creation time, ms since the Unix epoch; absent in records written before it was kept. */
+  readonly createdAt?: number;
 }
 
 /** Bytes stored inline or as a list of content-addressed chunks. */
@@ -74,6 +76,8 @@ export interface TurnLocation {
   readonly depth: number;
 }
 
+/** Prefix of every context record (listContexts reads it newest first). */
+export const CONTEXT_PREFIX: Deno.KvKey = ["ctx"];
 /** Key of a context record. */
 export const contextKey = (ctx: bigint): Deno.KvKey => ["ctx", ctx];
 /** Prefix of `ctx`'s own turns. */

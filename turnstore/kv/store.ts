@@ -19,8 +19,10 @@ import type {
   AppendedTurn,
   AppendTurnInput,
   ContextHead,
+  ContextSummary,
   CreateContextOptions,
   ForgeStore,
+  ListContextsOptions,
   ListTurnsOptions,
   PublishBundleResult,
   PutBlobResult,
@@ -28,6 +30,8 @@ import type {
 } from "../core/types.ts";
 import { validateAppend, validateBlob, validateList } from "../core/validate.ts";
 import { foreignCursor, unknownBase } from "../core/rules.ts";
+import { validateListContexts } from "../core/list_contexts.ts";
+import { listContextPage } from "./contexts.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
 import { BudgetedAtomic, type CommitObserver } from "./budget.ts";
 import { loadBytes, storeBytes } from "./chunks.ts";
@@ -114,12 +118,12 @@ export class KvStore implements ForgeStore {
   }
 
   async #newContext(baseTurnId: string): Promise<ContextHead> {
-    let value: ContextValue = { base: 0n, baseDepth: 0, baseCtx: 0n };
+    let value: ContextValue = { base: 0n, baseDepth: 0, baseCtx: 0n, createdAt: Date.now() };
     if (baseTurnId !== ROOT_TURN_ID) {
       const base = BigInt(baseTurnId);
       const loc = await this.#history.locate(base);
       if (!loc) throw unknownBase(baseTurnId);
-      value = { base, baseDepth: loc.depth, baseCtx: loc.ctx };
+      value = { base, baseDepth: loc.depth, baseCtx: loc.ctx, createdAt: value.createdAt };
     }
     for (;;) {
       const id = await this.#contextIds.next();
@@ -208,6 +212,15 @@ export class KvStore implements ForgeStore {
       const id = requireId("contextId", contextId);
       const { head } = await this.#requireContext(id);
       return { contextId: id, headTurnId: String(head.head), headDepth: head.depth };
+    });
+  }
+
+  /** Contexts newest first: one reverse range read over the context records, then their heads. */
+  listContexts(options?: ListContextsOptions): Promise<ContextSummary[]> {
+    return this.#guard("listContexts", () => {
+      const { beforeContextId, limit } = validateListContexts(options);
+      const before = beforeContextId === undefined ? undefined : BigInt(beforeContextId);
+      return listContextPage(this.#kv, this.#history, before, limit);
     });
   }
 

@@ -12,14 +12,17 @@ import type {
   AppendedTurn,
   AppendTurnInput,
   ContextHead,
+  ContextSummary,
   CreateContextOptions,
   ForgeStore,
+  ListContextsOptions,
   ListTurnsOptions,
   PublishBundleResult,
   PutBlobResult,
   StoredTurn,
 } from "../core/types.ts";
 import { validateAppend, validateBlob, validateList } from "../core/validate.ts";
+import { validateListContexts } from "../core/list_contexts.ts";
 import {
   foreignCursor,
   foreignParent,
@@ -47,6 +50,7 @@ interface ContextRecord {
   /** Turns appended to this context, at depths baseDepth + 1, baseDepth + 2, ... */
   readonly own: string[];
   readonly keys: Map<string, string>;
+  readonly createdAt: number;
 }
 
 /** A {@link ForgeStore} held in memory. */
@@ -111,6 +115,7 @@ export class MemoryStore implements ForgeStore {
       baseDepth: base?.depth ?? 0,
       own: [],
       keys: new Map(),
+      createdAt: Date.now(),
     };
     this.#contexts.set(ctx.id, ctx);
     return this.#head(ctx);
@@ -203,6 +208,22 @@ export class MemoryStore implements ForgeStore {
   async getTurn(turnId: string): Promise<StoredTurn> {
     this.#open();
     return publicTurn(this.#turn(turnId));
+  }
+
+  /** Contexts newest first: a walk down from the cursor over the dense id range. */
+  async listContexts(options?: ListContextsOptions): Promise<ContextSummary[]> {
+    this.#open();
+    const { beforeContextId, limit } = validateListContexts(options);
+    const newest = this.#nextContext - 1;
+    let id = beforeContextId === undefined ? newest : Math.min(newest, Number(beforeContextId) - 1);
+    const out: ContextSummary[] = [];
+    for (; id >= 1 && out.length < limit; id--) {
+      const ctx = this.#contexts.get(String(id));
+      if (ctx) {
+        out.push({ ...this.#head(ctx), createdAt: ctx.createdAt, baseTurnId: ctx.baseTurnId });
+      }
+    }
+    return out;
   }
 
   /** Stores a blob under its BLAKE3 hash. */

@@ -10,8 +10,10 @@ import type {
   AppendedTurn,
   AppendTurnInput,
   ContextHead,
+  ContextSummary,
   CreateContextOptions,
   ForgeStore,
+  ListContextsOptions,
   ListTurnsOptions,
   PublishBundleResult,
   PutBlobResult,
@@ -91,6 +93,9 @@ export class FlakyStore implements ForgeStore {
   }
   getTurn(turnId: string): Promise<StoredTurn> {
     return this.inner.getTurn(turnId);
+  }
+  listContexts(options?: ListContextsOptions): Promise<ContextSummary[]> {
+    return this.inner.listContexts(options);
   }
   putBlob(bytes: Uint8Array): Promise<PutBlobResult> {
     return this.inner.putBlob(bytes);

@@ -1,0 +1,164 @@
+/**
+ * `forge runs` and `forge inspect` over real runs of the pipeline runner
+ * (simulation backend) persisted to a Deno KV file.
+ */
+import assert from "node:assert/strict";
+import { defaultHandlers, preparePipeline, runPipeline } from "@forge/attractor";
+import { openStore } from "@forge/stores";
+import type { ForgeStore } from "@forge/turnstore";
+import { runCli } from "../cli.ts";
+import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "../catalogs.ts";
+import { listRunRows } from "./runs.ts";
+import { readRunReport } from "./inspect.ts";
+
+const LINEAR = await Deno.readTextFile(new URL("../../examples/linear.dot", import.meta.url));
+const PARALLEL = await Deno.readTextFile(new URL("../../examples/parallel.dot", import.meta.url));
+const RETRY = await Deno.readTextFile(
+  new URL("../../examples/retry_goal_gate.dot", import.meta.url),
+);
+const FAILING = `digraph Failing {
+  start [shape=Mdiamond]
+  exit  [shape=Msquare]
+  build [prompt="Build", simulate.outcomes="fail"]
+  start -> build -> exit
+}`;
+
+async function run(store: ForgeStore, dir: string, source: string) {
+  const { graph } = preparePipeline(source);
+  return await runPipeline({
+    graph,
+    dotSource: source,
+    logsRoot: `${dir}/${crypto.randomUUID()}`,
+    handlers: defaultHandlers(),
+    store,
+    sleep: () => Promise.resolve(),
+    random: () => 0.5,
+  });
+}
+
+async function cli(url: string, args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli([...args, "--store", url], {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+  }, { openStore, catalogs: PROJECT_CATALOGS, bundles: PROJECT_BUNDLES });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+Deno.test("runs and inspect over four real runs on a KV file", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "forge-runs-" });
+  const url = `kv:${dir}/runs.kv`;
+  try {
+    const results = [];
+    {
+      await using store = await openStore(url);
+      for (const source of [LINEAR, PARALLEL, FAILING, RETRY]) {
+        results.push(await run(store, dir, source));
+      }
+    }
+    const [linear, parallel, failing, retry] = results;
+    assert.deepEqual(results.map((r) => r.status), ["success", "success", "fail", "success"]);
+
+    await t.step("listRunRows lists runs newest first, not their forked contexts", async () => {
+      await using store = await openStore(url);
+      const { runs, nextBeforeContextId } = await listRunRows(store);
+      assert.deepEqual(
+        runs.map((r) => r.runId),
+        [retry, failing, parallel, linear].map((r) => r.runId),
+      );
+      assert.equal(nextBeforeContextId, undefined);
+      assert.deepEqual(runs.map((r) => r.status), [
+        "succeeded",
+        "failed",
+        "succeeded",
+        "succeeded",
+      ]);
+      assert.deepEqual(runs.map((r) => r.pipeline), [
+        "RetryGoalGate",
+        "Failing",
+        "Parallel",
+        "Linear",
+      ]);
+      const byName = Object.fromEntries(runs.map((r) => [r.pipeline, r]));
+      assert.equal(`${byName.Linear.stagesDone}/${byName.Linear.stagesTotal}`, "3/3");
+      assert.equal(`${byName.Parallel.stagesDone}/${byName.Parallel.stagesTotal}`, "6/6");
+      assert.equal(byName.Failing.stagesTotal, 1);
+      assert.match(byName.Failing.failureReason ?? "", /build/);
+      for (const r of runs) assert.ok(r.durationMs! >= 0 && r.startedAt! > 0);
+    });
+
+    await t.step("filters and pages", async () => {
+      await using store = await openStore(url);
+      const failed = await listRunRows(store, { status: "failed" });
+      assert.deepEqual(failed.runs.map((r) => r.runId), [failing.runId]);
+      const linearOnly = await listRunRows(store, { pipeline: "Linear" });
+      assert.deepEqual(linearOnly.runs.map((r) => r.runId), [linear.runId]);
+      const first = await listRunRows(store, { limit: 2 });
+      assert.equal(first.runs.length, 2);
+      const second = await listRunRows(store, {
+        limit: 2,
+        beforeContextId: first.nextBeforeContextId,
+      });
+      assert.deepEqual(
+        [...first.runs, ...second.runs].map((r) => r.runId),
+        [retry, failing, parallel, linear].map((r) => r.runId),
+      );
+    });
+
+    await t.step("forge runs prints a table, --json a page, and refuses a bad status", async () => {
+      const text = await cli(url, ["runs"]);
+      assert.equal(text.code, 0, text.err);
+      assert.match(text.out, /^RUN\s+PIPELINE\s+STATUS\s+STARTED\s+DURATION\s+STAGES\s+TOKENS/);
+      assert.match(text.out, /Failing\s+failed/);
+      const json = JSON.parse((await cli(url, ["runs", "--json", "--status", "succeeded"])).out);
+      assert.equal(json.runs.length, 3);
+      const bad = await cli(url, ["runs", "--status", "done"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /--status must be running, waiting, succeeded, failed or cancelled/);
+    });
+
+    await t.step("inspect: retries, routes and why, checkpoints, usage", async () => {
+      await using store = await openStore(url);
+      const report = await readRunReport(store, retry.contextIds.at(-1)!);
+      assert.ok(report);
+      const implement = report.stages.filter((s) => s.nodeId === "implement");
+      assert.ok(implement.length >= 3, "implement failed, was retried, replanned and passed");
+      assert.ok(implement.some((s) => s.status === "fail"));
+      assert.equal(implement.at(-1)?.status, "success");
+      assert.ok(report.routes.some((r) => r.nodeId === "implement" && r.targetNode === "plan"));
+      assert.equal(report.checkpoints.at(-1)?.finalStatus, "success");
+      const text = await cli(url, ["inspect", retry.runId]);
+      assert.equal(text.code, 0, text.err);
+      assert.match(text.out, /^run .* · pipeline RetryGoalGate · succeeded/);
+      assert.match(text.out, /implement → plan\s+by condition, condition outcome=fail/);
+      assert.match(text.out, /checkpoints \(\d+\):/);
+      assert.match(text.out, /usage:\n[\s\S]*total/);
+      const json = JSON.parse((await cli(url, ["inspect", retry.runId, "--json"])).out);
+      assert.equal(json.run.runId, retry.runId);
+    });
+
+    await t.step(
+      "inspect errors: an unknown stage names the stages; a non-run context is refused",
+      async () => {
+        const stage = await cli(url, ["inspect", linear.runId, "--stage", "nope"]);
+        assert.equal(stage.code, 2);
+        assert.match(stage.err, /has no stage nope \(stages: start, plan, implement, document/);
+        const none = await cli(url, ["inspect", "no-such-run"]);
+        assert.equal(none.code, 2);
+        const simulated = await cli(url, ["inspect", linear.runId, "--stage", "plan"]);
+        assert.equal(simulated.code, 0);
+        assert.match(simulated.out, /no agent session: this stage is not an agent stage/);
+      },
+    );
+
+    await t.step("trace takes a run id", async () => {
+      const trace = await cli(url, ["trace", parallel.runId]);
+      assert.equal(trace.code, 0, trace.err);
+      assert.match(trace.out, /^run .* \(Parallel\) \[run\]/);
+      assert.equal(trace.out.match(/\[branch\]/g)?.length, 3);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
