@@ -125,6 +125,8 @@ export interface FieldMeta {
   readonly itemSemantic?: string;
   /** A short description, carried into the registry bundle. */
   readonly doc?: string;
+  /** The field's name in the registry bundle, when it is not the snake_case of its property. */
+  readonly wireName?: string;
 }
 
 const metas = new WeakMap<z.ZodType, FieldMeta>();
@@ -144,6 +146,12 @@ export interface FieldOptions {
   readonly doc?: string;
   /** A semantic hint beyond the wire type. */
   readonly semantic?: string;
+  /**
+   * The name in the registry bundle, when it is not the snake_case of the
+   * property: a published (type id, version) keeps its bundle byte for byte,
+   * so a property renamed in TypeScript keeps its published name here.
+   */
+  readonly wireName?: string;
 }
 
 /**
