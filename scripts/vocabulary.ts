@@ -12,8 +12,8 @@
  * Three kinds of rename, each safe to run on a tree where the declaration was
  * already renamed and new code still uses the old name:
  * - words: an identifier that names one concept wherever it appears (AST
- *   identifiers, string literals equal to it, and the word in comments and
- *   Markdown), optionally only under some folders;
+ *   identifiers, and the word in comments, string, template and regular
+ *   expression literals, and Markdown), optionally only under some folders;
  * - imported names: `ToolCall` means the registry's invocation only where it
  *   is imported from the tools module (or declared there);
  * - typed properties: `id` of an llm `ToolCall` is renamed where the type
@@ -38,8 +38,6 @@ interface WordRule {
   readonly except?: readonly string[];
   /** Identifiers only: leave comments, Markdown and string literals alone. */
   readonly codeOnly?: boolean;
-  /** Also replace a string literal whose whole value is `from`. */
-  readonly literal?: boolean;
 }
 
 const FS = ["turnstore/fs/"];
@@ -50,9 +48,9 @@ export const WORD_RULES: readonly WordRule[] = [
   { from: "maxTurns", to: "maxModelCalls" },
   { from: "turnCount", to: "modelCallCount" },
   { from: "turnsUsed", to: "modelCallsUsed" },
-  { from: "max_turns", to: "max_model_calls", literal: true },
+  { from: "max_turns", to: "max_model_calls" },
   { from: "turns_used", to: "model_calls_used", codeOnly: true },
-  { from: "turn_limit", to: "model_call_limit", literal: true },
+  { from: "turn_limit", to: "model_call_limit" },
   // A conversation entry is not a turn.
   { from: "HistoryTurn", to: "HistoryEntry" },
   { from: "recordHistoryTurn", to: "recordHistoryEntry" },
@@ -83,7 +81,7 @@ export const FILE_MOVES: readonly { readonly from: string; readonly to: string }
 
 /** `ToolCall` imported from (or declared in) the tools module becomes `ToolInvocation`. */
 const TOOLS_TOOL_CALL = { from: "ToolCall", to: "ToolInvocation" };
-const TOOLS_MODULE = /(^|\/)tools\/(types|mod)\.ts$|^@forge\/agent\/tools$/;
+const TOOLS_MODULE = /^agent\/tools\/(types|mod)\.ts$|^@forge\/agent\/tools$/;
 
 /** Properties renamed where the checker says the object has the declaring type. */
 const TYPED_PROPERTIES: readonly {
@@ -91,9 +89,20 @@ const TYPED_PROPERTIES: readonly {
   readonly type: string;
   readonly from: string;
   readonly to: string;
+  /**
+   * Property names that hold the type (`part.toolCall`): used where the
+   * checker cannot tell (an untyped literal, a value narrowed by an assert).
+   */
+  readonly via: readonly string[];
 }[] = [
-  { file: "agent/llm/types.ts", type: "ToolCall", from: "id", to: "callId" },
-  { file: "agent/llm/types.ts", type: "ServerToolCall", from: "id", to: "callId" },
+  { file: "agent/llm/types.ts", type: "ToolCall", from: "id", to: "callId", via: ["toolCall"] },
+  {
+    file: "agent/llm/types.ts",
+    type: "ServerToolCall",
+    from: "id",
+    to: "callId",
+    via: ["serverToolCall"],
+  },
 ];
 
 const SKIP_DIRS = new Set([".git", ".forge", "node_modules", "results", "testdata"]);
@@ -188,6 +197,13 @@ function moveFiles(): void {
   }
 }
 
+/** A relative specifier as a repo-relative path; any other specifier as it is. */
+function resolveSpecifier(file: string, spec: string): string {
+  if (!spec.startsWith(".")) return spec;
+  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : "";
+  return new URL(spec, `file:///${dir}/`).pathname.slice(1);
+}
+
 /** Module specifiers (relative) that still name a moved file. */
 function specifierEdit(file: string, node: Node): Edit | undefined {
   if (!Node.isStringLiteral(node)) return undefined;
@@ -195,8 +211,7 @@ function specifierEdit(file: string, node: Node): Edit | undefined {
   if (!Node.isImportDeclaration(parent) && !Node.isExportDeclaration(parent)) return undefined;
   const spec = node.getLiteralValue();
   if (!spec.startsWith(".")) return undefined;
-  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : "";
-  const target = new URL(spec, `file:///${dir}/`).pathname.slice(1);
+  const target = resolveSpecifier(file, spec);
   const move = FILE_MOVES.find((m) => m.from === target);
   if (!move) return undefined;
   const newName = move.to.slice(move.to.lastIndexOf("/") + 1);
@@ -208,25 +223,29 @@ function specifierEdit(file: string, node: Node): Edit | undefined {
 function usesToolsToolCall(file: string, sf: import("ts-morph").SourceFile): boolean {
   if (file === "agent/tools/types.ts") return true;
   return sf.getImportDeclarations().some((decl) =>
-    TOOLS_MODULE.test(decl.getModuleSpecifierValue()) &&
+    TOOLS_MODULE.test(resolveSpecifier(file, decl.getModuleSpecifierValue())) &&
     decl.getNamedImports().some((n) => n.getName() === TOOLS_TOOL_CALL.from && !n.getAliasNode())
   );
 }
 
-/** An import/export specifier renamed onto a name its list already has: remove it instead. */
+/**
+ * An import/export specifier renamed onto a name the file already imports
+ * (or exports): remove it instead of declaring the name twice.
+ */
 function duplicateSpecifierEdit(node: Node, to: string): Edit | undefined {
   const spec = node.getParent();
   if (!Node.isImportSpecifier(spec) && !Node.isExportSpecifier(spec)) return undefined;
   if (spec.getAliasNode() === node) return undefined;
-  const list = spec.getParentOrThrow();
-  const siblings = list.getChildrenOfKind(
-    Node.isImportSpecifier(spec) ? ts.SyntaxKind.ImportSpecifier : ts.SyntaxKind.ExportSpecifier,
-  ) as Node[];
-  const clash = siblings.some((s) =>
-    s !== spec && (s as typeof spec).getNameNode().getText() === to
+  const kind = Node.isImportSpecifier(spec)
+    ? ts.SyntaxKind.ImportSpecifier
+    : ts.SyntaxKind.ExportSpecifier;
+  const clash = spec.getSourceFile().getDescendantsOfKind(kind).some((s) =>
+    s !== spec && !s.getAliasNode() && s.getNameNode().getText() === to
   );
   if (!clash) return undefined;
+  const siblings = spec.getParentOrThrow().getChildrenOfKind(kind) as Node[];
   const i = siblings.indexOf(spec);
+  if (siblings.length === 1) return undefined; // a whole declaration would go: left to a hand fix
   return i + 1 < siblings.length
     ? { start: spec.getStart(), end: siblings[i + 1].getStart(), text: "" }
     : { start: siblings[i - 1].getEnd(), end: spec.getEnd(), text: "" };
@@ -250,8 +269,8 @@ function codeEdits(file: string, sf: import("ts-morph").SourceFile): Edit[] {
     if (Node.isTypeAliasDeclaration(node) && REMOVED_ALIASES.has(node.getName())) {
       // `export type RecordCodec<V> = RecordType<V>;` and its doc comment go.
       let end = node.getEnd();
-      if (text[end] === "\n") end++;
-      edits.push({ start: node.getFullStart(), end, text: "" });
+      while (end < text.length && text[end] === "\n") end++;
+      edits.push({ start: node.getStart(true), end, text: "" });
       return;
     }
     if (Node.isIdentifier(node) || Node.isPrivateIdentifier(node)) {
@@ -265,11 +284,13 @@ function codeEdits(file: string, sf: import("ts-morph").SourceFile): Edit[] {
           dup ?? { start: node.getStart(), end: node.getEnd(), text: name.replace(bare, to) },
         );
       }
-    } else if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) {
-      const rule = byName.get(node.getLiteralValue());
-      if (rule?.literal) {
-        edits.push({ start: node.getStart() + 1, end: node.getEnd() - 1, text: rule.to });
-      }
+    } else if (
+      Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node) ||
+      Node.isTemplateHead(node) || Node.isTemplateMiddle(node) || Node.isTemplateTail(node) ||
+      Node.isRegularExpressionLiteral(node)
+    ) {
+      // Messages, test names and patterns say the word too ("maxModelCalls must be…").
+      if (!spec) edits.push(...proseEdits(node.getText(), node.getStart(), rules));
     }
     node.forEachChild(visit);
   };
@@ -340,8 +361,60 @@ function declaredIn(type: Type, decl: { file: string; type: string; to: string }
   });
 }
 
+type TypedRule = (typeof TYPED_PROPERTIES)[number];
+
+/** The name a value is held under: `part.toolCall` → "toolCall", `{ toolCall: {…} }` → "toolCall". */
+function heldAs(node: Node): string | undefined {
+  if (Node.isPropertyAccessExpression(node)) return node.getName();
+  if (Node.isPropertyAssignment(node.getParent())) {
+    return (node.getParent() as import("ts-morph").PropertyAssignment).getName();
+  }
+  return undefined;
+}
+
+const unknownType = (type: Type | undefined) =>
+  !type || type.isAny() || type.isUnknown() || type.getText() === "error";
+
+/**
+ * Does `node`'s value have the rule's type? By the checker; where it cannot
+ * tell, by the property name the value is held under.
+ */
+function holdsType(node: Node, type: Type | undefined, rule: TypedRule): boolean {
+  if (needsRename(type, rule)) return true;
+  if (Node.isObjectLiteralExpression(node) && needsRename(comparedWith(node), rule)) return true;
+  const held = heldAs(node);
+  if (held === undefined || !rule.via.includes(held)) return false;
+  return unknownType(type) || !type!.getProperty(rule.from) || !!type!.isUnion();
+}
+
+const ASSERTIONS = /(^|\.)(deepEqual|deepStrictEqual|equal|strictEqual|partialDeepStrictEqual)$/;
+
+/**
+ * The type an expected value is compared with: in `assert.deepEqual(actual,
+ * [{ … }])` the literal (or an element of the array literal) is an expected
+ * `actual`. Needed because the assertion module's own types are not loaded.
+ */
+function comparedWith(literal: Node): Type | undefined {
+  let arg: Node = literal;
+  let element = false;
+  const parent = arg.getParent();
+  if (Node.isArrayLiteralExpression(parent)) {
+    arg = parent;
+    element = true;
+  }
+  const call = arg.getParent();
+  if (!Node.isCallExpression(call) || !ASSERTIONS.test(call.getExpression().getText())) {
+    return undefined;
+  }
+  const args = call.getArguments();
+  const other = args.find((a) => a !== arg && args.indexOf(a) < 2);
+  if (!other) return undefined;
+  const type = other.getType();
+  return element ? type.getArrayElementType() ?? type.getNumberIndexType() : type;
+}
+
 /** Does some member of `type` (a union is looked at member by member) have the new property? */
-function needsRename(type: Type | undefined, rule: (typeof TYPED_PROPERTIES)[number]): boolean {
+function needsRename(type: Type | undefined, rule: TypedRule): boolean {
   if (!type) return false;
   const members = type.isUnion() ? type.getUnionTypes() : [type.getNonNullableType()];
   return members.some((t) => declaredIn(t, rule) && !t.getProperty(rule.from));
@@ -365,14 +438,15 @@ function renameTypedProperties(files: string[], written: Map<string, string>): v
       const parent = node.getParent();
       for (const rule of TYPED_PROPERTIES.filter((r) => r.from === node.getText())) {
         if (Node.isPropertyAccessExpression(parent) && parent.getNameNode() === node) {
-          if (needsRename(parent.getExpression().getType(), rule)) {
+          const object = parent.getExpression();
+          if (holdsType(object, object.getType(), rule)) {
             edits.push({ start: node.getStart(), end: node.getEnd(), text: rule.to });
           }
         } else if (Node.isPropertyAssignment(parent) && parent.getNameNode() === node) {
           const literal = parent.getParent();
           if (
             Node.isObjectLiteralExpression(literal) &&
-            needsRename(literal.getContextualType(), rule)
+            holdsType(literal, literal.getContextualType(), rule)
           ) {
             edits.push({ start: node.getStart(), end: node.getEnd(), text: rule.to });
           }
@@ -380,7 +454,7 @@ function renameTypedProperties(files: string[], written: Map<string, string>): v
           const literal = parent.getParent();
           if (
             Node.isObjectLiteralExpression(literal) &&
-            needsRename(literal.getContextualType(), rule)
+            holdsType(literal, literal.getContextualType(), rule)
           ) {
             edits.push({
               start: node.getStart(),
