@@ -151,7 +151,7 @@ function partToBlock(part: ContentPart): JsonValue | undefined {
     case "tool_call":
       return {
         type: "tool_use",
-        id: part.toolCall.id,
+        id: part.toolCall.callId,
         name: part.toolCall.name,
         input: part.toolCall.arguments,
       };
@@ -166,7 +166,7 @@ function partToBlock(part: ContentPart): JsonValue | undefined {
       ];
       return {
         type: "tool_result",
-        tool_use_id: part.toolResult.toolCallId,
+        tool_use_id: part.toolResult.callId,
         content,
         ...(part.toolResult.isError ? { is_error: true } : {}),
       };
@@ -489,7 +489,7 @@ class MessagesStreamTranslator implements StreamTranslator {
           name: str(block.name) ?? "",
           json: "",
         });
-        return [{ type: "tool_call_start", toolCallId: toolId, name: str(block.name) ?? "" }];
+        return [{ type: "tool_call_start", callId: toolId, name: str(block.name) ?? "" }];
       }
       case "thinking": {
         const text = str(block.thinking) ?? "";
@@ -530,7 +530,7 @@ class MessagesStreamTranslator implements StreamTranslator {
     if (delta.type === "input_json_delta" && block.kind === "tool") {
       const fragment = str(delta.partial_json) ?? "";
       block.json += fragment;
-      return [{ type: "tool_call_delta", toolCallId: block.id, argumentsDelta: fragment }];
+      return [{ type: "tool_call_delta", callId: block.id, argumentsDelta: fragment }];
     }
     if (delta.type === "thinking_delta" && block.kind === "thinking") {
       const text = str(delta.thinking) ?? "";

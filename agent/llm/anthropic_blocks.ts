@@ -56,7 +56,7 @@ export function otherBlockToPart(block: Loose): ContentPart {
     return {
       kind: "server_tool_call",
       serverToolCall: {
-        id: str(block.id) ?? "",
+        callId: str(block.id) ?? "",
         name: serverToolName(block),
         input: (block.input ?? {}) as JsonValue,
         provider: PROVIDER,
@@ -68,7 +68,7 @@ export function otherBlockToPart(block: Loose): ContentPart {
     return {
       kind: "server_tool_result",
       serverToolResult: {
-        toolCallId: str(block.tool_use_id) ?? "",
+        callId: str(block.tool_use_id) ?? "",
         name: str(block.type) ?? "",
         content: (block.content ?? null) as JsonValue,
         isError: isErrorResult(block),

@@ -101,7 +101,7 @@ Deno.test("openai responses: a server that gives every event a new item id (GitH
   assert.deepEqual(kinds(streamed.message.content), ["thinking", "text", "tool_call"]);
   assert.equal(responseReasoning(streamed), "Check the file.");
   assert.equal(responseText(streamed), "Reading it.");
-  assert.deepEqual(responseToolCalls(streamed).map((c) => [c.id, c.arguments]), [
+  assert.deepEqual(responseToolCalls(streamed).map((c) => [c.callId, c.arguments]), [
     ["call_cp", { path: "a.ts" }],
   ]);
   assert.deepEqual(streamed.finishReason.reason, "tool_calls");
@@ -148,7 +148,7 @@ Deno.test("openai responses: images go as input_image parts; tool results with i
         content: [{
           kind: "tool_result",
           toolResult: {
-            toolCallId: "call_1",
+            callId: "call_1",
             content: "screenshot taken",
             isError: false,
             images: [{ data: "R0lGOD", mediaType: "image/gif" }],

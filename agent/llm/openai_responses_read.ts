@@ -111,7 +111,7 @@ export function otherItemToPart(item: Loose): ContentPart {
   return {
     kind: "server_tool_call",
     serverToolCall: {
-      id: str(item.id) ?? "",
+      callId: str(item.id) ?? "",
       name,
       input: input as JsonValue,
       ...(output === undefined || output === null ? {} : { output: output as JsonValue }),
@@ -248,8 +248,8 @@ export class ResponsesStreamTranslator implements StreamTranslator {
         return out;
       }
       case "response.function_call_arguments.delta": {
-        const toolCallId = this.#callByIndex.get(index) ?? str(data.item_id) ?? "";
-        return [{ type: "tool_call_delta", toolCallId, argumentsDelta: str(data.delta) ?? "" }];
+        const callId = this.#callByIndex.get(index) ?? str(data.item_id) ?? "";
+        return [{ type: "tool_call_delta", callId, argumentsDelta: str(data.delta) ?? "" }];
       }
       case "response.output_item.done":
         return this.#itemDone(index, obj(data.item));
@@ -313,7 +313,7 @@ export class ResponsesStreamTranslator implements StreamTranslator {
       this.#callByIndex.set(index, callId);
       this.#sawToolCall = true;
       this.#sawOutput = true;
-      return [{ type: "tool_call_start", toolCallId: callId, name: str(item.name) ?? "" }];
+      return [{ type: "tool_call_start", callId: callId, name: str(item.name) ?? "" }];
     }
     if (item.type === "reasoning") return this.#openReasoningAt(index);
     return [];

@@ -30,7 +30,7 @@ Deno.test("scripted: replies come out in order, tool calls get deterministic ids
   assert.equal(first.id, "scripted-1");
   assert.equal(responseText(first), "Writing.");
   assert.deepEqual(responseToolCalls(first), [{
-    id: "call_1_0",
+    callId: "call_1_0",
     name: "write_file",
     arguments: { path: "a" },
     rawArguments: '{"path":"a"}',
@@ -140,7 +140,7 @@ Deno.test("scripted: a transcript file replays its exchanges and checks each req
     messages: [
       ...messages,
       first.message,
-      toolResultMessage(responseToolCalls(first)[0].id, "ok"),
+      toolResultMessage(responseToolCalls(first)[0].callId, "ok"),
     ],
     tools: [writeFile],
   });

@@ -20,7 +20,7 @@ import type { AgentRecordType } from "./persistence.ts";
 import { responsePartEntries } from "./response_parts.ts";
 
 /** One entry of the in-memory history (spec §2.4). */
-export type HistoryTurn =
+export type HistoryEntry =
   | { readonly kind: "user"; readonly content: string; readonly at: number }
   | {
     readonly kind: "assistant";
@@ -50,8 +50,8 @@ export type RecordWrite = <V>(
 ) => Promise<unknown>;
 
 /** Writes the record of one history entry; `response` is the model response of an assistant entry. */
-export function recordHistoryTurn(
-  turn: HistoryTurn,
+export function recordHistoryEntry(
+  turn: HistoryEntry,
   response: LlmResponse | undefined,
   write: RecordWrite,
 ): Promise<unknown> {
@@ -70,7 +70,7 @@ export function recordHistoryTurn(
       return write(ToolResultsTurn, "tool_results_turn", {
         at: turn.at,
         results: turn.results.map((res) => ({
-          callId: res.toolCallId,
+          callId: res.callId,
           toolName: res.toolName ?? "",
           content: res.content,
           isError: res.isError,
@@ -81,7 +81,7 @@ export function recordHistoryTurn(
         at: turn.at,
         text: turn.text,
         toolCalls: turn.toolCalls.map((c) => ({
-          callId: c.id,
+          callId: c.callId,
           name: c.name,
           arguments: c.rawArguments || JSON.stringify(c.arguments),
         })),
@@ -96,7 +96,7 @@ export function recordHistoryTurn(
 }
 
 /** The model messages of one history entry. */
-export function toMessages(turn: HistoryTurn): LlmMessage[] {
+export function toMessages(turn: HistoryEntry): LlmMessage[] {
   switch (turn.kind) {
     case "user":
       return [userMessage(turn.content)];
@@ -113,7 +113,7 @@ export function toMessages(turn: HistoryTurn): LlmMessage[] {
 }
 
 /** The characters one history entry adds to the context (for the usage estimate). */
-export function turnChars(turn: HistoryTurn): number {
+export function entryChars(turn: HistoryEntry): number {
   switch (turn.kind) {
     case "assistant":
       return turn.text.length + (turn.reasoning?.length ?? 0) +

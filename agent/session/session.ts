@@ -45,14 +45,14 @@ import { confinementFields, withholdUnavailableTools } from "./confinement.ts";
 import { confinementOf } from "../env/confinement.ts";
 import { endsWithQuestion } from "./questions.ts";
 import {
-  type HistoryTurn,
-  recordHistoryTurn,
+  entryChars,
+  type HistoryEntry,
+  recordHistoryEntry,
   type RecordWrite,
   toMessages,
-  turnChars,
 } from "./history.ts";
 
-export type { HistoryTurn } from "./history.ts";
+export type { HistoryEntry } from "./history.ts";
 export { endsWithQuestion } from "./questions.ts";
 
 /** Where a session is in its lifecycle (spec §2.3). */
@@ -87,7 +87,7 @@ export class Session implements AsyncDisposable {
   readonly #hub = new EventHub();
   readonly #writer: SessionWriter;
   readonly #subagents: SubagentManager;
-  readonly #history: HistoryTurn[] = [];
+  readonly #history: HistoryEntry[] = [];
   /** The history as model messages, built once per turn. */
   readonly #messages: LlmMessage[] = [];
   readonly #steering: string[] = [];
@@ -102,7 +102,7 @@ export class Session implements AsyncDisposable {
   #projectDocs: ProjectDoc[] = [];
   #projectDocsTruncated = false;
   #reasoningEffort: ReasoningEffort | null;
-  #turnCount = 0;
+  #modelCallCount = 0;
   #historyChars = 0;
   #lastLoopWarningAt = -Infinity;
   #lastText = "";
@@ -166,13 +166,13 @@ export class Session implements AsyncDisposable {
   }
 
   /** A copy of the conversation history. */
-  get history(): readonly HistoryTurn[] {
+  get history(): readonly HistoryEntry[] {
     return [...this.#history];
   }
 
   /** Model calls made so far, over all inputs. */
-  get turnCount(): number {
-    return this.#turnCount;
+  get modelCallCount(): number {
+    return this.#modelCallCount;
   }
 
   /** The session's context in the store; undefined when persistence is off. */
@@ -389,14 +389,18 @@ export class Session implements AsyncDisposable {
     let text = "";
     let contextWarned = false;
     const maxRounds = this.#config.maxToolRoundsPerInput ?? 0;
-    const maxTurns = this.#config.maxTurns ?? 0;
+    const maxModelCalls = this.#config.maxModelCalls ?? 0;
     for (;;) {
       if (signal.aborted) {
         stopReason = "aborted";
         break;
       }
       if (maxRounds > 0 && rounds >= maxRounds) {
-        this.#emit({ kind: "turn_limit", limit: "max_tool_rounds_per_input", value: maxRounds });
+        this.#emit({
+          kind: "model_call_limit",
+          limit: "max_tool_rounds_per_input",
+          value: maxRounds,
+        });
         await this.#pushHistory({
           kind: "system",
           content: `Tool round limit reached (${maxRounds} rounds for this input); stopped.`,
@@ -405,14 +409,14 @@ export class Session implements AsyncDisposable {
         stopReason = "round_limit";
         break;
       }
-      if (maxTurns > 0 && this.#turnCount >= maxTurns) {
-        this.#emit({ kind: "turn_limit", limit: "max_turns", value: maxTurns });
+      if (maxModelCalls > 0 && this.#modelCallCount >= maxModelCalls) {
+        this.#emit({ kind: "model_call_limit", limit: "max_model_calls", value: maxModelCalls });
         await this.#pushHistory({
           kind: "system",
-          content: `Session turn limit reached (${maxTurns} model calls); stopped.`,
+          content: `Session turn limit reached (${maxModelCalls} model calls); stopped.`,
           at: Date.now(),
         });
-        stopReason = "turn_limit";
+        stopReason = "model_call_limit";
         break;
       }
       // A write that failed in mode "required" fails the input before the next step.
@@ -427,7 +431,7 @@ export class Session implements AsyncDisposable {
         }
         throw error;
       }
-      this.#turnCount++;
+      this.#modelCallCount++;
       const toolCalls = responseToolCalls(response);
       text = responseText(response);
       this.#lastText = text;
@@ -547,14 +551,14 @@ export class Session implements AsyncDisposable {
     const argumentsText = call.rawArguments || JSON.stringify(call.arguments);
     this.#emit({
       kind: "tool_call_start",
-      callId: call.id,
+      callId: call.callId,
       toolName: call.name,
       arguments: argumentsText,
     });
     await this.#write(ToolCallLifecycle, "tool_call_started", {
       kind: "started",
       at: Date.now(),
-      callId: call.id,
+      callId: call.callId,
       toolName: call.name,
       arguments: argumentsText,
     });
@@ -563,7 +567,7 @@ export class Session implements AsyncDisposable {
         name: call.name,
         // Arguments that did not parse go to the registry as text, so it names the problem.
         arguments: call.argumentsError ? call.rawArguments : call.arguments,
-        callId: call.id,
+        callId: call.callId,
       },
       {
         env: this.#config.env,
@@ -576,7 +580,7 @@ export class Session implements AsyncDisposable {
         onOutput: (chunk) =>
           this.#emit({
             kind: "tool_call_output_delta",
-            callId: call.id,
+            callId: call.callId,
             toolName: call.name,
             stream: chunk.stream,
             delta: chunk.text,
@@ -585,7 +589,7 @@ export class Session implements AsyncDisposable {
     );
     this.#emit({
       kind: "tool_call_end",
-      callId: call.id,
+      callId: call.callId,
       toolName: call.name,
       output: result.fullContent,
       isError: result.isError,
@@ -595,14 +599,14 @@ export class Session implements AsyncDisposable {
     await this.#write(ToolCallLifecycle, "tool_call_ended", {
       kind: "ended",
       at: Date.now(),
-      callId: call.id,
+      callId: call.callId,
       toolName: call.name,
       output: result.fullContent,
       isError: result.isError,
       durationMs: Math.max(0, Math.round(result.durationMs)),
     });
     return {
-      toolCallId: call.id,
+      callId: call.callId,
       toolName: call.name,
       content: result.content,
       isError: result.isError,
@@ -648,11 +652,11 @@ export class Session implements AsyncDisposable {
   }
 
   /** Adds a turn to the history and writes its record. */
-  async #pushHistory(turn: HistoryTurn, response?: LlmResponse): Promise<void> {
+  async #pushHistory(turn: HistoryEntry, response?: LlmResponse): Promise<void> {
     this.#history.push(turn);
     this.#messages.push(...toMessages(turn));
-    this.#historyChars += turnChars(turn);
-    await recordHistoryTurn(turn, response, this.#writeRecord);
+    this.#historyChars += entryChars(turn);
+    await recordHistoryEntry(turn, response, this.#writeRecord);
   }
 
   /**

@@ -126,7 +126,7 @@ export interface ToolRegistryOptions {
 }
 
 /** One tool call as the model made it. */
-export interface ToolCall {
+export interface ToolInvocation {
   /** Tool name. */
   readonly name: string;
   /** Arguments: a JSON object, or its JSON text as the model sent it. */
@@ -136,7 +136,7 @@ export interface ToolCall {
 }
 
 /** The result of running one tool call through the registry. */
-export interface ToolCallResult {
+export interface ToolInvocationResult {
   /** Tool name as called. */
   readonly name: string;
   /** The model's id for the call, when given. */
@@ -172,5 +172,5 @@ export interface ToolRegistry {
    * a bad call: unknown tools, invalid arguments, tool failures and
    * timeouts come back with `isError: true`.
    */
-  execute(call: ToolCall, ctx: Omit<ToolContext, "callId">): Promise<ToolCallResult>;
+  execute(call: ToolInvocation, ctx: Omit<ToolContext, "callId">): Promise<ToolInvocationResult>;
 }

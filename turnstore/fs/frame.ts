@@ -31,7 +31,7 @@ export const RecordKind = {
   turn: 2,
   attach: 3,
   bundle: 4,
-  checkpoint: 5,
+  watermark: 5,
 } as const;
 
 /** A record kind number. */

@@ -14,7 +14,7 @@
  * @module
  */
 import { BackendError } from "../core/errors.ts";
-import { type Checkpoint, digestFile, INDEX_FORMAT } from "./checkpoint.ts";
+import { digestFile, INDEX_FORMAT, type IndexWatermark } from "./watermark.ts";
 import { decodeAttach, decodeContext, decodeTurn } from "./codec.ts";
 import { RecordKind } from "./frame.ts";
 import { KeyIndex } from "./indexes.ts";
@@ -40,41 +40,41 @@ export interface RecoveryReport {
  */
 export function recover(
   state: FsState,
-  checkpoint: Checkpoint | undefined,
+  watermark: IndexWatermark | undefined,
   keysFresh: boolean,
 ): RecoveryReport {
   const size = sizeOf(state.log);
-  if (checkpoint && checkpoint.logLength > size) {
+  if (watermark && watermark.logLength > size) {
     throw new BackendError(
       `fs store log ${state.logPath} is ${size} bytes but the checkpoint covers ` +
-        `${checkpoint.logLength}: acknowledged records are missing from the log`,
+        `${watermark.logLength}: acknowledged records are missing from the log`,
     );
   }
-  if (!checkpoint && size === 0) return { mode: "none", droppedTailBytes: 0 }; // a new store
-  const reason = distrust(state, checkpoint, keysFresh, size);
-  if (reason !== undefined || !checkpoint) {
+  if (!watermark && size === 0) return { mode: "none", droppedTailBytes: 0 }; // a new store
+  const reason = distrust(state, watermark, keysFresh, size);
+  if (reason !== undefined || !watermark) {
     return rebuild(state, size, reason ?? "the checkpoint is missing or damaged");
   }
-  state.nextTurnId = checkpoint.nextTurnId;
-  state.nextContextId = checkpoint.nextContextId;
-  state.logEnd = checkpoint.logLength;
+  state.nextTurnId = watermark.nextTurnId;
+  state.nextContextId = watermark.nextContextId;
+  state.logEnd = watermark.logLength;
   return { mode: "none", droppedTailBytes: 0 };
 }
 
 /** Why the indexes cannot be used as they are, or undefined when they can. */
 function distrust(
   state: FsState,
-  checkpoint: Checkpoint | undefined,
+  watermark: IndexWatermark | undefined,
   keysFresh: boolean,
   size: number,
 ): string | undefined {
-  if (!checkpoint) return "the checkpoint is missing or damaged";
-  if (checkpoint.format !== INDEX_FORMAT) return "the indexes are of an older format";
+  if (!watermark) return "the checkpoint is missing or damaged";
+  if (watermark.format !== INDEX_FORMAT) return "the indexes are of an older format";
   if (keysFresh && size > 0) return "keys.idx is missing or its header is damaged";
-  if (!checkpoint.clean) return "the last session did not close cleanly";
-  if (checkpoint.logLength !== size) return "the log changed after the last clean close";
+  if (!watermark.clean) return "the last session did not close cleanly";
+  if (watermark.logLength !== size) return "the log changed after the last clean close";
   for (const [name, file] of Object.entries(state.indexFiles())) {
-    const want = checkpoint.files?.[name];
+    const want = watermark.files?.[name];
     const got = digestFile(file);
     if (!want) return `the checkpoint has no digest of ${name}`;
     if (got.size !== want.size) {

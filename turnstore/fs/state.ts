@@ -10,7 +10,7 @@ import { BackendError } from "../core/errors.ts";
 import type { StoredTurn } from "../core/types.ts";
 import type { ContextHead } from "../core/types.ts";
 import type { BlobFiles } from "./blobs.ts";
-import { digestFile, type FileDigest, INDEX_FORMAT, writeCheckpoint } from "./checkpoint.ts";
+import { digestFile, type FileDigest, INDEX_FORMAT, writeWatermark } from "./watermark.ts";
 import type { AttachRecordData, ContextRecordData, TurnRecordData } from "./codec.ts";
 import { decodeTurn } from "./codec.ts";
 import { checkFrame, FRAME_HEADER_BYTES, RecordKind } from "./frame.ts";
@@ -72,7 +72,7 @@ export class FsState {
   /** The next context id to assign. */
   nextContextId = 1;
   /** Log bytes written since the last checkpoint. */
-  sinceCheckpoint = 0;
+  sinceWatermark = 0;
   /** Set by close(). */
   closed = false;
   /** The write failure that stopped the store, if one did. */
@@ -165,7 +165,7 @@ export class FsState {
    * Flushes and syncs the log and the indexes, then writes the checkpoint; a
    * clean one (from close) also records each index file's size and CRC-32.
    */
-  checkpoint(clean: boolean): void {
+  watermark(clean: boolean): void {
     // A clean checkpoint covers the whole file: drop the writer's preallocated space.
     if (clean) this.log.truncateSync(this.logEnd);
     this.turns.flush();
@@ -177,7 +177,7 @@ export class FsState {
       file.syncDataSync();
       if (clean) files[name] = digestFile(file);
     }
-    writeCheckpoint(this.dir, `${this.dir}/checkpoint`, {
+    writeWatermark(this.dir, `${this.dir}/checkpoint`, {
       logLength: this.logEnd,
       nextTurnId: this.nextTurnId,
       nextContextId: this.nextContextId,
@@ -186,7 +186,7 @@ export class FsState {
       format: INDEX_FORMAT,
       files: clean ? files : undefined,
     });
-    this.sinceCheckpoint = 0;
+    this.sinceWatermark = 0;
   }
 
   // ---- committed-state reads -----------------------------------------------

@@ -91,9 +91,6 @@ export interface RecordType<V = unknown> {
   decode(bytes: Uint8Array): V;
 }
 
-/** @deprecated The record-type concept has one name now: use {@link RecordType}. */
-export type StructLike<V = unknown> = RecordType<V>;
-
 const structSchemas = new WeakMap<RecordType, () => unknown>();
 
 /** Lets a struct be nested by `f.struct`: registers how to build a fresh schema of it. */

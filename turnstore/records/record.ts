@@ -323,9 +323,6 @@ function readPrimitive(wire: string, semantic: string | undefined, v: unknown, w
   }
 }
 
-/** @deprecated The record-type concept has one name now: use {@link RecordType}. */
-export type RecordCodec<V> = RecordType<V>;
-
 /** True when A and B are mutually assignable. */
 export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 

@@ -35,7 +35,7 @@ export function digestFile(file: Deno.FsFile): FileDigest {
 }
 
 /** What a checkpoint records. */
-export interface Checkpoint {
+export interface IndexWatermark {
   /** Log bytes the indexes cover. */
   readonly logLength: number;
   /** The next turn id to assign. */
@@ -53,7 +53,7 @@ export interface Checkpoint {
 }
 
 /** Reads the checkpoint; undefined when absent or damaged (then the indexes are rebuilt). */
-export function readCheckpoint(path: string): Checkpoint | undefined {
+export function readWatermark(path: string): IndexWatermark | undefined {
   let bytes: Uint8Array;
   try {
     bytes = Deno.readFileSync(path);
@@ -62,19 +62,19 @@ export function readCheckpoint(path: string): Checkpoint | undefined {
     throw error;
   }
   const frame = checkFrame(bytes);
-  if (typeof frame === "string" || frame.kind !== RecordKind.checkpoint) return undefined;
+  if (typeof frame === "string" || frame.kind !== RecordKind.watermark) return undefined;
   try {
     const c = JSON.parse(new TextDecoder().decode(frame.body));
     const counts = [c.logLength, c.nextTurnId, c.nextContextId];
     if (!counts.every((n) => Number.isSafeInteger(n) && n >= 0)) return undefined;
-    return c as Checkpoint;
+    return c as IndexWatermark;
   } catch {
     return undefined;
   }
 }
 
 /** Writes the checkpoint atomically. */
-export function writeCheckpoint(dir: string, path: string, checkpoint: Checkpoint): void {
-  const body = new TextEncoder().encode(JSON.stringify(checkpoint));
-  replaceFileAtomically(dir, path, encodeFrame(RecordKind.checkpoint, body));
+export function writeWatermark(dir: string, path: string, watermark: IndexWatermark): void {
+  const body = new TextEncoder().encode(JSON.stringify(watermark));
+  replaceFileAtomically(dir, path, encodeFrame(RecordKind.watermark, body));
 }
