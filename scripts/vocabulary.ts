@@ -20,8 +20,9 @@
  *   checker says the object is one (property accesses, object literals,
  *   destructuring).
  *
- * Markdown and comment lines that mention an old name on purpose (the
- * coding-agent-loop spec's names kept as aliases) carry `vocabulary-keep`.
+ * A Markdown paragraph, comment or literal that mentions an old name on
+ * purpose (the coding-agent-loop spec's names kept as aliases) carries
+ * `vocabulary-keep` (in Markdown, as an HTML comment).
  *
  * @module
  */
@@ -103,6 +104,7 @@ const TYPED_PROPERTIES: readonly {
     to: "callId",
     via: ["serverToolCall"],
   },
+  { file: "agent/llm/scripted.ts", type: "ScriptedToolCall", from: "id", to: "callId", via: [] },
 ];
 
 const SKIP_DIRS = new Set([".git", ".forge", "node_modules", "results", "testdata"]);
@@ -139,21 +141,21 @@ function applies(rule: WordRule, file: string): boolean {
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const wordPattern = (word: string) => new RegExp(`(?<![\\w$])${escape(word)}(?![\\w$])`, "g");
 
-/** Replaces the words of `rules` in prose (a comment or Markdown), line by line. */
+/**
+ * Replaces the words of `rules` in prose (a comment, a literal or Markdown),
+ * paragraph by paragraph: a paragraph that says `vocabulary-keep` is left as it is.
+ */
 function proseEdits(text: string, offset: number, rules: readonly WordRule[]): Edit[] {
   const edits: Edit[] = [];
-  let lineStart = 0;
-  for (const line of text.split("\n")) {
-    if (!line.includes(KEEP)) {
-      for (const rule of rules) {
-        if (rule.codeOnly) continue;
-        for (const m of line.matchAll(wordPattern(rule.from))) {
-          const start = offset + lineStart + m.index!;
-          edits.push({ start, end: start + rule.from.length, text: rule.to });
-        }
+  for (const paragraph of text.matchAll(/(?:[^\n]|\n(?![ \t]*\n))+/g)) {
+    if (paragraph[0].includes(KEEP)) continue;
+    for (const rule of rules) {
+      if (rule.codeOnly) continue;
+      for (const m of paragraph[0].matchAll(wordPattern(rule.from))) {
+        const start = offset + paragraph.index! + m.index!;
+        edits.push({ start, end: start + rule.from.length, text: rule.to });
       }
     }
-    lineStart += line.length + 1;
   }
   return edits;
 }

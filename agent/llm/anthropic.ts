@@ -72,8 +72,8 @@ export interface AnthropicOptions extends HttpProviderOptions {
   readonly baseUrl?: string;
   /**
    * Mark the tools, the system prompt and the end of the conversation as
-   * prompt-cache breakpoints (default true), so each turn of an agent loop
-   * re-reads the previous turn's prefix from Anthropic's cache.
+   * prompt-cache breakpoints (default true), so each model call of an agent loop
+   * re-reads the previous call's prefix from Anthropic's cache.
    */
   readonly promptCaching?: boolean;
 }
@@ -192,7 +192,7 @@ const CACHEABLE_BLOCKS = new Set(["text", "image", "tool_use", "tool_result", "d
 
 /**
  * Puts a cache breakpoint on the conversation's last block that may carry
- * one (thinking blocks may not), so the next turn reads this prefix from cache.
+ * one (thinking blocks may not), so the next call reads this prefix from cache.
  */
 function markLastCacheable(messages: { content: JsonValue[] }[]): void {
   for (let m = messages.length - 1; m >= 0; m--) {

@@ -32,10 +32,10 @@ import type {
   Usage,
 } from "./types.ts";
 
-/** A scripted tool call; the id defaults to `call_<n>_<i>` (call number, position). */
+/** A scripted tool call; `callId` defaults to `call_<n>_<i>` (call number, position). */
 export interface ScriptedToolCall {
   /** Call id. */
-  readonly id?: string;
+  readonly callId?: string;
   /** Tool name. */
   readonly name: string;
   /** Arguments (default `{}`). */
@@ -364,7 +364,7 @@ export class ScriptedProvider implements LlmProvider {
       content.push({
         kind: "tool_call",
         toolCall: toolCallFromObject(
-          call.id ?? `call_${number}_${index}`,
+          call.callId ?? `call_${number}_${index}`,
           call.name,
           call.arguments ?? {},
         ),

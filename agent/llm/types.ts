@@ -44,7 +44,7 @@ export interface ToolCall {
   readonly argumentsError?: string;
   /**
    * A provider signature bound to the call (Gemini's `thoughtSignature`),
-   * sent back with it so the model keeps its reasoning across turns.
+   * sent back with it so the model keeps its reasoning across calls.
    */
   readonly signature?: string;
 }

@@ -9,7 +9,6 @@
  */
 import type { WritableRecord } from "@forge/turnstore/writer";
 import type {
-  JsonObject,
   LlmMessage,
   LlmRequest,
   LlmResponse,
@@ -88,7 +87,7 @@ export class Session implements AsyncDisposable {
   readonly #writer: SessionWriter;
   readonly #subagents: SubagentManager;
   readonly #history: HistoryEntry[] = [];
-  /** The history as model messages, built once per turn. */
+  /** The history as model messages, kept in step with it (not rebuilt per model call). */
   readonly #messages: LlmMessage[] = [];
   readonly #steering: string[] = [];
   readonly #followUps: string[] = [];
@@ -413,7 +412,7 @@ export class Session implements AsyncDisposable {
         this.#emit({ kind: "model_call_limit", limit: "max_model_calls", value: maxModelCalls });
         await this.#pushHistory({
           kind: "system",
-          content: `Session turn limit reached (${maxModelCalls} model calls); stopped.`,
+          content: `Session model-call limit reached (${maxModelCalls} model calls); stopped.`,
           at: Date.now(),
         });
         stopReason = "model_call_limit";
@@ -509,7 +508,7 @@ export class Session implements AsyncDisposable {
     return {
       model: this.#profile.model,
       messages,
-      tools: tools.map((t) => ({ ...t, parameters: t.parameters as JsonObject })),
+      tools,
       toolChoice: tools.length ? { mode: "auto" } : undefined,
       ...(this.#reasoningEffort ? { reasoningEffort: this.#reasoningEffort } : {}),
       ...(providerOptions ? { providerOptions } : {}),
@@ -651,12 +650,12 @@ export class Session implements AsyncDisposable {
     return true;
   }
 
-  /** Adds a turn to the history and writes its record. */
-  async #pushHistory(turn: HistoryEntry, response?: LlmResponse): Promise<void> {
-    this.#history.push(turn);
-    this.#messages.push(...toMessages(turn));
-    this.#historyChars += entryChars(turn);
-    await recordHistoryEntry(turn, response, this.#writeRecord);
+  /** Adds an entry to the history and writes its record. */
+  async #pushHistory(entry: HistoryEntry, response?: LlmResponse): Promise<void> {
+    this.#history.push(entry);
+    this.#messages.push(...toMessages(entry));
+    this.#historyChars += entryChars(entry);
+    await recordHistoryEntry(entry, response, this.#writeRecord);
   }
 
   /**

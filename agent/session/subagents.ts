@@ -249,7 +249,7 @@ export class SubagentManager {
           working_dir: z.string().optional().describe("subdirectory to scope the agent to"),
           model: z.string().optional().describe("model override (default: yours)"),
           max_model_calls: z.number().int().min(0).optional().describe(
-            "turn limit (0 = unlimited)",
+            "model-call limit (0 = unlimited)",
           ),
         }),
         execute: async (args) => {

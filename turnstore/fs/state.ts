@@ -1,7 +1,7 @@
 /**
  * The committed state of an open fs store: the log, the index files and the
  * id counters. Reads of committed turns and contexts, the index updates that
- * replay and live commits share, and the checkpoint live here; recovery.ts
+ * replay and live commits share, and the index watermark live here; recovery.ts
  * brings the state up, writer.ts changes it, store.ts answers the contract.
  *
  * @module
@@ -71,7 +71,7 @@ export class FsState {
   nextTurnId = 1;
   /** The next context id to assign. */
   nextContextId = 1;
-  /** Log bytes written since the last checkpoint. */
+  /** Log bytes written since the last index watermark. */
   sinceWatermark = 0;
   /** Set by close(). */
   closed = false;
@@ -151,7 +151,7 @@ export class FsState {
     this.roots.put(a.turnId, a.rootHash);
   }
 
-  /** The index files by name, as the checkpoint records them. */
+  /** The index files by name, as the watermark records them. */
   indexFiles(): Record<string, Deno.FsFile> {
     return {
       "turns.idx": this.turns.file,
@@ -162,11 +162,11 @@ export class FsState {
   }
 
   /**
-   * Flushes and syncs the log and the indexes, then writes the checkpoint; a
+   * Flushes and syncs the log and the indexes, then writes the index watermark; a
    * clean one (from close) also records each index file's size and CRC-32.
    */
   watermark(clean: boolean): void {
-    // A clean checkpoint covers the whole file: drop the writer's preallocated space.
+    // A clean watermark covers the whole file: drop the writer's preallocated space.
     if (clean) this.log.truncateSync(this.logEnd);
     this.turns.flush();
     this.contexts.flush();

@@ -296,7 +296,7 @@ export class FsStore implements ForgeStore {
     });
   }
 
-  /** Finishes queued writes, syncs everything, marks the checkpoint clean and unlocks. */
+  /** Finishes queued writes, syncs everything, marks the index watermark clean and unlocks. */
   async close(): Promise<void> {
     if (this.#state.closed) return;
     await this.#writer.idle();

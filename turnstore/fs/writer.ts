@@ -26,7 +26,7 @@ import { writeAt } from "./io.ts";
 import { type FsState, storedTurn } from "./state.ts";
 
 /**
- * Log bytes between two checkpoints: each records how much log was acknowledged, so that a log
+ * Log bytes between two index watermarks: each records how much log was acknowledged, so that a log
  * later found shorter than that is refused at open instead of silently losing appends.
  */
 const WATERMARK_EVERY_BYTES = 64 * 1024 * 1024;
