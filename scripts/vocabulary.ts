@@ -365,6 +365,14 @@ function declaredIn(type: Type, decl: { file: string; type: string; to: string }
 
 type TypedRule = (typeof TYPED_PROPERTIES)[number];
 
+/** Is `node` inside a statement whose leading comment says `vocabulary-keep`? */
+function kept(node: Node): boolean {
+  for (const up of node.getAncestors()) {
+    if (up.getLeadingCommentRanges().some((c) => c.getText().includes(KEEP))) return true;
+  }
+  return false;
+}
+
 /** The name a value is held under: `part.toolCall` → "toolCall", `{ toolCall: {…} }` → "toolCall". */
 function heldAs(node: Node): string | undefined {
   if (Node.isPropertyAccessExpression(node)) return node.getName();
@@ -436,7 +444,7 @@ function renameTypedProperties(files: string[], written: Map<string, string>): v
     if (!TYPED_PROPERTIES.some((r) => text.includes(r.from))) continue;
     const edits: Edit[] = [];
     sf.forEachDescendant((node) => {
-      if (!Node.isIdentifier(node) || !names.has(node.getText())) return;
+      if (!Node.isIdentifier(node) || !names.has(node.getText()) || kept(node)) return;
       const parent = node.getParent();
       for (const rule of TYPED_PROPERTIES.filter((r) => r.from === node.getText())) {
         if (Node.isPropertyAccessExpression(parent) && parent.getNameNode() === node) {

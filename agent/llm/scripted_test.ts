@@ -203,6 +203,7 @@ Deno.test("scripted: a recorder's transcript replays the same conversation", asy
 });
 
 Deno.test("scripted: a transcript written with the earlier call-id name `id` replays with callId", async () => {
+  // vocabulary-keep: a transcript in the earlier format, with `id` for the call id.
   const transcript = {
     version: 1,
     exchanges: [
