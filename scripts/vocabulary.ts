@@ -52,6 +52,9 @@ export const WORD_RULES: readonly WordRule[] = [
   { from: "max_turns", to: "max_model_calls" },
   { from: "turns_used", to: "model_calls_used", codeOnly: true },
   { from: "turn_limit", to: "model_call_limit" },
+  // Phrases (prose only: an identifier has no space).
+  { from: "turn limit", to: "model-call limit" },
+  { from: "Turn limit", to: "Model-call limit" },
   // A conversation entry is not a turn.
   { from: "HistoryTurn", to: "HistoryEntry" },
   { from: "recordHistoryTurn", to: "recordHistoryEntry" },
