@@ -110,6 +110,15 @@ const TYPED_PROPERTIES: readonly {
   { file: "agent/llm/scripted.ts", type: "ScriptedToolCall", from: "id", to: "callId", via: [] },
 ];
 
+/** Local variables and parameters renamed when the checker says they hold the type. */
+const TYPED_LOCALS: readonly {
+  readonly from: string;
+  readonly to: string;
+  readonly type: string;
+}[] = [
+  { from: "turn", to: "entry", type: "HistoryEntry" },
+];
+
 const SKIP_DIRS = new Set([".git", ".forge", "node_modules", "results", "testdata"]);
 /** This file names the old words on purpose, as does the vocabulary table. */
 const SKIP_FILES = new Set(["scripts/vocabulary.ts", "spec/vocabulary.md"]);
@@ -444,7 +453,8 @@ function renameTypedProperties(files: string[], written: Map<string, string>): v
   for (const sf of project.getSourceFiles()) {
     const path = sf.getFilePath();
     const text = sf.getFullText();
-    if (!TYPED_PROPERTIES.some((r) => text.includes(r.from))) continue;
+    const candidates = [...TYPED_PROPERTIES, ...TYPED_LOCALS];
+    if (!candidates.some((r) => text.includes(r.from))) continue;
     const edits: Edit[] = [];
     sf.forEachDescendant((node) => {
       if (!Node.isIdentifier(node) || !names.has(node.getText()) || kept(node)) return;
@@ -500,6 +510,7 @@ function renameTypedProperties(files: string[], written: Map<string, string>): v
         }
       }
     });
+    edits.push(...localEdits(project, sf));
     if (edits.length === 0) continue;
     written.set(path, rewrite(rel(path), text, edits));
   }
@@ -524,6 +535,55 @@ if (import.meta.main) {
     console.log(`vocabulary: ${changes.length} change(s) in ${written.size} file(s)`);
     if (written.size > 0) console.log("now run: deno fmt && deno task check");
   }
+}
+
+/**
+ * A variable or parameter named like a rule whose declared type is the
+ * rule's (or an array of it): renamed with every reference, unless the new
+ * name is already taken where it is used.
+ */
+function localEdits(project: Project, sf: import("ts-morph").SourceFile): Edit[] {
+  const edits: Edit[] = [];
+  const service = project.getLanguageService().compilerObject;
+  for (const rule of TYPED_LOCALS) {
+    for (const decl of sf.getDescendants()) {
+      if (!Node.isParameterDeclaration(decl) && !Node.isVariableDeclaration(decl)) continue;
+      const name = decl.getNameNode();
+      if (!Node.isIdentifier(name) || name.getText() !== rule.from || kept(decl)) continue;
+      const type = decl.getType();
+      const held = type.isArray() ? type.getArrayElementTypeOrThrow() : type;
+      if (held.getAliasSymbol()?.getName() !== rule.type && held.getText() !== rule.type) continue;
+      // Where the new name could clash: the function of a parameter, the block of a variable.
+      const scope = Node.isParameterDeclaration(decl)
+        ? decl.getParentOrThrow()
+        : decl.getFirstAncestor(
+          (n) =>
+            Node.isBlock(n) || Node.isSourceFile(n) || Node.isForOfStatement(n) ||
+            Node.isForStatement(n),
+        ) ?? sf;
+      if (
+        scope.getDescendantsOfKind(ts.SyntaxKind.Identifier).some((i) => i.getText() === rule.to)
+      ) {
+        changes.push(
+          `${
+            rel(sf.getFilePath())
+          }:${name.getStartLineNumber()}: ${rule.from} left: ${rule.to} is taken there`,
+        );
+        continue;
+      }
+      const spots =
+        service.findRenameLocations(sf.getFilePath(), name.getStart(), false, false, {}) ?? [];
+      for (const spot of spots) {
+        if (spot.fileName !== sf.getFilePath()) continue;
+        edits.push({
+          start: spot.textSpan.start,
+          end: spot.textSpan.start + spot.textSpan.length,
+          text: rule.to,
+        });
+      }
+    }
+  }
+  return edits;
 }
 
 /** Declarations first (pass 2a), then the uses the checker sees through them (pass 2b). */
