@@ -9,7 +9,7 @@
  *
  * Then `deno fmt` (renames change line lengths) and `deno task check`.
  *
- * Three kinds of rename, each safe to run on a tree where the declaration was
+ * Five kinds of rename, each safe to run on a tree where the declaration was
  * already renamed and new code still uses the old name:
  * - words: an identifier that names one concept wherever it appears (AST
  *   identifiers, and the word in comments, string, template and regular
@@ -18,7 +18,11 @@
  *   is imported from the tools module (or declared there);
  * - typed properties: `id` of an llm `ToolCall` is renamed where the type
  *   checker says the object is one (property accesses, object literals,
- *   destructuring).
+ *   destructuring);
+ * - typed locals: a variable or parameter `turn` holding a `HistoryEntry`
+ *   becomes `entry`, with its references;
+ * - moved files: turnstore/fs/checkpoint.ts → watermark.ts, and the
+ *   specifiers that import it.
  *
  * A Markdown paragraph, comment or literal that mentions an old name on
  * purpose (the coding-agent-loop spec's names kept as aliases) carries
