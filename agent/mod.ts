@@ -37,7 +37,7 @@
 
 // The session.
 export {
-  type HistoryTurn,
+  type HistoryEntry,
   Session,
   type SessionState,
   type SubmitResult,

@@ -120,7 +120,7 @@ export interface SubagentView {
   /** Its final output, when closed. */
   readonly output?: string;
   /** Model calls it made, when closed. */
-  readonly turnsUsed?: number;
+  readonly modelCallsUsed?: number;
   /** The turn of the close link record. */
   readonly closeTurnId?: TurnId;
   /** The child session, read recursively (absent beyond `maxDepth`). */
@@ -357,7 +357,7 @@ export async function readSession(
             ...prior,
             status: c.status,
             output: c.output,
-            turnsUsed: c.turnsUsed,
+            modelCallsUsed: c.modelCallsUsed,
             closeTurnId: turn.turnId,
           });
         }

@@ -484,7 +484,7 @@ export interface SubagentCloseValue {
   /** Its last output. */
   output?: string;
   /** Model calls it made. */
-  turnsUsed: number;
+  modelCallsUsed: number;
 }
 
 /** Written on the parent's context when a subagent is closed. */
@@ -499,7 +499,7 @@ export const SubagentClose: RecordType<SubagentCloseValue> = typedRecord<Subagen
     status: f.enum(14, SubagentStatus),
     childHeadTurnId: f.id(15, { doc: "the child's last turn at close" }).optional(),
     output: f.string(16).optional(),
-    turnsUsed: f.u32(17),
+    modelCallsUsed: f.u32(17, { wireName: "turns_used" }),
   },
 });
 

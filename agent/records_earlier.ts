@@ -161,7 +161,7 @@ export const EARLIER_AGENT_RECORD_TYPES: readonly RecordType[] = [
       status: f.enum(14, SubagentStatus),
       childHeadTurnId: f.id(15).optional(),
       output: f.string(16).optional(),
-      turnsUsed: f.u32(17),
+      modelCallsUsed: f.u32(17, { wireName: "turns_used" }),
     },
   }),
 ];

@@ -42,7 +42,7 @@ function loopProvider(rounds: number): LlmProvider {
         ? [{
           kind: "tool_call" as const,
           toolCall: {
-            id: `call-${n}`,
+            callId: `call-${n}`,
             name: "read_file",
             arguments: { file_path: "notes.txt" },
             rawArguments: '{"file_path":"notes.txt"}',

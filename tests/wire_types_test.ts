@@ -8,7 +8,7 @@
  * as null.
  */
 import assert from "node:assert/strict";
-import { InvalidInputError, type StructLike } from "@forge/turnstore";
+import { InvalidInputError, type RecordType } from "@forge/turnstore";
 import type { FieldEntry, FieldMeta } from "../turnstore/records/mod.ts";
 import { CompiledRecordType } from "../turnstore/records/record.ts";
 import { AGENT_RECORD_TYPES, agentBundle } from "../agent/records.ts";
@@ -18,7 +18,7 @@ import { bundleLookup, projectPayload } from "../cxdb/testing/projection.ts";
 
 type Extreme = "low" | "high";
 
-function fields(type: StructLike): readonly FieldEntry[] {
+function fields(type: RecordType): readonly FieldEntry[] {
   assert.ok(type instanceof CompiledRecordType, `${type.typeId} is a CompiledRecordType`);
   return type.fields;
 }
@@ -67,7 +67,7 @@ function sampleField(meta: FieldMeta, end: Extreme): unknown {
 }
 
 /** A value of `type` with every field, optional ones included, at one end of its range. */
-function sample(type: StructLike, end: Extreme): Record<string, unknown> {
+function sample(type: RecordType, end: Extreme): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields(type)) out[f.name] = sampleField(f.meta, end);
   return out;
@@ -76,7 +76,7 @@ function sample(type: StructLike, end: Extreme): Record<string, unknown> {
 const UNSIGNED = new Set(["u8", "u32", "u64", "unix_ms"]);
 
 /** Checks that each field of `value` has the msgpack family its declared type names. */
-function checkFamilies(type: StructLike, value: WireValue, where: string): number {
+function checkFamilies(type: RecordType, value: WireValue, where: string): number {
   assert.equal(value.kind, "map", `${where} is a map`);
   if (value.kind !== "map") return 0;
   const byTag = new Map(value.entries.map(([k, v]) => [tagOf(k), v]));

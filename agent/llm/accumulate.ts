@@ -93,13 +93,13 @@ export class StreamAccumulator {
         this.#slot("thinking", event.reasoningId).final = event.thinking;
         return;
       case "tool_call_start":
-        this.#slot("tool_call", event.toolCallId).name = event.name;
+        this.#slot("tool_call", event.callId).name = event.name;
         return;
       case "tool_call_delta":
-        this.#slot("tool_call", event.toolCallId).args += event.argumentsDelta;
+        this.#slot("tool_call", event.callId).args += event.argumentsDelta;
         return;
       case "tool_call_end":
-        this.#slot("tool_call", event.toolCall.id).final = event.toolCall;
+        this.#slot("tool_call", event.toolCall.callId).final = event.toolCall;
         return;
       case "part": {
         const slot: Slot = { kind: "part", key: "", part: event.part };
@@ -248,9 +248,9 @@ export function responseToEvents(response: LlmResponse, chunkSize = 16): LlmStre
       events.push({ type: "reasoning_end", reasoningId: segmentId, thinking: part.thinking });
     } else if (part.kind === "tool_call") {
       const call = part.toolCall;
-      events.push({ type: "tool_call_start", toolCallId: call.id, name: call.name });
+      events.push({ type: "tool_call_start", callId: call.callId, name: call.name });
       for (const argumentsDelta of chunks(call.rawArguments)) {
-        events.push({ type: "tool_call_delta", toolCallId: call.id, argumentsDelta });
+        events.push({ type: "tool_call_delta", callId: call.callId, argumentsDelta });
       }
       events.push({ type: "tool_call_end", toolCall: call });
     } else {

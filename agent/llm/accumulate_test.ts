@@ -41,18 +41,18 @@ Deno.test("accumulate: parts keep the order their segments started, even when in
   const events: LlmStreamEvent[] = [
     { type: "stream_start", id: "x", model: "m" },
     { type: "text_start", textId: "t1" },
-    { type: "tool_call_start", toolCallId: "c1", name: "read" },
+    { type: "tool_call_start", callId: "c1", name: "read" },
     { type: "text_delta", textId: "t1", delta: "hi " },
-    { type: "tool_call_delta", toolCallId: "c1", argumentsDelta: '{"p":' },
+    { type: "tool_call_delta", callId: "c1", argumentsDelta: '{"p":' },
     { type: "text_delta", textId: "t1", delta: "there" },
-    { type: "tool_call_delta", toolCallId: "c1", argumentsDelta: "1}" },
+    { type: "tool_call_delta", callId: "c1", argumentsDelta: "1}" },
   ];
   for (const event of events) accumulator.add(event);
   assert.deepEqual(accumulator.content(), [
     { kind: "text", text: "hi there" },
     {
       kind: "tool_call",
-      toolCall: { id: "c1", name: "read", arguments: { p: 1 }, rawArguments: '{"p":1}' },
+      toolCall: { callId: "c1", name: "read", arguments: { p: 1 }, rawArguments: '{"p":1}' },
     },
   ]);
   assert.equal(accumulator.hasToolCalls(), true);

@@ -72,8 +72,8 @@ export interface AnthropicOptions extends HttpProviderOptions {
   readonly baseUrl?: string;
   /**
    * Mark the tools, the system prompt and the end of the conversation as
-   * prompt-cache breakpoints (default true), so each turn of an agent loop
-   * re-reads the previous turn's prefix from Anthropic's cache.
+   * prompt-cache breakpoints (default true), so each model call of an agent loop
+   * re-reads the previous call's prefix from Anthropic's cache.
    */
   readonly promptCaching?: boolean;
 }
@@ -151,7 +151,7 @@ function partToBlock(part: ContentPart): JsonValue | undefined {
     case "tool_call":
       return {
         type: "tool_use",
-        id: part.toolCall.id,
+        id: part.toolCall.callId,
         name: part.toolCall.name,
         input: part.toolCall.arguments,
       };
@@ -166,7 +166,7 @@ function partToBlock(part: ContentPart): JsonValue | undefined {
       ];
       return {
         type: "tool_result",
-        tool_use_id: part.toolResult.toolCallId,
+        tool_use_id: part.toolResult.callId,
         content,
         ...(part.toolResult.isError ? { is_error: true } : {}),
       };
@@ -192,7 +192,7 @@ const CACHEABLE_BLOCKS = new Set(["text", "image", "tool_use", "tool_result", "d
 
 /**
  * Puts a cache breakpoint on the conversation's last block that may carry
- * one (thinking blocks may not), so the next turn reads this prefix from cache.
+ * one (thinking blocks may not), so the next call reads this prefix from cache.
  */
 function markLastCacheable(messages: { content: JsonValue[] }[]): void {
   for (let m = messages.length - 1; m >= 0; m--) {
@@ -491,7 +491,7 @@ class MessagesStreamTranslator implements StreamTranslator {
           // Anthropic starts with `input: {}`; some compatible servers send it whole here instead.
           initial: obj(block.input),
         });
-        return [{ type: "tool_call_start", toolCallId: toolId, name: str(block.name) ?? "" }];
+        return [{ type: "tool_call_start", callId: toolId, name: str(block.name) ?? "" }];
       }
       case "thinking": {
         const text = str(block.thinking) ?? "";
@@ -540,7 +540,7 @@ class MessagesStreamTranslator implements StreamTranslator {
     if (delta.type === "input_json_delta" && block.kind === "tool") {
       const fragment = str(delta.partial_json) ?? "";
       block.json += fragment;
-      return [{ type: "tool_call_delta", toolCallId: block.id, argumentsDelta: fragment }];
+      return [{ type: "tool_call_delta", callId: block.id, argumentsDelta: fragment }];
     }
     if (delta.type === "thinking_delta" && block.kind === "thinking") {
       const text = str(delta.thinking) ?? "";

@@ -22,7 +22,7 @@ export function serverBlockKind(block: Loose): "call" | "result" | undefined {
   if (SERVER_CALL_TYPES.has(type)) return "call";
   // web_search_tool_result, web_fetch_tool_result, code_execution_tool_result,
   // bash_code_execution_tool_result, mcp_tool_result, tool_search_tool_result…
-  // (the client tool's own `tool_result` only ever travels in user turns).
+  // (the client tool's own `tool_result` only ever travels in user messages).
   if (type !== "tool_result" && type.endsWith("_tool_result")) return "result";
   return undefined;
 }
@@ -56,7 +56,7 @@ export function otherBlockToPart(block: Loose): ContentPart {
     return {
       kind: "server_tool_call",
       serverToolCall: {
-        id: str(block.id) ?? "",
+        callId: str(block.id) ?? "",
         name: serverToolName(block),
         input: (block.input ?? {}) as JsonValue,
         provider: PROVIDER,
@@ -68,7 +68,7 @@ export function otherBlockToPart(block: Loose): ContentPart {
     return {
       kind: "server_tool_result",
       serverToolResult: {
-        toolCallId: str(block.tool_use_id) ?? "",
+        callId: str(block.tool_use_id) ?? "",
         name: str(block.type) ?? "",
         content: (block.content ?? null) as JsonValue,
         isError: isErrorResult(block),

@@ -54,10 +54,10 @@ Deno.test("anthropic: server tools (web search, web fetch, code execution, MCP) 
   const search = streamed.message.content[1];
   assert.ok(search.kind === "server_tool_call");
   assert.deepEqual(search.serverToolCall.input, { query: "deno 2.9 release" });
-  assert.equal(search.serverToolCall.id, "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE");
+  assert.equal(search.serverToolCall.callId, "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE");
   const result = streamed.message.content[2];
   assert.ok(result.kind === "server_tool_result");
-  assert.equal(result.serverToolResult.toolCallId, search.serverToolCall.id);
+  assert.equal(result.serverToolResult.callId, search.serverToolCall.callId);
   assert.equal(
     (result.serverToolResult.content as { url: string }[])[0].url,
     "https://deno.com/blog/v2.9",

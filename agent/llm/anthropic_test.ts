@@ -61,8 +61,8 @@ const conversation: LlmRequest = {
         toolCall: toolCallFromObject("toolu_2", "shell", { command: "ls src" }),
       },
     ]),
-    toolResultsMessage([{ toolCallId: "toolu_1", content: "exit 1: 2 failed", isError: true }]),
-    toolResultsMessage([{ toolCallId: "toolu_2", content: "main.ts", isError: false }]),
+    toolResultsMessage([{ callId: "toolu_1", content: "exit 1: 2 failed", isError: true }]),
+    toolResultsMessage([{ callId: "toolu_2", content: "main.ts", isError: false }]),
     userMessage("Go on."),
   ],
   tools: [shellTool],
@@ -135,7 +135,7 @@ Deno.test("anthropic: complete() reads tool_use blocks and counts cached prompt 
     tools: [shellTool],
   });
   assert.equal(responseText(response), "I'll run the tests.");
-  assert.deepEqual(responseToolCalls(response).map((c) => [c.id, c.name, c.arguments]), [[
+  assert.deepEqual(responseToolCalls(response).map((c) => [c.callId, c.name, c.arguments]), [[
     "toolu_01A",
     "shell",
     { command: "deno test", timeout_ms: 60000 },
@@ -188,7 +188,7 @@ Deno.test("anthropic: a streamed thinking + tool_use turn folds into signed thin
   );
   assert.equal(responseText(response), "Listing files.");
   assert.deepEqual(responseToolCalls(response), [{
-    id: "toolu_02B",
+    callId: "toolu_02B",
     name: "list_dir",
     arguments: { path: "src", depth: 2 },
     rawArguments: '{"path": "src", "depth": 2}',

@@ -114,9 +114,9 @@ function imagePart(image: ImageData): JsonObject {
 }
 
 function functionCallPart(call: ToolCall): JsonObject {
-  const own = !call.id.startsWith(GEMINI_LOCAL_CALL_ID);
+  const own = !call.callId.startsWith(GEMINI_LOCAL_CALL_ID);
   return {
-    functionCall: { ...(own ? { id: call.id } : {}), name: call.name, args: call.arguments },
+    functionCall: { ...(own ? { id: call.callId } : {}), name: call.name, args: call.arguments },
     ...(call.signature === undefined ? {} : { thoughtSignature: call.signature }),
   };
 }
@@ -140,11 +140,11 @@ function messageParts(
         break;
       case "tool_result": {
         const result = part.toolResult;
-        const own = !result.toolCallId.startsWith(GEMINI_LOCAL_CALL_ID);
+        const own = !result.callId.startsWith(GEMINI_LOCAL_CALL_ID);
         parts.push({
           functionResponse: {
-            ...(own ? { id: result.toolCallId } : {}),
-            name: result.toolName ?? callNames.get(result.toolCallId) ?? "",
+            ...(own ? { id: result.callId } : {}),
+            name: result.toolName ?? callNames.get(result.callId) ?? "",
             response: result.isError ? { error: result.content } : { result: result.content },
           },
         });
@@ -193,7 +193,7 @@ export function buildGenerateContentBody(request: LlmRequest): JsonObject {
   const callNames = new Map<string, string>();
   for (const message of request.messages) {
     for (const part of message.content) {
-      if (part.kind === "tool_call") callNames.set(part.toolCall.id, part.toolCall.name);
+      if (part.kind === "tool_call") callNames.set(part.toolCall.callId, part.toolCall.name);
     }
   }
   const contents: { role: "user" | "model"; parts: JsonObject[] }[] = [];

@@ -109,7 +109,7 @@ function readPiece(part: Loose, counter: Counter): Piece | undefined {
       part: {
         kind: "server_tool_call",
         serverToolCall: {
-          id,
+          callId: id,
           name: "code_execution",
           input: { language: str(code.language) ?? "", code: str(code.code) ?? "" },
           provider: PROVIDER,
@@ -127,7 +127,7 @@ function readPiece(part: Loose, counter: Counter): Piece | undefined {
       part: {
         kind: "server_tool_result",
         serverToolResult: {
-          toolCallId: str(result.id) ?? `code-${Math.max(0, counter.code - 1)}`,
+          callId: str(result.id) ?? `code-${Math.max(0, counter.code - 1)}`,
           name: "code_execution_result",
           content: { outcome, output: str(result.output) ?? "" },
           isError: outcome !== "" && outcome !== "OUTCOME_OK",
@@ -353,8 +353,8 @@ export class GeminiStreamTranslator implements StreamTranslator {
       this.#sawToolCall = true;
       const call = piece.call;
       out.push(
-        { type: "tool_call_start", toolCallId: call.id, name: call.name },
-        { type: "tool_call_delta", toolCallId: call.id, argumentsDelta: call.rawArguments },
+        { type: "tool_call_start", callId: call.callId, name: call.name },
+        { type: "tool_call_delta", callId: call.callId, argumentsDelta: call.rawArguments },
         { type: "tool_call_end", toolCall: call },
       );
       return;

@@ -95,14 +95,14 @@ Deno.test("gemini: parallel function calls keep their ids and signatures; the an
   );
   assert.deepEqual(responseToolCalls(streamed), [
     {
-      id: "fc-1",
+      callId: "fc-1",
       name: "read_file",
       arguments: { path: "deno.json" },
       rawArguments: '{"path":"deno.json"}',
       signature: "CiQB-sig-call",
     },
     {
-      id: "fc-2",
+      callId: "fc-2",
       name: "shell",
       arguments: { command: "deno --version" },
       rawArguments: '{"command":"deno --version"}',
@@ -124,9 +124,9 @@ Deno.test("gemini: function results, signatures and thoughts go back in the shap
       userMessage("Now the files."),
       streamed.message,
       toolResultsMessage([
-        { toolCallId: "fc-1", content: '{"name":"forge"}', isError: false },
+        { callId: "fc-1", content: '{"name":"forge"}', isError: false },
         {
-          toolCallId: "fc-2",
+          callId: "fc-2",
           content: "deno: not found",
           isError: true,
           images: [{ data: "iVBORw0KGgo=", mediaType: "image/png" }],
@@ -190,14 +190,14 @@ Deno.test("gemini: function results, signatures and thoughts go back in the shap
 Deno.test("gemini: a call without an id gets a local one that is never sent back as an id", async () => {
   const { streamed } = await replay(make, request, "gemini_call_without_id.sse");
   const [call] = responseToolCalls(streamed);
-  assert.equal(call.id, "gemini-call-0");
+  assert.equal(call.callId, "gemini-call-0");
   await using server = LoopbackServer.start({ file: "gemini_text_thinking.json" });
   await make(server.baseUrl).complete({
     model: "gemini-3-pro-preview",
     messages: [
       userMessage("Find."),
       streamed.message,
-      toolResultsMessage([{ toolCallId: call.id, content: "a.ts", isError: false }]),
+      toolResultsMessage([{ callId: call.callId, content: "a.ts", isError: false }]),
     ],
   });
   const contents = server.received[0].body.contents as { parts: unknown[] }[];
@@ -229,7 +229,7 @@ Deno.test("gemini: code execution is a server tool call and result; grounding an
   const [call, result] = streamed.message.content;
   assert.ok(call.kind === "server_tool_call" && result.kind === "server_tool_result");
   assert.deepEqual(call.serverToolCall.input, { language: "PYTHON", code: "print(2+7)" });
-  assert.equal(result.serverToolResult.toolCallId, call.serverToolCall.id);
+  assert.equal(result.serverToolResult.callId, call.serverToolCall.callId);
   assert.deepEqual(result.serverToolResult.content, { outcome: "OUTCOME_OK", output: "9\n" });
   assert.equal(result.serverToolResult.isError, false);
   assert.deepEqual(completed!.message, streamed.message);
@@ -349,7 +349,7 @@ Deno.test("gemini: a stream answered as a JSON chunk list (alt=sse dropped by a 
   const events = [];
   const response = await foldStream(make(server.baseUrl).stream(request), (e) => events.push(e));
   assert.deepEqual(responseText(response), "Checking both.");
-  assert.deepEqual(responseToolCalls(response).map((c) => c.id), ["fc-1", "fc-2"]);
+  assert.deepEqual(responseToolCalls(response).map((c) => c.callId), ["fc-1", "fc-2"]);
   assert.deepEqual(response.finishReason, { reason: "tool_calls", raw: "STOP" });
   assert.equal(response.usage.totalTokens, 350);
 });

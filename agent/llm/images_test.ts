@@ -22,11 +22,11 @@ const request: LlmRequest = {
       role: "assistant",
       content: [{
         kind: "tool_call",
-        toolCall: { id: "call_1", name: "screenshot", arguments: {}, rawArguments: "{}" },
+        toolCall: { callId: "call_1", name: "screenshot", arguments: {}, rawArguments: "{}" },
       }],
     },
     toolResultsMessage([{
-      toolCallId: "call_1",
+      callId: "call_1",
       toolName: "screenshot",
       content: "the page",
       isError: false,

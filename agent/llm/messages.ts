@@ -69,13 +69,13 @@ export function toolResultsMessage(results: readonly ToolResult[]): LlmMessage {
 
 /** A tool message carrying one tool result. */
 export function toolResultMessage(
-  toolCallId: string,
+  callId: string,
   content: string,
   options: { isError?: boolean; toolName?: string } = {},
 ): LlmMessage {
   const result: ToolResult = options.toolName === undefined
-    ? { toolCallId, content, isError: options.isError ?? false }
-    : { toolCallId, content, isError: options.isError ?? false, toolName: options.toolName };
+    ? { callId, content, isError: options.isError ?? false }
+    : { callId, content, isError: options.isError ?? false, toolName: options.toolName };
   return toolResultsMessage([result]);
 }
 
@@ -152,9 +152,9 @@ export function parseToolArguments(
 export function toolCallFromRaw(id: string, name: string, rawArguments: string): ToolCall {
   const parsed = parseToolArguments(rawArguments);
   return parsed.argumentsError === undefined
-    ? { id, name, arguments: parsed.arguments, rawArguments }
+    ? { callId: id, name, arguments: parsed.arguments, rawArguments }
     : {
-      id,
+      callId: id,
       name,
       arguments: parsed.arguments,
       rawArguments,
@@ -164,7 +164,7 @@ export function toolCallFromRaw(id: string, name: string, rawArguments: string):
 
 /** Builds a ToolCall from already-parsed arguments (rawArguments is their JSON). */
 export function toolCallFromObject(id: string, name: string, args: JsonObject): ToolCall {
-  return { id, name, arguments: args, rawArguments: JSON.stringify(args) };
+  return { callId: id, name, arguments: args, rawArguments: JSON.stringify(args) };
 }
 
 /** A thinking part. */

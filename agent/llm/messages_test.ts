@@ -45,7 +45,7 @@ Deno.test("messages: constructors build the tagged parts and text joins only tex
     role: "tool",
     content: [{
       kind: "tool_result",
-      toolResult: { toolCallId: "c1", content: "out", isError: true },
+      toolResult: { callId: "c1", content: "out", isError: true },
     }],
   });
 });

@@ -145,7 +145,7 @@ export function buildChatCompletionsBody(
         for (const part of message.content) {
           if (part.kind !== "tool_call") continue;
           calls.push({
-            id: part.toolCall.id,
+            id: part.toolCall.callId,
             type: "function",
             function: {
               name: part.toolCall.name,
@@ -228,12 +228,12 @@ function pushToolResults(messages: JsonValue[], parts: readonly ContentPart[]): 
     if (part.kind !== "tool_result") continue;
     messages.push({
       role: "tool",
-      tool_call_id: part.toolResult.toolCallId,
+      tool_call_id: part.toolResult.callId,
       content: part.toolResult.content,
     });
     const own = part.toolResult.images ?? [];
     if (own.length === 0) continue;
-    images.push({ type: "text", text: `Images from tool call ${part.toolResult.toolCallId}:` });
+    images.push({ type: "text", text: `Images from tool call ${part.toolResult.callId}:` });
     for (const image of own) images.push(imageUrlPart(image));
   }
   if (images.length > 0) messages.push({ role: "user", content: images });
@@ -506,15 +506,15 @@ class ChatStreamTranslator implements StreamTranslator {
       open.started = true;
       this.#sawToolCall = true;
       if (open.id === "") open.id = `call_${this.#id}_${index}`;
-      out.push({ type: "tool_call_start", toolCallId: open.id, name: open.name });
+      out.push({ type: "tool_call_start", callId: open.id, name: open.name });
       // Arguments that arrived before the name are replayed once the call has started.
       if (open.args !== "") {
-        out.push({ type: "tool_call_delta", toolCallId: open.id, argumentsDelta: open.args });
+        out.push({ type: "tool_call_delta", callId: open.id, argumentsDelta: open.args });
       }
     }
     open.args += fragment;
     if (open.started && fragment !== "") {
-      out.push({ type: "tool_call_delta", toolCallId: open.id, argumentsDelta: fragment });
+      out.push({ type: "tool_call_delta", callId: open.id, argumentsDelta: fragment });
     }
     return out;
   }

@@ -88,7 +88,7 @@ Deno.test("openai-compatible: images go as image_url parts; tool images follow t
         content: [{
           kind: "tool_result",
           toolResult: {
-            toolCallId: "c1",
+            callId: "c1",
             content: "shot",
             isError: false,
             images: [{ url: "https://example.com/s.png" }],
@@ -129,7 +129,7 @@ Deno.test("openai-compatible: parallel tool calls sent whole without an index (G
   const { streamed } = await replay(make, request, "chat_unindexed_tool_calls.sse");
   assert.deepEqual(
     streamed.message.content.map((p) =>
-      p.kind === "tool_call" ? [p.toolCall.id, p.toolCall.arguments] : p.kind
+      p.kind === "tool_call" ? [p.toolCall.callId, p.toolCall.arguments] : p.kind
     ),
     [["call_a", { path: "a.ts" }], ["call_b", { path: "b.ts" }]],
   );

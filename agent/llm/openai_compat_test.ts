@@ -114,7 +114,7 @@ Deno.test("openai-compatible: streamed tool calls by index fold into complete ca
     "finish",
   ]);
   assert.equal(responseText(response), "Checking both.");
-  assert.deepEqual(responseToolCalls(response).map((c) => [c.id, c.name, c.arguments]), [
+  assert.deepEqual(responseToolCalls(response).map((c) => [c.callId, c.name, c.arguments]), [
     ["call_r1", "read_file", { path: "a.ts" }],
     ["call_r2", "read_file", { path: "b.ts" }],
   ]);

@@ -116,7 +116,7 @@ export function buildResponsesBody(request: LlmRequest, stream: boolean): JsonOb
         // No item `id`: an fc_ id would oblige us to send its reasoning item too.
         input.push({
           type: "function_call",
-          call_id: part.toolCall.id,
+          call_id: part.toolCall.callId,
           name: part.toolCall.name,
           arguments: part.toolCall.rawArguments === ""
             ? JSON.stringify(part.toolCall.arguments)
@@ -183,7 +183,7 @@ function functionCallOutput(part: ContentPart): JsonValue {
       : [{ type: "input_text", text: part.toolResult.content }]),
     ...images.map(inputImage),
   ];
-  return { type: "function_call_output", call_id: part.toolResult.toolCallId, output };
+  return { type: "function_call_output", call_id: part.toolResult.callId, output };
 }
 
 /** Only OpenAI's own encrypted reasoning can be sent back; other providers' thinking is dropped. */

@@ -101,7 +101,7 @@ Deno.test("openai responses: a server that gives every event a new item id (GitH
   assert.deepEqual(kinds(streamed.message.content), ["thinking", "text", "tool_call"]);
   assert.equal(responseReasoning(streamed), "Check the file.");
   assert.equal(responseText(streamed), "Reading it.");
-  assert.deepEqual(responseToolCalls(streamed).map((c) => [c.id, c.arguments]), [
+  assert.deepEqual(responseToolCalls(streamed).map((c) => [c.callId, c.arguments]), [
     ["call_cp", { path: "a.ts" }],
   ]);
   assert.deepEqual(streamed.finishReason.reason, "tool_calls");
@@ -148,7 +148,7 @@ Deno.test("openai responses: images go as input_image parts; tool results with i
         content: [{
           kind: "tool_result",
           toolResult: {
-            toolCallId: "call_1",
+            callId: "call_1",
             content: "screenshot taken",
             isError: false,
             images: [{ data: "R0lGOD", mediaType: "image/gif" }],
@@ -206,7 +206,7 @@ Deno.test("openai responses: items the final response lists but no event streame
 
 Deno.test("openai responses: argument deltas that come before their call is announced make one call, not two", async () => {
   const { streamed } = await replay(make, request, "openai_responses_args_first.sse");
-  assert.deepEqual(responseToolCalls(streamed).map((c) => [c.id, c.name, c.arguments]), [
+  assert.deepEqual(responseToolCalls(streamed).map((c) => [c.callId, c.name, c.arguments]), [
     ["call_7", "shell", { command: "ls" }],
   ]);
   assert.equal(streamed.finishReason.reason, "tool_calls");

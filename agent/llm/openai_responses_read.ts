@@ -111,7 +111,7 @@ export function otherItemToPart(item: Loose): ContentPart {
   return {
     kind: "server_tool_call",
     serverToolCall: {
-      id: str(item.id) ?? "",
+      callId: str(item.id) ?? "",
       name,
       input: input as JsonValue,
       ...(output === undefined || output === null ? {} : { output: output as JsonValue }),
@@ -250,14 +250,14 @@ export class ResponsesStreamTranslator implements StreamTranslator {
         return out;
       }
       case "response.function_call_arguments.delta": {
-        const toolCallId = this.#callByIndex.get(index);
+        const callId = this.#callByIndex.get(index);
         const delta = str(data.delta) ?? "";
-        if (toolCallId === undefined) {
+        if (callId === undefined) {
           // Arguments before their call was announced wait for it (its name and id).
           this.#pendingArgs.set(index, (this.#pendingArgs.get(index) ?? "") + delta);
           return [];
         }
-        return [{ type: "tool_call_delta", toolCallId, argumentsDelta: delta }];
+        return [{ type: "tool_call_delta", callId, argumentsDelta: delta }];
       }
       case "response.output_item.done":
         return this.#itemDone(index, obj(data.item));
@@ -322,12 +322,12 @@ export class ResponsesStreamTranslator implements StreamTranslator {
       this.#sawToolCall = true;
       this.#sawOutput = true;
       const out: TranslatedEvent[] = [
-        { type: "tool_call_start", toolCallId: callId, name: str(item.name) ?? "" },
+        { type: "tool_call_start", callId: callId, name: str(item.name) ?? "" },
       ];
       const pending = this.#pendingArgs.get(index);
       if (pending !== undefined) {
         this.#pendingArgs.delete(index);
-        out.push({ type: "tool_call_delta", toolCallId: callId, argumentsDelta: pending });
+        out.push({ type: "tool_call_delta", callId: callId, argumentsDelta: pending });
       }
       return out;
     }

@@ -163,7 +163,7 @@ Deno.test("openai responses: a streamed tool call arrives as start, argument del
   assert.equal(responseText(response), "Let me look.");
   assert.equal(responseReasoning(response), "Need to read the file first.");
   assert.deepEqual(responseToolCalls(response), [{
-    id: "call_abc",
+    callId: "call_abc",
     name: "read_file",
     arguments: { path: "src/main.ts" },
     rawArguments: '{"path":"src/main.ts"}',

@@ -32,10 +32,10 @@ import type {
   Usage,
 } from "./types.ts";
 
-/** A scripted tool call; the id defaults to `call_<n>_<i>` (call number, position). */
+/** A scripted tool call; `callId` defaults to `call_<n>_<i>` (call number, position). */
 export interface ScriptedToolCall {
   /** Call id. */
-  readonly id?: string;
+  readonly callId?: string;
   /** Tool name. */
   readonly name: string;
   /** Arguments (default `{}`). */
@@ -115,6 +115,8 @@ const replySchema = z.union([
     thinking: z.string().optional(),
     toolCalls: z.array(
       z.object({
+        callId: z.string().optional(),
+        // The earlier name of callId, still read in transcripts written before it.
         id: z.string().optional(),
         name: z.string().min(1),
         arguments: z.record(z.string(), z.unknown()).optional(),
@@ -166,7 +168,53 @@ export function parseTranscript(json: unknown, source = "transcript"): Transcrip
       }: ${issue.message}`,
     );
   }
-  return json as Transcript;
+  return upgradeTranscript(json as Transcript);
+}
+
+type Loose = Record<string, unknown>;
+
+/** A call written with its id under the earlier name `id`, renamed `callId`. */
+function upgradeCall(call: unknown): unknown {
+  if (typeof call !== "object" || call === null) return call;
+  const { id, ...rest } = call as Loose;
+  return id === undefined || "callId" in rest ? call : { ...rest, callId: id };
+}
+
+/**
+ * Transcripts written before the call id was named `callId` everywhere say
+ * `id` (in a reply's `toolCalls`, and in a recorded response's tool-call
+ * parts): read them as `callId`, so old recordings replay unchanged.
+ */
+function upgradeTranscript(transcript: Transcript): Transcript {
+  const exchanges = transcript.exchanges.map((exchange) => {
+    const reply = exchange.reply as Loose | undefined;
+    const response = exchange.response as Loose | undefined;
+    const message = response?.message as Loose | undefined;
+    return {
+      ...exchange,
+      ...(reply && Array.isArray(reply.toolCalls)
+        ? { reply: { ...reply, toolCalls: reply.toolCalls.map(upgradeCall) } }
+        : {}),
+      ...(response && message && Array.isArray(message.content)
+        ? {
+          response: {
+            ...response,
+            message: {
+              ...message,
+              content: message.content.map((part: Loose) =>
+                part?.kind === "tool_call"
+                  ? { ...part, toolCall: upgradeCall(part.toolCall) }
+                  : part?.kind === "server_tool_call"
+                  ? { ...part, serverToolCall: upgradeCall(part.serverToolCall) }
+                  : part
+              ),
+            },
+          },
+        }
+        : {}),
+    };
+  });
+  return { ...transcript, exchanges } as Transcript;
 }
 
 /** Options of the scripted provider. */
@@ -256,7 +304,12 @@ export class ScriptedProvider implements LlmProvider {
           `scripted: invalid reply: ${issue.path.join(".") || "(root)"}: ${issue.message}`,
         );
       }
-      this.#queue.push({ reply });
+      const toolCalls = (reply as Loose).toolCalls;
+      this.#queue.push({
+        reply: Array.isArray(toolCalls)
+          ? { ...reply, toolCalls: toolCalls.map(upgradeCall) as ScriptedToolCall[] }
+          : reply,
+      });
     }
   }
 
@@ -364,7 +417,7 @@ export class ScriptedProvider implements LlmProvider {
       content.push({
         kind: "tool_call",
         toolCall: toolCallFromObject(
-          call.id ?? `call_${number}_${index}`,
+          call.callId ?? `call_${number}_${index}`,
           call.name,
           call.arguments ?? {},
         ),

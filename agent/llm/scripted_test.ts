@@ -9,7 +9,12 @@ import {
   toolResultMessage,
   userMessage,
 } from "./messages.ts";
-import { ScriptedProvider, type Transcript, TranscriptRecorder } from "./scripted.ts";
+import {
+  ScriptedProvider,
+  type ScriptedToolCall,
+  type Transcript,
+  TranscriptRecorder,
+} from "./scripted.ts";
 import type { LlmRequest, LlmStreamEvent, ToolDefinition } from "./types.ts";
 
 const writeFile: ToolDefinition = {
@@ -30,7 +35,7 @@ Deno.test("scripted: replies come out in order, tool calls get deterministic ids
   assert.equal(first.id, "scripted-1");
   assert.equal(responseText(first), "Writing.");
   assert.deepEqual(responseToolCalls(first), [{
-    id: "call_1_0",
+    callId: "call_1_0",
     name: "write_file",
     arguments: { path: "a" },
     rawArguments: '{"path":"a"}',
@@ -140,7 +145,7 @@ Deno.test("scripted: a transcript file replays its exchanges and checks each req
     messages: [
       ...messages,
       first.message,
-      toolResultMessage(responseToolCalls(first)[0].id, "ok"),
+      toolResultMessage(responseToolCalls(first)[0].callId, "ok"),
     ],
     tools: [writeFile],
   });
@@ -195,4 +200,41 @@ Deno.test("scripted: a recorder's transcript replays the same conversation", asy
     }),
     r2,
   );
+});
+
+Deno.test("scripted: a transcript written with the earlier call-id name `id` replays with callId", async () => {
+  // vocabulary-keep: a transcript in the earlier format, with `id` for the call id.
+  const transcript = {
+    version: 1,
+    exchanges: [
+      { reply: { toolCalls: [{ id: "old-1", name: "write_file", arguments: { path: "a" } }] } },
+      {
+        response: {
+          id: "rec-2",
+          model: "m",
+          provider: "recorded",
+          message: {
+            role: "assistant",
+            content: [{
+              kind: "tool_call",
+              toolCall: { id: "old-2", name: "read_file", arguments: {}, rawArguments: "{}" },
+            }],
+          },
+          finishReason: { reason: "tool_calls" },
+          usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+          warnings: [],
+        },
+      },
+    ],
+  } as unknown as Transcript;
+  const replay = ScriptedProvider.fromTranscript(transcript);
+  const first = responseToolCalls(await replay.complete(ask("go")));
+  const second = responseToolCalls(await replay.complete(ask("next")));
+  assert.equal(first[0].callId, "old-1");
+  assert.equal(second[0].callId, "old-2");
+  assert.ok(!("id" in second[0]), "the earlier name is not kept beside the new one");
+  const direct = new ScriptedProvider([
+    { toolCalls: [{ id: "js-1", name: "t" } as unknown as ScriptedToolCall] },
+  ]);
+  assert.equal(responseToolCalls(await direct.complete(ask("x")))[0].callId, "js-1");
 });

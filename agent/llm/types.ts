@@ -30,7 +30,7 @@ export type JsonObject = { [key: string]: JsonValue };
 /** A model-initiated tool invocation. */
 export interface ToolCall {
   /** Provider-assigned id; a tool result answers it by this id. */
-  readonly id: string;
+  readonly callId: string;
   /** The tool's name. */
   readonly name: string;
   /**
@@ -44,7 +44,7 @@ export interface ToolCall {
   readonly argumentsError?: string;
   /**
    * A provider signature bound to the call (Gemini's `thoughtSignature`),
-   * sent back with it so the model keeps its reasoning across turns.
+   * sent back with it so the model keeps its reasoning across calls.
    */
   readonly signature?: string;
 }
@@ -52,7 +52,7 @@ export interface ToolCall {
 /** The outcome of running one tool call, sent back to the model. */
 export interface ToolResult {
   /** The `ToolCall.id` this result answers. */
-  readonly toolCallId: string;
+  readonly callId: string;
   /** The tool's output as text (structured output is JSON text). */
   readonly content: string;
   /** True when the tool failed; the model can then change course. */
@@ -86,7 +86,7 @@ export interface ImageData {
  */
 export interface ServerToolCall {
   /** The provider's id for the call. */
-  readonly id: string;
+  readonly callId: string;
   /** The tool, e.g. "web_search", "code_execution", "mcp:<server>/<tool>". */
   readonly name: string;
   /** What the tool was asked (query, code, arguments), as the provider gave it. */
@@ -104,7 +104,7 @@ export interface ServerToolCall {
 /** The result of a server-side tool call, when the provider sends it apart (Anthropic). */
 export interface ServerToolResult {
   /** The `ServerToolCall.id` this result answers. */
-  readonly toolCallId: string;
+  readonly callId: string;
   /** The provider's result type, e.g. "web_search_tool_result". */
   readonly name: string;
   /** The result content as the provider gave it. */
@@ -452,7 +452,7 @@ export interface ToolCallStartEvent {
   /** Discriminator. */
   readonly type: "tool_call_start";
   /** The call's id. */
-  readonly toolCallId: string;
+  readonly callId: string;
   /** The tool's name. */
   readonly name: string;
 }
@@ -462,7 +462,7 @@ export interface ToolCallDeltaEvent {
   /** Discriminator. */
   readonly type: "tool_call_delta";
   /** The call's id. */
-  readonly toolCallId: string;
+  readonly callId: string;
   /** The new argument text (partial JSON). */
   readonly argumentsDelta: string;
 }

@@ -21,7 +21,7 @@ export interface SessionConfig {
   /** The session id; default a random UUID. */
   readonly sessionId?: string;
   /** Most model calls over the whole session; 0 (default) = unlimited. */
-  readonly maxTurns?: number;
+  readonly maxModelCalls?: number;
   /** Most tool rounds per user input; 0 (default) = unlimited. */
   readonly maxToolRoundsPerInput?: number;
   /** Shell timeout when a call sets none; default the profile's, else 10 000 ms. */
@@ -115,7 +115,7 @@ export function validateConfig(config: SessionConfig): void {
     fail("env must be an ExecutionEnvironment");
   }
   const counts = [
-    ["maxTurns", config.maxTurns],
+    ["maxModelCalls", config.maxModelCalls],
     ["maxToolRoundsPerInput", config.maxToolRoundsPerInput],
     ["maxSubagentDepth", config.maxSubagentDepth],
   ] as const;

@@ -13,7 +13,7 @@ export type StopReason =
   | "completed"
   | "awaiting_input"
   | "round_limit"
-  | "turn_limit"
+  | "model_call_limit"
   | "aborted";
 
 /** Fields every event carries. */
@@ -91,8 +91,8 @@ export type SessionEventData =
   }
   | { readonly kind: "steering_injected"; readonly content: string }
   | {
-    readonly kind: "turn_limit";
-    readonly limit: "max_tool_rounds_per_input" | "max_turns";
+    readonly kind: "model_call_limit";
+    readonly limit: "max_tool_rounds_per_input" | "max_model_calls";
     readonly value: number;
   }
   | { readonly kind: "loop_detection"; readonly message: string }

@@ -19,8 +19,8 @@ import {
 import type { AgentRecordType } from "./persistence.ts";
 import { responsePartEntries } from "./response_parts.ts";
 
-/** One entry of the in-memory history (spec §2.4). */
-export type HistoryTurn =
+/** One entry of the in-memory history (the spec's `Turn`, §2.4: `UserTurn`, `AssistantTurn`…). */
+export type HistoryEntry =
   | { readonly kind: "user"; readonly content: string; readonly at: number }
   | {
     readonly kind: "assistant";
@@ -50,27 +50,27 @@ export type RecordWrite = <V>(
 ) => Promise<unknown>;
 
 /** Writes the record of one history entry; `response` is the model response of an assistant entry. */
-export function recordHistoryTurn(
-  turn: HistoryTurn,
+export function recordHistoryEntry(
+  entry: HistoryEntry,
   response: LlmResponse | undefined,
   write: RecordWrite,
 ): Promise<unknown> {
-  switch (turn.kind) {
+  switch (entry.kind) {
     case "user":
-      return write(UserTurn, "user_turn", { at: turn.at, content: turn.content });
+      return write(UserTurn, "user_turn", { at: entry.at, content: entry.content });
     case "system":
-      return write(SystemTurn, "system_turn", { at: turn.at, content: turn.content });
+      return write(SystemTurn, "system_turn", { at: entry.at, content: entry.content });
     case "steering":
       return write(SteeringTurn, "steering_turn", {
-        at: turn.at,
-        content: turn.content,
-        source: turn.source,
+        at: entry.at,
+        content: entry.content,
+        source: entry.source,
       });
     case "tool_results":
       return write(ToolResultsTurn, "tool_results_turn", {
-        at: turn.at,
-        results: turn.results.map((res) => ({
-          callId: res.toolCallId,
+        at: entry.at,
+        results: entry.results.map((res) => ({
+          callId: res.callId,
           toolName: res.toolName ?? "",
           content: res.content,
           isError: res.isError,
@@ -78,50 +78,50 @@ export function recordHistoryTurn(
       });
     case "assistant":
       return write(AssistantTurn, "assistant_turn", {
-        at: turn.at,
-        text: turn.text,
-        toolCalls: turn.toolCalls.map((c) => ({
-          callId: c.id,
+        at: entry.at,
+        text: entry.text,
+        toolCalls: entry.toolCalls.map((c) => ({
+          callId: c.callId,
           name: c.name,
           arguments: c.rawArguments || JSON.stringify(c.arguments),
         })),
-        reasoning: turn.reasoning,
-        usage: usageRecord(turn.usage),
-        responseId: turn.responseId || undefined,
+        reasoning: entry.reasoning,
+        usage: usageRecord(entry.usage),
+        responseId: entry.responseId || undefined,
         model: response?.model,
         finishReason: response?.finishReason.raw ?? response?.finishReason.reason,
-        parts: responsePartEntries(turn.message),
+        parts: responsePartEntries(entry.message),
       });
   }
 }
 
 /** The model messages of one history entry. */
-export function toMessages(turn: HistoryTurn): LlmMessage[] {
-  switch (turn.kind) {
+export function toMessages(entry: HistoryEntry): LlmMessage[] {
+  switch (entry.kind) {
     case "user":
-      return [userMessage(turn.content)];
+      return [userMessage(entry.content)];
     case "steering":
-      return [userMessage(turn.content)];
+      return [userMessage(entry.content)];
     case "system":
       // Providers accept one system prompt; a mid-conversation notice goes as user text.
-      return [userMessage(`[system notice] ${turn.content}`)];
+      return [userMessage(`[system notice] ${entry.content}`)];
     case "assistant":
-      return [turn.message.content.length ? turn.message : assistantMessage(turn.text)];
+      return [entry.message.content.length ? entry.message : assistantMessage(entry.text)];
     case "tool_results":
-      return [toolResultsMessage(turn.results)];
+      return [toolResultsMessage(entry.results)];
   }
 }
 
 /** The characters one history entry adds to the context (for the usage estimate). */
-export function turnChars(turn: HistoryTurn): number {
-  switch (turn.kind) {
+export function entryChars(entry: HistoryEntry): number {
+  switch (entry.kind) {
     case "assistant":
-      return turn.text.length + (turn.reasoning?.length ?? 0) +
-        turn.toolCalls.reduce((n, c) => n + c.rawArguments.length, 0);
+      return entry.text.length + (entry.reasoning?.length ?? 0) +
+        entry.toolCalls.reduce((n, c) => n + c.rawArguments.length, 0);
     case "tool_results":
-      return turn.results.reduce((n, r) => n + r.content.length, 0);
+      return entry.results.reduce((n, r) => n + r.content.length, 0);
     default:
-      return turn.content.length;
+      return entry.content.length;
   }
 }
 

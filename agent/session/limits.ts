@@ -10,19 +10,19 @@ import { detectLoop } from "./loop_detection.ts";
 
 /** A limit the loop reached: what to emit, what to record, why it stopped. */
 export interface LimitReached {
-  readonly limit: "max_tool_rounds_per_input" | "max_turns";
+  readonly limit: "max_tool_rounds_per_input" | "max_model_calls";
   readonly value: number;
   /** The system entry added to the history. */
   readonly message: string;
-  readonly stopReason: Extract<StopReason, "round_limit" | "turn_limit">;
+  readonly stopReason: Extract<StopReason, "round_limit" | "model_call_limit">;
 }
 
 /** The limit reached before the next model call, if any; a limit of 0 is no limit. */
 export function limitReached(
   rounds: number,
   maxRounds: number,
-  turnCount: number,
-  maxTurns: number,
+  modelCallCount: number,
+  maxModelCalls: number,
 ): LimitReached | undefined {
   if (maxRounds > 0 && rounds >= maxRounds) {
     return {
@@ -32,12 +32,12 @@ export function limitReached(
       stopReason: "round_limit",
     };
   }
-  if (maxTurns > 0 && turnCount >= maxTurns) {
+  if (maxModelCalls > 0 && modelCallCount >= maxModelCalls) {
     return {
-      limit: "max_turns",
-      value: maxTurns,
-      message: `Session turn limit reached (${maxTurns} model calls); stopped.`,
-      stopReason: "turn_limit",
+      limit: "max_model_calls",
+      value: maxModelCalls,
+      message: `Session model-call limit reached (${maxModelCalls} model calls); stopped.`,
+      stopReason: "model_call_limit",
     };
   }
   return undefined;

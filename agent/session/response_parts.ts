@@ -18,7 +18,7 @@ export function responsePartEntries(message: LlmMessage): ResponsePartEntryValue
         kind: part.kind,
         provider: call.provider,
         name: call.name,
-        callId: call.id,
+        callId: call.callId,
         raw: JSON.stringify(call.raw),
       });
     } else if (part.kind === "server_tool_result") {
@@ -27,7 +27,7 @@ export function responsePartEntries(message: LlmMessage): ResponsePartEntryValue
         kind: part.kind,
         provider: result.provider,
         name: result.name,
-        callId: result.toolCallId,
+        callId: result.callId,
         raw: JSON.stringify(result.raw),
       });
     } else if (part.kind === "provider") {

@@ -41,14 +41,14 @@ import { confinementFields, withholdUnavailableTools } from "./confinement.ts";
 import { confinementOf } from "../env/confinement.ts";
 import { endsWithQuestion } from "./questions.ts";
 import {
-  type HistoryTurn,
-  recordHistoryTurn,
+  entryChars,
+  type HistoryEntry,
+  recordHistoryEntry,
   type RecordWrite,
   toMessages,
-  turnChars,
 } from "./history.ts";
 
-export type { HistoryTurn } from "./history.ts";
+export type { HistoryEntry } from "./history.ts";
 export { endsWithQuestion } from "./questions.ts";
 
 /** Where a session is in its lifecycle (spec §2.3). */
@@ -80,8 +80,8 @@ export class Session implements AsyncDisposable {
   readonly #hub = new EventHub();
   readonly #writer: SessionWriter;
   readonly #subagents: SubagentManager;
-  readonly #history: HistoryTurn[] = [];
-  /** The history as model messages, built once per turn. */
+  readonly #history: HistoryEntry[] = [];
+  /** The history as model messages, kept in step with it (not rebuilt per model call). */
   readonly #messages: LlmMessage[] = [];
   readonly #steering: string[] = [];
   readonly #followUps: string[] = [];
@@ -95,7 +95,7 @@ export class Session implements AsyncDisposable {
   #projectDocs: ProjectDoc[] = [];
   #projectDocsTruncated = false;
   #reasoningEffort: ReasoningEffort | null;
-  #turnCount = 0;
+  #modelCallCount = 0;
   #historyChars = 0;
   #lastLoopWarningAt = -Infinity;
   #lastText = "";
@@ -159,13 +159,13 @@ export class Session implements AsyncDisposable {
   }
 
   /** A copy of the conversation history. */
-  get history(): readonly HistoryTurn[] {
+  get history(): readonly HistoryEntry[] {
     return [...this.#history];
   }
 
   /** Model calls made so far, over all inputs. */
-  get turnCount(): number {
-    return this.#turnCount;
+  get modelCallCount(): number {
+    return this.#modelCallCount;
   }
 
   /** The session's context in the store; undefined when persistence is off. */
@@ -382,15 +382,15 @@ export class Session implements AsyncDisposable {
     let text = "";
     let contextWarned = false;
     const maxRounds = this.#config.maxToolRoundsPerInput ?? 0;
-    const maxTurns = this.#config.maxTurns ?? 0;
+    const maxModelCalls = this.#config.maxModelCalls ?? 0;
     for (;;) {
       if (signal.aborted) {
         stopReason = "aborted";
         break;
       }
-      const limit = limitReached(rounds, maxRounds, this.#turnCount, maxTurns);
+      const limit = limitReached(rounds, maxRounds, this.#modelCallCount, maxModelCalls);
       if (limit) {
-        this.#emit({ kind: "turn_limit", limit: limit.limit, value: limit.value });
+        this.#emit({ kind: "model_call_limit", limit: limit.limit, value: limit.value });
         await this.#pushHistory({ kind: "system", content: limit.message, at: Date.now() });
         stopReason = limit.stopReason;
         break;
@@ -407,7 +407,7 @@ export class Session implements AsyncDisposable {
         }
         throw error;
       }
-      this.#turnCount++;
+      this.#modelCallCount++;
       const toolCalls = responseToolCalls(response);
       text = responseText(response);
       this.#lastText = text;
@@ -539,12 +539,12 @@ export class Session implements AsyncDisposable {
     return true;
   }
 
-  /** Adds a turn to the history and writes its record. */
-  async #pushHistory(turn: HistoryTurn, response?: LlmResponse): Promise<void> {
-    this.#history.push(turn);
-    this.#messages.push(...toMessages(turn));
-    this.#historyChars += turnChars(turn);
-    await recordHistoryTurn(turn, response, this.#writeRecord);
+  /** Adds an entry to the history and writes its record. */
+  async #pushHistory(entry: HistoryEntry, response?: LlmResponse): Promise<void> {
+    this.#history.push(entry);
+    this.#messages.push(...toMessages(entry));
+    this.#historyChars += entryChars(entry);
+    await recordHistoryEntry(entry, response, this.#writeRecord);
   }
 
   /**

@@ -82,7 +82,7 @@ Deno.test("the model sees truncated tool output while tool_call_end carries the 
   await t.session.close();
 });
 
-Deno.test("max_tool_rounds_per_input stops the loop and emits turn_limit", async () => {
+Deno.test("max_tool_rounds_per_input stops the loop and emits model_call_limit", async () => {
   await using ws = await makeWorkspace({ "a.txt": "a" });
   const call = { name: "read_file", arguments: { file_path: "a.txt" } };
   const t = scriptedSession(ws, [{ toolCalls: [call] }, { toolCalls: [call] }, {
@@ -92,19 +92,19 @@ Deno.test("max_tool_rounds_per_input stops the loop and emits turn_limit", async
   assert.equal(result.stopReason, "round_limit");
   assert.equal(result.rounds, 2);
   assert.equal(t.provider.requests.length, 2, "no third model call");
-  const limit = t.events.find((e) => e.kind === "turn_limit");
-  assert.ok(limit?.kind === "turn_limit" && limit.limit === "max_tool_rounds_per_input");
+  const limit = t.events.find((e) => e.kind === "model_call_limit");
+  assert.ok(limit?.kind === "model_call_limit" && limit.limit === "max_tool_rounds_per_input");
   assert.equal(t.session.history.at(-1)?.kind, "system");
   await t.session.close();
 });
 
-Deno.test("max_turns counts model calls across inputs", async () => {
+Deno.test("max_model_calls counts model calls across inputs", async () => {
   await using ws = await makeWorkspace();
-  const t = scriptedSession(ws, [{ text: "one" }, { text: "two" }], { maxTurns: 2 });
+  const t = scriptedSession(ws, [{ text: "one" }, { text: "two" }], { maxModelCalls: 2 });
   assert.equal((await t.session.submit("1")).stopReason, "completed");
   assert.equal((await t.session.submit("2")).stopReason, "completed");
   const third = await t.session.submit("3");
-  assert.equal(third.stopReason, "turn_limit");
+  assert.equal(third.stopReason, "model_call_limit");
   assert.equal(t.provider.requests.length, 2);
   await t.session.close();
 });
@@ -375,7 +375,7 @@ Deno.test("a bad configuration is refused with InvalidConfig naming the setting"
   const env = { workingDirectory: () => "/" } as never;
   for (
     const [bad, pattern] of [
-      [{ maxTurns: -1 }, /maxTurns must be an integer of 0 or more/],
+      [{ maxModelCalls: -1 }, /maxModelCalls must be an integer of 0 or more/],
       [{ loopDetectionWindow: 0 }, /loopDetectionWindow must be a positive integer/],
       [{ persistence: "required" }, /persistence "required" needs a store/],
       [{ persistence: "maybe" }, /persistence must be/],

@@ -28,7 +28,7 @@ export interface ChildSession {
   /** Its last stored turn. */
   readonly headTurnId: string;
   /** Model calls made. */
-  readonly turnCount: number;
+  readonly modelCallCount: number;
   /** Text of its last response. */
   readonly lastText: string;
   /** Starts it. */
@@ -76,7 +76,7 @@ export interface SubagentResult {
   /** Whether its last input completed without error. */
   readonly success: boolean;
   /** Model calls it made. */
-  readonly turnsUsed: number;
+  readonly modelCallsUsed: number;
 }
 
 interface Handle {
@@ -119,7 +119,7 @@ export class SubagentManager {
    * forks the parent's current turn, and which starts working at once.
    */
   async spawn(
-    args: { task: string; working_dir?: string; model?: string; max_turns?: number },
+    args: { task: string; working_dir?: string; model?: string; max_model_calls?: number },
   ): Promise<{ agentId: string; sessionId: string; contextId?: string }> {
     const depth = this.#parent.depth + 1;
     if (depth > this.#options.maxDepth) {
@@ -151,7 +151,7 @@ export class SubagentManager {
       sessionId: undefined,
       signal: undefined,
       profile: args.model ? config.profile.withModel(args.model) : config.profile,
-      maxTurns: args.max_turns ?? 0,
+      maxModelCalls: args.max_model_calls ?? 0,
       origin: { depth, parentSessionId: this.#parent.id, forkFromTurnId },
     });
     this.#forward(agentId, child);
@@ -220,7 +220,7 @@ export class SubagentManager {
     return {
       output: handle.session.lastText,
       success: handle.status === "completed",
-      turnsUsed: handle.session.turnCount,
+      modelCallsUsed: handle.session.modelCallCount,
     };
   }
 
@@ -248,7 +248,9 @@ export class SubagentManager {
           task: z.string().min(1).describe("natural language task description"),
           working_dir: z.string().optional().describe("subdirectory to scope the agent to"),
           model: z.string().optional().describe("model override (default: yours)"),
-          max_turns: z.number().int().min(0).optional().describe("turn limit (0 = unlimited)"),
+          max_model_calls: z.number().int().min(0).optional().describe(
+            "model-call limit (0 = unlimited)",
+          ),
         }),
         execute: async (args) => {
           const r = await this.spawn(args);
@@ -273,7 +275,7 @@ export class SubagentManager {
           const body = JSON.stringify({
             output: r.output,
             success: r.success,
-            turns_used: r.turnsUsed,
+            model_calls_used: r.modelCallsUsed,
           });
           return r.success ? ok(body) : fail(body);
         },
@@ -340,7 +342,7 @@ export class SubagentManager {
           status,
           childHeadTurnId: handle.session.headTurnId,
           output: handle.session.lastText || undefined,
-          turnsUsed: handle.session.turnCount,
+          modelCallsUsed: handle.session.modelCallCount,
         },
         "subagent_close",
       );

@@ -56,7 +56,7 @@ Deno.test("a subagent runs its own loop on the shared workspace and its result r
   assert.deepEqual(JSON.parse(waited.results[0].content), {
     output: "a.txt has 2 lines",
     success: true,
-    turns_used: 3,
+    model_calls_used: 3,
   });
   const closed = results[2];
   assert.ok(closed.kind === "tool_results");
@@ -118,7 +118,7 @@ Deno.test("a subagent's context forks the parent's turn, and link records name b
   );
   assert.equal(close.v.status, "completed");
   assert.equal(close.v.childContextId, childContext);
-  assert.equal(close.v.turnsUsed, 3);
+  assert.equal(close.v.modelCallsUsed, 3);
   assert.equal(close.v.childHeadTurnId, (await store.getHead(childContext)).headTurnId);
 });
 

@@ -54,14 +54,14 @@ async function executeTool(
   const argumentsText = call.rawArguments || JSON.stringify(call.arguments);
   round.emit({
     kind: "tool_call_start",
-    callId: call.id,
+    callId: call.callId,
     toolName: call.name,
     arguments: argumentsText,
   });
   await round.write(ToolCallLifecycle, "tool_call_started", {
     kind: "started",
     at: Date.now(),
-    callId: call.id,
+    callId: call.callId,
     toolName: call.name,
     arguments: argumentsText,
   });
@@ -70,7 +70,7 @@ async function executeTool(
       name: call.name,
       // Arguments that did not parse go to the registry as text, so it names the problem.
       arguments: call.argumentsError ? call.rawArguments : call.arguments,
-      callId: call.id,
+      callId: call.callId,
     },
     {
       env: round.env,
@@ -82,7 +82,7 @@ async function executeTool(
       onOutput: (chunk) =>
         round.emit({
           kind: "tool_call_output_delta",
-          callId: call.id,
+          callId: call.callId,
           toolName: call.name,
           stream: chunk.stream,
           delta: chunk.text,
@@ -91,7 +91,7 @@ async function executeTool(
   );
   round.emit({
     kind: "tool_call_end",
-    callId: call.id,
+    callId: call.callId,
     toolName: call.name,
     output: result.fullContent,
     isError: result.isError,
@@ -101,14 +101,14 @@ async function executeTool(
   await round.write(ToolCallLifecycle, "tool_call_ended", {
     kind: "ended",
     at: Date.now(),
-    callId: call.id,
+    callId: call.callId,
     toolName: call.name,
     output: result.fullContent,
     isError: result.isError,
     durationMs: Math.max(0, Math.round(result.durationMs)),
   });
   return {
-    toolCallId: call.id,
+    callId: call.callId,
     toolName: call.name,
     content: result.content,
     isError: result.isError,

@@ -63,7 +63,7 @@ export function toParameters(schema: ArgumentSchema<unknown>): JsonSchema {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(
     asZodObject("(unnamed)", schema),
     { io: "input" },
-  ) as JsonSchema;
+  ) as unknown as JsonSchema;
   return rest;
 }
 

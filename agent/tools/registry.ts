@@ -9,10 +9,10 @@
 import { z } from "zod";
 import type {
   RegisteredTool,
-  ToolCall,
-  ToolCallResult,
   ToolContext,
   ToolDefinition,
+  ToolInvocation,
+  ToolInvocationResult,
   ToolOutput,
   ToolRegistry,
   ToolRegistryOptions,
@@ -133,7 +133,10 @@ export class DefaultToolRegistry implements ToolRegistry {
   }
 
   /** {@inheritDoc ToolRegistry.execute} */
-  async execute(call: ToolCall, ctx: Omit<ToolContext, "callId">): Promise<ToolCallResult> {
+  async execute(
+    call: ToolInvocation,
+    ctx: Omit<ToolContext, "callId">,
+  ): Promise<ToolInvocationResult> {
     const started = performance.now();
     const output = await this.#run(call, ctx);
     const limit = outputLimitFor(call.name, this.#options);
@@ -150,7 +153,7 @@ export class DefaultToolRegistry implements ToolRegistry {
     };
   }
 
-  async #run(call: ToolCall, ctx: Omit<ToolContext, "callId">): Promise<ToolOutput> {
+  async #run(call: ToolInvocation, ctx: Omit<ToolContext, "callId">): Promise<ToolOutput> {
     const tool = this.#tools.get(call.name);
     if (!tool) {
       return {

@@ -1,7 +1,7 @@
 // Helpers shared by the tool tests: a real temp workspace and a way to call one tool.
 import { LocalExecutionEnvironment } from "../env/local.ts";
 import type { ExecutionEnvironment } from "../env/types.ts";
-import type { RegisteredTool, ToolCallResult, ToolSettings } from "./types.ts";
+import type { RegisteredTool, ToolInvocationResult, ToolSettings } from "./types.ts";
 import { DefaultToolRegistry } from "./registry.ts";
 
 /** A temp directory with a local environment rooted there; removed on dispose. */
@@ -27,7 +27,7 @@ export function call(
   env: ExecutionEnvironment,
   args: unknown,
   settings?: ToolSettings,
-): Promise<ToolCallResult> {
+): Promise<ToolInvocationResult> {
   const registry = new DefaultToolRegistry([tool]);
   return registry.execute(
     { name: tool.definition.name, arguments: args },

@@ -8,19 +8,13 @@
  */
 
 import type { ExecutionEnvironment, OutputChunk } from "../env/types.ts";
+import type { JsonObject, ToolDefinition } from "../llm/types.ts";
 
 /** A JSON Schema object (root type "object") describing a tool's arguments. */
-export type JsonSchema = Record<string, unknown>;
+export type JsonSchema = JsonObject;
 
-/** What the model is told about a tool. */
-export interface ToolDefinition {
-  /** Unique name, e.g. "read_file". */
-  readonly name: string;
-  /** What the tool does, for the model. */
-  readonly description: string;
-  /** JSON Schema of the arguments; the root is `{ "type": "object", … }`. */
-  readonly parameters: JsonSchema;
-}
+// One type for what the model is told about a tool: the llm layer's, which the registry fills.
+export type { ToolDefinition };
 
 /** Settings a tool reads at run time; every field has a default. */
 export interface ToolSettings {
@@ -125,8 +119,12 @@ export interface ToolRegistryOptions {
   readonly timeoutsMs?: Readonly<Record<string, number>>;
 }
 
-/** One tool call as the model made it. */
-export interface ToolCall {
+/**
+ * A request to the registry to run one tool: the session builds it from the
+ * model's `ToolCall` (passing the argument text when it did not parse, so the
+ * registry names the problem); a host may build one directly.
+ */
+export interface ToolInvocation {
   /** Tool name. */
   readonly name: string;
   /** Arguments: a JSON object, or its JSON text as the model sent it. */
@@ -135,8 +133,8 @@ export interface ToolCall {
   readonly callId?: string;
 }
 
-/** The result of running one tool call through the registry. */
-export interface ToolCallResult {
+/** The result of running one {@link ToolInvocation} through the registry. */
+export interface ToolInvocationResult {
   /** Tool name as called. */
   readonly name: string;
   /** The model's id for the call, when given. */
@@ -172,5 +170,5 @@ export interface ToolRegistry {
    * a bad call: unknown tools, invalid arguments, tool failures and
    * timeouts come back with `isError: true`.
    */
-  execute(call: ToolCall, ctx: Omit<ToolContext, "callId">): Promise<ToolCallResult>;
+  execute(call: ToolInvocation, ctx: Omit<ToolContext, "callId">): Promise<ToolInvocationResult>;
 }

@@ -108,11 +108,11 @@ export class AgentBackend implements CodergenBackend {
     try {
       const result = await session.submit(request.prompt);
       let input = 0, output = 0, total = 0;
-      for (const turn of session.history.slice(before)) {
-        if (turn.kind !== "assistant") continue;
-        input += turn.usage.inputTokens;
-        output += turn.usage.outputTokens;
-        total += turn.usage.totalTokens;
+      for (const entry of session.history.slice(before)) {
+        if (entry.kind !== "assistant") continue;
+        input += entry.usage.inputTokens;
+        output += entry.usage.outputTokens;
+        total += entry.usage.totalTokens;
       }
       const agentContextId = session.contextId;
       const pipelineContextId = request.recorder.contextId;

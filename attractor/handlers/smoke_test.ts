@@ -174,9 +174,9 @@ Deno.test("tool hooks: a pre-hook that exits non-zero skips the agent's tool cal
   const provider = new ScriptedProvider([
     {
       toolCalls: [
-        { id: "c1", name: "read_file", arguments: { file_path: join(work.path, "notes.txt") } },
+        { callId: "c1", name: "read_file", arguments: { file_path: join(work.path, "notes.txt") } },
         {
-          id: "c2",
+          callId: "c2",
           name: "write_file",
           arguments: { file_path: join(work.path, "out.txt"), content: "x" },
         },

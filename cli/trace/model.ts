@@ -117,7 +117,7 @@ export interface ReadTraceOptions {
   /** Bundles that name the fields. */
   readonly bundles: readonly RegistryBundle[];
   /** Stop reading after this many turns in total; default 200,000. */
-  readonly maxTurns?: number;
+  readonly turnBudget?: number;
   /** Stop following links after this many contexts; default 5,000. */
   readonly maxContexts?: number;
 }
@@ -130,7 +130,7 @@ export async function readTrace(
   rootContextId: string,
   options: ReadTraceOptions,
 ): Promise<Trace> {
-  const maxTurns = options.maxTurns ?? 200_000;
+  const turnBudget = options.turnBudget ?? 200_000;
   const maxContexts = options.maxContexts ?? 5_000;
   const owner = new Map<string, string>(); // turn id → the traced context that added it
   const contexts: TraceContext[] = [];
@@ -138,7 +138,7 @@ export async function readTrace(
   // How each queued context was reached: the field and record that named it.
   const reached = new Map<string, Via | undefined>([[rootContextId, undefined]]);
   const queue = [rootContextId];
-  let budget = maxTurns;
+  let budget = turnBudget;
   while (queue.length > 0 && contexts.length < maxContexts) {
     const contextId = queue.shift()!;
     const head = await store.getHead(contextId);

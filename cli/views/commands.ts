@@ -119,12 +119,12 @@ export function traceCommand(resolveRun?: RunResolver): ViewCommand {
     if (!["text", "dot", "html", "json"].includes(format)) {
       throw new UsageError(`--format must be text, dot, html or json, got ${format}`);
     }
-    const maxTurns = intFlag("max-turns", values["max-turns"], 200_000, 1, 10_000_000);
+    const turnBudget = intFlag("max-turns", values["max-turns"], 200_000, 1, 10_000_000);
     const contextId = await resolveTarget(ctx.store, target, resolveRun);
     const trace = await readTrace(ctx.store, contextId, {
       catalogs: ctx.catalogs,
       bundles: ctx.bundles,
-      maxTurns,
+      turnBudget,
     });
     const root = trace.contexts[0];
     const text = format === "dot"

@@ -90,7 +90,7 @@ export function renderSessionDetail(
   for (const sub of view.subagents) {
     out.push(
       `${indent}  subagent ${sub.agentId} (${sub.status ?? "running"}${
-        sub.turnsUsed === undefined ? "" : `, ${sub.turnsUsed} model calls`
+        sub.modelCallsUsed === undefined ? "" : `, ${sub.modelCallsUsed} model calls`
       }): ${sub.task}`,
     );
     if (sub.output) out.push(`${indent}    output:`, ...block(sub.output, `${indent}      `, max));

@@ -1,6 +1,6 @@
 /**
  * Every derived file of the fs store (the turn, context and root indexes, the
- * key table, the checkpoint) is checked before it is trusted: damage found at
+ * key table, the index watermark) is checked before it is trusted: damage found at
  * open rebuilds it from the log; damage found while open is a BackendError
  * naming the file and the offset; no call ever returns wrong bytes or lets a
  * raw OS error out.

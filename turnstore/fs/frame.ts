@@ -8,7 +8,7 @@
  * ```
  * offset size field
  *      0    4 magic "FLG1" (0x31474c46, little-endian)
- *      4    1 kind (1 context, 2 turn, 3 fs attach, 4 registry bundle, 5 checkpoint)
+ *      4    1 kind (1 context, 2 turn, 3 fs attach, 4 registry bundle, 5 index watermark)
  *      5    3 zero
  *      8    4 body length
  *     12    4 CRC-32 of the body
@@ -31,7 +31,7 @@ export const RecordKind = {
   turn: 2,
   attach: 3,
   bundle: 4,
-  checkpoint: 5,
+  watermark: 5,
 } as const;
 
 /** A record kind number. */

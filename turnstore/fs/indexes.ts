@@ -112,7 +112,7 @@ const WRITE_BEHIND_SLOTS = 1024;
  * write. Index files then change once per many appends, so the log's
  * fdatasync does not also carry their metadata each time. Losing held writes
  * in a crash is harmless: they describe records already in the log, which
- * recovery replays from the checkpoint (written only after a flush).
+ * recovery replays from the index watermark (written only after a flush).
  */
 class WriteBehind {
   #dirty = new Map<number, Uint8Array>();
@@ -387,9 +387,9 @@ const KEY_WRITE_BEHIND_SLOTS = 1024;
  * table in memory, 32 bytes per key).
  *
  * Inserts are held back and written together by {@link KeyIndex.flush}
- * (the store flushes before each checkpoint and on close). Losing held
+ * (the store flushes before each index watermark and on close). Losing held
  * inserts in a crash is harmless: they file turns the log already holds,
- * past the checkpoint, and recovery files them again.
+ * past the watermark, and recovery files them again.
  */
 export class KeyIndex {
   #file: Deno.FsFile;

@@ -1,11 +1,11 @@
 /**
- * Recovery at open. The indexes, the key table and the checkpoint are derived
+ * Recovery at open. The indexes, the key table and the index watermark are derived
  * from the log, and every one of them is checked before it is trusted: the
- * checkpoint is a checksummed record; close() records in it the size and
+ * watermark is a checksummed record; close() records in it the size and
  * CRC-32 of every index file; each index slot carries its own CRC-32. The
  * indexes are used as they are only when the last session closed cleanly,
  * the log is exactly as long as that close left it and every index file
- * matches its recorded digest. Anything else (no or damaged checkpoint, an
+ * matches its recorded digest. Anything else (no or damaged watermark, an
  * older index format, a session that did not close, a damaged or missing
  * index file) rebuilds them from the log, which also drops a torn tail. A log
  * damaged in the middle stops the rebuild with a BackendError naming the log
@@ -14,7 +14,7 @@
  * @module
  */
 import { BackendError } from "../core/errors.ts";
-import { type Checkpoint, digestFile, INDEX_FORMAT } from "./checkpoint.ts";
+import { digestFile, INDEX_FORMAT, type IndexWatermark } from "./watermark.ts";
 import { decodeAttach, decodeContext, decodeTurn } from "./codec.ts";
 import { RecordKind } from "./frame.ts";
 import { KeyIndex } from "./indexes.ts";
@@ -40,43 +40,47 @@ export interface RecoveryReport {
  */
 export function recover(
   state: FsState,
-  checkpoint: Checkpoint | undefined,
+  watermark: IndexWatermark | undefined,
   keysFresh: boolean,
 ): RecoveryReport {
   const size = sizeOf(state.log);
-  if (checkpoint && checkpoint.logLength > size) {
+  if (watermark && watermark.logLength > size) {
     throw new BackendError(
-      `fs store log ${state.logPath} is ${size} bytes but the checkpoint covers ` +
-        `${checkpoint.logLength}: acknowledged records are missing from the log`,
+      `fs store log ${state.logPath} is ${size} bytes but its index watermark (file checkpoint) covers ` +
+        `${watermark.logLength}: acknowledged records are missing from the log`,
     );
   }
-  if (!checkpoint && size === 0) return { mode: "none", droppedTailBytes: 0 }; // a new store
-  const reason = distrust(state, checkpoint, keysFresh, size);
-  if (reason !== undefined || !checkpoint) {
-    return rebuild(state, size, reason ?? "the checkpoint is missing or damaged");
+  if (!watermark && size === 0) return { mode: "none", droppedTailBytes: 0 }; // a new store
+  const reason = distrust(state, watermark, keysFresh, size);
+  if (reason !== undefined || !watermark) {
+    return rebuild(
+      state,
+      size,
+      reason ?? "the index watermark (file checkpoint) is missing or damaged",
+    );
   }
-  state.nextTurnId = checkpoint.nextTurnId;
-  state.nextContextId = checkpoint.nextContextId;
-  state.logEnd = checkpoint.logLength;
+  state.nextTurnId = watermark.nextTurnId;
+  state.nextContextId = watermark.nextContextId;
+  state.logEnd = watermark.logLength;
   return { mode: "none", droppedTailBytes: 0 };
 }
 
 /** Why the indexes cannot be used as they are, or undefined when they can. */
 function distrust(
   state: FsState,
-  checkpoint: Checkpoint | undefined,
+  watermark: IndexWatermark | undefined,
   keysFresh: boolean,
   size: number,
 ): string | undefined {
-  if (!checkpoint) return "the checkpoint is missing or damaged";
-  if (checkpoint.format !== INDEX_FORMAT) return "the indexes are of an older format";
+  if (!watermark) return "the index watermark (file checkpoint) is missing or damaged";
+  if (watermark.format !== INDEX_FORMAT) return "the indexes are of an older format";
   if (keysFresh && size > 0) return "keys.idx is missing or its header is damaged";
-  if (!checkpoint.clean) return "the last session did not close cleanly";
-  if (checkpoint.logLength !== size) return "the log changed after the last clean close";
+  if (!watermark.clean) return "the last session did not close cleanly";
+  if (watermark.logLength !== size) return "the log changed after the last clean close";
   for (const [name, file] of Object.entries(state.indexFiles())) {
-    const want = checkpoint.files?.[name];
+    const want = watermark.files?.[name];
     const got = digestFile(file);
-    if (!want) return `the checkpoint has no digest of ${name}`;
+    if (!want) return `the index watermark (file checkpoint) has no digest of ${name}`;
     if (got.size !== want.size) {
       return `${state.dir}/${name} is ${got.size} bytes where close() left ${want.size}`;
     }

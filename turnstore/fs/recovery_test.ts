@@ -138,13 +138,13 @@ Deno.test("a whole last record lost while its index writes survived is rebuilt f
     const earlier = await appendMany(store, ctx, 5, "early");
     await store.close();
     store = await openStore(dir);
-    // The checkpoint written by this open covers the log up to here.
+    // The index watermark written by this open covers the log up to here.
     const checkpointAtOpen = await Deno.readFile(`${dir}/checkpoint`);
     const lastStart = await logSize(dir);
     await appendMany(store, ctx, 1, "lost");
     await store.close(); // flushes the index entries of the last turn
     // Disk state as if the last record's log bytes were lost but the index
-    // writes made it: the open-time checkpoint, the log cut back to it.
+    // writes made it: the open-time watermark, the log cut back to it.
     await Deno.writeFile(`${dir}/checkpoint`, checkpointAtOpen);
     await cutLog(dir, lastStart);
     await assertEarlierIntactAndAppendable(dir, ctx, earlier);
@@ -263,7 +263,7 @@ Deno.test("a store stopped without close keeps every acknowledged change: turns,
   }
 });
 
-Deno.test("a log shorter than its clean checkpoint is a BackendError, not a silent loss", async () => {
+Deno.test("a log shorter than its clean index watermark is a BackendError, not a silent loss", async () => {
   const dir = await tempDir();
   try {
     const store = await openStore(dir);

@@ -1,7 +1,7 @@
 /**
  * The committed state of an open fs store: the log, the index files and the
  * id counters. Reads of committed turns and contexts, the index updates that
- * replay and live commits share, and the checkpoint live here; recovery.ts
+ * replay and live commits share, and the index watermark live here; recovery.ts
  * brings the state up, writer.ts changes it, store.ts answers the contract.
  *
  * @module
@@ -10,7 +10,7 @@ import { BackendError } from "../core/errors.ts";
 import type { StoredTurn } from "../core/types.ts";
 import type { ContextHead } from "../core/types.ts";
 import type { BlobFiles } from "./blobs.ts";
-import { digestFile, type FileDigest, INDEX_FORMAT, writeCheckpoint } from "./checkpoint.ts";
+import { digestFile, type FileDigest, INDEX_FORMAT, writeWatermark } from "./watermark.ts";
 import type { AttachRecordData, ContextRecordData, TurnRecordData } from "./codec.ts";
 import { decodeTurn } from "./codec.ts";
 import { checkFrame, FRAME_HEADER_BYTES, RecordKind } from "./frame.ts";
@@ -71,8 +71,8 @@ export class FsState {
   nextTurnId = 1;
   /** The next context id to assign. */
   nextContextId = 1;
-  /** Log bytes written since the last checkpoint. */
-  sinceCheckpoint = 0;
+  /** Log bytes written since the last index watermark. */
+  sinceWatermark = 0;
   /** Set by close(). */
   closed = false;
   /** The write failure that stopped the store, if one did. */
@@ -152,7 +152,7 @@ export class FsState {
     this.roots.put(a.turnId, a.rootHash);
   }
 
-  /** The index files by name, as the checkpoint records them. */
+  /** The index files by name, as the watermark records them. */
   indexFiles(): Record<string, Deno.FsFile> {
     return {
       "turns.idx": this.turns.file,
@@ -163,11 +163,11 @@ export class FsState {
   }
 
   /**
-   * Flushes and syncs the log and the indexes, then writes the checkpoint; a
+   * Flushes and syncs the log and the indexes, then writes the index watermark; a
    * clean one (from close) also records each index file's size and CRC-32.
    */
-  checkpoint(clean: boolean): void {
-    // A clean checkpoint covers the whole file: drop the writer's preallocated space.
+  watermark(clean: boolean): void {
+    // A clean watermark covers the whole file: drop the writer's preallocated space.
     if (clean) this.log.truncateSync(this.logEnd);
     this.turns.flush();
     this.contexts.flush();
@@ -178,7 +178,7 @@ export class FsState {
       file.syncDataSync();
       if (clean) files[name] = digestFile(file);
     }
-    writeCheckpoint(this.dir, `${this.dir}/checkpoint`, {
+    writeWatermark(this.dir, `${this.dir}/checkpoint`, {
       logLength: this.logEnd,
       nextTurnId: this.nextTurnId,
       nextContextId: this.nextContextId,
@@ -187,7 +187,7 @@ export class FsState {
       format: INDEX_FORMAT,
       files: clean ? files : undefined,
     });
-    this.sinceCheckpoint = 0;
+    this.sinceWatermark = 0;
   }
 
   // ---- committed-state reads -----------------------------------------------

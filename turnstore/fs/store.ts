@@ -30,7 +30,7 @@ import { listContextSlots } from "./contexts.ts";
 import { foreignCursor } from "../core/rules.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
 import { BlobFiles } from "./blobs.ts";
-import { readCheckpoint } from "./checkpoint.ts";
+import { readWatermark } from "./watermark.ts";
 import { ContextIndex, KeyIndex, RootIndex, TurnIndex, type TurnMeta } from "./indexes.ts";
 import { openReadWrite } from "./io.ts";
 import { type DirLock, lockDirectory } from "./lock.ts";
@@ -109,8 +109,8 @@ export class FsStore implements ForgeStore {
         registry,
         blobs: new BlobFiles(`${dir}/blobs`, durability !== "none"),
       });
-      const recovery = recover(state, readCheckpoint(`${dir}/checkpoint`), keyOpen.fresh);
-      state.checkpoint(false);
+      const recovery = recover(state, readWatermark(`${dir}/checkpoint`), keyOpen.fresh);
+      state.watermark(false);
       return new FsStore(lock, state, recovery);
     } catch (error) {
       for (const handle of opened.reverse()) {
@@ -332,13 +332,13 @@ export class FsStore implements ForgeStore {
     });
   }
 
-  /** Finishes queued writes, syncs everything, marks the checkpoint clean and unlocks. */
+  /** Finishes queued writes, syncs everything, marks the index watermark clean and unlocks. */
   async close(): Promise<void> {
     if (this.#state.closed) return;
     await this.#writer.idle();
     this.#state.closed = true;
     try {
-      if (!this.#state.broken) this.#state.checkpoint(true);
+      if (!this.#state.broken) this.#state.watermark(true);
     } catch (error) {
       throw new BackendError(`fs store ${this.dir}: close failed: ${error}`, { cause: error });
     } finally {

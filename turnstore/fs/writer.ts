@@ -26,10 +26,10 @@ import { writeAt } from "./io.ts";
 import { type FsState, storedTurn } from "./state.ts";
 
 /**
- * Log bytes between two checkpoints: each records how much log was acknowledged, so that a log
+ * Log bytes between two index watermarks: each records how much log was acknowledged, so that a log
  * later found shorter than that is refused at open instead of silently losing appends.
  */
-const CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
+const WATERMARK_EVERY_BYTES = 64 * 1024 * 1024;
 /** Most requests one group-commit batch takes. */
 const MAX_BATCH = 4096;
 /** A batch stops taking requests once their payloads pass this many bytes. */
@@ -140,9 +140,9 @@ export class Writer {
     try {
       while (this.#queue.length > 0) {
         await this.#commit(this.#queue.splice(0, this.#batchSize()));
-        if (this.#state.sinceCheckpoint >= CHECKPOINT_EVERY_BYTES && !this.#state.broken) {
+        if (this.#state.sinceWatermark >= WATERMARK_EVERY_BYTES && !this.#state.broken) {
           try {
-            this.#state.checkpoint(false);
+            this.#state.watermark(false);
           } catch (error) {
             this.#state.broken = error as Error;
           }
@@ -230,7 +230,7 @@ export class Writer {
           offset += p.frame!.length;
         }
         this.#state.logEnd = offset;
-        this.#state.sinceCheckpoint += total;
+        this.#state.sinceWatermark += total;
       } catch (error) {
         // The records are durable in the log; the next open replays them.
         this.#state.broken = error as Error;

@@ -91,9 +91,6 @@ export interface RecordType<V = unknown> {
   decode(bytes: Uint8Array): V;
 }
 
-/** @deprecated The record-type concept has one name now: use {@link RecordType}. */
-export type StructLike<V = unknown> = RecordType<V>;
-
 const structSchemas = new WeakMap<RecordType, () => unknown>();
 
 /** Lets a struct be nested by `f.struct`: registers how to build a fresh schema of it. */
@@ -125,6 +122,8 @@ export interface FieldMeta {
   readonly itemSemantic?: string;
   /** A short description, carried into the registry bundle. */
   readonly doc?: string;
+  /** The field's name in the registry bundle, when it is not the snake_case of its property. */
+  readonly wireName?: string;
 }
 
 const metas = new WeakMap<z.ZodType, FieldMeta>();
@@ -144,6 +143,12 @@ export interface FieldOptions {
   readonly doc?: string;
   /** A semantic hint beyond the wire type. */
   readonly semantic?: string;
+  /**
+   * The name in the registry bundle, when it is not the snake_case of the
+   * property: a published (type id, version) keeps its bundle byte for byte,
+   * so a property renamed in TypeScript keeps its published name here.
+   */
+  readonly wireName?: string;
 }
 
 /**

@@ -33,7 +33,6 @@ export {
   type ItemWire,
   type OptionalKeys,
   type RecordType,
-  type StructLike,
   type ValueOf,
   type WireType,
 } from "./fields.ts";
@@ -41,7 +40,6 @@ export {
   defineRecord,
   defineStruct,
   type DefinitionOf,
-  type RecordCodec,
   type RecordDefinition,
   type RecordValue,
   type Same,

@@ -70,7 +70,12 @@ export class CompiledRecordType<Shape extends Fields> implements RecordType<Valu
         throw new TypeError(`${def.typeId}: tag ${found.meta.tag} used by ${prior} and ${name}`);
       }
       seen.set(found.meta.tag, name);
-      fields.push({ name, wireName: snake(name), meta: found.meta, optional: found.optional });
+      fields.push({
+        name,
+        wireName: found.meta.wireName ?? snake(name),
+        meta: found.meta,
+        optional: found.optional,
+      });
     }
     this.fields = fields.sort((a, b) => a.meta.tag - b.meta.tag);
     // Nesting builds a fresh object schema, so each use can carry its own tag.
@@ -317,9 +322,6 @@ function readPrimitive(wire: string, semantic: string | undefined, v: unknown, w
       return v;
   }
 }
-
-/** @deprecated The record-type concept has one name now: use {@link RecordType}. */
-export type RecordCodec<V> = RecordType<V>;
 
 /** True when A and B are mutually assignable. */
 export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

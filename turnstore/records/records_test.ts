@@ -190,6 +190,18 @@ Deno.test("the registry bundle names every field, enum and nested struct", () =>
   assert.ok(bundle.types["test.Call"].versions["1"].fields["3"].semantic === "json");
 });
 
+Deno.test("a renamed property keeps its published bundle name through wireName", () => {
+  const Closed = defineRecord({
+    typeId: "test.closed",
+    fields: { modelCallsUsed: f.u32(1, { wireName: "turns_used" }), exitCode: f.u32(2) },
+  });
+  const fields = buildBundle("test.renamed.v1", [Closed]).types["test.closed"].versions["1"].fields;
+  assert.deepEqual(fields["1"], { name: "turns_used", type: "u32" });
+  assert.deepEqual(fields["2"], { name: "exit_code", type: "u32" });
+  const value = { modelCallsUsed: 3, exitCode: 0 };
+  assert.deepEqual(Closed.decode(Closed.encode(value)), value);
+});
+
 Deno.test("a tag keeps its wire type across versions, or the bundle is refused", () => {
   const V2ok = defineRecord({
     typeId: "test.event",

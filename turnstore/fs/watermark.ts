@@ -1,6 +1,8 @@
 /**
- * The checkpoint: how much of the log the indexes are known to cover, as one
- * framed (checksummed) record in `checkpoint`, replaced atomically. It is
+ * The index watermark: how much of the log the indexes are known to cover, as one
+ * framed (checksummed) record in the file `checkpoint` (the name it had
+ * before "checkpoint" came to mean pipeline state only; kept so existing
+ * stores open unchanged), replaced atomically. It is
  * written (after the log and the indexes are synced) on open, every 64 MiB of
  * log, and on close, where it is marked clean and records the size and CRC-32
  * of every index file, so that the next open can tell whether they are still
@@ -13,7 +15,7 @@ import { checkFrame, encodeFrame, RecordKind } from "./frame.ts";
 import { readAt, replaceFileAtomically } from "./io.ts";
 import type { Durability } from "./options.ts";
 
-/** The index format this code writes; a checkpoint of another format means a rebuild. */
+/** The index format this code writes; a watermark of another format means a rebuild. */
 export const INDEX_FORMAT = 2;
 
 /** Size and CRC-32 of a whole file. */
@@ -34,8 +36,8 @@ export function digestFile(file: Deno.FsFile): FileDigest {
   return { size, crc: crc >>> 0 };
 }
 
-/** What a checkpoint records. */
-export interface Checkpoint {
+/** What an index watermark records. */
+export interface IndexWatermark {
   /** Log bytes the indexes cover. */
   readonly logLength: number;
   /** The next turn id to assign. */
@@ -52,8 +54,8 @@ export interface Checkpoint {
   readonly files?: Readonly<Record<string, FileDigest>>;
 }
 
-/** Reads the checkpoint; undefined when absent or damaged (then the indexes are rebuilt). */
-export function readCheckpoint(path: string): Checkpoint | undefined {
+/** Reads the index watermark; undefined when absent or damaged (then the indexes are rebuilt). */
+export function readWatermark(path: string): IndexWatermark | undefined {
   let bytes: Uint8Array;
   try {
     bytes = Deno.readFileSync(path);
@@ -62,19 +64,19 @@ export function readCheckpoint(path: string): Checkpoint | undefined {
     throw error;
   }
   const frame = checkFrame(bytes);
-  if (typeof frame === "string" || frame.kind !== RecordKind.checkpoint) return undefined;
+  if (typeof frame === "string" || frame.kind !== RecordKind.watermark) return undefined;
   try {
     const c = JSON.parse(new TextDecoder().decode(frame.body));
     const counts = [c.logLength, c.nextTurnId, c.nextContextId];
     if (!counts.every((n) => Number.isSafeInteger(n) && n >= 0)) return undefined;
-    return c as Checkpoint;
+    return c as IndexWatermark;
   } catch {
     return undefined;
   }
 }
 
-/** Writes the checkpoint atomically. */
-export function writeCheckpoint(dir: string, path: string, checkpoint: Checkpoint): void {
-  const body = new TextEncoder().encode(JSON.stringify(checkpoint));
-  replaceFileAtomically(dir, path, encodeFrame(RecordKind.checkpoint, body));
+/** Writes the index watermark atomically. */
+export function writeWatermark(dir: string, path: string, watermark: IndexWatermark): void {
+  const body = new TextEncoder().encode(JSON.stringify(watermark));
+  replaceFileAtomically(dir, path, encodeFrame(RecordKind.watermark, body));
 }
