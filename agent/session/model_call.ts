@@ -6,7 +6,6 @@
  * @module
  */
 import type {
-  JsonObject,
   LlmMessage,
   LlmProvider,
   LlmRequest,
@@ -51,7 +50,7 @@ export function buildRequest(parts: RequestParts): LlmRequest {
   return {
     model: parts.profile.model,
     messages,
-    tools: tools.map((t) => ({ ...t, parameters: t.parameters as JsonObject })),
+    tools,
     toolChoice: tools.length ? { mode: "auto" } : undefined,
     ...(parts.reasoningEffort ? { reasoningEffort: parts.reasoningEffort } : {}),
     ...(providerOptions ? { providerOptions } : {}),
