@@ -11,6 +11,8 @@ import { concurrentOpsPerSecond, type Reporter } from "./harness.ts";
 
 const PAYLOAD_BYTES = 1024;
 const IN_FLIGHT = 64;
+/** Raw and store alternate in this many slices of each measurement. */
+const SLICES = 8;
 
 /** A raw socket sending pre-encoded frames; parser and buffer live as long as it does. */
 class RawPipe {
@@ -99,26 +101,37 @@ export async function run(reporter: Reporter): Promise<void> {
         payload: new Uint8Array(PAYLOAD_BYTES).fill(i & 0xff),
       }));
 
+    // Raw and store run in alternating slices, so load that drifts during the
+    // run (this machine is shared) falls on both sides alike.
     const rawCtx = await store.createContext();
-    const frames = appendFrames(rawCtx.contextId, n, 1_000_000);
-    let start = performance.now();
-    await pipe.run(frames, IN_FLIGHT);
-    const rawRate = n / ((performance.now() - start) / 1000);
-
     const ctx = await store.createContext();
+    const frames = appendFrames(rawCtx.contextId, n, 1_000_000);
     const payloads = Array.from({ length: n }, (_, i) => {
       const p = new Uint8Array(PAYLOAD_BYTES).fill(i & 0xff);
       p[1] = i >> 8;
       p[2] = i & 0xff;
       return p;
     });
-    const storeRate = await concurrentOpsPerSecond(n, IN_FLIGHT, (i) =>
-      store.appendTurn({
-        contextId: ctx.contextId,
-        typeId: "bench.item",
-        typeVersion: 1,
-        payload: payloads[i],
-      }));
+    const slice = n / SLICES;
+    let rawTime = 0;
+    let storeTime = 0;
+    for (let s = 0; s < SLICES; s++) {
+      const from = s * slice;
+      let start = performance.now();
+      await pipe.run(frames.slice(from, from + slice), IN_FLIGHT);
+      rawTime += performance.now() - start;
+      start = performance.now();
+      await concurrentOpsPerSecond(slice, IN_FLIGHT, (i) =>
+        store.appendTurn({
+          contextId: ctx.contextId,
+          typeId: "bench.item",
+          typeVersion: 1,
+          payload: payloads[from + i],
+        }));
+      storeTime += performance.now() - start;
+    }
+    const rawRate = n / (rawTime / 1000);
+    const storeRate = n / (storeTime / 1000);
     reporter.report(
       `cxdb store append (${PAYLOAD_BYTES} B, ${IN_FLIGHT} in flight) vs raw pre-encoded APPEND frames`,
       storeRate,
@@ -128,23 +141,32 @@ export async function run(reporter: Reporter): Promise<void> {
       "same loopback peer, same run; the store validates, hashes (BLAKE3), encodes and keeps its index",
     );
 
-    // Sequential latency: one append at a time, TCP_NODELAY on the client.
+    // Sequential latency: one append at a time, TCP_NODELAY on the client,
+    // again in alternating slices.
     const m = 2000;
     const seqFrames = appendFrames(rawCtx.contextId, m, 5_000_000);
-    start = performance.now();
-    for (const f of seqFrames) await pipe.run([f], 1);
-    const rawMs = (performance.now() - start) / m;
     const seqCtx = await store.createContext();
-    start = performance.now();
-    for (let i = 0; i < m; i++) {
-      await store.appendTurn({
-        contextId: seqCtx.contextId,
-        typeId: "bench.item",
-        typeVersion: 1,
-        payload: payloads[i],
-      });
+    const seqSlice = m / SLICES;
+    let rawSeq = 0;
+    let storeSeq = 0;
+    for (let s = 0; s < SLICES; s++) {
+      const from = s * seqSlice;
+      let start = performance.now();
+      for (let i = from; i < from + seqSlice; i++) await pipe.run([seqFrames[i]], 1);
+      rawSeq += performance.now() - start;
+      start = performance.now();
+      for (let i = from; i < from + seqSlice; i++) {
+        await store.appendTurn({
+          contextId: seqCtx.contextId,
+          typeId: "bench.item",
+          typeVersion: 1,
+          payload: payloads[i],
+        });
+      }
+      storeSeq += performance.now() - start;
     }
-    const storeMs = (performance.now() - start) / m;
+    const rawMs = rawSeq / m;
+    const storeMs = storeSeq / m;
     reporter.report(
       `cxdb store sequential append latency (${PAYLOAD_BYTES} B) vs raw frame round-trip`,
       storeMs,
