@@ -10,6 +10,12 @@
 
 /** Claims kept before the oldest are dropped (bounded memory on long runs). */
 const CLAIMED_LIMIT = 200_000;
+/**
+ * How far past the limit the set may grow before the oldest are dropped, all
+ * at once: deleting one entry per claim would walk the deleted entries at the
+ * front of the set's table every time (a Set keeps them until it rehashes).
+ */
+const CLAIMED_SLACK = 50_000;
 
 /** The watermark and the claimed turns of one transport. */
 export class TurnClaims {
@@ -39,7 +45,7 @@ export class TurnClaims {
   claim(turnId: string): void {
     this.see(turnId);
     this.#claimed.add(turnId);
-    if (this.#claimed.size > CLAIMED_LIMIT) {
+    if (this.#claimed.size > CLAIMED_LIMIT + CLAIMED_SLACK) {
       // Sets iterate in insertion order: drop the oldest claims.
       let n = this.#claimed.size - CLAIMED_LIMIT;
       for (const id of this.#claimed) {
