@@ -198,3 +198,48 @@ Deno.test("forge resume <run-id>: an id no run has is a usage error naming the s
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("forge answer <run-id> after a loop restart: the lookup finds the run's newest attempt context, and the run finishes as an uninterrupted one", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "forge-answer-id-loop-" });
+  try {
+    await Deno.writeTextFile(
+      join(cwd, "loop.dot"),
+      `digraph Loop {
+        start [shape=Mdiamond]
+        exit  [shape=Msquare]
+        prep  [prompt="prep"]
+        work  [prompt="work", simulate.outcomes="fail,success"]
+        gate  [shape=hexagon, label="Ship?"]
+        start -> prep -> work
+        work -> prep [condition="outcome=fail", loop_restart=true]
+        work -> gate [condition="outcome=success"]
+        gate -> exit [label="[Y] Yes"]
+      }`,
+    );
+    const store = `fs:${join(cwd, "store")}`;
+    const clean = await forge(
+      ["run", "loop.dot", "--simulate", "--auto-approve", "--store", store, "--run-id", "clean"],
+      cwd,
+    );
+    assert.equal(clean.code, 0, clean.err);
+    const expected = await outcomeOf(join(cwd, ".forge", "runs", "clean"));
+
+    const dir = join(cwd, ".forge", "runs", "L1");
+    const waiting = await forge(
+      ["run", "loop.dot", "--simulate", "--store", store, "--run-id", "L1"],
+      cwd,
+    );
+    assert.equal(waiting.code, 3, waiting.err);
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    assert.equal(manifest.attempts.length, 2, "the run restarted once");
+    assert.equal(manifest.context_id, manifest.attempts[1].context_id);
+    await Deno.remove(dir, { recursive: true });
+
+    const answered = await forge(["answer", "L1", "Y", "--simulate", "--store", store], cwd);
+    assert.equal(answered.code, 0, answered.err);
+    assert.equal(contextOf(answered.out), manifest.context_id, "the second attempt's context");
+    assert.deepEqual(await outcomeOf(dir), expected);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
