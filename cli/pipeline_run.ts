@@ -28,7 +28,6 @@ import {
   newRunId,
   preparePipeline,
   readManifest,
-  readRun,
   ResumeError,
   type ResumePoint,
   resumePointFromDirectory,
@@ -48,6 +47,7 @@ import {
 import type { ForgeStore } from "@forge/turnstore";
 import { type CliContext, type CliIo, DEFAULT_STORE } from "./cli.ts";
 import { formatDiagnostic } from "./pipeline_validate.ts";
+import { findRunContext } from "./views/runs.ts";
 import { stdoutProgress } from "./progress.ts";
 
 const usage = () =>
@@ -295,30 +295,6 @@ async function locateRun(run: string): Promise<Plan> {
   }
   if (/^[0-9]+$/.test(run)) return { contextId: run };
   return { runId: run };
-}
-
-/**
- * The newest context of the store whose latest checkpoint names `runId`, when
- * the store can list its contexts (newest first, paged); undefined otherwise.
- */
-async function findRunContext(store: ForgeStore, runId: string): Promise<string | undefined> {
-  const lister = store as unknown as {
-    listContexts?: (
-      o: { limit: number; beforeContextId?: string },
-    ) => Promise<{ contextId: string }[]>;
-  };
-  if (typeof lister.listContexts !== "function") return undefined;
-  let before: string | undefined;
-  for (let pages = 0; pages < 100; pages++) {
-    const page = await lister.listContexts({ limit: 100, beforeContextId: before });
-    for (const { contextId } of page) {
-      const info = await readRun(store, contextId).catch(() => undefined);
-      if (info?.runId === runId) return contextId;
-    }
-    if (page.length < 100) return undefined;
-    before = page.at(-1)!.contextId;
-  }
-  return undefined;
 }
 
 function requireStore(store: ForgeStore | undefined, command: string): ForgeStore {

@@ -25,7 +25,11 @@ import type { Interviewer } from "../interview/types.ts";
 import { AutoApproveInterviewer } from "../interview/interviewers.ts";
 import { abortableSleep, type CodergenBackend, SimulationBackend } from "../handlers/backend.ts";
 import { NullRecorder, type RunRecorder } from "../persist/recorder.ts";
-import { type PersistenceMode, StoreRecorder } from "../persist/store_recorder.ts";
+import {
+  PersistenceError,
+  type PersistenceMode,
+  StoreRecorder,
+} from "../persist/store_recorder.ts";
 import { recordRun, recordSources } from "../persist/run_records.ts";
 import {
   type Manifest,
@@ -394,6 +398,16 @@ async function execute(
       const reason = signal.reason instanceof Error ? signal.reason.message : "cancelled";
       return result(runId, "cancelled", attempt, undefined, contextIds, runDir, reason);
     }
+    if (error instanceof PersistenceError) {
+      // Mode required: a record could not be stored. The run ends failed for
+      // listeners; the last checkpoint (file and store) stays the consistent
+      // one, not final, so the run resumes from it once the store is back.
+      emit({
+        kind: "pipeline_failed",
+        error: error.message,
+        durationMs: performance.now() - started,
+      });
+    }
     throw error;
   }
 
@@ -402,6 +416,12 @@ async function execute(
     a: AttemptState,
     end: AttemptEnd,
   ): Promise<RunResult> {
+    // Writes are pipelined, so a stage's records may still be in flight (or
+    // retrying) when the run reaches its end. In mode required, a run never
+    // writes a final (or waiting) checkpoint over records that were not
+    // stored: wait for them first; a failure ends the run here, its last
+    // checkpoint still the consistent, resumable one.
+    await a.recorder.settle();
     if (end.kind === "waiting") {
       const checkpoint = traversal.checkpoint(a.completed.at(-1) ?? end.nodeId, {
         next_node: end.nodeId,

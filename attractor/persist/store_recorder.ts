@@ -37,12 +37,25 @@ export interface StoreRecorderOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-const SEP = "\u0000";
+/**
+ * The writer's event name of a record: what a `required` failure's
+ * PersistenceError (`event`, message) and a `best_effort` warning name, e.g.
+ * `checkpoint_saved of stage b (attempt 1)`; parsed back for the key.
+ */
+function eventOf(key: WriteKey): string {
+  return key.nodeId === "" && key.attempt === 0
+    ? key.kind
+    : `${key.kind} of stage ${key.nodeId} (attempt ${key.attempt})`;
+}
+
+const EVENT = /^(\S+) of stage (.*) \(attempt (\d+)\)$/s;
 
 function keyOf(prefix: string): (sequence: number, event: string) => string {
   return (sequence, event) => {
-    const [nodeId, attempt, kind] = event.split(SEP);
-    return attractorIdempotencyKey(prefix, nodeId, Number(attempt), kind, sequence);
+    const m = EVENT.exec(event);
+    return m
+      ? attractorIdempotencyKey(prefix, m[2], Number(m[3]), m[1], sequence)
+      : attractorIdempotencyKey(prefix, "", 0, event, sequence);
   };
 }
 
@@ -94,8 +107,7 @@ export class StoreRecorder implements RunRecorder {
    * {@link throwIfFailed} and {@link settle}, so callers may fire and forget).
    */
   async write<V>(type: RecordType<V>, key: WriteKey, value: V): Promise<string | undefined> {
-    const event = `${key.nodeId}${SEP}${key.attempt}${SEP}${key.kind}`;
-    const pending = this.#writer.append(type as never, value as never, event);
+    const pending = this.#writer.append(type as never, value as never, eventOf(key));
     try {
       return (await pending)?.turnId;
     } catch {
