@@ -38,6 +38,7 @@ import {
 } from "./records_v3.ts";
 export * from "./record_enums.ts";
 export * from "./records_v3.ts";
+export { ATTRACTOR_KEY_NAMESPACE, attractorIdempotencyKey } from "./keys.ts";
 
 /** The value of a `RunLifecycle` record. */
 export interface RunLifecycleValue {

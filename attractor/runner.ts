@@ -1,6 +1,11 @@
 /**
- * The pipeline runner: engine, handlers, backends, interviewers, run
- * directory, persistence, resume and the query API.
+ * The pipeline runner whole, as building blocks: the engine (context,
+ * outcome, checkpoint, events, retry presets, fidelity, the handler
+ * registry), every built-in handler and backend, the interviewers, the run
+ * directory, recorders, resume and the whole query API.
+ *
+ * `@forge/attractor` exports the core of this; import
+ * `@forge/attractor/engine` to build on the parts.
  *
  * @module
  */

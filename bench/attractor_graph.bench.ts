@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { parseDot, prepareGraph } from "../attractor/mod.ts";
+import { parseDot } from "../attractor/mod.ts";
+import { prepareGraph } from "../attractor/graph/mod.ts";
 import { medianMs, type Reporter } from "./harness.ts";
 
 /**

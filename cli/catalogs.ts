@@ -5,7 +5,7 @@
  * @module
  */
 import type { RecordCatalog, RegistryBundle } from "@forge/turnstore";
-import { attractorBundle, attractorCatalog } from "@forge/attractor";
+import { attractorBundle, attractorCatalog } from "@forge/attractor/records";
 import { agentBundle, agentCatalog } from "@forge/agent/records";
 
 /** Catalogs of every record type the project writes. */

@@ -13,7 +13,7 @@ import {
   type RegistryBundle,
   walkHistory,
 } from "@forge/turnstore";
-import { attractorBundle, attractorCatalog } from "@forge/attractor";
+import { attractorBundle, attractorCatalog } from "@forge/attractor/records";
 import { jsonSafe, renderTurn, turnToJson } from "./render.ts";
 import { runView } from "./views/dispatch.ts";
 import { VIEW_COMMANDS, VIEW_USAGE } from "./views/registry.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ForgeStore, MemoryStore } from "@forge/turnstore";
-import { attractorBundle, attractorCatalog, RunLifecycle } from "@forge/attractor";
+import { attractorBundle, attractorCatalog, RunLifecycle } from "@forge/attractor/records";
 import { type CliContext, runCli } from "./cli.ts";
 
 /** A store the CLI may "close" after each command without losing it. */

@@ -17,11 +17,11 @@ import {
   assertRunnable,
   AutoApproveInterviewer,
   defaultHandlers,
-  newRunId,
   preparePipeline,
   runPipeline,
   type RunResult,
 } from "@forge/attractor";
+import { newRunId } from "@forge/attractor/engine";
 import { AgentBackend } from "@forge/attractor/agent";
 import { anthropicProfile, defaultEnvironment, describeConfinement } from "@forge/agent";
 import { openStore as openTurnStore } from "@forge/stores";

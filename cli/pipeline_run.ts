@@ -21,13 +21,9 @@ import {
   defaultHandlers,
   DotParseError,
   DurableInterviewer,
-  findChoice,
-  gateChoices,
   GraphValidationError,
   type Interviewer,
-  newRunId,
   preparePipeline,
-  readManifest,
   ResumeError,
   type ResumePoint,
   resumePointFromDirectory,
@@ -37,6 +33,7 @@ import {
   type RunResult,
   SimulationBackend,
 } from "@forge/attractor";
+import { findChoice, gateChoices, newRunId, readManifest } from "@forge/attractor/engine";
 import { AgentBackend } from "@forge/attractor/agent";
 import {
   anthropicProfile,

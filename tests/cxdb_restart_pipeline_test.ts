@@ -14,17 +14,17 @@ import { type CxdbPeer, startPeer } from "../cxdb/testing/peer.ts";
 import { openCxdbStore } from "../cxdb/store/store.ts";
 import type { AppendTurnInput, ForgeStore } from "../turnstore/core/types.ts";
 import {
-  attractorCatalog,
   defaultHandlers,
   type Handler,
   type HandlerInput,
   PersistenceError,
   type PipelineEvent,
   preparePipeline,
-  readCheckpointFile,
   resumePointFromStore,
   runPipeline,
 } from "../attractor/mod.ts";
+import { readCheckpointFile } from "../attractor/runner.ts";
+import { attractorCatalog } from "../attractor/records.ts";
 
 const PIPELINE = `digraph Restart {
   graph [goal="survive a restart"]

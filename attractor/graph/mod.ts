@@ -3,8 +3,8 @@
  * the plain-data graph model, conditions, the routing rule, query helpers,
  * validation and lint, the model stylesheet and transforms.
  *
- * `@forge/attractor` re-exports the core of this (types, parse, validate,
- * transforms); import `@forge/attractor/graph` for the helpers too.
+ * `@forge/attractor` re-exports the core of this (the model, parse, validate,
+ * errors); import `@forge/attractor/graph` for the rest.
  *
  * @module
  */

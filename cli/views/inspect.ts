@@ -10,23 +10,27 @@
  */
 import type { ForgeStore } from "@forge/turnstore";
 import {
-  type CheckpointSavedV3Value,
-  type InterviewLifecycleV3Value,
   interviews,
   type Page,
   type PageOptions,
   readRun,
   routeDecisions,
-  type RouteDecisionV3Value,
   type RunInfo,
+  type StageAttemptView,
+  stageTimeline,
+} from "@forge/attractor";
+import {
   runLifecycle,
   scanRunRecords,
   stageAgentLinks,
   stageAgentSession,
-  type StageAttemptView,
-  stageTimeline,
-  type StageToAgentLinkValue,
-} from "@forge/attractor";
+} from "@forge/attractor/engine";
+import type {
+  CheckpointSavedV3Value,
+  InterviewLifecycleV3Value,
+  RouteDecisionV3Value,
+  StageToAgentLinkValue,
+} from "@forge/attractor/records";
 import type { SessionView } from "@forge/agent";
 import { UsageError, when } from "./args.ts";
 import { formatDuration } from "../trace/text.ts";

@@ -8,13 +8,8 @@
  * @module
  */
 import type { ForgeStore } from "@forge/turnstore";
-import {
-  latestCheckpoint,
-  parseDot,
-  readRun,
-  type RunInfo,
-  scanRunRecords,
-} from "@forge/attractor";
+import { latestCheckpoint, parseDot, readRun, type RunInfo } from "@forge/attractor";
+import { scanRunRecords } from "@forge/attractor/engine";
 import { exitNodes, startNodes } from "@forge/attractor/graph";
 
 /** The statuses `forge runs` shows and filters by. */

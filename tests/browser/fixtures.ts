@@ -8,7 +8,7 @@
  * @module
  */
 import { type ForgeStore, MemoryStore } from "@forge/turnstore";
-import { RouteDecision, RunLifecycle, StageLifecycle } from "@forge/attractor";
+import { RouteDecision, RunLifecycle, StageLifecycle } from "@forge/attractor/records";
 import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "../../cli/catalogs.ts";
 import { readTrace } from "../../cli/trace/model.ts";
 import { pageData, renderTraceHtml } from "../../cli/trace/html.ts";
