@@ -113,7 +113,6 @@ export async function executeStage(
     };
     if (env.signal.aborted) throw new RunCancelled();
     const stageTurn = recordStageStarted(env.recorder, stage);
-    stageTurn.catch(() => {});
     env.emit({ kind: "stage_started", name: node.id, index: env.stageIndex });
     const started = performance.now();
     let outcome: Outcome;
@@ -138,7 +137,7 @@ export async function executeStage(
           priorExecutions: env.counters.executions(node.id),
           fidelity: env.fidelity,
           threadKey: env.threadKey,
-          stageTurnId: () => stageTurn,
+          stageTurnId: stageTurn,
           recorder: env.recorder,
           emit: env.emit,
         }),

@@ -129,20 +129,25 @@ export class Traversal implements BranchRunner {
 
   /** Writes the checkpoint to the run directory and the store. */
   async saveCheckpoint(checkpoint: Checkpoint, stageAttemptId: string): Promise<void> {
-    // Mode required: a record that could not be stored stops the run here.
+    // The previous stage's records are durable before this stage's go (the store lags
+    // checkpoint.json by one stage at most); a record that could not be stored stops the run here.
+    if (this.#a.recorder.enabled) await this.#a.recorder.drained();
     this.#a.recorder.throwIfFailed();
     // Compact JSON for the store (it grows with the run); the file is indented while small.
     const json = JSON.stringify(checkpoint);
-    await writeCheckpointFile(
-      this.#s.runDir,
-      json.length < 64 * 1024 ? serializeCheckpoint(checkpoint) : json,
-    );
-    await recordCheckpoint(this.#a.recorder, checkpoint, json, {
+    // The store's commit and the file's sync run at the same time.
+    const stored = recordCheckpoint(this.#a.recorder, checkpoint, json, {
       stageAttemptId,
       dotHash: this.#s.dotHash,
       graphId: this.#s.graph.id,
       checkpointId: `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`,
     });
+    stored.catch(() => {});
+    await writeCheckpointFile(
+      this.#s.runDir,
+      json.length < 64 * 1024 ? serializeCheckpoint(checkpoint) : json,
+    );
+    await stored;
     this.#s.emit({ kind: "checkpoint_saved", nodeId: checkpoint.current_node });
   }
 

@@ -58,7 +58,7 @@ export async function recordSources(
     ? await recorder.putBlob(graphBytes)
     : undefined;
   const at = Date.now();
-  void recorder.write(DotSource, { nodeId: "", attempt: 0, kind: "dot_source" }, {
+  recorder.enqueue(DotSource, { nodeId: "", attempt: 0, kind: "dot_source" }, {
     runId,
     dotSource: dotBytes.length <= INLINE_LIMIT ? dotSource : undefined,
     sizeBytes: dotBytes.length,
@@ -66,7 +66,7 @@ export async function recordSources(
     contentHash: dotHash,
     blobHash: dotHash,
   });
-  void recorder.write(GraphSnapshot, { nodeId: "", attempt: 0, kind: "graph_snapshot" }, {
+  recorder.enqueue(GraphSnapshot, { nodeId: "", attempt: 0, kind: "graph_snapshot" }, {
     runId,
     sizeBytes: graphBytes.length,
     at,
@@ -82,15 +82,18 @@ export function recordRun(
   recorder: RunRecorder,
   value: Parameters<typeof RunLifecycle.encode>[0],
 ): void {
-  void recorder.write(RunLifecycle, { nodeId: "", attempt: 0, kind: `run_${value.kind}` }, value);
+  recorder.enqueue(RunLifecycle, { nodeId: "", attempt: 0, kind: `run_${value.kind}` }, value);
 }
 
-/** Writes a stage `started` record; resolves with its turn id. */
+/**
+ * Holds a stage `started` record (it goes to the store with the stage's
+ * other records); the returned function resolves with its turn id.
+ */
 export function recordStageStarted(
   recorder: RunRecorder,
   stage: StageRef,
-): Promise<string | undefined> {
-  return recorder.write(
+): () => Promise<string | undefined> {
+  return recorder.enqueue(
     StageLifecycleV3,
     { nodeId: stage.nodeId, attempt: stage.attempt, kind: "stage_started" },
     {
@@ -115,7 +118,7 @@ export function recordStageEnded(
   extra: { durationMs: number; delayMs?: number; usage?: StageUsage },
 ): void {
   const usage = extra.usage;
-  void recorder.write(
+  recorder.enqueue(
     StageLifecycleV3,
     { nodeId: stage.nodeId, attempt: stage.attempt, kind: `stage_${kind}` },
     {
@@ -158,7 +161,7 @@ export function recordRoute(
     terminatedStatus?: Outcome["status"];
   },
 ): void {
-  void recorder.write(
+  recorder.enqueue(
     RouteDecisionV3,
     { nodeId: stage.nodeId, attempt: stage.attempt, kind: "route" },
     {
@@ -179,7 +182,10 @@ export function recordRoute(
   );
 }
 
-/** Writes the whole checkpoint (inline JSON, or a blob when large). */
+/**
+ * Writes the whole checkpoint (inline JSON, or a blob when large) and
+ * releases it with every record held since the last one.
+ */
 export async function recordCheckpoint(
   recorder: RunRecorder,
   checkpoint: Checkpoint,
@@ -190,7 +196,7 @@ export async function recordCheckpoint(
   const bytes = encoder.encode(json);
   const stateHash = blake3Hex(bytes);
   const blob = bytes.length > INLINE_LIMIT ? await recorder.putBlob(bytes) : undefined;
-  void recorder.write(
+  recorder.enqueue(
     CheckpointSavedV3,
     { nodeId: checkpoint.current_node, attempt: 0, kind: "checkpoint" },
     {
@@ -212,4 +218,6 @@ export async function recordCheckpoint(
       finalStatus: checkpoint.final_status,
     },
   );
+  // The stage's held records and its checkpoint go to the store together: one commit.
+  recorder.release();
 }

@@ -14,7 +14,7 @@ import type { RecordType } from "@forge/turnstore/records";
 import { PersistenceError, type PersistenceMode, RecordWriter } from "@forge/turnstore/writer";
 import { attractorBundle } from "../records.ts";
 import { attractorIdempotencyKey } from "../keys.ts";
-import type { RunRecorder, WriteKey } from "./recorder.ts";
+import { HOLD_LIMIT_MS, type RunRecorder, type WriteKey } from "./recorder.ts";
 
 export { PersistenceError, type PersistenceMode };
 
@@ -59,10 +59,23 @@ function keyOf(prefix: string): (sequence: number, event: string) => string {
   };
 }
 
+/** A record held for the next release. */
+interface Held {
+  readonly type: RecordType<unknown>;
+  readonly value: unknown;
+  readonly event: string;
+  /** Its turn id, once released. */
+  turn?: Promise<string | undefined>;
+}
+
 /** Appends a run attempt's records to one context of a store. */
 export class StoreRecorder implements RunRecorder {
   readonly #writer: RecordWriter;
   readonly #options: StoreRecorderOptions;
+  #held: Held[] = [];
+  #holdTimer?: ReturnType<typeof setTimeout>;
+  /** A held record that could not be handed to the writer (it did not encode). */
+  #failure?: Error;
   /** True: this recorder stores records. */
   readonly enabled = true;
 
@@ -107,6 +120,7 @@ export class StoreRecorder implements RunRecorder {
    * {@link throwIfFailed} and {@link settle}, so callers may fire and forget).
    */
   async write<V>(type: RecordType<V>, key: WriteKey, value: V): Promise<string | undefined> {
+    this.release();
     const pending = this.#writer.append(type as never, value as never, eventOf(key));
     try {
       return (await pending)?.turnId;
@@ -115,8 +129,60 @@ export class StoreRecorder implements RunRecorder {
     }
   }
 
+  /**
+   * Holds a record until the next release (write-behind); the returned
+   * function releases it and resolves with its turn id.
+   */
+  enqueue<V>(type: RecordType<V>, key: WriteKey, value: V): () => Promise<string | undefined> {
+    const held: Held = {
+      type: type as RecordType<unknown>,
+      value,
+      event: eventOf(key),
+    };
+    this.#held.push(held);
+    if (this.#holdTimer === undefined) {
+      const timer = setTimeout(() => this.release(), HOLD_LIMIT_MS);
+      Deno.unrefTimer(timer as unknown as number);
+      this.#holdTimer = timer;
+    }
+    return () => {
+      this.release();
+      return held.turn!;
+    };
+  }
+
+  /**
+   * Hands every held record to the writer, in order and in one tick, so the
+   * store's group commit takes them in one round (one KV commit).
+   */
+  release(): void {
+    if (this.#holdTimer !== undefined) {
+      clearTimeout(this.#holdTimer);
+      this.#holdTimer = undefined;
+    }
+    if (this.#held.length === 0) return;
+    const held = this.#held;
+    this.#held = [];
+    for (const item of held) {
+      try {
+        const pending = this.#writer.append(item.type as never, item.value as never, item.event);
+        item.turn = pending.then((turn) => turn?.turnId, () => undefined);
+      } catch (error) {
+        // A value that does not encode (a bug): kept, thrown at the next checkpoint.
+        this.#failure ??= error as Error;
+        item.turn = Promise.resolve(undefined);
+      }
+    }
+  }
+
+  /** Resolves when every released record has been stored or has failed. */
+  async drained(): Promise<void> {
+    await this.#writer.flush();
+  }
+
   /** Throws the first failed write in mode `required`. */
   throwIfFailed(): void {
+    if (this.#failure) throw this.#failure;
     this.#writer.throwIfFailed();
   }
 
@@ -137,6 +203,7 @@ export class StoreRecorder implements RunRecorder {
 
   /** A recorder on a new context forked from `turnId`. */
   async fork(turnId: string, label: string): Promise<RunRecorder> {
+    this.release();
     await this.#writer.flush();
     return await StoreRecorder.open({
       ...this.#options,
@@ -148,6 +215,8 @@ export class StoreRecorder implements RunRecorder {
 
   /** Waits for every queued write; throws the first failure in mode `required`. */
   async settle(): Promise<void> {
+    this.release();
     await this.#writer.settle();
+    if (this.#failure) throw this.#failure;
   }
 }
