@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type CxdbPeer, startPeer } from "../cxdb/testing/peer.ts";
 import { openCxdbStore } from "../cxdb/store/store.ts";
-import type { AppendTurnInput, ForgeStore } from "../turnstore/core/types.ts";
+import { recordWrites, storedWriteNumbers } from "./write_numbers.ts";
 import {
   defaultHandlers,
   type Handler,
@@ -40,44 +40,9 @@ const PIPELINE = `digraph Restart {
 
 const ORDER = ["start", "plan", "outage", "build", "back", "review"];
 
-const hex = (bytes: Uint8Array) =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
-/**
- * The writes a run asked its store for, numbered 1, 2, … in the order they
- * were first asked (a retry re-sends the same bytes and keeps its number),
- * keyed by payload: records carry no write counter, so the test numbers them.
- */
-function recordWrites(store: ForgeStore): { store: ForgeStore; number: Map<string, number> } {
-  const number = new Map<string, number>();
-  const appendTurn = store.appendTurn.bind(store);
-  const wrapped = new Proxy(store, {
-    get(target, name) {
-      if (name !== "appendTurn") {
-        const value = Reflect.get(target, name, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return (input: AppendTurnInput) => {
-        const id = hex(input.payload);
-        if (!number.has(id)) number.set(id, number.size + 1);
-        return appendTurn(input);
-      };
-    },
-  });
-  return { store: wrapped, number };
-}
-
-/** The stored records of a context, as the numbers of the writes that made them. */
-async function stored(url: string, contextId: string, number: Map<string, number>) {
-  await using store = await openCxdbStore(url);
-  const turns = await store.listTurns(contextId, { limit: 1000 });
-  return turns.map((t) => {
-    assert.ok(attractorCatalog.decode(t), `turn ${t.turnId} is a pipeline record`);
-    const n = number.get(hex(t.payload));
-    assert.ok(n !== undefined, `turn ${t.turnId} was written by the run`);
-    return n;
-  });
-}
+/** The turns the server stored for a context, as the numbers of the writes that made them. */
+const stored = (url: string, contextId: string, number: Map<string, number>) =>
+  storedWriteNumbers(url, contextId, number, attractorCatalog);
 
 type Hook = (input: HandlerInput) => Promise<void>;
 

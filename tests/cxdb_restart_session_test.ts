@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import { startPeer } from "../cxdb/testing/peer.ts";
 import { openCxdbStore } from "../cxdb/store/store.ts";
-import type { AppendTurnInput, ForgeStore } from "../turnstore/core/types.ts";
+import { recordWrites, storedWriteNumbers } from "./write_numbers.ts";
 import { agentCatalog } from "../agent/records.ts";
 import { makeWorkspace, scriptedSession } from "../agent/testing/harness.ts";
 import { defineTool, ok } from "../agent/tools/define.ts";
@@ -36,46 +36,9 @@ const script: ScriptedReply[] = [
   { text: "all done" },
 ];
 
-const hex = (bytes: Uint8Array) =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
-/**
- * The writes a session asked its store for, numbered 1, 2, … in the order
- * they were first asked (a retry re-sends the same key and bytes and keeps its
- * number), keyed by payload. Records carry no write counter (the parent edge
- * is the order), so the test numbers them from the calls.
- */
-function recordWrites(store: ForgeStore): { store: ForgeStore; number: Map<string, number> } {
-  const number = new Map<string, number>();
-  const appendTurn = store.appendTurn.bind(store);
-  const wrapped = new Proxy(store, {
-    get(target, name) {
-      if (name !== "appendTurn") {
-        // The store keeps private fields: its methods run on the store itself.
-        const value = Reflect.get(target, name, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return (input: AppendTurnInput) => {
-        const id = hex(input.payload);
-        if (!number.has(id)) number.set(id, number.size + 1);
-        return appendTurn(input);
-      };
-    },
-  });
-  return { store: wrapped, number };
-}
-
-/** The stored records of a context, as the numbers of the writes that made them. */
-async function stored(url: string, contextId: string, number: Map<string, number>) {
-  await using store = await openCxdbStore(url);
-  const turns = await store.listTurns(contextId, { limit: 1000 });
-  return turns.map((t) => {
-    assert.ok(agentCatalog.decode(t), `turn ${t.turnId} is an agent record`);
-    const n = number.get(hex(t.payload));
-    assert.ok(n !== undefined, `turn ${t.turnId} was written by the session`);
-    return n;
-  });
-}
+/** The turns the server stored for a context, as the numbers of the writes that made them. */
+const stored = (url: string, contextId: string, number: Map<string, number>) =>
+  storedWriteNumbers(url, contextId, number, agentCatalog);
 
 for (const mode of ["required", "best_effort"] as const) {
   Deno.test(`persistence ${mode}: a CXDB restart inside the retry policy is invisible, and nothing is stored twice`, async () => {
