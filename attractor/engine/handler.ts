@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { SHAPE_HANDLER_TYPES } from "../graph/build.ts";
 import type { Graph, Node } from "../graph/types.ts";
 import type { RunContext } from "./context.ts";
 import type { Outcome } from "./outcome.ts";
@@ -98,19 +99,6 @@ export interface Handler {
   execute(input: HandlerInput): Promise<Outcome>;
 }
 
-/** The spec's shape → handler type table (§2.8). */
-export const SHAPE_TO_TYPE: Readonly<Record<string, string>> = {
-  Mdiamond: "start",
-  Msquare: "exit",
-  box: "codergen",
-  hexagon: "wait.human",
-  diamond: "conditional",
-  component: "parallel",
-  tripleoctagon: "parallel.fan_in",
-  parallelogram: "tool",
-  house: "stack.manager_loop",
-};
-
 /** Maps handler types to handlers; unknown types fall back to the default handler. */
 export class HandlerRegistry {
   readonly #handlers = new Map<string, Handler>();
@@ -141,7 +129,7 @@ export class HandlerRegistry {
   /** The handler of a node: its `type`, else its shape's type, else the default. */
   resolve(node: Node): Handler {
     if (node.type && this.#handlers.has(node.type)) return this.#handlers.get(node.type)!;
-    const byShape = SHAPE_TO_TYPE[node.shape];
+    const byShape = SHAPE_HANDLER_TYPES[node.shape];
     if (byShape && this.#handlers.has(byShape)) return this.#handlers.get(byShape)!;
     if (node.handlerType && this.#handlers.has(node.handlerType)) {
       return this.#handlers.get(node.handlerType)!;
