@@ -98,7 +98,15 @@ export function processChannel(
   (async () => {
     const decoder = new TextDecoder();
     let pending = "";
-    for await (const chunk of child.stdout) {
+    // A BYOB reader over one reused buffer: the async iterator allocates a
+    // fresh 64 KiB chunk per read (and its stream machinery costs a few µs
+    // more per answer); an answer rarely needs more than one read.
+    const reader = child.stdout.getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(256 * 1024);
+    for (;;) {
+      const { value: chunk, done } = await reader.read(new Uint8Array(buffer));
+      if (done || !chunk) break;
+      buffer = chunk.buffer as ArrayBuffer;
       const text = decoder.decode(chunk, { stream: true });
       let start = pending.length;
       pending += text;
