@@ -243,7 +243,7 @@ export class GroupCommitAppender {
     const states = this.#cachedStates(groups) ?? await this.#states([...groups.keys()]);
     const existingKeys = hasKeys(groups)
       ? await this.#existingKeys(groups, states)
-      : new Map<string, bigint>();
+      : new Map<bigint, ReadonlyMap<string, bigint>>();
     const op = new BudgetedAtomic(this.#kv, this.#limits);
     const planned: PlannedTurn[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
@@ -292,7 +292,7 @@ export class GroupCommitAppender {
             });
             continue;
           }
-          const prior = existingKeys.get(`${ctx}\u0000${key}`);
+          const prior = existingKeys.get(ctx)?.get(key);
           if (prior !== undefined) {
             await this.#replayStored(item, prior);
             continue;
@@ -450,31 +450,29 @@ export class GroupCommitAppender {
   }
 
   /**
-   * The idempotency keys of this round that already name a turn. Read after
-   * the heads were observed, so a passing head check proves the absent ones
-   * are still absent at commit.
+   * The idempotency keys of this round that already name a turn, per
+   * context. Read after the heads were observed, so a passing head check
+   * proves the absent ones are still absent at commit. A context whose keys
+   * this handle knows is answered by that map itself: no read, no copy.
    */
   async #existingKeys(
     groups: Map<bigint, Queued[]>,
     states: Map<bigint, HeadState>,
-  ): Promise<Map<string, bigint>> {
+  ): Promise<Map<bigint, ReadonlyMap<string, bigint>>> {
     const keys: Deno.KvKey[] = [];
-    const seen = new Set<string>();
-    const found = new Map<string, bigint>();
+    const found = new Map<bigint, ReadonlyMap<string, bigint>>();
     for (const [ctx, items] of groups) {
       if (!states.has(ctx)) continue;
       const known = this.#knownKeys.get(ctx);
       if (known) {
-        for (const { req } of items) {
-          const id = req.idempotencyKey === undefined ? undefined : known.get(req.idempotencyKey);
-          if (id !== undefined) found.set(`${ctx}\u0000${req.idempotencyKey}`, id);
-        }
+        found.set(ctx, known);
         continue;
       }
+      const seen = new Set<string>();
       for (const { req } of items) {
         const k = req.idempotencyKey;
-        if (k === undefined || seen.has(`${ctx}\u0000${k}`)) continue;
-        seen.add(`${ctx}\u0000${k}`);
+        if (k === undefined || seen.has(k)) continue;
+        seen.add(k);
         keys.push(idemKey(ctx, k));
       }
     }
@@ -485,11 +483,12 @@ export class GroupCommitAppender {
         this.#kv.getMany<(bigint | Deno.KvU64)[]>(keys.slice(i, i + MAX_GET_MANY)).then(
           (entries) => {
             for (const e of entries) {
-              if (e.versionstamp !== null) {
-                // A bigint in stores written before ids were kept as KvU64.
-                const id = typeof e.value === "bigint" ? e.value : e.value.value;
-                found.set(`${String(e.key[1])}\u0000${String(e.key[2])}`, id);
-              }
+              if (e.versionstamp === null) continue;
+              const ctx = e.key[1] as bigint;
+              let map = found.get(ctx) as Map<string, bigint> | undefined;
+              if (!map) found.set(ctx, map = new Map());
+              // A bigint in stores written before ids were kept as KvU64.
+              map.set(e.key[2] as string, typeof e.value === "bigint" ? e.value : e.value.value);
             }
           },
         ),
