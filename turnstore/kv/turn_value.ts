@@ -84,9 +84,9 @@ export function readTurnValue(stored: unknown): TurnValue {
   }
   const view = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
   const hashLength = stored[26];
-  let at = 27;
-  let hash = "";
-  for (let i = 0; i < hashLength; i++) hash += String.fromCharCode(stored[at++]);
+  // One flat string from the ASCII bytes (not 64 concatenations).
+  const hash = String.fromCharCode(...stored.subarray(27, 27 + hashLength));
+  let at = 27 + hashLength;
   const typeLength = view.getUint16(at);
   at += 2;
   const type = utf8Decoder.decode(stored.subarray(at, at + typeLength));
