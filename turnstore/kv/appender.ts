@@ -28,6 +28,7 @@ import {
   type TurnValue,
 } from "./keys.ts";
 import { LruMap } from "./lru.ts";
+import { encodeTurnValue } from "./turn_value.ts";
 import { KV_CONNECT_LIMITS, type KvLimits, MAX_GET_MANY } from "./limits.ts";
 
 /** One append waiting for its commit. */
@@ -242,7 +243,7 @@ export class GroupCommitAppender {
     const states = this.#cachedStates(groups) ?? await this.#states([...groups.keys()]);
     const existingKeys = hasKeys(groups)
       ? await this.#existingKeys(groups, states)
-      : new Map<string, bigint>();
+      : new Map<bigint, ReadonlyMap<string, bigint>>();
     const op = new BudgetedAtomic(this.#kv, this.#limits);
     const planned: PlannedTurn[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
@@ -291,7 +292,7 @@ export class GroupCommitAppender {
             });
             continue;
           }
-          const prior = existingKeys.get(`${ctx}\u0000${key}`);
+          const prior = existingKeys.get(ctx)?.get(key);
           if (prior !== undefined) {
             await this.#replayStored(item, prior);
             continue;
@@ -334,7 +335,8 @@ export class GroupCommitAppender {
           ...item.ready!.bytes,
         };
         const key0 = turnKey(ctx, depthNext);
-        const sizes = [keyBytes(key0), turnValueBytes(value)] as const;
+        const encoded = encodeTurnValue(value);
+        const sizes = [keyBytes(key0), encoded.length] as const;
         // A turn continuing this handle's run on the context needs no run row.
         const run = runs.get(ctx) ?? this.#runs.get(ctx);
         const continuesRun = run !== undefined && run.nextId === id && run.nextDepth === depthNext;
@@ -344,7 +346,7 @@ export class GroupCommitAppender {
         let bytes = sizes[0] + sizes[1] + (continuesRun ? 0 : setBytes(runKey(id), runStart));
         if (key !== undefined) {
           const k = idemKey(ctx, key);
-          mutations++, keys += keyBytes(k), bytes += setBytes(k, id);
+          mutations++, keys += keyBytes(k), bytes += keyBytes(k) + ID_VALUE_BYTES;
         }
         if (req.fsRootHash) {
           const k = fsKey(ctx, depthNext);
@@ -357,10 +359,11 @@ export class GroupCommitAppender {
           retry.push(item);
           continue;
         }
-        op.set(key0, value, sizes);
+        op.set(key0, encoded, sizes);
         if (!continuesRun) op.set(runKey(id), runStart);
         runs.set(ctx, { nextId: id + 1n, nextDepth: depthNext + 1 });
-        if (key !== undefined) op.set(idemKey(ctx, key), id);
+        // A KvU64 is stored as it is; a bigint would go through V8's serializer.
+        if (key !== undefined) op.set(idemKey(ctx, key), new Deno.KvU64(id));
         if (req.fsRootHash) op.set(fsKey(ctx, depthNext), req.fsRootHash);
         const turn: AppendedTurn = {
           turnId: String(id),
@@ -447,31 +450,29 @@ export class GroupCommitAppender {
   }
 
   /**
-   * The idempotency keys of this round that already name a turn. Read after
-   * the heads were observed, so a passing head check proves the absent ones
-   * are still absent at commit.
+   * The idempotency keys of this round that already name a turn, per
+   * context. Read after the heads were observed, so a passing head check
+   * proves the absent ones are still absent at commit. A context whose keys
+   * this handle knows is answered by that map itself: no read, no copy.
    */
   async #existingKeys(
     groups: Map<bigint, Queued[]>,
     states: Map<bigint, HeadState>,
-  ): Promise<Map<string, bigint>> {
+  ): Promise<Map<bigint, ReadonlyMap<string, bigint>>> {
     const keys: Deno.KvKey[] = [];
-    const seen = new Set<string>();
-    const found = new Map<string, bigint>();
+    const found = new Map<bigint, ReadonlyMap<string, bigint>>();
     for (const [ctx, items] of groups) {
       if (!states.has(ctx)) continue;
       const known = this.#knownKeys.get(ctx);
       if (known) {
-        for (const { req } of items) {
-          const id = req.idempotencyKey === undefined ? undefined : known.get(req.idempotencyKey);
-          if (id !== undefined) found.set(`${ctx}\u0000${req.idempotencyKey}`, id);
-        }
+        found.set(ctx, known);
         continue;
       }
+      const seen = new Set<string>();
       for (const { req } of items) {
         const k = req.idempotencyKey;
-        if (k === undefined || seen.has(`${ctx}\u0000${k}`)) continue;
-        seen.add(`${ctx}\u0000${k}`);
+        if (k === undefined || seen.has(k)) continue;
+        seen.add(k);
         keys.push(idemKey(ctx, k));
       }
     }
@@ -479,13 +480,18 @@ export class GroupCommitAppender {
     const reads: Promise<void>[] = [];
     for (let i = 0; i < keys.length; i += MAX_GET_MANY) {
       reads.push(
-        this.#kv.getMany<bigint[]>(keys.slice(i, i + MAX_GET_MANY)).then((entries) => {
-          for (const e of entries) {
-            if (e.versionstamp !== null) {
-              found.set(`${String(e.key[1])}\u0000${String(e.key[2])}`, e.value);
+        this.#kv.getMany<(bigint | Deno.KvU64)[]>(keys.slice(i, i + MAX_GET_MANY)).then(
+          (entries) => {
+            for (const e of entries) {
+              if (e.versionstamp === null) continue;
+              const ctx = e.key[1] as bigint;
+              let map = found.get(ctx) as Map<string, bigint> | undefined;
+              if (!map) found.set(ctx, map = new Map());
+              // A bigint in stores written before ids were kept as KvU64.
+              map.set(e.key[2] as string, typeof e.value === "bigint" ? e.value : e.value.value);
             }
-          }
-        }),
+          },
+        ),
       );
     }
     await Promise.all(reads);
@@ -547,6 +553,9 @@ export class GroupCommitAppender {
   }
 }
 
+/** Bytes of a KvU64 value (an upper bound). */
+const ID_VALUE_BYTES = 16;
+
 /** Estimated bytes of a run key (a constant: one bigint part). */
 const RUN_KEY_BYTES = keyBytes(runKey(0n));
 
@@ -555,10 +564,4 @@ function hasKeys(groups: Map<bigint, Queued[]>): boolean {
     for (const item of items) if (item.req.idempotencyKey !== undefined) return true;
   }
   return false;
-}
-
-/** An upper bound of a turn record's serialized size (cheaper than walking it). */
-function turnValueBytes(v: TurnValue): number {
-  return 160 + v.type.length * 3 + v.hash.length + (v.inline?.length ?? 0) +
-    (v.chunks?.length ?? 0);
 }

@@ -22,6 +22,7 @@ import {
   turnPrefix,
   type TurnValue,
 } from "./keys.ts";
+import { readTurnValue } from "./turn_value.ts";
 import { LruMap } from "./lru.ts";
 import { retryBusy } from "./busy.ts";
 import { LIST_BATCH } from "./limits.ts";
@@ -88,12 +89,12 @@ export class History {
   /** The context's head, read now: its deepest own turn, or its base. */
   head(info: ContextInfo): Promise<HeadState> {
     return retryBusy(async () => {
-      const iter = this.#kv.list<TurnValue>({ prefix: turnPrefix(info.id) }, {
+      const iter = this.#kv.list<TurnValue | Uint8Array>({ prefix: turnPrefix(info.id) }, {
         reverse: true,
         limit: 1,
       });
       for await (const entry of iter) {
-        return { head: entry.value.id, depth: entry.key[2] as number };
+        return { head: readTurnValue(entry.value).id, depth: entry.key[2] as number };
       }
       return { head: info.base, depth: info.baseDepth };
     }, `reading the head of context ${info.id}`);
@@ -115,10 +116,12 @@ export class History {
     }, "locating a turn");
     if (!run) return undefined;
     const depth = run.at.depth + Number(turn - run.first);
-    const entry = await this.#kv.get<TurnValue>(turnKey(run.at.ctx, depth));
+    const entry = await this.#kv.get<TurnValue | Uint8Array>(turnKey(run.at.ctx, depth));
+    if (entry.versionstamp === null) return undefined;
+    const value = readTurnValue(entry.value);
     // Past the run's end the slot is empty or holds another turn: unknown id.
-    if (entry.versionstamp === null || entry.value.id !== turn) return undefined;
-    return { ctx: run.at.ctx, depth, value: entry.value };
+    if (value.id !== turn) return undefined;
+    return { ctx: run.at.ctx, depth, value };
   }
 
   /** The context whose own segment holds `depth` in the history of `from`. */
@@ -157,13 +160,13 @@ export class History {
   /** The own turns of `ctx` at depths lo..hi, in one range read. */
   async #segment(ctx: bigint, lo: number, hi: number): Promise<LocatedTurn[]> {
     const part: LocatedTurn[] = [];
-    const iter = this.#kv.list<TurnValue>(
+    const iter = this.#kv.list<TurnValue | Uint8Array>(
       { start: turnKey(ctx, lo), end: turnKey(ctx, hi + 1) },
       // Small batches: big ones make V8 keep a much larger heap while paging.
       { batchSize: Math.min(hi - lo + 1, LIST_BATCH) },
     );
     for await (const entry of iter) {
-      part.push({ ctx, depth: entry.key[2] as number, value: entry.value });
+      part.push({ ctx, depth: entry.key[2] as number, value: readTurnValue(entry.value) });
     }
     return part;
   }

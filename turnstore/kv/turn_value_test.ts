@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { KvStore } from "./store.ts";
+import { LOCAL_KV_LIMITS } from "./limits.ts";
+import type { TurnValue } from "./keys.ts";
+import { encodeTurnValue, readTurnValue, turnValueLength } from "./turn_value.ts";
+import { isTurnStoreError } from "../core/errors.ts";
+
+const te = new TextEncoder();
+
+Deno.test("a turn record round-trips through its byte form, inline or chunked, ASCII or not", () => {
+  const values: TurnValue[] = [
+    {
+      id: 2n ** 64n - 1n,
+      parent: 0n,
+      type: "forge.agent.tool_call_started",
+      version: 4_000_000_000,
+      hash: "ab".repeat(32),
+      size: 3,
+      inline: new Uint8Array([1, 2, 3]),
+    },
+    {
+      id: 7n,
+      parent: 6n,
+      type: "tést.ünïcode",
+      version: 1,
+      hash: "cd".repeat(32),
+      size: 10_000_000,
+      chunks: new Uint8Array(64).fill(9),
+    },
+    { id: 1n, parent: 0n, type: "t", version: 0, hash: "", size: 0, inline: new Uint8Array() },
+  ];
+  for (const value of values) {
+    const bytes = encodeTurnValue(value);
+    assert.equal(bytes.length, turnValueLength(value));
+    const back = readTurnValue(bytes);
+    assert.deepEqual({ ...back, inline: back.inline?.slice(), chunks: back.chunks?.slice() }, {
+      ...value,
+      inline: value.inline?.slice(),
+      chunks: value.chunks?.slice(),
+    });
+  }
+});
+
+Deno.test("a stored turn record of an unknown format is a Backend error, not a wrong turn", () => {
+  assert.throws(
+    () => readTurnValue(new Uint8Array([2, 0, 0])),
+    (e) => isTurnStoreError(e) && e.code === "Backend" && /format 2/.test(e.message),
+  );
+});
+
+/**
+ * Rewrites every turn row as the object it was stored as before the byte
+ * form, and every idempotency row as a plain bigint: a store written by the
+ * previous version.
+ */
+async function downgrade(kv: Deno.Kv): Promise<number> {
+  let rows = 0;
+  for await (const e of kv.list<Uint8Array>({ prefix: ["turn"] })) {
+    assert.ok(e.value instanceof Uint8Array, "this version stores turn rows as bytes");
+    const value = readTurnValue(e.value);
+    await kv.set(e.key, { ...value });
+    rows++;
+  }
+  for await (const e of kv.list<Deno.KvU64>({ prefix: ["idem"] })) {
+    assert.ok(e.value instanceof Deno.KvU64, "this version stores key rows as KvU64");
+    await kv.set(e.key, e.value.value);
+    rows++;
+  }
+  return rows;
+}
+
+Deno.test("a store written before the byte form still opens, reads, replays its keys and grows", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "forge-kv-format-" });
+  const path = `${dir}/forge.kv`;
+  try {
+    const first = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
+    const { contextId } = await first.createContext();
+    const big = new Uint8Array(200_000).map((_, i) => i % 251); // stored as chunks
+    const written = [];
+    for (let i = 0; i < 5; i++) {
+      written.push(
+        await first.appendTurn({
+          contextId,
+          typeId: "test.item",
+          typeVersion: 2,
+          payload: i === 2 ? big : te.encode(`turn ${i}`),
+          idempotencyKey: `k${i}`,
+        }),
+      );
+    }
+    await first.close();
+
+    const raw = await Deno.openKv(path);
+    assert.equal(await downgrade(raw), 10);
+    raw.close();
+
+    const old = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
+    try {
+      const head = await old.getHead(contextId);
+      assert.equal(head.headTurnId, written[4].turnId);
+      assert.equal(head.headDepth, 5);
+      const listed = await old.listTurns(contextId);
+      assert.deepEqual(
+        listed.map((t) => [t.turnId, t.parentTurnId, t.depth, t.typeId, t.typeVersion]),
+        written.map((t) => [t.turnId, t.parentTurnId, t.depth, "test.item", 2]),
+      );
+      assert.deepEqual(listed[2].payload, big);
+      assert.equal((await old.getTurn(written[3].turnId)).contentHash, written[3].contentHash);
+      // A key stored as a bigint by the old version is found by a fresh handle.
+      const replay = await old.appendTurn({
+        contextId,
+        typeId: "test.item",
+        typeVersion: 2,
+        payload: te.encode("turn 1"),
+        idempotencyKey: "k1",
+      });
+      assert.equal(replay.deduplicated, true);
+      assert.equal(replay.turnId, written[1].turnId);
+      // New turns (byte form) continue the old chain.
+      const next = await old.appendTurn({
+        contextId,
+        typeId: "test.item",
+        typeVersion: 2,
+        payload: te.encode("turn 5"),
+        idempotencyKey: "k5",
+      });
+      assert.equal(next.parentTurnId, written[4].turnId);
+      assert.equal(next.depth, 6);
+      const all = await old.listTurns(contextId);
+      assert.equal(all.length, 6);
+      assert.equal(new TextDecoder().decode(all[5].payload), "turn 5");
+    } finally {
+      await old.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
