@@ -19,10 +19,11 @@ export const STATE_INLINE_LIMIT = 48 * 1024;
 /** States up to this many bytes of JSON stay plain text: deflating them saves little. */
 export const STATE_TEXT_LIMIT = 4 * 1024;
 /**
- * DEFLATE level: 1 is a quarter of the default level's time on checkpoint
- * JSON and within ~15% of its size, and the state is written after every stage.
+ * DEFLATE level. On a 1,000-stage checkpoint (122 KB of JSON) level 3 gives
+ * 15.7 KB in 0.37 ms; the default (6) 15.6 KB in 0.9 ms; level 1 22 KB in
+ * 0.19 ms. The state is written after every stage, so the knee of the curve.
  */
-const DEFLATE_LEVEL = 1;
+const DEFLATE_LEVEL = 3;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
