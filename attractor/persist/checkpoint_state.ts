@@ -25,6 +25,9 @@ export const STATE_TEXT_LIMIT = 4 * 1024;
  */
 const DEFLATE_LEVEL = 3;
 
+/** Largest state text a reader inflates: a damaged or hostile record cannot exhaust memory. */
+export const STATE_MAX_BYTES = 256 * 1024 * 1024;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -79,7 +82,9 @@ export async function checkpointStateJson(
   }
   let text: Uint8Array;
   try {
-    text = encoding === "deflate_raw" ? new Uint8Array(inflateRawSync(stored)) : stored;
+    text = encoding === "deflate_raw"
+      ? new Uint8Array(inflateRawSync(stored, { maxOutputLength: STATE_MAX_BYTES }))
+      : stored;
   } catch (error) {
     throw new CheckpointError(
       `${where}: its ${encoding} state does not decode (${(error as Error).message})`,
@@ -107,7 +112,7 @@ export function presentCheckpointState(
   const bytes = value.stateBytes;
   if (!(bytes instanceof Uint8Array) || value.stateEncoding !== "deflate_raw") return undefined;
   try {
-    const state = decoder.decode(inflateRawSync(bytes));
+    const state = decoder.decode(inflateRawSync(bytes, { maxOutputLength: STATE_MAX_BYTES }));
     return {
       ...value,
       state,

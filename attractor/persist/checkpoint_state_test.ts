@@ -15,6 +15,7 @@ import { resumePointFromStore } from "./resume.ts";
 import {
   checkpointStateJson,
   encodeCheckpointState,
+  presentCheckpointState,
   STATE_INLINE_LIMIT,
   STATE_TEXT_LIMIT,
 } from "./checkpoint_state.ts";
@@ -114,6 +115,24 @@ Deno.test("a damaged stored state is a CheckpointError naming the checkpoint, ne
     checkpointStateJson(store, record({ stateEncoding: "deflate_raw" })),
     (e) => e instanceof CheckpointError && /holds no state/.test(e.message),
   );
+});
+
+Deno.test("for display, a deflated state is shown inflated and its bytes as a note; text states as stored", () => {
+  const json = checkpointJson(300);
+  const { fields } = encodeCheckpointState(json);
+  const shown = presentCheckpointState(record(fields) as unknown as Record<string, unknown>)!;
+  assert.equal(shown.state, json);
+  assert.equal(
+    shown.stateBytes,
+    `${fields.stateBytes!.length} bytes of deflate_raw, inflated into state (${json.length} bytes)`,
+  );
+  const text = encodeCheckpointState(checkpointJson(3)).fields;
+  assert.equal(
+    presentCheckpointState(record(text) as unknown as Record<string, unknown>),
+    undefined,
+  );
+  const bad = record({ ...fields, stateBytes: new Uint8Array([1, 2, 3]) });
+  assert.equal(presentCheckpointState(bad as unknown as Record<string, unknown>), undefined);
 });
 
 const LINEAR = `digraph Linear {
