@@ -112,12 +112,12 @@ export function presentCheckpointState(
   const bytes = value.stateBytes;
   if (!(bytes instanceof Uint8Array) || value.stateEncoding !== "deflate_raw") return undefined;
   try {
-    const state = decoder.decode(inflateRawSync(bytes, { maxOutputLength: STATE_MAX_BYTES }));
+    const text = inflateRawSync(bytes, { maxOutputLength: STATE_MAX_BYTES });
     return {
       ...value,
-      state,
+      state: decoder.decode(text),
       stateBytes:
-        `${bytes.length} bytes of deflate_raw, inflated into state (${state.length} bytes)`,
+        `${bytes.length} bytes of deflate_raw, inflated into state (${text.length} bytes)`,
     };
   } catch {
     return undefined;
