@@ -18,7 +18,7 @@ import type { ForgeStore, StoredTurn } from "@forge/turnstore";
 import { readSession, type SessionView } from "@forge/agent";
 import {
   attractorCatalog,
-  type CheckpointSavedV3Value,
+  type CheckpointSavedV4Value,
   type InterviewLifecycleV3Value,
   type RouteDecisionV3Value,
   type RunLifecycleValue,
@@ -26,6 +26,7 @@ import {
   type StageToAgentLinkValue,
 } from "./records.ts";
 import { type Checkpoint, parseCheckpoint } from "./engine/checkpoint.ts";
+import { checkpointStateJson } from "./persist/checkpoint_state.ts";
 
 /** One decoded pipeline turn. */
 export interface RunRecordEntry {
@@ -116,10 +117,16 @@ async function page<T>(
 export interface StoredCheckpoint {
   /** The checkpoint, whole. */
   readonly checkpoint: Checkpoint;
-  /** The checkpoint record. */
-  readonly record: CheckpointSavedV3Value;
+  /** The checkpoint record (version 3 or 4; a version 3 one has no `stateEncoding`). */
+  readonly record: CheckpointSavedV4Value;
   /** Its turn. */
   readonly turnId: string;
+}
+
+/** Whether a decoded turn is a checkpoint record of a version this reader knows (3 or 4). */
+export function isCheckpointRecord(entry: Pick<RunRecordEntry, "typeId" | "typeVersion">): boolean {
+  return entry.typeId === "forge.attractor.checkpoint_saved" &&
+    (entry.typeVersion === 3 || entry.typeVersion === 4);
 }
 
 /** The newest checkpoint of a context, or undefined when none was written yet. */
@@ -128,10 +135,9 @@ export async function latestCheckpoint(
   contextId: string,
 ): Promise<StoredCheckpoint | undefined> {
   for await (const entry of scanRunRecords(store, contextId)) {
-    if (entry.typeId !== "forge.attractor.checkpoint_saved" || entry.typeVersion !== 3) continue;
-    const record = entry.value as unknown as CheckpointSavedV3Value;
-    const json = record.state ??
-      new TextDecoder().decode(await store.getBlob(record.stateBlobHash!));
+    if (!isCheckpointRecord(entry)) continue;
+    const record = entry.value as unknown as CheckpointSavedV4Value;
+    const json = await checkpointStateJson(store, record);
     return {
       checkpoint: parseCheckpoint(JSON.parse(json), `checkpoint ${record.checkpointId}`),
       record,

@@ -36,8 +36,10 @@ import {
   RouteDecisionV3,
   StageLifecycleV3,
 } from "./records_v3.ts";
+import { CheckpointSavedV4 } from "./records_v4.ts";
 export * from "./record_enums.ts";
 export * from "./records_v3.ts";
+export * from "./records_v4.ts";
 export { ATTRACTOR_KEY_NAMESPACE, attractorIdempotencyKey } from "./keys.ts";
 
 /** The value of a `RunLifecycle` record. */
@@ -444,6 +446,7 @@ export const ATTRACTOR_RECORD_TYPES: readonly RecordType[] = [
   InterviewLifecycleV3,
   CheckpointSavedV3,
   RouteDecisionV3,
+  CheckpointSavedV4,
 ];
 
 /** A catalog that decodes pipeline turns. */

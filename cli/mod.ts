@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { PROJECT_BUNDLES, PROJECT_CATALOGS } from "./catalogs.ts";
+export { presentProjectRecord, PROJECT_BUNDLES, PROJECT_CATALOGS } from "./catalogs.ts";
 export { type CliContext, type CliIo, DEFAULT_STORE, runCli } from "./cli.ts";
 export { decodeTurn, renderTurn, turnToJson } from "./render.ts";
 /** Listings, run reports and traces, as data (what `forge runs|sessions|inspect|trace` print). */
@@ -35,6 +35,7 @@ export {
   type FieldDescriptors,
   readTrace,
   type ReadTraceOptions,
+  type RecordPresenter,
   type Trace,
   type TraceContext,
   type TraceLink,

@@ -7,7 +7,7 @@
  */
 import { blake3Hex } from "@forge/turnstore";
 import {
-  CheckpointSavedV3,
+  CheckpointSavedV4,
   DotSource,
   GraphSnapshot,
   RouteDecisionV3,
@@ -19,6 +19,7 @@ import type { Checkpoint } from "../engine/checkpoint.ts";
 import type { Outcome } from "../engine/outcome.ts";
 import type { StageUsage } from "../handlers/backend.ts";
 import type { RunRecorder } from "./recorder.ts";
+import { encodeCheckpointState } from "./checkpoint_state.ts";
 
 /** Inline payloads above this size go to a blob instead. */
 const INLINE_LIMIT = 48 * 1024;
@@ -183,8 +184,9 @@ export function recordRoute(
 }
 
 /**
- * Writes the whole checkpoint (inline JSON, or a blob when large) and
- * releases it with every record held since the last one.
+ * Writes the whole checkpoint (JSON text when small, deflated when larger —
+ * inline either way up to ~400 KB of JSON; a blob beyond) and releases it with
+ * every record held since the last one.
  */
 export async function recordCheckpoint(
   recorder: RunRecorder,
@@ -193,11 +195,10 @@ export async function recordCheckpoint(
   info: { stageAttemptId: string; dotHash: string; graphId: string; checkpointId: string },
 ): Promise<void> {
   if (!recorder.enabled) return;
-  const bytes = encoder.encode(json);
-  const stateHash = blake3Hex(bytes);
-  const blob = bytes.length > INLINE_LIMIT ? await recorder.putBlob(bytes) : undefined;
+  const encoded = encodeCheckpointState(json);
+  const blob = encoded.blob ? await recorder.putBlob(encoded.blob) : undefined;
   recorder.enqueue(
-    CheckpointSavedV3,
+    CheckpointSavedV4,
     { nodeId: checkpoint.current_node, attempt: 0, kind: "checkpoint" },
     {
       runId: checkpoint.run_id,
@@ -205,9 +206,9 @@ export async function recordCheckpoint(
       stageAttemptId: info.stageAttemptId,
       checkpointId: info.checkpointId,
       at: Date.now(),
-      state: blob ? undefined : json,
-      stateBlobHash: blob,
-      stateHash,
+      ...encoded.fields,
+      // A blob that could not be stored (best_effort) leaves the state inline.
+      ...(encoded.blob && (blob ? { stateBlobHash: blob } : { stateBytes: encoded.blob })),
       completedNodes: [...checkpoint.completed_nodes],
       nextNodeId: checkpoint.next_node,
       dotSourceHash: info.dotHash,

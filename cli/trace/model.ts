@@ -120,7 +120,19 @@ export interface ReadTraceOptions {
   readonly turnBudget?: number;
   /** Stop following links after this many contexts; default 5,000. */
   readonly maxContexts?: number;
+  /**
+   * Turns a decoded record into what a reader should see (e.g. a compressed
+   * field inflated); returns undefined to show it as stored.
+   */
+  readonly present?: RecordPresenter;
 }
+
+/** See {@link ReadTraceOptions.present}. */
+export type RecordPresenter = (
+  typeId: string,
+  typeVersion: number,
+  value: Record<string, unknown>,
+) => Record<string, unknown> | undefined;
 
 const PAGE = 1000;
 
@@ -163,7 +175,7 @@ export async function readTrace(
       cursor = page[0].turnId;
     }
     own.reverse();
-    const turns = own.map((t) => decodeTurn(t, options.catalogs));
+    const turns = own.map((t) => decodeTurn(t, options.catalogs, options.present));
     for (const t of own) owner.set(t.turnId, contextId);
     const ctx: TraceContext = {
       contextId,
@@ -246,7 +258,11 @@ export function plain(value: unknown): unknown {
   return value;
 }
 
-function decodeTurn(turn: StoredTurn, catalogs: readonly RecordCatalog[]): TraceTurn {
+function decodeTurn(
+  turn: StoredTurn,
+  catalogs: readonly RecordCatalog[],
+  present?: RecordPresenter,
+): TraceTurn {
   const base = {
     turnId: turn.turnId,
     parentTurnId: turn.parentTurnId,
@@ -259,7 +275,8 @@ function decodeTurn(turn: StoredTurn, catalogs: readonly RecordCatalog[]): Trace
     try {
       const decoded = catalog.decode(turn);
       if (!decoded) continue;
-      const fields = plain(decoded.value) as Record<string, unknown>;
+      const value = present?.(turn.typeId, turn.typeVersion, decoded.value) ?? decoded.value;
+      const fields = plain(value) as Record<string, unknown>;
       const at = typeof fields.at === "number" ? fields.at : undefined;
       return { ...base, at, fields, summary: summarize(turn.typeId, fields) };
     } catch (error) {

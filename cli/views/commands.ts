@@ -11,6 +11,7 @@ import type { ForgeStore, RecordCatalog, RegistryBundle } from "@forge/turnstore
 import { contextArg, intFlag, table, UsageError, when } from "./args.ts";
 import { listSessions } from "./sessions.ts";
 import { readTrace } from "../trace/model.ts";
+import { presentProjectRecord } from "../catalogs.ts";
 import { renderTraceText } from "../trace/text.ts";
 import { renderTraceDot } from "../trace/dot.ts";
 import { pageData, renderTraceHtml } from "../trace/html.ts";
@@ -124,6 +125,7 @@ export function traceCommand(resolveRun?: RunResolver): ViewCommand {
     const trace = await readTrace(ctx.store, contextId, {
       catalogs: ctx.catalogs,
       bundles: ctx.bundles,
+      present: presentProjectRecord,
       turnBudget,
     });
     const root = trace.contexts[0];

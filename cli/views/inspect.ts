@@ -20,13 +20,14 @@ import {
   stageTimeline,
 } from "@forge/attractor";
 import {
+  isCheckpointRecord,
   runLifecycle,
   scanRunRecords,
   stageAgentLinks,
   stageAgentSession,
 } from "@forge/attractor/engine";
 import type {
-  CheckpointSavedV3Value,
+  CheckpointSavedV4Value,
   InterviewLifecycleV3Value,
   RouteDecisionV3Value,
   StageToAgentLinkValue,
@@ -80,7 +81,9 @@ export interface RunReport {
   /** Route decisions, oldest first. */
   readonly routes: (RouteDecisionV3Value & { turnId: string })[];
   /** Checkpoints, oldest first. */
-  readonly checkpoints: (Omit<CheckpointSavedV3Value, "state"> & { turnId: string })[];
+  readonly checkpoints: (Omit<CheckpointSavedV4Value, "state" | "stateBytes"> & {
+    turnId: string;
+  })[];
   /** Interviews, oldest first. */
   readonly interviews: InterviewView[];
   /** Stage ↔ agent session links, oldest first. */
@@ -126,8 +129,9 @@ export async function readRunReport(
     if (e.typeId === "forge.attractor.parallel_lifecycle" && e.value.branchContextId) {
       branches.unshift(String(e.value.branchContextId));
     }
-    if (e.typeId !== "forge.attractor.checkpoint_saved" || e.typeVersion !== 3) continue;
-    const { state: _state, ...rest } = e.value as unknown as CheckpointSavedV3Value;
+    if (!isCheckpointRecord(e)) continue;
+    const { state: _state, stateBytes: _bytes, ...rest } = e
+      .value as unknown as CheckpointSavedV4Value;
     checkpoints.unshift({ ...rest, turnId: e.turnId });
   }
   // Parallel branches run in contexts forked from the run's: their stages and

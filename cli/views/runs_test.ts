@@ -162,3 +162,45 @@ Deno.test("runs and inspect over four real runs on a KV file", async (t) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a long run's deflated checkpoints: inspect lists them, trace shows each state inflated as JSON", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "forge-runs-long-" });
+  const url = `kv:${dir}/runs.kv`;
+  try {
+    const ids = Array.from({ length: 60 }, (_, i) => `s${i}`);
+    const source = `digraph Long {\n start [shape=Mdiamond]\n exit [shape=Msquare]\n` +
+      ` start -> ${ids.join(" -> ")} -> exit\n}`;
+    let result;
+    {
+      await using store = await openStore(url);
+      result = await run(store, dir, source);
+    }
+    assert.equal(result.status, "success");
+    const inspect = await cli(url, ["inspect", result.runId, "--json"]);
+    assert.equal(inspect.code, 0, inspect.err);
+    const report = JSON.parse(inspect.out);
+    assert.equal(report.checkpoints.length, 62);
+    assert.ok(report.checkpoints.every((c: Record<string, unknown>) => !("stateBytes" in c)));
+
+    const trace = await cli(url, ["trace", result.runId, "--json"]);
+    assert.equal(trace.code, 0, trace.err);
+    const turns = JSON.parse(trace.out).contexts[0].turns as {
+      typeId: string;
+      typeVersion: number;
+      fields: Record<string, unknown>;
+    }[];
+    const checkpoints = turns.filter((t) => t.typeId === "forge.attractor.checkpoint_saved");
+    assert.ok(checkpoints.every((t) => t.typeVersion === 4));
+    const small = checkpoints[0].fields;
+    assert.equal(small.stateEncoding, "json");
+    const last = checkpoints.at(-1)!.fields;
+    assert.equal(last.stateEncoding, "deflate_raw");
+    assert.match(String(last.stateBytes), /^\d+ bytes of deflate_raw, inflated into state/);
+    const state = JSON.parse(String(last.state));
+    assert.deepEqual(state.completed_nodes, result.completedNodes);
+    assert.equal(state.completed_nodes.length, 61); // start and the 60 stages
+    assert.equal(state.final_status, "success");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -14,6 +14,7 @@ import { contextArg, intFlag, when } from "./args.ts";
 import type { ViewCommand, ViewContext } from "./commands.ts";
 import { listSessions } from "./sessions.ts";
 import { readTrace } from "../trace/model.ts";
+import { presentProjectRecord } from "../catalogs.ts";
 import { escapeHtml, type PageData, pageData, renderTraceHtml } from "../trace/html.ts";
 import { PAGE_CSS } from "../trace/page_style.ts";
 import { formatDuration } from "../trace/text.ts";
@@ -51,6 +52,7 @@ async function tracePage(ctx: ViewContext, contextId: string, live: boolean): Pr
   const trace = await readTrace(ctx.store, contextId, {
     catalogs: ctx.catalogs,
     bundles: ctx.bundles,
+    present: presentProjectRecord,
   });
   return pageData(
     trace,
