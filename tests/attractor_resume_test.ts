@@ -5,10 +5,8 @@
 // (The memory backend cannot outlive a process: attractor/persist/persist_test.ts
 // interrupts and resumes it in one process.)
 import assert from "node:assert/strict";
-import { join, resolve } from "node:path";
-
-const MAIN = resolve(import.meta.dirname!, "..", "cli", "main.ts");
-const PERMS = ["--unstable-kv", "--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+import { join } from "node:path";
+import { forge, outcomeOf, spawnForge } from "./forge_process.ts";
 
 const PIPELINE = `digraph Resumable {
   graph [goal="finish whatever happens"]
@@ -31,26 +29,9 @@ const PIPELINE = `digraph Resumable {
   gate -> exit [condition="outcome=success"]
 }`;
 
-async function forge(args: string[], cwd: string): Promise<{ code: number; err: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN, ...args],
-    cwd,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, err: new TextDecoder().decode(out.stderr) };
-}
-
 /** Starts a run and SIGKILLs it once `slow` has started. */
 async function killMidStage(args: string[], cwd: string, logs: string): Promise<void> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN, ...args],
-    cwd,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = spawnForge(args, cwd);
   const marker = join(logs, "slow", "prompt.md");
   for (let i = 0; i < 800; i++) {
     try {
@@ -62,26 +43,8 @@ async function killMidStage(args: string[], cwd: string, logs: string): Promise<
   }
   await new Promise((r) => setTimeout(r, 100));
   child.kill("SIGKILL");
-  const status = await child.status;
+  const status = await child.output();
   assert.equal(status.signal, "SIGKILL", "killed mid-stage, not finished");
-}
-
-/** The parts of a final checkpoint that must not depend on interruption. */
-async function outcomeOf(logs: string): Promise<unknown> {
-  const c = JSON.parse(await Deno.readTextFile(join(logs, "checkpoint.json")));
-  const context = { ...c.context };
-  // Branch results name the store contexts the branches ran on: run-specific.
-  context["parallel.results"] = (context["parallel.results"] ?? []).map(
-    (r: Record<string, unknown>) => ({ ...r, context_id: undefined }),
-  );
-  return {
-    final: c.final_status,
-    current: c.current_node,
-    completed: c.completed_nodes,
-    outcomes: c.node_outcomes,
-    retries: c.node_retries,
-    context,
-  };
 }
 
 for (const backend of ["kv", "fs"] as const) {

@@ -7,10 +7,8 @@
 // lookup must pick the run's context. The result equals an uninterrupted run.
 // On Deno KV and the fs log.
 import assert from "node:assert/strict";
-import { join, resolve } from "node:path";
-
-const MAIN = resolve(import.meta.dirname!, "..", "cli", "main.ts");
-const PERMS = ["--unstable-kv", "--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+import { join } from "node:path";
+import { finished, forge, outcomeOf, spawnForge } from "./forge_process.ts";
 
 const PIPELINE = `digraph ByRunId {
   graph [goal="resume by run id"]
@@ -36,31 +34,6 @@ const PIPELINE = `digraph ByRunId {
   done -> exit
 }`;
 
-interface Finished {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function spawn(args: string[], cwd: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN, ...args],
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-}
-
-async function finished(child: Deno.ChildProcess): Promise<Finished> {
-  const out = await child.output();
-  const d = new TextDecoder();
-  return { code: out.code, out: d.decode(out.stdout), err: d.decode(out.stderr) };
-}
-
-const forge = (args: string[], cwd: string) => finished(spawn(args, cwd));
-
 async function waitFor(path: string, child: Deno.ChildProcess): Promise<void> {
   const end = Date.now() + 30_000;
   while (Date.now() < end) {
@@ -74,24 +47,6 @@ async function waitFor(path: string, child: Deno.ChildProcess): Promise<void> {
   child.kill("SIGKILL");
   await child.output();
   throw new Error(`${path} did not appear`);
-}
-
-/** The parts of a final checkpoint that must not depend on interruption. */
-async function outcomeOf(logs: string): Promise<unknown> {
-  const c = JSON.parse(await Deno.readTextFile(join(logs, "checkpoint.json")));
-  const context = { ...c.context };
-  // Branch results name the store contexts the branches ran on: run-specific.
-  context["parallel.results"] = (context["parallel.results"] ?? []).map(
-    (r: Record<string, unknown>) => ({ ...r, context_id: undefined }),
-  );
-  return {
-    final: c.final_status,
-    current: c.current_node,
-    completed: c.completed_nodes,
-    outcomes: c.node_outcomes,
-    retries: c.node_retries,
-    context,
-  };
 }
 
 const contextOf = (out: string) => out.match(/context (\d+)\)/)?.[1];
@@ -109,7 +64,7 @@ for (const backend of ["kv", "fs"] as const) {
       const expected = await outcomeOf(join(cwd, ".forge", "runs", "clean"));
 
       const dir = join(cwd, ".forge", "runs", "r1");
-      const child = spawn(["run", "p.dot", ...base, "--run-id", "r1"], cwd);
+      const child = spawnForge(["run", "p.dot", ...base, "--run-id", "r1"], cwd);
       await waitFor(join(dir, "slow", "prompt.md"), child);
       child.kill("SIGTERM");
       const stopped = await finished(child);
