@@ -13,7 +13,14 @@
  */
 import { openFsStore, walkHistory } from "../turnstore/mod.ts";
 import type { ForgeStore } from "../turnstore/mod.ts";
-import { concurrentOpsPerSecond, medianMs, opsPerSecond, type Reporter } from "./harness.ts";
+import {
+  concurrentOpsPerSecond,
+  medianMs,
+  opsPerSecond,
+  pageInFreshProcess,
+  type PagingFigures,
+  type Reporter,
+} from "./harness.ts";
 
 /** Name of the worker that builds the 1,000,000-turn context. */
 const BUILDER_NAME = "forge-fs-bench-builder";
@@ -176,17 +183,6 @@ async function buildInWorker(
   }
 }
 
-interface PagingFigures {
-  /** Highest RSS sampled, MB. */
-  readonly peak: number;
-  /** RSS before the walk, MB. */
-  readonly before: number;
-  /** Turns seen. */
-  readonly seen: number;
-  /** Seconds the walk took. */
-  readonly seconds: number;
-}
-
 /** Pages through the context, sampling this process's RSS after every page. */
 async function pageThrough(target: string, contextId: string): Promise<PagingFigures> {
   const store = await openFsStore(target);
@@ -203,49 +199,17 @@ async function pageThrough(target: string, contextId: string): Promise<PagingFig
   return { peak, before, seen, seconds };
 }
 
-/**
- * Pages in a fresh child process when --allow-run allows it, so the figure is
- * the walk's own footprint; otherwise in this process, whose RSS still holds
- * what building the context left behind (said in the note).
- */
-async function pageInFreshProcess(
-  target: string,
-  contextId: string,
-): Promise<{ figures: PagingFigures; where: string }> {
-  const allowed = Deno.permissions.querySync({ name: "run", command: Deno.execPath() });
-  if (allowed.state !== "granted") {
-    return {
-      figures: await pageThrough(target, contextId),
-      where: "in the bench process (no --allow-run: its RSS includes the build's leftovers)",
-    };
-  }
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--config",
-      new URL("../deno.json", import.meta.url).pathname,
-      "--allow-read",
-      "--allow-write",
-      new URL(import.meta.url).pathname,
-      "--page",
-      target,
-      contextId,
-    ],
-    stderr: "inherit",
-  }).output();
-  if (!output.success) throw new Error(`the paging child failed with code ${output.code}`);
-  return {
-    figures: JSON.parse(new TextDecoder().decode(output.stdout)),
-    where: "in a fresh child process",
-  };
-}
-
 async function pagingMemory(reporter: Reporter, dir: string): Promise<void> {
   const turns = 1_000_000;
   const target = `${dir}/million?durability=none`;
   const { contextId, seconds } = await buildInWorker(target, turns);
-  const { figures, where } = await pageInFreshProcess(target, contextId);
+  const { figures, where } = await pageInFreshProcess(
+    import.meta.url,
+    [],
+    pageThrough,
+    target,
+    contextId,
+  );
   reporter.report(
     "fs peak RSS paging a 1,000,000-turn context vs 200 MB",
     figures.peak,

@@ -96,3 +96,59 @@ export async function medianMs(runs: number, fn: () => Promise<unknown> | unknow
 
 /** A benchmark module: bench/<name>.bench.ts exports `run`. */
 export type Bench = (reporter: Reporter) => Promise<void>;
+
+/** What a paging walk measured: RSS before and at its peak (MB), turns seen, seconds. */
+export interface PagingFigures {
+  /** Highest RSS sampled, MB. */
+  readonly peak: number;
+  /** RSS before the walk, MB. */
+  readonly before: number;
+  /** Turns seen. */
+  readonly seen: number;
+  /** Seconds the walk took. */
+  readonly seconds: number;
+}
+
+/**
+ * Runs `page(target, contextId)` in a fresh child process (the bench module
+ * `module` run as `--page <target> <contextId>`, printing the figures as JSON)
+ * when --allow-run allows it, so the figure is the walk's own footprint, not
+ * what building the context left in this process's heap; otherwise here, and
+ * says so in `where`.
+ */
+export async function pageInFreshProcess(
+  module: string,
+  flags: readonly string[],
+  page: (target: string, contextId: string) => Promise<PagingFigures>,
+  target: string,
+  contextId: string,
+): Promise<{ figures: PagingFigures; where: string }> {
+  const allowed = Deno.permissions.querySync({ name: "run", command: Deno.execPath() });
+  if (allowed.state !== "granted") {
+    return {
+      figures: await page(target, contextId),
+      where: "in the bench process (no --allow-run: its RSS includes the build's leftovers)",
+    };
+  }
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      ...flags,
+      "--allow-read",
+      "--allow-write",
+      new URL(module).pathname,
+      "--page",
+      target,
+      contextId,
+    ],
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`the paging child failed with code ${output.code}`);
+  return {
+    figures: JSON.parse(new TextDecoder().decode(output.stdout)),
+    where: "in a fresh child process (the build stays in the bench process)",
+  };
+}

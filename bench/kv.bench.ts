@@ -19,7 +19,14 @@
 import { KvStore, LOCAL_KV_LIMITS } from "../turnstore/kv/mod.ts";
 import { openFsStore } from "../turnstore/mod.ts";
 import { walkHistory } from "../turnstore/walk.ts";
-import { concurrentOpsPerSecond, medianMs, opsPerSecond, type Reporter } from "./harness.ts";
+import {
+  concurrentOpsPerSecond,
+  medianMs,
+  opsPerSecond,
+  pageInFreshProcess,
+  type PagingFigures,
+  type Reporter,
+} from "./harness.ts";
 
 const te = new TextEncoder();
 /**
@@ -242,17 +249,6 @@ async function readCosts(reporter: Reporter, path: string): Promise<void> {
   await store.close();
 }
 
-interface PagingFigures {
-  /** Highest RSS sampled, MB. */
-  readonly peak: number;
-  /** RSS before the walk, MB. */
-  readonly before: number;
-  /** Turns seen. */
-  readonly seen: number;
-  /** Seconds the walk took. */
-  readonly seconds: number;
-}
-
 /** Pages through the context, sampling this process's RSS every 5 ms and after every page. */
 async function pageThrough(path: string, contextId: string): Promise<PagingFigures> {
   const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
@@ -274,45 +270,6 @@ async function pageThrough(path: string, contextId: string): Promise<PagingFigur
   return { peak, before, seen, seconds };
 }
 
-/**
- * Pages in a fresh child process when --allow-run allows it, so the figure is
- * the walk's own footprint, not what building the context (and the earlier
- * figures) left in this process's heap; otherwise pages here and says so.
- */
-async function pageInFreshProcess(
-  path: string,
-  contextId: string,
-): Promise<{ figures: PagingFigures; where: string }> {
-  const allowed = Deno.permissions.querySync({ name: "run", command: Deno.execPath() });
-  if (allowed.state !== "granted") {
-    return {
-      figures: await pageThrough(path, contextId),
-      where: "in the bench process (no --allow-run: its RSS includes the build's leftovers)",
-    };
-  }
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--config",
-      new URL("../deno.json", import.meta.url).pathname,
-      "--unstable-kv",
-      "--allow-read",
-      "--allow-write",
-      new URL(import.meta.url).pathname,
-      "--page",
-      path,
-      contextId,
-    ],
-    stderr: "inherit",
-  }).output();
-  if (!output.success) throw new Error(`the paging child failed with code ${output.code}`);
-  return {
-    figures: JSON.parse(new TextDecoder().decode(output.stdout)),
-    where: "in a fresh child process (the build stays in the bench process)",
-  };
-}
-
 async function pagingMemory(reporter: Reporter, path: string): Promise<void> {
   const turns = Number(Deno.env.get("FORGE_BENCH_KV_TURNS") ?? 1_000_000);
   const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
@@ -321,7 +278,13 @@ async function pagingMemory(reporter: Reporter, path: string): Promise<void> {
   await fill(store, ctx.contextId, turns, 128);
   const fillSeconds = (performance.now() - started) / 1000;
   await store.close();
-  const { figures, where } = await pageInFreshProcess(path, ctx.contextId);
+  const { figures, where } = await pageInFreshProcess(
+    import.meta.url,
+    ["--unstable-kv"],
+    pageThrough,
+    path,
+    ctx.contextId,
+  );
   if (figures.seen !== turns) throw new Error(`walked ${figures.seen} turns, expected ${turns}`);
   reporter.report(
     `kv peak RSS paging a ${turns.toLocaleString("en")}-turn context (walkHistory)`,
