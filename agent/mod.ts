@@ -59,10 +59,13 @@ export type {
 export {
   DEFAULT_PIPELINE_WINDOW,
   DEFAULT_RETRY,
+  DEFAULT_WRITE_BEHIND_HOLD,
+  NO_HOLD,
   PERSISTENCE_MODES,
   PersistenceError,
   type PersistenceMode,
   type PersistenceRetryPolicy,
+  type WriteBehindHold,
 } from "./session/persistence.ts";
 
 // Provider profiles: the model, its tools and its system prompt.

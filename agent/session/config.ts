@@ -8,7 +8,7 @@ import type { ForgeStore } from "@forge/turnstore/contract";
 import type { ExecutionEnvironment } from "../env/types.ts";
 import type { LlmProvider, ReasoningEffort } from "../llm/types.ts";
 import type { ProviderProfile } from "../profiles/types.ts";
-import type { PersistenceMode, PersistenceRetryPolicy } from "./persistence.ts";
+import type { PersistenceMode, PersistenceRetryPolicy, WriteBehindHold } from "./persistence.ts";
 
 /** Everything a session needs; only `provider`, `profile` and `env` are required. */
 export interface SessionConfig {
@@ -63,10 +63,17 @@ export interface SessionConfig {
    */
   readonly awaitEachWrite?: boolean;
   /**
-   * Most record writes in flight at once (see persistence.ts); default 64 on
+   * Most record writes in flight at once (see persistence.ts); default 256 on
    * the memory, kv and fs backends, 1 on others.
    */
   readonly pipelineWindow?: number;
+  /**
+   * How long queued records may wait to reach the store together (see
+   * persistence.ts); default 2 ms or 128 records when the window is above 1.
+   * In mode `required` a failing store is noticed at most one hold after the
+   * failing record, so the loop may take that much more work before it stops.
+   */
+  readonly writeBehindHold?: WriteBehindHold;
   /** Retry policy of failed writes (see persistence.ts). */
   readonly retry?: PersistenceRetryPolicy;
   /** Aborts the session: the current input stops and the session closes. */

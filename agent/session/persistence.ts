@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { RecordWriter, type RetryPolicy } from "@forge/turnstore/writer";
+import { RecordWriter, type RetryPolicy, type WriteBehindHold } from "@forge/turnstore/writer";
 import type { ForgeStore } from "@forge/turnstore/contract";
 import { agentIdempotencyKey } from "../keys.ts";
 import {
@@ -25,9 +25,12 @@ import {
 export {
   DEFAULT_PIPELINE_WINDOW,
   DEFAULT_RETRY,
+  DEFAULT_WRITE_BEHIND_HOLD,
+  NO_HOLD,
   PERSISTENCE_MODES,
   PersistenceError,
   type PersistenceMode,
+  type WriteBehindHold,
 } from "@forge/turnstore/writer";
 
 /** How failed writes are retried (the writer's {@link RetryPolicy}). */
@@ -62,6 +65,8 @@ export interface SessionWriterOptions {
   readonly retry?: PersistenceRetryPolicy;
   /** Most writes in flight at once; default the writer's. */
   readonly pipelineWindow?: number;
+  /** How long queued records may wait to reach the store together; default the writer's. */
+  readonly hold?: WriteBehindHold;
 }
 
 /**
@@ -80,5 +85,6 @@ export function sessionWriter(options: SessionWriterOptions): SessionWriter {
     onWarning: options.onWarning,
     retry: options.retry,
     pipelineWindow: options.pipelineWindow,
+    hold: options.hold,
   });
 }

@@ -115,6 +115,7 @@ export class Session implements AsyncDisposable {
       sessionId: this.id,
       retry: config.retry,
       pipelineWindow: config.pipelineWindow,
+      hold: config.writeBehindHold,
       onWarning: (message) => this.#warn(message, "persistence"),
     });
     this.#registry = new DefaultToolRegistry([], {

@@ -5,7 +5,7 @@ import { makeWorkspace, scriptedSession } from "../testing/harness.ts";
 import { FlakyStore, throwingStore } from "../testing/stores.ts";
 import type { ScriptedReply } from "../llm/scripted.ts";
 import type { SessionEvent } from "./events.ts";
-import { PersistenceError } from "./persistence.ts";
+import { DEFAULT_WRITE_BEHIND_HOLD, NO_HOLD, PersistenceError } from "./persistence.ts";
 
 const script = (dir: string): ScriptedReply[] => [
   { toolCalls: [{ name: "read_file", arguments: { file_path: `${dir}/a.txt` } }] },
@@ -104,15 +104,30 @@ Deno.test("required mode writes one typed record per step, with deterministic ke
   assert.equal(t.session.headTurnId, turns.at(-1)!.turnId);
 });
 
-for (const awaitEachWrite of [true, false]) {
-  Deno.test(`required mode: a failing store fails the input with a PersistenceError and closes the session (awaitEachWrite ${awaitEachWrite})`, async () => {
+/**
+ * How a `required` session meets a store that fails every append, by how it
+ * writes: each write awaited; write-behind without a hold; write-behind held
+ * until 3 records are queued (a bound only the count ends here); and the
+ * default hold (2 ms or 128 records).
+ */
+const failingStoreCases = [
+  { name: "awaitEachWrite", awaitEachWrite: true },
+  { name: "write-behind, no hold", hold: NO_HOLD },
+  { name: "write-behind, held until 3 records", hold: { maxMs: 60_000, maxRecords: 3 } },
+  { name: "write-behind, default hold", hold: DEFAULT_WRITE_BEHIND_HOLD },
+];
+
+for (const { name, awaitEachWrite, hold } of failingStoreCases) {
+  Deno.test(`required mode: a failing store fails the input with a PersistenceError and closes the session (${name})`, async () => {
     await using ws = await makeWorkspace({ "a.txt": "a\n" });
     const store = new FlakyStore();
+    const attempts = 2;
     const t = scriptedSession(ws, script(ws.dir), {
       persistence: "required",
       store,
-      retry: { attempts: 2, backoffMs: 0 },
+      retry: { attempts, backoffMs: 0 },
       awaitEachWrite,
+      writeBehindHold: hold,
     });
     await t.session.start();
     const before = store.appendCalls;
@@ -120,18 +135,46 @@ for (const awaitEachWrite of [true, false]) {
     const error = await t.session.submit("go").catch((e) => e);
     assert.ok(error instanceof PersistenceError, String(error));
     assert.equal(error.event, "user_turn");
-    if (awaitEachWrite) {
+    // The event of each append the store saw after it started failing.
+    const sent = store.keys.slice(before).map((key) =>
+      key?.split("|").at(-1)?.replace(/^\d+:/, "")
+    );
+    if (hold === DEFAULT_WRITE_BEHIND_HOLD) {
+      // The promise: the store sees the failing record's tries and at most the
+      // rest of its hold (here at most the input's 9 other records, fewer than
+      // 128), each once: a record that fails after the writer has failed is
+      // not retried. The loop goes on until the failure is known.
+      assert.ok(sent.length <= attempts + 9, `sent: ${sent.join(", ")}`);
+      assert.equal(sent.filter((event) => event === "user_turn").length, attempts);
+      const keys = store.keys.slice(before);
       assert.equal(
-        t.provider.requests.length,
-        0,
-        "the model was not called after the failed write",
+        new Set(keys).size + attempts - 1,
+        keys.length,
+        `only the user turn twice: ${sent}`,
       );
     } else {
-      // Write-behind: the failure stops the loop at its next step, before any tool runs.
-      assert.ok(t.provider.requests.length <= 1);
+      if (awaitEachWrite) {
+        assert.equal(
+          t.provider.requests.length,
+          0,
+          "the model was not called after the failed write",
+        );
+        assert.deepEqual(sent, ["user_turn", "user_turn"], "two tries, then nothing more");
+      } else if (hold === NO_HOLD) {
+        // The failure is known before the model answers; the loop stops at its next check.
+        assert.ok(t.provider.requests.length <= 1);
+        assert.deepEqual(sent, ["user_turn", "user_turn"], "two tries, then nothing more");
+      } else {
+        // The failing user turn is held with the next two records (the model's
+        // reply, the tool call's start), sent with them, and tried twice; the
+        // failure is known before the tool returns, so nothing else is sent and
+        // the loop stops at its next check.
+        assert.deepEqual(sent, ["user_turn", "assistant_turn", "tool_call_started", "user_turn"]);
+        assert.ok(sent.length <= attempts + hold!.maxRecords - 1, "within one hold");
+        assert.equal(t.provider.requests.length, 1);
+      }
+      assert.ok(!(await Deno.stat(`${ws.dir}/b.txt`).catch(() => null)), "no later tool ran");
     }
-    assert.ok(!(await Deno.stat(`${ws.dir}/b.txt`).catch(() => null)), "no later tool ran");
-    assert.equal(store.appendCalls - before, 2, "two tries of the user turn, then nothing more");
     assert.equal(t.session.state, "closed");
     await t.ended;
     const reported = t.events.find((e) => e.kind === "error");

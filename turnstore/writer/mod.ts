@@ -44,9 +44,12 @@ export {
 export { RecordWriter } from "./writer.ts";
 export {
   DEFAULT_PIPELINE_WINDOW,
+  DEFAULT_WRITE_BEHIND_HOLD,
   type ForkWriterOptions,
+  NO_HOLD,
   type OpenWriterOptions,
   type RecordWriterOptions,
   type WritableRecord,
+  type WriteBehindHold,
   type WriteKey,
 } from "./options.ts";

@@ -32,11 +32,14 @@ import {
 } from "./policy.ts";
 import { Fifo } from "./fifo.ts";
 import {
+  checkHold,
   DEFAULT_PIPELINE_WINDOW,
+  DEFAULT_WRITE_BEHIND_HOLD,
   type ForkWriterOptions,
   type OpenWriterOptions,
   type RecordWriterOptions,
   type WritableRecord,
+  type WriteBehindHold,
   type WriteKey,
 } from "./options.ts";
 
@@ -101,6 +104,8 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
   readonly #onWarning: (message: string, error: unknown) => void;
   readonly #retry: RetryPolicy;
   readonly #window: number;
+  /** The write-behind hold; undefined when records are handed over as they come. */
+  readonly #hold?: WriteBehindHold;
   #bundlePublished = false;
   #contextId?: ContextId;
   #head: TurnId = ROOT_TURN_ID;
@@ -111,6 +116,9 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
   #closed = false;
   #failure?: PersistenceError;
   readonly #pending = new Fifo<PipelinedWrite>();
+  /** How many writes at the front of #pending may be sent; the rest are held. */
+  #released = 0;
+  #holdTimer?: ReturnType<typeof setTimeout>;
   readonly #inflight: PipelinedWrite[] = [];
   #driving?: Promise<void>;
   #ready = false;
@@ -140,6 +148,10 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
       throw new TypeError(`pipelineWindow must be an integer of 1 or more, got ${window}`);
     }
     this.#window = window;
+    const hold = options.hold ?? DEFAULT_WRITE_BEHIND_HOLD;
+    checkHold(hold);
+    // With a window of 1 each write waits for the one before: nothing to gather.
+    if (window > 1 && hold.maxMs > 0 && hold.maxRecords > 1) this.#hold = hold;
   }
 
   /** The mode. */
@@ -150,6 +162,11 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
   /** True unless the mode is `off`. */
   get enabled(): boolean {
     return this.#mode !== "off";
+  }
+
+  /** The write-behind hold in force (`NO_HOLD` when records are handed over as they come). */
+  get hold(): WriteBehindHold {
+    return this.#hold ?? { maxMs: 0, maxRecords: 1 };
   }
 
   /** Most writes in flight at once (1: strictly one at a time). */
@@ -240,9 +257,11 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
   }
 
   /**
-   * Queues one record without waiting for it (write-behind). In mode
-   * `required` a failure is kept and thrown by {@link throwIfFailed},
-   * {@link settle} and {@link close}. Like {@link append}, a bad value throws at once.
+   * Queues one record without waiting for it (write-behind). It may be held
+   * with the records queued after it, within the writer's `hold`, and handed
+   * to the store with them. In mode `required` a failure is kept and thrown
+   * by {@link throwIfFailed}, {@link settle} and {@link close}. Like
+   * {@link append}, a bad value throws at once.
    */
   enqueue<V>(type: Catalog & WritableRecord<V>, value: V, event: string = type.typeId): void {
     this.#checkWritable(event);
@@ -259,6 +278,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
 
   /** Resolves when every write asked for so far has finished, failed or not. */
   async flush(): Promise<void> {
+    this.#release();
     await this.#tail.catch(() => {});
     while (this.#driving) await this.#driving;
   }
@@ -276,7 +296,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
 
   /**
    * Waits for this writer's writes, then opens a writer of the same store,
-   * mode, bundle, retry policy and window on a new context forked from this
+   * mode, bundle, retry policy, window and hold on a new context forked from this
    * writer's head (or from `options.at`). Throws this writer's failure in
    * mode `required`. The parent writer stays usable.
    */
@@ -292,6 +312,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
       onWarning: options.onWarning ?? this.#onWarning,
       retry: this.#retry,
       pipelineWindow: this.#window,
+      hold: this.hold,
     });
     child.#bundlePublished = this.#bundlePublished;
     await child.open({ forkFrom: options.at ?? this.#head });
@@ -359,15 +380,39 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
       idempotencyKey,
       waiter,
     });
+    const hold = this.#hold;
+    // An awaited write takes the held ones with it; a failed writer holds nothing
+    // (what is queued now is refused at once).
+    if (waiter || !hold || this.#failure) return this.#release();
+    const held = this.#pending.length - this.#released;
+    if (held >= hold.maxRecords) return this.#release();
+    if (held === 1) this.#holdTimer = setTimeout(this.#releaseOnTimer, hold.maxMs);
+  }
+
+  /** Lets every queued write go to the store, in order, in this tick. */
+  #release(): void {
+    this.#clearHold();
+    this.#released = this.#pending.length;
     this.#issue();
     this.#driving ??= this.#drive();
   }
+
+  #clearHold(): void {
+    if (this.#holdTimer === undefined) return;
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+  }
+
+  readonly #releaseOnTimer = (): void => {
+    this.#holdTimer = undefined;
+    this.#release();
+  };
 
   /** Sends pending writes to the store, in order, while the window has room. */
   #issue(): void {
     const contextId = this.#contextId;
     if (!this.#ready || contextId === undefined) return;
-    while (this.#pending.length > 0 && this.#inflight.length < this.#window) {
+    while (this.#released > 0 && this.#inflight.length < this.#window) {
       const next = this.#pending.peek()!;
       const alone = next.payload.length >= PIPELINE_MAX_PAYLOAD;
       // A big payload waits for the writes before it, and the writes after it wait for it
@@ -376,6 +421,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
       if (first && first.payload.length >= PIPELINE_MAX_PAYLOAD) return;
       if (alone && this.#inflight.length > 0) return;
       this.#pending.shift();
+      this.#released--;
       if (this.#failure) {
         this.#reject(next, this.#failure);
         continue;
@@ -400,6 +446,8 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
       for (;;) {
         if (this.#contextId === undefined) {
           // best_effort without a context: nothing can be stored; the context failure was warned.
+          this.#released = 0;
+          this.#clearHold();
           for (const write of this.#pending.takeAll()) {
             if (this.#failure) this.#reject(write, this.#failure);
             else write.waiter?.resolve(undefined);
@@ -413,6 +461,12 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
         try {
           turn = await oldest.attempt!;
         } catch (error) {
+          if (this.#failure) {
+            // Mode required, already failed: this write is refused, not retried.
+            this.#inflight.shift();
+            this.#reject(oldest, this.#failure);
+            continue;
+          }
           turn = await this.#recover(oldest, error).catch((error) => {
             this.#inflight.shift();
             this.#reject(oldest, error);
