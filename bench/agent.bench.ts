@@ -20,6 +20,7 @@
  */
 import type { Reporter } from "./harness.ts";
 import { openTurnStore } from "../turnstore/mod.ts";
+import { openKvStore } from "../turnstore/kv/mod.ts";
 import { createProfile } from "../agent/profiles/profile.ts";
 import { readFileTool } from "../agent/tools/read_file.ts";
 import { LocalExecutionEnvironment } from "../agent/env/local.ts";
@@ -82,8 +83,14 @@ async function runSession(
   dir: string,
   mode: PersistenceMode,
   storeUrl?: string,
-): Promise<{ ms: number; turns: number }> {
-  const store = storeUrl ? await openTurnStore(storeUrl) : undefined;
+): Promise<{ ms: number; turns: number; commits: number }> {
+  // kv is opened directly only to count its commits (the same store openTurnStore opens).
+  let commits = 0;
+  const store = storeUrl?.startsWith("kv:")
+    ? await openKvStore(storeUrl.slice(3), { onCommit: () => commits++ })
+    : storeUrl
+    ? await openTurnStore(storeUrl)
+    : undefined;
   const env = new LocalExecutionEnvironment({ workingDirectory: dir });
   const profile = createProfile({
     id: "bench",
@@ -104,6 +111,7 @@ async function runSession(
   const result = await session.submit("read notes.txt again and again");
   await session.close();
   const ms = performance.now() - start;
+  const committed = commits;
   if (result.rounds !== ROUNDS) throw new Error(`expected ${ROUNDS} rounds, got ${result.rounds}`);
   let turns = 0;
   if (store) {
@@ -111,18 +119,20 @@ async function runSession(
     await store.close();
   }
   await env.close();
-  return { ms, turns };
+  return { ms, turns, commits: committed };
 }
 
 async function compare(reporter: Reporter, model: Model, dir: string): Promise<void> {
   await runSession(model, dir, "off"); // warm-up: JIT, module init
   const best = { off: Infinity, kv: Infinity, fs: Infinity };
   let stored = { kv: 0, fs: 0 };
+  const kvCommits: number[] = [];
   // Alternate the variants so machine noise hits them alike; keep each one's best.
   for (let rep = 0; rep < 3; rep++) {
     best.off = Math.min(best.off, (await runSession(model, dir, "off")).ms);
     const kv = await runSession(model, dir, "required", `kv:${dir}/${model}-${rep}.kv`);
     best.kv = Math.min(best.kv, kv.ms);
+    kvCommits.push(kv.commits);
     const fs = await runSession(model, dir, "required", `fs:${dir}/${model}-${rep}`);
     best.fs = Math.min(best.fs, fs.ms);
     stored = { kv: kv.turns, fs: fs.turns };
@@ -138,7 +148,7 @@ async function compare(reporter: Reporter, model: Model, dir: string): Promise<v
     best.off,
     "ms",
     target,
-    note(stored.kv),
+    `${note(stored.kv)}; ${kvCommits.join(", ")} KV commits per session (counted)`,
   );
   reporter.report(
     `agent session (${model} model), persistence required on fs (group commit)`,
