@@ -140,10 +140,10 @@ for (const { name, awaitEachWrite, hold } of failingStoreCases) {
       key?.split("|").at(-1)?.replace(/^\d+:/, "")
     );
     if (hold === DEFAULT_WRITE_BEHIND_HOLD) {
-      // The promise: the store sees the failing record's tries and at most the
-      // rest of its hold (here at most the input's 9 other records, fewer than
-      // 128), each once: a record that fails after the writer has failed is
-      // not retried. The loop goes on until the failure is known.
+      // The promise: the user turn reaches the store within one hold; until its
+      // tries fail, the loop goes on and the records it queues reach the store,
+      // each tried once (here at most the input's 9 other records); once the
+      // writer has failed nothing more is sent or retried.
       assert.ok(sent.length <= attempts + 9, `sent: ${sent.join(", ")}`);
       assert.equal(sent.filter((event) => event === "user_turn").length, attempts);
       const keys = store.keys.slice(before);
