@@ -181,10 +181,7 @@ export type ValueOf<S extends Fields> =
   & { [K in Exclude<keyof S, OptionalKeys<S>>]: FieldValue<S[K]> }
   & { [K in OptionalKeys<S>]?: Exclude<FieldValue<S[K]>, undefined> };
 
-/** What an `id` field holds: a decimal u64 string. */
-export const U64_DECIMAL: RegExp = /^(0|[1-9][0-9]{0,19})$/;
-/** What a `hash` field holds: a BLAKE3-256 hash as lowercase hex. */
-export const BLAKE3_HEX: RegExp = /^[0-9a-f]{64}$/;
+const U64_DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
 
 function tagged<S extends z.ZodType>(schema: S, meta: FieldMeta): S {
   if (!Number.isInteger(meta.tag) || meta.tag < 1 || meta.tag > 0xffff_ffff) {
@@ -278,7 +275,7 @@ export const f = {
     tagged(z.instanceof(Uint8Array), { tag, wire: "bytes", ...o }) as unknown as Field<Uint8Array>,
   /** A BLAKE3-256 hash as 64 lowercase hex characters, 32 bytes on the wire. */
   hash: (tag: number, o: FieldOptions = {}) =>
-    tagged(z.string().regex(BLAKE3_HEX, "expected 64 lowercase hex characters"), {
+    tagged(z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters"), {
       tag,
       wire: "bytes",
       semantic: "blake3",

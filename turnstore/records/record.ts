@@ -8,14 +8,12 @@
 import { z } from "zod";
 import { InvalidInputError } from "../core/errors.ts";
 import {
-  BLAKE3_HEX,
   type FieldEntry,
   type FieldMeta,
   type Fields,
   metaOf,
   type RecordType,
   registerStructSchema,
-  U64_DECIMAL,
   type ValueOf,
 } from "./fields.ts";
 import { decodeMsgpack, TaggedWriter } from "./msgpack.ts";
@@ -95,32 +93,15 @@ export class CompiledRecordType<Shape extends Fields> implements RecordType<Valu
     return result.data as ValueOf<Shape>;
   }
 
-  /**
-   * Validates and encodes `value` as a msgpack map keyed by field tags;
-   * throws InvalidInput naming the field.
-   *
-   * Validated once: the writer checks, as it writes, every rule the schema
-   * holds (the fields are only ever built by `f`, so the rules are known: see
-   * {@link writeChecked}). A value it refuses goes through the schema, which
-   * names what is wrong, and the schema's output is encoded as before; so
-   * the bytes and the errors are the schema's, at about half the cost (the
-   * schema's pass was ~2 µs of a record's ~5 µs in an agent session).
-   */
+  /** Validates and encodes `value` as a msgpack map keyed by field tags. */
   encode(value: ValueOf<Shape>): Uint8Array {
+    const valid = this.validate(value) as Record<string, unknown>;
     // Encoding is synchronous, so one shared writer serves every call; a
     // call that finds it busy (it cannot happen today) takes its own.
     const writer = sharedWriterBusy ? new TaggedWriter() : sharedWriter;
     const shared = writer === sharedWriter;
     if (shared) sharedWriterBusy = true;
     try {
-      writer.reset();
-      try {
-        writeChecked(writer, this, value);
-        return writer.finish();
-      } catch {
-        // Refused (or a value the checked writer cannot judge): the schema decides and names it.
-      }
-      const valid = this.validate(value) as Record<string, unknown>;
       writer.reset();
       writeStruct(writer, this, valid);
       return writer.finish();
@@ -164,107 +145,6 @@ export type RecordValue<T> = T extends RecordType<infer V> ? V : never;
 function compiled(type: RecordType): readonly FieldEntry[] {
   if (type instanceof CompiledRecordType) return type.fields;
   throw new TypeError(`${type.typeId} was not made by defineRecord, typedRecord or defineStruct`);
-}
-
-/** A checked write refused a value; the schema will name why. Never escapes `encode`. */
-const REFUSED: Error = new Error("refused by the checked writer");
-
-/** Field names per record type, for the unknown-key check. */
-const fieldNames = new WeakMap<RecordType, ReadonlySet<string>>();
-
-function namesOf(type: RecordType): ReadonlySet<string> {
-  let names = fieldNames.get(type);
-  if (!names) fieldNames.set(type, names = new Set(compiled(type).map((f) => f.name)));
-  return names;
-}
-
-/**
- * Writes `value` while checking every rule the zod schema of `type` holds,
- * and throws on the first it breaks (the caller then asks the schema, which
- * names it). It must never accept a value the schema refuses; the rules, by
- * field builder (`fields.ts`):
- *
- * - a struct is a non-null, non-array object with no key outside its fields
- *   (zod's strict object walks `for…in` too) and every required field set;
- *   an optional field may be absent or undefined;
- * - strings, booleans and bytes by type; integers are numbers (never bigint)
- *   in the field's range, checked by {@link writePrimitive}; an `id` is a
- *   decimal u64 string, a `hash` 64 lowercase hex characters;
- * - an enum is one of its labels (own keys of its values, so "toString" is
- *   not one); arrays are arrays, each item checked.
- */
-function writeChecked(w: TaggedWriter, type: RecordType, value: unknown): void {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw REFUSED;
-  const record = value as Record<string, unknown>;
-  const names = namesOf(type);
-  for (const key in record) if (!names.has(key)) throw REFUSED;
-  const fields = compiled(type);
-  let present = 0;
-  for (const field of fields) {
-    if (record[field.name] !== undefined) present++;
-    else if (!field.optional) throw REFUSED;
-  }
-  w.mapHeader(present);
-  for (const field of fields) {
-    const v = record[field.name];
-    if (v === undefined) continue;
-    w.tag(field.meta.tag);
-    writeCheckedField(w, field.meta, v);
-  }
-}
-
-function writeCheckedField(w: TaggedWriter, meta: FieldMeta, value: unknown): void {
-  switch (meta.wire) {
-    case "ref":
-      return writeChecked(w, meta.struct!, value);
-    case "array": {
-      if (!Array.isArray(value)) throw REFUSED;
-      w.arrayHeader(value.length);
-      for (const item of value) {
-        if (meta.struct) writeChecked(w, meta.struct, item);
-        else writeCheckedPrimitive(w, meta.items!, undefined, item);
-      }
-      return;
-    }
-    default:
-      if (meta.enumType) {
-        const values = meta.enumType.values;
-        if (typeof value !== "string" || !Object.hasOwn(values, value)) throw REFUSED;
-        return writePrimitive(w, meta.wire, meta.semantic, values[value]);
-      }
-      return writeCheckedPrimitive(w, meta.wire, meta.semantic, value);
-  }
-}
-
-function writeCheckedPrimitive(
-  w: TaggedWriter,
-  wire: string,
-  semantic: string | undefined,
-  value: unknown,
-): void {
-  switch (wire) {
-    case "u8":
-    case "u32":
-    case "u64":
-    case "unix_ms":
-    case "int32":
-    case "int64":
-      if (semantic === "id") {
-        if (typeof value !== "string" || !U64_DECIMAL.test(value)) throw REFUSED;
-      } else if (typeof value !== "number") throw REFUSED;
-      break;
-    case "bytes":
-      if (semantic === "blake3" && (typeof value !== "string" || !BLAKE3_HEX.test(value))) {
-        throw REFUSED;
-      }
-      break;
-    case "string":
-    case "bool":
-      break; // writePrimitive checks the type
-    default:
-      throw REFUSED; // a wire type this writer does not know: let the schema judge
-  }
-  writePrimitive(w, wire, semantic, value);
 }
 
 function writeStruct(w: TaggedWriter, type: RecordType, value: Record<string, unknown>): void {
