@@ -36,6 +36,7 @@ export const ENCODING_MSGPACK = 1;
 export const COMPRESSION_NONE = 0;
 /** Compression code: zstd. */
 export const COMPRESSION_ZSTD = 1;
+import { toHex } from "@forge/turnstore";
 import { WireError } from "./frame.ts";
 
 export {
@@ -165,9 +166,22 @@ export class Reader {
   /** Reads a u64 as a decimal string. */
   u64(): string {
     this.#need(8);
-    const v = this.#view.getBigUint64(this.#pos, true);
+    const lo = this.#view.getUint32(this.#pos, true);
+    const hi = this.#view.getUint32(this.#pos + 4, true);
+    const at = this.#pos;
     this.#pos += 8;
-    return v.toString();
+    // Below 2^53 a number holds it exactly; BigInt (slower) only above.
+    if (hi < 0x20_0000) return String(hi * 0x1_0000_0000 + lo);
+    return this.#view.getBigUint64(at, true).toString();
+  }
+  /** True when the next 32 bytes equal `hash`; reads them only then. */
+  sameHash(hash: Uint8Array): boolean {
+    this.#need(32);
+    if (hash.length !== 32) return false;
+    const b = this.#bytes;
+    for (let i = 0; i < 32; i++) if (b[this.#pos + i] !== hash[i]) return false;
+    this.#pos += 32;
+    return true;
   }
   /** Reads `n` bytes (a view, not a copy). */
   bytes(n: number): Uint8Array {
@@ -186,7 +200,6 @@ export class Reader {
   }
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const NIBBLE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
 
@@ -208,11 +221,8 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
-  return out;
-}
+/** Lowercase hex, one flat string (see `toHex`). */
+const hex = toHex;
 
 function hashBytes(hash: string | Uint8Array, label: string): Uint8Array {
   if (hash instanceof Uint8Array) {
@@ -404,10 +414,23 @@ export interface WireAppended {
   readonly contentHash: string;
 }
 
-/** Decodes APPEND_TURN's answer. */
-export function decodeAppended(payload: Uint8Array): WireAppended {
+/**
+ * Decodes APPEND_TURN's answer. Given the hash that was `sent` (bytes) and
+ * its hex, an answer echoing it reuses `sentHex` instead of a new string.
+ */
+export function decodeAppended(
+  payload: Uint8Array,
+  sent?: string | Uint8Array,
+  sentHex?: string,
+): WireAppended {
   const r = new Reader(payload, "APPEND_TURN response");
-  return { contextId: r.u64(), turnId: r.u64(), depth: r.u32(), contentHash: r.hash() };
+  const contextId = r.u64();
+  const turnId = r.u64();
+  const depth = r.u32();
+  const contentHash = sentHex !== undefined && sent instanceof Uint8Array && r.sameHash(sent)
+    ? sentHex
+    : r.hash();
+  return { contextId, turnId, depth, contentHash };
 }
 
 /** One turn of a GET_LAST answer (server depth). */

@@ -61,7 +61,8 @@ import { CxdbHttpClient } from "../http/client.ts";
 import { hexOf, type WireAppended } from "../protocol/wire.ts";
 import { parseCxdbUrl } from "./url.ts";
 import { type CxdbCall, mapCxdbError, type Missing } from "./failures.ts";
-import { ContextGates, leave } from "./gate.ts";
+import { ContextGates } from "./gate.ts";
+import { AppendCall, type AppendFinisher } from "./append_call.ts";
 import { contextHead, TurnIndex, type TurnMeta } from "./turn_index.ts";
 import { listTurnsPage, type ReadRoutes, readTurn } from "./reads.ts";
 import { CxdbRegistry } from "./registry.ts";
@@ -93,6 +94,8 @@ export class CxdbStore implements ForgeStore {
   #knownBlobs = new Set<string>();
   #ownFsRoots = new Map<string, string>();
   readonly #registry: CxdbRegistry;
+  /** How a plain append's sink finishes it (one object for every append). */
+  readonly #finisher: AppendFinisher;
 
   /** Creates a store over a client; nothing connects until the first call. */
   constructor(options: CxdbStoreOptions = {}) {
@@ -104,6 +107,10 @@ export class CxdbStore implements ForgeStore {
         retry: options.client?.reconnect,
       })
       : undefined;
+    this.#finisher = {
+      appended: (req, contentHash, answer) => this.#appended(req, contentHash, undefined, answer),
+      failure: (req, error) => this.#map(error, { resource: "context", id: req.contextId }),
+    };
     const call: CxdbCall = (fn, missing) => this.#call(fn, missing);
     this.#index = new TurnIndex(this.client, call);
     this.#reads = { index: this.#index, client: this.client, http: this.http, call };
@@ -284,13 +291,16 @@ export class CxdbStore implements ForgeStore {
       );
     }
     g.active++;
-    return this.#send(req, contentHash, hashBytes, undefined).then((turn) => {
-      leave(g);
-      return turn;
-    }, (error) => {
-      leave(g);
-      throw error;
-    });
+    const call = new AppendCall(this.#finisher, req, contentHash, g);
+    this.client.appendTurnTo({
+      contextId: req.contextId,
+      typeId: req.typeId,
+      typeVersion: req.typeVersion,
+      payload: req.payload,
+      idempotencyKey: req.idempotencyKey,
+      contentHash: hashBytes,
+    }, call);
+    return call.promise;
   }
 
   /** An append with an fs root or an explicit (compare-and-set) parent. */
