@@ -12,19 +12,9 @@ import type { ContextHead, StoredTurn } from "@forge/turnstore";
 import type { CxdbClient } from "../client/client.ts";
 import type { WireHead, WireTurn } from "../protocol/wire.ts";
 import type { CxdbCall } from "./failures.ts";
+import { Chain, type TurnMeta, TurnTable } from "./turn_table.ts";
 
-/** A turn's metadata, in contract terms. */
-export interface TurnMeta {
-  readonly turnId: string;
-  readonly parentTurnId: string;
-  /** Contract depth (first turn 1). */
-  readonly depth: number;
-  readonly typeId: string;
-  readonly typeVersion: number;
-  readonly contentHash: string;
-  /** A context whose history holds the turn. */
-  readonly contextId: string;
-}
+export { Chain, type TurnMeta, TurnTable } from "./turn_table.ts";
 
 /** A context head from the server's, with the contract's depth. */
 export function contextHead(h: WireHead): ContextHead {
@@ -48,42 +38,10 @@ export function storedTurn(meta: TurnMeta, payload: Uint8Array): StoredTurn {
   };
 }
 
-/**
- * Which turn sits at which contract depth of one context's history. Held in
- * an array from the lowest depth known, since a context's depths are filled
- * in runs (appends one above the other, pages of history): an append costs a
- * store into an array slot instead of an entry in a growing hash table.
- */
-export class Chain {
-  /** The depth of `#ids[0]`. */
-  #base = 0;
-  #ids: (string | undefined)[] = [];
-
-  /** The turn at `depth`, or undefined when not known. */
-  get(depth: number): string | undefined {
-    const i = depth - this.#base;
-    return i >= 0 && i < this.#ids.length ? this.#ids[i] : undefined;
-  }
-
-  /** Notes the turn at `depth`. */
-  set(depth: number, turnId: string): void {
-    if (this.#ids.length === 0) this.#base = depth;
-    const i = depth - this.#base;
-    if (i < 0) {
-      // A page below what is known: the array now starts there (once per page).
-      this.#ids = [...new Array<string | undefined>(-i), ...this.#ids];
-      this.#base = depth;
-      this.#ids[0] = turnId;
-      return;
-    }
-    this.#ids[i] = turnId;
-  }
-}
-
 /** The store's index of turns and context chains, filled through `client`. */
 export class TurnIndex {
   /** Turn id → metadata. */
-  readonly turns = new Map<string, TurnMeta>();
+  readonly turns = new TurnTable();
   /** Per context: contract depth → turn id. Valid because a context only grows at its head. */
   readonly chains = new Map<string, Chain>();
   readonly #client: CxdbClient;
