@@ -174,15 +174,6 @@ export class Reader {
     if (hi < 0x20_0000) return String(hi * 0x1_0000_0000 + lo);
     return this.#view.getBigUint64(at, true).toString();
   }
-  /** True when the next 32 bytes equal `hash`; reads them only then. */
-  sameHash(hash: Uint8Array): boolean {
-    this.#need(32);
-    if (hash.length !== 32) return false;
-    const b = this.#bytes;
-    for (let i = 0; i < 32; i++) if (b[this.#pos + i] !== hash[i]) return false;
-    this.#pos += 32;
-    return true;
-  }
   /** Reads `n` bytes (a view, not a copy). */
   bytes(n: number): Uint8Array {
     this.#need(n);
@@ -423,14 +414,42 @@ export function decodeAppended(
   sent?: string | Uint8Array,
   sentHex?: string,
 ): WireAppended {
-  const r = new Reader(payload, "APPEND_TURN response");
-  const contextId = r.u64();
-  const turnId = r.u64();
-  const depth = r.u32();
-  const contentHash = sentHex !== undefined && sent instanceof Uint8Array && r.sameHash(sent)
-    ? sentHex
-    : r.hash();
-  return { contextId, turnId, depth, contentHash };
+  if (payload.length >= APPENDED_BYTES) {
+    // The whole answer is there: read it in place (no Reader, no DataView),
+    // as every pipelined append's answer passes here.
+    const contentHash = sentHex !== undefined && sent instanceof Uint8Array &&
+        sameBytes(payload, 20, sent)
+      ? sentHex
+      : hex(payload.subarray(20, 52));
+    return {
+      contextId: u64At(payload, 0),
+      turnId: u64At(payload, 8),
+      depth: u32At(payload, 16),
+      contentHash,
+    };
+  }
+  const r = new Reader(payload, "APPEND_TURN response"); // too short: fails naming what is missing
+  return { contextId: r.u64(), turnId: r.u64(), depth: r.u32(), contentHash: r.hash() };
+}
+
+/** Bytes of APPEND_TURN's answer: context u64, turn u64, depth u32, hash 32. */
+const APPENDED_BYTES = 52;
+
+function u32At(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x100_0000;
+}
+
+/** A u64 as a decimal string; below 2^53 without BigInt. */
+function u64At(b: Uint8Array, at: number): string {
+  const hi = u32At(b, at + 4);
+  if (hi < 0x20_0000) return String(hi * 0x1_0000_0000 + u32At(b, at));
+  return new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0, true).toString();
+}
+
+function sameBytes(b: Uint8Array, at: number, expected: Uint8Array): boolean {
+  if (expected.length !== 32) return false;
+  for (let i = 0; i < 32; i++) if (b[at + i] !== expected[i]) return false;
+  return true;
 }
 
 /** One turn of a GET_LAST answer (server depth). */

@@ -36,8 +36,14 @@ const EXACT = 2 ** 53;
 
 /** The number `id` stands for when it is exact and written canonically, else NaN. */
 function exactId(id: string): number {
+  const len = id.length;
+  if (len === 0 || len > 16 || (len > 1 && id.charCodeAt(0) === 48)) return NaN;
+  for (let i = 0; i < len; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 48 || c > 57) return NaN;
+  }
   const n = Number(id);
-  return n < EXACT && String(n) === id ? n : NaN;
+  return n < EXACT ? n : NaN;
 }
 
 /** Strings numbered in the order first seen (type ids, context ids: few, often repeated). */

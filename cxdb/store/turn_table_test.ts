@@ -99,3 +99,28 @@ Deno.test("metadata the columns cannot hold is kept as it is", () => {
   table.set("5", odd);
   assert.deepEqual(table.get("5"), odd);
 });
+
+Deno.test("only canonical decimal ids are taken as numbers", () => {
+  const table = new TurnTable();
+  const meta = (turnId: string) => ({
+    turnId,
+    parentTurnId: "0",
+    depth: 1,
+    typeId: "t",
+    typeVersion: 1,
+    contentHash: "ab".repeat(32),
+    contextId: "1",
+  });
+  for (const id of ["1e3", "0x10", " 12", "12 ", "+5", "00", "9007199254740992"]) {
+    table.set(id, meta(id));
+    assert.equal(table.get(id)?.turnId, id, id);
+  }
+  assert.equal(table.get("1000"), undefined);
+  assert.equal(table.get("16"), undefined);
+  assert.equal(table.get("12"), undefined);
+  assert.equal(table.get("5"), undefined);
+  assert.equal(table.get("0"), undefined);
+  const chain = new Chain();
+  chain.set(1, "1e3");
+  assert.equal(chain.get(1), "1e3");
+});
