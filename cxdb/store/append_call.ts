@@ -19,6 +19,7 @@ export interface AppendFinisher {
     req: ValidAppend,
     contentHash: string,
     answer: WireAppended,
+    hash: Uint8Array,
   ): AppendedTurn | Promise<AppendedTurn>;
   /** The contract's error for a client error of this append. */
   failure(req: ValidAppend, error: Error): Error;
@@ -36,6 +37,8 @@ export class AppendCall implements AppendSink {
     readonly req: ValidAppend,
     /** The payload's BLAKE3, hex; the decoded answer reuses it when the server echoes it. */
     readonly sentHashHex: string,
+    /** The same hash as bytes, as sent. */
+    readonly hash: Uint8Array,
     readonly gate: Gate,
   ) {
     this.promise = new Promise<AppendedTurn>((resolve, reject) => {
@@ -48,7 +51,7 @@ export class AppendCall implements AppendSink {
   answered(answer: WireAppended): void {
     let turn: AppendedTurn | Promise<AppendedTurn>;
     try {
-      turn = this.finisher.appended(this.req, this.sentHashHex, answer);
+      turn = this.finisher.appended(this.req, this.sentHashHex, answer, this.hash);
     } catch (error) {
       return this.failed(error as Error, false);
     }

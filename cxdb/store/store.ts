@@ -108,7 +108,8 @@ export class CxdbStore implements ForgeStore {
       })
       : undefined;
     this.#finisher = {
-      appended: (req, contentHash, answer) => this.#appended(req, contentHash, undefined, answer),
+      appended: (req, contentHash, answer, hash) =>
+        this.#appended(req, contentHash, undefined, answer, hash),
       failure: (req, error) => this.#map(error, { resource: "context", id: req.contextId }),
     };
     const call: CxdbCall = (fn, missing) => this.#call(fn, missing);
@@ -291,7 +292,7 @@ export class CxdbStore implements ForgeStore {
       );
     }
     g.active++;
-    const call = new AppendCall(this.#finisher, req, contentHash, g);
+    const call = new AppendCall(this.#finisher, req, contentHash, hashBytes, g);
     this.client.appendTurnTo({
       contextId: req.contextId,
       typeId: req.typeId,
@@ -371,6 +372,7 @@ export class CxdbStore implements ForgeStore {
     contentHash: string,
     parent: string | undefined,
     answer: WireAppended,
+    hash?: Uint8Array,
   ): AppendedTurn | Promise<AppendedTurn> {
     if (answer.contentHash !== contentHash) {
       throw new BackendError(
@@ -382,10 +384,10 @@ export class CxdbStore implements ForgeStore {
     chain.set(depth, answer.turnId);
     const parentId = parent ?? (depth === 1 ? ROOT_TURN_ID : chain.get(depth - 1));
     if (parentId !== undefined) {
-      return this.#record(req, contentHash, answer.turnId, depth, parentId);
+      return this.#record(req, contentHash, answer.turnId, depth, parentId, hash);
     }
     return this.#index.chainAt(req.contextId, depth - 1).then((id) =>
-      this.#record(req, contentHash, answer.turnId, depth, id ?? ROOT_TURN_ID)
+      this.#record(req, contentHash, answer.turnId, depth, id ?? ROOT_TURN_ID, hash)
     );
   }
 
@@ -395,6 +397,7 @@ export class CxdbStore implements ForgeStore {
     turnId: string,
     depth: number,
     parentTurnId: string,
+    hash?: Uint8Array,
   ): AppendedTurn {
     this.#index.turns.set(turnId, {
       turnId,
@@ -404,7 +407,7 @@ export class CxdbStore implements ForgeStore {
       typeVersion: req.typeVersion,
       contentHash,
       contextId: req.contextId,
-    });
+    }, hash);
     if (req.fsRootHash !== undefined) {
       this.#ownFsRoots.set(turnId, req.fsRootHash);
       this.#knownBlobs.add(req.fsRootHash);

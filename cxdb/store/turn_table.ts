@@ -50,14 +50,19 @@ function exactId(id: string): number {
 class Interned {
   readonly values: string[] = [];
   readonly #index = new Map<string, number>();
+  #last = "";
+  #lastIndex = -1;
   /** The number of `value`. */
   of(value: string): number {
+    if (value === this.#last) return this.#lastIndex; // runs of one type, one context
     let i = this.#index.get(value);
     if (i === undefined) {
       i = this.values.length;
       this.values.push(value);
       this.#index.set(value, i);
     }
+    this.#last = value;
+    this.#lastIndex = i;
     return i;
   }
 }
@@ -110,15 +115,19 @@ export class TurnTable {
     };
   }
 
-  /** Notes (or replaces) the metadata of turn `turnId`. */
-  set(turnId: string, meta: TurnMeta): void {
+  /**
+   * Notes (or replaces) the metadata of turn `turnId`; `hash`, when given,
+   * is `meta.contentHash` as bytes (saves parsing the hex).
+   */
+  set(turnId: string, meta: TurnMeta, hash?: Uint8Array): void {
     const id = exactId(turnId);
     const parent = exactId(meta.parentTurnId);
     const n = this.#n;
     // Above the newest logged id: a new entry at the end; else one noted
     // again (e.g. read through another context) is overwritten in place.
     const at = n > 0 && id <= this.#ids[n - 1] ? this.#find(id) : n;
-    if (!(id > 0) || at < 0 || !(parent >= 0) || !this.#fits(meta.contentHash)) {
+    const hashed = hash?.length === 32;
+    if (!(id > 0) || at < 0 || !(parent >= 0) || !(hashed || this.#fits(meta.contentHash))) {
       this.#others.set(turnId, meta); // looked up first, so it also shadows a logged entry
       return;
     }
@@ -132,8 +141,12 @@ export class TurnTable {
     this.#versions[at] = meta.typeVersion;
     this.#types[at] = this.#typeIds.of(meta.typeId);
     this.#contexts[at] = this.#contextIds.of(meta.contextId);
-    const h = meta.contentHash;
     const base = at * 32;
+    if (hashed) {
+      this.#hashes.set(hash!, base);
+      return;
+    }
+    const h = meta.contentHash;
     for (let i = 0; i < 32; i++) {
       this.#hashes[base + i] = (NIBBLE[h.charCodeAt(2 * i)] << 4) | NIBBLE[h.charCodeAt(2 * i + 1)];
     }

@@ -124,3 +124,20 @@ Deno.test("only canonical decimal ids are taken as numbers", () => {
   chain.set(1, "1e3");
   assert.equal(chain.get(1), "1e3");
 });
+
+Deno.test("a hash given as bytes is kept as those bytes", () => {
+  const table = new TurnTable();
+  const bytes = Uint8Array.from({ length: 32 }, (_, i) => i * 8);
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const meta = {
+    turnId: "42",
+    parentTurnId: "41",
+    depth: 2,
+    typeId: "t",
+    typeVersion: 1,
+    contentHash: hex,
+    contextId: "1",
+  };
+  table.set("42", meta, bytes);
+  assert.deepEqual(table.get("42"), meta);
+});
