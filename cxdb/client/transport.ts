@@ -31,6 +31,11 @@ import { backoffDelay, type RetryPolicy, retryPolicy } from "./retry.ts";
 import { TurnClaims } from "./claims.ts";
 import { dial, writeAll } from "./socket.ts";
 
+/** What an error says the request was (built only when one is thrown). */
+function describeOp(op: string | (() => string) | undefined, append?: AppendIdentity): string {
+  return typeof op === "string" ? op : op ? op() : append ? describeAppend(append) : "request";
+}
+
 /** Granularity of request timeouts, in ms. */
 const SWEEP_MS = 10;
 /**
@@ -162,28 +167,38 @@ export class Transport {
     placement?: { isolated?: boolean; front?: boolean },
   ): void {
     // Only errors need the description: built there, not per request.
-    const text = () =>
-      typeof op === "string" ? op : op ? op() : append ? describeAppend(append) : "request";
+    const text = describeOp;
     if (this.#closed) {
       return sink.failed(
-        new CxdbError("Closed", text(), `${text()}: the CXDB client for ${this.address} is closed`),
+        new CxdbError(
+          "Closed",
+          text(op, append),
+          `${text(op, append)}: the CXDB client for ${this.address} is closed`,
+        ),
       );
     }
     if (this.#queue.length >= this.#maxQueued) {
       return sink.failed(
         new CxdbError(
           "QueueFull",
-          text(),
-          `${text()}: ${this.#queue.length} requests are already waiting to be sent to ${this.address} (maxQueued)`,
+          text(op, append),
+          `${
+            text(op, append)
+          }: ${this.#queue.length} requests are already waiting to be sent to ${this.address} (maxQueued)`,
         ),
       );
     }
     const signal = options?.signal;
     if (signal?.aborted) {
       return sink.failed(
-        new CxdbError("Aborted", text(), `${text()}: aborted before it was sent`, {
-          cause: signal.reason,
-        }),
+        new CxdbError(
+          "Aborted",
+          text(op, append),
+          `${text(op, append)}: aborted before it was sent`,
+          {
+            cause: signal.reason,
+          },
+        ),
       );
     }
     let frame: Uint8Array;
