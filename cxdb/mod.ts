@@ -27,6 +27,7 @@ export { CxdbStore, type CxdbStoreOptions, openCxdbStore } from "./store/store.t
 export { type CxdbStoreConfig, parseCxdbUrl } from "./store/url.ts";
 export { publishBundles, type PublishedBundle } from "./store/bundles.ts";
 export {
+  type AppendSink,
   type CallOptions,
   type ClientAppend,
   type ClientStats,

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { WireAppended } from "../protocol/wire.ts";
 
 /** TLS settings of a connection. */
 export interface CxdbTlsOptions {
@@ -82,4 +83,20 @@ export interface ClientStats {
   recoveredAppends: number;
   /** Appends sent again after a drop because the server had not stored them. */
   resentAppends: number;
+}
+
+/**
+ * Where `CxdbClient.appendTurnTo` delivers an append's outcome, from
+ * the client's read loop: neither method may throw.
+ */
+export interface AppendSink {
+  /** The server's answer. */
+  answered(answer: WireAppended): void;
+  /** Why the append failed: a `CxdbError`, or a protocol error. */
+  failed(error: Error): void;
+  /**
+   * The payload's BLAKE3 as hex, when the caller has it: an answer echoing
+   * the same hash then carries this string instead of a new one.
+   */
+  readonly sentHashHex?: string;
 }

@@ -26,10 +26,15 @@ import { ConnectionDroppedError, CxdbError, ServerError } from "./errors.ts";
 import { encodeFrame, FrameArena } from "./arena.ts";
 import { recoverLostAppend } from "./lost_append.ts";
 import type { CallOptions, ClientStats, CxdbClientOptions, CxdbTlsOptions } from "./options.ts";
-import { type AppendIdentity, Pending } from "./pending.ts";
+import { type AppendIdentity, describeAppend, Pending, type RequestSink } from "./pending.ts";
 import { backoffDelay, type RetryPolicy, retryPolicy } from "./retry.ts";
 import { TurnClaims } from "./claims.ts";
 import { dial, writeAll } from "./socket.ts";
+
+/** What an error says the request was (built only when one is thrown). */
+function describeOp(op: string | (() => string) | undefined, append?: AppendIdentity): string {
+  return typeof op === "string" ? op : op ? op() : append ? describeAppend(append) : "request";
+}
 
 /** Granularity of request timeouts, in ms. */
 const SWEEP_MS = 10;
@@ -136,32 +141,64 @@ export class Transport {
     msgType: number,
     flags: number,
     body: Uint8Array | AppendRequest,
-    op: string | (() => string),
-    options: CallOptions = {},
+    op: string | (() => string) | undefined,
+    options?: CallOptions,
     append?: AppendIdentity,
-    placement: { isolated?: boolean; front?: boolean } = {},
+    placement?: { isolated?: boolean; front?: boolean },
   ): Promise<T> {
-    const text = () => (typeof op === "string" ? op : op());
+    return new Promise<T>((resolve, reject) => {
+      const sink = { answered: resolve as (answer: unknown) => void, failed: reject };
+      this.send(msgType, flags, body, op, sink, options, append, placement);
+    });
+  }
+
+  /**
+   * Like {@link Transport.submit}, but the outcome goes to `sink` (at once,
+   * when the request cannot even be queued) instead of a promise.
+   */
+  send(
+    msgType: number,
+    flags: number,
+    body: Uint8Array | AppendRequest,
+    op: string | (() => string) | undefined,
+    sink: RequestSink,
+    options?: CallOptions,
+    append?: AppendIdentity,
+    placement?: { isolated?: boolean; front?: boolean },
+  ): void {
+    // Only errors need the description: built there, not per request.
+    const text = describeOp;
     if (this.#closed) {
-      return Promise.reject(
-        new CxdbError("Closed", text(), `${text()}: the CXDB client for ${this.address} is closed`),
-      );
-    }
-    if (this.#queue.length >= this.#maxQueued) {
-      return Promise.reject(
+      return sink.failed(
         new CxdbError(
-          "QueueFull",
-          text(),
-          `${text()}: ${this.#queue.length} requests are already waiting to be sent to ${this.address} (maxQueued)`,
+          "Closed",
+          text(op, append),
+          `${text(op, append)}: the CXDB client for ${this.address} is closed`,
         ),
       );
     }
-    const signal = options.signal;
+    if (this.#queue.length >= this.#maxQueued) {
+      return sink.failed(
+        new CxdbError(
+          "QueueFull",
+          text(op, append),
+          `${
+            text(op, append)
+          }: ${this.#queue.length} requests are already waiting to be sent to ${this.address} (maxQueued)`,
+        ),
+      );
+    }
+    const signal = options?.signal;
     if (signal?.aborted) {
-      return Promise.reject(
-        new CxdbError("Aborted", text(), `${text()}: aborted before it was sent`, {
-          cause: signal.reason,
-        }),
+      return sink.failed(
+        new CxdbError(
+          "Aborted",
+          text(op, append),
+          `${text(op, append)}: aborted before it was sent`,
+          {
+            cause: signal.reason,
+          },
+        ),
       );
     }
     let frame: Uint8Array;
@@ -169,48 +206,37 @@ export class Transport {
     try {
       frame = encodeFrame(this.#arena, msgType, flags, id, body);
     } catch (error) {
-      return Promise.reject(error);
+      return sink.failed(error as Error);
     }
     this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const p = new Pending(
-        id,
-        msgType,
-        frame,
-        op,
-        append,
-        placement.isolated ?? false,
-        resolve as (answer: unknown) => void,
-        reject,
-      );
-      const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        p.timeoutMs = timeoutMs;
-        p.deadline = performance.now() + timeoutMs;
-        this.#timed.add(p);
-        // One sweeper for every deadline instead of a timer per request.
-        this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS);
-      }
-      if (signal) {
-        p.signal = signal;
-        p.onAbort = () =>
-          this.fail(
-            p,
-            new CxdbError(
-              "Aborted",
-              p.op,
-              `${p.op}: aborted${
-                p.sent && append ? " after it was sent; the append may still have happened" : ""
-              }`,
-              { cause: signal.reason, outcomeUnknown: p.sent && append !== undefined },
-            ),
-          );
-        signal.addEventListener("abort", p.onAbort, { once: true });
-      }
-      if (placement.front) this.#queue.unshift(p);
-      else this.#queue.push(p);
-      this.#schedulePump();
-    });
+    const p = new Pending(id, msgType, frame, op, append, placement?.isolated ?? false, sink);
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+      p.timeoutMs = timeoutMs;
+      p.deadline = performance.now() + timeoutMs;
+      this.#timed.add(p);
+      // One sweeper for every deadline instead of a timer per request.
+      this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS);
+    }
+    if (signal) {
+      p.signal = signal;
+      p.onAbort = () =>
+        this.fail(
+          p,
+          new CxdbError(
+            "Aborted",
+            p.op,
+            `${p.op}: aborted${
+              p.sent && append ? " after it was sent; the append may still have happened" : ""
+            }`,
+            { cause: signal.reason, outcomeUnknown: p.sent && append !== undefined },
+          ),
+        );
+      signal.addEventListener("abort", p.onAbort, { once: true });
+    }
+    if (placement?.front) this.#queue.unshift(p);
+    else this.#queue.push(p);
+    this.#schedulePump();
   }
 
   /** Marks `p` answered; false when it already was. */
@@ -224,14 +250,14 @@ export class Transport {
 
   /** Resolves `p` with `answer` unless it is already settled. */
   ok(p: Pending, answer: unknown): void {
-    if (this.#settle(p)) p.resolveFn(answer);
+    if (this.#settle(p)) p.sink.answered(answer);
   }
 
   /** Rejects `p` with `error` unless it is already settled. */
   fail(p: Pending, error: Error): void {
     if (!this.#settle(p)) return;
     this.#forget(p);
-    p.rejectFn(error);
+    p.sink.failed(error);
   }
 
   /** Closes the connection; pending requests fail with Closed. */
@@ -506,7 +532,7 @@ export class Transport {
   #appendAnswered(p: Pending, payload: Uint8Array): void {
     let answer: WireAppended;
     try {
-      answer = decodeAppended(payload);
+      answer = decodeAppended(payload, p.append!.contentHash, p.sink.sentHashHex);
     } catch (error) {
       this.fail(p, error as Error);
       return;

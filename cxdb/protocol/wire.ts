@@ -36,6 +36,7 @@ export const ENCODING_MSGPACK = 1;
 export const COMPRESSION_NONE = 0;
 /** Compression code: zstd. */
 export const COMPRESSION_ZSTD = 1;
+import { toHex } from "@forge/turnstore";
 import { WireError } from "./frame.ts";
 
 export {
@@ -165,9 +166,13 @@ export class Reader {
   /** Reads a u64 as a decimal string. */
   u64(): string {
     this.#need(8);
-    const v = this.#view.getBigUint64(this.#pos, true);
+    const lo = this.#view.getUint32(this.#pos, true);
+    const hi = this.#view.getUint32(this.#pos + 4, true);
+    const at = this.#pos;
     this.#pos += 8;
-    return v.toString();
+    // Below 2^53 a number holds it exactly; BigInt (slower) only above.
+    if (hi < 0x20_0000) return String(hi * 0x1_0000_0000 + lo);
+    return this.#view.getBigUint64(at, true).toString();
   }
   /** Reads `n` bytes (a view, not a copy). */
   bytes(n: number): Uint8Array {
@@ -186,7 +191,6 @@ export class Reader {
   }
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const NIBBLE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
 
@@ -208,11 +212,8 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
-  return out;
-}
+/** Lowercase hex, one flat string (see `toHex`). */
+const hex = toHex;
 
 function hashBytes(hash: string | Uint8Array, label: string): Uint8Array {
   if (hash instanceof Uint8Array) {
@@ -404,10 +405,51 @@ export interface WireAppended {
   readonly contentHash: string;
 }
 
-/** Decodes APPEND_TURN's answer. */
-export function decodeAppended(payload: Uint8Array): WireAppended {
-  const r = new Reader(payload, "APPEND_TURN response");
+/**
+ * Decodes APPEND_TURN's answer. Given the hash that was `sent` (bytes) and
+ * its hex, an answer echoing it reuses `sentHex` instead of a new string.
+ */
+export function decodeAppended(
+  payload: Uint8Array,
+  sent?: string | Uint8Array,
+  sentHex?: string,
+): WireAppended {
+  if (payload.length >= APPENDED_BYTES) {
+    // The whole answer is there: read it in place (no Reader, no DataView),
+    // as every pipelined append's answer passes here.
+    const contentHash = sentHex !== undefined && sent instanceof Uint8Array &&
+        sameBytes(payload, 20, sent)
+      ? sentHex
+      : hex(payload.subarray(20, 52));
+    return {
+      contextId: u64At(payload, 0),
+      turnId: u64At(payload, 8),
+      depth: u32At(payload, 16),
+      contentHash,
+    };
+  }
+  const r = new Reader(payload, "APPEND_TURN response"); // too short: fails naming what is missing
   return { contextId: r.u64(), turnId: r.u64(), depth: r.u32(), contentHash: r.hash() };
+}
+
+/** Bytes of APPEND_TURN's answer: context u64, turn u64, depth u32, hash 32. */
+const APPENDED_BYTES = 52;
+
+function u32At(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x100_0000;
+}
+
+/** A u64 as a decimal string; below 2^53 without BigInt. */
+function u64At(b: Uint8Array, at: number): string {
+  const hi = u32At(b, at + 4);
+  if (hi < 0x20_0000) return String(hi * 0x1_0000_0000 + u32At(b, at));
+  return new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0, true).toString();
+}
+
+function sameBytes(b: Uint8Array, at: number, expected: Uint8Array): boolean {
+  if (expected.length !== 32) return false;
+  for (let i = 0; i < 32; i++) if (b[at + i] !== expected[i]) return false;
+  return true;
 }
 
 /** One turn of a GET_LAST answer (server depth). */

@@ -280,3 +280,28 @@ Deno.test("u64 ids encode exactly at every size, the largest u64 included", () =
   assert.equal(toHex(encodeGetHead("4294967296")), "0000000001000000");
   assert.equal(toHex(encodeGetHead("9007199254740993")), "0100000000002000");
 });
+
+Deno.test("an append's answer decodes ids of any size, reuses the sent hash's hex only when echoed", () => {
+  const sent = new Uint8Array(32).fill(0xab);
+  const answer = (contentHash: string, turnId = "9007199254740993") =>
+    encodeResponse.appended({ contextId: "4294967296", turnId, depth: 4294967295, contentHash });
+  const sentHex = "ab".repeat(32);
+  const echoed = decodeAppended(answer(sentHex), sent, sentHex);
+  assert.deepEqual(echoed, {
+    contextId: "4294967296",
+    turnId: "9007199254740993",
+    depth: 4294967295,
+    contentHash: sentHex,
+  });
+  assert.equal(
+    decodeAppended(answer(sentHex, "18446744073709551615")).turnId,
+    "18446744073709551615",
+  );
+  const other = decodeAppended(answer("cd".repeat(32), "12"), sent, sentHex);
+  assert.equal(other.contentHash, "cd".repeat(32));
+  assert.equal(other.turnId, "12");
+  assert.throws(
+    () => decodeAppended(answer(sentHex).subarray(0, 51)),
+    /APPEND_TURN response: payload of 51 bytes is too short/,
+  );
+});

@@ -61,7 +61,8 @@ import { CxdbHttpClient } from "../http/client.ts";
 import { hexOf, type WireAppended } from "../protocol/wire.ts";
 import { parseCxdbUrl } from "./url.ts";
 import { type CxdbCall, mapCxdbError, type Missing } from "./failures.ts";
-import { ContextGates, leave } from "./gate.ts";
+import { ContextGates } from "./gate.ts";
+import { AppendCall, type AppendFinisher } from "./append_call.ts";
 import { contextHead, TurnIndex, type TurnMeta } from "./turn_index.ts";
 import { listTurnsPage, type ReadRoutes, readTurn } from "./reads.ts";
 import { CxdbRegistry } from "./registry.ts";
@@ -93,6 +94,8 @@ export class CxdbStore implements ForgeStore {
   #knownBlobs = new Set<string>();
   #ownFsRoots = new Map<string, string>();
   readonly #registry: CxdbRegistry;
+  /** How a plain append's sink finishes it (one object for every append). */
+  readonly #finisher: AppendFinisher;
 
   /** Creates a store over a client; nothing connects until the first call. */
   constructor(options: CxdbStoreOptions = {}) {
@@ -104,6 +107,11 @@ export class CxdbStore implements ForgeStore {
         retry: options.client?.reconnect,
       })
       : undefined;
+    this.#finisher = {
+      appended: (req, contentHash, answer, hash) =>
+        this.#appended(req, contentHash, undefined, answer, hash),
+      failure: (req, error) => this.#map(error, { resource: "context", id: req.contextId }),
+    };
     const call: CxdbCall = (fn, missing) => this.#call(fn, missing);
     this.#index = new TurnIndex(this.client, call);
     this.#reads = { index: this.#index, client: this.client, http: this.http, call };
@@ -284,13 +292,16 @@ export class CxdbStore implements ForgeStore {
       );
     }
     g.active++;
-    return this.#send(req, contentHash, hashBytes, undefined).then((turn) => {
-      leave(g);
-      return turn;
-    }, (error) => {
-      leave(g);
-      throw error;
-    });
+    const call = new AppendCall(this.#finisher, req, contentHash, hashBytes, g);
+    this.client.appendTurnTo({
+      contextId: req.contextId,
+      typeId: req.typeId,
+      typeVersion: req.typeVersion,
+      payload: req.payload,
+      idempotencyKey: req.idempotencyKey,
+      contentHash: hashBytes,
+    }, call);
+    return call.promise;
   }
 
   /** An append with an fs root or an explicit (compare-and-set) parent. */
@@ -361,6 +372,7 @@ export class CxdbStore implements ForgeStore {
     contentHash: string,
     parent: string | undefined,
     answer: WireAppended,
+    hash?: Uint8Array,
   ): AppendedTurn | Promise<AppendedTurn> {
     if (answer.contentHash !== contentHash) {
       throw new BackendError(
@@ -372,10 +384,10 @@ export class CxdbStore implements ForgeStore {
     chain.set(depth, answer.turnId);
     const parentId = parent ?? (depth === 1 ? ROOT_TURN_ID : chain.get(depth - 1));
     if (parentId !== undefined) {
-      return this.#record(req, contentHash, answer.turnId, depth, parentId);
+      return this.#record(req, contentHash, answer.turnId, depth, parentId, hash);
     }
     return this.#index.chainAt(req.contextId, depth - 1).then((id) =>
-      this.#record(req, contentHash, answer.turnId, depth, id ?? ROOT_TURN_ID)
+      this.#record(req, contentHash, answer.turnId, depth, id ?? ROOT_TURN_ID, hash)
     );
   }
 
@@ -385,6 +397,7 @@ export class CxdbStore implements ForgeStore {
     turnId: string,
     depth: number,
     parentTurnId: string,
+    hash?: Uint8Array,
   ): AppendedTurn {
     this.#index.turns.set(turnId, {
       turnId,
@@ -394,7 +407,7 @@ export class CxdbStore implements ForgeStore {
       typeVersion: req.typeVersion,
       contentHash,
       contextId: req.contextId,
-    });
+    }, hash);
     if (req.fsRootHash !== undefined) {
       this.#ownFsRoots.set(turnId, req.fsRootHash);
       this.#knownBlobs.add(req.fsRootHash);

@@ -12,19 +12,9 @@ import type { ContextHead, StoredTurn } from "@forge/turnstore";
 import type { CxdbClient } from "../client/client.ts";
 import type { WireHead, WireTurn } from "../protocol/wire.ts";
 import type { CxdbCall } from "./failures.ts";
+import { Chain, type TurnMeta, TurnTable } from "./turn_table.ts";
 
-/** A turn's metadata, in contract terms. */
-export interface TurnMeta {
-  readonly turnId: string;
-  readonly parentTurnId: string;
-  /** Contract depth (first turn 1). */
-  readonly depth: number;
-  readonly typeId: string;
-  readonly typeVersion: number;
-  readonly contentHash: string;
-  /** A context whose history holds the turn. */
-  readonly contextId: string;
-}
+export { Chain, type TurnMeta, TurnTable } from "./turn_table.ts";
 
 /** A context head from the server's, with the contract's depth. */
 export function contextHead(h: WireHead): ContextHead {
@@ -51,9 +41,9 @@ export function storedTurn(meta: TurnMeta, payload: Uint8Array): StoredTurn {
 /** The store's index of turns and context chains, filled through `client`. */
 export class TurnIndex {
   /** Turn id → metadata. */
-  readonly turns = new Map<string, TurnMeta>();
+  readonly turns = new TurnTable();
   /** Per context: contract depth → turn id. Valid because a context only grows at its head. */
-  readonly chains = new Map<string, Map<number, string>>();
+  readonly chains = new Map<string, Chain>();
   readonly #client: CxdbClient;
   readonly #call: CxdbCall;
 
@@ -64,9 +54,9 @@ export class TurnIndex {
   }
 
   /** A context's chain, created on first use. */
-  chain(contextId: string): Map<number, string> {
+  chain(contextId: string): Chain {
     let c = this.chains.get(contextId);
-    if (!c) this.chains.set(contextId, c = new Map());
+    if (!c) this.chains.set(contextId, c = new Chain());
     return c;
   }
 

@@ -4,25 +4,33 @@
  *
  * @module
  */
-import { createBLAKE3, type IHasher } from "hash-wasm";
+import { hashInto } from "blake3-jit";
 import { InvalidInputError } from "./errors.ts";
 
-// One hasher instance serves every call: hash-wasm's hasher is synchronous
-// once created, and JavaScript never interleaves two synchronous calls.
-const hasher: IHasher = await createBLAKE3(256);
+/** Character codes of each byte's two hex digits. */
+const HEX_CODES = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  const digits = i.toString(16).padStart(2, "0");
+  HEX_CODES[2 * i] = digits.charCodeAt(0);
+  HEX_CODES[2 * i + 1] = digits.charCodeAt(1);
+}
+/** Bytes turned into one string per call to String.fromCharCode (far below its argument limit). */
+const HEX_RUN = 4096;
+const hashCodes: number[] = new Array(64).fill(0);
+/** Scratch output of {@link blake3Hex}: calls are synchronous, so one buffer serves all. */
+const scratch = new Uint8Array(32);
 
 /** BLAKE3-256 of `bytes`, as 64 lowercase hex characters. */
 export function blake3Hex(bytes: Uint8Array): string {
-  hasher.init();
-  hasher.update(bytes);
-  return hasher.digest("hex");
+  hashInto(bytes, scratch);
+  return toHex(scratch);
 }
 
 /** BLAKE3-256 of `bytes`, as 32 raw bytes. */
 export function blake3Bytes(bytes: Uint8Array): Uint8Array {
-  hasher.init();
-  hasher.update(bytes);
-  return hasher.digest("binary");
+  const out = new Uint8Array(32);
+  hashInto(bytes, out);
+  return out;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -39,11 +47,26 @@ export function requireHash(label: string, value: unknown): string {
   return value;
 }
 
-/** Lowercase hex of `bytes`. */
+/**
+ * Lowercase hex of `bytes`. Built from character codes in one call, so the
+ * result is one flat string: concatenating 2-character pieces would leave a
+ * rope of 31 fragments per hash that costs memory while it is kept (hashes
+ * are kept in indexes) and time when it is first compared or hashed.
+ */
 export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
-  return out;
+  if (bytes.length > HEX_RUN) {
+    const runs: string[] = [];
+    for (let at = 0; at < bytes.length; at += HEX_RUN) {
+      runs.push(toHex(bytes.subarray(at, at + HEX_RUN)));
+    }
+    return runs.join("");
+  }
+  const codes = bytes.length === 32 ? hashCodes : new Array<number>(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    codes[2 * i] = HEX_CODES[2 * bytes[i]];
+    codes[2 * i + 1] = HEX_CODES[2 * bytes[i] + 1];
+  }
+  return String.fromCharCode.apply(null, codes);
 }
 
 /** Bytes of a hex string (even length, any case). */
