@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { toHex } from "@forge/turnstore";
 
 /** A turn's metadata, in contract terms. */
 export interface TurnMeta {
@@ -70,13 +71,6 @@ class Interned {
 const HEX = "0123456789abcdef";
 const NIBBLE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) NIBBLE[HEX.charCodeAt(i)] = i;
-/** Character codes of each byte's two hex digits. */
-const HEX_CODES = new Uint8Array(512);
-for (let i = 0; i < 256; i++) {
-  HEX_CODES[2 * i] = HEX.charCodeAt(i >> 4);
-  HEX_CODES[2 * i + 1] = HEX.charCodeAt(i & 15);
-}
-const hashCodes: number[] = new Array(64).fill(0);
 
 /**
  * Turn id → metadata. Turn ids are a server-wide counter, so the turns this
@@ -163,13 +157,7 @@ export class TurnTable {
   }
 
   #hex(at: number): string {
-    const base = at * 32;
-    for (let i = 0; i < 32; i++) {
-      const b = this.#hashes[base + i];
-      hashCodes[2 * i] = HEX_CODES[2 * b];
-      hashCodes[2 * i + 1] = HEX_CODES[2 * b + 1];
-    }
-    return String.fromCharCode.apply(null, hashCodes);
+    return toHex(this.#hashes.subarray(at * 32, at * 32 + 32));
   }
 
   #grow(): void {
