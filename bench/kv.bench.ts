@@ -202,8 +202,8 @@ async function manyWriters(reporter: Reporter, dir: string): Promise<void> {
     rate(fsMs),
     "ops/s",
     ">= 0.8",
-    "each append resolves once committed: fs after the fsync of its batch (durability=group), " +
-      "kv after Deno KV's SQLite commit",
+    "each append resolves once durable: fs after the fdatasync of its batch (durability=group), " +
+      "kv after Deno KV's SQLite commit (an fsync of its WAL per commit)",
   );
   await store.close();
   await fs.close();
