@@ -74,6 +74,28 @@ export type AttemptEnd =
     readonly incoming?: Edge;
   };
 
+/**
+ * The checkpoint form of each outcome, built once per outcome object: an
+ * unchanged outcome keeps its object from checkpoint to checkpoint, so the
+ * store's delta sees it unchanged by reference (not by re-serializing it).
+ */
+const checkpointOutcomes = new WeakMap<Outcome, CheckpointOutcome>();
+
+function checkpointOutcome(o: Outcome): CheckpointOutcome {
+  let c = checkpointOutcomes.get(o);
+  if (!c) {
+    c = Object.freeze({
+      status: o.status,
+      notes: o.notes || undefined,
+      failure_reason: o.failureReason || undefined,
+      preferred_label: o.preferredLabel || undefined,
+      suggested_next_ids: o.suggestedNextIds?.length ? o.suggestedNextIds : undefined,
+    });
+    checkpointOutcomes.set(o, c);
+  }
+  return c;
+}
+
 /** Runs one attempt from `from` (the start node, a restart target or a checkpoint's next node). */
 export class Traversal implements BranchRunner {
   readonly #s: RunServices;
@@ -99,15 +121,7 @@ export class Traversal implements BranchRunner {
   /** The checkpoint of the current state. */
   checkpoint(current: string, extra: Partial<Checkpoint> = {}): Checkpoint {
     const outcomes: Record<string, CheckpointOutcome> = {};
-    for (const [id, o] of this.#a.outcomes) {
-      outcomes[id] = {
-        status: o.status,
-        notes: o.notes || undefined,
-        failure_reason: o.failureReason || undefined,
-        preferred_label: o.preferredLabel || undefined,
-        suggested_next_ids: o.suggestedNextIds?.length ? o.suggestedNextIds : undefined,
-      };
-    }
+    for (const [id, o] of this.#a.outcomes) outcomes[id] = checkpointOutcome(o);
     return {
       timestamp: new Date().toISOString(),
       current_node: current,
