@@ -72,7 +72,12 @@ const FIRST_PAGE = 16;
 export async function* scanRunRecords(
   store: ForgeStore,
   contextId: string,
-  options: { before?: string; typeId?: string } = {},
+  options: {
+    before?: string;
+    typeId?: string;
+    /** How many turns to list in the next (older) page; default 200. */
+    nextPage?: () => number;
+  } = {},
 ): AsyncGenerator<RunRecordEntry> {
   let before = options.before;
   // The first page is small: most readers (the latest checkpoint, a run's
@@ -99,7 +104,7 @@ export async function* scanRunRecords(
     }
     before = turns[0].turnId;
     if (turns.length < limit) return;
-    limit = STORE_PAGE;
+    limit = Math.max(1, Math.min(STORE_PAGE, options.nextPage?.() ?? STORE_PAGE));
   }
 }
 
@@ -159,7 +164,14 @@ export async function latestCheckpoint(
   contextId: string,
 ): Promise<StoredCheckpoint | undefined> {
   const deltas: { record: CheckpointRecordValue; turnId: string }[] = [];
-  for await (const entry of scanRunRecords(store, contextId, { typeId: CHECKPOINT_TYPE_ID })) {
+  // Past the first page, list about as many turns as the rest of the chain
+  // spans (a stage writes ~4 records), not a full store page.
+  const nextPage = () =>
+    deltas.length === 0
+      ? STORE_PAGE
+      : 8 + 6 * ((deltas[0].record.deltaDepth ?? 0) - deltas.length + 1);
+  const scan = scanRunRecords(store, contextId, { typeId: CHECKPOINT_TYPE_ID, nextPage });
+  for await (const entry of scan) {
     if (!isCheckpointRecord(entry)) continue;
     const record = entry.value as unknown as CheckpointRecordValue;
     if (record.stateDelta !== undefined) {

@@ -56,13 +56,60 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * Keys and values of the maps last diffed: the next stage's diff takes this
+ * stage's `next` as its `prev`, so each map is enumerated once per stage.
+ * (A large object built key by key is a hash table to V8; enumerating it is
+ * the diff's main cost.) Checkpoint objects are never changed once built.
+ */
+const enumerated = new WeakMap<JsonObject, [string[], unknown[]]>();
+
+function entriesOf(map: JsonObject): [string[], unknown[]] {
+  let entries = enumerated.get(map);
+  if (!entries) {
+    entries = [Object.keys(map), Object.values(map)];
+    enumerated.set(map, entries);
+  }
+  return entries;
+}
+
+/**
+ * The change of one map, or undefined when its key order moved (replace it
+ * whole). The engine rebuilds its maps in one insertion order, so the common
+ * case — the same keys in the same order, a few values changed, new keys at
+ * the end — is found by comparing the key and value arrays side by side
+ * (pointer compares, no per-key lookups); anything else takes the general walk.
+ */
+function diffMap(prev: JsonObject, next: JsonObject): MapDelta | undefined {
+  const [prevKeys, prevValues] = entriesOf(prev);
+  const [nextKeys, nextValues] = entriesOf(next);
+  if (nextKeys.length >= prevKeys.length) {
+    const set: JsonObject = {};
+    let i = 0;
+    for (; i < prevKeys.length; i++) {
+      const a = prevValues[i];
+      const b = nextValues[i];
+      if (prevKeys[i] !== nextKeys[i] || a === undefined || b === undefined) break;
+      if (a !== b && !sameJson(a, b)) set[nextKeys[i]] = b;
+    }
+    if (i === prevKeys.length) {
+      for (; i < nextKeys.length; i++) {
+        if (nextValues[i] === undefined) break;
+        set[nextKeys[i]] = nextValues[i];
+      }
+      if (i === nextKeys.length) return { set, delete: [] };
+    }
+  }
+  return diffMapSlow(prev, next);
+}
+
 /** JSON drops `undefined` fields: they count as absent. */
 function definedKeys(o: JsonObject): string[] {
   return Object.keys(o).filter((k) => o[k] !== undefined);
 }
 
-/** The change of one map, or undefined when its key order moved (replace it whole). */
-function diffMap(prev: JsonObject, next: JsonObject): MapDelta | undefined {
+/** {@link diffMap} when keys were deleted or are undefined: key by key. */
+function diffMapSlow(prev: JsonObject, next: JsonObject): MapDelta | undefined {
   const prevKeys = definedKeys(prev);
   const nextKeys = definedKeys(next);
   const set: JsonObject = {};
@@ -119,16 +166,18 @@ export function diffCheckpoint(prev: object, next: object): CheckpointDelta {
 }
 
 /**
- * Applies `delta` to the checkpoint JSON object `base` (not changed) and
- * returns the new one. Throws {@link CheckpointError} naming `where` when the
- * delta does not fit its base (a list shorter than it keeps, a field that is
- * not a list or a map): a damaged chain is an error, never a wrong state.
+ * Applies `delta` to the checkpoint JSON object `state` in place (its lists
+ * and maps included: pass an object the caller owns, e.g. fresh from
+ * `JSON.parse`) and returns it, so following a chain of deltas costs what the
+ * deltas hold, not a copy of the state per delta. Throws
+ * {@link CheckpointError} naming `where` when the delta does not fit its base
+ * (a list shorter than it keeps, a field that is not a list or a map): a
+ * damaged chain is an error, never a wrong state.
  */
-export function applyCheckpointDelta(base: object, delta: unknown, where: string): JsonObject {
+export function applyCheckpointDelta(state: object, delta: unknown, where: string): JsonObject {
   if (!isPlainObject(delta)) throw new CheckpointError(`${where}: the delta is not an object`);
   const d = delta as Partial<CheckpointDelta>;
-  const out: JsonObject = { ...(base as JsonObject) };
-  for (const key of d.unset ?? []) delete out[key];
+  const out = state as JsonObject;
   for (const [key, change] of Object.entries(d.append ?? {})) {
     const list = out[key];
     if (
@@ -137,17 +186,23 @@ export function applyCheckpointDelta(base: object, delta: unknown, where: string
     ) {
       throw new CheckpointError(`${where}: the delta appends to "${key}", which does not fit`);
     }
-    out[key] = [...list.slice(0, change.keep), ...change.add];
   }
   for (const [key, change] of Object.entries(d.maps ?? {})) {
-    const map = out[key];
-    if (!isPlainObject(map) || !isPlainObject(change)) {
+    if (!isPlainObject(out[key]) || !isPlainObject(change)) {
       throw new CheckpointError(`${where}: the delta changes "${key}", which is not a map`);
     }
-    const next: JsonObject = { ...map };
-    for (const k of (change.delete as string[] | undefined) ?? []) delete next[k];
-    Object.assign(next, change.set ?? {});
-    out[key] = next;
+  }
+  // Checked whole before anything changes: a delta that does not fit leaves the state as it was.
+  for (const key of d.unset ?? []) delete out[key];
+  for (const [key, change] of Object.entries(d.append ?? {})) {
+    const list = out[key] as unknown[];
+    list.length = change.keep;
+    for (const item of change.add) list.push(item);
+  }
+  for (const [key, change] of Object.entries(d.maps ?? {})) {
+    const map = out[key] as JsonObject;
+    for (const k of (change.delete as string[] | undefined) ?? []) delete map[k];
+    Object.assign(map, change.set ?? {});
   }
   Object.assign(out, d.set ?? {});
   return out;

@@ -25,7 +25,9 @@ function state(n: number, extra: Record<string, unknown> = {}) {
 /** Applying the delta gives the same JSON text, key order included. */
 function roundTrip(prev: object, next: object) {
   const delta = JSON.parse(JSON.stringify(diffCheckpoint(prev, next)));
-  const applied = applyCheckpointDelta(JSON.parse(JSON.stringify(prev)), delta, "test");
+  const base = JSON.parse(JSON.stringify(prev));
+  const applied = applyCheckpointDelta(base, delta, "test");
+  assert.equal(applied, base, "applied in place");
   assert.equal(JSON.stringify(applied), JSON.stringify(next));
   return delta;
 }
@@ -76,10 +78,13 @@ Deno.test("a delta that does not fit its base is a CheckpointError naming the ch
       e instanceof CheckpointError &&
       /cp-31: the delta appends to "completed_nodes"/.test(e.message),
   );
+  const notAMap = { ...state(30), node_outcomes: [] };
+  const before = JSON.stringify(notAMap);
   assert.throws(
-    () => applyCheckpointDelta({ ...state(30), node_outcomes: [] }, delta, "cp"),
+    () => applyCheckpointDelta(notAMap, delta, "cp"),
     (e) => e instanceof CheckpointError && /"node_outcomes", which is not a map/.test(e.message),
   );
+  assert.equal(JSON.stringify(notAMap), before, "a delta that does not fit changes nothing");
   assert.throws(
     () => applyCheckpointDelta(state(30), "nope", "cp"),
     (e) => e instanceof CheckpointError && /not an object/.test(e.message),
