@@ -83,7 +83,7 @@ export const CheckpointSavedV5: RecordType<CheckpointSavedV5Value> = typedRecord
       doc: "a full checkpoint's JSON encoded as state_encoding says (large states, kept inline)",
     }).optional(),
     stateDelta: f.json(34, {
-      doc: "what changed since the checkpoint named by base_state_hash (attractor spec: delta)",
+      doc: "what changed since the checkpoint named by base_state_hash: set, unset, append, maps",
     }).optional(),
     baseStateHash: f.hash(35, { doc: "state_hash of the checkpoint record the delta applies to" })
       .optional(),

@@ -67,7 +67,11 @@ const enumerated = new WeakMap<JsonObject, [string[], unknown[]]>();
 function entriesOf(map: JsonObject): [string[], unknown[]] {
   let entries = enumerated.get(map);
   if (!entries) {
-    entries = [Object.keys(map), Object.values(map)];
+    // Keys, then a lookup each: on a hash-table object V8's Object.values is several times slower.
+    const keys = Object.keys(map);
+    const values = new Array<unknown>(keys.length);
+    for (let i = 0; i < keys.length; i++) values[i] = map[keys[i]];
+    entries = [keys, values];
     enumerated.set(map, entries);
   }
   return entries;
