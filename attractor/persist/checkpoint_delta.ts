@@ -49,11 +49,33 @@ function isPlainObject(v: unknown): v is JsonObject {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-/** Equal as JSON: the same reference or primitive, else the same JSON text (small values). */
+/**
+ * Equal as JSON text: the same reference or primitive, else the same defined
+ * keys in the same order with values equal as JSON, or lists of equal items.
+ * Compared structurally, not by serialising: the first checkpoint after a
+ * resume compares every outcome parsed from the store with the engine's own.
+ */
 function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  const x = a as JsonObject;
+  const y = b as JsonObject;
+  const xs = Object.keys(x);
+  const ys = Object.keys(y);
+  let j = 0;
+  for (const key of xs) {
+    if (x[key] === undefined) continue;
+    while (j < ys.length && y[ys[j]] === undefined) j++;
+    if (ys[j] !== key || !sameJson(x[key], y[key])) return false;
+    j++;
+  }
+  while (j < ys.length && y[ys[j]] === undefined) j++;
+  return j === ys.length;
 }
 
 /**
@@ -75,6 +97,64 @@ function entriesOf(map: JsonObject): [string[], unknown[]] {
     enumerated.set(map, entries);
   }
   return entries;
+}
+
+/** Whether `key` is an array index, which JavaScript objects order before every other key. */
+const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
+
+/**
+ * A copy of `source` (as `{ ...source }`), whose keys and values the next
+ * {@link diffCheckpoint} then takes from here instead of enumerating the
+ * copy again: the engine builds its checkpoint maps with this, so a stage's
+ * delta costs a pass over two arrays, not two walks of hash-table objects.
+ */
+export function copyMap<V>(source: Readonly<Record<string, V>>): Record<string, V> {
+  const keys = Object.keys(source);
+  const values = new Array<V>(keys.length);
+  const copy: Record<string, V> = {};
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    // Assigning "__proto__" would set the prototype, not a key.
+    if (key === "__proto__") return { ...source };
+    values[i] = copy[key] = source[key];
+  }
+  enumerated.set(copy, [keys, values]);
+  return copy;
+}
+
+/**
+ * An object of `source`'s entries in its order, each value mapped by `f`,
+ * remembered for the next diff as {@link copyMap} does (unless a key is an
+ * array index or "__proto__": JavaScript would reorder or drop it, so the
+ * diff enumerates that object itself).
+ */
+export function objectFromMap<V, W>(
+  source: ReadonlyMap<string, V>,
+  f: (value: V) => W,
+): Record<string, W> {
+  const keys: string[] = [];
+  const values: W[] = [];
+  const out: Record<string, W> = {};
+  let plain = true;
+  for (const [key, value] of source) {
+    const mapped = f(value);
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, {
+        value: mapped,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      plain = false;
+    } else {
+      out[key] = mapped;
+    }
+    if (INDEX_KEY.test(key)) plain = false;
+    keys.push(key);
+    values.push(mapped);
+  }
+  if (plain) enumerated.set(out, [keys, values]);
+  return out;
 }
 
 /**
@@ -206,8 +286,24 @@ export function applyCheckpointDelta(state: object, delta: unknown, where: strin
   for (const [key, change] of Object.entries(d.maps ?? {})) {
     const map = out[key] as JsonObject;
     for (const k of (change.delete as string[] | undefined) ?? []) delete map[k];
-    Object.assign(map, change.set ?? {});
+    assignOwn(map, change.set ?? {});
   }
-  Object.assign(out, d.set ?? {});
+  assignOwn(out, d.set ?? {});
   return out;
+}
+
+/** `Object.assign`, except that a "__proto__" key (a node may be named so) stays a key. */
+function assignOwn(target: JsonObject, source: JsonObject): void {
+  for (const key of Object.keys(source)) {
+    if (key === "__proto__") {
+      Object.defineProperty(target, key, {
+        value: source[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      target[key] = source[key];
+    }
+  }
 }

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { CheckpointError } from "../engine/checkpoint.ts";
-import { applyCheckpointDelta, diffCheckpoint } from "./checkpoint_delta.ts";
+import {
+  applyCheckpointDelta,
+  copyMap,
+  diffCheckpoint,
+  objectFromMap,
+} from "./checkpoint_delta.ts";
 
 /** A checkpoint-shaped object after `n` stages (as the engine builds it). */
 function state(n: number, extra: Record<string, unknown> = {}) {
@@ -89,4 +94,36 @@ Deno.test("a delta that does not fit its base is a CheckpointError naming the ch
     () => applyCheckpointDelta(state(30), "nope", "cp"),
     (e) => e instanceof CheckpointError && /not an object/.test(e.message),
   );
+});
+
+Deno.test("values parsed back from JSON equal the engine's own (undefined fields absent); a reordered value is a change", () => {
+  const engine = state(40, {
+    node_outcomes: { s1: { status: "success", notes: "s1", failure_reason: undefined } },
+  });
+  const parsed = JSON.parse(JSON.stringify(engine));
+  assert.deepEqual(diffCheckpoint(parsed, engine), { set: {}, unset: [], append: {}, maps: {} });
+  const reordered = { ...engine, node_outcomes: { s1: { notes: "s1", status: "success" } } };
+  const delta = roundTrip(parsed, reordered);
+  assert.deepEqual(delta.maps.node_outcomes.set, { s1: { notes: "s1", status: "success" } });
+});
+
+Deno.test("maps the engine copies for the diff keep JavaScript's own key order, index-like and __proto__ ids included", () => {
+  const source: Record<string, number> = { b: 1, "2": 2, a: 3, "10": 4 };
+  const copy = copyMap(source);
+  assert.deepEqual(Object.keys(copy), Object.keys({ ...source }));
+  const ids = new Map<string, { n: number }>([["b", { n: 1 }], ["7", { n: 2 }], ["a", { n: 3 }]]);
+  const outcomes = objectFromMap(ids, (v) => v);
+  assert.equal(JSON.stringify(outcomes), JSON.stringify(Object.fromEntries(ids)));
+  const odd = objectFromMap(new Map([["__proto__", 1], ["x", 2]]), (v) => v);
+  assert.equal(JSON.stringify(odd), '{"__proto__":1,"x":2}');
+  // A stage later: one value changed, one key added; the delta applies to the exact JSON.
+  const prev = { node_visits: copyMap(source), node_outcomes: outcomes, other: odd };
+  ids.set("7", { n: 5 });
+  ids.set("c", { n: 6 });
+  const next = {
+    node_visits: copyMap({ ...source, a: 9, "3": 1 }),
+    node_outcomes: objectFromMap(ids, (v) => v),
+    other: objectFromMap(new Map([["__proto__", 2], ["x", 3]]), (v) => v),
+  };
+  roundTrip(prev, next);
 });
