@@ -66,7 +66,10 @@ export interface PipelineOptions {
   readonly signal?: AbortSignal;
   /** Receives every event. */
   readonly onEvent?: PipelineEventListener;
-  /** Continue from this checkpoint. */
+  /**
+   * Continue from this checkpoint. The run keeps it as the base of its first
+   * checkpoint delta: do not change it while the run runs.
+   */
   readonly resume?: {
     readonly checkpoint: Checkpoint;
     /** The store context of the attempt to continue. */
