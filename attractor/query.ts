@@ -18,15 +18,20 @@ import type { ForgeStore, StoredTurn } from "@forge/turnstore";
 import { readSession, type SessionView } from "@forge/agent";
 import {
   attractorCatalog,
-  type CheckpointSavedV4Value,
+  type CheckpointRecordValue,
   type InterviewLifecycleV3Value,
   type RouteDecisionV3Value,
   type RunLifecycleValue,
   type StageLifecycleV3Value,
   type StageToAgentLinkValue,
 } from "./records.ts";
-import { type Checkpoint, parseCheckpoint } from "./engine/checkpoint.ts";
-import { checkpointStateJson } from "./persist/checkpoint_state.ts";
+import { type Checkpoint, CheckpointError, parseCheckpoint } from "./engine/checkpoint.ts";
+import {
+  chainedStateHash,
+  type CheckpointChain,
+  checkpointStateJson,
+} from "./persist/checkpoint_state.ts";
+import { applyCheckpointDelta } from "./persist/checkpoint_delta.ts";
 
 /** One decoded pipeline turn. */
 export interface RunRecordEntry {
@@ -61,12 +66,18 @@ const FIRST_PAGE = 16;
 
 /**
  * Every pipeline record of a context, newest first, decoded; stops when the
- * caller stops. Turns of other families (none on a run context) are skipped.
+ * caller stops. Turns of other families (none on a run context) are skipped,
+ * and with `typeId` every turn of another type (before it is decoded).
  */
 export async function* scanRunRecords(
   store: ForgeStore,
   contextId: string,
-  options: { before?: string } = {},
+  options: {
+    before?: string;
+    typeId?: string;
+    /** How many turns to list in the next (older) page; default 200. */
+    nextPage?: () => number;
+  } = {},
 ): AsyncGenerator<RunRecordEntry> {
   let before = options.before;
   // The first page is small: most readers (the latest checkpoint, a run's
@@ -81,6 +92,7 @@ export async function* scanRunRecords(
     // listTurns pages oldest-first within a page; walk it newest-first.
     for (let i = turns.length - 1; i >= 0; i--) {
       const turn = turns[i];
+      if (options.typeId !== undefined && turn.typeId !== options.typeId) continue;
       const decoded = attractorCatalog.decode(turn);
       if (!decoded) continue;
       yield {
@@ -92,7 +104,7 @@ export async function* scanRunRecords(
     }
     before = turns[0].turnId;
     if (turns.length < limit) return;
-    limit = STORE_PAGE;
+    limit = Math.max(1, Math.min(STORE_PAGE, options.nextPage?.() ?? STORE_PAGE));
   }
 }
 
@@ -115,36 +127,111 @@ async function page<T>(
 
 /** The latest checkpoint of a run context, with the DOT source hash it names. */
 export interface StoredCheckpoint {
-  /** The checkpoint, whole. */
+  /** The checkpoint, whole (a delta record's applied to the full state before it). */
   readonly checkpoint: Checkpoint;
-  /** The checkpoint record (version 3 or 4; a version 3 one has no `stateEncoding`). */
-  readonly record: CheckpointSavedV4Value;
+  /** The checkpoint record (version 3, 4 or 5; only version 5 may be a delta). */
+  readonly record: CheckpointRecordValue;
   /** Its turn. */
   readonly turnId: string;
+  /** Where the record chain stands, so a resumed run's next checkpoint may be a delta. */
+  readonly chain: CheckpointChain;
 }
 
-/** Whether a decoded turn is a checkpoint record of a version this reader knows (3 or 4). */
+const CHECKPOINT_TYPE_ID = "forge.attractor.checkpoint_saved";
+
+/**
+ * Longest delta chain a reader follows back to its full state: the writer
+ * puts a full state every `CHECKPOINT_FULL_EVERY` deltas, so a longer
+ * one means a damaged context, not a slow read.
+ */
+const MAX_DELTA_CHAIN = 4096;
+
+/** Whether a decoded turn is a checkpoint record of a version this reader knows (3, 4 or 5). */
 export function isCheckpointRecord(entry: Pick<RunRecordEntry, "typeId" | "typeVersion">): boolean {
-  return entry.typeId === "forge.attractor.checkpoint_saved" &&
-    (entry.typeVersion === 3 || entry.typeVersion === 4);
+  return entry.typeId === CHECKPOINT_TYPE_ID &&
+    (entry.typeVersion === 3 || entry.typeVersion === 4 || entry.typeVersion === 5);
 }
 
-/** The newest checkpoint of a context, or undefined when none was written yet. */
+/**
+ * The newest checkpoint of a context, or undefined when none was written
+ * yet. A version 5 delta is read back to the newest full state before it
+ * (at most `CHECKPOINT_FULL_EVERY` records), and the deltas are checked
+ * against their chained hashes and applied oldest first; a broken chain is a
+ * {@link CheckpointError} naming the checkpoint, never a wrong state.
+ */
 export async function latestCheckpoint(
   store: ForgeStore,
   contextId: string,
 ): Promise<StoredCheckpoint | undefined> {
-  for await (const entry of scanRunRecords(store, contextId)) {
+  const deltas: { record: CheckpointRecordValue; turnId: string }[] = [];
+  // Past the first page, list about as many turns as the rest of the chain
+  // spans (a stage writes ~4 records), not a full store page.
+  const nextPage = () =>
+    deltas.length === 0
+      ? STORE_PAGE
+      : 8 + 6 * ((deltas[0].record.deltaDepth ?? 0) - deltas.length + 1);
+  const scan = scanRunRecords(store, contextId, { typeId: CHECKPOINT_TYPE_ID, nextPage });
+  for await (const entry of scan) {
     if (!isCheckpointRecord(entry)) continue;
-    const record = entry.value as unknown as CheckpointSavedV4Value;
-    const json = await checkpointStateJson(store, record);
+    const record = entry.value as unknown as CheckpointRecordValue;
+    if (record.stateDelta !== undefined) {
+      deltas.push({ record, turnId: entry.turnId });
+      if (deltas.length > MAX_DELTA_CHAIN) break;
+      continue;
+    }
+    const full = `checkpoint ${record.checkpointId}`;
+    let state: object = parseCheckpoint(
+      parseStateJson(await checkpointStateJson(store, record), full),
+      full,
+    );
+    let hash = record.stateHash;
+    for (let i = deltas.length - 1; i >= 0; i--) {
+      state = applyStoredDelta(state, hash, deltas[i].record);
+      hash = deltas[i].record.stateHash;
+    }
+    const newest = deltas[0] ?? { record, turnId: entry.turnId };
     return {
-      checkpoint: parseCheckpoint(JSON.parse(json), `checkpoint ${record.checkpointId}`),
-      record,
-      turnId: entry.turnId,
+      checkpoint: parseCheckpoint(state, `checkpoint ${newest.record.checkpointId}`),
+      record: newest.record,
+      turnId: newest.turnId,
+      chain: { stateHash: hash, deltaDepth: newest.record.deltaDepth ?? 0 },
     };
   }
+  if (deltas.length > 0) {
+    const newest = deltas[0].record;
+    throw new CheckpointError(
+      `checkpoint ${newest.checkpointId} of run ${newest.runId}: no full state precedes its ` +
+        `${deltas.length} delta(s) in context ${contextId}`,
+    );
+  }
   return undefined;
+}
+
+function parseStateJson(json: string, where: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch (error) {
+    throw new CheckpointError(`${where}: its state is not JSON (${(error as Error).message})`);
+  }
+}
+
+/** Checks a delta record against its base's state hash and applies it. */
+function applyStoredDelta(
+  state: object,
+  baseHash: string,
+  record: CheckpointRecordValue,
+): object {
+  const where = `checkpoint ${record.checkpointId} of run ${record.runId}`;
+  if (record.baseStateHash !== baseHash) {
+    throw new CheckpointError(
+      `${where}: its delta applies to state ${String(record.baseStateHash).slice(0, 12)}…, ` +
+        `but the checkpoint before it is ${baseHash.slice(0, 12)}…`,
+    );
+  }
+  if (chainedStateHash(baseHash, record.stateDelta!) !== record.stateHash) {
+    throw new CheckpointError(`${where}: its delta does not match its state hash`);
+  }
+  return applyCheckpointDelta(state, parseStateJson(record.stateDelta!, where), where);
 }
 
 /** What a run context says about its run. */

@@ -37,9 +37,11 @@ import {
   StageLifecycleV3,
 } from "./records_v3.ts";
 import { CheckpointSavedV4 } from "./records_v4.ts";
+import { CheckpointSavedV5 } from "./records_v5.ts";
 export * from "./record_enums.ts";
 export * from "./records_v3.ts";
 export * from "./records_v4.ts";
+export * from "./records_v5.ts";
 export { ATTRACTOR_KEY_NAMESPACE, attractorIdempotencyKey } from "./keys.ts";
 
 /** The value of a `RunLifecycle` record. */
@@ -447,6 +449,7 @@ export const ATTRACTOR_RECORD_TYPES: readonly RecordType[] = [
   CheckpointSavedV3,
   RouteDecisionV3,
   CheckpointSavedV4,
+  CheckpointSavedV5,
 ];
 
 /** A catalog that decodes pipeline turns. */

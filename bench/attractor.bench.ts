@@ -59,7 +59,12 @@ async function runOnce(source: string, store: ForgeStore | undefined): Promise<n
  * first resumed stage's checkpoint is saved. The graph is the same at every
  * depth, so the figure shows what the history length costs.
  */
-async function resumeAt(store: ForgeStore, source: string, completed: number): Promise<number> {
+async function resumeAt(
+  store: ForgeStore,
+  source: string,
+  completed: number,
+  counted: { bytes: number },
+): Promise<{ ms: number; bytes: number }> {
   const logsRoot = await Deno.makeTempDir({ prefix: "bench-attractor-resume-" });
   try {
     const { graph } = preparePipeline(source);
@@ -80,7 +85,8 @@ async function resumeAt(store: ForgeStore, source: string, completed: number): P
       throw new Error(`expected a cancelled run, got ${first.status}`);
     }
     const contextId = first.contextIds[0];
-    return await timed(async () => {
+    const before = counted.bytes;
+    const ms = await timed(async () => {
       const point = await resumePointFromStore(store, contextId);
       const prepared = preparePipeline(point.dotSource!);
       const stop = new AbortController();
@@ -91,11 +97,13 @@ async function resumeAt(store: ForgeStore, source: string, completed: number): P
         handlers: defaultHandlers(),
         store,
         signal: stop.signal,
-        resume: { checkpoint: point.checkpoint, contextId },
+        // As `forge resume` does: the chain lets the first checkpoint be a delta.
+        resume: { checkpoint: point.checkpoint, contextId, chain: point.chain },
         onEvent: (e) => e.kind === "checkpoint_saved" && stop.abort(),
       });
       if (result.status !== "cancelled") throw new Error(`resumed run ${result.status}`);
     });
+    return { ms, bytes: counted.bytes - before };
   } finally {
     await Deno.remove(logsRoot, { recursive: true });
   }
@@ -106,18 +114,27 @@ export async function run(reporter: Reporter): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "bench-attractor-kv-" });
   try {
     let commits = 0;
-    await using store = await openKvStore(`${dir}/bench.kv`, { onCommit: () => commits++ });
+    const counted = { bytes: 0 };
+    await using store = await openKvStore(`${dir}/bench.kv`, {
+      onCommit: (stats) => {
+        commits++;
+        counted.bytes += stats.bytes;
+      },
+    });
     const source = linear(200);
     await runOnce(source, undefined); // warm up both paths
     await runOnce(source, store);
     const off: number[] = [];
     const on: number[] = [];
     let onCommits = 0;
+    let onBytes = 0;
     for (let i = 0; i < 3; i++) {
       off.push(await runOnce(source, undefined));
       const before = commits;
+      const bytesBefore = counted.bytes;
       on.push(await runOnce(source, store));
       onCommits += commits - before;
+      onBytes += counted.bytes - bytesBefore;
     }
     const perStage = onCommits / 3 / 200;
     reporter.report(
@@ -127,14 +144,21 @@ export async function run(reporter: Reporter): Promise<void> {
       "ms",
       "<= 1.2",
       `best of 3 alternating; the same pipeline with persistence off is the limit; ` +
-        `${perStage.toFixed(2)} KV commits per stage (counted)`,
+        `${perStage.toFixed(2)} KV commits and ${
+          (onBytes / 3 / 200 / 1024).toFixed(1)
+        } KiB per stage (counted)`,
     );
     const long = linear(1010);
     const at10: number[] = [];
     const at1000: number[] = [];
+    const bytes = { at10: 0, at1000: 0 };
     for (let i = 0; i < 3; i++) {
-      at10.push(await resumeAt(store, long, 10));
-      at1000.push(await resumeAt(store, long, 1000));
+      const short = await resumeAt(store, long, 10, counted);
+      const deep = await resumeAt(store, long, 1000, counted);
+      at10.push(short.ms);
+      at1000.push(deep.ms);
+      bytes.at10 = short.bytes;
+      bytes.at1000 = deep.bytes;
     }
     reporter.report(
       "attractor: resume from the store at 1,000 completed stages",
@@ -142,7 +166,10 @@ export async function run(reporter: Reporter): Promise<void> {
       Math.min(...at10),
       "ms",
       "<= 1.5",
-      "load checkpoint + DOT from the store, prepare, run to the first new checkpoint; the same at 10 stages is the limit",
+      "load checkpoint + DOT from the store, prepare, run to the first new checkpoint; the same at 10 stages is the limit; " +
+        `the resumed stage commits ${(bytes.at1000 / 1024).toFixed(1)} vs ${
+          (bytes.at10 / 1024).toFixed(1)
+        } KiB (counted)`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -210,7 +210,7 @@ export async function pipelineCommand(
       signal: abort.signal,
       dotFile: plan.dotFile,
       resume: point
-        ? { checkpoint: point.checkpoint, contextId: point.contextId, note }
+        ? { checkpoint: point.checkpoint, contextId: point.contextId, note, chain: point.chain }
         : undefined,
       // Live progress on a terminal (cli/progress.ts); nothing when piped or --quiet.
       onEvent: v.quiet ? undefined : progress.onEvent,

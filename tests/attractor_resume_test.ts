@@ -8,6 +8,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { forge, outcomeOf, spawnForge } from "./forge_process.ts";
 
+/**
+ * Sixty plain stages before the parallel part: the checkpoint then outgrows
+ * the text limit, so the store holds delta records (checkpoint_saved v5)
+ * when the runner is killed, and both resumes read back along the chain.
+ */
+const PREFIX = Array.from({ length: 60 }, (_, i) => `p${i}`);
+
 const PIPELINE = `digraph Resumable {
   graph [goal="finish whatever happens"]
   start [shape=Mdiamond]
@@ -20,7 +27,7 @@ const PIPELINE = `digraph Resumable {
   slow [simulate.delay_ms=1500]
   flaky [max_retries=1, simulate.outcomes="fail,success"]
   gate [shape=diamond]
-  start -> a -> fan
+  start -> a -> ${PREFIX.join(" -> ")} -> fan
   fan -> left
   fan -> right
   left -> join

@@ -30,7 +30,8 @@ import {
   type PersistenceMode,
   StoreRecorder,
 } from "../persist/store_recorder.ts";
-import { recordRun, recordSources } from "../persist/run_records.ts";
+import { continueCheckpointChain, recordRun, recordSources } from "../persist/run_records.ts";
+import type { CheckpointChain } from "../persist/checkpoint_state.ts";
 import {
   type Manifest,
   readCheckpointFile,
@@ -65,13 +66,23 @@ export interface PipelineOptions {
   readonly signal?: AbortSignal;
   /** Receives every event. */
   readonly onEvent?: PipelineEventListener;
-  /** Continue from this checkpoint. */
+  /**
+   * Continue from this checkpoint. The run keeps it as the base of its first
+   * checkpoint delta: do not change it while the run runs.
+   */
   readonly resume?: {
     readonly checkpoint: Checkpoint;
     /** The store context of the attempt to continue. */
     readonly contextId?: string;
     /** Why the resume is noteworthy (recorded). */
     readonly note?: string;
+    /**
+     * Where the context's checkpoint records stand, when `checkpoint` is the
+     * newest one stored there (a resume point from the store, or a run
+     * directory whose file matches it): the first checkpoint after the resume
+     * may then be a delta against it instead of a full state.
+     */
+    readonly chain?: CheckpointChain;
   };
   /** The directory relative paths in node attributes are resolved against. */
   readonly baseDir?: string;
@@ -298,6 +309,9 @@ async function execute(
       throw new TypeError(
         `the checkpoint resumes at node ${from}, which the pipeline does not have`,
       );
+    }
+    if (options.resume?.contextId && options.resume.chain) {
+      continueCheckpointChain(recorder, resume, options.resume.chain);
     }
     if (!options.resume?.contextId) {
       // The run was not persisted before (or its context is unknown): this

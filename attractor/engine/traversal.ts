@@ -18,6 +18,7 @@ import type { PipelineEventData } from "./events.ts";
 import type { RunRecorder } from "../persist/recorder.ts";
 import type { RouteStep } from "../records.ts";
 import { recordCheckpoint, recordRoute } from "../persist/run_records.ts";
+import { copyMap, objectFromMap } from "../persist/checkpoint_delta.ts";
 import { writeCheckpointFile } from "../persist/rundir.ts";
 import { WaitingForAnswer } from "../interview/types.ts";
 
@@ -74,6 +75,28 @@ export type AttemptEnd =
     readonly incoming?: Edge;
   };
 
+/**
+ * The checkpoint form of each outcome, built once per outcome object: an
+ * unchanged outcome keeps its object from checkpoint to checkpoint, so the
+ * store's delta sees it unchanged by reference (not by re-serializing it).
+ */
+const checkpointOutcomes = new WeakMap<Outcome, CheckpointOutcome>();
+
+function checkpointOutcome(o: Outcome): CheckpointOutcome {
+  let c = checkpointOutcomes.get(o);
+  if (!c) {
+    c = Object.freeze({
+      status: o.status,
+      notes: o.notes || undefined,
+      failure_reason: o.failureReason || undefined,
+      preferred_label: o.preferredLabel || undefined,
+      suggested_next_ids: o.suggestedNextIds?.length ? o.suggestedNextIds : undefined,
+    });
+    checkpointOutcomes.set(o, c);
+  }
+  return c;
+}
+
 /** Runs one attempt from `from` (the start node, a restart target or a checkpoint's next node). */
 export class Traversal implements BranchRunner {
   readonly #s: RunServices;
@@ -98,26 +121,17 @@ export class Traversal implements BranchRunner {
 
   /** The checkpoint of the current state. */
   checkpoint(current: string, extra: Partial<Checkpoint> = {}): Checkpoint {
-    const outcomes: Record<string, CheckpointOutcome> = {};
-    for (const [id, o] of this.#a.outcomes) {
-      outcomes[id] = {
-        status: o.status,
-        notes: o.notes || undefined,
-        failure_reason: o.failureReason || undefined,
-        preferred_label: o.preferredLabel || undefined,
-        suggested_next_ids: o.suggestedNextIds?.length ? o.suggestedNextIds : undefined,
-      };
-    }
+    // Maps copied through the delta module, which keeps their keys and values for the store's diff.
     return {
       timestamp: new Date().toISOString(),
       current_node: current,
       completed_nodes: [...this.#a.completed],
-      node_retries: { ...this.#a.retries },
-      node_outcomes: outcomes,
+      node_retries: copyMap(this.#a.retries),
+      node_outcomes: objectFromMap(this.#a.outcomes, checkpointOutcome),
       context: this.#a.context.snapshot(),
       logs: [...this.#a.context.logs],
-      node_visits: { ...this.#a.visits },
-      node_executions: { ...this.#a.executions },
+      node_visits: copyMap(this.#a.visits),
+      node_executions: copyMap(this.#a.executions),
       run_id: this.#s.runId,
       lineage_attempt: this.#a.lineageAttempt,
       restarts: this.#a.restarts,

@@ -12,6 +12,7 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { blake3Hex } from "@forge/turnstore";
 import type { CheckpointSavedV4Value, CheckpointStateEncoding } from "../records_v4.ts";
+import type { CheckpointRecordValue } from "../records_v5.ts";
 import { CheckpointError } from "../engine/checkpoint.ts";
 
 /** Largest encoded state kept in the record itself (the store's inline payload limit). */
@@ -56,6 +57,23 @@ export function encodeCheckpointState(json: string): EncodedState {
   return { fields: { stateBytes: deflated, stateEncoding: "deflate_raw", stateHash } };
 }
 
+/**
+ * The state hash of a delta record (`checkpoint_saved` v5): BLAKE3 of its
+ * base's state hash and the delta text, joined by a newline. It chains each
+ * delta to the full state it starts from without hashing the whole state.
+ */
+export function chainedStateHash(baseStateHash: string, delta: string): string {
+  return blake3Hex(encoder.encode(`${baseStateHash}\n${delta}`));
+}
+
+/** Where a checkpoint record chain stands: the newest record's state hash and delta depth. */
+export interface CheckpointChain {
+  /** That record's state hash. */
+  readonly stateHash: string;
+  /** Its delta depth (0: a full record). */
+  readonly deltaDepth: number;
+}
+
 /** Where a stored state's blob is read from. */
 export interface BlobSource {
   /** The blob's bytes. */
@@ -63,14 +81,14 @@ export interface BlobSource {
 }
 
 /**
- * The checkpoint JSON text of a version 3 or 4 record, from the record or its
+ * The checkpoint JSON text of a full record (version 3, 4, or 5 without a delta), from the record or its
  * blob, decoded and checked against the record's `stateHash`. Throws
  * {@link CheckpointError} naming the checkpoint when the state is missing,
  * undecodable or does not match its hash.
  */
 export async function checkpointStateJson(
   store: BlobSource,
-  record: CheckpointSavedV4Value,
+  record: CheckpointRecordValue,
 ): Promise<string> {
   const where = `checkpoint ${record.checkpointId} of run ${record.runId}`;
   if (record.state !== undefined && record.stateBytes === undefined) return record.state;

@@ -9,6 +9,8 @@ import {
   type CheckpointSavedV3Value,
   CheckpointSavedV4,
   type CheckpointSavedV4Value,
+  CheckpointSavedV5,
+  type CheckpointSavedV5Value,
 } from "../records.ts";
 import { latestCheckpoint, scanRunRecords } from "../query.ts";
 import { resumePointFromStore } from "./resume.ts";
@@ -146,32 +148,50 @@ const LINEAR = `digraph Linear {
 }`;
 
 /**
- * Copies a run context into a new one as the previous writer would have
- * stored it: every checkpoint a version 3 record, its state JSON inline or in
- * a blob. The other record types did not change between the versions.
+ * Copies a run context into a new one as an earlier writer would have stored
+ * it: every checkpoint a version 3 record (its state JSON inline or in a
+ * blob) or a version 4 record (JSON text, or deflated when large). The other
+ * record types did not change between the versions.
  */
-async function asVersion3(
+async function asOlderVersion(
   store: MemoryStore,
   contextId: string,
+  version: 3 | 4,
   stateIn: "inline" | "blob",
 ): Promise<string> {
   const turns = await store.listTurns(contextId, { limit: 1_000 });
   const copy = await store.createContext();
   for (const turn of turns) {
     let { typeVersion, payload } = turn;
-    if (turn.typeId === CheckpointSavedV4.typeId && typeVersion === 4) {
-      const v4 = attractorCatalog.decode(turn)!.value as unknown as CheckpointSavedV4Value;
-      const { stateEncoding: _e, stateBytes: _b, ...common } = v4;
-      const json = await checkpointStateJson(store, v4);
-      const v3: CheckpointSavedV3Value = stateIn === "inline"
-        ? { ...common, state: json, stateBlobHash: undefined }
-        : {
-          ...common,
-          state: undefined,
-          stateBlobHash: (await store.putBlob(new TextEncoder().encode(json))).hash,
-        };
-      typeVersion = 3;
-      payload = CheckpointSavedV3.encode(v3);
+    if (turn.typeId === CheckpointSavedV5.typeId && typeVersion === 5) {
+      const v5 = attractorCatalog.decode(turn)!.value as unknown as CheckpointSavedV5Value;
+      assert.equal(v5.stateDelta, undefined, "a small run's checkpoints are full");
+      const {
+        stateEncoding: _e,
+        stateBytes: _b,
+        stateDelta: _d,
+        baseStateHash: _h,
+        deltaDepth: _depth,
+        completedCount: _c,
+        ...common
+      } = v5;
+      const json = await checkpointStateJson(store, v5);
+      const completedNodes = JSON.parse(json).completed_nodes as string[];
+      if (version === 4) {
+        const encoded = encodeCheckpointState(json);
+        payload = CheckpointSavedV4.encode({ ...common, ...encoded.fields, completedNodes });
+      } else {
+        const v3: CheckpointSavedV3Value = stateIn === "inline"
+          ? { ...common, completedNodes, state: json, stateBlobHash: undefined }
+          : {
+            ...common,
+            completedNodes,
+            state: undefined,
+            stateBlobHash: (await store.putBlob(new TextEncoder().encode(json))).hash,
+          };
+        payload = CheckpointSavedV3.encode(v3);
+      }
+      typeVersion = version;
     }
     await store.appendTurn({
       contextId: copy.contextId,
@@ -183,8 +203,9 @@ async function asVersion3(
   return copy.contextId;
 }
 
-for (const stateIn of ["inline", "blob"] as const) {
-  Deno.test(`a run written with checkpoint version 3 (state ${stateIn}) resumes from the store alone, equal to an uninterrupted run`, async () => {
+const OLDER = [[3, "inline"], [3, "blob"], [4, "inline"]] as const;
+for (const [version, stateIn] of OLDER) {
+  Deno.test(`a run written with checkpoint version ${version} (state ${stateIn}) resumes from the store alone, equal to an uninterrupted run`, async () => {
     const slow = LINEAR.replace("simulate.delay_ms=0", "simulate.delay_ms=5000");
     await using full = await tempDir();
     const uninterrupted = await runDot(LINEAR, full.path);
@@ -199,12 +220,12 @@ for (const stateIn of ["inline", "blob"] as const) {
       },
     });
     assert.equal(cancelled.status, "cancelled");
-    const old = await asVersion3(store, cancelled.contextIds[0], stateIn);
+    const old = await asOlderVersion(store, cancelled.contextIds[0], version, stateIn);
     const versions: number[] = [];
     for await (const e of scanRunRecords(store, old)) {
-      if (e.typeId === CheckpointSavedV4.typeId) versions.push(e.typeVersion);
+      if (e.typeId === CheckpointSavedV5.typeId) versions.push(e.typeVersion);
     }
-    assert.ok(versions.length === 2 && versions.every((v) => v === 3), `${versions}`);
+    assert.ok(versions.length === 2 && versions.every((v) => v === version), `${versions}`);
 
     const point = await resumePointFromStore(store, old);
     assert.equal(point.checkpoint.next_node, "build");
@@ -213,12 +234,13 @@ for (const stateIn of ["inline", "blob"] as const) {
     const resumed = await runDot(point.dotSource!, dir.path, {
       graph,
       store,
-      resume: { checkpoint: point.checkpoint, contextId: point.contextId },
+      resume: { checkpoint: point.checkpoint, contextId: point.contextId, chain: point.chain },
     });
     assert.deepEqual(comparable(resumed), comparable(uninterrupted));
-    // The resumed run writes version 4 after the version 3 history, and reads it back.
+    // The resumed run writes version 5 after the older history, and reads it back.
     const latest = await latestCheckpoint(store, old);
     assert.equal(latest?.checkpoint.final_status, "success");
     assert.equal(latest?.record.stateEncoding, "json");
+    assert.equal(latest?.record.deltaDepth, 0);
   });
 }

@@ -12,6 +12,7 @@ import type { Checkpoint } from "../engine/checkpoint.ts";
 import { serializeCheckpoint } from "../engine/checkpoint.ts";
 import { latestCheckpoint } from "../query.ts";
 import { type Manifest, readCheckpointFile, readManifest } from "./rundir.ts";
+import type { CheckpointChain } from "./checkpoint_state.ts";
 
 /** Codes of {@link ResumeError}. */
 export type ResumeErrorCode = "NoCheckpoint" | "PipelineChanged" | "NotARun";
@@ -42,6 +43,12 @@ export interface ResumePoint {
   readonly manifest?: Manifest;
   /** Why this resume is noteworthy, recorded in the run lifecycle. */
   readonly note?: string;
+  /**
+   * Where the context's checkpoint records stand, when `checkpoint` is the
+   * newest one stored there: pass it on (`resume.chain`) so the resumed
+   * run's first checkpoint may be a delta.
+   */
+  readonly chain?: CheckpointChain;
 }
 
 /** The resume point of a run context, from the store alone. */
@@ -62,6 +69,7 @@ export async function resumePointFromStore(
     dotSource,
     dotSourceHash: latest.record.dotSourceHash,
     contextId,
+    chain: latest.chain,
   };
 }
 
@@ -77,11 +85,14 @@ export async function resumePointFromDirectory(
   const manifest = await readManifest(runDir);
   const checkpoint = await readCheckpointFile(runDir);
   let note: string | undefined;
+  let chain: CheckpointChain | undefined;
   if (store && manifest.context_id) {
     const stored = await latestCheckpoint(store, manifest.context_id).catch(() => undefined);
     if (stored && !sameState(stored.checkpoint, checkpoint)) {
       note =
         `checkpoint.json differs from the store's latest checkpoint (${stored.record.checkpointId}); the file wins`;
+    } else if (stored) {
+      chain = stored.chain;
     }
   }
   return {
@@ -90,6 +101,7 @@ export async function resumePointFromDirectory(
     contextId: manifest.context_id ?? undefined,
     manifest,
     note,
+    chain,
   };
 }
 

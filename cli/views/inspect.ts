@@ -27,7 +27,7 @@ import {
   stageAgentSession,
 } from "@forge/attractor/engine";
 import type {
-  CheckpointSavedV4Value,
+  CheckpointRecordValue,
   InterviewLifecycleV3Value,
   RouteDecisionV3Value,
   StageToAgentLinkValue,
@@ -81,7 +81,7 @@ export interface RunReport {
   /** Route decisions, oldest first. */
   readonly routes: (RouteDecisionV3Value & { turnId: string })[];
   /** Checkpoints, oldest first. */
-  readonly checkpoints: (Omit<CheckpointSavedV4Value, "state" | "stateBytes"> & {
+  readonly checkpoints: (Omit<CheckpointRecordValue, "state" | "stateBytes"> & {
     turnId: string;
   })[];
   /** Interviews, oldest first. */
@@ -131,7 +131,7 @@ export async function readRunReport(
     }
     if (!isCheckpointRecord(e)) continue;
     const { state: _state, stateBytes: _bytes, ...rest } = e
-      .value as unknown as CheckpointSavedV4Value;
+      .value as unknown as CheckpointRecordValue;
     checkpoints.unshift({ ...rest, turnId: e.turnId });
   }
   // Parallel branches run in contexts forked from the run's: their stages and
@@ -255,7 +255,9 @@ export function renderRunReport(report: RunReport): string {
   out.push("", `checkpoints (${report.checkpoints.length}):`);
   for (const c of report.checkpoints) {
     out.push(
-      `  ${c.checkpointId} after ${c.nodeId} · ${when(c.at)} · ${c.completedNodes.length} done` +
+      `  ${c.checkpointId} after ${c.nodeId} · ${when(c.at)} · ${
+        c.completedCount ?? c.completedNodes?.length ?? 0
+      } done` +
         `${c.nextNodeId ? ` · next ${c.nextNodeId}` : ""}${
           c.waitingOn ? ` · waiting on ${c.waitingOn}` : ""
         }` +

@@ -163,11 +163,11 @@ Deno.test("runs and inspect over four real runs on a KV file", async (t) => {
   }
 });
 
-Deno.test("a long run's deflated checkpoints: inspect lists them, trace shows each state inflated as JSON", async () => {
+Deno.test("a long run's checkpoints: inspect lists them, trace shows full states inflated as JSON and deltas as stored", async () => {
   const dir = await Deno.makeTempDir({ prefix: "forge-runs-long-" });
   const url = `kv:${dir}/runs.kv`;
   try {
-    const ids = Array.from({ length: 60 }, (_, i) => `s${i}`);
+    const ids = Array.from({ length: 120 }, (_, i) => `s${i}`);
     const source = `digraph Long {\n start [shape=Mdiamond]\n exit [shape=Msquare]\n` +
       ` start -> ${ids.join(" -> ")} -> exit\n}`;
     let result;
@@ -179,7 +179,7 @@ Deno.test("a long run's deflated checkpoints: inspect lists them, trace shows ea
     const inspect = await cli(url, ["inspect", result.runId, "--json"]);
     assert.equal(inspect.code, 0, inspect.err);
     const report = JSON.parse(inspect.out);
-    assert.equal(report.checkpoints.length, 62);
+    assert.equal(report.checkpoints.length, 122);
     assert.ok(report.checkpoints.every((c: Record<string, unknown>) => !("stateBytes" in c)));
 
     const trace = await cli(url, ["trace", result.runId, "--json"]);
@@ -190,16 +190,26 @@ Deno.test("a long run's deflated checkpoints: inspect lists them, trace shows ea
       fields: Record<string, unknown>;
     }[];
     const checkpoints = turns.filter((t) => t.typeId === "forge.attractor.checkpoint_saved");
-    assert.ok(checkpoints.every((t) => t.typeVersion === 4));
+    assert.ok(checkpoints.every((t) => t.typeVersion === 5));
     const small = checkpoints[0].fields;
     assert.equal(small.stateEncoding, "json");
-    const last = checkpoints.at(-1)!.fields;
-    assert.equal(last.stateEncoding, "deflate_raw");
+    // Past the text limit: deltas, and a full state (deflated) every so often.
+    const deflated = checkpoints.filter((t) => t.fields.stateEncoding === "deflate_raw");
+    assert.ok(deflated.length >= 2, `${deflated.length} full deflated states`);
+    const last = deflated.at(-1)!.fields;
     assert.match(String(last.stateBytes), /^\d+ bytes of deflate_raw, inflated into state/);
     const state = JSON.parse(String(last.state));
-    assert.deepEqual(state.completed_nodes, result.completedNodes);
-    assert.equal(state.completed_nodes.length, 61); // start and the 60 stages
-    assert.equal(state.final_status, "success");
+    assert.deepEqual(
+      state.completed_nodes,
+      result.completedNodes.slice(0, last.completedCount as number),
+    );
+    const deltas = checkpoints.filter((t) => t.fields.stateDelta !== undefined);
+    assert.ok(deltas.length > 40, `${deltas.length} deltas`);
+    const added = deltas.map((t) => JSON.parse(String(t.fields.stateDelta)).append);
+    assert.ok(
+      added.some((a) => a.completed_nodes?.add?.length === 1),
+      "a delta shows what the stage added, as stored",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
