@@ -48,7 +48,17 @@ export class OpenPathGuard implements PathGuard {
 /** Whether `child` is `root` or lies under it (both absolute and normalised). */
 export function isWithin(root: string, child: string): boolean {
   const rel = relative(root, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+  // "..name" is a child named so, not a way up.
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * {@linkcode isWithin} for paths that are already absolute and normalised
+ * (what `resolve` and `realPath` return): a prefix test, where `relative`
+ * would normalise both paths again on every call.
+ */
+function under(root: string, child: string): boolean {
+  return child === root || child.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 /**
@@ -72,11 +82,19 @@ export class WorkspacePathGuard implements PathGuard {
     if (!isWithin(root, cwd)) {
       throw new PermissionDeniedError(cwd, `working directory is outside the workspace ${root}`);
     }
+    this.#root = resolve(root);
+    this.#alias = alias === undefined || resolve(alias) === this.#root ? undefined : resolve(alias);
+    this.#locked = protectedPaths.map((locked) => resolve(locked));
   }
 
+  // The same paths normalised once, for the prefix tests of every call.
+  readonly #root: string;
+  readonly #alias: string | undefined;
+  readonly #locked: readonly string[];
+
   #refuseProtected(path: string, real: string): string {
-    for (const locked of this.protectedPaths) {
-      if (isWithin(locked, real)) {
+    for (const locked of this.#locked) {
+      if (under(locked, real)) {
         throw new PermissionDeniedError(
           path,
           `${locked} is read-only in this environment (what is written there could run outside it)`,
@@ -89,10 +107,10 @@ export class WorkspacePathGuard implements PathGuard {
   #lexical(path: string): string {
     if (path.includes("\0")) throw new PermissionDeniedError(path, "path contains a NUL byte");
     let abs = resolve(this.cwd, path);
-    if (this.alias && this.alias !== this.root && isWithin(this.alias, abs)) {
-      abs = join(this.root, relative(this.alias, abs));
+    if (this.#alias && under(this.#alias, abs)) {
+      abs = join(this.#root, relative(this.#alias, abs));
     }
-    if (!isWithin(this.root, abs)) {
+    if (!under(this.#root, abs)) {
       throw new PermissionDeniedError(path, `outside the workspace ${this.root}`);
     }
     return abs;
@@ -105,7 +123,7 @@ export class WorkspacePathGuard implements PathGuard {
     } catch (error) {
       throw toEnvError(error, path);
     }
-    if (!isWithin(this.root, real)) {
+    if (!under(this.#root, real)) {
       throw new PermissionDeniedError(
         path,
         `resolves through a symbolic link to ${real}, outside the workspace ${this.root}`,

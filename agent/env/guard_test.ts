@@ -9,6 +9,36 @@ Deno.test("guard: isWithin accepts the root and its descendants only", () => {
   assert.equal(isWithin("/ws", "/ws2"), false);
   assert.equal(isWithin("/ws", "/"), false);
   assert.equal(isWithin("/ws", "/ws/../etc"), false);
+  assert.equal(isWithin("/ws", "/ws/..name"), true, "a child named ..name is inside");
+  assert.equal(isWithin("/ws", "/ws/a/../../x"), false);
+});
+
+Deno.test("guard: a file whose name starts with two dots is inside; a link out of the workspace is not", async () => {
+  const root = await Deno.realPath(await Deno.makeTempDir());
+  const outside = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    await Deno.writeTextFile(join(root, "..notes"), "x");
+    await Deno.symlink(outside, join(root, "out"));
+    const guard = new WorkspacePathGuard(root);
+    assert.equal(await guard.forRead("..notes"), join(root, "..notes"));
+    assert.equal(await guard.forRead(join(root, "..notes")), join(root, "..notes"));
+    await assert.rejects(
+      () => guard.forRead("out"),
+      (e: EnvError) => e.code === "PermissionDenied",
+    );
+    await assert.rejects(
+      () => guard.forRead(`${root}/../${outside.split("/").pop()}`),
+      (e: EnvError) => e.code === "PermissionDenied",
+    );
+    // A sibling whose name extends the workspace's is outside.
+    await assert.rejects(
+      () => guard.forRead(`${root}2`),
+      (e: EnvError) => e.code === "PermissionDenied",
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(outside, { recursive: true });
+  }
 });
 
 Deno.test("guard: forWrite resolves a not-yet-existing path through its real existing ancestor", async () => {
