@@ -92,7 +92,7 @@ export interface ConfinedEnvironmentOptions {
   /** Resource limits of every command (defaults in `limits.ts`). */
   readonly limits?: ExecLimits;
   /**
-   * Limit of one file operation (default 60 000 ms). An operation that
+   * Limit of one file operation (default 60 000 ms; `Infinity`: none). An operation that
    * overruns it, or is cancelled and does not stop within a second, gets
    * the file service replaced.
    */
@@ -297,11 +297,12 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const started = this.#requests.expect(0, "init");
       const timedOut = new Promise<never>((_, reject) => {
+        if (limit === Infinity) return;
         timer = setTimeout(() => {
           this.#requests.forget(0);
           channel.terminate();
           reject(new EnvError("Timeout", `the file service did not start within ${limit} ms`));
-        }, limit);
+        }, Math.min(limit, 2 ** 31 - 1)); // a longer delay would fire at once
       });
       channel.send({
         op: "init",

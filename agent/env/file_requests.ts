@@ -12,6 +12,9 @@ import { EnvError, type EnvErrorCode } from "./types.ts";
 import type { FileResponse } from "./file_service.ts";
 import type { FileChannel } from "./file_channel.ts";
 
+/** The longest delay a timer holds (a signed 32-bit count of ms); longer ones fire at once. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 /** How long a dropped request may stay unanswered before its service counts as stuck. */
 export const STUCK_AFTER_DROP_MS = 1000;
 
@@ -28,7 +31,7 @@ interface Pending {
 
 /** Options of {@linkcode FileRequests}. */
 export interface FileRequestsOptions {
-  /** Time limit of one request, in ms. */
+  /** Time limit of one request, in ms (`Infinity`: none). */
   readonly limitMs: number;
   /**
    * Called when a request that was given up on (cancelled or timed out) is
@@ -123,11 +126,16 @@ export class FileRequests {
     this.#watchdog = undefined;
   }
 
-  /** A timer for the oldest deadline in flight, if any. */
+  /**
+   * A timer for the oldest deadline in flight, if any. A delay beyond what
+   * a timer can hold fires early and re-arms; an infinite limit needs none.
+   */
   #arm(): ReturnType<typeof setTimeout> | undefined {
     for (const pending of this.#pending.values()) {
       if (pending.deadline === undefined) continue;
-      return setTimeout(this.#expire, Math.max(0, pending.deadline - performance.now()));
+      if (pending.deadline === Infinity) return undefined;
+      const delay = Math.min(MAX_TIMER_DELAY_MS, pending.deadline - performance.now());
+      return setTimeout(this.#expire, Math.max(0, delay));
     }
     return undefined;
   }

@@ -88,3 +88,17 @@ Deno.test("file requests: close rejects everything in flight with its error", as
   table.close(new EnvError("Closed", "the confined environment is closed"));
   await assert.rejects(pending, code("Closed"));
 });
+
+Deno.test("file requests: an infinite or very long limit arms no timer that fires at once", async () => {
+  for (const limitMs of [Infinity, 2 ** 40]) {
+    const table = new FileRequests({ limitMs, onStuck: () => {} });
+    const channel = recordingChannel();
+    let settled = false;
+    const pending = table.post(channel, "grep", []).finally(() => settled = true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(settled, false, `limit ${limitMs}: still waiting for its answer`);
+    table.answer({ id: channel.sent[0].id, ok: true, value: "done" });
+    assert.equal(await pending, "done");
+    table.close(new EnvError("Closed", "done"));
+  }
+});
