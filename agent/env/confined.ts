@@ -28,9 +28,10 @@ import type {
   ReadFileOptions,
   WriteResult,
 } from "./types.ts";
-import { EnvError, type EnvErrorCode, PermissionDeniedError } from "./types.ts";
+import { EnvError, PermissionDeniedError } from "./types.ts";
 import type { FileResponse, SelfCheck } from "./file_service.ts";
 import { type FileChannel, processChannel, workerChannel } from "./file_channel.ts";
+import { FileRequests } from "./file_requests.ts";
 import { checkCommand, DEFAULT_ALLOWED_PROGRAMS, ShellPolicyError } from "./shell_policy.ts";
 import { bwrapArgs, bwrapStatus, fileServerCommand } from "./bwrap.ts";
 import { runProcess } from "./process.ts";
@@ -91,7 +92,7 @@ export interface ConfinedEnvironmentOptions {
   /** Resource limits of every command (defaults in `limits.ts`). */
   readonly limits?: ExecLimits;
   /**
-   * Limit of one file operation (default 60 000 ms). An operation that
+   * Limit of one file operation (default 60 000 ms; `Infinity`: none). An operation that
    * overruns it, or is cancelled and does not stop within a second, gets
    * the file service replaced.
    */
@@ -105,11 +106,6 @@ const FORBIDDEN_VARS =
 /** Most files with several hard links the shell sandbox hides; beyond it the shell is refused. */
 export const MAX_MASKED_HARD_LINKS = 1000;
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: EnvError): void;
-}
-
 /** A workspace-confined {@linkcode ExecutionEnvironment}. */
 export class ConfinedEnvironment implements ExecutionEnvironment {
   readonly #options: ConfinedEnvironmentOptions;
@@ -119,10 +115,9 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   #channel: FileChannel | undefined;
   /** Resolves when the current file service is ready; rejects if it could not start. */
   #ready: Promise<void> | undefined;
-  #nextId = 1;
-  readonly #pending = new Map<number, Pending>();
-  /** Requests given up on (cancelled or timed out) that the service has not answered yet. */
-  readonly #abandoned = new Set<number>();
+  /** The channel whose service has started and passed its self check (the fast path of a call). */
+  #readyChannel: FileChannel | undefined;
+  readonly #requests: FileRequests;
   #bwrap: string | undefined;
   #noSandboxReason: string | undefined;
   #hardLinks: readonly string[] = [];
@@ -135,6 +130,12 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   constructor(options: ConfinedEnvironmentOptions) {
     this.#options = options;
     this.#limits = resolveLimits(options.limits);
+    this.#requests = new FileRequests({
+      limitMs: options.operationTimeoutMs ?? 60_000,
+      onStuck: (channel, reason) => {
+        if (channel === this.#channel) this.#restart(reason);
+      },
+    });
   }
 
   /** Whether the tools run inside bubblewrap (known after initialize). */
@@ -270,12 +271,12 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     let channel: FileChannel;
     const handlers = {
       onMessage: (response: FileResponse) => {
-        if (channel === this.#channel) this.#answer(response);
+        if (channel === this.#channel) this.#requests.answer(response);
       },
       onFailure: (reason: string) => {
         if (channel !== this.#channel) return;
         this.#channel = undefined;
-        this.#rejectAll(new EnvError("Io", reason));
+        this.#requests.rejectAll(new EnvError("Io", reason));
       },
     };
     if (this.#bwrap) {
@@ -294,22 +295,24 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     this.#ready = (async () => {
       const limit = this.#options.operationTimeoutMs ?? 60_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<unknown>((resolve, reject) => {
-        this.#pending.set(0, { resolve, reject });
+      const started = this.#requests.expect(0, "init");
+      const timedOut = new Promise<never>((_, reject) => {
+        if (limit === Infinity) return;
         timer = setTimeout(() => {
-          this.#pending.delete(0);
+          this.#requests.forget(0);
           channel.terminate();
           reject(new EnvError("Timeout", `the file service did not start within ${limit} ms`));
-        }, limit);
-        channel.send({
-          op: "init",
-          root: this.#root,
-          cwd,
-          alias: resolvePath(this.#options.workspace),
-          protectedPaths: this.#protected,
-        });
-      }).finally(() => clearTimeout(timer));
-      const check = await this.#post<SelfCheck>(channel, "selfCheck", []);
+        }, Math.min(limit, 2 ** 31 - 1)); // a longer delay would fire at once
+      });
+      channel.send({
+        op: "init",
+        root: this.#root,
+        cwd,
+        alias: resolvePath(this.#options.workspace),
+        protectedPaths: this.#protected,
+      });
+      await Promise.race([started, timedOut]).finally(() => clearTimeout(timer));
+      const check = await this.#requests.post<SelfCheck>(channel, "selfCheck", []);
       const leaks = Object.entries(check).filter(([, denied]) => !denied).map(([name]) => name);
       if (leaks.length) {
         await this.close();
@@ -318,6 +321,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
           `the confined file service is not confined: ${leaks.join(", ")} allowed`,
         );
       }
+      if (channel === this.#channel) this.#readyChannel = channel;
     })();
     return this.#ready;
   }
@@ -326,7 +330,9 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   #restart(reason: string): void {
     if (this.#closed || !this.#channel) return;
     this.#restarts++;
-    this.#rejectAll(new EnvError("Aborted", `the confined file service was restarted: ${reason}`));
+    this.#requests.rejectAll(
+      new EnvError("Aborted", `the confined file service was restarted: ${reason}`),
+    );
     this.#spawn(this.#cwd || this.#root).catch(() => {});
   }
 
@@ -335,66 +341,20 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     return this.#call<SelfCheck>("selfCheck", []);
   }
 
-  #answer(response: FileResponse): void {
-    this.#abandoned.delete(response.id);
-    const pending = this.#pending.get(response.id);
-    if (!pending) return; // cancelled meanwhile
-    this.#pending.delete(response.id);
-    if (response.ok) pending.resolve(response.value);
-    else {
-      const { code, message, subject } = response.error;
-      pending.reject(new EnvError(code as EnvErrorCode, message, subject));
+  /**
+   * Sends one request once the service is ready. The common case (a
+   * started service, no cancellation yet) posts at once, without awaiting
+   * the ready promise again.
+   */
+  #call<T>(op: string, args: unknown[], signal?: AbortSignal): Promise<T> {
+    const channel = this.#channel;
+    if (channel && channel === this.#readyChannel && !this.#closed && !signal?.aborted) {
+      return this.#requests.post<T>(channel, op, args, signal);
     }
+    return this.#callWhenReady(op, args, signal);
   }
 
-  #rejectAll(error: EnvError): void {
-    for (const pending of this.#pending.values()) pending.reject(error);
-    this.#pending.clear();
-    this.#abandoned.clear();
-  }
-
-  /** Sends one request and waits for its answer, a cancellation or the time limit. */
-  #post<T>(channel: FileChannel, op: string, args: unknown[], signal?: AbortSignal): Promise<T> {
-    const id = this.#nextId++;
-    const limit = this.#options.operationTimeoutMs ?? 60_000;
-    return new Promise<T>((resolve, reject) => {
-      const settle = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const giveUp = (error: EnvError) => {
-        settle();
-        this.#pending.delete(id);
-        this.#abandoned.add(id);
-        reject(error);
-        // A healthy service answers the dropped request soon; a stuck one is replaced.
-        setTimeout(() => {
-          if (this.#abandoned.has(id) && channel === this.#channel) {
-            this.#restart(`${op} did not finish after it was dropped`);
-          }
-        }, 1000);
-      };
-      const onAbort = () => giveUp(new EnvError("Aborted", `${op} was cancelled`));
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const timer = setTimeout(
-        () => giveUp(new EnvError("Timeout", `${op} timed out after ${limit} ms`, op)),
-        limit,
-      );
-      this.#pending.set(id, {
-        resolve: (value) => {
-          settle();
-          resolve(value as T);
-        },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-      });
-      channel.send({ id, op, args });
-    });
-  }
-
-  async #call<T>(op: string, args: unknown[], signal?: AbortSignal): Promise<T> {
+  async #callWhenReady<T>(op: string, args: unknown[], signal?: AbortSignal): Promise<T> {
     if (this.#closed) throw new EnvError("Closed", "the confined environment is closed");
     if (!this.#ready) throw new EnvError("Closed", "the confined environment is not initialised");
     if (signal?.aborted) throw new EnvError("Aborted", `${op} was cancelled`);
@@ -407,15 +367,16 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     }
     if (this.#closed) throw new EnvError("Closed", "the confined environment is closed");
     if (!this.#channel) throw new EnvError("Io", "the confined file service is not running");
-    return await this.#post<T>(this.#channel, op, args, signal);
+    return await this.#requests.post<T>(this.#channel, op, args, signal);
   }
 
   /** Stops the file service; later calls fail with code "Closed". */
   close(): Promise<void> {
     this.#closed = true;
-    this.#rejectAll(new EnvError("Closed", "the confined environment is closed"));
+    this.#requests.close(new EnvError("Closed", "the confined environment is closed"));
     this.#channel?.terminate();
     this.#channel = undefined;
+    this.#readyChannel = undefined;
     return Promise.resolve();
   }
 

@@ -48,5 +48,7 @@ scope.onmessage = (event: MessageEvent<FileServiceInit | FileRequest>) => {
     );
     return;
   }
-  service.handle(request).then((response) => scope.postMessage(response));
+  const response = service.handle(request);
+  if (response instanceof Promise) response.then((answer) => scope.postMessage(answer));
+  else scope.postMessage(response);
 };

@@ -23,7 +23,8 @@ function send(message: unknown): void {
   for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
 }
 
-async function onLine(line: string): Promise<void> {
+/** Answers one line; a promise only when the answer needs asynchronous work (a write, a search). */
+function onLine(line: string): Promise<void> | undefined {
   const message = decodeLine(line) as FileServiceInit | FileRequest;
   if (message.op === "init") {
     service = new FileService(message as FileServiceInit);
@@ -35,7 +36,9 @@ async function onLine(line: string): Promise<void> {
     send({ id: request.id, ok: false, error: { code: "Closed", message: "not initialised" } });
     return;
   }
-  send(await service.handle(request));
+  const response = service.handle(request);
+  if (response instanceof Promise) return response.then(send);
+  send(response);
 }
 
 const decoder = new TextDecoder();
@@ -57,6 +60,10 @@ for (;;) {
   while ((newline = pending.indexOf("\n")) >= 0) {
     const line = pending.slice(0, newline);
     pending = pending.slice(newline + 1);
-    if (line) await onLine(line).catch(() => {});
+    if (!line) continue;
+    try {
+      const answered = onLine(line);
+      if (answered) await answered;
+    } catch { /* a malformed line gets no answer; the agent's time limit covers it */ }
   }
 }

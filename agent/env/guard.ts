@@ -12,16 +12,20 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "nod
 import { EnvNotFoundError, PermissionDeniedError } from "./types.ts";
 import { toEnvError } from "./errors.ts";
 
-/** Resolves paths for file operations; throws an EnvError when a path is refused. */
+/**
+ * Resolves paths for file operations; throws an EnvError when a path is
+ * refused. Synchronous: each step is one short syscall (lstat, realpath),
+ * and a promise per step would cost more than the step (see fs_ops.ts).
+ */
 export interface PathGuard {
   /** The directory relative paths resolve against. */
   readonly cwd: string;
   /** The path to use for reading an existing entry. */
-  forRead(path: string): Promise<string>;
+  forRead(path: string): string;
   /** The path to use for creating or replacing a file that may not exist yet (links followed). */
-  forWrite(path: string): Promise<string>;
+  forWrite(path: string): string;
   /** The path of the entry itself, its final link not followed (for delete and move). */
-  forEntry(path: string): Promise<string>;
+  forEntry(path: string): string;
 }
 
 /** A guard that only resolves relative paths (the trusted local environment). */
@@ -30,25 +34,35 @@ export class OpenPathGuard implements PathGuard {
   constructor(readonly cwd: string) {}
 
   /** Resolves `path` against the working directory. */
-  forRead(path: string): Promise<string> {
-    return Promise.resolve(resolve(this.cwd, path));
+  forRead(path: string): string {
+    return resolve(this.cwd, path);
   }
 
   /** Resolves `path` against the working directory. */
-  forWrite(path: string): Promise<string> {
-    return Promise.resolve(resolve(this.cwd, path));
+  forWrite(path: string): string {
+    return resolve(this.cwd, path);
   }
 
   /** Resolves `path` against the working directory. */
-  forEntry(path: string): Promise<string> {
-    return Promise.resolve(resolve(this.cwd, path));
+  forEntry(path: string): string {
+    return resolve(this.cwd, path);
   }
 }
 
 /** Whether `child` is `root` or lies under it (both absolute and normalised). */
 export function isWithin(root: string, child: string): boolean {
   const rel = relative(root, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+  // "..name" is a child named so, not a way up.
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * {@linkcode isWithin} for paths that are already absolute and normalised
+ * (what `resolve` and `realPath` return): a prefix test, where `relative`
+ * would normalise both paths again on every call.
+ */
+function under(root: string, child: string): boolean {
+  return child === root || child.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 /**
@@ -72,11 +86,19 @@ export class WorkspacePathGuard implements PathGuard {
     if (!isWithin(root, cwd)) {
       throw new PermissionDeniedError(cwd, `working directory is outside the workspace ${root}`);
     }
+    this.#root = resolve(root);
+    this.#alias = alias === undefined || resolve(alias) === this.#root ? undefined : resolve(alias);
+    this.#locked = protectedPaths.map((locked) => resolve(locked));
   }
 
+  // The same paths normalised once, for the prefix tests of every call.
+  readonly #root: string;
+  readonly #alias: string | undefined;
+  readonly #locked: readonly string[];
+
   #refuseProtected(path: string, real: string): string {
-    for (const locked of this.protectedPaths) {
-      if (isWithin(locked, real)) {
+    for (const locked of this.#locked) {
+      if (under(locked, real)) {
         throw new PermissionDeniedError(
           path,
           `${locked} is read-only in this environment (what is written there could run outside it)`,
@@ -89,23 +111,23 @@ export class WorkspacePathGuard implements PathGuard {
   #lexical(path: string): string {
     if (path.includes("\0")) throw new PermissionDeniedError(path, "path contains a NUL byte");
     let abs = resolve(this.cwd, path);
-    if (this.alias && this.alias !== this.root && isWithin(this.alias, abs)) {
-      abs = join(this.root, relative(this.alias, abs));
+    if (this.#alias && under(this.#alias, abs)) {
+      abs = join(this.#root, relative(this.#alias, abs));
     }
-    if (!isWithin(this.root, abs)) {
+    if (!under(this.#root, abs)) {
       throw new PermissionDeniedError(path, `outside the workspace ${this.root}`);
     }
     return abs;
   }
 
-  async #real(path: string, abs: string): Promise<string> {
+  #real(path: string, abs: string): string {
     let real: string;
     try {
       real = Deno.realPathSync(abs);
     } catch (error) {
       throw toEnvError(error, path);
     }
-    if (!isWithin(this.root, real)) {
+    if (!under(this.#root, real)) {
       throw new PermissionDeniedError(
         path,
         `resolves through a symbolic link to ${real}, outside the workspace ${this.root}`,
@@ -115,8 +137,8 @@ export class WorkspacePathGuard implements PathGuard {
   }
 
   /** Resolves links and refuses a path whose real location leaves the workspace. */
-  async forRead(path: string): Promise<string> {
-    return await this.#real(path, this.#lexical(path));
+  forRead(path: string): string {
+    return this.#real(path, this.#lexical(path));
   }
 
   /**
@@ -124,7 +146,7 @@ export class WorkspacePathGuard implements PathGuard {
    * may not exist yet) and refuses when it, or an existing link at the
    * path, leads outside the workspace.
    */
-  async forWrite(path: string): Promise<string> {
+  forWrite(path: string): string {
     const abs = this.#lexical(path);
     const missing: string[] = [];
     let current = abs;
@@ -138,8 +160,8 @@ export class WorkspacePathGuard implements PathGuard {
       if (info) {
         // An existing entry (link or not) is resolved as a whole: writing
         // through a link writes its target, so the target must be inside.
-        if (info.isSymlink) await this.#refuseDangling(path, current);
-        const real = await this.#real(path, current);
+        if (info.isSymlink) this.#refuseDangling(path, current);
+        const real = this.#real(path, current);
         return this.#refuseProtected(
           path,
           missing.length ? join(real, ...missing.reverse()) : real,
@@ -156,21 +178,21 @@ export class WorkspacePathGuard implements PathGuard {
    * The entry itself: its parent resolved by real path, its final component
    * kept as is, so deleting or moving a link touches the link, not its target.
    */
-  async forEntry(path: string): Promise<string> {
+  forEntry(path: string): string {
     const abs = this.#lexical(path);
     if (abs === this.root) throw new PermissionDeniedError(path, "is the workspace root itself");
-    const parent = await this.forWrite(dirname(abs));
+    const parent = this.forWrite(dirname(abs));
     return this.#refuseProtected(path, join(parent, basename(abs)));
   }
 
-  async #refuseDangling(path: string, link: string): Promise<void> {
+  #refuseDangling(path: string, link: string): void {
     try {
       Deno.statSync(link);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw toEnvError(error, path);
       let target = "?";
       try {
-        target = await Deno.readLink(link);
+        target = Deno.readLinkSync(link);
       } catch { /* the reason below is enough */ }
       throw new PermissionDeniedError(
         path,
