@@ -52,7 +52,7 @@ export function encodeFrame(
   arena: FrameArena,
   msgType: number,
   flags: number,
-  id: bigint,
+  id: number,
   body: Uint8Array | AppendRequest,
 ): Uint8Array {
   const size = body instanceof Uint8Array ? body.length : appendPayloadBytes(body);
@@ -63,6 +63,8 @@ export function encodeFrame(
   view.setUint32(at, size, true);
   view.setUint16(at + 4, msgType, true);
   view.setUint16(at + 6, flags, true);
-  view.setBigUint64(at + 8, id, true);
+  // A number, not a BigInt: ids count up from 1 and stay far below 2^53.
+  view.setUint32(at + 8, id >>> 0, true);
+  view.setUint32(at + 12, Math.floor(id / 0x1_0000_0000), true);
   return bytes.subarray(at, at + HEADER_BYTES + size);
 }

@@ -43,7 +43,8 @@ export class Pending {
   #op: string | (() => string) | undefined;
 
   constructor(
-    readonly id: bigint,
+    /** The request id (a number: ids count up from 1, far below 2^53). */
+    readonly id: number,
     readonly msgType: number,
     /** The whole frame, header included; the same bytes go out again on a replay. */
     readonly frame: Uint8Array,

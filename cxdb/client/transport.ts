@@ -14,7 +14,7 @@
 import {
   type AppendRequest,
   concatBytes,
-  decodeAppended,
+  decodeAppendedAt,
   decodeError,
   decodeHello,
   encodeHello,
@@ -66,9 +66,9 @@ export class Transport {
   #writer: { conn: Deno.Conn; busy: boolean; backlog: Uint8Array[] } | undefined;
   #queue: Pending[] = [];
   #arena = new FrameArena();
-  #inflight = new Map<bigint, Pending>();
+  #inflight = new Map<number, Pending>();
   #isolating = false;
-  #nextId = 1n;
+  #nextId = 1;
   #closed = false;
   #backoffTimer: ReturnType<typeof setTimeout> | undefined;
   #backoffWake: (() => void) | undefined;
@@ -502,23 +502,26 @@ export class Transport {
         const n = await conn.read(buf);
         if (n === null) break;
         parser.push(buf.subarray(0, n));
-        // Payloads are views into the parser, valid until the next push: each
-        // is decoded or copied here.
-        for (let f = parser.next(false); f; f = parser.next(false)) {
+        // Payloads lie in the parser's buffer until the next push: each is
+        // decoded or copied here. `advance` makes no object per answer.
+        while (parser.advance()) {
           answered = true;
           this.#fruitless = 0;
-          const p = this.#inflight.get(f.header.reqId);
+          const id = parser.reqId;
+          const p = this.#inflight.get(id);
           if (!p) continue; // timed out or aborted: the answer is no longer wanted
-          this.#inflight.delete(f.header.reqId);
+          this.#inflight.delete(id);
           if (p.isolated) this.#isolating = false;
-          if (f.header.msgType === MsgType.ERROR) {
-            const e = decodeError(f.payload);
+          const at = parser.payloadAt;
+          const end = at + parser.payloadLength;
+          if (parser.msgType === MsgType.ERROR) {
+            const e = decodeError(parser.bytes.subarray(at, end));
             this.fail(p, new ServerError(p.op, e.code, e.detail));
           } else if (p.append) {
             // Sent by appendTurn (not a raw request()): answered decoded.
-            this.#appendAnswered(p, f.payload);
+            this.#appendAnswered(p, parser.bytes, at, end);
           } else {
-            this.ok(p, f.payload.slice());
+            this.ok(p, parser.bytes.slice(at, end));
           }
         }
         this.pump();
@@ -529,10 +532,10 @@ export class Transport {
     this.#lost(conn, cause, answered);
   }
 
-  #appendAnswered(p: Pending, payload: Uint8Array): void {
+  #appendAnswered(p: Pending, bytes: Uint8Array, at: number, end: number): void {
     let answer: WireAppended;
     try {
-      answer = decodeAppended(payload, p.append!.contentHash, p.sink.sentHashHex);
+      answer = decodeAppendedAt(bytes, at, end, p.append!.contentHash, p.sink.sentHashHex);
     } catch (error) {
       this.fail(p, error as Error);
       return;

@@ -414,21 +414,36 @@ export function decodeAppended(
   sent?: string | Uint8Array,
   sentHex?: string,
 ): WireAppended {
-  if (payload.length >= APPENDED_BYTES) {
+  return decodeAppendedAt(payload, 0, payload.length, sent, sentHex);
+}
+
+/**
+ * {@link decodeAppended} of the answer at `bytes[at .. end)`, read in place:
+ * a pipelining client decodes each answer where it was received, with no view.
+ */
+export function decodeAppendedAt(
+  bytes: Uint8Array,
+  at: number,
+  end: number,
+  sent?: string | Uint8Array,
+  sentHex?: string,
+): WireAppended {
+  if (end - at >= APPENDED_BYTES) {
     // The whole answer is there: read it in place (no Reader, no DataView),
     // as every pipelined append's answer passes here.
     const contentHash = sentHex !== undefined && sent instanceof Uint8Array &&
-        sameBytes(payload, 20, sent)
+        sameBytes(bytes, at + 20, sent)
       ? sentHex
-      : hex(payload.subarray(20, 52));
+      : hex(bytes.subarray(at + 20, at + 52));
     return {
-      contextId: u64At(payload, 0),
-      turnId: u64At(payload, 8),
-      depth: u32At(payload, 16),
+      contextId: u64At(bytes, at),
+      turnId: u64At(bytes, at + 8),
+      depth: u32At(bytes, at + 16),
       contentHash,
     };
   }
-  const r = new Reader(payload, "APPEND_TURN response"); // too short: fails naming what is missing
+  // Too short: fails naming what is missing.
+  const r = new Reader(bytes.subarray(at, end), "APPEND_TURN response");
   return { contextId: r.u64(), turnId: r.u64(), depth: r.u32(), contentHash: r.hash() };
 }
 

@@ -4,6 +4,7 @@ import {
   appendPayloadBytes,
   type AppendRequest,
   decodeAppended,
+  decodeAppendedAt,
   decodeAttachFs,
   decodeBlob,
   decodeError,
@@ -217,6 +218,59 @@ Deno.test("a frame header is len, msg_type, flags, req_id little-endian, and the
   assert.equal(b.header.msgType, 255);
   assert.deepEqual(decodeError(b.payload), { code: 422, detail: "no" });
   assert.equal(parser.next(), undefined);
+});
+
+Deno.test("advance steps through split frames without allocating, as next() reads them", () => {
+  const first = encodeFrame(5, 1, 0x0012_3456_789a_bcden, new Uint8Array([9, 9, 9]));
+  const second = encodeFrame(255, 0, 2n, encodeError(422, "no"));
+  const parser = new FrameParser();
+  assert.equal(parser.advance(), false);
+  parser.push(first.subarray(0, 10)); // not even a whole header
+  assert.equal(parser.advance(), false);
+  parser.push(first.subarray(10, 17)); // header, payload cut short
+  assert.equal(parser.advance(), false);
+  parser.push(new Uint8Array([...first.subarray(17), ...second]));
+  assert.equal(parser.advance(), true);
+  assert.deepEqual([parser.msgType, parser.flags, parser.reqId], [5, 1, 0x0012_3456_789a_bcde]);
+  const payload = parser.bytes.subarray(parser.payloadAt, parser.payloadAt + parser.payloadLength);
+  assert.deepEqual([...payload], [9, 9, 9]);
+  assert.equal(parser.advance(), true);
+  assert.deepEqual([parser.msgType, parser.reqId], [255, 2]);
+  const at = parser.payloadAt;
+  assert.deepEqual(decodeError(parser.bytes.subarray(at, at + parser.payloadLength)), {
+    code: 422,
+    detail: "no",
+  });
+  assert.equal(parser.advance(), false);
+  // Drained: the next frame is read from the start of the buffer again.
+  parser.push(encodeFrame(3, 0, 7n, new Uint8Array([1])));
+  assert.equal(parser.advance(), true);
+  assert.deepEqual([parser.msgType, parser.reqId, parser.payloadAt], [3, 7, 16]);
+});
+
+Deno.test("advance refuses a frame longer than the limit with WireError", () => {
+  const parser = new FrameParser();
+  const header = new Uint8Array(16);
+  new DataView(header.buffer).setUint32(0, 0xffff_ffff, true);
+  parser.push(header);
+  assert.throws(() => parser.advance(), (e) => e instanceof WireError && /limit/.test(e.message));
+});
+
+Deno.test("an APPEND_TURN answer decodes in place at an offset, and a short one names what is missing", () => {
+  const answer = encodeResponse.appended({
+    contextId: "4",
+    turnId: "9007199254740993", // above 2^53: exact through BigInt
+    depth: 2,
+    contentHash: "ef".repeat(32),
+  });
+  const bytes = new Uint8Array([0xaa, 0xbb, ...answer, 0xcc]);
+  assert.deepEqual(decodeAppendedAt(bytes, 2, 2 + answer.length), {
+    contextId: "4",
+    turnId: "9007199254740993",
+    depth: 2,
+    contentHash: "ef".repeat(32),
+  });
+  assert.throws(() => decodeAppendedAt(bytes, 2, 2 + 51), WireError);
 });
 
 Deno.test("responses decode to decimal-string ids and hex hashes", () => {

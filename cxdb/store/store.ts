@@ -63,6 +63,7 @@ import { parseCxdbUrl } from "./url.ts";
 import { type CxdbCall, mapCxdbError, type Missing } from "./failures.ts";
 import { ContextGates } from "./gate.ts";
 import { AppendCall, type AppendFinisher } from "./append_call.ts";
+import { PayloadCopies } from "./payload_copies.ts";
 import { contextHead, TurnIndex, type TurnMeta } from "./turn_index.ts";
 import { listTurnsPage, type ReadRoutes, readTurn } from "./reads.ts";
 import { CxdbRegistry } from "./registry.ts";
@@ -94,6 +95,8 @@ export class CxdbStore implements ForgeStore {
   #knownBlobs = new Set<string>();
   #ownFsRoots = new Map<string, string>();
   readonly #registry: CxdbRegistry;
+  /** The returned turns' own copies of their payloads. */
+  readonly #copies = new PayloadCopies();
   /** How a plain append's sink finishes it (one object for every append). */
   readonly #finisher: AppendFinisher;
 
@@ -399,15 +402,16 @@ export class CxdbStore implements ForgeStore {
     parentTurnId: string,
     hash?: Uint8Array,
   ): AppendedTurn {
-    this.#index.turns.set(turnId, {
+    this.#index.turns.add(
       turnId,
       parentTurnId,
       depth,
-      typeId: req.typeId,
-      typeVersion: req.typeVersion,
+      req.typeId,
+      req.typeVersion,
       contentHash,
-      contextId: req.contextId,
-    }, hash);
+      req.contextId,
+      hash,
+    );
     if (req.fsRootHash !== undefined) {
       this.#ownFsRoots.set(turnId, req.fsRootHash);
       this.#knownBlobs.add(req.fsRootHash);
@@ -418,7 +422,7 @@ export class CxdbStore implements ForgeStore {
       depth,
       typeId: req.typeId,
       typeVersion: req.typeVersion,
-      payload: req.payload.slice(),
+      payload: this.#copies.copy(req.payload),
       contentHash,
       contextId: req.contextId,
       deduplicated: false,

@@ -114,15 +114,48 @@ export class TurnTable {
    * is `meta.contentHash` as bytes (saves parsing the hex).
    */
   set(turnId: string, meta: TurnMeta, hash?: Uint8Array): void {
+    this.add(
+      turnId,
+      meta.parentTurnId,
+      meta.depth,
+      meta.typeId,
+      meta.typeVersion,
+      meta.contentHash,
+      meta.contextId,
+      hash,
+      meta,
+    );
+  }
+
+  /**
+   * {@link TurnTable.set} from the fields themselves: the append path notes
+   * each new turn without building a metadata object (`meta`, when the
+   * caller has one, is kept as is if the turn cannot go in the columns).
+   */
+  add(
+    turnId: string,
+    parentTurnId: string,
+    depth: number,
+    typeId: string,
+    typeVersion: number,
+    contentHash: string,
+    contextId: string,
+    hash?: Uint8Array,
+    meta?: TurnMeta,
+  ): void {
     const id = exactId(turnId);
-    const parent = exactId(meta.parentTurnId);
+    const parent = exactId(parentTurnId);
     const n = this.#n;
     // Above the newest logged id: a new entry at the end; else one noted
     // again (e.g. read through another context) is overwritten in place.
     const at = n > 0 && id <= this.#ids[n - 1] ? this.#find(id) : n;
     const hashed = hash?.length === 32;
-    if (!(id > 0) || at < 0 || !(parent >= 0) || !(hashed || this.#fits(meta.contentHash))) {
-      this.#others.set(turnId, meta); // looked up first, so it also shadows a logged entry
+    if (!(id > 0) || at < 0 || !(parent >= 0) || !(hashed || this.#fits(contentHash))) {
+      // Looked up first, so it also shadows a logged entry.
+      this.#others.set(
+        turnId,
+        meta ?? { turnId, parentTurnId, depth, typeId, typeVersion, contentHash, contextId },
+      );
       return;
     }
     if (at === n) {
@@ -131,16 +164,16 @@ export class TurnTable {
     }
     this.#ids[at] = id;
     this.#parents[at] = parent;
-    this.#depths[at] = meta.depth;
-    this.#versions[at] = meta.typeVersion;
-    this.#types[at] = this.#typeIds.of(meta.typeId);
-    this.#contexts[at] = this.#contextIds.of(meta.contextId);
+    this.#depths[at] = depth;
+    this.#versions[at] = typeVersion;
+    this.#types[at] = this.#typeIds.of(typeId);
+    this.#contexts[at] = this.#contextIds.of(contextId);
     const base = at * 32;
     if (hashed) {
       this.#hashes.set(hash!, base);
       return;
     }
-    const h = meta.contentHash;
+    const h = contentHash;
     for (let i = 0; i < 32; i++) {
       this.#hashes[base + i] = (NIBBLE[h.charCodeAt(2 * i)] << 4) | NIBBLE[h.charCodeAt(2 * i + 1)];
     }
