@@ -47,14 +47,18 @@ export class FrameArena {
   }
 }
 
-/** Encodes a frame into `arena`: header, then `body` (an append is encoded in place). */
+/**
+ * Encodes a frame into `arena`: header, then `body` (an append is encoded in
+ * place). Returns the frame's length; it lies at `arena.bytes[arena.at ..]`.
+ * No view is made: a request keeps where its frame is, as numbers.
+ */
 export function encodeFrame(
   arena: FrameArena,
   msgType: number,
   flags: number,
   id: number,
   body: Uint8Array | AppendRequest,
-): Uint8Array {
+): number {
   const size = body instanceof Uint8Array ? body.length : appendPayloadBytes(body);
   arena.reserve(HEADER_BYTES + size);
   const { bytes, view, at } = arena;
@@ -66,5 +70,5 @@ export function encodeFrame(
   // A number, not a BigInt: ids count up from 1 and stay far below 2^53.
   view.setUint32(at + 8, id >>> 0, true);
   view.setUint32(at + 12, Math.floor(id / 0x1_0000_0000), true);
-  return bytes.subarray(at, at + HEADER_BYTES + size);
+  return HEADER_BYTES + size;
 }

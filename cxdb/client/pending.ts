@@ -46,8 +46,12 @@ export class Pending {
     /** The request id (a number: ids count up from 1, far below 2^53). */
     readonly id: number,
     readonly msgType: number,
-    /** The whole frame, header included; the same bytes go out again on a replay. */
-    readonly frame: Uint8Array,
+    /** The send buffer chunk the whole frame (header included) lies in. */
+    readonly chunk: Uint8Array,
+    /** Where the frame starts in `chunk`. */
+    readonly at: number,
+    /** The frame's length. */
+    readonly size: number,
     op: string | (() => string) | undefined,
     readonly append: AppendIdentity | undefined,
     /** Send only with nothing else in flight. */
@@ -56,6 +60,11 @@ export class Pending {
     readonly sink: RequestSink,
   ) {
     this.#op = op;
+  }
+
+  /** The whole frame, header included; the same bytes go out again on a replay. */
+  get frame(): Uint8Array {
+    return this.chunk.subarray(this.at, this.at + this.size);
   }
 
   /** The operation's description, built on first use (only errors need it). */

@@ -201,15 +201,17 @@ export class Transport {
         ),
       );
     }
-    let frame: Uint8Array;
+    let size: number;
     const id = this.#nextId;
+    const arena = this.#arena;
     try {
-      frame = encodeFrame(this.#arena, msgType, flags, id, body);
+      size = encodeFrame(arena, msgType, flags, id, body);
     } catch (error) {
       return sink.failed(error as Error);
     }
     this.#nextId++;
-    const p = new Pending(id, msgType, frame, op, append, placement?.isolated ?? false, sink);
+    const isolated = placement?.isolated ?? false;
+    const p = new Pending(id, msgType, arena.bytes, arena.at, size, op, append, isolated, sink);
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       p.timeoutMs = timeoutMs;
@@ -359,7 +361,7 @@ export class Transport {
       p.watermark = this.#claims.max;
       this.#inflight.set(p.id, p);
       batch.push(p);
-      total += p.frame.length;
+      total += p.size;
       if (p.isolated) {
         this.#isolating = true;
         break;
@@ -369,18 +371,18 @@ export class Transport {
     this.#queue.splice(0, batch.length);
     // One write for the whole batch; frames submitted in a row already sit
     // side by side in the arena, so usually without a copy.
-    const first = batch[0].frame;
-    let end = first.byteOffset + first.length;
+    const first = batch[0];
+    let end = first.at + first.size;
     let adjacent = true;
     for (let i = 1; i < batch.length && adjacent; i++) {
-      const f = batch[i].frame;
-      adjacent = f.buffer === first.buffer && f.byteOffset === end;
-      end += f.length;
+      const p = batch[i];
+      adjacent = p.chunk === first.chunk && p.at === end;
+      end += p.size;
     }
     this.#write(
       conn,
       adjacent
-        ? new Uint8Array(first.buffer, first.byteOffset, total)
+        ? first.chunk.subarray(first.at, first.at + total)
         : concatBytes(batch.map((p) => p.frame)),
     );
   }
