@@ -130,7 +130,7 @@ export class CxdbClient {
     let compression = COMPRESSION_NONE;
     let bytes = input.payload;
     try {
-      hash = input.contentHash ?? blake3Bytes(input.payload);
+      hash = input.contentHash ?? sink.sentHash ?? blake3Bytes(input.payload);
       if (bytes.length >= this.#compressThreshold) {
         ({ compression, bytes } = compressForWire(bytes, this.#compressThreshold));
       }

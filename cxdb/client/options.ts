@@ -99,4 +99,9 @@ export interface AppendSink {
    * the same hash then carries this string instead of a new one.
    */
   readonly sentHashHex?: string;
+  /**
+   * The payload's BLAKE3 (32 bytes), when the caller has it and the input
+   * does not carry it as `contentHash`: not computed again.
+   */
+  readonly sentHash?: Uint8Array;
 }

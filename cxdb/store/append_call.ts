@@ -37,8 +37,8 @@ export class AppendCall implements AppendSink {
     readonly req: ValidAppend,
     /** The payload's BLAKE3, hex; the decoded answer reuses it when the server echoes it. */
     readonly sentHashHex: string,
-    /** The same hash as bytes, as sent. */
-    readonly hash: Uint8Array,
+    /** The same hash as bytes, as sent (the client takes it from here). */
+    readonly sentHash: Uint8Array,
     readonly gate: Gate,
   ) {
     this.promise = new Promise<AppendedTurn>((resolve, reject) => {
@@ -51,7 +51,7 @@ export class AppendCall implements AppendSink {
   answered(answer: WireAppended): void {
     let turn: AppendedTurn | Promise<AppendedTurn>;
     try {
-      turn = this.finisher.appended(this.req, this.sentHashHex, answer, this.hash);
+      turn = this.finisher.appended(this.req, this.sentHashHex, answer, this.sentHash);
     } catch (error) {
       return this.failed(error as Error, false);
     }

@@ -296,14 +296,9 @@ export class CxdbStore implements ForgeStore {
     }
     g.active++;
     const call = new AppendCall(this.#finisher, req, contentHash, hashBytes, g);
-    this.client.appendTurnTo({
-      contextId: req.contextId,
-      typeId: req.typeId,
-      typeVersion: req.typeVersion,
-      payload: req.payload,
-      idempotencyKey: req.idempotencyKey,
-      contentHash: hashBytes,
-    }, call);
+    // The checked request goes as is (no parent, no fs root on this path);
+    // the client takes the hash from the call.
+    this.client.appendTurnTo(req, call);
     return call.promise;
   }
 

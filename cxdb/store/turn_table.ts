@@ -245,9 +245,16 @@ export class Chain {
   #used = 0;
   /** Turn ids a number cannot hold exactly (2^53 and above), by depth. */
   #large?: Map<number, string>;
+  /**
+   * The last turn noted, as its string: the next append's parent, asked for
+   * once per append (saves turning the number back into a new string).
+   */
+  #lastDepth = -1;
+  #lastId = "";
 
   /** The turn at `depth`, or undefined when not known. */
   get(depth: number): string | undefined {
+    if (depth === this.#lastDepth) return this.#lastId;
     const large = this.#large?.get(depth);
     if (large !== undefined) return large;
     const i = depth - this.#base;
@@ -259,9 +266,12 @@ export class Chain {
   set(depth: number, turnId: string): void {
     const id = exactId(turnId);
     if (!(id > 0)) {
+      if (depth === this.#lastDepth) this.#lastDepth = -1;
       (this.#large ??= new Map()).set(depth, turnId);
       return;
     }
+    this.#lastDepth = depth;
+    this.#lastId = turnId;
     this.#large?.delete(depth);
     if (this.#used === 0) this.#base = depth;
     let i = depth - this.#base;

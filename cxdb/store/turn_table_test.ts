@@ -141,3 +141,17 @@ Deno.test("a hash given as bytes is kept as those bytes", () => {
   table.set("42", meta, bytes);
   assert.deepEqual(table.get("42"), meta);
 });
+
+Deno.test("a chain's last turn, asked for by the next append, stays right when replaced", () => {
+  const chain = new Chain();
+  chain.set(5, "7");
+  assert.equal(chain.get(5), "7");
+  chain.set(5, "18446744073709551615"); // beyond 2^53: kept as a string
+  assert.equal(chain.get(5), "18446744073709551615");
+  chain.set(6, "9");
+  assert.equal(chain.get(5), "18446744073709551615");
+  assert.equal(chain.get(6), "9");
+  chain.set(5, "8");
+  assert.equal(chain.get(5), "8");
+  assert.equal(chain.get(6), "9");
+});
