@@ -32,7 +32,8 @@ import {
   UnsupportedError,
 } from "@forge/turnstore";
 import { requireId } from "@forge/turnstore";
-import { blake3Bytes, requireHash } from "@forge/turnstore";
+import { requireHash } from "@forge/turnstore";
+import { hashInto } from "blake3-jit";
 import type {
   AppendedTurn,
   AppendTurnInput,
@@ -63,7 +64,7 @@ import { parseCxdbUrl } from "./url.ts";
 import { type CxdbCall, mapCxdbError, type Missing } from "./failures.ts";
 import { ContextGates } from "./gate.ts";
 import { AppendCall, type AppendFinisher } from "./append_call.ts";
-import { PayloadCopies } from "./payload_copies.ts";
+import { PooledBytes } from "./pooled_bytes.ts";
 import { contextHead, TurnIndex, type TurnMeta } from "./turn_index.ts";
 import { listTurnsPage, type ReadRoutes, readTurn } from "./reads.ts";
 import { CxdbRegistry } from "./registry.ts";
@@ -95,8 +96,8 @@ export class CxdbStore implements ForgeStore {
   #knownBlobs = new Set<string>();
   #ownFsRoots = new Map<string, string>();
   readonly #registry: CxdbRegistry;
-  /** The returned turns' own copies of their payloads. */
-  readonly #copies = new PayloadCopies();
+  /** Per-append payload copies and hashes, pooled. */
+  readonly #bytes = new PooledBytes();
   /** How a plain append's sink finishes it (one object for every append). */
   readonly #finisher: AppendFinisher;
 
@@ -210,7 +211,9 @@ export class CxdbStore implements ForgeStore {
     try {
       this.#open();
       const req = validateAppend(input);
-      const hashBytes = blake3Bytes(req.payload);
+      const hashBytes = this.#bytes.zeroed(32);
+      hashInto(req.payload, hashBytes); // BLAKE3, as blake3Bytes, into the pool
+
       const contentHash = hexOf(hashBytes);
       if (req.idempotencyKey === undefined) return this.#append(req, contentHash, hashBytes);
       let keys = this.#keys.get(req.contextId);
@@ -417,7 +420,7 @@ export class CxdbStore implements ForgeStore {
       depth,
       typeId: req.typeId,
       typeVersion: req.typeVersion,
-      payload: this.#copies.copy(req.payload),
+      payload: this.#bytes.copy(req.payload),
       contentHash,
       contextId: req.contextId,
       deduplicated: false,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { PayloadCopies } from "./payload_copies.ts";
+import { PooledBytes } from "./pooled_bytes.ts";
 
 Deno.test("copies hold the bytes given, and later changes to the source do not reach them", () => {
-  const copies = new PayloadCopies();
+  const copies = new PooledBytes();
   const source = new Uint8Array([1, 2, 3]);
   const copy = copies.copy(source);
   source[0] = 99;
@@ -10,7 +10,7 @@ Deno.test("copies hold the bytes given, and later changes to the source do not r
 });
 
 Deno.test("small copies share a buffer without overlapping; writing one leaves the others", () => {
-  const copies = new PayloadCopies();
+  const copies = new PooledBytes();
   const made = Array.from({ length: 40 }, (_, i) => copies.copy(new Uint8Array(1000).fill(i)));
   assert.equal(made[0].buffer, made[1].buffer, "small copies share a buffer");
   for (const c of made) c.fill(0xff);
@@ -29,11 +29,23 @@ Deno.test("small copies share a buffer without overlapping; writing one leaves t
 });
 
 Deno.test("large and empty payloads get buffers of their own", () => {
-  const copies = new PayloadCopies();
+  const copies = new PooledBytes();
   const big = copies.copy(new Uint8Array(4096).fill(5));
   assert.equal(big.byteOffset, 0);
   assert.equal(big.buffer.byteLength, 4096);
   assert.ok(big.every((b) => b === 5));
   const empty = copies.copy(new Uint8Array(0));
   assert.equal(empty.length, 0);
+});
+
+Deno.test("zeroed arrays are zero, their own, and share buffers with copies", () => {
+  const pool = new PooledBytes();
+  const copy = pool.copy(new Uint8Array(100).fill(1));
+  const hash = pool.zeroed(32);
+  assert.equal(hash.length, 32);
+  assert.ok(hash.every((b) => b === 0));
+  assert.equal(hash.buffer, copy.buffer);
+  hash.fill(9);
+  assert.ok(copy.every((b) => b === 1));
+  assert.equal(pool.zeroed(5000).byteOffset, 0);
 });
