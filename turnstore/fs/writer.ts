@@ -90,6 +90,8 @@ interface BatchState {
   nextContextId: number;
   readonly turns: Map<number, PendingTurn>;
   readonly heads: Map<number, ContextSlot>;
+  /** Contexts whose head a turn of this batch moved. */
+  readonly moved: Set<number>;
   readonly keys: Map<string, number>;
   readonly roots: Map<number, string>;
 }
@@ -179,6 +181,7 @@ export class Writer {
       nextContextId: this.#state.nextContextId,
       turns: new Map(),
       heads: new Map(),
+      moved: new Set(),
       keys: new Map(),
       roots: new Map(),
     };
@@ -237,6 +240,8 @@ export class Writer {
           p.apply!(offset);
           offset += p.frame!.length;
         }
+        // Each context's head once per batch: its last turn's (turns leave it to this).
+        for (const contextId of state.moved) this.#state.contexts.put(state.heads.get(contextId)!);
         this.#state.logEnd = offset;
         this.#state.sinceWatermark += total;
       } catch (error) {
@@ -406,6 +411,7 @@ export class Writer {
       data,
     });
     state.heads.set(head.contextId, { ...head, headTurnId: data.turnId, headDepth: data.depth });
+    state.moved.add(head.contextId);
     if (req.idempotencyKey !== undefined) {
       state.keys.set(`${head.contextId}\n${req.idempotencyKey}`, data.turnId);
     }
@@ -416,7 +422,7 @@ export class Writer {
     };
     return {
       frame,
-      apply: (offset) => this.#state.applyTurn(data, offset, frame.length, fingerprint),
+      apply: (offset) => this.#state.applyTurn(data, offset, frame.length, fingerprint, false),
       settle: () => done.resolve(result),
       fail,
     };
