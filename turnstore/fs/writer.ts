@@ -92,7 +92,8 @@ interface BatchState {
   readonly heads: Map<number, ContextSlot>;
   /** Contexts whose head a turn of this batch moved. */
   readonly moved: Set<number>;
-  readonly keys: Map<string, number>;
+  /** Turn ids of this batch's idempotency keys, by context (no key strings joined per append). */
+  readonly keys: Map<number, Map<string, number>>;
   readonly roots: Map<number, string>;
 }
 
@@ -413,7 +414,9 @@ export class Writer {
     state.heads.set(head.contextId, { ...head, headTurnId: data.turnId, headDepth: data.depth });
     state.moved.add(head.contextId);
     if (req.idempotencyKey !== undefined) {
-      state.keys.set(`${head.contextId}\n${req.idempotencyKey}`, data.turnId);
+      let keys = state.keys.get(head.contextId);
+      if (!keys) state.keys.set(head.contextId, keys = new Map());
+      keys.set(req.idempotencyKey, data.turnId);
     }
     const result: AppendedTurn = {
       ...storedTurn(data),
@@ -435,7 +438,7 @@ export class Writer {
     key: string,
     fingerprint: [number, number] = keyFingerprint(contextId, key),
   ): { turn: StoredTurn; fsRoot: string | undefined } | undefined {
-    const pendingId = state.keys.get(`${contextId}\n${key}`);
+    const pendingId = state.keys.get(contextId)?.get(key);
     if (pendingId !== undefined) {
       const data = state.turns.get(pendingId)!.data;
       return { turn: storedTurn(data), fsRoot: state.roots.get(pendingId) ?? data.fsRootHash };
