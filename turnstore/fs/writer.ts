@@ -384,7 +384,7 @@ export class Writer {
         `fs root for a turn of context ${req.contextId}`,
       );
     }
-    const fields: TurnRecordData = {
+    const data: { -readonly [K in keyof TurnRecordData]: TurnRecordData[K] } = {
       turnId: state.nextTurnId++,
       contextId: head.contextId,
       parentTurnId: head.headTurnId,
@@ -396,12 +396,9 @@ export class Writer {
       idempotencyKey: req.idempotencyKey,
       payload: req.payload,
     };
-    const frame = sealFrame(encodeTurn(fields, FRAME_HEADER_BYTES), RecordKind.turn);
+    const frame = sealFrame(encodeTurn(data, FRAME_HEADER_BYTES), RecordKind.turn);
     // The payload ends the record: keep a view of our copy, not the caller's array.
-    const data: TurnRecordData = {
-      ...fields,
-      payload: frame.subarray(frame.length - req.payload.length),
-    };
+    data.payload = frame.subarray(frame.length - req.payload.length);
     state.turns.set(data.turnId, {
       meta: {
         turnId: data.turnId,
@@ -418,8 +415,15 @@ export class Writer {
       if (!keys) state.keys.set(head.contextId, keys = new Map());
       keys.set(req.idempotencyKey, data.turnId);
     }
+    // storedTurn's fields and the append's, built in one object.
     const result: AppendedTurn = {
-      ...storedTurn(data),
+      turnId: String(data.turnId),
+      parentTurnId: String(data.parentTurnId),
+      depth: data.depth,
+      typeId: data.typeId,
+      typeVersion: data.typeVersion,
+      payload: data.payload,
+      contentHash,
       contextId: String(head.contextId),
       deduplicated: false,
     };
