@@ -83,7 +83,10 @@ export const ROOT_META: TurnMeta = {
   originContextId: 0,
 };
 
-/** Entries kept in memory by a write-through cache: the newest, which appends read back. */
+/**
+ * Entries kept in memory by a write-through cache: the newest, which appends
+ * read back (up to a quarter more before the oldest quarter is dropped).
+ */
 const RECENT_ENTRIES = 1024;
 /** turns.idx grows in steps of this many bytes, so most appends do not change its size. */
 const TURN_INDEX_GROWTH = 1024 * 1024;
@@ -97,8 +100,10 @@ class RecentEntries<T> {
   set(key: number, value: T): void {
     this.#entries.delete(key);
     this.#entries.set(key, value);
-    if (this.#entries.size > RECENT_ENTRIES) {
-      this.#entries.delete(this.#entries.keys().next().value!);
+    // Evicted a quarter at a time: one iterator per 256 appends, not one each.
+    if (this.#entries.size > RECENT_ENTRIES + RECENT_ENTRIES / 4) {
+      const oldest = this.#entries.keys();
+      for (let n = RECENT_ENTRIES / 4; n > 0; n--) this.#entries.delete(oldest.next().value!);
     }
   }
   clear(): void {
