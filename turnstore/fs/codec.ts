@@ -7,8 +7,8 @@
  * @module
  */
 import { getU64, setU64 } from "./io.ts";
+import { utf8, utf8Cached } from "./utf8.ts";
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** A context creation: `contextId` starts with head `baseTurnId` at `baseDepth`. */
@@ -111,8 +111,8 @@ function nibble(c: number): number {
  * frame header, so the body is not copied again).
  */
 export function encodeTurn(t: TurnRecordData, reserve = 0): Uint8Array {
-  const typeId = encoder.encode(t.typeId);
-  const key = t.idempotencyKey === undefined ? undefined : encoder.encode(t.idempotencyKey);
+  const typeId = utf8Cached(t.typeId);
+  const key = t.idempotencyKey === undefined ? undefined : utf8(t.idempotencyKey);
   const size = 32 + 32 + 1 + (t.fsRootHash ? 32 : 0) + 2 + typeId.length +
     (key ? 2 + key.length : 0) + 4 + t.payload.length;
   const whole = new Uint8Array(reserve + size);

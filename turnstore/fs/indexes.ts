@@ -19,9 +19,11 @@
  * @module
  */
 import { BackendError } from "../core/errors.ts";
-import { blake3Bytes, fromHex, toHex } from "../core/hash.ts";
+import { hashInto } from "blake3-jit";
+import { fromHex, toHex } from "../core/hash.ts";
 import { checksum } from "./frame.ts";
 import { getU64, readAt, setU64, writeAt } from "./io.ts";
+import { asciiInto } from "./utf8.ts";
 
 /** Bytes of one `turns.idx` slot. */
 export const TURN_SLOT = 48;
@@ -81,7 +83,10 @@ export const ROOT_META: TurnMeta = {
   originContextId: 0,
 };
 
-/** Entries kept in memory by a write-through cache: the newest, which appends read back. */
+/**
+ * Entries kept in memory by a write-through cache: the newest, which appends
+ * read back (up to a quarter more before the oldest quarter is dropped).
+ */
 const RECENT_ENTRIES = 1024;
 /** turns.idx grows in steps of this many bytes, so most appends do not change its size. */
 const TURN_INDEX_GROWTH = 1024 * 1024;
@@ -95,8 +100,10 @@ class RecentEntries<T> {
   set(key: number, value: T): void {
     this.#entries.delete(key);
     this.#entries.set(key, value);
-    if (this.#entries.size > RECENT_ENTRIES) {
-      this.#entries.delete(this.#entries.keys().next().value!);
+    // Evicted a quarter at a time: one iterator per 256 appends, not one each.
+    if (this.#entries.size > RECENT_ENTRIES + RECENT_ENTRIES / 4) {
+      const oldest = this.#entries.keys();
+      for (let n = RECENT_ENTRIES / 4; n > 0; n--) this.#entries.delete(oldest.next().value!);
     }
   }
   clear(): void {
@@ -362,13 +369,25 @@ const MIN_KEY_SLOTS = 1024;
 const INITIAL_KEY_SLOTS = 8192;
 
 const keyEncoder = new TextEncoder();
+/** Scratch input and output of {@link keyFingerprint}: calls are synchronous. */
+let fingerprintInput = new Uint8Array(256);
+const fingerprintDigest = new Uint8Array(32);
+const fingerprintView = new DataView(fingerprintDigest.buffer);
 
-/** The 64-bit fingerprint of an idempotency key in a context, never zero. */
+/**
+ * The 64-bit fingerprint of an idempotency key in a context, never zero: the
+ * first 8 bytes of BLAKE3 of the UTF-8 of `${contextId}\n${key}`.
+ */
 export function keyFingerprint(contextId: number, key: string): [number, number] {
-  const digest = blake3Bytes(keyEncoder.encode(`${contextId}\n${key}`));
-  const view = new DataView(digest.buffer, digest.byteOffset, 8);
-  const lo = view.getUint32(0, true);
-  const hi = view.getUint32(4, true);
+  const text = `${contextId}\n${key}`;
+  if (fingerprintInput.length < text.length) fingerprintInput = new Uint8Array(text.length * 2);
+  const end = asciiInto(text, fingerprintInput, 0);
+  hashInto(
+    end >= 0 ? fingerprintInput.subarray(0, end) : keyEncoder.encode(text),
+    fingerprintDigest,
+  );
+  const lo = fingerprintView.getUint32(0, true);
+  const hi = fingerprintView.getUint32(4, true);
   return lo === 0 && hi === 0 ? [1, 0] : [lo, hi];
 }
 
@@ -379,6 +398,10 @@ export function keyFingerprint(contextId: number, key: string): [number, number]
 const KEY_MIRROR_SLOTS = 1 << 18;
 /** Slot writes held back before one flush (as for the other indexes). */
 const KEY_WRITE_BEHIND_SLOTS = 1024;
+/** A held insert of a mirrored table: its bytes are in the mirror. */
+const IN_MIRROR = new Uint8Array(0);
+/** Held slots of a mirrored table this close (a 4 KiB page) are written together. */
+const KEY_FLUSH_GAP_SLOTS = 256;
 
 /**
  * `keys.idx`: linear probing, at most half full; when it would pass half,
@@ -397,7 +420,11 @@ export class KeyIndex {
   #count: number;
   /** The whole table (header included) while it is small enough; else undefined. */
   #mirror?: Uint8Array;
-  /** Slots written since the last flush, by slot number. */
+  /** A view of {@link #mirror}, made once: probing allocates nothing. */
+  #mirrorView?: DataView;
+  /** Where {@link #locate}'s slot starts in the view it returned. */
+  #at = 0;
+  /** Slots written since the last flush, by slot number ({@link IN_MIRROR} when mirrored). */
   #dirty = new Map<number, Uint8Array>();
   /** Whether the count in the file's header is behind. */
   #countDirty = false;
@@ -415,7 +442,12 @@ export class KeyIndex {
     this.#capacity = capacity;
     this.#count = count;
     this.#mirrorSlots = mirrorSlots;
-    this.#mirror = capacity > mirrorSlots ? undefined : fresh ?? KeyIndex.#load(file, capacity);
+    this.#setMirror(capacity > mirrorSlots ? undefined : fresh ?? KeyIndex.#load(file, capacity));
+  }
+
+  #setMirror(mirror: Uint8Array | undefined): void {
+    this.#mirror = mirror;
+    this.#mirrorView = mirror && new DataView(mirror.buffer, mirror.byteOffset, mirror.length);
   }
 
   static #load(file: Deno.FsFile, capacity: number): Uint8Array | undefined {
@@ -459,26 +491,32 @@ export class KeyIndex {
     return this.#file;
   }
 
-  /** Slot `i` as (lo, hi, turn id), from memory when mirrored or held back. */
-  #slot(i: number): DataView {
+  /**
+   * The view holding slot `i` as (lo, hi, turn id), which starts at
+   * {@link #at} in it: the mirror when there is one (inserts write to it),
+   * else a held-back insert or the file.
+   */
+  #locate(i: number): DataView {
+    if (this.#mirrorView) {
+      this.#at = KEY_HEADER + i * KEY_SLOT;
+      return this.#mirrorView;
+    }
+    this.#at = 0;
     const held = this.#dirty.get(i);
     if (held) return new DataView(held.buffer, held.byteOffset, KEY_SLOT);
-    const at = KEY_HEADER + i * KEY_SLOT;
-    if (this.#mirror) {
-      return new DataView(this.#mirror.buffer, this.#mirror.byteOffset + at, KEY_SLOT);
-    }
-    return new DataView(readAt(this.#file, at, KEY_SLOT).buffer);
+    return new DataView(readAt(this.#file, KEY_HEADER + i * KEY_SLOT, KEY_SLOT).buffer);
   }
 
   /** Turn ids filed under this fingerprint, nearest first; the caller confirms each. */
   *candidates(fp: [number, number]): Generator<number> {
     const mask = this.#capacity - 1;
     for (let i = fp[0] & mask, n = 0; n < this.#capacity; i = (i + 1) & mask, n++) {
-      const view = this.#slot(i);
-      const lo = view.getUint32(0, true);
-      const hi = view.getUint32(4, true);
+      const view = this.#locate(i);
+      const at = this.#at;
+      const lo = view.getUint32(at, true);
+      const hi = view.getUint32(at + 4, true);
       if (lo === 0 && hi === 0) return;
-      if (lo === fp[0] && hi === fp[1]) yield getU64(view, 8);
+      if (lo === fp[0] && hi === fp[1]) yield getU64(view, at + 8);
     }
   }
 
@@ -486,14 +524,21 @@ export class KeyIndex {
   insert(fp: [number, number], turnId: number): void {
     const mask = this.#capacity - 1;
     for (let i = fp[0] & mask;; i = (i + 1) & mask) {
-      const view = this.#slot(i);
-      const lo = view.getUint32(0, true);
-      const hi = view.getUint32(4, true);
-      if (lo === fp[0] && hi === fp[1] && getU64(view, 8) === turnId) return;
+      const view = this.#locate(i);
+      const at = this.#at;
+      const lo = view.getUint32(at, true);
+      const hi = view.getUint32(at + 4, true);
+      if (lo === fp[0] && hi === fp[1] && getU64(view, at + 8) === turnId) return;
       if (lo === 0 && hi === 0) {
-        const slot = slotBytes(fp, turnId);
-        this.#mirror?.set(slot, KEY_HEADER + i * KEY_SLOT);
-        this.#dirty.set(i, slot);
+        if (this.#mirror) {
+          // Written in place; flush writes it from the mirror.
+          view.setUint32(at, fp[0], true);
+          view.setUint32(at + 4, fp[1], true);
+          setU64(view, at + 8, turnId);
+          this.#dirty.set(i, IN_MIRROR);
+        } else {
+          this.#dirty.set(i, slotBytes(fp, turnId));
+        }
         this.#count++;
         this.#countDirty = true;
         if (this.#count > this.#capacity / 2) this.#grow();
@@ -503,16 +548,29 @@ export class KeyIndex {
     }
   }
 
-  /** Writes held-back inserts (adjacent slots together), then the count. */
+  /**
+   * Writes held-back inserts, then the count. Keys land on random slots, so
+   * held slots are seldom adjacent: with the table mirrored, slots less than
+   * a page apart go out as one write of the mirror's bytes between them
+   * (the slots in between are unchanged, the file already holds them), so a
+   * flush of 1,024 inserts into a young table is a few writes, not ~1,000.
+   */
   flush(): void {
     if (this.#dirty.size > 0) {
-      const slots = [...this.#dirty.keys()].sort((a, b) => a - b);
+      const slots = Float64Array.from(this.#dirty.keys()).sort();
+      const gap = this.#mirror ? KEY_FLUSH_GAP_SLOTS : 1;
       for (let i = 0; i < slots.length;) {
         let j = i + 1;
-        while (j < slots.length && slots[j] === slots[j - 1] + 1) j++;
-        const run = new Uint8Array((j - i) * KEY_SLOT);
-        for (let k = i; k < j; k++) run.set(this.#dirty.get(slots[k])!, (k - i) * KEY_SLOT);
-        writeAt(this.#file, KEY_HEADER + slots[i] * KEY_SLOT, run);
+        while (j < slots.length && slots[j] - slots[j - 1] <= gap) j++;
+        const from = KEY_HEADER + slots[i] * KEY_SLOT;
+        const to = KEY_HEADER + (slots[j - 1] + 1) * KEY_SLOT;
+        let run: Uint8Array;
+        if (this.#mirror) run = this.#mirror.subarray(from, to);
+        else {
+          run = new Uint8Array(to - from);
+          for (let k = i; k < j; k++) run.set(this.#dirty.get(slots[k])!, (k - i) * KEY_SLOT);
+        }
+        writeAt(this.#file, from, run);
         i = j;
       }
       this.#dirty.clear();
@@ -557,7 +615,7 @@ export class KeyIndex {
     this.#file.close();
     this.#file = file;
     this.#capacity = capacity;
-    this.#mirror = capacity <= this.#mirrorSlots ? table : undefined;
+    this.#setMirror(capacity <= this.#mirrorSlots ? table : undefined);
   }
 
   /** Writes held-back inserts and closes the file. */

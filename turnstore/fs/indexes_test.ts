@@ -148,3 +148,23 @@ Deno.test("key inserts are found at once, and reach the file only at flush", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a mirrored key table's flushes (page-sized runs) leave the file a table probed in the file would", async () => {
+  const dir = await tempDir();
+  try {
+    const files = [];
+    for (const mirrorSlots of [undefined, 0]) {
+      const path = `${dir}/keys-${mirrorSlots ?? "mirrored"}.idx`;
+      const { index } = KeyIndex.open(path, mirrorSlots);
+      // 3,000 keys: two flushes of 1,024 held inserts and one at close, no growth.
+      for (let i = 1; i <= 3000; i++) index.insert(keyFingerprint(7, `key-${i}`), i);
+      index.close();
+      files.push(await Deno.readFile(path));
+    }
+    assert.equal(files[0].length, files[1].length);
+    assert.ok(files[0].some((b) => b !== 0));
+    assert.deepEqual(files[0], files[1]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

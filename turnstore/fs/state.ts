@@ -116,12 +116,17 @@ export class FsState {
     this.nextContextId = Math.max(this.nextContextId, c.contextId + 1);
   }
 
-  /** Records a turn written at `offset` (its frame `length` bytes long). */
+  /**
+   * Records a turn written at `offset` (its frame `length` bytes long). With
+   * `moveHead` false the caller writes the context's new head itself (the
+   * writer does, once per context per batch, after the batch's last turn).
+   */
   applyTurn(
     t: TurnRecordData,
     offset: number,
     length: number,
     fingerprint?: [number, number],
+    moveHead = true,
   ): void {
     const parent = this.meta(t.parentTurnId);
     const jump = jumpFor(parent, (id) => this.meta(id));
@@ -134,9 +139,11 @@ export class FsState {
       originContextId: t.contextId,
       ...jump,
     });
-    const ctx = this.contexts.get(t.contextId);
-    if (!ctx) throw new Error(`turn ${t.turnId} names unknown context ${t.contextId}`);
-    this.contexts.put({ ...ctx, headTurnId: t.turnId, headDepth: t.depth });
+    if (moveHead) {
+      const ctx = this.contexts.get(t.contextId);
+      if (!ctx) throw new Error(`turn ${t.turnId} names unknown context ${t.contextId}`);
+      this.contexts.put({ ...ctx, headTurnId: t.turnId, headDepth: t.depth });
+    }
     if (t.fsRootHash) this.roots.put(t.turnId, t.fsRootHash);
     if (t.idempotencyKey !== undefined) {
       this.keys.insert(
