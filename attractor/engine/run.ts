@@ -32,6 +32,8 @@ import {
 } from "../persist/store_recorder.ts";
 import { continueCheckpointChain, recordRun, recordSources } from "../persist/run_records.ts";
 import type { CheckpointChain } from "../persist/checkpoint_state.ts";
+import { adoptMap, mapFromObject } from "../persist/checkpoint_delta.ts";
+import { outcomeFromCheckpoint } from "./checkpoint_outcome.ts";
 import {
   type Manifest,
   readCheckpointFile,
@@ -267,18 +269,11 @@ async function execute(
       stageIndex: resume.stage_index,
       context: new RunContext(resume.context, resume.logs),
       completed: [...resume.completed_nodes],
-      outcomes: new Map(
-        Object.entries(resume.node_outcomes).map(([id, o]) => [id, {
-          status: o.status,
-          notes: o.notes,
-          failureReason: o.failure_reason,
-          preferredLabel: o.preferred_label,
-          suggestedNextIds: o.suggested_next_ids,
-        }]),
-      ),
-      retries: { ...resume.node_retries },
-      visits: { ...resume.node_visits },
-      executions: { ...resume.node_executions },
+      // Adopted, not just copied: the first delta after the resume compares against them.
+      outcomes: mapFromObject(resume.node_outcomes, outcomeFromCheckpoint),
+      retries: adoptMap(resume.node_retries),
+      visits: adoptMap(resume.node_visits),
+      executions: adoptMap(resume.node_executions),
       lastFidelity: resume.last_fidelity,
       degradeFull: true,
       logsRoot: lineage > 1 ? join(runDir, `attempt-${lineage}`) : runDir,
@@ -536,9 +531,10 @@ function freshAttempt(
     context,
     completed: [],
     outcomes: new Map(),
-    retries: {},
-    visits: {},
-    executions: {},
+    // Without a prototype: fast to fill and copy at thousands of nodes (see copyMap).
+    retries: Object.create(null),
+    visits: Object.create(null),
+    executions: Object.create(null),
     degradeFull: false,
     logsRoot,
     recorder,
