@@ -32,8 +32,7 @@ import {
 } from "../persist/store_recorder.ts";
 import { continueCheckpointChain, recordRun, recordSources } from "../persist/run_records.ts";
 import type { CheckpointChain } from "../persist/checkpoint_state.ts";
-import { adoptMap, mapFromObject } from "../persist/checkpoint_delta.ts";
-import { outcomeFromCheckpoint } from "./checkpoint_outcome.ts";
+import { freshAttempt, resumedAttempt } from "./attempt.ts";
 import {
   type Manifest,
   readCheckpointFile,
@@ -263,22 +262,11 @@ async function execute(
   if (resume) {
     const lineage = resume.lineage_attempt || 1;
     const recorder = await openRecorder(lineage, options.resume?.contextId);
-    attempt = {
-      lineageAttempt: lineage,
-      restarts: resume.restarts,
-      stageIndex: resume.stage_index,
-      context: new RunContext(resume.context, resume.logs),
-      completed: [...resume.completed_nodes],
-      // Adopted, not just copied: the first delta after the resume compares against them.
-      outcomes: mapFromObject(resume.node_outcomes, outcomeFromCheckpoint),
-      retries: adoptMap(resume.node_retries),
-      visits: adoptMap(resume.node_visits),
-      executions: adoptMap(resume.node_executions),
-      lastFidelity: resume.last_fidelity,
-      degradeFull: true,
-      logsRoot: lineage > 1 ? join(runDir, `attempt-${lineage}`) : runDir,
+    attempt = resumedAttempt(
+      resume,
+      lineage > 1 ? join(runDir, `attempt-${lineage}`) : runDir,
       recorder,
-    };
+    );
     if (recorder.contextId) contextIds.push(recorder.contextId);
     if (resume.final_status) {
       return result(
@@ -514,30 +502,6 @@ async function runChildPipeline(
     status: result.status,
     failureReason: result.failureReason,
     completedNodes: result.completedNodes,
-  };
-}
-
-function freshAttempt(
-  lineage: number,
-  restarts: number,
-  context: RunContext,
-  logsRoot: string,
-  recorder: RunRecorder,
-): AttemptState {
-  return {
-    lineageAttempt: lineage,
-    restarts,
-    stageIndex: 0,
-    context,
-    completed: [],
-    outcomes: new Map(),
-    // Without a prototype: fast to fill and copy at thousands of nodes (see copyMap).
-    retries: Object.create(null),
-    visits: Object.create(null),
-    executions: Object.create(null),
-    degradeFull: false,
-    logsRoot,
-    recorder,
   };
 }
 

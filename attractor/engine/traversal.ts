@@ -10,7 +10,7 @@ import type { Edge, Graph, Node } from "../graph/types.ts";
 import { getNode, isExitNode, outgoingEdges, selectEdge, startNode } from "./graph_api.ts";
 import type { RunContext } from "./context.ts";
 import { type Checkpoint, serializeCheckpoint } from "./checkpoint.ts";
-import { checkpointOutcome } from "./checkpoint_outcome.ts";
+import type { CheckpointOutcomes } from "./checkpoint_outcome.ts";
 import type { BranchRunner, HandlerInput, HandlerRegistry, RunState } from "./handler.ts";
 import { isSuccess, type Outcome, type StageStatus } from "./outcome.ts";
 import { executeStage, type StageEnv } from "./stage.ts";
@@ -48,6 +48,8 @@ export interface AttemptState {
   readonly context: RunContext;
   readonly completed: string[];
   readonly outcomes: Map<string, Outcome>;
+  /** The checkpoint form of each outcome, kept while the outcome is the node's latest. */
+  readonly forms: CheckpointOutcomes;
   readonly retries: Record<string, number>;
   readonly visits: Record<string, number>;
   /** Executions per node over the whole run (restarts and retries included). */
@@ -106,7 +108,7 @@ export class Traversal implements BranchRunner {
       current_node: current,
       completed_nodes: [...this.#a.completed],
       node_retries: copyMap(this.#a.retries),
-      node_outcomes: objectFromMap(this.#a.outcomes, checkpointOutcome),
+      node_outcomes: objectFromMap(this.#a.outcomes, (o, id) => this.#a.forms.form(o, id)),
       context: this.#a.context.snapshot(),
       logs: [...this.#a.context.logs],
       node_visits: copyMap(this.#a.visits),

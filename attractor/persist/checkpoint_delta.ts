@@ -89,14 +89,18 @@ const enumerated = new WeakMap<JsonObject, [string[], unknown[]]>();
 function entriesOf(map: JsonObject): [string[], unknown[]] {
   let entries = enumerated.get(map);
   if (!entries) {
-    // Keys, then a lookup each: on a hash-table object V8's Object.values is several times slower.
-    const keys = Object.keys(map);
-    const values = new Array<unknown>(keys.length);
-    for (let i = 0; i < keys.length; i++) values[i] = map[keys[i]];
-    entries = [keys, values];
+    entries = keysAndValues(map);
     enumerated.set(map, entries);
   }
   return entries;
+}
+
+/** Keys, then a lookup each: on a hash-table object V8's Object.values is several times slower. */
+function keysAndValues<V>(map: Readonly<Record<string, V>>): [string[], V[]] {
+  const keys = Object.keys(map);
+  const values = new Array<V>(keys.length);
+  for (let i = 0; i < keys.length; i++) values[i] = map[keys[i]];
+  return [keys, values];
 }
 
 /** Whether `key` is an array index, which JavaScript objects order before every other key. */
@@ -124,9 +128,7 @@ function nullProtoObject<V>(keys: readonly string[], values: readonly V[]): Reco
  * hash-table objects. The copy must not be changed afterwards.
  */
 export function copyMap<V>(source: Readonly<Record<string, V>>): Record<string, V> {
-  const keys = Object.keys(source);
-  const values = new Array<V>(keys.length);
-  for (let i = 0; i < keys.length; i++) values[i] = source[keys[i]];
+  const [keys, values] = keysAndValues(source);
   const copy = nullProtoObject(keys, values);
   enumerated.set(copy, [keys, values]);
   return copy;
@@ -139,9 +141,7 @@ export function copyMap<V>(source: Readonly<Record<string, V>>): Record<string, 
  * then need not enumerate it again. `base` must not be changed afterwards.
  */
 export function adoptMap<V>(base: Readonly<Record<string, V>>): Record<string, V> {
-  const keys = Object.keys(base);
-  const values = new Array<V>(keys.length);
-  for (let i = 0; i < keys.length; i++) values[i] = base[keys[i]];
+  const [keys, values] = keysAndValues(base);
   enumerated.set(base as JsonObject, [keys, values]);
   return nullProtoObject(keys, values);
 }
@@ -153,15 +153,11 @@ export function adoptMap<V>(base: Readonly<Record<string, V>>): Record<string, V
  */
 export function mapFromObject<V, W>(
   base: Readonly<Record<string, V>>,
-  f: (value: V) => W,
+  f: (value: V, key: string) => W,
 ): Map<string, W> {
-  const keys = Object.keys(base);
-  const values = new Array<V>(keys.length);
+  const [keys, values] = keysAndValues(base);
   const out = new Map<string, W>();
-  for (let i = 0; i < keys.length; i++) {
-    const value = values[i] = base[keys[i]];
-    out.set(keys[i], f(value));
-  }
+  for (let i = 0; i < keys.length; i++) out.set(keys[i], f(values[i], keys[i]));
   enumerated.set(base as JsonObject, [keys, values]);
   return out;
 }
@@ -174,7 +170,7 @@ export function mapFromObject<V, W>(
  */
 export function objectFromMap<V, W>(
   source: ReadonlyMap<string, V>,
-  f: (value: V) => W,
+  f: (value: V, key: string) => W,
 ): Record<string, W> {
   const keys: string[] = [];
   const values: W[] = [];
@@ -183,7 +179,7 @@ export function objectFromMap<V, W>(
     // Only a key starting with a digit can be an index: skip the pattern for the rest.
     if (plain && key.charCodeAt(0) <= 57 && INDEX_KEY.test(key)) plain = false;
     keys.push(key);
-    values.push(f(value));
+    values.push(f(value, key));
   }
   const out = nullProtoObject(keys, values);
   if (plain) enumerated.set(out, [keys, values]);
