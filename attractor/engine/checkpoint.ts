@@ -7,6 +7,12 @@
  * the rest is what exact resume needs: where to go next, visit counts, the
  * restart lineage and the stage counter.
  *
+ * The per-node maps of a checkpoint the engine builds (`node_retries`,
+ * `node_outcomes`, `node_visits`, `node_executions`) are objects without a
+ * prototype: at thousands of nodes they are filled several times faster, and
+ * a node named "constructor" is an ordinary key. They read, spread and
+ * serialize as any object; compare them by their entries (`{ ...map }`).
+ *
  * @module
  */
 import type { ContextValue, StageStatus } from "./outcome.ts";

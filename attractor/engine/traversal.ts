@@ -9,7 +9,8 @@
 import type { Edge, Graph, Node } from "../graph/types.ts";
 import { getNode, isExitNode, outgoingEdges, selectEdge, startNode } from "./graph_api.ts";
 import type { RunContext } from "./context.ts";
-import { type Checkpoint, type CheckpointOutcome, serializeCheckpoint } from "./checkpoint.ts";
+import { type Checkpoint, serializeCheckpoint } from "./checkpoint.ts";
+import type { CheckpointOutcomes } from "./checkpoint_outcome.ts";
 import type { BranchRunner, HandlerInput, HandlerRegistry, RunState } from "./handler.ts";
 import { isSuccess, type Outcome, type StageStatus } from "./outcome.ts";
 import { executeStage, type StageEnv } from "./stage.ts";
@@ -47,6 +48,8 @@ export interface AttemptState {
   readonly context: RunContext;
   readonly completed: string[];
   readonly outcomes: Map<string, Outcome>;
+  /** The checkpoint form of each outcome, kept while the outcome is the node's latest. */
+  readonly forms: CheckpointOutcomes;
   readonly retries: Record<string, number>;
   readonly visits: Record<string, number>;
   /** Executions per node over the whole run (restarts and retries included). */
@@ -74,28 +77,6 @@ export type AttemptEnd =
     readonly options: string[];
     readonly incoming?: Edge;
   };
-
-/**
- * The checkpoint form of each outcome, built once per outcome object: an
- * unchanged outcome keeps its object from checkpoint to checkpoint, so the
- * store's delta sees it unchanged by reference (not by re-serializing it).
- */
-const checkpointOutcomes = new WeakMap<Outcome, CheckpointOutcome>();
-
-function checkpointOutcome(o: Outcome): CheckpointOutcome {
-  let c = checkpointOutcomes.get(o);
-  if (!c) {
-    c = Object.freeze({
-      status: o.status,
-      notes: o.notes || undefined,
-      failure_reason: o.failureReason || undefined,
-      preferred_label: o.preferredLabel || undefined,
-      suggested_next_ids: o.suggestedNextIds?.length ? o.suggestedNextIds : undefined,
-    });
-    checkpointOutcomes.set(o, c);
-  }
-  return c;
-}
 
 /** Runs one attempt from `from` (the start node, a restart target or a checkpoint's next node). */
 export class Traversal implements BranchRunner {
@@ -127,7 +108,7 @@ export class Traversal implements BranchRunner {
       current_node: current,
       completed_nodes: [...this.#a.completed],
       node_retries: copyMap(this.#a.retries),
-      node_outcomes: objectFromMap(this.#a.outcomes, checkpointOutcome),
+      node_outcomes: objectFromMap(this.#a.outcomes, (o, id) => this.#a.forms.form(o, id)),
       context: this.#a.context.snapshot(),
       logs: [...this.#a.context.logs],
       node_visits: copyMap(this.#a.visits),
@@ -406,7 +387,7 @@ export class Traversal implements BranchRunner {
     let incoming: Edge | undefined;
     let previous: string | undefined;
     let last: Outcome = { status: "success", notes: "empty branch" };
-    const visits: Record<string, number> = {};
+    const visits: Record<string, number> = Object.create(null);
     while (current && !options.stopAt.has(current.id) && !isExitNode(graph, current)) {
       const node: Node = current;
       visits[node.id] = (visits[node.id] ?? 0) + 1;

@@ -120,6 +120,8 @@ for (const from of ["store", "directory"] as const) {
       resume: { checkpoint: point.checkpoint, contextId, chain: point.chain },
     });
     assert.deepEqual(comparable(resumed), comparable(uninterrupted));
+    // The resumed run adopted the checkpoint's outcome objects instead of rebuilding them.
+    assert.equal(resumed.checkpoint!.node_outcomes.s0, point.checkpoint.node_outcomes.s0);
     const after = await checkpointRecords(store, contextId);
     const first = after[before.length];
     // Only what the resumed stage changed, though every outcome was parsed back from the store.

@@ -89,70 +89,99 @@ const enumerated = new WeakMap<JsonObject, [string[], unknown[]]>();
 function entriesOf(map: JsonObject): [string[], unknown[]] {
   let entries = enumerated.get(map);
   if (!entries) {
-    // Keys, then a lookup each: on a hash-table object V8's Object.values is several times slower.
-    const keys = Object.keys(map);
-    const values = new Array<unknown>(keys.length);
-    for (let i = 0; i < keys.length; i++) values[i] = map[keys[i]];
-    entries = [keys, values];
+    entries = keysAndValues(map);
     enumerated.set(map, entries);
   }
   return entries;
+}
+
+/** Keys, then a lookup each: on a hash-table object V8's Object.values is several times slower. */
+function keysAndValues<V>(map: Readonly<Record<string, V>>): [string[], V[]] {
+  const keys = Object.keys(map);
+  const values = new Array<V>(keys.length);
+  for (let i = 0; i < keys.length; i++) values[i] = map[keys[i]];
+  return [keys, values];
 }
 
 /** Whether `key` is an array index, which JavaScript objects order before every other key. */
 const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
 
 /**
- * A copy of `source` (as `{ ...source }`), whose keys and values the next
- * {@link diffCheckpoint} then takes from here instead of enumerating the
- * copy again: the engine builds its checkpoint maps with this, so a stage's
- * delta costs a pass over two arrays, not two walks of hash-table objects.
+ * A null-prototype object of `keys` and `values`, in that order. A map of a
+ * thousand node ids is a hash table to V8, and filling one that inherits
+ * from `Object.prototype` costs ~5× more per key (each new key is looked up
+ * on the prototype first); without a prototype, a node named
+ * "constructor" or "__proto__" is an ordinary key as well. JSON, spread,
+ * `Object.keys` and indexing see no difference.
+ */
+function nullProtoObject<V>(keys: readonly string[], values: readonly V[]): Record<string, V> {
+  const out = Object.create(null) as Record<string, V>;
+  for (let i = 0; i < keys.length; i++) out[keys[i]] = values[i];
+  return out;
+}
+
+/**
+ * A copy of `source` (as `{ ...source }`, without a prototype), whose keys
+ * and values the next {@link diffCheckpoint} then takes from here instead of
+ * enumerating the copy again: the engine builds its checkpoint maps with
+ * this, so a stage's delta costs a pass over two arrays, not two walks of
+ * hash-table objects. The copy must not be changed afterwards.
  */
 export function copyMap<V>(source: Readonly<Record<string, V>>): Record<string, V> {
-  const keys = Object.keys(source);
-  const values = new Array<V>(keys.length);
-  const copy: Record<string, V> = {};
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    // Assigning "__proto__" would set the prototype, not a key.
-    if (key === "__proto__") return { ...source };
-    values[i] = copy[key] = source[key];
-  }
+  const [keys, values] = keysAndValues(source);
+  const copy = nullProtoObject(keys, values);
   enumerated.set(copy, [keys, values]);
   return copy;
 }
 
 /**
- * An object of `source`'s entries in its order, each value mapped by `f`,
- * remembered for the next diff as {@link copyMap} does (unless a key is an
- * array index or "__proto__": JavaScript would reorder or drop it, so the
+ * A copy of a resumed checkpoint's map for the engine to change (without a
+ * prototype, like {@link copyMap}'s), remembering the checkpoint's own keys
+ * and values: the first diff after a resume compares against that map and
+ * then need not enumerate it again. `base` must not be changed afterwards.
+ */
+export function adoptMap<V>(base: Readonly<Record<string, V>>): Record<string, V> {
+  const [keys, values] = keysAndValues(base);
+  enumerated.set(base as JsonObject, [keys, values]);
+  return nullProtoObject(keys, values);
+}
+
+/**
+ * A resumed checkpoint's map as a Map of `f(value)`, in its order,
+ * remembering the checkpoint's keys and values for the first diff (as
+ * {@link adoptMap}). `base` must not be changed afterwards.
+ */
+export function mapFromObject<V, W>(
+  base: Readonly<Record<string, V>>,
+  f: (value: V, key: string) => W,
+): Map<string, W> {
+  const [keys, values] = keysAndValues(base);
+  const out = new Map<string, W>();
+  for (let i = 0; i < keys.length; i++) out.set(keys[i], f(values[i], keys[i]));
+  enumerated.set(base as JsonObject, [keys, values]);
+  return out;
+}
+
+/**
+ * An object (without a prototype) of `source`'s entries in its order, each
+ * value mapped by `f`, remembered for the next diff as {@link copyMap} does
+ * (unless a key is an array index: JavaScript orders those first, so the
  * diff enumerates that object itself).
  */
 export function objectFromMap<V, W>(
   source: ReadonlyMap<string, V>,
-  f: (value: V) => W,
+  f: (value: V, key: string) => W,
 ): Record<string, W> {
   const keys: string[] = [];
   const values: W[] = [];
-  const out: Record<string, W> = {};
   let plain = true;
   for (const [key, value] of source) {
-    const mapped = f(value);
-    if (key === "__proto__") {
-      Object.defineProperty(out, key, {
-        value: mapped,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-      plain = false;
-    } else {
-      out[key] = mapped;
-    }
-    if (INDEX_KEY.test(key)) plain = false;
+    // Only a key starting with a digit can be an index: skip the pattern for the rest.
+    if (plain && key.charCodeAt(0) <= 57 && INDEX_KEY.test(key)) plain = false;
     keys.push(key);
-    values.push(mapped);
+    values.push(f(value, key));
   }
+  const out = nullProtoObject(keys, values);
   if (plain) enumerated.set(out, [keys, values]);
   return out;
 }
