@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { blake3Bytes } from "@forge/turnstore";
+import { blake3Bytes, toHex } from "@forge/turnstore";
 import {
   type AppendRequest,
   COMPRESSION_NONE,
@@ -22,7 +22,6 @@ import {
   encodeGetLast,
   encodePutBlob,
   ENCODING_MSGPACK,
-  hexOf,
   MsgType,
   type WireAppended,
   type WireHead,
@@ -166,7 +165,7 @@ export class CxdbClient {
     input: Omit<ClientAppend, "fsRootHash" | "idempotencyKey" | "encoding">,
     sinceTurnId: string,
   ): Promise<WireAppended | undefined> {
-    const contentHash = hexOf(input.contentHash ?? blake3Bytes(input.payload));
+    const contentHash = toHex(input.contentHash ?? blake3Bytes(input.payload));
     const since = BigInt(sinceTurnId);
     const identity = {
       contextId: input.contextId,
@@ -229,7 +228,7 @@ export class CxdbClient {
 
   /** PUT_BLOB: stores `bytes` under their BLAKE3 hash. */
   async putBlob(bytes: Uint8Array, options?: CallOptions): Promise<WirePutBlob> {
-    const hash = hexOf(blake3Bytes(bytes));
+    const hash = toHex(blake3Bytes(bytes));
     const op = `PUT_BLOB (hash ${hash}, ${bytes.length} bytes)`;
     return decodePutBlob(
       await this.request(MsgType.PUT_BLOB, 0, encodePutBlob(hash, bytes), op, options),

@@ -8,10 +8,10 @@
  *
  * @module
  */
+import { toHex } from "@forge/turnstore";
 import {
   decodeTurns,
   encodeGetLast,
-  hexOf,
   MsgType,
   type WireAppended,
   type WireTurn,
@@ -68,7 +68,7 @@ export async function recoverLostAppend(transport: Transport, p: Pending): Promi
   const watermark = BigInt(p.watermark);
   const identity: LostAppend = {
     ...a,
-    contentHash: typeof a.contentHash === "string" ? a.contentHash : hexOf(a.contentHash),
+    contentHash: typeof a.contentHash === "string" ? a.contentHash : toHex(a.contentHash),
   };
   try {
     let limit = FIRST_WINDOW;

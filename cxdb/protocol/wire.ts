@@ -183,20 +183,12 @@ export class Reader {
   }
   /** Reads a 32-byte hash as lowercase hex. */
   hash(): string {
-    return hex(this.bytes(32));
+    return toHex(this.bytes(32));
   }
   /** Bytes not read yet. */
   get remaining(): number {
     return this.#bytes.length - this.#pos;
   }
-}
-
-const NIBBLE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
-
-/** Lowercase hex of `bytes` (table-driven: this is on every append's path). */
-export function hexOf(bytes: Uint8Array): string {
-  return hex(bytes);
 }
 
 /** The bytes of `parts`, one after the other, in one new array. */
@@ -211,9 +203,6 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
-
-/** Lowercase hex, one flat string (see `toHex`). */
-const hex = toHex;
 
 function hashBytes(hash: string | Uint8Array, label: string): Uint8Array {
   if (hash instanceof Uint8Array) {
@@ -434,7 +423,7 @@ export function decodeAppendedAt(
     const contentHash = sentHex !== undefined && sent instanceof Uint8Array &&
         sameBytes(bytes, at + 20, sent)
       ? sentHex
-      : hex(bytes.subarray(at + 20, at + 52));
+      : toHex(bytes.subarray(at + 20, at + 52));
     return {
       contextId: u64At(bytes, at),
       turnId: u64At(bytes, at + 8),

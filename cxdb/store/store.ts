@@ -31,7 +31,7 @@ import {
   ROOT_TURN_ID,
   UnsupportedError,
 } from "@forge/turnstore";
-import { requireId } from "@forge/turnstore";
+import { requireId, toHex } from "@forge/turnstore";
 import { requireHash } from "@forge/turnstore";
 import { hashInto } from "blake3-jit";
 import type {
@@ -59,7 +59,7 @@ import type { RegistryBundle } from "@forge/turnstore";
 import { CxdbClient, type CxdbClientOptions } from "../client/client.ts";
 import { CxdbError } from "../client/errors.ts";
 import { CxdbHttpClient } from "../http/client.ts";
-import { hexOf, type WireAppended } from "../protocol/wire.ts";
+import type { WireAppended } from "../protocol/wire.ts";
 import { parseCxdbUrl } from "./url.ts";
 import { type CxdbCall, mapCxdbError, type Missing } from "./failures.ts";
 import { ContextGates } from "./gate.ts";
@@ -214,7 +214,7 @@ export class CxdbStore implements ForgeStore {
       const hashBytes = this.#bytes.zeroed(32);
       hashInto(req.payload, hashBytes); // BLAKE3, as blake3Bytes, into the pool
 
-      const contentHash = hexOf(hashBytes);
+      const contentHash = toHex(hashBytes);
       if (req.idempotencyKey === undefined) return this.#append(req, contentHash, hashBytes);
       let keys = this.#keys.get(req.contextId);
       if (!keys) this.#keys.set(req.contextId, keys = new Map());
