@@ -28,49 +28,55 @@ function ids(nodes: readonly Node[]): string {
   return nodes.map((n) => n.id).join(", ");
 }
 
-/** `start_node` (ERROR): exactly one start node (shape `Mdiamond`, else id `start`/`Start`). */
-export const startNodeRule: LintRule = rule("start_node", (_graph, { index }) => {
-  const starts = index.starts;
-  if (starts.length === 1) return [];
-  if (starts.length === 0) {
+/**
+ * The diagnostics of a rule that wants exactly one node of a kind: none for
+ * one, "no …" for none, "N … nodes" (at the second) for more.
+ */
+function exactlyOne(
+  name: string,
+  nodes: readonly Node[],
+  kind: string,
+  fixNone: string,
+  fixMany: string,
+): Diagnostic[] {
+  if (nodes.length === 1) return [];
+  if (nodes.length === 0) {
     return [{
-      rule: "start_node",
+      rule: name,
       severity: "error",
-      message: "the pipeline has no start node",
-      fix: "add a node with shape=Mdiamond (e.g. start [shape=Mdiamond])",
+      message: `the pipeline has no ${kind} node`,
+      fix: fixNone,
     }];
   }
   return [{
-    rule: "start_node",
+    rule: name,
     severity: "error",
-    message: `the pipeline has ${starts.length} start nodes (${ids(starts)}); it needs exactly one`,
-    nodeId: starts[1].id,
-    loc: starts[1].loc,
-    fix: "keep one node with shape=Mdiamond",
+    message: `the pipeline has ${nodes.length} ${kind} nodes (${ids(nodes)}); it needs exactly one`,
+    nodeId: nodes[1].id,
+    loc: nodes[1].loc,
+    fix: fixMany,
   }];
-});
+}
+
+/** `start_node` (ERROR): exactly one start node (shape `Mdiamond`, else id `start`/`Start`). */
+export const startNodeRule: LintRule = rule("start_node", (_graph, { index }) =>
+  exactlyOne(
+    "start_node",
+    index.starts,
+    "start",
+    "add a node with shape=Mdiamond (e.g. start [shape=Mdiamond])",
+    "keep one node with shape=Mdiamond",
+  ));
 
 /** `terminal_node` (ERROR): exactly one exit node (shape `Msquare`, else id `exit`/`end`). */
-export const terminalNodeRule: LintRule = rule("terminal_node", (_graph, { index }) => {
-  const exits = index.exits;
-  if (exits.length === 1) return [];
-  if (exits.length === 0) {
-    return [{
-      rule: "terminal_node",
-      severity: "error",
-      message: "the pipeline has no exit node",
-      fix: "add a node with shape=Msquare (e.g. exit [shape=Msquare])",
-    }];
-  }
-  return [{
-    rule: "terminal_node",
-    severity: "error",
-    message: `the pipeline has ${exits.length} exit nodes (${ids(exits)}); it needs exactly one`,
-    nodeId: exits[1].id,
-    loc: exits[1].loc,
-    fix: "keep one node with shape=Msquare and route the others to it",
-  }];
-});
+export const terminalNodeRule: LintRule = rule("terminal_node", (_graph, { index }) =>
+  exactlyOne(
+    "terminal_node",
+    index.exits,
+    "exit",
+    "add a node with shape=Msquare (e.g. exit [shape=Msquare])",
+    "keep one node with shape=Msquare and route the others to it",
+  ));
 
 /** `reachability` (ERROR): every node is reachable from the start node. */
 export const reachabilityRule: LintRule = rule("reachability", (graph, { index }) => {
