@@ -36,6 +36,7 @@ import {
   DEFAULT_PIPELINE_WINDOW,
   DEFAULT_WRITE_BEHIND_HOLD,
   type ForkWriterOptions,
+  NO_HOLD,
   type OpenWriterOptions,
   type RecordWriterOptions,
   type WritableRecord,
@@ -166,7 +167,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
 
   /** The write-behind hold in force (`NO_HOLD` when records are handed over as they come). */
   get hold(): WriteBehindHold {
-    return this.#hold ?? { maxMs: 0, maxRecords: 1 };
+    return this.#hold ?? NO_HOLD;
   }
 
   /** Most writes in flight at once (1: strictly one at a time). */
