@@ -29,7 +29,7 @@ import type { CallOptions, ClientStats, CxdbClientOptions, CxdbTlsOptions } from
 import { type AppendIdentity, describeAppend, Pending, type RequestSink } from "./pending.ts";
 import { backoffDelay, type RetryPolicy, retryPolicy } from "./retry.ts";
 import { TurnClaims } from "./claims.ts";
-import { dial, writeAll } from "./socket.ts";
+import { ConnWriter, dial } from "./socket.ts";
 
 /** What an error says the request was (built only when one is thrown). */
 function describeOp(op: string | (() => string) | undefined, append?: AppendIdentity): string {
@@ -62,8 +62,7 @@ export class Transport {
   #conn: Deno.Conn | undefined;
   #connecting: Promise<void> | undefined;
   #readLoops = new Set<Promise<void>>();
-  #writeChain: Promise<void> = Promise.resolve();
-  #writer: { conn: Deno.Conn; busy: boolean; backlog: Uint8Array[] } | undefined;
+  #writer: ConnWriter | undefined;
   #queue: Pending[] = [];
   #arena = new FrameArena();
   #inflight = new Map<number, Pending>();
@@ -282,27 +281,32 @@ export class Transport {
       conn?.close();
     } catch { /* already closed */ }
     await this.#connecting?.catch(() => {});
-    await Promise.allSettled([...this.#readLoops, ...this.#recoveries, this.#writeChain]);
+    await Promise.allSettled([...this.#readLoops, ...this.#recoveries, this.#writer?.done]);
   }
 
   // -------------------------------------------------------------- internals
 
   /**
-   * With nothing in flight a request goes out at once (lowest latency). With
-   * requests in flight, sending waits for the current microtasks, so that the
-   * callers woken by one batch of answers send their next requests together.
-   * (A macrotask here measured twice as slow: timers add latency.)
+   * Sending waits for the current microtasks, so that callers woken by one
+   * batch of answers send their next requests together; a lone request still
+   * leaves in the same tick (a microtask, not a timer: a macrotask here
+   * measured twice as slow). This holds with nothing in flight too: sending
+   * the first request at once split every refill of the window into a lone
+   * frame and the rest, two wake-ups of the server and of the client instead
+   * of one (see the cxdb README, issue 12, third pass).
    */
   #schedulePump(): void {
-    if (this.#inflight.size === 0 || !this.#conn) return this.pump();
-    if (this.#queue.length >= FLUSH_EVERY) return this.pump();
+    if (!this.#conn || this.#queue.length >= FLUSH_EVERY) return this.pump();
     if (this.#pumpQueued) return;
     this.#pumpQueued = true;
-    queueMicrotask(() => {
-      this.#pumpQueued = false;
-      this.pump();
-    });
+    queueMicrotask(this.#queuedPump);
   }
+
+  /** The microtask of {@link #schedulePump}, made once rather than per request. */
+  readonly #queuedPump = (): void => {
+    this.#pumpQueued = false;
+    this.pump();
+  };
 
   #sweep(): void {
     const now = performance.now();
@@ -387,42 +391,12 @@ export class Transport {
     );
   }
 
-  /**
-   * Writes in order. While a write is under way, later batches wait and leave
-   * together in the next write (fewer system calls under load).
-   */
+  /** Writes in order on `conn` (see {@link ConnWriter}); a failed write loses the connection. */
   #write(conn: Deno.Conn, buf: Uint8Array): void {
-    const w = this.#writer;
-    if (w && w.conn === conn && w.busy) {
-      // Batches encoded in a row are adjacent in the arena: grow the last view instead of copying.
-      const last = w.backlog[w.backlog.length - 1];
-      if (last && last.buffer === buf.buffer && last.byteOffset + last.length === buf.byteOffset) {
-        w.backlog[w.backlog.length - 1] = new Uint8Array(
-          last.buffer,
-          last.byteOffset,
-          last.length + buf.length,
-        );
-      } else {
-        w.backlog.push(buf);
-      }
-      return;
+    if (this.#writer?.conn !== conn) {
+      this.#writer = new ConnWriter(conn, (e) => this.#lost(conn, e));
     }
-    const state = { conn, busy: true, backlog: [buf] };
-    this.#writer = state;
-    this.#writeChain = (async () => {
-      try {
-        while (state.backlog.length > 0) {
-          const parts = state.backlog;
-          state.backlog = [];
-          await writeAll(conn, parts.length === 1 ? parts[0] : concatBytes(parts));
-        }
-      } catch (error) {
-        state.backlog = [];
-        this.#lost(conn, error);
-      } finally {
-        state.busy = false;
-      }
-    })();
+    this.#writer.write(buf);
   }
 
   #ensureConnected(): Promise<void> {
