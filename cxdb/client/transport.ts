@@ -38,16 +38,6 @@ function describeOp(op: string | (() => string) | undefined, append?: AppendIden
 
 /** Granularity of request timeouts, in ms. */
 const SWEEP_MS = 10;
-/**
- * With this many requests waiting, they go out at once instead of at the end
- * of the tick: the server starts on them while later callers are still
- * encoding, instead of client and server taking turns with whole batches.
- * Measured with 64 in flight (in-process A/B, medians of 5 rounds over four
- * runs): 32 beat 8, 16, 24, 48 and "grow with what is in flight"; any early
- * flush beat none. Writes are costly here (each wakes the server), so
- * fewer, larger ones win once the server has something to work on.
- */
-const FLUSH_EVERY = 32;
 /** The connection machinery under {@link CxdbClient}: requests in, answers out. */
 export class Transport {
   readonly #hostname: string;
@@ -287,16 +277,18 @@ export class Transport {
   // -------------------------------------------------------------- internals
 
   /**
-   * Sending waits for the current microtasks, so that callers woken by one
-   * batch of answers send their next requests together; a lone request still
-   * leaves in the same tick (a microtask, not a timer: a macrotask here
-   * measured twice as slow). This holds with nothing in flight too: sending
-   * the first request at once split every refill of the window into a lone
-   * frame and the rest, two wake-ups of the server and of the client instead
-   * of one (see the cxdb README, issue 12, third pass).
+   * Requests leave once per tick: everything submitted before the current
+   * microtasks run out goes in one write (a microtask, not a timer: a
+   * macrotask here measured twice as slow), so the callers woken by one batch
+   * of answers send their next requests together, a lone request still
+   * without delay. Splitting that batch (the first request alone, or a write
+   * every 32) cost ~40 ms at the end of every burst: the server leaves Nagle
+   * on, so its answers to a second batch wait until the client acknowledges
+   * the first, and a client with nothing more to send acknowledges only when
+   * its delayed-ACK timer fires (cxdb README, issue 12, third pass).
    */
   #schedulePump(): void {
-    if (!this.#conn || this.#queue.length >= FLUSH_EVERY) return this.pump();
+    if (!this.#conn) return this.pump();
     if (this.#pumpQueued) return;
     this.#pumpQueued = true;
     queueMicrotask(this.#queuedPump);
