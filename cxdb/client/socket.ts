@@ -42,8 +42,15 @@ export class ConnWriter {
   /** Settles (never rejects) when the writes started so far are done. */
   done: Promise<void> = Promise.resolve();
 
-  /** Writes to `conn`; a failed write drops what waits and goes to `onError`. */
-  constructor(readonly conn: Deno.Conn, readonly onError: (error: unknown) => void) {}
+  /**
+   * Writes to `conn`; a failed write drops what waits and goes to `onError`.
+   * Each socket write is counted in `counter.writes`.
+   */
+  constructor(
+    readonly conn: Deno.Conn,
+    readonly onError: (error: unknown) => void,
+    readonly counter: { writes: number } = { writes: 0 },
+  ) {}
 
   /** Queues `bytes` behind everything written before. */
   write(bytes: Uint8Array): void {
@@ -74,6 +81,7 @@ export class ConnWriter {
       while (this.#backlog.length > 0) {
         const parts = this.#backlog;
         this.#backlog = [];
+        this.counter.writes++;
         await writeAll(this.conn, parts.length === 1 ? parts[0] : concatBytes(parts));
       }
     } catch (error) {

@@ -70,7 +70,13 @@ export class Transport {
   #fruitless = 0;
 
   /** Counters: connections, drops, recovered and resent appends. */
-  readonly stats: ClientStats = { connects: 0, drops: 0, recoveredAppends: 0, resentAppends: 0 };
+  readonly stats: ClientStats = {
+    connects: 0,
+    drops: 0,
+    recoveredAppends: 0,
+    resentAppends: 0,
+    writes: 0,
+  };
 
   /** Creates the transport; it connects on the first request. */
   constructor(options: CxdbClientOptions = {}) {
@@ -386,7 +392,7 @@ export class Transport {
   /** Writes in order on `conn` (see {@link ConnWriter}); a failed write loses the connection. */
   #write(conn: Deno.Conn, buf: Uint8Array): void {
     if (this.#writer?.conn !== conn) {
-      this.#writer = new ConnWriter(conn, (e) => this.#lost(conn, e));
+      this.#writer = new ConnWriter(conn, (e) => this.#lost(conn, e), this.stats);
     }
     this.#writer.write(buf);
   }
