@@ -20,7 +20,8 @@
  *
  * Each rule has its module: depths and the index in turn_index.ts, the gate
  * in gate.ts, the emulated reads in reads.ts, error mapping in failures.ts,
- * registry bundles in registry.ts; this one holds the contract's methods.
+ * registry bundles in registry.ts, the server's fs roots in fs_roots.ts;
+ * this one holds the contract's methods.
  *
  * @module
  */
@@ -315,11 +316,8 @@ export class CxdbStore implements ForgeStore {
   }
 
   /** A plain append that goes through the gate's slow path (its closure kept off the fast one). */
-  #appendShared(req: ValidAppend, contentHash: string, hashBytes: Uint8Array) {
-    return this.#gates.shared(
-      req.contextId,
-      () => this.#send(req, contentHash, hashBytes, undefined),
-    );
+  #appendShared(req: ValidAppend, hex: string, hash: Uint8Array): Promise<AppendedTurn> {
+    return this.#gates.shared(req.contextId, () => this.#send(req, hex, hash, undefined));
   }
 
   /** An append with an fs root or an explicit (compare-and-set) parent. */
