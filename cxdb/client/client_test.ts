@@ -109,6 +109,34 @@ Deno.test("many requests are in flight at once on one connection", async () => {
   }
 });
 
+Deno.test("requests submitted in one tick leave in one write, the first one included", async () => {
+  // Against a server that leaves Nagle on (as CXDB does, and the peer), a
+  // burst split over two writes gets its last answers held until the client's
+  // delayed ACK (~40 ms) once the client has nothing more to send.
+  await using peer = await startPeer();
+  const client = new CxdbClient({ port: peer.port });
+  try {
+    const ctx = await client.createContext();
+    await client.getHead(ctx.contextId); // HELLO and the above are answered: nothing in flight
+    const before = client.stats.writes;
+    const appended = await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        client.appendTurn({
+          contextId: ctx.contextId,
+          typeId: "t",
+          typeVersion: 1,
+          payload: new Uint8Array(512).fill(i),
+        })),
+    );
+    assert.equal(appended.length, 64);
+    assert.equal(client.stats.writes - before, 1, "64 appends of one tick, one socket write");
+    await Promise.all([client.getHead(ctx.contextId), client.getHead(ctx.contextId)]);
+    assert.equal(client.stats.writes - before, 2, "a lone pair after the burst: one write more");
+  } finally {
+    await client.close();
+  }
+});
+
 Deno.test("an ERROR frame rejects only its request, naming the operation; the connection stays usable", async () => {
   await using peer = await startPeer();
   const client = new CxdbClient({ port: peer.port });

@@ -83,6 +83,8 @@ export interface ClientStats {
   recoveredAppends: number;
   /** Appends sent again after a drop because the server had not stored them. */
   resentAppends: number;
+  /** Socket writes: requests submitted in one tick leave together in one. */
+  writes: number;
 }
 
 /**

@@ -29,7 +29,7 @@ import type { CallOptions, ClientStats, CxdbClientOptions, CxdbTlsOptions } from
 import { type AppendIdentity, describeAppend, Pending, type RequestSink } from "./pending.ts";
 import { backoffDelay, type RetryPolicy, retryPolicy } from "./retry.ts";
 import { TurnClaims } from "./claims.ts";
-import { dial, writeAll } from "./socket.ts";
+import { ConnWriter, dial } from "./socket.ts";
 
 /** What an error says the request was (built only when one is thrown). */
 function describeOp(op: string | (() => string) | undefined, append?: AppendIdentity): string {
@@ -38,16 +38,6 @@ function describeOp(op: string | (() => string) | undefined, append?: AppendIden
 
 /** Granularity of request timeouts, in ms. */
 const SWEEP_MS = 10;
-/**
- * With this many requests waiting, they go out at once instead of at the end
- * of the tick: the server starts on them while later callers are still
- * encoding, instead of client and server taking turns with whole batches.
- * Measured with 64 in flight (in-process A/B, medians of 5 rounds over four
- * runs): 32 beat 8, 16, 24, 48 and "grow with what is in flight"; any early
- * flush beat none. Writes are costly here (each wakes the server), so
- * fewer, larger ones win once the server has something to work on.
- */
-const FLUSH_EVERY = 32;
 /** The connection machinery under {@link CxdbClient}: requests in, answers out. */
 export class Transport {
   readonly #hostname: string;
@@ -62,8 +52,7 @@ export class Transport {
   #conn: Deno.Conn | undefined;
   #connecting: Promise<void> | undefined;
   #readLoops = new Set<Promise<void>>();
-  #writeChain: Promise<void> = Promise.resolve();
-  #writer: { conn: Deno.Conn; busy: boolean; backlog: Uint8Array[] } | undefined;
+  #writer: ConnWriter | undefined;
   #queue: Pending[] = [];
   #arena = new FrameArena();
   #inflight = new Map<number, Pending>();
@@ -81,7 +70,13 @@ export class Transport {
   #fruitless = 0;
 
   /** Counters: connections, drops, recovered and resent appends. */
-  readonly stats: ClientStats = { connects: 0, drops: 0, recoveredAppends: 0, resentAppends: 0 };
+  readonly stats: ClientStats = {
+    connects: 0,
+    drops: 0,
+    recoveredAppends: 0,
+    resentAppends: 0,
+    writes: 0,
+  };
 
   /** Creates the transport; it connects on the first request. */
   constructor(options: CxdbClientOptions = {}) {
@@ -282,27 +277,34 @@ export class Transport {
       conn?.close();
     } catch { /* already closed */ }
     await this.#connecting?.catch(() => {});
-    await Promise.allSettled([...this.#readLoops, ...this.#recoveries, this.#writeChain]);
+    await Promise.allSettled([...this.#readLoops, ...this.#recoveries, this.#writer?.done]);
   }
 
   // -------------------------------------------------------------- internals
 
   /**
-   * With nothing in flight a request goes out at once (lowest latency). With
-   * requests in flight, sending waits for the current microtasks, so that the
-   * callers woken by one batch of answers send their next requests together.
-   * (A macrotask here measured twice as slow: timers add latency.)
+   * Requests leave once per tick: everything submitted before the current
+   * microtasks run out goes in one write (a microtask, not a timer: a
+   * macrotask here measured twice as slow), so the callers woken by one batch
+   * of answers send their next requests together, a lone request still
+   * without delay. Splitting that batch (the first request alone, or a write
+   * every 32) cost ~40 ms at the end of every burst: the server leaves Nagle
+   * on, so its answers to a second batch wait until the client acknowledges
+   * the first, and a client with nothing more to send acknowledges only when
+   * its delayed-ACK timer fires (cxdb README, issue 12, third pass).
    */
   #schedulePump(): void {
-    if (this.#inflight.size === 0 || !this.#conn) return this.pump();
-    if (this.#queue.length >= FLUSH_EVERY) return this.pump();
+    if (!this.#conn) return this.pump();
     if (this.#pumpQueued) return;
     this.#pumpQueued = true;
-    queueMicrotask(() => {
-      this.#pumpQueued = false;
-      this.pump();
-    });
+    queueMicrotask(this.#queuedPump);
   }
+
+  /** The microtask of {@link #schedulePump}, made once rather than per request. */
+  readonly #queuedPump = (): void => {
+    this.#pumpQueued = false;
+    this.pump();
+  };
 
   #sweep(): void {
     const now = performance.now();
@@ -387,42 +389,12 @@ export class Transport {
     );
   }
 
-  /**
-   * Writes in order. While a write is under way, later batches wait and leave
-   * together in the next write (fewer system calls under load).
-   */
+  /** Writes in order on `conn` (see {@link ConnWriter}); a failed write loses the connection. */
   #write(conn: Deno.Conn, buf: Uint8Array): void {
-    const w = this.#writer;
-    if (w && w.conn === conn && w.busy) {
-      // Batches encoded in a row are adjacent in the arena: grow the last view instead of copying.
-      const last = w.backlog[w.backlog.length - 1];
-      if (last && last.buffer === buf.buffer && last.byteOffset + last.length === buf.byteOffset) {
-        w.backlog[w.backlog.length - 1] = new Uint8Array(
-          last.buffer,
-          last.byteOffset,
-          last.length + buf.length,
-        );
-      } else {
-        w.backlog.push(buf);
-      }
-      return;
+    if (this.#writer?.conn !== conn) {
+      this.#writer = new ConnWriter(conn, (e) => this.#lost(conn, e), this.stats);
     }
-    const state = { conn, busy: true, backlog: [buf] };
-    this.#writer = state;
-    this.#writeChain = (async () => {
-      try {
-        while (state.backlog.length > 0) {
-          const parts = state.backlog;
-          state.backlog = [];
-          await writeAll(conn, parts.length === 1 ? parts[0] : concatBytes(parts));
-        }
-      } catch (error) {
-        state.backlog = [];
-        this.#lost(conn, error);
-      } finally {
-        state.busy = false;
-      }
-    })();
+    this.#writer.write(buf);
   }
 
   #ensureConnected(): Promise<void> {

@@ -20,7 +20,8 @@
  *
  * Each rule has its module: depths and the index in turn_index.ts, the gate
  * in gate.ts, the emulated reads in reads.ts, error mapping in failures.ts,
- * registry bundles in registry.ts; this one holds the contract's methods.
+ * registry bundles in registry.ts, the server's fs roots in fs_roots.ts;
+ * this one holds the contract's methods.
  *
  * @module
  */
@@ -31,8 +32,7 @@ import {
   ROOT_TURN_ID,
   UnsupportedError,
 } from "@forge/turnstore";
-import { requireId, toHex } from "@forge/turnstore";
-import { requireHash } from "@forge/turnstore";
+import { requireHash, requireId, toHex } from "@forge/turnstore";
 import { hashInto } from "blake3-jit";
 import type {
   AppendedTurn,
@@ -65,7 +65,8 @@ import { type CxdbCall, mapCxdbError, type Missing } from "./failures.ts";
 import { ContextGates } from "./gate.ts";
 import { AppendCall, type AppendFinisher } from "./append_call.ts";
 import { PooledBytes } from "./pooled_bytes.ts";
-import { contextHead, TurnIndex, type TurnMeta } from "./turn_index.ts";
+import { contextHead, TurnIndex } from "./turn_index.ts";
+import { serverOwnRoot } from "./fs_roots.ts";
 import { listTurnsPage, type ReadRoutes, readTurn } from "./reads.ts";
 import { CxdbRegistry } from "./registry.ts";
 import { listCxdbContexts } from "./contexts.ts";
@@ -215,41 +216,55 @@ export class CxdbStore implements ForgeStore {
       hashInto(req.payload, hashBytes); // BLAKE3, as blake3Bytes, into the pool
 
       const contentHash = toHex(hashBytes);
-      if (req.idempotencyKey === undefined) return this.#append(req, contentHash, hashBytes);
-      let keys = this.#keys.get(req.contextId);
-      if (!keys) this.#keys.set(req.contextId, keys = new Map());
-      const key = req.idempotencyKey;
-      const prior = keys.get(key);
-      if (prior) {
-        return prior.then((first) =>
-          replayIdempotent(req, contentHash, first, this.#ownFsRoots.get(first.turnId))
-        );
-      }
-      // Registered before any await, so concurrent appends with this key share it.
-      const uncertain = this.#uncertain.get(`${req.contextId}|${key}`);
-      const attempt = uncertain
-        ? this.#settleUncertain(req, contentHash, hashBytes, uncertain)
-        : this.#append(req, contentHash, hashBytes);
-      keys.set(key, attempt);
-      const watermark = this.client.maxTurnIdSeen;
-      attempt.then(
-        () => this.#uncertain.delete(`${req.contextId}|${key}`),
-        (error) => {
-          keys.delete(key);
-          // A keyed append that timed out after it was sent may exist: the
-          // next append with this key first looks for it.
-          if (
-            (error as { cause?: unknown })?.cause instanceof CxdbError &&
-            (error.cause as CxdbError).outcomeUnknown
-          ) {
-            this.#uncertain.set(`${req.contextId}|${key}`, uncertain ?? watermark);
-          }
-        },
-      );
-      return attempt;
+      return req.idempotencyKey === undefined
+        ? this.#append(req, contentHash, hashBytes)
+        : this.#appendKeyed(req, req.idempotencyKey, contentHash, hashBytes);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * An append with an idempotency key. Apart from the plain path, so that the
+   * closures here do not cost every plain append a context object (V8 makes
+   * one on entry to a function whose closures capture its variables).
+   */
+  #appendKeyed(
+    req: ValidAppend,
+    key: string,
+    contentHash: string,
+    hashBytes: Uint8Array,
+  ): Promise<AppendedTurn> {
+    let keys = this.#keys.get(req.contextId);
+    if (!keys) this.#keys.set(req.contextId, keys = new Map());
+    const prior = keys.get(key);
+    if (prior) {
+      return prior.then((first) =>
+        replayIdempotent(req, contentHash, first, this.#ownFsRoots.get(first.turnId))
+      );
+    }
+    // Registered before any await, so concurrent appends with this key share it.
+    const uncertain = this.#uncertain.get(`${req.contextId}|${key}`);
+    const attempt = uncertain
+      ? this.#settleUncertain(req, contentHash, hashBytes, uncertain)
+      : this.#append(req, contentHash, hashBytes);
+    keys.set(key, attempt);
+    const watermark = this.client.maxTurnIdSeen;
+    attempt.then(
+      () => this.#uncertain.delete(`${req.contextId}|${key}`),
+      (error) => {
+        keys.delete(key);
+        // A keyed append that timed out after it was sent may exist: the
+        // next append with this key first looks for it.
+        if (
+          (error as { cause?: unknown })?.cause instanceof CxdbError &&
+          (error.cause as CxdbError).outcomeUnknown
+        ) {
+          this.#uncertain.set(`${req.contextId}|${key}`, uncertain ?? watermark);
+        }
+      },
+    );
+    return attempt;
   }
 
   /** An earlier attempt with this key may have happened: find it, or append. */
@@ -291,18 +306,18 @@ export class CxdbStore implements ForgeStore {
     // The common case, kept free of async layers: each one costs a promise
     // and a microtask hop per append.
     const g = this.#gates.gate(req.contextId);
-    if (g.barrier) {
-      return this.#gates.shared(
-        req.contextId,
-        () => this.#send(req, contentHash, hashBytes, undefined),
-      );
-    }
+    if (g.barrier) return this.#appendShared(req, contentHash, hashBytes);
     g.active++;
     const call = new AppendCall(this.#finisher, req, contentHash, hashBytes, g);
     // The checked request goes as is (no parent, no fs root on this path);
     // the client takes the hash from the call.
     this.client.appendTurnTo(req, call);
     return call.promise;
+  }
+
+  /** A plain append that goes through the gate's slow path (its closure kept off the fast one). */
+  #appendShared(req: ValidAppend, hex: string, hash: Uint8Array): Promise<AppendedTurn> {
+    return this.#gates.shared(req.contextId, () => this.#send(req, hex, hash, undefined));
   }
 
   /** An append with an fs root or an explicit (compare-and-set) parent. */
@@ -318,12 +333,7 @@ export class CxdbStore implements ForgeStore {
         `fs root for a turn of context ${req.contextId}`,
       );
     }
-    if (req.parentTurnId === undefined) {
-      return this.#gates.shared(
-        req.contextId,
-        () => this.#send(req, contentHash, hashBytes, undefined),
-      );
-    }
+    if (req.parentTurnId === undefined) return this.#appendShared(req, contentHash, hashBytes);
     const parent = req.parentTurnId;
     return this.#gates.exclusive(req.contextId, async () => {
       const head = await this.#index.getHead(req.contextId);
@@ -384,12 +394,21 @@ export class CxdbStore implements ForgeStore {
     const chain = this.#index.chain(req.contextId);
     chain.set(depth, answer.turnId);
     const parentId = parent ?? (depth === 1 ? ROOT_TURN_ID : chain.get(depth - 1));
-    if (parentId !== undefined) {
-      return this.#record(req, contentHash, answer.turnId, depth, parentId, hash);
-    }
-    return this.#index.chainAt(req.contextId, depth - 1).then((id) =>
-      this.#record(req, contentHash, answer.turnId, depth, id ?? ROOT_TURN_ID, hash)
-    );
+    return parentId !== undefined
+      ? this.#record(req, contentHash, answer.turnId, depth, parentId, hash)
+      : this.#recordAfterRead(req, contentHash, answer.turnId, depth, hash);
+  }
+
+  /** {@link #record} once a read has found the parent (closure kept off the common path). */
+  async #recordAfterRead(
+    req: ValidAppend,
+    contentHash: string,
+    turnId: string,
+    depth: number,
+    hash?: Uint8Array,
+  ): Promise<AppendedTurn> {
+    const parentId = await this.#index.chainAt(req.contextId, depth - 1);
+    return this.#record(req, contentHash, turnId, depth, parentId ?? ROOT_TURN_ID, hash);
   }
 
   #record(
@@ -486,7 +505,7 @@ export class CxdbStore implements ForgeStore {
     if (!(await this.#blobExists(rootHash))) {
       throw new NotFoundError("blob", rootHash, `fs root for turn ${turnId}`);
     }
-    const own = this.#ownFsRoots.get(turnId) ?? (await this.#serverOwnRoot(meta));
+    const own = this.#ownFsRoots.get(turnId) ?? (await serverOwnRoot(this.http, meta));
     if (own !== undefined && own !== rootHash) {
       throw new ConflictError(
         `turn ${turnId} already has fs root ${own}; a turn's snapshot cannot change`,
@@ -498,25 +517,6 @@ export class CxdbStore implements ForgeStore {
       id: turnId,
     });
     this.#ownFsRoots.set(turnId, rootHash);
-  }
-
-  /** The root the server shows for a turn when it differs from its parent's (so it is the turn's own). */
-  async #serverOwnRoot(meta: TurnMeta): Promise<string | undefined> {
-    if (!this.http) return undefined;
-    const mine = await this.#serverRoot(meta.turnId);
-    if (mine === undefined) return undefined;
-    const parents = meta.parentTurnId === ROOT_TURN_ID
-      ? undefined
-      : await this.#serverRoot(meta.parentTurnId);
-    return mine !== parents ? mine : undefined;
-  }
-
-  async #serverRoot(turnId: string): Promise<string | undefined> {
-    try {
-      return (await this.http!.listFs(turnId))?.fs_root_hash;
-    } catch {
-      return undefined; // the root is not a tree the server can list
-    }
   }
 
   /** The turn's tree root, its own or its nearest ancestor's. */
