@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { BackendError, InvalidInputError, UnsupportedError } from "../core/errors.ts";
 import type {
   AppendedTurn,
@@ -288,8 +289,11 @@ export class ThreadStore implements ForgeStore {
     this.#outbox.push([id, method, args]);
     if (transfer) this.#transfers.push(transfer);
     if (!this.#flushQueued) {
+      // After the microtasks drain, not at the next one: a caller that refills a
+      // window as answers are confirmed (the record writer) issues across many
+      // microtasks of one turn of the event loop, and those calls belong together.
       this.#flushQueued = true;
-      queueMicrotask(this.#flush);
+      setImmediate(this.#flush);
     }
     return promise;
   }

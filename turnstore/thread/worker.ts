@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import type { ForgeStore } from "../core/types.ts";
 import type { CommitStats } from "../kv/budget.ts";
 import { openKvStore } from "../kv/mod.ts";
@@ -24,12 +25,6 @@ const port = self as unknown as {
 };
 
 const KNOWN: ReadonlySet<string> = new Set(STORE_METHODS);
-/**
- * Microtask hops an answer batch waits before it is posted, so that calls
- * settled by the same commit (whose promise chains finish a few hops apart)
- * leave in the same message.
- */
-const GATHER_HOPS = 4;
 
 let store: ForgeStore | undefined;
 let label = "store thread";
@@ -71,9 +66,9 @@ function postOneByOne(message: Extract<FromWorker, { t: "answers" }>): void {
 function scheduleFlush(): void {
   if (flushScheduled) return;
   flushScheduled = true;
-  let hops = GATHER_HOPS;
-  const hop = () => (--hops > 0 ? queueMicrotask(hop) : flush());
-  queueMicrotask(hop);
+  // Once the microtasks drain: the calls one commit settles finish their promise
+  // chains several microtasks apart, and their answers belong in one message.
+  setImmediate(flush);
 }
 
 function answer(entry: Answer): void {
