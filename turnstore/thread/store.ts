@@ -24,7 +24,18 @@ import type {
 import type { ContextId, TurnId } from "../core/ids.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
 import type { CommitObserver } from "../kv/budget.ts";
-import type { Call, CompactAppend, FromWorker, StoreMethod, ToWorker } from "./protocol.ts";
+import {
+  ANSWER_APPENDED,
+  ANSWER_FAILED,
+  type AnswerEntry,
+  type CallEntry,
+  type FromWorker,
+  PACKED_APPEND,
+  STORE_METHODS,
+  type StoreMethod,
+  type ToWorker,
+} from "./protocol.ts";
+import { PayloadPacker } from "./packer.ts";
 import { fromWireError } from "./wire_errors.ts";
 
 /** The URL schemes a store thread opens: the built-in backends. */
@@ -56,7 +67,22 @@ interface Pending {
   readonly method: StoreMethod;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
-  readonly decode?: (value: unknown) => unknown;
+  /** An append on the packed path: what its answer needs from the call. */
+  readonly append?: { readonly input: AppendTurnInput; readonly payload: Uint8Array };
+}
+
+const METHOD_INDEX = new Map<string, number>(STORE_METHODS.map((m, i) => [m, i]));
+
+/** True when every field of `input` survives JSON as it is. */
+function packable(input: AppendTurnInput): boolean {
+  return typeof input === "object" && input !== null && input.payload instanceof Uint8Array &&
+    typeof input.contextId === "string" && typeof input.typeId === "string" &&
+    Number.isFinite(input.typeVersion) && optionalString(input.idempotencyKey) &&
+    optionalString(input.parentTurnId) && optionalString(input.fsRootHash);
+}
+
+function optionalString(value: unknown): boolean {
+  return value === undefined || typeof value === "string";
 }
 
 type State = "opening" | "open" | "closing" | "closed" | "dead";
@@ -91,8 +117,10 @@ export class ThreadStore implements ForgeStore {
   readonly #pending = new Map<number, Pending>();
   #backend = "";
   #state: State = "opening";
-  #outbox: Call[] = [];
+  #outbox: CallEntry[] = [];
+  #extras: unknown[] = [];
   #transfers: ArrayBuffer[] = [];
+  readonly #packer = new PayloadPacker();
   #flushQueued = false;
   #nextId = 1;
   #calls = 0;
@@ -166,27 +194,28 @@ export class ThreadStore implements ForgeStore {
 
   /**
    * Appends a turn. The payload is copied now, so the bytes stored are the
-   * bytes at the call even if the caller reuses its buffer; the answer
-   * carries no payload back (the copy is the turn's payload).
+   * bytes at the call even if the caller reuses its buffer; that copy is the
+   * returned turn's payload (the answer carries none back).
    */
   appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
-    const payload = input?.payload instanceof Uint8Array ? input.payload.slice() : undefined;
-    const sent = payload ? { ...input, payload } : input;
-    return this.#call("appendTurn", [sent], (answer) => {
-      const [contextId, turnId, parentTurnId, depth, contentHash, deduplicated] =
-        answer as CompactAppend;
-      return {
-        turnId,
-        parentTurnId,
-        depth,
-        typeId: input.typeId,
-        typeVersion: input.typeVersion,
-        payload: payload!,
-        contentHash,
-        contextId,
-        deduplicated,
-      } satisfies AppendedTurn;
-    });
+    if (!packable(input)) return this.#call("appendTurn", [input]);
+    if (this.#state !== "open") return this.#refuse("appendTurn");
+    const [buffer, offset, payload] = this.#packer.add(input.payload);
+    const [id, promise] = this.#enqueue<AppendedTurn>("appendTurn", { input, payload });
+    this.#outbox.push([
+      id,
+      PACKED_APPEND,
+      input.contextId,
+      input.typeId,
+      input.typeVersion,
+      buffer,
+      offset,
+      payload.length,
+      input.idempotencyKey ?? null,
+      input.parentTurnId ?? null,
+      input.fsRootHash ?? null,
+    ]);
+    return promise;
   }
 
   /** The context's head. */
@@ -213,7 +242,7 @@ export class ThreadStore implements ForgeStore {
   putBlob(bytes: Uint8Array): Promise<PutBlobResult> {
     if (!(bytes instanceof Uint8Array)) return this.#call("putBlob", [bytes]);
     const copy = bytes.slice();
-    return this.#call("putBlob", [copy], undefined, copy.buffer);
+    return this.#call("putBlob", [copy], copy.buffer);
   }
 
   /** A blob's bytes. */
@@ -270,24 +299,28 @@ export class ThreadStore implements ForgeStore {
     return this.close();
   }
 
-  #call<T>(
-    method: StoreMethod,
-    args: unknown[],
-    decode?: (value: unknown) => unknown,
-    transfer?: ArrayBuffer,
-  ): Promise<T> {
-    if (this.#state !== "open") {
-      return Promise.reject(
-        this.#state === "dead"
-          ? this.#deathError(method)
-          : new BackendError(`${this.#label} is closed (${method})`),
-      );
-    }
+  /** Any call but a packed append: its arguments travel by structured clone. */
+  #call<T>(method: StoreMethod, args: unknown[], transfer?: ArrayBuffer): Promise<T> {
+    if (this.#state !== "open") return this.#refuse(method);
+    const [id, promise] = this.#enqueue<T>(method);
+    this.#outbox.push([id, METHOD_INDEX.get(method)!, this.#extras.push(args) - 1]);
+    if (transfer) this.#transfers.push(transfer);
+    return promise;
+  }
+
+  #refuse<T>(method: string): Promise<T> {
+    return Promise.reject(
+      this.#state === "dead"
+        ? this.#deathError(method)
+        : new BackendError(`${this.#label} is closed (${method})`),
+    );
+  }
+
+  /** Registers a call's promise and makes sure this tick's calls will be sent. */
+  #enqueue<T>(method: StoreMethod, append?: Pending["append"]): [number, Promise<T>] {
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<T>();
-    this.#pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, decode });
-    this.#outbox.push([id, method, args]);
-    if (transfer) this.#transfers.push(transfer);
+    this.#pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, append });
     if (!this.#flushQueued) {
       // After the microtasks drain, not at the next one: a caller that refills a
       // window as answers are confirmed (the record writer) issues across many
@@ -295,7 +328,7 @@ export class ThreadStore implements ForgeStore {
       this.#flushQueued = true;
       setImmediate(this.#flush);
     }
-    return promise;
+    return [id, promise];
   }
 
   /** Posts the calls of this tick as one message. */
@@ -303,32 +336,86 @@ export class ThreadStore implements ForgeStore {
     this.#flushQueued = false;
     if (this.#outbox.length === 0 || this.#state === "dead") return;
     const calls = this.#outbox;
+    const extras = this.#extras;
     const transfers = this.#transfers;
+    const buffers = this.#packer.take();
     this.#outbox = [];
+    this.#extras = [];
     this.#transfers = [];
     this.#calls += calls.length;
+    const message: ToWorker = { t: "calls", json: JSON.stringify(calls), buffers, extras };
     try {
-      this.#post({ t: "calls", calls }, transfers);
+      // The packed buffers are copies made for this message: hand them over.
+      this.#post(message, [...buffers, ...transfers]);
     } catch {
-      // Some argument does not clone: send the calls one by one and refuse only the bad ones.
-      for (const call of calls) {
-        try {
-          this.#post({ t: "calls", calls: [call] });
-        } catch (error) {
-          const pending = this.#pending.get(call[0]);
-          this.#pending.delete(call[0]);
-          pending?.reject(
-            new InvalidInputError(
-              `${call[1]}: an argument cannot be sent to ${this.#label}: ${
-                (error as Error).message
-              }`,
-              { cause: error },
-            ),
-          );
-        }
-      }
+      this.#postOneByOne(calls, extras);
     }
   };
+
+  /**
+   * Some argument does not clone: send the calls one by one and refuse only the
+   * bad ones. (The failed post may have detached the packed buffers, so a
+   * packed append goes again with a copy of its payload.)
+   */
+  #postOneByOne(calls: CallEntry[], extras: readonly unknown[]): void {
+    for (const call of calls) {
+      const pending = this.#pending.get(call[0]);
+      if (!pending) continue;
+      try {
+        if (call[1] === PACKED_APPEND) {
+          const entry = [...call];
+          entry[5] = 0; // buffer
+          entry[6] = 0; // offset
+          this.#post({
+            t: "calls",
+            json: JSON.stringify([entry]),
+            buffers: [pending.append!.payload.slice().buffer],
+            extras: [],
+          });
+        } else {
+          this.#post({
+            t: "calls",
+            json: JSON.stringify([[call[0], call[1], 0]]),
+            buffers: [],
+            extras: [extras[call[2] as number]],
+          });
+        }
+      } catch (error) {
+        this.#pending.delete(call[0]);
+        pending.reject(
+          new InvalidInputError(
+            `${pending.method}: an argument cannot be sent to ${this.#label}: ${
+              (error as Error).message
+            }`,
+            { cause: error },
+          ),
+        );
+      }
+    }
+  }
+
+  #settle(entry: AnswerEntry, extras: readonly unknown[] | undefined): void {
+    const pending = this.#pending.get(entry[0]);
+    if (!pending) return;
+    this.#pending.delete(entry[0]);
+    if (entry[1] === ANSWER_FAILED) return pending.reject(fromWireError(entry[2]));
+    if (entry[1] !== ANSWER_APPENDED) return pending.resolve(extras![entry[2]]);
+    const [, , contextId, turnId, parentTurnId, depth, contentHash, deduplicated] = entry;
+    const { input, payload } = pending.append!; // only packed appends are answered so
+    pending.resolve(
+      {
+        turnId,
+        parentTurnId,
+        depth,
+        typeId: input.typeId,
+        typeVersion: input.typeVersion,
+        payload,
+        contentHash,
+        contextId,
+        deduplicated,
+      } satisfies AppendedTurn,
+    );
+  }
 
   #post(message: ToWorker, transfer?: ArrayBuffer[]): void {
     this.#worker.postMessage(message, transfer?.length ? { transfer } : undefined);
@@ -338,18 +425,14 @@ export class ThreadStore implements ForgeStore {
   #receive(message: FromWorker): void {
     this.#received++;
     switch (message.t) {
-      case "answers":
+      case "answers": {
         if (message.commits && this.#onCommit) {
           for (const stats of message.commits) this.#onCommit(stats);
         }
-        for (const [id, failed, value] of message.answers) {
-          const pending = this.#pending.get(id);
-          if (!pending) continue;
-          this.#pending.delete(id);
-          if (failed) pending.reject(fromWireError(value));
-          else pending.resolve(pending.decode ? pending.decode(value) : value);
-        }
+        const entries = JSON.parse(message.json) as AnswerEntry[];
+        for (const entry of entries) this.#settle(entry, message.extras);
         break;
+      }
       case "ready":
         this.#post({ t: "open", url: this.url, countCommits: this.#onCommit !== undefined });
         break;
@@ -381,7 +464,9 @@ export class ThreadStore implements ForgeStore {
     this.#death = reason;
     this.#worker.terminate();
     this.#outbox = [];
+    this.#extras = [];
     this.#transfers = [];
+    this.#packer.take();
     if (opening) {
       this.#opening.reject(
         new BackendError(`cannot open ${this.url} on its own thread: the thread ${reason}`),

@@ -8,12 +8,23 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import type { ForgeStore } from "../core/types.ts";
+import type { AppendedTurn, AppendTurnInput, ForgeStore } from "../core/types.ts";
 import type { CommitStats } from "../kv/budget.ts";
 import { openKvStore } from "../kv/mod.ts";
 import { openTurnStore } from "../open.ts";
-import type { Answer, Call, CompactAppend, FromWorker, ToWorker } from "./protocol.ts";
-import { STORE_METHODS } from "./protocol.ts";
+import {
+  ANSWER_APPENDED,
+  ANSWER_FAILED,
+  ANSWER_VALUE,
+  type AnswerEntry,
+  type CallEntry,
+  type CloneCall,
+  type FromWorker,
+  PACKED_APPEND,
+  type PackedAppend,
+  STORE_METHODS,
+  type ToWorker,
+} from "./protocol.ts";
 import { toWireError } from "./wire_errors.ts";
 
 // Typed by hand rather than with `/// <reference lib="deno.worker" />`, which
@@ -24,41 +35,58 @@ const port = self as unknown as {
   close(): void;
 };
 
-const KNOWN: ReadonlySet<string> = new Set(STORE_METHODS);
+type Method = (...args: unknown[]) => Promise<unknown>;
 
 let store: ForgeStore | undefined;
 let label = "store thread";
-let answers: Answer[] = [];
+let answers: AnswerEntry[] = [];
+let extras: unknown[] = [];
 let commits: CommitStats[] = [];
 let flushScheduled = false;
-const inFlight = new Set<Promise<void>>();
+let inFlight = 0;
+let idle: (() => void) | undefined;
 
 function flush(): void {
   flushScheduled = false;
   if (answers.length === 0 && commits.length === 0) return;
-  const message: FromWorker = commits.length > 0
-    ? { t: "answers", answers, commits }
-    : { t: "answers", answers };
+  const message: FromWorker = {
+    t: "answers",
+    json: JSON.stringify(answers),
+    extras: extras.length > 0 ? extras : undefined,
+    commits: commits.length > 0 ? commits : undefined,
+  };
+  const sent = answers;
   answers = [];
+  extras = [];
   commits = [];
   try {
     port.postMessage(message);
-  } catch {
-    postOneByOne(message);
+  } catch (error) {
+    // A value that does not clone: its call fails with a Backend error; the rest go as usual.
+    postOneByOne(sent, message, error);
   }
 }
 
-/** A batch that does not clone goes answer by answer; one that still fails is a Backend error. */
-function postOneByOne(message: Extract<FromWorker, { t: "answers" }>): void {
-  if (message.commits) port.postMessage({ t: "answers", answers: [], commits: message.commits });
-  for (const entry of message.answers) {
+function postOneByOne(
+  sent: AnswerEntry[],
+  message: Extract<FromWorker, { t: "answers" }>,
+  cause: unknown,
+): void {
+  if (message.commits) port.postMessage({ t: "answers", json: "[]", commits: message.commits });
+  for (const entry of sent) {
     try {
-      port.postMessage({ t: "answers", answers: [entry] });
-    } catch (error) {
-      port.postMessage({
-        t: "answers",
-        answers: [[entry[0], 1, toWireError(error, `${label}: its answer could not be sent`)]],
-      });
+      if (entry[1] !== ANSWER_VALUE) {
+        port.postMessage({ t: "answers", json: JSON.stringify([entry]) });
+      } else {
+        port.postMessage({
+          t: "answers",
+          json: JSON.stringify([[entry[0], ANSWER_VALUE, 0]]),
+          extras: [message.extras![entry[2]]],
+        });
+      }
+    } catch {
+      const error = toWireError(cause, `${label}: an answer could not be sent back`);
+      port.postMessage({ t: "answers", json: JSON.stringify([[entry[0], ANSWER_FAILED, error]]) });
     }
   }
 }
@@ -71,52 +99,73 @@ function scheduleFlush(): void {
   setImmediate(flush);
 }
 
-function answer(entry: Answer): void {
-  answers.push(entry);
-  scheduleFlush();
+function settled(): void {
+  if (--inFlight === 0 && idle) idle();
 }
 
-function compactAppend(turn: {
-  contextId: string;
-  turnId: string;
-  parentTurnId: string;
-  depth: number;
-  contentHash: string;
-  deduplicated: boolean;
-}): CompactAppend {
-  return [
+function appended(id: number, turn: AppendedTurn): void {
+  answers.push([
+    id,
+    ANSWER_APPENDED,
     turn.contextId,
     turn.turnId,
     turn.parentTurnId,
     turn.depth,
     turn.contentHash,
     turn.deduplicated,
-  ];
+  ]);
+  scheduleFlush();
+  settled();
 }
 
-function run([id, method, args]: Call): void {
+function answered(id: number, value: unknown): void {
+  answers.push([id, ANSWER_VALUE, extras.push(value) - 1]);
+  scheduleFlush();
+  settled();
+}
+
+function failed(id: number, method: string, error: unknown): void {
+  answers.push([id, ANSWER_FAILED, toWireError(error, `${label} ${method}`)]);
+  scheduleFlush();
+  settled();
+}
+
+function unpack(entry: PackedAppend, buffers: readonly ArrayBuffer[]): AppendTurnInput {
+  const [, , contextId, typeId, typeVersion, buffer, offset, length, key, parent, fsRoot] = entry;
+  const payload = new Uint8Array(buffers[buffer], offset, length);
+  const input: {
+    -readonly [K in keyof AppendTurnInput]: AppendTurnInput[K];
+  } = { contextId, typeId, typeVersion, payload };
+  if (key !== null) input.idempotencyKey = key;
+  if (parent !== null) input.parentTurnId = parent;
+  if (fsRoot !== null) input.fsRootHash = fsRoot;
+  return input;
+}
+
+function run(entry: CallEntry, buffers: readonly ArrayBuffer[], args: readonly unknown[]): void {
+  const id = entry[0];
+  inFlight++;
+  if (entry[1] === PACKED_APPEND) {
+    let result: Promise<AppendedTurn>;
+    try {
+      result = store!.appendTurn(unpack(entry as PackedAppend, buffers));
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then((turn) => appended(id, turn), (error) => failed(id, "appendTurn", error));
+    return;
+  }
+  const [, index, extra] = entry as CloneCall;
+  const method = STORE_METHODS[index];
   let result: Promise<unknown>;
   try {
-    if (!store) throw new Error("the store is not open");
-    if (!KNOWN.has(method)) throw new Error(`unknown method ${String(method)}`);
-    const fn = (store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
-    result = Promise.resolve(fn.apply(store, args as unknown[]));
+    const fn = (store as unknown as Record<string, Method>)[method];
+    result = Promise.resolve(fn.apply(store, args[extra] as unknown[]));
   } catch (error) {
     result = Promise.reject(error);
   }
-  const settled = result.then(
-    (value) =>
-      answer([
-        id,
-        0,
-        method === "appendTurn"
-          ? compactAppend(value as Parameters<typeof compactAppend>[0])
-          : value,
-      ]),
-    (error) => answer([id, 1, toWireError(error, `${label} ${method}`)]),
-  );
-  inFlight.add(settled);
-  settled.finally(() => inFlight.delete(settled));
+  // An append that was not packed is answered whole, like any other call.
+  result.then((value) => answered(id, value), (error) => failed(id, method, error));
 }
 
 async function open(url: string, countCommits: boolean): Promise<void> {
@@ -139,7 +188,7 @@ async function open(url: string, countCommits: boolean): Promise<void> {
 
 async function close(): Promise<void> {
   // Whatever was sent before close runs to its answer first.
-  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
   let error;
   try {
     await store?.close();
@@ -154,9 +203,11 @@ async function close(): Promise<void> {
 port.onmessage = (e) => {
   const message = e.data;
   switch (message.t) {
-    case "calls":
-      for (const call of message.calls) run(call);
+    case "calls": {
+      const entries = JSON.parse(message.json) as CallEntry[];
+      for (const entry of entries) run(entry, message.buffers, message.extras);
       break;
+    }
     case "open":
       void open(message.url, message.countCommits);
       break;
