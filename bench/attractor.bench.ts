@@ -20,7 +20,8 @@ import { runPipeline } from "../attractor/engine/run.ts";
 import { defaultHandlers } from "../attractor/handlers/mod.ts";
 import { resumePointFromStore } from "../attractor/persist/resume.ts";
 
-function linear(n: number): string {
+/** A linear pipeline of `n` stages between start and exit. */
+export function linear(n: number): string {
   const ids = Array.from({ length: n }, (_, i) => `s${i}`);
   return `digraph Linear${n} {\n  graph [goal="bench"]\n  start [shape=Mdiamond]\n  exit [shape=Msquare]\n` +
     ids.map((id) => `  ${id} [prompt="stage ${id}"]\n`).join("") +
@@ -33,7 +34,8 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
-async function runOnce(source: string, store: ForgeStore | undefined): Promise<number> {
+/** Runs `source` once in simulation, persisting to `store` (mode required) or not; the wall time in ms. */
+export async function runOnce(source: string, store: ForgeStore | undefined): Promise<number> {
   const logsRoot = await Deno.makeTempDir({ prefix: "bench-attractor-" });
   try {
     const { graph } = preparePipeline(source);
