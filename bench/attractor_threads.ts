@@ -13,7 +13,7 @@
  */
 import process from "node:process";
 import { openKvStore, openThreadStore } from "../turnstore/mod.ts";
-import { type ForgeStore, ThreadStore } from "../turnstore/mod.ts";
+import type { ForgeStore, ThreadStore } from "../turnstore/mod.ts";
 import { linear, runOnce } from "./attractor.bench.ts";
 
 const STAGES = 200;
