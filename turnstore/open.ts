@@ -30,7 +30,7 @@ export interface OpenTurnStoreOptions {
   readonly schemes?: Readonly<Record<string, StoreOpener>>;
   /**
    * Where the backend runs: `"caller"` (the default) on this thread;
-   * `"worker"` on its own thread (a Deno Worker, see `openThreadStore`), so
+   * `"worker"` on its own thread (a worker thread, see `openThreadStore`), so
    * its work (hashing, Deno KV's commit op, the fs log's writes and syncs)
    * leaves this thread free. Only the built-in schemes (memory:, kv:, fs:)
    * can run there; a scheme given in `schemes` is Unsupported with it.

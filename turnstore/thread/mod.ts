@@ -1,6 +1,6 @@
 /**
  * A store on its own thread: {@link openThreadStore} opens a `memory:`,
- * `kv:` or `fs:` backend inside a Deno Worker and hands back a
+ * `kv:` or `fs:` backend inside a worker thread and hands back a
  * {@link ThreadStore} that forwards every ForgeStore call to it, so the
  * backend's work runs beside the caller's. `openTurnStore(url, { thread:
  * "worker" })` opens the same.

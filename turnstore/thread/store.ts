@@ -1,5 +1,5 @@
 /**
- * A {@link ForgeStore} whose backend runs on its own thread (a Deno Worker):
+ * A {@link ForgeStore} whose backend runs on its own thread (a worker thread):
  * the caller's thread only encodes calls and decodes answers, while the
  * backend's work (hashing, planning, Deno KV's commit op, the fs log's writes
  * and syncs) runs beside it.
@@ -7,6 +7,7 @@
  * @module
  */
 import { setImmediate } from "node:timers";
+import { Worker } from "node:worker_threads";
 import { BackendError, InvalidInputError, UnsupportedError } from "../core/errors.ts";
 import type {
   AppendedTurn,
@@ -135,12 +136,11 @@ export class ThreadStore implements ForgeStore {
     this.#label = `store thread ${url}`;
     this.#worker = worker;
     this.#onCommit = options.onCommit;
-    worker.onmessage = (e: MessageEvent<FromWorker>) => this.#receive(e.data);
-    worker.onerror = (e: ErrorEvent) => {
-      e.preventDefault(); // the worker's failure is ours to report, not the process's to die of
-      this.#die(`died: ${e.message}`);
-    };
-    worker.onmessageerror = () => this.#die("sent a message that could not be read");
+    worker.on("message", (message: FromWorker) => this.#receive(message));
+    // The worker's failure is ours to report, not the process's to die of.
+    worker.on("error", (error: Error) => this.#die(`died: ${error?.message ?? String(error)}`));
+    worker.on("messageerror", () => this.#die("sent a message that could not be read"));
+    worker.on("exit", (code: number) => this.#die(`exited (code ${code})`));
   }
 
   /** Starts the worker and opens the backend in it; see {@link openThreadStore}. */
@@ -158,7 +158,6 @@ export class ThreadStore implements ForgeStore {
     let worker: Worker;
     try {
       worker = new Worker(options.workerUrl ?? new URL("./worker.ts", import.meta.url), {
-        type: "module",
         name: `forge store ${url}`,
       });
     } catch (error) {
@@ -288,6 +287,7 @@ export class ThreadStore implements ForgeStore {
       this.#closing.reject(this.#deathError("close"));
     } else {
       this.#state = "closing";
+      this.#worker.ref(); // until the worker says it closed
       this.#flush();
       this.#post({ t: "close" });
     }
@@ -319,6 +319,7 @@ export class ThreadStore implements ForgeStore {
   /** Registers a call's promise and makes sure this tick's calls will be sent. */
   #enqueue<T>(method: StoreMethod, append?: Pending["append"]): [number, Promise<T>] {
     const id = this.#nextId++;
+    if (this.#pending.size === 0) this.#worker.ref(); // an answer is owed: keep the process up
     const { promise, resolve, reject } = Promise.withResolvers<T>();
     this.#pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, append });
     if (!this.#flushQueued) {
@@ -398,6 +399,9 @@ export class ThreadStore implements ForgeStore {
     const pending = this.#pending.get(entry[0]);
     if (!pending) return;
     this.#pending.delete(entry[0]);
+    // Idle: a store nobody closes must not keep the process alive (the backend on
+    // the caller's thread would not).
+    if (this.#pending.size === 0 && this.#state === "open") this.#worker.unref();
     if (entry[1] === ANSWER_FAILED) return pending.reject(fromWireError(entry[2]));
     if (entry[1] !== ANSWER_APPENDED) return pending.resolve(extras![entry[2]]);
     const [, , contextId, turnId, parentTurnId, depth, contentHash, deduplicated] = entry;
@@ -418,7 +422,7 @@ export class ThreadStore implements ForgeStore {
   }
 
   #post(message: ToWorker, transfer?: ArrayBuffer[]): void {
-    this.#worker.postMessage(message, transfer?.length ? { transfer } : undefined);
+    this.#worker.postMessage(message, transfer?.length ? transfer : undefined);
     this.#sent++;
   }
 
@@ -439,6 +443,7 @@ export class ThreadStore implements ForgeStore {
       case "opened":
         this.#backend = message.backend;
         this.#state = "open";
+        if (this.#pending.size === 0) this.#worker.unref();
         this.#opening.resolve();
         break;
       case "open_failed":

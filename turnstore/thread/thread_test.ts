@@ -277,3 +277,25 @@ Deno.test("a record writer pipelines through the thread: its held records leave 
     assert.ok(commits <= 40, `${commits} commits`);
   });
 });
+
+Deno.test("a store nobody closes does not keep the process alive, and an owed answer does until it arrives", async () => {
+  await withDir(async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--unstable-kv",
+        "--allow-read",
+        "--allow-write",
+        new URL("./testdata/forgotten_close.ts", import.meta.url).pathname,
+        `kv:${dir}/s.kv`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    });
+    const out = await child.output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(text, /stored at depth 1/);
+  });
+});

@@ -8,6 +8,7 @@
  * @module
  */
 import { setImmediate } from "node:timers";
+import { parentPort } from "node:worker_threads";
 import type { AppendedTurn, AppendTurnInput, ForgeStore } from "../core/types.ts";
 import type { CommitStats } from "../kv/budget.ts";
 import { openKvStore } from "../kv/mod.ts";
@@ -27,13 +28,8 @@ import {
 } from "./protocol.ts";
 import { toWireError } from "./wire_errors.ts";
 
-// Typed by hand rather than with `/// <reference lib="deno.worker" />`, which
-// would change the global types of every module checked with this one.
-const port = self as unknown as {
-  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
-  postMessage(message: FromWorker): void;
-  close(): void;
-};
+if (!parentPort) throw new Error("turnstore/thread/worker.ts runs only as a worker thread");
+const port = parentPort;
 
 type Method = (...args: unknown[]) => Promise<unknown>;
 
@@ -196,12 +192,10 @@ async function close(): Promise<void> {
     error = toWireError(e, `closing ${label}`);
   }
   flush();
-  port.postMessage(error ? { t: "closed", error } : { t: "closed" });
-  port.close();
+  port.postMessage(error ? { t: "closed", error } satisfies FromWorker : { t: "closed" });
 }
 
-port.onmessage = (e) => {
-  const message = e.data;
+port.on("message", (message: ToWorker) => {
   switch (message.t) {
     case "calls": {
       const entries = JSON.parse(message.json) as CallEntry[];
@@ -215,5 +209,5 @@ port.onmessage = (e) => {
       void close();
       break;
   }
-};
-port.postMessage({ t: "ready" });
+});
+port.postMessage({ t: "ready" } satisfies FromWorker);
