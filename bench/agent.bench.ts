@@ -91,15 +91,16 @@ async function openThreaded(url: string): Promise<Threaded> {
   return threaded;
 }
 
-async function runSession(
+/**
+ * One session of `model` with persistence `mode` on `store`; its wall time
+ * and the turns stored. The store is not closed.
+ */
+async function timeSession(
   model: Model,
   dir: string,
   mode: PersistenceMode,
-  threaded?: Threaded,
-): Promise<{ ms: number; turns: number; commits: number; messages: number }> {
-  const store = threaded?.store;
-  const commitsBefore = threaded?.commits ?? 0;
-  const messagesBefore = store?.traffic.sent ?? 0;
+  store: ForgeStore | undefined,
+): Promise<{ ms: number; turns: number }> {
   const env = new LocalExecutionEnvironment({ workingDirectory: dir });
   const profile = createProfile({
     id: "bench",
@@ -120,11 +121,24 @@ async function runSession(
   const result = await session.submit("read notes.txt again and again");
   await session.close();
   const ms = performance.now() - start;
-  const commits = (threaded?.commits ?? 0) - commitsBefore;
-  const messages = (store?.traffic.sent ?? 0) - messagesBefore;
   if (result.rounds !== ROUNDS) throw new Error(`expected ${ROUNDS} rounds, got ${result.rounds}`);
   const turns = store ? (await store.getHead(session.contextId!)).headDepth : 0;
   await env.close();
+  return { ms, turns };
+}
+
+async function runSession(
+  model: Model,
+  dir: string,
+  mode: PersistenceMode,
+  threaded?: Threaded,
+): Promise<{ ms: number; turns: number; commits: number; messages: number }> {
+  const store = threaded?.store;
+  const commitsBefore = threaded?.commits ?? 0;
+  const messagesBefore = store?.traffic.sent ?? 0;
+  const { ms, turns } = await timeSession(model, dir, mode, store);
+  const commits = (threaded?.commits ?? 0) - commitsBefore;
+  const messages = (store?.traffic.sent ?? 0) - messagesBefore;
   return { ms, turns, commits, messages };
 }
 
@@ -137,29 +151,8 @@ export async function runLeanSession(
   dir: string,
   store: ForgeStore | undefined,
 ): Promise<{ ms: number; records: number }> {
-  const env = new LocalExecutionEnvironment({ workingDirectory: dir });
-  const profile = createProfile({
-    id: "bench",
-    model: "bench-model",
-    tools: [readFileTool()],
-    baseInstructions: "benchmark",
-    supportsStreaming: false,
-  });
-  const start = performance.now();
-  const session = new Session({
-    provider: loopProvider(ROUNDS),
-    profile,
-    env,
-    store,
-    persistence: store ? "required" : "off",
-    enableLoopDetection: false,
-  });
-  await session.submit("read notes.txt again and again");
-  await session.close();
-  const ms = performance.now() - start;
-  const records = store ? (await store.getHead(session.contextId!)).headDepth : 0;
-  await env.close();
-  return { ms, records };
+  const { ms, turns } = await timeSession("lean", dir, store ? "required" : "off", store);
+  return { ms, records: turns };
 }
 
 async function compare(reporter: Reporter, model: Model, dir: string): Promise<void> {
