@@ -126,13 +126,15 @@ export async function pipelineCommand(
       if (manifest?.store) storeUrl = manifest.store;
     }
     if (persistence !== "off") {
-      if (
-        storeUrl.startsWith("kv:") && !storeUrl.startsWith("kv::") &&
-        !storeUrl.startsWith("kv:http")
-      ) {
-        await Deno.mkdir(resolve(storeUrl.slice(3), ".."), { recursive: true });
-      }
-      store = await ctx.openStore(storeUrl);
+      const kvFile = storeUrl.startsWith("kv:") && !storeUrl.startsWith("kv::") &&
+        !/^kv:https?:/i.test(storeUrl);
+      if (kvFile) await Deno.mkdir(resolve(storeUrl.slice(3), ".."), { recursive: true });
+      // A file-backed store runs on its own thread: its hashing, commits and
+      // syncs leave the pipeline's thread (turnstore/thread/README.md).
+      store = await ctx.openStore(
+        storeUrl,
+        kvFile || storeUrl.startsWith("fs:") ? { thread: "worker" } : undefined,
+      );
     }
     if (plan.runId && store) plan.contextId = await findRunContext(store, plan.runId);
     if (plan.runId && !plan.contextId) {

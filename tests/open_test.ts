@@ -8,6 +8,7 @@ import {
   openKvStore,
   openMemoryStore,
   openTurnStore,
+  ThreadStore,
 } from "../turnstore/mod.ts";
 import { CxdbStore, openCxdbStore } from "../cxdb/mod.ts";
 import { openStore, STORE_SCHEMES } from "../stores/mod.ts";
@@ -95,6 +96,25 @@ Deno.test("every backend opens the same way: an async openXStore returning its e
     }
   } finally {
     await peer.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openStore runs a kv file or fs store on its own thread when asked (as forge run does); CXDB stays on the caller's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "forge-open-thread-" });
+  try {
+    for (const url of [`kv:${dir}/t.kv`, `fs:${dir}/fs`]) {
+      await using store = await openStore(url, { thread: "worker" });
+      assert.ok(store instanceof ThreadStore, url);
+      assert.equal(store.backend, url.slice(0, 2));
+      const ctx = await store.createContext();
+      assert.equal((await store.getHead(ctx.contextId)).headDepth, 0);
+    }
+    await assert.rejects(
+      openStore("cxdb://127.0.0.1:9", { thread: "worker" }),
+      (e: Error) => isTurnStoreError(e, "Unsupported") && /cxdb:.*own thread/.test(e.message),
+    );
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -32,6 +32,13 @@ export {
 } from "./kv/mod.ts";
 export { type Durability, FsStore, openFsStore, type RecoveryReport } from "./fs/mod.ts";
 export {
+  openThreadStore,
+  THREAD_SCHEMES,
+  ThreadStore,
+  type ThreadStoreOptions,
+  type ThreadTraffic,
+} from "./thread/store.ts";
+export {
   BUILT_IN_SCHEMES,
   openTurnStore,
   type OpenTurnStoreOptions,

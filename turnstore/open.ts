@@ -19,6 +19,7 @@ import type { ForgeStore } from "./core/types.ts";
 import { openMemoryStore } from "./memory/store.ts";
 import { openKvStore } from "./kv/mod.ts";
 import { openFsStore } from "./fs/mod.ts";
+import { openThreadStore } from "./thread/store.ts";
 
 /** Opens a backend from the part of the URL after the scheme's colon, and the whole URL. */
 export type StoreOpener = (rest: string, url: string) => Promise<ForgeStore>;
@@ -27,6 +28,14 @@ export type StoreOpener = (rest: string, url: string) => Promise<ForgeStore>;
 export interface OpenTurnStoreOptions {
   /** More schemes, keyed with their colon ("cxdb:"); they win over the built-in ones. */
   readonly schemes?: Readonly<Record<string, StoreOpener>>;
+  /**
+   * Where the backend runs: `"caller"` (the default) on this thread;
+   * `"worker"` on its own thread (a worker thread, see `openThreadStore`), so
+   * its work (hashing, Deno KV's commit op, the fs log's writes and syncs)
+   * leaves this thread free. Only the built-in schemes (memory:, kv:, fs:)
+   * can run there; a scheme given in `schemes` is Unsupported with it.
+   */
+  readonly thread?: "caller" | "worker";
 }
 
 const builtIn: Record<string, StoreOpener> = {
@@ -64,6 +73,23 @@ export function openTurnStore(
     );
   }
   const scheme = url.slice(0, colon + 1).toLowerCase();
+  const thread = options.thread ?? "caller";
+  if (thread !== "caller" && thread !== "worker") {
+    return Promise.reject(
+      new InvalidInputError(`thread must be "caller" or "worker", got ${JSON.stringify(thread)}`),
+    );
+  }
+  if (thread === "worker") {
+    if (options.schemes?.[scheme]) {
+      return Promise.reject(
+        new UnsupportedError(
+          `store URL scheme ${scheme} is given by the caller and cannot run on its own thread ` +
+            `(schemes that can: ${BUILT_IN_SCHEMES.join(" ")})`,
+        ),
+      );
+    }
+    return openThreadStore(url);
+  }
   const opener = options.schemes?.[scheme] ?? builtIn[scheme];
   if (!opener) {
     const known = [...new Set([...Object.keys(options.schemes ?? {}), ...BUILT_IN_SCHEMES])];
