@@ -2,7 +2,8 @@
  * Agent session persistence overhead: a 1,000-turn scripted session run with
  * persistence "required" on Deno KV (file-backed) and on the fs log, against
  * the same session with persistence "off", in the same run. The store runs
- * on its own thread (`openThreadStore`), as `forge run` opens it.
+ * on the session's thread, the library's default (bench/agent_threads.ts
+ * compares it with the store on its own thread).
  *
  * A "turn" here is a transcript turn: 500 rounds of (assistant turn with one
  * read_file call) + (tool results turn) = 1,000 turns, plus the user turn.
@@ -20,7 +21,8 @@
  *   cost of persistence (about 2,000 encoded, hashed, stored records).
  */
 import type { Reporter } from "./harness.ts";
-import { type ForgeStore, openThreadStore, type ThreadStore } from "../turnstore/mod.ts";
+import { type ForgeStore, openTurnStore } from "../turnstore/mod.ts";
+import { openKvStore } from "../turnstore/kv/mod.ts";
 import { createProfile } from "../agent/profiles/profile.ts";
 import { readFileTool } from "../agent/tools/read_file.ts";
 import { LocalExecutionEnvironment } from "../agent/env/local.ts";
@@ -78,19 +80,6 @@ function scriptedProvider(rounds: number): LlmProvider {
 
 type Model = "scripted" | "lean";
 
-/** A store on its own thread, kept for the three repetitions, and its commit count. */
-interface Threaded extends AsyncDisposable {
-  readonly store: ThreadStore;
-  commits: number;
-}
-
-async function openThreaded(url: string): Promise<Threaded> {
-  const threaded = { commits: 0 } as Threaded & { store: ThreadStore };
-  threaded.store = await openThreadStore(url, { onCommit: () => threaded.commits++ });
-  threaded[Symbol.asyncDispose] = () => threaded.store.close();
-  return threaded;
-}
-
 /**
  * One session of `model` with persistence `mode` on `store`; its wall time
  * and the turns stored. The store is not closed.
@@ -127,19 +116,28 @@ async function timeSession(
   return { ms, turns };
 }
 
+/**
+ * One session on a fresh store at `storeUrl` (or none), closed after it; kv is
+ * opened directly only to count its commits (the store openTurnStore opens).
+ */
 async function runSession(
   model: Model,
   dir: string,
   mode: PersistenceMode,
-  threaded?: Threaded,
-): Promise<{ ms: number; turns: number; commits: number; messages: number }> {
-  const store = threaded?.store;
-  const commitsBefore = threaded?.commits ?? 0;
-  const messagesBefore = store?.traffic.sent ?? 0;
-  const { ms, turns } = await timeSession(model, dir, mode, store);
-  const commits = (threaded?.commits ?? 0) - commitsBefore;
-  const messages = (store?.traffic.sent ?? 0) - messagesBefore;
-  return { ms, turns, commits, messages };
+  storeUrl?: string,
+): Promise<{ ms: number; turns: number; commits: number }> {
+  let commits = 0;
+  const store = storeUrl?.startsWith("kv:")
+    ? await openKvStore(storeUrl.slice(3), { onCommit: () => commits++ })
+    : storeUrl
+    ? await openTurnStore(storeUrl)
+    : undefined;
+  try {
+    const { ms, turns } = await timeSession(model, dir, mode, store);
+    return { ms, turns, commits };
+  } finally {
+    await store?.close();
+  }
 }
 
 /**
@@ -160,28 +158,18 @@ async function compare(reporter: Reporter, model: Model, dir: string): Promise<v
   const best = { off: Infinity, kv: Infinity, fs: Infinity };
   let stored = { kv: 0, fs: 0 };
   const kvCommits: number[] = [];
-  const messages = { kv: [] as number[], fs: [] as number[] };
-  // Each store runs on its own thread, as `forge run` opens a file-backed store,
-  // one thread per store kept for the three repetitions: a store on the caller's
-  // thread ran warm code from the second repetition on, and so does this one.
-  // (A thread opened per session runs cold: bench/agent_threads.ts shows both.)
-  await using kvStore = await openThreaded(`kv:${dir}/${model}.kv`);
-  await using fsStore = await openThreaded(`fs:${dir}/${model}`);
   // Alternate the variants so machine noise hits them alike; keep each one's best.
   for (let rep = 0; rep < 3; rep++) {
     best.off = Math.min(best.off, (await runSession(model, dir, "off")).ms);
-    const kv = await runSession(model, dir, "required", kvStore);
+    const kv = await runSession(model, dir, "required", `kv:${dir}/${model}-${rep}.kv`);
     best.kv = Math.min(best.kv, kv.ms);
     kvCommits.push(kv.commits);
-    messages.kv.push(kv.messages);
-    const fs = await runSession(model, dir, "required", fsStore);
+    const fs = await runSession(model, dir, "required", `fs:${dir}/${model}-${rep}`);
     best.fs = Math.min(best.fs, fs.ms);
-    messages.fs.push(fs.messages);
     stored = { kv: kv.turns, fs: fs.turns };
   }
   const note = (n: number) =>
-    `1,000-turn session (500 tool rounds), ${n} turns stored, vs persistence off, ${model} model; ` +
-    `the store on its own thread (one per store for the 3 repetitions), as forge run opens it`;
+    `1,000-turn session (500 tool rounds), ${n} turns stored, vs persistence off, ${model} model`;
   // The lean model's baseline is the bare loop (~0.1 ms a round), so its
   // ratio is the store's own cost per record; issue 12 sets it at <= 1.5.
   const target = model === "lean" ? "<= 1.5" : "<= 1.15";
@@ -191,9 +179,7 @@ async function compare(reporter: Reporter, model: Model, dir: string): Promise<v
     best.off,
     "ms",
     target,
-    `${note(stored.kv)}; ${kvCommits.join(", ")} KV commits and ${
-      messages.kv.join(", ")
-    } messages to the store thread per session (counted)`,
+    `${note(stored.kv)}; ${kvCommits.join(", ")} KV commits per session (counted)`,
   );
   reporter.report(
     `agent session (${model} model), persistence required on fs (group commit)`,
@@ -201,7 +187,7 @@ async function compare(reporter: Reporter, model: Model, dir: string): Promise<v
     best.off,
     "ms",
     target,
-    `${note(stored.fs)}; ${messages.fs.join(", ")} messages to the store thread per session`,
+    note(stored.fs),
   );
 }
 

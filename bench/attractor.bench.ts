@@ -2,7 +2,7 @@
  * Pipeline runner figures, each against a limit from the same run:
  *
  * 1. A 200-node linear pipeline in simulation with persistence `required`
- *    on Deno KV (a file, on its own thread as `forge run` opens it) vs the
+ *    on Deno KV (a file, on the runner's thread as `forge run` opens it) vs the
  *    same with persistence `off` (target ≤ 1.2).
  *    Both write the full run directory (prompt, response, status per stage,
  *    the checkpoint after every stage, synced and renamed). Best of 3
@@ -13,7 +13,7 @@
  *    stage's checkpoint is saved.
  */
 import type { Reporter } from "./harness.ts";
-import { openThreadStore } from "../turnstore/mod.ts";
+import { openKvStore } from "../turnstore/mod.ts";
 import type { ForgeStore } from "../turnstore/mod.ts";
 import { preparePipeline } from "../attractor/engine/prepare.ts";
 import { runPipeline } from "../attractor/engine/run.ts";
@@ -118,9 +118,7 @@ export async function run(reporter: Reporter): Promise<void> {
   try {
     let commits = 0;
     const counted = { bytes: 0 };
-    // On its own thread, as `forge run` opens a file-backed store; the kv backend
-    // reports its commits across the thread.
-    await using store = await openThreadStore(`kv:${dir}/bench.kv`, {
+    await using store = await openKvStore(`${dir}/bench.kv`, {
       onCommit: (stats) => {
         commits++;
         counted.bytes += stats.bytes;
@@ -149,7 +147,6 @@ export async function run(reporter: Reporter): Promise<void> {
       "ms",
       "<= 1.2",
       `best of 3 alternating; the same pipeline with persistence off is the limit; ` +
-        `the store on its own thread, as forge run opens it; ` +
         `${perStage.toFixed(2)} KV commits and ${
           (onBytes / 3 / 200 / 1024).toFixed(1)
         } KiB per stage (counted)`,

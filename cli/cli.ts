@@ -30,13 +30,8 @@ export interface CliIo {
 
 /** What the CLI needs from its host: a store opener and the record catalogs it decodes with. */
 export interface CliContext {
-  /**
-   * Opens a store URL (`openStore` of `@forge/stores`, with every scheme).
-   * `forge run`, `resume` and `answer` pass `{ thread: "worker" }` for a
-   * file-backed store (a `kv:` file, `fs:`), so its work runs beside the
-   * pipeline's instead of on its thread.
-   */
-  openStore(url: string, options?: { readonly thread?: "caller" | "worker" }): Promise<ForgeStore>;
+  /** Opens a store URL (`openStore` of `@forge/stores`, with every scheme). */
+  openStore(url: string): Promise<ForgeStore>;
   /** Catalogs tried in order to decode payloads. */
   catalogs: readonly RecordCatalog[];
   /** Registry bundles the project publishes: `forge bundles` prints them, the views name fields with them. */

@@ -129,12 +129,7 @@ export async function pipelineCommand(
       const kvFile = storeUrl.startsWith("kv:") && !storeUrl.startsWith("kv::") &&
         !/^kv:https?:/i.test(storeUrl);
       if (kvFile) await Deno.mkdir(resolve(storeUrl.slice(3), ".."), { recursive: true });
-      // A file-backed store runs on its own thread: its hashing, commits and
-      // syncs leave the pipeline's thread (turnstore/thread/README.md).
-      store = await ctx.openStore(
-        storeUrl,
-        kvFile || storeUrl.startsWith("fs:") ? { thread: "worker" } : undefined,
-      );
+      store = await ctx.openStore(storeUrl);
     }
     if (plan.runId && store) plan.contextId = await findRunContext(store, plan.runId);
     if (plan.runId && !plan.contextId) {

@@ -100,7 +100,7 @@ Deno.test("every backend opens the same way: an async openXStore returning its e
   }
 });
 
-Deno.test("openStore runs a kv file or fs store on its own thread when asked (as forge run does); CXDB stays on the caller's", async () => {
+Deno.test("openStore runs a kv file or fs store on its own thread when asked; CXDB stays on the caller's", async () => {
   const dir = await Deno.makeTempDir({ prefix: "forge-open-thread-" });
   try {
     for (const url of [`kv:${dir}/t.kv`, `fs:${dir}/fs`]) {
