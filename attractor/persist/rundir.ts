@@ -57,15 +57,26 @@ export class RunDirectoryError extends Error {
 
 const encoder = new TextEncoder();
 
-/** Writes `text` to `path` atomically: a synced sibling file renamed over it. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+/**
+ * Writes `text` to `path` atomically: a synced sibling file renamed over it.
+ * `whileSyncing` runs once the sync has been asked for, so work that does
+ * not need the file (the runner's store records) uses the wait for the disk
+ * instead of delaying the write.
+ */
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  whileSyncing?: () => void,
+): Promise<void> {
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
   try {
     const bytes = encoder.encode(text);
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    await file.syncData();
+    const synced = file.syncData();
+    whileSyncing?.();
+    await synced;
   } finally {
     file.close();
   }
@@ -87,13 +98,17 @@ export async function writeStatus(stageDir: string, outcome: Outcome): Promise<v
   );
 }
 
-/** Writes `checkpoint.json` atomically (a checkpoint, or its serialized JSON). */
+/**
+ * Writes `checkpoint.json` atomically (a checkpoint, or its serialized JSON);
+ * `whileSyncing` as {@link writeFileAtomic}'s.
+ */
 export async function writeCheckpointFile(
   logsRoot: string,
   checkpoint: Checkpoint | string,
+  whileSyncing?: () => void,
 ): Promise<void> {
   const json = typeof checkpoint === "string" ? checkpoint : serializeCheckpoint(checkpoint);
-  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n");
+  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n", whileSyncing);
 }
 
 /** Writes `manifest.json` atomically. */

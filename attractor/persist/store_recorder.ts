@@ -50,8 +50,24 @@ function eventOf(key: WriteKey): string {
 
 const EVENT = /^(\S+) of stage (.*) \(attempt (\d+)\)$/s;
 
-function keyOf(prefix: string): (sequence: number, event: string) => string {
+/** The write the recorder is handing to the writer, for the writer's key callback. */
+interface Handing {
+  event?: string;
+  key?: WriteKey;
+}
+
+/**
+ * The idempotency key of the writer's `sequence`-th record. The writer asks
+ * for it by event name while the recorder hands a record over, so the
+ * recorder's own {@link WriteKey} answers (one compare, no string parsing on
+ * the per-stage path); an event named otherwise is parsed back.
+ */
+function keyOf(prefix: string, handing: Handing): (sequence: number, event: string) => string {
   return (sequence, event) => {
+    const known = handing.event === event ? handing.key : undefined;
+    if (known) {
+      return attractorIdempotencyKey(prefix, known.nodeId, known.attempt, known.kind, sequence);
+    }
     const m = EVENT.exec(event);
     return m
       ? attractorIdempotencyKey(prefix, m[2], Number(m[3]), m[1], sequence)
@@ -64,6 +80,8 @@ interface Held {
   readonly type: RecordType<unknown>;
   readonly value: unknown;
   readonly event: string;
+  /** What names it in its idempotency key. */
+  readonly key: WriteKey;
   /** Its turn id, once released. */
   turn?: Promise<string | undefined>;
 }
@@ -72,24 +90,36 @@ interface Held {
 export class StoreRecorder implements RunRecorder {
   readonly #writer: RecordWriter;
   readonly #options: StoreRecorderOptions;
+  readonly #handing: Handing;
   #held: Held[] = [];
+  /** When the oldest held record was held (performance.now()). */
+  #heldSince = 0;
+  /**
+   * Releases held records at the latest {@link HOLD_LIMIT_MS} after the
+   * oldest was held. Armed once and re-armed only when it fires with records
+   * still held, never cleared per release: a stage's records are held and
+   * released within a few milliseconds, and a timer set and cleared per
+   * stage cost ~12 µs of the runner's thread.
+   */
   #holdTimer?: ReturnType<typeof setTimeout>;
   /** A held record that could not be handed to the writer (it did not encode). */
   #failure?: Error;
   /** True: this recorder stores records. */
   readonly enabled = true;
 
-  private constructor(writer: RecordWriter, options: StoreRecorderOptions) {
+  private constructor(writer: RecordWriter, options: StoreRecorderOptions, handing: Handing) {
     this.#writer = writer;
     this.#options = options;
+    this.#handing = handing;
   }
 
   /** Opens the context (new, forked, or an existing one continued at its head). */
   static async open(options: StoreRecorderOptions): Promise<StoreRecorder> {
+    const handing: Handing = {};
     const writer = new RecordWriter({
       store: options.store,
       mode: options.mode,
-      key: keyOf(options.keyPrefix),
+      key: keyOf(options.keyPrefix, handing),
       label: `run ${options.keyPrefix}`,
       bundle: attractorBundle,
       onWarning: options.onWarning ? (m) => options.onWarning!(m) : undefined,
@@ -101,7 +131,7 @@ export class StoreRecorder implements RunRecorder {
         ? { forkFrom: options.forkFrom }
         : {},
     );
-    return new StoreRecorder(writer, options);
+    return new StoreRecorder(writer, options, handing);
   }
 
   /** The context. */
@@ -121,7 +151,7 @@ export class StoreRecorder implements RunRecorder {
    */
   async write<V>(type: RecordType<V>, key: WriteKey, value: V): Promise<string | undefined> {
     this.release();
-    const pending = this.#writer.append(type as never, value as never, eventOf(key));
+    const pending = this.#append(type, key, value, eventOf(key));
     try {
       return (await pending)?.turnId;
     } catch {
@@ -138,13 +168,11 @@ export class StoreRecorder implements RunRecorder {
       type: type as RecordType<unknown>,
       value,
       event: eventOf(key),
+      key,
     };
+    if (this.#held.length === 0) this.#heldSince = performance.now();
     this.#held.push(held);
-    if (this.#holdTimer === undefined) {
-      const timer = setTimeout(() => this.release(), HOLD_LIMIT_MS);
-      Deno.unrefTimer(timer as unknown as number);
-      this.#holdTimer = timer;
-    }
+    this.#holdTimer ??= this.#armHoldTimer(HOLD_LIMIT_MS);
     return () => {
       this.release();
       return held.turn!;
@@ -156,16 +184,12 @@ export class StoreRecorder implements RunRecorder {
    * store's group commit takes them in one round (one KV commit).
    */
   release(): void {
-    if (this.#holdTimer !== undefined) {
-      clearTimeout(this.#holdTimer);
-      this.#holdTimer = undefined;
-    }
     if (this.#held.length === 0) return;
     const held = this.#held;
     this.#held = [];
     for (const item of held) {
       try {
-        const pending = this.#writer.append(item.type as never, item.value as never, item.event);
+        const pending = this.#append(item.type, item.key, item.value, item.event);
         item.turn = pending.then((turn) => turn?.turnId, () => undefined);
       } catch (error) {
         // A value that does not encode (a bug): kept, thrown at the next checkpoint.
@@ -173,6 +197,42 @@ export class StoreRecorder implements RunRecorder {
         item.turn = Promise.resolve(undefined);
       }
     }
+  }
+
+  /** Hands one record to the writer, its {@link WriteKey} beside it for the key callback. */
+  #append(
+    type: RecordType<unknown>,
+    key: WriteKey,
+    value: unknown,
+    event: string,
+  ): Promise<{ turnId: string } | undefined> {
+    this.#handing.event = event;
+    this.#handing.key = key;
+    try {
+      return this.#writer.append(type as never, value as never, event);
+    } finally {
+      this.#handing.event = undefined;
+      this.#handing.key = undefined;
+    }
+  }
+
+  #armHoldTimer(ms: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => {
+      this.#holdTimer = undefined;
+      if (this.#held.length === 0) return;
+      const left = HOLD_LIMIT_MS - (performance.now() - this.#heldSince);
+      // Held since after the timer was armed: wait out the rest of its limit.
+      if (left > 1) this.#holdTimer = this.#armHoldTimer(left);
+      else this.release();
+    }, ms);
+    Deno.unrefTimer(timer as unknown as number);
+    return timer;
+  }
+
+  #disarmHoldTimer(): void {
+    if (this.#holdTimer === undefined) return;
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
   }
 
   /** Resolves when every released record has been stored or has failed. */
@@ -204,6 +264,7 @@ export class StoreRecorder implements RunRecorder {
   /** A recorder on a new context forked from `turnId`. */
   async fork(turnId: string, label: string): Promise<RunRecorder> {
     this.release();
+    this.#disarmHoldTimer();
     await this.#writer.flush();
     return await StoreRecorder.open({
       ...this.#options,
@@ -216,6 +277,8 @@ export class StoreRecorder implements RunRecorder {
   /** Waits for every queued write; throws the first failure in mode `required`. */
   async settle(): Promise<void> {
     this.release();
+    // Nothing is held once settled: no timer outlives the run.
+    this.#disarmHoldTimer();
     await this.#writer.settle();
     if (this.#failure) throw this.#failure;
   }
