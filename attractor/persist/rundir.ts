@@ -57,26 +57,15 @@ export class RunDirectoryError extends Error {
 
 const encoder = new TextEncoder();
 
-/**
- * Writes `text` to `path` atomically: a synced sibling file renamed over it.
- * `whileSyncing` runs once the sync has been asked for, so work that does
- * not need the file (the runner's store records) uses the wait for the disk
- * instead of delaying the write.
- */
-export async function writeFileAtomic(
-  path: string,
-  text: string,
-  whileSyncing?: () => void,
-): Promise<void> {
+/** Writes `text` to `path` atomically: a synced sibling file renamed over it. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
   try {
     const bytes = encoder.encode(text);
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    const synced = file.syncData();
-    whileSyncing?.();
-    await synced;
+    await file.syncData();
   } finally {
     file.close();
   }
@@ -98,17 +87,13 @@ export async function writeStatus(stageDir: string, outcome: Outcome): Promise<v
   );
 }
 
-/**
- * Writes `checkpoint.json` atomically (a checkpoint, or its serialized JSON);
- * `whileSyncing` as {@link writeFileAtomic}'s.
- */
+/** Writes `checkpoint.json` atomically (a checkpoint, or its serialized JSON). */
 export async function writeCheckpointFile(
   logsRoot: string,
   checkpoint: Checkpoint | string,
-  whileSyncing?: () => void,
 ): Promise<void> {
   const json = typeof checkpoint === "string" ? checkpoint : serializeCheckpoint(checkpoint);
-  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n", whileSyncing);
+  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n");
 }
 
 /** Writes `manifest.json` atomically. */
