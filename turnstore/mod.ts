@@ -37,7 +37,7 @@ export {
   ThreadStore,
   type ThreadStoreOptions,
   type ThreadTraffic,
-} from "./thread/store.ts";
+} from "./thread/mod.ts";
 export {
   BUILT_IN_SCHEMES,
   openTurnStore,
