@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { blake3Hex, MemoryStore } from "@forge/turnstore";
-import { comparable, runDot, tempDir } from "../testing/helpers.ts";
+import { comparable, LINEAR, runCancelledAtBuild, runDot, tempDir } from "../testing/helpers.ts";
 import { preparePipeline } from "../engine/prepare.ts";
 import { CheckpointError } from "../engine/checkpoint.ts";
 import {
@@ -137,16 +137,6 @@ Deno.test("for display, a deflated state is shown inflated and its bytes as a no
   assert.equal(presentCheckpointState(bad as unknown as Record<string, unknown>), undefined);
 });
 
-const LINEAR = `digraph Linear {
-  graph [goal="ship it"]
-  start [shape=Mdiamond]
-  exit [shape=Msquare]
-  plan [prompt="Plan $goal"]
-  build [prompt="Build", simulate.delay_ms=0]
-  review [prompt="Review"]
-  start -> plan -> build -> review -> exit
-}`;
-
 /**
  * Copies a run context into a new one as an earlier writer would have stored
  * it: every checkpoint a version 3 record (its state JSON inline or in a
@@ -206,19 +196,11 @@ async function asOlderVersion(
 const OLDER = [[3, "inline"], [3, "blob"], [4, "inline"]] as const;
 for (const [version, stateIn] of OLDER) {
   Deno.test(`a run written with checkpoint version ${version} (state ${stateIn}) resumes from the store alone, equal to an uninterrupted run`, async () => {
-    const slow = LINEAR.replace("simulate.delay_ms=0", "simulate.delay_ms=5000");
     await using full = await tempDir();
     const uninterrupted = await runDot(LINEAR, full.path);
     await using dir = await tempDir();
     await using store = new MemoryStore();
-    const abort = new AbortController();
-    const cancelled = await runDot(slow, dir.path, {
-      store,
-      signal: abort.signal,
-      onEvent: (e) => {
-        if (e.kind === "stage_started" && e.name === "build") setTimeout(() => abort.abort(), 20);
-      },
-    });
+    const cancelled = await runCancelledAtBuild(dir.path, store);
     assert.equal(cancelled.status, "cancelled");
     const old = await asOlderVersion(store, cancelled.contextIds[0], version, stateIn);
     const versions: number[] = [];

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { BackendError, MemoryStore } from "@forge/turnstore";
-import { comparable, runDot, tempDir } from "../testing/helpers.ts";
+import {
+  comparable,
+  LINEAR,
+  LINEAR_SLOW_BUILD,
+  runCancelledAtBuild,
+  runDot,
+  tempDir,
+} from "../testing/helpers.ts";
 import { resumePointFromDirectory, resumePointFromStore } from "./resume.ts";
 import { preparePipeline } from "../engine/prepare.ts";
 import {
@@ -10,16 +17,6 @@ import {
   scanRunRecords,
   stageTimeline,
 } from "../query.ts";
-
-const LINEAR = `digraph Linear {
-  graph [goal="ship it"]
-  start [shape=Mdiamond]
-  exit [shape=Msquare]
-  plan [prompt="Plan $goal"]
-  build [prompt="Build", simulate.delay_ms=0]
-  review [prompt="Review"]
-  start -> plan -> build -> review -> exit
-}`;
 
 Deno.test("a persisted run writes its lifecycle, stages, routes and checkpoints as typed records", async () => {
   await using dir = await tempDir();
@@ -66,27 +63,18 @@ Deno.test("a persisted run writes its lifecycle, stages, routes and checkpoints 
 });
 
 Deno.test("a run cancelled mid-stage resumes from the store alone and from the directory alone, equal to an uninterrupted run", async () => {
-  const slow = LINEAR.replace("simulate.delay_ms=0", "simulate.delay_ms=5000");
   await using full = await tempDir();
   const uninterrupted = await runDot(LINEAR, full.path);
   for (const from of ["store", "directory"] as const) {
     await using dir = await tempDir();
     await using store = new MemoryStore();
-    const abort = new AbortController();
-    const first = runDot(slow, dir.path, {
-      store,
-      signal: abort.signal,
-      onEvent: (e) => {
-        if (e.kind === "stage_started" && e.name === "build") setTimeout(() => abort.abort(), 20);
-      },
-    });
-    const cancelled = await first;
+    const cancelled = await runCancelledAtBuild(dir.path, store);
     assert.equal(cancelled.status, "cancelled");
     const point = from === "store"
       ? await resumePointFromStore(store, cancelled.contextIds[0])
       : await resumePointFromDirectory(dir.path, store);
     assert.equal(point.checkpoint.next_node, "build");
-    const source = from === "store" ? point.dotSource! : slow;
+    const source = from === "store" ? point.dotSource! : LINEAR_SLOW_BUILD;
     const { graph } = preparePipeline(
       source.replace("simulate.delay_ms=5000", "simulate.delay_ms=0"),
     );
