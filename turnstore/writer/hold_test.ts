@@ -12,7 +12,7 @@ import {
   RecordWriter,
   type RecordWriterOptions,
 } from "./mod.ts";
-import { BACKENDS, FlakyStore } from "./test_util.ts";
+import { BACKENDS, backendTest } from "./test_util.ts";
 
 const Note = defineRecord({
   typeId: "test.hold.note",
@@ -63,17 +63,7 @@ Deno.test("a bad hold is refused with a TypeError naming it", () => {
 });
 
 for (const backend of BACKENDS) {
-  const test = (name: string, fn: (store: FlakyStore) => Promise<void>) =>
-    Deno.test(`${name} (${backend.name})`, async () => {
-      const { store, cleanup } = await backend.open();
-      const flaky = new FlakyStore(store);
-      try {
-        await fn(flaky);
-      } finally {
-        await flaky.close();
-        await cleanup();
-      }
-    });
+  const test = backendTest(backend, ` (${backend.name})`);
 
   test("write-behind records are held until maxRecords are queued, then handed over together", async (store) => {
     const w = writer(store, { hold: byCount(3) });

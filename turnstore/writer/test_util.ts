@@ -154,3 +154,25 @@ export const BACKENDS: readonly Backend[] = [
     },
   },
 ];
+
+/**
+ * A `Deno.test` that runs `fn` on a fresh store of `backend` behind a
+ * {@link FlakyStore}, named `name` plus `suffix`, and closes and cleans up
+ * after it however it ends.
+ */
+export function backendTest(
+  backend: Backend,
+  suffix: string,
+): (name: string, fn: (store: FlakyStore) => Promise<void>) => void {
+  return (name, fn) =>
+    Deno.test(name + suffix, async () => {
+      const { store, cleanup } = await backend.open();
+      const flaky = new FlakyStore(store);
+      try {
+        await fn(flaky);
+      } finally {
+        await flaky.close();
+        await cleanup();
+      }
+    });
+}

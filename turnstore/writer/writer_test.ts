@@ -7,7 +7,7 @@ import { defineRecord } from "../records/record.ts";
 import { f } from "../records/fields.ts";
 import { idempotencyKey } from "../records/idempotency.ts";
 import { PersistenceError, RecordWriter, type RecordWriterOptions } from "./mod.ts";
-import { BACKENDS, FlakyStore } from "./test_util.ts";
+import { BACKENDS, backendTest } from "./test_util.ts";
 
 const Note = defineRecord({
   typeId: "test.writer.note",
@@ -100,17 +100,7 @@ Deno.test("the default window pipelines on backends that keep call order, and is
 for (const backend of BACKENDS) {
   for (const pipelineWindow of [1, 64]) {
     const label = ` (${backend.name}, window ${pipelineWindow})`;
-    const test = (name: string, fn: (store: FlakyStore) => Promise<void>) =>
-      Deno.test(name + label, async () => {
-        const { store, cleanup } = await backend.open();
-        const flaky = new FlakyStore(store);
-        try {
-          await fn(flaky);
-        } finally {
-          await flaky.close();
-          await cleanup();
-        }
-      });
+    const test = backendTest(backend, label);
 
     test("open publishes the bundle once; appends chain in call order with deterministic keys", async (store) => {
       const w = writer(store, { pipelineWindow });
