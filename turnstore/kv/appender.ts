@@ -29,7 +29,16 @@ import {
 } from "./keys.ts";
 import { LruMap } from "./lru.ts";
 import { encodeTurnValue } from "./turn_value.ts";
-import { KV_CONNECT_LIMITS, type KvLimits, MAX_GET_MANY } from "./limits.ts";
+import { KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
+import {
+  KEY_BLOCK_HEADER,
+  KEY_BLOCK_MAX_BYTES,
+  KeyBlockBuilder,
+  keyBlockKey,
+  keyEntryBytes,
+  utf8Length,
+} from "./key_blocks.ts";
+import { findKey, type FoundKeys, KEY_BLOCK_CAP, KeyIndex } from "./key_index.ts";
 
 /** One append waiting for its commit. */
 export interface PendingAppend {
@@ -75,13 +84,11 @@ interface Run {
 interface PlannedTurn {
   readonly item: Queued;
   readonly turn: AppendedTurn;
+  /** True when its idempotency key went into a key block (not a row of its own). */
+  readonly inBlock: boolean;
 }
 
 const MAX_ATTEMPTS = 10_000;
-/** Contexts whose idempotency keys this handle knows without reading. */
-const KNOWN_KEY_CONTEXTS = 16;
-/** Keys known per context; past this the context's keys are read again. */
-const KNOWN_KEYS_PER_CONTEXT = 4096;
 
 /** Batches concurrent appends into atomic commits. */
 export class GroupCommitAppender {
@@ -95,15 +102,15 @@ export class GroupCommitAppender {
   /** This handle's current run of ids per context, as of its last commit. */
   readonly #runs = new LruMap<bigint, Run>(4096);
   /**
-   * Every idempotency key (→ turn id) of contexts this handle created and has
-   * been the only writer of since: a key missing here is missing from the
-   * store, so a round needs no read for it. Each of our commits checks the
-   * slot above the head it planned from, and every foreign write to a
-   * context's keys fills that slot, so while our commits pass no foreign key
-   * can have appeared. Dropped on any doubt (a failed or unknown commit, a
-   * head read that differs, eviction), after which keys are read again.
+   * The idempotency keys (→ turn id) this handle knows per context, and
+   * whether it knows them all (then a round needs no read). Each of our
+   * commits checks the slot above the head it planned from, and every
+   * foreign write to a context's keys fills that slot, so while our commits
+   * pass no foreign key can have appeared. Doubted on any failed or unknown
+   * commit, a head read that differs or an evicted head; keys are read again
+   * then (see key_index.ts).
    */
-  readonly #knownKeys = new LruMap<bigint, Map<string, bigint>>(KNOWN_KEY_CONTEXTS);
+  readonly #keys: KeyIndex;
   #queue: Queued[] = [];
   #seq = 0;
   #running?: Promise<void>;
@@ -121,6 +128,7 @@ export class GroupCommitAppender {
     this.#ids = ids;
     this.#observer = observer;
     this.#limits = limits;
+    this.#keys = new KeyIndex(kv);
   }
 
   /** Records a head we just read, so the next append needs no read. */
@@ -128,7 +136,7 @@ export class GroupCommitAppender {
     const cached = this.#heads.get(ctx);
     // A head other than the one we last wrote means another writer was here.
     if (!cached || cached.head !== state.head || cached.depth !== state.depth) {
-      this.#knownKeys.delete(ctx);
+      this.#keys.doubt(ctx);
     }
     this.#heads.set(ctx, state);
   }
@@ -136,14 +144,14 @@ export class GroupCommitAppender {
   /** Records a context this handle just created: its head, and that it has no keys yet. */
   noteCreated(ctx: bigint, state: HeadState): void {
     this.#heads.set(ctx, state);
-    this.#knownKeys.set(ctx, new Map());
+    this.#keys.created(ctx);
   }
 
   /** Forgets what this handle knew of a context; the next round reads it. */
   #forget(ctx: bigint): void {
     this.#heads.delete(ctx);
     this.#runs.delete(ctx);
-    this.#knownKeys.delete(ctx);
+    this.#keys.doubt(ctx);
   }
 
   /** Queues an append; its promise settles when its round commits. */
@@ -243,13 +251,14 @@ export class GroupCommitAppender {
     const states = this.#cachedStates(groups) ?? await this.#states([...groups.keys()]);
     const existingKeys = hasKeys(groups)
       ? await this.#existingKeys(groups, states)
-      : new Map<bigint, ReadonlyMap<string, bigint>>();
+      : new Map<bigint, FoundKeys>();
     const op = new BudgetedAtomic(this.#kv, this.#limits);
     const planned: PlannedTurn[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
     const retry: Queued[] = [];
     const newHeads = new Map<bigint, HeadState>();
     const runs = new Map<bigint, Run>();
+    const lastBlocks = new Map<bigint, number>();
 
     for (const [ctx, items] of groups) {
       const state = states.get(ctx);
@@ -262,6 +271,11 @@ export class GroupCommitAppender {
       let depth = original.depth;
       const pendingKeys = new Map<string, PlannedTurn>();
       const plannedIds = new Set<bigint>([original.head]);
+      const found = existingKeys.get(ctx);
+      // Keys go into this commit's key blocks of the context while the context has
+      // fewer than KEY_BLOCK_CAP of them there; later ones get a row each.
+      let blockRoom = found ? KEY_BLOCK_CAP - found.known.blockKeys.size : 0;
+      const blocks: KeyBlockBuilder[] = [];
       let full = false;
       for (const item of items) {
         if (full) {
@@ -292,7 +306,7 @@ export class GroupCommitAppender {
             });
             continue;
           }
-          const prior = existingKeys.get(ctx)?.get(key);
+          const prior = findKey(found, key);
           if (prior !== undefined) {
             await this.#replayStored(item, prior);
             continue;
@@ -344,7 +358,20 @@ export class GroupCommitAppender {
         let mutations = continuesRun ? 1 : 2;
         let keys = sizes[0] + (continuesRun ? 0 : RUN_KEY_BYTES);
         let bytes = sizes[0] + sizes[1] + (continuesRun ? 0 : setBytes(runKey(id), runStart));
-        if (key !== undefined) {
+        const inBlock = key !== undefined && blockRoom > 0;
+        let keyLength = 0;
+        let newBlock = false;
+        if (inBlock) {
+          keyLength = utf8Length(key);
+          const entry = keyEntryBytes(keyLength);
+          const block = blocks.at(-1);
+          newBlock = !block || block.bytes + entry > KEY_BLOCK_MAX_BYTES;
+          if (newBlock) {
+            mutations++, keys += BLOCK_KEY_BYTES;
+            bytes += BLOCK_KEY_BYTES + BLOCK_VALUE_OVERHEAD + KEY_BLOCK_HEADER;
+          }
+          bytes += entry;
+        } else if (key !== undefined) {
           const k = idemKey(ctx, key);
           mutations++, keys += keyBytes(k), bytes += keyBytes(k) + ID_VALUE_BYTES;
         }
@@ -362,8 +389,23 @@ export class GroupCommitAppender {
         op.set(key0, encoded, sizes);
         if (!continuesRun) op.set(runKey(id), runStart);
         runs.set(ctx, { nextId: id + 1n, nextDepth: depthNext + 1 });
-        // A KvU64 is stored as it is; a bigint would go through V8's serializer.
-        if (key !== undefined) op.set(idemKey(ctx, key), new Deno.KvU64(id));
+        if (inBlock) {
+          // The block's own bytes were counted above; it is set once the context's run is planned.
+          if (newBlock) {
+            blocks.push(new KeyBlockBuilder(depthNext));
+            op.reserve(
+              1,
+              BLOCK_KEY_BYTES + BLOCK_VALUE_OVERHEAD + KEY_BLOCK_HEADER,
+              BLOCK_KEY_BYTES,
+            );
+          }
+          blocks.at(-1)!.add(key, id, keyLength);
+          op.reserve(0, keyEntryBytes(keyLength), 0);
+          blockRoom--;
+        } else if (key !== undefined) {
+          // A KvU64 is stored as it is; a bigint would go through V8's serializer.
+          op.set(idemKey(ctx, key), new Deno.KvU64(id));
+        }
         if (req.fsRootHash) op.set(fsKey(ctx, depthNext), req.fsRootHash);
         const turn: AppendedTurn = {
           turnId: String(id),
@@ -376,13 +418,17 @@ export class GroupCommitAppender {
           contextId: req.contextId,
           deduplicated: false,
         };
-        const plannedTurn = { item, turn };
+        const plannedTurn = { item, turn, inBlock };
         planned.push(plannedTurn);
         if (key !== undefined) pendingKeys.set(key, plannedTurn);
         plannedIds.add(id);
         head = id;
         depth = depthNext;
         newHeads.set(ctx, { head, depth });
+      }
+      for (const block of blocks) {
+        op.setReserved(keyBlockKey(ctx, block.firstDepth), block.encode());
+        lastBlocks.set(ctx, block.firstDepth);
       }
     }
 
@@ -405,13 +451,18 @@ export class GroupCommitAppender {
     }
     for (const [ctx, state] of newHeads) this.#heads.set(ctx, state);
     for (const [ctx, run] of runs) this.#runs.set(ctx, run);
-    for (const { item, turn } of planned) {
+    // What this handle wrote is known from now on: block keys for good, row keys while complete.
+    for (const { item, turn, inBlock } of planned) {
       const key = item.req.idempotencyKey;
       if (key === undefined) continue;
-      const known = this.#knownKeys.get(item.ctx);
+      const known = this.#keys.get(item.ctx);
       if (!known) continue;
-      if (known.size >= KNOWN_KEYS_PER_CONTEXT) this.#knownKeys.delete(item.ctx);
-      else known.set(key, BigInt(turn.turnId));
+      if (inBlock) known.blockKeys.set(key, BigInt(turn.turnId));
+      else known.addRow(key, BigInt(turn.turnId));
+    }
+    for (const [ctx, firstDepth] of lastBlocks) {
+      const known = this.#keys.get(ctx);
+      if (known) known.lastBlock = Math.max(known.lastBlock, firstDepth);
     }
     for (const { item, turn } of planned) item.resolve(turn);
     for (const { settle } of afterCommit) settle();
@@ -439,7 +490,7 @@ export class GroupCommitAppender {
       else missing.push(ctx);
     }
     await Promise.all(missing.map(async (ctx) => {
-      this.#knownKeys.delete(ctx); // its cached head was evicted: no longer sure
+      this.#keys.doubt(ctx); // its cached head was evicted: no longer sure
       const info = await this.#history.context(ctx);
       if (!info) return;
       const state = await this.#history.head(info);
@@ -450,49 +501,30 @@ export class GroupCommitAppender {
   }
 
   /**
-   * The idempotency keys of this round that already name a turn, per
-   * context. Read after the heads were observed, so a passing head check
-   * proves the absent ones are still absent at commit. A context whose keys
-   * this handle knows is answered by that map itself: no read, no copy.
+   * The idempotency keys of this round's contexts, as far as they may name
+   * a turn already (key_index.ts). Read after the heads were observed, so a
+   * passing head check proves the absent ones are still absent at commit. A
+   * context whose keys this handle knows whole needs no read.
    */
   async #existingKeys(
     groups: Map<bigint, Queued[]>,
     states: Map<bigint, HeadState>,
-  ): Promise<Map<bigint, ReadonlyMap<string, bigint>>> {
-    const keys: Deno.KvKey[] = [];
-    const found = new Map<bigint, ReadonlyMap<string, bigint>>();
+  ): Promise<Map<bigint, FoundKeys>> {
+    const found = new Map<bigint, FoundKeys>();
+    const reads: Promise<void>[] = [];
     for (const [ctx, items] of groups) {
       if (!states.has(ctx)) continue;
-      const known = this.#knownKeys.get(ctx);
-      if (known) {
-        found.set(ctx, known);
+      const known = this.#keys.get(ctx);
+      if (known?.complete) {
+        found.set(ctx, { known });
         continue;
       }
-      const seen = new Set<string>();
+      const wanted: string[] = [];
       for (const { req } of items) {
-        const k = req.idempotencyKey;
-        if (k === undefined || seen.has(k)) continue;
-        seen.add(k);
-        keys.push(idemKey(ctx, k));
+        if (req.idempotencyKey !== undefined) wanted.push(req.idempotencyKey);
       }
-    }
-    if (keys.length === 0) return found;
-    const reads: Promise<void>[] = [];
-    for (let i = 0; i < keys.length; i += MAX_GET_MANY) {
-      reads.push(
-        this.#kv.getMany<(bigint | Deno.KvU64)[]>(keys.slice(i, i + MAX_GET_MANY)).then(
-          (entries) => {
-            for (const e of entries) {
-              if (e.versionstamp === null) continue;
-              const ctx = e.key[1] as bigint;
-              let map = found.get(ctx) as Map<string, bigint> | undefined;
-              if (!map) found.set(ctx, map = new Map());
-              // A bigint in stores written before ids were kept as KvU64.
-              map.set(e.key[2] as string, typeof e.value === "bigint" ? e.value : e.value.value);
-            }
-          },
-        ),
-      );
+      if (wanted.length === 0) continue;
+      reads.push(this.#keys.read(ctx, wanted).then((keys) => void found.set(ctx, keys)));
     }
     await Promise.all(reads);
     return found;
@@ -555,6 +587,12 @@ export class GroupCommitAppender {
 
 /** Bytes of a KvU64 value (an upper bound). */
 const ID_VALUE_BYTES = 16;
+
+/** Estimated bytes of a key block's key (a constant: a bigint and a number part). */
+const BLOCK_KEY_BYTES = keyBytes(keyBlockKey(0n, 0));
+
+/** What a key block's value adds to its bytes in the budget (as budget.ts's `valueBytes` counts a byte string). */
+const BLOCK_VALUE_OVERHEAD = 8;
 
 /** Estimated bytes of a run key (a constant: one bigint part). */
 const RUN_KEY_BYTES = keyBytes(runKey(0n));
