@@ -36,8 +36,8 @@ import {
   KeyBlockBuilder,
   keyBlockKey,
   keyEntryBytes,
-  utf8Length,
 } from "./key_blocks.ts";
+import { utf8Length } from "../core/utf8.ts";
 import { findKey, type FoundKeys, KEY_BLOCK_CAP, KeyIndex } from "./key_index.ts";
 
 /** One append waiting for its commit. */
@@ -269,8 +269,12 @@ export class GroupCommitAppender {
       const original = state;
       let head = original.head;
       let depth = original.depth;
+      let headId = String(head); // the head as the API names it: a turn's parentTurnId
       const pendingKeys = new Map<string, PlannedTurn>();
-      const plannedIds = new Set<bigint>([original.head]);
+      // Ids planned in this round (checked only for an append that names its parent).
+      const plannedIds: bigint[] = [original.head];
+      // This handle's run on the context: a turn that continues it needs no run row.
+      let run = runs.get(ctx) ?? this.#runs.get(ctx);
       const found = existingKeys.get(ctx);
       // Keys go into this commit's key blocks of the context while the context has
       // fewer than KEY_BLOCK_CAP of them there; later ones get a row each.
@@ -314,8 +318,8 @@ export class GroupCommitAppender {
         }
         if (req.parentTurnId !== undefined && BigInt(req.parentTurnId) !== head) {
           const parent = BigInt(req.parentTurnId);
-          if (plannedIds.has(parent)) {
-            const headNow = String(head);
+          if (plannedIds.includes(parent)) {
+            const headNow = headId;
             afterCommit.push({
               item,
               settle: () => item.reject(staleParent(req.contextId, req.parentTurnId!, headNow)),
@@ -340,24 +344,25 @@ export class GroupCommitAppender {
         }
         const depthNext = depth + 1;
         const id = this.#ids.tryNext(head) ?? await this.#ids.next(head);
+        const stored = item.ready!.bytes;
         const value: TurnValue = {
           id,
           parent: head,
           type: req.typeId,
           version: req.typeVersion,
           hash: item.contentHash,
-          ...item.ready!.bytes,
+          size: stored.size,
+          inline: stored.inline,
+          chunks: stored.chunks,
         };
         const key0 = turnKey(ctx, depthNext);
         const encoded = encodeTurnValue(value);
         const sizes = [keyBytes(key0), encoded.length] as const;
-        // A turn continuing this handle's run on the context needs no run row.
-        const run = runs.get(ctx) ?? this.#runs.get(ctx);
         const continuesRun = run !== undefined && run.nextId === id && run.nextDepth === depthNext;
-        const runStart = { ctx, depth: depthNext };
+        const runStart = continuesRun ? undefined : { ctx, depth: depthNext };
         let mutations = continuesRun ? 1 : 2;
         let keys = sizes[0] + (continuesRun ? 0 : RUN_KEY_BYTES);
-        let bytes = sizes[0] + sizes[1] + (continuesRun ? 0 : setBytes(runKey(id), runStart));
+        let bytes = sizes[0] + sizes[1] + (runStart ? setBytes(runKey(id), runStart) : 0);
         const inBlock = key !== undefined && blockRoom > 0;
         let keyLength = 0;
         let newBlock = false;
@@ -387,8 +392,8 @@ export class GroupCommitAppender {
           continue;
         }
         op.set(key0, encoded, sizes);
-        if (!continuesRun) op.set(runKey(id), runStart);
-        runs.set(ctx, { nextId: id + 1n, nextDepth: depthNext + 1 });
+        if (runStart) op.set(runKey(id), runStart);
+        run = { nextId: id + 1n, nextDepth: depthNext + 1 };
         if (inBlock) {
           // The block's own bytes were counted above; it is set once the context's run is planned.
           if (newBlock) {
@@ -407,9 +412,10 @@ export class GroupCommitAppender {
           op.set(idemKey(ctx, key), new Deno.KvU64(id));
         }
         if (req.fsRootHash) op.set(fsKey(ctx, depthNext), req.fsRootHash);
+        const turnId = String(id);
         const turn: AppendedTurn = {
-          turnId: String(id),
-          parentTurnId: String(head),
+          turnId,
+          parentTurnId: headId,
           depth: depthNext,
           typeId: req.typeId,
           typeVersion: req.typeVersion,
@@ -421,10 +427,14 @@ export class GroupCommitAppender {
         const plannedTurn = { item, turn, inBlock };
         planned.push(plannedTurn);
         if (key !== undefined) pendingKeys.set(key, plannedTurn);
-        plannedIds.add(id);
+        plannedIds.push(id);
         head = id;
+        headId = turnId;
         depth = depthNext;
+      }
+      if (depth !== original.depth) {
         newHeads.set(ctx, { head, depth });
+        runs.set(ctx, run!);
       }
       for (const block of blocks) {
         op.setReserved(keyBlockKey(ctx, block.firstDepth), block.encode());

@@ -48,24 +48,6 @@ export const keyBlockKey = (ctx: bigint, firstDepth: number): Deno.KvKey => [
   firstDepth,
 ];
 
-/** UTF-8 length of `s` (keys are ASCII in practice: one pass, no allocation). */
-export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
-        i++;
-      } else n += 2; // a lone surrogate becomes U+FFFD: 3 bytes
-    } else n += 2;
-  }
-  return n;
-}
-
 /** Encoded bytes of one entry whose key is `keyBytes` UTF-8 bytes long. */
 export function keyEntryBytes(keyBytes: number): number {
   return 8 + 2 + keyBytes;
@@ -105,7 +87,7 @@ export class KeyBlockBuilder {
     return this.#entries.length;
   }
 
-  /** Adds `key` → `id`; `keyBytes` is its UTF-8 length ({@link utf8Length}). */
+  /** Adds `key` → `id`; `keyBytes` is its UTF-8 length (core/utf8.ts). */
   add(key: string, id: bigint, keyBytes: number): void {
     this.#entries.push({ key, id });
     this.#lengths.push(keyBytes);

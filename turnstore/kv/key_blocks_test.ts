@@ -2,13 +2,8 @@ import assert from "node:assert/strict";
 import { KvStore } from "./store.ts";
 import { LOCAL_KV_LIMITS } from "./limits.ts";
 import type { CommitStats } from "./budget.ts";
-import {
-  KEY_BLOCK_MAX_BYTES,
-  KeyBlockBuilder,
-  keyEntryBytes,
-  readKeyBlock,
-  utf8Length,
-} from "./key_blocks.ts";
+import { KEY_BLOCK_MAX_BYTES, KeyBlockBuilder, keyEntryBytes, readKeyBlock } from "./key_blocks.ts";
+import { utf8Length } from "../core/utf8.ts";
 import { KEY_BLOCK_CAP } from "./key_index.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import type { AppendedTurn } from "../core/types.ts";

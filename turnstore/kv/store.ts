@@ -74,6 +74,9 @@ export class KvStore implements ForgeStore {
   readonly #contextIds: IdBlocks;
   readonly #bundles: BundleShelf;
   #closed = false;
+  /** The context of the last append, as the API names it and as a key part. */
+  #lastContextId?: string;
+  #lastContext = 0n;
 
   /** Wraps an open Deno KV; {@link close} closes it. */
   constructor(kv: Deno.Kv, options: KvStoreOptions = {}) {
@@ -172,10 +175,16 @@ export class KvStore implements ForgeStore {
       const prepared = stored instanceof Promise || req.fsRootHash !== undefined
         ? this.#prepare(req.contextId, stored, req.fsRootHash)
         : { bytes: stored, fsRootMissing: false };
+      // A writer appends to one context again and again: its key part is parsed once.
+      if (req.contextId !== this.#lastContextId) {
+        this.#lastContext = BigInt(req.contextId);
+        this.#lastContextId = req.contextId;
+      }
+      const ctx = this.#lastContext;
       return new Promise<AppendedTurn>((resolve, reject) =>
         this.#appender.submit({
           req: { ...req, payload },
-          ctx: BigInt(req.contextId),
+          ctx,
           contentHash,
           prepared,
           resolve,
