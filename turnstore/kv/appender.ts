@@ -28,7 +28,7 @@ import {
   type TurnValue,
 } from "./keys.ts";
 import { LruMap } from "./lru.ts";
-import { encodeTurnValue } from "./turn_value.ts";
+import { encodeTurnValue, setTurnRowIds } from "./turn_value.ts";
 import { KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
 import {
   KEY_BLOCK_HEADER,
@@ -67,6 +67,12 @@ export interface PreparedAppend {
   readonly bytes: StoredBytes;
   /** True when `req.fsRootHash` names no stored blob. */
   readonly fsRootMissing: boolean;
+  /**
+   * The turn's row, built at the call with the payload inline (turn_value.ts
+   * `encodeInlineTurnRow`); its id and parent are set when it is planned.
+   * Absent for chunked payloads, whose row is encoded then.
+   */
+  readonly row?: Uint8Array;
 }
 
 interface Queued extends PendingAppend {
@@ -344,19 +350,8 @@ export class GroupCommitAppender {
         }
         const depthNext = depth + 1;
         const id = this.#ids.tryNext(head) ?? await this.#ids.next(head);
-        const stored = item.ready!.bytes;
-        const value: TurnValue = {
-          id,
-          parent: head,
-          type: req.typeId,
-          version: req.typeVersion,
-          hash: item.contentHash,
-          size: stored.size,
-          inline: stored.inline,
-          chunks: stored.chunks,
-        };
         const key0 = turnKey(ctx, depthNext);
-        const encoded = encodeTurnValue(value);
+        const encoded = this.#row(item, id, head);
         const sizes = [keyBytes(key0), encoded.length] as const;
         const continuesRun = run !== undefined && run.nextId === id && run.nextDepth === depthNext;
         const runStart = continuesRun ? undefined : { ctx, depth: depthNext };
@@ -477,6 +472,27 @@ export class GroupCommitAppender {
     for (const { item, turn } of planned) item.resolve(turn);
     for (const { settle } of afterCommit) settle();
     return retry;
+  }
+
+  /** The stored row of a planned turn. */
+  #row(item: Queued, id: bigint, parent: bigint): Uint8Array {
+    const { row, bytes } = item.ready!;
+    if (row) {
+      setTurnRowIds(row, id, parent);
+      return row;
+    }
+    const { req } = item;
+    const value: TurnValue = {
+      id,
+      parent,
+      type: req.typeId,
+      version: req.typeVersion,
+      hash: item.contentHash,
+      size: bytes.size,
+      inline: bytes.inline,
+      chunks: bytes.chunks,
+    };
+    return encodeTurnValue(value);
   }
 
   /** Heads of every context of the round when all are cached. */
