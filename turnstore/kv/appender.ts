@@ -40,8 +40,8 @@ import {
 import { utf8Length } from "../core/utf8.ts";
 import { findKey, type FoundKeys, KEY_BLOCK_CAP, KeyIndex } from "./key_index.ts";
 
-/** One append waiting for its commit. */
-export interface PendingAppend {
+/** One append waiting for its commit (what {@link GroupCommitAppender.submit} takes). */
+interface PendingAppend {
   /** The checked request; its payload is the store's own copy. */
   readonly req: ValidAppend;
   /** The context as a key part. */
@@ -63,8 +63,8 @@ export interface PendingAppend {
 
 /** The slow part of an append, done before it is planned. */
 export interface PreparedAppend {
-  /** The payload as the record stores it. */
-  readonly bytes: StoredBytes;
+  /** The payload as the record stores it; absent when {@link row} holds it. */
+  readonly bytes?: StoredBytes;
   /** True when `req.fsRootHash` names no stored blob. */
   readonly fsRootMissing: boolean;
   /**
@@ -160,11 +160,20 @@ export class GroupCommitAppender {
     this.#keys.doubt(ctx);
   }
 
-  /** Queues an append; its promise settles when its round commits. */
-  submit(append: PendingAppend): void {
-    const { req, ctx, contentHash, prepared, resolve, reject } = append;
+  /**
+   * Queues an append (the fields of {@link PendingAppend}); `resolve` or
+   * `reject` is called when its round commits. Taken as arguments, so that
+   * the queue entry is the one object an append allocates here.
+   */
+  submit(
+    req: ValidAppend,
+    ctx: bigint,
+    contentHash: string,
+    prepared: PreparedAppend | Promise<PreparedAppend>,
+    resolve: (turn: AppendedTurn) => void,
+    reject: (error: unknown) => void,
+  ): void {
     const ready = prepared instanceof Promise ? undefined : prepared;
-    // Built field by field rather than spread: one object of a fixed shape per append.
     this.#queue.push({
       req,
       ctx,
@@ -476,11 +485,12 @@ export class GroupCommitAppender {
 
   /** The stored row of a planned turn. */
   #row(item: Queued, id: bigint, parent: bigint): Uint8Array {
-    const { row, bytes } = item.ready!;
+    const { row } = item.ready!;
     if (row) {
       setTurnRowIds(row, id, parent);
       return row;
     }
+    const bytes = item.ready!.bytes!;
     const { req } = item;
     const value: TurnValue = {
       id,

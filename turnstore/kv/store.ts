@@ -183,7 +183,7 @@ export class KvStore implements ForgeStore {
           req.payload,
         );
         payload = body;
-        prepared = { bytes: { size: body.length, inline: body }, fsRootMissing: false, row };
+        prepared = { fsRootMissing: false, row };
       } else {
         payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
         const stored = storeBytes(this.#kv, payload, this.#observer);
@@ -197,15 +197,10 @@ export class KvStore implements ForgeStore {
         this.#lastContextId = req.contextId;
       }
       const ctx = this.#lastContext;
+      // The checked request is ours (validateAppend built it): it takes our copy of the payload.
+      (req as { payload: Uint8Array }).payload = payload;
       return new Promise<AppendedTurn>((resolve, reject) =>
-        this.#appender.submit({
-          req: { ...req, payload },
-          ctx,
-          contentHash,
-          prepared,
-          resolve,
-          reject,
-        })
+        this.#appender.submit(req, ctx, contentHash, prepared, resolve, reject)
       );
     } catch (error) {
       return Promise.reject(error);
