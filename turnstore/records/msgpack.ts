@@ -142,6 +142,11 @@ export class TaggedWriter {
     this.#pos += 9;
   }
 
+  /** Writes a boolean (one byte: 0xc3 true, 0xc2 false, what the library writes too). */
+  bool(b: boolean): void {
+    this.#byte(b ? 0xc3 : 0xc2);
+  }
+
   /**
    * Writes any msgpack value (strings, bytes, booleans, null; integers go
    * through {@link int} so that they stay integers at every magnitude).
