@@ -10,7 +10,9 @@
  * one `["idem", ctx, key]` row each. Reading a context's keys is therefore:
  * its blocks after the last one read (one range read, usually empty), and
  * the rows of the round's keys not found in blocks (`getMany`). A context
- * with no row at all (one limit-1 range read tells) is then known whole.
+ * with no row at all (one limit-1 range read tells) is then known whole; one
+ * that has rows is remembered as such, and later rounds read its rows beside
+ * its new blocks, in parallel.
  *
  * @module
  */
@@ -48,6 +50,8 @@ export class ContextKeys {
   complete = false;
   /** Keys of rows this handle wrote or read (kept only while complete). */
   readonly rowKeys = new Map<string, bigint>();
+  /** True once the context is known to have key rows (they are never removed). */
+  hasRows = false;
 
   /** The turn `key` created, when known here. */
   find(key: string): bigint | undefined {
@@ -56,6 +60,7 @@ export class ContextKeys {
 
   /** Records a key this handle just wrote as a row. */
   addRow(key: string, id: bigint): void {
+    this.hasRows = true;
     if (!this.complete) return;
     if (this.rowKeys.size >= ROW_KEYS) {
       this.complete = false; // too many to keep: read them again from now on
@@ -119,12 +124,18 @@ export class KeyIndex {
     if (known?.complete) return { known };
     if (!known) this.#contexts.set(ctx, known = new ContextKeys());
     const view = known;
-    const [, anyRow] = await Promise.all([this.#readBlocks(ctx, view), this.#hasRow(ctx)]);
     const rows = new Map<string, bigint>();
+    const missing = () => [...new Set(wanted)].filter((key) => view.find(key) === undefined);
+    if (view.hasRows) {
+      // Rows exist: read them for the round's keys beside the new blocks, in parallel.
+      const unknown = missing();
+      await Promise.all([this.#readBlocks(ctx, view), this.#readRows(ctx, unknown, rows)]);
+      return { known: view, rows };
+    }
+    const [, anyRow] = await Promise.all([this.#readBlocks(ctx, view), this.#hasRow(ctx)]);
     if (anyRow) {
-      const missing: string[] = [];
-      for (const key of new Set(wanted)) if (view.find(key) === undefined) missing.push(key);
-      await this.#readRows(ctx, missing, rows);
+      view.hasRows = true;
+      await this.#readRows(ctx, missing(), rows);
     } else view.complete = true; // every key is in the blocks just read
     return { known: view, rows };
   }
