@@ -30,13 +30,7 @@ import {
 import { LruMap } from "./lru.ts";
 import { encodeTurnValue, setTurnRowIds } from "./turn_value.ts";
 import { KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
-import {
-  KEY_BLOCK_HEADER,
-  KEY_BLOCK_MAX_BYTES,
-  KeyBlockBuilder,
-  keyBlockKey,
-  keyEntryBytes,
-} from "./key_blocks.ts";
+import { ContextKeyBlocks, keyBlockKey } from "./key_blocks.ts";
 import { utf8Length } from "../core/utf8.ts";
 import { findKey, type FoundKeys, KEY_BLOCK_CAP, KeyIndex } from "./key_index.ts";
 
@@ -293,8 +287,7 @@ export class GroupCommitAppender {
       const found = existingKeys.get(ctx);
       // Keys go into this commit's key blocks of the context while the context has
       // fewer than KEY_BLOCK_CAP of them there; later ones get a row each.
-      let blockRoom = found ? KEY_BLOCK_CAP - found.known.blockKeys.size : 0;
-      const blocks: KeyBlockBuilder[] = [];
+      const blocks = new ContextKeyBlocks(found ? KEY_BLOCK_CAP - found.known.blockKeys.size : 0);
       let full = false;
       for (const item of items) {
         if (full) {
@@ -367,19 +360,9 @@ export class GroupCommitAppender {
         let mutations = continuesRun ? 1 : 2;
         let keys = sizes[0] + (continuesRun ? 0 : RUN_KEY_BYTES);
         let bytes = sizes[0] + sizes[1] + (runStart ? setBytes(runKey(id), runStart) : 0);
-        const inBlock = key !== undefined && blockRoom > 0;
-        let keyLength = 0;
-        let newBlock = false;
+        const inBlock = key !== undefined && blocks.price(utf8Length(key));
         if (inBlock) {
-          keyLength = utf8Length(key);
-          const entry = keyEntryBytes(keyLength);
-          const block = blocks.at(-1);
-          newBlock = !block || block.bytes + entry > KEY_BLOCK_MAX_BYTES;
-          if (newBlock) {
-            mutations++, keys += BLOCK_KEY_BYTES;
-            bytes += BLOCK_KEY_BYTES + BLOCK_VALUE_OVERHEAD + KEY_BLOCK_HEADER;
-          }
-          bytes += entry;
+          mutations += blocks.mutations, keys += blocks.keys, bytes += blocks.bytes;
         } else if (key !== undefined) {
           const k = idemKey(ctx, key);
           mutations++, keys += keyBytes(k), bytes += keyBytes(k) + ID_VALUE_BYTES;
@@ -399,18 +382,9 @@ export class GroupCommitAppender {
         if (runStart) op.set(runKey(id), runStart);
         run = { nextId: id + 1n, nextDepth: depthNext + 1 };
         if (inBlock) {
-          // The block's own bytes were counted above; it is set once the context's run is planned.
-          if (newBlock) {
-            blocks.push(new KeyBlockBuilder(depthNext));
-            op.reserve(
-              1,
-              BLOCK_KEY_BYTES + BLOCK_VALUE_OVERHEAD + KEY_BLOCK_HEADER,
-              BLOCK_KEY_BYTES,
-            );
-          }
-          blocks.at(-1)!.add(key, id, keyLength);
-          op.reserve(0, keyEntryBytes(keyLength), 0);
-          blockRoom--;
+          // Counted above; the blocks are set once the context's run is planned.
+          blocks.add(key, id, depthNext);
+          op.reserve(blocks.mutations, blocks.bytes, blocks.keys);
         } else if (key !== undefined) {
           // A KvU64 is stored as it is; a bigint would go through V8's serializer.
           op.set(idemKey(ctx, key), new Deno.KvU64(id));
@@ -440,7 +414,7 @@ export class GroupCommitAppender {
         newHeads.set(ctx, { head, depth });
         runs.set(ctx, run!);
       }
-      for (const block of blocks) {
+      for (const block of blocks.blocks) {
         op.setReserved(keyBlockKey(ctx, block.firstDepth), block.encode());
         lastBlocks.set(ctx, block.firstDepth);
       }
@@ -623,12 +597,6 @@ export class GroupCommitAppender {
 
 /** Bytes of a KvU64 value (an upper bound). */
 const ID_VALUE_BYTES = 16;
-
-/** Estimated bytes of a key block's key (a constant: a bigint and a number part). */
-const BLOCK_KEY_BYTES = keyBytes(keyBlockKey(0n, 0));
-
-/** What a key block's value adds to its bytes in the budget (as budget.ts's `valueBytes` counts a byte string). */
-const BLOCK_VALUE_OVERHEAD = 8;
 
 /** Estimated bytes of a run key (a constant: one bigint part). */
 const RUN_KEY_BYTES = keyBytes(runKey(0n));

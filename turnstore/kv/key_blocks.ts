@@ -29,6 +29,7 @@
  * @module
  */
 import { BackendError } from "../core/errors.ts";
+import { keyBytes } from "./keys.ts";
 
 const FORMAT = 1;
 /** Bytes of a block before its entries. */
@@ -136,4 +137,65 @@ export function readKeyBlock(bytes: unknown): KeyEntry[] {
     at += length;
   }
   return entries;
+}
+
+/** Estimated bytes of a key block's key in a commit's budget (the same for every block). */
+const BLOCK_KEY_BYTES = keyBytes(keyBlockKey(0n, 0));
+/** What a block's value adds to the budget beyond its bytes (as budget.ts counts a byte string). */
+const BLOCK_VALUE_OVERHEAD = 8;
+
+/**
+ * The key blocks one commit writes to one context. For each keyed turn the
+ * planner asks {@link ContextKeyBlocks.price} (does the key go into a block, and what does it
+ * add to the commit's budget), then, if the budget allows, {@link add}; at the
+ * end {@link blocks} are the rows to set. Keys go into blocks while the
+ * context has room (`room`: its keys in blocks stay under a cap); the others
+ * get a row each.
+ */
+export class ContextKeyBlocks {
+  readonly #blocks: KeyBlockBuilder[] = [];
+  #room: number;
+  #keyLength = 0;
+  #newBlock = false;
+  /** Mutations the priced key adds (1 when it starts a block, else 0). */
+  mutations = 0;
+  /** Bytes of keys and values the priced key adds. */
+  bytes = 0;
+  /** Bytes of keys the priced key adds. */
+  keys = 0;
+
+  /** Plans blocks for a context that may hold `room` more keys in blocks. */
+  constructor(room: number) {
+    this.#room = room;
+  }
+
+  /**
+   * Prices the next turn's key, `keyLength` UTF-8 bytes: true when it goes
+   * into a block, with {@link mutations}, {@link bytes} and {@link keys} set
+   * to what it adds; false when it needs a row of its own (no room).
+   */
+  price(keyLength: number): boolean {
+    if (this.#room <= 0) return false;
+    const entry = keyEntryBytes(keyLength);
+    const last = this.#blocks.at(-1);
+    this.#keyLength = keyLength;
+    this.#newBlock = !last || last.bytes + entry > KEY_BLOCK_MAX_BYTES;
+    this.mutations = this.#newBlock ? 1 : 0;
+    this.keys = this.#newBlock ? BLOCK_KEY_BYTES : 0;
+    this.bytes = entry +
+      (this.#newBlock ? BLOCK_KEY_BYTES + BLOCK_VALUE_OVERHEAD + KEY_BLOCK_HEADER : 0);
+    return true;
+  }
+
+  /** Adds the key just priced, for the turn `id` at `depth`. */
+  add(key: string, id: bigint, depth: number): void {
+    if (this.#newBlock) this.#blocks.push(new KeyBlockBuilder(depth));
+    this.#blocks.at(-1)!.add(key, id, this.#keyLength);
+    this.#room--;
+  }
+
+  /** The blocks planned, in depth order. */
+  get blocks(): readonly KeyBlockBuilder[] {
+    return this.#blocks;
+  }
 }
