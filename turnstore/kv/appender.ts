@@ -32,7 +32,7 @@ import { encodeTurnValue, setTurnRowIds } from "./turn_value.ts";
 import { KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
 import { ContextKeyBlocks, keyBlockKey } from "./key_blocks.ts";
 import { utf8Length } from "../core/utf8.ts";
-import { findKey, type FoundKeys, KEY_BLOCK_CAP, KeyIndex } from "./key_index.ts";
+import { type ContextKeys, findKey, type FoundKeys, KEY_BLOCK_CAP, KeyIndex } from "./key_index.ts";
 
 /** One append waiting for its commit (what {@link GroupCommitAppender.submit} takes). */
 interface PendingAppend {
@@ -86,6 +86,8 @@ interface PlannedTurn {
   readonly turn: AppendedTurn;
   /** True when its idempotency key went into a key block (not a row of its own). */
   readonly inBlock: boolean;
+  /** Its id as a key part. */
+  readonly id: bigint;
 }
 
 const MAX_ATTEMPTS = 10_000;
@@ -402,7 +404,7 @@ export class GroupCommitAppender {
           contextId: req.contextId,
           deduplicated: false,
         };
-        const plannedTurn = { item, turn, inBlock };
+        const plannedTurn = { item, turn, inBlock, id };
         planned.push(plannedTurn);
         if (key !== undefined) pendingKeys.set(key, plannedTurn);
         plannedIds.push(id);
@@ -440,17 +442,19 @@ export class GroupCommitAppender {
     for (const [ctx, state] of newHeads) this.#heads.set(ctx, state);
     for (const [ctx, run] of runs) this.#runs.set(ctx, run);
     // What this handle wrote is known from now on: block keys for good, row keys while complete.
-    for (const { item, turn, inBlock } of planned) {
+    let knownCtx: bigint | undefined;
+    let known: ContextKeys | undefined;
+    for (const { item, inBlock, id } of planned) {
       const key = item.req.idempotencyKey;
       if (key === undefined) continue;
-      const known = this.#keys.get(item.ctx);
+      if (item.ctx !== knownCtx) known = this.#keys.get(knownCtx = item.ctx); // one lookup per context
       if (!known) continue;
-      if (inBlock) known.blockKeys.set(key, BigInt(turn.turnId));
-      else known.addRow(key, BigInt(turn.turnId));
+      if (inBlock) known.blockKeys.set(key, id);
+      else known.addRow(key, id);
     }
     for (const [ctx, firstDepth] of lastBlocks) {
-      const known = this.#keys.get(ctx);
-      if (known) known.lastBlock = Math.max(known.lastBlock, firstDepth);
+      const keys = this.#keys.get(ctx);
+      if (keys) keys.lastBlock = Math.max(keys.lastBlock, firstDepth);
     }
     for (const { item, turn } of planned) item.resolve(turn);
     for (const { settle } of afterCommit) settle();
