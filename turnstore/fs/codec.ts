@@ -150,6 +150,36 @@ export function encodeTurn(t: TurnRecordData, reserve = 0): Uint8Array {
 }
 
 /**
+ * Sets the id, parent and depth of a turn encoded by {@link encodeTurn} with
+ * `reserve` bytes before its body (an append's record is encoded when it is
+ * called, with the caller's payload copied into it, and placed when its batch
+ * is planned). Little-endian, as {@link encodeTurn} writes them.
+ */
+export function setTurnPlace(
+  record: Uint8Array,
+  reserve: number,
+  turnId: number,
+  parentTurnId: number,
+  depth: number,
+): void {
+  putU64(record, reserve, turnId);
+  putU64(record, reserve + 16, parentTurnId);
+  putU32(record, reserve + 24, depth);
+}
+
+function putU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n & 0xff;
+  out[at + 1] = (n >>> 8) & 0xff;
+  out[at + 2] = (n >>> 16) & 0xff;
+  out[at + 3] = (n >>> 24) & 0xff;
+}
+
+function putU64(out: Uint8Array, at: number, n: number): void {
+  putU32(out, at, n % 0x1_0000_0000);
+  putU32(out, at + 4, Math.floor(n / 0x1_0000_0000));
+}
+
+/**
  * Decodes a turn. The payload is a view into `body`: pass a buffer nothing
  * else writes to (a fresh read), as every caller does.
  */
