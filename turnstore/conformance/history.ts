@@ -74,6 +74,29 @@ export function defineHistoryTests(test: ConformanceTest): void {
     assert.equal((await store.getTurn(empty.turnId)).payload.length, 0);
   });
 
+  test("the payload is taken at the call: a buffer reused before the append settles changes nothing", async ({ store }) => {
+    const ctx = await store.createContext();
+    const payload = new TextEncoder().encode("as it was at the call");
+    const expected = payload.slice();
+    // Several in flight at once, so a backend that batches has them queued.
+    const appends = [1, 2, 3].map((n) =>
+      store.appendTurn({
+        contextId: ctx.contextId,
+        typeId: "test.reused",
+        typeVersion: 1,
+        payload,
+        idempotencyKey: `reused-${n}`,
+      })
+    );
+    payload.fill(0x21); // the caller reuses its buffer at once
+    for (const turn of await Promise.all(appends)) {
+      assert.equal(turn.contentHash, blake3Hex(expected));
+      const stored = await store.getTurn(turn.turnId);
+      assert.deepEqual(stored.payload, expected);
+      assert.equal(stored.contentHash, blake3Hex(expected));
+    }
+  });
+
   test("a fork shares history up to its base turn and diverges after it", async ({ store }) => {
     const main = await store.createContext();
     const [t1, t2, t3] = await appendN(store, main.contextId, 3, "main");

@@ -20,8 +20,15 @@ const DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
 
 /** True when `value` is a canonical decimal u64 string. */
 export function isU64String(value: unknown): value is string {
-  return typeof value === "string" && DECIMAL.test(value) && BigInt(value) <= U64_MAX;
+  // A writer names the same context on every append: the last valid id is
+  // remembered (strings are immutable), so it is not parsed again each time.
+  if (value === lastValid) return true;
+  if (typeof value !== "string" || !DECIMAL.test(value) || BigInt(value) > U64_MAX) return false;
+  lastValid = value;
+  return true;
 }
+
+let lastValid = "0";
 
 /**
  * Checks that `value` is a canonical decimal u64 string and returns it.

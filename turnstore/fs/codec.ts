@@ -7,7 +7,8 @@
  * @module
  */
 import { getU64, setU64 } from "./io.ts";
-import { utf8, utf8Cached } from "./utf8.ts";
+import { asciiInto, utf8Cached } from "./utf8.ts";
+import { utf8Length } from "../core/utf8.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -101,6 +102,7 @@ function hashHex(bytes: Uint8Array): string {
 }
 
 const latin1 = new TextDecoder("latin1");
+const keyEncoder = new TextEncoder();
 
 function nibble(c: number): number {
   return c <= 57 ? c - 48 : (c | 32) - 87; // '0'-'9', 'a'-'f' / 'A'-'F'
@@ -112,9 +114,11 @@ function nibble(c: number): number {
  */
 export function encodeTurn(t: TurnRecordData, reserve = 0): Uint8Array {
   const typeId = utf8Cached(t.typeId);
-  const key = t.idempotencyKey === undefined ? undefined : utf8(t.idempotencyKey);
+  const key = t.idempotencyKey;
+  // The key is written straight into the record (no array of its own per turn).
+  const keyLength = key === undefined ? 0 : utf8Length(key);
   const size = 32 + 32 + 1 + (t.fsRootHash ? 32 : 0) + 2 + typeId.length +
-    (key ? 2 + key.length : 0) + 4 + t.payload.length;
+    (key !== undefined ? 2 + keyLength : 0) + 4 + t.payload.length;
   const whole = new Uint8Array(reserve + size);
   const out = whole.subarray(reserve);
   const view = new DataView(whole.buffer, reserve, size);
@@ -125,7 +129,7 @@ export function encodeTurn(t: TurnRecordData, reserve = 0): Uint8Array {
   view.setUint32(28, t.typeVersion, true);
   putHash(out, 32, t.contentHash);
   let at = 64;
-  out[at++] = (t.fsRootHash ? FLAG_FS_ROOT : 0) | (key ? FLAG_KEY : 0);
+  out[at++] = (t.fsRootHash ? FLAG_FS_ROOT : 0) | (key !== undefined ? FLAG_KEY : 0);
   if (t.fsRootHash) {
     putHash(out, at, t.fsRootHash);
     at += 32;
@@ -133,14 +137,46 @@ export function encodeTurn(t: TurnRecordData, reserve = 0): Uint8Array {
   view.setUint16(at, typeId.length, true);
   out.set(typeId, at + 2);
   at += 2 + typeId.length;
-  if (key) {
-    view.setUint16(at, key.length, true);
-    out.set(key, at + 2);
-    at += 2 + key.length;
+  if (key !== undefined) {
+    view.setUint16(at, keyLength, true);
+    if (keyLength !== key.length || asciiInto(key, out, at + 2) < 0) {
+      keyEncoder.encodeInto(key, out.subarray(at + 2, at + 2 + keyLength));
+    }
+    at += 2 + keyLength;
   }
   view.setUint32(at, t.payload.length, true);
   out.set(t.payload, at + 4);
   return whole;
+}
+
+/**
+ * Sets the id, parent and depth of a turn encoded by {@link encodeTurn} with
+ * `reserve` bytes before its body (an append's record is encoded when it is
+ * called, with the caller's payload copied into it, and placed when its batch
+ * is planned). Little-endian, as {@link encodeTurn} writes them.
+ */
+export function setTurnPlace(
+  record: Uint8Array,
+  reserve: number,
+  turnId: number,
+  parentTurnId: number,
+  depth: number,
+): void {
+  putU64(record, reserve, turnId);
+  putU64(record, reserve + 16, parentTurnId);
+  putU32(record, reserve + 24, depth);
+}
+
+function putU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n & 0xff;
+  out[at + 1] = (n >>> 8) & 0xff;
+  out[at + 2] = (n >>> 16) & 0xff;
+  out[at + 3] = (n >>> 24) & 0xff;
+}
+
+function putU64(out: Uint8Array, at: number, n: number): void {
+  putU32(out, at, n % 0x1_0000_0000);
+  putU32(out, at + 4, Math.floor(n / 0x1_0000_0000));
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   RecordKind,
   sealFrame,
 } from "./frame.ts";
-import { decodeTurn, encodeTurn, type TurnRecordData } from "./codec.ts";
+import { decodeTurn, encodeTurn, setTurnPlace, type TurnRecordData } from "./codec.ts";
 import { parseFsTarget } from "./options.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 
@@ -44,6 +44,24 @@ Deno.test("a turn body round-trips every optional field", () => {
   assert.deepEqual(decodeTurn(encodeTurn(turn)), turn);
   const bare = { ...turn, fsRootHash: undefined, idempotencyKey: undefined };
   assert.deepEqual(decodeTurn(encodeTurn(bare)), bare);
+});
+
+Deno.test("a turn encoded before its place is known, then placed, equals one encoded with it", () => {
+  const turn: TurnRecordData = {
+    turnId: 2 ** 40 + 5,
+    contextId: 9,
+    parentTurnId: 2 ** 40 + 4,
+    depth: 70_000,
+    typeId: "forge.agent.assistant_turn",
+    typeVersion: 3,
+    contentHash: "ef".repeat(32),
+    idempotencyKey: "forge-agent:v1|3:s-1|7|14:assistant_turn",
+    payload: new Uint8Array([5, 6, 7]),
+  };
+  const early = encodeTurn({ ...turn, turnId: 0, parentTurnId: 0, depth: 0 }, 20);
+  setTurnPlace(early, 20, turn.turnId, turn.parentTurnId, turn.depth);
+  assert.deepEqual(early, encodeTurn(turn, 20));
+  assert.deepEqual(decodeTurn(early.subarray(20)), { ...turn, fsRootHash: undefined });
 });
 
 Deno.test("an fs target names a directory and an optional durability; anything else is InvalidInput", () => {

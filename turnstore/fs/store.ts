@@ -39,6 +39,8 @@ import { recover, type RecoveryReport } from "./recovery.ts";
 import { RegistryLog } from "./registry.ts";
 import { FsState, publicHead, storedTurn } from "./state.ts";
 import { type Job, type Settle, Writer } from "./writer.ts";
+import { encodeTurn } from "./codec.ts";
+import { FRAME_HEADER_BYTES } from "./frame.ts";
 
 export type { RecoveryReport } from "./recovery.ts";
 
@@ -193,10 +195,25 @@ export class FsStore implements ForgeStore {
       this.#state.usable();
       const req = validateAppend(input);
       const contentHash = blake3Hex(req.payload);
+      // Encoded now, with the payload copied into it: the caller may reuse its
+      // buffer as soon as the call returns, and the batch is planned later.
+      const record = encodeTurn({
+        turnId: 0,
+        contextId: Number(req.contextId),
+        parentTurnId: 0,
+        depth: 0,
+        typeId: req.typeId,
+        typeVersion: req.typeVersion,
+        contentHash,
+        fsRootHash: req.fsRootHash,
+        idempotencyKey: req.idempotencyKey,
+        payload: req.payload,
+      }, FRAME_HEADER_BYTES);
       return (done: Settle<AppendedTurn>): Job => ({
         kind: "append",
         req,
         contentHash,
+        record,
         done,
       });
     });

@@ -17,7 +17,7 @@ import {
   type ContextRecordData,
   encodeAttach,
   encodeContext,
-  encodeTurn,
+  setTurnPlace,
   type TurnRecordData,
 } from "./codec.ts";
 import { encodeFrame, FRAME_HEADER_BYTES, RecordKind, sealFrame } from "./frame.ts";
@@ -58,7 +58,18 @@ const PREALLOCATE_BELOW_BATCH_BYTES = 64 * 1024;
 
 /** A queued write request. */
 export type Job =
-  | { kind: "append"; req: ValidAppend; contentHash: string; done: Settle<AppendedTurn> }
+  | {
+    kind: "append";
+    req: ValidAppend;
+    contentHash: string;
+    /**
+     * The turn's record, encoded when the append was called (so the caller's
+     * payload was copied then): frame header space, then the body, whose id,
+     * parent and depth are set when the batch is planned.
+     */
+    record: Uint8Array;
+    done: Settle<AppendedTurn>;
+  }
   | { kind: "context"; baseTurnId: string; done: Settle<ContextHead> }
   | { kind: "attach"; turnId: string; rootHash: string; done: Settle<void> };
 
@@ -266,7 +277,7 @@ export class Writer {
       case "attach":
         return this.#planAttach(job.turnId, job.rootHash, state, job.done);
       case "append":
-        return this.#planAppend(job.req, job.contentHash, state, job.done);
+        return this.#planAppend(job.req, job.contentHash, job.record, state, job.done);
     }
   }
 
@@ -351,6 +362,7 @@ export class Writer {
   #planAppend(
     req: ValidAppend,
     contentHash: string,
+    record: Uint8Array,
     state: BatchState,
     done: Settle<AppendedTurn>,
   ): Plan {
@@ -396,7 +408,8 @@ export class Writer {
       idempotencyKey: req.idempotencyKey,
       payload: req.payload,
     };
-    const frame = sealFrame(encodeTurn(data, FRAME_HEADER_BYTES), RecordKind.turn);
+    setTurnPlace(record, FRAME_HEADER_BYTES, data.turnId, data.parentTurnId, data.depth);
+    const frame = sealFrame(record, RecordKind.turn);
     // The payload ends the record: keep a view of our copy, not the caller's array.
     data.payload = frame.subarray(frame.length - req.payload.length);
     state.turns.set(data.turnId, {

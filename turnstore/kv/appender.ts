@@ -28,11 +28,14 @@ import {
   type TurnValue,
 } from "./keys.ts";
 import { LruMap } from "./lru.ts";
-import { encodeTurnValue } from "./turn_value.ts";
-import { KV_CONNECT_LIMITS, type KvLimits, MAX_GET_MANY } from "./limits.ts";
+import { encodeTurnValue, setTurnRowIds } from "./turn_value.ts";
+import { KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
+import { ContextKeyBlocks, keyBlockKey } from "./key_blocks.ts";
+import { utf8Length } from "../core/utf8.ts";
+import { type ContextKeys, findKey, type FoundKeys, KEY_BLOCK_CAP, KeyIndex } from "./key_index.ts";
 
-/** One append waiting for its commit. */
-export interface PendingAppend {
+/** One append waiting for its commit (what {@link GroupCommitAppender.submit} takes). */
+interface PendingAppend {
   /** The checked request; its payload is the store's own copy. */
   readonly req: ValidAppend;
   /** The context as a key part. */
@@ -54,10 +57,16 @@ export interface PendingAppend {
 
 /** The slow part of an append, done before it is planned. */
 export interface PreparedAppend {
-  /** The payload as the record stores it. */
-  readonly bytes: StoredBytes;
+  /** The payload as the record stores it; absent when {@link row} holds it. */
+  readonly bytes?: StoredBytes;
   /** True when `req.fsRootHash` names no stored blob. */
   readonly fsRootMissing: boolean;
+  /**
+   * The turn's row, built at the call with the payload inline (turn_value.ts
+   * `encodeInlineTurnRow`); its id and parent are set when it is planned.
+   * Absent for chunked payloads, whose row is encoded then.
+   */
+  readonly row?: Uint8Array;
 }
 
 interface Queued extends PendingAppend {
@@ -75,13 +84,13 @@ interface Run {
 interface PlannedTurn {
   readonly item: Queued;
   readonly turn: AppendedTurn;
+  /** True when its idempotency key went into a key block (not a row of its own). */
+  readonly inBlock: boolean;
+  /** Its id as a key part. */
+  readonly id: bigint;
 }
 
 const MAX_ATTEMPTS = 10_000;
-/** Contexts whose idempotency keys this handle knows without reading. */
-const KNOWN_KEY_CONTEXTS = 16;
-/** Keys known per context; past this the context's keys are read again. */
-const KNOWN_KEYS_PER_CONTEXT = 4096;
 
 /** Batches concurrent appends into atomic commits. */
 export class GroupCommitAppender {
@@ -95,15 +104,15 @@ export class GroupCommitAppender {
   /** This handle's current run of ids per context, as of its last commit. */
   readonly #runs = new LruMap<bigint, Run>(4096);
   /**
-   * Every idempotency key (→ turn id) of contexts this handle created and has
-   * been the only writer of since: a key missing here is missing from the
-   * store, so a round needs no read for it. Each of our commits checks the
-   * slot above the head it planned from, and every foreign write to a
-   * context's keys fills that slot, so while our commits pass no foreign key
-   * can have appeared. Dropped on any doubt (a failed or unknown commit, a
-   * head read that differs, eviction), after which keys are read again.
+   * The idempotency keys (→ turn id) this handle knows per context, and
+   * whether it knows them all (then a round needs no read). Each of our
+   * commits checks the slot above the head it planned from, and every
+   * foreign write to a context's keys fills that slot, so while our commits
+   * pass no foreign key can have appeared. Doubted on any failed or unknown
+   * commit, a head read that differs or an evicted head; keys are read again
+   * then (see key_index.ts).
    */
-  readonly #knownKeys = new LruMap<bigint, Map<string, bigint>>(KNOWN_KEY_CONTEXTS);
+  readonly #keys: KeyIndex;
   #queue: Queued[] = [];
   #seq = 0;
   #running?: Promise<void>;
@@ -121,6 +130,7 @@ export class GroupCommitAppender {
     this.#ids = ids;
     this.#observer = observer;
     this.#limits = limits;
+    this.#keys = new KeyIndex(kv);
   }
 
   /** Records a head we just read, so the next append needs no read. */
@@ -128,7 +138,7 @@ export class GroupCommitAppender {
     const cached = this.#heads.get(ctx);
     // A head other than the one we last wrote means another writer was here.
     if (!cached || cached.head !== state.head || cached.depth !== state.depth) {
-      this.#knownKeys.delete(ctx);
+      this.#keys.doubt(ctx);
     }
     this.#heads.set(ctx, state);
   }
@@ -136,21 +146,30 @@ export class GroupCommitAppender {
   /** Records a context this handle just created: its head, and that it has no keys yet. */
   noteCreated(ctx: bigint, state: HeadState): void {
     this.#heads.set(ctx, state);
-    this.#knownKeys.set(ctx, new Map());
+    this.#keys.created(ctx);
   }
 
   /** Forgets what this handle knew of a context; the next round reads it. */
   #forget(ctx: bigint): void {
     this.#heads.delete(ctx);
     this.#runs.delete(ctx);
-    this.#knownKeys.delete(ctx);
+    this.#keys.doubt(ctx);
   }
 
-  /** Queues an append; its promise settles when its round commits. */
-  submit(append: PendingAppend): void {
-    const { req, ctx, contentHash, prepared, resolve, reject } = append;
+  /**
+   * Queues an append (the fields of {@link PendingAppend}); `resolve` or
+   * `reject` is called when its round commits. Taken as arguments, so that
+   * the queue entry is the one object an append allocates here.
+   */
+  submit(
+    req: ValidAppend,
+    ctx: bigint,
+    contentHash: string,
+    prepared: PreparedAppend | Promise<PreparedAppend>,
+    resolve: (turn: AppendedTurn) => void,
+    reject: (error: unknown) => void,
+  ): void {
     const ready = prepared instanceof Promise ? undefined : prepared;
-    // Built field by field rather than spread: one object of a fixed shape per append.
     this.#queue.push({
       req,
       ctx,
@@ -243,13 +262,14 @@ export class GroupCommitAppender {
     const states = this.#cachedStates(groups) ?? await this.#states([...groups.keys()]);
     const existingKeys = hasKeys(groups)
       ? await this.#existingKeys(groups, states)
-      : new Map<bigint, ReadonlyMap<string, bigint>>();
+      : new Map<bigint, FoundKeys>();
     const op = new BudgetedAtomic(this.#kv, this.#limits);
     const planned: PlannedTurn[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
     const retry: Queued[] = [];
     const newHeads = new Map<bigint, HeadState>();
     const runs = new Map<bigint, Run>();
+    const lastBlocks = new Map<bigint, number>();
 
     for (const [ctx, items] of groups) {
       const state = states.get(ctx);
@@ -260,8 +280,16 @@ export class GroupCommitAppender {
       const original = state;
       let head = original.head;
       let depth = original.depth;
+      let headId = String(head); // the head as the API names it: a turn's parentTurnId
       const pendingKeys = new Map<string, PlannedTurn>();
-      const plannedIds = new Set<bigint>([original.head]);
+      // Ids planned in this round (checked only for an append that names its parent).
+      const plannedIds: bigint[] = [original.head];
+      // This handle's run on the context: a turn that continues it needs no run row.
+      let run = runs.get(ctx) ?? this.#runs.get(ctx);
+      const found = existingKeys.get(ctx);
+      // Keys go into this commit's key blocks of the context while the context has
+      // fewer than KEY_BLOCK_CAP of them there; later ones get a row each.
+      const blocks = new ContextKeyBlocks(found ? KEY_BLOCK_CAP - found.known.blockKeys.size : 0);
       let full = false;
       for (const item of items) {
         if (full) {
@@ -292,7 +320,7 @@ export class GroupCommitAppender {
             });
             continue;
           }
-          const prior = existingKeys.get(ctx)?.get(key);
+          const prior = findKey(found, key);
           if (prior !== undefined) {
             await this.#replayStored(item, prior);
             continue;
@@ -300,8 +328,8 @@ export class GroupCommitAppender {
         }
         if (req.parentTurnId !== undefined && BigInt(req.parentTurnId) !== head) {
           const parent = BigInt(req.parentTurnId);
-          if (plannedIds.has(parent)) {
-            const headNow = String(head);
+          if (plannedIds.includes(parent)) {
+            const headNow = headId;
             afterCommit.push({
               item,
               settle: () => item.reject(staleParent(req.contextId, req.parentTurnId!, headNow)),
@@ -326,25 +354,18 @@ export class GroupCommitAppender {
         }
         const depthNext = depth + 1;
         const id = this.#ids.tryNext(head) ?? await this.#ids.next(head);
-        const value: TurnValue = {
-          id,
-          parent: head,
-          type: req.typeId,
-          version: req.typeVersion,
-          hash: item.contentHash,
-          ...item.ready!.bytes,
-        };
         const key0 = turnKey(ctx, depthNext);
-        const encoded = encodeTurnValue(value);
+        const encoded = this.#row(item, id, head);
         const sizes = [keyBytes(key0), encoded.length] as const;
-        // A turn continuing this handle's run on the context needs no run row.
-        const run = runs.get(ctx) ?? this.#runs.get(ctx);
         const continuesRun = run !== undefined && run.nextId === id && run.nextDepth === depthNext;
-        const runStart = { ctx, depth: depthNext };
+        const runStart = continuesRun ? undefined : { ctx, depth: depthNext };
         let mutations = continuesRun ? 1 : 2;
         let keys = sizes[0] + (continuesRun ? 0 : RUN_KEY_BYTES);
-        let bytes = sizes[0] + sizes[1] + (continuesRun ? 0 : setBytes(runKey(id), runStart));
-        if (key !== undefined) {
+        let bytes = sizes[0] + sizes[1] + (runStart ? setBytes(runKey(id), runStart) : 0);
+        const inBlock = key !== undefined && blocks.price(utf8Length(key));
+        if (inBlock) {
+          mutations += blocks.mutations, keys += blocks.keys, bytes += blocks.bytes;
+        } else if (key !== undefined) {
           const k = idemKey(ctx, key);
           mutations++, keys += keyBytes(k), bytes += keyBytes(k) + ID_VALUE_BYTES;
         }
@@ -360,14 +381,21 @@ export class GroupCommitAppender {
           continue;
         }
         op.set(key0, encoded, sizes);
-        if (!continuesRun) op.set(runKey(id), runStart);
-        runs.set(ctx, { nextId: id + 1n, nextDepth: depthNext + 1 });
-        // A KvU64 is stored as it is; a bigint would go through V8's serializer.
-        if (key !== undefined) op.set(idemKey(ctx, key), new Deno.KvU64(id));
+        if (runStart) op.set(runKey(id), runStart);
+        run = { nextId: id + 1n, nextDepth: depthNext + 1 };
+        if (inBlock) {
+          // Counted above; the blocks are set once the context's run is planned.
+          blocks.add(key, id, depthNext);
+          op.reserve(blocks.mutations, blocks.bytes, blocks.keys);
+        } else if (key !== undefined) {
+          // A KvU64 is stored as it is; a bigint would go through V8's serializer.
+          op.set(idemKey(ctx, key), new Deno.KvU64(id));
+        }
         if (req.fsRootHash) op.set(fsKey(ctx, depthNext), req.fsRootHash);
+        const turnId = String(id);
         const turn: AppendedTurn = {
-          turnId: String(id),
-          parentTurnId: String(head),
+          turnId,
+          parentTurnId: headId,
           depth: depthNext,
           typeId: req.typeId,
           typeVersion: req.typeVersion,
@@ -376,13 +404,21 @@ export class GroupCommitAppender {
           contextId: req.contextId,
           deduplicated: false,
         };
-        const plannedTurn = { item, turn };
+        const plannedTurn = { item, turn, inBlock, id };
         planned.push(plannedTurn);
         if (key !== undefined) pendingKeys.set(key, plannedTurn);
-        plannedIds.add(id);
+        plannedIds.push(id);
         head = id;
+        headId = turnId;
         depth = depthNext;
+      }
+      if (depth !== original.depth) {
         newHeads.set(ctx, { head, depth });
+        runs.set(ctx, run!);
+      }
+      for (const block of blocks.blocks) {
+        op.setReserved(keyBlockKey(ctx, block.firstDepth), block.encode());
+        lastBlocks.set(ctx, block.firstDepth);
       }
     }
 
@@ -405,17 +441,46 @@ export class GroupCommitAppender {
     }
     for (const [ctx, state] of newHeads) this.#heads.set(ctx, state);
     for (const [ctx, run] of runs) this.#runs.set(ctx, run);
-    for (const { item, turn } of planned) {
+    // What this handle wrote is known from now on: block keys for good, row keys while complete.
+    let knownCtx: bigint | undefined;
+    let known: ContextKeys | undefined;
+    for (const { item, inBlock, id } of planned) {
       const key = item.req.idempotencyKey;
       if (key === undefined) continue;
-      const known = this.#knownKeys.get(item.ctx);
+      if (item.ctx !== knownCtx) known = this.#keys.get(knownCtx = item.ctx); // one lookup per context
       if (!known) continue;
-      if (known.size >= KNOWN_KEYS_PER_CONTEXT) this.#knownKeys.delete(item.ctx);
-      else known.set(key, BigInt(turn.turnId));
+      if (inBlock) known.blockKeys.set(key, id);
+      else known.addRow(key, id);
+    }
+    for (const [ctx, firstDepth] of lastBlocks) {
+      const keys = this.#keys.get(ctx);
+      if (keys) keys.lastBlock = Math.max(keys.lastBlock, firstDepth);
     }
     for (const { item, turn } of planned) item.resolve(turn);
     for (const { settle } of afterCommit) settle();
     return retry;
+  }
+
+  /** The stored row of a planned turn. */
+  #row(item: Queued, id: bigint, parent: bigint): Uint8Array {
+    const { row } = item.ready!;
+    if (row) {
+      setTurnRowIds(row, id, parent);
+      return row;
+    }
+    const bytes = item.ready!.bytes!;
+    const { req } = item;
+    const value: TurnValue = {
+      id,
+      parent,
+      type: req.typeId,
+      version: req.typeVersion,
+      hash: item.contentHash,
+      size: bytes.size,
+      inline: bytes.inline,
+      chunks: bytes.chunks,
+    };
+    return encodeTurnValue(value);
   }
 
   /** Heads of every context of the round when all are cached. */
@@ -439,7 +504,7 @@ export class GroupCommitAppender {
       else missing.push(ctx);
     }
     await Promise.all(missing.map(async (ctx) => {
-      this.#knownKeys.delete(ctx); // its cached head was evicted: no longer sure
+      this.#keys.doubt(ctx); // its cached head was evicted: no longer sure
       const info = await this.#history.context(ctx);
       if (!info) return;
       const state = await this.#history.head(info);
@@ -450,49 +515,30 @@ export class GroupCommitAppender {
   }
 
   /**
-   * The idempotency keys of this round that already name a turn, per
-   * context. Read after the heads were observed, so a passing head check
-   * proves the absent ones are still absent at commit. A context whose keys
-   * this handle knows is answered by that map itself: no read, no copy.
+   * The idempotency keys of this round's contexts, as far as they may name
+   * a turn already (key_index.ts). Read after the heads were observed, so a
+   * passing head check proves the absent ones are still absent at commit. A
+   * context whose keys this handle knows whole needs no read.
    */
   async #existingKeys(
     groups: Map<bigint, Queued[]>,
     states: Map<bigint, HeadState>,
-  ): Promise<Map<bigint, ReadonlyMap<string, bigint>>> {
-    const keys: Deno.KvKey[] = [];
-    const found = new Map<bigint, ReadonlyMap<string, bigint>>();
+  ): Promise<Map<bigint, FoundKeys>> {
+    const found = new Map<bigint, FoundKeys>();
+    const reads: Promise<void>[] = [];
     for (const [ctx, items] of groups) {
       if (!states.has(ctx)) continue;
-      const known = this.#knownKeys.get(ctx);
-      if (known) {
-        found.set(ctx, known);
+      const known = this.#keys.get(ctx);
+      if (known?.complete) {
+        found.set(ctx, { known });
         continue;
       }
-      const seen = new Set<string>();
+      const wanted: string[] = [];
       for (const { req } of items) {
-        const k = req.idempotencyKey;
-        if (k === undefined || seen.has(k)) continue;
-        seen.add(k);
-        keys.push(idemKey(ctx, k));
+        if (req.idempotencyKey !== undefined) wanted.push(req.idempotencyKey);
       }
-    }
-    if (keys.length === 0) return found;
-    const reads: Promise<void>[] = [];
-    for (let i = 0; i < keys.length; i += MAX_GET_MANY) {
-      reads.push(
-        this.#kv.getMany<(bigint | Deno.KvU64)[]>(keys.slice(i, i + MAX_GET_MANY)).then(
-          (entries) => {
-            for (const e of entries) {
-              if (e.versionstamp === null) continue;
-              const ctx = e.key[1] as bigint;
-              let map = found.get(ctx) as Map<string, bigint> | undefined;
-              if (!map) found.set(ctx, map = new Map());
-              // A bigint in stores written before ids were kept as KvU64.
-              map.set(e.key[2] as string, typeof e.value === "bigint" ? e.value : e.value.value);
-            }
-          },
-        ),
-      );
+      if (wanted.length === 0) continue;
+      reads.push(this.#keys.read(ctx, wanted).then((keys) => void found.set(ctx, keys)));
     }
     await Promise.all(reads);
     return found;

@@ -107,6 +107,28 @@ export class BudgetedAtomic {
     return this;
   }
 
+  /**
+   * Counts a value that is built while the commit is planned (a key block):
+   * `mutations` sets of `bytes` (keys and values) and `keys` key bytes, set
+   * later with {@link setReserved}. The caller checked {@link fits} first.
+   */
+  reserve(mutations: number, bytes: number, keys: number): this {
+    this.#mutations += mutations;
+    this.#bytes += bytes;
+    this.#keyBytes += keys;
+    return this;
+  }
+
+  /** Adds a set whose key and value were counted by {@link reserve}. */
+  setReserved(key: Deno.KvKey, value: Uint8Array): this {
+    if (value.length + 8 > MAX_VALUE_BYTES) {
+      throw new BackendError(`internal: a value of ${value.length} bytes exceeds the KV limits`);
+    }
+    this.#largest = Math.max(this.#largest, value.length + 8);
+    this.op.set(key, value);
+    return this;
+  }
+
   /** What the commit carries. */
   stats(): CommitStats {
     return {

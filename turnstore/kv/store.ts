@@ -41,7 +41,8 @@ import { IdBlocks } from "./id_blocks.ts";
 import { blobKey, contextKey, type ContextValue, fsKey, type StoredBytes } from "./keys.ts";
 import { BundleShelf } from "./bundles.ts";
 import { withBusyRetry } from "./busy.ts";
-import type { KvLimits } from "./limits.ts";
+import { INLINE_BYTES, type KvLimits } from "./limits.ts";
+import { encodeInlineTurnRow } from "./turn_value.ts";
 
 /** Options of {@link KvStore}. */
 export interface KvStoreOptions {
@@ -74,6 +75,9 @@ export class KvStore implements ForgeStore {
   readonly #contextIds: IdBlocks;
   readonly #bundles: BundleShelf;
   #closed = false;
+  /** The context of the last append, as the API names it and as a key part. */
+  #lastContextId?: string;
+  #lastContext = 0n;
 
   /** Wraps an open Deno KV; {@link close} closes it. */
   constructor(kv: Deno.Kv, options: KvStoreOptions = {}) {
@@ -163,24 +167,40 @@ export class KvStore implements ForgeStore {
     try {
       if (this.#closed) throw new BackendError(`${this.#label} is closed (appendTurn)`);
       const req = validateAppend(input);
-      const payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
-      const contentHash = blake3Hex(payload);
+      const contentHash = blake3Hex(req.payload);
       // Everything up to submit() runs synchronously in the call, so appends
       // to a context are queued, and committed, in call order. Large payloads
       // write their chunks (own commits, before the turn commit) while queued.
-      const stored = storeBytes(this.#kv, payload, this.#observer);
-      const prepared = stored instanceof Promise || req.fsRootHash !== undefined
-        ? this.#prepare(req.contextId, stored, req.fsRootHash)
-        : { bytes: stored, fsRootMissing: false };
-      return new Promise<AppendedTurn>((resolve, reject) =>
-        this.#appender.submit({
-          req: { ...req, payload },
-          ctx: BigInt(req.contextId),
+      let payload: Uint8Array;
+      let prepared: PreparedAppend | Promise<PreparedAppend>;
+      if (req.payload.length <= INLINE_BYTES && req.fsRootHash === undefined) {
+        // The common case: the turn's row is built now, and the payload copied
+        // once, into it (our own copy: the caller may reuse its buffer).
+        const { row, body } = encodeInlineTurnRow(
+          req.typeId,
+          req.typeVersion,
           contentHash,
-          prepared,
-          resolve,
-          reject,
-        })
+          req.payload,
+        );
+        payload = body;
+        prepared = { fsRootMissing: false, row };
+      } else {
+        payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
+        const stored = storeBytes(this.#kv, payload, this.#observer);
+        prepared = stored instanceof Promise || req.fsRootHash !== undefined
+          ? this.#prepare(req.contextId, stored, req.fsRootHash)
+          : { bytes: stored, fsRootMissing: false };
+      }
+      // A writer appends to one context again and again: its key part is parsed once.
+      if (req.contextId !== this.#lastContextId) {
+        this.#lastContext = BigInt(req.contextId);
+        this.#lastContextId = req.contextId;
+      }
+      const ctx = this.#lastContext;
+      // The checked request is ours (validateAppend built it): it takes our copy of the payload.
+      (req as { payload: Uint8Array }).payload = payload;
+      return new Promise<AppendedTurn>((resolve, reject) =>
+        this.#appender.submit(req, ctx, contentHash, prepared, resolve, reject)
       );
     } catch (error) {
       return Promise.reject(error);

@@ -50,30 +50,77 @@ function typeLength(type: string): number {
 
 /** Encodes a turn record as the byte string it is stored as. */
 export function encodeTurnValue(value: TurnValue): Uint8Array {
-  const typeBytes = typeLength(value.type);
   const body = value.inline ?? value.chunks;
   if (!body) throw new BackendError("internal: a turn record without payload bytes");
-  const out = new Uint8Array(turnValueLength(value, typeBytes));
-  const view = new DataView(out.buffer);
+  const { row } = writeRow(value.type, value.version, value.hash, value.size, body, !value.inline);
+  setTurnRowIds(row, value.id, value.parent);
+  return row;
+}
+
+/**
+ * The row of a turn whose payload is stored inline, built when the append is
+ * called: the payload is copied once, straight into the row (which is the
+ * store's own copy of it), and the id and parent, known only when the commit
+ * is planned, are set then with {@link setTurnRowIds}. `body` is the payload
+ * inside the row.
+ */
+export function encodeInlineTurnRow(
+  type: string,
+  version: number,
+  hash: string,
+  payload: Uint8Array,
+): { row: Uint8Array; body: Uint8Array } {
+  return writeRow(type, version, hash, payload.length, payload, false);
+}
+
+const ID_AT = 2;
+const PARENT_AT = 10;
+/** Scratch for a u64: rows get their ids without a DataView each. */
+const u64Scratch = new Uint8Array(8);
+const u64View = new DataView(u64Scratch.buffer);
+
+/** Sets the id and parent of a row built by {@link encodeInlineTurnRow} (again on a re-plan). */
+export function setTurnRowIds(row: Uint8Array, id: bigint, parent: bigint): void {
+  u64View.setBigUint64(0, id);
+  row.set(u64Scratch, ID_AT);
+  u64View.setBigUint64(0, parent);
+  row.set(u64Scratch, PARENT_AT);
+}
+
+function writeRow(
+  type: string,
+  version: number,
+  hash: string,
+  size: number,
+  body: Uint8Array,
+  chunked: boolean,
+): { row: Uint8Array; body: Uint8Array } {
+  const typeBytes = typeLength(type);
+  const out = new Uint8Array(FIXED + hash.length + typeBytes + body.length);
   out[0] = FORMAT;
-  out[1] = value.inline ? 0 : 1;
-  view.setBigUint64(2, value.id);
-  view.setBigUint64(10, value.parent);
-  view.setUint32(18, value.version);
-  view.setUint32(22, value.size);
-  const hash = value.hash;
+  out[1] = chunked ? 1 : 0;
+  writeU32(out, 18, version);
+  writeU32(out, 22, size);
   out[26] = hash.length;
   let at = 27;
   for (let i = 0; i < hash.length; i++) out[at++] = hash.charCodeAt(i);
-  view.setUint16(at, typeBytes);
+  out[at] = typeBytes >>> 8;
+  out[at + 1] = typeBytes & 0xff;
   at += 2;
-  if (typeBytes === value.type.length) {
-    for (let i = 0; i < typeBytes; i++) out[at++] = value.type.charCodeAt(i);
+  if (typeBytes === type.length) {
+    for (let i = 0; i < typeBytes; i++) out[at++] = type.charCodeAt(i);
   } else {
-    at += utf8.encodeInto(value.type, out.subarray(at)).written;
+    at += utf8.encodeInto(type, out.subarray(at)).written;
   }
   out.set(body, at);
-  return out;
+  return { row: out, body: out.subarray(at) };
+}
+
+function writeU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = (n >>> 16) & 0xff;
+  out[at + 2] = (n >>> 8) & 0xff;
+  out[at + 3] = n & 0xff;
 }
 
 /** The turn record of a stored value, in either stored form. */

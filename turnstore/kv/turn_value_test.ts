@@ -4,6 +4,7 @@ import { LOCAL_KV_LIMITS } from "./limits.ts";
 import type { TurnValue } from "./keys.ts";
 import { encodeTurnValue, readTurnValue, turnValueLength } from "./turn_value.ts";
 import { isTurnStoreError } from "../core/errors.ts";
+import { readKeyBlock } from "./key_blocks.ts";
 
 const te = new TextEncoder();
 
@@ -50,8 +51,8 @@ Deno.test("a stored turn record of an unknown format is a Backend error, not a w
 
 /**
  * Rewrites every turn row as the object it was stored as before the byte
- * form, and every idempotency row as a plain bigint: a store written by the
- * previous version.
+ * form, and every idempotency key as a row of its own holding a plain
+ * bigint (key blocks came later still): a store written by an older version.
  */
 async function downgrade(kv: Deno.Kv): Promise<number> {
   let rows = 0;
@@ -61,10 +62,12 @@ async function downgrade(kv: Deno.Kv): Promise<number> {
     await kv.set(e.key, { ...value });
     rows++;
   }
-  for await (const e of kv.list<Deno.KvU64>({ prefix: ["idem"] })) {
-    assert.ok(e.value instanceof Deno.KvU64, "this version stores key rows as KvU64");
-    await kv.set(e.key, e.value.value);
-    rows++;
+  for await (const e of kv.list<Uint8Array>({ prefix: ["keys"] })) {
+    for (const { key, id } of readKeyBlock(e.value)) {
+      await kv.set(["idem", e.key[1], key], id);
+      rows++;
+    }
+    await kv.delete(e.key);
   }
   return rows;
 }
@@ -131,6 +134,30 @@ Deno.test("a store written before the byte form still opens, reads, replays its 
       assert.equal(new TextDecoder().decode(all[5].payload), "turn 5");
     } finally {
       await old.close();
+    }
+    // The grown store holds keys of both forms: old rows, and a key block for k5.
+    const raw2 = await Deno.openKv(path);
+    let blocks = 0;
+    for await (const _ of raw2.list({ prefix: ["keys"] })) blocks++;
+    raw2.close();
+    assert.equal(blocks, 1);
+    const third = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
+    try {
+      for (const [key, text, turnId] of [["k0", "turn 0", written[0].turnId], ["k5", "turn 5"]]) {
+        const again = await third.appendTurn({
+          contextId,
+          typeId: "test.item",
+          typeVersion: 2,
+          payload: te.encode(text!),
+          idempotencyKey: key,
+        });
+        assert.equal(again.deduplicated, true, key);
+        if (turnId) assert.equal(again.turnId, turnId);
+        else assert.equal(again.depth, 6);
+      }
+      assert.equal((await third.getHead(contextId)).headDepth, 6);
+    } finally {
+      await third.close();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -15,11 +15,14 @@ const valueEncoder = new Encoder({ useBigInt64: true });
 /** Appends msgpack to a growing buffer: integer-keyed map headers ours, values the library's. */
 export class TaggedWriter {
   #buf: Uint8Array;
+  /** A view of #buf for multi-byte integers: one per buffer, not one per integer. */
+  #view: DataView;
   #pos = 0;
 
   /** Starts writing into `buffer` (grown when it fills), or a fresh 256-byte one. */
   constructor(buffer: Uint8Array = new Uint8Array(256)) {
     this.#buf = buffer;
+    this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
 
   /** Forgets what was written, keeping the buffer for the next value. */
@@ -34,6 +37,7 @@ export class TaggedWriter {
     const next = new Uint8Array(size);
     next.set(this.#buf.subarray(0, this.#pos));
     this.#buf = next;
+    this.#view = new DataView(next.buffer);
   }
 
   #byte(b: number): void {
@@ -44,7 +48,7 @@ export class TaggedWriter {
   #header(fix: number, fixMax: number, c16: number, c32: number, n: number): void {
     if (n <= fixMax) return this.#byte(fix | n);
     this.#reserve(5);
-    const v = new DataView(this.#buf.buffer);
+    const v = this.#view;
     if (n <= 0xffff) {
       this.#buf[this.#pos] = c16;
       v.setUint16(this.#pos + 1, n);
@@ -115,7 +119,7 @@ export class TaggedWriter {
     if (v >= -0x8000_0000) return this.#fixed(0xd2, v);
     this.#reserve(9);
     this.#buf[this.#pos] = 0xd3;
-    new DataView(this.#buf.buffer).setBigInt64(this.#pos + 1, BigInt(n));
+    this.#view.setBigInt64(this.#pos + 1, BigInt(n));
     this.#pos += 9;
   }
 
@@ -123,7 +127,7 @@ export class TaggedWriter {
   #fixed(code: number, n: number): void {
     const width = code === 0xcc || code === 0xd0 ? 1 : code === 0xcd || code === 0xd1 ? 2 : 4;
     this.#reserve(1 + width);
-    const v = new DataView(this.#buf.buffer);
+    const v = this.#view;
     this.#buf[this.#pos] = code;
     if (width === 1) v.setUint8(this.#pos + 1, n & 0xff);
     else if (width === 2) v.setUint16(this.#pos + 1, n & 0xffff);
@@ -134,8 +138,13 @@ export class TaggedWriter {
   #u64(n: bigint): void {
     this.#reserve(9);
     this.#buf[this.#pos] = 0xcf;
-    new DataView(this.#buf.buffer).setBigUint64(this.#pos + 1, n);
+    this.#view.setBigUint64(this.#pos + 1, n);
     this.#pos += 9;
+  }
+
+  /** Writes a boolean (one byte: 0xc3 true, 0xc2 false, what the library writes too). */
+  bool(b: boolean): void {
+    this.#byte(b ? 0xc3 : 0xc2);
   }
 
   /**

@@ -183,6 +183,13 @@ function writeField(w: TaggedWriter, meta: FieldMeta, value: unknown): void {
   }
 }
 
+/** Refuses a value of the wrong family for a `wire` field (a function of its own: no closure per field). */
+function wrong(wire: string, what: string): never {
+  throw new InvalidInputError(
+    `a ${wire} field cannot carry ${what}: it would not have the type its bundle declares`,
+  );
+}
+
 /**
  * Writes one value as the msgpack family its declared wire type names, and
  * refuses a value of another family: a reader that trusts the bundle (the
@@ -194,11 +201,6 @@ function writePrimitive(
   semantic: string | undefined,
   value: unknown,
 ): void {
-  const wrong = (what: string): never => {
-    throw new InvalidInputError(
-      `a ${wire} field cannot carry ${what}: it would not have the type its bundle declares`,
-    );
-  };
   switch (wire) {
     case "u8":
     case "u32":
@@ -207,33 +209,33 @@ function writePrimitive(
       if (typeof value === "number") {
         const max = wire === "u8" ? 0xff : wire === "u32" ? 0xffff_ffff : Number.MAX_SAFE_INTEGER;
         if (!Number.isSafeInteger(value) || value < 0 || value > max) {
-          return wrong(`${value} (not an integer from 0 to ${max})`);
+          return wrong(wire, `${value} (not an integer from 0 to ${max})`);
         }
         return w.uint(value);
       }
       // Ids are decimal strings (validated as u64); w.uint checks the range.
       if (semantic === "id" && typeof value === "string") return w.uint(BigInt(value));
       if (typeof value === "bigint" && wire === "u64") return w.uint(value);
-      return wrong(`${typeof value} ${String(value)}`);
+      return wrong(wire, `${typeof value} ${String(value)}`);
     }
     case "int32":
     case "int64":
       if (!(typeof value === "number" && Number.isSafeInteger(value))) {
-        return wrong(`${typeof value} ${String(value)}`);
+        return wrong(wire, `${typeof value} ${String(value)}`);
       }
       if (wire === "int32" && (value < -0x8000_0000 || value > 0x7fff_ffff)) {
-        return wrong(`${value} (out of range)`);
+        return wrong(wire, `${value} (out of range)`);
       }
       return w.int(value);
     case "string":
-      return typeof value === "string" ? w.value(value) : wrong(typeof value);
+      return typeof value === "string" ? w.value(value) : wrong(wire, typeof value);
     case "bool":
-      return typeof value === "boolean" ? w.value(value) : wrong(typeof value);
+      return typeof value === "boolean" ? w.bool(value) : wrong(wire, typeof value);
     case "bytes":
       if (semantic === "blake3") {
-        return typeof value === "string" ? w.value(hexToBytes(value)) : wrong(typeof value);
+        return typeof value === "string" ? w.value(hexToBytes(value)) : wrong(wire, typeof value);
       }
-      return value instanceof Uint8Array ? w.value(value) : wrong(typeof value);
+      return value instanceof Uint8Array ? w.value(value) : wrong(wire, typeof value);
     default:
       return w.value(value);
   }

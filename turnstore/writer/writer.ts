@@ -52,6 +52,9 @@ const PIPELINE_MAX_PAYLOAD = 32 * 1024;
 
 const NOTHING: Promise<undefined> = Promise.resolve(undefined);
 
+/** Marks a rejection as handled (one function for every write, not a closure each). */
+const IGNORE = (): void => {};
+
 /** How a waiting caller hears about its write. */
 interface Waiter {
   readonly resolve: (turn: AppendedTurn | undefined) => void;
@@ -434,7 +437,7 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
         payload: next.payload,
         idempotencyKey: next.idempotencyKey,
       });
-      next.attempt.catch(() => {}); // settled in #drive, in order
+      next.attempt.catch(IGNORE); // settled in #drive, in order
       this.#inflight.push(next);
     }
   }
