@@ -257,7 +257,7 @@ interface Plan {
 async function planRun(
   command: string,
   positionals: string[],
-  v: { resume?: string; logs?: string },
+  v: { resume?: string; logs?: string; "run-id"?: string },
   _io: CliIo,
 ): Promise<Plan> {
   if (command === "run") {
@@ -266,6 +266,9 @@ async function planRun(
     if (v.resume && v.logs && resolve(v.resume) !== resolve(v.logs)) {
       throw new UsageError("--resume DIR is the run directory; do not also pass another --logs");
     }
+    if (v["run-id"] !== undefined) checkRunId(v["run-id"]);
+    const logs = v.logs ?? (v["run-id"] && join(".forge", "runs", v["run-id"]));
+    if (!v.resume && logs) await refuseRecordedRunDirectory(logs, v["run-id"]);
     return { dotFile: file, resumeDir: v.resume };
   }
   const [run, choice, extra] = positionals;
@@ -276,6 +279,39 @@ async function planRun(
   }
   const where = await locateRun(run);
   return { ...where, choice };
+}
+
+/**
+ * A run id names the run's directory under `.forge/runs/` and is printed in
+ * commands to paste back: one path segment of ordinary characters, so it can
+ * neither escape that folder nor land in a parent one.
+ */
+function checkRunId(runId: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId)) {
+    throw new UsageError(
+      `--run-id ${JSON.stringify(runId)} is not a run id: use 1–128 letters, digits, '.', '_' ` +
+        "or '-', starting with a letter or digit",
+    );
+  }
+}
+
+/**
+ * A new run never writes into a directory that already records a run: its
+ * manifest and checkpoint would be replaced and its stage folders mixed with
+ * the new run's. (The run id's own folder when `--logs` is not given.)
+ */
+async function refuseRecordedRunDirectory(dir: string, runId: string | undefined): Promise<void> {
+  for (const file of ["manifest.json", "checkpoint.json"]) {
+    try {
+      await Deno.lstat(join(dir, file));
+    } catch {
+      continue;
+    }
+    throw new UsageError(
+      `${dir} already holds a run (${file}); continue it with: forge resume ${dir}` +
+        (runId === undefined ? "" : `, or start a new run under another --run-id`),
+    );
+  }
 }
 
 /** A run named by a directory, by a run id under .forge/runs, or by a store context id. */

@@ -15,11 +15,18 @@ const USAGE = `usage: forge validate <pipeline.dot> [--json]`;
 export function formatDiagnostic(d: Diagnostic, file: string): string {
   const where = d.loc ? `${file}:${d.loc.line}:${d.loc.column}` : file;
   const subject = d.nodeId
-    ? ` node ${d.nodeId}`
+    ? `node ${d.nodeId}`
     : d.edge
-    ? ` edge ${d.edge.from} -> ${d.edge.to}`
+    ? `edge ${d.edge.from} -> ${d.edge.to}`
     : "";
-  return `${where}: ${d.severity} [${d.rule}]${subject}: ${d.message}${
+  // Most messages already start with their subject; say it once.
+  const message = subject && /^[ :]/.test(d.message.slice(subject.length)) &&
+      d.message.startsWith(subject)
+    ? d.message
+    : subject
+    ? `${subject}: ${d.message}`
+    : d.message;
+  return `${where}: ${d.severity} [${d.rule}] ${message}${
     d.fix ? ` (fix: ${d.fix})` : ""
   }`;
 }

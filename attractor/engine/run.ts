@@ -10,7 +10,7 @@ import { blake3Hex, type ForgeStore } from "@forge/turnstore";
 import type { Edge, Graph } from "../graph/types.ts";
 import { getNode, outgoingEdges } from "./graph_api.ts";
 import { RunContext } from "./context.ts";
-import type { Checkpoint } from "./checkpoint.ts";
+import { type Checkpoint, CheckpointError } from "./checkpoint.ts";
 import {
   EventHub,
   type PipelineEvent,
@@ -289,7 +289,7 @@ async function execute(
       incoming = outgoingEdges(graph, a).find((e) => e.to === b);
     }
     if (from && !getNode(graph, from)) {
-      throw new TypeError(
+      throw new CheckpointError(
         `the checkpoint resumes at node ${from}, which the pipeline does not have`,
       );
     }

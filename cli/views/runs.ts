@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ForgeStore } from "@forge/turnstore";
+import { type ForgeStore, isTurnStoreError } from "@forge/turnstore";
 import { latestCheckpoint, parseDot, readRun, type RunInfo } from "@forge/attractor";
 import { scanRunRecords } from "@forge/attractor/engine";
 import { exitNodes, startNodes } from "@forge/attractor/graph";
@@ -91,6 +91,20 @@ export function isRunStatus(value: string): value is RunStatusLabel {
   return STATUSES.has(value);
 }
 
+/**
+ * The run held by a context, or undefined for a context that is not one (or
+ * whose records are not a readable run). A store that cannot be read — a
+ * corrupt log, a lost connection — is an error, never "no runs".
+ */
+async function readRunOrSkip(store: ForgeStore, contextId: string): Promise<RunInfo | undefined> {
+  try {
+    return await readRun(store, contextId);
+  } catch (error) {
+    if (isTurnStoreError(error, "Backend")) throw error;
+    return undefined;
+  }
+}
+
 /** Lists runs newest first. */
 export async function listRunRows(
   store: ForgeStore,
@@ -110,7 +124,7 @@ export async function listRunRows(
       before = ctx.contextId;
       // A run attempt's context starts empty; its forks (agent sessions, branches) inherit its records.
       if (ctx.headDepth === 0 || (ctx.baseTurnId !== undefined && ctx.baseTurnId !== "0")) continue;
-      const info = await readRun(store, ctx.contextId).catch(() => undefined);
+      const info = await readRunOrSkip(store, ctx.contextId);
       if (!info) continue;
       if (options.pipeline !== undefined && info.graphId !== options.pipeline) continue;
       const status = statusLabel(info.status);
@@ -216,7 +230,7 @@ export async function findRunContext(
       before = ctx.contextId;
       seen++;
       if (ctx.headDepth === 0 || (ctx.baseTurnId !== undefined && ctx.baseTurnId !== "0")) continue;
-      const info = await readRun(store, ctx.contextId).catch(() => undefined);
+      const info = await readRunOrSkip(store, ctx.contextId);
       if (info?.runId === runId) return ctx.contextId;
     }
   }
