@@ -224,7 +224,13 @@ export async function pipelineCommand(
       return 1;
     }
     if (error instanceof GraphValidationError) {
-      io.err(`forge ${command}: ${error.message}`);
+      // Without --quiet each error was printed above with its line and fix.
+      const n = error.errors.length;
+      io.err(
+        v.quiet
+          ? `forge ${command}: ${error.message}`
+          : `forge ${command}: the pipeline has ${n} error${n === 1 ? "" : "s"} (above); not run`,
+      );
       return 1;
     }
     if (error instanceof ResumeError || error instanceof RunDirectoryError) {

@@ -26,9 +26,7 @@ export function formatDiagnostic(d: Diagnostic, file: string): string {
     : subject
     ? `${subject}: ${d.message}`
     : d.message;
-  return `${where}: ${d.severity} [${d.rule}] ${message}${
-    d.fix ? ` (fix: ${d.fix})` : ""
-  }`;
+  return `${where}: ${d.severity} [${d.rule}] ${message}${d.fix ? ` (fix: ${d.fix})` : ""}`;
 }
 
 /** Runs `forge validate`. */
