@@ -5,6 +5,7 @@
  */
 import { openStore } from "@forge/stores";
 import { runCli } from "./cli.ts";
+import { assertStoreExists } from "./store_exists.ts";
 import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "./catalogs.ts";
 
 if (import.meta.main) {
@@ -13,7 +14,12 @@ if (import.meta.main) {
     code = await runCli(Deno.args, {
       out: (text) => console.log(text),
       err: (text) => console.error(text),
-    }, { openStore, catalogs: PROJECT_CATALOGS, bundles: PROJECT_BUNDLES });
+    }, {
+      openStore,
+      storeExists: assertStoreExists,
+      catalogs: PROJECT_CATALOGS,
+      bundles: PROJECT_BUNDLES,
+    });
   } catch (error) {
     // Every expected failure has its own message and exit code; whatever
     // escapes them is still reported as one line (the stack on request).

@@ -120,11 +120,19 @@ export async function pipelineCommand(
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
   try {
     const plan = await planRun(command, parsed.positionals, v, io);
+    // A new run's pipeline is read and checked before any store is opened
+    // (or made): a file that does not parse leaves nothing behind.
+    const fileSource = plan.dotFile ? await readDot(plan.dotFile) : undefined;
+    const early = fileSource !== undefined && !plan.resumeDir
+      ? checked(preparePipeline(fileSource), plan.dotFile!, v.quiet ?? false, io)
+      : undefined;
     // A run directory names the store its run was recorded in.
     if (plan.resumeDir && !v.store) {
       const manifest = await readManifest(plan.resumeDir).catch(() => undefined);
       if (manifest?.store) storeUrl = manifest.store;
     }
+    // A run looked up in the store (no run directory) needs that store to exist already.
+    if (command !== "run" && !plan.resumeDir) await ctx.storeExists?.(storeUrl);
     if (persistence !== "off") {
       const kvFile = storeUrl.startsWith("kv:") && !storeUrl.startsWith("kv::") &&
         !/^kv:https?:/i.test(storeUrl);
@@ -143,7 +151,7 @@ export async function pipelineCommand(
       : plan.contextId
       ? await resumePointFromStore(requireStore(store, command), plan.contextId)
       : undefined;
-    const source = plan.dotFile ? await readDot(plan.dotFile) : point?.dotSource ??
+    const source = fileSource ?? point?.dotSource ??
       (point?.manifest?.dot_file ? await readDot(point.manifest.dot_file) : undefined);
     if (source === undefined) {
       throw new UsageError(
@@ -155,14 +163,8 @@ export async function pipelineCommand(
       const changed = checkPipelineUnchanged(point, source, v.force ?? false);
       if (changed) note = note ? `${note}; ${changed}` : changed;
     }
-    const prepared = preparePipeline(source);
-    for (const d of prepared.diagnostics) {
-      if (d.severity !== "info" && !v.quiet) {
-        io.err(formatDiagnostic(d, plan.dotFile ?? "pipeline"));
-      }
-    }
-    assertRunnable(prepared);
-    const graph = prepared.graph;
+    const graph = (early ??
+      checked(preparePipeline(source), plan.dotFile ?? "pipeline", v.quiet ?? false, io)).graph;
     let interviewer: Interviewer;
     if (command === "answer") {
       const waiting = point?.checkpoint.waiting_on;
@@ -331,6 +333,20 @@ async function locateRun(run: string): Promise<Plan> {
   }
   if (/^[0-9]+$/.test(run)) return { contextId: run };
   return { runId: run };
+}
+
+/** Prints a prepared pipeline's warnings and errors (unless quiet); throws when it cannot run. */
+function checked(
+  prepared: ReturnType<typeof preparePipeline>,
+  file: string,
+  quiet: boolean,
+  io: CliIo,
+): ReturnType<typeof preparePipeline> {
+  for (const d of prepared.diagnostics) {
+    if (d.severity !== "info" && !quiet) io.err(formatDiagnostic(d, file));
+  }
+  assertRunnable(prepared);
+  return prepared;
 }
 
 function requireStore(store: ForgeStore | undefined, command: string): ForgeStore {

@@ -9,6 +9,7 @@
 import { isTurnStoreError, type RecordCatalog, type RegistryBundle } from "@forge/turnstore";
 import type { ForgeStore } from "@forge/turnstore";
 import { UsageError } from "./args.ts";
+import { StoreMissingError } from "../store_exists.ts";
 import type { ViewCommand } from "./commands.ts";
 
 /** What the dispatcher needs from the CLI. */
@@ -29,6 +30,8 @@ export interface ViewHost {
   readonly usage: string;
   /** Stops long-running commands. */
   readonly signal?: AbortSignal;
+  /** Throws when the store does not exist (read commands never create one); absent: no check. */
+  storeExists?(url: string): Promise<void>;
 }
 
 /** Splits `--store URL` / `--store=URL` out of `args`. */
@@ -58,6 +61,7 @@ export async function runView(
     const { store: url = Deno.env.get("FORGE_STORE") ?? host.defaultStore, rest } = takeStore(
       args,
     );
+    await host.storeExists?.(url);
     store = await host.openStore(url);
     return await command(rest, {
       store,
@@ -77,7 +81,7 @@ export async function runView(
       host.err(`forge ${name}: ${(error as Error).message}\n\n${host.usage}`);
       return 2;
     }
-    if (isTurnStoreError(error)) {
+    if (isTurnStoreError(error) || error instanceof StoreMissingError) {
       host.err(`forge ${name}: ${error.code}: ${error.message}`);
       return 1;
     }

@@ -105,6 +105,19 @@ async function readRunOrSkip(store: ForgeStore, contextId: string): Promise<RunI
   }
 }
 
+/**
+ * True when the context is an attempt that a `loop_restart` ended: its newest
+ * record finalizes it with a restart target, and the run goes on in a newer
+ * context (listed in its place), so it is no run of its own and not running.
+ */
+async function restarted(store: ForgeStore, contextId: string): Promise<boolean> {
+  for await (const e of scanRunRecords(store, contextId)) {
+    return e.typeId === "forge.attractor.run_lifecycle" && e.value.kind === "finalized" &&
+      e.value.restartTarget !== undefined;
+  }
+  return false;
+}
+
 /** Lists runs newest first. */
 export async function listRunRows(
   store: ForgeStore,
@@ -125,7 +138,7 @@ export async function listRunRows(
       // A run attempt's context starts empty; its forks (agent sessions, branches) inherit its records.
       if (ctx.headDepth === 0 || (ctx.baseTurnId !== undefined && ctx.baseTurnId !== "0")) continue;
       const info = await readRunOrSkip(store, ctx.contextId);
-      if (!info) continue;
+      if (!info || (info.status === "running" && await restarted(store, ctx.contextId))) continue;
       if (options.pipeline !== undefined && info.graphId !== options.pipeline) continue;
       const status = statusLabel(info.status);
       if (options.status !== undefined && status !== options.status) continue;

@@ -138,8 +138,14 @@ Deno.test("parallel fan-out and fan-in, tool stages, the stylesheet's model over
 
 Deno.test("loop_restart starts a new attempt at the edge's target with a fresh attempt-N/ folder; only graph.* keys survive", async () => {
   await using s = await scratch("restart");
-  const r = await s.forge("run", "restart.dot", ...SIM, "--store", "memory:", "--run-id", "r");
+  const store = ["--store", `kv:${join(s.dir, "store.kv")}`];
+  const r = await s.forge("run", "restart.dot", ...SIM, ...store, "--run-id", "r");
   assertExit(r, 0, "run");
+  // forge runs lists the run once, by its latest attempt; the restarted one is not left "running".
+  const runs = await s.forge("runs", "--json", ...store);
+  assertExit(runs, 0, "runs");
+  const rows = JSON.parse(runs.out).runs as { runId: string; status: string }[];
+  assert.deepEqual(rows.map((row) => [row.runId, row.status]), [["r", "succeeded"]]);
   const c = await checkpointOf(s, "r");
   assert.equal(c.final_status, "success");
   assert.deepEqual(c.completed_nodes, ["work"], "attempt 2 starts at work");

@@ -1,0 +1,271 @@
+// The attack pass: hostile DOT files, hostile run ids and run directories, a
+// corrupted or truncated store under the read commands and resume, and bad
+// flags. Each must end in one clear line naming what was wrong, a non-zero
+// exit, no stack trace — and nothing already stored changed.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  assertExit,
+  checkpointOf,
+  exists,
+  type Finished,
+  finished,
+  scratch,
+  spawnForge,
+  waitForFile,
+} from "./harness.ts";
+
+const SIM = ["--simulate", "--quiet"];
+
+Deno.test("hostile DOT: unterminated strings, deep nesting, huge attributes, unicode, wrong attribute types and exitless cycles are refused or run, never crash", async () => {
+  await using s = await scratch("dot");
+  const head = `start [shape=Mdiamond]; exit [shape=Msquare];`;
+  const files: Record<string, string> = {
+    "unterminated.dot": `digraph U { ${head} a [prompt="never closed]; start -> a -> exit }`,
+    "nested.dot": `digraph N { ${head} ${"subgraph { ".repeat(5000)} a [prompt="x"] ${
+      "} ".repeat(5000)
+    } start -> a -> exit }`,
+    "types.dot": `digraph T { graph [default_max_retries="lots"]; ${head}
+      a [prompt="x", timeout="forever", goal_gate="maybe"]; start -> a [weight="heavy"]; a -> exit }`,
+    "exitless.dot": `digraph C { ${head} a [prompt="a"]; b [prompt="b"]; start -> a -> b -> a }`,
+    "binary.dot": "\u0000\u0001\u0002digraph",
+    "empty.dot": "",
+    "unicode.dot": `digraph Ü { graph [goal="日本語 🚀"]; ${head}
+      a [prompt="héllo \u202e $goal", label="🚀"]; start -> a -> exit }`,
+    "big.dot": `digraph B { ${head} a [prompt="${"x".repeat(2_000_000)}"]; start -> a -> exit }`,
+  };
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.writeTextFile(join(s.dir, name), text);
+  }
+  const v = Object.fromEntries(
+    await Promise.all(
+      Object.keys(files).map(async (f) => [f, await s.forge("validate", f)] as const),
+    ),
+  );
+  assertExit(v["unterminated.dot"], 1, "unterminated");
+  assert.match(v["unterminated.dot"].err, /line 1, column \d+: unterminated string/);
+  assertExit(v["nested.dot"], 1, "nested");
+  assert.match(v["nested.dot"].err, /nested deeper than/);
+  assertExit(v["types.dot"], 1, "types");
+  assert.match(v["types.dot"].err, /graph default_max_retries="lots"/);
+  assert.match(v["types.dot"].err, /node a: timeout="forever"/);
+  assert.match(v["types.dot"].err, /node a: goal_gate="maybe"/);
+  assert.match(v["types.dot"].err, /edge start -> a: weight="heavy"/);
+  assertExit(v["exitless.dot"], 1, "a cycle that never reaches the exit");
+  assert.match(v["exitless.dot"].err, /node exit is not reachable/);
+  assertExit(v["binary.dot"], 1, "binary");
+  assertExit(v["empty.dot"], 1, "empty");
+  assertExit(v["unicode.dot"], 0, "unicode");
+  assertExit(v["big.dot"], 0, "a 2 MB attribute");
+
+  const run = await s.forge("run", "unicode.dot", ...SIM, "--store", "memory:", "--run-id", "u");
+  assertExit(run, 0, "run unicode.dot");
+  assert.match(
+    await Deno.readTextFile(join(s.runDir("u"), "a", "prompt.md")),
+    /héllo \u202e 日本語 🚀/,
+  );
+  assert.equal((await s.json(".forge/runs/u/manifest.json")).name, "Ü");
+  // A pipeline that does not parse creates no store.
+  const bad = await s.forge("run", "unterminated.dot", ...SIM);
+  assertExit(bad, 1, "run unterminated.dot");
+  assert.ok(
+    !(await exists(s, ".forge/forge.kv")),
+    "no store made for a pipeline that does not parse",
+  );
+});
+
+Deno.test("hostile run ids are usage errors that write nothing; a new run never overwrites a recorded run directory", async () => {
+  await using s = await scratch("runid");
+  for (
+    const id of ["../../escape", "/tmp/abs", "", ".", "..", "a/b", "a b", "-x", "x".repeat(200)]
+  ) {
+    const r = await s.forge("run", "routing.dot", ...SIM, "--store", "memory:", `--run-id=${id}`);
+    assertExit(r, 2, `--run-id ${JSON.stringify(id)}`);
+    assert.match(r.err, /is not a run id/);
+  }
+  assert.ok(!(await exists(s, ".forge")), "nothing written");
+  assert.ok(!(await exists(s, "../escape")), "nothing written outside");
+
+  const first = await s.forge(
+    "run",
+    "routing.dot",
+    ...SIM,
+    "--store",
+    "memory:",
+    "--run-id",
+    "dup",
+  );
+  assertExit(first, 0, "first run");
+  const before = await Deno.readTextFile(join(s.runDir("dup"), "checkpoint.json"));
+  const again = await s.forge(
+    "run",
+    "failures.dot",
+    ...SIM,
+    "--store",
+    "memory:",
+    "--run-id",
+    "dup",
+  );
+  assertExit(again, 2, "the same run id again");
+  assert.match(again.err, /already holds a run .*forge resume/);
+  const logs = await s.forge(
+    "run",
+    "failures.dot",
+    ...SIM,
+    "--store",
+    "memory:",
+    "--logs",
+    s.runDir("dup"),
+  );
+  assertExit(logs, 2, "--logs naming a recorded run directory");
+  assert.equal(
+    await Deno.readTextFile(join(s.runDir("dup"), "checkpoint.json")),
+    before,
+    "unchanged",
+  );
+  assert.ok(
+    !(await exists(s, ".forge/runs/dup/boom")),
+    "no stage of the second pipeline ran there",
+  );
+});
+
+Deno.test("a corrupted or truncated fs store: runs, inspect, trace, log and resume exit 1 naming the corruption, and leave the store's bytes as they were", async () => {
+  await using s = await scratch("corrupt");
+  const good = `fs:${join(s.dir, "good")}`;
+  const r = await s.forge("run", "routing.dot", ...SIM, "--store", good, "--run-id", "r");
+  assertExit(r, 0, "run");
+  const context = String((await s.json(".forge/runs/r/manifest.json")).context_id);
+  const log = await Deno.readFile(join(s.dir, "good", "log"));
+  const damaged = async (name: string, bytes: Uint8Array) => {
+    const dir = join(s.dir, name);
+    await Deno.mkdir(dir);
+    for await (const e of Deno.readDir(join(s.dir, "good"))) {
+      if (e.isFile) await Deno.copyFile(join(s.dir, "good", e.name), join(dir, e.name));
+      else {await Deno.rename(join(s.dir, "good", e.name), join(dir, e.name)).then(() =>
+          Deno.mkdir(join(s.dir, "good", e.name))
+        ).catch(() => {});}
+    }
+    await Deno.writeFile(join(dir, "log"), bytes);
+    return dir;
+  };
+  const flipped = log.slice();
+  flipped.fill(0xff, log.length >> 1, (log.length >> 1) + 8);
+  const stores = {
+    flipped: await damaged("flipped", flipped),
+    truncated: await damaged("truncated", log.slice(0, log.length >> 1)),
+  };
+  for (const [what, dir] of Object.entries(stores)) {
+    const bytes = await Deno.readFile(join(dir, "log"));
+    const url = `fs:${dir}`;
+    const results: Record<string, Finished> = {
+      runs: await s.forge("runs", "--store", url),
+      inspect: await s.forge("inspect", "r", "--store", url),
+      "inspect context": await s.forge("inspect", context, "--store", url),
+      trace: await s.forge("trace", context, "--store", url),
+      log: await s.forge("log", context, "--all", "--store", url),
+    };
+    // The fs store checks the log's length against its index when it opens;
+    // a flipped byte is found where a read reaches it (resume of a finished
+    // run reads only the newest records).
+    if (what === "truncated") {
+      results.resume = await s.forge("resume", context, ...SIM, "--store", url);
+    }
+    for (const [command, f] of Object.entries(results)) {
+      assertExit(f, 1, `${command} on a ${what} log`);
+      assert.match(
+        f.err,
+        /Backend: fs store log .*log (is corrupt|is \d+ bytes)/,
+        `${command} (${what})`,
+      );
+    }
+    assert.deepEqual(
+      await Deno.readFile(join(dir, "log")),
+      bytes,
+      `the ${what} log was left as it was`,
+    );
+  }
+});
+
+Deno.test("read commands never create a store: a mistyped --store is an error, not 'no runs'", async () => {
+  await using s = await scratch("nostore");
+  for (const store of [`kv:${join(s.dir, "typo", "forge.kv")}`, `fs:${join(s.dir, "typo")}`]) {
+    for (
+      const args of [["runs"], ["inspect", "r"], ["trace", "1"], ["log", "1"], [
+        "resume",
+        "7",
+        ...SIM,
+      ]]
+    ) {
+      const f = await s.forge(...args, "--store", store);
+      assertExit(f, 1, `${args[0]} --store ${store}`);
+      assert.match(f.err, /StoreMissing: there is no store at .*typo/);
+    }
+  }
+  assert.ok(!(await exists(s, "typo")), "nothing was created");
+});
+
+Deno.test("a hand-broken run directory: invalid JSON, a wrong shape, or a checkpoint at a node the pipeline lacks is refused by name", async () => {
+  await using s = await scratch("rundir");
+  const store = ["--store", `kv:${join(s.dir, "store.kv")}`];
+  const child = spawnForge(["run", "slow.dot", ...SIM, ...store, "--run-id", "k"], s.dir);
+  await waitForFile(join(s.runDir("k"), "slow", "prompt.md"), child);
+  child.kill("SIGKILL");
+  await finished(child);
+  const file = join(s.runDir("k"), "checkpoint.json");
+  const original = await checkpointOf(s, "k");
+  const cases: [string, string, RegExp, number][] = [
+    ["truncated JSON", '{"current_node": "fir', /checkpoint\.json is not valid JSON/, 2],
+    ["a list", "[]", /checkpoint\.json: must be a JSON object/, 2],
+    [
+      "a wrong field type",
+      JSON.stringify({ ...original, completed_nodes: "first" }),
+      /"completed_nodes" must be a list/,
+      2,
+    ],
+    [
+      "an unknown node",
+      JSON.stringify({ ...original, timestamp: "2099-01-01T00:00:00.000Z", next_node: "nowhere" }),
+      /InvalidCheckpoint: the checkpoint resumes at node nowhere, which the pipeline does not have/,
+      1,
+    ],
+  ];
+  for (const [what, text, message, code] of cases) {
+    await Deno.writeTextFile(file, text);
+    const f = await s.forge("resume", "k", ...SIM, ...store);
+    assertExit(f, code, what);
+    assert.match(f.err, message, what);
+  }
+  await Deno.writeTextFile(join(s.runDir("k"), "manifest.json"), "nonsense");
+  const m = await s.forge("resume", "k", ...SIM, ...store);
+  assert.notEqual(m.code, 0);
+  assertExit(m, m.code, "a broken manifest");
+  assert.match(m.err, /manifest\.json is not valid JSON/);
+});
+
+Deno.test("bad flags and arguments: usage errors exit 2 naming the flag, store errors exit 1", async () => {
+  await using s = await scratch("flags");
+  const cases: [string[], number, RegExp][] = [
+    [["run", "routing.dot", "--bogus"], 2, /Unknown option '--bogus'/],
+    [
+      ["run", "routing.dot", "--persistence", "sometimes"],
+      2,
+      /--persistence must be off, best_effort or required/,
+    ],
+    [["run"], 2, /needs exactly one pipeline file/],
+    [["run", "missing.dot", "--simulate"], 2, /cannot read missing\.dot/],
+    [["validate"], 2, /needs exactly one pipeline file/],
+    [["validate", "."], 2, /cannot read \./],
+    [["answer", "r"], 2, /needs a run and a choice/],
+    [["runs", "--limit", "abc", "--store", "memory:"], 2, /--limit must be a whole number/],
+    [["runs", "--status", "bogus", "--store", "memory:"], 2, /--status must be/],
+    [["trace", "1", "--format", "pdf", "--store", "memory:"], 2, /--format must be/],
+    [["serve", "--port", "99999", "--store", "memory:"], 2, /--port must be/],
+    [["frobnicate"], 2, /unknown command frobnicate/],
+    [["runs", "--store", "bogus:x"], 1, /Unsupported: store URL scheme bogus:/],
+  ];
+  const results = await Promise.all(cases.map(([args]) => s.forge(...args)));
+  cases.forEach(([args, code, message], i) => {
+    assertExit(results[i], code, args.join(" "));
+    assert.match(results[i].err, message, args.join(" "));
+  });
+});
