@@ -269,3 +269,46 @@ Deno.test("bad flags and arguments: usage errors exit 2 naming the flag, store e
     assert.match(results[i].err, message, args.join(" "));
   });
 });
+
+/**
+ * Whether process `pid` still runs (a zombie left to an init that does not
+ * reap counts as gone). Read through `sh`: Deno lets a test read /proc only
+ * with every permission.
+ */
+async function running(pid: number): Promise<boolean> {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${pid}/stat 2>/dev/null`],
+    stdout: "piped",
+  }).output();
+  const stat = new TextDecoder().decode(out.stdout);
+  return stat !== "" && !/^\d+ \(.*\) Z/.test(stat);
+}
+
+Deno.test({
+  name:
+    "tool stages: a background job does not outlive its stage; a timed-out command is killed with its children",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using s = await scratch("procs");
+    const r = await s.forge(
+      "run",
+      "tool_processes.dot",
+      ...SIM,
+      "--store",
+      "memory:",
+      "--run-id",
+      "t",
+    );
+    assertExit(r, 0, "run");
+    const c = await checkpointOf(s, "t");
+    assert.equal(c.node_outcomes["bg"].status, "success");
+    assert.equal(c.node_outcomes["stuck"].status, "fail");
+    assert.match(c.node_outcomes["stuck"].failure_reason ?? "", /timed out after 1000 ms/);
+    assert.match(await Deno.readTextFile(join(s.runDir("t"), "bg", "tool_output.txt")), /started/);
+    for (const file of ["bg.pid", "stuck.pid"]) {
+      const pid = Number((await Deno.readTextFile(join(s.dir, file))).trim());
+      assert.ok(pid > 0, file);
+      assert.equal(await running(pid), false, `the process of ${file} was left running`);
+    }
+  },
+});
