@@ -46,6 +46,7 @@ import { type CliContext, type CliIo, DEFAULT_STORE } from "./cli.ts";
 import { formatDiagnostic } from "./pipeline_validate.ts";
 import { findRunContext } from "./views/runs.ts";
 import { stdoutProgress } from "./progress.ts";
+import { lockRun, type RunLock } from "./run_lock.ts";
 
 const usage = () =>
   `usage:
@@ -111,6 +112,7 @@ export async function pipelineCommand(
   const abort = new AbortController();
   const progress = stdoutProgress();
   let stoppedBy: Deno.Signal | undefined;
+  let lock: RunLock | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
     stoppedBy ??= signal;
     io.err(`forge ${command}: ${signal} received; stopping at a consistent checkpoint`);
@@ -146,11 +148,23 @@ export async function pipelineCommand(
           (store ? ` (no run with that id in ${storeUrl})` : ""),
       );
     }
-    const point: ResumePoint | undefined = plan.resumeDir
+    // The run directory is locked before its checkpoint is read: a second
+    // process continuing the same run stops here (cli/run_lock.ts).
+    if (plan.resumeDir) lock = await lockRun(resolve(plan.resumeDir));
+    let point: ResumePoint | undefined = plan.resumeDir
       ? await resumePointFromDirectory(plan.resumeDir, store)
       : plan.contextId
       ? await resumePointFromStore(requireStore(store, command), plan.contextId)
       : undefined;
+    const runId = point?.checkpoint.run_id ?? v["run-id"] ?? newRunId();
+    const logsRoot = resolve(plan.resumeDir ?? v.logs ?? join(".forge", "runs", runId));
+    if (!lock) {
+      lock = await lockRun(logsRoot);
+      // Found in the store: read it again now that no other process can move it.
+      if (point && plan.contextId) {
+        point = await resumePointFromStore(requireStore(store, command), plan.contextId);
+      }
+    }
     const source = fileSource ?? point?.dotSource ??
       (point?.manifest?.dot_file ? await readDot(point.manifest.dot_file) : undefined);
     if (source === undefined) {
@@ -189,8 +203,6 @@ export async function pipelineCommand(
       interviewer = new DurableInterviewer();
     }
     backend = v.simulate ? new SimulationBackend() : await agentBackend(store, persistence);
-    const runId = point?.checkpoint.run_id ?? v["run-id"] ?? newRunId();
-    const logsRoot = resolve(plan.resumeDir ?? v.logs ?? join(".forge", "runs", runId));
     if (!v.quiet) {
       io.out(`${point ? "resuming" : "running"} ${graph.id} as ${runId}`);
       io.out(`  run directory ${logsRoot}`);
@@ -246,6 +258,7 @@ export async function pipelineCommand(
     }
     throw error;
   } finally {
+    lock?.release();
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     progress.close();
     await backend?.close?.();

@@ -312,3 +312,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test("two forge answer at once: one continues the run, the other is refused (RunBusy) instead of interleaving records; the run then finishes", async () => {
+  await using s = await scratch("race");
+  const store = ["--store", `kv:${join(s.dir, "store.kv")}`];
+  const waiting = await s.forge("run", "human_slow.dot", ...SIM, ...store, "--run-id", "h");
+  assertExit(waiting, 3, "run");
+  const [a, b] = await Promise.all([
+    s.forge("answer", "h", "A", ...SIM, ...store),
+    s.forge("answer", "h", "F", ...SIM, ...store),
+  ]);
+  for (const f of [a, b]) {
+    assertExit(f, f.code, "answer");
+    assert.doesNotMatch(f.err, /Persistence|reordered/, "no interleaved appends");
+  }
+  const codes = [a.code, b.code].sort();
+  assert.ok(codes.includes(0) || codes.includes(3), `one answer went through: ${codes}`);
+  const busy = [a, b].find((f) => f.code === 1);
+  if (busy) assert.match(busy.err, /RunBusy: another forge process is running this run/);
+  // Whatever the order, the run is consistent and can be brought to its end.
+  const c = await checkpointOf(s, "h");
+  if (c.final_status === undefined) {
+    assert.equal(c.waiting_on, "review");
+    assertExit(await s.forge("answer", "h", "A", ...SIM, ...store), 0, "the last answer");
+  }
+  assert.equal((await checkpointOf(s, "h")).final_status, "success");
+  const inspect = await s.forge("inspect", "h", "--json", ...store);
+  assertExit(inspect, 0, "inspect");
+  const stages = JSON.parse(inspect.out).stages as { nodeId: string; state: string }[];
+  assert.equal(stages.filter((st) => st.nodeId === "ship" && st.state === "completed").length, 1);
+});
