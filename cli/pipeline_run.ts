@@ -187,14 +187,24 @@ export async function pipelineCommand(
       }
       const choices = gateChoices(graph, waiting);
       const choice = plan.choice!;
-      if (!findChoice(choices, choice)) {
+      const sameKey = choices.filter((c) => c.key.toLowerCase() === choice.trim().toLowerCase());
+      if (sameKey.length > 1) {
+        throw new UsageError(
+          `${JSON.stringify(choice)} is the key of ${sameKey.length} options of ${waiting} (${
+            sameKey.map((c) => `${c.label} → ${c.to}`).join(", ")
+          }); answer with the option's label or its target node`,
+        );
+      }
+      const found = findChoice(choices, choice);
+      if (!found) {
         throw new UsageError(
           `${JSON.stringify(choice)} is not an option of ${waiting}: ${
             choices.map((c) => `${c.key} (${c.label})`).join(", ")
           }`,
         );
       }
-      interviewer = new DurableInterviewer(new Map([[waiting, choice]]));
+      // The gate's interviewer knows options by key and label; a target node is given as its label.
+      interviewer = new DurableInterviewer(new Map([[waiting, found.label]]));
     } else if (v["auto-approve"]) {
       interviewer = new AutoApproveInterviewer();
     } else if (Deno.stdin.isTerminal()) {

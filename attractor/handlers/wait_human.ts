@@ -114,7 +114,17 @@ export class WaitForHumanHandler implements Handler {
       matchOption(question.options, answer.text ?? "");
     const selected =
       choices.find((c) => option && c.key === option.key && c.label === option.label) ??
-        choices.find((c) => c.to === answer.value) ?? choices[0];
+        choices.find((c) => c.to === answer.value);
+    if (!selected) {
+      // Never a silent first choice: an answer (or a human.default_choice)
+      // that names no option is the pipeline's or the interviewer's mistake.
+      return {
+        status: "fail",
+        failureReason: `human gate ${node.id}: the answer ${
+          JSON.stringify(answer.value)
+        } names none of its choices (${choices.map((c) => c.label).join(", ")})`,
+      };
+    }
     void input.recorder.write(InterviewLifecycleV3, { ...key, kind: "interview_completed" }, {
       ...base,
       kind: "completed",

@@ -342,3 +342,25 @@ Deno.test("two forge answer at once: one continues the run, the other is refused
   const stages = JSON.parse(inspect.out).stages as { nodeId: string; state: string }[];
   assert.equal(stages.filter((st) => st.nodeId === "ship" && st.state === "completed").length, 1);
 });
+
+Deno.test("a human gate with two choices on one key: validate warns, answering the key is refused as ambiguous, answering the target node takes that choice", async () => {
+  await using s = await scratch("keys");
+  const store = ["--store", `kv:${join(s.dir, "store.kv")}`];
+  const lint = await s.forge("validate", "gate_keys.dot");
+  assertExit(lint, 0, "validate (warnings only)");
+  assert.match(lint.out, /node gate: the gate offers the key "A" for 2 choices/);
+  assert.match(
+    lint.out,
+    /node gate: human.default_choice="nowhere" names none of the gate's choices/,
+  );
+  assertExit(await s.forge("run", "gate_keys.dot", ...SIM, ...store, "--run-id", "k"), 3, "run");
+  const ambiguous = await s.forge("answer", "k", "A", ...SIM, ...store);
+  assertExit(ambiguous, 2, "answer A");
+  assert.match(ambiguous.err, /"A" is the key of 2 options of gate/);
+  assert.equal((await checkpointOf(s, "k")).waiting_on, "gate", "still waiting");
+  const byTarget = await s.forge("answer", "k", "abort", ...SIM, ...store);
+  assertExit(byTarget, 0, "answer by target node");
+  const c = await checkpointOf(s, "k");
+  assert.deepEqual(c.completed_nodes, ["start", "gate", "abort"]);
+  assert.equal((await s.json(".forge/runs/k/gate/answer.json")).to, "abort");
+});
