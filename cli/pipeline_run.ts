@@ -159,6 +159,8 @@ export async function pipelineCommand(
     const runId = point?.checkpoint.run_id ?? v["run-id"] ?? newRunId();
     const logsRoot = resolve(plan.resumeDir ?? v.logs ?? join(".forge", "runs", runId));
     if (!lock) {
+      // Resumed from the store into a directory: never one that records another run.
+      if (point) await refuseOtherRunDirectory(logsRoot, runId);
       lock = await lockRun(logsRoot);
       // Found in the store: read it again now that no other process can move it.
       if (point && plan.contextId) {
@@ -342,6 +344,27 @@ async function refuseRecordedRunDirectory(dir: string, runId: string | undefined
       `${dir} already holds a run (${file}); continue it with: forge resume ${dir}` +
         (runId === undefined ? "" : `, or start a new run under another --run-id`),
     );
+  }
+}
+
+/** A run resumed from the store writes its files into `dir` only if `dir` holds no other run. */
+async function refuseOtherRunDirectory(dir: string, runId: string): Promise<void> {
+  if (!(await fileExists(join(dir, "manifest.json")))) return;
+  const other = await readManifest(dir).then((m) => m.run_id, () => "an unreadable manifest");
+  if (other !== runId) {
+    throw new UsageError(
+      `${dir} holds another run (${other}); resume run ${runId} into its own directory ` +
+        `(--logs DIR naming a new or its own directory)`,
+    );
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

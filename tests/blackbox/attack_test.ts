@@ -364,3 +364,26 @@ Deno.test("a human gate with two choices on one key: validate warns, answering t
   assert.deepEqual(c.completed_nodes, ["start", "gate", "abort"]);
   assert.equal((await s.json(".forge/runs/k/gate/answer.json")).to, "abort");
 });
+
+Deno.test("resume from the store with --logs naming another run's directory is refused; that directory is left as it was", async () => {
+  await using s = await scratch("otherdir");
+  const store = ["--store", `kv:${join(s.dir, "store.kv")}`];
+  assertExit(await s.forge("run", "routing.dot", ...SIM, ...store, "--run-id", "done"), 0, "run");
+  const before = await Deno.readTextFile(join(s.runDir("done"), "checkpoint.json"));
+  const child = spawnForge(["run", "slow.dot", ...SIM, ...store, "--run-id", "k"], s.dir);
+  await waitForFile(join(s.runDir("k"), "slow", "prompt.md"), child);
+  child.kill("SIGKILL");
+  await finished(child);
+  const context = String((await s.json(".forge/runs/k/manifest.json")).context_id);
+  const r = await s.forge("resume", context, ...SIM, ...store, "--logs", s.runDir("done"));
+  assertExit(r, 2, "resume into another run's directory");
+  assert.match(r.err, /holds another run \(done\); resume run k into its own directory/);
+  assert.equal(await Deno.readTextFile(join(s.runDir("done"), "checkpoint.json")), before);
+  assert.ok(!(await exists(s, ".forge/runs/done/slow")), "no stage of run k written there");
+  assertExit(
+    await s.forge("resume", context, ...SIM, ...store),
+    0,
+    "resume into its own directory",
+  );
+  assert.equal((await checkpointOf(s, "k")).final_status, "success");
+});
