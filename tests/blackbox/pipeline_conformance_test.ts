@@ -23,11 +23,20 @@ Deno.test("edge selection takes the spec's five steps in order: condition, prefe
   assertExit(r, 0, "run");
   assert.equal(r.out, "", "--quiet prints nothing on success");
   const c = await checkpointOf(s, "r");
-  assert.deepEqual(c.completed_nodes, ["start", "cond", "label", "suggest", "weigh", "lex", "aa"]);
+  assert.deepEqual(c.completed_nodes, [
+    "start",
+    "cond",
+    "label",
+    "suggest",
+    "weigh",
+    "lex",
+    "aa",
+    "clauses",
+  ]);
   assert.equal(c.final_status, "success");
   assert.equal(c.current_node, "exit", "the last checkpoint is written at the exit node");
   assert.equal(c.context["flag"], "yes");
-  assert.equal(c.context["preferred_label"], "Go Left");
+  assert.equal(c.context["preferred_label"], "ship", "the latest stage's preferred label");
 });
 
 Deno.test("retries: RETRY and FAIL are retried while retries are left; a failed goal gate jumps to its retry_target and is re-checked; exhausted RETRY with allow_partial is PARTIAL_SUCCESS", async () => {
@@ -130,7 +139,8 @@ Deno.test("parallel fan-out and fan-in, tool stages, the stylesheet's model over
     (JSON.parse(snapshot.data.graph).nodes as { id: string; llmModel?: string }[])
       .map((n) => [n.id, n.llmModel]),
   );
-  assert.equal(models.plan, "base-model", "* applies to every node");
+  assert.equal(models.env, "base-model", "* applies to every node");
+  assert.equal(models.plan, "box-model", "a shape selector beats *");
   assert.equal(models.quick, "fast-model", ".class beats *");
   assert.equal(models.deep, "deep-model", "#id beats .class");
   assert.equal(models.pinned, "pinned-model", "an explicit attribute beats the stylesheet");
