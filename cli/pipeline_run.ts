@@ -47,6 +47,7 @@ import { formatDiagnostic } from "./pipeline_validate.ts";
 import { findRunContext } from "./views/runs.ts";
 import { stdoutProgress } from "./progress.ts";
 import { lockRun, type RunLock } from "./run_lock.ts";
+import { fileProblem } from "./file_errors.ts";
 
 const usage = () =>
   `usage:
@@ -408,7 +409,7 @@ async function readDot(file: string): Promise<string> {
   try {
     return await Deno.readTextFile(file);
   } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${file}: ${fileProblem(error)}`);
   }
 }
 

@@ -10,6 +10,7 @@ import { isTurnStoreError, type RecordCatalog, type RegistryBundle } from "@forg
 import type { ForgeStore } from "@forge/turnstore";
 import { UsageError } from "./args.ts";
 import { StoreMissingError } from "../store_exists.ts";
+import { FileError } from "../file_errors.ts";
 import type { ViewCommand } from "./commands.ts";
 
 /** What the dispatcher needs from the CLI. */
@@ -70,7 +71,13 @@ export async function runView(
       bundles: host.bundles,
       out: host.out,
       err: host.err,
-      writeFile: (path, text) => Deno.writeTextFile(path, text),
+      writeFile: async (path, text) => {
+        try {
+          await Deno.writeTextFile(path, text);
+        } catch (error) {
+          throw new FileError("write", path, error);
+        }
+      },
       signal: host.signal,
     });
   } catch (error) {
@@ -83,6 +90,10 @@ export async function runView(
     }
     if (isTurnStoreError(error) || error instanceof StoreMissingError) {
       host.err(`forge ${name}: ${error.code}: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof FileError) {
+      host.err(`forge ${name}: ${error.message}`);
       return 1;
     }
     if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotFound) {

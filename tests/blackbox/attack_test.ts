@@ -44,6 +44,12 @@ Deno.test("hostile DOT: unterminated strings, deep nesting, huge attributes, uni
   );
   assertExit(v["unterminated.dot"], 1, "unterminated");
   assert.match(v["unterminated.dot"].err, /line 1, column \d+: unterminated string/);
+  const json = await s.forge("validate", "unterminated.dot", "--json");
+  assertExit(json, 1, "validate --json of a file that does not parse");
+  const doc = JSON.parse(json.out);
+  assert.equal(doc.valid, false);
+  assert.equal(doc.parseError.line, 1);
+  assert.match(doc.parseError.message, /unterminated string/);
   assertExit(v["nested.dot"], 1, "nested");
   assert.match(v["nested.dot"].err, /nested deeper than/);
   assertExit(v["types.dot"], 1, "types");
@@ -252,9 +258,13 @@ Deno.test("bad flags and arguments: usage errors exit 2 naming the flag, store e
       /--persistence must be off, best_effort or required/,
     ],
     [["run"], 2, /needs exactly one pipeline file/],
-    [["run", "missing.dot", "--simulate"], 2, /cannot read missing\.dot/],
+    [
+      ["run", "missing.dot", "--simulate"],
+      2,
+      /cannot read missing\.dot: no such file or directory$/m,
+    ],
     [["validate"], 2, /needs exactly one pipeline file/],
-    [["validate", "."], 2, /cannot read \./],
+    [["validate", "."], 2, /cannot read \.: it is a directory/],
     [["answer", "r"], 2, /needs a run and a choice/],
     [["runs", "--limit", "abc", "--store", "memory:"], 2, /--limit must be a whole number/],
     [["runs", "--status", "bogus", "--store", "memory:"], 2, /--status must be/],
@@ -262,7 +272,14 @@ Deno.test("bad flags and arguments: usage errors exit 2 naming the flag, store e
     [["serve", "--port", "99999", "--store", "memory:"], 2, /--port must be/],
     [["frobnicate"], 2, /unknown command frobnicate/],
     [["runs", "--store", "bogus:x"], 1, /Unsupported: store URL scheme bogus:/],
+    [
+      ["trace", "1", "--format", "html", "--out", "no/such/dir/t.html", "--store", "kv:store.kv"],
+      1,
+      /cannot write no\/such\/dir\/t\.html: no such file or directory/,
+    ],
   ];
+  // A store with one run in it, for the commands that must get as far as writing.
+  assertExit(await s.forge("run", "routing.dot", ...SIM, "--store", "kv:store.kv"), 0, "run");
   const results = await Promise.all(cases.map(([args]) => s.forge(...args)));
   cases.forEach(([args, code, message], i) => {
     assertExit(results[i], code, args.join(" "));
