@@ -97,7 +97,16 @@ export interface PipelineOptions {
   readonly onWarning?: (message: string) => void;
   /** Runs child pipelines (the manager loop); default runs them in-process. */
   readonly runChild?: ChildPipelineRunner;
+  /**
+   * The DOT files of the manager loops this run is a child of, outermost
+   * first (set by the default child runner): a child pipeline that is one of
+   * them would start itself again without end.
+   */
+  readonly parentDotFiles?: readonly string[];
 }
+
+/** How deep manager loops may nest child pipelines. */
+export const MAX_CHILD_PIPELINE_DEPTH = 8;
 
 /** How a run ended. */
 export type RunStatus = "success" | "partial_success" | "fail" | "waiting" | "cancelled";
@@ -480,6 +489,22 @@ async function runChildPipeline(
   parentRunId: string,
   child: Parameters<ChildPipelineRunner>[0],
 ): Promise<{ status: string; failureReason?: string; completedNodes: readonly string[] }> {
+  const parents = [...(parent.parentDotFiles ?? [])];
+  if (parent.dotFile) parents.push(resolve(parent.dotFile));
+  const path = resolve(child.dotPath);
+  if (parents.includes(path)) {
+    throw new TypeError(
+      `stack.child_dotfile ${child.dotPath} is already running as a parent of this stage ` +
+        `(${[...parents, path].join(" → ")}); a manager loop cannot supervise its own pipeline`,
+    );
+  }
+  if (parents.length >= MAX_CHILD_PIPELINE_DEPTH) {
+    throw new TypeError(
+      `child pipelines nest deeper than ${MAX_CHILD_PIPELINE_DEPTH} levels (${
+        [...parents, path].join(" → ")
+      })`,
+    );
+  }
   const source = await Deno.readTextFile(child.dotPath);
   const prepared = preparePipeline(source);
   assertRunnable(prepared);
@@ -492,6 +517,7 @@ async function runChildPipeline(
     resume: undefined,
     signal: child.signal,
     dotFile: child.dotPath,
+    parentDotFiles: parents,
     baseDir: resolve(child.dotPath, ".."),
     onEvent: (event) => {
       if (event.kind !== "checkpoint_saved" || !child.onCheckpoint) return;

@@ -404,3 +404,16 @@ Deno.test("resume from the store with --logs naming another run's directory is r
   );
   assert.equal((await checkpointOf(s, "k")).final_status, "success");
 });
+
+Deno.test("a manager loop whose child pipeline is itself fails its stage naming the cycle, starting no child", async () => {
+  await using s = await scratch("manager");
+  const r = await s.forge("run", "manager_self.dot", ...SIM, "--store", "memory:", "--run-id", "m");
+  assertExit(r, 0, "run (the fail edge leads to the exit)");
+  const c = await checkpointOf(s, "m");
+  assert.equal(c.node_outcomes["supervise"].status, "fail");
+  assert.match(
+    c.node_outcomes["supervise"].failure_reason ?? "",
+    /manager_self\.dot is already running as a parent of this stage/,
+  );
+  assert.ok(!(await exists(s, ".forge/runs/m/supervise/child/manifest.json")), "no child run");
+});
