@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { afterDelay } from "../engine/timers.ts";
 import { join } from "node:path";
 import type { Handler, HandlerInput } from "../engine/handler.ts";
 import type { Outcome } from "../engine/outcome.ts";
@@ -162,16 +163,16 @@ async function askWithTimeout(
   if (!timeoutMs) return await input.interviewer.ask(question, input.signal);
   const controller = new AbortController();
   const signal = AbortSignal.any([input.signal, controller.signal]);
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   const timeout = new Promise<Answer>((resolve) => {
-    timer = setTimeout(() => {
+    cancel = afterDelay(timeoutMs, () => {
       controller.abort();
       resolve({ value: "timeout" });
-    }, timeoutMs);
+    });
   });
   try {
     return await Promise.race([input.interviewer.ask(question, signal), timeout]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }

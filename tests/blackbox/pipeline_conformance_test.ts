@@ -311,3 +311,21 @@ Deno.test("SIGKILL mid-stage, then forge resume: the run finishes as an uninterr
     assert.equal(c.context["alpha"], "1", "context from before the kill survives");
   }
 });
+
+Deno.test("timeouts longer than a JavaScript timer holds (30d, 3000h, 40d) let their stages run", async () => {
+  await using s = await scratch("long");
+  const r = await s.forge(
+    "run",
+    "long_timeouts.dot",
+    ...SIM,
+    "--auto-approve",
+    "--store",
+    "memory:",
+    "--run-id",
+    "l",
+  );
+  assertExit(r, 0, "run");
+  const c = await checkpointOf(s, "l");
+  assert.deepEqual(c.completed_nodes, ["start", "think", "tool", "gate", "done"]);
+  for (const n of ["think", "tool", "gate"]) assert.equal(c.node_outcomes[n].status, "success", n);
+});
