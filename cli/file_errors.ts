@@ -12,6 +12,7 @@ export function fileProblem(error: unknown): string {
     return "permission denied";
   }
   if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
+  if (error instanceof Deno.errors.AlreadyExists) return "a file is in the way";
   if (error instanceof Deno.errors.NotADirectory) return "a part of the path is not a directory";
   if (error instanceof Deno.errors.InvalidData) return "it is not UTF-8 text";
   const message = error instanceof Error ? error.message : String(error);
@@ -24,7 +25,7 @@ export class FileError extends Error {
   /** Stable, machine-readable code. */
   readonly code = "FileError" as const;
   /** Creates the error: `cannot <verb> <path>: <problem>`. */
-  constructor(verb: "read" | "write", readonly path: string, cause: unknown) {
+  constructor(verb: "read" | "write" | "create", readonly path: string, cause: unknown) {
     super(`cannot ${verb} ${path}: ${fileProblem(cause)}`, { cause });
     this.name = "FileError";
   }

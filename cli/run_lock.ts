@@ -10,6 +10,7 @@
  * @module
  */
 import { join } from "node:path";
+import { FileError } from "./file_errors.ts";
 
 /** Another process holds the run's lock. */
 export class RunBusyError extends Error {
@@ -33,8 +34,13 @@ export interface RunLock {
 
 /** Takes the lock of run directory `dir` (made if missing) without waiting; {@link RunBusyError} when held. */
 export async function lockRun(dir: string): Promise<RunLock> {
-  await Deno.mkdir(dir, { recursive: true });
-  const file = await Deno.open(join(dir, "run.lock"), { read: true, write: true, create: true });
+  let file: Deno.FsFile;
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    file = await Deno.open(join(dir, "run.lock"), { read: true, write: true, create: true });
+  } catch (error) {
+    throw new FileError("create", `the run directory ${dir}`, error);
+  }
   let locked = false;
   try {
     locked = await file.tryLock(true);

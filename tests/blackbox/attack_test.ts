@@ -273,6 +273,11 @@ Deno.test("bad flags and arguments: usage errors exit 2 naming the flag, store e
     [["frobnicate"], 2, /unknown command frobnicate/],
     [["runs", "--store", "bogus:x"], 1, /Unsupported: store URL scheme bogus:/],
     [
+      ["run", "routing.dot", "--simulate", "--store", "memory:", "--logs", "failures.dot"],
+      1,
+      /cannot create the run directory .*failures\.dot: a file is in the way/,
+    ],
+    [
       ["trace", "1", "--format", "html", "--out", "no/such/dir/t.html", "--store", "kv:store.kv"],
       1,
       /cannot write no\/such\/dir\/t\.html: no such file or directory/,
