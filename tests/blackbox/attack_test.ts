@@ -422,3 +422,24 @@ Deno.test("a manager loop whose child pipeline is itself fails its stage naming 
   );
   assert.ok(!(await exists(s, ".forge/runs/m/supervise/child/manifest.json")), "no child run");
 });
+
+Deno.test("a tool's status.json with a context value nested 100,000 deep fails its stage by name instead of overflowing the stack and ending the run", async () => {
+  await using s = await scratch("deepstatus");
+  const value = "[".repeat(100_000) + "]".repeat(100_000);
+  await Deno.writeTextFile(
+    join(s.dir, "deep_status.json"),
+    `{"outcome":"success","context_updates":{"deep":${value}}}`,
+  );
+  await Deno.writeTextFile(
+    join(s.dir, "deep_status.dot"),
+    `digraph DeepStatus {
+      start [shape=Mdiamond]; exit [shape=Msquare]
+      t [shape=parallelogram, tool_command="cp deep_status.json \\"$ATTRACTOR_STAGE_DIR/status.json\\""]
+      start -> t -> exit
+    }`,
+  );
+  const r = await s.forge("run", "deep_status.dot", ...SIM, "--store", "memory:", "--run-id", "d");
+  assertExit(r, 1, "run");
+  assert.match(r.err, /stage t failed: .*"context_updates\.deep" is nested deeper than 64 levels/);
+  assert.equal((await checkpointOf(s, "d")).final_status, "fail");
+});
