@@ -432,19 +432,20 @@ async function execute(
       const checkpoint = traversal.checkpoint(a.completed.at(-1) ?? end.nodeId, {
         next_node: end.nodeId,
         next_edge: end.incoming ? `${end.incoming.from}->${end.incoming.to}` : undefined,
-        waiting_on: end.nodeId,
+        // The gate that asked: inside a parallel branch it is not the node to run again.
+        waiting_on: end.gateId,
       });
       await traversal.saveCheckpoint(checkpoint, `${end.nodeId}@${a.stageIndex}`);
       await a.recorder.settle();
       emit({
         kind: "pipeline_waiting",
-        nodeId: end.nodeId,
+        nodeId: end.gateId,
         question: end.question,
         options: end.options,
       });
       return {
         ...result(runId, "waiting", a, checkpoint, contextIds, runDir),
-        waiting: { nodeId: end.nodeId, question: end.question, options: end.options },
+        waiting: { nodeId: end.gateId, question: end.question, options: end.options },
       };
     }
     if (end.kind !== "finished") throw new TypeError("unreachable");

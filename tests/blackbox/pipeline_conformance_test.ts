@@ -329,3 +329,22 @@ Deno.test("timeouts longer than a JavaScript timer holds (30d, 3000h, 40d) let t
   assert.deepEqual(c.completed_nodes, ["start", "think", "tool", "gate", "done"]);
   for (const n of ["think", "tool", "gate"]) assert.equal(c.node_outcomes[n].status, "success", n);
 });
+
+Deno.test("a human gate inside a parallel branch: the run waits on that gate, forge answer answers it, and the run finishes", async () => {
+  await using s = await scratch("branchgate");
+  const store = ["--store", `kv:${join(s.dir, "store.kv")}`];
+  const waiting = await s.forge("run", "branch_gate.dot", "--simulate", ...store, "--run-id", "b");
+  assertExit(waiting, 3, "run");
+  assert.match(waiting.out, /waiting at gate: Ship the docs too\?/);
+  assert.equal((await checkpointOf(s, "b")).waiting_on, "gate");
+  const again = await s.forge("resume", "b", ...SIM, ...store);
+  assertExit(again, 3, "resume without an answer waits again");
+  const answered = await s.forge("answer", "b", "Y", ...SIM, ...store);
+  assertExit(answered, 0, "answer");
+  const c = await checkpointOf(s, "b");
+  assert.equal(c.final_status, "success");
+  for (const n of ["build", "gate", "docs", "fan", "join"]) {
+    assert.ok(c.completed_nodes.includes(n), n);
+  }
+  assert.equal(c.context["parallel.branch.gate.status"], "success");
+});
