@@ -39,10 +39,22 @@ Deno.test("edge selection takes the spec's five steps in order: condition, prefe
   assert.equal(c.context["preferred_label"], "ship", "the latest stage's preferred label");
 });
 
-Deno.test("retries: RETRY and FAIL are retried while retries are left; a failed goal gate jumps to its retry_target and is re-checked; exhausted RETRY with allow_partial is PARTIAL_SUCCESS", async () => {
+Deno.test("retries: RETRY and FAIL are retried while retries are left, after the policy's backoff with jitter; a failed goal gate jumps to its retry_target and is re-checked; exhausted RETRY with allow_partial is PARTIAL_SUCCESS", async () => {
   await using s = await scratch("retries");
-  const r = await s.forge("run", "retries.dot", ...SIM, "--store", "memory:", "--run-id", "r");
+  const store = ["--store", `kv:${join(s.dir, "store.kv")}`];
+  const r = await s.forge("run", "retries.dot", ...SIM, ...store, "--run-id", "r");
   assertExit(r, 0, "run");
+  // The backoff each retry waited, as the store recorded it: initial × factor^(n−1) × [0.5, 1.5].
+  const inspect = await s.forge("inspect", "r", "--json", ...store);
+  assertExit(inspect, 0, "inspect");
+  const delays = (JSON.parse(inspect.out).stages as { nodeId: string; delayMs?: number }[])
+    .filter((st) => st.delayMs !== undefined).map((st) => [st.nodeId, st.delayMs!] as const);
+  assert.deepEqual(delays.map(([n]) => n), ["flaky", "flaky", "polish"]);
+  for (const [node, ms] of delays) {
+    // flaky: retry_policy=linear (500 ms, factor 1); polish: the default (200 ms, factor 2).
+    const [low, high] = node === "flaky" ? [250, 750] : [100, 300];
+    assert.ok(ms >= low && ms <= high, `${node} waited ${ms} ms, outside [${low}, ${high}]`);
+  }
   const c = await checkpointOf(s, "r");
   assert.deepEqual(c.completed_nodes, [
     "start",
