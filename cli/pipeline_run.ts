@@ -107,6 +107,10 @@ export async function pipelineCommand(
     );
     return 2;
   }
+  if (v.store === "") {
+    io.err(`forge ${command}: --store needs a URL, got an empty one\n\n${usage()}`);
+    return 2;
+  }
   let storeUrl = v.store || Deno.env.get("FORGE_STORE") || DEFAULT_STORE;
   let store: ForgeStore | undefined;
   let backend: CodergenBackend | undefined;

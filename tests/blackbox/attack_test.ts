@@ -272,6 +272,7 @@ Deno.test("bad flags and arguments: usage errors exit 2 naming the flag, store e
     [["serve", "--port", "99999", "--store", "memory:"], 2, /--port must be/],
     [["frobnicate"], 2, /unknown command frobnicate/],
     [["runs", "--store", "bogus:x"], 1, /Unsupported: store URL scheme bogus:/],
+    [["run", "routing.dot", "--simulate", "--store", ""], 2, /--store needs a URL/],
     [
       ["run", "routing.dot", "--simulate", "--store", "memory:", "--logs", "failures.dot"],
       1,
