@@ -162,6 +162,13 @@ export async function pipelineCommand(
       ? await resumePointFromStore(requireStore(store, command), plan.contextId)
       : undefined;
     const runId = point?.checkpoint.run_id ?? v["run-id"] ?? newRunId();
+    if (!plan.resumeDir && !v.logs && !RUN_ID.test(runId)) {
+      // A run id read from a store names a folder only if it is one path segment.
+      throw new UsageError(
+        `the run id ${JSON.stringify(runId)} recorded in the store is not one path segment; ` +
+          "choose the run directory with --logs DIR",
+      );
+    }
     const logsRoot = resolve(plan.resumeDir ?? v.logs ?? join(".forge", "runs", runId));
     if (!lock) {
       // Resumed from the store into a directory: never one that records another run.
@@ -319,13 +326,16 @@ async function planRun(
   return { ...where, choice };
 }
 
+/** What a run id may be: one path segment of ordinary characters. */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /**
  * A run id names the run's directory under `.forge/runs/` and is printed in
  * commands to paste back: one path segment of ordinary characters, so it can
  * neither escape that folder nor land in a parent one.
  */
 function checkRunId(runId: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId)) {
+  if (!RUN_ID.test(runId)) {
     throw new UsageError(
       `--run-id ${JSON.stringify(runId)} is not a run id: use 1–128 letters, digits, '.', '_' ` +
         "or '-', starting with a letter or digit",

@@ -4,6 +4,8 @@
 // exit, no stack trace — and nothing already stored changed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { openTurnStore } from "@forge/turnstore";
+import { defaultHandlers, preparePipeline, runPipeline } from "@forge/attractor";
 import {
   assertExit,
   checkpointOf,
@@ -443,4 +445,34 @@ Deno.test("a tool's status.json with a context value nested 100,000 deep fails i
   assertExit(r, 1, "run");
   assert.match(r.err, /stage t failed: .*"context_updates\.deep" is nested deeper than 64 levels/);
   assert.equal((await checkpointOf(s, "d")).final_status, "fail");
+});
+
+Deno.test("a hostile store whose run id is a path (../../escape): forge resume refuses to make it a folder unless --logs names one", async () => {
+  await using s = await scratch("hostilestore");
+  const url = `kv:${join(s.dir, "store.kv")}`;
+  const source = await Deno.readTextFile(join(s.dir, "routing.dot"));
+  {
+    // Written by another program through the library, which takes any run id.
+    await using store = await openTurnStore(url);
+    const prepared = preparePipeline(source);
+    await runPipeline({
+      graph: prepared.graph,
+      dotSource: source,
+      logsRoot: join(s.dir, "elsewhere"),
+      runId: "../../escape",
+      handlers: defaultHandlers(),
+      store,
+      sleep: () => Promise.resolve(),
+    });
+  }
+  const context = String((await s.json("elsewhere/manifest.json")).context_id);
+  const r = await s.forge("resume", context, ...SIM, "--store", url);
+  assertExit(r, 2, "resume");
+  assert.match(
+    r.err,
+    /the run id "\.\.\/\.\.\/escape" recorded in the store is not one path segment/,
+  );
+  assert.ok(!(await exists(s, "../escape")), "nothing written outside");
+  const chosen = await s.forge("resume", context, ...SIM, "--store", url, "--logs", "chosen");
+  assertExit(chosen, 0, "resume into a chosen directory");
 });
