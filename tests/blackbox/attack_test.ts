@@ -84,13 +84,14 @@ Deno.test("hostile DOT: unterminated strings, deep nesting, huge attributes, uni
 
 Deno.test("hostile run ids are usage errors that write nothing; a new run never overwrites a recorded run directory", async () => {
   await using s = await scratch("runid");
-  for (
-    const id of ["../../escape", "/tmp/abs", "", ".", "..", "a/b", "a b", "-x", "x".repeat(200)]
-  ) {
-    const r = await s.forge("run", "routing.dot", ...SIM, "--store", "memory:", `--run-id=${id}`);
-    assertExit(r, 2, `--run-id ${JSON.stringify(id)}`);
+  const ids = ["../../escape", "/tmp/abs", "", ".", "..", "a/b", "a b", "-x", "x".repeat(200)];
+  const refused = await Promise.all(
+    ids.map((id) => s.forge("run", "routing.dot", ...SIM, "--store", "memory:", `--run-id=${id}`)),
+  );
+  refused.forEach((r, i) => {
+    assertExit(r, 2, `--run-id ${JSON.stringify(ids[i])}`);
     assert.match(r.err, /is not a run id/);
-  }
+  });
   assert.ok(!(await exists(s, ".forge")), "nothing written");
   assert.ok(!(await exists(s, "../escape")), "nothing written outside");
 
@@ -196,19 +197,18 @@ Deno.test("a corrupted or truncated fs store: runs, inspect, trace, log and resu
 
 Deno.test("read commands never create a store: a mistyped --store is an error, not 'no runs'", async () => {
   await using s = await scratch("nostore");
-  for (const store of [`kv:${join(s.dir, "typo", "forge.kv")}`, `fs:${join(s.dir, "typo")}`]) {
-    for (
-      const args of [["runs"], ["inspect", "r"], ["trace", "1"], ["log", "1"], [
-        "resume",
-        "7",
-        ...SIM,
-      ]]
-    ) {
-      const f = await s.forge(...args, "--store", store);
-      assertExit(f, 1, `${args[0]} --store ${store}`);
-      assert.match(f.err, /StoreMissing: there is no store at .*typo/);
-    }
-  }
+  const stores = [`kv:${join(s.dir, "typo", "forge.kv")}`, `fs:${join(s.dir, "typo")}`];
+  const commands = [["runs"], ["inspect", "r"], ["trace", "1"], ["log", "1"], [
+    "resume",
+    "7",
+    ...SIM,
+  ]];
+  const cases = stores.flatMap((store) => commands.map((args) => [...args, "--store", store]));
+  const results = await Promise.all(cases.map((args) => s.forge(...args)));
+  results.forEach((f, i) => {
+    assertExit(f, 1, cases[i].join(" "));
+    assert.match(f.err, /StoreMissing: there is no store at .*typo/);
+  });
   assert.ok(!(await exists(s, "typo")), "nothing was created");
 });
 
