@@ -476,3 +476,38 @@ Deno.test("a hostile store whose run id is a path (../../escape): forge resume r
   const chosen = await s.forge("resume", context, ...SIM, "--store", url, "--logs", "chosen");
   assertExit(chosen, 0, "resume into a chosen directory");
 });
+
+/** A small seeded generator (mulberry32): the same "random" bytes on every run. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Left for the lead (turnstore/kv, not this branch's area): Deno KV's queue
+// thread panics on this corruption ("KV queue_next_ready failed: database disk
+// image is malformed", denokv_sqlite), so the process dies with Deno's panic
+// report instead of a Backend error naming the file. Found by this pass; it
+// fails today, which is why it is ignored.
+Deno.test({
+  name:
+    "a kv store with 3,000 corrupted bytes: forge runs exits 1 naming it, without a Deno panic (ignored: Deno KV panics; turnstore/kv, for the lead)",
+  ignore: true,
+  fn: async () => {
+    await using s = await scratch("kvcorrupt");
+    const file = join(s.dir, "store.kv");
+    assertExit(await s.forge("run", "routing.dot", ...SIM, "--store", `kv:${file}`), 0, "run");
+    const bytes = await Deno.readFile(file);
+    const next = seeded(1);
+    for (let i = 20_000; i < 23_000 && i < bytes.length; i++) bytes[i] = Math.floor(next() * 256);
+    await Deno.writeFile(file, bytes);
+    for (const side of ["-wal", "-shm"]) await Deno.remove(file + side).catch(() => {});
+    const r = await s.forge("runs", "--store", `kv:${file}`);
+    assertExit(r, 1, "runs on a corrupted kv file");
+    assert.match(r.err, /Backend: .*malformed/);
+  },
+});
