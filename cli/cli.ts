@@ -16,6 +16,7 @@ import {
 import { attractorBundle, attractorCatalog } from "@forge/attractor/records";
 import { jsonSafe, renderTurn, turnToJson } from "./render.ts";
 import { runView } from "./views/dispatch.ts";
+import { StoreMissingError } from "./store_exists.ts";
 import { VIEW_COMMANDS, VIEW_USAGE } from "./views/registry.ts";
 import { pipelineCommand } from "./pipeline_run.ts";
 import { validateCommand } from "./pipeline_validate.ts";
@@ -38,6 +39,13 @@ export interface CliContext {
   bundles: readonly RegistryBundle[];
   /** Stops long-running commands (`forge serve`). */
   signal?: AbortSignal;
+  /**
+   * Checks, before a command that only reads (or continues a run from the
+   * store) opens it, that the store exists: `assertStoreExists` in the real
+   * command, so a mistyped `--store` is an error rather than a new empty
+   * store. Absent: no check (stores injected by tests).
+   */
+  storeExists?(url: string): Promise<void>;
 }
 
 /** The default store URL: a Deno KV file under ./.forge. */
@@ -76,6 +84,7 @@ export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promis
       err: io.err,
       usage: USAGE,
       signal: ctx.signal,
+      storeExists: ctx.storeExists,
     });
   }
   // Pipeline commands parse their own flags (cli/pipeline_run.ts, cli/pipeline_validate.ts).
@@ -123,6 +132,7 @@ export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promis
   const url = values.store ?? Deno.env.get("FORGE_STORE") ?? DEFAULT_STORE;
   let store: ForgeStore | undefined;
   try {
+    await ctx.storeExists?.(url);
     store = await ctx.openStore(url);
     if (command === "head") {
       const head = await store.getHead(target);
@@ -160,7 +170,7 @@ export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promis
     }
     return 0;
   } catch (error) {
-    if (isTurnStoreError(error)) {
+    if (isTurnStoreError(error) || error instanceof StoreMissingError) {
       io.err(`forge ${command}: ${error.code}: ${error.message}`);
       return 1;
     }

@@ -46,6 +46,8 @@ import { type CliContext, type CliIo, DEFAULT_STORE } from "./cli.ts";
 import { formatDiagnostic } from "./pipeline_validate.ts";
 import { findRunContext } from "./views/runs.ts";
 import { stdoutProgress } from "./progress.ts";
+import { lockRun, type RunLock } from "./run_lock.ts";
+import { fileProblem } from "./file_errors.ts";
 
 const usage = () =>
   `usage:
@@ -105,12 +107,17 @@ export async function pipelineCommand(
     );
     return 2;
   }
+  if (v.store === "") {
+    io.err(`forge ${command}: --store needs a URL, got an empty one\n\n${usage()}`);
+    return 2;
+  }
   let storeUrl = v.store || Deno.env.get("FORGE_STORE") || DEFAULT_STORE;
   let store: ForgeStore | undefined;
   let backend: CodergenBackend | undefined;
   const abort = new AbortController();
   const progress = stdoutProgress();
   let stoppedBy: Deno.Signal | undefined;
+  let lock: RunLock | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
     stoppedBy ??= signal;
     io.err(`forge ${command}: ${signal} received; stopping at a consistent checkpoint`);
@@ -120,11 +127,19 @@ export async function pipelineCommand(
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
   try {
     const plan = await planRun(command, parsed.positionals, v, io);
+    // A new run's pipeline is read and checked before any store is opened
+    // (or made): a file that does not parse leaves nothing behind.
+    const fileSource = plan.dotFile ? await readDot(plan.dotFile) : undefined;
+    const early = fileSource !== undefined && !plan.resumeDir
+      ? checked(preparePipeline(fileSource), plan.dotFile!, v.quiet ?? false, io)
+      : undefined;
     // A run directory names the store its run was recorded in.
     if (plan.resumeDir && !v.store) {
       const manifest = await readManifest(plan.resumeDir).catch(() => undefined);
       if (manifest?.store) storeUrl = manifest.store;
     }
+    // A run looked up in the store (no run directory) needs that store to exist already.
+    if (command !== "run" && !plan.resumeDir) await ctx.storeExists?.(storeUrl);
     if (persistence !== "off") {
       const kvFile = storeUrl.startsWith("kv:") && !storeUrl.startsWith("kv::") &&
         !/^kv:https?:/i.test(storeUrl);
@@ -138,12 +153,33 @@ export async function pipelineCommand(
           (store ? ` (no run with that id in ${storeUrl})` : ""),
       );
     }
-    const point: ResumePoint | undefined = plan.resumeDir
+    // The run directory is locked before its checkpoint is read: a second
+    // process continuing the same run stops here (cli/run_lock.ts).
+    if (plan.resumeDir) lock = await lockRun(resolve(plan.resumeDir));
+    let point: ResumePoint | undefined = plan.resumeDir
       ? await resumePointFromDirectory(plan.resumeDir, store)
       : plan.contextId
       ? await resumePointFromStore(requireStore(store, command), plan.contextId)
       : undefined;
-    const source = plan.dotFile ? await readDot(plan.dotFile) : point?.dotSource ??
+    const runId = point?.checkpoint.run_id ?? v["run-id"] ?? newRunId();
+    if (!plan.resumeDir && !v.logs && !RUN_ID.test(runId)) {
+      // A run id read from a store names a folder only if it is one path segment.
+      throw new UsageError(
+        `the run id ${JSON.stringify(runId)} recorded in the store is not one path segment; ` +
+          "choose the run directory with --logs DIR",
+      );
+    }
+    const logsRoot = resolve(plan.resumeDir ?? v.logs ?? join(".forge", "runs", runId));
+    if (!lock) {
+      // Resumed from the store into a directory: never one that records another run.
+      if (point) await refuseOtherRunDirectory(logsRoot, runId);
+      lock = await lockRun(logsRoot);
+      // Found in the store: read it again now that no other process can move it.
+      if (point && plan.contextId) {
+        point = await resumePointFromStore(requireStore(store, command), plan.contextId);
+      }
+    }
+    const source = fileSource ?? point?.dotSource ??
       (point?.manifest?.dot_file ? await readDot(point.manifest.dot_file) : undefined);
     if (source === undefined) {
       throw new UsageError(
@@ -155,14 +191,8 @@ export async function pipelineCommand(
       const changed = checkPipelineUnchanged(point, source, v.force ?? false);
       if (changed) note = note ? `${note}; ${changed}` : changed;
     }
-    const prepared = preparePipeline(source);
-    for (const d of prepared.diagnostics) {
-      if (d.severity !== "info" && !v.quiet) {
-        io.err(formatDiagnostic(d, plan.dotFile ?? "pipeline"));
-      }
-    }
-    assertRunnable(prepared);
-    const graph = prepared.graph;
+    const graph = (early ??
+      checked(preparePipeline(source), plan.dotFile ?? "pipeline", v.quiet ?? false, io)).graph;
     let interviewer: Interviewer;
     if (command === "answer") {
       const waiting = point?.checkpoint.waiting_on;
@@ -171,14 +201,24 @@ export async function pipelineCommand(
       }
       const choices = gateChoices(graph, waiting);
       const choice = plan.choice!;
-      if (!findChoice(choices, choice)) {
+      const sameKey = choices.filter((c) => c.key.toLowerCase() === choice.trim().toLowerCase());
+      if (sameKey.length > 1) {
+        throw new UsageError(
+          `${JSON.stringify(choice)} is the key of ${sameKey.length} options of ${waiting} (${
+            sameKey.map((c) => `${c.label} → ${c.to}`).join(", ")
+          }); answer with the option's label or its target node`,
+        );
+      }
+      const found = findChoice(choices, choice);
+      if (!found) {
         throw new UsageError(
           `${JSON.stringify(choice)} is not an option of ${waiting}: ${
             choices.map((c) => `${c.key} (${c.label})`).join(", ")
           }`,
         );
       }
-      interviewer = new DurableInterviewer(new Map([[waiting, choice]]));
+      // The gate's interviewer knows options by key and label; a target node is given as its label.
+      interviewer = new DurableInterviewer(new Map([[waiting, found.label]]));
     } else if (v["auto-approve"]) {
       interviewer = new AutoApproveInterviewer();
     } else if (Deno.stdin.isTerminal()) {
@@ -187,8 +227,6 @@ export async function pipelineCommand(
       interviewer = new DurableInterviewer();
     }
     backend = v.simulate ? new SimulationBackend() : await agentBackend(store, persistence);
-    const runId = point?.checkpoint.run_id ?? v["run-id"] ?? newRunId();
-    const logsRoot = resolve(plan.resumeDir ?? v.logs ?? join(".forge", "runs", runId));
     if (!v.quiet) {
       io.out(`${point ? "resuming" : "running"} ${graph.id} as ${runId}`);
       io.out(`  run directory ${logsRoot}`);
@@ -224,7 +262,13 @@ export async function pipelineCommand(
       return 1;
     }
     if (error instanceof GraphValidationError) {
-      io.err(`forge ${command}: ${error.message}`);
+      // Without --quiet each error was printed above with its line and fix.
+      const n = error.errors.length;
+      io.err(
+        v.quiet
+          ? `forge ${command}: ${error.message}`
+          : `forge ${command}: the pipeline has ${n} error${n === 1 ? "" : "s"} (above); not run`,
+      );
       return 1;
     }
     if (error instanceof ResumeError || error instanceof RunDirectoryError) {
@@ -238,6 +282,7 @@ export async function pipelineCommand(
     }
     throw error;
   } finally {
+    lock?.release();
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     progress.close();
     await backend?.close?.();
@@ -257,7 +302,7 @@ interface Plan {
 async function planRun(
   command: string,
   positionals: string[],
-  v: { resume?: string; logs?: string },
+  v: { resume?: string; logs?: string; "run-id"?: string },
   _io: CliIo,
 ): Promise<Plan> {
   if (command === "run") {
@@ -266,6 +311,9 @@ async function planRun(
     if (v.resume && v.logs && resolve(v.resume) !== resolve(v.logs)) {
       throw new UsageError("--resume DIR is the run directory; do not also pass another --logs");
     }
+    if (v["run-id"] !== undefined) checkRunId(v["run-id"]);
+    const logs = v.logs ?? (v["run-id"] && join(".forge", "runs", v["run-id"]));
+    if (!v.resume && logs) await refuseRecordedRunDirectory(logs, v["run-id"]);
     return { dotFile: file, resumeDir: v.resume };
   }
   const [run, choice, extra] = positionals;
@@ -276,6 +324,63 @@ async function planRun(
   }
   const where = await locateRun(run);
   return { ...where, choice };
+}
+
+/** What a run id may be: one path segment of ordinary characters. */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * A run id names the run's directory under `.forge/runs/` and is printed in
+ * commands to paste back: one path segment of ordinary characters, so it can
+ * neither escape that folder nor land in a parent one.
+ */
+function checkRunId(runId: string): void {
+  if (!RUN_ID.test(runId)) {
+    throw new UsageError(
+      `--run-id ${JSON.stringify(runId)} is not a run id: use 1–128 letters, digits, '.', '_' ` +
+        "or '-', starting with a letter or digit",
+    );
+  }
+}
+
+/**
+ * A new run never writes into a directory that already records a run: its
+ * manifest and checkpoint would be replaced and its stage folders mixed with
+ * the new run's. (The run id's own folder when `--logs` is not given.)
+ */
+async function refuseRecordedRunDirectory(dir: string, runId: string | undefined): Promise<void> {
+  for (const file of ["manifest.json", "checkpoint.json"]) {
+    try {
+      await Deno.lstat(join(dir, file));
+    } catch {
+      continue;
+    }
+    throw new UsageError(
+      `${dir} already holds a run (${file}); continue it with: forge resume ${dir}` +
+        (runId === undefined ? "" : `, or start a new run under another --run-id`),
+    );
+  }
+}
+
+/** A run resumed from the store writes its files into `dir` only if `dir` holds no other run. */
+async function refuseOtherRunDirectory(dir: string, runId: string): Promise<void> {
+  if (!(await fileExists(join(dir, "manifest.json")))) return;
+  const other = await readManifest(dir).then((m) => m.run_id, () => "an unreadable manifest");
+  if (other !== runId) {
+    throw new UsageError(
+      `${dir} holds another run (${other}); resume run ${runId} into its own directory ` +
+        `(--logs DIR naming a new or its own directory)`,
+    );
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A run named by a directory, by a run id under .forge/runs, or by a store context id. */
@@ -291,6 +396,20 @@ async function locateRun(run: string): Promise<Plan> {
   return { runId: run };
 }
 
+/** Prints a prepared pipeline's warnings and errors (unless quiet); throws when it cannot run. */
+function checked(
+  prepared: ReturnType<typeof preparePipeline>,
+  file: string,
+  quiet: boolean,
+  io: CliIo,
+): ReturnType<typeof preparePipeline> {
+  for (const d of prepared.diagnostics) {
+    if (d.severity !== "info" && !quiet) io.err(formatDiagnostic(d, file));
+  }
+  assertRunnable(prepared);
+  return prepared;
+}
+
 function requireStore(store: ForgeStore | undefined, command: string): ForgeStore {
   if (!store) {
     throw new UsageError(
@@ -304,7 +423,7 @@ async function readDot(file: string): Promise<string> {
   try {
     return await Deno.readTextFile(file);
   } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${file}: ${fileProblem(error)}`);
   }
 }
 

@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { type Diagnostic, DotParseError, preparePipeline } from "@forge/attractor";
 import type { CliIo } from "./cli.ts";
+import { fileProblem } from "./file_errors.ts";
 
 const USAGE = `usage: forge validate <pipeline.dot> [--json]`;
 
@@ -15,13 +16,18 @@ const USAGE = `usage: forge validate <pipeline.dot> [--json]`;
 export function formatDiagnostic(d: Diagnostic, file: string): string {
   const where = d.loc ? `${file}:${d.loc.line}:${d.loc.column}` : file;
   const subject = d.nodeId
-    ? ` node ${d.nodeId}`
+    ? `node ${d.nodeId}`
     : d.edge
-    ? ` edge ${d.edge.from} -> ${d.edge.to}`
+    ? `edge ${d.edge.from} -> ${d.edge.to}`
     : "";
-  return `${where}: ${d.severity} [${d.rule}]${subject}: ${d.message}${
-    d.fix ? ` (fix: ${d.fix})` : ""
-  }`;
+  // Most messages already start with their subject; say it once.
+  const message = subject && /^[ :]/.test(d.message.slice(subject.length)) &&
+      d.message.startsWith(subject)
+    ? d.message
+    : subject
+    ? `${subject}: ${d.message}`
+    : d.message;
+  return `${where}: ${d.severity} [${d.rule}] ${message}${d.fix ? ` (fix: ${d.fix})` : ""}`;
 }
 
 /** Runs `forge validate`. */
@@ -42,7 +48,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   try {
     source = await Deno.readTextFile(file);
   } catch (error) {
-    io.err(`forge validate: cannot read ${file}: ${(error as Error).message}`);
+    io.err(`forge validate: cannot read ${file}: ${fileProblem(error)}`);
     return 2;
   }
   let diagnostics: readonly Diagnostic[];
@@ -50,7 +56,20 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     diagnostics = preparePipeline(source).diagnostics;
   } catch (error) {
     if (error instanceof DotParseError) {
-      io.err(`${file}: ${error.message}`);
+      if (parsed.values.json) {
+        // Scripts get one JSON document whatever went wrong with the file.
+        io.out(JSON.stringify({
+          file,
+          valid: false,
+          parseError: {
+            code: error.code,
+            message: error.reason,
+            line: error.line,
+            column: error.column,
+          },
+          diagnostics: [],
+        }));
+      } else io.err(`${file}: ${error.message}`);
       return 1;
     }
     throw error;

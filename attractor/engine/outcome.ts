@@ -86,6 +86,28 @@ export function outcomeToStatusJson(outcome: Outcome): Record<string, unknown> {
   return json;
 }
 
+/**
+ * How deeply a context value from a status file may nest. The context is
+ * copied, checkpointed and encoded by code that recurses; a value nested
+ * thousands deep would overflow the stack and end the whole run instead of
+ * failing its stage.
+ */
+export const MAX_CONTEXT_DEPTH = 64;
+
+/** The top-level key under which `value` nests deeper than `limit`, or undefined (iterative: no recursion). */
+function tooDeep(value: Record<string, unknown>, limit: number): string | undefined {
+  for (const [key, top] of Object.entries(value)) {
+    const stack: [unknown, number][] = [[top, 1]];
+    while (stack.length) {
+      const [v, depth] = stack.pop()!;
+      if (v === null || typeof v !== "object") continue;
+      if (depth > limit) return key;
+      for (const child of Object.values(v)) stack.push([child, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
 /** A `status.json` written by a tool or an agent could not be understood. */
 export class StatusFileError extends Error {
   /** Stable, machine-readable code. */
@@ -125,6 +147,14 @@ export function outcomeFromStatusJson(json: unknown, source = "status.json"): Ou
     (updates === null || typeof updates !== "object" || Array.isArray(updates))
   ) {
     throw new StatusFileError(`${source}: "context_updates" must be an object`);
+  }
+  if (updates !== undefined) {
+    const deep = tooDeep(updates as Record<string, unknown>, MAX_CONTEXT_DEPTH);
+    if (deep !== undefined) {
+      throw new StatusFileError(
+        `${source}: "context_updates.${deep}" is nested deeper than ${MAX_CONTEXT_DEPTH} levels`,
+      );
+    }
   }
   return {
     status,

@@ -10,7 +10,7 @@ import { blake3Hex, type ForgeStore } from "@forge/turnstore";
 import type { Edge, Graph } from "../graph/types.ts";
 import { getNode, outgoingEdges } from "./graph_api.ts";
 import { RunContext } from "./context.ts";
-import type { Checkpoint } from "./checkpoint.ts";
+import { type Checkpoint, CheckpointError } from "./checkpoint.ts";
 import {
   EventHub,
   type PipelineEvent,
@@ -97,7 +97,16 @@ export interface PipelineOptions {
   readonly onWarning?: (message: string) => void;
   /** Runs child pipelines (the manager loop); default runs them in-process. */
   readonly runChild?: ChildPipelineRunner;
+  /**
+   * The DOT files of the manager loops this run is a child of, outermost
+   * first (set by the default child runner): a child pipeline that is one of
+   * them would start itself again without end.
+   */
+  readonly parentDotFiles?: readonly string[];
 }
+
+/** How deep manager loops may nest child pipelines. */
+export const MAX_CHILD_PIPELINE_DEPTH = 8;
 
 /** How a run ended. */
 export type RunStatus = "success" | "partial_success" | "fail" | "waiting" | "cancelled";
@@ -289,7 +298,7 @@ async function execute(
       incoming = outgoingEdges(graph, a).find((e) => e.to === b);
     }
     if (from && !getNode(graph, from)) {
-      throw new TypeError(
+      throw new CheckpointError(
         `the checkpoint resumes at node ${from}, which the pipeline does not have`,
       );
     }
@@ -423,19 +432,20 @@ async function execute(
       const checkpoint = traversal.checkpoint(a.completed.at(-1) ?? end.nodeId, {
         next_node: end.nodeId,
         next_edge: end.incoming ? `${end.incoming.from}->${end.incoming.to}` : undefined,
-        waiting_on: end.nodeId,
+        // The gate that asked: inside a parallel branch it is not the node to run again.
+        waiting_on: end.gateId,
       });
       await traversal.saveCheckpoint(checkpoint, `${end.nodeId}@${a.stageIndex}`);
       await a.recorder.settle();
       emit({
         kind: "pipeline_waiting",
-        nodeId: end.nodeId,
+        nodeId: end.gateId,
         question: end.question,
         options: end.options,
       });
       return {
         ...result(runId, "waiting", a, checkpoint, contextIds, runDir),
-        waiting: { nodeId: end.nodeId, question: end.question, options: end.options },
+        waiting: { nodeId: end.gateId, question: end.question, options: end.options },
       };
     }
     if (end.kind !== "finished") throw new TypeError("unreachable");
@@ -480,6 +490,22 @@ async function runChildPipeline(
   parentRunId: string,
   child: Parameters<ChildPipelineRunner>[0],
 ): Promise<{ status: string; failureReason?: string; completedNodes: readonly string[] }> {
+  const parents = [...(parent.parentDotFiles ?? [])];
+  if (parent.dotFile) parents.push(resolve(parent.dotFile));
+  const path = resolve(child.dotPath);
+  if (parents.includes(path)) {
+    throw new TypeError(
+      `stack.child_dotfile ${child.dotPath} is already running as a parent of this stage ` +
+        `(${[...parents, path].join(" → ")}); a manager loop cannot supervise its own pipeline`,
+    );
+  }
+  if (parents.length >= MAX_CHILD_PIPELINE_DEPTH) {
+    throw new TypeError(
+      `child pipelines nest deeper than ${MAX_CHILD_PIPELINE_DEPTH} levels (${
+        [...parents, path].join(" → ")
+      })`,
+    );
+  }
   const source = await Deno.readTextFile(child.dotPath);
   const prepared = preparePipeline(source);
   assertRunnable(prepared);
@@ -492,6 +518,7 @@ async function runChildPipeline(
     resume: undefined,
     signal: child.signal,
     dotFile: child.dotPath,
+    parentDotFiles: parents,
     baseDir: resolve(child.dotPath, ".."),
     onEvent: (event) => {
       if (event.kind !== "checkpoint_saved" || !child.onCheckpoint) return;

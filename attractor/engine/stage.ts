@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { timeoutSignal } from "./timers.ts";
 import type { Edge, Graph, Node } from "../graph/types.ts";
 import type { RunContext } from "./context.ts";
 import type { Handler, HandlerInput } from "./handler.ts";
@@ -117,9 +118,8 @@ export async function executeStage(
     const started = performance.now();
     let outcome: Outcome;
     let usage: StageUsage | undefined;
-    const timeout = node.timeoutMs && node.timeoutMs > 0
-      ? AbortSignal.timeout(node.timeoutMs)
-      : undefined;
+    const timer = node.timeoutMs && node.timeoutMs > 0 ? timeoutSignal(node.timeoutMs) : undefined;
+    const timeout = timer?.signal;
     const signal = timeout ? AbortSignal.any([env.signal, timeout]) : env.signal;
     try {
       outcome = await raceAbort(
@@ -156,6 +156,8 @@ export async function executeStage(
       outcome = timeout?.aborted
         ? { status: "fail", failureReason: `timed out after ${node.timeoutMs} ms` }
         : { status: "fail", failureReason: messageOf(error) };
+    } finally {
+      timer?.clear();
     }
     if (env.signal.aborted) {
       recordStageEnded(env.recorder, stage, "failed", {

@@ -72,7 +72,10 @@ export type AttemptEnd =
   | { readonly kind: "restart"; readonly target: string; readonly from: string }
   | {
     readonly kind: "waiting";
+    /** The node to run again once answered (the gate, or the parallel node a branch's gate is in). */
     readonly nodeId: string;
+    /** The gate that asked (the node the answer is for). */
+    readonly gateId: string;
     readonly question: string;
     readonly options: string[];
     readonly incoming?: Edge;
@@ -209,6 +212,7 @@ export class Traversal implements BranchRunner {
           return {
             kind: "waiting",
             nodeId: node.id,
+            gateId: error.question.stage || node.id,
             question: error.question.text,
             options: error.question.options.map((o) => o.label),
             incoming,

@@ -18,6 +18,7 @@ import { parseConditionCached } from "./conditions.ts";
 import { ConditionSyntaxError, StylesheetSyntaxError } from "./errors.ts";
 import type { LintContext, LintRule } from "./lint.ts";
 import { parseStylesheet } from "./stylesheet.ts";
+import { normalizeLabel, parseAcceleratorKey } from "./routing.ts";
 import type { Diagnostic, Edge, Graph, Node } from "./types.ts";
 
 function rule(name: string, apply: (graph: Graph, ctx: LintContext) => Diagnostic[]): LintRule {
@@ -439,21 +440,72 @@ export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) =
   return out;
 });
 
-/** `human_gate_choices` (WARNING): a `wait.human` node has outgoing edges to offer as choices. */
-export const humanGateChoicesRule: LintRule = rule(
-  "human_gate_choices",
-  (graph, { index }) =>
-    graph.nodes.filter((n) => n.handlerType === "wait.human" && !index.outgoing.has(n.id)).map((
-      n,
-    ) => ({
+/**
+ * `human_gate_choices` (WARNING): a `wait.human` node has outgoing edges to
+ * offer as choices, each with an accelerator key of its own (two choices
+ * sharing a key make answering that key pick the first), and its
+ * `human.default_choice`, when set, names one of them (by key, label or
+ * target), or a timeout would fail the gate.
+ */
+export const humanGateChoicesRule: LintRule = rule("human_gate_choices", (graph, { index }) => {
+  const out: Diagnostic[] = [];
+  const warn = (n: Node, message: string, fix: string) =>
+    out.push({
       rule: "human_gate_choices",
-      severity: "warning" as const,
-      message: `human gate ${n.id} has no outgoing edges, so there is nothing to choose`,
+      severity: "warning",
+      message,
       nodeId: n.id,
       loc: n.loc,
-      fix: `add labelled edges from ${n.id}, one per choice`,
-    })),
-);
+      fix,
+    });
+  for (const n of graph.nodes) {
+    if (n.handlerType !== "wait.human") continue;
+    const edges = index.outgoing.get(n.id) ?? [];
+    if (edges.length === 0) {
+      warn(
+        n,
+        `human gate ${n.id} has no outgoing edges, so there is nothing to choose`,
+        `add labelled edges from ${n.id}, one per choice`,
+      );
+      continue;
+    }
+    const choices = edges.map((e) => {
+      const label = e.label || e.to;
+      return { key: parseAcceleratorKey(label).toLowerCase(), label, to: e.to };
+    });
+    const byKey = Map.groupBy(choices, (c) => c.key);
+    for (const [key, same] of byKey) {
+      if (same.length < 2) continue;
+      warn(
+        n,
+        `the gate offers the key ${
+          JSON.stringify(same[0].key.toUpperCase() || key)
+        } for ${same.length} choices (${
+          same.map((c) => c.label).join(", ")
+        }); answering it picks the first`,
+        'give each choice its own key, e.g. label="[K] …"',
+      );
+    }
+    const fallback = n.attrs["human.default_choice"];
+    if (fallback !== undefined) {
+      const f = fallback.trim().toLowerCase();
+      const known = choices.some((c) =>
+        c.key === f || c.label.trim().toLowerCase() === f ||
+        normalizeLabel(c.label) === normalizeLabel(fallback) || c.to === fallback.trim()
+      );
+      if (!known) {
+        warn(
+          n,
+          `human.default_choice=${JSON.stringify(fallback)} names none of the gate's choices (${
+            choices.map((c) => c.label).join(", ")
+          })`,
+          `set human.default_choice to a choice's key, label or target node`,
+        );
+      }
+    }
+  }
+  return out;
+});
 
 /** Every built-in rule, in the order they run. */
 export const BUILTIN_RULES: readonly LintRule[] = Object.freeze([

@@ -364,3 +364,20 @@ Deno.test("formatDiagnostic: location, severity, rule, message and fix on one li
     "10:3 error [reachability] node island is not reachable from the start node start (fix: add an edge into island or remove it)",
   );
 });
+
+Deno.test("human_gate_choices: two choices with one accelerator key, and a default choice that names no choice, are warnings naming the gate", () => {
+  const graph = parseDot(`digraph G {
+    start [shape=Mdiamond]; exit [shape=Msquare]
+    g [shape=hexagon, label="Go?", human.default_choice="nowhere"]
+    ok [shape=hexagon, label="Fine?", human.default_choice="approve"]
+    start -> g
+    g -> ok [label="[A] Approve"]
+    g -> exit [label="[A] Abort"]
+    ok -> exit [label="[A] Approve"]
+    ok -> g [label="[R] Retry"]
+  }`);
+  const found = validate(graph).filter((d) => d.rule === "human_gate_choices");
+  assert.deepEqual(found.map((d) => [d.severity, d.nodeId]), [["warning", "g"], ["warning", "g"]]);
+  assert.match(found[0].message, /offers the key "A" for 2 choices \(\[A\] Approve, \[A\] Abort\)/);
+  assert.match(found[1].message, /human.default_choice="nowhere" names none of the gate's choices/);
+});

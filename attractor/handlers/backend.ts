@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { afterDelay } from "../engine/timers.ts";
 import type { Node } from "../graph/types.ts";
 import type { RunContext } from "../engine/context.ts";
 import { type Outcome, parseStatus } from "../engine/outcome.ts";
@@ -137,12 +138,12 @@ export class ScriptedBackend implements CodergenBackend {
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const cancel = afterDelay(ms, () => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
-    }, ms);
+    });
     const onAbort = () => {
-      clearTimeout(timer);
+      cancel();
       reject(signal!.reason);
     };
     signal?.addEventListener("abort", onAbort, { once: true });

@@ -211,6 +211,28 @@ Deno.test("a human gate that times out takes human.default_choice, else asks for
   assert.deepEqual(result.completedNodes, ["start", "gate", "no"]);
 });
 
+Deno.test("a human gate whose answer (here its default choice on a timeout) names no choice fails, never taking the first choice", async () => {
+  await using dir = await tempDir();
+  const never = new CallbackInterviewer((_q, signal) =>
+    new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("gone"))))
+  );
+  const result = await runDot(
+    `digraph H { ${head}
+      gate [shape=hexagon, human.timeout="30ms", human.default_choice="maybe"]
+      yes; no
+      start -> gate
+      gate -> yes [label="yes"]
+      gate -> no [label="no"]
+      gate -> exit [condition="outcome=fail"]
+      yes -> exit
+      no -> exit
+    }`,
+    dir.path,
+    { interviewer: never },
+  );
+  assert.deepEqual(result.completedNodes, ["start", "gate"]);
+});
+
 Deno.test("the manager loop steers: manager.steer_prompt lands in the child's active stage as steer.md", async () => {
   await using dir = await tempDir();
   await Deno.writeTextFile(

@@ -4,17 +4,42 @@
  * `ATTRACTOR_NODE_ID`, `ATTRACTOR_LOGS_ROOT`), writes its output to
  * `tool_output.txt`, and decides the outcome from the `status.json` the
  * command wrote, else from its exit code. A timeout or a non-zero exit is
- * FAIL; the command is killed when the run is cancelled.
+ * FAIL. The command runs in a process group of its own (`runProcess` of
+ * `@forge/agent/env`): a timeout or a cancellation kills it and everything
+ * it started, background jobs it leaves behind are killed when it exits (so
+ * they neither hold the stage open nor outlive the run), and at most 1 MiB
+ * of each stream is kept (its first and last halves).
  *
  * @module
  */
 import { join } from "node:path";
+import { runProcess } from "@forge/agent/env";
 import type { Handler, HandlerInput } from "../engine/handler.ts";
 import type { Outcome } from "../engine/outcome.ts";
 import { readStatusFile } from "./codergen.ts";
 
 /** Most characters of stdout put into the context as `tool.output`. */
 const CONTEXT_OUTPUT_LIMIT = 4000;
+
+/** The node's own `timeout` reaches the command through the stage's signal; this only bounds the timer. */
+const NO_TIMEOUT_MS = 2 ** 31 - 1;
+
+const SHELL = ["/bin/sh", "/usr/bin/sh"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+}) ?? "sh";
+
+/** The command's environment: the runner's own (when it may read it), plus the attractor variables. */
+function inheritedEnv(): Record<string, string> {
+  try {
+    return Deno.env.toObject();
+  } catch {
+    return { PATH: "/usr/local/bin:/usr/bin:/bin" };
+  }
+}
 
 /** Runs shell commands. */
 export class ToolHandler implements Handler {
@@ -30,22 +55,28 @@ export class ToolHandler implements Handler {
     const cwd = node.attrs.tool_workdir
       ? join(input.baseDir, node.attrs.tool_workdir)
       : input.baseDir;
-    let output: Deno.CommandOutput;
+    let output: { code: number; success: boolean; stdout: string; stderr: string };
     try {
-      output = await new Deno.Command("sh", {
+      const result = await runProcess({
+        program: SHELL,
         args: ["-c", command],
         cwd,
         env: {
+          ...inheritedEnv(),
           ATTRACTOR_STAGE_DIR: input.stageDir,
           ATTRACTOR_NODE_ID: node.id,
           ATTRACTOR_LOGS_ROOT: input.logsRoot,
           ATTRACTOR_RUN_ID: input.runId,
         },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
+        timeoutMs: NO_TIMEOUT_MS,
         signal: input.signal,
-      }).output();
+      });
+      output = {
+        code: result.exitCode,
+        success: result.exitCode === 0,
+        stdout: result.stdout,
+        stderr: result.stderr,
+      };
     } catch (error) {
       if (input.signal.aborted) throw input.signal.reason ?? error;
       return {
@@ -53,9 +84,7 @@ export class ToolHandler implements Handler {
         failureReason: `tool ${node.id} could not start: ${(error as Error).message}`,
       };
     }
-    const decoder = new TextDecoder();
-    const stdout = decoder.decode(output.stdout);
-    const stderr = decoder.decode(output.stderr);
+    const { stdout, stderr } = output;
     await Deno.writeTextFile(
       join(input.stageDir, "tool_output.txt"),
       stderr
@@ -70,7 +99,7 @@ export class ToolHandler implements Handler {
       return {
         status: "fail",
         failureReason: `tool ${node.id} exited with code ${output.code}${
-          output.signal ? ` (signal ${output.signal})` : ""
+          output.code > 128 ? ` (signal ${output.code - 128})` : ""
         }${stderr.trim() ? `: ${stderr.trim().split("\n").at(-1)}` : ""}`,
         contextUpdates: { "tool.output": toolOutput, "tool.exit_code": output.code },
       };

@@ -6,7 +6,9 @@
  * `ATTRACTOR_STAGE_DIR`) and as JSON on stdin (the post-hook also gets the
  * result). A pre-hook that exits non-zero skips the call (the model sees an
  * error result saying so); a failing post-hook changes nothing. Every hook
- * run is logged to the stage's `hooks.log`.
+ * run is logged to the stage's `hooks.log`. A hook is killed when its tool
+ * call is cancelled or times out, and at most 4000 bytes of its stdout and
+ * of its stderr are kept (for the log and the model).
  *
  * @module
  */
@@ -21,12 +23,42 @@ export interface ToolHooks {
   readonly post?: string;
 }
 
+/** Most bytes of a hook's stdout and of its stderr kept for the log and the model. */
+export const HOOK_OUTPUT_LIMIT = 4000;
+
+/** Reads a stream to its end, keeping its first `limit` bytes. */
+async function capped(stream: ReadableStream<Uint8Array>, limit: number): Promise<string> {
+  const kept: Uint8Array[] = [];
+  let size = 0;
+  let dropped = 0;
+  for await (const chunk of stream) {
+    const part = chunk.subarray(0, Math.max(0, limit - size));
+    if (part.length) kept.push(part);
+    size += part.length;
+    dropped += chunk.length - part.length;
+  }
+  const text = new TextDecoder().decode(
+    kept.length === 1 ? kept[0] : kept.reduce((all, c) => {
+      const next = new Uint8Array(all.length + c.length);
+      next.set(all);
+      next.set(c, all.length);
+      return next;
+    }, new Uint8Array()),
+  );
+  return dropped ? `${text}… [${dropped} more bytes]` : text;
+}
+
 async function runHook(
   command: string,
   input: unknown,
   env: Record<string, string>,
   cwd: string,
+  signal: AbortSignal,
 ): Promise<{ code: number; output: string }> {
+  // The hook runs in a process group of its own, so that a cancelled or
+  // timed-out tool call kills it with whatever it started, and nothing it
+  // leaves behind holds its output open or outlives it.
+  const group = Deno.build.os !== "windows";
   const child = new Deno.Command("sh", {
     args: ["-c", command],
     cwd,
@@ -34,7 +66,19 @@ async function runHook(
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
+    detached: group,
   }).spawn();
+  const kill = () => {
+    try {
+      Deno.kill(group ? -child.pid : child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  signal.addEventListener("abort", kill, { once: true });
+  if (signal.aborted) kill();
+  const stdout = capped(child.stdout, HOOK_OUTPUT_LIMIT);
+  const stderr = capped(child.stderr, HOOK_OUTPUT_LIMIT);
   const writer = child.stdin.getWriter();
   try {
     await writer.write(new TextEncoder().encode(JSON.stringify(input)));
@@ -42,9 +86,14 @@ async function runHook(
   } catch {
     // A hook that does not read its stdin closes the pipe early: not an error.
   }
-  const out = await child.output();
-  const d = new TextDecoder();
-  return { code: out.code, output: (d.decode(out.stdout) + d.decode(out.stderr)).trim() };
+  try {
+    const status = await child.status;
+    if (group) kill(); // its background jobs go with it
+    const [out, err] = await Promise.all([stdout, stderr]);
+    return { code: status.code, output: (out + err).trim() };
+  } finally {
+    signal.removeEventListener("abort", kill);
+  }
 }
 
 /** A tool registry whose tools run the hooks around every call (the session copies tools by `get`). */
@@ -71,7 +120,7 @@ export function withToolHooks(
       };
       const payload = { tool: name, call_id: callId, arguments: args };
       if (hooks.pre) {
-        const pre = await runHook(hooks.pre, payload, env, stage.cwd);
+        const pre = await runHook(hooks.pre, payload, env, stage.cwd, ctx.signal);
         await log(`pre ${name} ${callId}: exit ${pre.code}${pre.output ? ` ${pre.output}` : ""}`);
         if (pre.code !== 0) {
           return {
@@ -89,6 +138,7 @@ export function withToolHooks(
           { ...payload, is_error: output.isError, output: output.content },
           env,
           stage.cwd,
+          ctx.signal,
         );
         await log(
           `post ${name} ${callId}: exit ${post.code}${post.output ? ` ${post.output}` : ""}`,

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { afterDelay } from "../engine/timers.ts";
 import { join } from "node:path";
 import type { Handler, HandlerInput } from "../engine/handler.ts";
 import type { Outcome } from "../engine/outcome.ts";
@@ -114,7 +115,17 @@ export class WaitForHumanHandler implements Handler {
       matchOption(question.options, answer.text ?? "");
     const selected =
       choices.find((c) => option && c.key === option.key && c.label === option.label) ??
-        choices.find((c) => c.to === answer.value) ?? choices[0];
+        choices.find((c) => c.to === answer.value);
+    if (!selected) {
+      // Never a silent first choice: an answer (or a human.default_choice)
+      // that names no option is the pipeline's or the interviewer's mistake.
+      return {
+        status: "fail",
+        failureReason: `human gate ${node.id}: the answer ${
+          JSON.stringify(answer.value)
+        } names none of its choices (${choices.map((c) => c.label).join(", ")})`,
+      };
+    }
     void input.recorder.write(InterviewLifecycleV3, { ...key, kind: "interview_completed" }, {
       ...base,
       kind: "completed",
@@ -152,16 +163,16 @@ async function askWithTimeout(
   if (!timeoutMs) return await input.interviewer.ask(question, input.signal);
   const controller = new AbortController();
   const signal = AbortSignal.any([input.signal, controller.signal]);
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   const timeout = new Promise<Answer>((resolve) => {
-    timer = setTimeout(() => {
+    cancel = afterDelay(timeoutMs, () => {
       controller.abort();
       resolve({ value: "timeout" });
-    }, timeoutMs);
+    });
   });
   try {
     return await Promise.race([input.interviewer.ask(question, signal), timeout]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }

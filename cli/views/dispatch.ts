@@ -9,6 +9,8 @@
 import { isTurnStoreError, type RecordCatalog, type RegistryBundle } from "@forge/turnstore";
 import type { ForgeStore } from "@forge/turnstore";
 import { UsageError } from "./args.ts";
+import { StoreMissingError } from "../store_exists.ts";
+import { FileError } from "../file_errors.ts";
 import type { ViewCommand } from "./commands.ts";
 
 /** What the dispatcher needs from the CLI. */
@@ -29,6 +31,8 @@ export interface ViewHost {
   readonly usage: string;
   /** Stops long-running commands. */
   readonly signal?: AbortSignal;
+  /** Throws when the store does not exist (read commands never create one); absent: no check. */
+  storeExists?(url: string): Promise<void>;
 }
 
 /** Splits `--store URL` / `--store=URL` out of `args`. */
@@ -58,6 +62,7 @@ export async function runView(
     const { store: url = Deno.env.get("FORGE_STORE") ?? host.defaultStore, rest } = takeStore(
       args,
     );
+    await host.storeExists?.(url);
     store = await host.openStore(url);
     return await command(rest, {
       store,
@@ -66,7 +71,13 @@ export async function runView(
       bundles: host.bundles,
       out: host.out,
       err: host.err,
-      writeFile: (path, text) => Deno.writeTextFile(path, text),
+      writeFile: async (path, text) => {
+        try {
+          await Deno.writeTextFile(path, text);
+        } catch (error) {
+          throw new FileError("write", path, error);
+        }
+      },
       signal: host.signal,
     });
   } catch (error) {
@@ -77,8 +88,12 @@ export async function runView(
       host.err(`forge ${name}: ${(error as Error).message}\n\n${host.usage}`);
       return 2;
     }
-    if (isTurnStoreError(error)) {
+    if (isTurnStoreError(error) || error instanceof StoreMissingError) {
       host.err(`forge ${name}: ${error.code}: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof FileError) {
+      host.err(`forge ${name}: ${error.message}`);
       return 1;
     }
     if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotFound) {

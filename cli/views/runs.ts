@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ForgeStore } from "@forge/turnstore";
+import { type ForgeStore, isTurnStoreError } from "@forge/turnstore";
 import { latestCheckpoint, parseDot, readRun, type RunInfo } from "@forge/attractor";
 import { scanRunRecords } from "@forge/attractor/engine";
 import { exitNodes, startNodes } from "@forge/attractor/graph";
@@ -91,6 +91,33 @@ export function isRunStatus(value: string): value is RunStatusLabel {
   return STATUSES.has(value);
 }
 
+/**
+ * The run held by a context, or undefined for a context that is not one (or
+ * whose records are not a readable run). A store that cannot be read — a
+ * corrupt log, a lost connection — is an error, never "no runs".
+ */
+async function readRunOrSkip(store: ForgeStore, contextId: string): Promise<RunInfo | undefined> {
+  try {
+    return await readRun(store, contextId);
+  } catch (error) {
+    if (isTurnStoreError(error, "Backend")) throw error;
+    return undefined;
+  }
+}
+
+/**
+ * True when the context is an attempt that a `loop_restart` ended: its newest
+ * record finalizes it with a restart target, and the run goes on in a newer
+ * context (listed in its place), so it is no run of its own and not running.
+ */
+async function restarted(store: ForgeStore, contextId: string): Promise<boolean> {
+  for await (const e of scanRunRecords(store, contextId)) {
+    return e.typeId === "forge.attractor.run_lifecycle" && e.value.kind === "finalized" &&
+      e.value.restartTarget !== undefined;
+  }
+  return false;
+}
+
 /** Lists runs newest first. */
 export async function listRunRows(
   store: ForgeStore,
@@ -110,8 +137,8 @@ export async function listRunRows(
       before = ctx.contextId;
       // A run attempt's context starts empty; its forks (agent sessions, branches) inherit its records.
       if (ctx.headDepth === 0 || (ctx.baseTurnId !== undefined && ctx.baseTurnId !== "0")) continue;
-      const info = await readRun(store, ctx.contextId).catch(() => undefined);
-      if (!info) continue;
+      const info = await readRunOrSkip(store, ctx.contextId);
+      if (!info || (info.status === "running" && await restarted(store, ctx.contextId))) continue;
       if (options.pipeline !== undefined && info.graphId !== options.pipeline) continue;
       const status = statusLabel(info.status);
       if (options.status !== undefined && status !== options.status) continue;
@@ -216,7 +243,7 @@ export async function findRunContext(
       before = ctx.contextId;
       seen++;
       if (ctx.headDepth === 0 || (ctx.baseTurnId !== undefined && ctx.baseTurnId !== "0")) continue;
-      const info = await readRun(store, ctx.contextId).catch(() => undefined);
+      const info = await readRunOrSkip(store, ctx.contextId);
       if (info?.runId === runId) return ctx.contextId;
     }
   }

@@ -180,6 +180,9 @@ function events(ctx: ViewContext, contextId: string | undefined, stop: AbortSign
   });
 }
 
+/** The Host headers `forge serve` answers: 127.0.0.1, localhost and [::1], any port. */
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
+
 /** The request handler of `forge serve`, exposed for tests. */
 export function serveHandler(
   ctx: ViewContext,
@@ -192,6 +195,12 @@ export function serveHandler(
   return async (req) => {
     const url = new URL(req.url);
     const path = url.pathname;
+    // DNS rebinding: a page from another site that resolves its own name to
+    // 127.0.0.1 reaches this server with its name in Host. Only loopback names are served.
+    const host = req.headers.get("host");
+    if (host !== null && !LOOPBACK_HOST.test(host)) {
+      return new Response(`forbidden: host ${host} is not a loopback address`, { status: 403 });
+    }
     try {
       if (req.method !== "GET") return new Response("method not allowed", { status: 405 });
       if (path === "/") return html(indexPage(ctx.storeUrl, await indexFragment(ctx, runs)));

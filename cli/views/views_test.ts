@@ -183,6 +183,10 @@ Deno.test("views: sessions, trace and serve over a KV file with two sessions and
           const missing = await fetch(`${base}/trace/424242`);
           assert.equal(missing.status, 404);
           await missing.body?.cancel();
+          // A page from another site, rebinding its name to 127.0.0.1, is refused.
+          // (fetch sets Host itself, so the request is written by hand.)
+          assert.match(await rawGet(base, "/api/contexts", "evil.example"), /^HTTP\/1\.1 403/);
+          assert.match(await rawGet(base, "/api/contexts", "localhost"), /^HTTP\/1\.1 200/);
           // A change to the store reaches an open event stream.
           const events = await fetch(`${base}/events?context=${roots[0]}`);
           const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -216,3 +220,21 @@ Deno.test("views: a store error in a view command is reported with its code, not
   assert.match(result.err, /forge sessions: /);
   assert.ok(!isTurnStoreError(result));
 });
+
+/** The start of the answer to a GET written by hand, with the given Host header. */
+async function rawGet(base: string, path: string, host: string): Promise<string> {
+  const url = new URL(base);
+  const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+  try {
+    await conn.write(
+      new TextEncoder().encode(
+        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    const buf = new Uint8Array(4096);
+    const n = await conn.read(buf);
+    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  } finally {
+    conn.close();
+  }
+}

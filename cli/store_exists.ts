@@ -1,0 +1,44 @@
+/**
+ * The read commands (`runs`, `inspect`, `trace`, `serve`, `log`, …) open a
+ * store that must already exist: opening a `kv:` file or an `fs:` folder
+ * creates it, so a mistyped `--store` would otherwise make an empty store
+ * (folders included) and report "no runs". Only `forge run` creates stores.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+
+/** A read command named a local store that does not exist. */
+export class StoreMissingError extends Error {
+  /** Stable, machine-readable code. */
+  readonly code = "StoreMissing" as const;
+  /** Creates the error for store URL `url` whose path `path` is missing. */
+  constructor(readonly url: string, readonly path: string) {
+    super(
+      `there is no store at ${path} (from --store ${url}); check --store or FORGE_STORE — ` +
+        "forge run creates a store, the read commands never do",
+    );
+    this.name = "StoreMissingError";
+  }
+}
+
+/** The local file or folder of a `kv:` / `fs:` store URL; undefined for memory, remote and CXDB stores. */
+export function localStorePath(url: string): string | undefined {
+  if (url.startsWith("fs:")) return url.slice(3).replace(/\?.*$/, "") || undefined;
+  if (!url.startsWith("kv:")) return undefined;
+  const path = url.slice(3);
+  if (path === "" || path === ":memory:" || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return undefined;
+  return path;
+}
+
+/** Throws {@link StoreMissingError} when `url` names a local store that does not exist. */
+export async function assertStoreExists(url: string): Promise<void> {
+  const path = localStorePath(url);
+  if (path === undefined) return;
+  try {
+    await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new StoreMissingError(url, resolve(path));
+    throw error;
+  }
+}
