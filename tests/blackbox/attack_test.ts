@@ -488,15 +488,12 @@ function seeded(seed: number): () => number {
   };
 }
 
-// Left for the lead (turnstore/kv, not this branch's area): Deno KV's queue
-// thread panics on this corruption ("KV queue_next_ready failed: database disk
-// image is malformed", denokv_sqlite), so the process dies with Deno's panic
-// report instead of a Backend error naming the file. Found by this pass; it
-// fails today, which is why it is ignored.
+// Deno KV's queue thread panicked on this corruption ("KV queue_next_ready
+// failed: database disk image is malformed") and the process died with Deno's
+// panic report; turnstore/kv now reads those pages before Deno KV opens the
+// file (file_probe.ts) and reports a Backend error naming it.
 Deno.test({
-  name:
-    "a kv store with 3,000 corrupted bytes: forge runs exits 1 naming it, without a Deno panic (ignored: Deno KV panics; turnstore/kv, for the lead)",
-  ignore: true,
+  name: "a kv store with 3,000 corrupted bytes: forge runs exits 1 naming it, without a Deno panic",
   fn: async () => {
     await using s = await scratch("kvcorrupt");
     const file = join(s.dir, "store.kv");

@@ -8,6 +8,7 @@
 import { BackendError, InvalidInputError } from "../core/errors.ts";
 import { checkTarget, KvStore, type KvStoreOptions } from "./store.ts";
 import { KV_CONNECT_LIMITS, LOCAL_KV_LIMITS } from "./limits.ts";
+import { probeKvFile } from "./file_probe.ts";
 
 export { KvStore, type KvStoreOptions } from "./store.ts";
 export type { CommitObserver, CommitStats } from "./budget.ts";
@@ -62,6 +63,7 @@ export async function openKvStore(
       }
     }
   }
+  if (!remote && where !== ":memory:") probeKvFile(where);
   let kv: Deno.Kv;
   try {
     kv = await Deno.openKv(where);
