@@ -130,18 +130,28 @@ export class Traversal implements BranchRunner {
     this.#a.recorder.throwIfFailed();
     // Compact JSON for the store (it grows with the run); the file is indented while small.
     const json = JSON.stringify(checkpoint);
-    // The store's commit and the file's sync run at the same time.
-    const stored = recordCheckpoint(this.#a.recorder, checkpoint, json, {
-      stageAttemptId,
-      dotHash: this.#s.dotHash,
-      graphId: this.#s.graph.id,
-      checkpointId: `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`,
-    });
-    stored.catch(() => {});
-    await writeCheckpointFile(
-      this.#s.runDir,
-      json.length < 64 * 1024 ? serializeCheckpoint(checkpoint) : json,
-    );
+    let stored: Promise<void> | undefined;
+    const record = () => {
+      if (stored) return;
+      stored = recordCheckpoint(this.#a.recorder, checkpoint, json, {
+        stageAttemptId,
+        dotHash: this.#s.dotHash,
+        graphId: this.#s.graph.id,
+        checkpointId: `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`,
+      });
+      stored.catch(() => {});
+    };
+    try {
+      // The stage's records are built, encoded and committed while the file syncs: that CPU
+      // work (~0.2–0.4 ms a stage) fills this thread's wait for the disk instead of adding to it.
+      await writeCheckpointFile(
+        this.#s.runDir,
+        json.length < 64 * 1024 ? serializeCheckpoint(checkpoint) : json,
+        this.#a.recorder.enabled ? record : undefined,
+      );
+    } finally {
+      record(); // the file could not be written: the store still gets the checkpoint
+    }
     await stored;
     this.#s.emit({ kind: "checkpoint_saved", nodeId: checkpoint.current_node });
   }

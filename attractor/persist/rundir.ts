@@ -57,19 +57,40 @@ export class RunDirectoryError extends Error {
 
 const encoder = new TextEncoder();
 
-/** Writes `text` to `path` atomically: a synced sibling file renamed over it. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+/**
+ * Writes `text` to `path` atomically: a synced sibling file renamed over it.
+ * `whileSyncing` runs once the sync has been handed to the I/O thread, so
+ * CPU work done there (the store's records of a checkpoint) fills the time
+ * this thread would otherwise spend waiting for the disk; it is not called
+ * when the file could not be written.
+ */
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  whileSyncing?: () => void,
+): Promise<void> {
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
   try {
-    const bytes = encoder.encode(text);
-    let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    await file.syncData();
-  } finally {
-    file.close();
+    try {
+      const bytes = encoder.encode(text);
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      const synced = file.syncData();
+      try {
+        whileSyncing?.();
+      } finally {
+        await synced;
+      }
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    // The old file stays; the partial sibling goes.
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
   }
-  await Deno.rename(tmp, path);
 }
 
 /** The stage directory of `nodeId`, created. */
@@ -87,13 +108,17 @@ export async function writeStatus(stageDir: string, outcome: Outcome): Promise<v
   );
 }
 
-/** Writes `checkpoint.json` atomically (a checkpoint, or its serialized JSON). */
+/**
+ * Writes `checkpoint.json` atomically (a checkpoint, or its serialized JSON);
+ * `whileSyncing` as in {@link writeFileAtomic}.
+ */
 export async function writeCheckpointFile(
   logsRoot: string,
   checkpoint: Checkpoint | string,
+  whileSyncing?: () => void,
 ): Promise<void> {
   const json = typeof checkpoint === "string" ? checkpoint : serializeCheckpoint(checkpoint);
-  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n");
+  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n", whileSyncing);
 }
 
 /** Writes `manifest.json` atomically. */
