@@ -58,16 +58,27 @@ export class RunDirectoryError extends Error {
 const encoder = new TextEncoder();
 
 /**
- * Writes `text` to `path` atomically: a synced sibling file renamed over it.
- * `whileSyncing` runs once the sync has been handed to the I/O thread, so
- * CPU work done there (the store's records of a checkpoint) fills the time
- * this thread would otherwise spend waiting for the disk; it is not called
- * when the file could not be written.
+ * Work to do while {@link writeFileAtomic} waits for the disk. Each runs
+ * once its operation has been handed to the I/O thread, so the CPU it takes
+ * (the store's records of a checkpoint) fills time this thread would spend
+ * waiting; neither is called for a step that is not reached.
+ */
+export interface WhileWriting {
+  /** Runs while the written file syncs. */
+  readonly whileSyncing?: () => void;
+  /** Runs while it is renamed over the old one. */
+  readonly whileRenaming?: () => void;
+}
+
+/**
+ * Writes `text` to `path` atomically: a synced sibling file renamed over
+ * it, running `during`'s work in the two disk waits. On failure the old
+ * file stays and the sibling is removed.
  */
 export async function writeFileAtomic(
   path: string,
   text: string,
-  whileSyncing?: () => void,
+  during: WhileWriting = {},
 ): Promise<void> {
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
@@ -78,14 +89,19 @@ export async function writeFileAtomic(
       while (written < bytes.length) written += await file.write(bytes.subarray(written));
       const synced = file.syncData();
       try {
-        whileSyncing?.();
+        during.whileSyncing?.();
       } finally {
         await synced;
       }
     } finally {
       file.close();
     }
-    await Deno.rename(tmp, path);
+    const renamed = Deno.rename(tmp, path);
+    try {
+      during.whileRenaming?.();
+    } finally {
+      await renamed;
+    }
   } catch (error) {
     // The old file stays; the partial sibling goes.
     await Deno.remove(tmp).catch(() => {});
@@ -110,15 +126,15 @@ export async function writeStatus(stageDir: string, outcome: Outcome): Promise<v
 
 /**
  * Writes `checkpoint.json` atomically (a checkpoint, or its serialized JSON);
- * `whileSyncing` as in {@link writeFileAtomic}.
+ * `during` as in {@link writeFileAtomic}.
  */
 export async function writeCheckpointFile(
   logsRoot: string,
   checkpoint: Checkpoint | string,
-  whileSyncing?: () => void,
+  during?: WhileWriting,
 ): Promise<void> {
   const json = typeof checkpoint === "string" ? checkpoint : serializeCheckpoint(checkpoint);
-  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n", whileSyncing);
+  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n", during);
 }
 
 /** Writes `manifest.json` atomically. */

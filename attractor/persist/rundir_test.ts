@@ -2,19 +2,23 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeFileAtomic } from "./rundir.ts";
 
-Deno.test("writeFileAtomic: the work handed to whileSyncing runs once, after the text is written and before the rename", async () => {
+Deno.test("writeFileAtomic: whileSyncing runs once, after the text is written and before the rename; whileRenaming once, after it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "forge-rundir-" });
   try {
     const path = join(dir, "checkpoint.json");
     await Deno.writeTextFile(path, "old\n");
     const seen: { target: string; siblings: string[] }[] = [];
-    await writeFileAtomic(path, "new\n", () => {
-      const siblings: string[] = [];
-      for (const e of Deno.readDirSync(dir)) if (e.name.endsWith(".tmp")) siblings.push(e.name);
-      seen.push({ target: Deno.readTextFileSync(path), siblings });
-      assert.equal(Deno.readTextFileSync(join(dir, siblings[0])), "new\n");
+    await writeFileAtomic(path, "new\n", {
+      whileSyncing: () => {
+        const siblings: string[] = [];
+        for (const e of Deno.readDirSync(dir)) if (e.name.endsWith(".tmp")) siblings.push(e.name);
+        seen.push({ target: Deno.readTextFileSync(path), siblings });
+        assert.equal(Deno.readTextFileSync(join(dir, siblings[0])), "new\n");
+      },
+      whileRenaming: () => seen.push({ target: "renaming", siblings: [] }),
     });
-    assert.equal(seen.length, 1);
+    assert.equal(seen.length, 2);
+    assert.equal(seen[1].target, "renaming");
     // During the sync the old file is still in place and the new one is a complete sibling.
     assert.equal(seen[0].target, "old\n");
     assert.equal(seen[0].siblings.length, 1);
@@ -30,7 +34,10 @@ Deno.test("writeFileAtomic: a file that cannot be opened throws and never calls 
   try {
     let called = 0;
     await assert.rejects(
-      writeFileAtomic(join(dir, "missing", "checkpoint.json"), "x", () => called++),
+      writeFileAtomic(join(dir, "missing", "checkpoint.json"), "x", {
+        whileSyncing: () => called++,
+        whileRenaming: () => called++,
+      }),
       Deno.errors.NotFound,
     );
     assert.equal(called, 0);
@@ -45,8 +52,10 @@ Deno.test("writeFileAtomic: whileSyncing that throws still waits for the sync, l
     const path = join(dir, "manifest.json");
     await Deno.writeTextFile(path, "old\n");
     await assert.rejects(
-      writeFileAtomic(path, "new\n", () => {
-        throw new RangeError("boom");
+      writeFileAtomic(path, "new\n", {
+        whileSyncing: () => {
+          throw new RangeError("boom");
+        },
       }),
       RangeError,
     );
