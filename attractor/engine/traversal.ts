@@ -141,24 +141,23 @@ export class Traversal implements BranchRunner {
         dotHash: this.#s.dotHash,
         graphId: this.#s.graph.id,
         checkpointId,
-      }, { hold: true });
+      });
       stored.catch(() => {});
     };
     try {
-      // The store's work of a stage (~0.3–0.5 ms of this thread) fills the file's two disk
-      // waits instead of adding to them: its records are built and encoded while the file
-      // syncs, and handed to the store (one commit) while it is renamed.
+      // The store's work of a stage (its checkpoint record built, the stage's records checked,
+      // encoded and committed: ~0.3–0.5 ms of this thread) runs once the file's fdatasync is in
+      // flight, filling that wait instead of delaying the file's open before it; the KV commit
+      // (and its fsync) still starts while the file syncs.
       await writeCheckpointFile(
         this.#s.runDir,
         json.length < 64 * 1024 ? serializeCheckpoint(checkpoint) : json,
-        recorder.enabled ? { whileSyncing: record, whileRenaming: () => recorder.release() } : {},
+        recorder.enabled ? { whileSyncing: record } : {},
       );
     } finally {
       record(); // the file could not be written: the store still gets the checkpoint
     }
     await stored;
-    // A checkpoint record finished after the rename (its state went to a blob) goes now.
-    recorder.release();
     this.#s.emit({ kind: "checkpoint_saved", nodeId: checkpoint.current_node });
   }
 

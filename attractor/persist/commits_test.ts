@@ -142,39 +142,6 @@ Deno.test("each record's idempotency key names its run, node, attempt, kind and 
   ]);
 });
 
-Deno.test("prepare encodes held records but keeps them held; release stores them in order, as encoded", async () => {
-  await using store = new MemoryStore();
-  const recorder = await StoreRecorder.open({ store, mode: "required", keyPrefix: "run#1" });
-  const head = (await store.getHead(recorder.contextId!)).headTurnId;
-  const a = recorder.enqueue(RunLifecycle, { nodeId: "", attempt: 0, kind: "a" }, initialized("a"));
-  recorder.prepare();
-  const b = recorder.enqueue(RunLifecycle, { nodeId: "", attempt: 0, kind: "b" }, initialized("b"));
-  recorder.prepare();
-  await recorder.drained();
-  assert.equal((await store.getHead(recorder.contextId!)).headTurnId, head, "prepared, still held");
-  recorder.release();
-  const [idA, idB] = [await a(), await b()];
-  assert.ok(idA && idB && BigInt(idA) < BigInt(idB));
-  const turns = await store.listTurns(recorder.contextId!, { limit: 10 });
-  assert.deepEqual(turns.map((t) => RunLifecycle.decode(t.payload).runId), ["a", "b"]);
-  assert.deepEqual(
-    turns.map((t) => [t.typeId, t.typeVersion]),
-    [[RunLifecycle.typeId, RunLifecycle.version], [RunLifecycle.typeId, RunLifecycle.version]],
-  );
-  await recorder.settle();
-});
-
-Deno.test("a held value that does not encode fails at prepare: not stored, thrown at the next check and by settle", async () => {
-  await using store = new MemoryStore();
-  const recorder = await StoreRecorder.open({ store, mode: "required", keyPrefix: "run#1" });
-  const bad = { ...initialized("bad"), lineageAttempt: -1 };
-  const turn = recorder.enqueue(RunLifecycle, { nodeId: "", attempt: 0, kind: "a" }, bad);
-  recorder.prepare();
-  assert.throws(() => recorder.throwIfFailed(), /lineage_?[aA]ttempt/);
-  assert.equal(await turn(), undefined);
-  await assert.rejects(recorder.settle(), /lineage_?[aA]ttempt/);
-});
-
 Deno.test("asking for a released record's turn id does not release the records held after it", async () => {
   await using memory = new MemoryStore();
   let appends = 0;

@@ -40,13 +40,6 @@ export interface RunRecorder {
    * `started` record is visible while it runs.
    */
   enqueue<V>(type: RecordType<V>, key: WriteKey, value: V): () => Promise<string | undefined>;
-  /**
-   * Validates and encodes every held record now, keeping it held: a later
-   * {@link release} only hands the bytes over. Lets a caller do the CPU work
-   * while this thread would wait for something else (the checkpoint file's
-   * sync). A record that does not encode fails as it would at release.
-   */
-  prepare(): void;
   /** Hands every held record to the store, in order, in one tick (one commit round). */
   release(): void;
   /** Resolves when every released record has been stored or has failed (held ones stay held). */
@@ -82,8 +75,6 @@ export class NullRecorder implements RunRecorder {
   enqueue(): () => Promise<string | undefined> {
     return NOTHING;
   }
-  /** Does nothing. */
-  prepare(): void {}
   /** Does nothing. */
   release(): void {}
   /** Nothing to wait for. */

@@ -272,16 +272,12 @@ async function stateFields(
  * (what a full record stores); the record holds the whole state, or — past
  * {@link STATE_TEXT_LIMIT} and within {@link CHECKPOINT_FULL_EVERY} of the
  * last full one — only what changed since the previous checkpoint record.
- * With `hold`, the stage's records and the checkpoint are encoded
- * ({@link RunRecorder.prepare}) but stay held for the caller's
- * {@link RunRecorder.release}, so the two CPU steps can fill two waits.
  */
 export async function recordCheckpoint(
   recorder: RunRecorder,
   checkpoint: Checkpoint,
   json: string,
   info: { stageAttemptId: string; dotHash: string; graphId: string; checkpointId: string },
-  options: { hold?: boolean } = {},
 ): Promise<void> {
   if (!recorder.enabled) return;
   const state = await stateFields(recorder, checkpoint, json, chains.get(recorder));
@@ -308,12 +304,11 @@ export async function recordCheckpoint(
     },
   );
   // Releasing it sends the stage's held records and its checkpoint together: one commit.
-  if (options.hold) recorder.prepare();
-  else release();
+  const turn = release();
   chains.set(recorder, {
     checkpoint,
     stateHash: state.stateHash,
     depth: state.depth,
-    stored: async () => (await release()) !== undefined,
+    stored: async () => (await turn) !== undefined,
   });
 }

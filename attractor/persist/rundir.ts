@@ -57,23 +57,21 @@ export class RunDirectoryError extends Error {
 
 const encoder = new TextEncoder();
 
-/**
- * Work to do while {@link writeFileAtomic} waits for the disk. Each runs
- * once its operation has been handed to the I/O thread, so the CPU it takes
- * (the store's records of a checkpoint) fills time this thread would spend
- * waiting; neither is called for a step that is not reached.
- */
+/** Work to do while {@link writeFileAtomic} waits for the disk. */
 export interface WhileWriting {
-  /** Runs while the written file syncs. */
+  /**
+   * Runs once, as soon as the written file's `fdatasync` has been handed to
+   * the I/O thread (not at all when the file could not be written): CPU work
+   * done there (the store's records of a checkpoint) fills time this thread
+   * would otherwise spend waiting for the disk.
+   */
   readonly whileSyncing?: () => void;
-  /** Runs while it is renamed over the old one. */
-  readonly whileRenaming?: () => void;
 }
 
 /**
  * Writes `text` to `path` atomically: a synced sibling file renamed over
- * it, running `during`'s work in the two disk waits. On failure the old
- * file stays and the sibling is removed.
+ * it, running `during`'s work while it syncs. On failure the old file stays
+ * and the sibling is removed.
  */
 export async function writeFileAtomic(
   path: string,
@@ -96,12 +94,7 @@ export async function writeFileAtomic(
     } finally {
       file.close();
     }
-    const renamed = Deno.rename(tmp, path);
-    try {
-      during.whileRenaming?.();
-    } finally {
-      await renamed;
-    }
+    await Deno.rename(tmp, path);
   } catch (error) {
     // The old file stays; the partial sibling goes.
     await Deno.remove(tmp).catch(() => {});

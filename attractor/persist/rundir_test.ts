@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeFileAtomic } from "./rundir.ts";
 
-Deno.test("writeFileAtomic: whileSyncing runs once, after the text is written and before the rename; whileRenaming once, after it", async () => {
+Deno.test("writeFileAtomic: whileSyncing runs once, after the text is written and before the rename", async () => {
   const dir = await Deno.makeTempDir({ prefix: "forge-rundir-" });
   try {
     const path = join(dir, "checkpoint.json");
@@ -15,10 +15,8 @@ Deno.test("writeFileAtomic: whileSyncing runs once, after the text is written an
         seen.push({ target: Deno.readTextFileSync(path), siblings });
         assert.equal(Deno.readTextFileSync(join(dir, siblings[0])), "new\n");
       },
-      whileRenaming: () => seen.push({ target: "renaming", siblings: [] }),
     });
-    assert.equal(seen.length, 2);
-    assert.equal(seen[1].target, "renaming");
+    assert.equal(seen.length, 1);
     // During the sync the old file is still in place and the new one is a complete sibling.
     assert.equal(seen[0].target, "old\n");
     assert.equal(seen[0].siblings.length, 1);
@@ -36,7 +34,6 @@ Deno.test("writeFileAtomic: a file that cannot be opened throws and never calls 
     await assert.rejects(
       writeFileAtomic(join(dir, "missing", "checkpoint.json"), "x", {
         whileSyncing: () => called++,
-        whileRenaming: () => called++,
       }),
       Deno.errors.NotFound,
     );

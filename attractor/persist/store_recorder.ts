@@ -64,29 +64,8 @@ interface Held {
   readonly type: RecordType<unknown>;
   readonly value: unknown;
   readonly event: string;
-  /** Its payload, once prepared (validated and encoded); null when it did not encode. */
-  bytes?: Uint8Array | null;
   /** Its turn id, once released. */
   turn?: Promise<string | undefined>;
-}
-
-/** A record type whose values are its already encoded payloads (see {@link StoreRecorder.prepare}). */
-interface Encoded {
-  readonly typeId: string;
-  readonly version: number;
-  encode(bytes: Uint8Array): Uint8Array;
-}
-
-const encodedTypes = new WeakMap<RecordType<unknown>, Encoded>();
-
-/** `type`, taking payloads it encoded earlier: the writer's own encode step becomes a pass-through. */
-function encodedOf(type: RecordType<unknown>): Encoded {
-  let encoded = encodedTypes.get(type);
-  if (!encoded) {
-    encoded = { typeId: type.typeId, version: type.version, encode: (bytes) => bytes };
-    encodedTypes.set(type, encoded);
-  }
-  return encoded;
 }
 
 /** Appends a run attempt's records to one context of a store. */
@@ -182,45 +161,19 @@ export class StoreRecorder implements RunRecorder {
   }
 
   /**
-   * Validates and encodes every held record that is not yet, keeping them
-   * held: the runner calls it while `checkpoint.json` syncs, so that this
-   * CPU work (schema check and msgpack of the stage's records, ~0.1–0.2 ms)
-   * overlaps the disk wait instead of adding to the stage.
-   */
-  prepare(): void {
-    for (const item of this.#held) {
-      if (item.bytes !== undefined) continue;
-      try {
-        item.bytes = item.type.encode(item.value);
-      } catch (error) {
-        // A value that does not encode (a bug): kept, thrown at the next checkpoint.
-        this.#failure ??= error as Error;
-        item.bytes = null;
-      }
-    }
-  }
-
-  /**
    * Hands every held record to the writer, in order and in one tick, so the
-   * store's group commit takes them in one round (one KV commit). Records
-   * are encoded first if {@link prepare} has not done it.
+   * store's group commit takes them in one round (one KV commit).
    */
   release(): void {
     if (this.#held.length === 0) return;
-    this.prepare();
     const held = this.#held;
     this.#held = [];
     for (const item of held) {
-      if (item.bytes === null) {
-        item.turn = Promise.resolve(undefined);
-        continue;
-      }
       try {
-        // Encoded by prepare() with the record's own type (zod checked it there).
-        const pending = this.#writer.append(encodedOf(item.type), item.bytes!, item.event);
+        const pending = this.#writer.append(item.type as never, item.value as never, item.event);
         item.turn = pending.then((turn) => turn?.turnId, () => undefined);
       } catch (error) {
-        // The writer refused it (closed): kept, thrown at the next checkpoint.
+        // A value that does not encode (a bug): kept, thrown at the next checkpoint.
         this.#failure ??= error as Error;
         item.turn = Promise.resolve(undefined);
       }
