@@ -141,3 +141,31 @@ Deno.test("each record's idempotency key names its run, node, attempt, kind and 
     attractorIdempotencyKey("run#1", "n", 1, "route", ours.length),
   ]);
 });
+
+Deno.test("asking for a released record's turn id does not release the records held after it", async () => {
+  await using memory = new MemoryStore();
+  let appends = 0;
+  const store = new Proxy(memory, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (name !== "appendTurn") return typeof value === "function" ? value.bind(target) : value;
+      return (req: never) => {
+        appends++;
+        return target.appendTurn(req);
+      };
+    },
+  });
+  const recorder = await StoreRecorder.open({ store, mode: "required", keyPrefix: "run#1" });
+  const a = recorder.enqueue(RunLifecycle, { nodeId: "", attempt: 0, kind: "a" }, initialized("a"));
+  recorder.release();
+  const idA = await a();
+  assert.equal(appends, 1);
+  const b = recorder.enqueue(RunLifecycle, { nodeId: "", attempt: 0, kind: "b" }, initialized("b"));
+  const again = a(); // b is handed over synchronously if at all
+  assert.equal(appends, 1, "b still held");
+  assert.equal(await again, idA);
+  const idB = await b();
+  assert.equal(appends, 2);
+  assert.ok(idB && BigInt(idB) > BigInt(idA!));
+  await recorder.settle();
+});

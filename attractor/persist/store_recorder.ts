@@ -153,7 +153,9 @@ export class StoreRecorder implements RunRecorder {
     this.#held.push(held);
     this.#holdTimer ??= this.#armHoldTimer(HOLD_LIMIT_MS);
     return () => {
-      this.release();
+      // Still held: release it (with every record held before and after it). Released
+      // already: releasing again would send the next stage's records early, alone.
+      if (held.turn === undefined) this.release();
       return held.turn!;
     };
   }
