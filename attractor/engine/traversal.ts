@@ -133,33 +133,19 @@ export class Traversal implements BranchRunner {
     this.#a.recorder.throwIfFailed();
     // Compact JSON for the store (it grows with the run); the file is indented while small.
     const json = JSON.stringify(checkpoint);
-    const recorder = this.#a.recorder;
-    let stored: Promise<void> | undefined;
-    const record = () => {
-      if (stored) return;
-      const checkpointId =
-        `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`;
-      stored = recordCheckpoint(recorder, checkpoint, json, {
-        stageAttemptId,
-        dotHash: this.#s.dotHash,
-        graphId: this.#s.graph.id,
-        checkpointId,
-      });
-      stored.catch(() => {});
-    };
-    try {
-      // The store's work of a stage (its checkpoint record built, the stage's records checked,
-      // encoded and committed: ~0.3–0.5 ms of this thread) runs once the file's fdatasync is in
-      // flight, filling that wait instead of delaying the file's open before it; the KV commit
-      // (and its fsync) still starts while the file syncs.
-      await writeCheckpointFile(
-        this.#s.runDir,
-        json.length < 64 * 1024 ? serializeCheckpoint(checkpoint) : json,
-        recorder.enabled ? { whileSyncing: record } : {},
-      );
-    } finally {
-      record(); // the file could not be written: the store still gets the checkpoint
-    }
+    // The store's commit and the file's sync run at the same time. (Starting the store's work
+    // only once the file's fdatasync is in flight measured slower: bench/README.md, fourth pass.)
+    const stored = recordCheckpoint(this.#a.recorder, checkpoint, json, {
+      stageAttemptId,
+      dotHash: this.#s.dotHash,
+      graphId: this.#s.graph.id,
+      checkpointId: `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`,
+    });
+    stored.catch(() => {});
+    await writeCheckpointFile(
+      this.#s.runDir,
+      json.length < 64 * 1024 ? serializeCheckpoint(checkpoint) : json,
+    );
     await stored;
     this.#s.emit({ kind: "checkpoint_saved", nodeId: checkpoint.current_node });
   }

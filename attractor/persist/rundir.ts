@@ -57,27 +57,11 @@ export class RunDirectoryError extends Error {
 
 const encoder = new TextEncoder();
 
-/** Work to do while {@link writeFileAtomic} waits for the disk. */
-export interface WhileWriting {
-  /**
-   * Runs once, as soon as the written file's `fdatasync` has been handed to
-   * the I/O thread (not at all when the file could not be written): CPU work
-   * done there (the store's records of a checkpoint) fills time this thread
-   * would otherwise spend waiting for the disk.
-   */
-  readonly whileSyncing?: () => void;
-}
-
 /**
- * Writes `text` to `path` atomically: a synced sibling file renamed over
- * it, running `during`'s work while it syncs. On failure the old file stays
- * and the sibling is removed.
+ * Writes `text` to `path` atomically: a synced sibling file renamed over it.
+ * On failure the old file stays and the sibling is removed.
  */
-export async function writeFileAtomic(
-  path: string,
-  text: string,
-  during: WhileWriting = {},
-): Promise<void> {
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
   try {
@@ -85,12 +69,7 @@ export async function writeFileAtomic(
       const bytes = encoder.encode(text);
       let written = 0;
       while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      const synced = file.syncData();
-      try {
-        during.whileSyncing?.();
-      } finally {
-        await synced;
-      }
+      await file.syncData();
     } finally {
       file.close();
     }
@@ -117,17 +96,13 @@ export async function writeStatus(stageDir: string, outcome: Outcome): Promise<v
   );
 }
 
-/**
- * Writes `checkpoint.json` atomically (a checkpoint, or its serialized JSON);
- * `during` as in {@link writeFileAtomic}.
- */
+/** Writes `checkpoint.json` atomically (a checkpoint, or its serialized JSON). */
 export async function writeCheckpointFile(
   logsRoot: string,
   checkpoint: Checkpoint | string,
-  during?: WhileWriting,
 ): Promise<void> {
   const json = typeof checkpoint === "string" ? checkpoint : serializeCheckpoint(checkpoint);
-  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n", during);
+  await writeFileAtomic(join(logsRoot, "checkpoint.json"), json + "\n");
 }
 
 /** Writes `manifest.json` atomically. */

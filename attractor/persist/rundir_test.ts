@@ -2,24 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeFileAtomic } from "./rundir.ts";
 
-Deno.test("writeFileAtomic: whileSyncing runs once, after the text is written and before the rename", async () => {
+Deno.test("writeFileAtomic: the new text replaces the old, and no sibling is left", async () => {
   const dir = await Deno.makeTempDir({ prefix: "forge-rundir-" });
   try {
     const path = join(dir, "checkpoint.json");
     await Deno.writeTextFile(path, "old\n");
-    const seen: { target: string; siblings: string[] }[] = [];
-    await writeFileAtomic(path, "new\n", {
-      whileSyncing: () => {
-        const siblings: string[] = [];
-        for (const e of Deno.readDirSync(dir)) if (e.name.endsWith(".tmp")) siblings.push(e.name);
-        seen.push({ target: Deno.readTextFileSync(path), siblings });
-        assert.equal(Deno.readTextFileSync(join(dir, siblings[0])), "new\n");
-      },
-    });
-    assert.equal(seen.length, 1);
-    // During the sync the old file is still in place and the new one is a complete sibling.
-    assert.equal(seen[0].target, "old\n");
-    assert.equal(seen[0].siblings.length, 1);
+    await writeFileAtomic(path, "new\n");
     assert.equal(await Deno.readTextFile(path), "new\n");
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["checkpoint.json"]);
   } finally {
@@ -27,36 +15,28 @@ Deno.test("writeFileAtomic: whileSyncing runs once, after the text is written an
   }
 });
 
-Deno.test("writeFileAtomic: a file that cannot be opened throws and never calls whileSyncing", async () => {
+Deno.test("writeFileAtomic: a file that cannot be opened throws and leaves nothing", async () => {
   const dir = await Deno.makeTempDir({ prefix: "forge-rundir-" });
   try {
-    let called = 0;
     await assert.rejects(
-      writeFileAtomic(join(dir, "missing", "checkpoint.json"), "x", {
-        whileSyncing: () => called++,
-      }),
+      writeFileAtomic(join(dir, "missing", "checkpoint.json"), "x"),
       Deno.errors.NotFound,
     );
-    assert.equal(called, 0);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("writeFileAtomic: whileSyncing that throws still waits for the sync, leaves the old file and no sibling, and throws its error", async () => {
+Deno.test("writeFileAtomic: a rename that fails leaves what was there and removes the written sibling", async () => {
   const dir = await Deno.makeTempDir({ prefix: "forge-rundir-" });
   try {
+    // A non-empty directory where the file should go: the sibling is written, the rename fails.
     const path = join(dir, "manifest.json");
-    await Deno.writeTextFile(path, "old\n");
-    await assert.rejects(
-      writeFileAtomic(path, "new\n", {
-        whileSyncing: () => {
-          throw new RangeError("boom");
-        },
-      }),
-      RangeError,
-    );
-    assert.equal(await Deno.readTextFile(path), "old\n");
+    await Deno.mkdir(path);
+    await Deno.writeTextFile(join(path, "keep"), "mine\n");
+    await assert.rejects(writeFileAtomic(path, "new\n"));
+    assert.equal(await Deno.readTextFile(join(path, "keep")), "mine\n");
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["manifest.json"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
