@@ -32,7 +32,14 @@ import { encodeTurnValue, setTurnRowIds } from "./turn_value.ts";
 import { KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
 import { ContextKeyBlocks, keyBlockKey } from "./key_blocks.ts";
 import { utf8Length } from "../core/utf8.ts";
-import { type ContextKeys, findKey, type FoundKeys, KEY_BLOCK_CAP, KeyIndex } from "./key_index.ts";
+import {
+  type ContextKeys,
+  findKey,
+  type FoundKeys,
+  KEY_BLOCK_CAP,
+  KEY_BLOCKS_PER_CONTEXT,
+  KeyIndex,
+} from "./key_index.ts";
 
 /** One append waiting for its commit (what {@link GroupCommitAppender.submit} takes). */
 interface PendingAppend {
@@ -269,7 +276,7 @@ export class GroupCommitAppender {
     const retry: Queued[] = [];
     const newHeads = new Map<bigint, HeadState>();
     const runs = new Map<bigint, Run>();
-    const lastBlocks = new Map<bigint, number>();
+    const lastBlocks = new Map<bigint, { firstDepth: number; count: number }>();
 
     for (const [ctx, items] of groups) {
       const state = states.get(ctx);
@@ -288,8 +295,13 @@ export class GroupCommitAppender {
       let run = runs.get(ctx) ?? this.#runs.get(ctx);
       const found = existingKeys.get(ctx);
       // Keys go into this commit's key blocks of the context while the context has
-      // fewer than KEY_BLOCK_CAP of them there; later ones get a row each.
-      const blocks = new ContextKeyBlocks(found ? KEY_BLOCK_CAP - found.known.blockKeys.size : 0);
+      // fewer than KEY_BLOCK_CAP keys and KEY_BLOCKS_PER_CONTEXT blocks; later ones get a row each.
+      const blocks = found
+        ? new ContextKeyBlocks(
+          KEY_BLOCK_CAP - found.known.blockKeys.size,
+          KEY_BLOCKS_PER_CONTEXT - found.known.blocks,
+        )
+        : new ContextKeyBlocks(0, 0);
       let full = false;
       for (const item of items) {
         if (full) {
@@ -418,7 +430,10 @@ export class GroupCommitAppender {
       }
       for (const block of blocks.blocks) {
         op.setReserved(keyBlockKey(ctx, block.firstDepth), block.encode());
-        lastBlocks.set(ctx, block.firstDepth);
+      }
+      const lastBlock = blocks.blocks.at(-1);
+      if (lastBlock) {
+        lastBlocks.set(ctx, { firstDepth: lastBlock.firstDepth, count: blocks.blocks.length });
       }
     }
 
@@ -452,9 +467,9 @@ export class GroupCommitAppender {
       if (inBlock) known.blockKeys.set(key, id);
       else known.addRow(key, id);
     }
-    for (const [ctx, firstDepth] of lastBlocks) {
+    for (const [ctx, { firstDepth, count }] of lastBlocks) {
       const keys = this.#keys.get(ctx);
-      if (keys) keys.lastBlock = Math.max(keys.lastBlock, firstDepth);
+      if (keys) keys.lastBlock = Math.max(keys.lastBlock, firstDepth), keys.blocks += count;
     }
     for (const { item, turn } of planned) item.resolve(turn);
     for (const { settle } of afterCommit) settle();

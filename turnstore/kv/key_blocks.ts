@@ -155,6 +155,7 @@ const BLOCK_VALUE_OVERHEAD = 8;
 export class ContextKeyBlocks {
   readonly #blocks: KeyBlockBuilder[] = [];
   #room: number;
+  #blockRoom: number;
   #keyLength = 0;
   #newBlock = false;
   /** Mutations the priced key adds (1 when it starts a block, else 0). */
@@ -164,15 +165,20 @@ export class ContextKeyBlocks {
   /** Bytes of keys the priced key adds. */
   keys = 0;
 
-  /** Plans blocks for a context that may hold `room` more keys in blocks. */
-  constructor(room: number) {
+  /**
+   * Plans blocks for a context that may hold `room` more keys in blocks and
+   * `blockRoom` more blocks.
+   */
+  constructor(room: number, blockRoom: number) {
     this.#room = room;
+    this.#blockRoom = blockRoom;
   }
 
   /**
    * Prices the next turn's key, `keyLength` UTF-8 bytes: true when it goes
    * into a block, with {@link mutations}, {@link bytes} and {@link keys} set
-   * to what it adds; false when it needs a row of its own (no room).
+   * to what it adds; false when it needs a row of its own (no room for the
+   * key, or it would start a block and the context has no room for one).
    */
   price(keyLength: number): boolean {
     if (this.#room <= 0) return false;
@@ -180,6 +186,7 @@ export class ContextKeyBlocks {
     const last = this.#blocks.at(-1);
     this.#keyLength = keyLength;
     this.#newBlock = !last || last.bytes + entry > KEY_BLOCK_MAX_BYTES;
+    if (this.#newBlock && this.#blockRoom <= 0) return false;
     this.mutations = this.#newBlock ? 1 : 0;
     this.keys = this.#newBlock ? BLOCK_KEY_BYTES : 0;
     this.bytes = entry +
@@ -189,7 +196,7 @@ export class ContextKeyBlocks {
 
   /** Adds the key just priced, for the turn `id` at `depth`. */
   add(key: string, id: bigint, depth: number): void {
-    if (this.#newBlock) this.#blocks.push(new KeyBlockBuilder(depth));
+    if (this.#newBlock) this.#blocks.push(new KeyBlockBuilder(depth)), this.#blockRoom--;
     this.#blocks.at(-1)!.add(key, id, this.#keyLength);
     this.#room--;
   }

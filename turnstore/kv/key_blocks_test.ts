@@ -4,7 +4,7 @@ import { LOCAL_KV_LIMITS } from "./limits.ts";
 import type { CommitStats } from "./budget.ts";
 import { KEY_BLOCK_MAX_BYTES, KeyBlockBuilder, keyEntryBytes, readKeyBlock } from "./key_blocks.ts";
 import { utf8Length } from "../core/utf8.ts";
-import { KEY_BLOCK_CAP } from "./key_index.ts";
+import { KEY_BLOCK_CAP, KEY_BLOCKS_PER_CONTEXT } from "./key_index.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import type { AppendedTurn } from "../core/types.ts";
 
@@ -227,6 +227,52 @@ Deno.test("key blocks split before Deno KV's value limit: 1 KiB keys in one comm
       assert.equal(again.deduplicated, true);
     } finally {
       await store.close();
+    }
+  });
+});
+
+// A handle that does not know a context's keys reads all its blocks before its
+// first keyed append there: the count of blocks bounds that read.
+Deno.test(`past ${KEY_BLOCKS_PER_CONTEXT} blocks a context's keys get a row each, and a fresh handle reads each block once`, async () => {
+  await withStoreFile(async (path) => {
+    const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
+    const commits = KEY_BLOCKS_PER_CONTEXT + 10;
+    const { contextId } = await store.createContext();
+    // Four keyed turns per commit, as a pipeline stage writes them.
+    for (let c = 0; c < commits; c++) await appendMany(store, contextId, c * 4, c * 4 + 4);
+    await store.close();
+    const raw = await Deno.openKv(path);
+    let blocks = 0;
+    for await (const _ of raw.list({ prefix: ["keys"] })) blocks++;
+    let rows = 0;
+    for await (const _ of raw.list({ prefix: ["idem"] })) rows++;
+    raw.close();
+    assert.equal(blocks, KEY_BLOCKS_PER_CONTEXT);
+    assert.equal(rows, 10 * 4);
+
+    let listed = 0;
+    const kv = await Deno.openKv(path);
+    const counting = new Proxy(kv, {
+      get(target, name) {
+        const value = Reflect.get(target, name, target);
+        if (name !== "list") return typeof value === "function" ? value.bind(target) : value;
+        return async function* (selector: Deno.KvListSelector, options?: Deno.KvListOptions) {
+          for await (const entry of target.list(selector, options)) {
+            if (entry.key[0] === "keys") listed++;
+            yield entry;
+          }
+        };
+      },
+    });
+    const fresh = new KvStore(counting, { limits: LOCAL_KV_LIMITS });
+    try {
+      const again = await appendMany(fresh, contextId, 0, commits * 4);
+      assert.equal(again.filter((t) => t.deduplicated).length, commits * 4);
+      const added = await appendMany(fresh, contextId, commits * 4, commits * 4 + 4);
+      assert.ok(added.every((t) => !t.deduplicated));
+      assert.equal(listed, KEY_BLOCKS_PER_CONTEXT, "each block read once");
+    } finally {
+      await fresh.close();
     }
   });
 });
