@@ -57,3 +57,19 @@ export async function outcomeOf(logs: string): Promise<unknown> {
     context,
   };
 }
+
+/** Waits until `path` exists, or kills `child` and fails. */
+export async function waitForFile(path: string, child: Deno.ChildProcess): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (Date.now() < end) {
+    try {
+      await Deno.lstat(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  child.kill("SIGKILL");
+  await child.output();
+  throw new Error(`${path} did not appear`);
+}

@@ -8,7 +8,7 @@
 // On Deno KV and the fs log.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { finished, forge, outcomeOf, spawnForge } from "./forge_process.ts";
+import { finished, forge, outcomeOf, spawnForge, waitForFile } from "./forge_process.ts";
 
 const PIPELINE = `digraph ByRunId {
   graph [goal="resume by run id"]
@@ -34,21 +34,6 @@ const PIPELINE = `digraph ByRunId {
   done -> exit
 }`;
 
-async function waitFor(path: string, child: Deno.ChildProcess): Promise<void> {
-  const end = Date.now() + 30_000;
-  while (Date.now() < end) {
-    try {
-      await Deno.stat(path);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-  child.kill("SIGKILL");
-  await child.output();
-  throw new Error(`${path} did not appear`);
-}
-
 const contextOf = (out: string) => out.match(/context (\d+)\)/)?.[1];
 
 for (const backend of ["kv", "fs"] as const) {
@@ -65,7 +50,7 @@ for (const backend of ["kv", "fs"] as const) {
 
       const dir = join(cwd, ".forge", "runs", "r1");
       const child = spawnForge(["run", "p.dot", ...base, "--run-id", "r1"], cwd);
-      await waitFor(join(dir, "slow", "prompt.md"), child);
+      await waitForFile(join(dir, "slow", "prompt.md"), child);
       child.kill("SIGTERM");
       const stopped = await finished(child);
       assert.equal(stopped.code, 143, stopped.err);

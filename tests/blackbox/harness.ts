@@ -10,9 +10,9 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import { type Finished, finished, forge, spawnForge } from "../forge_process.ts";
+import { type Finished, finished, forge, spawnForge, waitForFile } from "../forge_process.ts";
 
-export { finished, forge, spawnForge };
+export { finished, forge, spawnForge, waitForFile };
 export type { Finished };
 
 const PIPELINES = resolve(import.meta.dirname!, "pipelines");
@@ -87,20 +87,4 @@ export function assertExit(f: Finished, code: number, what: string): void {
     assert.doesNotMatch(text, /^\s+at .*:\d+:\d+\)?$/m, `${what}: a stack trace was printed`);
     assert.doesNotMatch(text, /Uncaught|panicked/, `${what}: an uncaught error was printed`);
   }
-}
-
-/** Waits until `path` exists, or kills `child` and fails. */
-export async function waitForFile(path: string, child: Deno.ChildProcess): Promise<void> {
-  const end = Date.now() + 30_000;
-  while (Date.now() < end) {
-    try {
-      await Deno.lstat(path);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  child.kill("SIGKILL");
-  await child.output();
-  throw new Error(`${path} did not appear`);
 }
