@@ -7,6 +7,7 @@
  * @module
  */
 import { resolve } from "node:path";
+import { parseFsTarget } from "@forge/turnstore";
 
 /** A read command named a local store that does not exist. */
 export class StoreMissingError extends Error {
@@ -22,13 +23,26 @@ export class StoreMissingError extends Error {
   }
 }
 
-/** The local file or folder of a `kv:` / `fs:` store URL; undefined for memory, remote and CXDB stores. */
+/**
+ * The local file or folder of a `kv:` / `fs:` store URL; undefined for memory,
+ * remote and CXDB stores, and for a target the store's own parser refuses
+ * (opening it then says what is wrong).
+ */
 export function localStorePath(url: string): string | undefined {
-  if (url.startsWith("fs:")) return url.slice(3).replace(/\?.*$/, "") || undefined;
-  if (!url.startsWith("kv:")) return undefined;
-  const path = url.slice(3);
-  if (path === "" || path === ":memory:" || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return undefined;
-  return path;
+  const scheme = url.slice(0, url.indexOf(":") + 1).toLowerCase();
+  const rest = url.slice(scheme.length);
+  if (scheme === "fs:") {
+    try {
+      return parseFsTarget(rest).dir;
+    } catch {
+      return undefined;
+    }
+  }
+  if (scheme !== "kv:") return undefined;
+  if (rest.trim() === "" || rest === ":memory:" || /^[a-z][a-z0-9+.-]*:\/\//i.test(rest)) {
+    return undefined;
+  }
+  return rest;
 }
 
 /** Throws {@link StoreMissingError} when `url` names a local store that does not exist. */

@@ -6,6 +6,11 @@ import { assertStoreExists, localStorePath, StoreMissingError } from "./store_ex
 Deno.test("localStorePath: kv files and fs folders are local; memory, remote KV and CXDB are not", () => {
   assert.equal(localStorePath("kv:.forge/forge.kv"), ".forge/forge.kv");
   assert.equal(localStorePath("fs:./store?durability=group"), "./store");
+  assert.equal(
+    localStorePath("FS:./store"),
+    "./store",
+    "schemes are case-insensitive, as openTurnStore reads them",
+  );
   for (
     const url of ["memory:", "kv::memory:", "kv:https://kv.example/db", "cxdb://h:9009", "kv:"]
   ) {

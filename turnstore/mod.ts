@@ -30,7 +30,14 @@ export {
   LOCAL_KV_LIMITS,
   openKvStore,
 } from "./kv/mod.ts";
-export { type Durability, FsStore, openFsStore, type RecoveryReport } from "./fs/mod.ts";
+export {
+  type Durability,
+  FsStore,
+  type FsStoreOptions,
+  openFsStore,
+  parseFsTarget,
+  type RecoveryReport,
+} from "./fs/mod.ts";
 export {
   openThreadStore,
   THREAD_SCHEMES,
