@@ -9,8 +9,17 @@
  * @module
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
+import { PooledBytes } from "../core/pooled_bytes.ts";
 
 const valueEncoder = new Encoder({ useBigInt64: true });
+const utf8Encoder = new TextEncoder();
+/** Encoded records are small and made at every append: they share pooled buffers. */
+const encodedRecords = new PooledBytes();
+
+/** Bytes of a msgpack str header for a UTF-8 length (the library's choice: smallest form). */
+function strHeaderSize(bytes: number): number {
+  return bytes < 32 ? 1 : bytes < 0x100 ? 2 : bytes < 0x1_0000 ? 3 : 5;
+}
 
 /** Appends msgpack to a growing buffer: integer-keyed map headers ours, values the library's. */
 export class TaggedWriter {
@@ -58,6 +67,80 @@ export class TaggedWriter {
       v.setUint32(this.#pos + 1, n);
       this.#pos += 5;
     }
+  }
+
+  /**
+   * Leaves one byte for a map header written later with {@link patchFixmap}
+   * (a map of at most 15 entries), and returns its position.
+   */
+  placeholder(): number {
+    this.#reserve(1);
+    return this.#pos++;
+  }
+
+  /** Writes the fixmap header of `n` entries (0 to 15) at a {@link placeholder}. */
+  patchFixmap(at: number, n: number): void {
+    if (n > 15 || n < 0) throw new RangeError(`a fixmap holds 0 to 15 entries, not ${n}`);
+    this.#buf[at] = 0x80 | n;
+  }
+
+  /**
+   * Writes a string: the same bytes the library writes (a str header of the
+   * smallest form, then UTF-8), without its per-value setup. ASCII is copied
+   * by code unit; other well-formed text goes through TextEncoder; a string
+   * with a lone surrogate goes to the library, whose bytes for it differ from
+   * TextEncoder's.
+   */
+  string(s: string): void {
+    const n = s.length;
+    if (n < 0x100) {
+      const start = this.#pos;
+      const header = n < 32 ? 1 : 2;
+      this.#reserve(header + n);
+      const buf = this.#buf;
+      let p = start + header;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          p = -1;
+          break;
+        }
+        buf[p++] = c;
+      }
+      if (p >= 0) {
+        if (header === 1) buf[start] = 0xa0 | n;
+        else {
+          buf[start] = 0xd9;
+          buf[start + 1] = n;
+        }
+        this.#pos = p;
+        return;
+      }
+    }
+    if (!s.isWellFormed()) return this.value(s);
+    // UTF-8 takes n to 3n bytes: encode after a header sized for n, then move
+    // the text if its real length needs a larger header.
+    const guess = strHeaderSize(n);
+    this.#reserve(5 + 3 * n);
+    const start = this.#pos;
+    const { written } = utf8Encoder.encodeInto(s, this.#buf.subarray(start + guess));
+    const header = strHeaderSize(written);
+    if (header !== guess) {
+      this.#buf.copyWithin(start + header, start + guess, start + guess + written);
+    }
+    const buf = this.#buf;
+    if (header === 1) buf[start] = 0xa0 | written;
+    else if (header === 2) {
+      buf[start] = 0xd9;
+      buf[start + 1] = written;
+    } else if (header === 3) {
+      buf[start] = 0xda;
+      this.#view.setUint16(start + 1, written);
+    } else {
+      buf[start] = 0xdb;
+      this.#view.setUint32(start + 1, written);
+    }
+    this.#pos = start + header + written;
   }
 
   /** Writes a map header for `n` entries. */
@@ -161,9 +244,9 @@ export class TaggedWriter {
     this.#pos += bytes.length;
   }
 
-  /** The bytes written so far (a copy). */
+  /** The bytes written so far (a copy; a small one is a view into a shared buffer). */
   finish(): Uint8Array {
-    return this.#buf.slice(0, this.#pos);
+    return encodedRecords.copyPrefix(this.#buf, this.#pos);
   }
 }
 

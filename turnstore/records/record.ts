@@ -17,6 +17,7 @@ import {
   type ValueOf,
 } from "./fields.ts";
 import { decodeMsgpack, TaggedWriter } from "./msgpack.ts";
+import { type OnePassWrite, onePassWriter, REFUSED } from "./one_pass.ts";
 
 /** What `defineRecord`, `defineStruct` and `typedRecord` take. */
 export interface RecordDefinition<Shape extends Fields> {
@@ -49,6 +50,8 @@ export class CompiledRecordType<Shape extends Fields> implements RecordType<Valu
   declare readonly valueType?: ValueOf<Shape>;
   readonly #shape: z.ZodRawShape;
   readonly #schema: z.ZodType;
+  /** Checks and writes a value in one walk; refuses what it is unsure of (then zod decides). */
+  readonly #onePass: OnePassWrite;
 
   /** Compiles a definition; throws TypeError for untagged fields or a tag used twice. */
   constructor(def: RecordDefinition<Shape>) {
@@ -78,6 +81,7 @@ export class CompiledRecordType<Shape extends Fields> implements RecordType<Valu
       });
     }
     this.fields = fields.sort((a, b) => a.meta.tag - b.meta.tag);
+    this.#onePass = onePassWriter(this.fields, compiled);
     // Nesting builds a fresh object schema, so each use can carry its own tag.
     registerStructSchema(this, () => z.strictObject(this.#shape));
   }
@@ -93,15 +97,21 @@ export class CompiledRecordType<Shape extends Fields> implements RecordType<Valu
     return result.data as ValueOf<Shape>;
   }
 
-  /** Validates and encodes `value` as a msgpack map keyed by field tags. */
+  /**
+   * Validates and encodes `value` as a msgpack map keyed by field tags. The
+   * one-pass walk writes a value it can vouch for; anything else is judged
+   * by zod (which names what is wrong) and, if valid, written from zod's copy.
+   */
   encode(value: ValueOf<Shape>): Uint8Array {
-    const valid = this.validate(value) as Record<string, unknown>;
     // Encoding is synchronous, so one shared writer serves every call; a
     // call that finds it busy (it cannot happen today) takes its own.
     const writer = sharedWriterBusy ? new TaggedWriter() : sharedWriter;
     const shared = writer === sharedWriter;
     if (shared) sharedWriterBusy = true;
     try {
+      writer.reset();
+      if (this.#onePass(writer, value) !== REFUSED) return writer.finish();
+      const valid = this.validate(value) as Record<string, unknown>;
       writer.reset();
       writeStruct(writer, this, valid);
       return writer.finish();
@@ -123,6 +133,18 @@ export class CompiledRecordType<Shape extends Fields> implements RecordType<Valu
     }
     return this.validate(readStruct(this, raw, this.typeId));
   }
+}
+
+/**
+ * Encodes `value` the way `encode` did before the one-pass walk: zod checks
+ * and copies it, then the copy is written. The reference the walk is held to
+ * in tests; not for use elsewhere.
+ */
+export function encodeThroughZod<V>(type: RecordType<V>, value: V): Uint8Array {
+  const valid = type.validate(value) as Record<string, unknown>;
+  const writer = new TaggedWriter();
+  writeStruct(writer, type, valid);
+  return writer.finish();
 }
 
 /** Defines a record type meant for nesting in others (`f.struct`), version 1 by default. */
