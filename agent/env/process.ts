@@ -46,6 +46,12 @@ export interface ProcessSpec {
   /** Receives output as it arrives. */
   readonly onOutput?: (chunk: OutputChunk) => void;
   /**
+   * Bytes written to the program's standard input, which is then closed
+   * (default: no input, stdin is /dev/null). A program that exits without
+   * reading them all is not an error.
+   */
+  readonly stdin?: Uint8Array;
+  /**
    * Run the program in a process group of its own, killed as a whole
    * (default true). False for a program that confines its descendants
    * itself (bubblewrap: its PID namespace dies with it).
@@ -148,6 +154,17 @@ function join(chunks: readonly Uint8Array[]): Uint8Array {
   return all;
 }
 
+/** Writes `bytes` to a program's stdin and closes it; a closed pipe (EPIPE) is not an error. */
+async function feed(stdin: WritableStream<Uint8Array>, bytes: Uint8Array): Promise<void> {
+  const writer = stdin.getWriter();
+  try {
+    await writer.write(bytes);
+    await writer.close();
+  } catch {
+    // The program exited or closed its stdin without reading everything.
+  }
+}
+
 function kill(pid: number, group: boolean, signal: Deno.Signal): void {
   try {
     Deno.kill(group ? -pid : pid, signal);
@@ -180,7 +197,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
       cwd: spec.cwd,
       env: spec.env as Record<string, string>,
       clearEnv: true,
-      stdin: "null",
+      stdin: spec.stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -194,6 +211,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   const stdout = new Capture(child.stdout, limit, "stdout", spec.onOutput);
   const stderr = new Capture(child.stderr, limit, "stderr", spec.onOutput);
   const drained = Promise.all([stdout.done, stderr.done]);
+  const fed = spec.stdin ? feed(child.stdin, spec.stdin) : undefined;
 
   let timedOut = false;
   let aborted = false;
@@ -219,6 +237,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     clearTimeout(timer);
     spec.signal?.removeEventListener("abort", onAbort);
   }
+  await fed;
   // Whatever the program left running in its group (background jobs) does
   // not outlive it; this also lets the output pipes close.
   if (group) kill(child.pid, true, "SIGKILL");

@@ -77,3 +77,21 @@ Deno.test("runProcess: a program that does not exist is NotFound", async () => {
   assert.ok(error instanceof EnvError);
   assert.equal(error.code, "NotFound");
 });
+
+Deno.test("runProcess: stdin bytes reach the program, and one that does not read them is no error", async () => {
+  const input = new TextEncoder().encode("line one\nline two\n");
+  const read = await runProcess({ ...base, args: ["-c", "wc -l; cat >&2"], stdin: input });
+  assert.equal(read.stdout.trim(), "2");
+  assert.equal(read.stderr, "", "wc read all of stdin");
+  const echoed = await runProcess({ ...base, args: ["-c", "cat"], stdin: input });
+  assert.equal(echoed.stdout, "line one\nline two\n");
+  // 4 MiB into a program that exits at once: the write fails with a closed pipe.
+  const ignored = await runProcess({
+    ...base,
+    args: ["-c", "exit 7"],
+    stdin: new Uint8Array(4 * 1024 * 1024),
+  });
+  assert.equal(ignored.exitCode, 7);
+  const none = await runProcess({ ...base, args: ["-c", "cat; echo end"] });
+  assert.equal(none.stdout, "end\n", "without stdin bytes the program reads /dev/null");
+});

@@ -17,29 +17,10 @@ import { runProcess } from "@forge/agent/env";
 import type { Handler, HandlerInput } from "../engine/handler.ts";
 import type { Outcome } from "../engine/outcome.ts";
 import { readStatusFile } from "./codergen.ts";
+import { inheritedEnv, NO_TIMEOUT_MS, SHELL } from "./shell.ts";
 
 /** Most characters of stdout put into the context as `tool.output`. */
 const CONTEXT_OUTPUT_LIMIT = 4000;
-
-/** The node's own `timeout` reaches the command through the stage's signal; this only bounds the timer. */
-const NO_TIMEOUT_MS = 2 ** 31 - 1;
-
-const SHELL = ["/bin/sh", "/usr/bin/sh"].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-}) ?? "sh";
-
-/** The command's environment: the runner's own (when it may read it), plus the attractor variables. */
-function inheritedEnv(): Record<string, string> {
-  try {
-    return Deno.env.toObject();
-  } catch {
-    return { PATH: "/usr/local/bin:/usr/bin:/bin" };
-  }
-}
 
 /** Runs shell commands. */
 export class ToolHandler implements Handler {

@@ -6,14 +6,18 @@
  * `ATTRACTOR_STAGE_DIR`) and as JSON on stdin (the post-hook also gets the
  * result). A pre-hook that exits non-zero skips the call (the model sees an
  * error result saying so); a failing post-hook changes nothing. Every hook
- * run is logged to the stage's `hooks.log`. A hook is killed when its tool
- * call is cancelled or times out, and at most 4000 bytes of its stdout and
- * of its stderr are kept (for the log and the model).
+ * run is logged to the stage's `hooks.log`. A hook runs like a tool stage's
+ * command (agent/env's `runProcess`): it is killed with what it started when
+ * its tool call is cancelled or times out, and at most 4000 bytes of its
+ * stdout and of its stderr are kept (the first and last 2000) for the log
+ * and the model.
  *
  * @module
  */
 import { join } from "node:path";
 import type { RegisteredTool, ToolContext, ToolOutput, ToolRegistry } from "@forge/agent/tools";
+import { EnvError, runProcess } from "@forge/agent/env";
+import { inheritedEnv, NO_TIMEOUT_MS, SHELL } from "./shell.ts";
 
 /** The hook commands of a stage. */
 export interface ToolHooks {
@@ -26,73 +30,37 @@ export interface ToolHooks {
 /** Most bytes of a hook's stdout and of its stderr kept for the log and the model. */
 export const HOOK_OUTPUT_LIMIT = 4000;
 
-/** Reads a stream to its end, keeping its first `limit` bytes. */
-async function capped(stream: ReadableStream<Uint8Array>, limit: number): Promise<string> {
-  const kept: Uint8Array[] = [];
-  let size = 0;
-  let dropped = 0;
-  for await (const chunk of stream) {
-    const part = chunk.subarray(0, Math.max(0, limit - size));
-    if (part.length) kept.push(part);
-    size += part.length;
-    dropped += chunk.length - part.length;
-  }
-  const text = new TextDecoder().decode(
-    kept.length === 1 ? kept[0] : kept.reduce((all, c) => {
-      const next = new Uint8Array(all.length + c.length);
-      next.set(all);
-      next.set(c, all.length);
-      return next;
-    }, new Uint8Array()),
-  );
-  return dropped ? `${text}… [${dropped} more bytes]` : text;
-}
+/** What a hook run came to: its exit code and output, or that its tool call was cancelled. */
+type HookRun = { readonly code: number; readonly output: string } | { readonly cancelled: true };
 
+/**
+ * Runs one hook through agent/env's runProcess: in a process group of its
+ * own (a cancelled tool call kills it with whatever it started), with the
+ * runner's environment plus `env`, `input` as JSON on stdin, and at most
+ * HOOK_OUTPUT_LIMIT bytes of each stream kept (the first and last halves).
+ */
 async function runHook(
   command: string,
   input: unknown,
   env: Record<string, string>,
   cwd: string,
   signal: AbortSignal,
-): Promise<{ code: number; output: string }> {
-  // The hook runs in a process group of its own, so that a cancelled or
-  // timed-out tool call kills it with whatever it started, and nothing it
-  // leaves behind holds its output open or outlives it.
-  const group = Deno.build.os !== "windows";
-  const child = new Deno.Command("sh", {
-    args: ["-c", command],
-    cwd,
-    env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    detached: group,
-  }).spawn();
-  const kill = () => {
-    try {
-      Deno.kill(group ? -child.pid : child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  };
-  signal.addEventListener("abort", kill, { once: true });
-  if (signal.aborted) kill();
-  const stdout = capped(child.stdout, HOOK_OUTPUT_LIMIT);
-  const stderr = capped(child.stderr, HOOK_OUTPUT_LIMIT);
-  const writer = child.stdin.getWriter();
+): Promise<HookRun> {
   try {
-    await writer.write(new TextEncoder().encode(JSON.stringify(input)));
-    await writer.close();
-  } catch {
-    // A hook that does not read its stdin closes the pipe early: not an error.
-  }
-  try {
-    const status = await child.status;
-    if (group) kill(); // its background jobs go with it
-    const [out, err] = await Promise.all([stdout, stderr]);
-    return { code: status.code, output: (out + err).trim() };
-  } finally {
-    signal.removeEventListener("abort", kill);
+    const result = await runProcess({
+      program: SHELL,
+      args: ["-c", command],
+      cwd,
+      env: { ...inheritedEnv(), ...env },
+      timeoutMs: NO_TIMEOUT_MS,
+      signal,
+      stdin: new TextEncoder().encode(JSON.stringify(input)),
+      maxOutputBytes: HOOK_OUTPUT_LIMIT,
+    });
+    return { code: result.exitCode, output: (result.stdout + result.stderr).trim() };
+  } catch (error) {
+    if (error instanceof EnvError && error.code === "Aborted") return { cancelled: true };
+    throw error;
   }
 }
 
@@ -121,6 +89,10 @@ export function withToolHooks(
       const payload = { tool: name, call_id: callId, arguments: args };
       if (hooks.pre) {
         const pre = await runHook(hooks.pre, payload, env, stage.cwd, ctx.signal);
+        if ("cancelled" in pre) {
+          await log(`pre ${name} ${callId}: cancelled with its tool call`);
+          return { content: "tool call cancelled while its pre-hook ran", isError: true };
+        }
         await log(`pre ${name} ${callId}: exit ${pre.code}${pre.output ? ` ${pre.output}` : ""}`);
         if (pre.code !== 0) {
           return {
@@ -141,7 +113,9 @@ export function withToolHooks(
           ctx.signal,
         );
         await log(
-          `post ${name} ${callId}: exit ${post.code}${post.output ? ` ${post.output}` : ""}`,
+          "cancelled" in post
+            ? `post ${name} ${callId}: cancelled with its tool call`
+            : `post ${name} ${callId}: exit ${post.code}${post.output ? ` ${post.output}` : ""}`,
         );
       }
       return output;
