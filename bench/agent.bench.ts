@@ -78,7 +78,8 @@ function scriptedProvider(rounds: number): LlmProvider {
   return new ScriptedProvider(replies);
 }
 
-type Model = "scripted" | "lean";
+/** The bench's two models: the tests' ScriptedProvider, or a near-free one. */
+export type Model = "scripted" | "lean";
 
 /**
  * One session of `model` with persistence `mode` on `store`; its wall time
@@ -141,16 +142,25 @@ async function runSession(
 }
 
 /**
- * One lean session (the near-free model) with persistence `required` on
- * `store`, or off without one; for bench/agent_threads.ts. The store is not
- * closed.
+ * One session of `model` with persistence `required` on `store`, or off
+ * without one; for bench/agent_threads.ts and bench/agent_session_cpu.ts.
+ * The store is not closed.
  */
-export async function runLeanSession(
+export async function runBenchSession(
+  model: Model,
   dir: string,
   store: ForgeStore | undefined,
 ): Promise<{ ms: number; records: number }> {
-  const { ms, turns } = await timeSession("lean", dir, store ? "required" : "off", store);
+  const { ms, turns } = await timeSession(model, dir, store ? "required" : "off", store);
   return { ms, records: turns };
+}
+
+/** {@link runBenchSession} with the near-free ("lean") model. */
+export function runLeanSession(
+  dir: string,
+  store: ForgeStore | undefined,
+): Promise<{ ms: number; records: number }> {
+  return runBenchSession("lean", dir, store);
 }
 
 async function compare(reporter: Reporter, model: Model, dir: string): Promise<void> {

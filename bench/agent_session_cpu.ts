@@ -1,6 +1,7 @@
 /**
- * Where a lean agent session's persistence cost goes, per thread: whole lean
- * sessions (agent.bench.ts's near-free model) with persistence off, on kv
+ * Where an agent session's persistence cost goes, per thread: whole sessions
+ * of agent.bench.ts (the near-free "lean" model by default, or "scripted")
+ * with persistence off, on kv
  * (file) and on fs, alternated; prints each variant's mean and best wall
  * time, the CPU of the session's thread and of every other thread (Deno KV's
  * SQLite thread, fsync and file-read threads, V8's helpers), and the wall
@@ -10,16 +11,17 @@
  * Stores are opened before and closed after each timed session, as the bench
  * does.
  *
- * `deno run --unstable-kv --allow-read --allow-write --allow-env --allow-sys=loadavg bench/agent_session_cpu.ts [sessions]`
+ * `deno run --unstable-kv --allow-read --allow-write --allow-env --allow-sys=loadavg bench/agent_session_cpu.ts [sessions] [lean|scripted]`
  *
  * @module
  */
 import process from "node:process";
 import { openTurnStore } from "../turnstore/mod.ts";
-import { runLeanSession } from "./agent.bench.ts";
+import { type Model, runBenchSession } from "./agent.bench.ts";
 
 const VARIANTS = ["off", "kv", "fs"] as const;
 const sessions = Number(Deno.args[0] ?? 12);
+const model: Model = Deno.args[1] === "scripted" ? "scripted" : "lean";
 
 /** CPU of this thread and of the whole process, in µs. */
 function cpuUs(): { main: number; all: number } {
@@ -31,7 +33,7 @@ function cpuUs(): { main: number; all: number } {
 const dir = await Deno.makeTempDir({ prefix: "forge-agent-session-cpu-" });
 try {
   await Deno.writeTextFile(`${dir}/notes.txt`, "line one\nline two\nline three\n");
-  for (let i = 0; i < 3; i++) await runLeanSession(dir, undefined); // warm-up
+  for (let i = 0; i < 3; i++) await runBenchSession(model, dir, undefined); // warm-up
   const totals = new Map(
     VARIANTS.map((v) => [v, { main: 0, others: 0, wall: 0, best: Infinity, records: 0 }]),
   );
@@ -41,7 +43,7 @@ try {
         ? undefined
         : await openTurnStore(variant === "kv" ? `kv:${dir}/${i}.kv` : `fs:${dir}/${i}`);
       const before = cpuUs();
-      const { ms, records } = await runLeanSession(dir, store);
+      const { ms, records } = await runBenchSession(model, dir, store);
       const after = cpuUs();
       await store?.close();
       const t = totals.get(variant)!;
@@ -54,7 +56,7 @@ try {
   }
   const off = totals.get("off")!;
   const [load] = Deno.loadavg();
-  console.log(`${sessions} sessions each, alternated; load ${load.toFixed(2)}`);
+  console.log(`${model} model, ${sessions} sessions each, alternated; load ${load.toFixed(2)}`);
   for (const [variant, t] of totals) {
     const perRecord = (us: number) =>
       variant === "off" || !t.records
