@@ -38,6 +38,8 @@ export class Pending {
   /** performance.now() after which the request times out. */
   deadline = Infinity;
   timeoutMs = 0;
+  /** Its place among the transport's ordered deadlines (deadlines.ts), or -1. */
+  slot = -1;
   onAbort?: () => void;
   signal?: AbortSignal;
   #op: string | (() => string) | undefined;
