@@ -40,6 +40,8 @@ export class Pending {
   timeoutMs = 0;
   /** Its place among the transport's ordered deadlines (deadlines.ts), or -1. */
   slot = -1;
+  /** When it was last sent, in the transport's order of sends (in_flight.ts). */
+  sentSeq = 0;
   onAbort?: () => void;
   signal?: AbortSignal;
   #op: string | (() => string) | undefined;

@@ -31,6 +31,7 @@ import { backoffDelay, type RetryPolicy, retryPolicy } from "./retry.ts";
 import { TurnClaims } from "./claims.ts";
 import { ConnWriter, dial } from "./socket.ts";
 import { Deadlines } from "./deadlines.ts";
+import { InFlight } from "./in_flight.ts";
 
 /** What an error says the request was (built only when one is thrown). */
 function describeOp(op: string | (() => string) | undefined, append?: AppendIdentity): string {
@@ -56,7 +57,9 @@ export class Transport {
   #writer: ConnWriter | undefined;
   #queue: Pending[] = [];
   #arena = new FrameArena();
-  #inflight = new Map<number, Pending>();
+  #inflight = new InFlight<Pending>();
+  /** Counts sends, so that the requests in flight are known in the order they left. */
+  #sendSeq = 0;
   #isolating = false;
   #nextId = 1;
   #closed = false;
@@ -360,7 +363,8 @@ export class Transport {
       if (p.isolated && (this.#inflight.size > 0 || batch.length > 0)) break;
       p.sent = true;
       p.watermark = this.#claims.max;
-      this.#inflight.set(p.id, p);
+      p.sentSeq = this.#sendSeq++;
+      this.#inflight.set(p);
       batch.push(p);
       total += p.size;
       if (p.isolated) {
@@ -527,7 +531,7 @@ export class Transport {
     } catch { /* already closed */ }
     if (this.#closed) return;
     // Each connection sends its own HELLO: an unanswered one is not retried.
-    const unanswered = [...this.#inflight.values()].filter((p) => {
+    const unanswered = this.#inflight.values().filter((p) => {
       if (p.msgType !== MsgType.HELLO) return !p.settled;
       this.fail(p, new CxdbError("ConnectionDropped", p.op, `${p.op}: connection closed`));
       return false;
