@@ -79,17 +79,19 @@ const ctx = await store.createContext();
 const total = { raw: { ms: 0, n: 0 }, store: { ms: 0, n: 0 } };
 const slices: Record<string, number[]> = { raw: [], store: [] };
 const acc: Record<string, Record<string, { cpu: number; wait: number }>> = { raw: {}, store: {} };
-let reqBase = 1_000_000;
+// Everything a slice sends is made before the first one, as in cxdb.bench.ts,
+// so that no slice pays the collector for another's inputs.
+const allFrames = appendFrames(rawCtx.contextId, rounds * slice, 1_000_000);
+const allPayloads = Array.from({ length: rounds * slice }, (_, i) => {
+  const p = new Uint8Array(PAYLOAD_BYTES).fill(i & 0xff);
+  p[1] = i >> 8;
+  p[2] = i & 0xff;
+  return p;
+});
 for (let r = 0; r < rounds; r++) {
   for (const side of ["raw", "store"] as const) {
-    const frames = side === "raw" ? appendFrames(rawCtx.contextId, slice, reqBase) : [];
-    reqBase += slice;
-    const payloads = Array.from({ length: slice }, (_, i) => {
-      const p = new Uint8Array(PAYLOAD_BYTES).fill(i & 0xff);
-      p[1] = i >> 8;
-      p[2] = i & 0xff;
-      return p;
-    });
+    const frames = allFrames.slice(r * slice, (r + 1) * slice);
+    const payloads = allPayloads.slice(r * slice, (r + 1) * slice);
     const writes0 = store.client.stats.writes;
     const a = await threads();
     const start = performance.now();
