@@ -9,13 +9,15 @@ import { startPeerThread } from "../cxdb/testing/peer_thread.ts";
 import { encodeAppend, encodeFrame, FrameParser, MsgType } from "../cxdb/protocol/wire.ts";
 import { concurrentOpsPerSecond, type Reporter } from "./harness.ts";
 
-const PAYLOAD_BYTES = 1024;
-const IN_FLIGHT = 64;
+/** Payload size of every append. */
+export const PAYLOAD_BYTES = 1024;
+/** Appends in flight in the pipelined figure. */
+export const IN_FLIGHT = 64;
 /** Raw and store alternate in this many slices of each measurement. */
 const SLICES = 8;
 
 /** A raw socket sending pre-encoded frames; parser and buffer live as long as it does. */
-class RawPipe {
+export class RawPipe {
   readonly #conn: Deno.Conn;
   readonly #parser = new FrameParser();
   readonly #buf = new Uint8Array(256 * 1024);
@@ -57,7 +59,8 @@ class RawPipe {
   }
 }
 
-function appendFrames(contextId: string, count: number, firstReqId: number): Uint8Array[] {
+/** `count` pre-encoded APPEND_TURN frames of distinct 1 KiB payloads, request ids from `firstReqId`. */
+export function appendFrames(contextId: string, count: number, firstReqId: number): Uint8Array[] {
   const frames: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const payload = new Uint8Array(PAYLOAD_BYTES).fill(i & 0xff);

@@ -38,6 +38,10 @@ export class Pending {
   /** performance.now() after which the request times out. */
   deadline = Infinity;
   timeoutMs = 0;
+  /** Its place among the transport's ordered deadlines (deadlines.ts), or -1. */
+  slot = -1;
+  /** When it was last sent, in the transport's order of sends (in_flight.ts). */
+  sentSeq = 0;
   onAbort?: () => void;
   signal?: AbortSignal;
   #op: string | (() => string) | undefined;

@@ -30,6 +30,8 @@ import { type AppendIdentity, describeAppend, Pending, type RequestSink } from "
 import { backoffDelay, type RetryPolicy, retryPolicy } from "./retry.ts";
 import { TurnClaims } from "./claims.ts";
 import { ConnWriter, dial } from "./socket.ts";
+import { Deadlines } from "./deadlines.ts";
+import { InFlight } from "./in_flight.ts";
 
 /** What an error says the request was (built only when one is thrown). */
 function describeOp(op: string | (() => string) | undefined, append?: AppendIdentity): string {
@@ -55,7 +57,9 @@ export class Transport {
   #writer: ConnWriter | undefined;
   #queue: Pending[] = [];
   #arena = new FrameArena();
-  #inflight = new Map<number, Pending>();
+  #inflight = new InFlight<Pending>();
+  /** Counts sends, so that the requests in flight are known in the order they left. */
+  #sendSeq = 0;
   #isolating = false;
   #nextId = 1;
   #closed = false;
@@ -63,7 +67,7 @@ export class Transport {
   #backoffWake: (() => void) | undefined;
   #claims = new TurnClaims();
   #recoveries = new Set<Promise<void>>();
-  #timed = new Set<Pending>();
+  #deadlines = new Deadlines<Pending>();
   #pumpQueued = false;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   /** Connections in a row that closed before answering anything. */
@@ -211,7 +215,7 @@ export class Transport {
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       p.timeoutMs = timeoutMs;
       p.deadline = performance.now() + timeoutMs;
-      this.#timed.add(p);
+      this.#deadlines.add(p, timeoutMs === this.#timeoutMs);
       // One sweeper for every deadline instead of a timer per request.
       this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS);
     }
@@ -240,7 +244,7 @@ export class Transport {
   #settle(p: Pending): boolean {
     if (p.settled) return false;
     p.settled = true;
-    if (p.deadline !== Infinity) this.#timed.delete(p);
+    if (p.deadline !== Infinity) this.#deadlines.delete(p);
     if (p.onAbort) p.signal!.removeEventListener("abort", p.onAbort);
     return true;
   }
@@ -268,7 +272,7 @@ export class Transport {
     for (const p of [...this.#queue, ...this.#inflight.values()]) this.fail(p, closedError(p));
     this.#queue = [];
     this.#inflight.clear();
-    this.#timed.clear();
+    this.#deadlines.clear();
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     const conn = this.#conn;
@@ -307,9 +311,7 @@ export class Transport {
   };
 
   #sweep(): void {
-    const now = performance.now();
-    for (const p of this.#timed) {
-      if (p.deadline > now) continue;
+    for (const p of this.#deadlines.expired(performance.now())) {
       this.fail(
         p,
         new CxdbError(
@@ -322,7 +324,7 @@ export class Transport {
         ),
       );
     }
-    if (this.#timed.size === 0 && this.#sweeper !== undefined) {
+    if (this.#deadlines.size === 0 && this.#sweeper !== undefined) {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;
     }
@@ -361,7 +363,8 @@ export class Transport {
       if (p.isolated && (this.#inflight.size > 0 || batch.length > 0)) break;
       p.sent = true;
       p.watermark = this.#claims.max;
-      this.#inflight.set(p.id, p);
+      p.sentSeq = this.#sendSeq++;
+      this.#inflight.set(p);
       batch.push(p);
       total += p.size;
       if (p.isolated) {
@@ -528,7 +531,7 @@ export class Transport {
     } catch { /* already closed */ }
     if (this.#closed) return;
     // Each connection sends its own HELLO: an unanswered one is not retried.
-    const unanswered = [...this.#inflight.values()].filter((p) => {
+    const unanswered = this.#inflight.values().filter((p) => {
       if (p.msgType !== MsgType.HELLO) return !p.settled;
       this.fail(p, new CxdbError("ConnectionDropped", p.op, `${p.op}: connection closed`));
       return false;

@@ -212,6 +212,11 @@ export class CxdbStore implements ForgeStore {
     try {
       this.#open();
       const req = validateAppend(input);
+      // The bytes as they are now: the caller may reuse its buffer before the
+      // append settles (and a parent or fs-root check sends it only later).
+      // This copy is sent, hashed and returned as the turn's payload; the
+      // checked request is this call's own object.
+      (req as { payload: Uint8Array }).payload = this.#bytes.copy(req.payload);
       const hashBytes = this.#bytes.zeroed(32);
       hashInto(req.payload, hashBytes); // BLAKE3, as blake3Bytes, into the pool
 
@@ -439,7 +444,7 @@ export class CxdbStore implements ForgeStore {
       depth,
       typeId: req.typeId,
       typeVersion: req.typeVersion,
-      payload: this.#bytes.copy(req.payload),
+      payload: req.payload, // the store's copy, taken at the call
       contentHash,
       contextId: req.contextId,
       deduplicated: false,
