@@ -29,6 +29,7 @@ import {
 } from "./keys.ts";
 import { LruMap } from "./lru.ts";
 import { encodeTurnValue, setTurnRowIds } from "./turn_value.ts";
+import { TURN_PACK_ENTRY, TURN_PACK_HEADER, TurnPackBuilder } from "./turn_pack.ts";
 import { KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
 import { ContextKeyBlocks, keyBlockKey } from "./key_blocks.ts";
 import { utf8Length } from "../core/utf8.ts";
@@ -303,6 +304,9 @@ export class GroupCommitAppender {
         )
         : new ContextKeyBlocks(0, 0);
       let full = false;
+      // This commit's packs of the context (turn_pack.ts): consecutive turns, one row each.
+      const packs: TurnPackBuilder[] = [];
+      let pack: TurnPackBuilder | undefined;
       for (const item of items) {
         if (full) {
           retry.push(item);
@@ -366,14 +370,14 @@ export class GroupCommitAppender {
         }
         const depthNext = depth + 1;
         const id = this.#ids.tryNext(head) ?? await this.#ids.next(head);
-        const key0 = turnKey(ctx, depthNext);
         const encoded = this.#row(item, id, head);
-        const sizes = [keyBytes(key0), encoded.length] as const;
+        // The turn joins this commit's current pack of the context, or starts one (a mutation).
+        const joins = pack !== undefined && pack.fits(encoded.length);
         const continuesRun = run !== undefined && run.nextId === id && run.nextDepth === depthNext;
-        const runStart = continuesRun ? undefined : { ctx, depth: depthNext };
-        let mutations = continuesRun ? 1 : 2;
-        let keys = sizes[0] + (continuesRun ? 0 : RUN_KEY_BYTES);
-        let bytes = sizes[0] + sizes[1] + (runStart ? setBytes(runKey(id), runStart) : 0);
+        let mutations = (joins ? 0 : 1) + (continuesRun ? 0 : 1);
+        let keys = (joins ? 0 : TURN_KEY_BYTES) + (continuesRun ? 0 : RUN_KEY_BYTES);
+        let bytes = (joins ? 0 : NEW_PACK_BYTES) + TURN_PACK_ENTRY + encoded.length +
+          (continuesRun ? 0 : RUN_SET_BYTES);
         const inBlock = key !== undefined && blocks.price(utf8Length(key));
         if (inBlock) {
           mutations += blocks.mutations, keys += blocks.keys, bytes += blocks.bytes;
@@ -392,8 +396,14 @@ export class GroupCommitAppender {
           retry.push(item);
           continue;
         }
-        op.set(key0, encoded, sizes);
-        if (runStart) op.set(runKey(id), runStart);
+        if (!joins) {
+          pack = new TurnPackBuilder(depthNext);
+          packs.push(pack);
+          op.reserve(1, NEW_PACK_BYTES, TURN_KEY_BYTES);
+        }
+        pack!.add(encoded);
+        op.reserve(0, TURN_PACK_ENTRY + encoded.length, 0);
+        if (!continuesRun) op.set(runKey(id), { ctx, depth: depthNext });
         run = { nextId: id + 1n, nextDepth: depthNext + 1 };
         if (inBlock) {
           // Counted above; the blocks are set once the context's run is planned.
@@ -428,6 +438,7 @@ export class GroupCommitAppender {
         newHeads.set(ctx, { head, depth });
         runs.set(ctx, run!);
       }
+      for (const p of packs) op.setReserved(turnKey(ctx, p.firstDepth), p.encode());
       for (const block of blocks.blocks) {
         op.setReserved(keyBlockKey(ctx, block.firstDepth), block.encode());
       }
@@ -619,6 +630,12 @@ const ID_VALUE_BYTES = 16;
 
 /** Estimated bytes of a run key (a constant: one bigint part). */
 const RUN_KEY_BYTES = keyBytes(runKey(0n));
+/** Estimated bytes of a run row's key and value (an upper bound). */
+const RUN_SET_BYTES = setBytes(runKey(0n), { ctx: 0n, depth: 0 });
+/** Estimated bytes of a turn key (a constant: a bigint and a number part). */
+const TURN_KEY_BYTES = keyBytes(turnKey(0n, 0));
+/** Estimated bytes of a new pack row before its turns: key, header, value overhead. */
+const NEW_PACK_BYTES = TURN_KEY_BYTES + TURN_PACK_HEADER + 8;
 
 function hasKeys(groups: Map<bigint, Queued[]>): boolean {
   for (const items of groups.values()) {
