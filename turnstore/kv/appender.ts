@@ -81,21 +81,21 @@ interface Queued extends PendingAppend {
   readonly seq: number;
   attempts: number;
   ready?: PreparedAppend;
+  /**
+   * Set when the append is planned in a round (again on a re-plan): its turn,
+   * its id as a key part, and whether its idempotency key went into a key
+   * block. Kept on the queue entry, so planning allocates no object per
+   * append besides the turn it resolves with.
+   */
+  turn?: AppendedTurn;
+  id?: bigint;
+  inBlock?: boolean;
 }
 
 /** Where a handle's run of ids on a context continues. */
 interface Run {
   readonly nextId: bigint;
   readonly nextDepth: number;
-}
-
-interface PlannedTurn {
-  readonly item: Queued;
-  readonly turn: AppendedTurn;
-  /** True when its idempotency key went into a key block (not a row of its own). */
-  readonly inBlock: boolean;
-  /** Its id as a key part. */
-  readonly id: bigint;
 }
 
 const MAX_ATTEMPTS = 10_000;
@@ -272,7 +272,7 @@ export class GroupCommitAppender {
       ? await this.#existingKeys(groups, states)
       : new Map<bigint, FoundKeys>();
     const op = new BudgetedAtomic(this.#kv, this.#limits);
-    const planned: PlannedTurn[] = [];
+    const planned: Queued[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
     const retry: Queued[] = [];
     const newHeads = new Map<bigint, HeadState>();
@@ -289,11 +289,13 @@ export class GroupCommitAppender {
       let head = original.head;
       let depth = original.depth;
       let headId = String(head); // the head as the API names it: a turn's parentTurnId
-      const pendingKeys = new Map<string, PlannedTurn>();
-      // Ids planned in this round (checked only for an append that names its parent).
-      const plannedIds: bigint[] = [original.head];
+      const pendingKeys = new Map<string, Queued>();
+      // This context's planned appends are planned[firstPlanned..].
+      const firstPlanned = planned.length;
       // This handle's run on the context: a turn that continues it needs no run row.
-      let run = runs.get(ctx) ?? this.#runs.get(ctx);
+      const run = runs.get(ctx) ?? this.#runs.get(ctx);
+      let runNextId = run?.nextId ?? 0n;
+      let runNextDepth = run?.nextDepth ?? -1;
       const found = existingKeys.get(ctx);
       // Keys go into this commit's key blocks of the context while the context has
       // fewer than KEY_BLOCK_CAP keys and KEY_BLOCKS_PER_CONTEXT blocks; later ones get a row each.
@@ -325,8 +327,8 @@ export class GroupCommitAppender {
                     replayIdempotent(
                       req,
                       item.contentHash,
-                      sibling.turn,
-                      sibling.item.req.fsRootHash,
+                      sibling.turn!,
+                      sibling.req.fsRootHash,
                     ),
                   );
                 } catch (error) {
@@ -344,7 +346,7 @@ export class GroupCommitAppender {
         }
         if (req.parentTurnId !== undefined && BigInt(req.parentTurnId) !== head) {
           const parent = BigInt(req.parentTurnId);
-          if (plannedIds.includes(parent)) {
+          if (parent === original.head || isPlanned(planned, firstPlanned, parent)) {
             const headNow = headId;
             afterCommit.push({
               item,
@@ -373,7 +375,7 @@ export class GroupCommitAppender {
         const encoded = this.#row(item, id, head);
         // The turn joins this commit's current pack of the context, or starts one (a mutation).
         const joins = pack !== undefined && pack.fits(encoded.length);
-        const continuesRun = run !== undefined && run.nextId === id && run.nextDepth === depthNext;
+        const continuesRun = runNextId === id && runNextDepth === depthNext;
         let mutations = (joins ? 0 : 1) + (continuesRun ? 0 : 1);
         let keys = (joins ? 0 : TURN_KEY_BYTES) + (continuesRun ? 0 : RUN_KEY_BYTES);
         let bytes = (joins ? 0 : NEW_PACK_BYTES) + TURN_PACK_ENTRY + encoded.length +
@@ -404,7 +406,8 @@ export class GroupCommitAppender {
         pack!.add(encoded);
         op.reserve(0, TURN_PACK_ENTRY + encoded.length, 0);
         if (!continuesRun) op.set(runKey(id), { ctx, depth: depthNext });
-        run = { nextId: id + 1n, nextDepth: depthNext + 1 };
+        runNextId = id + 1n;
+        runNextDepth = depthNext + 1;
         if (inBlock) {
           // Counted above; the blocks are set once the context's run is planned.
           blocks.add(key, id, depthNext);
@@ -426,17 +429,18 @@ export class GroupCommitAppender {
           contextId: req.contextId,
           deduplicated: false,
         };
-        const plannedTurn = { item, turn, inBlock, id };
-        planned.push(plannedTurn);
-        if (key !== undefined) pendingKeys.set(key, plannedTurn);
-        plannedIds.push(id);
+        item.turn = turn;
+        item.id = id;
+        item.inBlock = inBlock;
+        planned.push(item);
+        if (key !== undefined) pendingKeys.set(key, item);
         head = id;
         headId = turnId;
         depth = depthNext;
       }
       if (depth !== original.depth) {
         newHeads.set(ctx, { head, depth });
-        runs.set(ctx, run!);
+        runs.set(ctx, { nextId: runNextId, nextDepth: runNextDepth });
       }
       for (const p of packs) op.setReserved(turnKey(ctx, p.firstDepth), p.encode());
       for (const block of blocks.blocks) {
@@ -463,26 +467,26 @@ export class GroupCommitAppender {
     if (!result.ok) {
       // Another writer moved a head: forget what we knew and plan again.
       for (const ctx of newHeads.keys()) this.#forget(ctx);
-      return [...retry, ...planned.map((p) => p.item), ...afterCommit.map((a) => a.item)];
+      return [...retry, ...planned, ...afterCommit.map((a) => a.item)];
     }
     for (const [ctx, state] of newHeads) this.#heads.set(ctx, state);
     for (const [ctx, run] of runs) this.#runs.set(ctx, run);
     // What this handle wrote is known from now on: block keys for good, row keys while complete.
     let knownCtx: bigint | undefined;
     let known: ContextKeys | undefined;
-    for (const { item, inBlock, id } of planned) {
+    for (const item of planned) {
       const key = item.req.idempotencyKey;
       if (key === undefined) continue;
       if (item.ctx !== knownCtx) known = this.#keys.get(knownCtx = item.ctx); // one lookup per context
       if (!known) continue;
-      if (inBlock) known.blockKeys.set(key, id);
-      else known.addRow(key, id);
+      if (item.inBlock) known.blockKeys.set(key, item.id!);
+      else known.addRow(key, item.id!);
     }
     for (const [ctx, { firstDepth, count }] of lastBlocks) {
       const keys = this.#keys.get(ctx);
       if (keys) keys.lastBlock = Math.max(keys.lastBlock, firstDepth), keys.blocks += count;
     }
-    for (const { item, turn } of planned) item.resolve(turn);
+    for (const item of planned) item.resolve(item.turn!);
     for (const { settle } of afterCommit) settle();
     return retry;
   }
@@ -636,6 +640,12 @@ const RUN_SET_BYTES = setBytes(runKey(0n), { ctx: 0n, depth: 0 });
 const TURN_KEY_BYTES = keyBytes(turnKey(0n, 0));
 /** Estimated bytes of a new pack row before its turns: key, header, value overhead. */
 const NEW_PACK_BYTES = TURN_KEY_BYTES + TURN_PACK_HEADER + 8;
+
+/** True when `id` was planned at planned[from..]. */
+function isPlanned(planned: readonly Queued[], from: number, id: bigint): boolean {
+  for (let i = from; i < planned.length; i++) if (planned[i].id === id) return true;
+  return false;
+}
 
 function hasKeys(groups: Map<bigint, Queued[]>): boolean {
   for (const items of groups.values()) {
