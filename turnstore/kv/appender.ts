@@ -56,31 +56,34 @@ interface PendingAppend {
    * A promise while chunks are being written; the append keeps its place in
    * the queue meanwhile, so appends to a context commit in call order.
    */
-  readonly prepared: PreparedAppend | Promise<PreparedAppend>;
+  readonly prepared: Prepared | Promise<PreparedAppend>;
   /** Settles the caller's promise. */
   readonly resolve: (turn: AppendedTurn) => void;
   /** Settles the caller's promise. */
   readonly reject: (error: unknown) => void;
 }
 
-/** The slow part of an append, done before it is planned. */
+/** The slow part of an append (chunks written, fs root looked up), done before it is planned. */
 export interface PreparedAppend {
-  /** The payload as the record stores it; absent when {@link row} holds it. */
-  readonly bytes?: StoredBytes;
+  /** The payload as the record stores it. */
+  readonly bytes: StoredBytes;
   /** True when `req.fsRootHash` names no stored blob. */
   readonly fsRootMissing: boolean;
-  /**
-   * The turn's row, built at the call with the payload inline (turn_value.ts
-   * `encodeInlineTurnRow`); its id and parent are set when it is planned.
-   * Absent for chunked payloads, whose row is encoded then.
-   */
-  readonly row?: Uint8Array;
 }
+
+/**
+ * What an append needs before it is planned: a {@link PreparedAppend}, or,
+ * in the common case (an inline payload, no fs root), the turn's row built
+ * at the call with the payload inline (turn_value.ts `encodeInlineTurnRow`;
+ * its id and parent are set when it is planned). A bare row saves an object
+ * per append.
+ */
+export type Prepared = PreparedAppend | Uint8Array;
 
 interface Queued extends PendingAppend {
   readonly seq: number;
   attempts: number;
-  ready?: PreparedAppend;
+  ready?: Prepared;
   /**
    * Set when the append is planned in a round (again on a re-plan): its turn,
    * its id as a key part, and whether its idempotency key went into a key
@@ -173,7 +176,7 @@ export class GroupCommitAppender {
     req: ValidAppend,
     ctx: bigint,
     contentHash: string,
-    prepared: PreparedAppend | Promise<PreparedAppend>,
+    prepared: Prepared | Promise<PreparedAppend>,
     resolve: (turn: AppendedTurn) => void,
     reject: (error: unknown) => void,
   ): void {
@@ -360,7 +363,7 @@ export class GroupCommitAppender {
           }
           continue;
         }
-        if (item.ready!.fsRootMissing) {
+        if (!(item.ready instanceof Uint8Array) && item.ready!.fsRootMissing) {
           item.reject(
             new NotFoundError(
               "blob",
@@ -493,12 +496,12 @@ export class GroupCommitAppender {
 
   /** The stored row of a planned turn. */
   #row(item: Queued, id: bigint, parent: bigint): Uint8Array {
-    const { row } = item.ready!;
-    if (row) {
-      setTurnRowIds(row, id, parent);
-      return row;
+    const ready = item.ready!;
+    if (ready instanceof Uint8Array) {
+      setTurnRowIds(ready, id, parent);
+      return ready;
     }
-    const bytes = item.ready!.bytes!;
+    const { bytes } = ready;
     const { req } = item;
     const value: TurnValue = {
       id,
