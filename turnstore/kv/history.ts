@@ -244,10 +244,19 @@ export class History {
     }
   }
 
-  /** A turn record as the API returns it, with its payload loaded. */
+  /**
+   * A turn record as the API returns it, with its payload loaded. An inline
+   * payload read out of a turn pack is copied when the pack is much larger,
+   * so that keeping one turn does not keep its whole pack alive.
+   */
   async toStored(turn: LocatedTurn): Promise<StoredTurn> {
     const v = turn.value;
-    const payload = v.inline ?? await loadBytes(this.#kv, v, `payload of turn ${v.id}`);
+    const inline = v.inline;
+    const payload = inline === undefined
+      ? await loadBytes(this.#kv, v, `payload of turn ${v.id}`)
+      : inline.buffer.byteLength > 2 * inline.length + 1024
+      ? inline.slice()
+      : inline;
     return storedTurn(turn, payload);
   }
 

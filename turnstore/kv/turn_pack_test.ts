@@ -347,3 +347,23 @@ Deno.test("two handles appending bursts to one context concurrently: packs never
     }
   });
 });
+
+Deno.test("a turn read alone out of a pack does not keep the pack alive", async () => {
+  await withStoreFile(async (path) => {
+    const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
+    try {
+      const { contextId } = await store.createContext();
+      const written = await appendMany(store, contextId, 1, 101, 200);
+      const fresh = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
+      try {
+        const got = await fresh.getTurn(written[50].turnId);
+        assert.equal(td.decode(got.payload).replace(/\.+$/, ""), "turn 51");
+        assert.equal(got.payload.buffer.byteLength, got.payload.length, "its own copy");
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
