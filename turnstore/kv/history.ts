@@ -192,7 +192,7 @@ export class History {
     );
     for await (const entry of iter) {
       if (part.length === 0 && entry.key[2] !== lo) await this.#packBefore(ctx, lo, hi, part);
-      pushRow(part, ctx, entry.key[2] as number, entry.value, hi);
+      pushRow(part, ctx, entry.key[2] as number, entry.value, lo, hi);
     }
     if (part.length === 0) await this.#packBefore(ctx, lo, hi, part);
     return part;
@@ -204,13 +204,7 @@ export class History {
       { prefix: turnPrefix(ctx), end: turnKey(ctx, lo) },
       { reverse: true, limit: 1 },
     );
-    for await (const entry of iter) {
-      const first = entry.key[2] as number;
-      const turns = readTurnRow(entry.value);
-      for (let i = Math.max(0, lo - first); i < turns.length && first + i <= hi; i++) {
-        part.push({ ctx, depth: first + i, value: turns[i] });
-      }
-    }
+    for await (const entry of iter) pushRow(part, ctx, entry.key[2] as number, entry.value, lo, hi);
   }
 
   /** The tree root attached to the turn at `loc` itself. */
@@ -273,17 +267,19 @@ export class History {
   }
 }
 
-/** Adds the turns of the row at `first` up to depth `hi`. */
+/** Adds the turns at depths lo..hi of the row whose first turn is at `first`. */
 function pushRow(
   part: LocatedTurn[],
   ctx: bigint,
   first: number,
   stored: TurnValue | Uint8Array,
+  lo: number,
   hi: number,
 ): void {
-  const turns = readTurnRow(stored);
-  for (let i = 0; i < turns.length && first + i <= hi; i++) {
-    part.push({ ctx, depth: first + i, value: turns[i] });
+  const from = Math.max(0, lo - first);
+  const turns = readTurnRow(stored, from, hi - first + 1);
+  for (let i = 0; i < turns.length; i++) {
+    part.push({ ctx, depth: first + from + i, value: turns[i] });
   }
 }
 

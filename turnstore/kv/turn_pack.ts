@@ -126,15 +126,19 @@ export function turnsInRow(stored: unknown): number {
   return (stored[1] << 8) | stored[2];
 }
 
-/** Every turn of a stored turn row, first (the row key's depth) to last. */
-export function readTurnRow(stored: unknown): TurnValue[] {
-  if (!isTurnPack(stored)) return [readTurnValue(stored)];
+/**
+ * The turns of a stored turn row at indexes `from` to `to - 1` (0 = the row
+ * key's depth; by default all of them), in order. Turns outside that range
+ * are skipped, not decoded (a page that starts or ends inside a pack).
+ */
+export function readTurnRow(stored: unknown, from = 0, to = Infinity): TurnValue[] {
+  if (!isTurnPack(stored)) return from <= 0 && to > 0 ? [readTurnValue(stored)] : [];
   const n = turnsInRow(stored);
-  const out: TurnValue[] = new Array(n);
+  const out: TurnValue[] = [];
   let at = TURN_PACK_HEADER;
   for (let i = 0; i < n; i++) {
     const end = entryEnd(stored, at);
-    out[i] = readTurnValue(stored.subarray(at + TURN_PACK_ENTRY, end));
+    if (i >= from && i < to) out.push(readTurnValue(stored.subarray(at + TURN_PACK_ENTRY, end)));
     at = end;
   }
   if (at !== stored.length) throw cutShort(stored);

@@ -369,3 +369,15 @@ Deno.test("a turn read alone out of a pack does not keep the pack alive", async 
     }
   });
 });
+
+Deno.test("readTurnRow decodes only the turns asked for", () => {
+  const pack = new TurnPackBuilder(1);
+  for (let i = 1; i <= 5; i++) pack.add(encodeTurnValue(turnValue(i, `turn ${i}`)));
+  const bytes = pack.encode();
+  assert.deepEqual(readTurnRow(bytes, 1, 3).map((v) => v.id), [2n, 3n]);
+  assert.deepEqual(readTurnRow(bytes, 3).map((v) => v.id), [4n, 5n]);
+  assert.deepEqual(readTurnRow(bytes, 5), []);
+  const single = encodeTurnValue(turnValue(9, "x"));
+  assert.deepEqual(readTurnRow(single, 0, 1).map((v) => v.id), [9n]);
+  assert.deepEqual(readTurnRow(single, 1), []);
+});
