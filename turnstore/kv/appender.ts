@@ -7,7 +7,10 @@
  * that no idempotency key of the context appeared since the head was
  * observed, because every write to a context's keys fills that slot. A failed
  * check means another writer moved a head: the round's appends are
- * re-planned from fresh reads.
+ * re-planned from fresh reads. The turns a commit chains on a context are
+ * stored as few rows, turn packs (turn_pack.ts), and its keys as one key
+ * block (key_blocks.ts), so a commit of many small appends is a handful of
+ * mutations.
  *
  * @module
  */
