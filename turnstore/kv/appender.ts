@@ -7,7 +7,10 @@
  * that no idempotency key of the context appeared since the head was
  * observed, because every write to a context's keys fills that slot. A failed
  * check means another writer moved a head: the round's appends are
- * re-planned from fresh reads.
+ * re-planned from fresh reads. The turns a commit chains on a context are
+ * stored as few rows, turn packs (turn_pack.ts), and its keys as one key
+ * block (key_blocks.ts), so a commit of many small appends is a handful of
+ * mutations.
  *
  * @module
  */
@@ -29,6 +32,7 @@ import {
 } from "./keys.ts";
 import { LruMap } from "./lru.ts";
 import { encodeTurnValue, setTurnRowIds } from "./turn_value.ts";
+import { TURN_PACK_ENTRY, TURN_PACK_HEADER, TurnPackBuilder } from "./turn_pack.ts";
 import { KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
 import { ContextKeyBlocks, keyBlockKey } from "./key_blocks.ts";
 import { utf8Length } from "../core/utf8.ts";
@@ -55,46 +59,49 @@ interface PendingAppend {
    * A promise while chunks are being written; the append keeps its place in
    * the queue meanwhile, so appends to a context commit in call order.
    */
-  readonly prepared: PreparedAppend | Promise<PreparedAppend>;
+  readonly prepared: Prepared | Promise<PreparedAppend>;
   /** Settles the caller's promise. */
   readonly resolve: (turn: AppendedTurn) => void;
   /** Settles the caller's promise. */
   readonly reject: (error: unknown) => void;
 }
 
-/** The slow part of an append, done before it is planned. */
+/** The slow part of an append (chunks written, fs root looked up), done before it is planned. */
 export interface PreparedAppend {
-  /** The payload as the record stores it; absent when {@link row} holds it. */
-  readonly bytes?: StoredBytes;
+  /** The payload as the record stores it. */
+  readonly bytes: StoredBytes;
   /** True when `req.fsRootHash` names no stored blob. */
   readonly fsRootMissing: boolean;
-  /**
-   * The turn's row, built at the call with the payload inline (turn_value.ts
-   * `encodeInlineTurnRow`); its id and parent are set when it is planned.
-   * Absent for chunked payloads, whose row is encoded then.
-   */
-  readonly row?: Uint8Array;
 }
+
+/**
+ * What an append needs before it is planned: a {@link PreparedAppend}, or,
+ * in the common case (an inline payload, no fs root), the turn's row built
+ * at the call with the payload inline (turn_value.ts `encodeInlineTurnRow`;
+ * its id and parent are set when it is planned). A bare row saves an object
+ * per append.
+ */
+export type Prepared = PreparedAppend | Uint8Array;
 
 interface Queued extends PendingAppend {
   readonly seq: number;
   attempts: number;
-  ready?: PreparedAppend;
+  ready?: Prepared;
+  /**
+   * Set when the append is planned in a round (again on a re-plan): its turn,
+   * its id as a key part, and whether its idempotency key went into a key
+   * block. Kept on the queue entry, so planning allocates no object per
+   * append besides the turn it resolves with.
+   */
+  turn?: AppendedTurn;
+  id?: bigint;
+  inBlock?: boolean;
 }
 
 /** Where a handle's run of ids on a context continues. */
 interface Run {
   readonly nextId: bigint;
   readonly nextDepth: number;
-}
-
-interface PlannedTurn {
-  readonly item: Queued;
-  readonly turn: AppendedTurn;
-  /** True when its idempotency key went into a key block (not a row of its own). */
-  readonly inBlock: boolean;
-  /** Its id as a key part. */
-  readonly id: bigint;
 }
 
 const MAX_ATTEMPTS = 10_000;
@@ -172,7 +179,7 @@ export class GroupCommitAppender {
     req: ValidAppend,
     ctx: bigint,
     contentHash: string,
-    prepared: PreparedAppend | Promise<PreparedAppend>,
+    prepared: Prepared | Promise<PreparedAppend>,
     resolve: (turn: AppendedTurn) => void,
     reject: (error: unknown) => void,
   ): void {
@@ -271,7 +278,7 @@ export class GroupCommitAppender {
       ? await this.#existingKeys(groups, states)
       : new Map<bigint, FoundKeys>();
     const op = new BudgetedAtomic(this.#kv, this.#limits);
-    const planned: PlannedTurn[] = [];
+    const planned: Queued[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
     const retry: Queued[] = [];
     const newHeads = new Map<bigint, HeadState>();
@@ -288,11 +295,13 @@ export class GroupCommitAppender {
       let head = original.head;
       let depth = original.depth;
       let headId = String(head); // the head as the API names it: a turn's parentTurnId
-      const pendingKeys = new Map<string, PlannedTurn>();
-      // Ids planned in this round (checked only for an append that names its parent).
-      const plannedIds: bigint[] = [original.head];
+      const pendingKeys = new Map<string, Queued>();
+      // This context's planned appends are planned[firstPlanned..].
+      const firstPlanned = planned.length;
       // This handle's run on the context: a turn that continues it needs no run row.
-      let run = runs.get(ctx) ?? this.#runs.get(ctx);
+      const run = runs.get(ctx) ?? this.#runs.get(ctx);
+      let runNextId = run?.nextId ?? 0n;
+      let runNextDepth = run?.nextDepth ?? -1;
       const found = existingKeys.get(ctx);
       // Keys go into this commit's key blocks of the context while the context has
       // fewer than KEY_BLOCK_CAP keys and KEY_BLOCKS_PER_CONTEXT blocks; later ones get a row each.
@@ -303,6 +312,9 @@ export class GroupCommitAppender {
         )
         : new ContextKeyBlocks(0, 0);
       let full = false;
+      // This commit's packs of the context (turn_pack.ts): consecutive turns, one row each.
+      const packs: TurnPackBuilder[] = [];
+      let pack: TurnPackBuilder | undefined;
       for (const item of items) {
         if (full) {
           retry.push(item);
@@ -321,8 +333,8 @@ export class GroupCommitAppender {
                     replayIdempotent(
                       req,
                       item.contentHash,
-                      sibling.turn,
-                      sibling.item.req.fsRootHash,
+                      sibling.turn!,
+                      sibling.req.fsRootHash,
                     ),
                   );
                 } catch (error) {
@@ -340,7 +352,7 @@ export class GroupCommitAppender {
         }
         if (req.parentTurnId !== undefined && BigInt(req.parentTurnId) !== head) {
           const parent = BigInt(req.parentTurnId);
-          if (plannedIds.includes(parent)) {
+          if (parent === original.head || isPlanned(planned, firstPlanned, parent)) {
             const headNow = headId;
             afterCommit.push({
               item,
@@ -354,7 +366,7 @@ export class GroupCommitAppender {
           }
           continue;
         }
-        if (item.ready!.fsRootMissing) {
+        if (!(item.ready instanceof Uint8Array) && item.ready!.fsRootMissing) {
           item.reject(
             new NotFoundError(
               "blob",
@@ -366,14 +378,14 @@ export class GroupCommitAppender {
         }
         const depthNext = depth + 1;
         const id = this.#ids.tryNext(head) ?? await this.#ids.next(head);
-        const key0 = turnKey(ctx, depthNext);
         const encoded = this.#row(item, id, head);
-        const sizes = [keyBytes(key0), encoded.length] as const;
-        const continuesRun = run !== undefined && run.nextId === id && run.nextDepth === depthNext;
-        const runStart = continuesRun ? undefined : { ctx, depth: depthNext };
-        let mutations = continuesRun ? 1 : 2;
-        let keys = sizes[0] + (continuesRun ? 0 : RUN_KEY_BYTES);
-        let bytes = sizes[0] + sizes[1] + (runStart ? setBytes(runKey(id), runStart) : 0);
+        // The turn joins this commit's current pack of the context, or starts one (a mutation).
+        const joins = pack !== undefined && pack.fits(encoded.length);
+        const continuesRun = runNextId === id && runNextDepth === depthNext;
+        let mutations = (joins ? 0 : 1) + (continuesRun ? 0 : 1);
+        let keys = (joins ? 0 : TURN_KEY_BYTES) + (continuesRun ? 0 : RUN_KEY_BYTES);
+        let bytes = (joins ? 0 : NEW_PACK_BYTES) + TURN_PACK_ENTRY + encoded.length +
+          (continuesRun ? 0 : RUN_SET_BYTES);
         const inBlock = key !== undefined && blocks.price(utf8Length(key));
         if (inBlock) {
           mutations += blocks.mutations, keys += blocks.keys, bytes += blocks.bytes;
@@ -392,9 +404,16 @@ export class GroupCommitAppender {
           retry.push(item);
           continue;
         }
-        op.set(key0, encoded, sizes);
-        if (runStart) op.set(runKey(id), runStart);
-        run = { nextId: id + 1n, nextDepth: depthNext + 1 };
+        if (!joins) {
+          pack = new TurnPackBuilder(depthNext);
+          packs.push(pack);
+          op.reserve(1, NEW_PACK_BYTES, TURN_KEY_BYTES);
+        }
+        pack!.add(encoded);
+        op.reserve(0, TURN_PACK_ENTRY + encoded.length, 0);
+        if (!continuesRun) op.set(runKey(id), { ctx, depth: depthNext });
+        runNextId = id + 1n;
+        runNextDepth = depthNext + 1;
         if (inBlock) {
           // Counted above; the blocks are set once the context's run is planned.
           blocks.add(key, id, depthNext);
@@ -416,18 +435,20 @@ export class GroupCommitAppender {
           contextId: req.contextId,
           deduplicated: false,
         };
-        const plannedTurn = { item, turn, inBlock, id };
-        planned.push(plannedTurn);
-        if (key !== undefined) pendingKeys.set(key, plannedTurn);
-        plannedIds.push(id);
+        item.turn = turn;
+        item.id = id;
+        item.inBlock = inBlock;
+        planned.push(item);
+        if (key !== undefined) pendingKeys.set(key, item);
         head = id;
         headId = turnId;
         depth = depthNext;
       }
       if (depth !== original.depth) {
         newHeads.set(ctx, { head, depth });
-        runs.set(ctx, run!);
+        runs.set(ctx, { nextId: runNextId, nextDepth: runNextDepth });
       }
+      for (const p of packs) op.setReserved(turnKey(ctx, p.firstDepth), p.encode());
       for (const block of blocks.blocks) {
         op.setReserved(keyBlockKey(ctx, block.firstDepth), block.encode());
       }
@@ -452,38 +473,38 @@ export class GroupCommitAppender {
     if (!result.ok) {
       // Another writer moved a head: forget what we knew and plan again.
       for (const ctx of newHeads.keys()) this.#forget(ctx);
-      return [...retry, ...planned.map((p) => p.item), ...afterCommit.map((a) => a.item)];
+      return [...retry, ...planned, ...afterCommit.map((a) => a.item)];
     }
     for (const [ctx, state] of newHeads) this.#heads.set(ctx, state);
     for (const [ctx, run] of runs) this.#runs.set(ctx, run);
     // What this handle wrote is known from now on: block keys for good, row keys while complete.
     let knownCtx: bigint | undefined;
     let known: ContextKeys | undefined;
-    for (const { item, inBlock, id } of planned) {
+    for (const item of planned) {
       const key = item.req.idempotencyKey;
       if (key === undefined) continue;
       if (item.ctx !== knownCtx) known = this.#keys.get(knownCtx = item.ctx); // one lookup per context
       if (!known) continue;
-      if (inBlock) known.blockKeys.set(key, id);
-      else known.addRow(key, id);
+      if (item.inBlock) known.blockKeys.set(key, item.id!);
+      else known.addRow(key, item.id!);
     }
     for (const [ctx, { firstDepth, count }] of lastBlocks) {
       const keys = this.#keys.get(ctx);
       if (keys) keys.lastBlock = Math.max(keys.lastBlock, firstDepth), keys.blocks += count;
     }
-    for (const { item, turn } of planned) item.resolve(turn);
+    for (const item of planned) item.resolve(item.turn!);
     for (const { settle } of afterCommit) settle();
     return retry;
   }
 
   /** The stored row of a planned turn. */
   #row(item: Queued, id: bigint, parent: bigint): Uint8Array {
-    const { row } = item.ready!;
-    if (row) {
-      setTurnRowIds(row, id, parent);
-      return row;
+    const ready = item.ready!;
+    if (ready instanceof Uint8Array) {
+      setTurnRowIds(ready, id, parent);
+      return ready;
     }
-    const bytes = item.ready!.bytes!;
+    const { bytes } = ready;
     const { req } = item;
     const value: TurnValue = {
       id,
@@ -619,6 +640,18 @@ const ID_VALUE_BYTES = 16;
 
 /** Estimated bytes of a run key (a constant: one bigint part). */
 const RUN_KEY_BYTES = keyBytes(runKey(0n));
+/** Estimated bytes of a run row's key and value (an upper bound). */
+const RUN_SET_BYTES = setBytes(runKey(0n), { ctx: 0n, depth: 0 });
+/** Estimated bytes of a turn key (a constant: a bigint and a number part). */
+const TURN_KEY_BYTES = keyBytes(turnKey(0n, 0));
+/** Estimated bytes of a new pack row before its turns: key, header, value overhead. */
+const NEW_PACK_BYTES = TURN_KEY_BYTES + TURN_PACK_HEADER + 8;
+
+/** True when `id` was planned at planned[from..]. */
+function isPlanned(planned: readonly Queued[], from: number, id: bigint): boolean {
+  for (let i = from; i < planned.length; i++) if (planned[i].id === id) return true;
+  return false;
+}
 
 function hasKeys(groups: Map<bigint, Queued[]>): boolean {
   for (const items of groups.values()) {

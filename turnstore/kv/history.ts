@@ -22,7 +22,7 @@ import {
   turnPrefix,
   type TurnValue,
 } from "./keys.ts";
-import { readTurnValue } from "./turn_value.ts";
+import { lastTurnOfRow, readTurnRow, turnInRow } from "./turn_pack.ts";
 import { LruMap } from "./lru.ts";
 import { retryBusy } from "./busy.ts";
 import { LIST_BATCH } from "./limits.ts";
@@ -86,7 +86,10 @@ export class History {
     return info;
   }
 
-  /** The context's head, read now: its deepest own turn, or its base. */
+  /**
+   * The context's head, read now: its deepest own turn (the last turn of its
+   * last row, which may be a pack; turn_pack.ts), or its base.
+   */
   head(info: ContextInfo): Promise<HeadState> {
     return retryBusy(async () => {
       const iter = this.#kv.list<TurnValue | Uint8Array>({ prefix: turnPrefix(info.id) }, {
@@ -94,15 +97,34 @@ export class History {
         limit: 1,
       });
       for await (const entry of iter) {
-        return { head: readTurnValue(entry.value).id, depth: entry.key[2] as number };
+        const last = lastTurnOfRow(entry.value);
+        return { head: last.id, depth: (entry.key[2] as number) + last.count - 1 };
       }
       return { head: info.base, depth: info.baseDepth };
     }, `reading the head of context ${info.id}`);
   }
 
   /**
-   * A turn by id: the run that holds it (one reverse range read), then its
-   * record (one point read); undefined for an unknown turn.
+   * The row of `ctx` that holds `depth`: the row at that depth, or the pack
+   * that starts below it (one reverse range read); undefined when none does.
+   */
+  #rowAt(ctx: bigint, depth: number): Promise<TurnValue | undefined> {
+    return retryBusy(async () => {
+      const iter = this.#kv.list<TurnValue | Uint8Array>(
+        { prefix: turnPrefix(ctx), end: turnKey(ctx, depth + 1) },
+        { reverse: true, limit: 1 },
+      );
+      for await (const entry of iter) {
+        return turnInRow(entry.value, depth - (entry.key[2] as number));
+      }
+      return undefined;
+    }, "reading a turn");
+  }
+
+  /**
+   * A turn by id: the run that holds it (one reverse range read), then the
+   * row that holds its depth (one reverse range read of limit 1, as the row
+   * may be a pack starting below it); undefined for an unknown turn.
    */
   async locate(turn: bigint): Promise<LocatedTurn | undefined> {
     if (turn <= 0n) return undefined;
@@ -116,11 +138,9 @@ export class History {
     }, "locating a turn");
     if (!run) return undefined;
     const depth = run.at.depth + Number(turn - run.first);
-    const entry = await this.#kv.get<TurnValue | Uint8Array>(turnKey(run.at.ctx, depth));
-    if (entry.versionstamp === null) return undefined;
-    const value = readTurnValue(entry.value);
+    const value = await this.#rowAt(run.at.ctx, depth);
     // Past the run's end the slot is empty or holds another turn: unknown id.
-    if (value.id !== turn) return undefined;
+    if (value?.id !== turn) return undefined;
     return { ctx: run.at.ctx, depth, value };
   }
 
@@ -157,7 +177,12 @@ export class History {
     return parts.reverse().flat();
   }
 
-  /** The own turns of `ctx` at depths lo..hi, in one range read. */
+  /**
+   * The own turns of `ctx` at depths lo..hi: one range read of the rows that
+   * start in it, plus, when `lo` lies inside a pack (no row starts at `lo`),
+   * one reverse read of limit 1 for that pack. A store of single-turn rows
+   * never needs the second read.
+   */
   async #segment(ctx: bigint, lo: number, hi: number): Promise<LocatedTurn[]> {
     const part: LocatedTurn[] = [];
     const iter = this.#kv.list<TurnValue | Uint8Array>(
@@ -166,9 +191,20 @@ export class History {
       { batchSize: Math.min(hi - lo + 1, LIST_BATCH) },
     );
     for await (const entry of iter) {
-      part.push({ ctx, depth: entry.key[2] as number, value: readTurnValue(entry.value) });
+      if (part.length === 0 && entry.key[2] !== lo) await this.#packBefore(ctx, lo, hi, part);
+      pushRow(part, ctx, entry.key[2] as number, entry.value, lo, hi);
     }
+    if (part.length === 0) await this.#packBefore(ctx, lo, hi, part);
     return part;
+  }
+
+  /** Adds the turns from `lo` on (to at most `hi`) of the pack that starts below `lo`. */
+  async #packBefore(ctx: bigint, lo: number, hi: number, part: LocatedTurn[]): Promise<void> {
+    const iter = this.#kv.list<TurnValue | Uint8Array>(
+      { prefix: turnPrefix(ctx), end: turnKey(ctx, lo) },
+      { reverse: true, limit: 1 },
+    );
+    for await (const entry of iter) pushRow(part, ctx, entry.key[2] as number, entry.value, lo, hi);
   }
 
   /** The tree root attached to the turn at `loc` itself. */
@@ -202,10 +238,19 @@ export class History {
     }
   }
 
-  /** A turn record as the API returns it, with its payload loaded. */
+  /**
+   * A turn record as the API returns it, with its payload loaded. An inline
+   * payload read out of a turn pack is copied when the pack is much larger,
+   * so that keeping one turn does not keep its whole pack alive.
+   */
   async toStored(turn: LocatedTurn): Promise<StoredTurn> {
     const v = turn.value;
-    const payload = v.inline ?? await loadBytes(this.#kv, v, `payload of turn ${v.id}`);
+    const inline = v.inline;
+    const payload = inline === undefined
+      ? await loadBytes(this.#kv, v, `payload of turn ${v.id}`)
+      : inline.buffer.byteLength > 2 * inline.length + 1024
+      ? inline.slice()
+      : inline;
     return storedTurn(turn, payload);
   }
 
@@ -219,6 +264,22 @@ export class History {
       return turns.map((t) => storedTurn(t, t.value.inline!));
     }
     return await Promise.all(turns.map((t) => this.toStored(t)));
+  }
+}
+
+/** Adds the turns at depths lo..hi of the row whose first turn is at `first`. */
+function pushRow(
+  part: LocatedTurn[],
+  ctx: bigint,
+  first: number,
+  stored: TurnValue | Uint8Array,
+  lo: number,
+  hi: number,
+): void {
+  const from = Math.max(0, lo - first);
+  const turns = readTurnRow(stored, from, hi - first + 1);
+  for (let i = 0; i < turns.length; i++) {
+    part.push({ ctx, depth: first + from + i, value: turns[i] });
   }
 }
 

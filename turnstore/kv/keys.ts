@@ -6,7 +6,7 @@
  * | key | value |
  * | --- | --- |
  * | `["ctx", ctx]` | {@link ContextValue}: base turn, its depth and context (immutable) |
- * | `["turn", ctx, depth]` | {@link TurnValue} (as bytes, see turn_value.ts): a turn appended to `ctx` at `depth` |
+ * | `["turn", ctx, depth]` | {@link TurnValue} (as bytes, see turn_value.ts): a turn appended to `ctx` at `depth`; or a pack of the turns one commit appended at `depth`, `depth + 1`, … (turn_pack.ts) |
  * | `["keys", ctx, firstDepth]` | the idempotency keys one commit wrote to `ctx`, as bytes (see key_blocks.ts) |
  * | `["idem", ctx, key]` | the turn id an idempotency key created (a `Deno.KvU64`; a bigint in older stores), for keys past a context's first 4,096 |
  * | `["fs", ctx, depth]` | the tree root attached to the turn at `depth` of `ctx` |

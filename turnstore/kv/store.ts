@@ -35,7 +35,7 @@ import { listContextPage } from "./contexts.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
 import { BudgetedAtomic, type CommitObserver } from "./budget.ts";
 import { loadBytes, storeBytes } from "./chunks.ts";
-import { GroupCommitAppender, type PreparedAppend } from "./appender.ts";
+import { GroupCommitAppender, type Prepared, type PreparedAppend } from "./appender.ts";
 import { type ContextInfo, type HeadState, History } from "./history.ts";
 import { IdBlocks } from "./id_blocks.ts";
 import { blobKey, contextKey, type ContextValue, fsKey, type StoredBytes } from "./keys.ts";
@@ -172,18 +172,13 @@ export class KvStore implements ForgeStore {
       // to a context are queued, and committed, in call order. Large payloads
       // write their chunks (own commits, before the turn commit) while queued.
       let payload: Uint8Array;
-      let prepared: PreparedAppend | Promise<PreparedAppend>;
+      let prepared: Prepared | Promise<PreparedAppend>;
       if (req.payload.length <= INLINE_BYTES && req.fsRootHash === undefined) {
         // The common case: the turn's row is built now, and the payload copied
         // once, into it (our own copy: the caller may reuse its buffer).
-        const { row, body } = encodeInlineTurnRow(
-          req.typeId,
-          req.typeVersion,
-          contentHash,
-          req.payload,
-        );
-        payload = body;
-        prepared = { fsRootMissing: false, row };
+        const row = encodeInlineTurnRow(req.typeId, req.typeVersion, contentHash, req.payload);
+        payload = row.subarray(row.length - req.payload.length); // the payload, in the row
+        prepared = row;
       } else {
         payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
         const stored = storeBytes(this.#kv, payload, this.#observer);

@@ -52,7 +52,7 @@ function typeLength(type: string): number {
 export function encodeTurnValue(value: TurnValue): Uint8Array {
   const body = value.inline ?? value.chunks;
   if (!body) throw new BackendError("internal: a turn record without payload bytes");
-  const { row } = writeRow(value.type, value.version, value.hash, value.size, body, !value.inline);
+  const row = writeRow(value.type, value.version, value.hash, value.size, body, !value.inline);
   setTurnRowIds(row, value.id, value.parent);
   return row;
 }
@@ -61,15 +61,15 @@ export function encodeTurnValue(value: TurnValue): Uint8Array {
  * The row of a turn whose payload is stored inline, built when the append is
  * called: the payload is copied once, straight into the row (which is the
  * store's own copy of it), and the id and parent, known only when the commit
- * is planned, are set then with {@link setTurnRowIds}. `body` is the payload
- * inside the row.
+ * is planned, are set then with {@link setTurnRowIds}. The payload is the
+ * row's last `payload.length` bytes.
  */
 export function encodeInlineTurnRow(
   type: string,
   version: number,
   hash: string,
   payload: Uint8Array,
-): { row: Uint8Array; body: Uint8Array } {
+): Uint8Array {
   return writeRow(type, version, hash, payload.length, payload, false);
 }
 
@@ -94,7 +94,7 @@ function writeRow(
   size: number,
   body: Uint8Array,
   chunked: boolean,
-): { row: Uint8Array; body: Uint8Array } {
+): Uint8Array {
   const typeBytes = typeLength(type);
   const out = new Uint8Array(FIXED + hash.length + typeBytes + body.length);
   out[0] = FORMAT;
@@ -113,7 +113,7 @@ function writeRow(
     at += utf8.encodeInto(type, out.subarray(at)).written;
   }
   out.set(body, at);
-  return { row: out, body: out.subarray(at) };
+  return out;
 }
 
 function writeU32(out: Uint8Array, at: number, n: number): void {

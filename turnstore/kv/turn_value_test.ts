@@ -3,6 +3,7 @@ import { KvStore } from "./store.ts";
 import { LOCAL_KV_LIMITS } from "./limits.ts";
 import type { TurnValue } from "./keys.ts";
 import { encodeTurnValue, readTurnValue, turnValueLength } from "./turn_value.ts";
+import { readTurnRow } from "./turn_pack.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import { readKeyBlock } from "./key_blocks.ts";
 
@@ -51,16 +52,19 @@ Deno.test("a stored turn record of an unknown format is a Backend error, not a w
 
 /**
  * Rewrites every turn row as the object it was stored as before the byte
- * form, and every idempotency key as a row of its own holding a plain
+ * form (a pack as one object row per turn), and every idempotency key as a row of its own holding a plain
  * bigint (key blocks came later still): a store written by an older version.
  */
 async function downgrade(kv: Deno.Kv): Promise<number> {
   let rows = 0;
   for await (const e of kv.list<Uint8Array>({ prefix: ["turn"] })) {
     assert.ok(e.value instanceof Uint8Array, "this version stores turn rows as bytes");
-    const value = readTurnValue(e.value);
-    await kv.set(e.key, { ...value });
-    rows++;
+    // A pack (turn_pack.ts, later still) becomes one object row per turn.
+    const [, ctx, first] = e.key as [string, bigint, number];
+    for (const [i, value] of readTurnRow(e.value).entries()) {
+      await kv.set(["turn", ctx, first + i], { ...value });
+      rows++;
+    }
   }
   for await (const e of kv.list<Uint8Array>({ prefix: ["keys"] })) {
     for (const { key, id } of readKeyBlock(e.value)) {
@@ -129,33 +133,52 @@ Deno.test("a store written before the byte form still opens, reads, replays its 
       });
       assert.equal(next.parentTurnId, written[4].turnId);
       assert.equal(next.depth, 6);
+      // A burst (one commit, so one turn pack) continues it too.
+      const burst = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          old.appendTurn({
+            contextId,
+            typeId: "test.item",
+            typeVersion: 2,
+            payload: te.encode(`turn ${6 + i}`),
+            idempotencyKey: `k${6 + i}`,
+          })),
+      );
+      assert.equal(burst[0].parentTurnId, next.turnId);
       const all = await old.listTurns(contextId);
-      assert.equal(all.length, 6);
-      assert.equal(new TextDecoder().decode(all[5].payload), "turn 5");
+      assert.equal(all.length, 26);
+      assert.deepEqual(
+        all.map((t) => new TextDecoder().decode(t.payload)).slice(3),
+        Array.from({ length: 23 }, (_, i) => `turn ${3 + i}`),
+      );
+      const across = await old.listTurns(contextId, { limit: 4, beforeTurnId: burst[1].turnId });
+      assert.deepEqual(across.map((t) => t.depth), [4, 5, 6, 7]);
+      assert.equal((await old.getTurn(burst[9].turnId)).depth, 16);
     } finally {
       await old.close();
     }
-    // The grown store holds keys of both forms: old rows, and a key block for k5.
+    // The grown store holds keys of both forms: old rows, and key blocks for k5 and the burst.
     const raw2 = await Deno.openKv(path);
     let blocks = 0;
     for await (const _ of raw2.list({ prefix: ["keys"] })) blocks++;
     raw2.close();
-    assert.equal(blocks, 1);
+    assert.equal(blocks, 2);
     const third = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
     try {
-      for (const [key, text, turnId] of [["k0", "turn 0", written[0].turnId], ["k5", "turn 5"]]) {
+      const cases = [["k0", "turn 0", 1], ["k5", "turn 5", 6], ["k17", "turn 17", 18]] as const;
+      for (const [key, text, depth] of cases) {
         const again = await third.appendTurn({
           contextId,
           typeId: "test.item",
           typeVersion: 2,
-          payload: te.encode(text!),
+          payload: te.encode(text),
           idempotencyKey: key,
         });
         assert.equal(again.deduplicated, true, key);
-        if (turnId) assert.equal(again.turnId, turnId);
-        else assert.equal(again.depth, 6);
+        assert.equal(again.depth, depth, key);
+        if (key === "k0") assert.equal(again.turnId, written[0].turnId);
       }
-      assert.equal((await third.getHead(contextId)).headDepth, 6);
+      assert.equal((await third.getHead(contextId)).headDepth, 26);
     } finally {
       await third.close();
     }
