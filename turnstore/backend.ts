@@ -12,3 +12,4 @@ export * from "./core/list_contexts.ts";
 /** The contract types the helpers above refer to. */
 export type * from "./mod.ts";
 export * from "./core/errors.ts";
+export { PooledBytes } from "./core/pooled_bytes.ts";

@@ -54,7 +54,12 @@ import {
   validateList,
   validateListContexts,
 } from "@forge/turnstore/backend";
-import { foreignParent, replayIdempotent, staleParent } from "@forge/turnstore/backend";
+import {
+  foreignParent,
+  PooledBytes,
+  replayIdempotent,
+  staleParent,
+} from "@forge/turnstore/backend";
 import type { RegistryBundle } from "@forge/turnstore";
 import { CxdbClient, type CxdbClientOptions } from "../client/client.ts";
 import { CxdbError } from "../client/errors.ts";
@@ -64,7 +69,6 @@ import { parseCxdbUrl } from "./url.ts";
 import { type CxdbCall, mapCxdbError, type Missing } from "./failures.ts";
 import { ContextGates } from "./gate.ts";
 import { AppendCall, type AppendFinisher } from "./append_call.ts";
-import { PooledBytes } from "./pooled_bytes.ts";
 import { contextHead, TurnIndex } from "./turn_index.ts";
 import { serverOwnRoot } from "./fs_roots.ts";
 import { listTurnsPage, type ReadRoutes, readTurn } from "./reads.ts";
