@@ -69,7 +69,7 @@ export interface SessionConfig {
   readonly pipelineWindow?: number;
   /**
    * How long queued records may wait to reach the store together (see
-   * persistence.ts); default 2 ms or 128 records when the window is above 1.
+   * persistence.ts); default 5 ms or 256 records when the window is above 1.
    * In mode `required` a failing store is noticed at most one hold after the
    * failing record, so the loop may take that much more work before it stops.
    */

@@ -108,7 +108,7 @@ Deno.test("required mode writes one typed record per step, with deterministic ke
  * How a `required` session meets a store that fails every append, by how it
  * writes: each write awaited; write-behind without a hold; write-behind held
  * until 3 records are queued (a bound only the count ends here); and the
- * default hold (2 ms or 128 records).
+ * default hold (5 ms or 256 records).
  */
 const failingStoreCases = [
   { name: "awaitEachWrite", awaitEachWrite: true },

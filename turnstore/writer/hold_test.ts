@@ -44,8 +44,8 @@ async function texts(store: ForgeStore, contextId: string): Promise<unknown[]> {
 /** Lets every pending promise and I/O callback run. */
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-Deno.test("the default hold is 2 ms or 128 records when the writer pipelines, none with a window of 1", () => {
-  assert.deepEqual(DEFAULT_WRITE_BEHIND_HOLD, { maxMs: 2, maxRecords: 128 });
+Deno.test("the default hold is 5 ms or 256 records when the writer pipelines, none with a window of 1", () => {
+  assert.deepEqual(DEFAULT_WRITE_BEHIND_HOLD, { maxMs: 5, maxRecords: 256 });
   assert.deepEqual(writer(new MemoryStore()).hold, DEFAULT_WRITE_BEHIND_HOLD);
   assert.deepEqual(writer(new MemoryStore(), { pipelineWindow: 1 }).hold, NO_HOLD);
   assert.deepEqual(writer(new MemoryStore(), { hold: { maxMs: 0, maxRecords: 50 } }).hold, NO_HOLD);

@@ -87,12 +87,15 @@ export const NO_HOLD: WriteBehindHold = Object.freeze({ maxMs: 0, maxRecords: 1 
 /**
  * The default hold. Measured on the agent's write-behind load (see
  * bench/README.md, "agent write path"): 2 ms or 128 records took a lean
- * 2,000-record session on kv from 92–183 commits to 28–60; longer holds cut
- * commits further but not CPU per record, so the smallest bound was kept.
+ * 2,000-record session on kv from 92–183 commits to 28–60. Once kv stored a
+ * commit's turns of a context in a few rows (turn packs), a commit's own cost
+ * (~150 µs on the caller's thread, 250–400 µs on SQLite's) outweighed its
+ * records', and 5 ms or 256 records cut the other threads' CPU per record
+ * by about a third again (eighth pass there); longer holds measured no better.
  */
 export const DEFAULT_WRITE_BEHIND_HOLD: WriteBehindHold = Object.freeze({
-  maxMs: 2,
-  maxRecords: 128,
+  maxMs: 5,
+  maxRecords: 256,
 });
 
 /** Throws TypeError unless `hold` is a usable bound. */
