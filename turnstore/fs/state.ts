@@ -19,14 +19,13 @@ import {
   type ContextIndex,
   type ContextSlot,
   jumpFor,
-  keyFingerprint,
-  type KeyIndex,
   type RootIndex,
   TURN_SLOT,
   type TurnIndex,
   type TurnMeta,
 } from "./indexes.ts";
 import { readAt } from "./io.ts";
+import { keyFingerprint, type KeyIndex } from "./keys.ts";
 import type { Durability } from "./options.ts";
 import type { RegistryLog } from "./registry.ts";
 

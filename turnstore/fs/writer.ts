@@ -21,7 +21,7 @@ import {
   type TurnRecordData,
 } from "./codec.ts";
 import { encodeFrame, FRAME_HEADER_BYTES, RecordKind, sealFrame } from "./frame.ts";
-import { ancestorAt, type ContextSlot, keyFingerprint, type TurnMeta } from "./indexes.ts";
+import { ancestorAt, type ContextSlot, type TurnMeta } from "./indexes.ts";
 import { writeAt } from "./io.ts";
 import { type FsState, storedTurn } from "./state.ts";
 
@@ -68,6 +68,8 @@ export type Job =
      * parent and depth are set when the batch is planned.
      */
     record: Uint8Array;
+    /** The key's fingerprint, taken from the record's bytes (undefined without a key). */
+    fingerprint: [number, number] | undefined;
     done: Settle<AppendedTurn>;
   }
   | { kind: "context"; baseTurnId: string; done: Settle<ContextHead> }
@@ -277,7 +279,7 @@ export class Writer {
       case "attach":
         return this.#planAttach(job.turnId, job.rootHash, state, job.done);
       case "append":
-        return this.#planAppend(job.req, job.contentHash, job.record, state, job.done);
+        return this.#planAppend(job, state);
     }
   }
 
@@ -359,21 +361,13 @@ export class Writer {
     };
   }
 
-  #planAppend(
-    req: ValidAppend,
-    contentHash: string,
-    record: Uint8Array,
-    state: BatchState,
-    done: Settle<AppendedTurn>,
-  ): Plan {
+  #planAppend(job: Extract<Job, { kind: "append" }>, state: BatchState): Plan {
+    const { req, contentHash, record, fingerprint, done } = job;
     const head = this.#headOf(state, req.contextId);
     const fail = (e: unknown) => done.reject(e);
-    // Hashed once: the lookup here and the insert at apply both need it.
-    const fingerprint = req.idempotencyKey === undefined
-      ? undefined
-      : keyFingerprint(head.contextId, req.idempotencyKey);
-    if (req.idempotencyKey !== undefined) {
-      const prior = this.#findKeyed(state, head.contextId, req.idempotencyKey, fingerprint);
+    // Taken once, at the call: the lookup here and the insert at apply both need it.
+    if (fingerprint !== undefined) {
+      const prior = this.#findKeyed(state, head.contextId, req.idempotencyKey!, fingerprint);
       if (prior) {
         const result = replayIdempotent(req, contentHash, prior.turn, prior.fsRoot);
         return { settle: () => done.resolve(result), fail };
@@ -453,24 +447,26 @@ export class Writer {
     state: BatchState,
     contextId: number,
     key: string,
-    fingerprint: [number, number] = keyFingerprint(contextId, key),
+    fingerprint: [number, number],
   ): { turn: StoredTurn; fsRoot: string | undefined } | undefined {
     const pendingId = state.keys.get(contextId)?.get(key);
     if (pendingId !== undefined) {
       const data = state.turns.get(pendingId)!.data;
       return { turn: storedTurn(data), fsRoot: state.roots.get(pendingId) ?? data.fsRootHash };
     }
-    for (const turnId of this.#state.keys.candidates(fingerprint)) {
-      if (turnId < 1 || turnId >= this.#state.nextTurnId) continue; // left by a dropped tail
+    let found: TurnRecordData | undefined;
+    const turnId = this.#state.keys.find(fingerprint, (turnId) => {
+      if (turnId < 1 || turnId >= this.#state.nextTurnId) return false; // left by a dropped tail
       const data = this.#state.readTurn(this.#state.meta(turnId));
-      if (data.contextId === contextId && data.idempotencyKey === key) {
-        return {
-          turn: storedTurn(data),
-          fsRoot: state.roots.get(turnId) ?? this.#state.roots.get(turnId),
-        };
-      }
-    }
-    return undefined;
+      if (data.contextId !== contextId || data.idempotencyKey !== key) return false;
+      found = data;
+      return true;
+    });
+    if (turnId === undefined || found === undefined) return undefined;
+    return {
+      turn: storedTurn(found),
+      fsRoot: state.roots.get(turnId) ?? this.#state.roots.get(turnId),
+    };
   }
 
   #inHistoryAny(
