@@ -41,12 +41,10 @@ import { RegistryLog } from "./registry.ts";
 import { FsState, publicHead, storedTurn } from "./state.ts";
 import { type Job, type Settle, Writer } from "./writer.ts";
 import { encodeAppend } from "./codec.ts";
+import { RecordArena } from "./arena.ts";
 import { FRAME_HEADER_BYTES } from "./frame.ts";
 
 export type { RecoveryReport } from "./recovery.ts";
-
-/** A new turn record's bytes. */
-const newRecordBytes = (size: number): Uint8Array => new Uint8Array(size);
 
 /** A {@link ForgeStore} in a directory of append-only files. */
 export class FsStore implements ForgeStore {
@@ -62,6 +60,9 @@ export class FsStore implements ForgeStore {
   readonly #lock: DirLock;
   readonly #state: FsState;
   readonly #writer: Writer;
+  /** Where new turn records are encoded (see arena.ts). */
+  readonly #arena = new RecordArena();
+  readonly #recordBytes = (size: number): Uint8Array => this.#arena.take(size);
 
   private constructor(lock: DirLock, state: FsState, recovery: RecoveryReport) {
     this.dir = state.dir;
@@ -205,7 +206,7 @@ export class FsStore implements ForgeStore {
         req,
         contextId,
         FRAME_HEADER_BYTES,
-        newRecordBytes,
+        this.#recordBytes,
       );
       const fingerprint = req.idempotencyKey === undefined
         ? undefined

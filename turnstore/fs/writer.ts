@@ -23,6 +23,7 @@ import {
 import { encodeFrame, FRAME_HEADER_BYTES, RecordKind, sealFrame } from "./frame.ts";
 import { ancestorAt, type ContextSlot, type TurnMeta } from "./indexes.ts";
 import { writeAt } from "./io.ts";
+import { batchWrites } from "./arena.ts";
 import { type FsState, storedTurn } from "./state.ts";
 
 /**
@@ -86,15 +87,49 @@ export interface Settle<T> {
 /** A decided request: the record to write (if any) and how to answer. */
 interface Plan {
   readonly frame?: Uint8Array;
-  readonly apply?: (offset: number) => void;
-  readonly settle: () => void;
-  readonly fail: (error: unknown) => void;
+  apply?(offset: number): void;
+  settle(): void;
+  fail(error: unknown): void;
 }
 
-/** A turn planned in the current batch, not yet in the indexes. */
-interface PendingTurn {
-  readonly meta: Pick<TurnMeta, "turnId" | "parentTurnId" | "depth" | "originContextId">;
-  readonly data: TurnRecordData;
+/**
+ * A new turn planned in the current batch, not yet in the indexes: its
+ * record, what the append answers, and how it is applied. One object per
+ * append (methods, not closures), since every append makes one.
+ */
+class PendingTurn implements Plan {
+  constructor(
+    readonly data: TurnRecordData,
+    readonly frame: Uint8Array,
+    readonly fingerprint: [number, number] | undefined,
+    readonly done: Settle<AppendedTurn>,
+    readonly state: FsState,
+  ) {}
+
+  apply(offset: number): void {
+    // The writer moves each context's head once per batch, after its last turn.
+    this.state.applyTurn(this.data, offset, this.frame.length, this.fingerprint, false);
+  }
+
+  settle(): void {
+    const data = this.data;
+    // storedTurn's fields and the append's, built in one object.
+    this.done.resolve({
+      turnId: String(data.turnId),
+      parentTurnId: String(data.parentTurnId),
+      depth: data.depth,
+      typeId: data.typeId,
+      typeVersion: data.typeVersion,
+      payload: data.payload,
+      contentHash: data.contentHash,
+      contextId: String(data.contextId),
+      deduplicated: false,
+    });
+  }
+
+  fail(error: unknown): void {
+    this.done.reject(error);
+  }
 }
 
 /** The state a batch builds on top of the committed indexes. */
@@ -215,22 +250,24 @@ export class Writer {
         );
       }
     }
-    const frames = plans.filter((p) => p.frame !== undefined);
+    const frames: Plan[] = [];
+    const records: Uint8Array[] = [];
+    let total = 0;
+    for (const p of plans) {
+      if (p.frame === undefined) continue;
+      frames.push(p);
+      records.push(p.frame);
+      total += p.frame.length;
+    }
     if (frames.length > 0) {
-      const total = frames.reduce((n, p) => n + p.frame!.length, 0);
-      let bytes = frames[0].frame!;
-      if (frames.length > 1) {
-        bytes = new Uint8Array(total);
-        let at = 0;
-        for (const p of frames) {
-          bytes.set(p.frame!, at);
-          at += p.frame!.length;
-        }
-      }
       try {
         // The batch's own sync below also makes the preallocated size durable.
         if (this.#state.durability !== "none") this.#preallocate(this.#state.logEnd + total, total);
-        writeAt(this.#state.log, this.#state.logEnd, bytes);
+        let at = this.#state.logEnd;
+        for (const bytes of batchWrites(records, total)) {
+          writeAt(this.#state.log, at, bytes);
+          at += bytes.length;
+        }
         if (this.#state.durability === "fsync") this.#state.log.syncDataSync();
         else if (this.#state.durability === "group") await this.#state.log.syncData();
       } catch (error) {
@@ -285,13 +322,13 @@ export class Writer {
 
   /** A turn's depth and parent, pending in this batch or committed. */
   #anyMeta(state: BatchState, turnId: number): Pick<TurnMeta, "turnId" | "parentTurnId" | "depth"> {
-    return state.turns.get(turnId)?.meta ?? this.#state.meta(turnId);
+    return state.turns.get(turnId)?.data ?? this.#state.meta(turnId);
   }
 
   #findAnyTurn(state: BatchState, id: string) {
     const n = Number(id);
     const pending = state.turns.get(n);
-    return pending ? pending.meta : this.#state.findTurn(id);
+    return pending ? pending.data : this.#state.findTurn(id);
   }
 
   #headOf(state: BatchState, contextId: string): ContextSlot {
@@ -364,13 +401,12 @@ export class Writer {
   #planAppend(job: Extract<Job, { kind: "append" }>, state: BatchState): Plan {
     const { req, contentHash, record, fingerprint, done } = job;
     const head = this.#headOf(state, req.contextId);
-    const fail = (e: unknown) => done.reject(e);
     // Taken once, at the call: the lookup here and the insert at apply both need it.
     if (fingerprint !== undefined) {
       const prior = this.#findKeyed(state, head.contextId, req.idempotencyKey!, fingerprint);
       if (prior) {
         const result = replayIdempotent(req, contentHash, prior.turn, prior.fsRoot);
-        return { settle: () => done.resolve(result), fail };
+        return { settle: () => done.resolve(result), fail: (e: unknown) => done.reject(e) };
       }
     }
     if (req.parentTurnId !== undefined && req.parentTurnId !== String(head.headTurnId)) {
@@ -390,56 +426,33 @@ export class Writer {
         `fs root for a turn of context ${req.contextId}`,
       );
     }
-    const data: { -readonly [K in keyof TurnRecordData]: TurnRecordData[K] } = {
-      turnId: state.nextTurnId++,
+    const turnId = state.nextTurnId++;
+    const depth = head.headDepth + 1;
+    setTurnPlace(record, FRAME_HEADER_BYTES, turnId, head.headTurnId, depth);
+    const frame = sealFrame(record, RecordKind.turn);
+    const data: TurnRecordData = {
+      turnId,
       contextId: head.contextId,
       parentTurnId: head.headTurnId,
-      depth: head.headDepth + 1,
+      depth,
       typeId: req.typeId,
       typeVersion: req.typeVersion,
       contentHash,
       fsRootHash: req.fsRootHash,
       idempotencyKey: req.idempotencyKey,
-      payload: req.payload,
+      // The payload ends the record: a view of our copy, not the caller's array.
+      payload: frame.subarray(frame.length - req.payload.length),
     };
-    setTurnPlace(record, FRAME_HEADER_BYTES, data.turnId, data.parentTurnId, data.depth);
-    const frame = sealFrame(record, RecordKind.turn);
-    // The payload ends the record: keep a view of our copy, not the caller's array.
-    data.payload = frame.subarray(frame.length - req.payload.length);
-    state.turns.set(data.turnId, {
-      meta: {
-        turnId: data.turnId,
-        parentTurnId: data.parentTurnId,
-        depth: data.depth,
-        originContextId: data.contextId,
-      },
-      data,
-    });
-    state.heads.set(head.contextId, { ...head, headTurnId: data.turnId, headDepth: data.depth });
+    const pending = new PendingTurn(data, frame, fingerprint, done, this.#state);
+    state.turns.set(turnId, pending);
+    state.heads.set(head.contextId, { ...head, headTurnId: turnId, headDepth: depth });
     state.moved.add(head.contextId);
     if (req.idempotencyKey !== undefined) {
       let keys = state.keys.get(head.contextId);
       if (!keys) state.keys.set(head.contextId, keys = new Map());
-      keys.set(req.idempotencyKey, data.turnId);
+      keys.set(req.idempotencyKey, turnId);
     }
-    // storedTurn's fields and the append's, built in one object.
-    const result: AppendedTurn = {
-      turnId: String(data.turnId),
-      parentTurnId: String(data.parentTurnId),
-      depth: data.depth,
-      typeId: data.typeId,
-      typeVersion: data.typeVersion,
-      payload: data.payload,
-      contentHash,
-      contextId: String(head.contextId),
-      deduplicated: false,
-    };
-    return {
-      frame,
-      apply: (offset) => this.#state.applyTurn(data, offset, frame.length, fingerprint, false),
-      settle: () => done.resolve(result),
-      fail,
-    };
+    return pending;
   }
 
   /** The turn an idempotency key names in a context, pending or committed. */

@@ -1,0 +1,86 @@
+/**
+ * The write path of one batch: appends queued in one tick are planned
+ * together, their records (encoded at the call into shared chunks) written
+ * in runs or one copy, and each answered on its own.
+ */
+import assert from "node:assert/strict";
+import { isTurnStoreError } from "../core/errors.ts";
+import { ARENA_OWN_ABOVE } from "./arena.ts";
+import { bytes, crashCopy, openStore, tempDir } from "./test_util.ts";
+
+for (const durability of ["group", "none"]) {
+  Deno.test(`one batch (${durability}) with a replay, a refusal and a large record in between writes every new turn right`, async () => {
+    const dir = await tempDir();
+    let copy: string | undefined;
+    try {
+      const store = await openStore(dir, durability);
+      const { contextId } = await store.createContext();
+      const input = bytes("first");
+      const big = new Uint8Array(ARENA_OWN_ABOVE + 100).map((_, i) => i % 251);
+      const append = (payload: Uint8Array, key?: string, parentTurnId?: string) =>
+        store.appendTurn({
+          contextId,
+          typeId: "test.batch",
+          typeVersion: 1,
+          payload,
+          idempotencyKey: key,
+          parentTurnId,
+        });
+      // All queued in one tick: one batch.
+      const calls = [
+        append(input, "k1"),
+        append(bytes("first"), "k1"), // a replay of the first, in the same batch
+        append(bytes("stale"), undefined, "0"), // refused: the head is no longer the root
+        append(bytes("second"), "k2"),
+        append(big), // its own array
+        append(bytes("third")),
+      ];
+      input.fill(0); // the caller reuses its buffer at once
+      const settled = await Promise.allSettled(calls);
+      const [first, replay, stale, second, large, third] = settled;
+      assert.equal(first.status, "fulfilled");
+      assert.equal(replay.status, "fulfilled");
+      assert.equal(stale.status, "rejected");
+      assert.ok(isTurnStoreError(stale.reason, "Conflict"), String(stale.reason));
+      const turns = [first, second, large, third].map((r) => {
+        assert.equal(r.status, "fulfilled");
+        return r.value;
+      });
+      assert.equal(replay.value.turnId, turns[0].turnId);
+      assert.equal(replay.value.deduplicated, true);
+      assert.deepEqual(turns.map((t) => t.depth), [1, 2, 3, 4]);
+      assert.deepEqual(
+        turns[0].payload,
+        bytes("first"),
+        "the answer keeps the copy made at the call",
+      );
+      // More appends fill the shared chunks further; earlier answers do not change.
+      for (let i = 0; i < 300; i++) await append(bytes(`more ${i}`), `m${i}`);
+      assert.deepEqual(turns[0].payload, bytes("first"));
+      assert.deepEqual(turns[2].payload, big);
+      const expected = [bytes("first"), bytes("second"), big, bytes("third")];
+      copy = await crashCopy(dir); // what a crash would leave: rebuilt from the log alone
+      await store.close();
+      for (const at of [dir, copy]) {
+        const reopened = await openStore(at, durability);
+        const page = await reopened.listTurns(contextId, { limit: 1000 });
+        assert.equal(page.length, 304);
+        assert.deepEqual(page.slice(0, 4).map((t) => t.payload), expected);
+        assert.deepEqual(page[303].payload, bytes("more 299"));
+        const again = await reopened.appendTurn({
+          contextId,
+          typeId: "test.batch",
+          typeVersion: 1,
+          payload: bytes("second"),
+          idempotencyKey: "k2",
+        });
+        assert.equal(again.deduplicated, true, "keys of the batch are found after reopen");
+        assert.equal(again.turnId, turns[1].turnId);
+        await reopened.close();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      if (copy) await Deno.remove(copy, { recursive: true });
+    }
+  });
+}
