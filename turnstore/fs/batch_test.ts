@@ -84,3 +84,39 @@ for (const durability of ["group", "none"]) {
     }
   });
 }
+
+Deno.test("one batch: a key repeated on another context is a new turn there, and on its own context a replay", async () => {
+  const dir = await tempDir();
+  try {
+    const store = await openStore(dir, "group");
+    const a = await store.createContext();
+    const b = await store.createContext();
+    const append = (contextId: string, text: string) =>
+      store.appendTurn({
+        contextId,
+        typeId: "test.batch",
+        typeVersion: 1,
+        payload: bytes(text),
+        idempotencyKey: "same-key",
+      });
+    const [onA, onB, againA, againB] = await Promise.all([
+      append(a.contextId, "a"),
+      append(b.contextId, "b"),
+      append(a.contextId, "a"),
+      append(b.contextId, "b"),
+    ]);
+    assert.notEqual(onA.turnId, onB.turnId);
+    assert.equal(onA.contextId, a.contextId);
+    assert.equal(onB.contextId, b.contextId);
+    assert.deepEqual([againA.turnId, againA.deduplicated], [onA.turnId, true]);
+    assert.deepEqual([againB.turnId, againB.deduplicated], [onB.turnId, true]);
+    await assert.rejects(
+      append(a.contextId, "changed"),
+      (e: Error) => isTurnStoreError(e, "Conflict"),
+      "the same key with other content is a conflict",
+    );
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
