@@ -120,3 +120,52 @@ Deno.test("one batch: a key repeated on another context is a new turn there, and
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("group mode: reads of committed turns while batches are written on an I/O thread see the right bytes", async () => {
+  const dir = await tempDir();
+  try {
+    const store = await openStore(dir, "group");
+    const { contextId } = await store.createContext();
+    const committed: { turnId: string; text: string }[] = [];
+    for (let i = 0; i < 50; i++) {
+      const text = `committed ${i} `.repeat(1 + (i % 7));
+      const t = await store.appendTurn({
+        contextId,
+        typeId: "test.batch",
+        typeVersion: 1,
+        payload: bytes(text),
+      });
+      committed.push({ turnId: t.turnId, text });
+    }
+    const inFlight: Promise<unknown>[] = [];
+    const decoder = new TextDecoder();
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 25; i++) {
+        inFlight.push(store.appendTurn({
+          contextId,
+          typeId: "test.batch",
+          typeVersion: 1,
+          payload: bytes(`later ${round}.${i} `.repeat(40)),
+        }));
+      }
+      // Reads seek the store's own handle, in the turns of the event loop
+      // in which the writer's handle is between its seek and its write.
+      for (let k = 0; k < 10; k++) {
+        await Promise.resolve();
+        const { turnId, text } = committed[(round * 10 + k) % 50];
+        assert.equal(decoder.decode((await store.getTurn(turnId)).payload), text);
+      }
+    }
+    await Promise.all(inFlight);
+    const page = await store.listTurns(contextId, { limit: 1000 });
+    assert.equal(page.length, 550);
+    assert.equal(decoder.decode(page[549].payload), "later 19.24 ".repeat(40));
+    await store.close();
+    const reopened = await openStore(dir, "group");
+    assert.equal(reopened.recovery.mode, "none", "a clean close: indexes trusted as they are");
+    assert.equal((await reopened.getHead(contextId)).headDepth, 550);
+    await reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -376,6 +376,9 @@ export class FsStore implements ForgeStore {
         } catch { /* already closed */ }
       }
       this.#state.keys.close();
+      try {
+        this.#writer.close();
+      } catch { /* already closed */ }
       this.#lock.release();
     }
   }

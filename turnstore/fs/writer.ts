@@ -161,27 +161,48 @@ export class Writer {
   #draining = false;
   /** Log bytes written (records or preallocated zeros); read from the file at the first write. */
   #allocated = -1;
+  /**
+   * In group mode, a second handle on the log whose writes run on Deno's I/O
+   * threads, like the sync after them: the kernel's copy of a batch (and of
+   * preallocated zeros) then costs the appending thread nothing but the
+   * call. Its file position is the writer's alone; reads seek the store's
+   * handle, so an await between this handle's seek and write is safe.
+   */
+  #offThread?: Deno.FsFile;
 
   constructor(state: FsState) {
     this.#state = state;
   }
 
   /**
-   * Writes zeros past the log's end so that a write up to `end` does not grow
-   * the file, unless the batch is big enough to grow it itself.
+   * The zeros to write past the log's end so that a write up to `end` does
+   * not grow the file, unless the batch is big enough to grow it itself.
    */
-  #preallocate(end: number, batchBytes: number): void {
+  #zerosAhead(end: number, batchBytes: number): { at: number; bytes: Uint8Array } | undefined {
     if (this.#allocated < 0) this.#allocated = this.#state.log.statSync().size;
-    if (end <= this.#allocated) return;
+    if (end <= this.#allocated) return undefined;
     if (batchBytes >= PREALLOCATE_BELOW_BATCH_BYTES) {
       this.#allocated = end;
-      return;
+      return undefined;
     }
     const from = Math.max(this.#allocated, this.#state.logEnd);
     const step = Math.min(PREALLOCATE_MAX_BYTES, Math.max(PREALLOCATE_MIN_BYTES, this.#allocated));
     const to = end + step;
-    writeAt(this.#state.log, from, new Uint8Array(to - from));
     this.#allocated = to;
+    return { at: from, bytes: new Uint8Array(to - from) };
+  }
+
+  /** Writes `bytes` at `offset` of the log on an I/O thread (group mode). */
+  async #writeOffThread(offset: number, bytes: Uint8Array): Promise<void> {
+    const file = this.#offThread ??= Deno.openSync(this.#state.logPath, { write: true });
+    file.seekSync(offset, Deno.SeekMode.Start);
+    for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+  }
+
+  /** Closes the writer's own handle on the log, if it opened one. */
+  close(): void {
+    this.#offThread?.close();
+    this.#offThread = undefined;
   }
 
   /** Resolves once every queued request has been answered. */
@@ -270,10 +291,16 @@ export class Writer {
     if (frames.length > 0) {
       try {
         // The batch's own sync below also makes the preallocated size durable.
-        if (this.#state.durability !== "none") this.#preallocate(this.#state.logEnd + total, total);
+        const zeros = this.#state.durability === "none"
+          ? undefined
+          : this.#zerosAhead(this.#state.logEnd + total, total);
+        const offThread = this.#state.durability === "group";
+        if (zeros && offThread) await this.#writeOffThread(zeros.at, zeros.bytes);
+        else if (zeros) writeAt(this.#state.log, zeros.at, zeros.bytes);
         let at = this.#state.logEnd;
         for (const bytes of batchWrites(records, total)) {
-          writeAt(this.#state.log, at, bytes);
+          if (offThread) await this.#writeOffThread(at, bytes);
+          else writeAt(this.#state.log, at, bytes);
           at += bytes.length;
         }
         if (this.#state.durability === "fsync") this.#state.log.syncDataSync();
