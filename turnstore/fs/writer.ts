@@ -164,9 +164,10 @@ export class Writer {
   /**
    * In group mode, a second handle on the log whose writes run on Deno's I/O
    * threads, like the sync after them: the kernel's copy of a batch (and of
-   * preallocated zeros) then costs the appending thread nothing but the
-   * call. Its file position is the writer's alone; reads seek the store's
-   * handle, so an await between this handle's seek and write is safe.
+   * preallocated zeros) leaves the appending thread, which pays the op's
+   * dispatch instead (less there, a little more in all; see the README). Its
+   * file position is the writer's alone; reads seek the store's handle, so
+   * an await between this handle's seek and write is safe.
    */
   #offThread?: Deno.FsFile;
 
