@@ -55,14 +55,12 @@ export function keyFingerprintOf(
   from: number,
   to: number,
 ): [number, number] {
-  // The context id's decimal digits, written backwards from the end of a 17-byte prefix.
-  let digits = 0;
-  for (let n = contextId; digits === 0 || n > 0; n = Math.floor(n / 10)) {
-    digitScratch[16 - digits++] = 48 + (n % 10);
-  }
+  // The context id as `${contextId}` writes it (always ASCII), then "\n", then the key's bytes.
+  const prefix = String(contextId);
+  const digits = prefix.length;
   const size = digits + 1 + (to - from);
   if (fingerprintInput.length < size) fingerprintInput = new Uint8Array(size * 2);
-  for (let i = 0; i < digits; i++) fingerprintInput[i] = digitScratch[17 - digits + i];
+  asciiInto(prefix, fingerprintInput, 0);
   fingerprintInput[digits] = 10; // "\n"
   for (let i = from, at = digits + 1; i < to; i++, at++) fingerprintInput[at] = bytes[i];
   hashInto(fingerprintInput.subarray(0, size), fingerprintDigest);
@@ -70,9 +68,6 @@ export function keyFingerprintOf(
   const hi = fingerprintView.getUint32(4, true);
   return lo === 0 && hi === 0 ? [1, 0] : [lo, hi];
 }
-
-/** Decimal digits of a context id (below 2^53: at most 16 digits). */
-const digitScratch = new Uint8Array(17);
 
 /**
  * Tables up to this many slots (4 MiB) are mirrored in memory, so probing

@@ -88,7 +88,7 @@ Deno.test("a key's fingerprint taken from its UTF-8 bytes in a record equals the
   for (
     const key of ["", "k", "forge-agent:v1|36:0f0e|17|10:model_call", "naïve 🔑", "z".repeat(900)]
   ) {
-    for (const contextId of [0, 1, 9, 10, 42, 1_000_000, 2 ** 40, 2 ** 53 - 1]) {
+    for (const contextId of [0, 1, 9, 10, 42, 1_000_000, 2 ** 40, 2 ** 53 - 1, 2 ** 64, 1e21]) {
       const utf8 = encoder.encode(key);
       const record = new Uint8Array(utf8.length + 13).fill(0xaa);
       record.set(utf8, 7);
