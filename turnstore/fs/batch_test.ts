@@ -169,3 +169,37 @@ Deno.test("group mode: reads of committed turns while batches are written on an 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("more contexts and turns than the entry caches hold: heads and parents come back from held and written slots", async () => {
+  const dir = await tempDir();
+  try {
+    const store = await openStore(dir, "none");
+    const contexts = await Promise.all(
+      Array.from({ length: 2100 }, () => store.createContext()),
+    );
+    // Two rounds over every context: the second finds each head after 2,099 others displaced it.
+    for (let round = 1; round <= 2; round++) {
+      const turns = await Promise.all(contexts.map(({ contextId }) =>
+        store.appendTurn({
+          contextId,
+          typeId: "test.batch",
+          typeVersion: 1,
+          payload: bytes(`${contextId}.${round}`),
+        })
+      ));
+      for (const [i, turn] of turns.entries()) assert.equal(turn.depth, round, `context ${i}`);
+    }
+    for (const { contextId } of [contexts[0], contexts[1], contexts[2047], contexts[2048]]) {
+      const head = await store.getHead(contextId);
+      assert.equal(head.headDepth, 2);
+      const page = await store.listTurns(contextId);
+      assert.deepEqual(page.map((t) => new TextDecoder().decode(t.payload)), [
+        `${contextId}.1`,
+        `${contextId}.2`,
+      ]);
+    }
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
