@@ -6,6 +6,9 @@
  *
  * @module
  */
+import { hashInto } from "blake3-jit";
+import { toHex } from "../core/hash.ts";
+import type { ValidAppend } from "../core/validate.ts";
 import { getU64, setU64 } from "./io.ts";
 import { asciiInto, utf8Cached } from "./utf8.ts";
 import { utf8Length } from "../core/utf8.ts";
@@ -147,6 +150,99 @@ export function encodeTurn(t: TurnRecordData, reserve = 0): Uint8Array {
   view.setUint32(at, t.payload.length, true);
   out.set(t.payload, at + 4);
   return whole;
+}
+
+/** A turn record encoded when its append is called, before its batch places it. */
+export interface NewTurnRecord {
+  /**
+   * `reserve` bytes (room for the frame header), then the body with id,
+   * parent and depth zero until {@link setTurnPlace} sets them.
+   */
+  readonly record: Uint8Array;
+  /** BLAKE3-256 of the payload, hex; its 32 bytes are in the record. */
+  readonly contentHash: string;
+  /** Where the idempotency key's UTF-8 starts in `record` (0 without a key). */
+  readonly keyFrom: number;
+  /** Where it ends. */
+  readonly keyTo: number;
+}
+
+/**
+ * Encodes an append's turn as {@link encodeTurn} would (same bytes), in one
+ * pass: the payload is hashed straight into the record (no hex string parsed
+ * back), the key is written while it is measured (ASCII, as keys nearly
+ * always are), and where the key lies is returned so that its fingerprint
+ * is taken from these bytes. `alloc` gives the record's zeroed bytes.
+ */
+export function encodeAppend(
+  req: ValidAppend,
+  contextId: number,
+  reserve: number,
+  alloc: (size: number) => Uint8Array,
+): NewTurnRecord {
+  const key = req.idempotencyKey;
+  const typeId = utf8Cached(req.typeId);
+  const root = req.fsRootHash;
+  const payload = req.payload;
+  // Sized for an ASCII key, as keys nearly always are; otherwise encoded again below.
+  const size = reserve + 65 + (root ? 32 : 0) + 2 + typeId.length +
+    (key !== undefined ? 2 + key.length : 0) + 4 + payload.length;
+  const out = alloc(size);
+  // Id, parent and depth stay zero (alloc gives zeroed bytes).
+  putU64(out, reserve + 8, contextId);
+  putU32(out, reserve + 28, req.typeVersion);
+  const hash = out.subarray(reserve + 32, reserve + 64);
+  hashInto(payload, hash);
+  let at = reserve + 64;
+  out[at++] = (root ? FLAG_FS_ROOT : 0) | (key !== undefined ? FLAG_KEY : 0);
+  if (root) {
+    putHash(out, at, root);
+    at += 32;
+  }
+  putU16(out, at, typeId.length);
+  out.set(typeId, at + 2);
+  at += 2 + typeId.length;
+  let keyFrom = 0;
+  let keyTo = 0;
+  if (key !== undefined) {
+    putU16(out, at, key.length);
+    keyFrom = at + 2;
+    keyTo = asciiInto(key, out, keyFrom);
+    if (keyTo < 0) return encodeAppendSlow(req, contextId, reserve, toHex(hash));
+    at = keyTo;
+  }
+  putU32(out, at, payload.length);
+  out.set(payload, at + 4);
+  return { record: out, contentHash: toHex(hash), keyFrom, keyTo };
+}
+
+/** {@link encodeAppend} of a key that is not ASCII: measured, then encoded by encodeTurn. */
+function encodeAppendSlow(
+  req: ValidAppend,
+  contextId: number,
+  reserve: number,
+  contentHash: string,
+): NewTurnRecord {
+  const key = req.idempotencyKey!;
+  const record = encodeTurn({
+    turnId: 0,
+    contextId,
+    parentTurnId: 0,
+    depth: 0,
+    typeId: req.typeId,
+    typeVersion: req.typeVersion,
+    contentHash,
+    fsRootHash: req.fsRootHash,
+    idempotencyKey: key,
+    payload: req.payload,
+  }, reserve);
+  const keyTo = record.length - 4 - req.payload.length;
+  return { record, contentHash, keyFrom: keyTo - utf8Length(key), keyTo };
+}
+
+function putU16(out: Uint8Array, at: number, n: number): void {
+  out[at] = n & 0xff;
+  out[at + 1] = (n >>> 8) & 0xff;
 }
 
 /**

@@ -54,15 +54,21 @@ export function encodeFrame(kind: RecordKindCode, body: Uint8Array): Uint8Array 
  * {@link FRAME_HEADER_BYTES} bytes (saves copying a large body), and returns it.
  */
 export function sealFrame(frame: Uint8Array, kind: RecordKindCode): Uint8Array {
-  const view = new DataView(frame.buffer, frame.byteOffset, FRAME_HEADER_BYTES);
-  const body = frame.subarray(FRAME_HEADER_BYTES);
-  view.setUint32(0, FRAME_MAGIC, true);
+  // Byte stores rather than a DataView: this runs for every append.
+  putU32(frame, 0, FRAME_MAGIC);
   frame[4] = kind;
   frame[5] = frame[6] = frame[7] = 0;
-  view.setUint32(8, body.length, true);
-  view.setUint32(12, checksum(body), true);
-  view.setUint32(16, checksum(frame.subarray(0, 16)), true);
+  putU32(frame, 8, frame.length - FRAME_HEADER_BYTES);
+  putU32(frame, 12, checksum(frame.subarray(FRAME_HEADER_BYTES)));
+  putU32(frame, 16, checksum(frame.subarray(0, 16)));
   return frame;
+}
+
+function putU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n & 0xff;
+  out[at + 1] = (n >>> 8) & 0xff;
+  out[at + 2] = (n >>> 16) & 0xff;
+  out[at + 3] = (n >>> 24) & 0xff;
 }
 
 /** A header whose own checksum holds. */

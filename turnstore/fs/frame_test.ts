@@ -7,7 +7,15 @@ import {
   RecordKind,
   sealFrame,
 } from "./frame.ts";
-import { decodeTurn, encodeTurn, setTurnPlace, type TurnRecordData } from "./codec.ts";
+import {
+  decodeTurn,
+  encodeAppend,
+  encodeTurn,
+  setTurnPlace,
+  type TurnRecordData,
+} from "./codec.ts";
+import { blake3Hex } from "../core/hash.ts";
+import type { ValidAppend } from "../core/validate.ts";
 import { parseFsTarget } from "./options.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 
@@ -104,4 +112,65 @@ Deno.test("a turn sealed in place equals the same turn framed by copy", () => {
     fsRootHash: undefined,
     idempotencyKey: undefined,
   });
+});
+
+Deno.test("an append's record encoded in one pass has encodeTurn's bytes, its hash and where its key is", () => {
+  const payload = new Uint8Array(300).map((_, i) => i * 7);
+  const requests: ValidAppend[] = [
+    { contextId: "12", typeId: "forge.agent.model_call", typeVersion: 2, payload },
+    {
+      contextId: "2199023255552",
+      typeId: "t ✓",
+      typeVersion: 9,
+      payload: new Uint8Array(0),
+      idempotencyKey: "forge-agent:v1|36:0f0e|17|10:model_call",
+      fsRootHash: "cd".repeat(32),
+    },
+    { contextId: "3", typeId: "t", typeVersion: 1, payload, idempotencyKey: "naïve 🔑 key" },
+    { contextId: "3", typeId: "t", typeVersion: 1, payload, idempotencyKey: "" },
+  ];
+  for (const req of requests) {
+    const contextId = Number(req.contextId);
+    const { record, contentHash, keyFrom, keyTo } = encodeAppend(
+      req,
+      contextId,
+      FRAME_HEADER_BYTES,
+      (n) => new Uint8Array(n),
+    );
+    assert.equal(contentHash, blake3Hex(req.payload));
+    const expected = encodeTurn({
+      turnId: 0,
+      contextId,
+      parentTurnId: 0,
+      depth: 0,
+      typeId: req.typeId,
+      typeVersion: req.typeVersion,
+      contentHash,
+      fsRootHash: req.fsRootHash,
+      idempotencyKey: req.idempotencyKey,
+      payload: req.payload,
+    }, FRAME_HEADER_BYTES);
+    assert.deepEqual(record, expected, `key ${JSON.stringify(req.idempotencyKey)}`);
+    const key = req.idempotencyKey === undefined
+      ? ""
+      : new TextDecoder().decode(record.subarray(keyFrom, keyTo));
+    assert.equal(key, req.idempotencyKey ?? "");
+  }
+});
+
+Deno.test("an append's record is placed in the bytes its allocator gives", () => {
+  const arena = new Uint8Array(4096);
+  const req: ValidAppend = {
+    contextId: "1",
+    typeId: "t",
+    typeVersion: 1,
+    payload: new Uint8Array([1, 2, 3]),
+    idempotencyKey: "k",
+  };
+  const { record } = encodeAppend(req, 1, FRAME_HEADER_BYTES, (n) => arena.subarray(100, 100 + n));
+  assert.equal(record.buffer, arena.buffer);
+  assert.equal(record.byteOffset, 100);
+  const sealed = checkFrame(sealFrame(record, RecordKind.turn));
+  assert.ok(typeof sealed !== "string");
+  assert.deepEqual(decodeTurn(sealed.body).payload, req.payload);
 });

@@ -17,7 +17,7 @@ import { BackendError } from "../core/errors.ts";
 import { digestFile, INDEX_FORMAT, type IndexWatermark } from "./watermark.ts";
 import { decodeAttach, decodeContext, decodeTurn } from "./codec.ts";
 import { RecordKind } from "./frame.ts";
-import { KeyIndex } from "./indexes.ts";
+import { KeyIndex } from "./keys.ts";
 import { sizeOf } from "./io.ts";
 import { scanLog } from "./scan.ts";
 import type { FsState } from "./state.ts";

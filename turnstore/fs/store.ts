@@ -10,7 +10,7 @@
  */
 import { BackendError, NotFoundError, TurnStoreError } from "../core/errors.ts";
 import { requireId, ROOT_TURN_ID } from "../core/ids.ts";
-import { blake3Hex, requireHash } from "../core/hash.ts";
+import { requireHash } from "../core/hash.ts";
 import type {
   AppendedTurn,
   AppendTurnInput,
@@ -31,7 +31,8 @@ import { foreignCursor } from "../core/rules.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
 import { BlobFiles } from "./blobs.ts";
 import { readWatermark } from "./watermark.ts";
-import { ContextIndex, KeyIndex, RootIndex, TurnIndex, type TurnMeta } from "./indexes.ts";
+import { ContextIndex, RootIndex, TurnIndex, type TurnMeta } from "./indexes.ts";
+import { keyFingerprintOf, KeyIndex } from "./keys.ts";
 import { openReadWrite } from "./io.ts";
 import { type DirLock, lockDirectory } from "./lock.ts";
 import { type Durability, parseFsTarget } from "./options.ts";
@@ -39,7 +40,8 @@ import { recover, type RecoveryReport } from "./recovery.ts";
 import { RegistryLog } from "./registry.ts";
 import { FsState, publicHead, storedTurn } from "./state.ts";
 import { type Job, type Settle, Writer } from "./writer.ts";
-import { encodeTurn } from "./codec.ts";
+import { encodeAppend } from "./codec.ts";
+import { RecordArena } from "./arena.ts";
 import { FRAME_HEADER_BYTES } from "./frame.ts";
 
 export type { RecoveryReport } from "./recovery.ts";
@@ -58,6 +60,9 @@ export class FsStore implements ForgeStore {
   readonly #lock: DirLock;
   readonly #state: FsState;
   readonly #writer: Writer;
+  /** Where new turn records are encoded (see arena.ts). */
+  readonly #arena = new RecordArena();
+  readonly #recordBytes = (size: number): Uint8Array => this.#arena.take(size);
 
   private constructor(lock: DirLock, state: FsState, recovery: RecoveryReport) {
     this.dir = state.dir;
@@ -194,26 +199,24 @@ export class FsStore implements ForgeStore {
     const make = this.#sync("appendTurn", () => {
       this.#state.usable();
       const req = validateAppend(input);
-      const contentHash = blake3Hex(req.payload);
+      const contextId = Number(req.contextId);
       // Encoded now, with the payload copied into it: the caller may reuse its
       // buffer as soon as the call returns, and the batch is planned later.
-      const record = encodeTurn({
-        turnId: 0,
-        contextId: Number(req.contextId),
-        parentTurnId: 0,
-        depth: 0,
-        typeId: req.typeId,
-        typeVersion: req.typeVersion,
-        contentHash,
-        fsRootHash: req.fsRootHash,
-        idempotencyKey: req.idempotencyKey,
-        payload: req.payload,
-      }, FRAME_HEADER_BYTES);
+      const { record, contentHash, keyFrom, keyTo } = encodeAppend(
+        req,
+        contextId,
+        FRAME_HEADER_BYTES,
+        this.#recordBytes,
+      );
+      const fingerprint = req.idempotencyKey === undefined
+        ? undefined
+        : keyFingerprintOf(contextId, record, keyFrom, keyTo);
       return (done: Settle<AppendedTurn>): Job => ({
         kind: "append",
         req,
         contentHash,
         record,
+        fingerprint,
         done,
       });
     });
@@ -373,6 +376,9 @@ export class FsStore implements ForgeStore {
         } catch { /* already closed */ }
       }
       this.#state.keys.close();
+      try {
+        this.#writer.close();
+      } catch { /* already closed */ }
       this.#lock.release();
     }
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { blake3Bytes } from "../core/hash.ts";
-import { keyFingerprint } from "./indexes.ts";
+import { keyFingerprint } from "./keys.ts";
 import { utf8, utf8Cached } from "./utf8.ts";
 
 const samples = [
