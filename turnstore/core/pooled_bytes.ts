@@ -13,20 +13,41 @@
  * @module
  */
 
-/** Size of a shared buffer. */
-const POOL_BYTES = 8 * 1024;
-/** Arrays shorter than this share; longer ones get a buffer of their own. */
-const POOLED_BELOW = POOL_BYTES >>> 1;
+/** Options of {@link PooledBytes}; the defaults are Node's `Buffer` pool's. */
+export interface PooledBytesOptions {
+  /** Bytes of one shared buffer (default 8 KiB). */
+  readonly bufferBytes?: number;
+  /** Arrays shorter than this share a buffer; longer ones get their own (default half a buffer). */
+  readonly pooledBelow?: number;
+  /** Where each array starts: a multiple of this (default 8; 1 keeps arrays back to back). */
+  readonly align?: number;
+}
 
 /** Hands out small byte arrays that no later one overlaps. */
 export class PooledBytes {
+  readonly #bufferBytes: number;
+  readonly #pooledBelow: number;
+  readonly #align: number;
   #pool = new Uint8Array(0);
   #used = 0;
+
+  /** A pool; see {@link PooledBytesOptions}. */
+  constructor(options: PooledBytesOptions = {}) {
+    this.#bufferBytes = options.bufferBytes ?? 8 * 1024;
+    this.#pooledBelow = Math.min(
+      options.pooledBelow ?? this.#bufferBytes >>> 1,
+      this.#bufferBytes + 1,
+    );
+    this.#align = options.align ?? 8;
+    if (!Number.isInteger(this.#align) || this.#align < 1) {
+      throw new RangeError(`align must be a positive integer, got ${this.#align}`);
+    }
+  }
 
   /** A copy of `bytes`. */
   copy(bytes: Uint8Array): Uint8Array {
     const n = bytes.length;
-    if (n === 0 || n >= POOLED_BELOW) return bytes.slice();
+    if (n === 0 || n >= this.#pooledBelow) return bytes.slice();
     const out = this.#take(n);
     out.set(bytes);
     return out;
@@ -34,24 +55,25 @@ export class PooledBytes {
 
   /** A copy of the first `length` bytes of `source`. */
   copyPrefix(source: Uint8Array, length: number): Uint8Array {
-    if (length === 0 || length >= POOLED_BELOW) return source.slice(0, length);
+    if (length === 0 || length >= this.#pooledBelow) return source.slice(0, length);
     const out = this.#take(length);
     out.set(length === source.length ? source : source.subarray(0, length));
     return out;
   }
 
-  /** `n` zeroed bytes (`n` below 4 KiB), e.g. for a hash to be written into. */
+  /** `n` zeroed bytes, e.g. for a hash or a record to be written into. */
   zeroed(n: number): Uint8Array {
-    return n === 0 || n >= POOLED_BELOW ? new Uint8Array(n) : this.#take(n);
+    return n === 0 || n >= this.#pooledBelow ? new Uint8Array(n) : this.#take(n);
   }
 
   #take(n: number): Uint8Array {
     if (this.#pool.length - this.#used < n) {
-      this.#pool = new Uint8Array(POOL_BYTES);
+      this.#pool = new Uint8Array(this.#bufferBytes);
       this.#used = 0;
     }
     const at = this.#used;
-    this.#used = (at + n + 7) & ~7; // 8-byte aligned starts, as Node's pool
+    const align = this.#align;
+    this.#used = align === 1 ? at + n : Math.ceil((at + n) / align) * align;
     return new Uint8Array(this.#pool.buffer, at, n);
   }
 }

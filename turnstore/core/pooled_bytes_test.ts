@@ -49,3 +49,20 @@ Deno.test("zeroed arrays are zero, their own, and share buffers with copies", ()
   assert.ok(copy.every((b) => b === 1));
   assert.equal(pool.zeroed(5000).byteOffset, 0);
 });
+
+Deno.test("a pool sized by its options: buffer size, the largest pooled array, alignment", () => {
+  const pool = new PooledBytes({ bufferBytes: 1024, pooledBelow: 600, align: 1 });
+  const a = pool.zeroed(100);
+  const b = pool.zeroed(599);
+  assert.equal(b.buffer, a.buffer, "599 bytes are pooled");
+  assert.equal(b.byteOffset, a.byteOffset + 100, "align 1 keeps arrays back to back");
+  const own = pool.zeroed(600);
+  assert.equal(own.buffer.byteLength, 600, "600 bytes get a buffer of their own");
+  const next = pool.zeroed(400);
+  assert.notEqual(next.buffer, a.buffer, "what no longer fits starts a new buffer");
+  assert.equal(next.buffer.byteLength, 1024);
+  const aligned = new PooledBytes({ align: 16 });
+  const [x, y] = [aligned.zeroed(3), aligned.zeroed(3)];
+  assert.equal(y.byteOffset - x.byteOffset, 16);
+  assert.throws(() => new PooledBytes({ align: 0 }), RangeError);
+});

@@ -17,27 +17,24 @@
  * @module
  */
 
+import { PooledBytes } from "../core/pooled_bytes.ts";
+
 /** Bytes of one shared chunk. */
 export const ARENA_CHUNK_BYTES = 64 * 1024;
 /** Records bigger than this get an array of their own (the copy dwarfs the allocation). */
 export const ARENA_OWN_ABOVE = 8 * 1024;
 
-/** Zeroed bytes for records, each region handed out once. */
-export class RecordArena {
-  #chunk = new Uint8Array(0);
-  #at = 0;
-
-  /** `size` zeroed bytes: a view of the current chunk, or an array of their own when large. */
-  take(size: number): Uint8Array {
-    if (size > ARENA_OWN_ABOVE) return new Uint8Array(size);
-    if (this.#at + size > this.#chunk.length) {
-      this.#chunk = new Uint8Array(ARENA_CHUNK_BYTES);
-      this.#at = 0;
-    }
-    const out = this.#chunk.subarray(this.#at, this.#at + size);
-    this.#at += size;
-    return out;
-  }
+/**
+ * The pool new records are carved from: 64 KiB buffers, records up to 8 KiB,
+ * back to back (no alignment gaps), so a batch's records usually lie
+ * together and {@link batchWrites} writes them without a copy.
+ */
+export function recordArena(): PooledBytes {
+  return new PooledBytes({
+    bufferBytes: ARENA_CHUNK_BYTES,
+    pooledBelow: ARENA_OWN_ABOVE + 1,
+    align: 1,
+  });
 }
 
 /** Most separate writes a batch is written with before its frames are copied into one buffer. */

@@ -1,27 +1,27 @@
 import assert from "node:assert/strict";
-import { ARENA_CHUNK_BYTES, ARENA_OWN_ABOVE, batchWrites, RecordArena } from "./arena.ts";
+import { ARENA_CHUNK_BYTES, ARENA_OWN_ABOVE, batchWrites, recordArena } from "./arena.ts";
 
 Deno.test("the arena hands out zeroed, disjoint regions, consecutive ones adjacent in one chunk", () => {
-  const arena = new RecordArena();
-  const a = arena.take(100);
+  const arena = recordArena();
+  const a = arena.zeroed(100);
   a.fill(0xff);
-  const b = arena.take(200);
+  const b = arena.zeroed(200);
   assert.ok(b.every((x) => x === 0), "zeroed, untouched by the region before");
   assert.equal(b.buffer, a.buffer);
   assert.equal(b.byteOffset, a.byteOffset + 100);
-  const big = arena.take(ARENA_OWN_ABOVE + 1);
+  const big = arena.zeroed(ARENA_OWN_ABOVE + 1);
   assert.notEqual(big.buffer, a.buffer, "a large record has its own array");
   assert.equal(big.byteLength, big.buffer.byteLength);
   // Fill the chunk: the next region starts a new one rather than running past the end.
   let last = b;
-  while (last.buffer === a.buffer) last = arena.take(ARENA_OWN_ABOVE);
+  while (last.buffer === a.buffer) last = arena.zeroed(ARENA_OWN_ABOVE);
   assert.equal(last.byteOffset, 0);
   assert.equal(last.buffer.byteLength, ARENA_CHUNK_BYTES);
 });
 
 Deno.test("a batch of adjacent records is written from the chunk itself, others in runs or one copy", () => {
-  const arena = new RecordArena();
-  const frames = [arena.take(10), arena.take(20), arena.take(30)];
+  const arena = recordArena();
+  const frames = [arena.zeroed(10), arena.zeroed(20), arena.zeroed(30)];
   frames.forEach((f, i) => f.fill(i + 1));
   const expected = new Uint8Array([...frames[0], ...frames[1], ...frames[2]]);
 

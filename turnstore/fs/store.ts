@@ -41,7 +41,7 @@ import { RegistryLog } from "./registry.ts";
 import { FsState, publicHead, storedTurn } from "./state.ts";
 import { type Job, type Settle, Writer } from "./writer.ts";
 import { encodeAppend } from "./codec.ts";
-import { RecordArena } from "./arena.ts";
+import { recordArena } from "./arena.ts";
 import { FRAME_HEADER_BYTES } from "./frame.ts";
 
 export type { RecoveryReport } from "./recovery.ts";
@@ -61,8 +61,8 @@ export class FsStore implements ForgeStore {
   readonly #state: FsState;
   readonly #writer: Writer;
   /** Where new turn records are encoded (see arena.ts). */
-  readonly #arena = new RecordArena();
-  readonly #recordBytes = (size: number): Uint8Array => this.#arena.take(size);
+  readonly #arena = recordArena();
+  readonly #recordBytes = (size: number): Uint8Array => this.#arena.zeroed(size);
 
   private constructor(lock: DirLock, state: FsState, recovery: RecoveryReport) {
     this.dir = state.dir;

@@ -33,6 +33,7 @@
  * @module
  */
 import { BackendError } from "../core/errors.ts";
+import { PooledBytes } from "../core/pooled_bytes.ts";
 import type { TurnValue } from "./keys.ts";
 import { readTurnValue } from "./turn_value.ts";
 
@@ -96,7 +97,7 @@ export class TurnPackBuilder {
     const rows = this.#rows;
     if (rows.length === 1) return rows[0];
     if (rows.length === 0) throw new BackendError("internal: an empty turn pack");
-    const out = new Uint8Array(this.#bytes);
+    const out = packBytes.zeroed(this.#bytes);
     out[0] = FORMAT;
     out[1] = rows.length >>> 8;
     out[2] = rows.length & 0xff;
@@ -113,6 +114,17 @@ export class TurnPackBuilder {
     return out;
   }
 }
+
+/**
+ * Packs are built at every commit and dropped once Deno KV has copied them:
+ * they share 64 KiB buffers (a pack is at most {@link TURN_PACK_MAX_BYTES}),
+ * so a commit makes no `ArrayBuffer` of its own for them.
+ */
+const packBytes = new PooledBytes({
+  bufferBytes: 64 * 1024,
+  pooledBelow: TURN_PACK_MAX_BYTES + 1,
+  align: 1,
+});
 
 /** True when a stored turn row is a pack (of two turns or more). */
 export function isTurnPack(stored: unknown): stored is Uint8Array {

@@ -28,6 +28,7 @@
  * @module
  */
 import { BackendError } from "../core/errors.ts";
+import { PooledBytes } from "../core/pooled_bytes.ts";
 import type { TurnValue } from "./keys.ts";
 
 const FORMAT = 1;
@@ -96,7 +97,7 @@ function writeRow(
   chunked: boolean,
 ): Uint8Array {
   const typeBytes = typeLength(type);
-  const out = new Uint8Array(FIXED + hash.length + typeBytes + body.length);
+  const out = rowBytes.zeroed(FIXED + hash.length + typeBytes + body.length);
   out[0] = FORMAT;
   out[1] = chunked ? 1 : 0;
   writeU32(out, 18, version);
@@ -115,6 +116,13 @@ function writeRow(
   out.set(body, at);
   return out;
 }
+
+/**
+ * Rows are built at every append: small ones share pooled buffers (Node's
+ * pool sizes: a returned payload is a view of its row and keeps 8 KiB alive)
+ * instead of each making an `ArrayBuffer`, which the collector then sweeps.
+ */
+const rowBytes = new PooledBytes();
 
 function writeU32(out: Uint8Array, at: number, n: number): void {
   out[at] = n >>> 24;
