@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { agentCatalog } from "../agent/records.ts";
 import { attractorCatalog } from "../attractor/records.ts";
 import type { FieldEntry, FieldMeta, RecordType } from "../turnstore/records/mod.ts";
-import { encodeThroughZod } from "../turnstore/records/record.ts";
+import { assertEncodesAsZod } from "../turnstore/records/test_util.ts";
 
 const HASH = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262";
 
@@ -133,21 +133,7 @@ function wrongValuesFor(meta: FieldMeta): unknown[] {
   return all;
 }
 
-/** What encoding `value` did: its bytes, or the error's class, code and message. */
-function outcome(encode: () => Uint8Array): unknown {
-  try {
-    return { bytes: [...encode()] };
-  } catch (error) {
-    const e = error as Error & { code?: string };
-    return { error: e.constructor.name, code: e.code, message: e.message };
-  }
-}
-
-function assertSame(type: RecordType, value: unknown, what: string): void {
-  const onePass = outcome(() => type.encode(value as never));
-  const zod = outcome(() => encodeThroughZod(type, value as never));
-  assert.deepEqual(onePass, zod, `${type.typeId} v${type.version}: ${what}`);
-}
+const assertSame = assertEncodesAsZod;
 
 const TYPES: RecordType[] = [...agentCatalog.types, ...attractorCatalog.types];
 

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { Encoder } from "@msgpack/msgpack";
 import { defineEnum, defineRecord, defineStruct, f } from "./mod.ts";
-import { encodeThroughZod } from "./record.ts";
+import { assertEncodesAsZod } from "./test_util.ts";
 import { TaggedWriter } from "./msgpack.ts";
-import type { RecordType } from "./fields.ts";
 
 const Color = defineEnum("test.Color", { red: 1, green: 2, blue: 300 });
 const Inner = defineStruct({
@@ -60,22 +59,7 @@ const good = {
   words: ["x", "y"],
 };
 
-function outcome(encode: () => Uint8Array): unknown {
-  try {
-    return { bytes: [...encode()] };
-  } catch (error) {
-    const e = error as Error & { code?: string };
-    return { error: e.constructor.name, code: e.code, message: e.message };
-  }
-}
-
-function same(type: RecordType, value: unknown, what: string): void {
-  assert.deepEqual(
-    outcome(() => type.encode(value as never)),
-    outcome(() => encodeThroughZod(type, value as never)),
-    what,
-  );
-}
+const same = assertEncodesAsZod;
 
 Deno.test("the one-pass walk writes the bytes zod's checked copy gives, with and without optional fields", () => {
   same(Everything, good, "required fields only");
