@@ -7,6 +7,7 @@ import { utf8Length } from "../core/utf8.ts";
 import { KEY_BLOCK_CAP, KEY_BLOCKS_PER_CONTEXT } from "./key_index.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import type { AppendedTurn } from "../core/types.ts";
+import { appendTurns, withStoreFile } from "./test_util.ts";
 
 const te = new TextEncoder();
 
@@ -50,32 +51,14 @@ Deno.test("a key block of an unknown format, or cut short, is a Backend error", 
   }
 });
 
-async function withStoreFile(fn: (path: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "forge-kv-keys-" });
-  try {
-    await fn(`${dir}/forge.kv`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function appendMany(
+/** Turns from..to-1, each keyed `key-<i>`. */
+function appendMany(
   store: KvStore,
   contextId: string,
   from: number,
   to: number,
 ): Promise<AppendedTurn[]> {
-  const appends = [];
-  for (let i = from; i < to; i++) {
-    appends.push(store.appendTurn({
-      contextId,
-      typeId: "test.item",
-      typeVersion: 1,
-      payload: te.encode(`turn ${i}`),
-      idempotencyKey: `key-${i}`,
-    }));
-  }
-  return await Promise.all(appends);
+  return appendTurns(store, contextId, from, to, 0, (i) => ({ idempotencyKey: `key-${i}` }));
 }
 
 Deno.test("keyed appends in one commit write one turn pack plus one key block, and a fresh handle finds every key", async () => {

@@ -15,6 +15,7 @@ import { encodeTurnValue, readTurnValue } from "./turn_value.ts";
 import type { TurnValue } from "./keys.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import type { AppendedTurn, StoredTurn } from "../core/types.ts";
+import { appendTurns, withStoreFile } from "./test_util.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -32,36 +33,7 @@ function turnValue(id: number, text: string): TurnValue {
   };
 }
 
-async function withStoreFile(fn: (path: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "forge-kv-packs-" });
-  try {
-    await fn(`${dir}/forge.kv`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-/** `to - from` appends issued at once (so they share commits), payload `turn i`, padded. */
-function appendMany(
-  store: KvStore,
-  contextId: string,
-  from: number,
-  to: number,
-  pad = 0,
-  extra: (i: number) => object = () => ({}),
-): Promise<AppendedTurn[]> {
-  const appends = [];
-  for (let i = from; i < to; i++) {
-    appends.push(store.appendTurn({
-      contextId,
-      typeId: "test.item",
-      typeVersion: 1,
-      payload: te.encode(`turn ${i}`.padEnd(pad, ".")),
-      ...extra(i),
-    }));
-  }
-  return Promise.all(appends);
-}
+const appendMany = appendTurns;
 
 /** The raw turn rows of a context: first depth and turn count of each. */
 async function rowsOf(path: string, contextId: string): Promise<[number, number][]> {

@@ -1,0 +1,46 @@
+/**
+ * What the kv tests that open a store file themselves share: a temporary
+ * file, and appends of numbered text turns in one go.
+ *
+ * @module
+ */
+import type { AppendedTurn } from "../core/types.ts";
+import type { KvStore } from "./store.ts";
+
+const te = new TextEncoder();
+
+/** Runs `fn` with the path of a new KV file in a temporary directory, removed after. */
+export async function withStoreFile(fn: (path: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "forge-kv-test-" });
+  try {
+    await fn(`${dir}/forge.kv`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * Appends turns `from` to `to - 1` at once (they share commits), each the
+ * text `turn <i>` padded with dots to `pad` bytes, plus `extra(i)`'s fields
+ * (an idempotency key, say).
+ */
+export function appendTurns(
+  store: KvStore,
+  contextId: string,
+  from: number,
+  to: number,
+  pad = 0,
+  extra: (i: number) => object = () => ({}),
+): Promise<AppendedTurn[]> {
+  const appends = [];
+  for (let i = from; i < to; i++) {
+    appends.push(store.appendTurn({
+      contextId,
+      typeId: "test.item",
+      typeVersion: 1,
+      payload: te.encode(`turn ${i}`.padEnd(pad, ".")),
+      ...extra(i),
+    }));
+  }
+  return Promise.all(appends);
+}
