@@ -31,21 +31,18 @@ export type OnePassWrite = (w: TaggedWriter, value: unknown) => typeof REFUSED |
 const U64_DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
 const BLAKE3_HEX = /^[0-9a-f]{64}$/;
 
-/** The one-pass writers of struct types, built once per type (structs nest). */
-const structWriters = new WeakMap<RecordType, OnePassWrite>();
-
 /**
  * Builds the one-pass writer of a record type's fields (sorted by tag, as
- * the type keeps them). `fieldsOf` reads a nested struct type's fields.
+ * the type keeps them). `writerOf` gives a nested struct type's own writer.
  */
 export function onePassWriter(
   fields: readonly FieldEntry[],
-  fieldsOf: (type: RecordType) => readonly FieldEntry[],
+  writerOf: (type: RecordType) => OnePassWrite,
 ): OnePassWrite {
   const names: Record<string, true> = Object.create(null);
   for (const field of fields) names[field.name] = true;
   const count = fields.length;
-  const writers = fields.map((field) => fieldWriter(field.meta, fieldsOf));
+  const writers = fields.map((field) => fieldWriter(field.meta, writerOf));
   const tags = fields.map((field) => field.meta.tag);
   const optional = fields.map((field) => field.optional);
   return (w, value) => {
@@ -78,35 +75,23 @@ export function onePassWriter(
   };
 }
 
-function structWriter(
-  type: RecordType,
-  fieldsOf: (type: RecordType) => readonly FieldEntry[],
-): OnePassWrite {
-  let writer = structWriters.get(type);
-  if (!writer) {
-    writer = onePassWriter(fieldsOf(type), fieldsOf);
-    structWriters.set(type, writer);
-  }
-  return writer;
-}
-
 function fieldWriter(
   meta: FieldMeta,
-  fieldsOf: (type: RecordType) => readonly FieldEntry[],
+  writerOf: (type: RecordType) => OnePassWrite,
 ): OnePassWrite {
   switch (meta.wire) {
     case "ref": {
       const type = meta.struct!;
       // Resolved on first use: a struct may be compiled after the types naming it.
       let nested: OnePassWrite | undefined;
-      return (w, v) => (nested ??= structWriter(type, fieldsOf))(w, v);
+      return (w, v) => (nested ??= writerOf(type))(w, v);
     }
     case "array": {
       const type = meta.struct;
       let item: OnePassWrite | undefined = type ? undefined : primitiveWriter(meta.items!);
       return (w, v) => {
         if (!Array.isArray(v)) return REFUSED;
-        item ??= structWriter(type!, fieldsOf);
+        item ??= writerOf(type!);
         w.arrayHeader(v.length);
         for (let i = 0; i < v.length; i++) {
           // A hole is undefined to zod too, which refuses it.

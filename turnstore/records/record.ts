@@ -50,8 +50,11 @@ export class CompiledRecordType<Shape extends Fields> implements RecordType<Valu
   declare readonly valueType?: ValueOf<Shape>;
   readonly #shape: z.ZodRawShape;
   readonly #schema: z.ZodType;
-  /** Checks and writes a value in one walk; refuses what it is unsure of (then zod decides). */
-  readonly #onePass: OnePassWrite;
+  /**
+   * Checks and writes a value in one walk; refuses what it is unsure of
+   * (then zod decides). Internal: types that nest this one call it too.
+   */
+  readonly onePass: OnePassWrite;
 
   /** Compiles a definition; throws TypeError for untagged fields or a tag used twice. */
   constructor(def: RecordDefinition<Shape>) {
@@ -81,7 +84,7 @@ export class CompiledRecordType<Shape extends Fields> implements RecordType<Valu
       });
     }
     this.fields = fields.sort((a, b) => a.meta.tag - b.meta.tag);
-    this.#onePass = onePassWriter(this.fields, compiled);
+    this.onePass = onePassWriter(this.fields, onePassOf);
     // Nesting builds a fresh object schema, so each use can carry its own tag.
     registerStructSchema(this, () => z.strictObject(this.#shape));
   }
@@ -110,7 +113,7 @@ export class CompiledRecordType<Shape extends Fields> implements RecordType<Valu
     if (shared) sharedWriterBusy = true;
     try {
       writer.reset();
-      if (this.#onePass(writer, value) !== REFUSED) return writer.finish();
+      if (this.onePass(writer, value) !== REFUSED) return writer.finish();
       const valid = this.validate(value) as Record<string, unknown>;
       writer.reset();
       writeStruct(writer, this, valid);
@@ -163,6 +166,12 @@ export function defineRecord<Shape extends Fields>(
 
 /** The TypeScript value type of a record type. */
 export type RecordValue<T> = T extends RecordType<infer V> ? V : never;
+
+/** A nested struct type's own one-pass walk. */
+function onePassOf(type: RecordType): OnePassWrite {
+  if (type instanceof CompiledRecordType) return type.onePass;
+  throw new TypeError(`${type.typeId} was not made by defineRecord, typedRecord or defineStruct`);
+}
 
 function compiled(type: RecordType): readonly FieldEntry[] {
   if (type instanceof CompiledRecordType) return type.fields;
