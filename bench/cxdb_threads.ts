@@ -4,7 +4,18 @@
  * CPU and run-queue wait read from /proc/self/task/<tid>/schedstat around
  * each side, and the client's socket writes.
  *
- * `deno run --unstable-worker-options --allow-read --allow-run=grep,cat --allow-net=127.0.0.1 bench/cxdb_threads.ts [rounds]`
+ * `deno run --unstable-worker-options --allow-read --allow-run=grep,cat --allow-net=127.0.0.1 bench/cxdb_threads.ts [rounds] [warm]`
+ *
+ * `warm` is the appends each side makes before the measured slices (default
+ * 2000, as in cxdb.bench.ts). A longer warm-up shows the steady state: the
+ * store's hot functions reach TurboFan only after a few thousand appends, so
+ * with the bench's warm-up their compilation (on V8's helper threads) falls
+ * in the first measured store slices.
+ *
+ * A third argument `marks` prints a line as each slice starts and ends, so
+ * that V8's own trace (`--v8-flags=--trace-gc`, run under `script` so that
+ * both go to one line-buffered stream) shows which slice paid for which
+ * collection.
  *
  * @module
  */
@@ -58,6 +69,8 @@ function diff(a: Map<string, ThreadTimes>, b: Map<string, ThreadTimes>, n: numbe
 }
 
 const rounds = Number(Deno.args[0] ?? 4);
+const warmAppends = Number(Deno.args[1] ?? 2000);
+const marks = Deno.args[2] === "marks";
 const self = String(Deno.pid); // the main thread's tid is the pid
 await using peer = await startPeerThread();
 await using store = await openCxdbStore(peer.url);
@@ -66,8 +79,8 @@ raw.setNoDelay(true);
 const pipe = new RawPipe(raw);
 const slice = 2500;
 const warm = await store.createContext();
-await pipe.run(appendFrames(warm.contextId, 2000, 1), IN_FLIGHT);
-await concurrentOpsPerSecond(2000, IN_FLIGHT, (i) =>
+await pipe.run(appendFrames(warm.contextId, warmAppends, 1), IN_FLIGHT);
+await concurrentOpsPerSecond(warmAppends, IN_FLIGHT, (i) =>
   store.appendTurn({
     contextId: warm.contextId,
     typeId: "bench.item",
@@ -81,7 +94,7 @@ const slices: Record<string, number[]> = { raw: [], store: [] };
 const acc: Record<string, Record<string, { cpu: number; wait: number }>> = { raw: {}, store: {} };
 // Everything a slice sends is made before the first one, as in cxdb.bench.ts,
 // so that no slice pays the collector for another's inputs.
-const allFrames = appendFrames(rawCtx.contextId, rounds * slice, 1_000_000);
+const allFrames = appendFrames(rawCtx.contextId, rounds * slice, 1_000_000 + warmAppends);
 const allPayloads = Array.from({ length: rounds * slice }, (_, i) => {
   const p = new Uint8Array(PAYLOAD_BYTES).fill(i & 0xff);
   p[1] = i >> 8;
@@ -94,6 +107,7 @@ for (let r = 0; r < rounds; r++) {
     const payloads = allPayloads.slice(r * slice, (r + 1) * slice);
     const writes0 = store.client.stats.writes;
     const a = await threads();
+    if (marks) console.log(`slice ${r} ${side} start`);
     const start = performance.now();
     if (side === "raw") await pipe.run(frames, IN_FLIGHT);
     else {
@@ -106,6 +120,7 @@ for (let r = 0; r < rounds; r++) {
         }));
     }
     const ms = performance.now() - start;
+    if (marks) console.log(`slice ${r} ${side} end`);
     const b = await threads();
     total[side].ms += ms;
     slices[side].push(ms);

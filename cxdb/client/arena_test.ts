@@ -9,6 +9,7 @@ Deno.test("frames reserved one after another sit side by side in one chunk", () 
   assert.equal(arena.bytes, first.bytes);
   assert.equal(arena.at, first.at + 100);
   assert.equal(arena.view.buffer, arena.bytes.buffer);
+  assert.equal(arena.chunk.live, 2);
 });
 
 Deno.test("a frame that does not fit the rest of a chunk starts a new chunk; the old one is left as it was", () => {
@@ -31,5 +32,63 @@ Deno.test("a large frame gets a buffer of its own of exactly its size", () => {
   assert.equal(arena.at, 0);
   arena.reserve(10);
   assert.notEqual(arena.bytes.length, 1 << 20, "nothing shares the large frame's buffer");
-  assert.notEqual(arena.bytes, chunk);
+  assert.equal(arena.bytes, chunk, "small frames go on in the shared chunk");
+  assert.equal(arena.at, 10);
+});
+
+/** Fills a chunk with four 60 000-byte frames; returns their chunk. */
+function fillChunk(arena: FrameArena) {
+  arena.reserve(60_000);
+  const chunk = arena.chunk;
+  for (let i = 0; i < 3; i++) arena.reserve(60_000);
+  assert.equal(arena.chunk, chunk);
+  return chunk;
+}
+
+Deno.test("a chunk is written again only once all its frames are released and recycle() says no write can read it", () => {
+  const counter = { sendChunks: 0 };
+  const arena = new FrameArena(counter);
+  const first = fillChunk(arena);
+  const second = fillChunk(arena);
+  assert.notEqual(second, first);
+  for (let i = 0; i < 4; i++) arena.release(first);
+  // Released, but a write under way may still be reading it: not reused yet.
+  const third = fillChunk(arena);
+  assert.ok(third !== first && third !== second);
+  assert.equal(counter.sendChunks, 3);
+  arena.recycle();
+  assert.equal(fillChunk(arena), first, "the released chunk comes back after recycle()");
+  assert.equal(counter.sendChunks, 3, "no new chunk was allocated for it");
+});
+
+Deno.test("a chunk with one frame still wanted is never reused, however often recycle() runs", () => {
+  const counter = { sendChunks: 0 };
+  const arena = new FrameArena(counter);
+  const first = fillChunk(arena);
+  for (let i = 0; i < 3; i++) arena.release(first); // one of four frames still unsettled
+  first.bytes.fill(9, 0, 60_000);
+  for (let round = 0; round < 5; round++) {
+    const chunk = fillChunk(arena);
+    assert.notEqual(chunk, first);
+    for (let i = 0; i < 4; i++) arena.release(chunk);
+    arena.recycle();
+  }
+  assert.ok(first.bytes.subarray(0, 60_000).every((b) => b === 9), "its bytes are as they were");
+});
+
+Deno.test("the chunk being filled is not retired when its frames are released; a large frame's buffer is never reused", () => {
+  const arena = new FrameArena();
+  arena.reserve(100);
+  const current = arena.chunk;
+  arena.release(current);
+  arena.recycle();
+  arena.reserve(100);
+  assert.equal(arena.chunk, current);
+  assert.equal(arena.at, 100, "still filled in order, nothing handed out twice");
+  arena.reserve(1 << 20);
+  const own = arena.chunk;
+  arena.release(own);
+  arena.recycle();
+  arena.reserve(1 << 20);
+  assert.notEqual(arena.chunk, own);
 });

@@ -85,6 +85,11 @@ export interface ClientStats {
   resentAppends: number;
   /** Socket writes: requests submitted in one tick leave together in one. */
   writes: number;
+  /**
+   * Send buffer chunks (256 KiB) allocated: frames are encoded into them side
+   * by side, and a chunk whose requests have all settled is reused.
+   */
+  sendChunks: number;
 }
 
 /**

@@ -4,6 +4,7 @@
  * @module
  */
 import type { AppendRequest } from "../protocol/wire.ts";
+import type { ArenaChunk } from "./arena.ts";
 
 /** What recovery matches a lost append's turn by (its request: contentHash is 32 bytes). */
 export type AppendIdentity = Pick<
@@ -50,9 +51,9 @@ export class Pending {
     /** The request id (a number: ids count up from 1, far below 2^53). */
     readonly id: number,
     readonly msgType: number,
-    /** The send buffer chunk the whole frame (header included) lies in. */
-    readonly chunk: Uint8Array,
-    /** Where the frame starts in `chunk`. */
+    /** The send arena's chunk the whole frame (header included) lies in. */
+    readonly chunk: ArenaChunk,
+    /** Where the frame starts in `chunk.bytes`. */
     readonly at: number,
     /** The frame's length. */
     readonly size: number,
@@ -68,7 +69,7 @@ export class Pending {
 
   /** The whole frame, header included; the same bytes go out again on a replay. */
   get frame(): Uint8Array {
-    return this.chunk.subarray(this.at, this.at + this.size);
+    return this.chunk.bytes.subarray(this.at, this.at + this.size);
   }
 
   /** The operation's description, built on first use (only errors need it). */

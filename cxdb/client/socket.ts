@@ -44,13 +44,22 @@ export class ConnWriter {
 
   /**
    * Writes to `conn`; a failed write drops what waits and goes to `onError`.
-   * Each socket write is counted in `counter.writes`.
+   * Each socket write is counted in `counter.writes`; `onIdle` hears when
+   * the writer has nothing left under way (the bytes it was given may be
+   * reused then).
    */
   constructor(
     readonly conn: Deno.Conn,
     readonly onError: (error: unknown) => void,
     readonly counter: { writes: number } = { writes: 0 },
+    /** Called each time the last write given so far is done (or failed). */
+    readonly onIdle?: () => void,
   ) {}
+
+  /** True from a {@link ConnWriter.write} until every write given so far is done. */
+  get busy(): boolean {
+    return this.#busy;
+  }
 
   /** Queues `bytes` behind everything written before. */
   write(bytes: Uint8Array): void {
@@ -89,6 +98,7 @@ export class ConnWriter {
       this.onError(error);
     } finally {
       this.#busy = false;
+      this.onIdle?.();
     }
   }
 }
