@@ -21,6 +21,16 @@ const OWN_BUFFER_BYTES = CHUNK_BYTES / 4;
 /** Chunks kept for reuse (1 MiB): enough for the default 512 requests in flight of a few KiB. */
 const KEEP_CHUNKS = 4;
 
+/** Where one frame lies in the arena. */
+export interface ArenaFrame {
+  /** Its chunk. */
+  readonly chunk: ArenaChunk;
+  /** Where it starts in `chunk.bytes`. */
+  readonly at: number;
+  /** Its length. */
+  readonly size: number;
+}
+
 /** One buffer of the arena, and how many frames in it are still wanted. */
 export class ArenaChunk {
   /** A DataView over all of `bytes.buffer`. */
@@ -58,6 +68,9 @@ export class FrameArena {
   #retired: ArenaChunk[] = [];
   /** Ready to be written again. */
   #free: ArenaChunk[] = [];
+  /** Where {@link FrameArena.join} copies a batch, and whether no write can be reading it. */
+  #join: Uint8Array = new Uint8Array(0);
+  #joinFree = true;
 
   /** An empty arena; `counter.sendChunks` counts the chunks it allocates (not reuses). */
   constructor(readonly counter: { sendChunks: number } = { sendChunks: 0 }) {}
@@ -106,12 +119,38 @@ export class FrameArena {
 
   /**
    * Called when no socket write is under way: chunks released before now
-   * can be written again (a few are kept, the rest left to the collector).
+   * can be written again (a few are kept, the rest left to the collector),
+   * and so can the join buffer.
    */
   recycle(): void {
     const retired = this.#retired;
     while (retired.length > 0 && this.#free.length < KEEP_CHUNKS) this.#free.push(retired.pop()!);
     retired.length = 0;
+    this.#joinFree = true;
+  }
+
+  /**
+   * The frames `frames` (`total` bytes in all) copied side by side, for a
+   * batch that does not lie in one piece (it began at the end of a full
+   * chunk): into one kept buffer while no write can be reading it, else a new
+   * one. Such a batch used to get a new buffer of its own (~70 KB for a
+   * window of 1 KiB appends) once per chunk.
+   */
+  join(frames: readonly ArenaFrame[], total: number): Uint8Array {
+    let out: Uint8Array;
+    if (this.#joinFree && this.#join.length >= total) {
+      out = this.#join.subarray(0, total);
+    } else {
+      out = new Uint8Array(total);
+      if (total <= CHUNK_BYTES && this.#joinFree) this.#join = out;
+    }
+    this.#joinFree = false;
+    let at = 0;
+    for (const f of frames) {
+      out.set(f.chunk.bytes.subarray(f.at, f.at + f.size), at);
+      at += f.size;
+    }
+    return out;
   }
 
   #allocate(): ArenaChunk {

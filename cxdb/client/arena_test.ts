@@ -92,3 +92,30 @@ Deno.test("the chunk being filled is not retired when its frames are released; a
   arena.reserve(1 << 20);
   assert.notEqual(arena.chunk, own);
 });
+
+Deno.test("join copies a batch's frames side by side, into one buffer reused only after recycle()", () => {
+  const arena = new FrameArena();
+  arena.reserve(60_000); // earlier frames: the batch below begins near the chunk's end
+  arena.reserve(60_000);
+  arena.reserve(60_000);
+  const frames = [];
+  for (const [size, fill] of [[30_000, 1], [40_000, 2], [40_000, 3]]) {
+    arena.reserve(size);
+    arena.bytes.fill(fill, arena.at, arena.at + size);
+    frames.push({ chunk: arena.chunk, at: arena.at, size });
+  }
+  assert.notEqual(frames[2].chunk, frames[0].chunk, "the batch does not lie in one chunk");
+  const first = arena.join(frames, 110_000);
+  assert.equal(first.length, 110_000);
+  assert.equal(first[0], 1);
+  assert.equal(first[29_999], 1);
+  assert.equal(first[30_000], 2);
+  assert.equal(first[109_999], 3);
+  const meanwhile = arena.join(frames.slice(0, 2), 70_000);
+  assert.notEqual(meanwhile.buffer, first.buffer, "a write may still be reading the first");
+  arena.recycle();
+  const again = arena.join(frames.slice(1), 80_000);
+  assert.equal(again.buffer, first.buffer, "reused once no write is under way");
+  assert.equal(again[0], 2);
+  assert.equal(again[79_999], 3);
+});

@@ -13,7 +13,6 @@
  */
 import {
   type AppendRequest,
-  concatBytes,
   decodeAppendedAt,
   decodeError,
   decodeHello,
@@ -382,7 +381,7 @@ export class Transport {
       conn,
       adjacent
         ? first.chunk.bytes.subarray(first.at, first.at + total)
-        : concatBytes(batch.map((p) => p.frame)),
+        : this.#arena.join(batch, total),
     );
   }
 
