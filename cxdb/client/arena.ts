@@ -99,7 +99,7 @@ export class FrameArena {
     }
     let current = this.#current;
     if (current.bytes.length - this.#used < size) {
-      if (current.live === 0 && current.reusable) this.#retired.push(current);
+      if (current.live === 0) this.#retire(current);
       current = this.#free.pop() ?? this.#allocate();
       this.#current = current;
       this.#used = 0;
@@ -112,9 +112,16 @@ export class FrameArena {
 
   /** A frame in `chunk` is no longer wanted (its request settled). */
   release(chunk: ArenaChunk): void {
-    if (--chunk.live === 0 && chunk !== this.#current && chunk.reusable) {
-      this.#retired.push(chunk);
-    }
+    if (--chunk.live === 0 && chunk !== this.#current) this.#retire(chunk);
+  }
+
+  /**
+   * Keeps a chunk no frame wants for {@link FrameArena.recycle}; at most as
+   * many as are kept for reuse, so that a writer that is never idle does not
+   * make the arena hold on to every chunk it filled.
+   */
+  #retire(chunk: ArenaChunk): void {
+    if (chunk.reusable && this.#retired.length < KEEP_CHUNKS) this.#retired.push(chunk);
   }
 
   /**

@@ -119,3 +119,18 @@ Deno.test("join copies a batch's frames side by side, into one buffer reused onl
   assert.equal(again[0], 2);
   assert.equal(again[79_999], 3);
 });
+
+Deno.test("while recycle() is not called, released chunks are left to the collector beyond the few kept", () => {
+  const counter = { sendChunks: 0 };
+  const arena = new FrameArena(counter);
+  for (let i = 0; i < 20; i++) {
+    const chunk = fillChunk(arena);
+    for (let k = 0; k < 4; k++) arena.release(chunk);
+  }
+  arena.recycle();
+  const before = counter.sendChunks;
+  const reused = new Set();
+  for (let i = 0; i < 8; i++) reused.add(fillChunk(arena));
+  assert.equal(counter.sendChunks - before, 4, "four came back from the kept ones, four are new");
+  assert.equal(reused.size, 8);
+});
