@@ -48,14 +48,23 @@ async function bodyRowIds(kv: Deno.Kv): Promise<bigint[]> {
   return ids;
 }
 
-/** A Deno.Kv that records the size of every getMany call. */
-function countingGetMany(kv: Deno.Kv, sizes: number[]): Deno.Kv {
+/**
+ * A Deno.Kv that records the size of every getMany call and, in `ranges`,
+ * every range read of body rows.
+ */
+function countingGetMany(kv: Deno.Kv, sizes: number[], ranges: number[] = []): Deno.Kv {
   return new Proxy(kv, {
     get(target, prop) {
       if (prop === "getMany") {
         return (keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) => {
           sizes.push(keys.length);
           return target.getMany(keys, options);
+        };
+      }
+      if (prop === "list") {
+        return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
+          if ("start" in selector && selector.start[0] === "body") ranges.push(1);
+          return target.list(selector, options);
         };
       }
       const value = Reflect.get(target, prop, target);
@@ -155,6 +164,52 @@ Deno.test("a page mixing inline, body-row and chunked turns reads in order, with
       for (const turn of written) {
         assert.deepEqual((await store.getTurn(turn.turnId)).payload, turn.payload);
       }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+Deno.test("body rows of consecutive ids are one range read; interleaved ones getMany calls of at most 10 keys", async () => {
+  await withStoreFile(async (path) => {
+    const sizes: number[] = [];
+    const ranges: number[] = [];
+    const kv = await Deno.openKv(path);
+    const store = new KvStore(countingGetMany(kv, sizes, ranges), { limits: LOCAL_KV_LIMITS });
+    try {
+      // One writer on one context: consecutive ids.
+      const { contextId: alone } = await store.createContext();
+      const dense: AppendedTurn[] = [];
+      for (let i = 0; i < 30; i++) dense.push(await append(store, alone, payloadOf(6_000, i)));
+      // Three contexts appended round by round: ids interleave.
+      const three = await Promise.all([0, 1, 2].map(() => store.createContext()));
+      const interleaved: AppendedTurn[][] = [[], [], []];
+      for (let round = 0; round < 25; round++) {
+        const turns = await Promise.all(
+          three.map((c, w) => append(store, c.contextId, payloadOf(5_000 + w, round * 3 + w))),
+        );
+        turns.forEach((t, w) => interleaved[w].push(t));
+      }
+      sizes.length = 0;
+      ranges.length = 0;
+      assertSameTurns(await store.listTurns(alone), dense);
+      assert.deepEqual(sizes, [], "no point reads for consecutive ids");
+      assert.equal(ranges.length, 1, "one range read");
+      for (const [w, c] of three.entries()) {
+        sizes.length = 0;
+        ranges.length = 0;
+        assertSameTurns(await store.listTurns(c.contextId), interleaved[w]);
+        assert.deepEqual(sizes, [10, 10, 5]);
+        assert.equal(ranges.length, 0);
+      }
+      // A body row missing inside a range is named, as with point reads.
+      await kv.delete(bodyKey(BigInt(dense[12].turnId)));
+      await assert.rejects(
+        () => store.listTurns(alone),
+        (e) =>
+          isTurnStoreError(e) && e.code === "Backend" &&
+          e.message.includes(`turn ${dense[12].turnId}`) && /missing/.test(e.message),
+      );
     } finally {
       await store.close();
     }

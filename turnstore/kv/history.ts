@@ -10,8 +10,8 @@
 import { BackendError } from "../core/errors.ts";
 import type { StoredTurn } from "../core/types.ts";
 import { loadBytes } from "./chunks.ts";
+import { loadBodies } from "./bodies.ts";
 import {
-  bodyKey,
   contextKey,
   type ContextValue,
   fsKey,
@@ -26,7 +26,7 @@ import {
 import { lastTurnOfRow, readTurnRow, turnInRow } from "./turn_pack.ts";
 import { LruMap } from "./lru.ts";
 import { retryBusy } from "./busy.ts";
-import { LIST_BATCH, MAX_GET_MANY } from "./limits.ts";
+import { LIST_BATCH } from "./limits.ts";
 
 /** The immutable part of a context: where its own segment starts. */
 export interface ContextInfo {
@@ -261,8 +261,9 @@ export class History {
    * Turn records as the API returns them. Inline payloads need no read, so
    * a page of small turns is converted without a promise per turn (paging
    * through millions of turns should make as little garbage as it can).
-   * Body rows are read with `getMany`, ten keys a call, the calls in
-   * parallel; chunked payloads one turn at a time, also in parallel.
+   * Body rows are read in parallel (bodies.ts: consecutive ids as one range
+   * read, the others with `getMany`); chunked payloads one turn at a time,
+   * also in parallel.
    */
   async toStoredAll(turns: readonly LocatedTurn[]): Promise<StoredTurn[]> {
     if (turns.every((t) => t.value.inline)) {
@@ -280,37 +281,6 @@ export class History {
       t.value.bodyRow ? storedTurn(t, bodies[next++]) : others[i] ?? storedTurn(t, t.value.inline!)
     );
   }
-}
-
-/**
- * The payloads of turns stored in body rows, in order: `getMany` calls of at
- * most {@link MAX_GET_MANY} keys (KV Connect's limit), in parallel. A missing
- * body row, or one whose length is not the turn's size, is a Backend error.
- */
-async function loadBodies(kv: Deno.Kv, turns: readonly TurnValue[]): Promise<Uint8Array[]> {
-  const out = new Array<Uint8Array>(turns.length);
-  const calls: Promise<void>[] = [];
-  for (let first = 0; first < turns.length; first += MAX_GET_MANY) {
-    const group = turns.slice(first, first + MAX_GET_MANY);
-    calls.push(
-      retryBusy(() => kv.getMany<Uint8Array[]>(group.map((t) => bodyKey(t.id))), "reading turns")
-        .then((entries) => {
-          entries.forEach((entry, j) => {
-            const turn = group[j];
-            if (!(entry.value instanceof Uint8Array) || entry.value.length !== turn.size) {
-              throw new BackendError(
-                `payload of turn ${turn.id}: its body row is ${
-                  entry.versionstamp === null ? "missing" : "damaged"
-                }`,
-              );
-            }
-            out[first + j] = entry.value;
-          });
-        }),
-    );
-  }
-  await Promise.all(calls);
-  return out;
 }
 
 /** Adds the turns at depths lo..hi of the row whose first turn is at `first`. */
