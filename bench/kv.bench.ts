@@ -1,6 +1,7 @@
 /**
  * Deno KV backend, file-backed in a temp dir (the durable case), opened with
- * the local commit limits as `openKvStore` opens a file:
+ * the local commit limits and page size as `openKvStore` opens a file (the
+ * raw baselines' files too):
  * - append (1 KiB) vs one raw atomic commit of the same bytes;
  * - 32 concurrent appenders on one context vs the single-appender rate, the
  *   commits per append in that run (counted, not timed) and its rate vs 32
@@ -18,6 +19,7 @@
  */
 import { KvStore, LOCAL_KV_LIMITS } from "../turnstore/kv/mod.ts";
 import { openFsStore } from "../turnstore/mod.ts";
+import { createKvFile } from "../turnstore/kv/new_file.ts";
 import { walkHistory } from "../turnstore/walk.ts";
 import {
   concurrentOpsPerSecond,
@@ -29,6 +31,16 @@ import {
 } from "./harness.ts";
 
 const te = new TextEncoder();
+
+/**
+ * Opens a KV file as `openKvStore` does: a new file gets the store's page
+ * size (turnstore/kv/new_file.ts). The raw baselines and the ceiling open
+ * their files this way too, so they get what the store gets.
+ */
+async function openKvFile(path: string): Promise<Deno.Kv> {
+  createKvFile(path);
+  return await Deno.openKv(path);
+}
 /**
  * Page size of the memory walk. Memory does not grow with the history, but
  * V8 sizes its heap by allocation rate, so bigger pages (walkHistory's
@@ -63,7 +75,7 @@ export async function run(reporter: Reporter): Promise<void> {
 /** Opens a file KV store as `openKvStore` would, counting its commits. */
 async function openCounted(path: string): Promise<{ store: KvStore; commits: () => number }> {
   let commits = 0;
-  const store = new KvStore(await Deno.openKv(path), {
+  const store = new KvStore(await openKvFile(path), {
     limits: LOCAL_KV_LIMITS,
     onCommit: () => commits++,
   });
@@ -71,7 +83,7 @@ async function openCounted(path: string): Promise<{ store: KvStore; commits: () 
 }
 
 async function appendRates(reporter: Reporter, path: string): Promise<void> {
-  const kv = await Deno.openKv(path);
+  const kv = await openKvFile(path);
   const { store, commits } = await openCounted(path);
   const payload = new Uint8Array(1024).map((_, i) => i & 0xff);
   const n = 4000;
@@ -150,7 +162,7 @@ async function manyWriters(reporter: Reporter, dir: string): Promise<void> {
   const perWriter = 60;
   const total = writers * perWriter;
   const payload = new Uint8Array(10_000).map((_, i) => (i * 31 + 7) & 0xff);
-  const kv = await Deno.openKv(`${dir}/raw64.kv`);
+  const kv = await openKvFile(`${dir}/raw64.kv`);
   const { store, commits } = await openCounted(`${dir}/writers.kv`);
   const fs = await openFsStore(`${dir}/writers-fs?durability=group`);
   const kvContexts = await Promise.all(
@@ -231,7 +243,7 @@ async function manyWriters(reporter: Reporter, dir: string): Promise<void> {
 }
 
 async function readCosts(reporter: Reporter, path: string): Promise<void> {
-  const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
+  const store = new KvStore(await openKvFile(path), { limits: LOCAL_KV_LIMITS });
   const shallow = await store.createContext();
   await fill(store, shallow.contextId, 100);
   const deep = await store.createContext();
@@ -292,7 +304,7 @@ async function pageThrough(path: string, contextId: string): Promise<PagingFigur
 
 async function pagingMemory(reporter: Reporter, path: string): Promise<void> {
   const turns = Number(Deno.env.get("FORGE_BENCH_KV_TURNS") ?? 1_000_000);
-  const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
+  const store = new KvStore(await openKvFile(path), { limits: LOCAL_KV_LIMITS });
   const ctx = await store.createContext();
   const started = performance.now();
   await fill(store, ctx.contextId, turns, 128);

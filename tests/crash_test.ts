@@ -1,11 +1,11 @@
 /**
- * Crash and concurrency tests: a child process appending keyed turns is
- * SIGKILLed at a random point, 20 rounds in a row on the same store, for each
- * durable backend and durability policy; after each kill the store is
- * reopened and must hold every acknowledged turn with its bytes, and
- * re-sending every key the child used (acknowledged or in flight) must give
- * each key exactly one turn. Then several processes append to one kv context
- * at once, with overlapping keys.
+ * Crash and concurrency tests: a child process appending keyed turns (every
+ * fourth one 9,000 bytes: a kv body row) is SIGKILLed at a random point, 20
+ * rounds in a row on the same store, for each durable backend and durability
+ * policy; after each kill the store is reopened and must hold every
+ * acknowledged turn with its bytes, and re-sending every key the child used
+ * (acknowledged or in flight) must give each key exactly one turn. Then
+ * several processes append to one kv context at once, with overlapping keys.
  *
  * Rounds are seeded (FORGE_CRASH_SEED, else the clock); a failure names its
  * seed and round so it can be replayed.
@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { ForgeStore, StoredTurn } from "../turnstore/core/types.ts";
 import { openTurnStore } from "../turnstore/open.ts";
+import { crashPayload } from "./testdata/crash_payload.ts";
 
 const CONFIG = fromFileUrl(new URL("../deno.json", import.meta.url));
 const CHILD = fromFileUrl(new URL("./testdata/crash_child.ts", import.meta.url));
@@ -142,7 +143,7 @@ for (const config of configs) {
               contextId: ctx,
               typeId: "test.crash",
               typeVersion: 1,
-              payload: new TextEncoder().encode(key.padEnd(120, ".")),
+              payload: crashPayload(key, i),
               idempotencyKey: key,
             });
             if (acked.has(i)) {

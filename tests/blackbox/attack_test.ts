@@ -500,7 +500,14 @@ Deno.test({
     assertExit(await s.forge("run", "routing.dot", ...SIM, "--store", `kv:${file}`), 0, "run");
     const bytes = await Deno.readFile(file);
     const next = seeded(1);
-    for (let i = 20_000; i < 23_000 && i < bytes.length; i++) bytes[i] = Math.floor(next() * 256);
+    // Bytes 20,000–23,000 of a file of 4 KiB pages; the same pages, scaled, of
+    // a file of larger ones (a new kv file has 8 KiB pages: turnstore/kv/new_file.ts).
+    // The page size is the header's big-endian u16 at offset 16.
+    const scale = ((bytes[16] << 8) | bytes[17]) / 4096;
+    const start = 20_000 * scale;
+    for (let i = start; i < start + 3_000 && i < bytes.length; i++) {
+      bytes[i] = Math.floor(next() * 256);
+    }
     await Deno.writeFile(file, bytes);
     for (const side of ["-wal", "-shm"]) await Deno.remove(file + side).catch(() => {});
     const r = await s.forge("runs", "--store", `kv:${file}`);

@@ -9,11 +9,11 @@
  * @module
  */
 import { openTurnStore } from "../../turnstore/open.ts";
+import { crashPayload } from "./crash_payload.ts";
 
 const [url, contextId, writers, prefix, count] = Deno.args;
 const limit = count === undefined ? Infinity : Number(count);
 const store = await openTurnStore(url);
-const encoder = new TextEncoder();
 let next = 0;
 await Promise.all(
   Array.from({ length: Number(writers) }, async () => {
@@ -22,7 +22,7 @@ await Promise.all(
         contextId,
         typeId: "test.crash",
         typeVersion: 1,
-        payload: encoder.encode(`${prefix}${i}`.padEnd(120, ".")),
+        payload: crashPayload(`${prefix}${i}`, i),
         idempotencyKey: `${prefix}${i}`,
       });
       console.log(`${turn.turnId} ${i}`);

@@ -22,6 +22,7 @@ import { foreignParent, replayIdempotent, staleParent } from "../core/rules.ts";
 import { BudgetedAtomic, type CommitObserver, setBytes } from "./budget.ts";
 import type { HeadState, History } from "./history.ts";
 import {
+  bodyKey,
   fsKey,
   idemKey,
   keyBytes,
@@ -33,7 +34,7 @@ import {
 import { LruMap } from "./lru.ts";
 import { encodeTurnValue, setTurnRowIds } from "./turn_value.ts";
 import { TURN_PACK_ENTRY, TURN_PACK_HEADER, TurnPackBuilder } from "./turn_pack.ts";
-import { KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
+import { BODY_ROW_ABOVE, KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
 import { ContextKeyBlocks, keyBlockKey } from "./key_blocks.ts";
 import { utf8Length } from "../core/utf8.ts";
 import {
@@ -378,7 +379,8 @@ export class GroupCommitAppender {
         }
         const depthNext = depth + 1;
         const id = this.#ids.tryNext(head) ?? await this.#ids.next(head);
-        const encoded = this.#row(item, id, head);
+        const body = bodyOf(item.ready!);
+        const encoded = this.#row(item, id, head, body !== undefined);
         // The turn joins this commit's current pack of the context, or starts one (a mutation).
         const joins = pack !== undefined && pack.fits(encoded.length);
         const continuesRun = runNextId === id && runNextDepth === depthNext;
@@ -397,6 +399,7 @@ export class GroupCommitAppender {
           const k = fsKey(ctx, depthNext);
           mutations++, keys += keyBytes(k), bytes += setBytes(k, req.fsRootHash);
         }
+        if (body) mutations++, keys += BODY_KEY_BYTES, bytes += BODY_KEY_BYTES + body.length + 8;
         // A full commit ends this context's share of the round (call order is
         // kept); the checks, added last, fit in the budget's margin.
         if (!op.fits(mutations, bytes, keys)) {
@@ -423,6 +426,7 @@ export class GroupCommitAppender {
           op.set(idemKey(ctx, key), new Deno.KvU64(id));
         }
         if (req.fsRootHash) op.set(fsKey(ctx, depthNext), req.fsRootHash);
+        if (body) op.set(bodyKey(id), body, [BODY_KEY_BYTES, body.length + 8]);
         const turnId = String(id);
         const turn: AppendedTurn = {
           turnId,
@@ -497,8 +501,8 @@ export class GroupCommitAppender {
     return retry;
   }
 
-  /** The stored row of a planned turn. */
-  #row(item: Queued, id: bigint, parent: bigint): Uint8Array {
+  /** The stored row of a planned turn; without its payload when that goes into a body row. */
+  #row(item: Queued, id: bigint, parent: bigint, bodyRow: boolean): Uint8Array {
     const ready = item.ready!;
     if (ready instanceof Uint8Array) {
       setTurnRowIds(ready, id, parent);
@@ -513,8 +517,9 @@ export class GroupCommitAppender {
       version: req.typeVersion,
       hash: item.contentHash,
       size: bytes.size,
-      inline: bytes.inline,
+      inline: bodyRow ? undefined : bytes.inline,
       chunks: bytes.chunks,
+      bodyRow,
     };
     return encodeTurnValue(value);
   }
@@ -634,6 +639,21 @@ export class GroupCommitAppender {
     return true;
   }
 }
+
+/**
+ * The payload a turn stores in its body row (`["body", id]`, keys.ts): an
+ * inline payload above {@link BODY_ROW_ABOVE}; undefined when the payload
+ * stays in the turn row (a small one: its row was built at the call) or is
+ * chunked.
+ */
+function bodyOf(ready: Prepared): Uint8Array | undefined {
+  if (ready instanceof Uint8Array) return undefined;
+  const inline = ready.bytes.inline;
+  return inline !== undefined && inline.length > BODY_ROW_ABOVE ? inline : undefined;
+}
+
+/** Estimated bytes of a body row's key (a constant: one bigint part). */
+const BODY_KEY_BYTES = keyBytes(bodyKey(0n));
 
 /** Bytes of a KvU64 value (an upper bound). */
 const ID_VALUE_BYTES = 16;

@@ -10,6 +10,7 @@
 import { BackendError } from "../core/errors.ts";
 import type { StoredTurn } from "../core/types.ts";
 import { loadBytes } from "./chunks.ts";
+import { loadBodies } from "./bodies.ts";
 import {
   contextKey,
   type ContextValue,
@@ -246,7 +247,9 @@ export class History {
   async toStored(turn: LocatedTurn): Promise<StoredTurn> {
     const v = turn.value;
     const inline = v.inline;
-    const payload = inline === undefined
+    const payload = v.bodyRow
+      ? (await loadBodies(this.#kv, [v]))[0]
+      : inline === undefined
       ? await loadBytes(this.#kv, v, `payload of turn ${v.id}`)
       : inline.buffer.byteLength > 2 * inline.length + 1024
       ? inline.slice()
@@ -258,12 +261,25 @@ export class History {
    * Turn records as the API returns them. Inline payloads need no read, so
    * a page of small turns is converted without a promise per turn (paging
    * through millions of turns should make as little garbage as it can).
+   * Body rows are read in parallel (bodies.ts: consecutive ids as one range
+   * read, the others with `getMany`); chunked payloads one turn at a time,
+   * also in parallel.
    */
   async toStoredAll(turns: readonly LocatedTurn[]): Promise<StoredTurn[]> {
     if (turns.every((t) => t.value.inline)) {
       return turns.map((t) => storedTurn(t, t.value.inline!));
     }
-    return await Promise.all(turns.map((t) => this.toStored(t)));
+    const separated = turns.filter((t) => t.value.bodyRow);
+    const [bodies, others] = await Promise.all([
+      loadBodies(this.#kv, separated.map((t) => t.value)),
+      Promise.all(
+        turns.map((t) => t.value.inline || t.value.bodyRow ? undefined : this.toStored(t)),
+      ),
+    ]);
+    let next = 0;
+    return turns.map((t, i) =>
+      t.value.bodyRow ? storedTurn(t, bodies[next++]) : others[i] ?? storedTurn(t, t.value.inline!)
+    );
   }
 }
 

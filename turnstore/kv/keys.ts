@@ -7,6 +7,7 @@
  * | --- | --- |
  * | `["ctx", ctx]` | {@link ContextValue}: base turn, its depth and context (immutable) |
  * | `["turn", ctx, depth]` | {@link TurnValue} (as bytes, see turn_value.ts): a turn appended to `ctx` at `depth`; or a pack of the turns one commit appended at `depth`, `depth + 1`, … (turn_pack.ts) |
+ * | `["body", turnId]` | the payload of a turn above `BODY_ROW_ABOVE` (4 KiB) and up to `INLINE_BYTES` (48 KiB), as bytes; its turn row holds no payload (limits.ts) |
  * | `["keys", ctx, firstDepth]` | the idempotency keys one commit wrote to `ctx`, as bytes (see key_blocks.ts) |
  * | `["idem", ctx, key]` | the turn id an idempotency key created (a `Deno.KvU64`; a bigint in older stores), for keys past a context's first 4,096 |
  * | `["fs", ctx, depth]` | the tree root attached to the turn at `depth` of `ctx` |
@@ -45,8 +46,14 @@ export interface StoredBytes {
   readonly chunks?: Uint8Array;
 }
 
-/** A turn record. Its context and depth are in its key. */
+/**
+ * A turn record. Its context and depth are in its key. Its payload is
+ * {@link StoredBytes.inline}, chunks, or, when {@link TurnValue.bodyRow} is
+ * set, the value of {@link bodyKey}`(id)`.
+ */
 export interface TurnValue extends StoredBytes {
+  /** The payload is the value of `["body", id]` (neither inline nor chunks). */
+  readonly bodyRow?: boolean;
   /** Turn id. */
   readonly id: bigint;
   /** Parent turn id; 0n for a first turn. */
@@ -85,6 +92,8 @@ export const contextKey = (ctx: bigint): Deno.KvKey => ["ctx", ctx];
 export const turnPrefix = (ctx: bigint): Deno.KvKey => ["turn", ctx];
 /** Key of the turn at `depth` of `ctx`'s own segment. */
 export const turnKey = (ctx: bigint, depth: number): Deno.KvKey => ["turn", ctx, depth];
+/** Key of the body row of a turn whose payload is stored apart from its turn row. */
+export const bodyKey = (turn: bigint): Deno.KvKey => ["body", turn];
 /** Key of a run of turn ids (see {@link RunValue}). */
 export const runKey = (firstTurn: bigint): Deno.KvKey => ["run", firstTurn];
 /** Prefix of every run. */

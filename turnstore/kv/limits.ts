@@ -62,6 +62,17 @@ export const LOCAL_KV_LIMITS: KvLimits = Object.freeze({
 });
 /** Payloads, blobs and bundles up to this size are stored inline in their record. */
 export const INLINE_BYTES = 48 * 1024;
+/**
+ * A turn payload larger than this (and up to {@link INLINE_BYTES}) is stored
+ * in a body row of its own, `["body", turnId]`, written in the same commit as
+ * its turn row, which keeps only the turn's metadata (see keys.ts). Turn ids
+ * come from per-handle blocks, so body rows land at the end of their B-tree
+ * while turn rows, keyed by context, are scattered: a large value in the turn
+ * row made every commit rewrite pages of big cells all over the tree. Half
+ * the turn-pack cap (turn_pack.ts): a larger turn could not share a pack
+ * with another anyway, and smaller ones keep packing together.
+ */
+export const BODY_ROW_ABOVE = 4 * 1024;
 /** Size of one content-addressed chunk of a larger value. */
 export const CHUNK_BYTES = 60 * 1024;
 /** Chunks written per commit: 10 × 60 KiB stays under the commit budget. */

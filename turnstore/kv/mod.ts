@@ -9,6 +9,7 @@ import { BackendError, InvalidInputError } from "../core/errors.ts";
 import { checkTarget, KvStore, type KvStoreOptions } from "./store.ts";
 import { KV_CONNECT_LIMITS, LOCAL_KV_LIMITS } from "./limits.ts";
 import { probeKvFile } from "./file_probe.ts";
+import { createKvFile } from "./new_file.ts";
 
 export { KvStore, type KvStoreOptions } from "./store.ts";
 export type { CommitObserver, CommitStats } from "./budget.ts";
@@ -37,6 +38,7 @@ export type { ContextId, TurnId } from "../core/ids.ts";
  * DENO_KV_ACCESS_TOKEN). A file or memory target gets the local commit
  * limits (100 contexts per group commit), a remote one KV Connect's (10);
  * `options` (a commit observer, id block size, other limits) win over those.
+ * A file it creates gets 8 KiB SQLite pages; an existing file keeps its own.
  * To bring your own `Deno.Kv`, use `new KvStore(kv, options)`.
  */
 export async function openKvStore(
@@ -63,7 +65,10 @@ export async function openKvStore(
       }
     }
   }
-  if (!remote && where !== ":memory:") probeKvFile(where);
+  if (!remote && where !== ":memory:") {
+    // A new file gets 8 KiB pages (new_file.ts); an existing one is probed, never changed.
+    if (!createKvFile(where)) probeKvFile(where);
+  }
   let kv: Deno.Kv;
   try {
     kv = await Deno.openKv(where);

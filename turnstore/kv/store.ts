@@ -41,7 +41,7 @@ import { IdBlocks } from "./id_blocks.ts";
 import { blobKey, contextKey, type ContextValue, fsKey, type StoredBytes } from "./keys.ts";
 import { BundleShelf } from "./bundles.ts";
 import { withBusyRetry } from "./busy.ts";
-import { INLINE_BYTES, type KvLimits } from "./limits.ts";
+import { BODY_ROW_ABOVE, type KvLimits } from "./limits.ts";
 import { encodeInlineTurnRow } from "./turn_value.ts";
 
 /** Options of {@link KvStore}. */
@@ -173,13 +173,15 @@ export class KvStore implements ForgeStore {
       // write their chunks (own commits, before the turn commit) while queued.
       let payload: Uint8Array;
       let prepared: Prepared | Promise<PreparedAppend>;
-      if (req.payload.length <= INLINE_BYTES && req.fsRootHash === undefined) {
+      if (req.payload.length <= BODY_ROW_ABOVE && req.fsRootHash === undefined) {
         // The common case: the turn's row is built now, and the payload copied
         // once, into it (our own copy: the caller may reuse its buffer).
         const row = encodeInlineTurnRow(req.typeId, req.typeVersion, contentHash, req.payload);
         payload = row.subarray(row.length - req.payload.length); // the payload, in the row
         prepared = row;
       } else {
+        // Up to INLINE_BYTES the payload goes into a body row in the turn's
+        // commit (appender.ts), above it into chunks written now.
         payload = req.payload.slice(); // our own copy: the caller may reuse its buffer
         const stored = storeBytes(this.#kv, payload, this.#observer);
         prepared = stored instanceof Promise || req.fsRootHash !== undefined

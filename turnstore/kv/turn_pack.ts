@@ -24,7 +24,7 @@
  *
  * | bytes | field                                        |
  * | ----- | -------------------------------------------- |
- * | 1     | format: 2 (a turn row's format is 1)         |
+ * | 1     | format: 2 (a turn row's is 1 or 3)           |
  * | 2     | number of turns n (at least 2)               |
  * | then, n times:                                       |
  * | 4     | length r of the turn's row                   |

@@ -22,6 +22,12 @@
  * | t       | type id                                                 |
  * | rest    | the inline payload or the chunk list                    |
  *
+ * A turn whose payload is in a body row (`["body", id]`, keys.ts) is stored
+ * in format 3: the same fields, with byte 1 set to 2 and nothing after the
+ * type id. A new format byte rather than a new payload mode, so that a
+ * reader of an earlier version refuses the row (an unknown format) instead
+ * of reading it as an empty chunk list.
+ *
  * Stores written before this format hold {@link TurnValue} objects; every
  * reader goes through {@link readTurnValue}, which takes both.
  *
@@ -32,13 +38,18 @@ import { PooledBytes } from "../core/pooled_bytes.ts";
 import type { TurnValue } from "./keys.ts";
 
 const FORMAT = 1;
+/** Format of a turn row whose payload is in its body row. */
+const FORMAT_BODY_ROW = 3;
+/** Byte 1 of a row: where the payload is. */
+const INLINE = 0, CHUNKS = 1, BODY_ROW = 2;
+const NO_BYTES = new Uint8Array(0);
 const FIXED = 1 + 1 + 8 + 8 + 4 + 4 + 1 + 2;
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Exact encoded length of `value` (type ids are ASCII in practice; UTF-8 counted when not). */
 export function turnValueLength(value: TurnValue, typeBytes = typeLength(value.type)): number {
-  const body = value.inline ?? value.chunks;
+  const body = value.bodyRow ? undefined : value.inline ?? value.chunks;
   return FIXED + value.hash.length + typeBytes + (body?.length ?? 0);
 }
 
@@ -51,9 +62,10 @@ function typeLength(type: string): number {
 
 /** Encodes a turn record as the byte string it is stored as. */
 export function encodeTurnValue(value: TurnValue): Uint8Array {
-  const body = value.inline ?? value.chunks;
+  const where = value.bodyRow ? BODY_ROW : value.inline ? INLINE : CHUNKS;
+  const body = where === BODY_ROW ? NO_BYTES : value.inline ?? value.chunks;
   if (!body) throw new BackendError("internal: a turn record without payload bytes");
-  const row = writeRow(value.type, value.version, value.hash, value.size, body, !value.inline);
+  const row = writeRow(value.type, value.version, value.hash, value.size, body, where);
   setTurnRowIds(row, value.id, value.parent);
   return row;
 }
@@ -71,7 +83,7 @@ export function encodeInlineTurnRow(
   hash: string,
   payload: Uint8Array,
 ): Uint8Array {
-  return writeRow(type, version, hash, payload.length, payload, false);
+  return writeRow(type, version, hash, payload.length, payload, INLINE);
 }
 
 const ID_AT = 2;
@@ -94,12 +106,12 @@ function writeRow(
   hash: string,
   size: number,
   body: Uint8Array,
-  chunked: boolean,
+  where: number,
 ): Uint8Array {
   const typeBytes = typeLength(type);
   const out = rowBytes.zeroed(FIXED + hash.length + typeBytes + body.length);
-  out[0] = FORMAT;
-  out[1] = chunked ? 1 : 0;
+  out[0] = where === BODY_ROW ? FORMAT_BODY_ROW : FORMAT;
+  out[1] = where;
   writeU32(out, 18, version);
   writeU32(out, 22, size);
   out[26] = hash.length;
@@ -134,8 +146,9 @@ function writeU32(out: Uint8Array, at: number, n: number): void {
 /** The turn record of a stored value, in either stored form. */
 export function readTurnValue(stored: unknown): TurnValue {
   if (!(stored instanceof Uint8Array)) return stored as TurnValue; // written before format 1
-  if (stored.length < FIXED || stored[0] !== FORMAT) {
-    throw new BackendError(`unknown turn record format ${stored[0]} (${stored.length} bytes)`);
+  const format = stored[0];
+  if (stored.length < FIXED || (format !== FORMAT && format !== FORMAT_BODY_ROW)) {
+    throw new BackendError(`unknown turn record format ${format} (${stored.length} bytes)`);
   }
   const view = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
   const hashLength = stored[26];
@@ -156,5 +169,11 @@ export function readTurnValue(stored: unknown): TurnValue {
     hash,
     size,
   };
-  return stored[1] === 0 ? { ...common, inline: body } : { ...common, chunks: body };
+  if (format === FORMAT_BODY_ROW) {
+    if (stored[1] !== BODY_ROW || body.length !== 0) {
+      throw new BackendError(`turn record of turn ${common.id} in format 3 is malformed`);
+    }
+    return { ...common, bodyRow: true };
+  }
+  return stored[1] === INLINE ? { ...common, inline: body } : { ...common, chunks: body };
 }

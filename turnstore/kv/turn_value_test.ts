@@ -9,7 +9,7 @@ import { readKeyBlock } from "./key_blocks.ts";
 
 const te = new TextEncoder();
 
-Deno.test("a turn record round-trips through its byte form, inline or chunked, ASCII or not", () => {
+Deno.test("a turn record round-trips through its byte form, inline, chunked or in a body row, ASCII or not", () => {
   const values: TurnValue[] = [
     {
       id: 2n ** 64n - 1n,
@@ -30,6 +30,16 @@ Deno.test("a turn record round-trips through its byte form, inline or chunked, A
       chunks: new Uint8Array(64).fill(9),
     },
     { id: 1n, parent: 0n, type: "t", version: 0, hash: "", size: 0, inline: new Uint8Array() },
+    // The payload in its body row (format 3): the row holds no payload bytes.
+    {
+      id: 9n,
+      parent: 8n,
+      type: "t.body",
+      version: 2,
+      hash: "ef".repeat(32),
+      size: 10_000,
+      bodyRow: true,
+    },
   ];
   for (const value of values) {
     const bytes = encodeTurnValue(value);
@@ -47,6 +57,21 @@ Deno.test("a stored turn record of an unknown format is a Backend error, not a w
   assert.throws(
     () => readTurnValue(new Uint8Array([2, 0, 0])),
     (e) => isTurnStoreError(e) && e.code === "Backend" && /format 2/.test(e.message),
+  );
+  // A body-row turn (format 3) whose row carries payload bytes is malformed.
+  const row = encodeTurnValue({
+    id: 5n,
+    parent: 4n,
+    type: "t",
+    version: 1,
+    hash: "",
+    size: 1,
+    inline: new Uint8Array([7]),
+  });
+  row[0] = 3;
+  assert.throws(
+    () => readTurnValue(row),
+    (e) => isTurnStoreError(e) && e.code === "Backend" && /turn 5 in format 3/.test(e.message),
   );
 });
 
