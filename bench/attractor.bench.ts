@@ -5,7 +5,7 @@
  *    on Deno KV (a file, on the runner's thread as `forge run` opens it) vs the
  *    same with persistence `off` (target ≤ 1.2).
  *    Both write the full run directory (prompt, response, status per stage,
- *    the checkpoint after every stage, synced and renamed). Best of 3
+ *    the checkpoint after every stage, synced and renamed). Best of 5
  *    alternating repetitions.
  * 2. Resuming a 1,010-stage run from the store alone at 1,000 completed
  *    stages vs at 10 (target ≤ 1.5): load the latest checkpoint and the DOT
@@ -131,7 +131,8 @@ export async function run(reporter: Reporter): Promise<void> {
     const on: number[] = [];
     let onCommits = 0;
     let onBytes = 0;
-    for (let i = 0; i < 3; i++) {
+    const reps = 5;
+    for (let i = 0; i < reps; i++) {
       off.push(await runOnce(source, undefined));
       const before = commits;
       const bytesBefore = counted.bytes;
@@ -139,16 +140,16 @@ export async function run(reporter: Reporter): Promise<void> {
       onCommits += commits - before;
       onBytes += counted.bytes - bytesBefore;
     }
-    const perStage = onCommits / 3 / 200;
+    const perStage = onCommits / reps / 200;
     reporter.report(
       "attractor: 200-node pipeline (simulation), persistence required on kv",
       Math.min(...on),
       Math.min(...off),
       "ms",
       "<= 1.2",
-      `best of 3 alternating; the same pipeline with persistence off is the limit; ` +
+      `best of ${reps} alternating; the same pipeline with persistence off is the limit; ` +
         `${perStage.toFixed(2)} KV commits and ${
-          (onBytes / 3 / 200 / 1024).toFixed(1)
+          (onBytes / reps / 200 / 1024).toFixed(1)
         } KiB per stage (counted)`,
     );
     const long = linear(1010);
