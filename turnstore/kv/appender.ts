@@ -10,7 +10,8 @@
  * re-planned from fresh reads. The turns a commit chains on a context are
  * stored as few rows, turn packs (turn_pack.ts), and its keys as one key
  * block (key_blocks.ts), so a commit of many small appends is a handful of
- * mutations.
+ * mutations; what one context's share of a commit costs and writes is
+ * context_commit.ts.
  *
  * @module
  */
@@ -19,24 +20,14 @@ import type { IdBlocks } from "./id_blocks.ts";
 import type { AppendedTurn } from "../core/types.ts";
 import type { ValidAppend } from "../core/validate.ts";
 import { foreignParent, replayIdempotent, staleParent } from "../core/rules.ts";
-import { BudgetedAtomic, type CommitObserver, setBytes } from "./budget.ts";
+import { BudgetedAtomic, type CommitObserver } from "./budget.ts";
 import type { HeadState, History } from "./history.ts";
-import {
-  bodyKey,
-  fsKey,
-  idemKey,
-  keyBytes,
-  runKey,
-  type StoredBytes,
-  turnKey,
-  type TurnValue,
-} from "./keys.ts";
+import { type StoredBytes, turnKey, type TurnValue } from "./keys.ts";
 import { LruMap } from "./lru.ts";
 import { encodeTurnValue, setTurnRowIds } from "./turn_value.ts";
-import { TURN_PACK_ENTRY, TURN_PACK_HEADER, TurnPackBuilder } from "./turn_pack.ts";
 import { BODY_ROW_ABOVE, KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
-import { ContextKeyBlocks, keyBlockKey } from "./key_blocks.ts";
-import { utf8Length } from "../core/utf8.ts";
+import { ContextKeyBlocks } from "./key_blocks.ts";
+import { ContextCommit, type Run } from "./context_commit.ts";
 import {
   type ContextKeys,
   findKey,
@@ -97,12 +88,6 @@ interface Queued extends PendingAppend {
   turn?: AppendedTurn;
   id?: bigint;
   inBlock?: boolean;
-}
-
-/** Where a handle's run of ids on a context continues. */
-interface Run {
-  readonly nextId: bigint;
-  readonly nextDepth: number;
 }
 
 const MAX_ATTEMPTS = 10_000;
@@ -282,8 +267,7 @@ export class GroupCommitAppender {
     const planned: Queued[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
     const retry: Queued[] = [];
-    const newHeads = new Map<bigint, HeadState>();
-    const runs = new Map<bigint, Run>();
+    const shares: ContextCommit[] = [];
     const lastBlocks = new Map<bigint, { firstDepth: number; count: number }>();
 
     for (const [ctx, items] of groups) {
@@ -292,17 +276,6 @@ export class GroupCommitAppender {
         for (const item of items) item.reject(new NotFoundError("context", item.req.contextId));
         continue;
       }
-      const original = state;
-      let head = original.head;
-      let depth = original.depth;
-      let headId = String(head); // the head as the API names it: a turn's parentTurnId
-      const pendingKeys = new Map<string, Queued>();
-      // This context's planned appends are planned[firstPlanned..].
-      const firstPlanned = planned.length;
-      // This handle's run on the context: a turn that continues it needs no run row.
-      const run = runs.get(ctx) ?? this.#runs.get(ctx);
-      let runNextId = run?.nextId ?? 0n;
-      let runNextDepth = run?.nextDepth ?? -1;
       const found = existingKeys.get(ctx);
       // Keys go into this commit's key blocks of the context while the context has
       // fewer than KEY_BLOCK_CAP keys and KEY_BLOCKS_PER_CONTEXT blocks; later ones get a row each.
@@ -312,10 +285,12 @@ export class GroupCommitAppender {
           KEY_BLOCKS_PER_CONTEXT - found.known.blocks,
         )
         : new ContextKeyBlocks(0, 0);
+      // This handle's run on the context: a turn that continues it needs no run row.
+      const share = new ContextCommit(ctx, state, this.#runs.get(ctx), blocks);
+      const pendingKeys = new Map<string, Queued>();
+      // This context's planned appends are planned[firstPlanned..].
+      const firstPlanned = planned.length;
       let full = false;
-      // This commit's packs of the context (turn_pack.ts): consecutive turns, one row each.
-      const packs: TurnPackBuilder[] = [];
-      let pack: TurnPackBuilder | undefined;
       for (const item of items) {
         if (full) {
           retry.push(item);
@@ -351,10 +326,10 @@ export class GroupCommitAppender {
             continue;
           }
         }
-        if (req.parentTurnId !== undefined && BigInt(req.parentTurnId) !== head) {
+        if (req.parentTurnId !== undefined && BigInt(req.parentTurnId) !== share.head) {
           const parent = BigInt(req.parentTurnId);
-          if (parent === original.head || isPlanned(planned, firstPlanned, parent)) {
-            const headNow = headId;
+          if (parent === state.head || isPlanned(planned, firstPlanned, parent)) {
+            const headNow = share.headId;
             afterCommit.push({
               item,
               settle: () => item.reject(staleParent(req.contextId, req.parentTurnId!, headNow)),
@@ -377,61 +352,21 @@ export class GroupCommitAppender {
           );
           continue;
         }
-        const depthNext = depth + 1;
-        const id = this.#ids.tryNext(head) ?? await this.#ids.next(head);
+        const parentId = share.headId;
+        const id = this.#ids.tryNext(share.head) ?? await this.#ids.next(share.head);
         const body = bodyOf(item.ready!);
-        const encoded = this.#row(item, id, head, body !== undefined);
-        // The turn joins this commit's current pack of the context, or starts one (a mutation).
-        const joins = pack !== undefined && pack.fits(encoded.length);
-        const continuesRun = runNextId === id && runNextDepth === depthNext;
-        let mutations = (joins ? 0 : 1) + (continuesRun ? 0 : 1);
-        let keys = (joins ? 0 : TURN_KEY_BYTES) + (continuesRun ? 0 : RUN_KEY_BYTES);
-        let bytes = (joins ? 0 : NEW_PACK_BYTES) + TURN_PACK_ENTRY + encoded.length +
-          (continuesRun ? 0 : RUN_SET_BYTES);
-        const inBlock = key !== undefined && blocks.price(utf8Length(key));
-        if (inBlock) {
-          mutations += blocks.mutations, keys += blocks.keys, bytes += blocks.bytes;
-        } else if (key !== undefined) {
-          const k = idemKey(ctx, key);
-          mutations++, keys += keyBytes(k), bytes += keyBytes(k) + ID_VALUE_BYTES;
-        }
-        if (req.fsRootHash) {
-          const k = fsKey(ctx, depthNext);
-          mutations++, keys += keyBytes(k), bytes += setBytes(k, req.fsRootHash);
-        }
-        if (body) mutations++, keys += BODY_KEY_BYTES, bytes += BODY_KEY_BYTES + body.length + 8;
-        // A full commit ends this context's share of the round (call order is
-        // kept); the checks, added last, fit in the budget's margin.
-        if (!op.fits(mutations, bytes, keys)) {
+        const encoded = this.#row(item, id, share.head, body !== undefined);
+        const added = share.add(op, id, encoded, body, key, req.fsRootHash);
+        // A full commit ends this context's share of the round (call order is kept).
+        if (added === "full") {
           full = true;
           retry.push(item);
           continue;
         }
-        if (!joins) {
-          pack = new TurnPackBuilder(depthNext);
-          packs.push(pack);
-          op.reserve(1, NEW_PACK_BYTES, TURN_KEY_BYTES);
-        }
-        pack!.add(encoded);
-        op.reserve(0, TURN_PACK_ENTRY + encoded.length, 0);
-        if (!continuesRun) op.set(runKey(id), { ctx, depth: depthNext });
-        runNextId = id + 1n;
-        runNextDepth = depthNext + 1;
-        if (inBlock) {
-          // Counted above; the blocks are set once the context's run is planned.
-          blocks.add(key, id, depthNext);
-          op.reserve(blocks.mutations, blocks.bytes, blocks.keys);
-        } else if (key !== undefined) {
-          // A KvU64 is stored as it is; a bigint would go through V8's serializer.
-          op.set(idemKey(ctx, key), new Deno.KvU64(id));
-        }
-        if (req.fsRootHash) op.set(fsKey(ctx, depthNext), req.fsRootHash);
-        if (body) op.set(bodyKey(id), body, [BODY_KEY_BYTES, body.length + 8]);
-        const turnId = String(id);
         const turn: AppendedTurn = {
-          turnId,
-          parentTurnId: headId,
-          depth: depthNext,
+          turnId: share.headId,
+          parentTurnId: parentId,
+          depth: share.depth,
           typeId: req.typeId,
           typeVersion: req.typeVersion,
           payload: req.payload,
@@ -441,25 +376,13 @@ export class GroupCommitAppender {
         };
         item.turn = turn;
         item.id = id;
-        item.inBlock = inBlock;
+        item.inBlock = added === "block";
         planned.push(item);
         if (key !== undefined) pendingKeys.set(key, item);
-        head = id;
-        headId = turnId;
-        depth = depthNext;
       }
-      if (depth !== original.depth) {
-        newHeads.set(ctx, { head, depth });
-        runs.set(ctx, { nextId: runNextId, nextDepth: runNextDepth });
-      }
-      for (const p of packs) op.setReserved(turnKey(ctx, p.firstDepth), p.encode());
-      for (const block of blocks.blocks) {
-        op.setReserved(keyBlockKey(ctx, block.firstDepth), block.encode());
-      }
-      const lastBlock = blocks.blocks.at(-1);
-      if (lastBlock) {
-        lastBlocks.set(ctx, { firstDepth: lastBlock.firstDepth, count: blocks.blocks.length });
-      }
+      if (share.moved) shares.push(share);
+      const lastBlock = share.seal(op);
+      if (lastBlock) lastBlocks.set(ctx, lastBlock);
     }
 
     if (planned.length === 0) {
@@ -470,17 +393,17 @@ export class GroupCommitAppender {
     // planned from must still be empty. Turns are never removed and a writer
     // fills slot d + 1 only after seeing slot d, so an empty slot proves that
     // nothing was appended (and no idempotency key written) in between.
-    for (const ctx of newHeads.keys()) {
-      op.check(turnKey(ctx, states.get(ctx)!.depth + 1), null);
-    }
+    for (const share of shares) op.check(turnKey(share.ctx, share.base.depth + 1), null);
     const result = await op.commit(this.#observer);
     if (!result.ok) {
       // Another writer moved a head: forget what we knew and plan again.
-      for (const ctx of newHeads.keys()) this.#forget(ctx);
+      for (const share of shares) this.#forget(share.ctx);
       return [...retry, ...planned, ...afterCommit.map((a) => a.item)];
     }
-    for (const [ctx, state] of newHeads) this.#heads.set(ctx, state);
-    for (const [ctx, run] of runs) this.#runs.set(ctx, run);
+    for (const share of shares) {
+      this.#heads.set(share.ctx, { head: share.head, depth: share.depth });
+      this.#runs.set(share.ctx, share.run);
+    }
     // What this handle wrote is known from now on: block keys for good, row keys while complete.
     let knownCtx: bigint | undefined;
     let known: ContextKeys | undefined;
@@ -651,21 +574,6 @@ function bodyOf(ready: Prepared): Uint8Array | undefined {
   const inline = ready.bytes.inline;
   return inline !== undefined && inline.length > BODY_ROW_ABOVE ? inline : undefined;
 }
-
-/** Estimated bytes of a body row's key (a constant: one bigint part). */
-const BODY_KEY_BYTES = keyBytes(bodyKey(0n));
-
-/** Bytes of a KvU64 value (an upper bound). */
-const ID_VALUE_BYTES = 16;
-
-/** Estimated bytes of a run key (a constant: one bigint part). */
-const RUN_KEY_BYTES = keyBytes(runKey(0n));
-/** Estimated bytes of a run row's key and value (an upper bound). */
-const RUN_SET_BYTES = setBytes(runKey(0n), { ctx: 0n, depth: 0 });
-/** Estimated bytes of a turn key (a constant: a bigint and a number part). */
-const TURN_KEY_BYTES = keyBytes(turnKey(0n, 0));
-/** Estimated bytes of a new pack row before its turns: key, header, value overhead. */
-const NEW_PACK_BYTES = TURN_KEY_BYTES + TURN_PACK_HEADER + 8;
 
 /** True when `id` was planned at planned[from..]. */
 function isPlanned(planned: readonly Queued[], from: number, id: bigint): boolean {
