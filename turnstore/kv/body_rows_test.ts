@@ -21,7 +21,7 @@ import { bodyKey, turnKey } from "./keys.ts";
 import type { CommitStats } from "./budget.ts";
 import { encodeTurnValue } from "./turn_value.ts";
 import { readTurnRow } from "./turn_pack.ts";
-import { withStoreFile } from "./test_util.ts";
+import { withFileStore, withStoreFile } from "./test_util.ts";
 import { walkHistory } from "../walk.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import type { AppendedTurn, StoredTurn } from "../core/types.ts";
@@ -217,42 +217,37 @@ Deno.test("body rows of consecutive ids are one range read; interleaved ones get
 });
 
 Deno.test("forks and idempotent replays read body rows across fork points", async () => {
-  await withStoreFile(async (path) => {
-    const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
-    try {
-      const { contextId } = await store.createContext();
-      const base: AppendedTurn[] = [];
-      for (let i = 0; i < 4; i++) {
-        base.push(await append(store, contextId, payloadOf(8_000 + i, i), `b${i}`));
-      }
-      const fork = await store.forkContext(base[2].turnId);
-      const own = await Promise.all(
-        [0, 1, 2].map((i) => append(store, fork.contextId, payloadOf(6_000 + i, 10 + i), `f${i}`)),
-      );
-      assert.equal(own[0].parentTurnId, base[2].turnId);
-      assertSameTurns(await store.listTurns(fork.contextId), [...base.slice(0, 3), ...own]);
-      assertSameTurns(
-        await store.listTurns(fork.contextId, { beforeTurnId: own[1].turnId, limit: 2 }),
-        [base[2], own[0]],
-      );
-      // Replays return the stored payload, read from its body row.
-      const replay = await append(store, contextId, payloadOf(8_001, 1), "b1");
-      assert.equal(replay.deduplicated, true);
-      assert.equal(replay.turnId, base[1].turnId);
-      assert.deepEqual(replay.payload, base[1].payload);
-      const forkReplay = await append(store, fork.contextId, payloadOf(6_002, 12), "f2");
-      assert.equal(forkReplay.turnId, own[2].turnId);
-      await assert.rejects(
-        () => append(store, contextId, payloadOf(8_001, 99), "b1"),
-        (e) => isTurnStoreError(e) && e.code === "Conflict",
-      );
-      // A fork of a fork at a body-row turn of the first fork.
-      const deeper = await store.forkContext(own[0].turnId);
-      const next = await append(store, deeper.contextId, payloadOf(5_000, 20));
-      assertSameTurns(await store.listTurns(deeper.contextId), [...base.slice(0, 3), own[0], next]);
-    } finally {
-      await store.close();
+  await withFileStore(async (store) => {
+    const { contextId } = await store.createContext();
+    const base: AppendedTurn[] = [];
+    for (let i = 0; i < 4; i++) {
+      base.push(await append(store, contextId, payloadOf(8_000 + i, i), `b${i}`));
     }
+    const fork = await store.forkContext(base[2].turnId);
+    const own = await Promise.all(
+      [0, 1, 2].map((i) => append(store, fork.contextId, payloadOf(6_000 + i, 10 + i), `f${i}`)),
+    );
+    assert.equal(own[0].parentTurnId, base[2].turnId);
+    assertSameTurns(await store.listTurns(fork.contextId), [...base.slice(0, 3), ...own]);
+    assertSameTurns(
+      await store.listTurns(fork.contextId, { beforeTurnId: own[1].turnId, limit: 2 }),
+      [base[2], own[0]],
+    );
+    // Replays return the stored payload, read from its body row.
+    const replay = await append(store, contextId, payloadOf(8_001, 1), "b1");
+    assert.equal(replay.deduplicated, true);
+    assert.equal(replay.turnId, base[1].turnId);
+    assert.deepEqual(replay.payload, base[1].payload);
+    const forkReplay = await append(store, fork.contextId, payloadOf(6_002, 12), "f2");
+    assert.equal(forkReplay.turnId, own[2].turnId);
+    await assert.rejects(
+      () => append(store, contextId, payloadOf(8_001, 99), "b1"),
+      (e) => isTurnStoreError(e) && e.code === "Conflict",
+    );
+    // A fork of a fork at a body-row turn of the first fork.
+    const deeper = await store.forkContext(own[0].turnId);
+    const next = await append(store, deeper.contextId, payloadOf(5_000, 20));
+    assertSameTurns(await store.listTurns(deeper.contextId), [...base.slice(0, 3), own[0], next]);
   });
 });
 
@@ -382,40 +377,32 @@ Deno.test("a missing or damaged body row is a Backend error naming the turn", as
 });
 
 Deno.test("under KV Connect limits, body rows count in every commit's budget", async () => {
-  await withStoreFile(async (path) => {
-    const commits: CommitStats[] = [];
-    const store = new KvStore(await Deno.openKv(path), {
-      limits: KV_CONNECT_LIMITS,
-      onCommit: (s) => commits.push(s),
-    });
-    try {
-      const writers = 16;
-      const contexts = await Promise.all(
-        Array.from({ length: writers }, () => store.createContext()),
-      );
-      commits.length = 0;
-      const size = INLINE_BYTES - 100; // the largest body rows: ~16 fit one commit's budget
-      const written = await Promise.all(
-        Array.from(
-          { length: writers * 4 },
-          (_, i) => append(store, contexts[i % writers].contextId, payloadOf(size, i)),
-        ),
-      );
-      for (const c of commits) {
-        assert.ok(c.checks <= KV_CONNECT_LIMITS.checks, `checks ${c.checks}`);
-        assert.ok(c.mutations <= MAX_MUTATIONS, `mutations ${c.mutations}`);
-        assert.ok(c.bytes <= COMMIT_BYTE_BUDGET, `bytes ${c.bytes}`);
-        assert.ok(c.largestValue <= MAX_VALUE_BYTES, `largest value ${c.largestValue}`);
-      }
-      // Every payload byte is counted once, in the commit that wrote its body row.
-      const counted = commits.reduce((n, c) => n + c.bytes, 0);
-      assert.ok(counted >= written.length * size, `${counted} bytes counted`);
-      assert.ok(commits.length >= Math.ceil((written.length * size) / COMMIT_BYTE_BUDGET));
-      for (const turn of written) {
-        assert.deepEqual((await store.getTurn(turn.turnId)).payload, turn.payload);
-      }
-    } finally {
-      await store.close();
+  const commits: CommitStats[] = [];
+  await withFileStore(async (store) => {
+    const writers = 16;
+    const contexts = await Promise.all(
+      Array.from({ length: writers }, () => store.createContext()),
+    );
+    commits.length = 0;
+    const size = INLINE_BYTES - 100; // the largest body rows: ~16 fit one commit's budget
+    const written = await Promise.all(
+      Array.from(
+        { length: writers * 4 },
+        (_, i) => append(store, contexts[i % writers].contextId, payloadOf(size, i)),
+      ),
+    );
+    for (const c of commits) {
+      assert.ok(c.checks <= KV_CONNECT_LIMITS.checks, `checks ${c.checks}`);
+      assert.ok(c.mutations <= MAX_MUTATIONS, `mutations ${c.mutations}`);
+      assert.ok(c.bytes <= COMMIT_BYTE_BUDGET, `bytes ${c.bytes}`);
+      assert.ok(c.largestValue <= MAX_VALUE_BYTES, `largest value ${c.largestValue}`);
     }
-  });
+    // Every payload byte is counted once, in the commit that wrote its body row.
+    const counted = commits.reduce((n, c) => n + c.bytes, 0);
+    assert.ok(counted >= written.length * size, `${counted} bytes counted`);
+    assert.ok(commits.length >= Math.ceil((written.length * size) / COMMIT_BYTE_BUDGET));
+    for (const turn of written) {
+      assert.deepEqual((await store.getTurn(turn.turnId)).payload, turn.payload);
+    }
+  }, { limits: KV_CONNECT_LIMITS, onCommit: (s) => commits.push(s) });
 });

@@ -7,7 +7,7 @@ import { utf8Length } from "../core/utf8.ts";
 import { KEY_BLOCK_CAP, KEY_BLOCKS_PER_CONTEXT } from "./key_index.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import type { AppendedTurn } from "../core/types.ts";
-import { appendTurns, withStoreFile } from "./test_util.ts";
+import { appendTurns, withFileStore, withStoreFile } from "./test_util.ts";
 
 const te = new TextEncoder();
 
@@ -169,50 +169,42 @@ Deno.test(`past ${KEY_BLOCK_CAP} keys in blocks a context's keys get a row each,
 });
 
 Deno.test("key blocks split before Deno KV's value limit: 1 KiB keys in one commit", async () => {
-  await withStoreFile(async (path) => {
-    const commits: CommitStats[] = [];
-    const store = new KvStore(await Deno.openKv(path), {
-      limits: LOCAL_KV_LIMITS,
-      onCommit: (stats) => commits.push(stats),
-    });
-    try {
-      const { contextId } = await store.createContext();
-      const long = (i: number) => `${i}`.padStart(1024, "k");
-      const appends = [];
-      for (let i = 0; i < 200; i++) {
-        appends.push(store.appendTurn({
-          contextId,
-          typeId: "test.item",
-          typeVersion: 1,
-          payload: te.encode(`turn ${i}`),
-          idempotencyKey: long(i),
-        }));
-      }
-      await Promise.all(appends);
-      assert.ok(commits.every((c) => c.largestValue <= 64 * 1024));
-      const perBlock = Math.floor((KEY_BLOCK_MAX_BYTES - 1) / keyEntryBytes(1024));
-      const raw = await Deno.openKv(path);
-      let blocks = 0;
-      for await (const e of raw.list<Uint8Array>({ prefix: ["keys"] })) {
-        blocks++;
-        assert.ok(readKeyBlock(e.value).length <= perBlock);
-      }
-      raw.close();
-      assert.ok(blocks >= Math.ceil(200 / perBlock), `${blocks} blocks`);
-      const [again] = [
-        await store.appendTurn({
-          contextId,
-          typeId: "test.item",
-          typeVersion: 1,
-          payload: te.encode("turn 150"),
-          idempotencyKey: long(150),
-        }),
-      ];
-      assert.equal(again.deduplicated, true);
-    } finally {
-      await store.close();
+  const commits: CommitStats[] = [];
+  await withFileStore(async (store, path) => {
+    const { contextId } = await store.createContext();
+    const long = (i: number) => `${i}`.padStart(1024, "k");
+    const appends = [];
+    for (let i = 0; i < 200; i++) {
+      appends.push(store.appendTurn({
+        contextId,
+        typeId: "test.item",
+        typeVersion: 1,
+        payload: te.encode(`turn ${i}`),
+        idempotencyKey: long(i),
+      }));
     }
-  });
+    await Promise.all(appends);
+    assert.ok(commits.every((c) => c.largestValue <= 64 * 1024));
+    const perBlock = Math.floor((KEY_BLOCK_MAX_BYTES - 1) / keyEntryBytes(1024));
+    const raw = await Deno.openKv(path);
+    let blocks = 0;
+    for await (const e of raw.list<Uint8Array>({ prefix: ["keys"] })) {
+      blocks++;
+      assert.ok(readKeyBlock(e.value).length <= perBlock);
+    }
+    raw.close();
+    assert.ok(blocks >= Math.ceil(200 / perBlock), `${blocks} blocks`);
+    const [again] = [
+      await store.appendTurn({
+        contextId,
+        typeId: "test.item",
+        typeVersion: 1,
+        payload: te.encode("turn 150"),
+        idempotencyKey: long(150),
+      }),
+    ];
+    assert.equal(again.deduplicated, true);
+  }, { limits: LOCAL_KV_LIMITS, onCommit: (stats) => commits.push(stats) });
 });
 
 // A handle that does not know a context's keys reads all its blocks before its

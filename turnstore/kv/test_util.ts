@@ -1,11 +1,12 @@
 /**
  * What the kv tests that open a store file themselves share: a temporary
- * file, and appends of numbered text turns in one go.
+ * file, a store on it, and appends of numbered text turns in one go.
  *
  * @module
  */
 import type { AppendedTurn } from "../core/types.ts";
-import type { KvStore } from "./store.ts";
+import { KvStore, type KvStoreOptions } from "./store.ts";
+import { LOCAL_KV_LIMITS } from "./limits.ts";
 
 const te = new TextEncoder();
 
@@ -17,6 +18,24 @@ export async function withStoreFile(fn: (path: string) => Promise<void>): Promis
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * Runs `fn` with a store on a new KV file (local limits unless `options`
+ * say otherwise) and the file's path; closes the store and removes the file after.
+ */
+export async function withFileStore(
+  fn: (store: KvStore, path: string) => Promise<void>,
+  options: KvStoreOptions = {},
+): Promise<void> {
+  await withStoreFile(async (path) => {
+    const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS, ...options });
+    try {
+      await fn(store, path);
+    } finally {
+      await store.close();
+    }
+  });
 }
 
 /**

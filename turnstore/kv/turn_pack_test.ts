@@ -15,7 +15,7 @@ import { encodeTurnValue, readTurnValue } from "./turn_value.ts";
 import type { TurnValue } from "./keys.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import type { AppendedTurn, StoredTurn } from "../core/types.ts";
-import { appendTurns, withStoreFile } from "./test_util.ts";
+import { appendTurns, withFileStore, withStoreFile } from "./test_util.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -176,53 +176,43 @@ Deno.test("appends in flight on one context are written as packs, not as a row p
 });
 
 Deno.test("packs split before their byte cap and read back across the split", async () => {
-  await withStoreFile(async (path) => {
-    const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
-    try {
-      const { contextId } = await store.createContext();
-      // 2 KB turns: three to a pack of 8 KiB.
-      await appendMany(store, contextId, 1, 41, 2_000);
-      const rows = await rowsOf(path, contextId);
-      assert.equal(rows.length, 14, `${rows.length} rows for 40 turns of 2 KB`);
-      assert.ok(rows.every(([, count]) => count <= 3));
-      assert.ok(rows.filter(([, count]) => count === 3).length >= 12);
-      const all = await store.listTurns(contextId, { limit: 100 });
-      assertTexts(all, 1, (d) => `turn ${d}`);
-      assert.equal(all.length, 40);
-    } finally {
-      await store.close();
-    }
+  await withFileStore(async (store, path) => {
+    const { contextId } = await store.createContext();
+    // 2 KB turns: three to a pack of 8 KiB.
+    await appendMany(store, contextId, 1, 41, 2_000);
+    const rows = await rowsOf(path, contextId);
+    assert.equal(rows.length, 14, `${rows.length} rows for 40 turns of 2 KB`);
+    assert.ok(rows.every(([, count]) => count <= 3));
+    assert.ok(rows.filter(([, count]) => count === 3).length >= 12);
+    const all = await store.listTurns(contextId, { limit: 100 });
+    assertTexts(all, 1, (d) => `turn ${d}`);
+    assert.equal(all.length, 40);
   });
 });
 
 Deno.test("a fork whose base lies inside a pack sees the base's history up to it, and no further", async () => {
-  await withStoreFile(async (path) => {
-    const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
-    try {
-      const { contextId } = await store.createContext();
-      const written = await appendMany(store, contextId, 1, 61);
-      assert.ok(
-        (await rowsOf(path, contextId)).some(([first, count]) => first < 25 && first + count > 26),
-      );
-      const base = written[24]; // depth 25, inside a pack
-      const fork = await store.forkContext(base.turnId);
-      assert.equal(fork.headDepth, 25);
-      assert.equal(fork.headTurnId, base.turnId);
-      const own = await appendMany(store, fork.contextId, 0, 5);
-      assert.equal(own[0].parentTurnId, base.turnId);
-      assert.equal(own[0].depth, 26);
-      const history = await store.listTurns(fork.contextId, { limit: 100 });
-      assert.equal(history.length, 30);
-      assertTexts(history.slice(0, 25), 1, (d) => `turn ${d}`);
-      assertTexts(history.slice(25), 26, (d) => `turn ${d - 26}`);
-      // A page that ends at the fork point, inside the base's pack.
-      const page = await store.listTurns(fork.contextId, { limit: 5, beforeTurnId: own[0].turnId });
-      assertTexts(page, 21, (d) => `turn ${d}`);
-      // The base context goes on past the fork point.
-      assert.equal((await store.getHead(contextId)).headDepth, 60);
-    } finally {
-      await store.close();
-    }
+  await withFileStore(async (store, path) => {
+    const { contextId } = await store.createContext();
+    const written = await appendMany(store, contextId, 1, 61);
+    assert.ok(
+      (await rowsOf(path, contextId)).some(([first, count]) => first < 25 && first + count > 26),
+    );
+    const base = written[24]; // depth 25, inside a pack
+    const fork = await store.forkContext(base.turnId);
+    assert.equal(fork.headDepth, 25);
+    assert.equal(fork.headTurnId, base.turnId);
+    const own = await appendMany(store, fork.contextId, 0, 5);
+    assert.equal(own[0].parentTurnId, base.turnId);
+    assert.equal(own[0].depth, 26);
+    const history = await store.listTurns(fork.contextId, { limit: 100 });
+    assert.equal(history.length, 30);
+    assertTexts(history.slice(0, 25), 1, (d) => `turn ${d}`);
+    assertTexts(history.slice(25), 26, (d) => `turn ${d - 26}`);
+    // A page that ends at the fork point, inside the base's pack.
+    const page = await store.listTurns(fork.contextId, { limit: 5, beforeTurnId: own[0].turnId });
+    assertTexts(page, 21, (d) => `turn ${d}`);
+    // The base context goes on past the fork point.
+    assert.equal((await store.getHead(contextId)).headDepth, 60);
   });
 });
 
@@ -264,29 +254,24 @@ Deno.test("fs roots and idempotency keys of turns inside packs are found by a fr
 });
 
 Deno.test("single-turn rows and packs mix in one context and read as one history", async () => {
-  await withStoreFile(async (path) => {
-    const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
-    try {
-      const { contextId } = await store.createContext();
-      // One at a time (single rows, as older versions wrote), then in bursts (packs).
-      for (let i = 1; i <= 5; i++) await appendMany(store, contextId, i, i + 1);
-      await appendMany(store, contextId, 6, 26);
-      for (let i = 26; i <= 28; i++) await appendMany(store, contextId, i, i + 1);
-      await appendMany(store, contextId, 29, 41);
-      const rows = await rowsOf(path, contextId);
-      assert.deepEqual(rows.slice(0, 5), [[1, 1], [2, 1], [3, 1], [4, 1], [5, 1]]);
-      assert.ok(rows.some(([, count]) => count > 1));
-      const all = await store.listTurns(contextId, { limit: 100 });
-      assertTexts(all, 1, (d) => `turn ${d}`);
-      assert.equal(all.length, 40);
-      for (const lo of [3, 5, 6, 7, 25, 26, 29, 30]) {
-        const before = all[lo + 4 - 1].turnId; // pages of 4 ending just below depth lo + 4
-        assertTexts(await store.listTurns(contextId, { limit: 4, beforeTurnId: before }), lo, (
-          d,
-        ) => `turn ${d}`);
-      }
-    } finally {
-      await store.close();
+  await withFileStore(async (store, path) => {
+    const { contextId } = await store.createContext();
+    // One at a time (single rows, as older versions wrote), then in bursts (packs).
+    for (let i = 1; i <= 5; i++) await appendMany(store, contextId, i, i + 1);
+    await appendMany(store, contextId, 6, 26);
+    for (let i = 26; i <= 28; i++) await appendMany(store, contextId, i, i + 1);
+    await appendMany(store, contextId, 29, 41);
+    const rows = await rowsOf(path, contextId);
+    assert.deepEqual(rows.slice(0, 5), [[1, 1], [2, 1], [3, 1], [4, 1], [5, 1]]);
+    assert.ok(rows.some(([, count]) => count > 1));
+    const all = await store.listTurns(contextId, { limit: 100 });
+    assertTexts(all, 1, (d) => `turn ${d}`);
+    assert.equal(all.length, 40);
+    for (const lo of [3, 5, 6, 7, 25, 26, 29, 30]) {
+      const before = all[lo + 4 - 1].turnId; // pages of 4 ending just below depth lo + 4
+      assertTexts(await store.listTurns(contextId, { limit: 4, beforeTurnId: before }), lo, (
+        d,
+      ) => `turn ${d}`);
     }
   });
 });
@@ -323,21 +308,16 @@ Deno.test("two handles appending bursts to one context concurrently: packs never
 });
 
 Deno.test("a turn read alone out of a pack does not keep the pack alive", async () => {
-  await withStoreFile(async (path) => {
-    const store = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
+  await withFileStore(async (store, path) => {
+    const { contextId } = await store.createContext();
+    const written = await appendMany(store, contextId, 1, 31, 200);
+    const fresh = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
     try {
-      const { contextId } = await store.createContext();
-      const written = await appendMany(store, contextId, 1, 31, 200);
-      const fresh = new KvStore(await Deno.openKv(path), { limits: LOCAL_KV_LIMITS });
-      try {
-        const got = await fresh.getTurn(written[20].turnId);
-        assert.equal(td.decode(got.payload).replace(/\.+$/, ""), "turn 21");
-        assert.equal(got.payload.buffer.byteLength, got.payload.length, "its own copy");
-      } finally {
-        await fresh.close();
-      }
+      const got = await fresh.getTurn(written[20].turnId);
+      assert.equal(td.decode(got.payload).replace(/\.+$/, ""), "turn 21");
+      assert.equal(got.payload.buffer.byteLength, got.payload.length, "its own copy");
     } finally {
-      await store.close();
+      await fresh.close();
     }
   });
 });
