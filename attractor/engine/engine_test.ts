@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { preparePipeline } from "./prepare.ts";
 import { runPipeline } from "./run.ts";
 import { defaultHandlers } from "../handlers/mod.ts";
+import { MemoryStore } from "@forge/turnstore";
 
 async function tmp(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "attractor-engine-" });
@@ -42,4 +43,49 @@ Deno.test("a linear pipeline runs start to exit in simulation and writes its run
   const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
   assert.equal(manifest.name, "Simple");
   assert.equal(manifest.run_id, result.runId);
+});
+
+Deno.test("checkpoint.json is indented while its compact JSON is under 64 KiB, compact from there, with or without a store", async () => {
+  const limit = 64 * 1024;
+  /** Runs a two-stage pipeline whose goal is `goalLength` characters; checkpoint.json's text. */
+  async function checkpointText(goalLength: number, persisted: boolean): Promise<string> {
+    const dir = await tmp();
+    try {
+      const goal = "g".repeat(goalLength);
+      const source = `digraph Sized {
+        graph [goal="${goal}"]
+        start [shape=Mdiamond]
+        exit  [shape=Msquare]
+        work  [prompt="work"]
+        start -> work -> exit
+      }`;
+      await using store = new MemoryStore();
+      const result = await runPipeline({
+        graph: preparePipeline(source).graph,
+        dotSource: source,
+        logsRoot: dir,
+        handlers: defaultHandlers(),
+        ...(persisted ? { store, persistence: "required" as const } : {}),
+      });
+      assert.equal(result.status, "success");
+      const text = await Deno.readTextFile(join(dir, "checkpoint.json"));
+      assert.equal(JSON.parse(text).context["graph.goal"], goal);
+      return text;
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+  const indented = (text: string) => text.includes("\n  ");
+  for (const persisted of [false, true]) {
+    const small = await checkpointText(10, persisted);
+    assert.ok(indented(small), "a small checkpoint is indented");
+    // The compact text a few bytes under the limit while the indented one is over it: indented.
+    const compactSize = (text: string) => JSON.stringify(JSON.parse(text)).length;
+    const base = compactSize(await checkpointText(60_000, persisted));
+    const near = await checkpointText(60_000 + (limit - base) - 16, persisted);
+    assert.ok(compactSize(near) < limit && near.length >= limit, "the boundary case is reached");
+    assert.ok(indented(near), "under the limit compact, over it indented: indented");
+    const large = await checkpointText(70_000, persisted);
+    assert.ok(!indented(large) && compactSize(large) >= limit, "a large checkpoint is compact");
+  }
 });

@@ -132,20 +132,22 @@ export class Traversal implements BranchRunner {
     if (this.#a.recorder.enabled) await this.#a.recorder.drained();
     this.#a.recorder.throwIfFailed();
     // Compact JSON for the store (it grows with the run); the file is indented while small.
-    const json = JSON.stringify(checkpoint);
+    const json = this.#a.recorder.enabled ? JSON.stringify(checkpoint) : undefined;
     // The store's commit and the file's sync run at the same time. (Starting the store's work
     // only once the file's fdatasync is in flight measured slower: bench/README.md, fourth pass.)
-    const stored = recordCheckpoint(this.#a.recorder, checkpoint, json, {
-      stageAttemptId,
-      dotHash: this.#s.dotHash,
-      graphId: this.#s.graph.id,
-      checkpointId: `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`,
-    });
-    stored.catch(() => {});
-    await writeCheckpointFile(
-      this.#s.runDir,
-      json.length < 64 * 1024 ? serializeCheckpoint(checkpoint) : json,
+    const stored = json === undefined ? undefined : recordCheckpoint(
+      this.#a.recorder,
+      checkpoint,
+      json,
+      {
+        stageAttemptId,
+        dotHash: this.#s.dotHash,
+        graphId: this.#s.graph.id,
+        checkpointId: `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`,
+      },
     );
+    stored?.catch(() => {});
+    await writeCheckpointFile(this.#s.runDir, checkpointFileText(checkpoint, json));
     await stored;
     this.#s.emit({ kind: "checkpoint_saved", nodeId: checkpoint.current_node });
   }
@@ -427,3 +429,23 @@ export class Traversal implements BranchRunner {
 
 /** Re-exported for handlers that build inputs. */
 export type { HandlerInput };
+
+/** Checkpoints whose compact JSON reaches this size are written compact, not indented. */
+const INDENTED_BELOW = 64 * 1024;
+
+/**
+ * The text of `checkpoint.json`: indented while the compact JSON is under
+ * {@link INDENTED_BELOW}, else the compact JSON itself. `compact` is the
+ * compact JSON when the caller already has it (the store needs it); without
+ * it, the indented text is made first, and the compact one only when the
+ * indented is too long to tell (the compact is never longer).
+ */
+function checkpointFileText(checkpoint: Checkpoint, compact: string | undefined): string {
+  if (compact === undefined) {
+    const indented = serializeCheckpoint(checkpoint);
+    if (indented.length < INDENTED_BELOW) return indented;
+    compact = JSON.stringify(checkpoint);
+    return compact.length < INDENTED_BELOW ? indented : compact;
+  }
+  return compact.length < INDENTED_BELOW ? serializeCheckpoint(checkpoint) : compact;
+}
