@@ -180,10 +180,8 @@ export async function latestCheckpoint(
       continue;
     }
     const full = `checkpoint ${record.checkpointId}`;
-    let state: object = parseCheckpoint(
-      parseStateJson(await checkpointStateJson(store, record), full),
-      full,
-    );
+    const json = await checkpointStateJson(store, record);
+    let state: object = parseCheckpoint(parseStateJson(json, full), full);
     let hash = record.stateHash;
     for (let i = deltas.length - 1; i >= 0; i--) {
       state = applyStoredDelta(state, hash, deltas[i].record);
@@ -194,7 +192,11 @@ export async function latestCheckpoint(
       checkpoint: parseCheckpoint(state, `checkpoint ${newest.record.checkpointId}`),
       record: newest.record,
       turnId: newest.turnId,
-      chain: { stateHash: hash, deltaDepth: newest.record.deltaDepth ?? 0 },
+      chain: {
+        stateHash: hash,
+        deltaDepth: newest.record.deltaDepth ?? 0,
+        fullStateBytes: json.length,
+      },
     };
   }
   if (deltas.length > 0) {

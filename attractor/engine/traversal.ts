@@ -87,6 +87,12 @@ export class Traversal implements BranchRunner {
   readonly #a: AttemptState;
   /** Branch nodes completed during the current parallel stage, by branch id. */
   readonly #branchCompleted = new Map<string, string[]>();
+  /**
+   * Whether the last checkpoint.json was compact (a state that large tries
+   * compact first). The first one tries compact: cheap for a small state, and
+   * a resumed run's large one is then made once.
+   */
+  #compactFile = true;
 
   /** Creates the traversal of one attempt. */
   constructor(services: RunServices, attempt: AttemptState) {
@@ -131,23 +137,18 @@ export class Traversal implements BranchRunner {
     // checkpoint.json by one stage at most); a record that could not be stored stops the run here.
     if (this.#a.recorder.enabled) await this.#a.recorder.drained();
     this.#a.recorder.throwIfFailed();
-    // Compact JSON for the store (it grows with the run); the file is indented while small.
-    const json = this.#a.recorder.enabled ? JSON.stringify(checkpoint) : undefined;
     // The store's commit and the file's sync run at the same time. (Starting the store's work
     // only once the file's fdatasync is in flight measured slower: bench/README.md, fourth pass.)
-    const stored = json === undefined ? undefined : recordCheckpoint(
-      this.#a.recorder,
-      checkpoint,
-      json,
-      {
-        stageAttemptId,
-        dotHash: this.#s.dotHash,
-        graphId: this.#s.graph.id,
-        checkpointId: `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`,
-      },
-    );
-    stored?.catch(() => {});
-    await writeCheckpointFile(this.#s.runDir, checkpointFileText(checkpoint, json));
+    const stored = recordCheckpoint(this.#a.recorder, checkpoint, {
+      stageAttemptId,
+      dotHash: this.#s.dotHash,
+      graphId: this.#s.graph.id,
+      checkpointId: `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`,
+    });
+    stored.catch(() => {});
+    const file = checkpointFileText(checkpoint, this.#compactFile);
+    this.#compactFile = file.compact;
+    await writeCheckpointFile(this.#s.runDir, file.text);
     await stored;
     this.#s.emit({ kind: "checkpoint_saved", nodeId: checkpoint.current_node });
   }
@@ -435,17 +436,24 @@ const INDENTED_BELOW = 64 * 1024;
 
 /**
  * The text of `checkpoint.json`: indented while the compact JSON is under
- * {@link INDENTED_BELOW}, else the compact JSON itself. `compact` is the
- * compact JSON when the caller already has it (the store needs it); without
- * it, the indented text is made first, and the compact one only when the
- * indented is too long to tell (the compact is never longer).
+ * {@link INDENTED_BELOW}, else the compact JSON itself (`compact` says
+ * which). States grow with a run, so the text that served last time is made
+ * first (`compactFirst`: the last one was compact), and the other only when
+ * the rule needs it; the compact text is never longer than the indented.
  */
-function checkpointFileText(checkpoint: Checkpoint, compact: string | undefined): string {
-  if (compact === undefined) {
-    const indented = serializeCheckpoint(checkpoint);
-    if (indented.length < INDENTED_BELOW) return indented;
-    compact = JSON.stringify(checkpoint);
-    return compact.length < INDENTED_BELOW ? indented : compact;
+function checkpointFileText(
+  checkpoint: Checkpoint,
+  compactFirst: boolean,
+): { text: string; compact: boolean } {
+  if (compactFirst) {
+    const compact = JSON.stringify(checkpoint);
+    if (compact.length >= INDENTED_BELOW) return { text: compact, compact: true };
+    return { text: serializeCheckpoint(checkpoint), compact: false };
   }
-  return compact.length < INDENTED_BELOW ? serializeCheckpoint(checkpoint) : compact;
+  const indented = serializeCheckpoint(checkpoint);
+  if (indented.length < INDENTED_BELOW) return { text: indented, compact: false };
+  const compact = JSON.stringify(checkpoint);
+  return compact.length < INDENTED_BELOW
+    ? { text: indented, compact: false }
+    : { text: compact, compact: true };
 }

@@ -11,7 +11,7 @@ import { latestCheckpoint, scanRunRecords } from "../query.ts";
 import { resumePointFromDirectory, resumePointFromStore } from "./resume.ts";
 import { readCheckpointFile } from "./rundir.ts";
 import { CHECKPOINT_FULL_EVERY } from "./run_records.ts";
-import { STATE_TEXT_LIMIT } from "./checkpoint_state.ts";
+import { checkpointStateJson, STATE_TEXT_LIMIT } from "./checkpoint_state.ts";
 
 /** A linear pipeline of `n` stages, each setting a context key; `slowAt` waits long. */
 function linear(n: number, slowAt?: number): string {
@@ -80,6 +80,16 @@ Deno.test("past the text limit a checkpoint record holds the stage's delta, a fu
   assert.ok(
     fullAfterDeltas.every((r) => (r.state ?? "").length > STATE_TEXT_LIMIT || r.stateBytes),
   );
+  // A chain starts from a full state past the text limit: a small state is written whole.
+  for (const [i, r] of records.entries()) {
+    if (r.deltaDepth !== 1) continue;
+    const base = records[i - 1];
+    assert.equal(base.deltaDepth, 0);
+    assert.ok(
+      (base.state ?? "").length > STATE_TEXT_LIMIT || base.stateBytes || base.stateBlobHash,
+      `the full state before checkpoint ${r.checkpointId} is past the text limit`,
+    );
+  }
   const latest = await latestCheckpoint(store, run.contextIds[0]);
   assert.equal(latest?.checkpoint.final_status, "success");
   assert.deepEqual(latest!.checkpoint, await readCheckpointFile(dir.path));
@@ -109,10 +119,15 @@ for (const from of ["store", "directory"] as const) {
       : await resumePointFromDirectory(dir.path, store);
     assert.equal(point.checkpoint.next_node, "s60");
     same(point.checkpoint, await readCheckpointFile(dir.path));
+    // The chain's full state, as the reader measured it: what the next delta is weighed against.
+    const fullRecord = before.at(-1 - before.at(-1)!.deltaDepth)!;
+    assert.equal(fullRecord.deltaDepth, 0);
     assert.deepEqual(point.chain, {
       stateHash: before.at(-1)!.stateHash,
       deltaDepth: before.at(-1)!.deltaDepth,
+      fullStateBytes: (await checkpointStateJson(store, fullRecord)).length,
     });
+    assert.ok(point.chain!.fullStateBytes! > STATE_TEXT_LIMIT);
     const { graph } = preparePipeline(linear(70));
     const resumed = await runDot(linear(70, 60), dir.path, {
       graph,

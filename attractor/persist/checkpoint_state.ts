@@ -72,6 +72,11 @@ export interface CheckpointChain {
   readonly stateHash: string;
   /** Its delta depth (0: a full record). */
   readonly deltaDepth: number;
+  /**
+   * Length of the compact JSON of the chain's full state, when the reader
+   * had it (it decides whether the next record may be a delta).
+   */
+  readonly fullStateBytes?: number;
 }
 
 /** Where a stored state's blob is read from. */

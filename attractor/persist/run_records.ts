@@ -204,6 +204,12 @@ interface ChainHead {
   readonly checkpoint: Checkpoint;
   readonly stateHash: string;
   readonly depth: number;
+  /**
+   * Length of the compact JSON of the chain's last full state: what decides
+   * whether the next record may be a delta, so a delta stage need not
+   * stringify the whole checkpoint only to measure it.
+   */
+  readonly fullBytes: number;
   /** Resolves to whether its record was stored (a lost one breaks the chain: write full). */
   readonly stored: () => Promise<boolean>;
 }
@@ -225,33 +231,43 @@ export function continueCheckpointChain(
     checkpoint,
     stateHash: chain.stateHash,
     depth: chain.deltaDepth,
+    // Without the full state's size from the reader, the resumed state's own stands in.
+    fullBytes: chain.fullStateBytes ?? JSON.stringify(checkpoint).length,
     stored: () => Promise.resolve(true),
   });
 }
 
-/** The state fields of a checkpoint record: a full state or a delta against `head`. */
+/**
+ * The state fields of a checkpoint record: a delta against `head` when the
+ * chain's last full state was past {@link STATE_TEXT_LIMIT} (a small state is
+ * cheap whole and keeps the record readable alone), fewer than
+ * {@link CHECKPOINT_FULL_EVERY} deltas follow it, `head` was stored, and the
+ * delta is under half that full state; else the full state, as compact JSON.
+ */
 async function stateFields(
   recorder: RunRecorder,
   checkpoint: Checkpoint,
-  json: string,
   head: ChainHead | undefined,
-): Promise<{ fields: Partial<CheckpointSavedV5Value>; stateHash: string; depth: number }> {
-  // A small state is cheap whole and keeps the record readable alone.
+): Promise<
+  { fields: Partial<CheckpointSavedV5Value>; stateHash: string; depth: number; fullBytes: number }
+> {
   if (
-    head && json.length > STATE_TEXT_LIMIT && head.depth < CHECKPOINT_FULL_EVERY &&
+    head && head.fullBytes > STATE_TEXT_LIMIT && head.depth < CHECKPOINT_FULL_EVERY &&
     await head.stored()
   ) {
     const delta = JSON.stringify(diffCheckpoint(head.checkpoint, checkpoint));
-    if (delta.length < json.length / 2) {
+    if (delta.length < head.fullBytes / 2) {
       const stateHash = chainedStateHash(head.stateHash, delta);
       const depth = head.depth + 1;
       return {
         fields: { stateDelta: delta, baseStateHash: head.stateHash, stateHash, deltaDepth: depth },
         stateHash,
         depth,
+        fullBytes: head.fullBytes,
       };
     }
   }
+  const json = JSON.stringify(checkpoint);
   const encoded = encodeCheckpointState(json);
   const blob = encoded.blob ? await recorder.putBlob(encoded.blob) : undefined;
   return {
@@ -263,24 +279,24 @@ async function stateFields(
     },
     stateHash: encoded.fields.stateHash,
     depth: 0,
+    fullBytes: json.length,
   };
 }
 
 /**
  * Writes the checkpoint record (`checkpoint_saved` v5) and releases the
- * stage's held records with it. `json` is the checkpoint's compact JSON
- * (what a full record stores); the record holds the whole state, or — past
- * {@link STATE_TEXT_LIMIT} and within {@link CHECKPOINT_FULL_EVERY} of the
- * last full one — only what changed since the previous checkpoint record.
+ * stage's held records with it. The record holds the whole state as compact
+ * JSON, or — once the chain's last full state is past
+ * {@link STATE_TEXT_LIMIT}, and within {@link CHECKPOINT_FULL_EVERY} of it —
+ * only what changed since the previous checkpoint record.
  */
 export async function recordCheckpoint(
   recorder: RunRecorder,
   checkpoint: Checkpoint,
-  json: string,
   info: { stageAttemptId: string; dotHash: string; graphId: string; checkpointId: string },
 ): Promise<void> {
   if (!recorder.enabled) return;
-  const state = await stateFields(recorder, checkpoint, json, chains.get(recorder));
+  const state = await stateFields(recorder, checkpoint, chains.get(recorder));
   const release = recorder.enqueue(
     CheckpointSavedV5,
     { nodeId: checkpoint.current_node, attempt: 0, kind: "checkpoint" },
@@ -309,6 +325,7 @@ export async function recordCheckpoint(
     checkpoint,
     stateHash: state.stateHash,
     depth: state.depth,
+    fullBytes: state.fullBytes,
     stored: async () => (await turn) !== undefined,
   });
 }
