@@ -3,7 +3,7 @@
  * each against raw pre-encoded APPEND_TURN frames sent over a plain socket to
  * the same protocol peer in the same run.
  */
-import { blake3Bytes } from "../turnstore/mod.ts";
+import { blake3Bytes, type ForgeStore } from "../turnstore/mod.ts";
 import { openCxdbStore } from "../cxdb/store/store.ts";
 import { startPeerThread } from "../cxdb/testing/peer_thread.ts";
 import { encodeAppend, encodeFrame, FrameParser, MsgType } from "../cxdb/protocol/wire.ts";
@@ -83,6 +83,25 @@ export function appendFrames(contextId: string, count: number, firstReqId: numbe
   return frames;
 }
 
+/** Appends each path makes before the figure's slices: raw frames first, then store appends. */
+export const WARM_APPENDS = 2000;
+
+/**
+ * Warms both paths up on a context of their own: `count` raw frames (request
+ * ids from 1), then `count` store appends, 64 in flight each.
+ */
+export async function warmUp(store: ForgeStore, pipe: RawPipe, count: number): Promise<void> {
+  const ctx = await store.createContext();
+  await pipe.run(appendFrames(ctx.contextId, count, 1), IN_FLIGHT);
+  await concurrentOpsPerSecond(count, IN_FLIGHT, (i) =>
+    store.appendTurn({
+      contextId: ctx.contextId,
+      typeId: "bench.item",
+      typeVersion: 1,
+      payload: new Uint8Array(PAYLOAD_BYTES).fill(i & 0xff),
+    }));
+}
+
 /** Runs the CXDB benchmarks. */
 export async function run(reporter: Reporter): Promise<void> {
   // The peer runs on its own thread, as a server would in its own process.
@@ -93,16 +112,7 @@ export async function run(reporter: Reporter): Promise<void> {
   const pipe = new RawPipe(raw);
   try {
     const n = 20_000;
-    // Warm up both paths.
-    const warmCtx = await store.createContext();
-    await pipe.run(appendFrames(warmCtx.contextId, 2000, 1), IN_FLIGHT);
-    await concurrentOpsPerSecond(2000, IN_FLIGHT, (i) =>
-      store.appendTurn({
-        contextId: warmCtx.contextId,
-        typeId: "bench.item",
-        typeVersion: 1,
-        payload: new Uint8Array(PAYLOAD_BYTES).fill(i & 0xff),
-      }));
+    await warmUp(store, pipe, WARM_APPENDS);
 
     // Raw and store run in alternating slices, so load that drifts during the
     // run (this machine is shared) falls on both sides alike.

@@ -21,7 +21,14 @@
  */
 import { openCxdbStore } from "../cxdb/store/store.ts";
 import { startPeerThread } from "../cxdb/testing/peer_thread.ts";
-import { appendFrames, IN_FLIGHT, PAYLOAD_BYTES, RawPipe } from "./cxdb.bench.ts";
+import {
+  appendFrames,
+  IN_FLIGHT,
+  PAYLOAD_BYTES,
+  RawPipe,
+  WARM_APPENDS,
+  warmUp,
+} from "./cxdb.bench.ts";
 import { concurrentOpsPerSecond } from "./harness.ts";
 
 interface ThreadTimes {
@@ -69,7 +76,7 @@ function diff(a: Map<string, ThreadTimes>, b: Map<string, ThreadTimes>, n: numbe
 }
 
 const rounds = Number(Deno.args[0] ?? 4);
-const warmAppends = Number(Deno.args[1] ?? 2000);
+const warmAppends = Number(Deno.args[1] ?? WARM_APPENDS);
 const marks = Deno.args[2] === "marks";
 const self = String(Deno.pid); // the main thread's tid is the pid
 await using peer = await startPeerThread();
@@ -78,15 +85,7 @@ const raw = await Deno.connect({ hostname: "127.0.0.1", port: peer.port });
 raw.setNoDelay(true);
 const pipe = new RawPipe(raw);
 const slice = 2500;
-const warm = await store.createContext();
-await pipe.run(appendFrames(warm.contextId, warmAppends, 1), IN_FLIGHT);
-await concurrentOpsPerSecond(warmAppends, IN_FLIGHT, (i) =>
-  store.appendTurn({
-    contextId: warm.contextId,
-    typeId: "bench.item",
-    typeVersion: 1,
-    payload: new Uint8Array(PAYLOAD_BYTES).fill(i & 0xff),
-  }));
+await warmUp(store, pipe, warmAppends);
 const rawCtx = await store.createContext();
 const ctx = await store.createContext();
 const total = { raw: { ms: 0, n: 0 }, store: { ms: 0, n: 0 } };
