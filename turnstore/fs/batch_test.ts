@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { isTurnStoreError } from "../core/errors.ts";
 import { ARENA_OWN_ABOVE } from "./arena.ts";
-import { bytes, crashCopy, openStore, tempDir } from "./test_util.ts";
+import { bytes, crashCopy, openStore, tempDir, withTempDir } from "./test_util.ts";
 
 for (const durability of ["group", "none"]) {
   Deno.test(`one batch (${durability}) with a replay, a refusal and a large record in between writes every new turn right`, async () => {
@@ -86,8 +86,7 @@ for (const durability of ["group", "none"]) {
 }
 
 Deno.test("one batch: a key repeated on another context is a new turn there, and on its own context a replay", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const store = await openStore(dir, "group");
     const a = await store.createContext();
     const b = await store.createContext();
@@ -116,14 +115,11 @@ Deno.test("one batch: a key repeated on another context is a new turn there, and
       "the same key with other content is a conflict",
     );
     await store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("group mode: reads of committed turns while batches are written on an I/O thread see the right bytes", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const store = await openStore(dir, "group");
     const { contextId } = await store.createContext();
     const committed: { turnId: string; text: string }[] = [];
@@ -165,14 +161,11 @@ Deno.test("group mode: reads of committed turns while batches are written on an 
     assert.equal(reopened.recovery.mode, "none", "a clean close: indexes trusted as they are");
     assert.equal((await reopened.getHead(contextId)).headDepth, 550);
     await reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("more contexts and turns than the entry caches hold: heads and parents come back from held and written slots", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const store = await openStore(dir, "none");
     const contexts = await Promise.all(
       Array.from({ length: 2100 }, () => store.createContext()),
@@ -199,7 +192,5 @@ Deno.test("more contexts and turns than the entry caches hold: heads and parents
       ]);
     }
     await store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

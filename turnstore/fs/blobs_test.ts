@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { blake3Hex } from "../core/hash.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
-import { crashCopy, openStore, tempDir } from "./test_util.ts";
+import { crashCopy, openStore, tempDir, withTempDir } from "./test_util.ts";
 
 Deno.test("a 10 MB blob is stored as one content-addressed file and survives reopen", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const big = new Uint8Array(10_000_000);
     for (let i = 0; i < big.length; i += 997) big[i] = i & 0xff;
     let store = await openStore(dir, "group");
@@ -23,14 +22,11 @@ Deno.test("a 10 MB blob is stored as one content-addressed file and survives reo
     } finally {
       await store.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a damaged blob file is a BackendError naming the file, never wrong bytes", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const store = await openStore(dir);
     try {
       const { hash } = await store.putBlob(new TextEncoder().encode("tree root"));
@@ -44,9 +40,7 @@ Deno.test("a damaged blob file is a BackendError naming the file, never wrong by
     } finally {
       await store.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("published bundles survive a crash, and a torn bundle record is dropped", async () => {

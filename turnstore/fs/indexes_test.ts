@@ -7,7 +7,7 @@ import {
   TurnIndex,
   type TurnMeta,
 } from "./indexes.ts";
-import { tempDir } from "./test_util.ts";
+import { withTempDir } from "./test_util.ts";
 
 function chain(length: number): Map<number, TurnMeta> {
   const metas = new Map<number, TurnMeta>([[0, ROOT_META]]);
@@ -46,8 +46,7 @@ Deno.test("ancestorAt finds the ancestor at any depth in O(log depth) lookups", 
 });
 
 Deno.test("turn and context slots round-trip and absent slots read as undefined", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const turns = new TurnIndex(
       Deno.openSync(`${dir}/t`, { read: true, write: true, create: true }),
       `${dir}/t`,
@@ -81,7 +80,5 @@ Deno.test("turn and context slots round-trip and absent slots read as undefined"
     assert.equal(contexts.get(2), undefined);
     turns.file.close();
     contexts.file.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

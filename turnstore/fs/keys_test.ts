@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { keyFingerprint, keyFingerprintOf, KeyIndex } from "./keys.ts";
-import { tempDir } from "./test_util.ts";
+import { tempDir, withTempDir } from "./test_util.ts";
 
 for (const [where, mirrorSlots] of [["in memory", undefined], ["in the file", 0]] as const) {
   Deno.test(`the key table grows past its first size, keeps every key and survives reopen (probed ${where})`, async () => {
@@ -27,8 +27,7 @@ for (const [where, mirrorSlots] of [["in memory", undefined], ["in the file", 0]
 }
 
 Deno.test("a damaged key table is reported fresh, so the store rebuilds it", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const path = `${dir}/keys.idx`;
     const first = KeyIndex.open(path).index;
     first.insert(keyFingerprint(1, "a"), 1);
@@ -38,14 +37,11 @@ Deno.test("a damaged key table is reported fresh, so the store rebuilds it", asy
     assert.equal(reopened.fresh, true);
     assert.deepEqual([...reopened.index.candidates(keyFingerprint(1, "a"))], []);
     reopened.index.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("key inserts are found at once, and reach the file only at flush", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const path = `${dir}/keys.idx`;
     const { index } = KeyIndex.open(path);
     index.insert(keyFingerprint(1, "held"), 7);
@@ -58,14 +54,11 @@ Deno.test("key inserts are found at once, and reach the file only at flush", asy
     assert.deepEqual([...after.candidates(keyFingerprint(1, "held"))], [7]);
     after.close();
     index.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a mirrored key table's flushes (page-sized runs) leave the file a table probed in the file would", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const files = [];
     for (const mirrorSlots of [undefined, 0]) {
       const path = `${dir}/keys-${mirrorSlots ?? "mirrored"}.idx`;
@@ -78,9 +71,7 @@ Deno.test("a mirrored key table's flushes (page-sized runs) leave the file a tab
     assert.equal(files[0].length, files[1].length);
     assert.ok(files[0].some((b) => b !== 0));
     assert.deepEqual(files[0], files[1]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a key's fingerprint taken from its UTF-8 bytes in a record equals the one from the string", () => {
@@ -102,8 +93,7 @@ Deno.test("a key's fingerprint taken from its UTF-8 bytes in a record equals the
 });
 
 Deno.test("find stops at the first candidate the caller confirms, and finds nothing for a new key", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const { index } = KeyIndex.open(`${dir}/keys.idx`);
     const fp = keyFingerprint(3, "shared");
     for (const turnId of [4, 9, 12]) index.insert(fp, turnId); // as if three keys collided
@@ -117,7 +107,5 @@ Deno.test("find stops at the first candidate the caller confirms, and finds noth
     assert.equal(index.find(fp, () => false), undefined, "none confirmed");
     assert.equal(index.find(keyFingerprint(3, "other"), () => true), undefined);
     index.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

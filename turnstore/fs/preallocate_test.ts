@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendMany, crashCopy, logSize, openStore, tempDir } from "./test_util.ts";
+import { appendMany, crashCopy, logSize, openStore, tempDir, withTempDir } from "./test_util.ts";
 
 const fileSize = async (dir: string) => (await Deno.stat(`${dir}/log`)).size;
 
@@ -49,8 +49,7 @@ for (const durability of ["fsync", "group"]) {
 }
 
 Deno.test("a clean close gives the preallocated space back; the next open needs no recovery", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const store = await openStore(dir);
     const ctx = (await store.createContext()).contextId;
     await appendMany(store, ctx, 5, "t");
@@ -60,9 +59,7 @@ Deno.test("a clean close gives the preallocated space back; the next open needs 
     assert.equal(reopened.recovery.mode, "none");
     assert.equal((await reopened.listTurns(ctx)).length, 5);
     await reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a torn record before the preallocated zeros is still a torn tail", async () => {
@@ -94,14 +91,11 @@ Deno.test("a torn record before the preallocated zeros is still a torn tail", as
 });
 
 Deno.test("durability=none writes no space ahead", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const store = await openStore(dir, "none");
     const ctx = (await store.createContext()).contextId;
     await appendMany(store, ctx, 5, "t");
     assert.equal(await fileSize(dir), await logSize(dir));
     await store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -9,6 +9,7 @@ import {
   logSize,
   openStore,
   tempDir,
+  withTempDir,
 } from "./test_util.ts";
 
 const decoder = new TextDecoder();
@@ -131,8 +132,7 @@ Deno.test("a corrupt byte anywhere in the last record drops that record only", a
 });
 
 Deno.test("a whole last record lost while its index writes survived is rebuilt from the log", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     let store = await openStore(dir);
     const ctx = (await store.createContext()).contextId;
     const earlier = await appendMany(store, ctx, 5, "early");
@@ -148,9 +148,7 @@ Deno.test("a whole last record lost while its index writes survived is rebuilt f
     await Deno.writeFile(`${dir}/checkpoint`, checkpointAtOpen);
     await cutLog(dir, lastStart);
     await assertEarlierIntactAndAppendable(dir, ctx, earlier);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("corruption in the middle of the log after a crash stops open with a BackendError naming file and offset", async () => {
@@ -184,8 +182,7 @@ Deno.test("corruption in the middle of the log after a crash stops open with a B
 });
 
 Deno.test("corruption in a cleanly closed log is a BackendError when the damaged turn is read", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     let store = await openStore(dir);
     const ctx = (await store.createContext()).contextId;
     const [first] = await appendMany(store, ctx, 1, "a");
@@ -208,9 +205,7 @@ Deno.test("corruption in a cleanly closed log is a BackendError when the damaged
     } finally {
       await store.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a store stopped without close keeps every acknowledged change: turns, forks, keys, fs roots", async () => {
@@ -264,8 +259,7 @@ Deno.test("a store stopped without close keeps every acknowledged change: turns,
 });
 
 Deno.test("a log shorter than its clean index watermark is a BackendError, not a silent loss", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const store = await openStore(dir);
     const ctx = (await store.createContext()).contextId;
     await appendMany(store, ctx, 3);
@@ -277,14 +271,11 @@ Deno.test("a log shorter than its clean index watermark is a BackendError, not a
       assert.match(error.message, /acknowledged records are missing/);
       return true;
     });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("lost index files are rebuilt from the log", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     let store = await openStore(dir, "group");
     const ctx = (await store.createContext()).contextId;
     const ids = await appendMany(store, ctx, 20);
@@ -320,7 +311,5 @@ Deno.test("lost index files are rebuilt from the log", async () => {
     } finally {
       await store.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -13,6 +13,16 @@ export function tempDir(): Promise<string> {
   return Deno.makeTempDir({ prefix: "forge-fs-test-" });
 }
 
+/** Runs `fn` with a fresh temp directory, removed after (whether `fn` passed or threw). */
+export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await tempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Copies every file under `from` to a new temp dir, as a crash would leave them. */
 export async function crashCopy(from: string): Promise<string> {
   const to = await tempDir();
