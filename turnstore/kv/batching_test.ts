@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { KvStore } from "./store.ts";
+import { FILE_TARGET, KV_CONNECT_TARGETS, type KvConnectTarget } from "./test_util.ts";
 import type { CommitStats } from "./budget.ts";
 import {
   KV_CONNECT_LIMITS,
@@ -12,23 +13,30 @@ import {
 
 const te = new TextEncoder();
 
+/** Runs `fn` with a store on a fresh database of `target`, counting its commits. */
 async function withStore(
+  target: KvConnectTarget,
   limits: KvLimits,
   fn: (store: KvStore, commits: CommitStats[]) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "forge-kv-batching-" });
+  const { kv, cleanup } = await target.open();
   const commits: CommitStats[] = [];
-  const store = new KvStore(await Deno.openKv(`${dir}/forge.kv`), {
-    limits,
-    onCommit: (s) => commits.push(s),
-  });
+  const store = new KvStore(kv, { limits, onCommit: (s) => commits.push(s) });
   try {
     await fn(store, commits);
   } finally {
     await store.close();
-    await Deno.remove(dir, { recursive: true });
+    await cleanup();
   }
 }
+
+/** Local limits on a file; KV Connect limits on a file and over KV Connect to the in-repo peer. */
+const CASES: readonly [string, KvConnectTarget, KvLimits][] = [
+  ["local limits", FILE_TARGET, LOCAL_KV_LIMITS],
+  ...KV_CONNECT_TARGETS.map((t) =>
+    [`KV Connect limits (${t.name})`, t, KV_CONNECT_LIMITS] as [string, KvConnectTarget, KvLimits]
+  ),
+];
 
 /** `workers` loops, each appending `perWorker` turns one after another (await each). */
 async function inFlight(
@@ -43,11 +51,9 @@ async function inFlight(
   );
 }
 
-for (
-  const [name, limits] of [["local", LOCAL_KV_LIMITS], ["KV Connect", KV_CONNECT_LIMITS]] as const
-) {
-  Deno.test(`${name} limits: 32 appends in flight on one context chain into few commits, in call order`, async () => {
-    await withStore(limits, async (store, commits) => {
+for (const [name, target, limits] of CASES) {
+  Deno.test(`${name}: 32 appends in flight on one context chain into few commits, in call order`, async () => {
+    await withStore(target, limits, async (store, commits) => {
       const { contextId } = await store.createContext();
       commits.length = 0;
       const order: string[] = [];
@@ -75,10 +81,10 @@ for (
   });
 }
 
-Deno.test("64 writers on their own contexts share commits up to the target's check limit", async () => {
-  const payload = new Uint8Array(10_000).map((_, i) => (i * 7) & 0xff);
-  for (const limits of [LOCAL_KV_LIMITS, KV_CONNECT_LIMITS]) {
-    await withStore(limits, async (store, commits) => {
+for (const [name, target, limits] of CASES) {
+  Deno.test(`${name}: 64 writers on their own contexts share commits up to the target's check limit`, async () => {
+    const payload = new Uint8Array(10_000).map((_, i) => (i * 7) & 0xff);
+    await withStore(target, limits, async (store, commits) => {
       const contexts = await Promise.all(Array.from({ length: 64 }, () => store.createContext()));
       commits.length = 0;
       await inFlight(64, 5, (w) =>
@@ -108,8 +114,8 @@ Deno.test("64 writers on their own contexts share commits up to the target's che
         for (const t of turns) assert.deepEqual(t.payload, payload);
       }
     });
-  }
-});
+  });
+}
 
 /** `kv` with every atomic commit delayed by `ms`, as a round trip to a remote server would. */
 function withCommitLatency(kv: Deno.Kv, ms: number): Deno.Kv {

@@ -21,7 +21,7 @@ import { bodyKey, turnKey } from "./keys.ts";
 import type { CommitStats } from "./budget.ts";
 import { encodeTurnValue } from "./turn_value.ts";
 import { readTurnRow } from "./turn_pack.ts";
-import { withFileStore, withStoreFile } from "./test_util.ts";
+import { KV_CONNECT_TARGETS, withFileStore, withStoreFile } from "./test_util.ts";
 import { walkHistory } from "../walk.ts";
 import { isTurnStoreError } from "../core/errors.ts";
 import type { AppendedTurn, StoredTurn } from "../core/types.ts";
@@ -376,33 +376,40 @@ Deno.test("a missing or damaged body row is a Backend error naming the turn", as
   });
 });
 
-Deno.test("under KV Connect limits, body rows count in every commit's budget", async () => {
-  const commits: CommitStats[] = [];
-  await withFileStore(async (store) => {
-    const writers = 16;
-    const contexts = await Promise.all(
-      Array.from({ length: writers }, () => store.createContext()),
-    );
-    commits.length = 0;
-    const size = INLINE_BYTES - 100; // the largest body rows: ~16 fit one commit's budget
-    const written = await Promise.all(
-      Array.from(
-        { length: writers * 4 },
-        (_, i) => append(store, contexts[i % writers].contextId, payloadOf(size, i)),
-      ),
-    );
-    for (const c of commits) {
-      assert.ok(c.checks <= KV_CONNECT_LIMITS.checks, `checks ${c.checks}`);
-      assert.ok(c.mutations <= MAX_MUTATIONS, `mutations ${c.mutations}`);
-      assert.ok(c.bytes <= COMMIT_BYTE_BUDGET, `bytes ${c.bytes}`);
-      assert.ok(c.largestValue <= MAX_VALUE_BYTES, `largest value ${c.largestValue}`);
+for (const target of KV_CONNECT_TARGETS) {
+  Deno.test(`under KV Connect limits (${target.name}), body rows count in every commit's budget`, async () => {
+    const commits: CommitStats[] = [];
+    const { kv, cleanup } = await target.open();
+    const store = new KvStore(kv, { limits: KV_CONNECT_LIMITS, onCommit: (s) => commits.push(s) });
+    try {
+      const writers = 16;
+      const contexts = await Promise.all(
+        Array.from({ length: writers }, () => store.createContext()),
+      );
+      commits.length = 0;
+      const size = INLINE_BYTES - 100; // the largest body rows: ~16 fit one commit's budget
+      const written = await Promise.all(
+        Array.from(
+          { length: writers * 4 },
+          (_, i) => append(store, contexts[i % writers].contextId, payloadOf(size, i)),
+        ),
+      );
+      for (const c of commits) {
+        assert.ok(c.checks <= KV_CONNECT_LIMITS.checks, `checks ${c.checks}`);
+        assert.ok(c.mutations <= MAX_MUTATIONS, `mutations ${c.mutations}`);
+        assert.ok(c.bytes <= COMMIT_BYTE_BUDGET, `bytes ${c.bytes}`);
+        assert.ok(c.largestValue <= MAX_VALUE_BYTES, `largest value ${c.largestValue}`);
+      }
+      // Every payload byte is counted once, in the commit that wrote its body row.
+      const counted = commits.reduce((n, c) => n + c.bytes, 0);
+      assert.ok(counted >= written.length * size, `${counted} bytes counted`);
+      assert.ok(commits.length >= Math.ceil((written.length * size) / COMMIT_BYTE_BUDGET));
+      for (const turn of written) {
+        assert.deepEqual((await store.getTurn(turn.turnId)).payload, turn.payload);
+      }
+    } finally {
+      await store.close();
+      await cleanup();
     }
-    // Every payload byte is counted once, in the commit that wrote its body row.
-    const counted = commits.reduce((n, c) => n + c.bytes, 0);
-    assert.ok(counted >= written.length * size, `${counted} bytes counted`);
-    assert.ok(commits.length >= Math.ceil((written.length * size) / COMMIT_BYTE_BUDGET));
-    for (const turn of written) {
-      assert.deepEqual((await store.getTurn(turn.turnId)).payload, turn.payload);
-    }
-  }, { limits: KV_CONNECT_LIMITS, onCommit: (s) => commits.push(s) });
-});
+  });
+}

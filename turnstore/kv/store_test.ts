@@ -1,6 +1,7 @@
 import { defineConformanceSuite } from "../conformance/suite.ts";
 import { KvStore } from "./store.ts";
 import { KV_CONNECT_LIMITS, LOCAL_KV_LIMITS } from "./limits.ts";
+import { startKvConnectPeer } from "./testing/kv_connect_peer.ts";
 
 async function tempKv() {
   const dir = await Deno.makeTempDir({ prefix: "forge-kv-" });
@@ -32,6 +33,15 @@ defineConformanceSuite("kv (file, KV Connect limits)", async () => {
     reopen: async () => new KvStore(await Deno.openKv(path), { limits }),
     cleanup,
   };
+}, { durable: true });
+
+// The remote code path itself: Deno's KV Connect client against the in-repo peer on 127.0.0.1.
+// The peer keeps its data in memory across clients, so `reopen` (a new client) sees every commit.
+defineConformanceSuite("kv (KV Connect, in-repo peer)", async () => {
+  const peer = await startKvConnectPeer();
+  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  const open = async () => new KvStore(await Deno.openKv(peer.url), { limits: KV_CONNECT_LIMITS });
+  return { store: await open(), reopen: open, cleanup: () => peer.close() };
 }, { durable: true });
 
 const remoteUrl = Deno.env.get("FORGE_TEST_KV_URL");

@@ -7,6 +7,7 @@
 import type { AppendedTurn } from "../core/types.ts";
 import { KvStore, type KvStoreOptions } from "./store.ts";
 import { LOCAL_KV_LIMITS } from "./limits.ts";
+import { startKvConnectPeer } from "./testing/kv_connect_peer.ts";
 
 const te = new TextEncoder();
 
@@ -63,3 +64,44 @@ export function appendTurns(
   }
   return Promise.all(appends);
 }
+
+/** A Deno KV a test runs on, and how to close it and drop its data. */
+export interface OpenedKv {
+  /** The database. */
+  readonly kv: Deno.Kv;
+  /** Removes what backs it (a temporary file, a peer); call after closing `kv`. */
+  cleanup(): Promise<void>;
+}
+
+/** Where a kv test with KV Connect limits runs: a local file, or the remote path itself. */
+export interface KvConnectTarget {
+  /** Shown in test names. */
+  readonly name: string;
+  /** Opens a fresh, empty database. */
+  open(): Promise<OpenedKv>;
+}
+
+/** A new KV file in a temporary directory. */
+export const FILE_TARGET: KvConnectTarget = {
+  name: "file",
+  async open() {
+    const dir = await Deno.makeTempDir({ prefix: "forge-kv-test-" });
+    return {
+      kv: await Deno.openKv(`${dir}/forge.kv`),
+      cleanup: () => Deno.remove(dir, { recursive: true }),
+    };
+  },
+};
+
+/** Deno's KV Connect client on a fresh in-repo peer (testing/kv_connect_peer.ts) on 127.0.0.1. */
+export const PEER_TARGET: KvConnectTarget = {
+  name: "KV Connect peer",
+  async open() {
+    const peer = await startKvConnectPeer();
+    Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+    return { kv: await Deno.openKv(peer.url), cleanup: () => peer.close() };
+  },
+};
+
+/** The targets a test written for KV Connect limits runs on. */
+export const KV_CONNECT_TARGETS: readonly KvConnectTarget[] = [FILE_TARGET, PEER_TARGET];
