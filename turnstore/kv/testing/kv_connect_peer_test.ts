@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { DENOKV_LIMITS, type KvConnectPeer, startKvConnectPeer } from "./kv_connect_peer.ts";
+import { KvConnectMessages } from "./kv_connect_schema.ts";
 
 /** Opens Deno's remote client on `peer` with `token` (the peer's own by default). */
 async function openClient(peer: KvConnectPeer, token = peer.token): Promise<Deno.Kv> {
@@ -273,49 +274,97 @@ Deno.test("the peer refuses what a real denokv refuses: more than 10 checks in o
   });
 });
 
+/**
+ * The data path spoken directly, as a client other than Deno's might: a
+ * metadata exchange, then `post(method, message)` of a protobuf message.
+ */
+async function dataPath(peer: KvConnectPeer) {
+  const meta = await (await fetch(peer.url, {
+    method: "POST",
+    headers: { authorization: `Bearer ${peer.token}` },
+    body: JSON.stringify({ supportedVersions: [3] }),
+  })).json();
+  return (method: "snapshot_read" | "atomic_write", message: object) => {
+    const type = method === "snapshot_read"
+      ? KvConnectMessages.SnapshotRead
+      : KvConnectMessages.AtomicWrite;
+    return fetch(`${peer.url}${meta.endpoints[0].url}/${method}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${meta.token}`,
+        "x-denokv-version": "3",
+        "x-denokv-database-id": meta.databaseId,
+        "content-type": "application/x-protobuf",
+      },
+      body: type.encode(type.fromObject(message)).finish() as Uint8Array<ArrayBuffer>,
+    });
+  };
+}
+
+/** Asserts a plain-text 400 whose body matches `reason`. */
+async function assertRefused(res: Response, reason: RegExp): Promise<void> {
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), reason);
+}
+
 Deno.test("a snapshot read asking for more than 1000 entries or 10 ranges is refused", async () => {
   await using peer = await startKvConnectPeer();
-  const kv = await openClient(peer);
-  try {
-    // Deno's client keeps getMany within 10 keys and list batches within 1000, so speak
-    // the data path directly here: the limits hold whatever a client sends.
-    const meta = await (await fetch(peer.url, {
-      method: "POST",
-      headers: { authorization: `Bearer ${peer.token}` },
-      body: JSON.stringify({ supportedVersions: [3] }),
-    })).json();
-    const { KvConnectMessages } = await import("./kv_connect_schema.ts");
-    const read = (ranges: object[]) =>
-      fetch(`${peer.url}${meta.endpoints[0].url}/snapshot_read`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${meta.token}`,
-          "x-denokv-version": "3",
-          "x-denokv-database-id": meta.databaseId,
-          "content-type": "application/x-protobuf",
-        },
-        body: KvConnectMessages.SnapshotRead.encode({ ranges }).finish() as Uint8Array<
-          ArrayBuffer
-        >,
-      });
-    const range = (limit: number) => ({ start: [1], end: [255], limit });
-    const ok = await read([range(500), range(500)]);
-    assert.equal(ok.status, 200);
-    await ok.body?.cancel();
-    for (
-      const [ranges, reason] of [
-        [[range(500), range(501)], /ReadRangeTooLarge/],
-        [Array.from({ length: 11 }, () => range(1)), /TooManyReadRanges/],
-        [[range(0)], /InvalidReadRangeLimit/],
-      ] as const
-    ) {
-      const res = await read([...ranges]);
-      assert.equal(res.status, 400);
-      assert.match(await res.text(), reason);
-    }
-  } finally {
-    kv.close();
+  // Deno's client keeps getMany within 10 keys and list batches within 1000, so speak the
+  // data path directly here: the limits hold whatever a client sends.
+  const post = await dataPath(peer);
+  const range = (limit: number) => ({ start: [1], end: [255], limit });
+  const ok = await post("snapshot_read", { ranges: [range(500), range(500)] });
+  assert.equal(ok.status, 200);
+  await ok.body?.cancel();
+  await assertRefused(
+    await post("snapshot_read", { ranges: [range(500), range(501)] }),
+    /ReadRangeTooLarge/,
+  );
+  await assertRefused(
+    await post("snapshot_read", { ranges: Array.from({ length: 11 }, () => range(1)) }),
+    /TooManyReadRanges/,
+  );
+  await assertRefused(
+    await post("snapshot_read", { ranges: [range(0)] }),
+    /InvalidReadRangeLimit/,
+  );
+});
+
+Deno.test("what the peer does not support, or denokv refuses, is a 400 naming it, and writes nothing", async () => {
+  await using peer = await startKvConnectPeer();
+  const post = await dataPath(peer);
+  const set = (key: number[], data: Uint8Array, encoding = 3) => ({
+    key,
+    value: { data, encoding },
+    kind: 1,
+  });
+  const cases: [object, RegExp][] = [
+    // Deno's client refuses enqueues itself; another client's are refused here.
+    [{ mutations: [set([2, 1], new Uint8Array([1]))], enqueues: [{ payload: [1] }] }, /queues/],
+    [{ mutations: [{ ...set([2, 2], new Uint8Array([1])), kind: 9 }] }, /versionstamped key/],
+    [{ mutations: [{ key: [2, 3], value: { data: [1], encoding: 1 }, kind: 3 }] }, /KvU64/],
+    [
+      { mutations: [{ key: [2, 4], kind: 7, value: { data: [1], encoding: 3 } }] },
+      /InvalidMutationKind/,
+    ],
+    [{ mutations: [set([2, 5], new Uint8Array(3), 2)] }, /DecodeError/],
+    [{ checks: [{ key: [2, 6], versionstamp: [1, 2] }] }, /InvalidVersionstamp/],
+    [
+      { mutations: Array.from({ length: 9 }, (_, i) => set([3, i], new Uint8Array(100_000))) },
+      /AtomicWriteTooLarge/,
+    ],
+    [
+      { mutations: Array.from({ length: 1001 }, (_, i) => set([4, i], new Uint8Array(1))) },
+      /TooManyMutations/,
+    ],
+  ];
+  for (const [write, reason] of cases) {
+    await assertRefused(await post("atomic_write", write), reason);
   }
+  assert.equal(peer.stats.commits, 0);
+  const read = await post("snapshot_read", { ranges: [{ start: [0], end: [255], limit: 10 }] });
+  const out = KvConnectMessages.SnapshotReadOutput.decode(new Uint8Array(await read.arrayBuffer()));
+  assert.deepEqual((out.toJSON().ranges ?? [])[0]?.values ?? [], []);
 });
 
 Deno.test("an expired value reads as absent and passes an absence check", async () => {
