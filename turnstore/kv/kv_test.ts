@@ -13,6 +13,7 @@ import {
   MAX_VALUE_BYTES,
 } from "./limits.ts";
 import type { RegistryBundle } from "../registry/bundle.ts";
+import { KV_CONNECT_TARGETS } from "./test_util.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -188,53 +189,57 @@ Deno.test("appends from another process on the same file interleave without loss
   }
 });
 
-Deno.test("every commit stays within the KV Connect limits, and concurrent appends share commits", async () => {
-  await using file = await tempFile();
-  const commits: CommitStats[] = [];
-  const store = await openFile(file.path, (s) => commits.push(s));
-  try {
-    const contexts = await Promise.all(Array.from({ length: 14 }, () => store.createContext()));
-    const root = (await store.putBlob(te.encode("tree"))).hash;
-    commits.length = 0;
-    const big = new Uint8Array(40 * 1024).fill(5); // inline, but 20 of them exceed a commit
-    const appends = contexts.flatMap((ctx, c) =>
-      Array.from({ length: 20 }, (_, i) =>
-        store.appendTurn({
-          contextId: ctx.contextId,
-          typeId: "test.limits",
-          typeVersion: 1,
-          payload: i % 5 === 0 ? big : te.encode(`c${c}-${i}`),
-          idempotencyKey: `key-${i}`,
-          fsRootHash: i % 7 === 0 ? root : undefined,
-        }))
-    );
-    const results = await Promise.all(appends);
-    assert.equal(results.length, 14 * 20);
-    assert.ok(
-      commits.length < results.length / 4,
-      `${results.length} concurrent appends took ${commits.length} commits`,
-    );
-    const large = new Uint8Array(3_000_000).map((_, i) => (i * 13) & 0xff);
-    const t = await store.appendTurn({
-      contextId: contexts[0].contextId,
-      typeId: "test.large",
-      typeVersion: 1,
-      payload: large,
-    });
-    assert.deepEqual((await store.getTurn(t.turnId)).payload, large);
-    await store.putBlob(large.subarray(1000));
-    for (const s of commits) {
-      assert.ok(s.checks <= MAX_CHECKS, `checks ${s.checks}`);
-      assert.ok(s.mutations <= MAX_MUTATIONS, `mutations ${s.mutations}`);
-      assert.ok(s.bytes <= MAX_COMMIT_BYTES, `bytes ${s.bytes}`);
-      assert.ok(s.keyBytes <= MAX_COMMIT_KEY_BYTES, `key bytes ${s.keyBytes}`);
-      assert.ok(s.largestValue <= MAX_VALUE_BYTES, `value ${s.largestValue}`);
+for (const target of KV_CONNECT_TARGETS) {
+  Deno.test(`every commit stays within the KV Connect limits (${target.name}), and concurrent appends share commits`, async () => {
+    const { kv, cleanup } = await target.open();
+    const commits: CommitStats[] = [];
+    // No limits given: KV_CONNECT_LIMITS, the default.
+    const store = new KvStore(kv, { onCommit: (s) => commits.push(s) });
+    try {
+      const contexts = await Promise.all(Array.from({ length: 14 }, () => store.createContext()));
+      const root = (await store.putBlob(te.encode("tree"))).hash;
+      commits.length = 0;
+      const big = new Uint8Array(40 * 1024).fill(5); // inline, but 20 of them exceed a commit
+      const appends = contexts.flatMap((ctx, c) =>
+        Array.from({ length: 20 }, (_, i) =>
+          store.appendTurn({
+            contextId: ctx.contextId,
+            typeId: "test.limits",
+            typeVersion: 1,
+            payload: i % 5 === 0 ? big : te.encode(`c${c}-${i}`),
+            idempotencyKey: `key-${i}`,
+            fsRootHash: i % 7 === 0 ? root : undefined,
+          }))
+      );
+      const results = await Promise.all(appends);
+      assert.equal(results.length, 14 * 20);
+      assert.ok(
+        commits.length < results.length / 4,
+        `${results.length} concurrent appends took ${commits.length} commits`,
+      );
+      const large = new Uint8Array(3_000_000).map((_, i) => (i * 13) & 0xff);
+      const t = await store.appendTurn({
+        contextId: contexts[0].contextId,
+        typeId: "test.large",
+        typeVersion: 1,
+        payload: large,
+      });
+      assert.deepEqual((await store.getTurn(t.turnId)).payload, large);
+      await store.putBlob(large.subarray(1000));
+      for (const s of commits) {
+        assert.ok(s.checks <= MAX_CHECKS, `checks ${s.checks}`);
+        assert.ok(s.mutations <= MAX_MUTATIONS, `mutations ${s.mutations}`);
+        assert.ok(s.bytes <= MAX_COMMIT_BYTES, `bytes ${s.bytes}`);
+        assert.ok(s.keyBytes <= MAX_COMMIT_KEY_BYTES, `key bytes ${s.keyBytes}`);
+        assert.ok(s.largestValue <= MAX_VALUE_BYTES, `value ${s.largestValue}`);
+      }
+      for (const ctx of contexts) assertChain(await store.listTurns(ctx.contextId));
+    } finally {
+      await store.close();
+      await cleanup();
     }
-    for (const ctx of contexts) assertChain(await store.listTurns(ctx.contextId));
-  } finally {
-    await store.close();
-  }
-});
+  });
+}
 
 Deno.test("a registry bundle larger than one KV value publishes and reads back", async () => {
   const store = new KvStore(await Deno.openKv(":memory:"));
