@@ -28,6 +28,7 @@ import { encodeTurnValue, setTurnRowIds } from "./turn_value.ts";
 import { BODY_ROW_ABOVE, KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
 import { ContextKeyBlocks } from "./key_blocks.ts";
 import { ContextCommit, type Run } from "./context_commit.ts";
+import { QuickCommits } from "./quick_commits.ts";
 import {
   type ContextKeys,
   findKey,
@@ -77,6 +78,7 @@ export type Prepared = PreparedAppend | Uint8Array;
 
 interface Queued extends PendingAppend {
   readonly seq: number;
+  /** Rounds this append lost to another writer (not rounds it waited for room in). */
   attempts: number;
   ready?: Prepared;
   /**
@@ -90,6 +92,7 @@ interface Queued extends PendingAppend {
   inBlock?: boolean;
 }
 
+/** Conflicts an append may lose before it fails; waiting for room in a commit does not count. */
 const MAX_ATTEMPTS = 10_000;
 
 /** Batches concurrent appends into atomic commits. */
@@ -113,6 +116,8 @@ export class GroupCommitAppender {
    * then (see key_index.ts).
    */
   readonly #keys: KeyIndex;
+  /** Over KV Connect: commit latencies by size, to decide when a round is cut short. */
+  readonly #quick: QuickCommits | undefined;
   #queue: Queued[] = [];
   #seq = 0;
   #running?: Promise<void>;
@@ -131,6 +136,7 @@ export class GroupCommitAppender {
     this.#observer = observer;
     this.#limits = limits;
     this.#keys = new KeyIndex(kv);
+    this.#quick = limits.quickCommitBytes ? new QuickCommits(limits.quickCommitBytes) : undefined;
   }
 
   /** Records a head we just read, so the next append needs no read. */
@@ -248,7 +254,7 @@ export class GroupCommitAppender {
     if (items.length === 0) return;
     const retry: Queued[] = [];
     for (const item of items) {
-      if (++item.attempts > MAX_ATTEMPTS) {
+      if (item.attempts > MAX_ATTEMPTS) {
         item.reject(new BackendError(`append to context ${item.req.contextId} kept conflicting`));
       } else retry.push(item);
     }
@@ -263,7 +269,7 @@ export class GroupCommitAppender {
     const existingKeys = hasKeys(groups)
       ? await this.#existingKeys(groups, states)
       : new Map<bigint, FoundKeys>();
-    const op = new BudgetedAtomic(this.#kv, this.#limits);
+    const op = new BudgetedAtomic(this.#kv, this.#limits, this.#quick?.capFor(roundBytes(groups)));
     const planned: Queued[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
     const retry: Queued[] = [];
@@ -337,6 +343,7 @@ export class GroupCommitAppender {
           } else if (await this.#rejectForeignParent(item)) {
             continue;
           } else {
+            item.attempts++;
             retry.push(item); // the parent is the real head: our view was stale
             full = true; // keep the order of this context's appends
           }
@@ -393,11 +400,15 @@ export class GroupCommitAppender {
     // planned from must still be empty. Turns are never removed and a writer
     // fills slot d + 1 only after seeing slot d, so an empty slot proves that
     // nothing was appended (and no idempotency key written) in between.
-    for (const share of shares) op.check(turnKey(share.ctx, share.base.depth + 1), null);
+    for (const share of shares) op.checkReserved(turnKey(share.ctx, share.base.depth + 1), null);
+    const started = this.#quick ? performance.now() : 0;
     const result = await op.commit(this.#observer);
+    this.#quick?.record(op.stats().bytes, performance.now() - started);
     if (!result.ok) {
       // Another writer moved a head: forget what we knew and plan again.
       for (const share of shares) this.#forget(share.ctx);
+      for (const item of planned) item.attempts++;
+      for (const { item } of afterCommit) item.attempts++;
       return [...retry, ...planned, ...afterCommit.map((a) => a.item)];
     }
     for (const share of shares) {
@@ -586,4 +597,16 @@ function hasKeys(groups: Map<bigint, Queued[]>): boolean {
     for (const item of items) if (item.req.idempotencyKey !== undefined) return true;
   }
   return false;
+}
+
+/** Bytes a turn row and its check add beside the payload (an estimate, for quick_commits.ts). */
+const TURN_OVERHEAD_BYTES = 96;
+
+/** About how many estimated bytes a round's appends would commit (payloads and per-turn rows). */
+function roundBytes(groups: Map<bigint, Queued[]>): number {
+  let bytes = 0;
+  for (const items of groups.values()) {
+    for (const item of items) bytes += item.req.payload.length + TURN_OVERHEAD_BYTES;
+  }
+  return bytes;
 }

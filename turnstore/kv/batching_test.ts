@@ -9,6 +9,7 @@ import {
   MAX_COMMIT_BYTES,
   MAX_COMMIT_KEY_BYTES,
   MAX_MUTATIONS,
+  QUICK_COMMIT_BYTES,
 } from "./limits.ts";
 
 const te = new TextEncoder();
@@ -68,7 +69,16 @@ for (const [name, target, limits] of CASES) {
         });
       });
       const perAppend = commits.length / (32 * 20);
-      assert.ok(perAppend <= 0.15, `${commits.length} commits for ${32 * 20} appends`);
+      const large = commits.filter((s) => s.bytes > QUICK_COMMIT_BYTES).length;
+      if (target.remote && perAppend > 0.15) {
+        // Deno's remote client stalled on the larger commits (quick_commits.ts): rounds were
+        // then cut into quick commits, each still chaining several appends. Only the commits
+        // that measured the stall are larger.
+        assert.ok(large <= 3, `${large} of ${commits.length} commits over the quick size`);
+        assert.ok(perAppend <= 0.25, `${commits.length} commits for ${32 * 20} appends`);
+      } else {
+        assert.ok(perAppend <= 0.15, `${commits.length} commits for ${32 * 20} appends`);
+      }
       // Every commit checks one slot, however many turns it chains.
       for (const s of commits) assert.ok(s.checks <= 1, `checks ${s.checks}`);
       const turns = await store.listTurns(contextId, { limit: 1000 });

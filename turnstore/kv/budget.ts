@@ -45,16 +45,22 @@ export class BudgetedAtomic {
   /** The underlying operation. */
   readonly op: Deno.AtomicOperation;
   readonly #limits: KvLimits;
+  readonly #cap: number | undefined;
   #checks = 0;
   #mutations = 0;
   #bytes = 0;
   #keyBytes = 0;
   #largest = 0;
 
-  /** Starts an empty operation on `kv` that keeps to `limits` (KV Connect's by default). */
-  constructor(kv: Deno.Kv, limits: KvLimits = KV_CONNECT_LIMITS) {
+  /**
+   * Starts an empty operation on `kv` that keeps to `limits` (KV Connect's by
+   * default) and, given a `cap`, stays within `cap` estimated bytes unless
+   * its first mutations alone exceed it (quick_commits.ts).
+   */
+  constructor(kv: Deno.Kv, limits: KvLimits = KV_CONNECT_LIMITS, cap?: number) {
     this.op = kv.atomic();
     this.#limits = limits;
+    this.#cap = cap;
   }
 
   /** Checks left. */
@@ -70,6 +76,14 @@ export class BudgetedAtomic {
   /** True when `mutations` more mutations of `bytes` (keys and values) still fit. */
   fits(mutations: number, bytes: number, keys = 0): boolean {
     const limits = this.#limits;
+    const cap = this.#cap;
+    // Under a cap, the first mutations always fit (the commit has to carry something), and a
+    // commit that already exceeds the cap is slow anyway, so only crossing it is refused.
+    if (
+      cap !== undefined && this.#mutations > 0 && this.#bytes <= cap && this.#bytes + bytes > cap
+    ) {
+      return false;
+    }
     return this.#mutations + mutations <= limits.mutations &&
       this.#bytes + bytes <= limits.bytes &&
       this.#keyBytes + keys <= limits.keyBytes;
@@ -84,6 +98,19 @@ export class BudgetedAtomic {
     const kb = keyBytes(key);
     this.#bytes += kb;
     this.#keyBytes += kb;
+    this.op.check({ key, versionstamp });
+    return this;
+  }
+
+  /**
+   * Adds a versionstamp check whose key bytes were counted by {@link reserve}
+   * while the commit was planned (so a capped commit's size includes them).
+   */
+  checkReserved(key: Deno.KvKey, versionstamp: string | null): this {
+    if (this.#checks >= this.#limits.checks) {
+      throw new BackendError(`internal: more than ${this.#limits.checks} checks in one commit`);
+    }
+    this.#checks++;
     this.op.check({ key, versionstamp });
     return this;
   }

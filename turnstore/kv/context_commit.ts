@@ -105,10 +105,13 @@ export class ContextCommit {
     // The turn joins this commit's current pack of the context, or starts one (a mutation).
     const joins = this.#pack !== undefined && this.#pack.fits(encoded.length);
     const continuesRun = this.#runNextId === id && this.#runNextDepth === depth;
+    // The context's first turn in the commit brings its check (a turn key; checkReserved).
+    const first = !this.moved;
     let mutations = (joins ? 0 : 1) + (continuesRun ? 0 : 1);
-    let keys = (joins ? 0 : TURN_KEY_BYTES) + (continuesRun ? 0 : RUN_KEY_BYTES);
+    let keys = (joins ? 0 : TURN_KEY_BYTES) + (continuesRun ? 0 : RUN_KEY_BYTES) +
+      (first ? TURN_KEY_BYTES : 0);
     let bytes = (joins ? 0 : NEW_PACK_BYTES) + TURN_PACK_ENTRY + encoded.length +
-      (continuesRun ? 0 : RUN_SET_BYTES);
+      (continuesRun ? 0 : RUN_SET_BYTES) + (first ? TURN_KEY_BYTES : 0);
     const inBlock = key !== undefined && blocks.price(utf8Length(key));
     if (inBlock) {
       mutations += blocks.mutations, keys += blocks.keys, bytes += blocks.bytes;
@@ -121,8 +124,8 @@ export class ContextCommit {
       mutations++, keys += keyBytes(k), bytes += setBytes(k, fsRootHash);
     }
     if (body) mutations++, keys += BODY_KEY_BYTES, bytes += BODY_KEY_BYTES + body.length + 8;
-    // The checks, added last, fit in the budget's margin.
     if (!op.fits(mutations, bytes, keys)) return "full";
+    if (first) op.reserve(0, TURN_KEY_BYTES, TURN_KEY_BYTES);
     if (!joins) {
       this.#pack = new TurnPackBuilder(depth);
       this.#packs.push(this.#pack);

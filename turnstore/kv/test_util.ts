@@ -77,6 +77,8 @@ export interface OpenedKv {
 export interface KvConnectTarget {
   /** Shown in test names. */
   readonly name: string;
+  /** True when Deno's remote client (KV Connect) talks to it. */
+  readonly remote: boolean;
   /** Opens a fresh, empty database. */
   open(): Promise<OpenedKv>;
 }
@@ -84,6 +86,7 @@ export interface KvConnectTarget {
 /** A new KV file in a temporary directory. */
 export const FILE_TARGET: KvConnectTarget = {
   name: "file",
+  remote: false,
   async open() {
     const dir = await Deno.makeTempDir({ prefix: "forge-kv-test-" });
     return {
@@ -96,6 +99,7 @@ export const FILE_TARGET: KvConnectTarget = {
 /** Deno's KV Connect client on a fresh in-repo peer (testing/kv_connect_peer.ts) on 127.0.0.1. */
 export const PEER_TARGET: KvConnectTarget = {
   name: "KV Connect peer",
+  remote: true,
   async open() {
     const peer = await startKvConnectPeer();
     Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);

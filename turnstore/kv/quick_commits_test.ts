@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { QuickCommits, RECHECK_MS, STALL_MS } from "./quick_commits.ts";
+import { BudgetedAtomic } from "./budget.ts";
+import { KV_CONNECT_LIMITS } from "./limits.ts";
+
+const QUICK = 960;
+
+/** A tracker on a clock the test moves by hand. */
+function tracker(): { quick: QuickCommits; clock: { now: number } } {
+  const clock = { now: 0 };
+  return { quick: new QuickCommits(QUICK, () => clock.now), clock };
+}
+
+Deno.test("quick commits: nothing is cut before a larger commit is seen to stall", () => {
+  const { quick } = tracker();
+  assert.equal(quick.capFor(5_000), undefined);
+  quick.record(500, 0.3);
+  assert.equal(quick.capFor(5_000), undefined, "quick commits alone say nothing");
+  quick.record(5_000, STALL_MS - 1);
+  assert.equal(quick.capFor(5_000), undefined, "a larger commit under STALL_MS is no stall");
+});
+
+Deno.test("quick commits: after a stall one round is cut to measure a quick commit", () => {
+  const { quick } = tracker();
+  quick.record(5_000, 44);
+  assert.equal(quick.capFor(5_000), QUICK);
+  assert.equal(quick.quickMs, undefined);
+  assert.equal(quick.slowMs, 44);
+});
+
+Deno.test("quick commits: a round is cut when its quick commits finish before one slow commit", () => {
+  const { quick } = tracker();
+  quick.record(5_000, 44);
+  quick.record(900, 2);
+  assert.equal(quick.capFor(QUICK * 21), QUICK, "22 quick commits × 2 ms < 44 ms");
+  assert.equal(quick.capFor(QUICK * 22), undefined, "22 quick commits × 2 ms = 44 ms: not faster");
+  assert.equal(quick.capFor(100), QUICK, "a small round needs one quick commit");
+});
+
+Deno.test("quick commits: no cut when larger commits are barely slower than quick ones", () => {
+  const { quick } = tracker();
+  // A distant server: 30 ms a round trip, a larger commit 38 ms (no delayed-ACK stall).
+  quick.record(5_000, 38);
+  quick.record(900, 30);
+  assert.equal(quick.capFor(QUICK), undefined);
+});
+
+Deno.test("quick commits: latencies are running averages, so the decision follows the target", () => {
+  const { quick } = tracker();
+  quick.record(5_000, 44);
+  quick.record(900, 1);
+  assert.equal(quick.capFor(QUICK * 4), QUICK);
+  // Quick commits turn slow (a busy server): after a few, cutting stops paying.
+  for (let i = 0; i < 8; i++) quick.record(900, 20);
+  assert.ok(quick.quickMs! > 15, `quick ${quick.quickMs}`);
+  assert.equal(quick.capFor(QUICK * 4), undefined);
+  // A failed or nonsensical timing is ignored.
+  quick.record(900, Number.NaN);
+  quick.record(900, -1);
+  assert.ok(quick.quickMs! > 15);
+});
+
+Deno.test("quick commits: while rounds are cut, one goes whole every RECHECK_MS to see if the stall is gone", () => {
+  const { quick, clock } = tracker();
+  quick.record(5_000, 44);
+  quick.record(900, 0.5);
+  clock.now = RECHECK_MS - 1;
+  assert.equal(quick.capFor(QUICK * 4), QUICK);
+  clock.now = RECHECK_MS;
+  assert.equal(quick.capFor(QUICK * 4), undefined, "time to measure a larger commit again");
+  // It no longer stalls (say, the client now sets TCP_NODELAY): the average falls below the
+  // quick commits the round would need, and rounds stay whole.
+  for (let i = 0; i < 6; i++) quick.record(5_000, 0.8);
+  assert.ok(quick.slowMs! < STALL_MS);
+  clock.now = RECHECK_MS + 1;
+  assert.equal(quick.capFor(QUICK * 4), undefined);
+});
+
+Deno.test("a capped budget: the first mutations always fit, crossing the cap does not, a commit already over it fills up", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const capped = new BudgetedAtomic(kv, KV_CONNECT_LIMITS, 1_000);
+    assert.ok(capped.fits(1, 4_000), "an empty commit takes anything within the limits");
+    capped.reserve(1, 600, 20);
+    assert.ok(capped.fits(1, 400), "up to the cap");
+    assert.ok(!capped.fits(1, 401), "across the cap");
+
+    const over = new BudgetedAtomic(kv, KV_CONNECT_LIMITS, 1_000);
+    over.reserve(1, 4_000, 20);
+    assert.ok(over.fits(1, 4_000), "already slow: it carries as much as the limits allow");
+    assert.ok(!over.fits(1, KV_CONNECT_LIMITS.bytes), "the commit limits still hold");
+
+    const uncapped = new BudgetedAtomic(kv, KV_CONNECT_LIMITS);
+    uncapped.reserve(1, 600, 20);
+    assert.ok(uncapped.fits(1, 4_000));
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a reserved check counts once: planned with reserve, added with checkReserved", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const op = new BudgetedAtomic(kv, KV_CONNECT_LIMITS);
+    op.reserve(0, 40, 40);
+    op.checkReserved(["t", 1n], null);
+    assert.deepEqual(
+      { checks: op.stats().checks, bytes: op.stats().bytes, keyBytes: op.stats().keyBytes },
+      { checks: 1, bytes: 40, keyBytes: 40 },
+    );
+    for (let i = 1; i < KV_CONNECT_LIMITS.checks; i++) op.checkReserved(["t", BigInt(i + 1)], null);
+    assert.throws(() => op.checkReserved(["t", 99n], null), /more than 10 checks/);
+  } finally {
+    kv.close();
+  }
+});
