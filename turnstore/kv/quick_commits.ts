@@ -38,6 +38,14 @@ export const STALL_MS = 10;
  */
 export const RECHECK_MS = 5_000;
 
+/**
+ * While larger commits stall but quick ones look too slow to be worth it,
+ * every this many whole rounds one is cut again: one quick commit is cheap
+ * to measure, and without it a single slow sample (a pause of the process)
+ * would keep the average up and rounds whole for good.
+ */
+export const QUICK_RECHECK_ROUNDS = 8;
+
 /** Running commit latencies of one store handle, by size class. */
 export class QuickCommits {
   /** Estimated commit bytes up to which the client sends the request at once. */
@@ -46,6 +54,7 @@ export class QuickCommits {
   #quickMs: number | undefined;
   #slowMs: number | undefined;
   #slowAt = 0;
+  #wholeRounds = 0;
 
   /**
    * Tracks commits against `quickBytes` (KvLimits.quickCommitBytes); `now`
@@ -69,7 +78,7 @@ export class QuickCommits {
   /** Records a commit of `bytes` (the budget's estimate, checks included) that took `ms`. */
   record(bytes: number, ms: number): void {
     if (!(ms >= 0)) return;
-    if (bytes <= this.quickBytes) this.#quickMs = average(this.#quickMs, ms);
+    if (bytes <= this.quickBytes) this.#quickMs = average(this.#quickMs, ms), this.#wholeRounds = 0;
     else this.#slowMs = average(this.#slowMs, ms), this.#slowAt = this.#now();
   }
 
@@ -80,7 +89,9 @@ export class QuickCommits {
    * then a round is capped once to measure a quick commit, and from then on
    * when larger commits stall and the quick commits the round needs would
    * finish before one of them, except for one round whole every
-   * {@link RECHECK_MS} to measure a larger commit again.
+   * {@link RECHECK_MS} to measure a larger commit again; when stalls are
+   * seen but quick commits look too slow, one round in
+   * {@link QUICK_RECHECK_ROUNDS} is cut to measure a quick commit again.
    */
   capFor(bytes: number): number | undefined {
     const slow = this.#slowMs;
@@ -89,7 +100,9 @@ export class QuickCommits {
     if (quick === undefined) return this.quickBytes;
     if (slow - quick < STALL_MS) return undefined;
     const commits = Math.max(1, Math.ceil(bytes / this.quickBytes));
-    if (commits * quick >= slow) return undefined;
+    if (commits * quick >= slow) {
+      return ++this.#wholeRounds >= QUICK_RECHECK_ROUNDS ? this.quickBytes : undefined;
+    }
     return this.#now() - this.#slowAt >= RECHECK_MS ? undefined : this.quickBytes;
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { QuickCommits, RECHECK_MS, STALL_MS } from "./quick_commits.ts";
+import { QUICK_RECHECK_ROUNDS, QuickCommits, RECHECK_MS, STALL_MS } from "./quick_commits.ts";
 import { BudgetedAtomic } from "./budget.ts";
 import { KV_CONNECT_LIMITS } from "./limits.ts";
 
@@ -53,11 +53,25 @@ Deno.test("quick commits: latencies are running averages, so the decision follow
   // Quick commits turn slow (a busy server): after a few, cutting stops paying.
   for (let i = 0; i < 8; i++) quick.record(900, 20);
   assert.ok(quick.quickMs! > 15, `quick ${quick.quickMs}`);
-  assert.equal(quick.capFor(QUICK * 4), undefined);
+  for (let i = 1; i < QUICK_RECHECK_ROUNDS; i++) assert.equal(quick.capFor(QUICK * 4), undefined);
   // A failed or nonsensical timing is ignored.
   quick.record(900, Number.NaN);
   quick.record(900, -1);
   assert.ok(quick.quickMs! > 15);
+});
+
+Deno.test("quick commits: one slow quick commit (a pause) does not keep rounds whole for good", () => {
+  const { quick } = tracker();
+  quick.record(5_000, 44);
+  quick.record(900, 0.3);
+  quick.record(900, 60); // a collection pause, say
+  assert.equal(quick.capFor(QUICK * 16), undefined, "16 quick commits now look slower than one");
+  let cut = 0;
+  for (let i = 1; i < QUICK_RECHECK_ROUNDS; i++) if (quick.capFor(QUICK * 16) !== undefined) cut++;
+  assert.equal(cut, 1, "one round in QUICK_RECHECK_ROUNDS is cut to measure again");
+  // The probes come back quick: the average falls and rounds are cut again.
+  for (let i = 0; i < 8; i++) quick.record(900, 0.3);
+  assert.equal(quick.capFor(QUICK * 16), QUICK);
 });
 
 Deno.test("quick commits: while rounds are cut, one goes whole every RECHECK_MS to see if the stall is gone", () => {
