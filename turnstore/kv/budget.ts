@@ -89,17 +89,10 @@ export class BudgetedAtomic {
       this.#keyBytes + keys <= limits.keyBytes;
   }
 
-  /** Adds a versionstamp check. */
+  /** Adds a versionstamp check, counting its key. */
   check(key: Deno.KvKey, versionstamp: string | null): this {
-    if (this.#checks >= this.#limits.checks) {
-      throw new BackendError(`internal: more than ${this.#limits.checks} checks in one commit`);
-    }
-    this.#checks++;
     const kb = keyBytes(key);
-    this.#bytes += kb;
-    this.#keyBytes += kb;
-    this.op.check({ key, versionstamp });
-    return this;
+    return this.reserve(0, kb, kb).checkReserved(key, versionstamp);
   }
 
   /**
