@@ -2,7 +2,7 @@
  * Not a figure: what Deno KV itself charges, in the kv bench's 64-writer case
  * (bench/kv.bench.ts, "64 writers × 10 KB"), for each part of the store's
  * layout. One commit per round of 64 turns of 10 KB, as the store's group
- * commit makes them (its commits per append there are ~0.017), in five raw
+ * commit makes them (its commits per append there are ~0.017), in six raw
  * shapes, beside the kv store and the fs store (group commit) appending the
  * same turns from 64 writers, alternated round by round:
  *
@@ -15,7 +15,12 @@
  * - `context rows + checks`: that, plus a check per turn that the slot above
  *   is empty — the shape of the store's own commits (the store also writes a
  *   run row per turn, at rising keys);
- * - `packed bodies`: the payloads six to a row (fewer, larger values).
+ * - `packed bodies`: the payloads six to a row (fewer, larger values);
+ * - `log + heads`: a layout the store does not have (yet): bare, plus the
+ *   120-byte row at rising keys (turns keyed by id, a log), plus one 40-byte
+ *   head row per context at `[…, writer]` (contexts made together sit side
+ *   by side) checked against the versionstamp of the commit that wrote it
+ *   last: a per-context check without a row under each context per turn.
  *
  * `deno run --unstable-kv --allow-read --allow-write --allow-env bench/kv_layout.ts [rounds]`
  *
@@ -31,19 +36,29 @@ const TURNS = WRITERS * PER_WRITER;
 const payload = new Uint8Array(10_000).map((_, i) => (i * 31 + 7) & 0xff);
 const row = new Uint8Array(120).fill(7);
 
-type Shape = "bare" | "rising rows" | "context rows" | "context rows + checks" | "packed bodies";
+type Shape =
+  | "bare"
+  | "rising rows"
+  | "context rows"
+  | "context rows + checks"
+  | "packed bodies"
+  | "log + heads";
 const SHAPES: Shape[] = [
   "bare",
   "rising rows",
   "context rows",
   "context rows + checks",
   "packed bodies",
+  "log + heads",
 ];
+const head = new Uint8Array(40).fill(9);
 
 /** One raw shape on its own KV file, committing a round of 64 turns at a time. */
 class RawShape {
   #next = 0;
   readonly #depth = new Array<number>(WRITERS).fill(0);
+  /** Versionstamp of the commit that last wrote each writer's head ("log + heads"). */
+  readonly #heads = new Array<string | null>(WRITERS).fill(null);
   constructor(readonly shape: Shape, readonly kv: Deno.Kv) {}
 
   /** Commits PER_WRITER rounds; the wall time in ms. */
@@ -63,7 +78,13 @@ class RawShape {
         for (let w = 0; w < WRITERS; w++) {
           const id = this.#next++;
           op.set(["body", id], payload);
-          if (this.shape === "rising rows") op.set(["row", id], row);
+          if (this.shape === "rising rows" || this.shape === "log + heads") {
+            op.set(["row", id], row);
+          }
+          if (this.shape === "log + heads") {
+            op.check({ key: ["head", w], versionstamp: this.#heads[w] });
+            op.set(["head", w], head);
+          }
           if (this.shape.startsWith("context rows")) {
             const depth = ++this.#depth[w];
             op.set(["turn", w, depth], row);
@@ -73,7 +94,9 @@ class RawShape {
           }
         }
       }
-      if (!(await op.commit()).ok) throw new Error(`${this.shape}: commit failed`);
+      const result = await op.commit();
+      if (!result.ok) throw new Error(`${this.shape}: commit failed`);
+      if (this.shape === "log + heads") this.#heads.fill(result.versionstamp);
     }
     return performance.now() - start;
   }
