@@ -78,8 +78,13 @@ export class QuickCommits {
   /** Records a commit of `bytes` (the budget's estimate, checks included) that took `ms`. */
   record(bytes: number, ms: number): void {
     if (!(ms >= 0)) return;
-    if (bytes <= this.quickBytes) this.#quickMs = average(this.#quickMs, ms), this.#wholeRounds = 0;
-    else this.#slowMs = average(this.#slowMs, ms), this.#slowAt = this.#now();
+    if (bytes <= this.quickBytes) {
+      this.#quickMs = average(this.#quickMs, ms);
+      this.#wholeRounds = 0; // measured: count whole rounds from here
+    } else {
+      this.#slowMs = average(this.#slowMs, ms);
+      this.#slowAt = this.#now();
+    }
   }
 
   /**
@@ -101,7 +106,11 @@ export class QuickCommits {
     if (slow - quick < STALL_MS) return undefined;
     const commits = Math.max(1, Math.ceil(bytes / this.quickBytes));
     if (commits * quick >= slow) {
-      return ++this.#wholeRounds >= QUICK_RECHECK_ROUNDS ? this.quickBytes : undefined;
+      if (++this.#wholeRounds < QUICK_RECHECK_ROUNDS) return undefined;
+      // One cut round, then count again, whether or not it yields a quick sample (a round
+      // that plans nothing commits nothing) — never every round from here on.
+      this.#wholeRounds = 0;
+      return this.quickBytes;
     }
     return this.#now() - this.#slowAt >= RECHECK_MS ? undefined : this.quickBytes;
   }
