@@ -108,7 +108,16 @@ function buildBaseArgs(
   for (const dir of SYSTEM_DIRS) bindSystem(args, dir);
   for (const path of ETC_FILES) args.push("--ro-bind-try", path, path);
   for (const path of readOnlyPaths) args.push("--ro-bind", path, path);
-  args.push("--proc", "/proc", "--dev", "/dev", "--size", String(tmpBytes), "--tmpfs", "/tmp");
+  args.push("--proc", "/proc");
+  // bwrap covers /proc/sys read-only only when access(2) says it is writable,
+  // and as real root with every capability dropped access() says no (the
+  // directory is mode 555) while writes to the files inside still succeed:
+  // the kernel checks sysctl writes by uid, not by capability. Unbound, a
+  // command run as root could set kernel.core_pattern, a program the host's
+  // kernel runs as root on the next crash. Bound read-only here in every case.
+  args.push("--ro-bind", "/proc/sys", "/proc/sys");
+  args.push("--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger");
+  args.push("--dev", "/dev", "--size", String(tmpBytes), "--tmpfs", "/tmp");
   return args;
 }
 
@@ -120,11 +129,53 @@ export function bwrapArgs(policy: BwrapPolicy): string[] {
     policy.tmpBytes ?? SANDBOX_TMP_BYTES,
   );
   args.push("--bind", policy.workspace, policy.workspace);
-  for (const path of policy.protectedPaths ?? []) args.push("--ro-bind", path, path);
-  for (const path of policy.maskedFiles ?? []) args.push("--ro-bind", "/dev/null", path);
+  const masked = policy.maskedFiles ?? [];
+  const locked = policy.protectedPaths ?? [];
+  // A mask sits on a path, and the file under it keeps its inode when a
+  // directory above it is renamed: `mv sub sub2` in one command, and the next
+  // command's mask (still at sub/…) would miss sub2/… . A directory that is a
+  // mount point cannot be renamed or removed (EBUSY), so every directory
+  // between the workspace and a masked file is bound onto itself. bwrap takes
+  // each source from the host, where none of these binds exist, so a later
+  // bind of a parent would hide an earlier one of its child: parents go first,
+  // and a directory under a protected path is bound read-only like it.
+  const dirs = new Map<string, boolean>();
+  for (const dir of maskAncestors(policy.workspace, masked)) {
+    dirs.set(dir, locked.some((path) => dir === path || dir.startsWith(`${path}/`)));
+  }
+  for (const path of locked) dirs.set(path, true);
+  const byDepth = [...dirs].sort(([a], [b]) => a.split("/").length - b.split("/").length);
+  for (const [dir, readOnly] of byDepth) args.push(readOnly ? "--ro-bind" : "--bind", dir, dir);
+  for (const path of masked) args.push("--ro-bind", "/dev/null", path);
   args.push("--chdir", policy.cwd);
   return args;
 }
+
+/** The directories strictly between `workspace` and each of `files`, each once. */
+function maskAncestors(workspace: string, files: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const file of files) {
+    for (let dir = dirname(file); dir.startsWith(`${workspace}/`); dir = dirname(dir)) {
+      out.add(dir);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * bash text run first in every sandboxed command: closes every descriptor
+ * but 0, 1 and 2. Deno passes a spawned program every descriptor the agent
+ * itself inherited without close-on-exec (from whatever started it: a CI
+ * runner's pipe, a terminal multiplexer's socket, a directory a parent
+ * opened), and bubblewrap passes them on into the sandbox, where an open
+ * directory is a way out of the view (`/proc/self/fd/N/..`) and a pipe a way
+ * to write to the host. bwrap's own init (pid 1 inside) holds none of them,
+ * so after this the command's processes hold none either.
+ */
+export const CLOSE_INHERITED_FDS: string =
+  "for __forge_fd in /proc/self/fd/*; do __forge_fd=${__forge_fd##*/}; " +
+  'case $__forge_fd in 0|1|2|*[!0-9]*) ;; *) eval "exec $__forge_fd>&-" ;; esac; done; ' +
+  "unset __forge_fd\n";
 
 /** The modules the sandboxed file server loads (static imports of `file_server_main.ts`). */
 export const FILE_SERVER_MODULES: readonly string[] = [

@@ -29,11 +29,17 @@ import type {
   WriteResult,
 } from "./types.ts";
 import { EnvError, PermissionDeniedError } from "./types.ts";
-import type { FileResponse, SelfCheck } from "./file_service.ts";
+import { type FileResponse, mustMask, type SelfCheck } from "./file_service.ts";
 import { type FileChannel, processChannel, workerChannel } from "./file_channel.ts";
 import { FileRequests } from "./file_requests.ts";
 import { checkCommand, DEFAULT_ALLOWED_PROGRAMS, ShellPolicyError } from "./shell_policy.ts";
-import { bwrapArgs, bwrapStatus, fileServerCommand } from "./bwrap.ts";
+import {
+  bwrapArgs,
+  bwrapStatus,
+  CLOSE_INHERITED_FDS,
+  fileServerCommand,
+  SYSTEM_DIRS,
+} from "./bwrap.ts";
 import { runProcess } from "./process.ts";
 import { findExecutable, hostOsVersion, hostPlatform } from "./system.ts";
 import { toEnvError } from "./errors.ts";
@@ -103,8 +109,35 @@ export interface ConfinedEnvironmentOptions {
 const FORBIDDEN_VARS =
   /^(PATH|IFS|ENV|BASH_ENV|SHELLOPTS|BASHOPTS|PS4|PROMPT_COMMAND|CDPATH|GLOBIGNORE|LD_.*|DYLD_.*|BASH_FUNC_.*)$/;
 
-/** Most files with several hard links the shell sandbox hides; beyond it the shell is refused. */
+/**
+ * Most entries the shell sandbox hides (files with several hard links, Unix
+ * sockets); beyond it the shell is refused.
+ */
 export const MAX_MASKED_HARD_LINKS = 1000;
+
+/** Directories a workspace may not be, nor contain. */
+const SYSTEM_ROOTS: readonly string[] = [...SYSTEM_DIRS, "/etc", "/proc", "/dev", "/sys"];
+
+/**
+ * Refuses a workspace that is or contains a system directory. The
+ * workspace is bound read-write over everything bound before it: one
+ * holding /usr or /proc would give the sandbox the host's programs to
+ * change and the agent's /proc/<pid>/environ to read, and the Deno worker
+ * read access to all of it.
+ */
+function refuseSystemWorkspace(root: string): void {
+  const held = SYSTEM_ROOTS.find((dir) =>
+    root === "/" || dir === root || dir.startsWith(`${root}/`)
+  );
+  if (held) {
+    throw new EnvError(
+      "InvalidArgument",
+      `workspace ${root} contains the system directory ${held}; ` +
+        "a workspace must be a project directory, not a system one",
+      root,
+    );
+  }
+}
 
 /** A workspace-confined {@linkcode ExecutionEnvironment}. */
 export class ConfinedEnvironment implements ExecutionEnvironment {
@@ -120,7 +153,8 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   readonly #requests: FileRequests;
   #bwrap: string | undefined;
   #noSandboxReason: string | undefined;
-  #hardLinks: readonly string[] = [];
+  /** Entries found at start that the shell sandbox hides (see `entriesToMask`). */
+  #masked: readonly string[] = [];
   #protected: readonly string[] = [];
   #starting: Promise<void> | undefined;
   #closed = false;
@@ -187,6 +221,8 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   }
 
   async #start(): Promise<void> {
+    // Checked as named (Deno resolves a path under /proc only with --allow-all) and as resolved.
+    refuseSystemWorkspace(resolvePath(this.#options.workspace));
     try {
       this.#root = await Deno.realPath(this.#options.workspace);
       if (!(await Deno.stat(this.#root)).isDirectory) {
@@ -198,6 +234,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     } catch (error) {
       throw toEnvError(error, this.#options.workspace);
     }
+    refuseSystemWorkspace(this.#root);
     if (this.#root.includes(",")) {
       // Deno's --allow-read=a,b list would read it as two paths.
       throw new EnvError(
@@ -226,20 +263,19 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     if (cwd !== this.#root) await this.#spawn(cwd);
     this.#cwd = cwd;
     if (this.#bwrap) {
-      this.#hardLinks = await this.#call<string[]>("hardLinks", [MAX_MASKED_HARD_LINKS + 1]);
+      this.#masked = await this.#call<string[]>("entriesToMask", [MAX_MASKED_HARD_LINKS + 1]);
     }
   }
 
   /**
-   * The files found with several links at start that still are: one replaced
-   * by write_file or deleted since needs no mask (and bwrap would create a
+   * The entries found at start that still need a mask: a file replaced by
+   * write_file or deleted since needs none (and bwrap would create a
    * missing mount point as an empty file in the workspace).
    */
-  #stillHardLinked(): string[] {
-    return this.#hardLinks.filter((path) => {
+  #stillMasked(): string[] {
+    return this.#masked.filter((path) => {
       try {
-        const info = Deno.lstatSync(path);
-        return info.isFile && (info.nlink ?? 1) > 1;
+        return mustMask(Deno.lstatSync(path));
       } catch {
         return false;
       }
@@ -452,10 +488,11 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
           "or opt in to an unconfined shell with unconfinedShell: true",
       );
     }
-    if (this.#hardLinks.length > MAX_MASKED_HARD_LINKS) {
+    if (this.#masked.length > MAX_MASKED_HARD_LINKS) {
       throw new PermissionDeniedError(
         "shell",
-        `the workspace holds more than ${MAX_MASKED_HARD_LINKS} files with several hard links; ` +
+        `the workspace holds more than ${MAX_MASKED_HARD_LINKS} files with several hard links ` +
+          "or Unix sockets; " +
           "the shell sandbox cannot hide them all, so it is refused",
       );
     }
@@ -488,8 +525,14 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
       }
       env[name] = value;
     }
-    const shell = findExecutable(["/bin/bash", "/usr/bin/bash"]) ?? "/bin/sh";
-    const shellArgs = ["-c", ulimitPrologue(this.#limits) + request.command];
+    const bash = findExecutable(["/bin/bash", "/usr/bin/bash"]);
+    if (this.#bwrap && !bash) {
+      // The prologue that closes inherited descriptors is bash (sh cannot name fds above 9).
+      throw new EnvError("Unsupported", "the sandboxed shell needs bash, which is not installed");
+    }
+    const shell = bash ?? "/bin/sh";
+    const prologue = (bash ? CLOSE_INHERITED_FDS : "") + ulimitPrologue(this.#limits);
+    const shellArgs = ["-c", prologue + request.command];
     let program = shell;
     let args = shellArgs;
     if (this.#bwrap) {
@@ -500,8 +543,8 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
         network: this.#options.shellNetwork,
         readOnlyPaths: this.#options.readOnlyPaths,
         protectedPaths: this.#protected,
-        // Files that have other names (maybe outside) are hidden behind an empty file.
-        maskedFiles: this.#stillHardLinked(),
+        // Files that have other names (maybe outside), and sockets, hidden behind /dev/null.
+        maskedFiles: this.#stillMasked(),
       });
       args.push("--", shell, ...shellArgs);
     }

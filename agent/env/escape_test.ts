@@ -15,11 +15,17 @@ import { coreTools } from "../tools/core.ts";
 import { webFetchTool } from "../tools/web_fetch.ts";
 import { ScopedEnvironment } from "../session/scoped_env.ts";
 import type { ExecutionEnvironment } from "./types.ts";
+import { findExecutable } from "./system.ts";
 
 const SECRET = `s3cr3t-${crypto.randomUUID()}`;
 const SECRET_VAR = "FORGE_ESCAPE_TEST_SECRET";
 Deno.env.set(SECRET_VAR, SECRET);
 const hasBwrap = (await usableBwrap()) !== undefined;
+// Some cases drive the kernel through perl (renames in a tight loop, a Unix socket server).
+const needsPerl = () =>
+  findExecutable(["/usr/bin/perl", "/bin/perl"]) ? undefined : "needs perl: not run, it is missing";
+/** Processes a case planted outside (services on the host); stopped after each case. */
+const servers: Deno.ChildProcess[] = [];
 
 type Mode = "bwrap" | "none";
 
@@ -124,6 +130,10 @@ function register(c: Case, mode: Mode): void {
         await c.attack(attack);
       } finally {
         await env.close();
+        for (const server of servers.splice(0)) {
+          server.kill("SIGKILL");
+          await server.status;
+        }
       }
       // Give anything that might have survived its call a moment to act.
       await new Promise((r) => setTimeout(r, 300));
@@ -440,6 +450,361 @@ const cases: Case[] = [
       }
     },
   },
+  // The attack pass of 2026-12-02: what an outside attack suite tries next.
+  {
+    name: "inherited descriptors: a command holds nothing but its stdio",
+    async attack(t) {
+      // Whatever the agent was started with (here: any descriptor its own parent leaked).
+      const out = await t.shell("ls /proc/self/fd /proc/1/fd 2>&1 | grep -v :");
+      if (t.mode === "bwrap") {
+        const fds = out.split("\n").filter((line) => /^\d+$/.test(line)).map(Number);
+        // 0-2 are stdio and 3 is ls's own listing of the directory; bwrap's init keeps an eventfd.
+        assert.deepEqual(fds.filter((fd) => fd > 4), [], `descriptors leaked in:\n${out}`);
+      }
+    },
+  },
+  {
+    name: "/proc/sys and /proc/sysrq-trigger are read-only, even for root without capabilities",
+    async attack(t) {
+      // Only `test -w` on the global ones: a write there would change the host.
+      const out = await t.shell(
+        "for f in /proc/sys/kernel/core_pattern /proc/sys/kernel/modprobe /proc/sys/vm/drop_caches " +
+          "/proc/sys/kernel/panic /proc/sys/fs/suid_dumpable /proc/sysrq-trigger; do " +
+          "[ -e $f ] && [ -w $f ] && echo WRITABLE $f; done; " +
+          // The hostname is the sandbox's own (a UTS namespace): safe to try for real.
+          "echo pwned > /proc/sys/kernel/hostname; hostname",
+      );
+      if (t.mode === "bwrap") {
+        assert.doesNotMatch(out, /WRITABLE/);
+        assert.match(out, /hostname: Read-only file system/);
+        assert.doesNotMatch(out, /^pwned$/m);
+      }
+    },
+  },
+  {
+    name: "a hard-linked file stays hidden after its directories are renamed or removed",
+    async plant({ ws, secretFile }) {
+      await Deno.mkdir(join(ws, "sub", "deep"), { recursive: true });
+      await Deno.link(secretFile, join(ws, "sub", "deep", "hard.txt"));
+      // As `git clone --local` leaves packs: hard links inside the protected .git.
+      await Deno.mkdir(join(ws, ".git", "objects", "pack"), { recursive: true });
+      await Deno.link(secretFile, join(ws, ".git", "objects", "pack", "p.pack"));
+    },
+    async attack(t) {
+      await t.shell(
+        "mv sub sub2; mv sub/deep sub/d2; mv sub/deep/hard.txt h; rm -rf sub; " +
+          "ln sub/deep/hard.txt h2; cp -a sub s3; mv .git/objects o; echo x > .git/objects/new",
+      );
+      await t.shell("cat sub2/deep/hard.txt sub/d2/hard.txt h h2 o/pack/p.pack 2>&1");
+      await t.shell("find . -type f -exec cat {} + 2>&1; cat .git/objects/pack/p.pack 2>&1");
+      await t.tool("read_file", { file_path: "sub/deep/hard.txt" });
+      await t.tool("grep", { pattern: "s3cr3t", path: "." });
+      if (t.mode === "bwrap") {
+        assert.equal(await exists(join(t.ws, ".git", "objects", "new")), false);
+        assert.equal(await exists(join(t.ws, "sub", "deep", "hard.txt")), true);
+      }
+    },
+  },
+  {
+    name: "a hard-linked file stays hidden while a concurrent command renames its directory",
+    notHere: needsPerl,
+    async plant({ ws, secretFile }) {
+      await Deno.mkdir(join(ws, "d"));
+      await Deno.link(secretFile, join(ws, "d", "hard.txt"));
+    },
+    async attack(t) {
+      // The renamer tries to move d away just as each reader's sandbox is built.
+      const renamer = t.shell(
+        `perl -e 'for (1..200000) { rename "d", "e"; rename "e", "d"; }' 2>&1`,
+        20_000,
+      );
+      for (let i = 0; i < 15; i++) await t.shell("cat d/hard.txt e/hard.txt 2>&1");
+      await renamer;
+    },
+  },
+  {
+    name: "a Unix socket in the workspace, served by a process outside, cannot be reached",
+    notHere: needsPerl,
+    async plant({ ws }) {
+      // A service on the host (a database, a container daemon) that put its socket here.
+      const server = new Deno.Command("perl", {
+        args: [
+          "-MIO::Socket::UNIX",
+          "-e",
+          "$l = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0], Listen => 5) or die; " +
+          'open(R, ">", "$ARGV[0].ready"); close R; ' +
+          'while ($c = $l->accept) { print $c "$ARGV[1]\\n"; close $c }',
+          join(ws, "db.sock"),
+          SECRET,
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      servers.push(server);
+      while (!(await exists(join(ws, "db.sock.ready")))) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async attack(t) {
+      await t.shell(
+        `perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Peer => "db.sock") ` +
+          `or die "refused: $!\\n"; print <$s>' 2>&1; ls -la; mv db.sock s2 2>&1`,
+      );
+      await t.tool("read_file", { file_path: "db.sock" });
+      await t.tool("grep", { pattern: ".", path: "." });
+    },
+  },
+  {
+    name: "the shell cannot signal or trace a process outside the sandbox",
+    async attack(t) {
+      const sentinel = new Deno.Command("sleep", { args: ["30"] }).spawn();
+      let killed = false;
+      sentinel.status.then(() => killed = true);
+      try {
+        const pid = sentinel.pid;
+        await t.shell(
+          `kill -9 ${pid} ${Deno.pid} 2>&1; kill -STOP ${pid} 2>&1; ` +
+            `cat /proc/${pid}/environ /proc/${Deno.pid}/environ 2>&1; ` +
+            `timeout 2 strace -p ${pid} 2>&1 | head -3; timeout 2 gdb -batch -p ${Deno.pid} 2>&1 | head -3; ` +
+            "kill -9 -1 2>&1; echo done",
+        );
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(killed, false, "the shell killed a process outside the sandbox");
+        const state = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+        assert.doesNotMatch(state.split(") ")[1] ?? "", /^T/, "the shell stopped it");
+      } finally {
+        sentinel.kill("SIGKILL");
+        await sentinel.status;
+      }
+    },
+  },
+  {
+    name:
+      "/proc/self/root, /proc/self/cwd, /dev/fd and a parent's environ: by path and by planted link",
+    async plant({ ws }) {
+      await Deno.symlink("/proc/self/root", join(ws, "r"));
+      await Deno.symlink("/proc/self/cwd", join(ws, "c"));
+      await Deno.symlink("/dev/fd", join(ws, "fd"));
+      await Deno.symlink(`/proc/${Deno.pid}/environ`, join(ws, "pe"));
+      await Deno.symlink("/proc/self/environ", join(ws, "se"));
+    },
+    async attack(t) {
+      for (
+        const path of [
+          `r${t.secretFile}`,
+          `/proc/self/root${t.secretFile}`,
+          `/proc/self/cwd/../secret.txt`,
+          `c/../secret.txt`,
+          "pe",
+          "se",
+          `/proc/${Deno.pid}/environ`,
+          `/proc/${Deno.ppid}/environ`,
+          "fd/0",
+          "/dev/fd/0",
+        ]
+      ) await t.tool("read_file", { file_path: path });
+      await t.tool("grep", { pattern: "s3cr3t|FORGE_ESCAPE", path: "r" + t.outside });
+      await t.tool("glob", { pattern: "**/secret.txt", path: "r" + t.outside });
+      await t.tool("write_file", { file_path: `r${t.outside}/keep/data.txt`, content: "x" });
+      await t.tool("write_file", { file_path: "c/../keep/data.txt", content: "x" });
+      await t.shell(
+        `cat r${t.secretFile} /proc/self/root${t.secretFile} /proc/1/root${t.secretFile} pe se 2>&1; ` +
+          `ls -la /proc/self/cwd/.. /dev/fd/ 2>&1; cat /proc/${Deno.pid}/environ 2>&1`,
+      );
+    },
+  },
+  {
+    name: "file names with NUL, newlines, look-alike dots and a leading dash",
+    async attack(t) {
+      for (
+        const path of [
+          "inside.txt\0../../secret.txt",
+          "\0/../secret.txt",
+          "\u2024\u2024/secret.txt", // one-dot leaders, not ".."
+          "\uff0e\uff0e/secret.txt", // fullwidth full stops
+          ". ./secret.txt",
+          "..\\secret.txt",
+          "sub/\n/../../../secret.txt",
+        ]
+      ) {
+        await t.tool("read_file", { file_path: path });
+        await t.tool("write_file", { file_path: path, content: "x" });
+      }
+      // A name that reads like a path in a listing, and one that reads like an option.
+      await t.tool("write_file", { file_path: "a\n../../secret.txt", content: "a" });
+      await t.tool("write_file", { file_path: "-rf", content: "dash" });
+      const listed = await t.tool("glob", { pattern: "**/*" });
+      for (const line of listed.split("\n")) await t.tool("read_file", { file_path: line });
+      await t.tool("grep", { pattern: ".", path: "." });
+      await t.shell(`touch $'b\\n..\\n..\\nsecret.txt'; for f in *; do cat -- "$f"; done 2>&1`);
+    },
+  },
+  {
+    name: "glob and grep patterns and roots that point outside walk nothing there",
+    async plant({ ws, outside }) {
+      await Deno.symlink(outside, join(ws, "up"));
+    },
+    async attack(t) {
+      for (
+        const pattern of [
+          "../**",
+          "../*.txt",
+          "/**/secret.txt",
+          `${t.outside}/**`,
+          "**/../../secret.txt",
+          "up/**",
+          "{..,.}/*",
+        ]
+      ) {
+        await t.tool("glob", { pattern });
+        await t.tool("grep", { pattern: "s3cr3t", glob_filter: pattern });
+      }
+      for (
+        const path of ["..", "/", t.outside, "up", "up/", "up/..", "sub/../..", "/proc/self/root"]
+      ) {
+        await t.tool("glob", { pattern: "**/*", path });
+        await t.tool("grep", { pattern: "s3cr3t", path });
+      }
+      // Links the agent makes itself, then searches through.
+      await t.shell(`ln -s / rootlink; ln -s ${t.outside} up2; ln -s ../.. sub/upup`);
+      for (const path of ["rootlink", "up2", "sub/upup", "."]) {
+        await t.tool("grep", { pattern: "s3cr3t", path });
+        await t.tool("glob", { pattern: "**/secret.txt", path });
+      }
+    },
+  },
+  {
+    name: "FIFOs and devices: read_file refuses them and the file service keeps answering",
+    async plant({ ws }) {
+      const made = await new Deno.Command("mkfifo", { args: [join(ws, "fifo")] }).output();
+      assert.ok(made.success, "mkfifo");
+      await Deno.symlink("/dev/zero", join(ws, "zero"));
+    },
+    async attack(t) {
+      await t.shell("mkfifo fifo2; ln -s /dev/urandom rnd; ln -s /dev/stdin in");
+      for (const path of ["fifo", "fifo2", "zero", "rnd", "in", "/dev/zero"]) {
+        await t.tool("read_file", { file_path: path });
+      }
+      await t.tool("grep", { pattern: "x", path: "." });
+      const after = await t.tool("read_file", { file_path: "inside.txt" });
+      assert.match(after, /inside/, "the file service stopped answering");
+    },
+  },
+  {
+    name: "grep over huge one-line files: each matched line is cut and the answer stays small",
+    async plant({ ws }) {
+      const line = new Uint8Array(4_000_000).fill(0x61);
+      for (let i = 0; i < 20; i++) await Deno.writeFile(join(ws, `big${i}.txt`), line);
+    },
+    async attack(t) {
+      const result = await t.env.grep("a", ".", { maxResults: 100 });
+      assert.equal(result.matches.length, 20);
+      for (const match of result.matches) {
+        assert.ok(match.text.length < 2100, `a match of ${match.text.length} characters`);
+        assert.match(match.text, /\[… 3998000 more characters on this line\]$/);
+      }
+      // The full output, before the tool's own truncation: 20 lines of ~2 KB, not 80 MB.
+      assert.ok((await t.tool("grep", { pattern: "a" })).length < 100_000);
+    },
+  },
+  {
+    name: "a memory hog stops at the address-space limit with a clear error",
+    notHere: needsPerl,
+    options: { limits: { maxMemoryBytes: 256 << 20 } },
+    async attack(t) {
+      const out = await t.shell(`perl -e '$x = "x" x 1000000000; print length $x'`);
+      if (t.mode === "bwrap") assert.match(out, /limit reached \(memory\)/);
+    },
+  },
+  {
+    name: "a cancelled command is killed with everything it started",
+    async attack(t) {
+      const marker = `forge-cancel-${crypto.randomUUID().slice(0, 8)}`;
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 400);
+      const run = t.env.execCommand({
+        command: `(exec -a ${marker} sleep 30) & setsid bash -c 'exec -a ${marker} sleep 30' & ` +
+          `nohup bash -c 'exec -a ${marker} sleep 30' & wait`,
+        timeoutMs: 20_000,
+        signal: controller.signal,
+      });
+      const error = await run.then(() => undefined, (e) => e);
+      assert.ok(error, "the command was not cancelled");
+      if (t.mode === "bwrap") {
+        assert.equal(error.code, "Aborted");
+        await new Promise((r) => setTimeout(r, 300));
+        const ps = await new Deno.Command("pgrep", { args: ["-f", marker] }).output();
+        assert.equal(new TextDecoder().decode(ps.stdout).trim(), "", "a sleeper survived");
+      }
+    },
+  },
+  {
+    name: "one huge line and a stderr flood stay within the output limit",
+    options: { limits: { maxOutputBytes: 64 * 1024 } },
+    async attack(t) {
+      const out = await t.shell(
+        "head -c 30000000 /dev/zero | tr '\\0' y; head -c 30000000 /dev/zero | tr '\\0' z >&2",
+      );
+      if (t.mode === "bwrap") {
+        assert.match(out, /limit reached \(output\)/);
+        assert.ok(out.length < 300 * 1024, `kept ${out.length} chars`);
+      }
+    },
+  },
+  {
+    name: "a flood streamed to a slow reader stops at the output limit too",
+    options: { limits: { maxOutputBytes: 64 * 1024 } },
+    async attack(t) {
+      // A subscriber that never reads holds every chunk it is given.
+      let streamed = 0;
+      const notes: string[] = [];
+      const result = await t.env.execCommand({
+        command: "head -c 50000000 /dev/zero | tr '\\0' y; head -c 50000000 /dev/zero >&2",
+        timeoutMs: 20_000,
+        onOutput: (chunk) => {
+          streamed += chunk.text.length;
+          if (chunk.text.includes("not streamed")) notes.push(chunk.stream);
+        },
+      }).catch((error) => error);
+      if (t.mode === "bwrap") {
+        assert.ok(streamed < 3 * 64 * 1024, `${streamed} characters were streamed`);
+        assert.deepEqual(notes.sort(), ["stderr", "stdout"]);
+        assert.ok(result.limitsHit.some((hit: { kind: string }) => hit.kind === "output"));
+      }
+    },
+  },
+  {
+    name: "user namespaces inside the sandbox cannot uncover .git or a mask",
+    async plant({ ws, secretFile }) {
+      await Deno.mkdir(join(ws, ".git"));
+      await Deno.writeTextFile(join(ws, ".git", "config"), "[core]\n");
+      await Deno.link(secretFile, join(ws, "hard.txt"));
+    },
+    async attack(t) {
+      await t.shell(
+        'unshare -Urm sh -c \'mkdir -p /tmp/m; mount --bind "$PWD" /tmp/m; ' +
+          "echo pwned >> /tmp/m/.git/config; cat /tmp/m/hard.txt; " +
+          'umount "$PWD/hard.txt" && cat hard.txt; umount "$PWD/.git"; ' +
+          'mount -o remount,rw,bind "$PWD/.git"; echo pwned >> .git/config\' 2>&1',
+      );
+      assert.equal(await Deno.readTextFile(join(t.ws, ".git", "config")), "[core]\n");
+    },
+  },
+  {
+    name: "the sandbox's own files are out of reach: the file server, its modules, Deno",
+    async attack(t) {
+      const here = new URL(".", import.meta.url).pathname;
+      const out = await t.shell(
+        `ls ${here} 2>&1; echo x >> ${here}file_service.ts 2>&1; ` +
+          `ls -la ${Deno.execPath()} 2>&1; ps -eo args | grep -c 'allow-write=.*file_server_main[.]ts'`,
+      );
+      if (t.mode === "bwrap") {
+        assert.match(out, /No such file or directory/);
+        assert.match(out, /^0$/m, "the shell sees the file server's process");
+      }
+      assert.doesNotMatch(await Deno.readTextFile(`${here}file_service.ts`), /\nx\n$/);
+    },
+  },
 ];
 
 async function exists(path: string): Promise<boolean> {
@@ -455,3 +820,131 @@ for (const c of cases) {
   register(c, "bwrap");
   register(c, "none");
 }
+
+// The agent started the way the outside world might start it: holding a
+// descriptor it did not open, or unable to run bubblewrap. Each runs
+// `testdata/escape_probe_main.ts` in a process of its own.
+
+interface ProbeOutput {
+  readonly confinement: { sandbox: string; shell: string; unavailableBecause?: string };
+  readonly outputs: string[];
+}
+
+/** Runs the probe agent on `ws`; `inherit` is opened as descriptor 9 before it starts. */
+async function probeAgent(
+  ws: string,
+  calls: { name: string; arguments: Record<string, unknown> }[],
+  options: { inherit?: string; runBwrap: boolean },
+): Promise<ProbeOutput> {
+  const deno = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--config",
+    new URL("../../deno.json", import.meta.url).pathname,
+    "--unstable-worker-options",
+    "--allow-read",
+    `--allow-write=${ws}`,
+    ...(options.runBwrap ? ["--allow-run=bwrap"] : []),
+    new URL("./testdata/escape_probe_main.ts", import.meta.url).pathname,
+    ws,
+    JSON.stringify(calls),
+  ];
+  // The descriptor is opened without close-on-exec, as a careless parent would leave it.
+  const script = options.inherit
+    ? 'exec 9<"$1" && [ -d /proc/self/fd/9 ] || exit 97; shift; exec "$@"'
+    : 'shift; exec "$@"';
+  const out = await new Deno.Command("bash", {
+    args: ["-c", script, "probe", options.inherit ?? "", ...deno],
+    env: { [SECRET_VAR]: SECRET },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.ok(out.success, `the probe agent failed: ${stderr}`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+async function outsideWithSecret(): Promise<{ outside: string; ws: string; secretFile: string }> {
+  const outside = await Deno.realPath(await Deno.makeTempDir({ prefix: "forge-escape-" }));
+  const ws = join(outside, "ws");
+  await Deno.mkdir(ws);
+  const secretFile = join(outside, "secret.txt");
+  await Deno.writeTextFile(secretFile, `${SECRET}\n`);
+  return { outside, ws, secretFile };
+}
+
+Deno.test({
+  name: `escape [bwrap] a directory descriptor the agent inherited does not reach the shell${
+    hasBwrap ? "" : " (needs bwrap: not run, bubblewrap is unusable here)"
+  }`,
+  ignore: !hasBwrap,
+  async fn() {
+    const { outside, ws } = await outsideWithSecret();
+    try {
+      const shell = (command: string) => ({ name: "shell", arguments: { command } });
+      const result = await probeAgent(ws, [
+        shell("ls /proc/self/fd | tr '\\n' ' '"),
+        shell("cat /proc/self/fd/9/secret.txt; ls /proc/self/fd/9/ /dev/fd/9/; cat <&9"),
+        shell("cd /proc/self/fd/9 && cat secret.txt; echo x > /proc/self/fd/9/new.txt"),
+        { name: "read_file", arguments: { file_path: "/proc/self/fd/9/secret.txt" } },
+        // The file server inherited it too: a link the shell makes leads there in its /proc.
+        shell("ln -s /proc/self/fd/9 fdlink; ln -s /dev/fd/9/secret.txt fdsecret"),
+        { name: "read_file", arguments: { file_path: "fdlink/secret.txt" } },
+        { name: "read_file", arguments: { file_path: "fdsecret" } },
+        { name: "grep", arguments: { pattern: "s3cr3t", path: "fdlink" } },
+        { name: "write_file", arguments: { file_path: "fdlink/new.txt", content: "x" } },
+      ], { inherit: outside, runBwrap: true });
+      assert.equal(result.confinement.sandbox, "bwrap");
+      assert.match(result.outputs[0], /^0 1 2 3 \n/);
+      for (const out of result.outputs) assert.ok(!out.includes(SECRET), out);
+      assert.equal(await exists(join(outside, "new.txt")), false);
+    } finally {
+      await Deno.remove(outside, { recursive: true });
+    }
+  },
+});
+
+Deno.test("escape [auto, no bwrap] the default environment fails closed for the shell and stays confined for files", async () => {
+  const { outside, ws, secretFile } = await outsideWithSecret();
+  await Deno.symlink(outside, join(ws, "up"));
+  // Into the worker's own descriptor table: the directory the agent inherited as 9.
+  await Deno.symlink("/proc/self/fd/9", join(ws, "fdlink"));
+  try {
+    const result = await probeAgent(ws, [
+      { name: "shell", arguments: { command: `cat ${secretFile}` } },
+      { name: "read_file", arguments: { file_path: secretFile } },
+      { name: "read_file", arguments: { file_path: "up/secret.txt" } },
+      { name: "read_file", arguments: { file_path: "/proc/self/fd/9/secret.txt" } },
+      { name: "read_file", arguments: { file_path: "/proc/self/environ" } },
+      { name: "read_file", arguments: { file_path: "fdlink/secret.txt" } },
+      { name: "grep", arguments: { pattern: "s3cr3t", path: "fdlink" } },
+      { name: "write_file", arguments: { file_path: "fdlink/new.txt", content: "x" } },
+      { name: "grep", arguments: { pattern: "s3cr3t", path: "up" } },
+      { name: "write_file", arguments: { file_path: "up/new.txt", content: "x" } },
+      { name: "write_file", arguments: { file_path: "ok.txt", content: "inside" } },
+    ], { inherit: outside, runBwrap: false });
+    assert.equal(result.confinement.sandbox, "none");
+    assert.equal(result.confinement.shell, "unavailable");
+    assert.match(result.confinement.unavailableBecause ?? "", /permission to run/);
+    assert.match(result.outputs[0], /no OS sandbox/);
+    for (const out of result.outputs) assert.ok(!out.includes(SECRET), out);
+    assert.equal(await exists(join(outside, "new.txt")), false);
+    assert.equal(await Deno.readTextFile(join(ws, "ok.txt")), "inside");
+  } finally {
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("escape: a workspace that holds system directories is refused, in every mode", async () => {
+  for (const workspace of ["/", "/usr", "/proc", "/etc"]) {
+    for (const sandbox of ["auto", "none"] as const) {
+      const env = new ConfinedEnvironment({ workspace, sandbox });
+      const error = await env.initialize().then(() => undefined, (e) => e);
+      await env.close();
+      assert.ok(error, `workspace ${workspace} was accepted (sandbox ${sandbox})`);
+      assert.equal(error.code, "InvalidArgument", String(error));
+      assert.match(error.message, /contains the system directory/);
+    }
+  }
+});

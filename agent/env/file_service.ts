@@ -100,11 +100,13 @@ async function selfCheck(root: string): Promise<SelfCheck> {
 }
 
 /**
- * Regular files under `root` with more than one hard link (links not
- * followed), at most `max`: another name of such a file may lie outside
- * the workspace, so the shell sandbox hides them.
+ * What the shell sandbox must hide under `root` (links not followed), at
+ * most `max`: regular files with more than one hard link (another name of
+ * such a file may lie outside the workspace) and Unix sockets (a process
+ * outside listening on one is reachable through it by path, network
+ * namespace or not).
  */
-export function hardLinkedFiles(root: string, max: number): string[] {
+export function entriesToMask(root: string, max: number): string[] {
   const found: string[] = [];
   const stack = [root];
   while (stack.length && found.length < max) {
@@ -118,14 +120,19 @@ export function hardLinkedFiles(root: string, max: number): string[] {
     for (const entry of entries) {
       const path = `${dir}/${entry.name}`;
       if (entry.isDirectory) stack.push(path);
-      else if (entry.isFile) {
+      else if (!entry.isSymlink) {
         try {
-          if ((Deno.lstatSync(path).nlink ?? 1) > 1) found.push(path);
+          if (mustMask(Deno.lstatSync(path))) found.push(path);
         } catch { /* vanished */ }
       }
     }
   }
   return found.slice(0, max);
+}
+
+/** Whether the shell sandbox hides an entry like this (see {@linkcode entriesToMask}). */
+export function mustMask(info: Deno.FileInfo): boolean {
+  return (info.isFile && (info.nlink ?? 1) > 1) || info.isSocket === true;
 }
 
 /** Operations answered without a promise when nothing else is running: the common, quick ones. */
@@ -240,8 +247,8 @@ export class FileService {
         return await ops.grep(a[0], a[1], a[2]);
       case "glob":
         return await ops.glob(a[0], a[1], a[2]);
-      case "hardLinks":
-        return hardLinkedFiles(this.#root, a[0]);
+      case "entriesToMask":
+        return entriesToMask(this.#root, a[0]);
       case "selfCheck":
         return await selfCheck(this.#root);
       default:

@@ -28,6 +28,14 @@ import type { GlobSpec } from "./glob_spec.ts";
 export const MAX_READ_BYTES = 64 * 1024 * 1024;
 /** grep skips files larger than this. */
 export const MAX_GREP_FILE_BYTES = 8 * 1024 * 1024;
+/**
+ * A matched line longer than this is cut in grep's answer. Uncut, one call
+ * could carry max_results lines of up to {@linkcode MAX_GREP_FILE_BYTES}
+ * each (800 MiB for 100 one-line files the shell wrote), held in memory on
+ * both sides of the file service; the grep tool shows 20 000 characters in
+ * all anyway.
+ */
+export const MAX_GREP_LINE_CHARS = 2000;
 /** A directory walk stops after visiting this many entries. */
 export const MAX_WALK_ENTRIES = 200_000;
 /** Directory names a walk never enters. */
@@ -308,7 +316,7 @@ export class FileOps {
         if (i === lines.length - 1 && text === "") break;
         if (!regex.test(text)) continue;
         if (matches.length >= maxResults) return { matches, truncated: true };
-        matches.push({ path: file.path, line: i + 1, text });
+        matches.push({ path: file.path, line: i + 1, text: clipLine(text) });
       }
     }
     return { matches, truncated: false };
@@ -388,6 +396,13 @@ export function globTester(spec: GlobSpec): (rel: string, abs: string) => boolea
     const subject = (spec.absolute ? abs : rel).split("\\").join("/");
     return re.test(spec.base ? subject.slice(subject.lastIndexOf("/") + 1) : subject);
   };
+}
+
+/** `text` cut to {@linkcode MAX_GREP_LINE_CHARS}, saying how much was cut. */
+function clipLine(text: string): string {
+  if (text.length <= MAX_GREP_LINE_CHARS) return text;
+  const cut = text.length - MAX_GREP_LINE_CHARS;
+  return `${text.slice(0, MAX_GREP_LINE_CHARS)}[… ${cut} more characters on this line]`;
 }
 
 /** Makes a rename or unlink durable (best effort: not every platform can fsync a directory). */

@@ -75,6 +75,11 @@ class Capture {
   total = 0;
   readonly done: Promise<void>;
   readonly #half: number;
+  readonly #limit: number;
+  /** Bytes passed to onOutput so far. */
+  #streamed = 0;
+  /** Whether onOutput was told that the rest is not streamed. */
+  #noted = false;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #decoder = new TextDecoder();
 
@@ -84,6 +89,7 @@ class Capture {
     readonly name: "stdout" | "stderr",
     readonly onOutput?: (chunk: OutputChunk) => void,
   ) {
+    this.#limit = Math.max(1, limit);
     this.#half = Math.max(1, Math.floor(limit / 2));
     this.#reader = stream.getReader();
     this.done = this.#pump();
@@ -95,14 +101,36 @@ class Capture {
         const { done, value } = await this.#reader.read();
         if (done) return;
         this.#keep(value);
-        if (this.onOutput) {
-          const text = this.#decoder.decode(value, { stream: true });
-          if (text) this.onOutput({ stream: this.name, text });
-        }
+        if (this.onOutput) this.#stream(value);
       }
     } catch {
       // Cancelled or broken pipe: what was read so far is the output.
     }
+  }
+
+  /**
+   * Passes output on as it arrives, up to the same byte limit as what is
+   * kept, then says once that the rest is not streamed. The limit bounds
+   * what a call holds in memory, and streamed chunks are held too: by every
+   * subscriber that reads events more slowly than a command writes (a flood
+   * runs at a gigabyte a second until its time limit).
+   */
+  #stream(value: Uint8Array): void {
+    const room = this.#limit - this.#streamed;
+    if (room > 0) {
+      const part = value.length > room ? value.subarray(0, room) : value;
+      this.#streamed += part.length;
+      const text = this.#decoder.decode(part, { stream: part === value });
+      if (text) this.onOutput!({ stream: this.name, text });
+      if (part === value) return;
+    }
+    if (this.#noted) return;
+    this.#noted = true;
+    this.onOutput!({
+      stream: this.name,
+      text: `\n[… ${this.name} is not streamed past ${this.#limit} bytes (the output limit); ` +
+        "the result keeps its first and last halves …]\n",
+    });
   }
 
   #keep(value: Uint8Array): void {

@@ -162,7 +162,9 @@ export interface ExecRequest {
   readonly signal?: AbortSignal;
   /**
    * Receives output while the command runs (decoded UTF-8, in arrival
-   * order), for streaming it to a user; the result still carries it all.
+   * order), for streaming it to a user: up to the output limit per stream,
+   * then one note that the rest is not streamed. The result still carries
+   * the output within the limit (its first and last halves).
    */
   readonly onOutput?: (chunk: OutputChunk) => void;
 }
@@ -235,7 +237,7 @@ export interface GrepMatch {
   readonly path: string;
   /** 1-based line number. */
   readonly line: number;
-  /** The line's text (without its newline). */
+  /** The line's text (without its newline), cut after 2000 characters with a note saying so. */
   readonly text: string;
 }
 
