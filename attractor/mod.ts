@@ -80,6 +80,7 @@ export { RunDirectoryError } from "./persist/rundir.ts";
 // Handlers and backends: the interfaces and the built-in registry.
 export {
   type BranchRunner,
+  ChildPipelineError,
   type ChildPipelineRunner,
   type Handler,
   type HandlerInput,

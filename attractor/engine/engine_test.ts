@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { preparePipeline } from "./prepare.ts";
+import { parseDot } from "../graph/parser.ts";
+import { GraphValidationError } from "../graph/errors.ts";
 import { runPipeline } from "./run.ts";
 import { defaultHandlers } from "../handlers/mod.ts";
 import { MemoryStore } from "@forge/turnstore";
@@ -87,5 +89,50 @@ Deno.test("checkpoint.json is indented while its compact JSON is under 64 KiB, c
     assert.ok(indented(near), "under the limit compact, over it indented: indented");
     const large = await checkpointText(70_000, persisted);
     assert.ok(!indented(large) && compactSize(large) >= limit, "a large checkpoint is compact");
+  }
+});
+
+Deno.test("the engine refuses a graph with lint errors however it was built, before running or writing anything", async () => {
+  const dir = await tmp();
+  try {
+    const cases = {
+      "no exit": `digraph G { start [shape=Mdiamond]; a [prompt=x]; start -> a }`,
+      "no start": `digraph G { exit [shape=Msquare]; a [prompt=x]; a -> exit }`,
+      "bad condition":
+        `digraph G { start [shape=Mdiamond]; exit [shape=Msquare]; start -> exit [condition="a==b"] }`,
+    };
+    for (const [name, source] of Object.entries(cases)) {
+      const logsRoot = join(dir, name);
+      await assert.rejects(
+        runPipeline({
+          graph: parseDot(source),
+          dotSource: source,
+          logsRoot,
+          handlers: defaultHandlers(),
+        }),
+        (e: unknown) => e instanceof GraphValidationError && e.code === "graph_invalid",
+        name,
+      );
+      await assert.rejects(Deno.stat(logsRoot), Deno.errors.NotFound, `${name}: nothing written`);
+    }
+    // A prepared graph's diagnostics are reused, custom rules' errors included.
+    const source = `digraph G { start [shape=Mdiamond]; exit [shape=Msquare]; start -> exit }`;
+    const prepared = preparePipeline(source, {
+      rules: [{
+        name: "house_rule",
+        apply: () => [{ rule: "house_rule", severity: "error", message: "not on Fridays" }],
+      }],
+    });
+    await assert.rejects(
+      runPipeline({
+        graph: prepared.graph,
+        dotSource: source,
+        logsRoot: join(dir, "custom"),
+        handlers: defaultHandlers(),
+      }),
+      /not on Fridays/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

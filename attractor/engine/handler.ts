@@ -93,6 +93,21 @@ export type ChildPipelineRunner = (options: {
   readonly onCheckpoint?: (checkpoint: import("./checkpoint.ts").Checkpoint) => void;
 }) => Promise<{ status: string; failureReason?: string; completedNodes: readonly string[] }>;
 
+/**
+ * A manager loop's child pipeline could not be started: its file cannot be
+ * read, does not parse, fails lint, is one of its own parents, or nests too
+ * deep. The message names the child's file; the manager stage fails with it.
+ */
+export class ChildPipelineError extends Error {
+  /** Stable, machine-readable code. */
+  readonly code = "ChildPipeline" as const;
+  /** Creates the error for the child pipeline file `path`: "child pipeline <path> <problem>". */
+  constructor(readonly path: string, problem: string, options?: ErrorOptions) {
+    super(`child pipeline ${path} ${problem}`, options);
+    this.name = "ChildPipelineError";
+  }
+}
+
 /** A node type's behaviour. */
 export interface Handler {
   /** Executes the node; a thrown error becomes a FAIL outcome. */

@@ -152,6 +152,53 @@ Deno.test("an unsatisfied goal gate without a retry target fails the run", async
   assert.match(result.failureReason!, /goal gate gate is unsatisfied \(fail\) and no retry target/);
 });
 
+Deno.test("a run that ends without reaching the exit still enforces its goal gates: retry target, else FAIL", async () => {
+  await using dir = await tempDir();
+  const dot = (retry: string) =>
+    `digraph G { ${head}
+      gate [goal_gate=true, ${retry} simulate.outcomes="fail,success"]
+      report
+      start -> gate
+      gate -> exit [condition="outcome=success"]
+      gate -> report [condition="outcome=fail"]
+      report -> exit [condition="context.never=1"]
+    }`;
+  const failed = await runDot(dot(""), join(dir.path, "a"));
+  assert.equal(failed.status, "fail");
+  assert.deepEqual(failed.completedNodes, ["start", "gate", "report"]);
+  assert.match(failed.failureReason!, /goal gate gate is unsatisfied \(fail\) and no retry target/);
+  const retried = await runDot(dot("retry_target=gate,"), join(dir.path, "b"));
+  assert.equal(retried.status, "success");
+  assert.deepEqual(retried.completedNodes, ["start", "gate", "report", "gate"]);
+  assert.equal(retried.checkpoint?.current_node, "exit");
+});
+
+Deno.test("a goal gate inside a parallel branch is a visited node: its outcome is recorded and checked at the exit", async () => {
+  await using dir = await tempDir();
+  const dot = (gateOutcomes: string) =>
+    `digraph P { ${head}
+      fan [shape=component]
+      gate [goal_gate=true, retry_target=fan, simulate.outcomes="${gateOutcomes}"]
+      other; join [shape=tripleoctagon]
+      start -> fan
+      fan -> gate -> join
+      fan -> other -> join
+      join -> exit
+    }`;
+  const retried = await runDot(dot("fail,success"), join(dir.path, "a"));
+  assert.equal(retried.status, "success");
+  assert.deepEqual(retried.completedNodes, [
+    "start",
+    ...["gate", "other", "fan", "join"],
+    ...["gate", "other", "fan", "join"],
+  ]);
+  assert.equal(retried.nodeOutcomes.gate.status, "success");
+  assert.equal(retried.checkpoint?.node_outcomes.other.status, "success");
+  const failed = await runDot(dot("fail").replace("retry_target=fan, ", ""), join(dir.path, "b"));
+  assert.equal(failed.status, "fail");
+  assert.match(failed.failureReason!, /goal gate gate is unsatisfied \(fail\)/);
+});
+
 Deno.test("wait.human presents the edges as choices and routes on the selection", async () => {
   await using dir = await tempDir();
   const interviewer = new QueueInterviewer(["F", "[A] Approve"]);
@@ -253,6 +300,25 @@ Deno.test("context updates of one stage are visible to the next, and conditions 
   assert.deepEqual(result.completedNodes, ["start", "a", "b"]);
   const prompt = backend.requests.find((r) => r.node.id === "b")!.prompt;
   assert.match(prompt, /context\.ready: true/, "the compact preamble carries context values");
+});
+
+Deno.test("current_node is the node executing now: each handler, in the main line and in a parallel branch, sees its own id", async () => {
+  await using dir = await tempDir();
+  const seen: string[] = [];
+  const handlers = defaultHandlers().register("probe", {
+    execute: (input) => {
+      seen.push(`${input.node.id} sees ${input.context.get("current_node")}`);
+      return Promise.resolve({ status: "success" });
+    },
+  });
+  const source = `digraph X { ${head}
+    one [type="probe"]; two [type="probe"]; fan [shape=component]; branch [type="probe"]
+    join [shape=tripleoctagon]
+    start -> one -> two -> fan -> branch -> join -> exit }`;
+  const { graph } = preparePipeline(source, { knownTypes: handlers.types() });
+  const result = await runDot(source, dir.path, { handlers, graph });
+  assert.equal(result.status, "success");
+  assert.deepEqual(seen, ["one sees one", "two sees two", "branch sees branch"]);
 });
 
 Deno.test("custom handlers register by type and run", async () => {

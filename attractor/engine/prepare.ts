@@ -6,7 +6,7 @@
  * @module
  */
 import type { Diagnostic, Graph } from "../graph/types.ts";
-import { type LintRule, prepareGraph, type Transform } from "../graph/mod.ts";
+import { type LintRule, prepareGraph, type Transform, validate } from "../graph/mod.ts";
 import { GraphValidationError } from "../graph/errors.ts";
 
 /** A parsed, transformed graph and what validation found. */
@@ -36,7 +36,28 @@ export interface PrepareOptions {
  */
 export function preparePipeline(source: string, options: PrepareOptions = {}): PreparedPipeline {
   const { graph, diagnostics } = prepareGraph(source, options);
+  validated.set(graph, diagnostics);
   return { graph, diagnostics, source };
+}
+
+/** What validation found for graphs already validated (by {@link preparePipeline}). */
+const validated = new WeakMap<Graph, readonly Diagnostic[]>();
+
+/**
+ * Throws `GraphValidationError` when `graph` has error diagnostics: the
+ * engine refuses to run such a graph (spec §7.1) however it was built — by
+ * {@link preparePipeline} (its diagnostics are reused, custom rules
+ * included), `parseDot` alone, or code.
+ */
+export function assertGraphRunnable(graph: Graph): void {
+  let diagnostics = validated.get(graph);
+  if (!diagnostics) {
+    diagnostics = validate(graph);
+    validated.set(graph, diagnostics);
+  }
+  if (diagnostics.some((d) => d.severity === "error")) {
+    throw new GraphValidationError(diagnostics);
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   type PipelineEventData,
   type PipelineEventListener,
 } from "./events.ts";
-import type { ChildPipelineRunner, HandlerRegistry } from "./handler.ts";
+import { ChildPipelineError, type ChildPipelineRunner, type HandlerRegistry } from "./handler.ts";
 import type { ContextValue, Outcome } from "./outcome.ts";
 import { RunCancelled } from "./stage.ts";
 import { type AttemptEnd, type AttemptState, type RunServices, Traversal } from "./traversal.ts";
@@ -39,7 +39,14 @@ import {
   readManifest,
   writeManifest,
 } from "../persist/rundir.ts";
-import { assertRunnable, preparePipeline } from "./prepare.ts";
+import {
+  assertGraphRunnable,
+  assertRunnable,
+  type PreparedPipeline,
+  preparePipeline,
+} from "./prepare.ts";
+import { DotParseError, GraphError } from "../graph/errors.ts";
+import { fileProblem } from "../persist/file_problem.ts";
 
 /** Everything a run needs; only `graph`, `dotSource` and `logsRoot` are required. */
 export interface PipelineOptions {
@@ -220,6 +227,8 @@ async function execute(
   signal: AbortSignal,
 ): Promise<RunResult> {
   const graph = options.graph;
+  // Validate before anything runs or is written (spec §3.1, §7.1), whoever built the graph.
+  assertGraphRunnable(graph);
   const runDir = resolve(options.logsRoot);
   await Deno.mkdir(runDir, { recursive: true });
   const started = performance.now();
@@ -494,21 +503,38 @@ async function runChildPipeline(
   if (parent.dotFile) parents.push(resolve(parent.dotFile));
   const path = resolve(child.dotPath);
   if (parents.includes(path)) {
-    throw new TypeError(
-      `stack.child_dotfile ${child.dotPath} is already running as a parent of this stage ` +
-        `(${[...parents, path].join(" → ")}); a manager loop cannot supervise its own pipeline`,
+    throw new ChildPipelineError(
+      child.dotPath,
+      `is already running as a parent of this stage (${[...parents, path].join(" → ")}); ` +
+        `a manager loop cannot supervise its own pipeline`,
     );
   }
   if (parents.length >= MAX_CHILD_PIPELINE_DEPTH) {
-    throw new TypeError(
-      `child pipelines nest deeper than ${MAX_CHILD_PIPELINE_DEPTH} levels (${
+    throw new ChildPipelineError(
+      child.dotPath,
+      `would nest child pipelines deeper than ${MAX_CHILD_PIPELINE_DEPTH} levels (${
         [...parents, path].join(" → ")
       })`,
     );
   }
-  const source = await Deno.readTextFile(child.dotPath);
-  const prepared = preparePipeline(source);
-  assertRunnable(prepared);
+  let source: string;
+  try {
+    source = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ChildPipelineError(child.dotPath, `cannot be read: ${fileProblem(error)}`, {
+      cause: error,
+    });
+  }
+  let prepared: PreparedPipeline;
+  try {
+    prepared = preparePipeline(source);
+    assertRunnable(prepared);
+  } catch (error) {
+    // A parse error's line and column, or lint's list, mean nothing without the file's name.
+    if (!(error instanceof GraphError)) throw error;
+    const problem = error instanceof DotParseError ? "does not parse" : "is not a valid pipeline";
+    throw new ChildPipelineError(child.dotPath, `${problem}: ${error.message}`, { cause: error });
+  }
   const result = await runPipeline({
     ...parent,
     graph: prepared.graph,
@@ -527,7 +553,12 @@ async function runChildPipeline(
   });
   return {
     status: result.status,
-    failureReason: result.failureReason,
+    // A durable gate stops a run to wait for its answer; nothing answers a child's, so say so.
+    failureReason: result.status === "waiting"
+      ? `the child pipeline stopped to wait on its human gate ${
+        result.checkpoint?.waiting_on ?? "(unknown)"
+      }, which a manager loop cannot answer`
+      : result.failureReason,
     completedNodes: result.completedNodes,
   };
 }

@@ -13,6 +13,8 @@ import { DEFAULT_BACKOFF, delayForAttempt, RETRY_PRESETS, type RetryPolicy } fro
 import type { RunRecorder } from "../persist/recorder.ts";
 import { recordStageEnded, recordStageStarted, type StageRef } from "../persist/run_records.ts";
 import { stageDirectory, writeStatus } from "../persist/rundir.ts";
+import { errorMessage, fileProblem } from "../persist/file_problem.ts";
+import { join } from "node:path";
 import type { PipelineEventData } from "./events.ts";
 import { WaitingForAnswer } from "../interview/types.ts";
 import type { StageUsage } from "../handlers/backend.ts";
@@ -204,7 +206,17 @@ export async function executeStage(
           failureReason: outcome.failureReason ?? "max retries exceeded",
         };
     }
-    await writeStatus(stageDir, outcome);
+    try {
+      await writeStatus(stageDir, outcome);
+    } catch (error) {
+      // The stage left something unwritable where its status goes (a directory, say): the stage
+      // fails naming it, and the run routes that FAIL rather than dying on the OS's error.
+      outcome = {
+        ...outcome,
+        status: "fail",
+        failureReason: `cannot write ${join(stageDir, "status.json")}: ${fileProblem(error)}`,
+      };
+    }
     if (isSuccess(outcome.status) || outcome.status === "skipped") {
       recordStageEnded(env.recorder, stage, "completed", outcome, { durationMs, usage });
       env.emit({
@@ -250,5 +262,5 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

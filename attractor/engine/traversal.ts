@@ -23,6 +23,9 @@ import { copyMap, objectFromMap } from "../persist/checkpoint_delta.ts";
 import { writeCheckpointFile } from "../persist/rundir.ts";
 import { WaitingForAnswer } from "../interview/types.ts";
 
+/** The stage a route decision belongs to. */
+type RouteRef = Parameters<typeof recordRoute>[1];
+
 /** Services shared by every attempt of a run. */
 export interface RunServices {
   readonly graph: Graph;
@@ -85,8 +88,12 @@ export type AttemptEnd =
 export class Traversal implements BranchRunner {
   readonly #s: RunServices;
   readonly #a: AttemptState;
-  /** Branch nodes completed during the current parallel stage, by branch id. */
-  readonly #branchCompleted = new Map<string, string[]>();
+  /**
+   * Branch nodes completed during the current parallel stage, with their
+   * outcomes, by branch id: they count as completed, and their outcomes are
+   * the nodes' latest (so a goal gate inside a branch is checked at the exit).
+   */
+  readonly #branchCompleted = new Map<string, [string, Outcome][]>();
   /**
    * Whether the last checkpoint.json was compact (a state that large tries
    * compact first). The first one tries compact: cheap for a small state, and
@@ -164,33 +171,10 @@ export class Traversal implements BranchRunner {
       if (isExitNode(graph, node)) {
         const gate = this.#unsatisfiedGate();
         if (gate) {
-          const target = [
-            gate.retryTarget,
-            gate.fallbackRetryTarget,
-            graph.attrs.retryTarget,
-            graph.attrs.fallbackRetryTarget,
-          ]
-            .find((t) => t && getNode(graph, t));
+          const target = this.#gateRetryTarget(gate);
           const ref = this.#routeRef(gate.id);
-          if (!target) {
-            const reason = `goal gate ${gate.id} is unsatisfied (${
-              this.#a.outcomes.get(gate.id)?.status
-            }) and no retry target is set`;
-            recordRoute(this.#a.recorder, ref, {
-              step: "none",
-              from: node.id,
-              terminatedReason: reason,
-              terminatedStatus: "fail",
-            });
-            return { kind: "finished", status: "fail", reason, lastNode: node.id };
-          }
-          recordRoute(this.#a.recorder, ref, {
-            step: "goal_gate_retry",
-            from: node.id,
-            to: target,
-            status: this.#a.outcomes.get(gate.id)?.status,
-          });
-          this.#a.context.appendLog(`goal gate ${gate.id} unsatisfied: retrying at ${target}`);
+          if (!target) return this.#gateFailed(gate, node, ref);
+          this.#gateRetry(gate, node, target, ref);
           previous = node.id;
           incoming = undefined;
           current = getNode(graph, target)!;
@@ -205,6 +189,8 @@ export class Traversal implements BranchRunner {
         return { kind: "finished", status: "fail", reason, lastNode: node.id };
       }
       this.#a.visits[node.id] = visits;
+      // The spec's `current_node` is the node executing now: its handler (and preamble) sees itself.
+      this.#a.context.set("current_node", node.id);
       let result;
       try {
         result = await this.#stage(node, incoming, previous, this.#a.context, this.#a.recorder);
@@ -225,9 +211,13 @@ export class Traversal implements BranchRunner {
         throw error;
       }
       const outcome = result.outcome;
-      // Branch nodes count as completed, in the parallel node's edge order (not finish order).
+      // Branch nodes count as completed, in the parallel node's edge order (not finish order),
+      // and their outcomes are recorded as any stage's are: goal gates check every visited node.
       for (const edge of outgoingEdges(graph, node.id)) {
-        this.#a.completed.push(...this.#branchCompleted.get(edge.to) ?? []);
+        for (const [id, branchOutcome] of this.#branchCompleted.get(edge.to) ?? []) {
+          this.#a.completed.push(id);
+          if (branchOutcome.status !== "skipped") this.#a.outcomes.set(id, branchOutcome);
+        }
       }
       this.#branchCompleted.clear();
       this.#a.completed.push(node.id);
@@ -241,6 +231,22 @@ export class Traversal implements BranchRunner {
       const ref = { ...this.#routeRef(node.id), stageAttemptId: result.stageAttemptId };
       if (!route.to) {
         const failed = outcome.status === "fail";
+        // A run that ends without reaching the exit ends all the same: its goal gates must hold
+        // (spec §11.3: the outcome is success only if every goal gate succeeded).
+        const gate = failed ? undefined : this.#unsatisfiedGate();
+        if (gate) {
+          const target = this.#gateRetryTarget(gate);
+          if (!target) return this.#gateFailed(gate, node, ref);
+          this.#gateRetry(gate, node, target, ref);
+          await this.saveCheckpoint(
+            this.checkpoint(node.id, { next_node: target }),
+            result.stageAttemptId,
+          );
+          previous = node.id;
+          incoming = undefined;
+          current = getNode(graph, target)!;
+          continue;
+        }
         const reason = failed
           ? outcome.failureReason || `stage ${node.id} failed with no failure route`
           : undefined;
@@ -292,7 +298,43 @@ export class Traversal implements BranchRunner {
     return undefined;
   }
 
-  #routeRef(nodeId: string) {
+  /** Where an unsatisfied gate sends the run: its targets, then the graph's (spec §3.4). */
+  #gateRetryTarget(gate: Node): string | undefined {
+    const graph = this.#s.graph;
+    return [
+      gate.retryTarget,
+      gate.fallbackRetryTarget,
+      graph.attrs.retryTarget,
+      graph.attrs.fallbackRetryTarget,
+    ].find((t) => t && getNode(graph, t));
+  }
+
+  /** Records the jump from `at` to `target` that re-runs unsatisfied `gate`. */
+  #gateRetry(gate: Node, at: Node, target: string, ref: RouteRef): void {
+    recordRoute(this.#a.recorder, ref, {
+      step: "goal_gate_retry",
+      from: at.id,
+      to: target,
+      status: this.#a.outcomes.get(gate.id)?.status,
+    });
+    this.#a.context.appendLog(`goal gate ${gate.id} unsatisfied: retrying at ${target}`);
+  }
+
+  /** Ends the attempt as failed: `gate` is unsatisfied and nothing retries it. */
+  #gateFailed(gate: Node, at: Node, ref: RouteRef): AttemptEnd {
+    const reason = `goal gate ${gate.id} is unsatisfied (${
+      this.#a.outcomes.get(gate.id)?.status
+    }) and no retry target is set`;
+    recordRoute(this.#a.recorder, ref, {
+      step: "none",
+      from: at.id,
+      terminatedReason: reason,
+      terminatedStatus: "fail",
+    });
+    return { kind: "finished", status: "fail", reason, lastNode: at.id };
+  }
+
+  #routeRef(nodeId: string): RouteRef {
     return {
       runId: this.#s.runId,
       nodeId,
@@ -314,7 +356,9 @@ export class Traversal implements BranchRunner {
     if (outcome.jumpTo && getNode(graph, outcome.jumpTo)) {
       return { to: outcome.jumpTo, step: "suggested_next_id" };
     }
-    const edges = outgoingEdges(graph, node.id);
+    // A parallel node's edges are its branches, which have run: the run goes on only where they
+    // joined (the jump above); taking one of them would run a branch again in the main line.
+    const edges = node.handlerType === "parallel" ? [] : outgoingEdges(graph, node.id);
     const selection = selectEdge(edges, outcome, this.#a.context.snapshot());
     if (outcome.status === "fail") {
       if (selection?.step === "condition") {
@@ -391,6 +435,7 @@ export class Traversal implements BranchRunner {
   async runBranch(options: Parameters<BranchRunner["runBranch"]>[0]) {
     const graph = this.#s.graph;
     const completed: string[] = [];
+    const outcomes: [string, Outcome][] = [];
     let current = getNode(graph, options.startNodeId);
     let incoming: Edge | undefined;
     let previous: string | undefined;
@@ -404,6 +449,7 @@ export class Traversal implements BranchRunner {
         last = { status: "fail", failureReason: `node ${node.id} exceeded max_visits=${max}` };
         break;
       }
+      options.context.set("current_node", node.id);
       const { outcome } = await this.#stage(
         node,
         incoming,
@@ -413,6 +459,7 @@ export class Traversal implements BranchRunner {
         options.signal,
       );
       completed.push(node.id);
+      outcomes.push([node.id, outcome]);
       last = outcome;
       options.context.applyUpdates(outcome.contextUpdates);
       options.context.set("outcome", outcome.status);
@@ -423,7 +470,7 @@ export class Traversal implements BranchRunner {
       incoming = selection.edge;
       current = getNode(graph, selection.edge.to);
     }
-    this.#branchCompleted.set(options.startNodeId, completed);
+    this.#branchCompleted.set(options.startNodeId, outcomes);
     return { outcome: last, completedNodes: completed, stoppedAt: current?.id };
   }
 }

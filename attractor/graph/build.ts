@@ -112,7 +112,7 @@ function nonNegative(n: number | undefined): number | undefined {
 }
 
 /** Where a node's typed field comes from, and how its raw text must look (for lint). */
-export type AttributeKind = "integer>=0" | "boolean" | "duration" | "integer";
+export type AttributeKind = "integer>=0" | "integer>=1" | "boolean" | "duration" | "integer";
 
 /** Node attributes with a typed field, and the kind of value each takes. */
 export const NODE_ATTRIBUTE_KINDS: Readonly<Record<string, AttributeKind>> = Object.freeze({
@@ -138,6 +138,27 @@ export const GRAPH_ATTRIBUTE_KINDS: Readonly<Record<string, AttributeKind>> = Ob
   default_max_visits: "integer>=0",
 });
 
+/**
+ * Node attributes one handler reads (they stay raw on the node), and the kind
+ * of value each takes: a malformed one would otherwise be replaced by the
+ * handler's default without a word (`manager.poll_interval=soon` polling
+ * every 45 s, `max_parallel=0` running 4 at once).
+ */
+export const HANDLER_ATTRIBUTE_KINDS: Readonly<Record<string, AttributeKind>> = Object.freeze({
+  max_parallel: "integer>=1",
+  "human.timeout": "duration",
+  "manager.poll_interval": "duration",
+  "manager.max_cycles": "integer>=1",
+  "stack.child_autostart": "boolean",
+});
+
+/** Node attributes that take one of a few names, and the names. */
+export const HANDLER_ATTRIBUTE_VALUES: Readonly<Record<string, readonly string[]>> = Object
+  .freeze({
+    join_policy: Object.freeze(["wait_all", "first_success"]),
+    retry_policy: Object.freeze(["none", "standard", "aggressive", "linear", "patient"]),
+  });
+
 /** Whether `text` is a valid value of `kind`. */
 export function isValidAttribute(kind: AttributeKind, text: string): boolean {
   switch (kind) {
@@ -145,6 +166,8 @@ export function isValidAttribute(kind: AttributeKind, text: string): boolean {
       return parseInteger(text) !== undefined;
     case "integer>=0":
       return nonNegative(parseInteger(text)) !== undefined;
+    case "integer>=1":
+      return (parseInteger(text) ?? 0) >= 1;
     case "boolean":
       return parseBoolean(text) !== undefined;
     case "duration":

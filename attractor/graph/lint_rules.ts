@@ -9,6 +9,8 @@ import {
   EDGE_ATTRIBUTE_KINDS,
   FIDELITY_MODES,
   GRAPH_ATTRIBUTE_KINDS,
+  HANDLER_ATTRIBUTE_KINDS,
+  HANDLER_ATTRIBUTE_VALUES,
   isValidAttribute,
   NODE_ATTRIBUTE_KINDS,
   parseBoolean,
@@ -79,18 +81,34 @@ export const terminalNodeRule: LintRule = rule("terminal_node", (_graph, { index
     "keep one node with shape=Msquare and route the others to it",
   ));
 
-/** `reachability` (ERROR): every node is reachable from the start node. */
+/**
+ * `reachability` (ERROR): every node is reachable from the start node — the
+ * way the engine reaches nodes: along edges, and by the jumps it takes
+ * without one (a node's `retry_target` / `fallback_retry_target` after a
+ * FAIL or an unsatisfied goal gate, the graph's once a goal gate is
+ * reachable). A node only a retry target leads to is not an orphan.
+ */
 export const reachabilityRule: LintRule = rule("reachability", (graph, { index }) => {
   if (index.starts.length !== 1) return []; // start_node reports that
-  const seen = new Set<string>([index.starts[0].id]);
-  const queue = [index.starts[0].id];
+  const seen = new Set<string>();
+  const queue: string[] = [];
+  const reach = (id: string | undefined) => {
+    if (id === undefined || seen.has(id) || !index.nodes.has(id)) return;
+    seen.add(id);
+    queue.push(id);
+  };
+  reach(index.starts[0].id);
+  let gateSeen = false;
   while (queue.length) {
     const id = queue.pop()!;
-    for (const edge of index.outgoing.get(id) ?? []) {
-      if (!seen.has(edge.to)) {
-        seen.add(edge.to);
-        queue.push(edge.to);
-      }
+    for (const edge of index.outgoing.get(id) ?? []) reach(edge.to);
+    const node = index.nodes.get(id)!;
+    reach(node.retryTarget);
+    reach(node.fallbackRetryTarget);
+    if (node.goalGate && !gateSeen) {
+      gateSeen = true;
+      reach(graph.attrs.retryTarget);
+      reach(graph.attrs.fallbackRetryTarget);
     }
   }
   return graph.nodes.filter((n) => !seen.has(n.id)).map((n) => ({
@@ -153,9 +171,29 @@ export const exitNoOutgoingRule: LintRule = rule("exit_no_outgoing", (_graph, ct
   }));
 });
 
-/** `condition_syntax` (ERROR): every edge condition parses (the engine's own parser). */
+/**
+ * `condition_syntax` (ERROR): every edge condition, and every manager loop's
+ * `manager.stop_condition`, parses (the engine's own parser).
+ */
 export const conditionSyntaxRule: LintRule = rule("condition_syntax", (graph, ctx) => {
   const out: Diagnostic[] = [];
+  for (const node of graph.nodes) {
+    const stop = node.attrs["manager.stop_condition"];
+    if (!stop) continue;
+    try {
+      parseConditionCached(stop);
+    } catch (e) {
+      if (!(e instanceof ConditionSyntaxError)) throw e;
+      out.push({
+        rule: "condition_syntax",
+        severity: "error",
+        message: `node ${node.id}, manager.stop_condition: ${e.message}`,
+        nodeId: node.id,
+        loc: node.loc,
+        fix: 'write clauses as key=value or key!=value joined by &&, e.g. "context.done=true"',
+      });
+    }
+  }
   for (const edge of graph.edges) {
     if (edge.condition === "") continue;
     try {
@@ -364,17 +402,21 @@ export const reasoningEffortValidRule: LintRule = rule(
 );
 
 const GRAPH_KINDS = Object.entries(GRAPH_ATTRIBUTE_KINDS);
+const HANDLER_KINDS = Object.entries(HANDLER_ATTRIBUTE_KINDS);
+const HANDLER_VALUES = Object.entries(HANDLER_ATTRIBUTE_VALUES);
 
 /**
  * `attribute_type` (ERROR): typed attributes have values of their type
  * (`max_retries=lots`, `goal_gate=yes`, `timeout=soon` would otherwise be
- * silently ignored).
+ * silently ignored), the handlers' own included (`max_parallel`,
+ * `human.timeout`, `manager.*`, `join_policy`, `retry_policy`).
  */
 export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) => {
   const out: Diagnostic[] = [];
   const expect = {
     "integer": "an integer",
     "integer>=0": "a non-negative integer",
+    "integer>=1": "a positive integer",
     "boolean": "true or false",
     "duration": "a duration such as 250ms, 900s, 15m, 2h, 1d",
   };
@@ -388,15 +430,14 @@ export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) =
       fix: `set ${key} to ${expect[kind]}`,
     });
   }
-  const badNode = (n: Node, key: string) => {
-    const kind = NODE_ATTRIBUTE_KINDS[key];
+  const badNode = (n: Node, key: string, wanted = expect[NODE_ATTRIBUTE_KINDS[key]]) => {
     out.push({
       rule: "attribute_type",
       severity: "error",
-      message: `node ${n.id}: ${key}=${JSON.stringify(n.attrs[key])} is not ${expect[kind]}`,
+      message: `node ${n.id}: ${key}=${JSON.stringify(n.attrs[key])} is not ${wanted}`,
       nodeId: n.id,
       loc: n.loc,
-      fix: `set ${key} to ${expect[kind]}`,
+      fix: `set ${key} to ${wanted}`,
     });
   };
   // Named reads, field by field (a typed field is unset exactly when its raw
@@ -416,6 +457,16 @@ export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) =
       badNode(n, "allow_partial");
     }
     if (a.max_visits !== undefined && n.maxVisits === undefined) badNode(n, "max_visits");
+    for (const [key, kind] of HANDLER_KINDS) {
+      const value = a[key];
+      if (value !== undefined && !isValidAttribute(kind, value)) badNode(n, key, expect[kind]);
+    }
+    for (const [key, names] of HANDLER_VALUES) {
+      const value = a[key];
+      if (value !== undefined && !names.includes(value)) {
+        badNode(n, key, `one of ${names.join(", ")}`);
+      }
+    }
   }
   const badEdge = (e: Edge, key: string) => {
     const kind = EDGE_ATTRIBUTE_KINDS[key];

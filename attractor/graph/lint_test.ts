@@ -5,8 +5,10 @@ import {
   buildGraphAttrs,
   buildNode,
   EDGE_ATTRIBUTE_KINDS,
+  HANDLER_ATTRIBUTE_VALUES,
   NODE_ATTRIBUTE_KINDS,
 } from "./build.ts";
+import { RETRY_PRESETS } from "../engine/retry.ts";
 import { GraphValidationError } from "./errors.ts";
 import { formatDiagnostic, type LintRule, validate, validateOrRaise } from "./lint.ts";
 import { BUILTIN_RULES } from "./lint_rules.ts";
@@ -100,6 +102,38 @@ Deno.test("lint reachability (error): every node is reachable from the start", (
   assert.equal(found[0].nodeId, "island");
   assert.deepEqual(found[0].loc, { line: 10, column: 3 });
   assert.deepEqual(findings(CLEAN, "reachability"), []);
+});
+
+Deno.test("lint reachability follows the engine's jumps: a node only a retry target leads to is reachable", () => {
+  const dot = (extra: string) =>
+    parseDot(`digraph G {
+    ${extra}
+    start [shape=Mdiamond]; exit [shape=Msquare]
+    work [prompt=w, retry_target=fix, fallback_retry_target=fallback]
+    gate [prompt=g, goal_gate=true]
+    fix [prompt=f]; fallback [prompt=b]; graph_fix [prompt=r]; graph_fallback [prompt=r]
+    start -> work -> gate -> exit
+    fix -> work; fallback -> work; graph_fix -> gate; graph_fallback -> gate
+  }`);
+  const unreachable = (g: string) =>
+    validate(dot(g)).filter((d) => d.rule === "reachability").map((d) => d.nodeId);
+  assert.deepEqual(
+    unreachable("retry_target=graph_fix, fallback_retry_target=graph_fallback"),
+    [],
+    "node targets after a FAIL, the graph's after an unsatisfied goal gate",
+  );
+  assert.deepEqual(unreachable(""), ["graph_fix", "graph_fallback"]);
+  // The graph's targets serve goal gates only: without a reachable gate nothing jumps there.
+  const noGate = parseDot(`digraph G {
+    retry_target=graph_fix
+    start [shape=Mdiamond]; exit [shape=Msquare]
+    graph_fix [prompt=r]
+    start -> exit; graph_fix -> exit
+  }`);
+  assert.deepEqual(
+    validate(noGate).filter((d) => d.rule === "reachability").map((d) => d.nodeId),
+    ["graph_fix"],
+  );
 });
 
 Deno.test("lint edge_target_exists (error): edges end at nodes", () => {
@@ -210,6 +244,42 @@ Deno.test("lint attribute_type: covers every typed node and edge attribute", () 
     assert.equal(found.length, 1, key);
     assert.match(found[0].message, new RegExp(`^edge a -> b: ${key}="%%" is not `));
   }
+});
+
+Deno.test("lint attribute_type: the handlers' own attributes are typed too, never silently replaced by a default", () => {
+  const found = findings(
+    `digraph G {
+    fan [shape=component, join_policy=k_of_n, max_parallel=0]
+    ask [shape=hexagon, human.timeout=soon]
+    boss [shape=house, manager.poll_interval=often, manager.max_cycles=lots, stack.child_autostart=yes]
+    work [retry_policy=forever]
+    fine [shape=house, manager.poll_interval="50ms", manager.max_cycles=3, max_parallel=2, join_policy=first_success, retry_policy=patient, human.timeout=30s]
+  }`,
+    "attribute_type",
+  );
+  assert.deepEqual(found.map((d) => d.message), [
+    'node fan: max_parallel="0" is not a positive integer',
+    'node fan: join_policy="k_of_n" is not one of wait_all, first_success',
+    'node ask: human.timeout="soon" is not a duration such as 250ms, 900s, 15m, 2h, 1d',
+    'node boss: manager.poll_interval="often" is not a duration such as 250ms, 900s, 15m, 2h, 1d',
+    'node boss: manager.max_cycles="lots" is not a positive integer',
+    'node boss: stack.child_autostart="yes" is not true or false',
+    'node work: retry_policy="forever" is not one of none, standard, aggressive, linear, patient',
+  ]);
+  assert.ok(found.every((d) => d.severity === "error" && d.loc));
+  // The names lint accepts are the engine's presets, no more, no fewer.
+  assert.deepEqual(HANDLER_ATTRIBUTE_VALUES.retry_policy, Object.keys(RETRY_PRESETS));
+});
+
+Deno.test("lint condition_syntax (error): a manager loop's manager.stop_condition parses too", () => {
+  const found = findings(
+    `digraph G { boss [shape=house, manager.stop_condition="context.done==true"]
+      ok [shape=house, manager.stop_condition="context.done=true && stack.child.status=completed"] }`,
+    "condition_syntax",
+  );
+  assert.equal(found.length, 1);
+  assert.equal(found[0].nodeId, "boss");
+  assert.match(found[0].message, /^node boss, manager.stop_condition: .*'==' is not an operator/);
 });
 
 Deno.test("lint type_known (warning): explicit types name registered handlers", () => {

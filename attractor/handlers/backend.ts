@@ -81,9 +81,17 @@ export interface CodergenBackend {
  */
 export class SimulationBackend implements CodergenBackend {
   /** Answers with the simulated text or the scripted outcome. */
-  async run(request: CodergenRequest): Promise<string | CodergenResult> {
+  async run(request: CodergenRequest): Promise<string | Outcome | CodergenResult> {
     const attrs = request.node.attrs;
     const delay = Number(attrs["simulate.delay_ms"] ?? 0);
+    if (!(delay >= 0)) {
+      return {
+        status: "fail",
+        failureReason: `simulate.delay_ms=${
+          JSON.stringify(attrs["simulate.delay_ms"])
+        } is not a number of milliseconds`,
+      };
+    }
     if (delay > 0) await abortableSleep(delay, request.signal);
     const text = `[Simulated] Response for stage: ${request.node.id}`;
     const script = attrs["simulate.outcomes"] ?? attrs["simulate.outcome"];
@@ -94,6 +102,17 @@ export class SimulationBackend implements CodergenBackend {
     const preferredLabel = attrs["simulate.preferred_label"];
     if (!script && !preferredLabel && Object.keys(updates).length === 0) return text;
     const list = (script ?? "success").split(",").map((s) => s.trim()).filter(Boolean);
+    // A misspelt script is the author's mistake: it fails loudly (on any execution, whichever
+    // entry is misspelt), never runs as a success.
+    const wrong = list.find((entry) => !parseStatus(entry));
+    if (wrong !== undefined) {
+      return {
+        status: "fail",
+        failureReason: `simulate.outcomes names ${
+          JSON.stringify(wrong)
+        }, which is not a status (success, partial_success, retry, fail, skipped)`,
+      };
+    }
     const raw = list[Math.min(request.priorExecutions, list.length - 1)] ?? "success";
     const status = parseStatus(raw) ?? "success";
     return {

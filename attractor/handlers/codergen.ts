@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Handler, HandlerInput } from "../engine/handler.ts";
 import { type Outcome, outcomeFromStatusJson } from "../engine/outcome.ts";
 import { buildPreamble } from "../engine/fidelity.ts";
+import { fileProblem } from "../persist/file_problem.ts";
 import type { CodergenResult } from "./backend.ts";
 
 /** Runs LLM stages through the run's backend. */
@@ -74,7 +75,8 @@ export async function readStatusFile(path: string): Promise<Outcome | undefined>
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
+    // Something is there but cannot be read (a directory, no permission): a FAIL naming it.
+    return { status: "fail", failureReason: `${path} cannot be read: ${fileProblem(error)}` };
   }
   let json: unknown;
   try {

@@ -6,6 +6,7 @@ import { ScriptedBackend } from "./backend.ts";
 import { heuristicSelect } from "./parallel.ts";
 import { scanRunRecords } from "../query.ts";
 import { CallbackInterviewer } from "../interview/interviewers.ts";
+import { DurableInterviewer } from "../interview/durable.ts";
 
 const head = `start [shape=Mdiamond]\n exit [shape=Msquare]\n`;
 
@@ -29,6 +30,34 @@ Deno.test("tool: runs with the attractor environment, writes tool_output.txt, an
   assert.match(result.nodeOutcomes.auto.notes!, /auto-status/);
 });
 
+Deno.test("simulation: a misspelt simulate.outcomes or simulate.delay_ms fails the stage naming it, never runs as a success", async () => {
+  await using dir = await tempDir();
+  const run = (attrs: string, name: string) =>
+    runDot(
+      `digraph S { ${head} a [prompt=a, ${attrs}]
+        start -> a
+        a -> exit [condition="outcome=fail"]
+        a -> exit [condition="outcome=success"] }`,
+      join(dir.path, name),
+    );
+  const typo = await run(`simulate.outcomes="fail,succes"`, "a");
+  assert.deepEqual(typo.completedNodes, ["start", "a"]);
+  assert.equal(typo.nodeOutcomes.a.status, "fail");
+  assert.match(
+    typo.nodeOutcomes.a.failureReason!,
+    /^simulate\.outcomes names "succes", which is not a status/,
+  );
+  const first = await run(`simulate.outcomes="sucess"`, "b");
+  assert.match(
+    first.nodeOutcomes.a.failureReason!,
+    /^simulate\.outcomes names "sucess", which is not a status/,
+  );
+  const delay = await run(`simulate.delay_ms=soon`, "c");
+  assert.match(delay.nodeOutcomes.a.failureReason!, /^simulate\.delay_ms="soon" is not a number/);
+  const good = await run(`simulate.outcomes="partial_success", simulate.delay_ms=1`, "d");
+  assert.equal(good.nodeOutcomes.a.status, "partial_success");
+});
+
 Deno.test("tool: a non-zero exit, a timeout and a missing command are FAIL with the reason", async () => {
   await using dir = await tempDir();
   const exit = await runDot(
@@ -47,6 +76,30 @@ Deno.test("tool: a non-zero exit, a timeout and a missing command are FAIL with 
     join(dir.path, "c"),
   );
   assert.match(none.failureReason!, /no tool_command/);
+});
+
+Deno.test("tool: a stage that leaves a directory where status.json or tool_output.txt goes fails naming the file in words; the run routes the FAIL instead of dying", async () => {
+  await using dir = await tempDir();
+  const result = await runDot(
+    `digraph T { ${head}
+      status_dir [shape=parallelogram, tool_command="mkdir \\"$ATTRACTOR_STAGE_DIR/status.json\\""]
+      output_dir [shape=parallelogram, tool_command="mkdir \\"$ATTRACTOR_STAGE_DIR/tool_output.txt\\""]
+      start -> status_dir
+      status_dir -> output_dir [condition="outcome=fail"]
+      output_dir -> exit [condition="outcome=fail"]
+    }`,
+    dir.path,
+  );
+  assert.equal(result.status, "success");
+  assert.deepEqual(result.completedNodes, ["start", "status_dir", "output_dir"]);
+  assert.match(
+    result.nodeOutcomes.status_dir.failureReason!,
+    /^cannot write \S*status_dir\/status\.json: it is a directory$/,
+  );
+  assert.match(
+    result.nodeOutcomes.output_dir.failureReason!,
+    /^writefile \S*output_dir\/tool_output\.txt: it is a directory$/,
+  );
 });
 
 const FAN = (policy: string, outcomes: Record<string, string>) =>
@@ -125,6 +178,34 @@ Deno.test("parallel first_success: the others are cancelled once one succeeds; a
   assert.equal(none.nodeOutcomes.fan.status, "fail");
 });
 
+Deno.test("parallel without a fan-in: branches that run into the exit end there; no branch runs twice", async () => {
+  await using dir = await tempDir();
+  const dot = (outcome: string, policy = "wait_all") =>
+    `digraph P { ${head}
+    fan [shape=component, join_policy=${policy}]
+    a [simulate.outcome="${outcome}"]; b [simulate.outcome="${outcome}"]
+    start -> fan
+    fan -> a -> exit
+    fan -> b -> exit
+  }`;
+  const joined = await runDot(dot("success"), join(dir.path, "a"));
+  assert.equal(joined.status, "success");
+  assert.deepEqual(joined.completedNodes, ["start", "a", "b", "fan"]);
+  assert.equal(joined.checkpoint?.current_node, "exit");
+  // A FAIL does not reach the exit through its branches: failure routing decides, and here ends the run.
+  const failed = await runDot(dot("fail", "first_success"), join(dir.path, "b"));
+  assert.equal(failed.status, "fail");
+  assert.deepEqual(failed.completedNodes, ["start", "a", "b", "fan"]);
+  // Branches that end nowhere (no edge out of a) leave the run nowhere to go: it ends at the parallel node.
+  const stranded = await runDot(
+    `digraph P { ${head} fan [shape=component]; a; b
+      start -> fan; fan -> a; fan -> b; b -> exit [condition="context.never=1"] }`,
+    join(dir.path, "c"),
+  );
+  assert.deepEqual(stranded.completedNodes, ["start", "a", "b", "fan"]);
+  assert.equal(stranded.status, "success");
+});
+
 Deno.test("fan-in with a prompt lets the model rank the candidates", async () => {
   await using dir = await tempDir();
   const backend = new ScriptedBackend({ join: ["The best is a, clearly."] });
@@ -134,6 +215,12 @@ Deno.test("fan-in with a prompt lets the model rank the candidates", async () =>
   assert.equal(result.context["parallel.fan_in.best_id"], "a");
   const request = backend.requests.find((r) => r.node.id === "join")!;
   assert.match(request.prompt, /id: b/);
+  // The call is audited in the run directory as any LLM stage's is (spec §5.6).
+  assert.equal(await Deno.readTextFile(join(dir.path, "join", "prompt.md")), request.prompt);
+  assert.equal(
+    await Deno.readTextFile(join(dir.path, "join", "response.md")),
+    "The best is a, clearly.",
+  );
 });
 
 Deno.test("heuristic fan-in ranks by status, then score, then id", () => {
@@ -188,6 +275,58 @@ Deno.test("the manager loop runs a real child pipeline and observes it", async (
   assert.equal(bounded.status, "fail");
   assert.match(bounded.failureReason!, /Max cycles exceeded \(3\)/);
   assert.equal(bounded.context["stack.child.status"], "running");
+});
+
+Deno.test("a child pipeline that cannot start fails the manager stage with a ChildPipelineError naming the file and the problem, never the OS's words", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(join(dir.path, "broken.dot"), `digraph C { start [shape=Mdiamond] -> }`);
+  await Deno.writeTextFile(
+    join(dir.path, "orphan.dot"),
+    `digraph C { ${head} lost [prompt=p] start -> exit }`,
+  );
+  await Deno.mkdir(join(dir.path, "folder.dot"));
+  const reasons: Record<string, RegExp> = {
+    "missing.dot": /^child pipeline \S*\/missing\.dot cannot be read: no such file or directory$/,
+    "folder.dot": /^child pipeline \S*\/folder\.dot cannot be read: it is a directory$/,
+    "broken.dot": /^child pipeline \S*\/broken\.dot does not parse: line 1, column \d+: /,
+    "orphan.dot":
+      /^child pipeline \S*\/orphan\.dot is not a valid pipeline: .*\[reachability\] node lost/s,
+  };
+  for (const [file, reason] of Object.entries(reasons)) {
+    const result = await runDot(
+      `digraph M { ${head}
+        boss [shape=house, stack.child_dotfile="${file}", manager.poll_interval="10ms"]
+        start -> boss
+        boss -> exit [condition="outcome=fail"]
+      }`,
+      join(dir.path, `run-${file}`),
+      { baseDir: dir.path },
+    );
+    assert.equal(result.nodeOutcomes.boss.status, "fail", file);
+    assert.match(result.nodeOutcomes.boss.failureReason!, reason);
+    assert.doesNotMatch(result.nodeOutcomes.boss.failureReason!, /os error|readfile/);
+  }
+});
+
+Deno.test("a child pipeline that stops at a durable human gate fails the manager stage saying which gate, not just 'waiting'", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(
+    join(dir.path, "asks.dot"),
+    `digraph C { ${head} g [shape=hexagon, label="Go?"] start -> g; g -> exit [label="[Y] Yes"] }`,
+  );
+  const result = await runDot(
+    `digraph M { ${head}
+      boss [shape=house, stack.child_dotfile="asks.dot", manager.poll_interval="10ms"]
+      start -> boss -> exit
+    }`,
+    join(dir.path, "run"),
+    { baseDir: dir.path, interviewer: new DurableInterviewer() },
+  );
+  assert.equal(result.status, "fail");
+  assert.equal(
+    result.nodeOutcomes.boss.failureReason,
+    "Child failed: the child pipeline stopped to wait on its human gate g, which a manager loop cannot answer",
+  );
 });
 
 Deno.test("a human gate that times out takes human.default_choice, else asks for a retry", async () => {

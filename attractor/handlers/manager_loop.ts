@@ -10,7 +10,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import type { Handler, HandlerInput } from "../engine/handler.ts";
+import { ChildPipelineError, type Handler, type HandlerInput } from "../engine/handler.ts";
 import type { Outcome } from "../engine/outcome.ts";
 import type { Checkpoint } from "../engine/checkpoint.ts";
 import { evaluateCondition, parseDuration } from "../engine/graph_api.ts";
@@ -76,7 +76,9 @@ export class ManagerLoopHandler implements Handler {
         if (crash) {
           return {
             status: "fail",
-            failureReason: `child pipeline failed to run: ${(crash as Error).message}`,
+            failureReason: crash instanceof ChildPipelineError
+              ? crash.message
+              : `child pipeline failed to run: ${(crash as Error).message}`,
             contextUpdates: updates,
           };
         }

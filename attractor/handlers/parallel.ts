@@ -5,13 +5,15 @@
  * node; at most `max_parallel` (default 4) at once. `join_policy` is
  * `wait_all` (default) or `first_success` (the others are cancelled once one
  * succeeds). Results go to `parallel.results`; the run then goes to the
- * fan-in node the branches reached.
+ * fan-in node the branches reached (or, without one, to the exit node they
+ * ran into), never along the parallel node's own edges again.
  *
  * @module
  */
+import { join } from "node:path";
 import type { Handler, HandlerInput } from "../engine/handler.ts";
 import { type ContextValue, isSuccess, type Outcome } from "../engine/outcome.ts";
-import { outgoingEdges } from "../engine/graph_api.ts";
+import { getNode, isExitNode, outgoingEdges } from "../engine/graph_api.ts";
 import { ParallelLifecycle } from "../records.ts";
 import { RunCancelled } from "../engine/stage.ts";
 
@@ -68,6 +70,8 @@ export class ParallelHandler implements Handler {
     const cancelOthers = new AbortController();
     const results: BranchResult[] = new Array(edges.length);
     let stoppedAt: string | undefined;
+    /** The exit node, when a branch ran into it (a fan-out without a fan-in). */
+    let exitReached: string | undefined;
     let next = 0;
     const worker = async () => {
       while (next < edges.length) {
@@ -107,6 +111,9 @@ export class ParallelHandler implements Handler {
               branchId: edge.to,
             });
             if (run.stoppedAt && fanIns.has(run.stoppedAt)) stoppedAt ??= run.stoppedAt;
+            else if (run.stoppedAt && isExitNode(graph, getNode(graph, run.stoppedAt)!)) {
+              exitReached = run.stoppedAt;
+            }
             const score = Number(context.get("score"));
             result = {
               id: edge.to,
@@ -190,7 +197,9 @@ export class ParallelHandler implements Handler {
       contextUpdates: updates,
       notes: `${successCount} of ${edges.length} branches succeeded (${policy})`,
       failureReason: status === "fail" ? "no branch succeeded" : undefined,
-      jumpTo: stoppedAt,
+      // The run goes on where the branches joined: the fan-in node, else the exit they ran into
+      // (never for a FAIL, which takes failure routing rather than the exit).
+      jumpTo: stoppedAt ?? (status === "fail" ? undefined : exitReached),
     };
   }
 }
@@ -237,6 +246,8 @@ export class FanInHandler implements Handler {
         `Candidates (answer with the id of the best one):\n` +
         results.map((r) => `- id: ${r.id}\n  status: ${r.status}\n  output: ${r.output ?? ""}`)
           .join("\n");
+      // An LLM call like a codergen stage's, audited like one (spec §5.6): prompt.md, response.md.
+      await Deno.writeTextFile(join(input.stageDir, "prompt.md"), prompt);
       const reply = await input.backend.run({
         node: input.node,
         prompt,
@@ -256,6 +267,7 @@ export class FanInHandler implements Handler {
         : "status" in reply
         ? (reply as Outcome).notes ?? ""
         : (reply as { text?: string }).text ?? "";
+      await Deno.writeTextFile(join(input.stageDir, "response.md"), text);
       const named = pickNamed(text, results);
       if (named) {
         best = named;
