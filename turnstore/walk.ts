@@ -4,7 +4,9 @@
  *
  * @module
  */
-import type { StoredTurn, TurnStore } from "./core/types.ts";
+import { InvalidInputError } from "./core/errors.ts";
+import { describe } from "./core/ids.ts";
+import { MAX_LIST_LIMIT, type StoredTurn, type TurnStore } from "./core/types.ts";
 
 /** Options of {@link walkHistory}. */
 export interface WalkHistoryOptions {
@@ -26,6 +28,12 @@ export async function* walkHistory(
   options: WalkHistoryOptions = {},
 ): AsyncGenerator<StoredTurn[]> {
   const limit = options.pageSize ?? 500;
+  // Checked here so that the error names this option, not listTurns' limit.
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new InvalidInputError(
+      `walkHistory pageSize must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${describe(limit)}`,
+    );
+  }
   let before = options.beforeTurnId;
   for (;;) {
     options.signal?.throwIfAborted();

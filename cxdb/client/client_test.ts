@@ -220,7 +220,12 @@ Deno.test("a timeout rejects with Timeout naming the operation; AbortSignal canc
 
 Deno.test("the queue is bounded: past maxQueued a request fails with QueueFull at once", async () => {
   const server = rawServer(() => {});
-  const client = new CxdbClient({ port: server.port, maxInFlight: 1, maxQueued: 2, timeoutMs: 0 });
+  const client = new CxdbClient({
+    port: server.port,
+    maxInFlight: 1,
+    maxQueued: 2,
+    timeoutMs: Infinity,
+  });
   try {
     await client.connect(); // the unanswered HELLO holds the one in-flight slot
     const a = client.getHead("1");

@@ -31,7 +31,11 @@ export interface CxdbClientOptions {
   readonly tls?: boolean | CxdbTlsOptions;
   /** Client tag sent in HELLO; default "forge-deno". */
   readonly clientTag?: string;
-  /** Per-request timeout in ms; default 30000. */
+  /**
+   * Per-request timeout in ms, above 0; default 30000. `Infinity` sets none
+   * (a request then waits as long as the connection lives); 0, a negative
+   * number or NaN is InvalidInput, as is any other option out of its range.
+   */
   readonly timeoutMs?: number;
   /** Most requests sent and unanswered at once; default 512. */
   readonly maxInFlight?: number;
@@ -47,7 +51,7 @@ export interface CxdbClientOptions {
 export interface CallOptions {
   /** Cancels the call. An append already sent may still happen. */
   readonly signal?: AbortSignal;
-  /** Overrides the client's timeout for this call. */
+  /** Overrides the client's timeout for this call (above 0; `Infinity` for none). */
   readonly timeoutMs?: number;
 }
 

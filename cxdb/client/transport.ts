@@ -21,6 +21,7 @@ import {
   MsgType,
   type WireAppended,
 } from "../protocol/wire.ts";
+import { WireError } from "../protocol/frame.ts";
 import { ConnectionDroppedError, CxdbError, ServerError } from "./errors.ts";
 import { encodeFrame, FrameArena } from "./arena.ts";
 import { recoverLostAppend } from "./lost_append.ts";
@@ -29,6 +30,7 @@ import { type AppendIdentity, Pending, type RequestSink } from "./pending.ts";
 import { refusal } from "./refusal.ts";
 import { backoffDelay, type RetryPolicy, retryPolicy } from "./retry.ts";
 import { TurnClaims } from "./claims.ts";
+import { checkClientOptions, checkTimeout } from "./check_options.ts";
 import { ConnWriter, dial } from "./socket.ts";
 import { Deadlines } from "./deadlines.ts";
 import { InFlight } from "./in_flight.ts";
@@ -84,6 +86,7 @@ export class Transport {
 
   /** Creates the transport; it connects on the first request. */
   constructor(options: CxdbClientOptions = {}) {
+    checkClientOptions(options);
     this.#hostname = options.hostname ?? "127.0.0.1";
     this.#port = options.port ?? 9009;
     this.#tls = options.tls === true ? {} : options.tls || undefined;
@@ -177,6 +180,11 @@ export class Transport {
       signal,
     );
     if (refused) return sink.failed(refused);
+    try {
+      checkTimeout("timeoutMs of the call", options?.timeoutMs);
+    } catch (error) {
+      return sink.failed(error as Error);
+    }
     let size: number;
     const id = this.#nextId;
     const arena = this.#arena;
@@ -466,10 +474,20 @@ export class Transport {
 
   #sendHello(): void {
     const op = `HELLO (tag ${this.#clientTag})`;
-    // HELLO goes first on every connection; nobody waits for its answer.
-    this.submit(MsgType.HELLO, 0, encodeHello(this.#clientTag), op, { timeoutMs: 0 }, undefined, {
-      front: true,
-    }).then(decodeHello, () => {});
+    // HELLO goes first on every connection; nobody waits for its answer. The
+    // read loop checks that it decodes (a peer that answers it wrongly does
+    // not speak CXDB's protocol), so nothing is left to do with it here.
+    this.submit(
+      MsgType.HELLO,
+      0,
+      encodeHello(this.#clientTag),
+      op,
+      { timeoutMs: Infinity },
+      undefined,
+      {
+        front: true,
+      },
+    ).catch(() => {});
   }
 
   async #readLoop(conn: Deno.Conn): Promise<void> {
@@ -485,17 +503,38 @@ export class Transport {
         // Payloads lie in the parser's buffer until the next push: each is
         // decoded or copied here. `advance` makes no object per answer.
         while (parser.advance()) {
-          answered = true;
-          this.#fruitless = 0;
           const id = parser.reqId;
           const p = this.#inflight.get(id);
+          const at = parser.payloadAt;
+          const end = at + parser.payloadLength;
+          if (p && parser.msgType !== MsgType.ERROR) {
+            // CXDB echoes the request's type. An answer of another type, or
+            // an answer to HELLO that does not decode, comes from a peer that
+            // does not speak the protocol (or lost track of req_ids): it ends
+            // the connection (a WireError, below) and does not count as an
+            // answer, so such a peer runs out of attempts instead of being
+            // believed.
+            if (parser.msgType !== p.msgType) {
+              throw new WireError(
+                `${p.op}: answered with message type ${parser.msgType}, expected ${p.msgType}`,
+              );
+            }
+            if (p.msgType === MsgType.HELLO) decodeHello(parser.bytes.subarray(at, end));
+          }
+          answered = true;
+          this.#fruitless = 0;
           if (!p) continue; // timed out or aborted: the answer is no longer wanted
           this.#inflight.delete(id);
           if (p.isolated) this.#isolating = false;
-          const at = parser.payloadAt;
-          const end = at + parser.payloadLength;
           if (parser.msgType === MsgType.ERROR) {
-            const e = decodeError(parser.bytes.subarray(at, end));
+            let e;
+            try {
+              e = decodeError(parser.bytes.subarray(at, end));
+            } catch (error) {
+              // A malformed ERROR frame still fails its own request, clearly.
+              this.fail(p, error as Error);
+              continue;
+            }
             this.fail(p, new ServerError(p.op, e.code, e.detail));
           } else if (p.append) {
             // Sent by appendTurn (not a raw request()): answered decoded.
@@ -549,7 +588,8 @@ export class Transport {
           new CxdbError(
             "Unavailable",
             p.op,
-            `${p.op}: CXDB at ${this.address} closed ${this.#retry.attempts} connections in a row without answering`,
+            `${p.op}: CXDB at ${this.address} closed ${this.#retry.attempts} connections in a row without answering` +
+              (cause instanceof Error ? ` (last: ${cause.message})` : ""),
             { cause },
           ),
         );
@@ -563,7 +603,15 @@ export class Transport {
     this.stats.drops++;
     const [suspect, ...others] = unanswered;
     const retry: Pending[] = [];
-    if (suspect.isolated) {
+    if (suspect.isolated && cause instanceof WireError) {
+      // Alone on a fresh connection, its answer broke the protocol again: we
+      // closed the connection, the server did not (so not ConnectionDropped,
+      // which the store reads as "the server does not know this id").
+      this.fail(
+        suspect,
+        new CxdbError("Protocol", suspect.op, `${suspect.op}: ${cause.message}`, { cause }),
+      );
+    } else if (suspect.isolated) {
       // It was alone on a fresh connection and the server dropped it again.
       this.fail(suspect, new ConnectionDroppedError(suspect.op, { cause }));
     } else {

@@ -5,11 +5,13 @@
  *
  * @module
  */
-import type { RegistryBundle } from "@forge/turnstore";
-import { HttpError } from "../client/errors.ts";
+import { type RegistryBundle, validateBundleShape } from "@forge/turnstore";
+import { CxdbError, HttpError } from "../client/errors.ts";
 import type { ReconnectOptions } from "../client/options.ts";
 import { type RetryPolicy, retryPolicy, withRetry } from "../client/retry.ts";
 import { parseSse, type SseEvent } from "./sse.ts";
+import { checkContextList, checkFsListing, checkTurnPage, parseJson } from "./shapes.ts";
+import { checkRetry, checkTimeout, MAX_TIMER_MS } from "../client/check_options.ts";
 
 /** A context in the contexts list. */
 export interface HttpContext {
@@ -127,6 +129,29 @@ export interface CxdbHttpClientOptions {
 /** Statuses a server or proxy gives while it (re)starts: worth another attempt. */
 const RETRY_STATUSES = new Set([502, 503, 504]);
 
+/**
+ * Reads a body, failing as an HttpError (status 0, as a failed request) when
+ * the body cannot be read to its end: the request's timeout fires while a
+ * server trickles it, or the connection drops. Otherwise the fetch's own
+ * DOMException would reach the caller.
+ */
+async function bodyOf<T>(
+  op: string,
+  res: Response,
+  read: (res: Response) => Promise<T>,
+): Promise<T> {
+  try {
+    return await read(res);
+  } catch (error) {
+    throw new HttpError(
+      op,
+      0,
+      `reading the answer (HTTP ${res.status}) failed: ${(error as Error)?.message ?? error}`,
+    );
+  }
+}
+const asText = (res: Response) => res.text();
+
 /** Client of the HTTP read API. */
 export class CxdbHttpClient {
   /** Base URL, without a trailing slash. */
@@ -137,7 +162,11 @@ export class CxdbHttpClient {
   /** Creates a client for `baseUrl` (e.g. http://127.0.0.1:9010). */
   constructor(baseUrl: string, options: CxdbHttpClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    checkTimeout("timeoutMs", options.timeoutMs);
+    checkRetry("retry", options.retry);
+    // Above a timer's range AbortSignal.timeout fires at once (or throws):
+    // the longest timer stands for "longer than that", Infinity included.
+    this.#timeoutMs = Math.min(options.timeoutMs ?? 30_000, MAX_TIMER_MS);
     this.#retry = retryPolicy(options.retry);
   }
 
@@ -180,11 +209,19 @@ export class CxdbHttpClient {
     );
   }
 
-  async #json<T>(op: string, path: string, signal?: AbortSignal): Promise<T> {
+  /** A JSON answer, checked by `check` (which throws a Protocol error naming the bad field). */
+  async #json<T>(
+    op: string,
+    path: string,
+    signal: AbortSignal | undefined,
+    check: (op: string, body: unknown) => void,
+  ): Promise<T> {
     const res = await this.#fetch(op, path, { signal });
-    const text = await res.text();
-    if (!res.ok) throw new HttpError(op, res.status, text);
-    return JSON.parse(text) as T;
+    const body = await bodyOf(op, res, asText);
+    if (!res.ok) throw new HttpError(op, res.status, body);
+    const parsed = parseJson(op, body);
+    check(op, parsed);
+    return parsed as T;
   }
 
   /** GET /healthz: true when the server answers "ok". */
@@ -208,6 +245,7 @@ export class CxdbHttpClient {
       "GET /v1/contexts",
       `/v1/contexts?${q}`,
       options.signal,
+      checkContextList,
     );
     return body.contexts;
   }
@@ -231,6 +269,7 @@ export class CxdbHttpClient {
       }`,
       `/v1/contexts/${encodeURIComponent(contextId)}/turns?${q}`,
       options.signal,
+      (op, body) => checkTurnPage(op, body, options.u64Format === "number"),
     );
   }
 
@@ -261,7 +300,7 @@ export class CxdbHttpClient {
         body: JSON.stringify(bundle),
       },
     );
-    const text = await res.text();
+    const text = await bodyOf(op, res, asText);
     if (res.status === 201 || res.status === 204) return { status: res.status };
     throw new HttpError(op, res.status, text);
   }
@@ -272,11 +311,23 @@ export class CxdbHttpClient {
     const res = await this.#fetch(op, `/v1/registry/bundles/${encodeURIComponent(bundleId)}`, {
       headers: etag ? { "if-none-match": etag } : {},
     });
-    const text = await res.text();
+    const text = await bodyOf(op, res, asText);
     if (res.status === 304) return { status: 304 };
     if (res.status === 404) return { status: 404 };
     if (!res.ok) throw new HttpError(op, res.status, text);
-    return { status: 200, bundle: JSON.parse(text), etag: res.headers.get("etag") };
+    let bundle: RegistryBundle;
+    try {
+      bundle = validateBundleShape(parseJson(op, text));
+    } catch (error) {
+      if (error instanceof CxdbError) throw error;
+      throw new CxdbError(
+        "Protocol",
+        op,
+        `${op}: malformed answer from the server: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return { status: 200, bundle, etag: res.headers.get("etag") };
   }
 
   /** GET /v1/turns/{id}/fs?path=: a directory of the tree in effect for a turn; undefined when none. */
@@ -286,10 +337,12 @@ export class CxdbHttpClient {
       op,
       `/v1/turns/${encodeURIComponent(turnId)}/fs?path=${encodeURIComponent(path)}`,
     );
-    const text = await res.text();
+    const text = await bodyOf(op, res, asText);
     if (res.status === 404) return undefined;
     if (!res.ok) throw new HttpError(op, res.status, text);
-    return JSON.parse(text);
+    const body = parseJson(op, text);
+    checkFsListing(op, body);
+    return body as HttpFsListing;
   }
 
   /** GET /v1/turns/{id}/fs/<path>: a file's bytes; undefined when absent. */
@@ -297,7 +350,7 @@ export class CxdbHttpClient {
     const op = `GET file ${path} of turn ${turnId}`;
     const encoded = path.split("/").map(encodeURIComponent).join("/");
     const res = await this.#fetch(op, `/v1/turns/${encodeURIComponent(turnId)}/fs/${encoded}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = new Uint8Array(await bodyOf(op, res, (r) => r.arrayBuffer()));
     if (res.status === 404) return undefined;
     if (!res.ok) throw new HttpError(op, res.status, new TextDecoder().decode(bytes));
     return bytes;
@@ -322,15 +375,35 @@ export class CxdbHttpClient {
       throw new HttpError(op, 0, (error as Error).message);
     }
     if (!res.ok || !res.body) {
-      const text = await res.text();
+      const text = await bodyOf(op, res, asText);
       throw new HttpError(op, res.status, text);
     }
-    for await (const e of parseSse(res.body, signal)) {
-      let parsed: unknown = e.data;
-      try {
-        parsed = JSON.parse(e.data);
-      } catch { /* not JSON: keep the text */ }
-      yield { ...e, json: parsed };
+    const stream = parseSse(res.body, signal);
+    try {
+      for (;;) {
+        let next: IteratorResult<SseEvent>;
+        try {
+          next = await stream.next();
+        } catch (error) {
+          // A stream cut by the network: typed, as any other failed request.
+          if (signal?.aborted) return;
+          throw new HttpError(
+            op,
+            0,
+            `the event stream broke: ${(error as Error)?.message ?? error}`,
+          );
+        }
+        if (next.done) return;
+        const e = next.value;
+        let parsed: unknown = e.data;
+        try {
+          parsed = JSON.parse(e.data);
+        } catch { /* not JSON: keep the text */ }
+        yield { ...e, json: parsed };
+      }
+    } finally {
+      // The caller stopped early (or the stream broke): release the body.
+      await stream.return(undefined).catch(() => {});
     }
   }
 }

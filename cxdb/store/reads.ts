@@ -8,9 +8,10 @@
  */
 import { blake3Hex, ROOT_TURN_ID } from "@forge/turnstore";
 import type { StoredTurn } from "@forge/turnstore";
-import { foreignCursor } from "@forge/turnstore/backend";
+import { BackendError, foreignCursor } from "@forge/turnstore/backend";
 import type { CxdbClient } from "../client/client.ts";
 import type { CxdbHttpClient, HttpTurn } from "../http/client.ts";
+import { base64Bytes } from "../http/shapes.ts";
 import type { CxdbCall } from "./failures.ts";
 import { storedTurn, type TurnIndex } from "./turn_index.ts";
 
@@ -56,7 +57,24 @@ export async function listTurnsPage(
         }),
       { resource: "turn", id: beforeTurnId },
     );
-    return page.turns.map((t) => fromHttp(index, contextId, t));
+    // The page must be the history just below the cursor, each turn the
+    // child of the one before: a page that is not (a broken proxy, a
+    // server that lost track) is refused before anything of it is noted.
+    const payloads = page.turns.map((t) => checkedPayload(r, t));
+    let parent = page.turns[0]?.parent_turn_id;
+    page.turns.forEach((t, i) => {
+      if (
+        t.parent_turn_id !== parent ||
+        (i === page.turns.length - 1 && t.turn_id !== before.parentTurnId)
+      ) {
+        throw new BackendError(
+          `CXDB at ${r.client.address}: the HTTP page of context ${contextId} before turn ${beforeTurnId} ` +
+            `is not that turn's history (turn ${t.turn_id} at position ${i})`,
+        );
+      }
+      parent = t.turn_id;
+    });
+    return page.turns.map((t, i) => fromHttp(index, contextId, t, payloads[i]));
   }
   // No HTTP: the history before a turn is its parent's history.
   const fork = await call(() => client.forkContext(before.parentTurnId));
@@ -88,15 +106,37 @@ export async function readTurn(r: ReadRoutes, turnId: string): Promise<StoredTur
         bytesRender: "base64",
       }).catch(() => undefined);
       const t = page?.turns[0];
-      if (t?.turn_id === turnId) return fromHttp(index, meta.contextId, t);
+      if (t?.turn_id === turnId) return fromHttp(index, meta.contextId, t, checkedPayload(r, t));
     }
   }
   const { meta: m, payload } = await index.readByFork(turnId);
   return storedTurn(m, payload);
 }
 
-function fromHttp(index: TurnIndex, contextId: string, t: HttpTurn): StoredTurn {
-  const payload = t.bytes_b64 !== undefined ? fromBase64(t.bytes_b64) : new Uint8Array();
+/**
+ * A turn's payload from an HTTP page, checked against the hash the page gives
+ * and against the hash the store already knows for that turn: never bytes
+ * other than those the turn was stored with.
+ */
+function checkedPayload(r: ReadRoutes, t: HttpTurn): Uint8Array {
+  const op = `CXDB at ${r.client.address}: turn ${t.turn_id} read over HTTP`;
+  const payload = t.bytes_b64 !== undefined ? base64Bytes(op, t.bytes_b64) : new Uint8Array();
+  const known = r.index.turns.get(t.turn_id)?.contentHash;
+  const hash = blake3Hex(payload);
+  for (const want of [t.content_hash_b3, known]) {
+    if (want !== undefined && want !== hash) {
+      throw new BackendError(`${op} has bytes of hash ${hash}, expected ${want}`);
+    }
+  }
+  return payload;
+}
+
+function fromHttp(
+  index: TurnIndex,
+  contextId: string,
+  t: HttpTurn,
+  payload: Uint8Array,
+): StoredTurn {
   const meta = index.noteWire(contextId, {
     turnId: t.turn_id,
     parentTurnId: t.parent_turn_id,
@@ -109,11 +149,4 @@ function fromHttp(index: TurnIndex, contextId: string, t: HttpTurn): StoredTurn 
     contentHash: t.content_hash_b3 ?? blake3Hex(payload),
   });
   return storedTurn(meta, payload);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }

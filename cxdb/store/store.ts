@@ -32,7 +32,7 @@ import {
   ROOT_TURN_ID,
   UnsupportedError,
 } from "@forge/turnstore";
-import { requireHash, requireId, toHex } from "@forge/turnstore";
+import { blake3Hex, requireHash, requireId, toHex } from "@forge/turnstore";
 import { hashInto } from "blake3-jit";
 import type {
   AppendedTurn,
@@ -51,6 +51,7 @@ import {
   type ValidAppend,
   validateAppend,
   validateBlob,
+  validateCreateContext,
   validateList,
   validateListContexts,
 } from "@forge/turnstore/backend";
@@ -161,11 +162,9 @@ export class CxdbStore implements ForgeStore {
   // ----------------------------------------------------------- contexts
 
   /** Creates an empty context, or one headed at `baseTurnId`. */
-  async createContext(options: CreateContextOptions = {}): Promise<ContextHead> {
+  async createContext(options?: CreateContextOptions): Promise<ContextHead> {
     this.#open();
-    const base = options.baseTurnId === undefined
-      ? ROOT_TURN_ID
-      : requireId("baseTurnId", options.baseTurnId);
+    const base = validateCreateContext(options);
     const wire = await this.#call(() => this.client.createContext(base), {
       resource: "turn",
       id: base,
@@ -399,6 +398,13 @@ export class CxdbStore implements ForgeStore {
         `CXDB stored turn ${answer.turnId} of context ${req.contextId} with hash ${answer.contentHash}, expected ${contentHash}`,
       );
     }
+    if (answer.contextId !== req.contextId || answer.turnId === ROOT_TURN_ID) {
+      // Not an answer to this append (a server that lost track of req_ids):
+      // recording it would put a turn into the wrong context's chain.
+      throw new BackendError(
+        `CXDB answered an append to context ${req.contextId} with turn ${answer.turnId} of context ${answer.contextId}`,
+      );
+    }
     const depth = answer.depth + 1;
     const chain = this.#index.chain(req.contextId);
     chain.set(depth, answer.turnId);
@@ -490,6 +496,13 @@ export class CxdbStore implements ForgeStore {
     this.#open();
     requireHash("hash", hash);
     const bytes = await this.#call(() => this.client.getBlob(hash), { resource: "blob", id: hash });
+    // Content-addressed: bytes of another hash are the server's fault, not a blob.
+    const got = blake3Hex(bytes);
+    if (got !== hash) {
+      throw new BackendError(
+        `CXDB at ${this.client.address} returned ${bytes.length} bytes of hash ${got} for blob ${hash}`,
+      );
+    }
     this.#knownBlobs.add(hash);
     return bytes;
   }
@@ -582,7 +595,7 @@ export class CxdbStore implements ForgeStore {
 /** Opens a store from `cxdb://host:port?http=...` (or `cxdbs://` for TLS). */
 export async function openCxdbStore(url: string): Promise<CxdbStore> {
   const config = parseCxdbUrl(url);
-  const caCerts = config.caFile ? [await Deno.readTextFile(config.caFile)] : undefined;
+  const caCerts = config.caFile ? [await readCaFile(config.caFile)] : undefined;
   const store = new CxdbStore({
     httpUrl: config.httpUrl,
     client: {
@@ -606,4 +619,16 @@ export async function openCxdbStore(url: string): Promise<CxdbStore> {
     );
   }
   return store;
+}
+
+/** The CA file a URL's `ca` parameter names; a BackendError naming it when it cannot be read. */
+async function readCaFile(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new BackendError(
+      `cannot read the CA file ${path} named by the cxdb URL's ca parameter: ${error}`,
+      { cause: error },
+    );
+  }
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { BackendError, NotFoundError, ROOT_TURN_ID } from "@forge/turnstore";
+import { BackendError, blake3Hex, NotFoundError, ROOT_TURN_ID } from "@forge/turnstore";
 import type { ContextHead, StoredTurn } from "@forge/turnstore";
 import type { CxdbClient } from "../client/client.ts";
 import type { WireHead, WireTurn } from "../protocol/wire.ts";
@@ -25,8 +25,19 @@ export function contextHead(h: WireHead): ContextHead {
   };
 }
 
-/** A stored turn from its metadata and payload. */
+/**
+ * A stored turn from its metadata and payload. The payload must have the
+ * turn's hash: a server (or a connection) that hands back other bytes is a
+ * BackendError, never a turn with bytes it was not stored with.
+ */
 export function storedTurn(meta: TurnMeta, payload: Uint8Array): StoredTurn {
+  const hash = blake3Hex(payload);
+  if (hash !== meta.contentHash) {
+    throw new BackendError(
+      `CXDB returned ${payload.length} bytes for turn ${meta.turnId} of hash ${hash}, ` +
+        `not the turn's hash ${meta.contentHash}`,
+    );
+  }
   return {
     turnId: meta.turnId,
     parentTurnId: meta.parentTurnId,

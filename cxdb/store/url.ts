@@ -27,6 +27,8 @@ export interface CxdbStoreConfig {
 }
 
 const KNOWN = new Set(["http", "tls", "ca", "tag", "timeoutMs", "attempts"]);
+/** Most connection attempts a URL may ask for. */
+const MAX_ATTEMPTS = 1000;
 
 /** Parses a `cxdb://` (or `cxdbs://`, TLS) URL; InvalidInput names what is wrong. */
 export function parseCxdbUrl(url: string): CxdbStoreConfig {
@@ -45,6 +47,21 @@ export function parseCxdbUrl(url: string): CxdbStoreConfig {
   if (!parsed.hostname) {
     throw new InvalidInputError(
       `cxdb URL ${JSON.stringify(url)} has no host; try cxdb://127.0.0.1:9009`,
+    );
+  }
+  if (parsed.username || parsed.password) {
+    // CXDB takes no credentials: dropping them silently would hide the mistake.
+    throw new InvalidInputError(
+      `cxdb URL ${
+        JSON.stringify(url)
+      } carries credentials; CXDB takes none (remove "user:password@")`,
+    );
+  }
+  if (parsed.pathname !== "" && parsed.pathname !== "/") {
+    throw new InvalidInputError(
+      `cxdb URL ${
+        JSON.stringify(url)
+      } has a path (${parsed.pathname}); a CXDB server is named by host and port only`,
     );
   }
   for (const key of parsed.searchParams.keys()) {
@@ -69,12 +86,25 @@ export function parseCxdbUrl(url: string): CxdbStoreConfig {
     );
   }
   const attempts = q.get("attempts");
-  if (attempts !== null && !(Number.isInteger(Number(attempts)) && Number(attempts) > 0)) {
+  // Past MAX_ATTEMPTS, with backoff capped at 2 s, a call to a server that is
+  // down would wait for hours (1e9 attempts: decades) instead of failing.
+  if (
+    attempts !== null &&
+    !(Number.isInteger(Number(attempts)) && Number(attempts) > 0 &&
+      Number(attempts) <= MAX_ATTEMPTS)
+  ) {
     throw new InvalidInputError(
-      `cxdb URL parameter attempts must be a positive integer, got ${JSON.stringify(attempts)}`,
+      `cxdb URL parameter attempts must be an integer from 1 to ${MAX_ATTEMPTS}, got ${
+        JSON.stringify(attempts)
+      }`,
     );
   }
   const tlsParam = q.get("tls");
+  if (tlsParam !== null && !["1", "true", "0", "false"].includes(tlsParam)) {
+    throw new InvalidInputError(
+      `cxdb URL parameter tls must be 1, true, 0 or false, got ${JSON.stringify(tlsParam)}`,
+    );
+  }
   return {
     hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
     port,

@@ -32,6 +32,14 @@ Deno.test("a bad cxdb URL is InvalidInput naming the problem", () => {
       ["cxdb://h?http=ftp://x", "http"],
       ["cxdb://h?timeoutMs=-4", "timeoutMs"],
       ["memory:", "cxdb://"],
+      // Once silently dropped or taken as given:
+      ["cxdb://user:pw@h", "credentials"],
+      ["cxdb://h/some/path", "/some/path"],
+      ["cxdb://h?tls=yes", "tls"],
+      ["cxdb://h?attempts=1000000000", "attempts"],
+      ["cxdb://h?attempts=1.5", "attempts"],
+      ["cxdb://h?timeoutMs=NaN", "timeoutMs"],
+      ["cxdb://h:99999", "cxdb URL"],
     ]
   ) {
     assert.throws(
@@ -57,5 +65,18 @@ Deno.test("opening a store on an address nothing listens on is a Backend error n
   await assert.rejects(
     openTurnStore(`cxdb://127.0.0.1:${port}?attempts=2`, { schemes: { "cxdb:": cxdbScheme } }),
     (e: unknown) => isTurnStoreError(e, "Backend") && e.message.includes(`127.0.0.1:${port}`),
+  );
+});
+
+Deno.test("a CA file that cannot be read is a BackendError naming it, not a raw OS error", async () => {
+  await assert.rejects(
+    openTurnStore("cxdbs://127.0.0.1:1?ca=/nonexistent/ca.pem&attempts=1", {
+      schemes: { "cxdbs:": cxdbScheme },
+    }),
+    (e: unknown) => {
+      assert.ok(isTurnStoreError(e, "Backend"), `a Backend error, got ${e}`);
+      assert.match((e as Error).message, /CA file \/nonexistent\/ca\.pem/);
+      return true;
+    },
   );
 });

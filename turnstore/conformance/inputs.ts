@@ -41,6 +41,25 @@ export function defineInputTests(test: ConformanceTest): void {
     await rejectsWith(store.appendTurn({ ...ok, fsRootHash: "abc" }), "InvalidInput", [
       "fsRootHash",
     ]);
+    // A lone surrogate has no UTF-8 form: stored, it would read back as U+FFFD,
+    // and two keys differing only there would name one turn.
+    await rejectsWith(store.appendTurn({ ...ok, typeId: "test.\uD800" }), "InvalidInput", [
+      "typeId",
+    ]);
+    for (const key of ["k\uD800", "k\uDFFF", "\uDC00\uD800"]) {
+      await rejectsWith(store.appendTurn({ ...ok, idempotencyKey: key }), "InvalidInput", [
+        "idempotencyKey",
+      ]);
+    }
+    for (const limit of [-1, NaN, Infinity, 2.5, 2 ** 53]) {
+      await rejectsWith(store.listTurns(ctx.contextId, { limit }), "InvalidInput", ["limit"]);
+    }
+    // Once a TypeError on some backends, ignored or "not found" on others.
+    await rejectsWith(store.createContext(null as never), "InvalidInput", ["createContext"]);
+    for (const id of ["", 1]) {
+      await rejectsWith(store.getRegistryBundle(id as never), "InvalidInput", ["bundleId"]);
+    }
+    await rejectsWith(store.hasBlob("A".repeat(64)), "InvalidInput", ["hash"]);
     assert.deepEqual(await store.listTurns(ctx.contextId), [], "nothing was written");
   });
 

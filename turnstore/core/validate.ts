@@ -63,6 +63,13 @@ export function validateAppend(input: AppendTurnInput): ValidAppend {
       `typeId must be a non-empty string (context ${contextId}), got ${describe(typeId)}`,
     );
   }
+  if (!typeId.isWellFormed()) {
+    // A lone surrogate has no UTF-8 form: a durable backend would store U+FFFD
+    // and read back another type id than the one given.
+    throw new InvalidInputError(
+      `typeId ${describe(typeId)} is not valid Unicode (a lone surrogate) (context ${contextId})`,
+    );
+  }
   if (utf8Over(typeId, MAX_TYPE_ID_BYTES) || hasControlChars(typeId)) {
     throw new InvalidInputError(
       `typeId ${
@@ -95,6 +102,15 @@ export function validateAppend(input: AppendTurnInput): ValidAppend {
         `idempotencyKey must be a non-empty string (context ${contextId}), got ${
           describe(idempotencyKey)
         }`,
+      );
+    }
+    if (!idempotencyKey.isWellFormed()) {
+      // Stored as UTF-8, two keys that differ only in lone surrogates would
+      // both become U+FFFD and name the same turn.
+      throw new InvalidInputError(
+        `idempotencyKey ${
+          describe(idempotencyKey)
+        } is not valid Unicode (a lone surrogate) (context ${contextId})`,
       );
     }
     if (utf8Over(idempotencyKey, MAX_IDEMPOTENCY_KEY_BYTES)) {
@@ -132,6 +148,33 @@ export function validateList(
     ? undefined
     : requireId("beforeTurnId", options.beforeTurnId);
   return { contextId: ctx, beforeTurnId, limit };
+}
+
+/**
+ * Checks createContext's options and returns the base turn (the root for an
+ * empty context). Options must be an object or absent; null is InvalidInput
+ * on every backend (it was a TypeError on some and ignored on others).
+ */
+export function validateCreateContext(options: unknown): string {
+  if (options === undefined) return "0";
+  if (options === null || typeof options !== "object") {
+    throw new InvalidInputError(
+      `createContext options must be an object, got ${describe(options)}`,
+    );
+  }
+  const base = (options as { baseTurnId?: unknown }).baseTurnId;
+  return base === undefined ? "0" : requireId("baseTurnId", base);
+}
+
+/**
+ * Checks a bundle id given to getRegistryBundle: a non-empty string, as every
+ * backend requires (some answered "not found" for "" or a number).
+ */
+export function validateBundleId(bundleId: unknown): string {
+  if (typeof bundleId !== "string" || bundleId.length === 0) {
+    throw new InvalidInputError(`bundleId must be a non-empty string, got ${describe(bundleId)}`);
+  }
+  return bundleId;
 }
 
 /** Checks a blob's bytes. */

@@ -58,14 +58,37 @@ class WindowReader {
 }
 
 /**
+ * Throws BackendError unless `file` is empty or begins as a log of this
+ * store: its first bytes are the magic "FLG1", or what an interrupted first
+ * append leaves of it (a prefix of the magic, or zeros where a write did not
+ * reach the disk). Anything else is some other file that happens to have the
+ * log's name: recovery would take it for a torn tail and cut it to nothing.
+ */
+export function assertLogStart(file: Deno.FsFile, path: string): void {
+  const size = file.statSync().size;
+  if (size === 0) return;
+  const first = readAt(file, 0, Math.min(4, size));
+  for (let i = 0; i < first.length; i++) {
+    if (first[i] !== 0 && first[i] !== ((FRAME_MAGIC >>> (8 * i)) & 0xff)) {
+      throw new BackendError(
+        `fs store log ${path} is not a log of this store: it does not begin with a record ` +
+          `(magic "FLG1"); it was not opened, and nothing in it was changed`,
+      );
+    }
+  }
+}
+
+/**
  * Yields the intact records of `file` from `from`, then returns where they
- * end. Throws BackendError when a bad record is followed by an intact one.
+ * end. Throws BackendError when a bad record is followed by an intact one,
+ * and (from offset 0) when the file is not a log at all ({@link assertLogStart}).
  */
 export function* scanLog(
   file: Deno.FsFile,
   path: string,
   from: number,
 ): Generator<ScannedRecord, ScanEnd> {
+  if (from === 0) assertLogStart(file, path);
   const size = file.statSync().size;
   const reader = new WindowReader(file, size);
   let at = from;

@@ -24,7 +24,12 @@ import type {
   PutBlobResult,
   StoredTurn,
 } from "../core/types.ts";
-import { validateAppend, validateList } from "../core/validate.ts";
+import {
+  validateAppend,
+  validateBundleId,
+  validateCreateContext,
+  validateList,
+} from "../core/validate.ts";
 import { validateListContexts } from "../core/list_contexts.ts";
 import { listContextSlots } from "./contexts.ts";
 import { foreignCursor } from "../core/rules.ts";
@@ -37,6 +42,7 @@ import { openReadWrite } from "./io.ts";
 import { type DirLock, lockDirectory } from "./lock.ts";
 import { type Durability, parseFsTarget } from "./options.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
+import { assertLogStart } from "./scan.ts";
 import { RegistryLog } from "./registry.ts";
 import { FsState, publicHead, storedTurn } from "./state.ts";
 import { type Job, type Settle, Writer } from "./writer.ts";
@@ -81,9 +87,14 @@ export class FsStore implements ForgeStore {
       await Deno.mkdir(given, { recursive: true });
       dir = await Deno.realPath(given);
     } catch (error) {
-      throw new BackendError(`fs store: cannot create or open directory ${given}: ${error}`, {
-        cause: error,
-      });
+      // The usual mistake, said plainly: the path names a file.
+      const what = error instanceof Deno.errors.AlreadyExists
+        ? " (it exists and is not a directory)"
+        : "";
+      throw new BackendError(
+        `fs store: cannot create or open directory ${given}${what}: ${error}`,
+        { cause: error },
+      );
     }
     const lock = await lockDirectory(dir);
     const opened: { close(): void }[] = [];
@@ -96,6 +107,8 @@ export class FsStore implements ForgeStore {
         await Deno.remove(`${dir}/${leftover}`).catch(() => {});
       }
       const log = track(openReadWrite(`${dir}/log`));
+      // Before any file of the store is made beside it.
+      assertLogStart(log, `${dir}/log`);
       const turnsFile = track(openReadWrite(`${dir}/turns.idx`));
       const contextsFile = track(openReadWrite(`${dir}/contexts.idx`));
       const rootsFile = track(openReadWrite(`${dir}/roots.idx`));
@@ -165,12 +178,10 @@ export class FsStore implements ForgeStore {
   }
 
   /** Creates an empty context, or a fork when `baseTurnId` is given. */
-  async createContext(options: CreateContextOptions = {}): Promise<ContextHead> {
+  async createContext(options?: CreateContextOptions): Promise<ContextHead> {
     const make = this.#sync("createContext", () => {
       this.#state.usable();
-      const base = options.baseTurnId === undefined
-        ? ROOT_TURN_ID
-        : requireId("baseTurnId", options.baseTurnId);
+      const base = validateCreateContext(options);
       return (done: Settle<ContextHead>): Job => ({
         kind: "context",
         baseTurnId: base,
@@ -301,7 +312,7 @@ export class FsStore implements ForgeStore {
   async hasBlob(hash: string): Promise<boolean> {
     return this.#guard("hasBlob", async () => {
       this.#state.usable();
-      return this.#state.blobs.has(hash);
+      return this.#state.blobs.has(requireHash("hash", hash));
     });
   }
 
@@ -348,7 +359,7 @@ export class FsStore implements ForgeStore {
   async getRegistryBundle(bundleId: string): Promise<RegistryBundle | undefined> {
     return this.#guard("getRegistryBundle", async () => {
       this.#state.usable();
-      return this.#state.registry.get(bundleId);
+      return this.#state.registry.get(validateBundleId(bundleId));
     });
   }
 

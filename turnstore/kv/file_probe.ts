@@ -56,7 +56,35 @@ export function probeKvFile(path: string): void {
         // Anything else (a table not created yet, a busy lock): Deno KV decides.
       }
     }
+    refuseForeignDatabase(db, path);
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Throws a BackendError when the file is a SQLite database of another
+ * program: it has tables, and none is Deno KV's `kv`. Deno KV would add its
+ * tables beside the other program's and the store would write there. An
+ * empty database (as `new_file.ts` makes one) and any Deno KV file pass; rows
+ * of another program inside a Deno KV file are refused where they are read.
+ */
+function refuseForeignDatabase(db: DatabaseSync, path: string): void {
+  let tables: string[];
+  try {
+    tables = db.prepare(
+      "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name",
+    ).all().map((row) => String((row as { name: unknown }).name));
+  } catch {
+    return; // unreadable here: Deno.openKv says what is wrong
+  }
+  if (tables.length > 0 && !tables.includes("kv")) {
+    throw new BackendError(
+      `kv file ${path} is a SQLite database of another program (tables: ${
+        tables.slice(0, 5).join(", ")
+      }${
+        tables.length > 5 ? ", …" : ""
+      }), not a Deno KV file; it was not opened, and nothing in it was changed`,
+    );
   }
 }

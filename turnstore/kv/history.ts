@@ -67,6 +67,7 @@ export class History {
 
   /** Remembers a context record (it never changes, so caching it is safe). */
   remember(id: bigint, value: ContextValue): ContextInfo {
+    checkContextValue(id, value);
     const info = { id, base: value.base, baseDepth: value.baseDepth, baseCtx: value.baseCtx };
     this.#infos.set(id, info);
     return info;
@@ -134,7 +135,19 @@ export class History {
         reverse: true,
         limit: 1,
       });
-      for await (const entry of iter) return { first: entry.key[1] as bigint, at: entry.value };
+      for await (const entry of iter) {
+        const at = entry.value as Partial<RunValue> | null;
+        if (
+          typeof entry.key[1] !== "bigint" || at === null || typeof at !== "object" ||
+          typeof at.ctx !== "bigint" || !Number.isSafeInteger(at.depth)
+        ) {
+          throw new BackendError(
+            `kv row ["run", ${String(entry.key[1])}] is not a run record of this store ` +
+              `(is the file shared with another program?)`,
+          );
+        }
+        return { first: entry.key[1], at: entry.value };
+      }
       return undefined;
     }, "locating a turn");
     if (!run) return undefined;
@@ -310,4 +323,24 @@ function storedTurn(turn: LocatedTurn, payload: Uint8Array): StoredTurn {
     payload,
     contentHash: v.hash,
   };
+}
+
+/**
+ * Throws BackendError unless `value` is a context record as this store
+ * writes it: a row of some other program under the same key (a kv file
+ * shared with another app) must not become a head like "undefined".
+ */
+export function checkContextValue(id: unknown, value: unknown): asserts value is ContextValue {
+  const v = value as Partial<ContextValue> | null;
+  if (
+    typeof id !== "bigint" || v === null || typeof v !== "object" ||
+    typeof v.base !== "bigint" || typeof v.baseCtx !== "bigint" ||
+    !Number.isSafeInteger(v.baseDepth) || (v.baseDepth as number) < 0 ||
+    (v.createdAt !== undefined && typeof v.createdAt !== "number")
+  ) {
+    throw new BackendError(
+      `kv row ["ctx", ${String(id)}] is not a context record of this store ` +
+        `(is the file shared with another program?)`,
+    );
+  }
 }

@@ -28,7 +28,13 @@ import type {
   PutBlobResult,
   StoredTurn,
 } from "../core/types.ts";
-import { validateAppend, validateBlob, validateList } from "../core/validate.ts";
+import {
+  validateAppend,
+  validateBlob,
+  validateBundleId,
+  validateCreateContext,
+  validateList,
+} from "../core/validate.ts";
 import { foreignCursor, unknownBase } from "../core/rules.ts";
 import { validateListContexts } from "../core/list_contexts.ts";
 import { listContextPage } from "./contexts.ts";
@@ -142,13 +148,8 @@ export class KvStore implements ForgeStore {
   }
 
   /** Creates an empty context, or a fork when `baseTurnId` is given. */
-  createContext(options: CreateContextOptions = {}): Promise<ContextHead> {
-    return this.#guard("createContext", () => {
-      const base = options?.baseTurnId === undefined
-        ? ROOT_TURN_ID
-        : requireId("baseTurnId", options.baseTurnId);
-      return this.#newContext(base);
-    });
+  createContext(options?: CreateContextOptions): Promise<ContextHead> {
+    return this.#guard("createContext", () => this.#newContext(validateCreateContext(options)));
   }
 
   /** Creates a context whose head is `turnId`: one commit, nothing copied. */
@@ -346,7 +347,10 @@ export class KvStore implements ForgeStore {
 
   /** A published bundle, or undefined. */
   getRegistryBundle(bundleId: string): Promise<RegistryBundle | undefined> {
-    return this.#guard("getRegistryBundle", () => this.#bundles.get(bundleId));
+    return this.#guard(
+      "getRegistryBundle",
+      () => this.#bundles.get(validateBundleId(bundleId)),
+    );
   }
 
   /** Waits for queued appends to commit, then closes the database; later calls fail. */

@@ -145,7 +145,7 @@ function writeU32(out: Uint8Array, at: number, n: number): void {
 
 /** The turn record of a stored value, in either stored form. */
 export function readTurnValue(stored: unknown): TurnValue {
-  if (!(stored instanceof Uint8Array)) return stored as TurnValue; // written before format 1
+  if (!(stored instanceof Uint8Array)) return legacyTurnValue(stored); // written before format 1
   const format = stored[0];
   if (stored.length < FIXED || (format !== FORMAT && format !== FORMAT_BODY_ROW)) {
     throw new BackendError(`unknown turn record format ${format} (${stored.length} bytes)`);
@@ -176,4 +176,27 @@ export function readTurnValue(stored: unknown): TurnValue {
     return { ...common, bodyRow: true };
   }
   return stored[1] === INLINE ? { ...common, inline: body } : { ...common, chunks: body };
+}
+
+/**
+ * A turn row written before format 1 (an object), checked: anything else
+ * under a turn key (another program's row) is a BackendError, not a turn
+ * whose id reads "undefined".
+ */
+function legacyTurnValue(stored: unknown): TurnValue {
+  const v = stored as Partial<TurnValue> | null;
+  const bytesOk = (b: unknown) => b === undefined || b instanceof Uint8Array;
+  if (
+    v === null || typeof v !== "object" || typeof v.id !== "bigint" ||
+    typeof v.parent !== "bigint" || typeof v.type !== "string" ||
+    !Number.isSafeInteger(v.version) || typeof v.hash !== "string" ||
+    !Number.isSafeInteger(v.size) || !bytesOk(v.inline) || !bytesOk(v.chunks) ||
+    (v.inline === undefined && v.chunks === undefined)
+  ) {
+    throw new BackendError(
+      `a turn row is neither bytes nor a turn record of this store ` +
+        `(is the file shared with another program?)`,
+    );
+  }
+  return v as TurnValue;
 }

@@ -21,7 +21,13 @@ import type {
   PutBlobResult,
   StoredTurn,
 } from "../core/types.ts";
-import { validateAppend, validateBlob, validateList } from "../core/validate.ts";
+import {
+  validateAppend,
+  validateBlob,
+  validateBundleId,
+  validateCreateContext,
+  validateList,
+} from "../core/validate.ts";
 import { validateListContexts } from "../core/list_contexts.ts";
 import {
   foreignCursor,
@@ -122,12 +128,9 @@ export class MemoryStore implements ForgeStore {
   }
 
   /** Creates an empty context, or a fork when `baseTurnId` is given. */
-  async createContext(options: CreateContextOptions = {}): Promise<ContextHead> {
+  async createContext(options?: CreateContextOptions): Promise<ContextHead> {
     this.#open();
-    const base = options.baseTurnId === undefined
-      ? ROOT_TURN_ID
-      : requireId("baseTurnId", options.baseTurnId);
-    return this.#newContext(base);
+    return this.#newContext(validateCreateContext(options));
   }
 
   /** Creates a context whose head is `turnId`; O(1), nothing is copied. */
@@ -289,7 +292,7 @@ export class MemoryStore implements ForgeStore {
   /** A published bundle, or undefined. */
   async getRegistryBundle(bundleId: string): Promise<RegistryBundle | undefined> {
     this.#open();
-    const json = this.#registry.get(bundleId);
+    const json = this.#registry.get(validateBundleId(bundleId));
     return json === undefined ? undefined : JSON.parse(json);
   }
 

@@ -250,16 +250,77 @@ export class TaggedWriter {
   }
 }
 
+/** What {@link StrictUtf8Decoder} and its key converter use of the library's decoder (version 3). */
+interface DecoderInternals {
+  bytes: Uint8Array;
+  pos: number;
+  decodeUtf8String(byteLength: number, headerOffset: number): string;
+  /** The map being read when a key is converted. */
+  stack: { top(): { map: Record<string, unknown> } };
+}
+
+const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** True when `bytes[from, to)` is valid UTF-8: ASCII checked here, the rest by a fatal decoder. */
+function isUtf8(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    if (bytes[i] < 0x80) continue;
+    try {
+      fatalUtf8.decode(bytes.subarray(i, to));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+const libraryDecodeUtf8String = (Decoder.prototype as unknown as DecoderInternals)
+  .decodeUtf8String;
+
+/**
+ * The library's decoder, refusing a str whose bytes are not UTF-8. The
+ * library decodes short strings in JavaScript without checking (0xFF 0xFE
+ * comes back as "ÿþ") and long ones with a TextDecoder that puts U+FFFD in:
+ * either way a payload would decode to a string other than its bytes, and
+ * two different payloads to the same value. `records_test.ts` fails if a
+ * library update moves the method this hooks.
+ */
+class StrictUtf8Decoder extends Decoder {}
+(StrictUtf8Decoder.prototype as unknown as DecoderInternals).decodeUtf8String = function (
+  this: DecoderInternals,
+  byteLength: number,
+  headerOffset: number,
+): string {
+  const from = this.pos + headerOffset;
+  const to = from + byteLength;
+  // A string cut short is the library's to report (it may wait for more bytes).
+  if (to <= this.bytes.byteLength && !isUtf8(this.bytes, from, to)) {
+    throw new RangeError(`the string of ${byteLength} bytes at offset ${this.pos} is not UTF-8`);
+  }
+  return libraryDecodeUtf8String.call(this, byteLength, headerOffset);
+};
+
 // Integer map keys come back as numbers (bigints when they need 64 bits); the
 // library wants string or number keys, and object keys become strings anyway,
 // so a tag reads the same whether it was written as 7 or as "7".
-const decoder = new Decoder({
+//
+// A key a map already holds (7 twice, or 7 and "7") is refused: the library
+// would keep the last value, another reader (CXDB's projection) may keep the
+// first, and the same bytes would mean two records. The library calls the
+// converter as its own method while the map is on top of its stack.
+const decoder = new StrictUtf8Decoder({
   useBigInt64: true,
-  mapKeyConverter: (key: unknown): string | number => {
-    if (typeof key === "string" || typeof key === "number") return key;
-    if (typeof key === "bigint") return key.toString();
-    throw new TypeError(`unsupported msgpack map key of type ${typeof key}`);
-  },
+  mapKeyConverter: function (this: DecoderInternals, key: unknown): string | number {
+    let out: string | number;
+    if (typeof key === "string" || typeof key === "number") out = key;
+    else if (typeof key === "bigint") out = key.toString();
+    else throw new TypeError(`unsupported msgpack map key of type ${typeof key}`);
+    if (Object.hasOwn(this.stack.top().map, out)) {
+      throw new RangeError(`map key ${JSON.stringify(String(out))} appears twice`);
+    }
+    return out;
+  } as (key: unknown) => string | number,
 });
 
 /** Decodes one msgpack value; 64-bit integers come back as bigint. */
