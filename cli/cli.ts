@@ -16,8 +16,9 @@ import {
 import { attractorBundle, attractorCatalog } from "@forge/attractor/records";
 import { jsonSafe, renderTurn, turnToJson } from "./render.ts";
 import { runView } from "./views/dispatch.ts";
-import { StoreMissingError } from "./store_exists.ts";
-import { VIEW_COMMANDS, VIEW_USAGE } from "./views/registry.ts";
+import { NotAStoreError, type StoreCheckOptions, StoreMissingError } from "./store_exists.ts";
+import { VIEW_COMMAND_USAGE, VIEW_COMMANDS, VIEW_USAGE } from "./views/registry.ts";
+import { argsProblem, wantsHelp } from "./views/args.ts";
 import { pipelineCommand } from "./pipeline_run.ts";
 import { validateCommand } from "./pipeline_validate.ts";
 
@@ -43,13 +44,24 @@ export interface CliContext {
    * Checks, before a command that only reads (or continues a run from the
    * store) opens it, that the store exists: `assertStoreExists` in the real
    * command, so a mistyped `--store` is an error rather than a new empty
-   * store. Absent: no check (stores injected by tests).
+   * store. With `create` (`forge run`) a missing store is fine, but a path
+   * that is no store of its kind is still refused. Absent: no check (stores
+   * injected by tests).
    */
-  storeExists?(url: string): Promise<void>;
+  storeExists?(url: string, options?: StoreCheckOptions): Promise<void>;
 }
 
 /** The default store URL: a Deno KV file under ./.forge. */
 export const DEFAULT_STORE = "kv:.forge/forge.kv";
+
+const STORE_USAGE =
+  `  --store URL   memory:, kv:<path>, kv::memory:, kv:https://…, fs:<dir>, cxdb://host:port?http=…
+                (default ${DEFAULT_STORE}, or FORGE_STORE)
+`;
+const JSON_USAGE =
+  `  --json        print JSON instead of text: one document (log: one line per turn)
+`;
+const OPTIONS_USAGE = `options:\n${STORE_USAGE}${JSON_USAGE}`;
 
 const USAGE = `forge — inspect what agents and pipelines persisted
 
@@ -64,16 +76,21 @@ usage:
   forge resume <run>                   continue a run from its directory or the store alone
   forge answer <run> <choice>          answer the human gate a run waits on, and continue it
 ${VIEW_USAGE}
-options:
-  --store URL   memory:, kv:<path>, kv::memory:, kv:https://…, fs:<dir>, cxdb://host:port?http=…
-                (default ${DEFAULT_STORE}, or FORGE_STORE)
-  --json        print JSON lines instead of text
-  -h, --help    this help
+${OPTIONS_USAGE}  -h, --help    this help (forge <command> --help: that command's)
 `;
 
 /** Runs the CLI with `args`; returns the exit code (0 ok, 1 failure, 2 usage, 3 waiting). */
 export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promise<number> {
   const view = VIEW_COMMANDS.get(args[0]);
+  const viewUsage = view &&
+    `usage:\n${VIEW_COMMAND_USAGE.get(args[0])}\n\noptions:\n${STORE_USAGE}${
+      args[0] === "serve" ? "" : JSON_USAGE
+    }`;
+  if (view && wantsHelp(args.slice(1))) {
+    // Help needs no store: asked for anywhere among the command's flags, it is all that runs.
+    io.out(viewUsage!);
+    return 0;
+  }
   if (view) {
     return await runView(args[0], view, args.slice(1), {
       openStore: ctx.openStore,
@@ -82,7 +99,7 @@ export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promis
       bundles: ctx.bundles,
       out: io.out,
       err: io.err,
-      usage: USAGE,
+      usage: viewUsage!,
       signal: ctx.signal,
       storeExists: ctx.storeExists,
     });
@@ -106,7 +123,7 @@ export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promis
       },
     });
   } catch (error) {
-    io.err(`forge: ${(error as Error).message}\n\n${USAGE}`);
+    io.err(`forge: ${argsProblem(error)}\n\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -170,7 +187,10 @@ export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promis
     }
     return 0;
   } catch (error) {
-    if (isTurnStoreError(error) || error instanceof StoreMissingError) {
+    if (
+      isTurnStoreError(error) || error instanceof StoreMissingError ||
+      error instanceof NotAStoreError
+    ) {
       io.err(`forge ${command}: ${error.code}: ${error.message}`);
       return 1;
     }

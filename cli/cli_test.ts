@@ -98,3 +98,56 @@ Deno.test("errors from the store exit 1 with the code and the id; bad usage exit
   assert.match(bad.err, /--limit must be a whole number/);
   assert.equal((await run(["--help"], context)).code, 0);
 });
+
+Deno.test("forge <command> --help prints that command's usage on stdout and exits 0, opening no store", async () => {
+  const context: CliContext = {
+    openStore: () => Promise.reject(new Error("help opened a store")),
+    storeExists: () => Promise.reject(new Error("help checked a store")),
+    catalogs: [attractorCatalog],
+    bundles: [attractorBundle],
+  };
+  const flags: Record<string, RegExp> = {
+    runs: /forge runs \[--status S\] \[--pipeline P\] \[--limit N\] \[--before CTX\] \[--json\]/,
+    inspect: /forge inspect <run> \[--stage NODE \[--full\]\] \[--json\]/,
+    sessions: /forge sessions \[--limit N\] \[--before CTX\] \[--json\]/,
+    trace: /forge trace <context\|run> \[--format text\|dot\|html\|json\] \[-o\|--out FILE\]/,
+    serve: /forge serve \[--port N\][^]*SIGINT or SIGTERM stops it/,
+    validate: /usage: forge validate <pipeline\.dot> \[--json\][^]*exit codes: 0 valid/,
+    run: /forge run <pipeline\.dot> \[--logs DIR\]/,
+    resume: /forge resume <run>/,
+    answer: /forge answer <run> <choice>/,
+  };
+  for (const [command, usage] of Object.entries(flags)) {
+    for (const help of ["--help", "-h"]) {
+      // Anywhere among the command's arguments, even beside a store that is not there.
+      const r = await run([command, "x", help, "--store", "kv:/nowhere/forge.kv"], context);
+      assert.equal(r.code, 0, `${command} ${help}: ${r.err}`);
+      assert.equal(r.err, "", `${command} ${help}`);
+      assert.match(r.out, usage, `${command} ${help}`);
+    }
+  }
+  const serve = await run(["serve", "--help"], context);
+  assert.doesNotMatch(serve.out, /--json/, "serve has no --json");
+  assert.doesNotMatch(serve.out, /forge runs/, "one command's usage, not all");
+});
+
+Deno.test("an unknown flag is named in one line, without node's advice about '--'; the usage after it is the command's", async () => {
+  const { context } = await fixture();
+  for (
+    const [args, first] of [
+      [["--bogus"], "forge: Unknown option '--bogus'"],
+      [["runs", "--bogus"], "forge runs: Unknown option '--bogus'"],
+      [["trace", "1", "--bogus"], "forge trace: Unknown option '--bogus'"],
+      [["validate", "x.dot", "--bogus"], "forge validate: Unknown option '--bogus'"],
+      [["run", "x.dot", "--bogus"], "forge run: Unknown option '--bogus'"],
+    ] as const
+  ) {
+    const r = await run([...args], context);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.equal(r.err.split("\n")[0], first);
+    assert.doesNotMatch(r.err, /To specify a positional argument/);
+  }
+  const runs = await run(["runs", "--limit"], context);
+  assert.match(runs.err, /^forge runs: .*\n\nusage:\n {2}forge runs /);
+  assert.doesNotMatch(runs.err, /forge head/, "the runs usage, not the whole command list");
+});

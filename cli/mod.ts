@@ -8,7 +8,13 @@
 export { presentProjectRecord, PROJECT_BUNDLES, PROJECT_CATALOGS } from "./catalogs.ts";
 export { type CliContext, type CliIo, DEFAULT_STORE, runCli } from "./cli.ts";
 export { decodeTurn, renderTurn, turnToJson } from "./render.ts";
-export { assertStoreExists, localStorePath, StoreMissingError } from "./store_exists.ts";
+export {
+  assertStoreExists,
+  localStorePath,
+  NotAStoreError,
+  type StoreCheckOptions,
+  StoreMissingError,
+} from "./store_exists.ts";
 /** Listings, run reports and traces, as data (what `forge runs|sessions|inspect|trace` print). */
 export {
   listSessions,

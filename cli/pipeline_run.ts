@@ -11,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import {
   assertRunnable,
   AutoApproveInterviewer,
@@ -24,6 +24,7 @@ import {
   GraphValidationError,
   type Interviewer,
   preparePipeline,
+  readRun,
   ResumeError,
   type ResumePoint,
   resumePointFromDirectory,
@@ -48,6 +49,7 @@ import { findRunContext } from "./views/runs.ts";
 import { stdoutProgress } from "./progress.ts";
 import { lockRun, type RunLock } from "./run_lock.ts";
 import { fileProblem } from "./file_errors.ts";
+import { argsProblem, wantsHelp } from "./views/args.ts";
 
 const usage = () =>
   `usage:
@@ -57,14 +59,19 @@ const usage = () =>
   forge answer <run> <choice> [--store URL] [--simulate] [--quiet]
 
   <run> is a run directory, a run id under .forge/runs/, or the run's store context id.
-  --store URL        where records go (default ${DEFAULT_STORE}, or FORGE_STORE)
+  --store URL        where records go (default ${DEFAULT_STORE}, or FORGE_STORE; a run
+                     directory's own store when it names one)
+  --logs DIR         the run directory (default .forge/runs/<run id>)
+  --resume DIR       continue the run recorded in DIR (as forge resume DIR)
+  --run-id ID        the new run's id: 1–128 letters, digits, '.', '_' or '-'
   --persistence M    off | best_effort | required (default required)
   --simulate         no LLM: every LLM stage answers "[Simulated] …"
   --auto-approve     every human gate takes its first option
   --quiet            no progress output (failures still go to stderr)
   --force            resume even though the DOT source changed
 
-exit codes: 0 success, 1 failure, 2 usage, 3 waiting on a human gate`;
+exit codes: 0 success, 1 failure, 2 usage, 3 waiting on a human gate,
+            130 / 143 stopped by SIGINT / SIGTERM (forge resume continues it)`;
 
 const OPTIONS = {
   logs: { type: "string" },
@@ -76,7 +83,6 @@ const OPTIONS = {
   "run-id": { type: "string" },
   force: { type: "boolean" },
   persistence: { type: "string" },
-  help: { type: "boolean", short: "h" },
 } as const;
 
 class UsageError extends Error {}
@@ -88,18 +94,18 @@ export async function pipelineCommand(
   io: CliIo,
   ctx: CliContext,
 ): Promise<number> {
+  if (wantsHelp(args)) {
+    io.out(usage());
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs({ args, allowPositionals: true, options: OPTIONS });
   } catch (error) {
-    io.err(`forge ${command}: ${(error as Error).message}\n\n${usage()}`);
+    io.err(`forge ${command}: ${argsProblem(error)}\n\n${usage()}`);
     return 2;
   }
   const v = parsed.values;
-  if (v.help) {
-    io.out(usage());
-    return 0;
-  }
   const persistence = v.persistence ?? "required";
   if (!["off", "best_effort", "required"].includes(persistence)) {
     io.err(
@@ -138,9 +144,10 @@ export async function pipelineCommand(
       const manifest = await readManifest(plan.resumeDir).catch(() => undefined);
       if (manifest?.store) storeUrl = manifest.store;
     }
-    // A run looked up in the store (no run directory) needs that store to exist already.
-    if (command !== "run" && !plan.resumeDir) await ctx.storeExists?.(storeUrl);
     if (persistence !== "off") {
+      // A run looked up in the store (no run directory) needs that store to
+      // exist already; any store must be one (not a directory of other files).
+      await ctx.storeExists?.(storeUrl, { create: command === "run" || !!plan.resumeDir });
       const kvFile = storeUrl.startsWith("kv:") && !storeUrl.startsWith("kv::") &&
         !/^kv:https?:/i.test(storeUrl);
       if (kvFile) await Deno.mkdir(resolve(storeUrl.slice(3), ".."), { recursive: true });
@@ -156,10 +163,11 @@ export async function pipelineCommand(
     // The run directory is locked before its checkpoint is read: a second
     // process continuing the same run stops here (cli/run_lock.ts).
     if (plan.resumeDir) lock = await lockRun(resolve(plan.resumeDir));
+    if (plan.resumeDir && store) await assertRunInStore(store, storeUrl, plan.resumeDir);
     let point: ResumePoint | undefined = plan.resumeDir
       ? await resumePointFromDirectory(plan.resumeDir, store)
       : plan.contextId
-      ? await resumePointFromStore(requireStore(store, command), plan.contextId)
+      ? await resumePointFromStore(requireStore(store), plan.contextId)
       : undefined;
     const runId = point?.checkpoint.run_id ?? v["run-id"] ?? newRunId();
     if (!plan.resumeDir && !v.logs && !RUN_ID.test(runId)) {
@@ -176,7 +184,7 @@ export async function pipelineCommand(
       lock = await lockRun(logsRoot);
       // Found in the store: read it again now that no other process can move it.
       if (point && plan.contextId) {
-        point = await resumePointFromStore(requireStore(store, command), plan.contextId);
+        point = await resumePointFromStore(requireStore(store), plan.contextId);
       }
     }
     const source = fileSource ?? point?.dotSource ??
@@ -251,7 +259,7 @@ export async function pipelineCommand(
       onEvent: v.quiet ? undefined : progress.onEvent,
       onWarning: (m) => io.err(`forge ${command}: warning: ${m}`),
     });
-    return report(result, io, v.quiet ?? false, stoppedBy, storeUrl, persistence);
+    return report(result, io, v.quiet ?? false, stoppedBy, storeUrl, persistence, logsRoot);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`forge ${command}: ${error.message}\n\n${usage()}`);
@@ -290,6 +298,45 @@ export async function pipelineCommand(
   }
 }
 
+/** A run directory's run is not in the store it would be continued in. */
+class RunNotInStoreError extends Error {
+  readonly code = "RunNotInStore";
+}
+
+/**
+ * A run directory's manifest names the store context its run was recorded
+ * in. Continuing it in a store where that context is missing, or holds
+ * another run (another store given with --store, or a memory: store, which
+ * ended with its process), would fail midway or append to another run's
+ * history: refused before anything is written.
+ */
+async function assertRunInStore(store: ForgeStore, storeUrl: string, dir: string): Promise<void> {
+  const manifest = await readManifest(dir).catch(() => undefined);
+  const contextId = manifest?.context_id;
+  if (!manifest || !contextId) return; // nothing recorded (or a broken manifest, reported later)
+  const recorded = manifest.store ? `, recorded in ${manifest.store}` : "";
+  const remedy = /^(memory:|kv::memory:)/i.test(manifest.store ?? "")
+    ? "a memory store ends with its process: continue the run with --persistence off"
+    : "continue it with the store it was recorded in (--store URL)";
+  let holder: string | undefined;
+  try {
+    await store.getHead(contextId);
+    holder = (await readRun(store, contextId))?.runId;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "NotFound") throw error;
+    throw new RunNotInStoreError(
+      `${dir} holds run ${manifest.run_id} (context ${contextId}${recorded}), ` +
+        `but ${storeUrl} has no context ${contextId}; ${remedy}`,
+    );
+  }
+  if (holder !== undefined && holder !== manifest.run_id) {
+    throw new RunNotInStoreError(
+      `${dir} holds run ${manifest.run_id} (context ${contextId}${recorded}), ` +
+        `but context ${contextId} of ${storeUrl} holds run ${holder}; ${remedy}`,
+    );
+  }
+}
+
 interface Plan {
   dotFile?: string;
   resumeDir?: string;
@@ -307,9 +354,16 @@ async function planRun(
 ): Promise<Plan> {
   if (command === "run") {
     const [file, extra] = positionals;
-    if (!file || extra) throw new UsageError("forge run needs exactly one pipeline file");
+    if (!file || extra) throw new UsageError("needs exactly one pipeline file");
     if (v.resume && v.logs && resolve(v.resume) !== resolve(v.logs)) {
       throw new UsageError("--resume DIR is the run directory; do not also pass another --logs");
+    }
+    if (v.resume !== undefined && !(await isFile(join(v.resume, "manifest.json")))) {
+      // Checked before the run directory is locked: locking makes the folder and its run.lock.
+      throw new UsageError(
+        `--resume ${v.resume} is not a run directory (it has no manifest.json); ` +
+          "name the directory a run was recorded in",
+      );
     }
     if (v["run-id"] !== undefined) checkRunId(v["run-id"]);
     const logs = v.logs ?? (v["run-id"] && join(".forge", "runs", v["run-id"]));
@@ -317,10 +371,10 @@ async function planRun(
     return { dotFile: file, resumeDir: v.resume };
   }
   const [run, choice, extra] = positionals;
-  if (!run) throw new UsageError(`forge ${command} needs a run`);
-  if (command === "resume" && choice) throw new UsageError("forge resume takes one run");
+  if (!run) throw new UsageError("needs a run");
+  if (command === "resume" && choice) throw new UsageError("takes one run");
   if (command === "answer" && (!choice || extra)) {
-    throw new UsageError("forge answer needs a run and a choice");
+    throw new UsageError("needs a run and a choice");
   }
   const where = await locateRun(run);
   return { ...where, choice };
@@ -374,6 +428,14 @@ async function refuseOtherRunDirectory(dir: string, runId: string): Promise<void
   }
 }
 
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
 async function fileExists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
@@ -410,10 +472,10 @@ function checked(
   return prepared;
 }
 
-function requireStore(store: ForgeStore | undefined, command: string): ForgeStore {
+function requireStore(store: ForgeStore | undefined): ForgeStore {
   if (!store) {
     throw new UsageError(
-      `forge ${command} from the store needs persistence (not --persistence off)`,
+      `continuing a run found in the store needs the store (not --persistence off)`,
     );
   }
   return store;
@@ -471,7 +533,13 @@ function report(
   stoppedBy: Deno.Signal | undefined,
   storeUrl: string,
   persistence: string,
+  logsRoot: string,
 ): number {
+  // How to name the run again: its id finds .forge/runs/<id>; a run directory
+  // elsewhere (--logs) is named by its path (its manifest names the store).
+  const ref = logsRoot === resolve(".forge", "runs", result.runId)
+    ? result.runId
+    : shellWord(relativeOrAbsolute(logsRoot));
   const ctxNote = result.contextIds.length && persistence !== "off"
     ? ` (store ${storeUrl}, context ${result.contextIds.at(-1)})`
     : "";
@@ -488,7 +556,7 @@ function report(
       io.out(`run ${result.runId} is waiting at ${w.nodeId}: ${w.question}`);
       for (const o of w.options) io.out(`  - ${o}`);
       io.out(
-        `answer with: forge answer ${result.runId} <choice>${
+        `answer with: forge answer ${ref} <choice>${
           ctxNote
             ? `   (or: forge answer ${result.contextIds.at(-1)} <choice> --store ${storeUrl})`
             : ""
@@ -500,8 +568,19 @@ function report(
       io.err(
         `run ${result.runId} stopped${
           stoppedBy ? ` by ${stoppedBy}` : ""
-        }; resume with: forge resume ${result.runId}`,
+        }; resume with: forge resume ${ref}`,
       );
       return stoppedBy === "SIGINT" ? 130 : 143;
   }
+}
+
+/** `path` relative to the working directory when it is inside it, else as is. */
+function relativeOrAbsolute(path: string): string {
+  const rel = relative(Deno.cwd(), path);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
+
+/** `word` quoted for a POSIX shell when it holds anything but ordinary path characters. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9._/:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

@@ -180,15 +180,16 @@ Deno.test("SIGTERM mid-stage stops promptly (exit 143) with a consistent checkpo
     const out = await child.output();
     assert.ok(Date.now() - sent < 5000, "stopped promptly");
     assert.equal(out.code, 143);
-    assert.match(
+    // The run directory is not .forge/runs/s1 (--logs): the command names it by its path.
+    const hint = /stopped by SIGTERM; resume with: forge resume (\S+)\n/.exec(
       new TextDecoder().decode(out.stderr),
-      /stopped by SIGTERM; resume with: forge resume s1/,
     );
+    assert.equal(hint?.[1], join("runs", "s1"));
     const checkpoint = JSON.parse(await Deno.readTextFile(join(logs, "checkpoint.json")));
     assert.equal(checkpoint.current_node, "a");
     assert.equal(checkpoint.next_node, "slow");
     await Deno.writeTextFile(join(cwd, "runs", "go"), "");
-    const resumed = await run(["resume", logs, "--simulate"], cwd);
+    const resumed = await run(["resume", hint![1], "--simulate"], cwd);
     assert.equal(resumed.code, 0, resumed.err);
     const done = JSON.parse(await Deno.readTextFile(join(logs, "checkpoint.json")));
     assert.deepEqual(done.completed_nodes, ["start", "a", "slow", "b"]);
@@ -225,6 +226,121 @@ Deno.test("a changed DOT source is refused on resume unless --force", async () =
       "--force",
     ], cwd);
     assert.equal(forced.code, 0, forced.err);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("a run stopped in a directory of its own (--logs) and a store of its own is named by its directory: the printed command resumes it", async () => {
+  const cwd = await tmp();
+  try {
+    await Deno.writeTextFile(join(cwd, "slow.dot"), SLOW);
+    const logs = join(cwd, "elsewhere", "s2");
+    const store = `kv:${join(cwd, "own.kv")}`;
+    const child = forge(["run", "slow.dot", "--simulate", "--logs", logs, "--store", store], cwd);
+    await waitFor(join(logs, "slow"));
+    child.kill("SIGINT");
+    const out = await child.output();
+    assert.equal(out.code, 130);
+    const hint = /resume with: forge resume (\S+)\n/.exec(new TextDecoder().decode(out.stderr));
+    assert.equal(hint?.[1], join("elsewhere", "s2"), "not the run id: .forge/runs/<id> is not it");
+    await Deno.writeTextFile(join(cwd, "elsewhere", "go"), "");
+    const resumed = await run(["resume", hint![1], "--simulate", "--quiet"], cwd);
+    assert.equal(resumed.code, 0, resumed.err);
+    const done = JSON.parse(await Deno.readTextFile(join(logs, "checkpoint.json")));
+    assert.deepEqual(done.completed_nodes, ["start", "a", "slow", "b"]);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("a run directory is continued only in a store that holds its run: another store's run is never appended to", async () => {
+  const cwd = await tmp();
+  try {
+    await Deno.writeTextFile(join(cwd, "slow.dot"), SLOW);
+    // Context 1 of the default store holds another run.
+    const other = await run(["run", join(EXAMPLES, "linear.dot"), "--simulate", "--quiet"], cwd);
+    assert.equal(other.code, 0, other.err);
+    const before = await run(["log", "1", "--all", "--json"], cwd);
+    // A run recorded in a store of its own (also context 1 there) is stopped.
+    const own = `kv:${join(cwd, "own.kv")}`;
+    const child = forge(["run", "slow.dot", "--simulate", "--run-id", "s3", "--store", own], cwd);
+    await waitFor(join(cwd, ".forge", "runs", "s3", "slow"));
+    child.kill("SIGINT");
+    assert.equal((await child.output()).code, 130);
+    for (const store of ["kv:.forge/forge.kv", `kv:${join(cwd, "empty.kv")}`]) {
+      const refused = await run(["resume", "s3", "--simulate", "--store", store], cwd);
+      assert.equal(refused.code, 1, store);
+      assert.match(
+        refused.err,
+        /RunNotInStore: .*s3 holds run s3 \(context 1, recorded in kv:.*own\.kv\), but .*(holds run run-|has no context 1)/,
+      );
+    }
+    assert.equal((await run(["log", "1", "--all", "--json"], cwd)).out, before.out, "untouched");
+    // A memory: store ended with its process: the remedy is said.
+    const mem = forge(
+      ["run", "slow.dot", "--simulate", "--run-id", "m1", "--store", "memory:"],
+      cwd,
+    );
+    await waitFor(join(cwd, ".forge", "runs", "m1", "slow"));
+    mem.kill("SIGINT");
+    assert.equal((await mem.output()).code, 130);
+    const gone = await run(["resume", "m1", "--simulate"], cwd);
+    assert.equal(gone.code, 1);
+    assert.match(gone.err, /memory: has no context 1; .*--persistence off/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("a store path that is not a store of its kind is refused before anything is written", async () => {
+  const cwd = await tmp();
+  try {
+    await Deno.mkdir(join(cwd, "notes"));
+    await Deno.writeTextFile(join(cwd, "notes", "todo.txt"), "keep me");
+    await Deno.writeTextFile(join(cwd, "file.txt"), "a file");
+    const linear = join(EXAMPLES, "linear.dot");
+    const cases: [string[], RegExp][] = [
+      [["runs", "--store", "fs:notes"], /holds other files but no fs: store/],
+      [["run", linear, "--simulate", "--store", "fs:notes"], /holds other files but no fs: store/],
+      [["runs", "--store", "fs:file.txt"], /file\.txt .*is a file; an fs: store is a directory/],
+      [["run", linear, "--simulate", "--store", "fs:file.txt"], /is a file; an fs: store/],
+      [["runs", "--store", "kv:notes"], /notes .*is a directory; a kv: store is one file/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args, cwd);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.match(r.err, new RegExp(`^forge (runs|run): NotAStore: .*${message.source}`));
+      assert.doesNotMatch(r.err, /os error|\n\s+at /, "no OS error text, no stack");
+    }
+    const left = [];
+    for await (const e of Deno.readDir(join(cwd, "notes"))) left.push(e.name);
+    assert.deepEqual(left, ["todo.txt"], "nothing was written among the folder's files");
+    assert.equal(await Deno.readTextFile(join(cwd, "file.txt")), "a file");
+    // An empty folder is where forge run may make an fs: store.
+    await Deno.mkdir(join(cwd, "fresh"));
+    const made = await run(["run", linear, "--simulate", "--quiet", "--store", "fs:fresh"], cwd);
+    assert.equal(made.code, 0, made.err);
+    assert.equal((await run(["runs", "--store", "fs:fresh"], cwd)).code, 0);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("forge run --resume DIR of a folder that holds no run is a usage error that leaves no folder and no run.lock behind", async () => {
+  const cwd = await tmp();
+  try {
+    await Deno.mkdir(join(cwd, "notes"));
+    const linear = join(EXAMPLES, "linear.dot");
+    for (const dir of ["notes", "missing"]) {
+      const r = await run(["run", linear, "--simulate", "--resume", dir], cwd);
+      assert.equal(r.code, 2, dir);
+      assert.match(r.err, new RegExp(`^forge run: --resume ${dir} is not a run directory`));
+    }
+    const left = [];
+    for await (const e of Deno.readDir(cwd)) left.push(e.name);
+    assert.deepEqual(left, ["notes"], "no missing/ was made");
+    for await (const e of Deno.readDir(join(cwd, "notes"))) assert.fail(`left ${e.name}`);
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }

@@ -9,8 +9,14 @@ import { parseArgs } from "node:util";
 import { type Diagnostic, DotParseError, preparePipeline } from "@forge/attractor";
 import type { CliIo } from "./cli.ts";
 import { fileProblem } from "./file_errors.ts";
+import { argsProblem, wantsHelp } from "./views/args.ts";
 
-const USAGE = `usage: forge validate <pipeline.dot> [--json]`;
+const USAGE = `usage: forge validate <pipeline.dot> [--json]
+
+  parses and lints the pipeline: every diagnostic with its rule, severity, node or edge,
+  line:column and fix; --json prints one JSON document (a parse error as parseError)
+
+exit codes: 0 valid (warnings allowed), 1 errors or a parse error, 2 usage`;
 
 /** Formats one diagnostic as a line. */
 export function formatDiagnostic(d: Diagnostic, file: string): string {
@@ -32,11 +38,15 @@ export function formatDiagnostic(d: Diagnostic, file: string): string {
 
 /** Runs `forge validate`. */
 export async function validateCommand(args: string[], io: CliIo): Promise<number> {
+  if (wantsHelp(args)) {
+    io.out(USAGE);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } });
   } catch (error) {
-    io.err(`forge validate: ${(error as Error).message}\n${USAGE}`);
+    io.err(`forge validate: ${argsProblem(error)}\n${USAGE}`);
     return 2;
   }
   const [file, extra] = parsed.positionals;

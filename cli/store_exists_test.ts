@@ -1,7 +1,13 @@
 // Which store URLs name a local file or folder that must already exist for a read command.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { assertStoreExists, localStorePath, StoreMissingError } from "./store_exists.ts";
+import { openStore } from "@forge/stores";
+import {
+  assertStoreExists,
+  localStorePath,
+  NotAStoreError,
+  StoreMissingError,
+} from "./store_exists.ts";
 
 Deno.test("localStorePath: kv files and fs folders are local; memory, remote KV and CXDB are not", () => {
   assert.equal(localStorePath("kv:.forge/forge.kv"), ".forge/forge.kv");
@@ -21,7 +27,9 @@ Deno.test("localStorePath: kv files and fs folders are local; memory, remote KV 
 Deno.test("assertStoreExists: a missing kv file or fs folder is a StoreMissingError naming its path", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await assertStoreExists(`fs:${dir}`);
+    const fsStore = join(dir, "store");
+    await (await openStore(`fs:${fsStore}`)).close();
+    await assertStoreExists(`fs:${fsStore}`);
     await assertStoreExists("memory:");
     const missing = join(dir, "nope.kv");
     await assert.rejects(assertStoreExists(`kv:${missing}`), (e: unknown) => {
@@ -30,6 +38,51 @@ Deno.test("assertStoreExists: a missing kv file or fs folder is a StoreMissingEr
       assert.match(e.message, /there is no store at .*nope\.kv/);
       return true;
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("assertStoreExists: a path that is no store of its kind is a NotAStoreError, even for a command that creates stores", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "file.txt"), "x");
+    await Deno.mkdir(join(dir, "notes"));
+    await Deno.writeTextFile(join(dir, "notes", "todo.txt"), "x");
+    await Deno.mkdir(join(dir, "empty"));
+    const notAStore = (what: RegExp) => (e: unknown) => {
+      assert.ok(e instanceof NotAStoreError, String(e));
+      assert.equal(e.code, "NotAStore");
+      assert.match(e.message, what);
+      return true;
+    };
+    for (const create of [false, true]) {
+      await assert.rejects(
+        assertStoreExists(`kv:${join(dir, "notes")}`, { create }),
+        notAStore(/notes \(from --store kv:.*\) is a directory; a kv: store is one file/),
+      );
+      await assert.rejects(
+        assertStoreExists(`fs:${join(dir, "file.txt")}`, { create }),
+        notAStore(/file\.txt \(from --store fs:.*\) is a file; an fs: store is a directory/),
+      );
+      // Opening it would write the store's files among the folder's own.
+      await assert.rejects(
+        assertStoreExists(`fs:${join(dir, "notes")}`, { create }),
+        notAStore(/holds other files but no fs: store/),
+      );
+    }
+    // An empty folder: a store may be made there, but a read finds none.
+    await assertStoreExists(`fs:${join(dir, "empty")}`, { create: true });
+    await assert.rejects(
+      assertStoreExists(`fs:${join(dir, "empty")}`),
+      notAStore(/is an empty directory, not an fs: store/),
+    );
+    // A missing store is fine for a command that creates one.
+    await assertStoreExists(`kv:${join(dir, "new.kv")}`, { create: true });
+    await assertStoreExists(`fs:${join(dir, "new")}`, { create: true });
+    const left = [];
+    for await (const e of Deno.readDir(join(dir, "notes"))) left.push(e.name);
+    assert.deepEqual(left, ["todo.txt"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -16,6 +16,25 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * The message of a `parseArgs` error, without node's advice about `--`
+ * ("Unknown option '--x'. To specify a positional argument starting with a
+ * '-', place it at the end of the command after '--', as in '-- "--x"').
+ */
+export function argsProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\. To specify a positional argument starting with a '-'.*$/s, "");
+}
+
+/** Whether `args` asks for help (`-h` or `--help` before any `--`). */
+export function wantsHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === "--") return false;
+    if (a === "-h" || a === "--help") return true;
+  }
+  return false;
+}
+
 /** Parses a whole-number flag within bounds, or throws a UsageError naming it. */
 export function intFlag(
   name: string,

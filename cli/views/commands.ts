@@ -59,7 +59,10 @@ export const sessionsCommand: ViewCommand = async (args, ctx) => {
   }
   if (page.sessions.length === 0) {
     ctx.out(
-      before ? `no sessions before context ${before}` : `no agent sessions in ${ctx.storeUrl}`,
+      before
+        ? `no sessions before context ${before}`
+        : `no top-level agent sessions in ${ctx.storeUrl} (the sessions of pipeline stages ` +
+          "are listed by forge inspect <run>, each with --stage NODE)",
     );
     return 0;
   }

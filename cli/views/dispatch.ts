@@ -8,9 +8,10 @@
  */
 import { isTurnStoreError, type RecordCatalog, type RegistryBundle } from "@forge/turnstore";
 import type { ForgeStore } from "@forge/turnstore";
-import { UsageError } from "./args.ts";
-import { StoreMissingError } from "../store_exists.ts";
+import { argsProblem, UsageError } from "./args.ts";
+import { NotAStoreError, StoreMissingError } from "../store_exists.ts";
 import { FileError } from "../file_errors.ts";
+import { PortInUseError } from "./serve.ts";
 import type { ViewCommand } from "./commands.ts";
 
 /** What the dispatcher needs from the CLI. */
@@ -85,14 +86,17 @@ export async function runView(
       error instanceof UsageError ||
       (error as { code?: string })?.code?.startsWith?.("ERR_PARSE_ARGS")
     ) {
-      host.err(`forge ${name}: ${(error as Error).message}\n\n${host.usage}`);
+      host.err(`forge ${name}: ${argsProblem(error)}\n\n${host.usage}`);
       return 2;
     }
-    if (isTurnStoreError(error) || error instanceof StoreMissingError) {
+    if (
+      isTurnStoreError(error) || error instanceof StoreMissingError ||
+      error instanceof NotAStoreError
+    ) {
       host.err(`forge ${name}: ${error.code}: ${error.message}`);
       return 1;
     }
-    if (error instanceof FileError) {
+    if (error instanceof FileError || error instanceof PortInUseError) {
       host.err(`forge ${name}: ${error.message}`);
       return 1;
     }

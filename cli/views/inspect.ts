@@ -217,6 +217,31 @@ export function routeReason(r: RouteDecisionV3Value): string {
   return parts.join(", ");
 }
 
+/** `n thing` or `n things`. */
+function plural(n: number, thing: string): string {
+  return `${n} ${thing}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * What became of a stage attempt, in a word or two: its status, "fail,
+ * retried" for a failure the runner retried, and for one that started but
+ * recorded no end: "running" / "waiting" when it is the run's current stage,
+ * else "waited" (a human gate whose answer came to a later process) or
+ * "interrupted" (its process stopped).
+ */
+function attemptOutcome(
+  s: StageAttemptView,
+  runStatusIfLatest: string | undefined,
+): string {
+  if (s.state === "retrying") return `${s.status ?? "fail"}, retried`;
+  if (s.status) return s.status;
+  if (s.state !== "started") return s.state;
+  if (runStatusIfLatest === "running" || runStatusIfLatest === "waiting") {
+    return runStatusIfLatest;
+  }
+  return s.handlerType === "wait.human" ? "waited" : "interrupted";
+}
+
 /** Renders a run report as text. */
 export function renderRunReport(report: RunReport): string {
   const { run } = report;
@@ -227,11 +252,14 @@ export function renderRunReport(report: RunReport): string {
   out.push(
     `run ${run.runId} · pipeline ${run.graphId} · ${run.statusLabel} (${run.status}) · ` +
       `started ${when(run.startedAt)} · ${duration}`,
-    `context ${run.contextId} · attempt ${run.lineageAttempt} · ${run.stageCount} stages run · ` +
+    `context ${run.contextId} · attempt ${run.lineageAttempt} · ${
+      plural(run.stageCount, "stage")
+    } run · ` +
       `last node ${run.currentNode}${run.nextNode ? ` · next ${run.nextNode}` : ""}`,
   );
   if (run.failureReason) out.push(`failure: ${clip(run.failureReason, 300)}`);
-  out.push("", `stages (${report.stages.length} attempts):`);
+  out.push("", `stages (${plural(report.stages.length, "attempt")}):`);
+  const lastAttempt = new Map(report.stages.map((s) => [s.nodeId, s]));
   for (const s of report.stages) {
     const tokens = s.usage?.totalTokens === undefined ? "" : ` · ${s.usage.totalTokens} tokens`;
     const cost = s.usage?.costMicroUsd === undefined
@@ -244,7 +272,10 @@ export function renderRunReport(report: RunReport): string {
       : "";
     out.push(
       `  ${String(s.stageIndex).padStart(3)} ${`${s.nodeId} #${s.attempt}`.padEnd(22)} ` +
-        `${(s.status ?? s.state).padEnd(16)} ${formatDuration(s.durationMs).padStart(7)}` +
+        `${
+          attemptOutcome(s, lastAttempt.get(s.nodeId) === s ? run.status : undefined)
+            .padEnd(16)
+        } ${formatDuration(s.durationMs).padStart(7)}` +
         `${s.handlerType ? ` · ${s.handlerType}` : ""}${tokens}${cost}${why}`,
     );
   }
@@ -331,7 +362,7 @@ export function renderStageSessions(
   for (const { attempt, session } of rows) {
     out.push(
       `stage ${nodeId} attempt ${attempt.attempt} (${attempt.stageAttemptId}): ` +
-        `${attempt.status ?? attempt.state}, ${formatDuration(attempt.durationMs)}` +
+        `${attemptOutcome(attempt, undefined)}, ${formatDuration(attempt.durationMs)}` +
         `${attempt.failureReason ? ` — ${attempt.failureReason}` : ""}`,
     );
     out.push(

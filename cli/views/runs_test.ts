@@ -132,6 +132,9 @@ Deno.test("runs and inspect over four real runs on a KV file", async (t) => {
       assert.equal(text.code, 0, text.err);
       assert.match(text.out, /^run .* · pipeline RetryGoalGate · succeeded/);
       assert.match(text.out, /implement → plan\s+by condition, condition outcome=fail/);
+      // An attempt the runner retried says so, as trace's timeline does ("retry").
+      assert.match(text.out, /\n\s+2 implement #1\s+fail, retried\s/);
+      assert.match(text.out, /\n\s+2 implement #2\s+fail\s/, "the last try failed: replanned");
       assert.match(text.out, /checkpoints \(\d+\):/);
       assert.match(text.out, /usage:\n[\s\S]*total/);
       const json = JSON.parse((await cli(url, ["inspect", retry.runId, "--json"])).out);
@@ -149,6 +152,15 @@ Deno.test("runs and inspect over four real runs on a KV file", async (t) => {
         const simulated = await cli(url, ["inspect", linear.runId, "--stage", "plan"]);
         assert.equal(simulated.code, 0);
         assert.match(simulated.out, /no agent session: this stage is not an agent stage/);
+      },
+    );
+
+    await t.step(
+      "sessions over a store of pipeline runs only: none is top-level, and it says where they are",
+      async () => {
+        const r = await cli(url, ["sessions"]);
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, /^no top-level agent sessions in kv:.*forge inspect <run>.*--stage/);
       },
     );
 

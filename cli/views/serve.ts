@@ -131,17 +131,18 @@ function indexPage(storeUrl: string, fragment: string): string {
 </script></body></html>`;
 }
 
-/** Streams "change" events whenever the store's signature changes, until the client leaves. */
+/** Streams "change" events whenever the store's signature changes, until the client leaves or `stop`. */
 function events(ctx: ViewContext, contextId: string | undefined, stop: AbortSignal): Response {
   const enc = new TextEncoder();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let gone = false; // the page left: the stream was cancelled
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
       let last = await signature(ctx.store, contextId).catch(() => "");
       controller.enqueue(enc.encode(`retry: 1000\nevent: ready\ndata: {}\n\n`));
       let beats = 0;
       const tick = async () => {
-        if (stop.aborted) return;
+        if (stop.aborted || gone) return;
         try {
           const now = await signature(ctx.store, contextId);
           if (now !== last) {
@@ -168,6 +169,7 @@ function events(ctx: ViewContext, contextId: string | undefined, stop: AbortSign
       });
     },
     cancel() {
+      gone = true;
       clearTimeout(timer);
     },
   });
@@ -183,10 +185,11 @@ function events(ctx: ViewContext, contextId: string | undefined, stop: AbortSign
 /** The Host headers `forge serve` answers: 127.0.0.1, localhost and [::1], any port. */
 const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
 
-/** The request handler of `forge serve`, exposed for tests. */
+/** The request handler of `forge serve`, exposed for tests; `stopped` ends its event streams. */
 export function serveHandler(
   ctx: ViewContext,
   runs?: RunLister,
+  stopped?: AbortSignal,
 ): (req: Request) => Promise<Response> {
   const html = (text: string, status = 200) =>
     new Response(text, { status, headers: { "content-type": "text/html; charset=utf-8" } });
@@ -215,7 +218,14 @@ export function serveHandler(
       }
       if (path === "/events") {
         const c = url.searchParams.get("context") ?? undefined;
-        return events(ctx, c === undefined ? undefined : contextArg("context", c), req.signal);
+        // An event stream ends when the server stops, or when its page leaves (the
+        // stream is cancelled; request.signal is not watched: Deno aborts it
+        // after every successful response and warns about whoever listens).
+        return events(
+          ctx,
+          c === undefined ? undefined : contextArg("context", c),
+          stopped ?? new AbortController().signal,
+        );
       }
       return html(`<p>not found: ${escapeHtml(path)}</p>`, 404);
     } catch (error) {
@@ -233,20 +243,58 @@ export function serveHandler(
   };
 }
 
-/** Builds `forge serve` with an optional run lister (the runner's query API). */
+/** The port `forge serve` was asked for is taken. */
+export class PortInUseError extends Error {
+  /** Stable, machine-readable code. */
+  readonly code = "PortInUse" as const;
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "PortInUseError";
+  }
+}
+
+/**
+ * Builds `forge serve` with an optional run lister (the runner's query API).
+ * It serves until `ctx.signal` aborts or the process gets SIGINT or SIGTERM
+ * (Ctrl-C): then it stops listening, ends the open event streams, and returns
+ * 0, so the CLI closes the store like any other command.
+ */
 export function makeServeCommand(runs?: RunLister): ViewCommand {
   return async (args, ctx) => {
     const { values } = parseArgs({ args, options: { port: { type: "string" } } });
     const port = intFlag("port", values.port, DEFAULT_PORT, 0, 65535);
     const stop = new AbortController();
     ctx.signal?.addEventListener("abort", () => stop.abort());
-    const server = Deno.serve({
-      hostname: "127.0.0.1",
-      port,
-      signal: stop.signal,
-      onListen: ({ port }) => ctx.out(`forge serve: http://127.0.0.1:${port}/ (${ctx.storeUrl})`),
-    }, serveHandler(ctx, runs));
-    await server.finished;
+    const onSignal = (signal: Deno.Signal) => () => {
+      if (!stop.signal.aborted) ctx.err(`forge serve: ${signal} received; stopped`);
+      stop.abort();
+    };
+    const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, onSignal(s)] as const);
+    for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+    try {
+      let server;
+      try {
+        server = Deno.serve({
+          hostname: "127.0.0.1",
+          port,
+          signal: stop.signal,
+          onListen: ({ port }) =>
+            ctx.out(`forge serve: http://127.0.0.1:${port}/ (${ctx.storeUrl})`),
+        }, serveHandler(ctx, runs, stop.signal));
+      } catch (error) {
+        if (error instanceof Deno.errors.AddrInUse) {
+          throw new PortInUseError(
+            `port ${port} on 127.0.0.1 is in use (another forge serve?); ` +
+              "pick another with --port N, or --port 0 for any free one",
+          );
+        }
+        throw error;
+      }
+      await server.finished;
+    } finally {
+      for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    }
     return 0;
   };
 }
