@@ -12,17 +12,7 @@ import { CxdbClient } from "./client.ts";
 import { CxdbError } from "./errors.ts";
 import { encodeResponse, MsgType } from "../protocol/wire.ts";
 import { WireError } from "../protocol/frame.ts";
-
-/** One frame: `u32 len | u16 type | u16 flags | u64 req_id`, then the payload. */
-function frame(type: number, reqId: bigint, payload: Uint8Array, len = payload.length): Uint8Array {
-  const out = new Uint8Array(16 + payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, len, true);
-  v.setUint16(4, type, true);
-  v.setBigUint64(8, reqId, true);
-  out.set(payload, 16);
-  return out;
-}
+import { frame, type FrameServer, startFrameServer } from "../testing/frame_server.ts";
 
 function u32s(...values: number[]): Uint8Array {
   const out = new Uint8Array(4 * values.length);
@@ -34,52 +24,15 @@ function u32s(...values: number[]): Uint8Array {
 type Answer = (conn: Deno.Conn, type: number, reqId: bigint) => Promise<void>;
 
 /**
- * A server that reads whole request frames and answers each with `answer`;
- * with `hello`, HELLO gets a correct answer first.
+ * A server that answers each request with `answer`; with `hello`, HELLO gets
+ * a correct answer first.
  */
-function hostile(answer: Answer, hello = true) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
-  const served = (async () => {
-    for await (const conn of listener) {
-      conns.add(conn);
-      (async () => {
-        let held = new Uint8Array(0);
-        const buf = new Uint8Array(64 * 1024);
-        for (;;) {
-          const n = await conn.read(buf).catch(() => null);
-          if (n === null) return;
-          const more = new Uint8Array(held.length + n);
-          more.set(held);
-          more.set(buf.subarray(0, n), held.length);
-          held = more;
-          while (held.length >= 16) {
-            const v = new DataView(held.buffer, held.byteOffset);
-            const len = v.getUint32(0, true);
-            if (held.length < 16 + len) break;
-            const type = v.getUint16(4, true);
-            const reqId = v.getBigUint64(8, true);
-            held = held.slice(16 + len);
-            if (hello && type === MsgType.HELLO) {
-              await conn.write(frame(MsgType.HELLO, reqId, encodeResponse.hello("1")));
-            } else await answer(conn, type, reqId).catch(() => {});
-          }
-        }
-      })().finally(() => conns.delete(conn));
-    }
-  })().catch(() => {});
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* closed by the client */ }
-      }
-      await served;
-    },
-  };
+function hostile(answer: Answer, hello = true): FrameServer {
+  return startFrameServer(async (conn, type, reqId) => {
+    if (hello && type === MsgType.HELLO) {
+      await conn.write(frame(MsgType.HELLO, reqId, encodeResponse.hello("1")));
+    } else await answer(conn, type, reqId);
+  });
 }
 
 function client(port: number): CxdbClient {

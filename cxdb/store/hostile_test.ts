@@ -9,16 +9,7 @@ import assert from "node:assert/strict";
 import { BackendError } from "@forge/turnstore";
 import { encodeResponse, MsgType } from "../protocol/wire.ts";
 import { openCxdbStore } from "./store.ts";
-
-function frame(type: number, reqId: bigint, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(16 + payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, payload.length, true);
-  v.setUint16(4, type, true);
-  v.setBigUint64(8, reqId, true);
-  out.set(payload, 16);
-  return out;
-}
+import { frame, startFrameServer } from "../testing/frame_server.ts";
 
 /** One turn of a GET_LAST answer with its payload, declaring `hash`. */
 function lastTurn(turnId: bigint, hash: Uint8Array, payload: Uint8Array): Uint8Array {
@@ -52,62 +43,28 @@ function lyingServer(
   appended: { contextId: string; turnId: string },
   reads: { last?: Uint8Array; blob?: Uint8Array; headTurnId?: string } = {},
 ) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
-  const served = (async () => {
-    for await (const conn of listener) {
-      conns.add(conn);
-      (async () => {
-        let held = new Uint8Array(0);
-        const buf = new Uint8Array(64 * 1024);
-        for (;;) {
-          const n = await conn.read(buf).catch(() => null);
-          if (n === null) return;
-          const more = new Uint8Array(held.length + n);
-          more.set(held);
-          more.set(buf.subarray(0, n), held.length);
-          held = more;
-          while (held.length >= 16) {
-            const v = new DataView(held.buffer, held.byteOffset);
-            const len = v.getUint32(0, true);
-            if (held.length < 16 + len) break;
-            const type = v.getUint16(4, true);
-            const reqId = v.getBigUint64(8, true);
-            const body = held.slice(16, 16 + len);
-            held = held.slice(16 + len);
-            let answer: Uint8Array | undefined;
-            if (type === MsgType.HELLO) answer = encodeResponse.hello("1");
-            else if (type === MsgType.GET_HEAD) {
-              const headTurnId = reads.headTurnId ?? "0";
-              answer = encodeResponse.head({ contextId: "1", headTurnId, headDepth: 0 });
-            } else if (type === MsgType.GET_LAST && reads.last) {
-              answer = reads.last;
-            } else if (type === MsgType.GET_BLOB && reads.blob) {
-              answer = encodeResponse.blob(reads.blob);
-            } else if (type === MsgType.APPEND_TURN) {
-              const typeLen = new DataView(body.buffer).getUint32(16, true);
-              const at = 20 + typeLen + 16; // type id, version, encoding, compression, length
-              const hash = [...body.subarray(at, at + 32)]
-                .map((b) => b.toString(16).padStart(2, "0")).join("");
-              answer = encodeResponse.appended({ ...appended, depth: 0, contentHash: hash });
-            }
-            if (answer) await conn.write(frame(type, reqId, answer)).catch(() => {});
-          }
-        }
-      })().finally(() => conns.delete(conn));
+  const server = startFrameServer(async (conn, type, reqId, body) => {
+    let answer: Uint8Array | undefined;
+    if (type === MsgType.HELLO) answer = encodeResponse.hello("1");
+    else if (type === MsgType.GET_HEAD) {
+      const headTurnId = reads.headTurnId ?? "0";
+      answer = encodeResponse.head({ contextId: "1", headTurnId, headDepth: 0 });
+    } else if (type === MsgType.GET_LAST && reads.last) {
+      answer = reads.last;
+    } else if (type === MsgType.GET_BLOB && reads.blob) {
+      answer = encodeResponse.blob(reads.blob);
+    } else if (type === MsgType.APPEND_TURN) {
+      const typeLen = new DataView(body.buffer).getUint32(16, true);
+      const at = 20 + typeLen + 16; // type id, version, encoding, compression, length
+      const hash = [...body.subarray(at, at + 32)]
+        .map((b) => b.toString(16).padStart(2, "0")).join("");
+      answer = encodeResponse.appended({ ...appended, depth: 0, contentHash: hash });
     }
-  })().catch(() => {});
+    if (answer) await conn.write(frame(type, reqId, answer));
+  });
   return {
-    url: `cxdb://127.0.0.1:${(listener.addr as Deno.NetAddr).port}?timeoutMs=1000&attempts=2`,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* closed */ }
-      }
-      await served;
-    },
+    url: `cxdb://127.0.0.1:${server.port}?timeoutMs=1000&attempts=2`,
+    [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
   };
 }
 
