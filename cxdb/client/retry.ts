@@ -18,7 +18,7 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
-/** Defaults: 8 attempts, 10 ms doubling to at most 2 s (about 4.5 s in all). */
+/** Defaults: 8 attempts, 10 ms doubling to at most 2 s (seven waits, 10 + 20 + … + 640 ms: about 1.3 s in all). */
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, initialDelayMs: 10, maxDelayMs: 2000 };
 
 /** The policy `options` describe, defaults for what they leave out. */

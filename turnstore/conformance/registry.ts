@@ -50,4 +50,38 @@ export function defineRegistryTests(test: ConformanceTest): void {
       "the first bundle is intact",
     );
   });
+
+  test("a registered type version and an enum's mapping never change, whatever the bundle id", async ({ store }) => {
+    const typeId = unique("test.type");
+    const enumName = unique("TestEnum");
+    const first: RegistryBundle = {
+      registry_version: 1,
+      bundle_id: unique("test.bundle"),
+      types: {
+        [typeId]: {
+          versions: {
+            "1": { fields: { "1": { name: "state", type: "u8", enum: enumName } } },
+          },
+        },
+      },
+      enums: { [enumName]: { "1": "open", "2": "closed" } },
+    };
+    assert.deepEqual(await store.publishRegistryBundle(first), { created: true });
+    // The same version and enum again, under another bundle id: allowed.
+    const again = { ...structuredClone(first), bundle_id: unique("test.bundle") };
+    assert.deepEqual(await store.publishRegistryBundle(again), { created: true });
+    // The version redefined (a field renamed) under a new bundle id: refused.
+    const redefined = structuredClone(first);
+    redefined.bundle_id = unique("test.bundle");
+    redefined.types[typeId].versions["1"].fields["1"].name = "status";
+    await rejectsWith(store.publishRegistryBundle(redefined), "Conflict", [typeId, "version 1"]);
+    // The enum's mapping changed under a new bundle id: refused.
+    const remapped = structuredClone(first);
+    remapped.bundle_id = unique("test.bundle");
+    remapped.enums = { [enumName]: { "1": "closed", "2": "open" } };
+    await rejectsWith(store.publishRegistryBundle(remapped), "Conflict", [enumName]);
+    assert.equal(await store.getRegistryBundle(redefined.bundle_id), undefined);
+    assert.equal(await store.getRegistryBundle(remapped.bundle_id), undefined);
+    assert.deepEqual((await store.getRegistryBundle(first.bundle_id))?.enums, first.enums);
+  });
 }

@@ -239,8 +239,9 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
    * Appends one record after every write asked for before it. Resolves with
    * the stored turn, or undefined in mode `off` or when the write failed in
    * mode `best_effort`; rejects with a {@link PersistenceError} in mode
-   * `required`. A value that does not encode throws at once, in every mode,
-   * and takes no sequence number. `event` names the write in its key and in
+   * `required`. A value that does not encode throws at once in modes
+   * `best_effort` and `required`, and takes no sequence number; mode `off`
+   * does not encode (it costs nothing, as if the writer were not there). `event` names the write in its key and in
    * messages; default the type id.
    */
   append<V>(

@@ -221,7 +221,7 @@ for (const backend of BACKENDS) {
       assert.equal(store.appendCalls, 1);
     });
 
-    test("a value that does not encode throws at once, in every mode, and takes no sequence number", async (store) => {
+    test("a value that does not encode throws at once when persisting (best_effort, required), and takes no sequence number", async (store) => {
       for (const mode of ["best_effort", "required"] as const) {
         const w = writer(store, { pipelineWindow, mode });
         await w.open();
