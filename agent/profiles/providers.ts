@@ -67,10 +67,10 @@ export function anthropicProfile(options: ProfileOptions = {}): ProviderProfile 
   return createProfile({
     id: "anthropic",
     model: options.model ?? "claude-sonnet-4-5",
-    tools: [
-      ...coreTools({ editFile: true, shell: { defaultTimeoutMs: defaultCommandTimeoutMs } }),
-      ...(options.extraTools ?? []),
-    ],
+    // The 120 s default lives on the profile, not in the shell tool: the session gives the shell
+    // `SessionConfig.defaultCommandTimeoutMs ?? profile.defaultCommandTimeoutMs`, so a host's
+    // configured default still wins (a tool-level default would override the session's).
+    tools: [...coreTools({ editFile: true }), ...(options.extraTools ?? [])],
     defaultCommandTimeoutMs,
     contextWindowSize: options.contextWindowSize ?? 200_000,
     providerOptions: options.providerOptions,

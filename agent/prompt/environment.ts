@@ -10,7 +10,7 @@ import type { ExecutionEnvironment } from "../env/types.ts";
 
 /** A snapshot of the workspace's git state. */
 export interface GitSnapshot {
-  /** The repository's top-level directory. */
+  /** The repository's top-level directory, in the working directory's terms (symlinks kept). */
   readonly root: string;
   /** The current branch; empty on a detached head. */
   readonly branch: string;
@@ -43,6 +43,7 @@ export interface EnvironmentContext {
 const GIT_SCRIPT = [
   "git rev-parse --is-inside-work-tree >/dev/null 2>&1 || exit 3",
   'echo "@root $(git rev-parse --show-toplevel)"',
+  'echo "@prefix $(git rev-parse --show-prefix)"',
   'echo "@branch $(git branch --show-current 2>/dev/null)"',
   "echo @status",
   "git status --porcelain 2>/dev/null",
@@ -63,18 +64,37 @@ export async function gitSnapshot(
   } catch {
     return undefined; // no git, or the environment refuses to run it: no git context
   }
-  let root = "", branch = "", section = "";
+  let root = "", prefix = "", branch = "", section = "";
   let modified = 0, untracked = 0;
   const commits: string[] = [];
   for (const line of stdout.split("\n")) {
     if (line.startsWith("@root ")) root = line.slice(6).trim();
+    else if (line.startsWith("@prefix")) prefix = line.slice(7).trim();
     else if (line.startsWith("@branch")) branch = line.slice(7).trim();
     else if (line === "@status" || line === "@log") section = line;
     else if (line.length === 0) continue;
     else if (section === "@status") line.startsWith("??") ? untracked++ : modified++;
     else if (section === "@log") commits.push(line);
   }
+  root = rootAsSeenFrom(env.workingDirectory(), root, prefix);
   return { root, branch, modified, untracked, recentCommits: commits };
+}
+
+/**
+ * The repository root in the working directory's own terms. Git reports the
+ * resolved top level, but a working directory reached through a symlink
+ * (macOS's /tmp, a linked checkout) does not start with it, so project
+ * documents would be looked for in the working directory alone. When the
+ * working directory ends with git's prefix (its path inside the repository),
+ * dropping that prefix gives the root as the session sees it.
+ */
+function rootAsSeenFrom(cwd: string, toplevel: string, prefix: string): string {
+  const parts = cwd.split("/").filter(Boolean);
+  const inside = prefix.split("/").filter(Boolean);
+  if (inside.length > parts.length) return toplevel;
+  const tail = parts.slice(parts.length - inside.length);
+  if (tail.join("/") !== inside.join("/")) return toplevel;
+  return "/" + parts.slice(0, parts.length - inside.length).join("/");
 }
 
 /** Gathers the environment context of a session. */

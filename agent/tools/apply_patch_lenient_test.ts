@@ -198,6 +198,7 @@ Deno.test("lenient: the first hunk may omit @@ (Codex parses it the same)", () =
       hint: undefined,
       oldLines: ["import foo"],
       newLines: ["import foo", "bar"],
+      contextOf: [0, -1],
       atEof: false,
     }],
   });

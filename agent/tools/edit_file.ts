@@ -20,6 +20,31 @@ export function countOccurrences(text: string, needle: string): number {
   return count;
 }
 
+/**
+ * The exact text to look for in `text` and what replaces it. In a CRLF file
+ * the model's strings have bare "\n" (read_file shows lines without "\r"),
+ * so when `oldText` is absent as given its line breaks are matched as
+ * "\r\n"; and in a CRLF file the replacement's line breaks are written as
+ * "\r\n", so an edit never leaves a file with mixed line endings.
+ */
+function exactForm(
+  text: string,
+  oldText: string,
+  newText: string,
+): { find: string; replacement: string; count: number } {
+  if (!text.includes("\r\n")) {
+    return { find: oldText, replacement: newText, count: countOccurrences(text, oldText) };
+  }
+  const crlf = (s: string) => s.replace(/\r?\n/g, "\r\n");
+  const replacement = crlf(newText);
+  const asGiven = countOccurrences(text, oldText);
+  if (asGiven > 0 || !oldText.includes("\n")) {
+    return { find: oldText, replacement, count: asGiven };
+  }
+  const find = crlf(oldText);
+  return { find, replacement, count: countOccurrences(text, find) };
+}
+
 /** The edit_file tool. */
 export function editFileTool(): RegisteredTool {
   return defineTool({
@@ -36,14 +61,14 @@ export function editFileTool(): RegisteredTool {
       replace_all: z.boolean().optional().describe("Replace every occurrence (default false)"),
     }),
     async execute(args, { env, signal }) {
-      const { file_path: path, old_string: oldText, new_string: newText } = args;
-      if (oldText === newText) {
+      const { file_path: path, old_string: oldText } = args;
+      if (oldText === args.new_string) {
         return fail("old_string and new_string are identical; nothing to change.");
       }
       const file = await env.readFile(path, { signal });
       if (file.kind !== "text") return fail(`${path} is a binary file; edit_file only edits text.`);
       const text = file.text;
-      const count = countOccurrences(text, oldText);
+      const { find, replacement: newText, count } = exactForm(text, oldText, args.new_string);
       if (count > 1 && !args.replace_all) {
         return fail(
           `old_string matches ${count} locations in ${path}; provide more surrounding context to ` +
@@ -52,8 +77,8 @@ export function editFileTool(): RegisteredTool {
       }
       if (count >= 1) {
         const updated = args.replace_all
-          ? text.split(oldText).join(newText)
-          : text.replace(oldText, () => newText);
+          ? text.split(find).join(newText)
+          : text.replace(find, () => newText);
         await env.writeFile(path, updated, signal);
         return ok(`Edited ${path}: ${count} replacement${count === 1 ? "" : "s"} made.`);
       }
@@ -81,7 +106,7 @@ export function editFileTool(): RegisteredTool {
             `whitespace; provide more context to make it unique.`,
         );
       }
-      const replacement = newText.split(/\r?\n/);
+      const replacement = args.new_string.split(/\r?\n/);
       if (oldText.endsWith("\n") && replacement[replacement.length - 1] === "") replacement.pop();
       for (const index of [...starts].reverse()) {
         lines.splice(index, wanted.length, ...replacement);

@@ -13,7 +13,8 @@ import { displayPath } from "./paths.ts";
 export function globTool(): RegisteredTool {
   return defineTool({
     name: "glob",
-    description: 'Find files matching a glob pattern (e.g. "**/*.ts"). ' +
+    // The spec's sentence first (§3.3), then an example and the order.
+    description: 'Find files matching a glob pattern. Example: "**/*.ts". ' +
       "Returns paths sorted by modification time, newest first.",
     schema: z.object({
       pattern: z.string().min(1).describe(

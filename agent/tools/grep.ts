@@ -13,7 +13,9 @@ import { displayPath } from "./paths.ts";
 export function grepTool(): RegisteredTool {
   return defineTool({
     name: "grep",
-    description: "Search file contents using regex patterns (JavaScript syntax). " +
+    // The spec's sentence first (§3.3), then what is ours: the regex dialect, the output.
+    description: "Search file contents using regex patterns. " +
+      "Patterns use JavaScript regular expression syntax. " +
       "Returns matching lines as path:line:text.",
     schema: z.object({
       pattern: z.string().min(1).describe("Regular expression to search for"),

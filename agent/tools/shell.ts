@@ -17,7 +17,11 @@ export const MAX_COMMAND_TIMEOUT_MS = 600_000;
 
 /** Options of {@linkcode shellTool}. */
 export interface ShellToolOptions {
-  /** A profile's default timeout (e.g. 120 000 for Claude); wins over the session default. */
+  /**
+   * A default built into this tool; wins over the session's. The built-in
+   * profiles leave it unset and declare `defaultCommandTimeoutMs` instead,
+   * which the session passes as a setting after the host's own config.
+   */
   readonly defaultTimeoutMs?: number;
 }
 
@@ -55,7 +59,8 @@ export function shellTool(options: ShellToolOptions = {}): RegisteredTool {
     }),
     async execute(args, { env, signal, settings, onOutput }) {
       const max = settings?.maxCommandTimeoutMs ?? MAX_COMMAND_TIMEOUT_MS;
-      // A profile's default (e.g. Claude's 120 s) beats the session default (spec §3.5).
+      // A default built into the tool beats the session's; the session's setting is already
+      // SessionConfig's value, else the profile's (Claude's 120 s, spec §3.5).
       const wanted = args.timeout_ms ?? options.defaultTimeoutMs ??
         settings?.defaultCommandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
       const timeoutMs = Math.min(wanted, max);

@@ -36,22 +36,41 @@ export function outputLimitFor(tool: string, options: ToolRegistryOptions = {}):
   };
 }
 
-/** Cuts `output` to `maxChars` characters (spec §5.1), with a marker saying how many went. */
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/** `end` moved back by one when it would cut a surrogate pair in two. */
+function headEnd(text: string, end: number): number {
+  return end > 0 && isHighSurrogate(text.charCodeAt(end - 1)) ? end - 1 : end;
+}
+
+/** `start` moved on by one when it would begin with the second half of a surrogate pair. */
+function tailStart(text: string, start: number): number {
+  return start < text.length && isLowSurrogate(text.charCodeAt(start)) ? start + 1 : start;
+}
+
+/**
+ * Cuts `output` to `maxChars` characters (spec §5.1), with a marker saying how
+ * many went. A cut never splits a surrogate pair (an emoji, say): a lone half
+ * is not valid Unicode and a provider may refuse the request that carries it,
+ * so at most one more code unit goes, and the marker counts it.
+ */
 export function truncateChars(output: string, maxChars: number, mode: TruncationMode): string {
   if (output.length <= maxChars) return output;
-  const removed = output.length - maxChars;
   if (mode === "tail") {
-    return `[WARNING: Tool output was truncated. First ${removed} characters were removed. ` +
+    const start = tailStart(output, output.length - maxChars);
+    return `[WARNING: Tool output was truncated. First ${start} characters were removed. ` +
       `The full output is available in the event stream.]\n\n` +
-      output.slice(output.length - maxChars);
+      output.slice(start);
   }
-  const head = Math.floor(maxChars / 2);
-  const tail = maxChars - head;
+  const head = headEnd(output, Math.floor(maxChars / 2));
+  const start = tailStart(output, output.length - (maxChars - Math.floor(maxChars / 2)));
+  const removed = start - head;
   return output.slice(0, head) +
     `\n\n[WARNING: Tool output was truncated. ${removed} characters were removed from the middle. ` +
     `The full output is available in the event stream. ` +
     `If you need to see specific parts, re-run the tool with more targeted parameters.]\n\n` +
-    output.slice(output.length - tail);
+    output.slice(start);
 }
 
 /** Keeps the first and last lines of `output` up to `maxLines` (spec §5.3). */

@@ -28,6 +28,12 @@ export interface Hunk {
   readonly oldLines: readonly string[];
   /** Lines the file will have (context and additions, in order). */
   readonly newLines: readonly string[];
+  /**
+   * For each of `newLines`, the index in `oldLines` of the same context line,
+   * or -1 for an added line. Context lines are unchanged lines: when the hunk
+   * matched loosely, they keep the file's own text rather than the patch's.
+   */
+  readonly contextOf?: readonly number[];
   /** "*** End of File" followed the hunk: it must match at the end of the file. */
   readonly atEof: boolean;
 }
@@ -171,6 +177,7 @@ export function parsePatch(patch: string): PatchOperation[] {
         }
         const oldLines: string[] = [];
         const newLines: string[] = [];
+        const contextOf: number[] = [];
         let atEof = false;
         let changed = 0;
         while (
@@ -186,12 +193,14 @@ export function parsePatch(patch: string): PatchOperation[] {
           const tag = l[0];
           if (tag === " " || l === "") {
             // An empty line is an empty context line whose leading space was stripped.
+            contextOf.push(oldLines.length);
             oldLines.push(l.slice(1));
             newLines.push(l.slice(1));
           } else if (tag === "-") {
             oldLines.push(l.slice(1));
             changed++;
           } else if (tag === "+") {
+            contextOf.push(-1);
             newLines.push(l.slice(1));
             changed++;
           } else {
@@ -205,7 +214,7 @@ export function parsePatch(patch: string): PatchOperation[] {
         if (changed === 0 && oldLines.every((l) => l.trim() === "")) {
           throw new PatchError(`Update File ${path}, hunk ${hunks.length + 1} is empty`);
         }
-        hunks.push({ hint, oldLines, newLines, atEof });
+        hunks.push({ hint, oldLines, newLines, contextOf, atEof });
       }
       if (hunks.length === 0 && !moveTo) {
         throw new PatchError(`Update File ${path} has no hunks`);
@@ -271,6 +280,7 @@ export function applyHunks(path: string, text: string, hunks: readonly Hunk[]): 
     }
     let oldLines = hunk.oldLines;
     let newLines = hunk.newLines;
+    let contextOf = hunk.contextOf;
     const find = () => {
       const at = findLineSequence(lines, oldLines, from, hunk.atEof);
       return at || from === cursor ? at : findLineSequence(lines, oldLines, cursor, hunk.atEof);
@@ -284,6 +294,7 @@ export function applyHunks(path: string, text: string, hunks: readonly Hunk[]): 
     ) {
       oldLines = oldLines.slice(0, -1);
       newLines = newLines.slice(0, -1);
+      contextOf = contextOf?.slice(0, -1);
       found = find();
     }
     if (!found) {
@@ -293,7 +304,12 @@ export function applyHunks(path: string, text: string, hunks: readonly Hunk[]): 
       );
     }
     const start = found.indexes[0];
-    edits.push({ start, length: oldLines.length, replacement: newLines });
+    // A loose match (whitespace, Unicode punctuation) must not rewrite the lines the
+    // patch only quotes as context: tabs, trailing blanks and quotes stay the file's.
+    const replacement = contextOf
+      ? newLines.map((line, k) => (contextOf[k] >= 0 ? lines[start + contextOf[k]] : line))
+      : newLines;
+    edits.push({ start, length: oldLines.length, replacement });
     cursor = start + oldLines.length;
   });
   for (const edit of [...edits].reverse()) {

@@ -12,8 +12,8 @@ import { defineTool, ok } from "./define.ts";
 export function writeFileTool(): RegisteredTool {
   return defineTool({
     name: "write_file",
-    description:
-      "Write content to a file. Creates the file and parent directories if needed; replaces an existing file.",
+    description: "Write content to a file. Creates the file and parent directories if needed. " +
+      "Replaces an existing file.",
     schema: z.object({
       file_path: z.string().min(1).describe(
         "Path of the file (absolute, or relative to the working directory)",
