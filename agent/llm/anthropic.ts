@@ -23,7 +23,7 @@ import {
   type TranslatedEvent,
   type WireFormat,
 } from "./http_provider.ts";
-import { makeUsage, toolCallFromObject, toolCallFromRaw } from "./messages.ts";
+import { makeUsage, toolCallFromObject, toolCallFromRaw, toolCallFromValue } from "./messages.ts";
 import type { SseEvent } from "./sse.ts";
 import type {
   ContentPart,
@@ -337,11 +337,7 @@ function blockToPart(block: Loose): ContentPart | undefined {
     case "tool_use":
       return {
         kind: "tool_call",
-        toolCall: toolCallFromObject(
-          str(block.id) ?? "",
-          str(block.name) ?? "",
-          obj(block.input) as JsonObject,
-        ),
+        toolCall: toolCallFromValue(str(block.id) ?? "", str(block.name) ?? "", block.input),
       };
     case "thinking":
       return {
@@ -413,6 +409,7 @@ class MessagesStreamTranslator implements StreamTranslator {
   #usage: Loose = {};
   #stopReason: string | undefined;
   #messageId = "";
+  #started = false;
 
   push(event: SseEvent): TranslatedEvent[] {
     const data = sseJsonOrSkip(PROVIDER, event, (name) => ANTHROPIC_EVENTS.has(name));
@@ -421,6 +418,7 @@ class MessagesStreamTranslator implements StreamTranslator {
     switch (type) {
       case "message_start": {
         const message = obj(data.message);
+        this.#started = true;
         this.#messageId = str(message.id) ?? "";
         this.#usage = { ...obj(message.usage) };
         return [{ type: "stream_start", id: str(message.id), model: str(message.model) }];
@@ -441,6 +439,12 @@ class MessagesStreamTranslator implements StreamTranslator {
         return [];
       }
       case "message_stop": {
+        // A stop for a message that never started is no answer, not an empty one.
+        if (!this.#started) {
+          throw new InvalidResponseError(`${PROVIDER}: message_stop before message_start`, {
+            provider: PROVIDER,
+          });
+        }
         const usage = readUsage(this.#usage, []);
         const reasoningTokens = this.#thinkingChars.seen
           ? Math.ceil(this.#thinkingChars.count / 4)

@@ -70,7 +70,9 @@ const server: MakeError = (m, d) => new ServerError(m, d);
 const auth: MakeError = (m, d) => new AuthenticationError(m, d);
 const denied: MakeError = (m, d) => new AccessDeniedError(m, d);
 const notFound: MakeError = (m, d) => new ModelNotFoundError(m, d);
-const timeout: MakeError = (m, d) => new RequestTimeoutError(m, d);
+// The provider timed out waiting (408, DEADLINE_EXCEEDED): retryable, as the
+// spec's table says. Our own client-side deadline stays not retried (deadline.ts).
+const timeout: MakeError = (m, d) => new RequestTimeoutError(m, { ...d, retryable: true });
 const contextLength: MakeError = (m, d) => new ContextLengthError(m, d);
 const contentFilter: MakeError = (m, d) => new ContentFilterError(m, d);
 const invalid: MakeError = (m, d) => new InvalidRequestError(m, d);

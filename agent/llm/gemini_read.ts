@@ -14,7 +14,7 @@ import { StreamAccumulator } from "./accumulate.ts";
 import { InvalidResponseError } from "./errors.ts";
 import type { StreamTranslator, TranslatedEvent } from "./http_provider.ts";
 import { errorFromStreamBody } from "./http.ts";
-import { makeUsage, toolCallFromObject } from "./messages.ts";
+import { makeUsage, toolCallFromValue } from "./messages.ts";
 import type { SseEvent } from "./sse.ts";
 import type {
   ContentPart,
@@ -97,7 +97,7 @@ function readPiece(part: Loose, counter: Counter): Piece | undefined {
     const call = obj(part.functionCall);
     const id = str(call.id) ?? `${GEMINI_LOCAL_CALL_ID}${counter.calls}`;
     counter.calls++;
-    const made = toolCallFromObject(id, str(call.name) ?? "", obj(call.args) as JsonObject);
+    const made = toolCallFromValue(id, str(call.name) ?? "", call.args);
     return { kind: "call", call: signature === undefined ? made : { ...made, signature } };
   }
   const raw = part as JsonObject;
@@ -186,7 +186,19 @@ export function parseGenerateContentResponse(json: unknown): LlmResponse {
   if (Array.isArray(json)) return foldChunks(json);
   const response = responseObject(PROVIDER, json);
   if (response.error !== undefined) throw errorFromStreamBody(PROVIDER, response);
-  const candidate = obj(arr(response.candidates)[0]);
+  const first = arr(response.candidates)[0];
+  // Only a blocked prompt comes back without a candidate; anything else
+  // without one is not an answer, and must not pass for an empty one.
+  if (
+    (first === null || typeof first !== "object" || Array.isArray(first)) &&
+    str(obj(response.promptFeedback).blockReason) === undefined
+  ) {
+    throw new InvalidResponseError(
+      "gemini: response has no candidates[0] object (and no promptFeedback.blockReason)",
+      { provider: PROVIDER, raw: json },
+    );
+  }
+  const candidate = obj(first);
   const counter = new Counter();
   const content: ContentPart[] = [];
   let text: { text: string; signature?: string } | undefined;

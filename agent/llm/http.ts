@@ -188,22 +188,80 @@ export async function postJson(
   if (response.ok) return response;
   let text = "";
   try {
-    text = await response.text();
+    // The message is in the first bytes; a hostile or broken server's endless
+    // error page must not be read into memory.
+    text = (await readTextUpTo(response, MAX_ERROR_BODY_BYTES)).text;
   } catch (error) {
     throw errorFromFailure(error, provider, signal);
   }
   throw errorFromHttp(provider, response.status, response.headers, text);
 }
 
-/** Reads a response body as JSON; unreadable JSON is an InvalidResponseError. */
+/** How much of an error body is read: its message is at the start. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** The default largest non-streamed body and largest single stream event: 32 MiB. */
+export const DEFAULT_MAX_EVENT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads at most `limit` bytes of a body as UTF-8; `truncated` says whether
+ * more was there (the rest is cancelled, never read).
+ */
+export async function readTextUpTo(
+  response: Response,
+  limit: number,
+): Promise<{ text: string; truncated: boolean }> {
+  if (!response.body) return { text: "", truncated: false };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (size + value.length > limit) {
+        chunks.push(value.subarray(0, limit - size));
+        size = limit;
+        truncated = true;
+        break;
+      }
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    if (truncated) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return { text: new TextDecoder().decode(bytes), truncated };
+}
+
+/**
+ * Reads a response body as JSON; unreadable JSON, or a body beyond `maxBytes`,
+ * is an InvalidResponseError.
+ */
 export async function readJsonBody(
   response: Response,
   provider: string,
   signal?: AbortSignal,
+  maxBytes: number = DEFAULT_MAX_EVENT_BYTES,
 ): Promise<unknown> {
   let text: string;
   try {
-    text = await response.text();
+    const read = await readTextUpTo(response, maxBytes);
+    if (read.truncated) {
+      throw new InvalidResponseError(
+        `${provider}: response body is larger than ${maxBytes} bytes (maxEventBytes)`,
+        { provider },
+      );
+    }
+    text = read.text;
   } catch (error) {
     throw errorFromFailure(error, provider, signal);
   }

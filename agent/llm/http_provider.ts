@@ -8,11 +8,21 @@
  */
 
 import { type FinishDetails, responseToEvents, StreamAccumulator } from "./accumulate.ts";
+import { StreamCallIds, withUniqueCallIds } from "./call_ids.ts";
 import { Deadline } from "./deadline.ts";
 import { InvalidResponseError, LlmError, NetworkError } from "./errors.ts";
-import { errorFromFailure, type FetchLike, postJson, readJsonBody, readRateLimit } from "./http.ts";
+import {
+  DEFAULT_MAX_EVENT_BYTES,
+  errorFromFailure,
+  errorFromStreamBody,
+  type FetchLike,
+  postJson,
+  readJsonBody,
+  readRateLimit,
+} from "./http.ts";
 import { abortedError, DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.ts";
-import { parseSseBatches, type SseEvent } from "./sse.ts";
+import { NotEventStreamError, parseSseBatches, type SseEvent } from "./sse.ts";
+import { readErrorBody } from "./classify.ts";
 import type {
   FinishEvent,
   JsonObject,
@@ -70,6 +80,12 @@ export interface HttpProviderOptions {
   readonly timeoutMs?: number;
   /** Longest silence allowed between two chunks of a stream. Unset: no limit. */
   readonly streamIdleTimeoutMs?: number;
+  /**
+   * Largest non-streamed response body, and largest single stream event, in
+   * bytes (default 32 MiB). Beyond it the call fails with code
+   * "invalid_response" instead of reading a hostile body into memory.
+   */
+  readonly maxEventBytes?: number;
 }
 
 /** An LlmProvider over HTTP + SSE for a given wire format. */
@@ -82,6 +98,7 @@ export class HttpLlmProvider implements LlmProvider {
   readonly #random: () => number;
   readonly #timeoutMs: number | undefined;
   readonly #idleTimeoutMs: number | undefined;
+  readonly #maxEventBytes: number;
 
   /** Creates a provider speaking `wire`. */
   constructor(wire: WireFormat, options: HttpProviderOptions = {}) {
@@ -92,6 +109,7 @@ export class HttpLlmProvider implements LlmProvider {
     this.#random = options.random ?? Math.random;
     this.#timeoutMs = options.timeoutMs;
     this.#idleTimeoutMs = options.streamIdleTimeoutMs;
+    this.#maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
 
   /** Sends the request (retrying transient failures) and resolves with the whole response. */
@@ -113,7 +131,7 @@ export class HttpLlmProvider implements LlmProvider {
             body,
             deadline.signal,
           );
-          json = await readJsonBody(response, this.name, deadline.signal);
+          json = await readJsonBody(response, this.name, deadline.signal, this.#maxEventBytes);
         } catch (error) {
           throw deadline.timeoutError ?? error;
         }
@@ -132,7 +150,7 @@ export class HttpLlmProvider implements LlmProvider {
 
   #parse(json: unknown, headers: Headers): LlmResponse {
     try {
-      return this.#wire.parseResponse(json, headers);
+      return withUniqueCallIds(this.#wire.parseResponse(json, headers));
     } catch (error) {
       if (error instanceof LlmError) throw error;
       throw new InvalidResponseError(
@@ -194,7 +212,12 @@ export class HttpLlmProvider implements LlmProvider {
     if ((response.headers.get("content-type") ?? "").includes("application/json")) {
       deadline.arm(this.#timeoutMs, "the response body");
       try {
-        const json = await readJsonBody(response, this.name, deadline.signal);
+        const json = await readJsonBody(
+          response,
+          this.name,
+          deadline.signal,
+          this.#maxEventBytes,
+        );
         const parsed = this.#parse(json, response.headers);
         deadline.clear();
         for (const event of responseToEvents(parsed)) {
@@ -216,13 +239,22 @@ export class HttpLlmProvider implements LlmProvider {
     const rateLimit = readRateLimit(response.headers);
     const finishWith = (signalEvent: FinishSignal): FinishEvent =>
       accumulator.finish(rateLimit ? { ...signalEvent, rateLimit } : signalEvent);
-    const sse = parseSseBatches(response.body);
+    const callIds = new StreamCallIds();
+    const sse = parseSseBatches(response.body, {
+      maxEventBytes: this.#maxEventBytes,
+      provider: this.name,
+    });
+    // Set while we wait on the network: a failure then is the connection's; a
+    // failure otherwise is a translator choking on an event it could not read.
+    let reading = false;
     try {
       while (true) {
         // The idle timer only runs while we wait on the network, not while a
         // slow consumer holds an event.
         deadline.arm(this.#idleTimeoutMs, "waiting for the next stream chunk");
+        reading = true;
         const next = await sse.next();
+        reading = false;
         deadline.clear();
         if (next.done) break;
         for (const event of next.value) {
@@ -233,8 +265,9 @@ export class HttpLlmProvider implements LlmProvider {
               yield finishWith(out);
               return;
             }
-            accumulator.add(out);
-            yield out;
+            const unique = callIds.rewrite(out);
+            accumulator.add(unique);
+            yield unique;
           }
         }
       }
@@ -244,20 +277,45 @@ export class HttpLlmProvider implements LlmProvider {
           yield finishWith(out);
           return;
         }
-        accumulator.add(out);
-        yield out;
+        const unique = callIds.rewrite(out);
+        accumulator.add(unique);
+        yield unique;
       }
       throw new NetworkError(`${this.name}: stream ended before the response was complete`, {
         provider: this.name,
       });
     } catch (error) {
+      const failure = error instanceof NotEventStreamError
+        ? errorInBody(this.name, error)
+        : !reading && !(error instanceof LlmError) && !signal?.aborted
+        ? new InvalidResponseError(
+          `${this.name}: unreadable stream event: ${(error as Error)?.message ?? String(error)}`,
+          { provider: this.name, cause: error },
+        )
+        : error;
       yield {
         type: "error",
-        error: deadline.timeoutError ?? errorFromFailure(error, this.name, signal),
+        error: deadline.timeoutError ?? errorFromFailure(failure, this.name, signal),
       };
     } finally {
       deadline.clear();
       await sse.return(undefined);
     }
   }
+}
+
+/**
+ * What a 200 "stream" without a single event said: a JSON error object some
+ * proxies and servers send unframed is classified like any provider error
+ * (its message kept); anything else (an HTML page) stays an invalid response.
+ * Either way not a retryable network error: the server did answer.
+ */
+function errorInBody(provider: string, error: NotEventStreamError): LlmError {
+  let json: unknown;
+  try {
+    json = JSON.parse(error.body);
+  } catch {
+    return error;
+  }
+  return readErrorBody(json).message === undefined ? error : errorFromStreamBody(provider, json);
 }

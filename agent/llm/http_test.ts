@@ -7,7 +7,7 @@ Deno.test("http: status codes map to typed, correctly retryable errors", () => {
     [401, "auth", false],
     [403, "access_denied", false],
     [404, "not_found", false],
-    [408, "timeout", false],
+    [408, "timeout", true],
     [413, "context_length", false],
     [422, "invalid_request", false],
     [429, "rate_limit", true],

@@ -162,6 +162,20 @@ export function toolCallFromRaw(id: string, name: string, rawArguments: string):
     };
 }
 
+/**
+ * Builds a ToolCall from arguments a provider sent as JSON (Anthropic `input`,
+ * Gemini `args`): missing is `{}`; anything but an object (a string, a list)
+ * keeps its JSON as `rawArguments` and gets an `argumentsError`, rather than
+ * passing for a call with no arguments.
+ */
+export function toolCallFromValue(id: string, name: string, value: unknown): ToolCall {
+  if (value === undefined || value === null) return toolCallFromObject(id, name, {});
+  if (typeof value === "object" && !Array.isArray(value)) {
+    return toolCallFromObject(id, name, value as JsonObject);
+  }
+  return toolCallFromRaw(id, name, JSON.stringify(value));
+}
+
 /** Builds a ToolCall from already-parsed arguments (rawArguments is their JSON). */
 export function toolCallFromObject(id: string, name: string, args: JsonObject): ToolCall {
   return { callId: id, name, arguments: args, rawArguments: JSON.stringify(args) };

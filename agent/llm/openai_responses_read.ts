@@ -203,8 +203,12 @@ export class ResponsesStreamTranslator implements StreamTranslator {
   readonly #openTexts = new Map<string, string>();
   /** output_index of open reasoning segments. */
   readonly #openReasoning = new Set<number>();
-  /** Tool calls already ended, by call id (a repeated done must not add a second). */
-  readonly #endedCalls = new Set<string>();
+  /**
+   * Output indexes whose tool call has ended (a repeated done must not add a
+   * second). By index, not call id: two calls a confused model gave the same
+   * id are still two items.
+   */
+  readonly #endedCalls = new Set<number>();
   #sawToolCall = false;
   #sawOutput = false;
   /** Output indexes any event named; items the final response lists beyond them were never streamed. */
@@ -370,8 +374,8 @@ export class ResponsesStreamTranslator implements StreamTranslator {
     }
     if (item.type === "function_call") {
       const callId = str(item.call_id) ?? this.#callByIndex.get(index) ?? str(item.id) ?? "";
-      if (this.#endedCalls.has(callId)) return [];
-      this.#endedCalls.add(callId);
+      if (this.#endedCalls.has(index)) return [];
+      this.#endedCalls.add(index);
       const out = this.#callByIndex.get(index) === callId
         ? []
         : this.#itemAdded(index, { ...item, call_id: callId });

@@ -10,6 +10,7 @@
  */
 
 import { createParser, type EventSourceParser } from "eventsource-parser";
+import { InvalidResponseError } from "./errors.ts";
 
 /** One dispatched server-sent event. */
 export interface SseEvent {
@@ -63,18 +64,74 @@ export class SseParser {
   }
 }
 
+/** How much of a body that holds no event is kept, to say what it was. */
+const HEAD_CHARS = 64 * 1024;
+
+/**
+ * A body served as a stream that held no server-sent event at all: an HTML
+ * page from a proxy, or a JSON error without `data:` framing. `body` is its
+ * start, so a caller can read an error out of it.
+ */
+export class NotEventStreamError extends InvalidResponseError {
+  /** The first 64 KiB of the body. */
+  readonly body: string;
+
+  /** Creates the error for a body that began with `body`. */
+  constructor(body: string, provider?: string) {
+    super(
+      `${provider ?? "sse"}: the body is not a server-sent event stream: ${
+        body.trim().slice(0, 300)
+      }`,
+      { provider, raw: body },
+    );
+    this.name = "NotEventStreamError";
+    this.body = body;
+  }
+}
+
+/** Whether every line of `text` is blank, a comment or an SSE field (an empty stream is one). */
+function looksLikeEventStream(text: string): boolean {
+  return text.split(/\r\n|\r|\n/).every((line) =>
+    line.trim() === "" || line.startsWith(":") || /^(data|event|id|retry)(:|$)/.test(line)
+  );
+}
+
+/** Limits on one stream. */
+export interface SseOptions {
+  /**
+   * The most bytes read without completing an event (one huge event, or a
+   * line that never ends) before the stream fails; unset: no limit. The count
+   * restarts at each chunk that completes an event, so it may run over by up
+   * to one network chunk.
+   */
+  readonly maxEventBytes?: number;
+  /** Named in the error, e.g. "anthropic". */
+  readonly provider?: string;
+}
+
 /**
  * Parses a byte stream as server-sent events, yielding the events completed
  * by each chunk together: one await per chunk rather than per event.
- * Stopping the iteration early cancels the underlying stream.
+ * Stopping the iteration early cancels the underlying stream. An event
+ * beyond `maxEventBytes` ends it with an InvalidResponseError: the parser
+ * buffers an unfinished event whole, so without the limit a server could
+ * fill memory with one event that never ends. A body that ends without a
+ * single event but with some text is a NotEventStreamError carrying it.
  */
 export async function* parseSseBatches(
   body: ReadableStream<Uint8Array>,
+  options: SseOptions = {},
 ): AsyncGenerator<SseEvent[]> {
   const parser = new SseParser();
   const decoder = new TextDecoder("utf-8");
   const reader = body.getReader();
+  const limit = options.maxEventBytes ?? Infinity;
+  let pending = 0;
   let finished = false;
+  // Until the first event, the body's start is kept: if no event ever comes,
+  // it is what the server said instead.
+  let dispatched = false;
+  let head = "";
   try {
     while (true) {
       const { done, value } = await reader.read();
@@ -82,10 +139,26 @@ export async function* parseSseBatches(
         finished = true;
         const last = parser.push(decoder.decode());
         if (last.length > 0) yield last;
+        else if (!dispatched && !looksLikeEventStream(head)) {
+          throw new NotEventStreamError(head, options.provider);
+        }
         return;
       }
-      const events = parser.push(decoder.decode(value, { stream: true }));
-      if (events.length > 0) yield events;
+      const text = decoder.decode(value, { stream: true });
+      if (!dispatched && head.length < HEAD_CHARS) head += text.slice(0, HEAD_CHARS - head.length);
+      const events = parser.push(text);
+      if (events.length > 0) {
+        dispatched = true;
+        head = "";
+        pending = 0;
+        yield events;
+      } else if ((pending += value.length) > limit) {
+        const provider = options.provider ?? "sse";
+        throw new InvalidResponseError(
+          `${provider}: a stream event is larger than ${limit} bytes (maxEventBytes)`,
+          { provider: options.provider },
+        );
+      }
     }
   } finally {
     if (!finished) await reader.cancel().catch(() => {});
@@ -97,6 +170,9 @@ export async function* parseSseBatches(
  * Parses a byte stream as server-sent events. Stopping the iteration early
  * cancels the underlying stream, releasing the connection.
  */
-export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-  for await (const batch of parseSseBatches(body)) yield* batch;
+export async function* parseSse(
+  body: ReadableStream<Uint8Array>,
+  options: SseOptions = {},
+): AsyncGenerator<SseEvent> {
+  for await (const batch of parseSseBatches(body, options)) yield* batch;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseSse, type SseEvent, SseParser } from "./sse.ts";
+import { NotEventStreamError, parseSse, type SseEvent, SseParser } from "./sse.ts";
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -109,4 +109,42 @@ Deno.test("sse: the incremental parser returns events as lines complete", () => 
   assert.deepEqual(parser.push("data: a"), []);
   assert.deepEqual(parser.push("\n"), []);
   assert.deepEqual(parser.push("\n").map((e) => e.data), ["a"]);
+});
+
+Deno.test("sse: bytes beyond maxEventBytes without a complete event end the stream; complete events reset the count", async () => {
+  const ok: SseEvent[] = [];
+  // Many small events add up to far more than the limit: each resets the count.
+  const small = Array.from({ length: 50 }, (_, i) => `data: ${"x".repeat(40)}${i}\n\n`);
+  for await (const e of parseSse(streamOf(...small), { maxEventBytes: 100 })) ok.push(e);
+  assert.equal(ok.length, 50);
+  const huge = streamOf(
+    "data: start\n\n",
+    "data: ",
+    ..."y".repeat(20).split("").map(() => "z".repeat(10)),
+  );
+  await assert.rejects(
+    async () => {
+      for await (const _ of parseSse(huge, { maxEventBytes: 100, provider: "p" })) { /* drain */ }
+    },
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, "invalid_response");
+      assert.match(error.message, /^p: a stream event is larger than 100 bytes/);
+      return true;
+    },
+  );
+});
+
+Deno.test("sse: a body with text but no event at all is a NotEventStreamError carrying the text; an empty one is not", async () => {
+  await assert.rejects(
+    () => collect(streamOf('{"error":', '{"message":"nope"}}\n')),
+    (error: NotEventStreamError) => {
+      assert.ok(error instanceof NotEventStreamError);
+      assert.equal(error.code, "invalid_response");
+      assert.equal(error.body, '{"error":{"message":"nope"}}\n');
+      return true;
+    },
+  );
+  assert.deepEqual(await collect(streamOf("", "\n")), []);
+  // Comments only (keep-alives) are not text that stands for an answer.
+  assert.deepEqual(await collect(streamOf(": ping\n\n")), []);
 });

@@ -13,6 +13,7 @@ import type {
   ReasoningEffort,
 } from "../llm/types.ts";
 import { systemMessage } from "../llm/messages.ts";
+import { withUniqueCallIds } from "../llm/call_ids.ts";
 import type { ToolRegistry } from "../tools/types.ts";
 import type { ProviderProfile } from "../profiles/types.ts";
 import type { EnvironmentContext } from "../prompt/environment.ts";
@@ -57,8 +58,24 @@ export function buildRequest(parts: RequestParts): LlmRequest {
   };
 }
 
-/** Calls the model; when streaming, emits the text as it arrives. */
+/**
+ * Calls the model; when streaming, emits the text as it arrives. The
+ * response's tool call ids are made unique (the HTTP adapters already do;
+ * any other provider may not), so every call gets its own result.
+ */
 export async function callModel(
+  provider: LlmProvider,
+  request: LlmRequest,
+  options: {
+    readonly streaming: boolean;
+    readonly signal: AbortSignal;
+    readonly emit: (data: SessionEventData) => void;
+  },
+): Promise<LlmResponse> {
+  return withUniqueCallIds(await receive(provider, request, options));
+}
+
+async function receive(
   provider: LlmProvider,
   request: LlmRequest,
   options: {
