@@ -124,12 +124,15 @@ export {
 
 // Resume.
 export {
+  assertRunInStore,
   checkPipelineUnchanged,
   ResumeError,
   type ResumeErrorCode,
   type ResumePoint,
   resumePointFromDirectory,
   resumePointFromStore,
+  RunNotInStoreError,
+  type RunNotInStoreReason,
 } from "./persist/resume.ts";
 
 // The query API: what a run did, from the store alone.

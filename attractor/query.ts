@@ -21,7 +21,7 @@ import {
   type CheckpointRecordValue,
   type InterviewLifecycleV3Value,
   type RouteDecisionV3Value,
-  type RunLifecycleValue,
+  type RunLifecycleV3Value,
   type StageLifecycleV3Value,
   type StageToAgentLinkValue,
 } from "./records.ts";
@@ -196,6 +196,7 @@ export async function latestCheckpoint(
         stateHash: hash,
         deltaDepth: newest.record.deltaDepth ?? 0,
         fullStateBytes: json.length,
+        checkpointId: newest.record.checkpointId,
       },
     };
   }
@@ -254,8 +255,14 @@ export interface RunInfo {
   readonly currentNode: string;
   /** Where it resumes. */
   readonly nextNode?: string;
-  /** Stages run. */
-  readonly stageCount: number;
+  /**
+   * The checkpoint's `stage_index`: stage executions on this attempt's own
+   * context so far, the start node included and parallel branches' stages
+   * not (the index the next one gets). No count of the run's stages: a stage
+   * retried or visited again runs more than once, and a branch's runs in its
+   * own context.
+   */
+  readonly stageIndex: number;
   /** The DOT source blob. */
   readonly dotSourceHash: string;
   /** When the latest checkpoint was taken. */
@@ -276,7 +283,7 @@ export async function readRun(store: ForgeStore, contextId: string): Promise<Run
     failureReason: c.failure_reason,
     currentNode: c.current_node,
     nextNode: c.next_node,
-    stageCount: c.stage_index,
+    stageIndex: c.stage_index,
     dotSourceHash: latest.record.dotSourceHash,
     updatedAt: latest.record.at,
   };
@@ -441,17 +448,37 @@ export function runLifecycle(
   store: ForgeStore,
   contextId: string,
   options: PageOptions = {},
-): Promise<Page<RunLifecycleValue & { turnId: string }>> {
+): Promise<Page<RunLifecycleV3Value & { turnId: string }>> {
   return page(
     store,
     contextId,
     options,
     (e) =>
       e.typeId === "forge.attractor.run_lifecycle"
-        ? { ...(e.value as unknown as RunLifecycleValue), turnId: e.turnId }
+        ? { ...(e.value as unknown as RunLifecycleV3Value), turnId: e.turnId }
         : undefined,
   );
 }
+
+/**
+ * The run directory the run in `contextId` last wrote to, as its newest
+ * `initialized` or `resumed` lifecycle record names it; undefined for a run
+ * recorded before records named it. Reads the context back to that record
+ * (a run that never resumed: to its start).
+ */
+export async function recordedRunDirectory(
+  store: ForgeStore,
+  contextId: string,
+): Promise<string | undefined> {
+  for await (const e of scanRunRecords(store, contextId, { typeId: RUN_LIFECYCLE_TYPE_ID })) {
+    if (e.typeId !== RUN_LIFECYCLE_TYPE_ID) continue;
+    const runDir = (e.value as unknown as RunLifecycleV3Value).runDir;
+    if (runDir !== undefined) return runDir;
+  }
+  return undefined;
+}
+
+const RUN_LIFECYCLE_TYPE_ID = "forge.attractor.run_lifecycle";
 
 /** Links from stages to the agent sessions that ran them, newest first. */
 export function stageAgentLinks(

@@ -34,6 +34,7 @@ import {
   CheckpointSavedV3,
   InterviewLifecycleV3,
   RouteDecisionV3,
+  RunLifecycleV3,
   StageLifecycleV3,
 } from "./records_v3.ts";
 import { CheckpointSavedV4 } from "./records_v4.ts";
@@ -450,6 +451,7 @@ export const ATTRACTOR_RECORD_TYPES: readonly RecordType[] = [
   RouteDecisionV3,
   CheckpointSavedV4,
   CheckpointSavedV5,
+  RunLifecycleV3,
 ];
 
 /** A catalog that decodes pipeline turns. */

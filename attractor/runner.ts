@@ -28,5 +28,6 @@ export * from "./persist/store_recorder.ts";
 export * from "./persist/rundir.ts";
 export * from "./persist/resume.ts";
 export * from "./persist/checkpoint_state.ts";
+export { fileProblem } from "./persist/file_problem.ts";
 export { recordSources, type StageRef } from "./persist/run_records.ts";
 export * from "./query.ts";

@@ -5,20 +5,9 @@
  * @module
  */
 
-/** A short reason for a failed file operation: "no such file", "permission denied", …. */
-export function fileProblem(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
-    return "permission denied";
-  }
-  if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
-  if (error instanceof Deno.errors.AlreadyExists) return "a file is in the way";
-  if (error instanceof Deno.errors.NotADirectory) return "a part of the path is not a directory";
-  if (error instanceof Deno.errors.InvalidData) return "it is not UTF-8 text";
-  const message = error instanceof Error ? error.message : String(error);
-  // Keep the OS's words but not its error number and syscall.
-  return message.replace(/\s*\(os error \d+\).*$/s, "").toLowerCase() || "unknown error";
-}
+// One wording of OS file errors for the runner's stage failures and the CLI's messages.
+import { fileProblem } from "@forge/attractor/engine";
+export { fileProblem };
 
 /** A file the command had to read or write could not be. */
 export class FileError extends Error {

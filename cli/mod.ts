@@ -30,6 +30,7 @@ export {
   type RunRow,
   type RunStatusLabel,
 } from "./views/runs.ts";
+export { type RunAttempt, runAttempts } from "./views/attempts.ts";
 export {
   type InterviewView,
   readRunReport,

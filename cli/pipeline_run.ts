@@ -24,17 +24,23 @@ import {
   GraphValidationError,
   type Interviewer,
   preparePipeline,
-  readRun,
   ResumeError,
   type ResumePoint,
   resumePointFromDirectory,
   resumePointFromStore,
   RunDirectoryError,
+  RunNotInStoreError,
   runPipeline,
   type RunResult,
   SimulationBackend,
 } from "@forge/attractor";
-import { findChoice, gateChoices, newRunId, readManifest } from "@forge/attractor/engine";
+import {
+  findChoice,
+  gateChoices,
+  newRunId,
+  readManifest,
+  recordedRunDirectory,
+} from "@forge/attractor/engine";
 import { AgentBackend } from "@forge/attractor/agent";
 import {
   anthropicProfile,
@@ -56,12 +62,13 @@ const usage = () =>
   forge run <pipeline.dot> [--logs DIR] [--store URL] [--simulate] [--auto-approve] [--quiet]
                            [--resume DIR] [--run-id ID] [--force] [--persistence MODE]
   forge resume <run> [--store URL] [--logs DIR] [--simulate] [--auto-approve] [--quiet] [--force]
-  forge answer <run> <choice> [--store URL] [--simulate] [--quiet]
+  forge answer <run> <choice> [--store URL] [--logs DIR] [--simulate] [--quiet]
 
   <run> is a run directory, a run id under .forge/runs/, or the run's store context id.
   --store URL        where records go (default ${DEFAULT_STORE}, or FORGE_STORE; a run
                      directory's own store when it names one)
-  --logs DIR         the run directory (default .forge/runs/<run id>)
+  --logs DIR         the run directory (default .forge/runs/<run id>; a run found in
+                     the store continues in its own directory, if it is still there)
   --resume DIR       continue the run recorded in DIR (as forge resume DIR)
   --run-id ID        the new run's id: 1–128 letters, digits, '.', '_' or '-'
   --persistence M    off | best_effort | required (default required)
@@ -124,6 +131,8 @@ export async function pipelineCommand(
   const progress = stdoutProgress();
   let stoppedBy: Deno.Signal | undefined;
   let lock: RunLock | undefined;
+  // Until the run starts, a refused command takes back the run directory its lock made.
+  let started = false;
   const onSignal = (signal: Deno.Signal) => () => {
     stoppedBy ??= signal;
     io.err(`forge ${command}: ${signal} received; stopping at a consistent checkpoint`);
@@ -160,12 +169,16 @@ export async function pipelineCommand(
           (store ? ` (no run with that id in ${storeUrl})` : ""),
       );
     }
+    // A run found in the store is continued in its own run directory, wherever it is (--logs).
+    if (plan.contextId && store && v.logs === undefined) {
+      plan.resumeDir = await ownRunDirectory(store, plan.contextId, plan, command);
+      if (plan.resumeDir) plan.contextId = undefined;
+    }
     // The run directory is locked before its checkpoint is read: a second
     // process continuing the same run stops here (cli/run_lock.ts).
     if (plan.resumeDir) lock = await lockRun(resolve(plan.resumeDir));
-    if (plan.resumeDir && store) await assertRunInStore(store, storeUrl, plan.resumeDir);
     let point: ResumePoint | undefined = plan.resumeDir
-      ? await resumePointFromDirectory(plan.resumeDir, store)
+      ? await resumeFromDirectory(plan.resumeDir, store, storeUrl)
       : plan.contextId
       ? await resumePointFromStore(requireStore(store), plan.contextId)
       : undefined;
@@ -187,8 +200,11 @@ export async function pipelineCommand(
         point = await resumePointFromStore(requireStore(store), plan.contextId);
       }
     }
-    const source = fileSource ?? point?.dotSource ??
-      (point?.manifest?.dot_file ? await readDot(point.manifest.dot_file) : undefined);
+    // A run directory's DOT file comes first (a changed one is refused unless --force); the
+    // store's copy of the source the run executed serves when the manifest names no file.
+    const source = fileSource ??
+      (point?.manifest?.dot_file ? await readDot(point.manifest.dot_file) : undefined) ??
+      point?.dotSource;
     if (source === undefined) {
       throw new UsageError(
         "the run's DOT source is not known; pass it: forge run <pipeline.dot> --resume DIR",
@@ -235,6 +251,7 @@ export async function pipelineCommand(
       interviewer = new DurableInterviewer();
     }
     backend = v.simulate ? new SimulationBackend() : await agentBackend(store, persistence);
+    started = true;
     if (!v.quiet) {
       io.out(`${point ? "resuming" : "running"} ${graph.id} as ${runId}`);
       io.out(`  run directory ${logsRoot}`);
@@ -290,7 +307,8 @@ export async function pipelineCommand(
     }
     throw error;
   } finally {
-    lock?.release();
+    if (lock && !started) await lock.discard();
+    else lock?.release();
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     progress.close();
     await backend?.close?.();
@@ -298,43 +316,18 @@ export async function pipelineCommand(
   }
 }
 
-/** A run directory's run is not in the store it would be continued in. */
-class RunNotInStoreError extends Error {
-  readonly code = "RunNotInStore";
-}
-
 /**
- * A run directory's manifest names the store context its run was recorded
- * in. Continuing it in a store where that context is missing, or holds
- * another run (another store given with --store, or a memory: store, which
- * ended with its process), would fail midway or append to another run's
- * history: refused before anything is written.
+ * The remedy for a run directory whose run is not in the store it would be
+ * continued in (`RunNotInStoreError` of the library says which and where):
+ * a memory store ended with the process that ran it, so only the directory
+ * is left; any other store was the wrong one.
  */
-async function assertRunInStore(store: ForgeStore, storeUrl: string, dir: string): Promise<void> {
-  const manifest = await readManifest(dir).catch(() => undefined);
-  const contextId = manifest?.context_id;
-  if (!manifest || !contextId) return; // nothing recorded (or a broken manifest, reported later)
-  const recorded = manifest.store ? `, recorded in ${manifest.store}` : "";
-  const remedy = /^(memory:|kv::memory:)/i.test(manifest.store ?? "")
+function withRemedy(error: RunNotInStoreError, manifestStore: string | null): Error {
+  const remedy = /^(memory:|kv::memory:)/i.test(manifestStore ?? "")
     ? "a memory store ends with its process: continue the run with --persistence off"
     : "continue it with the store it was recorded in (--store URL)";
-  let holder: string | undefined;
-  try {
-    await store.getHead(contextId);
-    holder = (await readRun(store, contextId))?.runId;
-  } catch (error) {
-    if ((error as { code?: string }).code !== "NotFound") throw error;
-    throw new RunNotInStoreError(
-      `${dir} holds run ${manifest.run_id} (context ${contextId}${recorded}), ` +
-        `but ${storeUrl} has no context ${contextId}; ${remedy}`,
-    );
-  }
-  if (holder !== undefined && holder !== manifest.run_id) {
-    throw new RunNotInStoreError(
-      `${dir} holds run ${manifest.run_id} (context ${contextId}${recorded}), ` +
-        `but context ${contextId} of ${storeUrl} holds run ${holder}; ${remedy}`,
-    );
-  }
+  error.message = `${error.message}; ${remedy}`;
+  return error;
 }
 
 interface Plan {
@@ -445,6 +438,37 @@ async function fileExists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * The run directory of a run found in the store (by run id or context id),
+ * as its records name it, when it still holds that run: continuing the run
+ * anywhere else would split it over two directories, the older one's
+ * checkpoint left behind (and, resumed later, winning over the store's as a
+ * hand edit). Undefined when the directory is gone: the run continues from
+ * the store alone. A run whose records name no directory (recorded before
+ * they did) is refused: where it was is unknown, and the caller must say.
+ */
+async function ownRunDirectory(
+  store: ForgeStore,
+  contextId: string,
+  plan: Plan,
+  command: string,
+): Promise<string | undefined> {
+  const dir = await recordedRunDirectory(store, contextId);
+  if (dir === undefined) {
+    const again = command === "answer"
+      ? `forge answer <dir> ${plan.choice ?? "<choice>"}`
+      : `forge resume <dir>`;
+    throw new UsageError(
+      `the store does not say where run ${plan.runId ?? `of context ${contextId}`} keeps its ` +
+        `run directory (its records predate that); to continue the run in its directory, ` +
+        `name it: ${again}; or pass --logs DIR to continue it from the store alone in a new one`,
+    );
+  }
+  const manifest = await readManifest(dir).catch(() => undefined);
+  if (!manifest) return undefined;
+  return manifest.context_id === contextId ? dir : undefined;
+}
+
 /** A run named by a directory, by a run id under .forge/runs, or by a store context id. */
 async function locateRun(run: string): Promise<Plan> {
   for (const dir of [run, join(".forge", "runs", run)]) {
@@ -470,6 +494,25 @@ function checked(
   }
   assertRunnable(prepared);
   return prepared;
+}
+
+/**
+ * A run directory's resume point; the library refuses a store that does not
+ * hold the directory's run before anything is written, and the CLI adds how
+ * to continue it instead.
+ */
+async function resumeFromDirectory(
+  dir: string,
+  store: ForgeStore | undefined,
+  storeUrl: string,
+): Promise<ResumePoint> {
+  try {
+    return await resumePointFromDirectory(dir, store, { storeLabel: storeUrl });
+  } catch (error) {
+    if (!(error instanceof RunNotInStoreError)) throw error;
+    const manifest = await readManifest(dir).catch(() => undefined);
+    throw withRemedy(error, manifest?.store ?? null);
+  }
 }
 
 function requireStore(store: ForgeStore | undefined): ForgeStore {

@@ -3,6 +3,14 @@
 // real signals.
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
+import {
+  defaultHandlers,
+  DurableInterviewer,
+  preparePipeline,
+  runPipeline,
+} from "@forge/attractor";
+import { RunLifecycle, RunLifecycleV3 } from "@forge/attractor/records";
+import { openStore } from "@forge/stores";
 
 const MAIN = resolve(import.meta.dirname!, "main.ts");
 const EXAMPLES = resolve(import.meta.dirname!, "..", "examples");
@@ -341,6 +349,129 @@ Deno.test("forge run --resume DIR of a folder that holds no run is a usage error
     for await (const e of Deno.readDir(cwd)) left.push(e.name);
     assert.deepEqual(left, ["notes"], "no missing/ was made");
     for await (const e of Deno.readDir(join(cwd, "notes"))) assert.fail(`left ${e.name}`);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("forge answer <run id> of a run kept in a directory elsewhere (--logs) continues it there; a refused answer leaves nothing behind", async () => {
+  const cwd = await tmp();
+  try {
+    const elsewhere = join(cwd, "elsewhere");
+    const first = await run([
+      "run",
+      join(EXAMPLES, "human_gate.dot"),
+      "--simulate",
+      "--run-id",
+      "e1",
+      "--logs",
+      elsewhere,
+    ], cwd);
+    assert.equal(first.code, 3, first.err);
+    const own = join(cwd, ".forge", "runs", "e1");
+
+    const wrong = await run(["answer", "e1", "maybe", "--simulate"], cwd);
+    assert.equal(wrong.code, 2, wrong.err);
+    assert.match(wrong.err, /"maybe" is not an option of review/);
+    await assert.rejects(Deno.lstat(own), Deno.errors.NotFound, "no run directory, no run.lock");
+    await assert.rejects(Deno.lstat(join(cwd, ".forge", "runs")), Deno.errors.NotFound);
+
+    const answered = await run(["answer", "e1", "approve", "--simulate"], cwd);
+    assert.equal(answered.code, 0, answered.err);
+    assert.match(answered.out, new RegExp(`run directory ${elsewhere}\\n`));
+    await assert.rejects(Deno.lstat(own), Deno.errors.NotFound, "not split over two directories");
+    const checkpoint = JSON.parse(await Deno.readTextFile(join(elsewhere, "checkpoint.json")));
+    assert.equal(checkpoint.final_status, "success");
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("forge answer <run id> of a run whose directory is gone continues it from the store alone in .forge/runs/<id>", async () => {
+  const cwd = await tmp();
+  try {
+    const elsewhere = join(cwd, "elsewhere");
+    const first = await run([
+      "run",
+      join(EXAMPLES, "human_gate.dot"),
+      "--simulate",
+      "--run-id",
+      "g1",
+      "--logs",
+      elsewhere,
+    ], cwd);
+    assert.equal(first.code, 3, first.err);
+    await Deno.remove(elsewhere, { recursive: true });
+    const own = join(cwd, ".forge", "runs", "g1");
+    // Refused after the new directory was locked: the lock's directory and run.lock are taken back.
+    const wrong = await run(["answer", "g1", "maybe", "--simulate"], cwd);
+    assert.equal(wrong.code, 2, wrong.err);
+    await assert.rejects(Deno.lstat(join(cwd, ".forge", "runs")), Deno.errors.NotFound);
+    const answered = await run(["answer", "g1", "approve", "--simulate"], cwd);
+    assert.equal(answered.code, 0, answered.err);
+    assert.equal(
+      JSON.parse(await Deno.readTextFile(join(own, "checkpoint.json"))).final_status,
+      "success",
+    );
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("forge answer <run id> of a run whose records predate naming its directory is refused, naming how to continue, and leaves nothing behind", async () => {
+  const cwd = await tmp();
+  try {
+    const url = `kv:${join(cwd, "old.kv")}`;
+    {
+      // A waiting run, then its context copied as a run recorded before run_lifecycle records
+      // named the run directory would have been (the copy is the newest context of run "old1").
+      await using store = await openStore(url);
+      const source = await Deno.readTextFile(join(EXAMPLES, "human_gate.dot"));
+      const waiting = await runPipeline({
+        graph: preparePipeline(source).graph,
+        dotSource: source,
+        logsRoot: join(cwd, "somewhere"),
+        runId: "old1",
+        handlers: defaultHandlers(),
+        interviewer: new DurableInterviewer(),
+        store,
+      });
+      assert.equal(waiting.status, "waiting");
+      const copy = await store.createContext();
+      const turns = await store.listTurns(waiting.contextIds[0], { limit: 10_000 });
+      for (const turn of turns) {
+        let { payload, typeVersion } = turn;
+        if (turn.typeId === RunLifecycleV3.typeId && typeVersion === RunLifecycleV3.version) {
+          // Written as version 2 was, before version 3 added the run directory.
+          const { runDir: _runDir, ...older } = RunLifecycleV3.decode(turn.payload);
+          payload = RunLifecycle.encode(older);
+          typeVersion = RunLifecycle.version;
+        }
+        await store.appendTurn({
+          contextId: copy.contextId,
+          typeId: turn.typeId,
+          typeVersion,
+          payload,
+        });
+      }
+    }
+    const refused = await run(["answer", "old1", "approve", "--simulate", "--store", url], cwd);
+    assert.equal(refused.code, 2, refused.err);
+    assert.match(
+      refused.err,
+      /the store does not say where run old1 keeps its run directory .*forge answer <dir> approve; or pass --logs DIR/,
+    );
+    await assert.rejects(Deno.lstat(join(cwd, ".forge")), Deno.errors.NotFound);
+    const chosen = join(cwd, "chosen");
+    const answered = await run(
+      ["answer", "old1", "approve", "--simulate", "--store", url, "--logs", chosen],
+      cwd,
+    );
+    assert.equal(answered.code, 0, answered.err);
+    assert.equal(
+      JSON.parse(await Deno.readTextFile(join(chosen, "checkpoint.json"))).final_status,
+      "success",
+    );
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }

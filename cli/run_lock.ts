@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { FileError } from "./file_errors.ts";
 
 /** Another process holds the run's lock. */
@@ -30,14 +30,29 @@ export class RunBusyError extends Error {
 export interface RunLock {
   /** Releases the lock. */
   release(): void;
+  /**
+   * Releases the lock and removes what taking it made — `run.lock`, and the
+   * run directory and its parents when they did not exist — if nothing else
+   * was written there since: a command refused after it took the lock leaves
+   * nothing behind.
+   */
+  discard(): Promise<void>;
 }
 
 /** Takes the lock of run directory `dir` (made if missing) without waiting; {@link RunBusyError} when held. */
 export async function lockRun(dir: string): Promise<RunLock> {
   let file: Deno.FsFile;
+  const lockPath = join(dir, "run.lock");
+  // What taking the lock makes, innermost first, so that discard() can take it back.
+  const made: string[] = [];
   try {
+    for (let d = resolve(dir); !(await exists(d)); d = dirname(d)) {
+      made.push(d);
+      if (dirname(d) === d) break;
+    }
+    if (!(await exists(lockPath))) made.unshift(lockPath);
     await Deno.mkdir(dir, { recursive: true });
-    file = await Deno.open(join(dir, "run.lock"), { read: true, write: true, create: true });
+    file = await Deno.open(lockPath, { read: true, write: true, create: true });
   } catch (error) {
     throw new FileError("create", `the run directory ${dir}`, error);
   }
@@ -49,13 +64,34 @@ export async function lockRun(dir: string): Promise<RunLock> {
   }
   if (!locked) throw new RunBusyError(dir);
   await file.write(new TextEncoder().encode(`${Deno.pid}\n`)).catch(() => {});
+  const release = () => {
+    try {
+      file.close(); // closing drops the flock
+    } catch {
+      // already closed
+    }
+  };
   return {
-    release: () => {
-      try {
-        file.close(); // closing drops the flock
-      } catch {
-        // already closed
+    release,
+    discard: async () => {
+      // Removed while still held, so no other process takes a lock on a file about to go.
+      for (const path of made) {
+        try {
+          await Deno.remove(path); // not recursive: a directory something was written to stays
+        } catch {
+          break;
+        }
       }
+      release();
     },
   };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -66,23 +66,25 @@ export function buildRequest(parts: RequestParts): LlmRequest {
 export async function callModel(
   provider: LlmProvider,
   request: LlmRequest,
-  options: {
-    readonly streaming: boolean;
-    readonly signal: AbortSignal;
-    readonly emit: (data: SessionEventData) => void;
-  },
+  options: ModelCallOptions,
 ): Promise<LlmResponse> {
   return withUniqueCallIds(await receive(provider, request, options));
+}
+
+/** How {@link callModel} calls: streaming or not, its signal, and where events go. */
+export interface ModelCallOptions {
+  /** Stream the answer, emitting its text as it arrives. */
+  readonly streaming: boolean;
+  /** Cancels the call. */
+  readonly signal: AbortSignal;
+  /** Receives the session events the call emits. */
+  readonly emit: (data: SessionEventData) => void;
 }
 
 async function receive(
   provider: LlmProvider,
   request: LlmRequest,
-  options: {
-    readonly streaming: boolean;
-    readonly signal: AbortSignal;
-    readonly emit: (data: SessionEventData) => void;
-  },
+  options: ModelCallOptions,
 ): Promise<LlmResponse> {
   const { signal, emit } = options;
   if (!options.streaming) return await provider.complete(request, signal);

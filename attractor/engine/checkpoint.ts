@@ -73,6 +73,29 @@ export interface Checkpoint {
   readonly waiting_on?: string;
 }
 
+/**
+ * The id of a run's next checkpoint record: `<run>:<lineage attempt>:<stage
+ * index>`, and `<run>:<attempt>:<index>.<n>` for the n-th further checkpoint
+ * at the same stage index (the final checkpoint after the exit, a waiting
+ * gate's, a wait again after a resume that was not answered): these are
+ * written after no new stage, and would otherwise repeat the previous
+ * checkpoint's id. `previous` is the id of the attempt's previous checkpoint
+ * record (read from the store on a resume), if known.
+ */
+export function nextCheckpointId(
+  runId: string,
+  lineageAttempt: number,
+  stageIndex: number,
+  previous?: string,
+): string {
+  const base = `${runId}:${lineageAttempt}:${stageIndex}`;
+  if (previous === undefined || !previous.startsWith(base)) return base;
+  const rest = previous.slice(base.length);
+  if (rest === "") return `${base}.1`;
+  const repeat = /^\.(\d+)$/.exec(rest);
+  return repeat ? `${base}.${Number(repeat[1]) + 1}` : base;
+}
+
 /** A checkpoint file or record could not be read. */
 export class CheckpointError extends Error {
   /** Stable, machine-readable code. */

@@ -88,7 +88,8 @@ export interface PipelineOptions {
      * Where the context's checkpoint records stand, when `checkpoint` is the
      * newest one stored there (a resume point from the store, or a run
      * directory whose file matches it): the first checkpoint after the resume
-     * may then be a delta against it instead of a full state.
+     * may then be a delta against it instead of a full state, and its id
+     * (`chain.checkpointId`) is never given to another checkpoint.
      */
     readonly chain?: CheckpointChain;
   };
@@ -285,6 +286,9 @@ async function execute(
       lineage > 1 ? join(runDir, `attempt-${lineage}`) : runDir,
       recorder,
     );
+    attempt.lastCheckpointId = options.resume?.contextId
+      ? options.resume.chain?.checkpointId
+      : undefined;
     if (recorder.contextId) contextIds.push(recorder.contextId);
     if (resume.final_status) {
       return result(
@@ -317,7 +321,7 @@ async function execute(
     if (!options.resume?.contextId) {
       // The run was not persisted before (or its context is unknown): this
       // context starts with the sources, so it can be resumed from the store.
-      await startAttemptRecords(recorder, runId, graph, options.dotSource, lineage);
+      await startAttemptRecords(recorder, runId, graph, options.dotSource, lineage, runDir);
     }
     recordRun(recorder, {
       runId,
@@ -327,13 +331,16 @@ async function execute(
       at: Date.now(),
       dotSourceHash: dotHash,
       reason: options.resume?.note,
-      resumedFromCheckpointId: `${runId}:${lineage}:${resume.stage_index}`,
+      // The stored checkpoint resumed from, when the resume names it (its chain).
+      resumedFromCheckpointId: options.resume?.chain?.checkpointId ??
+        `${runId}:${lineage}:${resume.stage_index}`,
+      runDir,
     });
   } else {
     const recorder = await openRecorder(1);
     attempt = freshAttempt(1, 0, initialContext(graph), runDir, recorder);
     if (recorder.contextId) contextIds.push(recorder.contextId);
-    await startAttemptRecords(recorder, runId, graph, options.dotSource, 1);
+    await startAttemptRecords(recorder, runId, graph, options.dotSource, 1, runDir);
   }
   manifest = {
     name: graph.id,
@@ -390,7 +397,15 @@ async function execute(
         attempt = freshAttempt(lineage, restarts, context, logs, recorder);
         Object.assign(attempt.executions, executions);
         if (recorder.contextId) contextIds.push(recorder.contextId);
-        await startAttemptRecords(recorder, runId, graph, options.dotSource, lineage, end.target);
+        await startAttemptRecords(
+          recorder,
+          runId,
+          graph,
+          options.dotSource,
+          lineage,
+          runDir,
+          end.target,
+        );
         manifest = {
           ...manifest,
           context_id: recorder.contextId ?? null,
@@ -569,6 +584,7 @@ async function startAttemptRecords(
   graph: Graph,
   dotSource: string,
   lineage: number,
+  runDir: string,
   restartTarget?: string,
 ): Promise<void> {
   const { dotHash, graphHash } = await recordSources(
@@ -587,6 +603,7 @@ async function startAttemptRecords(
     dotSourceHash: dotHash,
     graphSnapshotHash: graphHash,
     restartTarget,
+    runDir,
   });
 }
 

@@ -9,7 +9,7 @@
 import type { Edge, Graph, Node } from "../graph/types.ts";
 import { getNode, isExitNode, outgoingEdges, selectEdge, startNode } from "./graph_api.ts";
 import type { RunContext } from "./context.ts";
-import { type Checkpoint, serializeCheckpoint } from "./checkpoint.ts";
+import { type Checkpoint, nextCheckpointId, serializeCheckpoint } from "./checkpoint.ts";
 import type { CheckpointOutcomes } from "./checkpoint_outcome.ts";
 import type { BranchRunner, HandlerInput, HandlerRegistry, RunState } from "./handler.ts";
 import { isSuccess, type Outcome, type StageStatus } from "./outcome.ts";
@@ -62,6 +62,8 @@ export interface AttemptState {
   degradeFull: boolean;
   readonly logsRoot: string;
   readonly recorder: RunRecorder;
+  /** The id of the attempt's latest checkpoint record, so the next one gets a new id. */
+  lastCheckpointId?: string;
 }
 
 /** How an attempt ended. */
@@ -146,11 +148,18 @@ export class Traversal implements BranchRunner {
     this.#a.recorder.throwIfFailed();
     // The store's commit and the file's sync run at the same time. (Starting the store's work
     // only once the file's fdatasync is in flight measured slower: bench/README.md, fourth pass.)
+    const checkpointId = nextCheckpointId(
+      this.#s.runId,
+      checkpoint.lineage_attempt,
+      checkpoint.stage_index,
+      this.#a.lastCheckpointId,
+    );
+    this.#a.lastCheckpointId = checkpointId;
     const stored = recordCheckpoint(this.#a.recorder, checkpoint, {
       stageAttemptId,
       dotHash: this.#s.dotHash,
       graphId: this.#s.graph.id,
-      checkpointId: `${this.#s.runId}:${checkpoint.lineage_attempt}:${checkpoint.stage_index}`,
+      checkpointId,
     });
     stored.catch(() => {});
     const file = checkpointFileText(checkpoint, this.#compactFile);

@@ -17,6 +17,7 @@ import {
   parseInteger,
 } from "./build.ts";
 import { parseConditionCached } from "./conditions.ts";
+import { attributeNameRule } from "./lint_attribute_names.ts";
 import { ConditionSyntaxError, StylesheetSyntaxError } from "./errors.ts";
 import type { LintContext, LintRule } from "./lint.ts";
 import { parseStylesheet } from "./stylesheet.ts";
@@ -577,4 +578,5 @@ export const BUILTIN_RULES: readonly LintRule[] = Object.freeze([
   conditionOutcomeRule,
   reasoningEffortValidRule,
   humanGateChoicesRule,
+  attributeNameRule,
 ]);

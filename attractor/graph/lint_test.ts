@@ -362,6 +362,14 @@ Deno.test("lint human_gate_choices (warning): a human gate offers choices", () =
   assert.deepEqual(findings(CLEAN, "human_gate_choices"), []);
 });
 
+Deno.test("lint attribute_name (warning): a misspelt attribute name is no silent custom one", () => {
+  // The rule's own tests are in lint_attribute_names_test.ts; here, that it runs as a built-in.
+  const found = findings(variant("max_retries=2", "max_retires=2"), "attribute_name");
+  assert.equal(found.length, 1);
+  assert.equal(found[0].nodeId, "plan");
+  assert.deepEqual(findings(CLEAN, "attribute_name"), []);
+});
+
 Deno.test("lint: every built-in rule is tested above and has a unique name", () => {
   const names = BUILTIN_RULES.map((r) => r.name);
   assert.equal(new Set(names).size, names.length);

@@ -20,3 +20,4 @@ export * from "./stylesheet.ts";
 export * from "./transforms.ts";
 export * from "./lint.ts";
 export * from "./lint_rules.ts";
+export * from "./lint_attribute_names.ts";

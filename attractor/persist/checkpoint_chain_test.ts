@@ -126,6 +126,7 @@ for (const from of ["store", "directory"] as const) {
       stateHash: before.at(-1)!.stateHash,
       deltaDepth: before.at(-1)!.deltaDepth,
       fullStateBytes: (await checkpointStateJson(store, fullRecord)).length,
+      checkpointId: before.at(-1)!.checkpointId,
     });
     assert.ok(point.chain!.fullStateBytes! > STATE_TEXT_LIMIT);
     const { graph } = preparePipeline(linear(70));

@@ -77,6 +77,11 @@ export interface CheckpointChain {
    * had it (it decides whether the next record may be a delta).
    */
   readonly fullStateBytes?: number;
+  /**
+   * That record's checkpoint id, so a resumed run's next checkpoint gets a
+   * new one (`nextCheckpointId`).
+   */
+  readonly checkpointId?: string;
 }
 
 /** Where a stored state's blob is read from. */

@@ -13,7 +13,7 @@ import {
   GraphSnapshot,
   RouteDecisionV3,
   type RouteStep,
-  RunLifecycle,
+  RunLifecycleV3,
   StageLifecycleV3,
 } from "../records.ts";
 import type { Checkpoint } from "../engine/checkpoint.ts";
@@ -88,9 +88,9 @@ export async function recordSources(
 /** Writes a run lifecycle record. */
 export function recordRun(
   recorder: RunRecorder,
-  value: Parameters<typeof RunLifecycle.encode>[0],
+  value: Parameters<typeof RunLifecycleV3.encode>[0],
 ): void {
-  recorder.enqueue(RunLifecycle, { nodeId: "", attempt: 0, kind: `run_${value.kind}` }, value);
+  recorder.enqueue(RunLifecycleV3, { nodeId: "", attempt: 0, kind: `run_${value.kind}` }, value);
 }
 
 /**

@@ -125,6 +125,13 @@ export interface ReadTraceOptions {
    * field inflated); returns undefined to show it as stored.
    */
   readonly present?: RecordPresenter;
+  /**
+   * The contexts of the root run's later attempts (each `loop_restart` starts
+   * one), oldest first. Nothing in the store links an attempt to the next, so
+   * the trace links each from the previous attempt's newest turn (the record
+   * that ended it with the restart), as field `nextAttemptContextId`.
+   */
+  readonly laterAttempts?: readonly string[];
 }
 
 /** See {@link ReadTraceOptions.present}. */
@@ -150,6 +157,8 @@ export async function readTrace(
   // How each queued context was reached: the field and record that named it.
   const reached = new Map<string, Via | undefined>([[rootContextId, undefined]]);
   const queue = [rootContextId];
+  // The root and its run's later attempts, each linked from the one before it.
+  const attempts = [rootContextId, ...(options.laterAttempts ?? [])];
   let budget = turnBudget;
   while (queue.length > 0 && contexts.length < maxContexts) {
     const contextId = queue.shift()!;
@@ -190,6 +199,14 @@ export async function readTrace(
     };
     classify(ctx, reached.get(contextId));
     contexts.push(ctx);
+    const next = attempts[attempts.indexOf(contextId) + 1];
+    const last = turns.at(-1);
+    if (attempts.includes(contextId) && next !== undefined && last && !reached.has(next)) {
+      const field = "nextAttemptContextId";
+      links.push({ fromContextId: contextId, fromTurnId: last.turnId, field, toContextId: next });
+      reached.set(next, { field, fields: last.fields ?? {} });
+      queue.push(next);
+    }
     for (const turn of turns) {
       for (const [field, value] of Object.entries(turn.fields ?? {})) {
         if (!field.endsWith("ContextId") || typeof value !== "string") continue;
@@ -349,7 +366,8 @@ function classify(ctx: TraceContext, link: Via | undefined): void {
     if (!f) continue;
     if (t.typeId === "forge.attractor.run_lifecycle") {
       ctx.kind = "run";
-      ctx.label = `run ${f.runId}${f.graphId ? ` (${f.graphId})` : ""}`;
+      const attempt = Number(f.lineageAttempt ?? 1) > 1 ? ` attempt ${f.lineageAttempt}` : "";
+      ctx.label = `run ${f.runId}${f.graphId ? ` (${f.graphId})` : ""}${attempt}`;
       return;
     }
     if (t.typeId === "forge.agent.session_lifecycle" && f.kind === "started") {

@@ -103,8 +103,21 @@ export const sessionsCommand: ViewCommand = async (args, ctx) => {
 /** Resolves a trace target: a context id, or a run id through `resolveRun`. */
 export type RunResolver = (store: ForgeStore, runId: string) => Promise<string | undefined>;
 
-/** `forge trace <context|run>`: the turn DAG as text, DOT, HTML or JSON. */
-export function traceCommand(resolveRun?: RunResolver): ViewCommand {
+/**
+ * The contexts of every attempt of the run held by a context, oldest first
+ * (undefined when it holds no run).
+ */
+export type AttemptResolver = (
+  store: ForgeStore,
+  contextId: string,
+) => Promise<readonly string[] | undefined>;
+
+/**
+ * `forge trace <context|run>`: the turn DAG as text, DOT, HTML or JSON. A run
+ * named by its id is traced from its first attempt, with every later one
+ * (`attemptsOf`); a context id is traced from that context.
+ */
+export function traceCommand(resolveRun?: RunResolver, attemptsOf?: AttemptResolver): ViewCommand {
   return async (args, ctx) => {
     const { values, positionals } = parseArgs({
       args,
@@ -124,12 +137,16 @@ export function traceCommand(resolveRun?: RunResolver): ViewCommand {
       throw new UsageError(`--format must be text, dot, html or json, got ${format}`);
     }
     const turnBudget = intFlag("max-turns", values["max-turns"], 200_000, 1, 10_000_000);
-    const contextId = await resolveTarget(ctx.store, target, resolveRun);
+    let contextId = await resolveTarget(ctx.store, target, resolveRun);
+    const byRunId = contextId !== target;
+    const attempts = byRunId ? await attemptsOf?.(ctx.store, contextId) : undefined;
+    if (attempts?.length) contextId = attempts[0];
     const trace = await readTrace(ctx.store, contextId, {
       catalogs: ctx.catalogs,
       bundles: ctx.bundles,
       present: presentProjectRecord,
       turnBudget,
+      laterAttempts: attempts?.slice(1),
     });
     const root = trace.contexts[0];
     const text = format === "dot"

@@ -11,6 +11,7 @@
 import type { ForgeStore } from "@forge/turnstore";
 import {
   interviews,
+  latestCheckpoint,
   type Page,
   type PageOptions,
   readRun,
@@ -36,6 +37,8 @@ import type { SessionView } from "@forge/agent";
 import { UsageError, when } from "./args.ts";
 import { formatDuration } from "../trace/text.ts";
 import { statusLabel } from "./runs.ts";
+import { type RunAttempt, runAttempts } from "./attempts.ts";
+import { formatStageProgress, graphShape, stageProgress } from "./stage_progress.ts";
 import { renderSessionDetail } from "./session_text.ts";
 
 /** Usage of one stage (all its attempts). */
@@ -75,7 +78,20 @@ export interface InterviewView {
 /** Everything `forge inspect` shows of a run. */
 export interface RunReport {
   /** The run. */
-  readonly run: RunInfo & { readonly statusLabel: string; readonly startedAt?: number };
+  readonly run: RunInfo & {
+    readonly statusLabel: string;
+    readonly startedAt?: number;
+    /** Distinct stages completed, as `forge runs` counts them (stage_progress.ts). */
+    readonly stagesDone: number;
+    /** Stages of the pipeline, when its source is readable. */
+    readonly stagesTotal?: number;
+  };
+  /**
+   * The run's attempts (a `loop_restart` starts a new one in a new context),
+   * oldest first; the report's stages, routes and checkpoints are those of
+   * the one in `run.contextId`.
+   */
+  readonly attempts: RunAttempt[];
   /** Stage attempts, oldest first. */
   readonly stages: StageAttemptView[];
   /** Route decisions, oldest first. */
@@ -183,8 +199,19 @@ export async function readRunReport(
     open.durationMs = r.durationMs;
   }
   const started = lifecycle.find((r) => r.kind === "initialized")?.at;
+  const progress = stageProgress(
+    await graphShape(store, info.dotSourceHash),
+    (await latestCheckpoint(store, contextId))?.checkpoint.completed_nodes ?? [],
+  );
   return {
-    run: { ...info, statusLabel: statusLabel(info.status), startedAt: started },
+    run: {
+      ...info,
+      statusLabel: statusLabel(info.status),
+      startedAt: started,
+      stagesDone: progress.done,
+      stagesTotal: progress.total,
+    },
+    attempts: (await runAttempts(store, contextId)) ?? [],
     stages,
     routes,
     checkpoints,
@@ -253,11 +280,23 @@ export function renderRunReport(report: RunReport): string {
     `run ${run.runId} · pipeline ${run.graphId} · ${run.statusLabel} (${run.status}) · ` +
       `started ${when(run.startedAt)} · ${duration}`,
     `context ${run.contextId} · attempt ${run.lineageAttempt} · ${
-      plural(run.stageCount, "stage")
-    } run · ` +
+      formatStageProgress({ done: run.stagesDone, total: run.stagesTotal })
+    } · ` +
       `last node ${run.currentNode}${run.nextNode ? ` · next ${run.nextNode}` : ""}`,
   );
   if (run.failureReason) out.push(`failure: ${clip(run.failureReason, 300)}`);
+  if (report.attempts.length > 1) {
+    out.push("", `attempts (${report.attempts.length}; each loop_restart starts one):`);
+    for (const a of report.attempts) {
+      const how = a.ended === "restarted"
+        ? `restarted at ${a.restartTarget}${a.restartReason ? ` (${a.restartReason})` : ""}`
+        : a.ended;
+      const shown = a.contextId === run.contextId ? "   ← shown below" : "";
+      out.push(
+        `  ${String(a.attempt).padStart(3)} context ${a.contextId.padEnd(8)} ${how}${shown}`,
+      );
+    }
+  }
   out.push("", `stages (${plural(report.stages.length, "attempt")}):`);
   const lastAttempt = new Map(report.stages.map((s) => [s.nodeId, s]));
   for (const s of report.stages) {

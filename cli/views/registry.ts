@@ -7,13 +7,20 @@ import { sessionsCommand, traceCommand, type ViewCommand } from "./commands.ts";
 import { makeServeCommand } from "./serve.ts";
 import { inspectCommand, runsCommand } from "./run_commands.ts";
 import { findRunContext, listRunRows } from "./runs.ts";
+import { runAttempts } from "./attempts.ts";
 
 /** View commands by name. */
 export const VIEW_COMMANDS: ReadonlyMap<string, ViewCommand> = new Map([
   ["runs", runsCommand],
   ["inspect", inspectCommand],
   ["sessions", sessionsCommand],
-  ["trace", traceCommand(findRunContext)],
+  [
+    "trace",
+    traceCommand(
+      findRunContext,
+      async (store, contextId) => (await runAttempts(store, contextId))?.map((a) => a.contextId),
+    ),
+  ],
   ["serve", makeServeCommand(async (store) => (await listRunRows(store, { limit: 50 })).runs)],
 ]);
 

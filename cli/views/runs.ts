@@ -8,9 +8,9 @@
  * @module
  */
 import { type ForgeStore, isTurnStoreError } from "@forge/turnstore";
-import { latestCheckpoint, parseDot, readRun, type RunInfo } from "@forge/attractor";
+import { latestCheckpoint, readRun, type RunInfo } from "@forge/attractor";
 import { scanRunRecords } from "@forge/attractor/engine";
-import { exitNodes, startNodes } from "@forge/attractor/graph";
+import { type GraphShape, graphShape, stageProgress } from "./stage_progress.ts";
 
 /** The statuses `forge runs` shows and filters by. */
 export type RunStatusLabel = "running" | "waiting" | "succeeded" | "failed" | "cancelled";
@@ -31,7 +31,7 @@ export interface RunRow {
   readonly startedAt?: number;
   /** How long it ran (until its last checkpoint; until now while it runs). */
   readonly durationMs?: number;
-  /** Distinct stages completed (start and exit nodes not counted). */
+  /** Distinct stages completed (a stage: a node but the start and exit; see stage_progress.ts). */
   readonly stagesDone: number;
   /** Stages of the pipeline (start and exit nodes not counted). */
   readonly stagesTotal?: number;
@@ -96,7 +96,10 @@ export function isRunStatus(value: string): value is RunStatusLabel {
  * whose records are not a readable run). A store that cannot be read — a
  * corrupt log, a lost connection — is an error, never "no runs".
  */
-async function readRunOrSkip(store: ForgeStore, contextId: string): Promise<RunInfo | undefined> {
+export async function readRunOrSkip(
+  store: ForgeStore,
+  contextId: string,
+): Promise<RunInfo | undefined> {
   try {
     return await readRun(store, contextId);
   } catch (error) {
@@ -149,23 +152,6 @@ export async function listRunRows(
   }
 }
 
-/** What the runs table needs of a pipeline: its stage count and its start and exit nodes. */
-interface GraphShape {
-  readonly total?: number;
-  readonly ends: ReadonlySet<string>;
-}
-
-async function graphShape(store: ForgeStore, dotSourceHash: string): Promise<GraphShape> {
-  try {
-    const graph = parseDot(new TextDecoder().decode(await store.getBlob(dotSourceHash)));
-    const ends = new Set([...startNodes(graph), ...exitNodes(graph)].map((n) => n.id));
-    return { total: graph.nodes.filter((n) => !ends.has(n.id)).length, ends };
-  } catch {
-    // The source is gone or no longer parses: the row still lists, without a total.
-    return { ends: new Set(["start", "exit"]) };
-  }
-}
-
 async function row(
   store: ForgeStore,
   info: RunInfo,
@@ -177,11 +163,7 @@ async function row(
   const latest = await latestCheckpoint(store, info.contextId);
   let shape = shapes.get(info.dotSourceHash);
   if (!shape) shapes.set(info.dotSourceHash, shape = await graphShape(store, info.dotSourceHash));
-  const ends = shape.ends;
-  const total = shape.total;
-  const done = new Set(
-    (latest?.checkpoint.completed_nodes ?? []).filter((n) => !ends.has(n)),
-  ).size;
+  const stages = stageProgress(shape, latest?.checkpoint.completed_nodes ?? []);
   let tokens = 0, cost = 0, costed = false, started = createdAt;
   const counted = new Set<string>();
   const branches: string[] = [];
@@ -220,8 +202,8 @@ async function row(
     outcome: info.status,
     startedAt: started,
     durationMs: started === undefined ? undefined : (finished ? info.updatedAt : now) - started,
-    stagesDone: done,
-    stagesTotal: total,
+    stagesDone: stages.done,
+    stagesTotal: stages.total,
     tokens,
     costUsd: costed ? cost / 1e6 : undefined,
     failureReason: info.failureReason,

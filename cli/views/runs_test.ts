@@ -142,6 +142,34 @@ Deno.test("runs and inspect over four real runs on a KV file", async (t) => {
     });
 
     await t.step(
+      "a stage is a node but the start and exit: runs and inspect count the same stages done, " +
+        "branches included, retries and revisits not",
+      async () => {
+        await using store = await openStore(url);
+        const rows = (await listRunRows(store)).runs;
+        for (const result of [parallel, retry, linear]) {
+          const row = rows.find((r) => r.runId === result.runId)!;
+          const report = (await readRunReport(store, result.contextIds.at(-1)!))!;
+          assert.deepEqual(
+            [report.run.stagesDone, report.run.stagesTotal],
+            [row.stagesDone, row.stagesTotal],
+          );
+          const text = await cli(url, ["inspect", result.runId]);
+          assert.match(
+            text.out,
+            new RegExp(`· ${row.stagesDone} of ${row.stagesTotal} stages done ·`),
+          );
+        }
+        // Parallel: six stages, two of them in branches, which the run's own
+        // stage index does not count; RetryGoalGate: three stages, run six times.
+        const parallelRow = rows.find((r) => r.runId === parallel.runId)!;
+        assert.equal(`${parallelRow.stagesDone}/${parallelRow.stagesTotal}`, "6/6");
+        const retryRow = rows.find((r) => r.runId === retry.runId)!;
+        assert.equal(`${retryRow.stagesDone}/${retryRow.stagesTotal}`, "3/3");
+      },
+    );
+
+    await t.step(
       "inspect errors: an unknown stage names the stages; a non-run context is refused",
       async () => {
         const stage = await cli(url, ["inspect", linear.runId, "--stage", "nope"]);

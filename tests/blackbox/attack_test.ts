@@ -466,6 +466,8 @@ Deno.test("a hostile store whose run id is a path (../../escape): forge resume r
     });
   }
   const context = String((await s.json("elsewhere/manifest.json")).context_id);
+  // Its own directory gone, the run is continued from the store alone (while it is there, in it).
+  await Deno.remove(join(s.dir, "elsewhere"), { recursive: true });
   const r = await s.forge("resume", context, ...SIM, "--store", url);
   assertExit(r, 2, "resume");
   assert.match(
