@@ -312,14 +312,22 @@ export const attributeNameRule: LintRule = Object.freeze({
   name: "attribute_name",
   apply(graph: Graph, ctx: LintContext): Diagnostic[] {
     const out: Diagnostic[] = [];
+    // A pipeline repeats a handful of names over every node and edge: each is judged once.
+    const judged = { graph: new Map(), node: new Map(), edge: new Map() } as const;
+    const nearMiss = (scope: AttributeScope, name: string): string | undefined => {
+      const seen = judged[scope] as Map<string, string | undefined>;
+      let known = seen.get(name);
+      if (known === undefined && !seen.has(name)) {
+        seen.set(name, known = nearMissAttribute(scope, name));
+      }
+      return known;
+    };
     const warn = (
-      scope: AttributeScope,
       name: string,
+      known: string,
       where: string,
       at: { nodeId?: string; edge?: Diagnostic["edge"]; loc?: Diagnostic["loc"] },
     ) => {
-      const known = nearMissAttribute(scope, name);
-      if (known === undefined) return;
       out.push({
         rule: "attribute_name",
         severity: "warning",
@@ -330,15 +338,21 @@ export const attributeNameRule: LintRule = Object.freeze({
           `further from it)`,
       });
     };
-    for (const name of Object.keys(graph.attrs.raw)) warn("graph", name, "graph", {});
+    for (const name of Object.keys(graph.attrs.raw)) {
+      const known = nearMiss("graph", name);
+      if (known !== undefined) warn(name, known, "graph", {});
+    }
     for (const n of graph.nodes as readonly Node[]) {
-      for (const name of Object.keys(n.attrs)) {
-        warn("node", name, `node ${n.id}`, { nodeId: n.id, loc: n.loc });
+      for (const name in n.attrs) {
+        const known = nearMiss("node", name);
+        if (known !== undefined) warn(name, known, `node ${n.id}`, { nodeId: n.id, loc: n.loc });
       }
     }
     for (const e of graph.edges as readonly Edge[]) {
-      for (const name of Object.keys(e.attrs)) {
-        warn("edge", name, `edge ${e.from} -> ${e.to}`, { edge: ctx.edgeRef(e), loc: e.loc });
+      for (const name in e.attrs) {
+        const known = nearMiss("edge", name);
+        if (known === undefined) continue;
+        warn(name, known, `edge ${e.from} -> ${e.to}`, { edge: ctx.edgeRef(e), loc: e.loc });
       }
     }
     return out;
