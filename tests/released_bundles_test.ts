@@ -2,9 +2,9 @@
  * A record type's version, once released, never changes: CXDB refuses a
  * bundle that redefines a (type id, version) it holds, so a store that has
  * this project's earlier bundles would refuse every later write. Each bundle
- * ever released is in `testdata/released_bundles.json`; today's bundles must
- * publish beside all of them, and must be recorded there themselves
- * (`scripts/release_bundles.ts`).
+ * released since 2026-12-02 (482b4f6) is in `testdata/released_bundles.json`;
+ * today's bundles must publish beside all of them, and must be recorded there
+ * themselves (`scripts/release_bundles.ts`).
  */
 import assert from "node:assert/strict";
 import { openMemoryStore } from "@forge/turnstore";

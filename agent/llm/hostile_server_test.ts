@@ -28,6 +28,22 @@ const errorOf = (events: LlmStreamEvent[]): LlmError => {
   return (last as { error: LlmError }).error;
 };
 
+/**
+ * Waits for the server to see its client go, failing after 5 s: a client that
+ * stopped releasing the connection must fail the test, not hang the run.
+ */
+async function released(server: { clientGone: { promise: Promise<unknown> } }): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("the client never released the connection")), 5000);
+  });
+  try {
+    await Promise.race([server.clientGone.promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function rejection(promise: Promise<unknown>): Promise<LlmError> {
   try {
     await promise;
@@ -132,7 +148,7 @@ Deno.test("hostile: an error page that never ends is read only up to its first 6
   assert.equal(error.code, "server");
   assert.match(error.message, /upstream failure/);
   assert.ok((error.raw as string).length <= MAX_ERROR_BODY_BYTES);
-  await server.clientGone.promise;
+  await released(server);
 });
 
 // ---- unreadable 200 bodies -------------------------------------------------
@@ -254,7 +270,7 @@ for (const kind of KINDS) {
     const error = errorOf(await collect(provider.stream(HELLO)));
     assert.equal(error.code, "invalid_response");
     assert.match(error.message, /larger than 262144 bytes/);
-    await server.clientGone.promise;
+    await released(server);
   });
 
   Deno.test(`hostile ${kind}: tool calls with broken or non-object arguments and a repeated id stay separate, each flagged`, async () => {
@@ -326,7 +342,7 @@ for (const kind of KINDS) {
     setTimeout(() => controller.abort(), 150);
     const events = await collect(hostileProvider(kind, server).stream(HELLO, controller.signal));
     assert.equal(errorOf(events).code, "aborted");
-    await server.clientGone.promise;
+    await released(server);
   });
 }
 
@@ -367,7 +383,7 @@ Deno.test("hostile: a non-streamed body over maxEventBytes is refused without re
   );
   assert.equal(error.code, "invalid_response");
   assert.match(error.message, /larger than 1048576 bytes/);
-  await server.clientGone.promise;
+  await released(server);
 });
 
 Deno.test("hostile: events out of order (a delta for a block never started, a stop before a start) do not break the answer", async () => {

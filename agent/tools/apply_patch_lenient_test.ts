@@ -66,6 +66,17 @@ Deno.test("lenient: a trailing blank context line just before *** End Patch that
   assert.equal(after["main.py"], "def main():\n    return 1\n");
 });
 
+Deno.test("lenient: a dropped trailing blank context line does not take the next file line with it", async () => {
+  // The hunk adds a blank line after "a"; the blank context line after it is not in the file
+  // there and is dropped. The added line is the patch's blank, not a copy of the line below.
+  const { result, after } = await run(
+    { "notes.txt": "a\nNEXT\nz\n" },
+    lines("*** Begin Patch", "*** Update File: notes.txt", "@@", " a", " ", "+", "*** End Patch"),
+  );
+  assert.equal(result.isError, false, result.content);
+  assert.equal(after["notes.txt"], "a\n\nNEXT\nz\n");
+});
+
 Deno.test("lenient: a trailing blank context line the file does have is matched, not dropped", async () => {
   const { result, after } = await run(
     { "a.txt": "a\n\nb\n" },

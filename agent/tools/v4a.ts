@@ -294,7 +294,9 @@ export function applyHunks(path: string, text: string, hunks: readonly Hunk[]): 
     ) {
       oldLines = oldLines.slice(0, -1);
       newLines = newLines.slice(0, -1);
-      contextOf = contextOf?.slice(0, -1);
+      // A context line may have been the old line just dropped: it is no longer context.
+      const kept = oldLines.length;
+      contextOf = contextOf?.slice(0, -1).map((i) => (i < kept ? i : -1));
       found = find();
     }
     if (!found) {

@@ -118,7 +118,7 @@ export async function readTurn(r: ReadRoutes, turnId: string): Promise<StoredTur
  * and against the hash the store already knows for that turn: never bytes
  * other than those the turn was stored with.
  */
-function checkedPayload(r: ReadRoutes, t: HttpTurn): Uint8Array {
+function checkedPayload(r: ReadRoutes, t: HttpTurn): CheckedPayload {
   const op = `CXDB at ${r.client.address}: turn ${t.turn_id} read over HTTP`;
   const payload = t.bytes_b64 !== undefined ? base64Bytes(op, t.bytes_b64) : new Uint8Array();
   const known = r.index.turns.get(t.turn_id)?.contentHash;
@@ -128,14 +128,20 @@ function checkedPayload(r: ReadRoutes, t: HttpTurn): Uint8Array {
       throw new BackendError(`${op} has bytes of hash ${hash}, expected ${want}`);
     }
   }
-  return payload;
+  return { payload, hash };
+}
+
+/** An HTTP turn's payload and its BLAKE3, computed once. */
+interface CheckedPayload {
+  readonly payload: Uint8Array;
+  readonly hash: string;
 }
 
 function fromHttp(
   index: TurnIndex,
   contextId: string,
   t: HttpTurn,
-  payload: Uint8Array,
+  { payload, hash }: CheckedPayload,
 ): StoredTurn {
   const meta = index.noteWire(contextId, {
     turnId: t.turn_id,
@@ -148,5 +154,5 @@ function fromHttp(
     uncompressedLength: payload.length,
     contentHash: t.content_hash_b3 ?? blake3Hex(payload),
   });
-  return storedTurn(meta, payload);
+  return storedTurn(meta, payload, hash);
 }

@@ -26,6 +26,9 @@ Deno.test("a directory whose log is some other file is refused, the file unchang
     "an application's text log": new TextEncoder().encode("2026-12-02 started\n".repeat(100)),
     "a JSON document": new TextEncoder().encode('{"log": ["FLG1"]}'),
     "one byte": new Uint8Array([0x7b]),
+    // Zeros, or part of the magic, then other bytes: not an append that missed the disk.
+    "zeros, then data": new Uint8Array([0, 0, 0, 0, ...new TextEncoder().encode("data")]),
+    "half the magic, then data": new Uint8Array([0x46, 0x4c, 0, 0, 0x64, 0x61]),
   };
   for (const [what, content] of Object.entries(foreign)) {
     await withTempDir(async (dir) => {

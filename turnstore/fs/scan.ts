@@ -57,6 +57,9 @@ class WindowReader {
   }
 }
 
+/** How much of a log's start must be zeros to pass for an append that did not reach the disk. */
+const ZERO_START_BYTES = 4096;
+
 /**
  * Throws BackendError unless `file` is empty or begins as a log of this
  * store: its first bytes are the magic "FLG1", or what an interrupted first
@@ -67,14 +70,18 @@ class WindowReader {
 export function assertLogStart(file: Deno.FsFile, path: string): void {
   const size = file.statSync().size;
   if (size === 0) return;
-  const first = readAt(file, 0, Math.min(4, size));
-  for (let i = 0; i < first.length; i++) {
-    if (first[i] !== 0 && first[i] !== ((FRAME_MAGIC >>> (8 * i)) & 0xff)) {
-      throw new BackendError(
-        `fs store log ${path} is not a log of this store: it does not begin with a record ` +
-          `(magic "FLG1"); it was not opened, and nothing in it was changed`,
-      );
-    }
+  const start = readAt(file, 0, Math.min(ZERO_START_BYTES, size));
+  // The magic, whole or cut short, and after a cut only zeros: a first append
+  // that did not (all) reach the disk. A file that begins with zeros, or part
+  // of the magic, and goes on with other bytes is some other file (recovery
+  // would cut it away as a torn tail).
+  let k = 0;
+  while (k < Math.min(4, start.length) && start[k] === ((FRAME_MAGIC >>> (8 * k)) & 0xff)) k++;
+  if (k < 4 && !start.subarray(k).every((b) => b === 0)) {
+    throw new BackendError(
+      `fs store log ${path} is not a log of this store: it does not begin with a record ` +
+        `(magic "FLG1"); it was not opened, and nothing in it was changed`,
+    );
   }
 }
 

@@ -250,56 +250,16 @@ export class TaggedWriter {
   }
 }
 
-/** What {@link StrictUtf8Decoder} and its key converter use of the library's decoder (version 3). */
+/** What the key converter uses of the library's decoder (version 3). */
 interface DecoderInternals {
-  bytes: Uint8Array;
-  pos: number;
-  decodeUtf8String(byteLength: number, headerOffset: number): string;
   /** The map being read when a key is converted. */
   stack: { top(): { map: Record<string, unknown> } };
 }
 
-const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** True when `bytes[from, to)` is valid UTF-8: ASCII checked here, the rest by a fatal decoder. */
-function isUtf8(bytes: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    if (bytes[i] < 0x80) continue;
-    try {
-      fatalUtf8.decode(bytes.subarray(i, to));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
-const libraryDecodeUtf8String = (Decoder.prototype as unknown as DecoderInternals)
-  .decodeUtf8String;
-
-/**
- * The library's decoder, refusing a str whose bytes are not UTF-8. The
- * library decodes short strings in JavaScript without checking (0xFF 0xFE
- * comes back as "ÿþ") and long ones with a TextDecoder that puts U+FFFD in:
- * either way a payload would decode to a string other than its bytes, and
- * two different payloads to the same value. `records_test.ts` fails if a
- * library update moves the method this hooks.
- */
-class StrictUtf8Decoder extends Decoder {}
-(StrictUtf8Decoder.prototype as unknown as DecoderInternals).decodeUtf8String = function (
-  this: DecoderInternals,
-  byteLength: number,
-  headerOffset: number,
-): string {
-  const from = this.pos + headerOffset;
-  const to = from + byteLength;
-  // A string cut short is the library's to report (it may wait for more bytes).
-  if (to <= this.bytes.byteLength && !isUtf8(this.bytes, from, to)) {
-    throw new RangeError(`the string of ${byteLength} bytes at offset ${this.pos} is not UTF-8`);
-  }
-  return libraryDecodeUtf8String.call(this, byteLength, headerOffset);
-};
+// Strings decode as the library decodes them, lone surrogates included (the
+// writer sends them as the library encodes them, and stores hold such
+// records): a strict UTF-8 check refused those and cost a scan of every
+// string on every read, so there is none.
 
 // Integer map keys come back as numbers (bigints when they need 64 bits); the
 // library wants string or number keys, and object keys become strings anyway,
@@ -309,7 +269,7 @@ class StrictUtf8Decoder extends Decoder {}
 // would keep the last value, another reader (CXDB's projection) may keep the
 // first, and the same bytes would mean two records. The library calls the
 // converter as its own method while the map is on top of its stack.
-const decoder = new StrictUtf8Decoder({
+const decoder = new Decoder({
   useBigInt64: true,
   mapKeyConverter: function (this: DecoderInternals, key: unknown): string | number {
     let out: string | number;

@@ -266,36 +266,13 @@ Deno.test("key lengths are the UTF-8 byte counts TextEncoder gives, surrogates i
   }
 });
 
-Deno.test("a string whose bytes are not UTF-8 is InvalidInput, never another string", () => {
+Deno.test("a record holding a lone surrogate reads back as written, as stores already hold them", () => {
   const Note = defineRecord({ typeId: "test.note", version: 1, fields: { text: f.string(1) } });
-  const str = (bytes: number[]) =>
-    bytes.length < 32 ? [0xa0 | bytes.length, ...bytes] : [0xd9, bytes.length, ...bytes];
-  const cases: [string, number[]][] = [
-    // Short strings were decoded in JavaScript unchecked: 0xFF 0xFE read as "ÿþ".
-    ["a lone 0xFF", [0xff, 0xfe]],
-    ["an overlong slash", [0xc0, 0xaf]],
-    ["a UTF-16 surrogate in UTF-8", [0xed, 0xa0, 0x80]],
-    ["a sequence cut short", [0x41, 0xe2, 0x82]],
-    // Long ones went through a TextDecoder that put U+FFFD in.
-    ["0xFF in a long string", [...new Array(250).fill(0x41), 0xff]],
-  ];
-  for (const [what, bytes] of cases) {
-    assert.throws(
-      () => Note.decode(new Uint8Array([0x81, 0x01, ...str(bytes)])),
-      (error: unknown) => {
-        assert.ok(isTurnStoreError(error, "InvalidInput"), `${what}: ${error}`);
-        assert.match((error as Error).message, /test\.note v1: payload is not msgpack.*not UTF-8/);
-        return true;
-      },
-      what,
-    );
+  // Tool output cut inside a surrogate pair, say: the library writes the lone half as three
+  // bytes (ED A0 BD) that are not UTF-8, and a strict decoder would make the record unreadable.
+  for (const text of ["cut emoji \uD83D", "\uDE00 then text", "ok \u00e9 \u20ac \uD834\uDD1E"]) {
+    assert.deepEqual(Note.decode(Note.encode({ text })), { text });
   }
-  // A map key is a string too.
-  assert.throws(() => decodeMsgpack(new Uint8Array([0x81, ...str([0xff]), 0x01])), /not UTF-8/);
-  // Valid UTF-8 of every width still reads back as itself.
-  const text = "a é € 𝄞 ✓";
-  assert.deepEqual(Note.decode(Note.encode({ text })), { text });
-  assert.deepEqual(Note.decode(Note.encode({ text: text.repeat(40) })), { text: text.repeat(40) });
 });
 
 Deno.test("a map with a key twice is InvalidInput, whichever form the key takes", () => {
