@@ -263,6 +263,11 @@ export interface RunInfo {
    * own context.
    */
   readonly stageIndex: number;
+  /**
+   * @deprecated use stageIndex (the same value). Named `stageCount` until it
+   * was renamed for what it is; no count of the run's stages.
+   */
+  readonly stageCount: number;
   /** The DOT source blob. */
   readonly dotSourceHash: string;
   /** When the latest checkpoint was taken. */
@@ -284,6 +289,7 @@ export async function readRun(store: ForgeStore, contextId: string): Promise<Run
     currentNode: c.current_node,
     nextNode: c.next_node,
     stageIndex: c.stage_index,
+    stageCount: c.stage_index,
     dotSourceHash: latest.record.dotSourceHash,
     updatedAt: latest.record.at,
   };

@@ -24,6 +24,7 @@ import {
   GraphValidationError,
   type Interviewer,
   preparePipeline,
+  readRun,
   ResumeError,
   type ResumePoint,
   resumePointFromDirectory,
@@ -171,7 +172,7 @@ export async function pipelineCommand(
     }
     // A run found in the store is continued in its own run directory, wherever it is (--logs).
     if (plan.contextId && store && v.logs === undefined) {
-      plan.resumeDir = await ownRunDirectory(store, plan.contextId, plan, command);
+      plan.resumeDir = await ownRunDirectory(store, plan.contextId, plan.runId);
       if (plan.resumeDir) plan.contextId = undefined;
     }
     // The run directory is locked before its checkpoint is read: a second
@@ -440,33 +441,32 @@ async function fileExists(path: string): Promise<boolean> {
 
 /**
  * The run directory of a run found in the store (by run id or context id),
- * as its records name it, when it still holds that run: continuing the run
- * anywhere else would split it over two directories, the older one's
- * checkpoint left behind (and, resumed later, winning over the store's as a
- * hand edit). Undefined when the directory is gone: the run continues from
- * the store alone. A run whose records name no directory (recorded before
- * they did) is refused: where it was is unknown, and the caller must say.
+ * when one still holds that run: continuing the run anywhere else would
+ * split it over two directories, the older one's checkpoint left behind
+ * (and, resumed later, winning over the store's as a hand edit). First the
+ * directory its records name (run_lifecycle v3, wherever `--logs` put it);
+ * when they name none (recorded before they did), or it is gone or holds
+ * another run now, the default `.forge/runs/<run id>` if it holds this run.
+ * Undefined otherwise: the run continues from the store alone, into
+ * `.forge/runs/<run id>` (as the CLI always did for a run found in the store).
  */
 async function ownRunDirectory(
   store: ForgeStore,
   contextId: string,
-  plan: Plan,
-  command: string,
+  runId: string | undefined,
 ): Promise<string | undefined> {
-  const dir = await recordedRunDirectory(store, contextId);
-  if (dir === undefined) {
-    const again = command === "answer"
-      ? `forge answer <dir> ${plan.choice ?? "<choice>"}`
-      : `forge resume <dir>`;
-    throw new UsageError(
-      `the store does not say where run ${plan.runId ?? `of context ${contextId}`} keeps its ` +
-        `run directory (its records predate that); to continue the run in its directory, ` +
-        `name it: ${again}; or pass --logs DIR to continue it from the store alone in a new one`,
-    );
-  }
+  const recorded = await recordedRunDirectory(store, contextId);
+  if (recorded !== undefined && (await holdsRun(recorded, contextId))) return recorded;
+  runId ??= (await readRun(store, contextId))?.runId;
+  if (runId === undefined || !RUN_ID.test(runId)) return undefined;
+  const fallback = join(".forge", "runs", runId);
+  return (await holdsRun(fallback, contextId)) ? fallback : undefined;
+}
+
+/** Whether `dir`'s manifest records the run of store context `contextId`. */
+async function holdsRun(dir: string, contextId: string): Promise<boolean> {
   const manifest = await readManifest(dir).catch(() => undefined);
-  if (!manifest) return undefined;
-  return manifest.context_id === contextId ? dir : undefined;
+  return manifest?.context_id === contextId;
 }
 
 /** A run named by a directory, by a run id under .forge/runs, or by a store context id. */

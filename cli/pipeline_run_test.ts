@@ -418,60 +418,66 @@ Deno.test("forge answer <run id> of a run whose directory is gone continues it f
   }
 });
 
-Deno.test("forge answer <run id> of a run whose records predate naming its directory is refused, naming how to continue, and leaves nothing behind", async () => {
+Deno.test("forge answer <run id|context id> of a run whose records predate naming its directory continues it from the store alone in .forge/runs/<id>, as earlier versions printed it", async () => {
   const cwd = await tmp();
   try {
     const url = `kv:${join(cwd, "old.kv")}`;
+    const copies: Record<string, string> = {};
     {
-      // A waiting run, then its context copied as a run recorded before run_lifecycle records
-      // named the run directory would have been (the copy is the newest context of run "old1").
+      // Waiting runs, then each one's context copied as a run recorded before run_lifecycle
+      // records named the run directory would have been (the copy is the newest context of its
+      // run id). The originals' directories ("somewhere-<id>") hold the originals' contexts.
       await using store = await openStore(url);
       const source = await Deno.readTextFile(join(EXAMPLES, "human_gate.dot"));
-      const waiting = await runPipeline({
-        graph: preparePipeline(source).graph,
-        dotSource: source,
-        logsRoot: join(cwd, "somewhere"),
-        runId: "old1",
-        handlers: defaultHandlers(),
-        interviewer: new DurableInterviewer(),
-        store,
-      });
-      assert.equal(waiting.status, "waiting");
-      const copy = await store.createContext();
-      const turns = await store.listTurns(waiting.contextIds[0], { limit: 10_000 });
-      for (const turn of turns) {
-        let { payload, typeVersion } = turn;
-        if (turn.typeId === RunLifecycleV3.typeId && typeVersion === RunLifecycleV3.version) {
-          // Written as version 2 was, before version 3 added the run directory.
-          const { runDir: _runDir, ...older } = RunLifecycleV3.decode(turn.payload);
-          payload = RunLifecycle.encode(older);
-          typeVersion = RunLifecycle.version;
-        }
-        await store.appendTurn({
-          contextId: copy.contextId,
-          typeId: turn.typeId,
-          typeVersion,
-          payload,
+      for (const runId of ["old1", "old2"]) {
+        const waiting = await runPipeline({
+          graph: preparePipeline(source).graph,
+          dotSource: source,
+          logsRoot: join(cwd, `somewhere-${runId}`),
+          runId,
+          handlers: defaultHandlers(),
+          interviewer: new DurableInterviewer(),
+          store,
         });
+        assert.equal(waiting.status, "waiting");
+        const copy = await store.createContext();
+        copies[runId] = copy.contextId;
+        const turns = await store.listTurns(waiting.contextIds[0], { limit: 10_000 });
+        for (const turn of turns) {
+          let { payload, typeVersion } = turn;
+          if (turn.typeId === RunLifecycleV3.typeId && typeVersion === RunLifecycleV3.version) {
+            // Written as version 2 was, before version 3 added the run directory.
+            const { runDir: _runDir, ...older } = RunLifecycleV3.decode(turn.payload);
+            payload = RunLifecycle.encode(older);
+            typeVersion = RunLifecycle.version;
+          }
+          await store.appendTurn({
+            contextId: copy.contextId,
+            typeId: turn.typeId,
+            typeVersion,
+            payload,
+          });
+        }
       }
     }
-    const refused = await run(["answer", "old1", "approve", "--simulate", "--store", url], cwd);
-    assert.equal(refused.code, 2, refused.err);
-    assert.match(
-      refused.err,
-      /the store does not say where run old1 keeps its run directory .*forge answer <dir> approve; or pass --logs DIR/,
-    );
-    await assert.rejects(Deno.lstat(join(cwd, ".forge")), Deno.errors.NotFound);
-    const chosen = join(cwd, "chosen");
-    const answered = await run(
-      ["answer", "old1", "approve", "--simulate", "--store", url, "--logs", chosen],
-      cwd,
-    );
-    assert.equal(answered.code, 0, answered.err);
-    assert.equal(
-      JSON.parse(await Deno.readTextFile(join(chosen, "checkpoint.json"))).final_status,
-      "success",
-    );
+    // By run id, and by context id: `forge answer <ctx> <choice> --store URL` is what earlier
+    // versions printed for a waiting run.
+    for (const [runId, ref] of [["old1", "old1"], ["old2", copies.old2]]) {
+      const answered = await run(["answer", ref, "approve", "--simulate", "--store", url], cwd);
+      assert.equal(answered.code, 0, answered.err);
+      const own = join(cwd, ".forge", "runs", runId);
+      assert.match(answered.out, new RegExp(`run directory ${own}\\n`));
+      assert.equal(
+        JSON.parse(await Deno.readTextFile(join(own, "checkpoint.json"))).final_status,
+        "success",
+      );
+      // Nothing was written in the directory of the other context (the original run).
+      assert.equal(
+        JSON.parse(await Deno.readTextFile(join(cwd, `somewhere-${runId}`, "checkpoint.json")))
+          .waiting_on,
+        "review",
+      );
+    }
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }

@@ -39,31 +39,74 @@ export interface RunLock {
   discard(): Promise<void>;
 }
 
-/** Takes the lock of run directory `dir` (made if missing) without waiting; {@link RunBusyError} when held. */
-export async function lockRun(dir: string): Promise<RunLock> {
-  let file: Deno.FsFile;
+/** How many times {@link lockRun} takes a lock again after the file it locked was removed. */
+const RELOCK_TRIES = 8;
+
+/**
+ * Takes the lock of run directory `dir` (made if missing) without waiting; {@link RunBusyError} when held.
+ *
+ * A lock is held only on the file that `run.lock` names once it is taken: a
+ * process that opened `run.lock` just before its holder removed it (`discard`)
+ * locks the removed file when the holder lets go, while a third creates a new
+ * `run.lock` and locks that. So after locking, the open file is compared with
+ * the path (inode); a file no longer there is closed and the lock taken again.
+ *
+ * `afterOpen` is a test seam: called after `run.lock` is opened, before it is locked.
+ */
+export async function lockRun(
+  dir: string,
+  options: { afterOpen?: () => void | Promise<void> } = {},
+): Promise<RunLock> {
   const lockPath = join(dir, "run.lock");
-  // What taking the lock makes, innermost first, so that discard() can take it back.
-  const made: string[] = [];
-  try {
-    for (let d = resolve(dir); !(await exists(d)); d = dirname(d)) {
-      made.push(d);
-      if (dirname(d) === d) break;
+  for (let tries = 1;; tries++) {
+    let file: Deno.FsFile;
+    // What taking the lock makes, innermost first, so that discard() can take it back.
+    const made: string[] = [];
+    try {
+      for (let d = resolve(dir); !(await exists(d)); d = dirname(d)) {
+        made.push(d);
+        if (dirname(d) === d) break;
+      }
+      if (!(await exists(lockPath))) made.unshift(lockPath);
+      await Deno.mkdir(dir, { recursive: true });
+      file = await Deno.open(lockPath, { read: true, write: true, create: true });
+    } catch (error) {
+      throw new FileError("create", `the run directory ${dir}`, error);
     }
-    if (!(await exists(lockPath))) made.unshift(lockPath);
-    await Deno.mkdir(dir, { recursive: true });
-    file = await Deno.open(lockPath, { read: true, write: true, create: true });
-  } catch (error) {
-    throw new FileError("create", `the run directory ${dir}`, error);
+    let locked = false;
+    try {
+      await options.afterOpen?.();
+      locked = await file.tryLock(true);
+    } finally {
+      if (!locked) file.close();
+    }
+    if (!locked) throw new RunBusyError(dir);
+    if (!isAt(file, lockPath)) {
+      // Locked a run.lock that was removed meanwhile: no lock at all.
+      file.close();
+      if (tries >= RELOCK_TRIES) throw new RunBusyError(dir);
+      continue;
+    }
+    await file.write(new TextEncoder().encode(`${Deno.pid}\n`)).catch(() => {});
+    return held(file, made);
   }
-  let locked = false;
+}
+
+/** Whether the open `file` is the one `path` names now (same device and inode). */
+function isAt(file: Deno.FsFile, path: string): boolean {
+  let open: Deno.FileInfo;
+  let named: Deno.FileInfo;
   try {
-    locked = await file.tryLock(true);
-  } finally {
-    if (!locked) file.close();
+    open = file.statSync();
+    named = Deno.statSync(path);
+  } catch {
+    return false; // the path is gone
   }
-  if (!locked) throw new RunBusyError(dir);
-  await file.write(new TextEncoder().encode(`${Deno.pid}\n`)).catch(() => {});
+  if (open.ino === null || named.ino === null) return true; // no inodes (Windows): trust the lock
+  return open.ino === named.ino && open.dev === named.dev;
+}
+
+function held(file: Deno.FsFile, made: string[]): RunLock {
   const release = () => {
     try {
       file.close(); // closing drops the flock
@@ -74,7 +117,8 @@ export async function lockRun(dir: string): Promise<RunLock> {
   return {
     release,
     discard: async () => {
-      // Removed while still held, so no other process takes a lock on a file about to go.
+      // Removed while still held; a process that opened run.lock before it went finds it
+      // gone once it locks it, and takes the lock again (lockRun).
       for (const path of made) {
         try {
           await Deno.remove(path); // not recursive: a directory something was written to stays

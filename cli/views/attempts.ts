@@ -92,7 +92,7 @@ export async function runAttempts(
       const held = await heldAttempt(store, ctx.contextId);
       if (!held || held.runId !== given.runId || found.has(held.attempt)) continue;
       // Newer than the given attempt: only its later attempts; older: only its earlier ones.
-      const newer = Number(ctx.contextId) > Number(contextId);
+      const newer = compareContextIds(ctx.contextId, contextId) > 0;
       if (newer ? held.attempt < given.attempt : held.attempt > given.attempt) continue;
       found.set(held.attempt, strip(held));
       if (held.ended !== "restarted") newestFound = true;
@@ -100,6 +100,17 @@ export async function runAttempts(
     if (found.has(1) && newestFound) break;
   }
   return [...found.values()].sort((a, b) => a.attempt - b.attempt);
+}
+
+/**
+ * Orders two context ids (u64 decimal strings) by value: negative, zero or
+ * positive. As BigInt, not Number: ids above 2^53 lose their low digits as
+ * Numbers, and two such contexts would look like one.
+ */
+export function compareContextIds(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function strip(held: Held): RunAttempt {

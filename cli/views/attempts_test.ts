@@ -7,7 +7,7 @@ import { defaultHandlers, preparePipeline, runPipeline } from "@forge/attractor"
 import { openStore } from "@forge/stores";
 import { runCli } from "../cli.ts";
 import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "../catalogs.ts";
-import { runAttempts } from "./attempts.ts";
+import { compareContextIds, runAttempts } from "./attempts.ts";
 
 const RESTART = await Deno.readTextFile(
   new URL("../../examples/loop_restart.dot", import.meta.url),
@@ -93,4 +93,13 @@ Deno.test("a loop_restart run: inspect and trace by run id show every attempt", 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("context ids are ordered as u64 values, above 2^53 too", () => {
+  // 2^53 + 1 and 2^53 are one Number; as u64 the first is newer.
+  assert.equal(compareContextIds("9007199254740993", "9007199254740992"), 1);
+  assert.equal(compareContextIds("9007199254740992", "9007199254740993"), -1);
+  assert.equal(compareContextIds("18446744073709551615", "18446744073709551614"), 1);
+  assert.equal(compareContextIds("18446744073709551615", "18446744073709551615"), 0);
+  assert.equal(compareContextIds("9", "10"), -1, "by value, not as text");
 });

@@ -139,6 +139,10 @@ Deno.test("runs and inspect over four real runs on a KV file", async (t) => {
       assert.match(text.out, /usage:\n[\s\S]*total/);
       const json = JSON.parse((await cli(url, ["inspect", retry.runId, "--json"])).out);
       assert.equal(json.run.runId, retry.runId);
+      // stageCount, the name stageIndex had before, stays as its deprecated alias (library and JSON).
+      assert.equal(typeof json.run.stageIndex, "number");
+      assert.equal(json.run.stageCount, json.run.stageIndex);
+      assert.equal(typeof json.run.stagesDone, "number");
     });
 
     await t.step(

@@ -136,9 +136,23 @@ function events(ctx: ViewContext, contextId: string | undefined, stop: AbortSign
   const enc = new TextEncoder();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let gone = false; // the page left: the stream was cancelled
+  // The server-wide stop signal outlives every stream: its listener goes when the stream ends.
+  let onStop: (() => void) | undefined;
+  const unwatch = () => {
+    if (onStop) stop.removeEventListener("abort", onStop);
+    onStop = undefined;
+  };
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
+      const end = () => {
+        unwatch();
+        clearTimeout(timer);
+        try {
+          controller.close();
+        } catch { /* already closed */ }
+      };
       let last = await signature(ctx.store, contextId).catch(() => "");
+      if (gone) return; // the page left meanwhile
       controller.enqueue(enc.encode(`retry: 1000\nevent: ready\ndata: {}\n\n`));
       let beats = 0;
       const tick = async () => {
@@ -155,21 +169,17 @@ function events(ctx: ViewContext, contextId: string | undefined, stop: AbortSign
           }
           timer = setTimeout(tick, POLL_MS);
         } catch {
-          try {
-            controller.close();
-          } catch { /* already closed */ }
+          end();
         }
       };
+      if (stop.aborted || gone) return end();
       timer = setTimeout(tick, POLL_MS);
-      stop.addEventListener("abort", () => {
-        clearTimeout(timer);
-        try {
-          controller.close();
-        } catch { /* already closed */ }
-      });
+      onStop = end;
+      stop.addEventListener("abort", onStop, { once: true });
     },
     cancel() {
       gone = true;
+      unwatch();
       clearTimeout(timer);
     },
   });

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { openStore } from "@forge/stores";
 import { runCli } from "../cli.ts";
+import { serveHandler } from "./serve.ts";
 import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "../catalogs.ts";
 
 const MAIN = resolve(import.meta.dirname!, "..", "main.ts");
@@ -86,4 +87,47 @@ Deno.test("forge serve on a port that is taken exits 1 with one line naming the 
     `forge serve: port ${port} on 127.0.0.1 is in use (another forge serve?); ` +
     "pick another with --port N, or --port 0 for any free one",
   ]);
+});
+
+Deno.test("forge serve: an event stream's listener on the server's stop signal goes when the page leaves or the server stops", async () => {
+  await using store = await openStore("memory:");
+  const ctx = {
+    store,
+    storeUrl: "memory:",
+    catalogs: PROJECT_CATALOGS,
+    bundles: PROJECT_BUNDLES,
+    out: () => {},
+    err: () => {},
+    writeFile: () => Promise.resolve(),
+  };
+  // The server-wide stop signal, counting the abort listeners it holds.
+  const stop = new AbortController();
+  const held = new Set<unknown>();
+  const add = stop.signal.addEventListener.bind(stop.signal);
+  const remove = stop.signal.removeEventListener.bind(stop.signal);
+  stop.signal.addEventListener = ((type: string, l: EventListener, o?: AddEventListenerOptions) => {
+    if (type === "abort") held.add(l);
+    add(type, l, o);
+  }) as typeof stop.signal.addEventListener;
+  stop.signal.removeEventListener = ((type: string, l: EventListener, o?: EventListenerOptions) => {
+    if (type === "abort") held.delete(l);
+    remove(type, l, o);
+  }) as typeof stop.signal.removeEventListener;
+  const handler = serveHandler(ctx, undefined, stop.signal);
+  const open = async () => {
+    const res = await handler(new Request("http://127.0.0.1:7474/events"));
+    assert.equal(res.status, 200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    assert.match((await reader.read()).value!, /event: ready/);
+    return reader;
+  };
+  // Ten page loads that leave: no listener stays behind.
+  for (let i = 0; i < 10; i++) await (await open()).cancel();
+  assert.equal(held.size, 0, "a listener per page load that left");
+  // Open pages hold one each until the server stops; their streams then end.
+  const pages = [await open(), await open()];
+  assert.equal(held.size, 2);
+  stop.abort();
+  for (const page of pages) assert.equal((await page.read()).done, true);
+  assert.equal(held.size, 0);
 });
