@@ -53,7 +53,14 @@ export interface BwrapPolicy {
    * outside it, when the user runs git).
    */
   readonly protectedPaths?: readonly string[];
-  /** Files inside the workspace hidden behind an empty file (other hard links of them may lie outside). */
+  /**
+   * Files inside the workspace hidden behind an empty file (other hard links
+   * of them may lie outside). Each directory between the workspace and one
+   * of them is bound onto itself read-write, and bwrap follows symlinks in a
+   * bind's source and destination: the caller passes only files whose
+   * directories it found to be real directories (real path equal to the
+   * path), as `ConfinedEnvironment` does where it reads the file system.
+   */
   readonly maskedFiles?: readonly string[];
 }
 
@@ -130,7 +137,6 @@ export function bwrapArgs(policy: BwrapPolicy): string[] {
   );
   args.push("--bind", policy.workspace, policy.workspace);
   const masked = policy.maskedFiles ?? [];
-  const locked = policy.protectedPaths ?? [];
   // A mask sits on a path, and the file under it keeps its inode when a
   // directory above it is renamed: `mv sub sub2` in one command, and the next
   // command's mask (still at sub/…) would miss sub2/… . A directory that is a
@@ -138,17 +144,64 @@ export function bwrapArgs(policy: BwrapPolicy): string[] {
   // between the workspace and a masked file is bound onto itself. bwrap takes
   // each source from the host, where none of these binds exist, so a later
   // bind of a parent would hide an earlier one of its child: parents go first,
-  // and a directory under a protected path is bound read-only like it.
-  const dirs = new Map<string, boolean>();
-  for (const dir of maskAncestors(policy.workspace, masked)) {
-    dirs.set(dir, locked.some((path) => dir === path || dir.startsWith(`${path}/`)));
+  // and a directory under a protected path is bound read-only like it. These
+  // binds follow symlinks, so a directory swapped for a link would bind the
+  // link's target read-write: this function stays pure, and the caller drops
+  // every masked file whose directories are not real (see `maskedFiles`).
+  for (const [dir, readOnly] of selfBinds(policy)) {
+    args.push(readOnly ? "--ro-bind" : "--bind", dir, dir);
   }
-  for (const path of locked) dirs.set(path, true);
-  const byDepth = [...dirs].sort(([a], [b]) => a.split("/").length - b.split("/").length);
-  for (const [dir, readOnly] of byDepth) args.push(readOnly ? "--ro-bind" : "--bind", dir, dir);
   for (const path of masked) args.push("--ro-bind", "/dev/null", path);
   args.push("--chdir", policy.cwd);
   return args;
+}
+
+/** The workspace directories bound onto themselves, parents first, each with whether read-only. */
+function selfBinds(policy: BwrapPolicy): [string, boolean][] {
+  const locked = policy.protectedPaths ?? [];
+  const dirs = new Map<string, boolean>();
+  for (const dir of maskAncestors(policy.workspace, policy.maskedFiles ?? [])) {
+    dirs.set(dir, locked.some((path) => dir === path || dir.startsWith(`${path}/`)));
+  }
+  for (const path of locked) dirs.set(path, true);
+  return [...dirs].sort(([a], [b]) => a.split("/").length - b.split("/").length);
+}
+
+/** A path as /proc/self/mountinfo spells it (space, tab, newline and backslash in octal). */
+function mountinfoPath(path: string): string {
+  return path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
+}
+
+function bashQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * bash text to run first in a sandbox built with `policy`, before the
+ * command. bwrap follows symlinks in a bind's source (on the host) and
+ * destination (in the new root), and a command running meanwhile could swap
+ * a directory bound onto itself read-write (see `maskedFiles`) for a link
+ * between the caller's check and bwrap's mount: the bind would then sit on
+ * the link's target, or show it at the directory's path. So the shell ends
+ * (exit 125, before the command) unless each such directory is a mount
+ * point (`/proc/self/mountinfo`) that is the directory the caller found:
+ * `ids` maps each to its `dev:ino`, read with lstat after its real-path
+ * check. Empty when there is no such directory.
+ */
+export function bindCheck(policy: BwrapPolicy, ids: ReadonlyMap<string, string>): string {
+  const dirs = selfBinds(policy).filter(([, readOnly]) => !readOnly).map(([dir]) => dir);
+  if (!dirs.length) return "";
+  const expected = dirs.map((dir) => ids.get(dir) ?? "unknown").join("\n");
+  return "unset __forge_mp; declare -A __forge_mp; __forge_ok=y; " +
+    "while read -r __forge_x __forge_x __forge_x __forge_x __forge_m __forge_x; do " +
+    '__forge_mp["$__forge_m"]=1; done < /proc/self/mountinfo; ' +
+    `for __forge_m in ${dirs.map((dir) => bashQuote(mountinfoPath(dir))).join(" ")}; do ` +
+    '[ -n "${__forge_mp["$__forge_m"]}" ] || __forge_ok=n; done; ' +
+    `[ $__forge_ok = y ] && [ "$(stat -c %d:%i -- ${dirs.map(bashQuote).join(" ")} ` +
+    `2>/dev/null)" = ${bashQuote(expected)} ] || ` +
+    "{ echo 'forge: a directory of the workspace was swapped for a link while the sandbox " +
+    "was built; the command was not run' >&2; exit 125; }; " +
+    "unset __forge_mp __forge_ok __forge_x __forge_m\n";
 }
 
 /** The directories strictly between `workspace` and each of `files`, each once. */

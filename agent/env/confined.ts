@@ -12,7 +12,7 @@
  * @module
  */
 
-import { resolve as resolvePath } from "node:path";
+import { dirname, resolve as resolvePath } from "node:path";
 import type {
   DirEntry,
   ExecLimits,
@@ -34,6 +34,7 @@ import { type FileChannel, processChannel, workerChannel } from "./file_channel.
 import { FileRequests } from "./file_requests.ts";
 import { checkCommand, DEFAULT_ALLOWED_PROGRAMS, ShellPolicyError } from "./shell_policy.ts";
 import {
+  bindCheck,
   bwrapArgs,
   bwrapStatus,
   CLOSE_INHERITED_FDS,
@@ -155,6 +156,8 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   #noSandboxReason: string | undefined;
   /** Entries found at start that the shell sandbox hides (see `entriesToMask`). */
   #masked: readonly string[] = [];
+  /** Whether the start scan found more such entries than the sandbox hides (no shell then). */
+  #tooManyMasked = false;
   #protected: readonly string[] = [];
   #starting: Promise<void> | undefined;
   #closed = false;
@@ -264,22 +267,53 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
     this.#cwd = cwd;
     if (this.#bwrap) {
       this.#masked = await this.#call<string[]>("entriesToMask", [MAX_MASKED_HARD_LINKS + 1]);
+      this.#tooManyMasked = this.#masked.length > MAX_MASKED_HARD_LINKS;
     }
   }
 
   /**
    * The entries found at start that still need a mask: a file replaced by
    * write_file or deleted since needs none (and bwrap would create a
-   * missing mount point as an empty file in the workspace).
+   * missing mount point as an empty file in the workspace). With them, the
+   * `dev:ino` of each directory between the workspace and one of them, for
+   * {@linkcode bindCheck}.
+   *
+   * Only a path whose directories are all real directories of the workspace
+   * keeps its mask: `bwrapArgs` binds each of them onto itself read-write,
+   * and bwrap follows a symlink in both the source and the destination of a
+   * bind, so a directory the shell swapped for a link (`ln -s ../../usr/lib
+   * sub`) would bind the link's target read-write over its read-only self.
+   * This is where the file system is read, so the filter is here, not in the
+   * pure `bwrapArgs`. Nothing is uncovered by it: the start scan found the
+   * masked files under real directories, whose mounts keep them there while
+   * masked, so a path that now runs through a link names something else,
+   * which the sandbox sees anyway at its own path, with its own binding.
+   * A path that fails once is dropped for good: the file planted at start
+   * is no longer there (a link made in the sandbox joins two workspace
+   * files, nothing outside), and a command started without those mounts
+   * could otherwise make the path pass again (a real directory, a file
+   * linked twice) and swap the directory for a link while a later command's
+   * sandbox is being built with them. A swap in that window by a command
+   * started after a write_file dropped the path is caught inside the
+   * sandbox, by `bindCheck`.
    */
-  #stillMasked(): string[] {
-    return this.#masked.filter((path) => {
+  #stillMasked(): { files: string[]; dirIds: Map<string, string> } {
+    const dirIds = new Map<string, string>();
+    this.#masked = this.#masked.filter((path) => {
       try {
-        return mustMask(Deno.lstatSync(path));
+        const dir = dirname(path);
+        if (Deno.realPathSync(dir) !== dir || !mustMask(Deno.lstatSync(path))) return false;
+        for (let d = dir; d.startsWith(`${this.#root}/`); d = dirname(d)) {
+          const info = Deno.lstatSync(d);
+          if (!info.isDirectory) return false;
+          dirIds.set(d, `${info.dev}:${info.ino}`);
+        }
+        return true;
       } catch {
         return false;
       }
     });
+    return { files: [...this.#masked], dirIds };
   }
 
   /** The protected paths that exist now, as real paths inside the workspace (links skipped). */
@@ -488,7 +522,7 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
           "or opt in to an unconfined shell with unconfinedShell: true",
       );
     }
-    if (this.#masked.length > MAX_MASKED_HARD_LINKS) {
+    if (this.#tooManyMasked) {
       throw new PermissionDeniedError(
         "shell",
         `the workspace holds more than ${MAX_MASKED_HARD_LINKS} files with several hard links ` +
@@ -531,23 +565,27 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
       throw new EnvError("Unsupported", "the sandboxed shell needs bash, which is not installed");
     }
     const shell = bash ?? "/bin/sh";
-    const prologue = (bash ? CLOSE_INHERITED_FDS : "") + ulimitPrologue(this.#limits);
-    const shellArgs = ["-c", prologue + request.command];
+    let prologue = (bash ? CLOSE_INHERITED_FDS : "") + ulimitPrologue(this.#limits);
     let program = shell;
-    let args = shellArgs;
+    let args: string[] = [];
     if (this.#bwrap) {
       program = this.#bwrap;
-      args = bwrapArgs({
+      const masked = this.#stillMasked();
+      const policy = {
         workspace: this.#root,
         cwd,
         network: this.#options.shellNetwork,
         readOnlyPaths: this.#options.readOnlyPaths,
         protectedPaths: this.#protected,
         // Files that have other names (maybe outside), and sockets, hidden behind /dev/null.
-        maskedFiles: this.#stillMasked(),
-      });
-      args.push("--", shell, ...shellArgs);
+        maskedFiles: masked.files,
+      };
+      args = bwrapArgs(policy);
+      prologue = CLOSE_INHERITED_FDS + bindCheck(policy, masked.dirIds) +
+        ulimitPrologue(this.#limits);
+      args.push("--", shell);
     }
+    args.push("-c", prologue + request.command);
     const result = await runProcess({
       program,
       args,

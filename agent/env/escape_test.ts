@@ -7,7 +7,7 @@
 // cases are ignored under a name that says so; there, a refused shell counts
 // as refused.
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { ConfinedEnvironment, type ConfinedEnvironmentOptions } from "./confined.ts";
 import { usableBwrap } from "./bwrap.ts";
 import { DefaultToolRegistry } from "../tools/registry.ts";
@@ -523,6 +523,56 @@ const cases: Case[] = [
     },
   },
   {
+    name:
+      "a masked file's directory swapped for a link into a read-only path gets no writable bind",
+    // Not under /tmp: the sandbox's own /tmp covers read-only paths there.
+    notHere: () => writableDir("/var/tmp") ? undefined : "needs a writable /var/tmp: not run",
+    async attack(t) {
+      // A read-only path holding a directory with a hard-linked file f.
+      const ro = await Deno.realPath(
+        await Deno.makeTempDir({ dir: "/var/tmp", prefix: "forge-ro-" }),
+      );
+      await Deno.mkdir(join(ro, "dir"));
+      await Deno.writeTextFile(join(ro, "dir", "f"), "read-only\n");
+      await Deno.link(join(ro, "dir", "f"), join(ro, "dir", "f2"));
+      // Planted before the session starts: masked, so sub is bound onto itself while it is.
+      await Deno.link(t.secretFile, join(t.ws, "sub", "f"));
+      await Deno.mkdir(join(t.ws, "other"));
+      await Deno.writeTextFile(join(t.ws, "other", "f"), "twice\n");
+      await Deno.link(join(t.ws, "other", "f"), join(t.ws, "other.f"));
+      const before = await snapshot(ro, "");
+      const env = new ConfinedEnvironment({
+        workspace: t.ws,
+        sandbox: t.mode,
+        killGraceMs: 200,
+        readOnlyPaths: [ro],
+      });
+      try {
+        await env.initialize();
+        const shell = (command: string) => t.tool("shell", { command }, env);
+        // One link now: no mask, so sub is no mount point in the next command and can go.
+        await t.tool("write_file", { file_path: "sub/f", content: "replaced" }, env);
+        await shell(`rm -r sub && ln -s ${relative(t.ws, ro)}/dir sub; ls -la sub/ 2>&1`);
+        // sub/f now names the read-only f (two links): sub must not be bound onto itself.
+        const out = await shell(
+          `echo pwned > ${ro}/dir/new 2>&1; echo pwned > sub/new2 2>&1; ` +
+            `echo pwned >> ${ro}/dir/f2 2>&1; echo pwned >> sub/f 2>&1; echo done`,
+        );
+        await shell(`echo pwned > ${ro}/dir/new3 2>&1; touch sub/new4 2>&1; cat sub/f 2>&1`);
+        // The same swap by the file server (no mounts there), with no command in between.
+        await shell(`ln -s ${relative(t.ws, ro)}/dir l`);
+        await env.moveFile("other", "other2").catch(() => {});
+        await env.moveFile("l", "other").catch(() => {});
+        await shell(`echo pwned > ${ro}/dir/new5 2>&1; echo pwned > other/new6 2>&1`);
+        assert.deepEqual(await snapshot(ro, ""), before, "the read-only path was written");
+        if (t.mode === "bwrap") assert.match(out, /Read-only file system/);
+      } finally {
+        await env.close();
+        await Deno.remove(ro, { recursive: true });
+      }
+    },
+  },
+  {
     name: "a Unix socket in the workspace, served by a process outside, cannot be reached",
     notHere: needsPerl,
     async plant({ ws }) {
@@ -806,6 +856,15 @@ const cases: Case[] = [
     },
   },
 ];
+
+function writableDir(dir: string): boolean {
+  try {
+    Deno.removeSync(Deno.makeTempDirSync({ dir }));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function exists(path: string): Promise<boolean> {
   try {
