@@ -114,7 +114,6 @@ function buildBaseArgs(
   if (!network) args.push("--unshare-net");
   for (const dir of SYSTEM_DIRS) bindSystem(args, dir);
   for (const path of ETC_FILES) args.push("--ro-bind-try", path, path);
-  for (const path of readOnlyPaths) args.push("--ro-bind", path, path);
   args.push("--proc", "/proc");
   // bwrap covers /proc/sys read-only only when access(2) says it is writable,
   // and as real root with every capability dropped access() says no (the
@@ -125,6 +124,8 @@ function buildBaseArgs(
   args.push("--ro-bind", "/proc/sys", "/proc/sys");
   args.push("--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger");
   args.push("--dev", "/dev", "--size", String(tmpBytes), "--tmpfs", "/tmp");
+  // After the sandbox's own /tmp, which would cover a read-only path under it.
+  for (const path of readOnlyPaths) args.push("--ro-bind", path, path);
   return args;
 }
 

@@ -100,3 +100,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: `bwrap: a read-only path under /tmp is visible in the sandbox, and read-only${needsBwrap}`,
+  ignore: !bwrap,
+  async fn() {
+    const ws = await Deno.realPath(await Deno.makeTempDir({ prefix: "forge-bwrap-" }));
+    const ro = await Deno.realPath(await Deno.makeTempDir({ prefix: "forge-ro-" }));
+    try {
+      await Deno.writeTextFile(join(ro, "notes.txt"), "visible");
+      const args = bwrapArgs({ workspace: ws, cwd: ws, readOnlyPaths: [ro] });
+      const { out } = await run(args, `cat ${ro}/notes.txt; echo; touch ${ro}/new 2>&1`);
+      assert.match(out, /^visible\n/);
+      assert.match(out, /Read-only file system/);
+      assert.equal(await Deno.lstat(join(ro, "new")).catch(() => undefined), undefined);
+    } finally {
+      await Deno.remove(ws, { recursive: true });
+      await Deno.remove(ro, { recursive: true });
+    }
+  },
+});

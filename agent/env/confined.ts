@@ -12,7 +12,7 @@
  * @module
  */
 
-import { dirname, resolve as resolvePath } from "node:path";
+import { basename, dirname, resolve as resolvePath } from "node:path";
 import type {
   DirEntry,
   ExecLimits,
@@ -83,7 +83,11 @@ export interface ConfinedEnvironmentOptions {
   readonly unconfinedShell?: boolean;
   /** Whether sandboxed shell commands keep the host network (default false). */
   readonly shellNetwork?: boolean;
-  /** Extra host paths visible read-only inside the bubblewrap sandbox. */
+  /**
+   * Extra host paths outside the workspace visible read-only inside the
+   * bubblewrap sandbox (under /tmp too); a path inside the workspace that
+   * must stay read-only belongs in `protectedPaths`.
+   */
   readonly readOnlyPaths?: readonly string[];
   /**
    * Workspace paths that stay read-only inside the sandbox, for the shell
@@ -471,8 +475,31 @@ export class ConfinedEnvironment implements ExecutionEnvironment {
   }
 
   /** {@inheritDoc ExecutionEnvironment.moveFile} */
-  moveFile(from: string, to: string, signal?: AbortSignal): Promise<void> {
-    return this.#call("moveFile", [from, to], signal);
+  async moveFile(from: string, to: string, signal?: AbortSignal): Promise<void> {
+    await this.#call("moveFile", [from, to], signal);
+    this.#followMove(from, to);
+  }
+
+  /**
+   * The file server has no masks (it refuses to read a file with other
+   * names itself), so it can move a masked file, or a directory above one,
+   * to a path the shell's sandbox would not mask: the masks move with it.
+   */
+  #followMove(from: string, to: string): void {
+    if (this.#masked.length === 0) return;
+    const real = (path: string) => {
+      const abs = resolvePath(this.#cwd || this.#root, path);
+      return `${Deno.realPathSync(dirname(abs))}/${basename(abs)}`;
+    };
+    let src: string, dst: string;
+    try {
+      [src, dst] = [real(from), real(to)];
+    } catch {
+      return; // the move's own answer already said what was wrong
+    }
+    this.#masked = this.#masked.map((path) =>
+      path === src || path.startsWith(`${src}/`) ? dst + path.slice(src.length) : path
+    );
   }
 
   /** {@inheritDoc ExecutionEnvironment.fileExists} */

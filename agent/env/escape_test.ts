@@ -506,6 +506,22 @@ const cases: Case[] = [
     },
   },
   {
+    name: "a hard-linked file moved by the environment's moveFile stays hidden at its new path",
+    async plant({ ws, secretFile }) {
+      await Deno.mkdir(join(ws, "sub", "deep"), { recursive: true });
+      await Deno.link(secretFile, join(ws, "sub", "deep", "hard.txt"));
+      await Deno.link(secretFile, join(ws, "lone.txt"));
+    },
+    async attack(t) {
+      // The file server has no masks: the method (not a tool) moves what the shell may not see.
+      await t.env.moveFile("sub", "moved").catch(() => {});
+      await t.env.moveFile("lone.txt", "moved/lone2.txt").catch(() => {});
+      await t.shell(
+        "cat moved/deep/hard.txt moved/lone2.txt 2>&1; find . -type f -exec cat {} + 2>&1",
+      );
+    },
+  },
+  {
     name: "a hard-linked file stays hidden while a concurrent command renames its directory",
     notHere: needsPerl,
     async plant({ ws, secretFile }) {
