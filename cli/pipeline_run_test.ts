@@ -56,6 +56,14 @@ async function waitFor(path: string, timeoutMs = 20_000): Promise<void> {
   throw new Error(`${path} did not appear`);
 }
 
+/** Runs examples/human_gate.dot until it waits at its gate (exit 3): the run's result. */
+async function waitingRun(cwd: string, runId: string, logs?: string) {
+  const args = ["run", join(EXAMPLES, "human_gate.dot"), "--simulate", "--run-id", runId];
+  const first = await run(logs ? [...args, "--logs", logs] : args, cwd);
+  assert.equal(first.code, 3, first.err);
+  return first;
+}
+
 async function tmp(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "forge-cli-run-" });
 }
@@ -130,14 +138,7 @@ Deno.test("forge validate: exit 0 with warnings, 1 with errors (rule and node na
 Deno.test("a durable human gate: exit 3 with the question, then forge answer resumes the run from another process", async () => {
   const cwd = await tmp();
   try {
-    const first = await run([
-      "run",
-      join(EXAMPLES, "human_gate.dot"),
-      "--simulate",
-      "--run-id",
-      "h1",
-    ], cwd);
-    assert.equal(first.code, 3, first.err);
+    const first = await waitingRun(cwd, "h1");
     assert.match(
       first.out,
       /waiting at review: Review the draft\n {2}- \[A\] Approve\n {2}- \[F\] Fix\nanswer with: forge answer h1 <choice>/,
@@ -358,16 +359,7 @@ Deno.test("forge answer <run id> of a run kept in a directory elsewhere (--logs)
   const cwd = await tmp();
   try {
     const elsewhere = join(cwd, "elsewhere");
-    const first = await run([
-      "run",
-      join(EXAMPLES, "human_gate.dot"),
-      "--simulate",
-      "--run-id",
-      "e1",
-      "--logs",
-      elsewhere,
-    ], cwd);
-    assert.equal(first.code, 3, first.err);
+    await waitingRun(cwd, "e1", elsewhere);
     const own = join(cwd, ".forge", "runs", "e1");
 
     const wrong = await run(["answer", "e1", "maybe", "--simulate"], cwd);
@@ -391,16 +383,7 @@ Deno.test("forge answer <run id> of a run whose directory is gone continues it f
   const cwd = await tmp();
   try {
     const elsewhere = join(cwd, "elsewhere");
-    const first = await run([
-      "run",
-      join(EXAMPLES, "human_gate.dot"),
-      "--simulate",
-      "--run-id",
-      "g1",
-      "--logs",
-      elsewhere,
-    ], cwd);
-    assert.equal(first.code, 3, first.err);
+    await waitingRun(cwd, "g1", elsewhere);
     await Deno.remove(elsewhere, { recursive: true });
     const own = join(cwd, ".forge", "runs", "g1");
     // Refused after the new directory was locked: the lock's directory and run.lock are taken back.
