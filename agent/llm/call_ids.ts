@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { ContentPart, LlmResponse, LlmStreamEvent, ToolCall } from "./types.ts";
+import type { ContentPart, LlmResponse, LlmStreamEvent } from "./types.ts";
 
 /** The id a repeated `id` gets: the first `<id>_<n>` (n ≥ 2) not yet taken. */
 function freshId(id: string, taken: ReadonlySet<string>): string {
@@ -19,6 +19,13 @@ function freshId(id: string, taken: ReadonlySet<string>): string {
     const candidate = `${stem}_${n}`;
     if (!taken.has(candidate)) return candidate;
   }
+}
+
+/** `id`, or a fresh one when it is empty or already taken; taken from now on. */
+function claimId(id: string, taken: Set<string>): string {
+  const given = taken.has(id) || id === "" ? freshId(id, taken) : id;
+  taken.add(given);
+  return given;
 }
 
 /**
@@ -37,13 +44,8 @@ export function uniqueCallIdsIn(parts: readonly ContentPart[]): readonly Content
   let changed: ContentPart[] | undefined;
   parts.forEach((part, index) => {
     if (part.kind !== "tool_call") return;
-    const id = part.toolCall.callId;
-    if (!taken.has(id) && id !== "") {
-      taken.add(id);
-      return;
-    }
-    const callId = freshId(id, taken);
-    taken.add(callId);
+    const callId = claimId(part.toolCall.callId, taken);
+    if (callId === part.toolCall.callId) return;
     changed ??= [...parts];
     changed[index] = { kind: "tool_call", toolCall: { ...part.toolCall, callId } };
   });
@@ -70,8 +72,7 @@ export class StreamCallIds {
     switch (event.type) {
       case "tool_call_start": {
         const id = event.callId;
-        const given = this.#taken.has(id) || id === "" ? freshId(id, this.#taken) : id;
-        this.#taken.add(given);
+        const given = claimId(id, this.#taken);
         this.#latest.set(id, given);
         const open = this.#open.get(id) ?? [];
         open.push(given);
@@ -83,16 +84,9 @@ export class StreamCallIds {
         return given === event.callId ? event : { ...event, callId: given };
       }
       case "tool_call_end": {
-        const call: ToolCall = event.toolCall;
-        const open = this.#open.get(call.callId);
-        let given = open?.shift();
-        if (given === undefined) {
-          // An end without a start: the call arrived whole.
-          given = this.#taken.has(call.callId) || call.callId === ""
-            ? freshId(call.callId, this.#taken)
-            : call.callId;
-          this.#taken.add(given);
-        }
+        const call = event.toolCall;
+        // No open call of that id: the call arrived whole, without a start.
+        const given = this.#open.get(call.callId)?.shift() ?? claimId(call.callId, this.#taken);
         return given === call.callId ? event : { ...event, toolCall: { ...call, callId: given } };
       }
       default:

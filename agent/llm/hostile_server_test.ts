@@ -13,14 +13,7 @@ import { responseText, responseToolCalls } from "./messages.ts";
 import type { RetryAttempt } from "./retry.ts";
 import type { LlmStreamEvent } from "./types.ts";
 import { DIALECTS } from "./testdata/dialects.ts";
-import {
-  collect,
-  HELLO,
-  hostileProvider,
-  HostileServer,
-  KINDS,
-  sleep,
-} from "./testdata/hostile_server.ts";
+import { HELLO, hostileProvider, HostileServer, KINDS, sleep } from "./testdata/hostile_server.ts";
 
 const errorOf = (events: LlmStreamEvent[]): LlmError => {
   const last = events.at(-1);
@@ -86,7 +79,7 @@ for (const kind of KINDS) {
       assert.equal(error.provider, kind);
       assert.match(error.message, new RegExp(`the provider says ${status}`));
       // The same through stream(): an error event, not a throw.
-      const streamed = errorOf(await collect(hostileProvider(kind, server).stream(HELLO)));
+      const streamed = errorOf(await Array.fromAsync(hostileProvider(kind, server).stream(HELLO)));
       assert.equal(streamed.code, code, `${status} streamed`);
       assert.equal(server.requests, 2, "no retry with maxRetries 0");
     }
@@ -197,7 +190,7 @@ for (const kind of KINDS) {
     const withoutLast = events.slice(0, final).join("");
     for (const body of [cutMidEvent, withoutLast]) {
       await using server = HostileServer.start(() => new Response(body, { headers: sseHeaders }));
-      const error = errorOf(await collect(hostileProvider(kind, server).stream(HELLO)));
+      const error = errorOf(await Array.fromAsync(hostileProvider(kind, server).stream(HELLO)));
       // Gemini has no end marker: without the chunk that carries the finish
       // reason its answer is incomplete all the same.
       assert.equal(error.code, "network", body.slice(-60));
@@ -210,7 +203,7 @@ for (const kind of KINDS) {
     await using server = HostileServer.start(() =>
       new Response(events.join(""), { headers: sseHeaders })
     );
-    const error = errorOf(await collect(hostileProvider(kind, server).stream(HELLO)));
+    const error = errorOf(await Array.fromAsync(hostileProvider(kind, server).stream(HELLO)));
     assert.equal(error.code, code);
     assert.ok(error.message.includes(message), error.message);
     const thrown = await rejection(foldStream(hostileProvider(kind, server).stream(HELLO)));
@@ -267,7 +260,7 @@ for (const kind of KINDS) {
       })
     );
     const provider = hostileProvider(kind, server, { maxEventBytes: 256 * 1024 });
-    const error = errorOf(await collect(provider.stream(HELLO)));
+    const error = errorOf(await Array.fromAsync(provider.stream(HELLO)));
     assert.equal(error.code, "invalid_response");
     assert.match(error.message, /larger than 262144 bytes/);
     await released(server);
@@ -289,7 +282,7 @@ for (const kind of KINDS) {
     await using server = HostileServer.start(() =>
       new Response(dialect.toolCallEvents(calls).join(""), { headers: sseHeaders })
     );
-    const events = await collect(hostileProvider(kind, server).stream(HELLO));
+    const events = await Array.fromAsync(hostileProvider(kind, server).stream(HELLO));
     const finish = events.at(-1)!;
     assert.equal(finish.type, "finish");
     const toolCalls = responseToolCalls(finish.response);
@@ -316,11 +309,11 @@ for (const kind of KINDS) {
     assert.equal(timedOut.code, "timeout");
     assert.match(timedOut.message, /took longer than 100 ms/);
     const streamed = errorOf(
-      await collect(hostileProvider(kind, server, { timeoutMs: 100 }).stream(HELLO)),
+      await Array.fromAsync(hostileProvider(kind, server, { timeoutMs: 100 }).stream(HELLO)),
     );
     assert.equal(streamed.code, "timeout");
     const aborted = errorOf(
-      await collect(hostileProvider(kind, server).stream(HELLO, AbortSignal.timeout(100))),
+      await Array.fromAsync(hostileProvider(kind, server).stream(HELLO, AbortSignal.timeout(100))),
     );
     assert.equal(aborted.code, "aborted");
     assert.match(aborted.message, /aborted by the caller/);
@@ -340,7 +333,9 @@ for (const kind of KINDS) {
     );
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 150);
-    const events = await collect(hostileProvider(kind, server).stream(HELLO, controller.signal));
+    const events = await Array.fromAsync(
+      hostileProvider(kind, server).stream(HELLO, controller.signal),
+    );
     assert.equal(errorOf(events).code, "aborted");
     await released(server);
   });
@@ -363,7 +358,9 @@ Deno.test("hostile: a huge single event of tens of MB under the limit is read, a
   );
   const response = await foldStream(hostileProvider("openai-compatible", server).stream(HELLO));
   assert.equal(responseText(response).length, big.length);
-  const error = errorOf(await collect(hostileProvider("openai-compatible", server).stream(HELLO)));
+  const error = errorOf(
+    await Array.fromAsync(hostileProvider("openai-compatible", server).stream(HELLO)),
+  );
   assert.equal(error.code, "invalid_response");
   assert.match(error.message, /maxEventBytes/);
 });
@@ -412,7 +409,9 @@ Deno.test("hostile: events out of order (a delta for a block never started, a st
       headers: sseHeaders,
     })
   );
-  const stopFirst = errorOf(await collect(hostileProvider("anthropic", server3).stream(HELLO)));
+  const stopFirst = errorOf(
+    await Array.fromAsync(hostileProvider("anthropic", server3).stream(HELLO)),
+  );
   assert.equal(stopFirst.code, "invalid_response");
   assert.match(stopFirst.message, /message_stop before message_start/);
 });
@@ -543,7 +542,7 @@ Deno.test("hostile: an abort during the backoff sleep ends the call at once with
   assert.equal(server.requests, 1);
   const streamed = new AbortController();
   setTimeout(() => streamed.abort(), 100);
-  const events = await collect(provider.stream(HELLO, streamed.signal));
+  const events = await Array.fromAsync(provider.stream(HELLO, streamed.signal));
   assert.equal(errorOf(events).code, "aborted");
   assert.equal(server.requests, 2);
 });
@@ -572,7 +571,7 @@ Deno.test("hostile: a translator that chokes on an event gives invalid_response,
     }),
   };
   const provider = new HttpLlmProvider(wire, { retry: { maxRetries: 0 } });
-  const error = errorOf(await collect(provider.stream(HELLO)));
+  const error = errorOf(await Array.fromAsync(provider.stream(HELLO)));
   assert.equal(error.code, "invalid_response");
   assert.equal(error.retryable, false);
   assert.match(error.message, /unreadable stream event/);
@@ -597,11 +596,11 @@ for (const kind of KINDS) {
           headers: sseHeaders,
         })
     );
-    const html = errorOf(await collect(hostileProvider(kind, server).stream(HELLO)));
+    const html = errorOf(await Array.fromAsync(hostileProvider(kind, server).stream(HELLO)));
     assert.equal(html.code, "invalid_response");
     assert.equal(html.retryable, false);
     assert.match(html.message, /not a server-sent event stream: <html><body>Proxy login required/);
-    const json = errorOf(await collect(hostileProvider(kind, server).stream(HELLO)));
+    const json = errorOf(await Array.fromAsync(hostileProvider(kind, server).stream(HELLO)));
     assert.equal(json.code, "auth");
     assert.match(json.message, /invalid x-api-key/);
   });

@@ -213,33 +213,24 @@ export async function readTextUpTo(
 ): Promise<{ text: string; truncated: boolean }> {
   if (!response.body) return { text: "", truncated: false };
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const decoder = new TextDecoder();
+  let text = "";
   let size = 0;
   let truncated = false;
   try {
-    while (true) {
+    while (!truncated) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (size + value.length > limit) {
-        chunks.push(value.subarray(0, limit - size));
-        size = limit;
-        truncated = true;
-        break;
-      }
-      chunks.push(value);
-      size += value.length;
+      truncated = size + value.length > limit;
+      const piece = truncated ? value.subarray(0, limit - size) : value;
+      size += piece.length;
+      text += decoder.decode(piece, { stream: true });
     }
   } finally {
     if (truncated) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { text: new TextDecoder().decode(bytes), truncated };
+  return { text: text + decoder.decode(), truncated };
 }
 
 /**

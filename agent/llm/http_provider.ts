@@ -240,6 +240,12 @@ export class HttpLlmProvider implements LlmProvider {
     const finishWith = (signalEvent: FinishSignal): FinishEvent =>
       accumulator.finish(rateLimit ? { ...signalEvent, rateLimit } : signalEvent);
     const callIds = new StreamCallIds();
+    /** The event with its call id made unique, added to the response being built. */
+    const record = (out: LlmStreamEvent): LlmStreamEvent => {
+      const unique = callIds.rewrite(out);
+      accumulator.add(unique);
+      return unique;
+    };
     const sse = parseSseBatches(response.body, {
       maxEventBytes: this.#maxEventBytes,
       provider: this.name,
@@ -265,9 +271,7 @@ export class HttpLlmProvider implements LlmProvider {
               yield finishWith(out);
               return;
             }
-            const unique = callIds.rewrite(out);
-            accumulator.add(unique);
-            yield unique;
+            yield record(out);
           }
         }
       }
@@ -277,9 +281,7 @@ export class HttpLlmProvider implements LlmProvider {
           yield finishWith(out);
           return;
         }
-        const unique = callIds.rewrite(out);
-        accumulator.add(unique);
-        yield unique;
+        yield record(out);
       }
       throw new NetworkError(`${this.name}: stream ended before the response was complete`, {
         provider: this.name,

@@ -112,15 +112,14 @@ Deno.test("sse: the incremental parser returns events as lines complete", () => 
 });
 
 Deno.test("sse: bytes beyond maxEventBytes without a complete event end the stream; complete events reset the count", async () => {
-  const ok: SseEvent[] = [];
   // Many small events add up to far more than the limit: each resets the count.
   const small = Array.from({ length: 50 }, (_, i) => `data: ${"x".repeat(40)}${i}\n\n`);
-  for await (const e of parseSse(streamOf(...small), { maxEventBytes: 100 })) ok.push(e);
+  const ok = await Array.fromAsync(parseSse(streamOf(...small), { maxEventBytes: 100 }));
   assert.equal(ok.length, 50);
   const huge = streamOf(
     "data: start\n\n",
     "data: ",
-    ..."y".repeat(20).split("").map(() => "z".repeat(10)),
+    ...Array.from({ length: 20 }, () => "z".repeat(10)),
   );
   await assert.rejects(
     async () => {

@@ -10,7 +10,12 @@ import assert from "node:assert/strict";
 import { MemoryStore } from "@forge/turnstore";
 import { anthropicProfile } from "../profiles/providers.ts";
 import { agentCatalog } from "../records.ts";
-import { makeWorkspace, scriptedSession, type Workspace } from "../testing/harness.ts";
+import {
+  makeWorkspace,
+  recordEvents,
+  scriptedSession,
+  type Workspace,
+} from "../testing/harness.ts";
 import { DIALECTS, type WireCall } from "../llm/testdata/dialects.ts";
 import {
   type HostileHandler,
@@ -65,12 +70,7 @@ function hostileSession(
     detectQuestions: false,
     ...config,
   });
-  const events: SessionEvent[] = [];
-  const stream = session.events();
-  const ended = (async () => {
-    for await (const event of stream) events.push(event);
-  })();
-  return { session, events, store, ended };
+  return { session, store, ...recordEvents(session) };
 }
 
 /** The stored records, as `type` or `type:kind`. */

@@ -64,12 +64,22 @@ export function scriptedSession(
     env: ws.env,
     ...config,
   });
+  return { session, provider, ...recordEvents(session) };
+}
+
+/**
+ * Collects `session`'s events from now on: `events` fills as they come,
+ * `ended` resolves when the stream ends (the session closed).
+ */
+export function recordEvents(
+  session: Session,
+): { readonly events: SessionEvent[]; readonly ended: Promise<void> } {
   const events: SessionEvent[] = [];
   const stream = session.events();
   const ended = (async () => {
     for await (const event of stream) events.push(event);
   })();
-  return { session, provider, events, ended };
+  return { events, ended };
 }
 
 /** The kinds of `events`, optionally without the streaming deltas. */

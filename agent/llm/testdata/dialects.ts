@@ -34,12 +34,14 @@ export interface Dialect {
   readonly wrongShape: { readonly body: string; readonly field: string };
 }
 
+const ANTHROPIC_START = sse({
+  type: "message_start",
+  message: { id: "msg_1", model: "m", usage: { input_tokens: 3 } },
+}, "message_start");
+
 const anthropic: Dialect = {
   textEvents: (text) => [
-    sse({
-      type: "message_start",
-      message: { id: "msg_1", model: "m", usage: { input_tokens: 3 } },
-    }, "message_start"),
+    ANTHROPIC_START,
     sse({
       type: "content_block_start",
       index: 0,
@@ -59,10 +61,7 @@ const anthropic: Dialect = {
     sse({ type: "message_stop" }, "message_stop"),
   ],
   toolCallEvents: (calls) => [
-    sse({
-      type: "message_start",
-      message: { id: "msg_1", model: "m", usage: { input_tokens: 3 } },
-    }, "message_start"),
+    ANTHROPIC_START,
     ...calls.flatMap((call, index) => [
       sse({
         type: "content_block_start",
@@ -85,10 +84,7 @@ const anthropic: Dialect = {
   ],
   errorMidStream: {
     events: [
-      sse({
-        type: "message_start",
-        message: { id: "msg_1", model: "m", usage: { input_tokens: 3 } },
-      }, "message_start"),
+      ANTHROPIC_START,
       sse({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }, "error"),
     ],
     code: "overloaded",
@@ -97,9 +93,24 @@ const anthropic: Dialect = {
   wrongShape: { body: '{"type":"message","id":"m","content":"not a list"}', field: "content" },
 };
 
+const OPENAI_CREATED = sse({
+  type: "response.created",
+  response: { id: "resp_1", model: "m", output: [] },
+});
+const OPENAI_COMPLETED = sse({
+  type: "response.completed",
+  response: {
+    id: "resp_1",
+    model: "m",
+    status: "completed",
+    output: [],
+    usage: { input_tokens: 3, output_tokens: 2 },
+  },
+});
+
 const openai: Dialect = {
   textEvents: (text) => [
-    sse({ type: "response.created", response: { id: "resp_1", model: "m", output: [] } }),
+    OPENAI_CREATED,
     sse({
       type: "response.output_item.added",
       output_index: 0,
@@ -116,19 +127,10 @@ const openai: Dialect = {
         content: [{ type: "output_text", text }],
       },
     }),
-    sse({
-      type: "response.completed",
-      response: {
-        id: "resp_1",
-        model: "m",
-        status: "completed",
-        output: [],
-        usage: { input_tokens: 3, output_tokens: 2 },
-      },
-    }),
+    OPENAI_COMPLETED,
   ],
   toolCallEvents: (calls) => [
-    sse({ type: "response.created", response: { id: "resp_1", model: "m", output: [] } }),
+    OPENAI_CREATED,
     ...calls.flatMap((call, index) => [
       sse({
         type: "response.output_item.added",
@@ -159,20 +161,11 @@ const openai: Dialect = {
         },
       }),
     ]),
-    sse({
-      type: "response.completed",
-      response: {
-        id: "resp_1",
-        model: "m",
-        status: "completed",
-        output: [],
-        usage: { input_tokens: 3, output_tokens: 2 },
-      },
-    }),
+    OPENAI_COMPLETED,
   ],
   errorMidStream: {
     events: [
-      sse({ type: "response.created", response: { id: "resp_1", model: "m", output: [] } }),
+      OPENAI_CREATED,
       sse({ type: "error", code: "server_error", message: "The server had an error" }),
     ],
     code: "server",

@@ -10,7 +10,7 @@
 
 import { createProvider, type ProviderKind } from "../providers.ts";
 import type { HttpLlmProvider, HttpProviderOptions } from "../http_provider.ts";
-import type { LlmRequest, LlmStreamEvent } from "../types.ts";
+import type { LlmRequest } from "../types.ts";
 
 /** Answers the `n`-th request (0-based). */
 export type HostileHandler = (request: Request, n: number) => Response | Promise<Response>;
@@ -128,13 +128,6 @@ export const HELLO: LlmRequest = {
   model: "test-model",
   messages: [{ role: "user", content: [{ kind: "text", text: "hello" }] }],
 };
-
-/** Every event of a stream. */
-export async function collect(stream: AsyncIterable<LlmStreamEvent>): Promise<LlmStreamEvent[]> {
-  const events: LlmStreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
 
 /** `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
