@@ -477,7 +477,6 @@ export async function recordedRunDirectory(
   contextId: string,
 ): Promise<string | undefined> {
   for await (const e of scanRunRecords(store, contextId, { typeId: RUN_LIFECYCLE_TYPE_ID })) {
-    if (e.typeId !== RUN_LIFECYCLE_TYPE_ID) continue;
     const runDir = (e.value as unknown as RunLifecycleV3Value).runDir;
     if (runDir !== undefined) return runDir;
   }

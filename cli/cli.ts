@@ -82,16 +82,15 @@ ${OPTIONS_USAGE}  -h, --help    this help (forge <command> --help: that command'
 /** Runs the CLI with `args`; returns the exit code (0 ok, 1 failure, 2 usage, 3 waiting). */
 export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promise<number> {
   const view = VIEW_COMMANDS.get(args[0]);
-  const viewUsage = view &&
-    `usage:\n${VIEW_COMMAND_USAGE.get(args[0])}\n\noptions:\n${STORE_USAGE}${
+  if (view) {
+    const viewUsage = `usage:\n${VIEW_COMMAND_USAGE.get(args[0])}\n\noptions:\n${STORE_USAGE}${
       args[0] === "serve" ? "" : JSON_USAGE
     }`;
-  if (view && wantsHelp(args.slice(1))) {
-    // Help needs no store: asked for anywhere among the command's flags, it is all that runs.
-    io.out(viewUsage!);
-    return 0;
-  }
-  if (view) {
+    if (wantsHelp(args.slice(1))) {
+      // Help needs no store: asked for anywhere among the command's flags, it is all that runs.
+      io.out(viewUsage);
+      return 0;
+    }
     return await runView(args[0], view, args.slice(1), {
       openStore: ctx.openStore,
       defaultStore: DEFAULT_STORE,
@@ -99,7 +98,7 @@ export async function runCli(args: string[], io: CliIo, ctx: CliContext): Promis
       bundles: ctx.bundles,
       out: io.out,
       err: io.err,
-      usage: viewUsage!,
+      usage: viewUsage,
       signal: ctx.signal,
       storeExists: ctx.storeExists,
     });

@@ -55,7 +55,7 @@ import { formatDiagnostic } from "./pipeline_validate.ts";
 import { findRunContext } from "./views/runs.ts";
 import { stdoutProgress } from "./progress.ts";
 import { lockRun, type RunLock } from "./run_lock.ts";
-import { fileProblem } from "./file_errors.ts";
+import { fileProblem, isFile, pathExists } from "./file_errors.ts";
 import { argsProblem, wantsHelp } from "./views/args.ts";
 
 const usage = () =>
@@ -398,11 +398,7 @@ function checkRunId(runId: string): void {
  */
 async function refuseRecordedRunDirectory(dir: string, runId: string | undefined): Promise<void> {
   for (const file of ["manifest.json", "checkpoint.json"]) {
-    try {
-      await Deno.lstat(join(dir, file));
-    } catch {
-      continue;
-    }
+    if (!(await pathExists(join(dir, file)))) continue;
     throw new UsageError(
       `${dir} already holds a run (${file}); continue it with: forge resume ${dir}` +
         (runId === undefined ? "" : `, or start a new run under another --run-id`),
@@ -412,30 +408,13 @@ async function refuseRecordedRunDirectory(dir: string, runId: string | undefined
 
 /** A run resumed from the store writes its files into `dir` only if `dir` holds no other run. */
 async function refuseOtherRunDirectory(dir: string, runId: string): Promise<void> {
-  if (!(await fileExists(join(dir, "manifest.json")))) return;
+  if (!(await pathExists(join(dir, "manifest.json")))) return;
   const other = await readManifest(dir).then((m) => m.run_id, () => "an unreadable manifest");
   if (other !== runId) {
     throw new UsageError(
       `${dir} holds another run (${other}); resume run ${runId} into its own directory ` +
         `(--logs DIR naming a new or its own directory)`,
     );
-  }
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
-  }
-}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -472,11 +451,7 @@ async function holdsRun(dir: string, contextId: string): Promise<boolean> {
 /** A run named by a directory, by a run id under .forge/runs, or by a store context id. */
 async function locateRun(run: string): Promise<Plan> {
   for (const dir of [run, join(".forge", "runs", run)]) {
-    try {
-      if ((await Deno.stat(join(dir, "manifest.json"))).isFile) return { resumeDir: dir };
-    } catch {
-      // not a run directory
-    }
+    if (await isFile(join(dir, "manifest.json"))) return { resumeDir: dir };
   }
   if (/^[0-9]+$/.test(run)) return { contextId: run };
   return { runId: run };

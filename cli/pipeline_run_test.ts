@@ -306,7 +306,7 @@ Deno.test("a store path that is not a store of its kind is refused before anythi
   const cwd = await tmp();
   try {
     await Deno.mkdir(join(cwd, "notes"));
-    await Deno.writeTextFile(join(cwd, "notes", "todo.txt"), "keep me");
+    await Deno.writeTextFile(join(cwd, "notes", "keep.txt"), "keep me");
     await Deno.writeTextFile(join(cwd, "file.txt"), "a file");
     const linear = join(EXAMPLES, "linear.dot");
     const cases: [string[], RegExp][] = [
@@ -324,7 +324,7 @@ Deno.test("a store path that is not a store of its kind is refused before anythi
     }
     const left = [];
     for await (const e of Deno.readDir(join(cwd, "notes"))) left.push(e.name);
-    assert.deepEqual(left, ["todo.txt"], "nothing was written among the folder's files");
+    assert.deepEqual(left, ["keep.txt"], "nothing was written among the folder's files");
     assert.equal(await Deno.readTextFile(join(cwd, "file.txt")), "a file");
     // An empty folder is where forge run may make an fs: store.
     await Deno.mkdir(join(cwd, "fresh"));

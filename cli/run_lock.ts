@@ -10,7 +10,7 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
-import { FileError } from "./file_errors.ts";
+import { FileError, pathExists } from "./file_errors.ts";
 
 /** Another process holds the run's lock. */
 export class RunBusyError extends Error {
@@ -63,11 +63,11 @@ export async function lockRun(
     // What taking the lock makes, innermost first, so that discard() can take it back.
     const made: string[] = [];
     try {
-      for (let d = resolve(dir); !(await exists(d)); d = dirname(d)) {
+      for (let d = resolve(dir); !(await pathExists(d)); d = dirname(d)) {
         made.push(d);
         if (dirname(d) === d) break;
       }
-      if (!(await exists(lockPath))) made.unshift(lockPath);
+      if (!(await pathExists(lockPath))) made.unshift(lockPath);
       await Deno.mkdir(dir, { recursive: true });
       file = await Deno.open(lockPath, { read: true, write: true, create: true });
     } catch (error) {
@@ -129,13 +129,4 @@ function held(file: Deno.FsFile, made: string[]): RunLock {
       release();
     },
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

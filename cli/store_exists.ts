@@ -11,7 +11,7 @@
  */
 import { join, resolve } from "node:path";
 import { parseFsTarget } from "@forge/turnstore";
-import { fileProblem } from "./file_errors.ts";
+import { fileProblem, isFile } from "./file_errors.ts";
 
 /** A read command named a local store that does not exist. */
 export class StoreMissingError extends Error {
@@ -113,12 +113,4 @@ export async function assertStoreExists(
       ? "is an empty directory, not an fs: store; forge run creates a store, the read commands never do"
       : "holds other files but no fs: store (no log file); give an fs: store a directory of its own",
   );
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
-  }
 }

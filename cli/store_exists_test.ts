@@ -48,7 +48,7 @@ Deno.test("assertStoreExists: a path that is no store of its kind is a NotAStore
   try {
     await Deno.writeTextFile(join(dir, "file.txt"), "x");
     await Deno.mkdir(join(dir, "notes"));
-    await Deno.writeTextFile(join(dir, "notes", "todo.txt"), "x");
+    await Deno.writeTextFile(join(dir, "notes", "keep.txt"), "x");
     await Deno.mkdir(join(dir, "empty"));
     const notAStore = (what: RegExp) => (e: unknown) => {
       assert.ok(e instanceof NotAStoreError, String(e));
@@ -82,7 +82,7 @@ Deno.test("assertStoreExists: a path that is no store of its kind is a NotAStore
     await assertStoreExists(`fs:${join(dir, "new")}`, { create: true });
     const left = [];
     for await (const e of Deno.readDir(join(dir, "notes"))) left.push(e.name);
-    assert.deepEqual(left, ["todo.txt"]);
+    assert.deepEqual(left, ["keep.txt"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

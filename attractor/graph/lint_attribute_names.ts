@@ -271,6 +271,17 @@ export function nearMissAttribute(scope: AttributeScope, name: string): string |
   return misspeltNamespace(scope, name);
 }
 
+/** The namespaces of the known names (`simulate`, `manager`, …), by scope. */
+const NAMESPACES: Readonly<Record<AttributeScope, ReadonlySet<string>>> = (() => {
+  const of = (scope: AttributeScope) =>
+    new Set(
+      [...RUNNER_ATTRIBUTES[scope], ...OPEN_NAMESPACES.map((ns) => `${ns}.`)]
+        .filter((n) => n.includes("."))
+        .map((n) => n.slice(0, n.indexOf("."))),
+    );
+  return { graph: of("graph"), node: of("node"), edge: of("edge") };
+})();
+
 /**
  * A known namespaced name under a misspelt namespace: `simualte.outcomes`,
  * `maanger.max_cycles`, `simulte.context.score`.
@@ -279,12 +290,7 @@ function misspeltNamespace(scope: AttributeScope, name: string): string | undefi
   const dot = name.indexOf(".");
   if (dot <= 0) return undefined;
   const [prefix, rest] = [name.slice(0, dot), name.slice(dot + 1)];
-  const namespaces = new Set(
-    [...RUNNER_ATTRIBUTES[scope], ...OPEN_NAMESPACES.map((ns) => `${ns}.`)]
-      .filter((n) => n.includes("."))
-      .map((n) => n.slice(0, n.indexOf("."))),
-  );
-  for (const ns of namespaces) {
+  for (const ns of NAMESPACES[scope]) {
     if (ns === prefix) continue;
     if (
       editDistance(prefix.toLowerCase(), ns, allowedDistance(prefix, ns)) >

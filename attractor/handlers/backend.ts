@@ -104,17 +104,17 @@ export class SimulationBackend implements CodergenBackend {
     const list = (script ?? "success").split(",").map((s) => s.trim()).filter(Boolean);
     // A misspelt script is the author's mistake: it fails loudly (on any execution, whichever
     // entry is misspelt), never runs as a success.
-    const wrong = list.find((entry) => !parseStatus(entry));
-    if (wrong !== undefined) {
+    const statuses = list.map(parseStatus);
+    const wrong = statuses.indexOf(undefined);
+    if (wrong >= 0) {
       return {
         status: "fail",
         failureReason: `simulate.outcomes names ${
-          JSON.stringify(wrong)
+          JSON.stringify(list[wrong])
         }, which is not a status (success, partial_success, retry, fail, skipped)`,
       };
     }
-    const raw = list[Math.min(request.priorExecutions, list.length - 1)] ?? "success";
-    const status = parseStatus(raw) ?? "success";
+    const status = statuses[Math.min(request.priorExecutions, statuses.length - 1)] ?? "success";
     return {
       text,
       outcome: {

@@ -199,9 +199,10 @@ export async function readTrace(
     };
     classify(ctx, reached.get(contextId));
     contexts.push(ctx);
-    const next = attempts[attempts.indexOf(contextId) + 1];
+    const at = attempts.indexOf(contextId);
+    const next = at < 0 ? undefined : attempts[at + 1];
     const last = turns.at(-1);
-    if (attempts.includes(contextId) && next !== undefined && last && !reached.has(next)) {
+    if (next !== undefined && last && !reached.has(next)) {
       const field = "nextAttemptContextId";
       links.push({ fromContextId: contextId, fromTurnId: last.turnId, field, toContextId: next });
       reached.set(next, { field, fields: last.fields ?? {} });

@@ -5,23 +5,14 @@
 import assert from "node:assert/strict";
 import { defaultHandlers, preparePipeline, runPipeline } from "@forge/attractor";
 import { openStore } from "@forge/stores";
-import { runCli } from "../cli.ts";
-import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "../catalogs.ts";
+import { captureCli } from "./cli_fixture.ts";
 import { compareContextIds, runAttempts } from "./attempts.ts";
 
 const RESTART = await Deno.readTextFile(
   new URL("../../examples/loop_restart.dot", import.meta.url),
 );
 
-async function cli(url: string, args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli([...args, "--store", url], {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-  }, { openStore, catalogs: PROJECT_CATALOGS, bundles: PROJECT_BUNDLES });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const cli = (url: string, args: string[]) => captureCli([...args, "--store", url]);
 
 Deno.test("a loop_restart run: inspect and trace by run id show every attempt", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "forge-attempts-" });

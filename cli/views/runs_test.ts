@@ -6,8 +6,7 @@ import assert from "node:assert/strict";
 import { defaultHandlers, preparePipeline, runPipeline } from "@forge/attractor";
 import { openStore } from "@forge/stores";
 import type { ForgeStore } from "@forge/turnstore";
-import { runCli } from "../cli.ts";
-import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "../catalogs.ts";
+import { captureCli } from "./cli_fixture.ts";
 import { listRunRows } from "./runs.ts";
 import { readRunReport } from "./inspect.ts";
 
@@ -36,15 +35,7 @@ async function run(store: ForgeStore, dir: string, source: string) {
   });
 }
 
-async function cli(url: string, args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli([...args, "--store", url], {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-  }, { openStore, catalogs: PROJECT_CATALOGS, bundles: PROJECT_BUNDLES });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const cli = (url: string, args: string[]) => captureCli([...args, "--store", url]);
 
 Deno.test("runs and inspect over four real runs on a KV file", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "forge-runs-" });

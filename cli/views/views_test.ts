@@ -9,6 +9,7 @@ import { openStore as openTurnStore } from "@forge/stores";
 import { runCli } from "../cli.ts";
 import { PROJECT_BUNDLES, PROJECT_CATALOGS } from "../catalogs.ts";
 import { listSessions } from "./sessions.ts";
+import { captureCli } from "./cli_fixture.ts";
 import { readTrace } from "../trace/model.ts";
 
 async function twoDemoSessions(): Promise<{ dir: string; url: string; roots: string[] }> {
@@ -22,17 +23,7 @@ async function twoDemoSessions(): Promise<{ dir: string; url: string; roots: str
   return { dir, url, roots };
 }
 
-async function cli(args: string[], signal?: AbortSignal) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { out: (t) => out.push(t), err: (t) => err.push(t) }, {
-    openStore: (u) => openTurnStore(u),
-    catalogs: PROJECT_CATALOGS,
-    bundles: PROJECT_BUNDLES,
-    signal,
-  });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const cli = captureCli;
 
 Deno.test("views: sessions, trace and serve over a KV file with two sessions and their subagents", async (t) => {
   const { dir, url, roots } = await twoDemoSessions();
