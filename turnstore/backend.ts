@@ -13,3 +13,5 @@ export * from "./core/list_contexts.ts";
 export type * from "./mod.ts";
 export * from "./core/errors.ts";
 export { PooledBytes } from "./core/pooled_bytes.ts";
+/** Renders a bad value for an error message, as the checks above do. */
+export { describe } from "./core/ids.ts";

@@ -6,14 +6,12 @@
  *
  * @module
  */
-import { InvalidInputError } from "@forge/turnstore";
+import { describe, InvalidInputError } from "@forge/turnstore/backend";
 import type { CxdbClientOptions, ReconnectOptions } from "./options.ts";
 
 function fail(name: string, what: string, value: unknown): never {
   throw new InvalidInputError(
-    `CXDB client option ${name} must be ${what}, got ${
-      typeof value === "string" ? JSON.stringify(value) : String(value)
-    }`,
+    `CXDB client option ${name} must be ${what}, got ${describe(value)}`,
   );
 }
 

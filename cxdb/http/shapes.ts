@@ -46,12 +46,11 @@ export function parseJson(op: string, text: string): unknown {
 
 /** Checks `GET /v1/contexts`: `{contexts: [{context_id, head_turn_id, head_depth}]}`. */
 export function checkContextList(op: string, body: unknown): void {
-  const u64 = u64String;
   if (!isObject(body) || !Array.isArray(body.contexts)) malformed(op, "no contexts array");
   (body.contexts as unknown[]).forEach((c, i) => {
     if (!isObject(c)) malformed(op, `contexts[${i}] is not an object`);
-    u64(op, c.context_id, `contexts[${i}].context_id`);
-    u64(op, c.head_turn_id, `contexts[${i}].head_turn_id`);
+    u64String(op, c.context_id, `contexts[${i}].context_id`);
+    u64String(op, c.head_turn_id, `contexts[${i}].head_turn_id`);
     count(op, c.head_depth, `contexts[${i}].head_depth`);
   });
 }

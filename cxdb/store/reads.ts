@@ -152,7 +152,7 @@ function fromHttp(
     encoding: 1,
     compression: 0,
     uncompressedLength: payload.length,
-    contentHash: t.content_hash_b3 ?? blake3Hex(payload),
+    contentHash: hash,
   });
   return storedTurn(meta, payload, hash);
 }

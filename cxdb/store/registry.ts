@@ -7,13 +7,13 @@
  */
 import {
   ConflictError,
-  InvalidInputError,
   type PublishBundleResult,
   type RegistryBundle,
   RegistryIndex,
   UnsupportedError,
   validateBundleShape,
 } from "@forge/turnstore";
+import { validateBundleId } from "@forge/turnstore/backend";
 import { HttpError } from "../client/errors.ts";
 import type { CxdbHttpClient } from "../http/client.ts";
 import type { CxdbCall } from "./failures.ts";
@@ -70,9 +70,7 @@ export class CxdbRegistry {
 
   /** GET /v1/registry/bundles/{id}, revalidated with its ETag. */
   async get(bundleId: string): Promise<RegistryBundle | undefined> {
-    if (typeof bundleId !== "string" || bundleId.length === 0) {
-      throw new InvalidInputError(`bundleId must be a non-empty string, got ${String(bundleId)}`);
-    }
+    validateBundleId(bundleId);
     const http = this.#requireHttp(`reading registry bundle ${bundleId}`);
     const cached = this.#bundleCache.get(bundleId);
     const got = await this.#call(() => http.getBundle(bundleId, cached?.etag));

@@ -29,15 +29,14 @@ export function contextHead(h: WireHead): ContextHead {
  * A stored turn from its metadata and payload. The payload must have the
  * turn's hash: a server (or a connection) that hands back other bytes is a
  * BackendError, never a turn with bytes it was not stored with. One hash per
- * turn read: pass `payloadHash` when it is known, not to hash twice.
+ * turn read: pass `hash` when it is known, not to hash twice.
  */
 export function storedTurn(
   meta: TurnMeta,
   payload: Uint8Array,
   /** The payload's BLAKE3, when the caller has computed it already. */
-  payloadHash: string = blake3Hex(payload),
+  hash: string = blake3Hex(payload),
 ): StoredTurn {
-  const hash = payloadHash;
   if (hash !== meta.contentHash) {
     throw new BackendError(
       `CXDB returned ${payload.length} bytes for turn ${meta.turnId} of hash ${hash}, ` +

@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidInputError } from "./errors.ts";
-import { describe, hasControlChars, requireId } from "./ids.ts";
+import { describe, hasControlChars, requireId, ROOT_TURN_ID } from "./ids.ts";
 import { requireHash } from "./hash.ts";
 import {
   type AppendTurnInput,
@@ -156,14 +156,14 @@ export function validateList(
  * on every backend (it was a TypeError on some and ignored on others).
  */
 export function validateCreateContext(options: unknown): string {
-  if (options === undefined) return "0";
+  if (options === undefined) return ROOT_TURN_ID;
   if (options === null || typeof options !== "object") {
     throw new InvalidInputError(
       `createContext options must be an object, got ${describe(options)}`,
     );
   }
   const base = (options as { baseTurnId?: unknown }).baseTurnId;
-  return base === undefined ? "0" : requireId("baseTurnId", base);
+  return base === undefined ? ROOT_TURN_ID : requireId("baseTurnId", base);
 }
 
 /**
