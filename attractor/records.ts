@@ -34,7 +34,6 @@ import {
   CheckpointSavedV3,
   InterviewLifecycleV3,
   RouteDecisionV3,
-  RunLifecycleV3,
   StageLifecycleV3,
 } from "./records_v3.ts";
 import { CheckpointSavedV4 } from "./records_v4.ts";
@@ -73,24 +72,52 @@ export interface RunLifecycleValue {
   resumedFromCheckpointId?: string;
 }
 
+// Version 2's fields, which version 3 (records_v3.ts) keeps tag for tag.
+const RUN_LIFECYCLE_V2_FIELDS = {
+  runId: f.string(3),
+  graphId: f.string(4),
+  lineageRootRunId: f.string(5).optional(),
+  lineageAttempt: f.u32(6),
+  reason: f.string(8).optional(),
+  restartTarget: f.string(9).optional(),
+  kind: f.enum(20, RunLifecycleKind),
+  at: f.unixMs(21),
+  status: f.enum(22, OutcomeStatus).optional(),
+  dotSourceHash: f.hash(23).optional(),
+  graphSnapshotHash: f.hash(24).optional(),
+  resumedFromCheckpointId: f.string(25, { doc: "checkpoint a resumed run continues from" })
+    .optional(),
+} as const;
+
 /** A run attempt was initialized, resumed or finalized. */
 export const RunLifecycle: RecordType<RunLifecycleValue> = typedRecord<RunLifecycleValue>()({
   typeId: "forge.attractor.run_lifecycle",
   version: 2,
+  fields: RUN_LIFECYCLE_V2_FIELDS,
+});
+
+/** The value of a `RunLifecycleV3` record: version 2's, and the run directory. */
+export interface RunLifecycleV3Value extends RunLifecycleValue {
+  /**
+   * The run directory (absolute) the run writes its files to, on
+   * `initialized` and `resumed`: a command that finds the run in the store
+   * continues it there, not in a second directory.
+   */
+  runDir?: string;
+}
+
+/**
+ * A run attempt was initialized, resumed or finalized (version 3: version
+ * 2's tags unchanged, the run directory on a new one).
+ */
+export const RunLifecycleV3: RecordType<RunLifecycleV3Value> = typedRecord<
+  RunLifecycleV3Value
+>()({
+  typeId: "forge.attractor.run_lifecycle",
+  version: 3,
   fields: {
-    runId: f.string(3),
-    graphId: f.string(4),
-    lineageRootRunId: f.string(5).optional(),
-    lineageAttempt: f.u32(6),
-    reason: f.string(8).optional(),
-    restartTarget: f.string(9).optional(),
-    kind: f.enum(20, RunLifecycleKind),
-    at: f.unixMs(21),
-    status: f.enum(22, OutcomeStatus).optional(),
-    dotSourceHash: f.hash(23).optional(),
-    graphSnapshotHash: f.hash(24).optional(),
-    resumedFromCheckpointId: f.string(25, { doc: "checkpoint a resumed run continues from" })
-      .optional(),
+    ...RUN_LIFECYCLE_V2_FIELDS,
+    runDir: f.string(26, { doc: "the run directory the run writes its files to" }).optional(),
   },
 });
 

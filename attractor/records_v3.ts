@@ -1,10 +1,11 @@
 /**
- * Version 3 of five pipeline record types, written by the runner: stage
+ * Version 3 of four pipeline record types, written by the runner: stage
  * lifecycles carry duration, stage index and usage; route decisions name the
  * selection step; checkpoints name the DOT source and lineage so a run
  * resumes from its latest checkpoint alone; interviews carry the free-text
- * answer and how long the human took; run lifecycles name the run
- * directory. Tags of version 2 keep their wire types; new fields take new
+ * answer and how long the human took (version 3 of run lifecycles, which
+ * names the run directory, is in records.ts beside version 2, whose fields
+ * it keeps). Tags of version 2 keep their wire types; new fields take new
  * tags.
  *
  * @module
@@ -16,13 +17,7 @@ import {
   type RecordType,
   typedRecord,
 } from "@forge/turnstore/records";
-import {
-  InterviewLifecycleKind,
-  OutcomeStatus,
-  RunLifecycleKind,
-  StageLifecycleKind,
-} from "./record_enums.ts";
-import type { RunLifecycleValue } from "./records.ts";
+import { InterviewLifecycleKind, OutcomeStatus, StageLifecycleKind } from "./record_enums.ts";
 
 /** How the runner chose where to go after a stage. */
 export type RouteStep =
@@ -302,42 +297,5 @@ export const InterviewLifecycleV3: RecordType<InterviewLifecycleV3Value> = typed
     answerText: f.string(26).optional(),
     durationMs: f.durationMs(27).optional(),
     stageAttemptId: f.string(28).optional(),
-  },
-});
-
-/** The value of a `RunLifecycleV3` record: version 2's, and the run directory. */
-export interface RunLifecycleV3Value extends RunLifecycleValue {
-  /**
-   * The run directory (absolute) the run writes its files to, on
-   * `initialized` and `resumed`: a command that finds the run in the store
-   * continues it there, not in a second directory.
-   */
-  runDir?: string;
-}
-
-/**
- * A run attempt was initialized, resumed or finalized (version 3: version
- * 2's tags unchanged, the run directory on a new one).
- */
-export const RunLifecycleV3: RecordType<RunLifecycleV3Value> = typedRecord<
-  RunLifecycleV3Value
->()({
-  typeId: "forge.attractor.run_lifecycle",
-  version: 3,
-  fields: {
-    runId: f.string(3),
-    graphId: f.string(4),
-    lineageRootRunId: f.string(5).optional(),
-    lineageAttempt: f.u32(6),
-    reason: f.string(8).optional(),
-    restartTarget: f.string(9).optional(),
-    kind: f.enum(20, RunLifecycleKind),
-    at: f.unixMs(21),
-    status: f.enum(22, OutcomeStatus).optional(),
-    dotSourceHash: f.hash(23).optional(),
-    graphSnapshotHash: f.hash(24).optional(),
-    resumedFromCheckpointId: f.string(25, { doc: "checkpoint a resumed run continues from" })
-      .optional(),
-    runDir: f.string(26, { doc: "the run directory the run writes its files to" }).optional(),
   },
 });
