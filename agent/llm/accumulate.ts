@@ -22,11 +22,35 @@ import type {
   Usage,
 } from "./types.ts";
 
+/**
+ * Deltas are kept as a list and appended only when read: the end event of a
+ * segment usually brings the whole text (or call) anyway, and a list costs
+ * the heap much less than a rope of one string per delta (tens of thousands
+ * in a long answer, each kept alive and copied by the young-generation GC).
+ */
 type Slot =
-  | { kind: "text"; key: string; text: string; ended: boolean }
-  | { kind: "thinking"; key: string; text: string; final?: Thinking }
-  | { kind: "tool_call"; key: string; name: string; args: string; final?: ToolCall }
+  | { kind: "text"; key: string; text: string; deltas: string[]; ended: boolean }
+  | { kind: "thinking"; key: string; text: string; deltas: string[]; final?: Thinking }
+  | {
+    kind: "tool_call";
+    key: string;
+    name: string;
+    text: string;
+    deltas: string[];
+    final?: ToolCall;
+  }
   | { kind: "part"; key: string; part: ContentPart };
+
+/** The slot's text so far: what it was set to, then the deltas since, appended as they came. */
+function textOf(slot: { text: string; deltas: string[] }): string {
+  if (slot.deltas.length > 0) {
+    let text = slot.text;
+    for (const delta of slot.deltas) text += delta;
+    slot.text = text;
+    slot.deltas = [];
+  }
+  return slot.text;
+}
 
 /** Extra facts a finished response carries beyond its content. */
 export interface FinishDetails {
@@ -75,11 +99,12 @@ export class StreamAccumulator {
         this.#slot("text", event.textId);
         return;
       case "text_delta":
-        this.#slot("text", event.textId).text += event.delta;
+        this.#slot("text", event.textId).deltas.push(event.delta);
         return;
       case "text_end": {
         const slot = this.#slot("text", event.textId);
         slot.text = event.text;
+        slot.deltas = [];
         slot.ended = true;
         return;
       }
@@ -87,7 +112,7 @@ export class StreamAccumulator {
         this.#slot("thinking", event.reasoningId);
         return;
       case "reasoning_delta":
-        this.#slot("thinking", event.reasoningId).text += event.delta;
+        this.#slot("thinking", event.reasoningId).deltas.push(event.delta);
         return;
       case "reasoning_end":
         this.#slot("thinking", event.reasoningId).final = event.thinking;
@@ -96,7 +121,7 @@ export class StreamAccumulator {
         this.#slot("tool_call", event.callId).name = event.name;
         return;
       case "tool_call_delta":
-        this.#slot("tool_call", event.callId).args += event.argumentsDelta;
+        this.#slot("tool_call", event.callId).deltas.push(event.argumentsDelta);
         return;
       case "tool_call_end":
         this.#slot("tool_call", event.toolCall.callId).final = event.toolCall;
@@ -116,9 +141,10 @@ export class StreamAccumulator {
     const parts: ContentPart[] = [];
     for (const slot of this.#slots) {
       if (slot.kind === "text") {
-        if (slot.text !== "") parts.push({ kind: "text", text: slot.text });
+        const text = textOf(slot);
+        if (text !== "") parts.push({ kind: "text", text });
       } else if (slot.kind === "thinking") {
-        const thinking = slot.final ?? { text: slot.text, provider: this.#provider };
+        const thinking = slot.final ?? { text: textOf(slot), provider: this.#provider };
         if (thinking.text !== "" || thinking.signature !== undefined) {
           parts.push({ kind: "thinking", thinking });
         }
@@ -127,7 +153,7 @@ export class StreamAccumulator {
       } else {
         parts.push({
           kind: "tool_call",
-          toolCall: slot.final ?? toolCallFromRaw(slot.key, slot.name, slot.args),
+          toolCall: slot.final ?? toolCallFromRaw(slot.key, slot.name, textOf(slot)),
         });
       }
     }
@@ -175,11 +201,11 @@ export class StreamAccumulator {
     let slot = this.#byKey.get(mapKey);
     if (!slot) {
       slot = kind === "text"
-        ? { kind: "text", key, text: "", ended: false }
+        ? { kind: "text", key, text: "", deltas: [], ended: false }
         : kind === "thinking"
-        ? { kind: "thinking", key, text: "" }
+        ? { kind: "thinking", key, text: "", deltas: [] }
         : kind === "tool_call"
-        ? { kind: "tool_call", key, name: "", args: "" }
+        ? { kind: "tool_call", key, name: "", text: "", deltas: [] }
         : { kind: "part", key, part: { kind: "text", text: "" } };
       this.#byKey.set(mapKey, slot);
       this.#slots.push(slot);

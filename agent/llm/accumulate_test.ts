@@ -80,3 +80,37 @@ Deno.test("accumulate: an iterator that throws a plain error becomes a network e
     (e: ServerError) => e.code === "network" && /socket closed/.test(e.message),
   );
 });
+
+Deno.test("accumulate: deltas are appended in order, an end event's whole text replaces them, and deltas after it append to that", () => {
+  const accumulator = new StreamAccumulator("p");
+  const events: LlmStreamEvent[] = [
+    { type: "text_start", textId: "t" },
+    { type: "reasoning_start", reasoningId: "r" },
+    { type: "tool_call_start", callId: "c", name: "read" },
+    ...["a", "b", "", "c"].map((delta): LlmStreamEvent => ({
+      type: "text_delta",
+      textId: "t",
+      delta,
+    })),
+    { type: "reasoning_delta", reasoningId: "r", delta: "mu" },
+    { type: "reasoning_delta", reasoningId: "r", delta: "sing" },
+    { type: "tool_call_delta", callId: "c", argumentsDelta: '{"p"' },
+    { type: "tool_call_delta", callId: "c", argumentsDelta: ":2}" },
+  ];
+  for (const event of events) accumulator.add(event);
+  // Read twice: reading folds the deltas in and must not lose or repeat them.
+  for (let read = 0; read < 2; read++) {
+    assert.deepEqual(accumulator.content(), [
+      { kind: "text", text: "abc" },
+      { kind: "thinking", thinking: { text: "musing", provider: "p" } },
+      {
+        kind: "tool_call",
+        toolCall: { callId: "c", name: "read", arguments: { p: 2 }, rawArguments: '{"p":2}' },
+      },
+    ]);
+  }
+  accumulator.add({ type: "text_delta", textId: "t", delta: "d" });
+  accumulator.add({ type: "text_end", textId: "t", text: "whole" });
+  accumulator.add({ type: "text_delta", textId: "t", delta: "!" });
+  assert.deepEqual(accumulator.content()[0], { kind: "text", text: "whole!" });
+});

@@ -396,6 +396,8 @@ const ANTHROPIC_EVENTS = new Set([
   "error",
 ]);
 
+const isAnthropicEvent = (name: string): boolean => ANTHROPIC_EVENTS.has(name);
+
 type OpenBlock =
   | { kind: "text"; id: string; text: string }
   | { kind: "tool"; id: string; name: string; json: string; initial: Loose }
@@ -412,7 +414,7 @@ class MessagesStreamTranslator implements StreamTranslator {
   #started = false;
 
   push(event: SseEvent): TranslatedEvent[] {
-    const data = sseJsonOrSkip(PROVIDER, event, (name) => ANTHROPIC_EVENTS.has(name));
+    const data = sseJsonOrSkip(PROVIDER, event, isAnthropicEvent);
     if (data === undefined) return [{ type: "provider_event", name: event.event, raw: event.data }];
     const type = str(data.type) ?? event.event;
     switch (type) {

@@ -164,7 +164,19 @@ export class HttpLlmProvider implements LlmProvider {
    * Streams the request. Only connecting is retried: once events have been
    * delivered a failure ends the stream with an `error` event instead.
    */
-  async *stream(request: LlmRequest, signal?: AbortSignal): AsyncGenerator<LlmStreamEvent> {
+  stream(request: LlmRequest, signal?: AbortSignal): AsyncGenerator<LlmStreamEvent> {
+    return new EventStream(this.#stream(request, signal));
+  }
+
+  /**
+   * The stream as a generator that yields each network chunk's events as one
+   * `ChunkEvents` (handed out one by one by `EventStream`) and every other
+   * event (errors, an unstreamed answer, the end) itself.
+   */
+  async *#stream(
+    request: LlmRequest,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<LlmStreamEvent | ChunkEvents> {
     let response: Response;
     let deadline: Deadline;
     try {
@@ -263,17 +275,18 @@ export class HttpLlmProvider implements LlmProvider {
         reading = false;
         deadline.clear();
         if (next.done) break;
-        for (const event of next.value) {
-          // Checked per event: a consumer may abort between two events of one chunk.
-          if (signal?.aborted) throw abortedError(signal, this.name);
-          for (const out of translator.push(event)) {
-            if (out.type === "finish_signal") {
-              yield finishWith(out);
-              return;
-            }
-            yield record(out);
-          }
-        }
+        // Its events are translated and handed out by EventStream as they are
+        // asked for; what that throws is thrown back in here, at this yield.
+        const chunk = new ChunkEvents(
+          next.value,
+          translator,
+          record,
+          finishWith,
+          signal,
+          this.name,
+        );
+        yield chunk;
+        if (chunk.finished) return;
       }
       if (signal?.aborted) throw abortedError(signal, this.name);
       for (const out of translator.end()) {
@@ -303,6 +316,160 @@ export class HttpLlmProvider implements LlmProvider {
       deadline.clear();
       await sse.return(undefined);
     }
+  }
+}
+
+/**
+ * The events of one network chunk, translated one SSE event at a time as they
+ * are taken, exactly as the stream loop did before handing them out.
+ */
+class ChunkEvents {
+  readonly #events: readonly SseEvent[];
+  readonly #translator: StreamTranslator;
+  readonly #record: (out: LlmStreamEvent) => LlmStreamEvent;
+  readonly #finish: (signal: FinishSignal) => FinishEvent;
+  readonly #signal: AbortSignal | undefined;
+  readonly #provider: string;
+  #next = 0;
+  #outs: readonly TranslatedEvent[] = [];
+  #out = 0;
+  /** Set once the finish event has been taken: the stream is over. */
+  finished = false;
+
+  constructor(
+    events: readonly SseEvent[],
+    translator: StreamTranslator,
+    record: (out: LlmStreamEvent) => LlmStreamEvent,
+    finish: (signal: FinishSignal) => FinishEvent,
+    signal: AbortSignal | undefined,
+    provider: string,
+  ) {
+    this.#events = events;
+    this.#translator = translator;
+    this.#record = record;
+    this.#finish = finish;
+    this.#signal = signal;
+    this.#provider = provider;
+  }
+
+  /** The next event, or undefined when the chunk is spent; throws what translating throws. */
+  take(): LlmStreamEvent | undefined {
+    while (this.#out === this.#outs.length) {
+      if (this.finished || this.#next === this.#events.length) return undefined;
+      // Checked per event: a consumer may abort between two events of one chunk.
+      if (this.#signal?.aborted) throw abortedError(this.#signal, this.#provider);
+      this.#outs = this.#translator.push(this.#events[this.#next++]);
+      this.#out = 0;
+    }
+    const out = this.#outs[this.#out++];
+    if (out.type !== "finish_signal") return this.#record(out);
+    this.finished = true;
+    this.#outs = [];
+    this.#out = 0;
+    return this.#finish(out);
+  }
+}
+
+/**
+ * The stream's async generator, with each chunk's events handed out from
+ * `next()` directly: a yield from an async generator costs several promise
+ * turns, and a stream may carry tens of thousands of events. Everything else
+ * (reading, errors, the end, `return` and `throw`) is the wrapped generator's,
+ * and calls wait for the one before, as an async generator's do.
+ */
+class EventStream implements AsyncGenerator<LlmStreamEvent, void, unknown> {
+  readonly #source: AsyncGenerator<LlmStreamEvent | ChunkEvents, void, unknown>;
+  /** The chunk being handed out. */
+  #chunk: ChunkEvents | undefined;
+  /** Calls not yet settled; while there are any, a new call waits behind them. */
+  #waiting = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(source: AsyncGenerator<LlmStreamEvent | ChunkEvents, void, unknown>) {
+    this.#source = source;
+  }
+
+  next(): Promise<IteratorResult<LlmStreamEvent, void>> {
+    if (this.#waiting > 0) return this.#serial(() => Promise.resolve(this.#step()));
+    const step = this.#step();
+    return step instanceof Promise ? this.#serial(() => step) : Promise.resolve(step);
+  }
+
+  return(value?: void | PromiseLike<void>): Promise<IteratorResult<LlmStreamEvent, void>> {
+    return this.#serial(() => {
+      this.#chunk = undefined;
+      return this.#pull(this.#source.return(value));
+    });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<LlmStreamEvent, void>> {
+    return this.#serial(() => {
+      this.#chunk = undefined;
+      return this.#pull(this.#source.throw(error));
+    });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
+
+  /** Runs `call` after the calls before it have settled. */
+  #serial<T>(call: () => Promise<T>): Promise<T> {
+    this.#waiting++;
+    const run = this.#waiting === 1 ? call() : this.#queue.then(call);
+    const result = run.finally(() => this.#waiting--);
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * The next event: taken from the chunk being handed out when it has one
+   * left (no promise involved), else asked of the source. Only one runs at a time.
+   */
+  #step():
+    | IteratorResult<LlmStreamEvent, void>
+    | Promise<IteratorResult<LlmStreamEvent, void>> {
+    const chunk = this.#chunk;
+    if (chunk !== undefined) {
+      let event: LlmStreamEvent | undefined;
+      try {
+        event = chunk.take();
+      } catch (error) {
+        this.#chunk = undefined;
+        return this.#pull(this.#source.throw(error));
+      }
+      if (event !== undefined) return { value: event, done: false };
+      this.#chunk = undefined;
+    }
+    return this.#pull(this.#source.next());
+  }
+
+  /** The first event `step` leads to, taking it from a chunk the source yields. */
+  async #pull(
+    step: Promise<IteratorResult<LlmStreamEvent | ChunkEvents, void>>,
+  ): Promise<IteratorResult<LlmStreamEvent, void>> {
+    let result = await step;
+    while (!result.done) {
+      const item = result.value;
+      if (!(item instanceof ChunkEvents)) return { value: item, done: false };
+      let event: LlmStreamEvent | undefined;
+      try {
+        event = item.take();
+      } catch (error) {
+        result = await this.#source.throw(error);
+        continue;
+      }
+      if (event !== undefined) {
+        this.#chunk = item;
+        return { value: event, done: false };
+      }
+      result = await this.#source.next();
+    }
+    return result;
   }
 }
 

@@ -62,17 +62,19 @@ export function sseJsonOrSkip(
   event: SseEvent,
   known: (name: string) => boolean,
 ): Loose | undefined {
-  if (event.event !== "message" && !known(event.event)) {
-    try {
-      const parsed = JSON.parse(event.data);
-      return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
-        ? parsed as Loose
-        : undefined;
-    } catch {
-      return undefined;
-    }
+  // Parsed first: nearly every event is a JSON object, and then its name does
+  // not matter, so the name is looked up only for data that is not one.
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(event.data);
+  } catch {
+    parsed = undefined;
   }
-  return sseJson(provider, event);
+  if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
+    return parsed as Loose;
+  }
+  if (event.event !== "message" && !known(event.event)) return undefined;
+  return sseJson(provider, event); // throws the error that says what was wrong
 }
 
 /** Requires the response JSON to be an object. */
