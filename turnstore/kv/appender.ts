@@ -13,6 +13,15 @@
  * mutations; what one context's share of a commit costs and writes is
  * context_commit.ts.
  *
+ * Over KV Connect, while rounds are cut into quick commits, a round may be
+ * planned and sent while earlier ones are in flight (up to
+ * `KvLimits.commitsInFlight`), on the heads they will write:
+ * each such commit checks that the one before it deleted its token
+ * (commit_chain.ts), so it cannot land unless that one did. Only rounds that
+ * need no reads overlap (heads known, no idempotency keys, no explicit
+ * parent other than the head); any other round, and any failure, first
+ * waits for everything in flight.
+ *
  * @module
  */
 import { BackendError, NotFoundError, TurnStoreError } from "../core/errors.ts";
@@ -29,6 +38,8 @@ import { BODY_ROW_ABOVE, KV_CONNECT_LIMITS, type KvLimits } from "./limits.ts";
 import { ContextKeyBlocks } from "./key_blocks.ts";
 import { ContextCommit, type Run } from "./context_commit.ts";
 import { QuickCommits } from "./quick_commits.ts";
+import { CommitChain, type Token, TOKEN_KEY_BYTES } from "./commit_chain.ts";
+import { tokenKey } from "./keys.ts";
 import {
   type ContextKeys,
   findKey,
@@ -92,6 +103,34 @@ interface Queued extends PendingAppend {
   inBlock?: boolean;
 }
 
+/** A planned round whose commit was sent and is not yet settled. */
+interface Sent {
+  /** The commit's outcome, never rejected: a thrown error is kept as `error`. */
+  readonly outcome: Promise<Outcome>;
+  /** When it was sent (performance.now). */
+  readonly started: number;
+  /** Its estimated bytes (for quick_commits.ts). */
+  readonly bytes: number;
+  /** The appends it carries, resolved when it lands. */
+  readonly planned: Queued[];
+  /** Appends settled when it lands (stale parents, keys repeated in the round). */
+  readonly afterCommit: { item: Queued; settle: () => void }[];
+  /** Each context's share: its heads and runs as the commit leaves them. */
+  readonly shares: ContextCommit[];
+  /** The last key block written per context, and how many. */
+  readonly lastBlocks: Map<bigint, { firstDepth: number; count: number }>;
+  /** The token it deletes, which a commit sent after it checks is gone. */
+  readonly token: Token | undefined;
+}
+
+/** A sent commit's result, or what it threw (its outcome is then unknown). */
+interface Outcome {
+  readonly result?: Deno.KvCommitResult | Deno.KvCommitError;
+  readonly error?: unknown;
+  /** When it settled (performance.now). */
+  readonly at: number;
+}
+
 /** Conflicts an append may lose before it fails; waiting for room in a commit does not count. */
 const MAX_ATTEMPTS = 10_000;
 
@@ -118,6 +157,12 @@ export class GroupCommitAppender {
   readonly #keys: KeyIndex;
   /** Over KV Connect: commit latencies by size, to decide when a round is cut short. */
   readonly #quick: QuickCommits | undefined;
+  /** Over KV Connect: the tokens that let commits overlap. */
+  readonly #chain: CommitChain | undefined;
+  /** Commits sent and not yet settled, oldest first. */
+  readonly #inFlight: Sent[] = [];
+  /** A commit in flight failed: send nothing more until all have settled. */
+  #broken = false;
   #queue: Queued[] = [];
   #seq = 0;
   #running?: Promise<void>;
@@ -136,7 +181,11 @@ export class GroupCommitAppender {
     this.#observer = observer;
     this.#limits = limits;
     this.#keys = new KeyIndex(kv);
-    this.#quick = limits.quickCommitBytes ? new QuickCommits(limits.quickCommitBytes) : undefined;
+    const depth = limits.commitsInFlight ?? 1;
+    this.#quick = limits.quickCommitBytes
+      ? new QuickCommits(limits.quickCommitBytes, undefined, depth)
+      : undefined;
+    this.#chain = depth > 1 ? new CommitChain(kv, depth, limits, observer) : undefined;
   }
 
   /** Records a head we just read, so the next append needs no read. */
@@ -195,6 +244,12 @@ export class GroupCommitAppender {
     while (this.#running) await this.#running;
   }
 
+  /** Waits until nothing is queued or in flight, then removes the chain's unused tokens. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.#chain?.close();
+  }
+
   #kick(): void {
     if (this.#running) return;
     this.#running = this.#drain();
@@ -204,7 +259,14 @@ export class GroupCommitAppender {
     // Let appends issued in the same tick join the first round.
     await Promise.resolve();
     try {
-      while (this.#queue.length > 0) await this.#round();
+      for (;;) {
+        if (this.#inFlight.length > 0 && !this.#mayOverlap()) {
+          await this.#settleOldest();
+          continue;
+        }
+        if (this.#queue.length === 0) break;
+        await this.#round();
+      }
     } finally {
       this.#running = undefined;
       if (this.#queue.length > 0) this.#kick();
@@ -230,7 +292,8 @@ export class GroupCommitAppender {
     }
     const groups = new Map<bigint, Queued[]>();
     const later: Queued[] = [];
-    const maxContexts = this.#limits.checks;
+    // A round sent while others are in flight spends one check on the chain (commit_chain.ts).
+    const maxContexts = this.#limits.checks - (this.#inFlight.length > 0 ? 1 : 0);
     for (const item of taken) {
       const group = groups.get(item.ctx);
       if (group) group.push(item);
@@ -250,6 +313,7 @@ export class GroupCommitAppender {
     this.#requeue(later);
   }
 
+  /** Puts appends back in the queue, in call order among everything queued. */
   #requeue(items: Queued[]): void {
     if (items.length === 0) return;
     const retry: Queued[] = [];
@@ -258,18 +322,118 @@ export class GroupCommitAppender {
         item.reject(new BackendError(`append to context ${item.req.contextId} kept conflicting`));
       } else retry.push(item);
     }
-    retry.sort((a, b) => a.seq - b.seq);
-    this.#queue = [...retry, ...this.#queue];
+    retry.sort(bySeq);
+    // Appends of failed commits come back after later ones were requeued: merge, not prepend.
+    this.#queue = mergeBySeq(retry, this.#queue);
   }
 
-  /** Plans and commits one round; returns the appends to try again later. */
+  /**
+   * True when the next round may be sent while commits are in flight: the
+   * newest one deletes a token to check and is not a stalling size, fewer
+   * than the limit are in flight, none has failed, and planning the queue
+   * needs no reads (every context's head known, no idempotency keys, no
+   * explicit parent but the head).
+   */
+  #mayOverlap(): boolean {
+    const last = this.#inFlight.at(-1);
+    if (
+      !this.#chain || this.#broken || last?.token === undefined ||
+      this.#inFlight.length >= this.#chain.depth || this.#queue.length === 0
+    ) return false;
+    // Not behind a commit that stalls (quick_commits.ts): sent on the same connection, a quick
+    // one would wait as long, and its latency would make quick commits look slow.
+    if (this.#quick && last.bytes > this.#quick.quickBytes) return false;
+    let seen: Set<bigint> | undefined;
+    for (const { req, ctx } of this.#queue) {
+      if (req.idempotencyKey !== undefined) return false;
+      const head = this.#heads.get(ctx);
+      if (!head) return false;
+      if (req.parentTurnId !== undefined) {
+        // Only as the context's first queued append can it name the head without a read.
+        if (seen?.has(ctx) || BigInt(req.parentTurnId) !== head.head) return false;
+      }
+      (seen ??= new Set()).add(ctx);
+    }
+    return true;
+  }
+
+  /** Waits for the oldest commit in flight and settles its appends. */
+  async #settleOldest(): Promise<void> {
+    const sent = this.#inFlight[0];
+    const outcome = await sent.outcome;
+    this.#inFlight.shift();
+    if (this.#inFlight.length === 0) this.#broken = false;
+    const { result, error } = outcome;
+    if (result) this.#quick?.record(sent.bytes, outcome.at - sent.started);
+    if (!result) {
+      // Unknown outcome (the connection failed, say): tell the appends, forget the heads.
+      // The token may or may not be gone: it is dropped, and expires.
+      const failure = error instanceof TurnStoreError
+        ? error
+        : new BackendError(`kv append failed: ${(error as Error)?.message}`, { cause: error });
+      for (const item of sent.planned) item.reject(failure);
+      for (const { item } of sent.afterCommit) item.reject(failure);
+      for (const share of sent.shares) this.#forget(share.ctx);
+      if (this.#inFlight.length > 0) this.#broken = true;
+      return;
+    }
+    if (!result.ok) {
+      // Another writer moved a head, or the commit before this one failed: forget what we
+      // knew and plan again. Nothing was written: the token is still there.
+      if (sent.token) this.#chain?.giveBack(sent.token);
+      for (const share of sent.shares) this.#forget(share.ctx);
+      for (const item of sent.planned) item.attempts++;
+      for (const { item } of sent.afterCommit) item.attempts++;
+      this.#requeue([...sent.planned, ...sent.afterCommit.map((a) => a.item)]);
+      if (this.#inFlight.length > 0) this.#broken = true;
+      return;
+    }
+    if (this.#inFlight.length === 0) {
+      // What this commit wrote is the newest state (a read in between may have noted an older one).
+      for (const share of sent.shares) {
+        this.#heads.set(share.ctx, { head: share.head, depth: share.depth });
+        this.#runs.set(share.ctx, share.run);
+      }
+    }
+    // What this handle wrote is known from now on: block keys for good, row keys while complete.
+    let knownCtx: bigint | undefined;
+    let known: ContextKeys | undefined;
+    for (const item of sent.planned) {
+      const key = item.req.idempotencyKey;
+      if (key === undefined) continue;
+      if (item.ctx !== knownCtx) known = this.#keys.get(knownCtx = item.ctx); // one lookup per context
+      if (!known) continue;
+      if (item.inBlock) known.blockKeys.set(key, item.id!);
+      else known.addRow(key, item.id!);
+    }
+    for (const [ctx, { firstDepth, count }] of sent.lastBlocks) {
+      const keys = this.#keys.get(ctx);
+      if (keys) keys.lastBlock = Math.max(keys.lastBlock, firstDepth), keys.blocks += count;
+    }
+    for (const item of sent.planned) item.resolve(item.turn!);
+    for (const { settle } of sent.afterCommit) settle();
+  }
+
+  /**
+   * Plans one round and sends its commit (settled later, #settleOldest);
+   * returns the appends to try again later.
+   */
   async #commitGroups(groups: Map<bigint, Queued[]>): Promise<Queued[]> {
     // The common case needs no read at all: every head is cached, no keys.
     const states = this.#cachedStates(groups) ?? await this.#states([...groups.keys()]);
     const existingKeys = hasKeys(groups)
       ? await this.#existingKeys(groups, states)
       : new Map<bigint, FoundKeys>();
-    const op = new BudgetedAtomic(this.#kv, this.#limits, this.#quick?.capFor(roundBytes(groups)));
+    const bytes = this.#quick ? roundBytes(groups) : 0;
+    const cap = this.#quick?.capFor(bytes);
+    const op = new BudgetedAtomic(this.#kv, this.#limits, cap);
+    // The chain's part, counted first so that a capped commit's size includes it: a check that
+    // the commit in flight before this one deleted its token, and this one's own token, taken
+    // when the round is cut into quick commits (the next one can then overlap this one).
+    const previous = this.#inFlight.at(-1)?.token;
+    const taken = cap !== undefined && bytes > cap ? this.#chain?.take() : undefined;
+    if (previous) op.reserveOverhead(0, TOKEN_KEY_BYTES, TOKEN_KEY_BYTES);
+    if (taken) op.reserveOverhead(1, TOKEN_KEY_BYTES, TOKEN_KEY_BYTES);
     const planned: Queued[] = [];
     const afterCommit: { item: Queued; settle: () => void }[] = [];
     const retry: Queued[] = [];
@@ -393,6 +557,8 @@ export class GroupCommitAppender {
     }
 
     if (planned.length === 0) {
+      // Nothing to commit (a round that overlaps others always plans its first append).
+      if (taken) this.#chain!.giveBack(taken);
       for (const { settle } of afterCommit) settle();
       return retry;
     }
@@ -401,37 +567,34 @@ export class GroupCommitAppender {
     // fills slot d + 1 only after seeing slot d, so an empty slot proves that
     // nothing was appended (and no idempotency key written) in between.
     for (const share of shares) op.checkReserved(turnKey(share.ctx, share.base.depth + 1), null);
-    const started = this.#quick ? performance.now() : 0;
-    const result = await op.commit(this.#observer);
-    this.#quick?.record(op.stats().bytes, performance.now() - started);
-    if (!result.ok) {
-      // Another writer moved a head: forget what we knew and plan again.
-      for (const share of shares) this.#forget(share.ctx);
-      for (const item of planned) item.attempts++;
-      for (const { item } of afterCommit) item.attempts++;
-      return [...retry, ...planned, ...afterCommit.map((a) => a.item)];
+    if (previous) op.checkReserved(tokenKey(previous.id), null);
+    // A commit that grew past the quick size anyway (its first append is larger) stalls, and
+    // nothing is sent behind it: it keeps no token.
+    let token = taken;
+    if (token && op.stats().bytes > this.#quick!.quickBytes) {
+      this.#chain!.giveBack(token), token = undefined;
     }
+    if (token) op.deleteReserved(tokenKey(token.id));
+    const started = performance.now();
+    const outcome = op.commit(this.#observer).then(
+      (result): Outcome => ({ result, at: performance.now() }),
+      (error): Outcome => ({ error, at: performance.now() }),
+    );
+    // Later rounds plan on the heads this commit will write; a failure forgets them.
     for (const share of shares) {
       this.#heads.set(share.ctx, { head: share.head, depth: share.depth });
       this.#runs.set(share.ctx, share.run);
     }
-    // What this handle wrote is known from now on: block keys for good, row keys while complete.
-    let knownCtx: bigint | undefined;
-    let known: ContextKeys | undefined;
-    for (const item of planned) {
-      const key = item.req.idempotencyKey;
-      if (key === undefined) continue;
-      if (item.ctx !== knownCtx) known = this.#keys.get(knownCtx = item.ctx); // one lookup per context
-      if (!known) continue;
-      if (item.inBlock) known.blockKeys.set(key, item.id!);
-      else known.addRow(key, item.id!);
-    }
-    for (const [ctx, { firstDepth, count }] of lastBlocks) {
-      const keys = this.#keys.get(ctx);
-      if (keys) keys.lastBlock = Math.max(keys.lastBlock, firstDepth), keys.blocks += count;
-    }
-    for (const item of planned) item.resolve(item.turn!);
-    for (const { settle } of afterCommit) settle();
+    this.#inFlight.push({
+      outcome,
+      started,
+      bytes: op.stats().bytes,
+      planned,
+      afterCommit,
+      shares,
+      lastBlocks,
+      token,
+    });
     return retry;
   }
 
@@ -590,6 +753,22 @@ function bodyOf(ready: Prepared): Uint8Array | undefined {
 function isPlanned(planned: readonly Queued[], from: number, id: bigint): boolean {
   for (let i = from; i < planned.length; i++) if (planned[i].id === id) return true;
   return false;
+}
+
+function bySeq(a: Queued, b: Queued): number {
+  return a.seq - b.seq;
+}
+
+/** The appends of two lists each in call order, in call order. */
+function mergeBySeq(a: Queued[], b: Queued[]): Queued[] {
+  if (b.length === 0 || a.length === 0) return a.length === 0 ? b : a;
+  if (a[a.length - 1].seq < b[0].seq) return a.concat(b); // the usual case: retries come first
+  const out: Queued[] = [];
+  let i = 0, j = 0;
+  while (i < a.length && j < b.length) out.push(a[i].seq < b[j].seq ? a[i++] : b[j++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
 }
 
 function hasKeys(groups: Map<bigint, Queued[]>): boolean {

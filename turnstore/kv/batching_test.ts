@@ -79,8 +79,10 @@ for (const [name, target, limits] of CASES) {
       } else {
         assert.ok(perAppend <= 0.15, `${commits.length} commits for ${32 * 20} appends`);
       }
-      // Every commit checks one slot, however many turns it chains.
-      for (const s of commits) assert.ok(s.checks <= 1, `checks ${s.checks}`);
+      // Every commit checks one slot, however many turns it chains; one sent while another is
+      // in flight (KV Connect limits) also checks that one's token (commit_chain.ts).
+      const most = (limits.commitsInFlight ?? 1) > 1 ? 2 : 1;
+      for (const s of commits) assert.ok(s.checks <= most, `checks ${s.checks}`);
       const turns = await store.listTurns(contextId, { limit: 1000 });
       assert.deepEqual(turns.map((t) => new TextDecoder().decode(t.payload)), order);
       for (let i = 1; i < turns.length; i++) {

@@ -51,6 +51,8 @@ export class BudgetedAtomic {
   #bytes = 0;
   #keyBytes = 0;
   #largest = 0;
+  /** Mutations every commit of a chain carries besides its appends (commit_chain.ts). */
+  #overheadMutations = 0;
 
   /**
    * Starts an empty operation on `kv` that keeps to `limits` (KV Connect's by
@@ -80,7 +82,8 @@ export class BudgetedAtomic {
     // Under a cap, the first mutations always fit (the commit has to carry something), and a
     // commit that already exceeds the cap is slow anyway, so only crossing it is refused.
     if (
-      cap !== undefined && this.#mutations > 0 && this.#bytes <= cap && this.#bytes + bytes > cap
+      cap !== undefined && this.#mutations > this.#overheadMutations && this.#bytes <= cap &&
+      this.#bytes + bytes > cap
     ) {
       return false;
     }
@@ -136,6 +139,38 @@ export class BudgetedAtomic {
     this.#mutations += mutations;
     this.#bytes += bytes;
     this.#keyBytes += keys;
+    return this;
+  }
+
+  /**
+   * Counts what a commit carries besides its appends (a chain's check and
+   * token delete, commit_chain.ts), before anything else is planned: it
+   * counts against the limits and the cap, but a commit still takes its
+   * first append whatever the cap.
+   */
+  reserveOverhead(mutations: number, bytes: number, keys: number): this {
+    this.#overheadMutations += mutations;
+    return this.reserve(mutations, bytes, keys);
+  }
+
+  /** Adds a delete whose key was counted by {@link reserve} or {@link reserveOverhead}. */
+  deleteReserved(key: Deno.KvKey): this {
+    this.op.delete(key);
+    return this;
+  }
+
+  /**
+   * Adds a set that expires after `expireIn` milliseconds, counting it; the
+   * value is bytes.
+   */
+  setExpiring(key: Deno.KvKey, value: Uint8Array, expireIn: number): this {
+    const kb = keyBytes(key);
+    const vb = value.length + 8;
+    this.#mutations++;
+    this.#bytes += kb + vb;
+    this.#keyBytes += kb;
+    this.#largest = Math.max(this.#largest, vb);
+    this.op.set(key, value, { expireIn });
     return this;
   }
 

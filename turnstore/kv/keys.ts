@@ -17,6 +17,7 @@
  * | `["registry"]` | a counter bumped by every publication (serializes publishers) |
  * | `["run", firstTurn]` | `{ ctx, depth }`: a run of consecutive turn ids at consecutive depths of `ctx`, starting with `firstTurn` at `depth` |
  * | `["seq", "turn" or "context"]` | the next unreserved id of each kind |
+ * | `["tok", token]` | an empty value that expires: a token one commit of an overlapping chain deletes and the next one checks is gone (commit_chain.ts; KV Connect only) |
  *
  * @module
  */
@@ -114,13 +115,23 @@ export const BUNDLE_PREFIX: Deno.KvKey = ["bundle"];
 export const REGISTRY_KEY: Deno.KvKey = ["registry"];
 /** Key of an id counter. */
 export const seqKey = (kind: "turn" | "context"): Deno.KvKey => ["seq", kind];
+/** Key of a commit-chain token (commit_chain.ts): random, short-lived, empty. */
+export const tokenKey = (token: bigint): Deno.KvKey => ["tok", token];
 
-/** An upper bound of the encoded size of a key, for commit budgets. */
+/**
+ * An upper bound of the encoded size of a key, for commit budgets. A string
+ * part is a type byte, its UTF-8 bytes with 0x00 escaped as two bytes, and a
+ * terminator: a UTF-16 unit is at most 3 bytes either way (a surrogate pair
+ * is 4 bytes for two units, an escaped 0x00 is 2). A byte-string part escapes
+ * 0x00 the same way. A number is 9 bytes and a bigint of up to 64 bits 9 or
+ * fewer; 12 covers both.
+ */
 export function keyBytes(key: Deno.KvKey): number {
   let n = 0;
   for (const part of key) {
-    // A UTF-16 unit is at most 3 UTF-8 bytes; 0x00 bytes are escaped (×2).
-    n += typeof part === "string" ? part.length * 6 + 2 : 12;
+    if (typeof part === "string") n += part.length * 3 + 2;
+    else if (part instanceof Uint8Array) n += part.length * 2 + 2;
+    else n += 12;
   }
   return n;
 }

@@ -53,6 +53,13 @@ export interface KvLimits {
    * be faster.
    */
   readonly quickCommitBytes?: number;
+  /**
+   * Most commits of one store handle in flight at once (1 when unset):
+   * over KV Connect a commit costs a round trip, and overlapping commits
+   * hide it (commit_chain.ts). A local KV commits in the caller's process,
+   * where overlap buys nothing.
+   */
+  readonly commitsInFlight?: number;
 }
 
 /**
@@ -62,6 +69,12 @@ export interface KvLimits {
  */
 export const QUICK_COMMIT_BYTES = 960;
 
+/**
+ * {@link KvLimits.commitsInFlight} over KV Connect. Measured against the
+ * in-repo peer (bench/README.md, "Overlapping commits").
+ */
+export const COMMITS_IN_FLIGHT = 16;
+
 /** The limits of a remote `denokv` over KV Connect; safe on every target. */
 export const KV_CONNECT_LIMITS: KvLimits = Object.freeze({
   checks: MAX_CHECKS,
@@ -69,6 +82,7 @@ export const KV_CONNECT_LIMITS: KvLimits = Object.freeze({
   bytes: COMMIT_BYTE_BUDGET,
   keyBytes: MAX_COMMIT_KEY_BYTES,
   quickCommitBytes: QUICK_COMMIT_BYTES,
+  commitsInFlight: COMMITS_IN_FLIGHT,
 });
 
 /** The limits of a local file or `:memory:` KV: ten times the checks of KV Connect, no quick size. */

@@ -21,8 +21,16 @@
  * @module
  */
 
-/** Weight of a new latency sample in the running averages. */
-const WEIGHT = 0.25;
+/**
+ * How many recent latencies of each size class the decision looks at. It
+ * takes their median (the lower one of an even count), so one commit that
+ * waited out a collection pause or a busy event loop does not flip the
+ * decision: with a running average one 16 ms quick commit among 0.1 ms ones
+ * made rounds look cheaper whole, and seven whole rounds paid the 44 ms
+ * stall each before one was cut again (measured 2026-12-02 against the
+ * in-repo peer).
+ */
+export const LATENCY_SAMPLES = 9;
 
 /**
  * How much slower than quick commits larger ones must be before rounds are
@@ -41,48 +49,65 @@ export const RECHECK_MS = 5_000;
 /**
  * While larger commits stall but quick ones look too slow to be worth it,
  * every this many whole rounds one is cut again: one quick commit is cheap
- * to measure, and without it a single slow sample (a pause of the process)
- * would keep the average up and rounds whole for good.
+ * to measure, and without it quick commits that were slow for a while (a
+ * busy server) would keep rounds whole for good.
  */
 export const QUICK_RECHECK_ROUNDS = 8;
 
-/** Running commit latencies of one store handle, by size class. */
+/**
+ * While quick commits look no faster than larger ones, every this many
+ * whole rounds one is cut to measure them again: rarely, since then a whole
+ * round is probably right (a distant server), and a cut round costs one more
+ * round trip.
+ */
+export const NO_STALL_RECHECK_ROUNDS = 32;
+
+/** Recent commit latencies of one store handle, by size class. */
 export class QuickCommits {
   /** Estimated commit bytes up to which the client sends the request at once. */
   readonly quickBytes: number;
   readonly #now: () => number;
-  #quickMs: number | undefined;
-  #slowMs: number | undefined;
+  readonly #quick = new LatencyWindow();
+  readonly #slow = new LatencyWindow();
+  readonly #overlap: number;
   #slowAt = 0;
   #wholeRounds = 0;
 
   /**
    * Tracks commits against `quickBytes` (KvLimits.quickCommitBytes); `now`
-   * is the clock in milliseconds (performance.now unless a test sets it).
+   * is the clock in milliseconds (performance.now unless a test sets it);
+   * `overlap` is how many quick commits are in flight at once
+   * (KvLimits.commitsInFlight), so a cut round costs one quick commit per
+   * that many.
    */
-  constructor(quickBytes: number, now: () => number = () => performance.now()) {
+  constructor(
+    quickBytes: number,
+    now: () => number = () => performance.now(),
+    overlap = 1,
+  ) {
     this.quickBytes = quickBytes;
     this.#now = now;
+    this.#overlap = Math.max(1, overlap);
   }
 
-  /** Average latency of quick commits, once one was measured. */
+  /** Typical latency of quick commits (median of the recent ones), once one was measured. */
   get quickMs(): number | undefined {
-    return this.#quickMs;
+    return this.#quick.median();
   }
 
-  /** Average latency of larger commits, once one was measured. */
+  /** Typical latency of larger commits (median of the recent ones), once one was measured. */
   get slowMs(): number | undefined {
-    return this.#slowMs;
+    return this.#slow.median();
   }
 
   /** Records a commit of `bytes` (the budget's estimate, checks included) that took `ms`. */
   record(bytes: number, ms: number): void {
     if (!(ms >= 0)) return;
     if (bytes <= this.quickBytes) {
-      this.#quickMs = average(this.#quickMs, ms);
+      this.#quick.add(ms);
       this.#wholeRounds = 0; // measured: count whole rounds from here
     } else {
-      this.#slowMs = average(this.#slowMs, ms);
+      this.#slow.add(ms);
       this.#slowAt = this.#now();
     }
   }
@@ -92,30 +117,61 @@ export class QuickCommits {
    * to let it grow to the commit limits. Until larger commits take at least
    * {@link STALL_MS} nothing is capped (on a local file they never do);
    * then a round is capped once to measure a quick commit, and from then on
-   * when larger commits stall and the quick commits the round needs would
-   * finish before one of them, except for one round whole every
+   * when larger commits stall and the quick commits the round needs (in
+   * waves of `overlap`) would finish before one of them, except for one round whole every
    * {@link RECHECK_MS} to measure a larger commit again; when stalls are
    * seen but quick commits look too slow, one round in
-   * {@link QUICK_RECHECK_ROUNDS} is cut to measure a quick commit again.
+   * {@link QUICK_RECHECK_ROUNDS} (in {@link NO_STALL_RECHECK_ROUNDS} when
+   * they look no faster than larger ones) is cut to measure a quick commit
+   * again.
    */
   capFor(bytes: number): number | undefined {
-    const slow = this.#slowMs;
+    const slow = this.#slow.median();
     if (slow === undefined || slow < STALL_MS) return undefined;
-    const quick = this.#quickMs;
+    const quick = this.#quick.median();
     if (quick === undefined) return this.quickBytes;
-    if (slow - quick < STALL_MS) return undefined;
-    const commits = Math.max(1, Math.ceil(bytes / this.quickBytes));
-    if (commits * quick >= slow) {
-      if (++this.#wholeRounds < QUICK_RECHECK_ROUNDS) return undefined;
-      // One cut round, then count again, whether or not it yields a quick sample (a round
-      // that plans nothing commits nothing) — never every round from here on.
-      this.#wholeRounds = 0;
-      return this.quickBytes;
-    }
+    // Quick commits no faster than larger ones: a distant server, or quick ones measured while
+    // the server was busy. Re-measured rarely, so a busy spell cannot keep rounds whole for good.
+    if (slow - quick < STALL_MS) return this.#wholeRound(NO_STALL_RECHECK_ROUNDS);
+    // The quick commits of a cut round, in waves of `overlap` (commit_chain.ts).
+    const waves = Math.ceil(Math.max(1, Math.ceil(bytes / this.quickBytes)) / this.#overlap);
+    if (waves * quick >= slow) return this.#wholeRound(QUICK_RECHECK_ROUNDS);
     return this.#now() - this.#slowAt >= RECHECK_MS ? undefined : this.quickBytes;
+  }
+
+  /** Undefined (a whole round), except every `period`-th call in a row: then a cut round. */
+  #wholeRound(period: number): number | undefined {
+    if (++this.#wholeRounds < period) return undefined;
+    // One cut round, then count again, whether or not it yields a quick sample (a round
+    // that plans nothing commits nothing) — never every round from here on.
+    this.#wholeRounds = 0;
+    return this.quickBytes;
   }
 }
 
-function average(previous: number | undefined, sample: number): number {
-  return previous === undefined ? sample : previous + WEIGHT * (sample - previous);
+/** The last {@link LATENCY_SAMPLES} latencies of one size class, and their median. */
+class LatencyWindow {
+  readonly #samples = new Float64Array(LATENCY_SAMPLES);
+  readonly #sorted = new Float64Array(LATENCY_SAMPLES);
+  #count = 0;
+  #next = 0;
+  #median: number | undefined;
+
+  add(ms: number): void {
+    this.#samples[this.#next] = ms;
+    this.#next = (this.#next + 1) % LATENCY_SAMPLES;
+    if (this.#count < LATENCY_SAMPLES) this.#count++;
+    this.#median = undefined;
+  }
+
+  median(): number | undefined {
+    if (this.#count === 0) return undefined;
+    if (this.#median === undefined) {
+      const sorted = this.#sorted.subarray(0, this.#count);
+      sorted.set(this.#samples.subarray(0, this.#count));
+      sorted.sort();
+      this.#median = sorted[(this.#count - 1) >> 1];
+    }
+    return this.#median;
+  }
 }

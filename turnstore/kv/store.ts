@@ -357,7 +357,7 @@ export class KvStore implements ForgeStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#appender.idle();
+    await this.#appender.close();
     try {
       this.#kv.close();
     } catch {

@@ -33,6 +33,18 @@ export interface KvConnectPeerOptions {
   readonly token?: string;
   /** Port on 127.0.0.1; 0 (the default) picks a free one. */
   readonly port?: number;
+  /**
+   * Called with the body size of every atomic write before it is applied:
+   * Deno's client sends a body of over 1,024 bytes in two writes, and the
+   * second waits for a delayed ACK (turnstore/kv/quick_commits.ts).
+   */
+  readonly onAtomicWrite?: (bodyBytes: number) => void;
+  /**
+   * Milliseconds the peer waits before answering a read or write, as a server
+   * across a network would (0, the default: answer at once). The request is
+   * applied when it arrives; only the answer waits.
+   */
+  readonly latencyMs?: number;
 }
 
 /** Live counters of a peer; read them at any time. */
@@ -85,6 +97,10 @@ export function startKvConnectPeer(options: KvConnectPeerOptions = {}): Promise<
     refused: 0,
   };
 
+  const latency = options.latencyMs ?? 0;
+  const answerLater = (response: Response): Response | Promise<Response> =>
+    latency > 0 ? new Promise((resolve) => setTimeout(() => resolve(response), latency)) : response;
+
   const handle = async (req: Request): Promise<Response> => {
     stats.requests++;
     try {
@@ -99,8 +115,11 @@ export function startKvConnectPeer(options: KvConnectPeerOptions = {}): Promise<
       checkDataPathHeaders(req.headers);
       const method = path.slice(DATA_PATH.length + 1);
       const body = new Uint8Array(await req.arrayBuffer());
-      if (method === "snapshot_read") return snapshotRead(body);
-      if (method === "atomic_write") return atomicWrite(body);
+      if (method === "snapshot_read") return await answerLater(snapshotRead(body));
+      if (method === "atomic_write") {
+        options.onAtomicWrite?.(body.length);
+        return await answerLater(atomicWrite(body));
+      }
       if (method === "watch" || method === "watch_channel") {
         throw new KvConnectPeerError(
           "WatchUnsupported",

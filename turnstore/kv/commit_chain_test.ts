@@ -1,0 +1,386 @@
+import assert from "node:assert/strict";
+import { CommitChain, REFILL_TOKENS, TOKEN_TTL_MS, TOKEN_USE_MS } from "./commit_chain.ts";
+import { KvStore } from "./store.ts";
+import { KV_CONNECT_LIMITS, LOCAL_KV_LIMITS } from "./limits.ts";
+import { PEER_TARGET } from "./test_util.ts";
+import { tokenKey } from "./keys.ts";
+import { startKvConnectPeer } from "./testing/kv_connect_peer.ts";
+import type { CommitStats } from "./budget.ts";
+
+const te = new TextEncoder();
+const td = new TextDecoder();
+
+/** Waits until `chain` holds tokens (its first take starts a refill). */
+async function stocked(chain: CommitChain): Promise<void> {
+  for (let i = 0; i < 200 && chain.stock === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(chain.stock > 0, "a refill landed");
+}
+
+async function tokensIn(kv: Deno.Kv): Promise<number> {
+  return (await Array.fromAsync(kv.list({ prefix: ["tok"] }))).length;
+}
+
+Deno.test("commit chain: a commit that checks the token of one that failed cannot land", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const chain = new CommitChain(kv, 4, LOCAL_KV_LIMITS);
+    assert.equal(chain.take(), undefined, "no token before the first refill lands");
+    await stocked(chain);
+    assert.equal(chain.stock, REFILL_TOKENS);
+    assert.equal(await tokensIn(kv), REFILL_TOKENS);
+
+    // Commit A takes a token and fails its own check (another writer filled its slot).
+    await kv.set(["slot"], "taken");
+    const a = chain.take()!;
+    const failedA = await kv.atomic().check({ key: ["slot"], versionstamp: null })
+      .delete(tokenKey(a.id)).set(["a"], 1).commit();
+    assert.equal(failedA.ok, false);
+    // Commit B, sent while A was in flight, checks A's token is gone: it is not.
+    const b = chain.take()!;
+    const failedB = await kv.atomic().check({ key: tokenKey(a.id), versionstamp: null })
+      .delete(tokenKey(b.id)).set(["b"], 1).commit();
+    assert.equal(failedB.ok, false, "B cannot land after A failed");
+    assert.equal((await kv.get(["b"])).value, null);
+
+    // The same pair when A lands: B lands after it.
+    chain.giveBack(b);
+    chain.giveBack(a);
+    const a2 = chain.take()!;
+    assert.equal(a2.id, a.id, "a token given back is taken first");
+    const b2 = chain.take()!;
+    assert.ok((await kv.atomic().delete(tokenKey(a2.id)).set(["a"], 2).commit()).ok);
+    assert.ok(
+      (await kv.atomic().check({ key: tokenKey(a2.id), versionstamp: null })
+        .delete(tokenKey(b2.id)).set(["b"], 2).commit()).ok,
+    );
+    await chain.close();
+    assert.equal(await tokensIn(kv), 0, "close deletes the tokens it did not use");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("commit chain: a token is not taken near the end of its life, and refills stop after close", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const clock = { now: 0 };
+    const chain = new CommitChain(kv, 2, LOCAL_KV_LIMITS, undefined, () => clock.now);
+    chain.take();
+    await stocked(chain);
+    assert.ok(
+      TOKEN_USE_MS < TOKEN_TTL_MS / 2,
+      "a token is used only in the first part of its life",
+    );
+    clock.now = TOKEN_USE_MS + 1;
+    // Every token of the first refill is too old now; a new refill starts.
+    assert.equal(chain.take(), undefined);
+    await stocked(chain);
+    assert.ok(chain.take() !== undefined, "a token of the new refill");
+    await chain.close();
+    assert.equal(chain.take(), undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(chain.stock, 0, "no refill after close");
+  } finally {
+    kv.close();
+  }
+});
+
+/** A database that several clients open. */
+interface Database {
+  /** A new client of it. */
+  open(): Promise<Deno.Kv>;
+  /** Checks that failed, as far as the server counts them (the peer does). */
+  checkFailures(): number | undefined;
+  /** Drops it. */
+  done(): Promise<void>;
+}
+
+/** Two clients of one database: a KV file opened twice, or the in-repo peer. */
+const TWO_CLIENTS: [string, () => Promise<Database>][] = [
+  ["file", async () => {
+    const dir = await Deno.makeTempDir({ prefix: "forge-kv-chain-" });
+    return {
+      open: () => Deno.openKv(`${dir}/forge.kv`),
+      checkFailures: () => undefined,
+      done: () => Deno.remove(dir, { recursive: true }),
+    };
+  }],
+  ["KV Connect peer", async () => {
+    const peer = await startKvConnectPeer();
+    Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+    return {
+      open: () => Deno.openKv(peer.url),
+      checkFailures: () => peer.stats.checkFailures,
+      done: () => peer.close(),
+    };
+  }],
+];
+
+for (const target of [PEER_TARGET]) {
+  Deno.test(`commit chain (${target.name}): appends to one context overlap and keep call order`, async () => {
+    const { kv, cleanup } = await target.open();
+    const commits: CommitStats[] = [];
+    const store = new KvStore(kv, { limits: KV_CONNECT_LIMITS, onCommit: (s) => commits.push(s) });
+    try {
+      const { contextId } = await store.createContext();
+      const order: string[] = [];
+      // Sequential appends first, so the chain has tokens, then 32 in flight for a while.
+      for (let i = 0; i < 3; i++) {
+        order.push(`warm ${i}`);
+        await store.appendTurn({
+          contextId,
+          typeId: "t",
+          typeVersion: 1,
+          payload: te.encode(`warm ${i}`),
+        });
+      }
+      // Rounds overlap when they are cut into quick commits (once larger commits are seen to
+      // stall on Deno's remote client).
+      await Promise.all(Array.from({ length: 32 }, async (_, w) => {
+        for (let i = 0; i < 30; i++) {
+          const text = `w${w}-${i}`.padEnd(300, ".");
+          order.push(text);
+          await store.appendTurn({
+            contextId,
+            typeId: "t",
+            typeVersion: 1,
+            payload: te.encode(text),
+          });
+        }
+      }));
+      const overlapped = commits.filter((s) => s.checks === 2).length;
+      assert.ok(overlapped > 0, "some commits were sent while another was in flight");
+      const turns = await store.listTurns(contextId, { limit: 2000 });
+      assert.deepEqual(turns.map((t) => td.decode(t.payload)), order);
+      for (let i = 1; i < turns.length; i++) {
+        assert.equal(turns[i].parentTurnId, turns[i - 1].turnId);
+        assert.equal(turns[i].depth, turns[i - 1].depth + 1);
+      }
+    } finally {
+      await store.close();
+      await cleanup();
+    }
+  });
+}
+
+for (const [name, make] of TWO_CLIENTS) {
+  Deno.test(`commit chain (${name}): tokens are set only where rounds are cut, and a closed store leaves none behind`, async () => {
+    const db = await make();
+    const reader = await db.open();
+    try {
+      const store = new KvStore(await db.open(), { limits: KV_CONNECT_LIMITS });
+      const { contextId } = await store.createContext();
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(
+          Array.from(
+            { length: 64 },
+            (_, i) =>
+              store.appendTurn({
+                contextId,
+                typeId: "t",
+                typeVersion: 1,
+                payload: te.encode(`${i}`),
+              }),
+          ),
+        );
+      }
+      if (name === "file") {
+        // A local commit never stalls, so rounds are never cut and nothing overlaps.
+        assert.equal(await tokensIn(reader), 0);
+      } else assert.ok(await tokensIn(reader) > 0, "the chain set tokens");
+      await store.close();
+      assert.equal(await tokensIn(reader), 0);
+      assert.equal((await Array.fromAsync(reader.list({ prefix: ["turn"] }))).length > 0, true);
+    } finally {
+      reader.close();
+      await db.done();
+    }
+  });
+}
+
+for (const [name, make] of TWO_CLIENTS) {
+  Deno.test(`commit chain (${name}): two clients racing on one context lose nothing and orphan nothing`, async () => {
+    const db = await make();
+    const a = new KvStore(await db.open(), { limits: KV_CONNECT_LIMITS });
+    // A second client of the same database (another process, say): its own heads, ids, tokens.
+    const b = new KvStore(await db.open(), { limits: KV_CONNECT_LIMITS });
+    try {
+      const { contextId } = await a.createContext();
+      const sent = new Map<string, string[]>([["a", []], ["b", []]]);
+      const run = (store: KvStore, name: string) =>
+        Promise.all(Array.from({ length: 16 }, async (_, w) => {
+          for (let i = 0; i < 25; i++) {
+            const text = `${name}${w}-${i}`;
+            sent.get(name)!.push(text);
+            await store.appendTurn({
+              contextId,
+              typeId: "t",
+              typeVersion: 1,
+              payload: te.encode(text),
+            });
+          }
+        }));
+      await Promise.all([run(a, "a"), run(b, "b")]);
+      const turns = await a.listTurns(contextId, { limit: 2000 });
+      assert.equal(turns.length, 800, "every append landed once");
+      for (let i = 1; i < turns.length; i++) {
+        assert.equal(turns[i].parentTurnId, turns[i - 1].turnId, `turn at depth ${turns[i].depth}`);
+        assert.equal(turns[i].depth, turns[i - 1].depth + 1);
+      }
+      // Each handle's appends are in its call order.
+      for (const [name, texts] of sent) {
+        const stored = turns.map((t) => td.decode(t.payload)).filter((t) => t.startsWith(name));
+        assert.deepEqual(stored, texts);
+      }
+      // Every turn reads back by id, with the parent the listing shows.
+      for (const t of turns.slice(-50)) {
+        assert.equal((await b.getTurn(t.turnId)).parentTurnId, t.parentTurnId);
+      }
+      const failures = db.checkFailures();
+      if (failures !== undefined) assert.ok(failures > 0, "the clients did conflict");
+    } finally {
+      await b.close();
+      await a.close();
+      await db.done();
+    }
+  });
+}
+
+/**
+ * A client whose first commit that takes a chain token is held until `before` ran: another
+ * writer lands first, so that commit fails, while the store goes on sending commits after it.
+ */
+function holdFirstChainedCommit(kv: Deno.Kv, before: () => Promise<void>): Deno.Kv {
+  let held = false;
+  return new Proxy(kv, {
+    get(target, prop) {
+      if (prop !== "atomic") {
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return () => {
+        const op = target.atomic();
+        let takesToken = false;
+        const wrapped = new Proxy(op, {
+          get(o, p) {
+            if (p === "delete") {
+              return (key: Deno.KvKey) => {
+                if (key[0] === "tok") takesToken = true;
+                o.delete(key);
+                return wrapped;
+              };
+            }
+            if (p === "commit") {
+              return async () => {
+                if (takesToken && !held) {
+                  held = true;
+                  await before();
+                }
+                return o.commit();
+              };
+            }
+            const value = Reflect.get(o, p, o);
+            return typeof value === "function"
+              ? (...args: unknown[]) => {
+                const out = value.apply(o, args);
+                return out === o ? wrapped : out;
+              }
+              : value;
+          },
+        });
+        return wrapped;
+      };
+    },
+  });
+}
+
+Deno.test("commit chain (KV Connect peer): commits sent after one that fails do not land, and are planned again", async () => {
+  const peer = await startKvConnectPeer();
+  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  const other = new KvStore(await Deno.openKv(peer.url), { limits: KV_CONNECT_LIMITS });
+  let contextId = "";
+  let foreign = "";
+  const store = new KvStore(
+    holdFirstChainedCommit(await Deno.openKv(peer.url), async () => {
+      foreign = (await other.appendTurn({
+        contextId,
+        typeId: "t",
+        typeVersion: 1,
+        payload: te.encode("foreign"),
+      })).turnId;
+    }),
+    { limits: KV_CONNECT_LIMITS },
+  );
+  try {
+    contextId = (await store.createContext()).contextId;
+    const order: string[] = [];
+    const failuresBefore = peer.stats.checkFailures;
+    await Promise.all(Array.from({ length: 32 }, async (_, w) => {
+      for (let i = 0; i < 20; i++) {
+        const text = `w${w}-${i}`.padEnd(300, ".");
+        order.push(text);
+        await store.appendTurn({
+          contextId,
+          typeId: "t",
+          typeVersion: 1,
+          payload: te.encode(text),
+        });
+      }
+    }));
+    assert.ok(foreign !== "", "the held commit was reached");
+    const turns = await store.listTurns(contextId, { limit: 2000 });
+    assert.equal(turns.length, 32 * 20 + 1);
+    for (let i = 1; i < turns.length; i++) {
+      assert.equal(turns[i].parentTurnId, turns[i - 1].turnId, `turn at depth ${turns[i].depth}`);
+      assert.equal(turns[i].depth, turns[i - 1].depth + 1);
+    }
+    const texts = turns.map((t) => td.decode(t.payload));
+    assert.deepEqual(
+      texts.filter((t) => t !== "foreign"),
+      order,
+      "the store's appends in call order",
+    );
+    assert.ok(
+      peer.stats.checkFailures - failuresBefore >= 2,
+      "the held commit and one after it failed",
+    );
+  } finally {
+    await store.close();
+    await other.close();
+    await peer.close();
+  }
+});
+
+Deno.test("commit chain (KV Connect peer): a chained quick commit of two 256 B turns goes out in one write", async () => {
+  const bodies: number[] = [];
+  const peer = await startKvConnectPeer({ onAtomicWrite: (n) => bodies.push(n) });
+  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  const commits: CommitStats[] = [];
+  const store = new KvStore(await Deno.openKv(peer.url), {
+    limits: KV_CONNECT_LIMITS,
+    onCommit: (s) => commits.push(s),
+  });
+  try {
+    const { contextId } = await store.createContext();
+    const payload = new Uint8Array(256).fill(7);
+    const append = () =>
+      store.appendTurn({ contextId, typeId: "bench.turn", typeVersion: 1, payload });
+    // Until a larger commit has stalled, rounds go whole; after it, they are cut.
+    await Promise.all(Array.from({ length: 32 }, append));
+    bodies.length = 0;
+    commits.length = 0;
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      for (let i = 0; i < 20; i++) await append();
+    }));
+    const chained = commits.filter((s) => s.checks === 2);
+    assert.ok(chained.length > 0, "commits overlapped");
+    const appendCommits = commits.filter((s) => s.checks > 0).length;
+    assert.ok(appendCommits <= 32 * 20 / 2 + 5, `${appendCommits} commits: two turns in most`);
+    // Deno's client sends up to 1,024 bytes at once; the rest would wait ~40 ms.
+    const over = bodies.filter((n) => n > 1024).length;
+    assert.ok(over <= 2, `${over} of ${bodies.length} commits over 1,024 bytes`);
+  } finally {
+    await store.close();
+    await peer.close();
+  }
+});
