@@ -191,6 +191,11 @@ export class GroupCommitAppender {
   /** Records a head we just read, so the next append needs no read. */
   noteHead(ctx: bigint, state: HeadState): void {
     const cached = this.#heads.get(ctx);
+    // While a commit of ours to the context is in flight, the cached head is the one it will
+    // write, and a read shows the one before it (or the same): kept, or the next round, planned
+    // on the read, would fail behind it, and with it every commit sent after it. A deeper head
+    // is another writer's, and taken; one beside ours makes our commit fail, which forgets it.
+    if (cached && state.depth <= cached.depth && this.#writing(ctx)) return;
     // A head other than the one we last wrote means another writer was here.
     if (!cached || cached.head !== state.head || cached.depth !== state.depth) {
       this.#keys.doubt(ctx);
@@ -202,6 +207,14 @@ export class GroupCommitAppender {
   noteCreated(ctx: bigint, state: HeadState): void {
     this.#heads.set(ctx, state);
     this.#keys.created(ctx);
+  }
+
+  /** True while a commit of this handle that appends to `ctx` is in flight. */
+  #writing(ctx: bigint): boolean {
+    for (const sent of this.#inFlight) {
+      for (const share of sent.shares) if (share.ctx === ctx) return true;
+    }
+    return false;
   }
 
   /** Forgets what this handle knew of a context; the next round reads it. */
@@ -343,16 +356,24 @@ export class GroupCommitAppender {
     // Not behind a commit that stalls (quick_commits.ts): sent on the same connection, a quick
     // one would wait as long, and its latency would make quick commits look slow.
     if (this.#quick && last.bytes > this.#quick.quickBytes) return false;
+    // Runs of one context are the common queue: its head is looked up once per run.
     let seen: Set<bigint> | undefined;
+    let runCtx: bigint | undefined;
+    let head: HeadState | undefined;
+    let first = false;
     for (const { req, ctx } of this.#queue) {
       if (req.idempotencyKey !== undefined) return false;
-      const head = this.#heads.get(ctx);
-      if (!head) return false;
-      if (req.parentTurnId !== undefined) {
-        // Only as the context's first queued append can it name the head without a read.
-        if (seen?.has(ctx) || BigInt(req.parentTurnId) !== head.head) return false;
+      if (ctx !== runCtx) {
+        head = this.#heads.peek(ctx); // a peek: planning marks the heads it uses
+        if (!head) return false;
+        runCtx = ctx;
+        first = !seen?.has(ctx);
+        (seen ??= new Set()).add(ctx);
+      } else first = false;
+      // Only as the context's first queued append can it name the head without a read.
+      if (req.parentTurnId !== undefined && (!first || BigInt(req.parentTurnId) !== head!.head)) {
+        return false;
       }
-      (seen ??= new Set()).add(ctx);
     }
     return true;
   }
@@ -379,8 +400,9 @@ export class GroupCommitAppender {
     }
     if (!result.ok) {
       // Another writer moved a head, or the commit before this one failed: forget what we
-      // knew and plan again. Nothing was written: the token is still there.
-      if (sent.token) this.#chain?.giveBack(sent.token);
+      // knew and plan again. Usually nothing was written, but the answer may be to a resend of
+      // a commit that landed (commit_chain.ts): its token is taken again only if still there.
+      if (sent.token) this.#chain?.giveBackIfThere(sent.token);
       for (const share of sent.shares) this.#forget(share.ctx);
       for (const item of sent.planned) item.attempts++;
       for (const { item } of sent.afterCommit) item.attempts++;

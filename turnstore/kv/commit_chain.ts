@@ -30,7 +30,10 @@ import type { KvLimits } from "./limits.ts";
 /** How long a token lives in the store: long, so that clock skew between client and server cannot matter. */
 export const TOKEN_TTL_MS = 24 * 3600_000;
 
-/** How long after its refill a token is still taken: far inside {@link TOKEN_TTL_MS}. */
+/**
+ * How long after its refill a token is still taken: far inside {@link TOKEN_TTL_MS}. Measured on
+ * two clocks (see {@link CommitChain.take}).
+ */
 export const TOKEN_USE_MS = 3600_000;
 
 /**
@@ -51,6 +54,8 @@ export interface Token {
   readonly id: bigint;
   /** When its refill was sent (the chain's clock, ms). */
   readonly at: number;
+  /** The same on the wall clock (ms). */
+  readonly wallAt: number;
 }
 
 /** The tokens of one store handle. */
@@ -61,15 +66,19 @@ export class CommitChain {
   readonly #limits: KvLimits;
   readonly #observer?: CommitObserver;
   readonly #now: () => number;
+  readonly #wallNow: () => number;
   /** Tokens known to be in the store and not taken, oldest first. */
   readonly #stock: Token[] = [];
+  /** Reads of tokens whose commits failed (giveBackIfThere), which close() waits for. */
+  readonly #rechecks = new Set<Promise<void>>();
   #refilling?: Promise<void>;
   #closed = false;
 
   /**
    * Keeps tokens for up to `depth` overlapping commits on `kv`; refill
    * commits keep to `limits` and are reported to `observer`. `now` is the
-   * clock in ms (performance.now unless a test sets it).
+   * clock in ms (performance.now unless a test sets it), `wallNow` the wall
+   * clock in ms (Date.now unless a test sets it).
    */
   constructor(
     kv: Deno.Kv,
@@ -77,12 +86,14 @@ export class CommitChain {
     limits: KvLimits,
     observer?: CommitObserver,
     now: () => number = () => performance.now(),
+    wallNow: () => number = () => Date.now(),
   ) {
     this.#kv = kv;
     this.depth = depth;
     this.#limits = limits;
     this.#observer = observer;
     this.#now = now;
+    this.#wallNow = wallNow;
   }
 
   /** Tokens in stock (for tests). */
@@ -94,10 +105,19 @@ export class CommitChain {
    * A token for the next commit to delete, or undefined when none is ready
    * (then the commit after it cannot overlap it). Starts a refill when the
    * stock runs low, so that later commits find one.
+   *
+   * A token is too old once either clock says so: performance.now() stands
+   * still while the machine sleeps, and a token taken after a day asleep may
+   * have expired (then the check of the commit after its taker passes whatever
+   * the taker did); the wall clock keeps counting then, but may be set back.
    */
   take(): Token | undefined {
     const now = this.#now();
-    while (this.#stock.length > 0 && now - this.#stock[0].at > TOKEN_USE_MS) {
+    const wall = this.#wallNow();
+    while (
+      this.#stock.length > 0 &&
+      (now - this.#stock[0].at > TOKEN_USE_MS || wall - this.#stock[0].wallAt > TOKEN_USE_MS)
+    ) {
       this.#stock.shift(); // old: let it expire rather than trust it near its end
     }
     const token = this.#stock.shift();
@@ -105,9 +125,30 @@ export class CommitChain {
     return token;
   }
 
-  /** Returns a token whose commit failed its checks: nothing was deleted, it is still there. */
+  /** Returns a token that was taken but never sent: it is still there. */
   giveBack(token: Token): void {
     this.#stock.unshift(token);
+  }
+
+  /**
+   * Returns a token whose commit answered that its checks failed, once a
+   * read shows the token is still in the store. The answer alone does not
+   * prove it: Deno's remote client sends a commit again when the answer was
+   * lost (a 5xx, a dropped connection), and the second attempt fails the
+   * checks the first one passed, which landed and deleted the token. Taken
+   * again while absent, the token would let the commit sent after its next
+   * taker land although that taker failed: turns whose parent was never
+   * written. A token the read does not find, or that the read fails on, is
+   * dropped (it expires).
+   */
+  giveBackIfThere(token: Token): void {
+    const recheck = this.#kv.get(tokenKey(token.id)).then(
+      (entry) => {
+        if (entry.versionstamp !== null) this.#stock.unshift(token);
+      },
+      () => {},
+    ).finally(() => this.#rechecks.delete(recheck));
+    this.#rechecks.add(recheck);
   }
 
   /** Sets a batch of new tokens, unless a refill is in flight or the chain is closed. */
@@ -117,19 +158,25 @@ export class CommitChain {
     const op = new BudgetedAtomic(this.#kv, this.#limits);
     for (const id of ids) op.setExpiring(tokenKey(id), EMPTY, TOKEN_TTL_MS);
     const at = this.#now();
+    const wallAt = this.#wallNow();
     this.#refilling = op.commit(this.#observer).then(
       (result) => {
-        if (!result.ok || this.#closed) return;
-        for (const id of ids) this.#stock.push({ id, at });
+        // Also once closed: close() waits for this refill and deletes what it set.
+        if (!result.ok) return;
+        for (const id of ids) this.#stock.push({ id, at, wallAt });
       },
       () => {}, // no tokens this time: commits go one at a time until a refill lands
     ).finally(() => this.#refilling = undefined);
   }
 
-  /** Waits for a refill in flight and deletes the tokens in stock (best effort: they expire anyway). */
+  /**
+   * Waits for a refill and token reads in flight, then deletes the tokens in
+   * stock (best effort: they expire anyway).
+   */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#refilling;
+    await Promise.all(this.#rechecks);
     const tokens = this.#stock.splice(0);
     if (tokens.length === 0) return;
     const op = new BudgetedAtomic(this.#kv, this.#limits);

@@ -6,6 +6,8 @@ import { PEER_TARGET } from "./test_util.ts";
 import { tokenKey } from "./keys.ts";
 import { startKvConnectPeer } from "./testing/kv_connect_peer.ts";
 import type { CommitStats } from "./budget.ts";
+import type { AppendedTurn } from "../core/types.ts";
+import { BackendError, NotFoundError } from "../core/errors.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -80,6 +82,42 @@ Deno.test("commit chain: a token is not taken near the end of its life, and refi
     assert.equal(chain.take(), undefined);
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(chain.stock, 0, "no refill after close");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("commit chain: a token is too old by the wall clock too, which keeps counting while the machine sleeps", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    // performance.now() stands still while the machine is suspended; the store's expiry does not.
+    const clock = { mono: 0, wall: 1_000_000 };
+    const chain = new CommitChain(
+      kv,
+      2,
+      LOCAL_KV_LIMITS,
+      undefined,
+      () => clock.mono,
+      () => clock.wall,
+    );
+    chain.take();
+    await stocked(chain);
+    clock.wall += TOKEN_TTL_MS; // a day asleep: every token has expired in the store
+    assert.equal(chain.take(), undefined, "an expired token is not taken");
+    await chain.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("commit chain: close while a refill is in flight leaves no token behind", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const chain = new CommitChain(kv, 2, LOCAL_KV_LIMITS);
+    assert.equal(chain.take(), undefined); // starts a refill
+    await chain.close(); // before it landed
+    assert.equal(await tokensIn(kv), 0);
+    assert.equal(chain.stock, 0);
   } finally {
     kv.close();
   }
@@ -379,6 +417,342 @@ Deno.test("commit chain (KV Connect peer): a chained quick commit of two 256 B t
     // Deno's client sends up to 1,024 bytes at once; the rest would wait ~40 ms.
     const over = bodies.filter((n) => n > 1024).length;
     assert.ok(over <= 2, `${over} of ${bodies.length} commits over 1,024 bytes`);
+  } finally {
+    await store.close();
+    await peer.close();
+  }
+});
+
+/**
+ * A client whose first commit that takes a chain token lands but whose answer is lost. Deno's
+ * remote client then sends it again, and the second attempt fails the checks the first one
+ * passed: it answers "checks failed" (`answer` "failed"); or the client gives up and the commit
+ * throws (`answer` "error"). A later commit that takes that same token again is held until
+ * `before` ran (another writer lands first, so it fails), and the commits sent after it wait
+ * for it. `lost` tells whether an answer was lost, `reused` whether its token was taken again.
+ */
+function loseFirstChainedAnswer(
+  kv: Deno.Kv,
+  answer: "failed" | "error",
+  before: () => Promise<void>,
+): { kv: Deno.Kv; lost: () => boolean; reused: () => boolean } {
+  let lost: bigint | undefined;
+  let reused = false;
+  let held: Promise<unknown> | undefined;
+  const client = new Proxy(kv, {
+    get(target, prop) {
+      if (prop !== "atomic") {
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return () => {
+        const op = target.atomic();
+        const deleted: bigint[] = [];
+        const wrapped = new Proxy(op, {
+          get(o, p) {
+            if (p === "delete") {
+              return (key: Deno.KvKey) => {
+                if (key[0] === "tok") deleted.push(key[1] as bigint);
+                o.delete(key);
+                return wrapped;
+              };
+            }
+            if (p === "commit") {
+              return async () => {
+                if (lost === undefined && deleted.length === 1) {
+                  lost = deleted[0];
+                  await o.commit(); // it lands; its answer is lost
+                  if (answer === "error") throw new Error("connection reset");
+                  return { ok: false }; // the resend's
+                }
+                if (!reused && lost !== undefined && deleted.includes(lost)) {
+                  reused = true;
+                  held = before().then(() => o.commit());
+                  return held;
+                }
+                if (held) await held.catch(() => {}); // sent after the held one: applied after it
+                return o.commit();
+              };
+            }
+            const value = Reflect.get(o, p, o);
+            return typeof value === "function"
+              ? (...args: unknown[]) => {
+                const out = value.apply(o, args);
+                return out === o ? wrapped : out;
+              }
+              : value;
+          },
+        });
+        return wrapped;
+      };
+    },
+  });
+  return { kv: client, lost: () => lost !== undefined, reused: () => reused };
+}
+
+for (const answer of ["failed", "error"] as const) {
+  Deno.test(
+    `commit chain (KV Connect peer): a token whose commit landed although it answered ${
+      answer === "failed" ? "'checks failed'" : "with an error"
+    } is not taken again`,
+    async () => {
+      const peer = await startKvConnectPeer();
+      Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+      const other = new KvStore(await Deno.openKv(peer.url), { limits: KV_CONNECT_LIMITS });
+      let contextId = "";
+      const client = loseFirstChainedAnswer(await Deno.openKv(peer.url), answer, async () => {
+        await other.appendTurn({
+          contextId,
+          typeId: "t",
+          typeVersion: 1,
+          payload: te.encode("foreign"),
+        });
+      });
+      const store = new KvStore(client.kv, { limits: KV_CONNECT_LIMITS });
+      try {
+        contextId = (await store.createContext()).contextId;
+        const landed: string[] = [];
+        let failed = 0;
+        await Promise.all(Array.from({ length: 32 }, async (_, w) => {
+          for (let i = 0; i < 20; i++) {
+            const text = `w${w}-${i}`.padEnd(300, ".");
+            try {
+              await store.appendTurn({
+                contextId,
+                typeId: "t",
+                typeVersion: 1,
+                payload: te.encode(text),
+              });
+              landed.push(text);
+            } catch (error) {
+              assert.ok(error instanceof BackendError, String(error));
+              failed++; // the commit whose answer was lost: its appends are told it failed
+            }
+          }
+        }));
+        assert.equal(failed > 0, answer === "error");
+        // Reused, the token is absent: the commit sent after its new taker checks it is gone, and
+        // lands although the taker failed — a turn whose parent was never written.
+        const turns = await store.listTurns(contextId, { limit: 2000 });
+        for (let i = 1; i < turns.length; i++) {
+          assert.equal(
+            turns[i].parentTurnId,
+            turns[i - 1].turnId,
+            `turn at depth ${turns[i].depth}`,
+          );
+          assert.equal(turns[i].depth, turns[i - 1].depth + 1);
+        }
+        assert.ok(client.lost(), "a chained commit's answer was lost");
+        assert.equal(client.reused(), false, "the token its commit deleted was taken again");
+        // What the lost answer's commit carried is in the store, and appended again if the store
+        // was told "checks failed" (it cannot tell that answer from a conflict); every append
+        // that resolved is there.
+        const stored = new Set(turns.map((t) => td.decode(t.payload)));
+        for (const text of landed) assert.ok(stored.has(text), text);
+      } finally {
+        await store.close();
+        await other.close();
+        await peer.close();
+      }
+    },
+  );
+}
+
+/**
+ * A client that, once `armed()`, holds the next commit that takes a chain token until `hold()`
+ * resolved, and applies every commit sent after it in send order, after it (as a server across
+ * a network would). `held` tells whether one was held.
+ */
+function holdNextChainedCommit(
+  kv: Deno.Kv,
+  armed: () => boolean,
+  hold: () => Promise<void>,
+): { kv: Deno.Kv; held: () => boolean } {
+  let held = false;
+  let last: Promise<unknown> | undefined;
+  const client = new Proxy(kv, {
+    get(target, prop) {
+      if (prop !== "atomic") {
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return () => {
+        const op = target.atomic();
+        let takesToken = false;
+        const wrapped = new Proxy(op, {
+          get(o, p) {
+            if (p === "delete") {
+              return (key: Deno.KvKey) => {
+                if (key[0] === "tok") takesToken = true;
+                o.delete(key);
+                return wrapped;
+              };
+            }
+            if (p === "commit") {
+              return () => {
+                if (!held && takesToken && armed()) {
+                  held = true;
+                  last = hold().then(() => o.commit());
+                  return last;
+                }
+                if (!last) return o.commit();
+                const after = last.catch(() => {}).then(() => o.commit());
+                last = after;
+                return after;
+              };
+            }
+            const value = Reflect.get(o, p, o);
+            return typeof value === "function"
+              ? (...args: unknown[]) => {
+                const out = value.apply(o, args);
+                return out === o ? wrapped : out;
+              }
+              : value;
+          },
+        });
+        return wrapped;
+      };
+    },
+  });
+  return { kv: client, held: () => held };
+}
+
+Deno.test("commit chain (KV Connect peer): an append whose idempotency key is in a commit in flight waits for it, and replays its turn", async () => {
+  const peer = await startKvConnectPeer();
+  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  let armed = false;
+  let contextId = "";
+  const payload = te.encode("keyed".padEnd(300, "."));
+  const keyed = () =>
+    store.appendTurn({ contextId, typeId: "t", typeVersion: 1, payload, idempotencyKey: "k" });
+  let again: Promise<AppendedTurn> | undefined;
+  const client = holdNextChainedCommit(await Deno.openKv(peer.url), () => armed, async () => {
+    again = keyed(); // the same key, while the first one's commit is in flight
+    await new Promise((r) => setTimeout(r, 50));
+  });
+  const store = new KvStore(client.kv, { limits: KV_CONNECT_LIMITS });
+  try {
+    contextId = (await store.createContext()).contextId;
+    // Appends from 32 writers at once, so that rounds are cut and the chain has tokens.
+    await Promise.all(Array.from({ length: 32 }, async (_, w) => {
+      for (let i = 0; i < 20; i++) {
+        const text = `warm ${w}-${i}`.padEnd(300, ".");
+        await store.appendTurn({
+          contextId,
+          typeId: "t",
+          typeVersion: 1,
+          payload: te.encode(text),
+        });
+      }
+    }));
+    armed = true;
+    // A round of the keyed append and one whose fs root is missing: large enough to be cut
+    // (its commit takes a token), though only the keyed append is written.
+    const first = keyed();
+    const missingRoot = store.appendTurn({
+      contextId,
+      typeId: "t",
+      typeVersion: 1,
+      payload: new Uint8Array(900),
+      fsRootHash: "0".repeat(64),
+    });
+    await assert.rejects(missingRoot, NotFoundError);
+    const a = await first;
+    assert.ok(client.held() && again, "the keyed append's commit was held in flight");
+    const b = await again;
+    assert.equal(b.turnId, a.turnId, "the key names one turn");
+    assert.equal(b.deduplicated, true);
+    const turns = await store.listTurns(contextId, { limit: 2000 });
+    assert.equal(turns.filter((t) => t.contentHash === a.contentHash).length, 1);
+  } finally {
+    await store.close();
+    await peer.close();
+  }
+});
+
+Deno.test("commit chain (KV Connect peer): a commit sent while another is in flight keeps to the check limit, one check being the chain's", async () => {
+  const peer = await startKvConnectPeer();
+  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  const commits: CommitStats[] = [];
+  // Three checks a commit, so that a quick commit can reach the limit.
+  const limits = { ...KV_CONNECT_LIMITS, checks: 3 };
+  const store = new KvStore(await Deno.openKv(peer.url), {
+    limits,
+    onCommit: (s) => commits.push(s),
+  });
+  try {
+    // One busy context, whose whole rounds stall (so rounds are cut), and small appends to
+    // others, several of which fit in one quick commit.
+    const busy = (await store.createContext()).contextId;
+    const small = await Promise.all(Array.from({ length: 5 }, () => store.createContext()));
+    const sent = new Map<string, string[]>(
+      [busy, ...small.map((c) => c.contextId)].map((id) => [id, []]),
+    );
+    const writer = (contextId: string, pad: number) => async () => {
+      for (let i = 0; i < 40; i++) {
+        const text = `${i}`.padEnd(pad, ".");
+        sent.get(contextId)!.push(text);
+        await store.appendTurn({
+          contextId,
+          typeId: "t",
+          typeVersion: 1,
+          payload: te.encode(text),
+        });
+      }
+    };
+    await Promise.all([
+      ...Array.from({ length: 16 }, () => writer(busy, 200)()),
+      ...small.map(({ contextId }) => writer(contextId, 1)()),
+    ]);
+    assert.ok(commits.some((s) => s.checks === 3), "some commits reached the limit");
+    for (const s of commits) assert.ok(s.checks <= 3, `checks ${s.checks}`);
+    for (const [contextId, texts] of sent) {
+      const turns = await store.listTurns(contextId, { limit: 2000 });
+      assert.deepEqual(turns.map((t) => td.decode(t.payload)), texts);
+    }
+  } finally {
+    await store.close();
+    await peer.close();
+  }
+});
+
+Deno.test("commit chain (KV Connect peer): a read of the context while commits to it are in flight does not make them fail", async () => {
+  const peer = await startKvConnectPeer();
+  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  let commits = 0;
+  const store = new KvStore(await Deno.openKv(peer.url), {
+    limits: KV_CONNECT_LIMITS,
+    onCommit: () => commits++,
+  });
+  try {
+    const { contextId } = await store.createContext();
+    const order: string[] = [];
+    let done = false;
+    let reads = 0;
+    // A reader of the context (a UI, say) sees heads older than those of the commits in flight.
+    const reader = (async () => {
+      while (!done) await store.getHead(contextId), reads++;
+    })();
+    await Promise.all(Array.from({ length: 32 }, async (_, w) => {
+      for (let i = 0; i < 20; i++) {
+        const text = `w${w}-${i}`.padEnd(300, ".");
+        order.push(text);
+        await store.appendTurn({
+          contextId,
+          typeId: "t",
+          typeVersion: 1,
+          payload: te.encode(text),
+        });
+      }
+    }));
+    done = true;
+    await reader;
+    assert.ok(reads > 10, `${reads} reads`);
+    // Planned on a read head, a commit fails behind ours in flight, and every one sent after it.
+    const failures = peer.stats.checkFailures;
+    assert.ok(failures * 20 <= commits, `${failures} of ${commits} commits failed their checks`);
+    const turns = await store.listTurns(contextId, { limit: 2000 });
+    assert.deepEqual(turns.map((t) => td.decode(t.payload)), order);
   } finally {
     await store.close();
     await peer.close();

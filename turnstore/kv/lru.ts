@@ -25,6 +25,11 @@ export class LruMap<K, V> {
     return value;
   }
 
+  /** The value of `key`, leaving its place in the order alone. */
+  peek(key: K): V | undefined {
+    return this.#map.get(key);
+  }
+
   /** Sets `key`, evicting the oldest entry when full. */
   set(key: K, value: V): void {
     this.#map.delete(key);
