@@ -386,9 +386,18 @@ export class GroupCommitAppender {
     if (this.#inFlight.length === 0) this.#broken = false;
     const { result, error } = outcome;
     if (result) this.#quick?.record(sent.bytes, outcome.at - sent.started);
-    if (!result) {
+    // A chained commit that failed or threw may still have landed: Deno's client sends a commit
+    // again when its answer was lost, and the resend fails the checks the first attempt passed.
+    // Its token says which: only this commit deletes it (commit_chain.ts).
+    let landed = result?.ok === true;
+    if (!landed && sent.token) {
+      const there = await this.#chain!.isThere(sent.token);
+      if (there === false) landed = true; // gone: it landed, and so did what it carried
+      else if (there === true && result) this.#chain!.giveBack(sent.token); // surely not landed
+      // A commit that threw may yet land, and a failed read says nothing: the token is dropped.
+    }
+    if (!landed && !result) {
       // Unknown outcome (the connection failed, say): tell the appends, forget the heads.
-      // The token may or may not be gone: it is dropped, and expires.
       const failure = error instanceof TurnStoreError
         ? error
         : new BackendError(`kv append failed: ${(error as Error)?.message}`, { cause: error });
@@ -398,11 +407,9 @@ export class GroupCommitAppender {
       if (this.#inFlight.length > 0) this.#broken = true;
       return;
     }
-    if (!result.ok) {
+    if (!landed) {
       // Another writer moved a head, or the commit before this one failed: forget what we
-      // knew and plan again. Usually nothing was written, but the answer may be to a resend of
-      // a commit that landed (commit_chain.ts): its token is taken again only if still there.
-      if (sent.token) this.#chain?.giveBackIfThere(sent.token);
+      // knew and plan again.
       for (const share of sent.shares) this.#forget(share.ctx);
       for (const item of sent.planned) item.attempts++;
       for (const { item } of sent.afterCommit) item.attempts++;

@@ -69,8 +69,6 @@ export class CommitChain {
   readonly #wallNow: () => number;
   /** Tokens known to be in the store and not taken, oldest first. */
   readonly #stock: Token[] = [];
-  /** Reads of tokens whose commits failed (giveBackIfThere), which close() waits for. */
-  readonly #rechecks = new Set<Promise<void>>();
   #refilling?: Promise<void>;
   #closed = false;
 
@@ -125,30 +123,28 @@ export class CommitChain {
     return token;
   }
 
-  /** Returns a token that was taken but never sent: it is still there. */
+  /** Returns a token that is still in the store: taken but not sent, or its commit surely failed. */
   giveBack(token: Token): void {
     this.#stock.unshift(token);
   }
 
   /**
-   * Returns a token whose commit answered that its checks failed, once a
-   * read shows the token is still in the store. The answer alone does not
-   * prove it: Deno's remote client sends a commit again when the answer was
-   * lost (a 5xx, a dropped connection), and the second attempt fails the
-   * checks the first one passed, which landed and deleted the token. Taken
-   * again while absent, the token would let the commit sent after its next
-   * taker land although that taker failed: turns whose parent was never
-   * written. A token the read does not find, or that the read fails on, is
-   * dropped (it expires).
+   * Whether `token` is still in the store: false once its taker landed
+   * (nothing else deletes it, and it is taken only within the first hour of
+   * its day), undefined when the read fails. Asked of a chained commit that
+   * answered "checks failed" or threw: Deno's remote client sends a commit
+   * again when the answer was lost (a 5xx, a dropped connection), and the
+   * resend fails the checks the first attempt passed — so the answer alone
+   * does not say whether the commit landed, and a token given back although
+   * its commit landed would let the commit sent after its next taker land
+   * whatever that taker did.
    */
-  giveBackIfThere(token: Token): void {
-    const recheck = this.#kv.get(tokenKey(token.id)).then(
-      (entry) => {
-        if (entry.versionstamp !== null) this.#stock.unshift(token);
-      },
-      () => {},
-    ).finally(() => this.#rechecks.delete(recheck));
-    this.#rechecks.add(recheck);
+  async isThere(token: Token): Promise<boolean | undefined> {
+    try {
+      return (await this.#kv.get(tokenKey(token.id))).versionstamp !== null;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Sets a batch of new tokens, unless a refill is in flight or the chain is closed. */
@@ -170,13 +166,12 @@ export class CommitChain {
   }
 
   /**
-   * Waits for a refill and token reads in flight, then deletes the tokens in
-   * stock (best effort: they expire anyway).
+   * Waits for a refill in flight, then deletes the tokens in stock (best
+   * effort: they expire anyway).
    */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#refilling;
-    await Promise.all(this.#rechecks);
     const tokens = this.#stock.splice(0);
     if (tokens.length === 0) return;
     const op = new BudgetedAtomic(this.#kv, this.#limits);
