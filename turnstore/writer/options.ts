@@ -49,7 +49,10 @@ export interface RecordWriterOptions {
   /**
    * Most writes in flight at once, 1 or more. Default:
    * {@link DEFAULT_PIPELINE_WINDOW} on the in-process backends whose appends
-   * keep call order ("memory", "kv", "fs"), 1 on others.
+   * keep call order ("memory", "kv", "fs"), 1 on others. Writes released
+   * together go to the store together: when the window cannot take all of
+   * them, they wait until it can, or until it is empty and then go a full
+   * window at a time (never one write per answer that frees a place).
    */
   readonly pipelineWindow?: number;
   /**
@@ -66,7 +69,9 @@ export interface RecordWriterOptions {
  * The bound on holding write-behind records: the held records are handed to
  * the store, in order and in one tick (so a group-commit store takes them in
  * one commit or one sync), when the oldest has waited `maxMs`, when
- * `maxRecords` are held, or at once when an awaited call needs them.
+ * `maxRecords` are held, or at once when an awaited call needs them; a
+ * release that finds the pipeline window too full to take it whole waits
+ * for room, as writes beyond the window always have.
  *
  * What it changes in mode `required`: a failing store is noticed at most one
  * hold after the failing record was queued (at most `maxRecords` records or

@@ -45,6 +45,13 @@ export class FlakyStore implements ForgeStore {
   error?: Error;
   /** Bundles published through this handle. */
   readonly published: string[] = [];
+  /**
+   * The append calls in runs: each entry counts the calls made together, in
+   * one synchronous stretch of the caller (the writer hands a release over
+   * in one such run).
+   */
+  readonly appendRuns: number[] = [];
+  #inRun = false;
 
   /** Wraps `inner`; it is closed with this store. */
   constructor(readonly inner: ForgeStore) {}
@@ -56,6 +63,12 @@ export class FlakyStore implements ForgeStore {
 
   /** Appends, or fails as configured. */
   async appendTurn(input: AppendTurnInput): Promise<AppendedTurn> {
+    if (!this.#inRun) {
+      this.#inRun = true;
+      this.appendRuns.push(0);
+      queueMicrotask(() => this.#inRun = false);
+    }
+    this.appendRuns[this.appendRuns.length - 1]++;
     const n = ++this.appendCalls;
     this.keys.push(input.idempotencyKey);
     const fail = this.failAll || this.failCalls.has(n);

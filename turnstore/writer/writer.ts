@@ -413,10 +413,19 @@ export class RecordWriter<Catalog extends WritableRecord<never> = WritableRecord
     this.#release();
   };
 
-  /** Sends pending writes to the store, in order, while the window has room. */
+  /**
+   * Sends released writes to the store, in order, while the window has room;
+   * they go together. When the window cannot take all of them, none is sent
+   * until it can, or until it is empty (then a full window's worth goes):
+   * refilled one write per answer, the window handed a group-commit store
+   * single writes, each of which it then committed or synced alone.
+   */
   #issue(): void {
     const contextId = this.#contextId;
     if (!this.#ready || contextId === undefined) return;
+    const inflight = this.#inflight.length;
+    // After a failure, released writes are refused, not sent: nothing to keep together.
+    if (inflight > 0 && this.#released > this.#window - inflight && !this.#failure) return;
     while (this.#released > 0 && this.#inflight.length < this.#window) {
       const next = this.#pending.peek()!;
       const alone = next.payload.length >= PIPELINE_MAX_PAYLOAD;
