@@ -37,6 +37,39 @@ export class IdBlocks {
     this.#observer = observer;
   }
 
+  /** True when the block is used up and no reservation is in flight: the next id needs one. */
+  get needsBlock(): boolean {
+    return this.#next >= this.#end && this.#reserving === undefined;
+  }
+
+  /**
+   * Adds the reservation of a block to `op`, a commit that carries other
+   * writes (a new context's), against the counter as read (`current`): a
+   * check that it is unchanged and its new value. Returns the block's first
+   * id and what to apply once the commit landed: the block becomes this
+   * handle's, its first `used` ids handed out. Saves a handle's first
+   * context and first append a commit and a sync each.
+   */
+  reserveIn(
+    op: BudgetedAtomic,
+    current: Deno.KvEntryMaybe<unknown>,
+    used: number,
+  ): { first: bigint; landed: () => void } {
+    const key = seqKey(this.#kind);
+    const start = checkCounter(key, current.value ?? 1n);
+    const end = start + this.#blockSize;
+    op.check(key, current.versionstamp).set(key, end);
+    return {
+      first: start,
+      landed: () => {
+        // A block reserved meanwhile (an append's, say) is kept: this one is then unused ids.
+        if (this.#next < this.#end || this.#reserving !== undefined) return;
+        this.#next = start + BigInt(used);
+        this.#end = end;
+      },
+    };
+  }
+
   /** A new id greater than `above` from the current block, or undefined when it needs a new one. */
   tryNext(above = 0n): bigint | undefined {
     return this.#next < this.#end && this.#next > above ? this.#next++ : undefined;
@@ -66,10 +99,7 @@ export class IdBlocks {
     const key = seqKey(this.#kind);
     for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
       const current = await this.#kv.get<bigint>(key);
-      const start = current.value ?? 1n;
-      if (typeof start !== "bigint" || start < 1n) {
-        throw new BackendError(`id counter ${JSON.stringify(key)} holds ${String(start)}`);
-      }
+      const start = checkCounter(key, current.value ?? 1n);
       const end = start + this.#blockSize;
       const op = new BudgetedAtomic(this.#kv).check(key, current.versionstamp).set(key, end);
       if ((await op.commit(this.#observer)).ok) {
@@ -82,4 +112,12 @@ export class IdBlocks {
       `could not reserve ${this.#kind} ids after ${MAX_RESERVE_ATTEMPTS} attempts`,
     );
   }
+}
+
+/** The counter's value as the next unreserved id; a Backend error when it is not one. */
+function checkCounter(key: Deno.KvKey, value: unknown): bigint {
+  if (typeof value !== "bigint" || value < 1n) {
+    throw new BackendError(`id counter ${JSON.stringify(key)} holds ${String(value)}`);
+  }
+  return value;
 }

@@ -44,11 +44,14 @@ import { loadBytes, storeBytes } from "./chunks.ts";
 import { GroupCommitAppender, type Prepared, type PreparedAppend } from "./appender.ts";
 import { type ContextInfo, type HeadState, History } from "./history.ts";
 import { IdBlocks } from "./id_blocks.ts";
-import { blobKey, contextKey, type ContextValue, fsKey, type StoredBytes } from "./keys.ts";
+import { blobKey, contextKey, type ContextValue, fsKey, seqKey, type StoredBytes } from "./keys.ts";
 import { BundleShelf } from "./bundles.ts";
 import { withBusyRetry } from "./busy.ts";
 import { BODY_ROW_ABOVE, type KvLimits } from "./limits.ts";
 import { encodeInlineTurnRow } from "./turn_value.ts";
+
+/** Rounds a new context may lose to other handles reserving ids before it fails. */
+const MAX_CREATE_ATTEMPTS = 1000;
 
 /** Options of {@link KvStore}. */
 export interface KvStoreOptions {
@@ -79,6 +82,7 @@ export class KvStore implements ForgeStore {
   readonly #history: History;
   readonly #appender: GroupCommitAppender;
   readonly #contextIds: IdBlocks;
+  readonly #turnIds: IdBlocks;
   readonly #bundles: BundleShelf;
   #closed = false;
   /** The context of the last append, as the API names it and as a key part. */
@@ -93,6 +97,7 @@ export class KvStore implements ForgeStore {
     this.#observer = options.onCommit;
     this.#history = new History(kv);
     const turnIds = new IdBlocks(kv, "turn", options.turnIdBlock ?? 1024, this.#observer);
+    this.#turnIds = turnIds;
     this.#contextIds = new IdBlocks(kv, "context", options.contextIdBlock ?? 64, this.#observer);
     this.#appender = new GroupCommitAppender(
       kv,
@@ -135,16 +140,31 @@ export class KvStore implements ForgeStore {
       if (!loc) throw unknownBase(baseTurnId);
       value = { base, baseDepth: loc.depth, baseCtx: loc.ctx, createdAt: value.createdAt };
     }
-    for (;;) {
-      const id = await this.#contextIds.next();
+    for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt++) {
+      const op = new BudgetedAtomic(this.#kv);
+      let id = this.#contextIds.tryNext();
+      const landed: (() => void)[] = [];
+      if (id === undefined || this.#turnIds.needsBlock) {
+        // A handle's first context: the id blocks it needs are reserved in the context's own
+        // commit, one read of both counters and no commit (and sync) of their own.
+        const [contexts, turns] = await this.#kv.getMany([seqKey("context"), seqKey("turn")]);
+        if (id === undefined) {
+          const block = this.#contextIds.reserveIn(op, contexts, 1);
+          id = block.first;
+          landed.push(block.landed);
+        }
+        if (this.#turnIds.needsBlock) landed.push(this.#turnIds.reserveIn(op, turns, 0).landed);
+      }
       const key = contextKey(id);
-      const result = await new BudgetedAtomic(this.#kv).check(key, null).set(key, value)
-        .commit(this.#observer);
-      if (!result.ok) continue; // only a damaged counter could hand out a used id
+      const result = await op.check(key, null).set(key, value).commit(this.#observer);
+      // Another handle reserved ids meanwhile (or a damaged counter handed out a used id): again.
+      if (!result.ok) continue;
+      for (const apply of landed) apply();
       this.#history.remember(id, value);
       this.#appender.noteCreated(id, { head: value.base, depth: value.baseDepth });
       return { contextId: String(id), headTurnId: baseTurnId, headDepth: value.baseDepth };
     }
+    throw new BackendError(`creating a context kept conflicting (${MAX_CREATE_ATTEMPTS} attempts)`);
   }
 
   /** Creates an empty context, or a fork when `baseTurnId` is given. */
