@@ -23,7 +23,10 @@
  * Set FORGE_BENCH_KV_TURNS to shrink the 1M-turn context for a quick run.
  */
 import { KV_CONNECT_LIMITS, KvStore, LOCAL_KV_LIMITS } from "../turnstore/kv/mod.ts";
-import { startKvConnectPeer } from "../turnstore/kv/testing/kv_connect_peer.ts";
+import {
+  type KvConnectPeerOptions,
+  startKvConnectPeer,
+} from "../turnstore/kv/testing/kv_connect_peer.ts";
 import { openFsStore } from "../turnstore/mod.ts";
 import { createKvFile } from "../turnstore/kv/new_file.ts";
 import { walkHistory } from "../turnstore/walk.ts";
@@ -171,13 +174,7 @@ async function appendRates(reporter: Reporter, path: string): Promise<void> {
  * sides wait on round trips, not on the peer's CPU; bench/README.md).
  */
 async function kvConnectRates(reporter: Reporter): Promise<void> {
-  await using peer = await startKvConnectPeer();
-  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
-  const kv = await Deno.openKv(peer.url);
-  let commits = 0;
-  const store = new KvStore(kv, { limits: KV_CONNECT_LIMITS, onCommit: () => commits++ });
-  try {
-    const measure = connectRates(store, kv, () => commits);
+  await overConnect({}, async (measure) => {
     const payload = new Uint8Array(1024).map((_, i) => i & 0xff);
     await measure(payload, 1, 200); // warm up both
     const big = await measure(payload, 4, 500);
@@ -212,10 +209,28 @@ async function kvConnectRates(reporter: Reporter): Promise<void> {
         `up to ${KV_CONNECT_LIMITS.commitsInFlight} in flight (commit_chain.ts): ` +
         `${small.perAppend.toFixed(3)} commits per append, ${small.msPerCommit.toFixed(2)} ms each`,
     );
+  });
+  await remoteRates(reporter);
+}
+
+/**
+ * Runs `fn` with `measure` (see connectRates) over a store and a raw client
+ * of one KV Connect client to a fresh in-repo peer started with `options`.
+ */
+async function overConnect(
+  options: KvConnectPeerOptions,
+  fn: (measure: ReturnType<typeof connectRates>) => Promise<void>,
+): Promise<void> {
+  await using peer = await startKvConnectPeer(options);
+  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  const kv = await Deno.openKv(peer.url);
+  let commits = 0;
+  const store = new KvStore(kv, { limits: KV_CONNECT_LIMITS, onCommit: () => commits++ });
+  try {
+    await fn(connectRates(store, kv, () => commits));
   } finally {
     await store.close();
   }
-  await remoteRates(reporter);
 }
 
 /**
@@ -257,13 +272,7 @@ function connectRates(store: KvStore, kv: Deno.Kv, commits: () => number) {
  * bound by that wait, raw commits overlap 32 deep.
  */
 async function remoteRates(reporter: Reporter): Promise<void> {
-  await using peer = await startKvConnectPeer({ latencyMs: 1 });
-  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
-  const kv = await Deno.openKv(peer.url);
-  let commits = 0;
-  const store = new KvStore(kv, { limits: KV_CONNECT_LIMITS, onCommit: () => commits++ });
-  try {
-    const measure = connectRates(store, kv, () => commits);
+  await overConnect({ latencyMs: 1 }, async (measure) => {
     const payload = new Uint8Array(256).map((_, i) => i & 0xff);
     await measure(payload, 1, 200); // warm up both, and see the stall of larger commits
     const small = await measure(payload, 2, 500);
@@ -278,9 +287,7 @@ async function remoteRates(reporter: Reporter): Promise<void> {
         `time they would wait out the latency each; ${small.perAppend.toFixed(3)} commits per ` +
         `append`,
     );
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 /** 64 writers, each appending 10 KB turns to its own context: kv vs raw KV vs fs group commit. */

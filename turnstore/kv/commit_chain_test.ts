@@ -284,12 +284,16 @@ for (const [name, make] of TWO_CLIENTS) {
   });
 }
 
+type CommitAnswer = Deno.KvCommitResult | Deno.KvCommitError;
+
 /**
- * A client whose first commit that takes a chain token is held until `before` ran: another
- * writer lands first, so that commit fails, while the store goes on sending commits after it.
+ * A client whose atomic commits go through `commit`, which is given the chain tokens the commit
+ * deletes (the tokens it takes) and `send`, which commits it, and answers in its place.
  */
-function holdFirstChainedCommit(kv: Deno.Kv, before: () => Promise<void>): Deno.Kv {
-  let held = false;
+function interceptCommits(
+  kv: Deno.Kv,
+  commit: (tokens: bigint[], send: () => Promise<CommitAnswer>) => Promise<CommitAnswer>,
+): Deno.Kv {
   return new Proxy(kv, {
     get(target, prop) {
       if (prop !== "atomic") {
@@ -298,25 +302,17 @@ function holdFirstChainedCommit(kv: Deno.Kv, before: () => Promise<void>): Deno.
       }
       return () => {
         const op = target.atomic();
-        let takesToken = false;
-        const wrapped = new Proxy(op, {
+        const tokens: bigint[] = [];
+        const wrapped: Deno.AtomicOperation = new Proxy(op, {
           get(o, p) {
             if (p === "delete") {
               return (key: Deno.KvKey) => {
-                if (key[0] === "tok") takesToken = true;
+                if (key[0] === "tok") tokens.push(key[1] as bigint);
                 o.delete(key);
                 return wrapped;
               };
             }
-            if (p === "commit") {
-              return async () => {
-                if (takesToken && !held) {
-                  held = true;
-                  await before();
-                }
-                return o.commit();
-              };
-            }
+            if (p === "commit") return () => commit(tokens, () => o.commit());
             const value = Reflect.get(o, p, o);
             return typeof value === "function"
               ? (...args: unknown[]) => {
@@ -329,6 +325,21 @@ function holdFirstChainedCommit(kv: Deno.Kv, before: () => Promise<void>): Deno.
         return wrapped;
       };
     },
+  });
+}
+
+/**
+ * A client whose first commit that takes a chain token is held until `before` ran: another
+ * writer lands first, so that commit fails, while the store goes on sending commits after it.
+ */
+function holdFirstChainedCommit(kv: Deno.Kv, before: () => Promise<void>): Deno.Kv {
+  let held = false;
+  return interceptCommits(kv, async (tokens, send) => {
+    if (tokens.length > 0 && !held) {
+      held = true;
+      await before();
+    }
+    return send();
   });
 }
 
@@ -438,54 +449,21 @@ function loseFirstChainedAnswer(
 ): { kv: Deno.Kv; lost: () => boolean; reused: () => boolean } {
   let lost: bigint | undefined;
   let reused = false;
-  let held: Promise<unknown> | undefined;
-  const client = new Proxy(kv, {
-    get(target, prop) {
-      if (prop !== "atomic") {
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return () => {
-        const op = target.atomic();
-        const deleted: bigint[] = [];
-        const wrapped = new Proxy(op, {
-          get(o, p) {
-            if (p === "delete") {
-              return (key: Deno.KvKey) => {
-                if (key[0] === "tok") deleted.push(key[1] as bigint);
-                o.delete(key);
-                return wrapped;
-              };
-            }
-            if (p === "commit") {
-              return async () => {
-                if (lost === undefined && deleted.length === 1) {
-                  lost = deleted[0];
-                  await o.commit(); // it lands; its answer is lost
-                  if (answer === "error") throw new Error("connection reset");
-                  return { ok: false }; // the resend's
-                }
-                if (!reused && lost !== undefined && deleted.includes(lost)) {
-                  reused = true;
-                  held = before().then(() => o.commit());
-                  return held;
-                }
-                if (held) await held.catch(() => {}); // sent after the held one: applied after it
-                return o.commit();
-              };
-            }
-            const value = Reflect.get(o, p, o);
-            return typeof value === "function"
-              ? (...args: unknown[]) => {
-                const out = value.apply(o, args);
-                return out === o ? wrapped : out;
-              }
-              : value;
-          },
-        });
-        return wrapped;
-      };
-    },
+  let held: Promise<CommitAnswer> | undefined;
+  const client = interceptCommits(kv, async (tokens, send) => {
+    if (lost === undefined && tokens.length === 1) {
+      lost = tokens[0];
+      await send(); // it lands; its answer is lost
+      if (answer === "error") throw new Error("connection reset");
+      return { ok: false }; // the resend's
+    }
+    if (!reused && lost !== undefined && tokens.includes(lost)) {
+      reused = true;
+      held = before().then(send);
+      return held;
+    }
+    if (held) await held.catch(() => {}); // sent after the held one: applied after it
+    return send();
   });
   return { kv: client, lost: () => lost !== undefined, reused: () => reused };
 }
@@ -569,50 +547,17 @@ function holdNextChainedCommit(
   hold: () => Promise<void>,
 ): { kv: Deno.Kv; held: () => boolean } {
   let held = false;
-  let last: Promise<unknown> | undefined;
-  const client = new Proxy(kv, {
-    get(target, prop) {
-      if (prop !== "atomic") {
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return () => {
-        const op = target.atomic();
-        let takesToken = false;
-        const wrapped = new Proxy(op, {
-          get(o, p) {
-            if (p === "delete") {
-              return (key: Deno.KvKey) => {
-                if (key[0] === "tok") takesToken = true;
-                o.delete(key);
-                return wrapped;
-              };
-            }
-            if (p === "commit") {
-              return () => {
-                if (!held && takesToken && armed()) {
-                  held = true;
-                  last = hold().then(() => o.commit());
-                  return last;
-                }
-                if (!last) return o.commit();
-                const after = last.catch(() => {}).then(() => o.commit());
-                last = after;
-                return after;
-              };
-            }
-            const value = Reflect.get(o, p, o);
-            return typeof value === "function"
-              ? (...args: unknown[]) => {
-                const out = value.apply(o, args);
-                return out === o ? wrapped : out;
-              }
-              : value;
-          },
-        });
-        return wrapped;
-      };
-    },
+  let last: Promise<CommitAnswer> | undefined;
+  const client = interceptCommits(kv, (tokens, send) => {
+    if (!held && tokens.length > 0 && armed()) {
+      held = true;
+      last = hold().then(send);
+      return last;
+    }
+    if (!last) return send();
+    const after = last.catch(() => {}).then(send);
+    last = after;
+    return after;
   });
   return { kv: client, held: () => held };
 }
