@@ -1,45 +1,9 @@
 import assert from "node:assert/strict";
-import type { ForgeStore } from "../core/types.ts";
 import { MemoryStore } from "../memory/store.ts";
-import { contentAddressedBundle, RecordCatalog } from "../records/bundle.ts";
-import { defineRecord } from "../records/record.ts";
-import { f } from "../records/fields.ts";
-import { idempotencyKey } from "../records/idempotency.ts";
-import {
-  DEFAULT_WRITE_BEHIND_HOLD,
-  NO_HOLD,
-  PersistenceError,
-  RecordWriter,
-  type RecordWriterOptions,
-} from "./mod.ts";
-import { BACKENDS, backendTest } from "./test_util.ts";
+import { DEFAULT_WRITE_BEHIND_HOLD, NO_HOLD, PersistenceError } from "./mod.ts";
+import { BACKENDS, backendTest, byCount, noteKit } from "./test_util.ts";
 
-const Note = defineRecord({
-  typeId: "test.hold.note",
-  version: 1,
-  fields: { text: f.string(1) },
-});
-const bundle = contentAddressedBundle("test.hold", [Note]);
-const catalog = new RecordCatalog([Note]);
-const key = (sequence: number, event: string) => idempotencyKey("test:v1", "hold", sequence, event);
-/** A hold that only its count ends within a test: time never releases it. */
-const byCount = (maxRecords: number) => ({ maxMs: 60_000, maxRecords });
-
-function writer(store: ForgeStore, options: Partial<RecordWriterOptions> = {}) {
-  return new RecordWriter<typeof Note>({
-    store,
-    mode: "required",
-    key,
-    label: "job h",
-    bundle,
-    retry: { attempts: 3, backoffMs: 0 },
-    ...options,
-  });
-}
-
-async function texts(store: ForgeStore, contextId: string): Promise<unknown[]> {
-  return (await store.listTurns(contextId)).map((t) => catalog.decode(t)?.value.text);
-}
+const { Note, writer, texts } = noteKit("hold", { bundle: true, label: "job h" });
 
 /** Lets every pending promise and I/O callback run. */
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));

@@ -1,7 +1,8 @@
 /**
  * Failure injection for the writer's tests: a store that wraps any real
  * backend and fails chosen appends, before or after the write (a lost
- * acknowledgement), and the three real backends to run against.
+ * acknowledgement), the three real backends to run against, and a one-field
+ * note record with a writer for it.
  *
  * @module
  */
@@ -23,6 +24,11 @@ import type { RegistryBundle } from "../registry/bundle.ts";
 import { MemoryStore } from "../memory/store.ts";
 import { openKvStore } from "../kv/mod.ts";
 import { openFsStore } from "../fs/mod.ts";
+import { contentAddressedBundle, RecordCatalog } from "../records/bundle.ts";
+import { defineRecord } from "../records/record.ts";
+import { f } from "../records/fields.ts";
+import { idempotencyKey } from "../records/idempotency.ts";
+import { RecordWriter, type RecordWriterOptions } from "./mod.ts";
 
 /** How an injected failure strikes. */
 export type FailureKind = "before_write" | "after_write";
@@ -188,4 +194,39 @@ export function backendTest(
         await cleanup();
       }
     });
+}
+
+/** A hold that only its count ends within a test: time never releases it. */
+export const byCount = (maxRecords: number) => ({ maxMs: 60_000, maxRecords });
+
+/**
+ * A note record (`test.<name>.note`, one text field) and what a test of the
+ * writer does with it: a writer in mode `required` named `label` with 3
+ * quick tries (and the note's bundle when `bundle` is set), and the texts a
+ * context holds.
+ */
+export function noteKit(name: string, { bundle = false, label = `job ${name}` } = {}) {
+  const Note = defineRecord({
+    typeId: `test.${name}.note`,
+    version: 1,
+    fields: { text: f.string(1) },
+  });
+  const catalog = new RecordCatalog([Note]);
+  const key = (sequence: number, event: string) => idempotencyKey("test:v1", name, sequence, event);
+  const noteBundle = bundle ? contentAddressedBundle(`test.${name}`, [Note]) : undefined;
+  return {
+    Note,
+    writer: (store: ForgeStore, options: Partial<RecordWriterOptions> = {}) =>
+      new RecordWriter<typeof Note>({
+        store,
+        mode: "required",
+        key,
+        label,
+        bundle: noteBundle,
+        retry: { attempts: 3, backoffMs: 0 },
+        ...options,
+      }),
+    texts: async (store: ForgeStore, contextId: string): Promise<unknown[]> =>
+      (await store.listTurns(contextId)).map((t) => catalog.decode(t)?.value.text),
+  };
 }

@@ -4,40 +4,10 @@
  * (which a group-commit store then committed or synced alone).
  */
 import assert from "node:assert/strict";
-import type { ForgeStore } from "../core/types.ts";
-import { RecordCatalog } from "../records/bundle.ts";
-import { defineRecord } from "../records/record.ts";
-import { f } from "../records/fields.ts";
-import { idempotencyKey } from "../records/idempotency.ts";
 import { openKvStore } from "../kv/mod.ts";
-import { RecordWriter, type RecordWriterOptions } from "./mod.ts";
-import { BACKENDS, backendTest } from "./test_util.ts";
+import { BACKENDS, backendTest, byCount, noteKit } from "./test_util.ts";
 
-const Note = defineRecord({
-  typeId: "test.window.note",
-  version: 1,
-  fields: { text: f.string(1) },
-});
-const catalog = new RecordCatalog([Note]);
-const key = (sequence: number, event: string) =>
-  idempotencyKey("test:v1", "window", sequence, event);
-/** A hold that only its count ends within a test: time never releases it. */
-const byCount = (maxRecords: number) => ({ maxMs: 60_000, maxRecords });
-
-function writer(store: ForgeStore, options: Partial<RecordWriterOptions> = {}) {
-  return new RecordWriter<typeof Note>({
-    store,
-    mode: "required",
-    key,
-    label: "job w",
-    retry: { attempts: 3, backoffMs: 0 },
-    ...options,
-  });
-}
-
-async function texts(store: ForgeStore, contextId: string): Promise<unknown[]> {
-  return (await store.listTurns(contextId)).map((t) => catalog.decode(t)?.value.text);
-}
+const { Note, writer, texts } = noteKit("window", { label: "job w" });
 
 for (const backend of BACKENDS) {
   const test = backendTest(backend, ` (${backend.name})`);
