@@ -599,10 +599,9 @@ export class GroupCommitAppender {
     if (previous) op.checkReserved(tokenKey(previous.id), null);
     // A commit that grew past the quick size anyway (its first append is larger) stalls, and
     // nothing is sent behind it: it keeps no token.
-    let token = taken;
-    if (token && op.stats().bytes > this.#quick!.quickBytes) {
-      this.#chain!.giveBack(token), token = undefined;
-    }
+    const sentBytes = op.bytes;
+    const token = taken && sentBytes <= this.#quick!.quickBytes ? taken : undefined;
+    if (taken && !token) this.#chain!.giveBack(taken);
     if (token) op.deleteReserved(tokenKey(token.id));
     const started = performance.now();
     const outcome = op.commit(this.#observer).then(
@@ -617,7 +616,7 @@ export class GroupCommitAppender {
     this.#inFlight.push({
       outcome,
       started,
-      bytes: op.stats().bytes,
+      bytes: sentBytes,
       planned,
       afterCommit,
       shares,

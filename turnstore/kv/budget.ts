@@ -111,8 +111,16 @@ export class BudgetedAtomic {
     return this;
   }
 
-  /** Adds a set; `sizes` are the key and value estimates when the caller has them. */
-  set(key: Deno.KvKey, value: unknown, sizes?: readonly [number, number]): this {
+  /**
+   * Adds a set; `sizes` are the key and value estimates when the caller has
+   * them, `expireIn` (ms) lets Deno KV drop the entry after that long.
+   */
+  set(
+    key: Deno.KvKey,
+    value: unknown,
+    sizes?: readonly [number, number],
+    expireIn?: number,
+  ): this {
     const kb = sizes?.[0] ?? keyBytes(key);
     const vb = sizes?.[1] ?? valueBytes(value);
     if (kb > MAX_KEY_BYTES || vb > MAX_VALUE_BYTES) {
@@ -126,7 +134,8 @@ export class BudgetedAtomic {
     this.#bytes += kb + vb;
     this.#keyBytes += kb;
     this.#largest = Math.max(this.#largest, vb);
-    this.op.set(key, value);
+    if (expireIn === undefined) this.op.set(key, value);
+    else this.op.set(key, value, { expireIn });
     return this;
   }
 
@@ -159,21 +168,6 @@ export class BudgetedAtomic {
     return this;
   }
 
-  /**
-   * Adds a set that expires after `expireIn` milliseconds, counting it; the
-   * value is bytes.
-   */
-  setExpiring(key: Deno.KvKey, value: Uint8Array, expireIn: number): this {
-    const kb = keyBytes(key);
-    const vb = value.length + 8;
-    this.#mutations++;
-    this.#bytes += kb + vb;
-    this.#keyBytes += kb;
-    this.#largest = Math.max(this.#largest, vb);
-    this.op.set(key, value, { expireIn });
-    return this;
-  }
-
   /** Adds a set whose key and value were counted by {@link reserve}. */
   setReserved(key: Deno.KvKey, value: Uint8Array): this {
     if (value.length + 8 > MAX_VALUE_BYTES) {
@@ -182,6 +176,11 @@ export class BudgetedAtomic {
     this.#largest = Math.max(this.#largest, value.length + 8);
     this.op.set(key, value);
     return this;
+  }
+
+  /** Estimated bytes of keys and values so far (what {@link stats} reports, without an object). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** What the commit carries. */

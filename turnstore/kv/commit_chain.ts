@@ -152,7 +152,7 @@ export class CommitChain {
     if (this.#refilling || this.#closed) return;
     const ids = crypto.getRandomValues(new BigUint64Array(REFILL_TOKENS));
     const op = new BudgetedAtomic(this.#kv, this.#limits);
-    for (const id of ids) op.setExpiring(tokenKey(id), EMPTY, TOKEN_TTL_MS);
+    for (const id of ids) op.set(tokenKey(id), EMPTY, undefined, TOKEN_TTL_MS);
     const at = this.#now();
     const wallAt = this.#wallNow();
     this.#refilling = op.commit(this.#observer).then(
