@@ -4,9 +4,13 @@ import { KvStore } from "./store.ts";
 import { KV_CONNECT_LIMITS, LOCAL_KV_LIMITS } from "./limits.ts";
 import { PEER_TARGET } from "./test_util.ts";
 import { tokenKey } from "./keys.ts";
-import { startKvConnectPeer } from "./testing/kv_connect_peer.ts";
+import {
+  type KvConnectPeer,
+  type KvConnectPeerOptions,
+  startKvConnectPeer,
+} from "./testing/kv_connect_peer.ts";
 import type { CommitStats } from "./budget.ts";
-import type { AppendedTurn } from "../core/types.ts";
+import type { AppendedTurn, StoredTurn } from "../core/types.ts";
 import { BackendError, NotFoundError } from "../core/errors.ts";
 
 const te = new TextEncoder();
@@ -20,6 +24,46 @@ async function stocked(chain: CommitChain): Promise<void> {
 
 async function tokensIn(kv: Deno.Kv): Promise<number> {
   return (await Array.fromAsync(kv.list({ prefix: ["tok"] }))).length;
+}
+
+/** A fresh in-repo KV Connect peer whose token Deno's client will present. */
+async function startPeer(options?: KvConnectPeerOptions): Promise<KvConnectPeer> {
+  const peer = await startKvConnectPeer(options);
+  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  return peer;
+}
+
+/**
+ * Appends from `writers` writers at once, `each` turns apiece, one after another, writer w's
+ * i-th being `text(w, i)`; returns the texts in call order.
+ */
+async function appendFromWriters(
+  store: KvStore,
+  contextId: string,
+  writers: number,
+  each: number,
+  text: (w: number, i: number) => string,
+): Promise<string[]> {
+  const order: string[] = [];
+  await Promise.all(Array.from({ length: writers }, async (_, w) => {
+    for (let i = 0; i < each; i++) {
+      const t = text(w, i);
+      order.push(t);
+      await store.appendTurn({ contextId, typeId: "t", typeVersion: 1, payload: te.encode(t) });
+    }
+  }));
+  return order;
+}
+
+/** 300-byte texts, large enough that rounds of them are cut into quick commits. */
+const padded = (w: number, i: number) => `w${w}-${i}`.padEnd(300, ".");
+
+/** Asserts that `turns` are one chain: each the child of the one before it, one deeper. */
+function assertOneChain(turns: readonly StoredTurn[]): void {
+  for (let i = 1; i < turns.length; i++) {
+    assert.equal(turns[i].parentTurnId, turns[i - 1].turnId, `turn at depth ${turns[i].depth}`);
+    assert.equal(turns[i].depth, turns[i - 1].depth + 1);
+  }
 }
 
 Deno.test("commit chain: a commit that checks the token of one that failed cannot land", async () => {
@@ -144,8 +188,7 @@ const TWO_CLIENTS: [string, () => Promise<Database>][] = [
     };
   }],
   ["KV Connect peer", async () => {
-    const peer = await startKvConnectPeer();
-    Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+    const peer = await startPeer();
     return {
       open: () => Deno.openKv(peer.url),
       checkFailures: () => peer.stats.checkFailures,
@@ -161,39 +204,16 @@ for (const target of [PEER_TARGET]) {
     const store = new KvStore(kv, { limits: KV_CONNECT_LIMITS, onCommit: (s) => commits.push(s) });
     try {
       const { contextId } = await store.createContext();
-      const order: string[] = [];
       // Sequential appends first, so the chain has tokens, then 32 in flight for a while.
-      for (let i = 0; i < 3; i++) {
-        order.push(`warm ${i}`);
-        await store.appendTurn({
-          contextId,
-          typeId: "t",
-          typeVersion: 1,
-          payload: te.encode(`warm ${i}`),
-        });
-      }
+      const order = await appendFromWriters(store, contextId, 1, 3, (_, i) => `warm ${i}`);
       // Rounds overlap when they are cut into quick commits (once larger commits are seen to
       // stall on Deno's remote client).
-      await Promise.all(Array.from({ length: 32 }, async (_, w) => {
-        for (let i = 0; i < 30; i++) {
-          const text = `w${w}-${i}`.padEnd(300, ".");
-          order.push(text);
-          await store.appendTurn({
-            contextId,
-            typeId: "t",
-            typeVersion: 1,
-            payload: te.encode(text),
-          });
-        }
-      }));
+      order.push(...await appendFromWriters(store, contextId, 32, 30, padded));
       const overlapped = commits.filter((s) => s.checks === 2).length;
       assert.ok(overlapped > 0, "some commits were sent while another was in flight");
       const turns = await store.listTurns(contextId, { limit: 2000 });
       assert.deepEqual(turns.map((t) => td.decode(t.payload)), order);
-      for (let i = 1; i < turns.length; i++) {
-        assert.equal(turns[i].parentTurnId, turns[i - 1].turnId);
-        assert.equal(turns[i].depth, turns[i - 1].depth + 1);
-      }
+      assertOneChain(turns);
     } finally {
       await store.close();
       await cleanup();
@@ -244,27 +264,13 @@ for (const [name, make] of TWO_CLIENTS) {
     const b = new KvStore(await db.open(), { limits: KV_CONNECT_LIMITS });
     try {
       const { contextId } = await a.createContext();
-      const sent = new Map<string, string[]>([["a", []], ["b", []]]);
       const run = (store: KvStore, name: string) =>
-        Promise.all(Array.from({ length: 16 }, async (_, w) => {
-          for (let i = 0; i < 25; i++) {
-            const text = `${name}${w}-${i}`;
-            sent.get(name)!.push(text);
-            await store.appendTurn({
-              contextId,
-              typeId: "t",
-              typeVersion: 1,
-              payload: te.encode(text),
-            });
-          }
-        }));
-      await Promise.all([run(a, "a"), run(b, "b")]);
+        appendFromWriters(store, contextId, 16, 25, (w, i) => `${name}${w}-${i}`);
+      const [sentA, sentB] = await Promise.all([run(a, "a"), run(b, "b")]);
+      const sent = new Map([["a", sentA], ["b", sentB]]);
       const turns = await a.listTurns(contextId, { limit: 2000 });
       assert.equal(turns.length, 800, "every append landed once");
-      for (let i = 1; i < turns.length; i++) {
-        assert.equal(turns[i].parentTurnId, turns[i - 1].turnId, `turn at depth ${turns[i].depth}`);
-        assert.equal(turns[i].depth, turns[i - 1].depth + 1);
-      }
+      assertOneChain(turns);
       // Each handle's appends are in its call order.
       for (const [name, texts] of sent) {
         const stored = turns.map((t) => td.decode(t.payload)).filter((t) => t.startsWith(name));
@@ -344,8 +350,7 @@ function holdFirstChainedCommit(kv: Deno.Kv, before: () => Promise<void>): Deno.
 }
 
 Deno.test("commit chain (KV Connect peer): commits sent after one that fails do not land, and are planned again", async () => {
-  const peer = await startKvConnectPeer();
-  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  const peer = await startPeer();
   const other = new KvStore(await Deno.openKv(peer.url), { limits: KV_CONNECT_LIMITS });
   let contextId = "";
   let foreign = "";
@@ -362,27 +367,12 @@ Deno.test("commit chain (KV Connect peer): commits sent after one that fails do 
   );
   try {
     contextId = (await store.createContext()).contextId;
-    const order: string[] = [];
     const failuresBefore = peer.stats.checkFailures;
-    await Promise.all(Array.from({ length: 32 }, async (_, w) => {
-      for (let i = 0; i < 20; i++) {
-        const text = `w${w}-${i}`.padEnd(300, ".");
-        order.push(text);
-        await store.appendTurn({
-          contextId,
-          typeId: "t",
-          typeVersion: 1,
-          payload: te.encode(text),
-        });
-      }
-    }));
+    const order = await appendFromWriters(store, contextId, 32, 20, padded);
     assert.ok(foreign !== "", "the held commit was reached");
     const turns = await store.listTurns(contextId, { limit: 2000 });
     assert.equal(turns.length, 32 * 20 + 1);
-    for (let i = 1; i < turns.length; i++) {
-      assert.equal(turns[i].parentTurnId, turns[i - 1].turnId, `turn at depth ${turns[i].depth}`);
-      assert.equal(turns[i].depth, turns[i - 1].depth + 1);
-    }
+    assertOneChain(turns);
     const texts = turns.map((t) => td.decode(t.payload));
     assert.deepEqual(
       texts.filter((t) => t !== "foreign"),
@@ -402,8 +392,7 @@ Deno.test("commit chain (KV Connect peer): commits sent after one that fails do 
 
 Deno.test("commit chain (KV Connect peer): a chained quick commit of two 256 B turns goes out in one write", async () => {
   const bodies: number[] = [];
-  const peer = await startKvConnectPeer({ onAtomicWrite: (n) => bodies.push(n) });
-  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  const peer = await startPeer({ onAtomicWrite: (n) => bodies.push(n) });
   const commits: CommitStats[] = [];
   const store = new KvStore(await Deno.openKv(peer.url), {
     limits: KV_CONNECT_LIMITS,
@@ -474,8 +463,7 @@ for (const answer of ["failed", "error"] as const) {
       answer === "failed" ? "'checks failed'" : "with an error"
     } is settled as landed: its appends resolve once, its token is not taken again`,
     async () => {
-      const peer = await startKvConnectPeer();
-      Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+      const peer = await startPeer();
       const other = new KvStore(await Deno.openKv(peer.url), { limits: KV_CONNECT_LIMITS });
       let contextId = "";
       const client = loseFirstChainedAnswer(await Deno.openKv(peer.url), answer, async () => {
@@ -513,14 +501,7 @@ for (const answer of ["failed", "error"] as const) {
         // Reused, the token is absent: the commit sent after its new taker checks it is gone, and
         // lands although the taker failed — a turn whose parent was never written.
         const turns = await store.listTurns(contextId, { limit: 2000 });
-        for (let i = 1; i < turns.length; i++) {
-          assert.equal(
-            turns[i].parentTurnId,
-            turns[i - 1].turnId,
-            `turn at depth ${turns[i].depth}`,
-          );
-          assert.equal(turns[i].depth, turns[i - 1].depth + 1);
-        }
+        assertOneChain(turns);
         assert.ok(client.lost(), "a chained commit's answer was lost");
         assert.equal(client.reused(), false, "the token its commit deleted was taken again");
         // Every append is stored once: the landed commit's appends were not planned again.
@@ -563,8 +544,7 @@ function holdNextChainedCommit(
 }
 
 Deno.test("commit chain (KV Connect peer): an append whose idempotency key is in a commit in flight waits for it, and replays its turn", async () => {
-  const peer = await startKvConnectPeer();
-  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  const peer = await startPeer();
   let armed = false;
   let contextId = "";
   const payload = te.encode("keyed".padEnd(300, "."));
@@ -579,17 +559,7 @@ Deno.test("commit chain (KV Connect peer): an append whose idempotency key is in
   try {
     contextId = (await store.createContext()).contextId;
     // Appends from 32 writers at once, so that rounds are cut and the chain has tokens.
-    await Promise.all(Array.from({ length: 32 }, async (_, w) => {
-      for (let i = 0; i < 20; i++) {
-        const text = `warm ${w}-${i}`.padEnd(300, ".");
-        await store.appendTurn({
-          contextId,
-          typeId: "t",
-          typeVersion: 1,
-          payload: te.encode(text),
-        });
-      }
-    }));
+    await appendFromWriters(store, contextId, 32, 20, (w, i) => `warm ${padded(w, i)}`);
     armed = true;
     // A round of the keyed append and one whose fs root is missing: large enough to be cut
     // (its commit takes a token), though only the keyed append is written.
@@ -616,8 +586,7 @@ Deno.test("commit chain (KV Connect peer): an append whose idempotency key is in
 });
 
 Deno.test("commit chain (KV Connect peer): a commit sent while another is in flight keeps to the check limit, one check being the chain's", async () => {
-  const peer = await startKvConnectPeer();
-  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  const peer = await startPeer();
   const commits: CommitStats[] = [];
   // Three checks a commit, so that a quick commit can reach the limit.
   const limits = { ...KV_CONNECT_LIMITS, checks: 3 };
@@ -662,8 +631,7 @@ Deno.test("commit chain (KV Connect peer): a commit sent while another is in fli
 });
 
 Deno.test("commit chain (KV Connect peer): a read of the context while commits to it are in flight does not make them fail", async () => {
-  const peer = await startKvConnectPeer();
-  Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
+  const peer = await startPeer();
   let commits = 0;
   const store = new KvStore(await Deno.openKv(peer.url), {
     limits: KV_CONNECT_LIMITS,
@@ -671,25 +639,13 @@ Deno.test("commit chain (KV Connect peer): a read of the context while commits t
   });
   try {
     const { contextId } = await store.createContext();
-    const order: string[] = [];
     let done = false;
     let reads = 0;
     // A reader of the context (a UI, say) sees heads older than those of the commits in flight.
     const reader = (async () => {
       while (!done) await store.getHead(contextId), reads++;
     })();
-    await Promise.all(Array.from({ length: 32 }, async (_, w) => {
-      for (let i = 0; i < 20; i++) {
-        const text = `w${w}-${i}`.padEnd(300, ".");
-        order.push(text);
-        await store.appendTurn({
-          contextId,
-          typeId: "t",
-          typeVersion: 1,
-          payload: te.encode(text),
-        });
-      }
-    }));
+    const order = await appendFromWriters(store, contextId, 32, 20, padded);
     done = true;
     await reader;
     assert.ok(reads > 10, `${reads} reads`);
