@@ -15,7 +15,8 @@
  *   32 appends in flight on one context vs 32 independent raw commits of the
  *   same bytes over the same client, and the commits per append of that run;
  *   the same with 256 B turns, and with 256 B turns against a peer that
- *   answers 1 ms late (a server across a network).
+ *   answers 1 ms late (a server across a network); each 256 B figure on a
+ *   peer and client of its own, six slices of 1,000 after a warm-up.
  *
  * Needs: --unstable-kv --allow-read --allow-write --allow-env (temp dir, KV
  * file, the peer's token), --allow-net=127.0.0.1 (the peer) and, for a clean memory figure, --allow-run (the walk runs in a fresh
