@@ -55,10 +55,7 @@ export class IdBlocks {
     current: Deno.KvEntryMaybe<unknown>,
     used: number,
   ): { first: bigint; landed: () => void } {
-    const key = seqKey(this.#kind);
-    const start = checkCounter(key, current.value ?? 1n);
-    const end = start + this.#blockSize;
-    op.check(key, current.versionstamp).set(key, end);
+    const { start, end } = this.#addReservation(op, current);
     return {
       first: start,
       landed: () => {
@@ -68,6 +65,25 @@ export class IdBlocks {
         this.#end = end;
       },
     };
+  }
+
+  /**
+   * Adds to `op` the reservation of the block that starts at the counter as
+   * read (`current`): a check that the counter is unchanged and its new
+   * value. A counter that holds no id is a Backend error (a damaged store).
+   */
+  #addReservation(
+    op: BudgetedAtomic,
+    current: Deno.KvEntryMaybe<unknown>,
+  ): { start: bigint; end: bigint } {
+    const key = seqKey(this.#kind);
+    const start = current.value ?? 1n;
+    if (typeof start !== "bigint" || start < 1n) {
+      throw new BackendError(`id counter ${JSON.stringify(key)} holds ${String(start)}`);
+    }
+    const end = start + this.#blockSize;
+    op.check(key, current.versionstamp).set(key, end);
+    return { start, end };
   }
 
   /** A new id greater than `above` from the current block, or undefined when it needs a new one. */
@@ -82,7 +98,8 @@ export class IdBlocks {
    */
   async next(above = 0n): Promise<bigint> {
     for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
-      if (this.#next < this.#end && this.#next > above) return this.#next++;
+      const id = this.tryNext(above);
+      if (id !== undefined) return id;
       if (this.#next <= above) this.#next = this.#end; // the block is below the parent: skip it
       this.#reserving ??= this.#reserve().finally(() => (this.#reserving = undefined));
       await this.#reserving;
@@ -96,12 +113,10 @@ export class IdBlocks {
   }
 
   async #reserve(): Promise<void> {
-    const key = seqKey(this.#kind);
     for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
-      const current = await this.#kv.get<bigint>(key);
-      const start = checkCounter(key, current.value ?? 1n);
-      const end = start + this.#blockSize;
-      const op = new BudgetedAtomic(this.#kv).check(key, current.versionstamp).set(key, end);
+      const current = await this.#kv.get<bigint>(seqKey(this.#kind));
+      const op = new BudgetedAtomic(this.#kv);
+      const { start, end } = this.#addReservation(op, current);
       if ((await op.commit(this.#observer)).ok) {
         this.#next = start;
         this.#end = end;
@@ -112,12 +127,4 @@ export class IdBlocks {
       `could not reserve ${this.#kind} ids after ${MAX_RESERVE_ATTEMPTS} attempts`,
     );
   }
-}
-
-/** The counter's value as the next unreserved id; a Backend error when it is not one. */
-function checkCounter(key: Deno.KvKey, value: unknown): bigint {
-  if (typeof value !== "bigint" || value < 1n) {
-    throw new BackendError(`id counter ${JSON.stringify(key)} holds ${String(value)}`);
-  }
-  return value;
 }
