@@ -198,26 +198,19 @@ async function kvConnectRates(reporter: Reporter): Promise<void> {
       "counted by the store's commit observer in the 1 KiB run above",
     );
   });
-  // Small turns on a peer and client of their own: right after the 1 KiB figure's 40 ms
-  // stalls, the same connection ran slow for ~0.5 s, raw commits and appends alike, and two
-  // short slices measured that recovery rather than either side (bench/README.md).
-  await overConnect({}, async (measure) => {
-    const payload = new Uint8Array(256).map((_, i) => i & 0xff);
-    await measure(payload, 1, 500); // warm up both
-    // A raw commit of a 256 B turn stays under ~1 KiB, a chained commit would not.
-    const small = await measure(payload, 6, 1000);
-    reporter.report(
-      "kv over KV Connect (in-repo peer): the same with 256 B turns",
-      small.appends,
-      small.raw,
-      "ops/s",
-      ">= 0.8",
-      `a raw commit stays under ~1 KiB and skips the wait; the store cuts its rounds into ` +
-        `commits under ~1 KiB once larger ones are seen to stall (turnstore/kv/quick_commits.ts), ` +
-        `up to ${KV_CONNECT_LIMITS.commitsInFlight} in flight (commit_chain.ts): ` +
-        `${small.perAppend.toFixed(3)} commits per append, ${small.msPerCommit.toFixed(2)} ms each`,
-    );
-  });
+  // Small turns on a peer and client of their own (smallTurnRates).
+  const small = await smallTurnRates({});
+  reporter.report(
+    "kv over KV Connect (in-repo peer): the same with 256 B turns",
+    small.appends,
+    small.raw,
+    "ops/s",
+    ">= 0.8",
+    `a raw commit stays under ~1 KiB and skips the wait; the store cuts its rounds into ` +
+      `commits under ~1 KiB once larger ones are seen to stall (turnstore/kv/quick_commits.ts), ` +
+      `up to ${KV_CONNECT_LIMITS.commitsInFlight} in flight (commit_chain.ts): ` +
+      `${small.perAppend.toFixed(3)} commits per append, ${small.msPerCommit.toFixed(2)} ms each`,
+  );
   await remoteRates(reporter);
 }
 
@@ -225,17 +218,17 @@ async function kvConnectRates(reporter: Reporter): Promise<void> {
  * Runs `fn` with `measure` (see connectRates) over a store and a raw client
  * of one KV Connect client to a fresh in-repo peer started with `options`.
  */
-async function overConnect(
+async function overConnect<T>(
   options: KvConnectPeerOptions,
-  fn: (measure: ReturnType<typeof connectRates>) => Promise<void>,
-): Promise<void> {
+  fn: (measure: ReturnType<typeof connectRates>) => Promise<T>,
+): Promise<T> {
   await using peer = await startKvConnectPeer(options);
   Deno.env.set("DENO_KV_ACCESS_TOKEN", peer.token);
   const kv = await Deno.openKv(peer.url);
   let commits = 0;
   const store = new KvStore(kv, { limits: KV_CONNECT_LIMITS, onCommit: () => commits++ });
   try {
-    await fn(connectRates(store, kv, () => commits));
+    return await fn(connectRates(store, kv, () => commits));
   } finally {
     await store.close();
   }
@@ -275,27 +268,40 @@ function connectRates(store: KvStore, kv: Deno.Kv, commits: () => number) {
 }
 
 /**
+ * 32 appends of 256 B in flight on one context vs 32 independent raw commits
+ * (a raw commit of a 256 B turn stays under ~1 KiB, a chained commit would
+ * not), on a peer started with `options` and a client of their own: right
+ * after the 1 KiB figure's 40 ms stalls, a shared connection ran slow for
+ * ~0.5 s, raw commits and appends alike, and short slices measured that
+ * recovery rather than either side (bench/README.md). A warm-up of 500
+ * (which also sees larger commits stall), then six slices of 1,000.
+ */
+function smallTurnRates(options: KvConnectPeerOptions) {
+  return overConnect(options, async (measure) => {
+    const payload = new Uint8Array(256).map((_, i) => i & 0xff);
+    await measure(payload, 1, 500);
+    return await measure(payload, 6, 1000);
+  });
+}
+
+/**
  * The same 256 B figure against a peer that answers 1 ms after each request,
  * as a server across a network would: one quick commit at a time would be
  * bound by that wait, raw commits overlap 32 deep.
  */
 async function remoteRates(reporter: Reporter): Promise<void> {
-  await overConnect({ latencyMs: 1 }, async (measure) => {
-    const payload = new Uint8Array(256).map((_, i) => i & 0xff);
-    await measure(payload, 1, 500); // warm up both, and see the stall of larger commits
-    const small = await measure(payload, 6, 1000);
-    reporter.report(
-      "kv over KV Connect, the peer answering 1 ms late: 32 appends of 256 B in flight vs 32 independent raw commits",
-      small.appends,
-      small.raw,
-      "ops/s",
-      ">= 0.8",
-      `a server across a network: quick commits of one context overlap up to ` +
-        `${KV_CONNECT_LIMITS.commitsInFlight} deep (turnstore/kv/commit_chain.ts), one at a ` +
-        `time they would wait out the latency each; ${small.perAppend.toFixed(3)} commits per ` +
-        `append`,
-    );
-  });
+  const small = await smallTurnRates({ latencyMs: 1 });
+  reporter.report(
+    "kv over KV Connect, the peer answering 1 ms late: 32 appends of 256 B in flight vs 32 independent raw commits",
+    small.appends,
+    small.raw,
+    "ops/s",
+    ">= 0.8",
+    `a server across a network: quick commits of one context overlap up to ` +
+      `${KV_CONNECT_LIMITS.commitsInFlight} deep (turnstore/kv/commit_chain.ts), one at a ` +
+      `time they would wait out the latency each; ${small.perAppend.toFixed(3)} commits per ` +
+      `append`,
+  );
 }
 
 /** 64 writers, each appending 10 KB turns to its own context: kv vs raw KV vs fs group commit. */
