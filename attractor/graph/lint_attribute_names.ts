@@ -318,15 +318,18 @@ export const attributeNameRule: LintRule = Object.freeze({
   name: "attribute_name",
   apply(graph: Graph, ctx: LintContext): Diagnostic[] {
     const out: Diagnostic[] = [];
-    // A pipeline repeats a handful of names over every node and edge: each is judged once.
-    const judged = { graph: new Map(), node: new Map(), edge: new Map() } as const;
+    // A pipeline repeats a handful of names over every node and edge: each is
+    // judged once, and `null` marks a name judged fine (one lookup per name).
+    const judged = {
+      graph: new Map<string, string | null>(),
+      node: new Map<string, string | null>(),
+      edge: new Map<string, string | null>(),
+    } as const;
     const nearMiss = (scope: AttributeScope, name: string): string | undefined => {
-      const seen = judged[scope] as Map<string, string | undefined>;
+      const seen = judged[scope];
       let known = seen.get(name);
-      if (known === undefined && !seen.has(name)) {
-        seen.set(name, known = nearMissAttribute(scope, name));
-      }
-      return known;
+      if (known === undefined) seen.set(name, known = nearMissAttribute(scope, name) ?? null);
+      return known ?? undefined;
     };
     const warn = (
       name: string,

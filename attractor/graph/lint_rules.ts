@@ -91,19 +91,19 @@ export const terminalNodeRule: LintRule = rule("terminal_node", (_graph, { index
  */
 export const reachabilityRule: LintRule = rule("reachability", (graph, { index }) => {
   if (index.starts.length !== 1) return []; // start_node reports that
-  const seen = new Set<string>();
-  const queue: string[] = [];
+  // The nodes not reached yet: reaching one is a single delete, which also
+  // refuses ids that are no node (edge_target_exists reports those).
+  const unseen = new Set(index.nodes.keys());
+  const queue: Node[] = [];
   const reach = (id: string | undefined) => {
-    if (id === undefined || seen.has(id) || !index.nodes.has(id)) return;
-    seen.add(id);
-    queue.push(id);
+    if (id !== undefined && unseen.delete(id)) queue.push(index.nodes.get(id)!);
   };
   reach(index.starts[0].id);
   let gateSeen = false;
   while (queue.length) {
-    const id = queue.pop()!;
-    for (const edge of index.outgoing.get(id) ?? []) reach(edge.to);
-    const node = index.nodes.get(id)!;
+    const node = queue.pop()!;
+    const edges = index.outgoing.get(node.id);
+    if (edges) { for (const edge of edges) reach(edge.to); }
     reach(node.retryTarget);
     reach(node.fallbackRetryTarget);
     if (node.goalGate && !gateSeen) {
@@ -112,7 +112,8 @@ export const reachabilityRule: LintRule = rule("reachability", (graph, { index }
       reach(graph.attrs.fallbackRetryTarget);
     }
   }
-  return graph.nodes.filter((n) => !seen.has(n.id)).map((n) => ({
+  if (unseen.size === 0) return [];
+  return graph.nodes.filter((n) => unseen.has(n.id)).map((n) => ({
     rule: "reachability",
     severity: "error" as const,
     message: `node ${n.id} is not reachable from the start node ${index.starts[0].id}`,
@@ -441,6 +442,18 @@ export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) =
       fix: `set ${key} to ${wanted}`,
     });
   };
+  const checkHandlerAttributes = (n: Node) => {
+    for (const [key, kind] of HANDLER_KINDS) {
+      const value = n.attrs[key];
+      if (value !== undefined && !isValidAttribute(kind, value)) badNode(n, key, expect[kind]);
+    }
+    for (const [key, names] of HANDLER_VALUES) {
+      const value = n.attrs[key];
+      if (value !== undefined && !names.includes(value)) {
+        badNode(n, key, `one of ${names.join(", ")}`);
+      }
+    }
+  };
   // Named reads, field by field (a typed field is unset exactly when its raw
   // value is malformed): this rule reads every node, so it avoids keyed reads
   // across the many shapes attribute records have.
@@ -458,16 +471,13 @@ export const attributeTypeRule: LintRule = rule("attribute_type", (graph, ctx) =
       badNode(n, "allow_partial");
     }
     if (a.max_visits !== undefined && n.maxVisits === undefined) badNode(n, "max_visits");
-    for (const [key, kind] of HANDLER_KINDS) {
-      const value = a[key];
-      if (value !== undefined && !isValidAttribute(kind, value)) badNode(n, key, expect[kind]);
-    }
-    for (const [key, names] of HANDLER_VALUES) {
-      const value = a[key];
-      if (value !== undefined && !names.includes(value)) {
-        badNode(n, key, `one of ${names.join(", ")}`);
-      }
-    }
+    // Handler attributes are rare: one named read each finds them absent.
+    if (
+      a.max_parallel !== undefined || a["human.timeout"] !== undefined ||
+      a["manager.poll_interval"] !== undefined || a["manager.max_cycles"] !== undefined ||
+      a["stack.child_autostart"] !== undefined || a.join_policy !== undefined ||
+      a.retry_policy !== undefined
+    ) checkHandlerAttributes(n);
   }
   const badEdge = (e: Edge, key: string) => {
     const kind = EDGE_ATTRIBUTE_KINDS[key];

@@ -5,6 +5,7 @@ import {
   buildGraphAttrs,
   buildNode,
   EDGE_ATTRIBUTE_KINDS,
+  HANDLER_ATTRIBUTE_KINDS,
   HANDLER_ATTRIBUTE_VALUES,
   NODE_ATTRIBUTE_KINDS,
 } from "./build.ts";
@@ -243,6 +244,15 @@ Deno.test("lint attribute_type: covers every typed node and edge attribute", () 
     const found = findings(`digraph G { a -> b [${key}="%%"] }`, "attribute_type");
     assert.equal(found.length, 1, key);
     assert.match(found[0].message, new RegExp(`^edge a -> b: ${key}="%%" is not `));
+  }
+  // The rule looks for handler attributes by name before checking them: every
+  // name in the handler tables must be among those it looks for.
+  for (
+    const key of [...Object.keys(HANDLER_ATTRIBUTE_KINDS), ...Object.keys(HANDLER_ATTRIBUTE_VALUES)]
+  ) {
+    const found = findings(`digraph G { a [${JSON.stringify(key)}="%%"] }`, "attribute_type");
+    assert.equal(found.length, 1, key);
+    assert.match(found[0].message, new RegExp(`^node a: ${key.replace(".", "\\.")}="%%" is not `));
   }
 });
 

@@ -17,7 +17,7 @@
 import { buildEdge, buildGraph, buildGraphAttrs, buildNode, deriveClassName } from "./build.ts";
 import { DotParseError } from "./errors.ts";
 import { type Token, tokenize } from "./lexer.ts";
-import type { Edge, Graph, Node, SourceLocation } from "./types.ts";
+import type { Edge, Graph, GraphAttrs, Node, SourceLocation } from "./types.ts";
 
 /** Options of {@linkcode parseDot}. */
 export interface ParseDotOptions {
@@ -61,6 +61,29 @@ export function parseDot(source: string, options: ParseDotOptions = {}): Graph {
   return new Parser(tokenize(source), options.maxSubgraphDepth ?? 64).parse();
 }
 
+/** A node whose fields may be set: only one just built and not yet shared. */
+export type MutableNode = { -readonly [K in keyof Node]: Node[K] };
+
+/**
+ * Finishes each node as the parser builds it, given the graph's attributes:
+ * returns the node to keep. The node it gets is new and not yet shared, so
+ * it may be changed in place (a {@linkcode MutableNode}).
+ */
+export type NodeFinisher = (attrs: GraphAttrs) => ((node: MutableNode) => Node) | undefined;
+
+/**
+ * `parseDot` that hands every node to `finish` before the graph is
+ * assembled: how `prepareGraph` applies the built-in transforms without
+ * building each node twice. Internal to the graph layer.
+ */
+export function parseDotFinishing(
+  source: string,
+  options: ParseDotOptions,
+  finish: NodeFinisher,
+): Graph {
+  return new Parser(tokenize(source), options.maxSubgraphDepth ?? 64).parse(finish);
+}
+
 class Parser {
   #pos = 0;
   readonly #nodes = new Map<string, NodeDraft>();
@@ -68,7 +91,7 @@ class Parser {
 
   constructor(readonly tokens: Token[], readonly maxDepth: number) {}
 
-  parse(): Graph {
+  parse(finish?: NodeFinisher): Graph {
     let tok = this.#next();
     if (tok.kind === "id" && tok.text.toLowerCase() === "strict") {
       this.#unsupported(tok, "'strict' graphs are not supported");
@@ -95,14 +118,19 @@ class Parser {
       }
       this.#fail(after, `unexpected ${describe(after)} after the end of the graph`);
     }
+    const attrs = buildGraphAttrs(root.attrs);
+    const finishNode = finish?.(attrs);
     const nodes: Node[] = [];
     for (const [nodeId, draft] of this.#nodes) {
-      nodes.push(
-        buildNode(nodeId, draft.attrs, { subgraphClasses: draft.subgraphClasses, loc: draft.loc }),
-      );
+      // buildNode copies the draft's attributes, so the node owns its record.
+      const node = buildNode(nodeId, draft.attrs, {
+        subgraphClasses: draft.subgraphClasses,
+        loc: draft.loc,
+      });
+      nodes.push(finishNode ? finishNode(node) : node);
     }
     const edges: Edge[] = this.#edges.map((e) => buildEdge(e.from, e.to, e.attrs, e.loc));
-    return buildGraph(id, buildGraphAttrs(root.attrs), nodes, edges);
+    return buildGraph(id, attrs, nodes, edges);
   }
 
   #statements(scope: Scope): void {

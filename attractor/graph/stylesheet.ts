@@ -270,10 +270,19 @@ function computeStyle(stylesheet: Stylesheet, node: Node): StylePatch {
     // `>=`: a later rule (or declaration) of equal specificity wins.
     for (const { property, value } of rule.declarations) {
       if (property === "llm_model") {
-        if (specificity >= modelAt) [model, modelAt] = [value, specificity];
+        if (specificity >= modelAt) {
+          model = value;
+          modelAt = specificity;
+        }
       } else if (property === "llm_provider") {
-        if (specificity >= providerAt) [provider, providerAt] = [value, specificity];
-      } else if (specificity >= effortAt) [effort, effortAt] = [value, specificity];
+        if (specificity >= providerAt) {
+          provider = value;
+          providerAt = specificity;
+        }
+      } else if (specificity >= effortAt) {
+        effort = value;
+        effortAt = specificity;
+      }
     }
   }
   return { llm_model: model, llm_provider: provider, reasoning_effort: effort };
@@ -297,12 +306,19 @@ export function stylePatch(stylesheet: Stylesheet, node: Node): StylePatch | und
     if (specificity < 0) continue;
     for (const { property, value } of rule.declarations) {
       if (property === "llm_model") {
-        if (wantModel && specificity >= modelAt) [model, modelAt] = [value, specificity];
+        if (wantModel && specificity >= modelAt) {
+          model = value;
+          modelAt = specificity;
+        }
       } else if (property === "llm_provider") {
         if (wantProvider && specificity >= providerAt) {
-          [provider, providerAt] = [value, specificity];
+          provider = value;
+          providerAt = specificity;
         }
-      } else if (wantEffort && specificity >= effortAt) [effort, effortAt] = [value, specificity];
+      } else if (wantEffort && specificity >= effortAt) {
+        effort = value;
+        effortAt = specificity;
+      }
     }
   }
   if (model === undefined && provider === undefined && effort === undefined) return undefined;

@@ -10,9 +10,9 @@
  * @module
  */
 import { withNodeAttrs } from "./build.ts";
-import { parseDot, type ParseDotOptions } from "./parser.ts";
+import { type NodeFinisher, parseDotFinishing, type ParseDotOptions } from "./parser.ts";
 import { applyStylesheet, parseStylesheet, stylePatch, type Stylesheet } from "./stylesheet.ts";
-import type { Diagnostic, Graph } from "./types.ts";
+import type { Diagnostic, Graph, GraphAttrs, Node } from "./types.ts";
 import { validate, type ValidateOptions } from "./lint.ts";
 
 /** A graph rewrite. `apply` must return a new graph and leave its input as it was. */
@@ -63,28 +63,16 @@ export const stylesheetTransform: Transform = Object.freeze({
  * Both built-in transforms in one pass over the nodes, so a node is rebuilt
  * at most once: the same result as `expandGoalTransform` then
  * `stylesheetTransform` (they touch different attributes), in about half the
- * time. `prepareGraph` uses this.
+ * time. `prepareGraph` applies the same patches while the parser builds
+ * the nodes, so they are not built twice.
  */
 export const builtinTransform: Transform = Object.freeze({
   name: "builtin",
   apply(graph: Graph): Graph {
-    const goal = graph.attrs.goal;
-    let stylesheet: Stylesheet | undefined;
-    try {
-      stylesheet = parseStylesheet(graph.attrs.modelStylesheet);
-    } catch {
-      stylesheet = undefined; // validation reports it
-    }
-    const styled = stylesheet && stylesheet.rules.length ? stylesheet : undefined;
+    const patchOf = builtinPatcher(graph.attrs);
     let changed = false;
     const nodes = graph.nodes.map((node) => {
-      let patch: Record<string, string> | undefined = styled
-        ? stylePatch(styled, node) as Record<string, string> | undefined
-        : undefined;
-      const prompt = node.attrs.prompt;
-      if (prompt !== undefined && prompt.includes("$goal")) {
-        patch = { ...patch, prompt: prompt.replaceAll("$goal", goal) };
-      }
+      const patch = patchOf(node);
       if (!patch) return node;
       changed = true;
       return withNodeAttrs(node, patch);
@@ -92,6 +80,61 @@ export const builtinTransform: Transform = Object.freeze({
     return changed ? Object.freeze({ ...graph, nodes: Object.freeze(nodes) }) : graph;
   },
 });
+
+/** What the built-in transforms set on a node of a graph with `attrs`: `undefined` for nothing. */
+function builtinPatcher(attrs: GraphAttrs): (node: Node) => Record<string, string> | undefined {
+  const goal = attrs.goal;
+  const styled = usableStylesheet(attrs);
+  return (node) => {
+    let patch = styled ? stylePatch(styled, node) as Record<string, string> | undefined : undefined;
+    const prompt = node.attrs.prompt;
+    if (prompt !== undefined && prompt.includes("$goal")) {
+      patch = { ...patch, prompt: prompt.replaceAll("$goal", goal) };
+    }
+    return patch;
+  };
+}
+
+/** The graph's model stylesheet when it parses and has rules (validation reports one that does not parse). */
+function usableStylesheet(attrs: GraphAttrs): Stylesheet | undefined {
+  try {
+    const stylesheet = parseStylesheet(attrs.modelStylesheet);
+    return stylesheet.rules.length ? stylesheet : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The built-in transforms as the parser's node finisher. A node the parser
+ * has just built owns its attribute record, so the stylesheet's fields and
+ * the expanded prompt are set in place, each typed field derived as
+ * `buildNode` derives it (an empty model is no model), with named stores:
+ * every node shares one shape, and keyed or generic patching here cost as
+ * much as the rest of the pass.
+ */
+const finishBuiltin: NodeFinisher = (graphAttrs) => {
+  const goal = graphAttrs.goal;
+  const styled = usableStylesheet(graphAttrs);
+  return (node) => {
+    const style = styled ? stylePatch(styled, node) : undefined;
+    const attrs = node.attrs as Record<string, string>;
+    const prompt = attrs.prompt;
+    const expand = prompt !== undefined && prompt.includes("$goal");
+    if (!style && !expand) return node;
+    if (style?.llm_model !== undefined) {
+      node.llmModel = (attrs.llm_model = style.llm_model) || undefined;
+    }
+    if (style?.llm_provider !== undefined) {
+      node.llmProvider = (attrs.llm_provider = style.llm_provider) || undefined;
+    }
+    if (style?.reasoning_effort !== undefined) {
+      node.reasoningEffort = (attrs.reasoning_effort = style.reasoning_effort) || undefined;
+    }
+    if (expand) node.prompt = attrs.prompt = prompt.replaceAll("$goal", goal);
+    return node;
+  };
+};
 
 /** The built-in transforms in the order they run. */
 export const BUILTIN_TRANSFORMS: readonly Transform[] = Object.freeze([
@@ -127,7 +170,7 @@ export interface PreparedGraph {
  * @throws {DotParseError} when the source does not parse.
  */
 export function prepareGraph(source: string, options: PrepareGraphOptions = {}): PreparedGraph {
-  const parsed = parseDot(source, options);
-  const graph = applyTransforms(parsed, [builtinTransform, ...(options.transforms ?? [])]);
+  const parsed = parseDotFinishing(source, options, finishBuiltin);
+  const graph = applyTransforms(parsed, options.transforms ?? []);
   return { graph, diagnostics: validate(graph, options) };
 }

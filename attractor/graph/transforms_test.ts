@@ -98,19 +98,35 @@ Deno.test("prepareGraph: parse, built-in then custom transforms, validate", () =
   assert.throws(() => prepareGraph("digraph {"), DotParseError);
 });
 
+const BUILTIN_CASES = [
+  SOURCE,
+  `digraph G { goal="x"; model_stylesheet="hexagon { reasoning_effort: low; }"
+    a [shape=hexagon, prompt="$goal", llm_model=own]; b [prompt=""]; c }`,
+  `digraph G { model_stylesheet="broken {"; a [prompt="$goal $goal"] }`,
+  // An empty goal empties a prompt: not a plain text patch, so the node is rebuilt.
+  `digraph G { model_stylesheet="* { llm_provider: p; }"; a [prompt="$goal"] }`,
+  `digraph G { goal="g"; model_stylesheet=".phase-one-review { llm_model: m; } #b { llm_model: n; }"
+    node [timeout=5m]
+    subgraph cluster_a { label="Phase One Review"; a [class="x,y", prompt="do $goal"]; b }
+    a -> b -> c }`,
+];
+
 Deno.test("transforms: the one-pass built-in transform equals the built-ins in order", () => {
-  const sources = [
-    SOURCE,
-    `digraph G { goal="x"; model_stylesheet="hexagon { reasoning_effort: low; }"
-      a [shape=hexagon, prompt="$goal", llm_model=own]; b [prompt=""]; c }`,
-    `digraph G { model_stylesheet="broken {"; a [prompt="$goal $goal"] }`,
-  ];
-  for (const source of sources) {
+  for (const source of BUILTIN_CASES) {
     const g = parseDot(source);
     assert.equal(
       JSON.stringify(builtinTransform.apply(g)),
       JSON.stringify(applyTransforms(g, BUILTIN_TRANSFORMS)),
       source,
     );
+  }
+});
+
+Deno.test("prepareGraph: the built-ins applied while parsing give the graph the transforms give", () => {
+  for (const source of BUILTIN_CASES) {
+    const expected = applyTransforms(parseDot(source), BUILTIN_TRANSFORMS);
+    const { graph } = prepareGraph(source);
+    assert.deepEqual(graph, expected, source);
+    assert.ok(Object.isFrozen(graph) && Object.isFrozen(graph.nodes), source);
   }
 });
