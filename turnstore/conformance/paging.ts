@@ -54,6 +54,32 @@ export function definePagingTests(test: ConformanceTest): void {
     assert.deepEqual(seen, expected);
   });
 
+  test("a cursor in the base context above the fork point, or in a sibling fork, is outside the history", async ({ store }) => {
+    const main = await store.createContext();
+    const base = await appendN(store, main.contextId, 3, "m");
+    const after = await appendN(store, main.contextId, 2, "m-after");
+    const fork = await store.forkContext(base[2].turnId);
+    const sibling = await store.forkContext(base[2].turnId);
+    const [s1] = await appendN(store, sibling.contextId, 1, "s");
+    await appendN(store, fork.contextId, 2, "f");
+    for (const outside of [after[0], after[1], s1]) {
+      await rejectsWith(
+        store.listTurns(fork.contextId, { beforeTurnId: outside.turnId }),
+        "InvalidInput",
+        [outside.turnId, fork.contextId],
+      );
+    }
+    // The fork point itself and the turns below it are in the fork's history.
+    assert.deepEqual(
+      ids(await store.listTurns(fork.contextId, { beforeTurnId: base[2].turnId })),
+      ids(base.slice(0, 2)),
+    );
+    assert.deepEqual(
+      ids(await store.listTurns(fork.contextId, { beforeTurnId: base[1].turnId, limit: 5 })),
+      [base[0].turnId],
+    );
+  });
+
   test("a paging cursor outside the history is InvalidInput; a bad limit is InvalidInput", async ({ store }) => {
     const a = await store.createContext();
     const b = await store.createContext();

@@ -129,6 +129,18 @@ export class History {
    * may be a pack starting below it); undefined for an unknown turn.
    */
   async locate(turn: bigint): Promise<LocatedTurn | undefined> {
+    const where = await this.placeOf(turn);
+    if (!where) return undefined;
+    const value = await this.turnAt(where, turn);
+    return value && { ...where, value };
+  }
+
+  /**
+   * Where `turn` would be (one reverse range read): the context and depth its
+   * run gives it. Past a run's end the slot is empty or holds another turn,
+   * so {@linkcode turnAt} confirms the turn is there.
+   */
+  async placeOf(turn: bigint): Promise<TurnLocation | undefined> {
     if (turn <= 0n) return undefined;
     const run = await retryBusy(async () => {
       const iter = this.#kv.list<RunValue>({ start: RUN_PREFIX, end: runKey(turn + 1n) }, {
@@ -151,11 +163,13 @@ export class History {
       return undefined;
     }, "locating a turn");
     if (!run) return undefined;
-    const depth = run.at.depth + Number(turn - run.first);
-    const value = await this.#rowAt(run.at.ctx, depth);
-    // Past the run's end the slot is empty or holds another turn: unknown id.
-    if (value?.id !== turn) return undefined;
-    return { ctx: run.at.ctx, depth, value };
+    return { ctx: run.at.ctx, depth: run.at.depth + Number(turn - run.first) };
+  }
+
+  /** The record of `turn` at `loc` (one reverse range read); undefined when another turn or none is there. */
+  async turnAt(loc: TurnLocation, turn: bigint): Promise<TurnValue | undefined> {
+    const value = await this.#rowAt(loc.ctx, loc.depth);
+    return value?.id === turn ? value : undefined;
   }
 
   /** The context whose own segment holds `depth` in the history of `from`. */
@@ -192,33 +206,41 @@ export class History {
   }
 
   /**
-   * The own turns of `ctx` at depths lo..hi: one range read of the rows that
-   * start in it, plus, when `lo` lies inside a pack (no row starts at `lo`),
-   * one reverse read of limit 1 for that pack. A store of single-turn rows
-   * never needs the second read.
+   * The own turns of `ctx` at depths lo..hi, in one round trip: the row
+   * that holds `lo` (it may be a pack that starts below it: a reverse read of
+   * limit 1) and the rows that start above it (a range read), read at once
+   * rather than one after the other. Rows never overlap, so the two meet
+   * without a gap or a turn twice.
    */
   async #segment(ctx: bigint, lo: number, hi: number): Promise<LocatedTurn[]> {
+    const [first, rest] = await Promise.all([
+      this.#rowHolding(ctx, lo, hi),
+      lo < hi ? this.#rowsFrom(ctx, lo + 1, hi) : [],
+    ]);
+    return first.length === 0 ? rest : rest.length === 0 ? first : first.concat(rest);
+  }
+
+  /** The turns from `lo` on (to at most `hi`) of the row whose key is at or below `lo`. */
+  async #rowHolding(ctx: bigint, lo: number, hi: number): Promise<LocatedTurn[]> {
+    const part: LocatedTurn[] = [];
+    const iter = this.#kv.list<TurnValue | Uint8Array>(
+      { prefix: turnPrefix(ctx), end: turnKey(ctx, lo + 1) },
+      { reverse: true, limit: 1 },
+    );
+    for await (const entry of iter) pushRow(part, ctx, entry.key[2] as number, entry.value, lo, hi);
+    return part;
+  }
+
+  /** The turns of the rows of `ctx` whose keys lie in lo..hi. */
+  async #rowsFrom(ctx: bigint, lo: number, hi: number): Promise<LocatedTurn[]> {
     const part: LocatedTurn[] = [];
     const iter = this.#kv.list<TurnValue | Uint8Array>(
       { start: turnKey(ctx, lo), end: turnKey(ctx, hi + 1) },
       // Small batches: big ones make V8 keep a much larger heap while paging.
       { batchSize: Math.min(hi - lo + 1, LIST_BATCH) },
     );
-    for await (const entry of iter) {
-      if (part.length === 0 && entry.key[2] !== lo) await this.#packBefore(ctx, lo, hi, part);
-      pushRow(part, ctx, entry.key[2] as number, entry.value, lo, hi);
-    }
-    if (part.length === 0) await this.#packBefore(ctx, lo, hi, part);
-    return part;
-  }
-
-  /** Adds the turns from `lo` on (to at most `hi`) of the pack that starts below `lo`. */
-  async #packBefore(ctx: bigint, lo: number, hi: number, part: LocatedTurn[]): Promise<void> {
-    const iter = this.#kv.list<TurnValue | Uint8Array>(
-      { prefix: turnPrefix(ctx), end: turnKey(ctx, lo) },
-      { reverse: true, limit: 1 },
-    );
     for await (const entry of iter) pushRow(part, ctx, entry.key[2] as number, entry.value, lo, hi);
+    return part;
   }
 
   /** The tree root attached to the turn at `loc` itself. */

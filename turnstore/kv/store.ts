@@ -42,7 +42,7 @@ import type { RegistryBundle } from "../registry/bundle.ts";
 import { BudgetedAtomic, type CommitObserver } from "./budget.ts";
 import { loadBytes, storeBytes } from "./chunks.ts";
 import { GroupCommitAppender, type Prepared, type PreparedAppend } from "./appender.ts";
-import { type ContextInfo, type HeadState, History } from "./history.ts";
+import { type ContextInfo, type HeadState, History, type LocatedTurn } from "./history.ts";
 import { IdBlocks } from "./id_blocks.ts";
 import { blobKey, contextKey, type ContextValue, fsKey, seqKey, type StoredBytes } from "./keys.ts";
 import { BundleShelf } from "./bundles.ts";
@@ -266,22 +266,38 @@ export class KvStore implements ForgeStore {
   listTurns(contextId: string, options?: ListTurnsOptions): Promise<StoredTurn[]> {
     return this.#guard("listTurns", async () => {
       const { contextId: id, beforeTurnId, limit } = validateList(contextId, options);
+      if (beforeTurnId !== undefined) return await this.#pageBefore(id, beforeTurnId, limit);
       const { info, head } = await this.#requireContext(id);
-      let end = head.depth;
-      if (beforeTurnId !== undefined) {
-        if (beforeTurnId === ROOT_TURN_ID) return [];
-        const loc = await this.#history.locate(BigInt(beforeTurnId));
-        if (!loc) throw new NotFoundError("turn", beforeTurnId);
-        if (!(await this.#history.inHistory(info, head.depth, loc))) {
-          throw foreignCursor(id, beforeTurnId);
-        }
-        end = loc.depth - 1;
-      }
-      const lo = Math.max(1, end - limit + 1);
-      if (end < lo) return [];
-      const turns = await this.#history.range(info, lo, end);
-      return await this.#history.toStoredAll(turns);
+      const lo = Math.max(1, head.depth - limit + 1);
+      if (head.depth < lo) return [];
+      return await this.#history.toStoredAll(await this.#history.range(info, lo, head.depth));
     });
+  }
+
+  /**
+   * The page below a cursor turn. The head is not read: a turn found in the
+   * context's own segment lies at or below its head, and one found in an
+   * ancestor is in the history exactly when the chain puts that depth in that
+   * ancestor. The turn's run gives its place; the check that the turn is
+   * there and the page's own reads then go out together.
+   */
+  async #pageBefore(id: string, beforeTurnId: string, limit: number): Promise<StoredTurn[]> {
+    const info = await this.#history.context(BigInt(id));
+    if (!info) throw new NotFoundError("context", id);
+    if (beforeTurnId === ROOT_TURN_ID) return [];
+    const turn = BigInt(beforeTurnId);
+    const place = await this.#history.placeOf(turn);
+    if (!place) throw new NotFoundError("turn", beforeTurnId);
+    const inHistory = await this.#history.inHistory(info, Infinity, place);
+    const end = place.depth - 1;
+    const lo = Math.max(1, end - limit + 1);
+    const page = inHistory && end >= lo
+      ? this.#history.range(info, lo, end)
+      : Promise.resolve<LocatedTurn[]>([]);
+    page.catch(() => {}); // judged below, after the cursor: a bad cursor's page may fail too
+    if (!(await this.#history.turnAt(place, turn))) throw new NotFoundError("turn", beforeTurnId);
+    if (!inHistory) throw foreignCursor(id, beforeTurnId);
+    return await this.#history.toStoredAll(await page);
   }
 
   /** One turn by id: two key reads. */
