@@ -757,7 +757,7 @@ export class GroupCommitAppender {
       return true;
     }
     item.reject(
-      await this.#history.inHistory(info, fresh.depth, loc)
+      await this.#history.inHistory(info, loc)
         ? staleParent(req.contextId, parentId, headId)
         : foreignParent(req.contextId, parentId),
     );

@@ -179,9 +179,14 @@ export class History {
     return cur;
   }
 
-  /** True when the turn at `loc` is in the history of `from` (whose head is at `headDepth`). */
-  async inHistory(from: ContextInfo, headDepth: number, loc: TurnLocation): Promise<boolean> {
-    if (loc.depth > headDepth || loc.depth < 1) return false;
+  /**
+   * True when the turn at `loc` (one that exists) is in the history of
+   * `from`. The fork chain alone decides: a turn of `from`'s own segment lies
+   * at or below its head, and one of an ancestor is in the history exactly
+   * when the chain puts its depth in that ancestor.
+   */
+  async inHistory(from: ContextInfo, loc: TurnLocation): Promise<boolean> {
+    if (loc.depth < 1) return false;
     return (await this.segmentAt(from, loc.depth)).id === loc.ctx;
   }
 

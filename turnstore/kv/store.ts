@@ -275,11 +275,10 @@ export class KvStore implements ForgeStore {
   }
 
   /**
-   * The page below a cursor turn. The head is not read: a turn found in the
-   * context's own segment lies at or below its head, and one found in an
-   * ancestor is in the history exactly when the chain puts that depth in that
-   * ancestor. The turn's run gives its place; the check that the turn is
-   * there and the page's own reads then go out together.
+   * The page below a cursor turn. The head is not read: whether the cursor
+   * is in the history follows from the fork chain (`History.inHistory`). The
+   * turn's run gives its place; the check that the turn is there and the
+   * page's own reads then go out together.
    */
   async #pageBefore(id: string, beforeTurnId: string, limit: number): Promise<StoredTurn[]> {
     const info = await this.#history.context(BigInt(id));
@@ -288,7 +287,7 @@ export class KvStore implements ForgeStore {
     const turn = BigInt(beforeTurnId);
     const place = await this.#history.placeOf(turn);
     if (!place) throw new NotFoundError("turn", beforeTurnId);
-    const inHistory = await this.#history.inHistory(info, Infinity, place);
+    const inHistory = await this.#history.inHistory(info, place);
     const end = place.depth - 1;
     const lo = Math.max(1, end - limit + 1);
     const page = inHistory && end >= lo
