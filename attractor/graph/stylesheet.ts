@@ -294,33 +294,14 @@ function computeStyle(stylesheet: Stylesheet, node: Node): StylePatch {
  */
 export function stylePatch(stylesheet: Stylesheet, node: Node): StylePatch | undefined {
   const attrs = node.attrs;
-  // Only properties the node leaves unset compete; one pass, no maps.
   const wantModel = attrs.llm_model === undefined;
   const wantProvider = attrs.llm_provider === undefined;
   const wantEffort = attrs.reasoning_effort === undefined;
   if (!wantModel && !wantProvider && !wantEffort) return undefined;
-  let model: string | undefined, provider: string | undefined, effort: string | undefined;
-  let modelAt = -1, providerAt = -1, effortAt = -1;
-  for (const rule of stylesheet.rules) {
-    const specificity = ruleSpecificity(rule, node);
-    if (specificity < 0) continue;
-    for (const { property, value } of rule.declarations) {
-      if (property === "llm_model") {
-        if (wantModel && specificity >= modelAt) {
-          model = value;
-          modelAt = specificity;
-        }
-      } else if (property === "llm_provider") {
-        if (wantProvider && specificity >= providerAt) {
-          provider = value;
-          providerAt = specificity;
-        }
-      } else if (wantEffort && specificity >= effortAt) {
-        effort = value;
-        effortAt = specificity;
-      }
-    }
-  }
+  const style = computeStyle(stylesheet, node);
+  const model = wantModel ? style.llm_model : undefined;
+  const provider = wantProvider ? style.llm_provider : undefined;
+  const effort = wantEffort ? style.reasoning_effort : undefined;
   if (model === undefined && provider === undefined && effort === undefined) return undefined;
   const patch: StylePatch = {};
   if (model !== undefined) patch.llm_model = model;

@@ -10,7 +10,12 @@
  * @module
  */
 import { withNodeAttrs } from "./build.ts";
-import { type NodeFinisher, parseDotFinishing, type ParseDotOptions } from "./parser.ts";
+import {
+  type MutableNode,
+  type NodeFinisher,
+  parseDotFinishing,
+  type ParseDotOptions,
+} from "./parser.ts";
 import { applyStylesheet, parseStylesheet, stylePatch, type Stylesheet } from "./stylesheet.ts";
 import type { Diagnostic, Graph, GraphAttrs, Node } from "./types.ts";
 import { validate, type ValidateOptions } from "./lint.ts";
@@ -63,35 +68,59 @@ export const stylesheetTransform: Transform = Object.freeze({
  * Both built-in transforms in one pass over the nodes, so a node is rebuilt
  * at most once: the same result as `expandGoalTransform` then
  * `stylesheetTransform` (they touch different attributes), in about half the
- * time. `prepareGraph` applies the same patches while the parser builds
- * the nodes, so they are not built twice.
+ * time. `prepareGraph` applies them while the parser builds the nodes, so
+ * they are not built twice.
  */
 export const builtinTransform: Transform = Object.freeze({
   name: "builtin",
   apply(graph: Graph): Graph {
-    const patchOf = builtinPatcher(graph.attrs);
+    const apply = builtinsFor(graph.attrs);
     let changed = false;
     const nodes = graph.nodes.map((node) => {
-      const patch = patchOf(node);
-      if (!patch) return node;
-      changed = true;
-      return withNodeAttrs(node, patch);
+      const out = apply(node, false);
+      if (out !== node) changed = true;
+      return out;
     });
     return changed ? Object.freeze({ ...graph, nodes: Object.freeze(nodes) }) : graph;
   },
 });
 
-/** What the built-in transforms set on a node of a graph with `attrs`: `undefined` for nothing. */
-function builtinPatcher(attrs: GraphAttrs): (node: Node) => Record<string, string> | undefined {
-  const goal = attrs.goal;
-  const styled = usableStylesheet(attrs);
-  return (node) => {
-    let patch = styled ? stylePatch(styled, node) as Record<string, string> | undefined : undefined;
+/** The built-in transforms as the parser's node finisher: its nodes are new, so in place. */
+const finishBuiltin: NodeFinisher = (graphAttrs) => {
+  const apply = builtinsFor(graphAttrs);
+  return (node) => apply(node, true);
+};
+
+/**
+ * The built-in transforms of a graph with `graphAttrs`, for one node: the
+ * node itself when they change nothing, else the node with the stylesheet's
+ * fields and the expanded prompt set — on the node itself when `inPlace`
+ * (one nothing else has seen), on a copy otherwise. Each typed field is
+ * derived as `buildNode` derives it (an empty model is no model), with named
+ * stores: every node shares one shape, and keyed or generic patching here
+ * cost as much as the rest of the pass.
+ */
+function builtinsFor(graphAttrs: GraphAttrs): (node: Node, inPlace: boolean) => Node {
+  const goal = graphAttrs.goal;
+  const styled = usableStylesheet(graphAttrs);
+  return (node, inPlace) => {
+    const style = styled ? stylePatch(styled, node) : undefined;
     const prompt = node.attrs.prompt;
-    if (prompt !== undefined && prompt.includes("$goal")) {
-      patch = { ...patch, prompt: prompt.replaceAll("$goal", goal) };
+    const expand = prompt !== undefined && prompt.includes("$goal");
+    if (!style && !expand) return node;
+    const out: MutableNode = inPlace ? node : { ...node, attrs: { ...node.attrs } };
+    const attrs = out.attrs as Record<string, string>;
+    if (style?.llm_model !== undefined) {
+      out.llmModel = (attrs.llm_model = style.llm_model) || undefined;
     }
-    return patch;
+    if (style?.llm_provider !== undefined) {
+      out.llmProvider = (attrs.llm_provider = style.llm_provider) || undefined;
+    }
+    if (style?.reasoning_effort !== undefined) {
+      out.reasoningEffort = (attrs.reasoning_effort = style.reasoning_effort) || undefined;
+    }
+    if (expand) out.prompt = attrs.prompt = prompt.replaceAll("$goal", goal);
+    return out;
   };
 }
 
@@ -104,37 +133,6 @@ function usableStylesheet(attrs: GraphAttrs): Stylesheet | undefined {
     return undefined;
   }
 }
-
-/**
- * The built-in transforms as the parser's node finisher. A node the parser
- * has just built owns its attribute record, so the stylesheet's fields and
- * the expanded prompt are set in place, each typed field derived as
- * `buildNode` derives it (an empty model is no model), with named stores:
- * every node shares one shape, and keyed or generic patching here cost as
- * much as the rest of the pass.
- */
-const finishBuiltin: NodeFinisher = (graphAttrs) => {
-  const goal = graphAttrs.goal;
-  const styled = usableStylesheet(graphAttrs);
-  return (node) => {
-    const style = styled ? stylePatch(styled, node) : undefined;
-    const attrs = node.attrs as Record<string, string>;
-    const prompt = attrs.prompt;
-    const expand = prompt !== undefined && prompt.includes("$goal");
-    if (!style && !expand) return node;
-    if (style?.llm_model !== undefined) {
-      node.llmModel = (attrs.llm_model = style.llm_model) || undefined;
-    }
-    if (style?.llm_provider !== undefined) {
-      node.llmProvider = (attrs.llm_provider = style.llm_provider) || undefined;
-    }
-    if (style?.reasoning_effort !== undefined) {
-      node.reasoningEffort = (attrs.reasoning_effort = style.reasoning_effort) || undefined;
-    }
-    if (expand) node.prompt = attrs.prompt = prompt.replaceAll("$goal", goal);
-    return node;
-  };
-};
 
 /** The built-in transforms in the order they run. */
 export const BUILTIN_TRANSFORMS: readonly Transform[] = Object.freeze([

@@ -63,16 +63,18 @@ Deno.test("transforms: no transform changes its (deeply frozen) input", () => {
   assert.deepEqual(getNode(out, "review")!.classes, ["rev"]);
   assert.equal(getNode(input, "code")!.llmModel, undefined);
   // Each built-in on its own, too.
-  for (const t of BUILTIN_TRANSFORMS) {
+  for (const t of [...BUILTIN_TRANSFORMS, builtinTransform]) {
     t.apply(input);
     assert.equal(snapshot(input), before, t.name);
   }
+  assert.equal(getNode(builtinTransform.apply(input), "code")!.llmModel, "big");
 });
 
 Deno.test("transforms: an unchanged graph comes back as the same object", () => {
   const g = parseDot(`digraph G { a [prompt="no variables"] }`);
   assert.equal(expandGoalTransform.apply(g), g);
   assert.equal(stylesheetTransform.apply(g), g);
+  assert.equal(builtinTransform.apply(g), g);
 });
 
 Deno.test("transforms: a stylesheet that does not parse is left for lint to report", () => {
