@@ -225,6 +225,13 @@ export class Session implements AsyncDisposable {
     await env.initialize();
     const confinement = confinementOf(env);
     withholdUnavailableTools(this.#registry, confinement);
+    // The store's context opens while the environment is gathered: neither needs the other,
+    // and each waits on something else (the git snapshot on processes, the bundle and the
+    // context on commits). A store failure still surfaces below, after the gathering.
+    const opened = (async () => {
+      await this.#writer.open({ forkFrom: this.#config.origin?.forkFromTurnId });
+    })();
+    opened.catch(() => {}); // awaited below, unless the gathering throws first
     this.#environment = await gatherEnvironmentContext(env, this.#profile.model, {
       knowledgeCutoff: this.#profile.knowledgeCutoff,
       signal,
@@ -236,7 +243,7 @@ export class Session implements AsyncDisposable {
     this.#projectDocs = docs.docs;
     this.#projectDocsTruncated = docs.truncated;
     try {
-      await this.#writer.open({ forkFrom: this.#config.origin?.forkFromTurnId });
+      await opened;
       await this.#writer.append(SessionLifecycle, {
         sessionId: this.id,
         kind: "started",

@@ -3,6 +3,8 @@ import { MemoryStore } from "@forge/turnstore";
 import { agentBundle, agentCatalog } from "../records.ts";
 import { makeWorkspace, scriptedSession } from "../testing/harness.ts";
 import { FlakyStore, throwingStore } from "../testing/stores.ts";
+import { LocalExecutionEnvironment } from "../env/local.ts";
+import type { ExecRequest, ExecResult } from "../env/types.ts";
 import type { ScriptedReply } from "../llm/scripted.ts";
 import type { SessionEvent } from "./events.ts";
 import { DEFAULT_WRITE_BEHIND_HOLD, NO_HOLD, PersistenceError } from "./persistence.ts";
@@ -182,6 +184,40 @@ for (const { name, awaitEachWrite, hold } of failingStoreCases) {
     assert.equal(t.session.finalState, "failed");
   });
 }
+
+Deno.test("the store's context opens while the environment is gathered, not after it", async () => {
+  await using ws = await makeWorkspace({ "a.txt": "a\n" });
+  // The git snapshot (a command) waits for the context to be asked for, up to a bound: a
+  // session that opened the store only after gathering would reach the bound first.
+  let asked!: () => void;
+  const contextAsked = new Promise<void>((resolve) => asked = resolve);
+  let wasAsked = false;
+  let askedBeforeGitReturned = false;
+  class CountingStore extends MemoryStore {
+    override createContext(...args: Parameters<MemoryStore["createContext"]>) {
+      wasAsked = true;
+      asked();
+      return super.createContext(...args);
+    }
+  }
+  class WaitingEnvironment extends LocalExecutionEnvironment {
+    override async execCommand(request: ExecRequest): Promise<ExecResult> {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const bound = new Promise<void>((resolve) => timer = setTimeout(resolve, 2_000));
+      await Promise.race([contextAsked, bound]).finally(() => clearTimeout(timer));
+      askedBeforeGitReturned = wasAsked;
+      return super.execCommand(request);
+    }
+  }
+  await using env = new WaitingEnvironment({ workingDirectory: ws.dir });
+  const store = new CountingStore();
+  const t = scriptedSession(ws, [{ text: "done" }], { persistence: "required", store, env });
+  await t.session.submit("go");
+  await t.session.close();
+  assert.ok(askedBeforeGitReturned, "the context was asked for while the git snapshot ran");
+  const turns = await store.listTurns(t.session.contextId!);
+  assert.equal(agentCatalog.decode(turns[0])!.value.kind, "started", "session_started comes first");
+});
 
 Deno.test("write-behind: a successful submit means every record of the input is stored", async () => {
   await using ws = await makeWorkspace({ "a.txt": "a\n" });

@@ -79,6 +79,9 @@ export class BundleShelf {
   /** The merged view as of the registry counter `versionstamp`. */
   async #indexAt(versionstamp: string | null): Promise<RegistryIndex> {
     if (this.#index && this.#index.versionstamp === versionstamp) return this.#index.index;
+    // Every publication moves the counter in its own commit, so no counter, no bundles: a
+    // fresh store's first publication (each new session's store, often) skips two reads.
+    if (versionstamp === null) return new RegistryIndex();
     // Read the bundles and the counter together until they agree, so the
     // view matches the versionstamp the publication will check.
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
