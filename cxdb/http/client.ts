@@ -317,7 +317,8 @@ export class CxdbHttpClient {
     if (!res.ok) throw new HttpError(op, res.status, text);
     let bundle: RegistryBundle;
     try {
-      bundle = validateBundleShape(parseJson(op, text));
+      // The server holds what it accepted, perhaps from a writer with looser rules than ours.
+      bundle = validateBundleShape(parseJson(op, text), { strict: false });
     } catch (error) {
       if (error instanceof CxdbError) throw error;
       throw new CxdbError(

@@ -51,8 +51,15 @@ export function defineInputTests(test: ConformanceTest): void {
         "idempotencyKey",
       ]);
     }
-    for (const limit of [-1, NaN, Infinity, 2.5, 2 ** 53]) {
-      await rejectsWith(store.listTurns(ctx.contextId, { limit }), "InvalidInput", ["limit"]);
+    for (const limit of [-1, NaN, Infinity, 2.5, 2 ** 53, null, "5"]) {
+      await rejectsWith(store.listTurns(ctx.contextId, { limit } as never), "InvalidInput", [
+        "limit",
+      ]);
+    }
+    for (const options of [null, 5, "5"]) {
+      await rejectsWith(store.listTurns(ctx.contextId, options as never), "InvalidInput", [
+        "listTurns options",
+      ]);
     }
     // Once a TypeError on some backends, ignored or "not found" on others.
     await rejectsWith(store.createContext(null as never), "InvalidInput", ["createContext"]);

@@ -51,6 +51,62 @@ export function defineRegistryTests(test: ConformanceTest): void {
     );
   });
 
+  test("a malformed bundle is refused as InvalidInput naming its bad part, and nothing is stored", async ({ store }) => {
+    const typeId = unique("test.type");
+    const bundleWith = (
+      field: Record<string, unknown>,
+      more: Record<string, unknown> = {},
+    ): RegistryBundle => ({
+      registry_version: 1,
+      bundle_id: unique("test.bad"),
+      types: { [typeId]: { versions: { "1": { fields: { "1": field } } } } },
+      ...more,
+    } as unknown as RegistryBundle);
+    const cyclic: Record<string, unknown> = { name: "a", type: "string" };
+    const withCycle = bundleWith(cyclic, { extra: {} });
+    (withCycle as unknown as { extra: Record<string, unknown> }).extra.self = withCycle;
+    const cases: [string, RegistryBundle, string][] = [
+      [
+        "a later format",
+        bundleWith({ name: "a", type: "string" }, { registry_version: 7 }),
+        "registry_version",
+      ],
+      ["an empty field name", bundleWith({ name: "", type: "string" }), "name"],
+      ["a type that is no wire type name", bundleWith({ name: "a", type: "Not A Type" }), "type"],
+      [
+        "optional that is no boolean",
+        bundleWith({ name: "a", type: "string", optional: "yes" }),
+        "optional",
+      ],
+      ["a ref with no type id", bundleWith({ name: "a", type: "ref" }), "ref"],
+      ["an array with no items", bundleWith({ name: "a", type: "array" }), "items"],
+      ["items that are a number", bundleWith({ name: "a", type: "array", items: 42 }), "items"],
+      ["a doc that is no string", bundleWith({ name: "a", type: "string", doc: 10n }), "doc"],
+      ["a bundle that refers to itself", withCycle, "JSON"],
+    ];
+    for (const [what, bundle, names] of cases) {
+      await rejectsWith(store.publishRegistryBundle(bundle), "InvalidInput", [names]);
+      assert.equal(await store.getRegistryBundle(bundle.bundle_id), undefined, what);
+    }
+    const twice: RegistryBundle = {
+      registry_version: 1,
+      bundle_id: unique("test.bad"),
+      types: {
+        [typeId]: {
+          versions: {
+            "1": {
+              fields: { "1": { name: "a", type: "string" }, "2": { name: "a", type: "u64" } },
+            },
+          },
+        },
+      },
+    };
+    await rejectsWith(store.publishRegistryBundle(twice), "InvalidInput", ["name a"]);
+    // What CXDB accepts beyond the types it renders (the Rust Forge's `any`) stays accepted.
+    const anyField = bundleWith({ name: "raw", type: "any", semantic: "json", doc: "as sent" });
+    assert.deepEqual(await store.publishRegistryBundle(anyField), { created: true });
+  });
+
   test("a registered type version and an enum's mapping never change, whatever the bundle id", async ({ store }) => {
     const typeId = unique("test.type");
     const enumName = unique("TestEnum");

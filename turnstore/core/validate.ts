@@ -136,7 +136,13 @@ export function validateList(
   options: ListTurnsOptions | undefined,
 ): { contextId: string; beforeTurnId?: string; limit: number } {
   const ctx = requireId("contextId", contextId);
-  const limit = options?.limit ?? DEFAULT_LIST_LIMIT;
+  // As createContext's and listContexts' options: an object or absent, never quietly ignored.
+  if (options !== undefined && (options === null || typeof options !== "object")) {
+    throw new InvalidInputError(
+      `listTurns options must be an object (context ${ctx}), got ${describe(options)}`,
+    );
+  }
+  const limit = options?.limit === undefined ? DEFAULT_LIST_LIMIT : options.limit;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
     throw new InvalidInputError(
       `limit must be an integer from 1 to ${MAX_LIST_LIMIT} (context ${ctx}), got ${

@@ -8,6 +8,7 @@
  * @module
  */
 import { BackendError } from "../core/errors.ts";
+import { blake3Hex } from "../core/hash.ts";
 import type { StoredTurn } from "../core/types.ts";
 import { loadBytes } from "./chunks.ts";
 import { loadBodies } from "./bodies.ts";
@@ -339,8 +340,19 @@ function pushRow(
   }
 }
 
+/**
+ * The turn as the API returns it, once its payload matches its hash: SQLite
+ * keeps no checksum of a value, so damage inside one would otherwise come
+ * back as data with a hash it does not have.
+ */
 function storedTurn(turn: LocatedTurn, payload: Uint8Array): StoredTurn {
   const v = turn.value;
+  if (blake3Hex(payload) !== v.hash) {
+    throw new BackendError(
+      `kv turn ${v.id} (context ${turn.ctx}, depth ${turn.depth}) is damaged: ` +
+        `its payload does not match its hash`,
+    );
+  }
   return {
     turnId: String(v.id),
     parentTurnId: String(v.parent),

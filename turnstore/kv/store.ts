@@ -328,7 +328,12 @@ export class KvStore implements ForgeStore {
     return this.#guard("getBlob", async () => {
       const entry = await this.#kv.get<StoredBytes>(blobKey(requireHash("hash", hash)));
       if (entry.versionstamp === null) throw new NotFoundError("blob", hash);
-      return await loadBytes(this.#kv, entry.value, `blob ${hash}`);
+      const bytes = await loadBytes(this.#kv, entry.value, `blob ${hash}`);
+      // SQLite keeps no checksum of a value: a blob is its hash, so a damaged one must not pass.
+      if (blake3Hex(bytes) !== hash) {
+        throw new BackendError(`kv blob ${hash} is damaged: its bytes do not match its hash`);
+      }
+      return bytes;
     });
   }
 

@@ -49,8 +49,24 @@ export interface RegistryBundle {
 
 const TAG = /^[1-9][0-9]{0,9}$/;
 
+/** How strictly {@link validateBundleShape} reads a bundle. */
+export interface BundleShapeOptions {
+  /**
+   * True (the default) for a bundle about to be published: format version 1,
+   * every field's parts well formed, no two tags of one version sharing a
+   * name. False for a bundle a CXDB server already holds, which another
+   * writer may have published under looser rules: only the structure a
+   * reader needs is checked.
+   */
+  readonly strict?: boolean;
+}
+
 /** Checks a bundle's shape; throws InvalidInput naming the first bad part. */
-export function validateBundleShape(bundle: unknown): RegistryBundle {
+export function validateBundleShape(
+  bundle: unknown,
+  options: BundleShapeOptions = {},
+): RegistryBundle {
+  const strict = options.strict ?? true;
   const fail = (what: string): never => {
     throw new InvalidInputError(`registry bundle: ${what}`);
   };
@@ -58,8 +74,9 @@ export function validateBundleShape(bundle: unknown): RegistryBundle {
     fail("must be an object");
   }
   const b = bundle as Record<string, unknown>;
-  if (!Number.isInteger(b.registry_version) || (b.registry_version as number) < 1) {
-    fail("registry_version must be an integer of 1 or more");
+  // Version 1 is the only format there is; a later one could mean what this reader cannot check.
+  if (strict ? b.registry_version !== 1 : !Number.isInteger(b.registry_version)) {
+    fail(`registry_version must be 1, got ${describe(b.registry_version)}`);
   }
   if (typeof b.bundle_id !== "string" || b.bundle_id.length === 0 || b.bundle_id.length > 200) {
     fail("bundle_id must be a string of 1 to 200 characters");
@@ -84,6 +101,11 @@ export function validateBundleShape(bundle: unknown): RegistryBundle {
     }
   }
   for (const [typeId, entry] of Object.entries(b.types as Record<string, unknown>)) {
+    if (strict && (typeId.length === 0 || typeId.length > 200 || hasControlChars(typeId))) {
+      fail(
+        `type id ${JSON.stringify(typeId)} of ${id} must be 1 to 200 characters, none a control`,
+      );
+    }
     const versions = (entry as { versions?: unknown })?.versions;
     if (versions === null || typeof versions !== "object" || Array.isArray(versions)) {
       fail(`type ${typeId} of ${id} needs a versions object`);
@@ -94,30 +116,103 @@ export function validateBundleShape(bundle: unknown): RegistryBundle {
       if (fields === null || typeof fields !== "object" || Array.isArray(fields)) {
         fail(`type ${typeId} v${version} of ${id} needs a fields object`);
       }
+      const names = new Set<string>();
       for (const [tag, field] of Object.entries(fields as Record<string, unknown>)) {
         if (!TAG.test(tag)) {
           fail(`type ${typeId} v${version}: tag ${tag} is not a positive integer`);
         }
+        const at = `type ${typeId} v${version} tag ${tag}`;
         const f = field as Record<string, unknown>;
         if (typeof f?.name !== "string" || typeof f?.type !== "string") {
-          fail(`type ${typeId} v${version} tag ${tag} needs a name and a type`);
+          fail(`${at} needs a name and a type`);
         }
         if (f.enum !== undefined && !(typeof f.enum === "string" && f.enum in enums)) {
-          fail(
-            `type ${typeId} v${version} tag ${tag} names enum ${
-              String(f.enum)
-            }, which the bundle does not declare`,
-          );
+          fail(`${at} names enum ${String(f.enum)}, which the bundle does not declare`);
         }
+        if (!strict) continue;
+        checkField(at, f, fail);
+        // A reader projects each tag to data[name]: two tags of one name would overwrite each other.
+        if (names.has(f.name as string)) fail(`${at}: name ${f.name} is used by another tag`);
+        names.add(f.name as string);
       }
     }
   }
   return bundle as RegistryBundle;
 }
 
-/** Serializes a bundle with sorted keys, so equal bundles compare equal as text. */
+/**
+ * A wire type name: CXDB renders the types it knows (u8 … int64, string,
+ * bool, bytes, unix_ms, array, ref) and shows others, such as the Rust
+ * Forge's `any`, as they are, so any lowercase name is accepted.
+ */
+const WIRE_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** Checks one field's parts beyond its name and type being strings. */
+function checkField(at: string, f: Record<string, unknown>, fail: (what: string) => never): void {
+  const name = f.name as string;
+  if (name.length === 0 || name.length > 200 || hasControlChars(name)) {
+    fail(`${at}: name ${JSON.stringify(name)} must be 1 to 200 characters, none a control`);
+  }
+  if (!WIRE_TYPE.test(f.type as string)) {
+    fail(`${at}: type ${JSON.stringify(f.type)} is not a wire type name`);
+  }
+  if (f.optional !== undefined && typeof f.optional !== "boolean") {
+    fail(`${at}: optional must be true or false, got ${describe(f.optional)}`);
+  }
+  for (const key of ["doc", "semantic"] as const) {
+    if (f[key] !== undefined && typeof f[key] !== "string") {
+      fail(`${at}: ${key} must be a string, got ${describe(f[key])}`);
+    }
+  }
+  if (f.ref !== undefined && (typeof f.ref !== "string" || f.ref.length === 0)) {
+    fail(`${at}: ref must be a type id, got ${describe(f.ref)}`);
+  }
+  if (f.type === "ref" && f.ref === undefined) fail(`${at}: a ref field needs the type id it refs`);
+  if (f.type === "array" && f.items === undefined) fail(`${at}: an array field needs its items`);
+  if (f.items !== undefined) checkItems(at, f.items, fail);
+}
+
+/** `items` is a wire type name, or `{type, ref?}` with `ref` when the type is `ref`. */
+function checkItems(at: string, items: unknown, fail: (what: string) => never): void {
+  if (typeof items === "string") {
+    if (!WIRE_TYPE.test(items)) fail(`${at}: items ${JSON.stringify(items)} is not a wire type`);
+    return;
+  }
+  const i = items as Record<string, unknown> | null;
+  if (i === null || typeof i !== "object" || Array.isArray(i) || typeof i.type !== "string") {
+    fail(`${at}: items must be a wire type name or {type, ref}, got ${describe(items)}`);
+  }
+  if (!WIRE_TYPE.test(i!.type as string)) fail(`${at}: items type ${i!.type} is not a wire type`);
+  if (i!.ref !== undefined && (typeof i!.ref !== "string" || i!.ref.length === 0)) {
+    fail(`${at}: items ref must be a type id, got ${describe(i!.ref)}`);
+  }
+  if (i!.type === "ref" && i!.ref === undefined) fail(`${at}: ref items need the type id they ref`);
+}
+
+/** A value named in a message: JSON where it has one, else its type. */
+function describe(value: unknown): string {
+  try {
+    return JSON.stringify(value)?.slice(0, 80) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
+}
+
+/**
+ * Serializes a bundle with sorted keys, so equal bundles compare equal as
+ * text. A bundle that is no JSON document (a cycle, a bigint) is InvalidInput.
+ */
 export function canonicalBundleJson(bundle: RegistryBundle): string {
-  return JSON.stringify(sortKeys(bundle));
+  try {
+    return JSON.stringify(sortKeys(bundle));
+  } catch (error) {
+    const why = error instanceof RangeError
+      ? "it refers to itself or nests too deeply"
+      : (error as Error).message;
+    throw new InvalidInputError(
+      `registry bundle ${String(bundle?.bundle_id)} is not a JSON document: ${why}`,
+    );
+  }
 }
 
 function sortKeys(value: unknown): unknown {
